@@ -1,0 +1,206 @@
+// SPDX-License-Identifier: GPL-2.0 OR BSD-2-Clause
+/*
+ * ExpressRoute-style fast path: frames arriving from the circuit on an
+ * uplink are routed straight into the destination VM's port (tap or veth),
+ * bypassing the gateway. Whatever this program cannot or must not handle
+ * goes on to the gateway unchanged; the verdict table is in DESIGN.md.
+ */
+#include <linux/bpf.h>
+#include <linux/if_ether.h>
+#include <linux/in.h>
+#include <linux/ip.h>
+#include <linux/ipv6.h>
+#include <bpf/bpf_helpers.h>
+#include <bpf/bpf_endian.h>
+
+#include "../maps/fastpath.h"
+#include "maps.bpf.h"
+#include "parsing.h"
+
+char LICENSE[] SEC("license") = "Dual BSD/GPL";
+
+struct pkt {
+	struct ethhdr *eth;
+	struct iphdr *ip4; /* exactly one of ip4 / ip6 is set */
+	struct ipv6hdr *ip6;
+	__u32 l3_len; /* length the IP header claims */
+	__u64 bytes; /* frame length, for the counters */
+	struct fp_probe *probe; /* set for an `explain` probe: not counted */
+};
+
+static __always_inline int verdict(struct pkt *p, __u32 reason,
+				   int action)
+{
+	struct fp_counter *c;
+
+	if (p->probe) {
+		p->probe->reason = reason;
+		return action;
+	}
+	c = bpf_map_lookup_elem(&fp_stats, &reason);
+	if (c) {
+		/* per-CPU slot: no other writer, no atomics needed */
+		c->packets++;
+		c->bytes += p->bytes;
+	}
+	return action;
+}
+
+static __always_inline void decrement_ttl(struct pkt *p)
+{
+	if (p->ip4) {
+		__u16 *word = (__u16 *)&p->ip4->ttl; /* ttl and protocol */
+		__u16 old = *word;
+
+		p->ip4->ttl--;
+		p->ip4->check = csum_replace16(p->ip4->check, old, *word);
+	} else if (p->ip6) {
+		p->ip6->hop_limit--;
+	}
+}
+
+/*
+ * Send the frame out of port ifindex as a router would. Returns
+ * FP_R_FASTPATH when the redirect is set up, else the reason it is not.
+ */
+static __always_inline __u32 forward(struct pkt *p, __u32 ifindex,
+				     const __u8 *dmac)
+{
+	struct fp_port *port;
+
+	port = bpf_map_lookup_elem(&fp_ports, &ifindex);
+	if (!port)
+		return FP_R_MISS;
+	if (p->l3_len > port->mtu)
+		return FP_R_TOO_BIG;
+	if (!dmac)
+		dmac = port->peer_mac;
+	if (!(dmac[0] | dmac[1] | dmac[2] | dmac[3] | dmac[4] | dmac[5]))
+		return FP_R_MISS;
+	/*
+	 * Set up the redirect before touching the frame: if the port has
+	 * left the devmap the frame must reach the gateway unmodified.
+	 */
+	if (bpf_redirect_map(&fp_tx, ifindex, 0) != XDP_REDIRECT)
+		return FP_R_REDIRECT_ERR;
+	if (p->probe)
+		p->probe->ifindex = ifindex;
+	__builtin_memcpy(p->eth->h_dest, dmac, ETH_ALEN);
+	__builtin_memcpy(p->eth->h_source, port->mac, ETH_ALEN);
+	decrement_ttl(p);
+	return FP_R_FASTPATH;
+}
+
+/* The gateway verdict: pass to the stack, or redirect to the gateway port. */
+static __always_inline int to_gateway(struct pkt *p,
+				      const struct fp_uplink *up, __u32 reason)
+{
+	if (up->gw_ifindex && forward(p, up->gw_ifindex, NULL) == FP_R_FASTPATH)
+		return verdict(p, reason, XDP_REDIRECT);
+	return verdict(p, reason, XDP_PASS);
+}
+
+static __always_inline int route(struct pkt *p, const struct fp_uplink *up,
+				 const struct fp_route *rt,
+				 const struct fp_excl *ex)
+{
+	__u32 r;
+
+	/* An exclusion wins over any route, whatever the prefix lengths. */
+	if (ex)
+		return to_gateway(p, up, FP_R_EXCLUDED);
+	if (!rt)
+		return to_gateway(p, up, FP_R_MISS);
+	r = forward(p, rt->ifindex, rt->dmac);
+	if (r == FP_R_FASTPATH)
+		return verdict(p, r, XDP_REDIRECT);
+	if (r == FP_R_TOO_BIG)
+		return verdict(p, r, XDP_PASS);
+	return to_gateway(p, up, r);
+}
+
+static __always_inline int handle_ipv4(struct pkt *p, struct cursor *c,
+				       const struct fp_uplink *up)
+{
+	struct fp_lpm4 key = { .prefixlen = 32 };
+	struct iphdr *ip;
+	__u32 avail = c->end - c->pos;
+
+	ip = cursor_pull_hdr(c, struct iphdr);
+	if (!ip || ip->version != 4 || ip->ihl < 5)
+		return verdict(p, FP_R_MALFORMED, XDP_DROP);
+	p->ip4 = ip;
+	p->l3_len = bpf_ntohs(ip->tot_len);
+	/* Shorter than the frame is fine: Ethernet pads small packets. */
+	if (p->l3_len < ip->ihl * 4U || p->l3_len > avail)
+		return verdict(p, FP_R_MALFORMED, XDP_DROP);
+	if (ip->ihl != 5)
+		return verdict(p, FP_R_IP_OPTIONS, XDP_PASS);
+	if (mac_is_group(p->eth->h_dest) ||
+	    (ip->daddr & bpf_htonl(0xf0000000)) == bpf_htonl(0xe0000000) ||
+	    ip->daddr == 0xffffffff)
+		return verdict(p, FP_R_MULTICAST, XDP_PASS);
+	if (ip->ttl <= 1)
+		return verdict(p, FP_R_TTL_EXPIRED, XDP_PASS);
+
+	key.addr = ip->daddr;
+	return route(p, up, bpf_map_lookup_elem(&fp_routes4, &key),
+		     bpf_map_lookup_elem(&fp_excl4, &key));
+}
+
+static __always_inline int handle_ipv6(struct pkt *p, struct cursor *c,
+				       const struct fp_uplink *up)
+{
+	struct fp_lpm6 key = { .prefixlen = 128 };
+	struct ipv6hdr *ip6;
+	__u32 avail = c->end - c->pos;
+
+	ip6 = cursor_pull_hdr(c, struct ipv6hdr);
+	if (!ip6 || ip6->version != 6)
+		return verdict(p, FP_R_MALFORMED, XDP_DROP);
+	p->ip6 = ip6;
+	p->l3_len = sizeof(*ip6) + bpf_ntohs(ip6->payload_len);
+	if (p->l3_len > avail)
+		return verdict(p, FP_R_MALFORMED, XDP_DROP);
+	/* Hop-by-hop options must be seen by every router on the path. */
+	if (ip6->nexthdr == IPPROTO_HOPOPTS)
+		return verdict(p, FP_R_IP_OPTIONS, XDP_PASS);
+	if (mac_is_group(p->eth->h_dest) ||
+	    ip6->daddr.in6_u.u6_addr8[0] == 0xff)
+		return verdict(p, FP_R_MULTICAST, XDP_PASS);
+	if (ip6->hop_limit <= 1)
+		return verdict(p, FP_R_TTL_EXPIRED, XDP_PASS);
+
+	__builtin_memcpy(key.addr, &ip6->daddr, sizeof(key.addr));
+	return route(p, up, bpf_map_lookup_elem(&fp_routes6, &key),
+		     bpf_map_lookup_elem(&fp_excl6, &key));
+}
+
+SEC("xdp")
+int fastpath_xdp(struct xdp_md *ctx)
+{
+	void *data = (void *)(long)ctx->data;
+	void *data_end = (void *)(long)ctx->data_end;
+	void *meta = (void *)(long)ctx->data_meta;
+	struct cursor c = { .pos = data, .end = data_end };
+	struct pkt p = { .bytes = data_end - data };
+	__u32 ifindex = ctx->ingress_ifindex;
+	struct fp_uplink *up;
+
+	if (meta + sizeof(struct fp_probe) <= data &&
+	    ((struct fp_probe *)meta)->magic == FP_EXPLAIN_MAGIC)
+		p.probe = meta;
+
+	up = bpf_map_lookup_elem(&fp_uplinks, &ifindex);
+	if (!up)
+		return verdict(&p, FP_R_NOT_UPLINK, XDP_PASS);
+
+	p.eth = cursor_pull_hdr(&c, struct ethhdr);
+	if (!p.eth)
+		return verdict(&p, FP_R_MALFORMED, XDP_DROP);
+	if (p.eth->h_proto == bpf_htons(ETH_P_IP))
+		return handle_ipv4(&p, &c, up);
+	if (p.eth->h_proto == bpf_htons(ETH_P_IPV6))
+		return handle_ipv6(&p, &c, up);
+	return verdict(&p, FP_R_NOT_IP, XDP_PASS);
+}

@@ -1,0 +1,79 @@
+/* SPDX-License-Identifier: GPL-2.0 OR BSD-2-Clause */
+/* The pinned maps of the fast path, BTF-defined. BPF side only. */
+#ifndef FASTPATH_MAPS_BPF_H
+#define FASTPATH_MAPS_BPF_H
+
+#ifndef FP_MAPS_CONTRACT
+#error "include maps/fastpath.h before bpf/maps.bpf.h"
+#endif
+
+struct {
+	__uint(type, BPF_MAP_TYPE_HASH);
+	__uint(max_entries, FP_MAX_UPLINKS);
+	__type(key, __u32);
+	__type(value, struct fp_uplink);
+	__uint(pinning, LIBBPF_PIN_BY_NAME);
+} fp_uplinks SEC(".maps");
+
+struct {
+	__uint(type, BPF_MAP_TYPE_HASH);
+	__uint(max_entries, FP_MAX_PORTS);
+	__type(key, __u32);
+	__type(value, struct fp_port);
+	__uint(pinning, LIBBPF_PIN_BY_NAME);
+} fp_ports SEC(".maps");
+
+/* Redirect targets, keyed by ifindex; written before fp_ports on add. */
+struct {
+	__uint(type, BPF_MAP_TYPE_DEVMAP_HASH);
+	__uint(max_entries, FP_MAX_PORTS);
+	__type(key, __u32);
+	__type(value, __u32);
+	__uint(pinning, LIBBPF_PIN_BY_NAME);
+} fp_tx SEC(".maps");
+
+struct {
+	__uint(type, BPF_MAP_TYPE_LPM_TRIE);
+	__uint(max_entries, FP_MAX_ROUTES);
+	__type(key, struct fp_lpm4);
+	__type(value, struct fp_route);
+	__uint(map_flags, BPF_F_NO_PREALLOC);
+	__uint(pinning, LIBBPF_PIN_BY_NAME);
+} fp_routes4 SEC(".maps");
+
+struct {
+	__uint(type, BPF_MAP_TYPE_LPM_TRIE);
+	__uint(max_entries, FP_MAX_ROUTES);
+	__type(key, struct fp_lpm6);
+	__type(value, struct fp_route);
+	__uint(map_flags, BPF_F_NO_PREALLOC);
+	__uint(pinning, LIBBPF_PIN_BY_NAME);
+} fp_routes6 SEC(".maps");
+
+struct {
+	__uint(type, BPF_MAP_TYPE_LPM_TRIE);
+	__uint(max_entries, FP_MAX_EXCLUSIONS);
+	__type(key, struct fp_lpm4);
+	__type(value, struct fp_excl);
+	__uint(map_flags, BPF_F_NO_PREALLOC);
+	__uint(pinning, LIBBPF_PIN_BY_NAME);
+} fp_excl4 SEC(".maps");
+
+struct {
+	__uint(type, BPF_MAP_TYPE_LPM_TRIE);
+	__uint(max_entries, FP_MAX_EXCLUSIONS);
+	__type(key, struct fp_lpm6);
+	__type(value, struct fp_excl);
+	__uint(map_flags, BPF_F_NO_PREALLOC);
+	__uint(pinning, LIBBPF_PIN_BY_NAME);
+} fp_excl6 SEC(".maps");
+
+struct {
+	__uint(type, BPF_MAP_TYPE_PERCPU_ARRAY);
+	__uint(max_entries, FP_R_MAX);
+	__type(key, __u32);
+	__type(value, struct fp_counter);
+	__uint(pinning, LIBBPF_PIN_BY_NAME);
+} fp_stats SEC(".maps");
+
+#endif /* FASTPATH_MAPS_BPF_H */

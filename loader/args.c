@@ -1,0 +1,52 @@
+// SPDX-License-Identifier: GPL-2.0
+#include <stdarg.h>
+#include <stdio.h>
+#include <string.h>
+
+#include "args.h"
+
+void fp_usage_error(const char *fmt, ...)
+{
+	va_list ap;
+
+	fputs("usage: ", stderr);
+	va_start(ap, fmt);
+	vfprintf(stderr, fmt, ap);
+	va_end(ap);
+	fputs(" (see fastpath --help)\n", stderr);
+}
+
+int fp_args__split(const char *cmd, int argc, char **argv, struct fp_arg *opts,
+		   const char **pos)
+{
+	int npos = 0;
+
+	for (int i = 0; i < argc; i++) {
+		struct fp_arg *o = NULL;
+
+		if (strncmp(argv[i], "--", 2) || !argv[i][2]) {
+			if (npos == FP_MAX_POS) {
+				fp_usage_error("%s: too many arguments", cmd);
+				return -1;
+			}
+			pos[npos++] = argv[i];
+			continue;
+		}
+		for (struct fp_arg *a = opts; a && a->name; a++)
+			if (!strcmp(a->name, argv[i]))
+				o = a;
+		if (!o) {
+			fp_usage_error("%s: unknown option %s", cmd, argv[i]);
+			return -1;
+		}
+		o->seen = true;
+		if (o->has_value) {
+			if (i + 1 >= argc) {
+				fp_usage_error("%s: %s needs a value", cmd, o->name);
+				return -1;
+			}
+			o->value = argv[++i];
+		}
+	}
+	return npos;
+}

@@ -1,0 +1,26 @@
+/* SPDX-License-Identifier: GPL-2.0 */
+/* Command-level argument splitting: --options and positional words. */
+#ifndef FASTPATH_ARGS_H
+#define FASTPATH_ARGS_H
+
+#include <stdbool.h>
+
+struct fp_arg {
+	const char *name; /* "--peer-mac" */
+	bool has_value;
+	const char *value; /* out */
+	bool seen; /* out */
+};
+
+#define FP_MAX_POS 8
+
+/*
+ * Split argv into known options and positional words. Returns the number
+ * of positional words, or -1 after printing a usage error for cmd.
+ */
+int fp_args__split(const char *cmd, int argc, char **argv, struct fp_arg *opts,
+		   const char **pos);
+
+void fp_usage_error(const char *fmt, ...) __attribute__((format(printf, 1, 2)));
+
+#endif

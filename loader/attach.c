@@ -1,0 +1,418 @@
+// SPDX-License-Identifier: GPL-2.0
+/*
+ * load, unload, status: attaching the XDP program to uplinks through libxdp.
+ * libxdp uses its multi-program dispatcher where the kernel allows
+ * extension programs and falls back to a single-program attach where it
+ * refuses them; a reload of our own single program is an atomic replace.
+ */
+#include <errno.h>
+#include <net/if.h>
+#include <stdio.h>
+#include <string.h>
+#include <unistd.h>
+#include <linux/if_link.h>
+#include <bpf/bpf.h>
+#include <bpf/libbpf.h>
+#include <json-c/json.h>
+#include <xdp/libxdp.h>
+
+#include "args.h"
+#include "fastpath.skel.h"
+#include "fp.h"
+#include "ifinfo.h"
+#include "log.h"
+
+struct attached {
+	bool present; /* some XDP program is attached */
+	bool ours; /* fastpath_xdp is (one of) the attached programs */
+	bool legacy; /* single program, no libxdp dispatcher */
+	enum xdp_attach_mode mode;
+	__u32 prog_id; /* the attached program (or dispatcher) */
+	__u32 our_id; /* fastpath_xdp's id, also inside a dispatcher */
+	char name[BPF_OBJ_NAME_LEN]; /* the attached program's name */
+};
+
+static const char *mode_name(enum xdp_attach_mode mode)
+{
+	switch (mode) {
+	case XDP_MODE_NATIVE:
+		return "native";
+	case XDP_MODE_SKB:
+		return "skb";
+	case XDP_MODE_HW:
+		return "hw";
+	default:
+		return "none";
+	}
+}
+
+static int prog_name_by_id(__u32 id, char *name, size_t n)
+{
+	struct bpf_prog_info info = { 0 };
+	__u32 len = sizeof(info);
+	int fd, err;
+
+	fd = bpf_prog_get_fd_by_id(id);
+	if (fd < 0)
+		return -errno;
+	err = bpf_obj_get_info_by_fd(fd, &info, &len);
+	close(fd);
+	if (err)
+		return err;
+	snprintf(name, n, "%s", info.name);
+	return 0;
+}
+
+static int query_attached(int ifindex, struct attached *st)
+{
+	LIBBPF_OPTS(bpf_xdp_query_opts, q);
+	struct xdp_multiprog *mp;
+	int err;
+
+	memset(st, 0, sizeof(*st));
+	err = bpf_xdp_query(ifindex, 0, &q);
+	if (err)
+		return err;
+	if (!q.prog_id)
+		return 0;
+	st->present = true;
+	st->prog_id = q.prog_id;
+	st->mode = q.attach_mode == XDP_ATTACHED_SKB ? XDP_MODE_SKB :
+		   q.attach_mode == XDP_ATTACHED_HW  ? XDP_MODE_HW :
+						      XDP_MODE_NATIVE;
+	prog_name_by_id(q.prog_id, st->name, sizeof(st->name));
+
+	mp = xdp_multiprog__get_from_ifindex(ifindex);
+	if (libxdp_get_error(mp) || !mp) {
+		/* Not libxdp's: a plain program attached by ip link or others. */
+		st->legacy = true;
+		st->ours = !strcmp(st->name, FP_PROG_NAME);
+		st->our_id = st->ours ? st->prog_id : 0;
+		return 0;
+	}
+	st->legacy = xdp_multiprog__is_legacy(mp);
+	if (st->legacy) {
+		st->ours = !strcmp(st->name, FP_PROG_NAME);
+		st->our_id = st->ours ? st->prog_id : 0;
+	}
+	for (struct xdp_program *p = xdp_multiprog__next_prog(NULL, mp);
+	     !st->legacy && p; p = xdp_multiprog__next_prog(p, mp)) {
+		if (!strcmp(xdp_program__name(p), FP_PROG_NAME)) {
+			struct bpf_prog_info info = { 0 };
+			__u32 len = sizeof(info);
+
+			st->ours = true;
+			if (!bpf_obj_get_info_by_fd(xdp_program__fd(p), &info, &len))
+				st->our_id = info.id;
+		}
+	}
+	xdp_multiprog__close(mp);
+	return 0;
+}
+
+static __u32 mode_flags(enum xdp_attach_mode mode)
+{
+	return mode == XDP_MODE_SKB ? XDP_FLAGS_SKB_MODE : XDP_FLAGS_DRV_MODE;
+}
+
+/* Swap our old single program for the new one without a gap. */
+static int replace_ours(struct fastpath *skel, int ifindex,
+			const struct attached *st)
+{
+	LIBBPF_OPTS(bpf_xdp_attach_opts, ao);
+	int err, old_fd;
+
+	err = fastpath__load(skel);
+	if (err)
+		return err;
+	old_fd = bpf_prog_get_fd_by_id(st->prog_id);
+	if (old_fd < 0)
+		return -errno;
+	ao.old_prog_fd = old_fd;
+	err = bpf_xdp_attach(ifindex, bpf_program__fd(skel->progs.fastpath_xdp),
+			     mode_flags(st->mode) | XDP_FLAGS_REPLACE, &ao);
+	close(old_fd);
+	return err;
+}
+
+static int detach_all(int ifindex, const struct attached *st)
+{
+	struct xdp_multiprog *mp = xdp_multiprog__get_from_ifindex(ifindex);
+	int err;
+
+	if (!libxdp_get_error(mp) && mp) {
+		err = xdp_multiprog__detach(mp);
+		xdp_multiprog__close(mp);
+		return err;
+	}
+	return bpf_xdp_detach(ifindex, mode_flags(st->mode), NULL);
+}
+
+static int attach_new(struct fastpath *skel, int ifindex,
+		      enum xdp_attach_mode mode)
+{
+	DECLARE_LIBXDP_OPTS(xdp_program_opts, xo, .obj = skel->obj,
+			    .prog_name = FP_PROG_NAME);
+	struct xdp_program *prog;
+	int err;
+
+	prog = xdp_program__create(&xo);
+	err = libxdp_get_error(prog);
+	if (err)
+		return err;
+	err = xdp_program__attach(prog, ifindex, mode, 0);
+	xdp_program__close(prog);
+	return err;
+}
+
+static const char *attach_error(int err, char *buf, size_t n)
+{
+	if (err == -EOPNOTSUPP)
+		return "the driver refused native mode (try --mode skb)";
+	libxdp_strerror(err, buf, n);
+	return buf;
+}
+
+int fp_cmd_load(const struct fp_opts *o, int argc, char **argv)
+{
+	struct fp_arg args[] = { { "--mode", true },
+				 { "--gateway-port", true },
+				 { "--force", false },
+				 { 0 } };
+	enum xdp_attach_mode mode = XDP_MODE_NATIVE;
+	struct fastpath *skel = NULL;
+	const char *pos[FP_MAX_POS];
+	struct fp_uplink old_up;
+	struct attached st, now;
+	struct fp_ifinfo info;
+	struct fp_maps m;
+	int npos, err, ret = FP_EXIT_ERR;
+	bool existed;
+	char buf[128];
+
+	npos = fp_args__split("load", argc, argv, args, pos);
+	if (npos != 1) {
+		if (npos >= 0)
+			fp_usage_error("load IFACE [--mode native|skb] "
+				       "[--gateway-port IFACE] [--force]");
+		return FP_EXIT_USAGE;
+	}
+	if (args[0].value) {
+		if (!strcmp(args[0].value, "skb")) {
+			mode = XDP_MODE_SKB;
+		} else if (strcmp(args[0].value, "native")) {
+			fp_usage_error("load: --mode is native or skb, not %s",
+				       args[0].value);
+			return FP_EXIT_USAGE;
+		}
+	}
+	if (fp_env__enter(o))
+		return FP_EXIT_ERR;
+	err = fp_ifinfo__by_name(pos[0], &info);
+	if (err) {
+		pr_warn("uplink %s: %s\n", pos[0],
+			err == -ENODEV ? "no such interface in this network namespace" :
+					 strerror(-err));
+		return FP_EXIT_ERR;
+	}
+	err = query_attached(info.ifindex, &st);
+	if (err) {
+		pr_warn("uplink %s: cannot query XDP state: %s\n", pos[0],
+			strerror(-err));
+		return FP_EXIT_ERR;
+	}
+	if (st.present && !st.ours && st.legacy && !args[2].seen) {
+		pr_warn("uplink %s: XDP program '%s' (id %u) is already attached; "
+			"--force replaces it\n",
+			pos[0], st.name, st.prog_id);
+		return FP_EXIT_ERR;
+	}
+	if (fp_maps__open(&m, o))
+		return FP_EXIT_ERR;
+	if (fp_uplink__set(&m, pos[0], args[1].value, &old_up, &existed) < 0)
+		goto out_maps;
+	skel = fp_skel__open(o->pin_path);
+	if (!skel)
+		goto out_uplink;
+
+	if (st.present && st.ours && st.legacy && st.mode == mode) {
+		err = replace_ours(skel, info.ifindex, &st);
+	} else {
+		err = 0;
+		if (st.present && (st.legacy || st.ours))
+			err = st.ours && !st.legacy ?
+				      xdp_program__detach(xdp_program__from_id(st.our_id),
+							  info.ifindex, st.mode, 0) :
+				      detach_all(info.ifindex, &st);
+		if (!err)
+			err = attach_new(skel, info.ifindex, mode);
+	}
+	if (err) {
+		pr_warn("uplink %s: cannot attach in %s mode: %s\n", pos[0],
+			mode_name(mode), attach_error(err, buf, sizeof(buf)));
+		goto out_uplink;
+	}
+	query_attached(info.ifindex, &now);
+	printf("%s: %s id %u attached in %s mode (%s)\n", pos[0], FP_PROG_NAME,
+	       now.our_id, mode_name(now.mode),
+	       now.legacy ? "single program" : "libxdp dispatcher");
+	ret = FP_EXIT_OK;
+	goto out_skel;
+
+out_uplink:
+	fp_uplink__restore(&m, info.ifindex, &old_up, existed);
+out_skel:
+	fastpath__destroy(skel);
+out_maps:
+	fp_maps__close(&m);
+	return ret;
+}
+
+int fp_cmd_unload(const struct fp_opts *o, int argc, char **argv)
+{
+	const char *pos[FP_MAX_POS];
+	struct attached st;
+	struct fp_maps m;
+	__u32 ifindex;
+	int npos, err;
+
+	npos = fp_args__split("unload", argc, argv, NULL, pos);
+	if (npos != 1) {
+		if (npos >= 0)
+			fp_usage_error("unload IFACE");
+		return FP_EXIT_USAGE;
+	}
+	if (fp_env__enter(o))
+		return FP_EXIT_ERR;
+	ifindex = if_nametoindex(pos[0]);
+	if (!ifindex) {
+		pr_warn("uplink %s: no such interface in this network namespace\n",
+			pos[0]);
+		return FP_EXIT_ERR;
+	}
+	err = query_attached(ifindex, &st);
+	if (err || !st.present || !st.ours) {
+		if (err)
+			pr_warn("uplink %s: cannot query XDP state: %s\n", pos[0],
+				strerror(-err));
+		else if (!st.present)
+			pr_warn("uplink %s: no XDP program attached\n", pos[0]);
+		else
+			pr_warn("uplink %s: attached XDP program '%s' (id %u) is not "
+				"fastpath's; leaving it alone\n",
+				pos[0], st.name, st.prog_id);
+		return FP_EXIT_ERR;
+	}
+	if (st.legacy)
+		err = detach_all(ifindex, &st);
+	else
+		err = xdp_program__detach(xdp_program__from_id(st.our_id), ifindex,
+					  st.mode, 0);
+	if (err) {
+		pr_warn("uplink %s: cannot detach: %s\n", pos[0], strerror(-err));
+		return FP_EXIT_ERR;
+	}
+	/* The maps stay pinned: a later load finds its routes again. */
+	if (!fp_maps__open(&m, o)) {
+		bpf_map_delete_elem(m.uplinks, &ifindex);
+		fp_maps__close(&m);
+	}
+	return FP_EXIT_OK;
+}
+
+static json_object *fill_json(int fd, const char *name)
+{
+	json_object *o = json_object_new_object();
+	__u32 count = 0, cap = 0;
+
+	fp_maps__count(fd, &count, &cap);
+	json_object_object_add(o, "name", json_object_new_string(name));
+	json_object_object_add(o, "entries", json_object_new_int64(count));
+	json_object_object_add(o, "capacity", json_object_new_int64(cap));
+	return o;
+}
+
+int fp_cmd_status(const struct fp_opts *o, int argc, char **argv)
+{
+	const char *pos[FP_MAX_POS];
+	json_object *root, *ups, *maps;
+	__u32 key, *prev = NULL;
+	struct fp_maps m;
+	int npos;
+
+	npos = fp_args__split("status", argc, argv, NULL, pos);
+	if (npos != 0) {
+		if (npos > 0)
+			fp_usage_error("status takes no arguments");
+		return FP_EXIT_USAGE;
+	}
+	if (fp_env__enter(o) || fp_maps__open(&m, o))
+		return FP_EXIT_ERR;
+
+	root = json_object_new_object();
+	ups = json_object_new_array();
+	maps = json_object_new_array();
+	json_object_object_add(root, "pin_path", json_object_new_string(o->pin_path));
+	while (!bpf_map_get_next_key(m.uplinks, prev, &key)) {
+		json_object *u = json_object_new_object();
+		char name[IF_NAMESIZE];
+		struct attached st = { 0 };
+
+		prev = &key;
+		if (!if_indextoname(key, name))
+			snprintf(name, sizeof(name), "if%u", key);
+		query_attached(key, &st);
+		json_object_object_add(u, "name", json_object_new_string(name));
+		json_object_object_add(u, "ifindex", json_object_new_int64(key));
+		json_object_object_add(u, "attached", json_object_new_boolean(st.ours));
+		json_object_object_add(u, "prog_id", json_object_new_int64(st.our_id));
+		json_object_object_add(u, "mode",
+				       json_object_new_string(mode_name(st.mode)));
+		json_object_object_add(
+			u, "attach",
+			json_object_new_string(!st.present ? "none" :
+					       st.legacy   ? "single-program" :
+							     "dispatcher"));
+		json_object_array_add(ups, u);
+	}
+	json_object_object_add(root, "uplinks", ups);
+	json_object_array_add(maps, fill_json(m.uplinks, FP_MAP_UPLINKS));
+	json_object_array_add(maps, fill_json(m.ports, FP_MAP_PORTS));
+	json_object_array_add(maps, fill_json(m.routes4, FP_MAP_ROUTES4));
+	json_object_array_add(maps, fill_json(m.routes6, FP_MAP_ROUTES6));
+	json_object_array_add(maps, fill_json(m.excl4, FP_MAP_EXCL4));
+	json_object_array_add(maps, fill_json(m.excl6, FP_MAP_EXCL6));
+	json_object_object_add(root, "maps", maps);
+
+	if (o->json) {
+		printf("%s\n", json_object_to_json_string_ext(
+				       root, JSON_C_TO_STRING_PLAIN |
+						     JSON_C_TO_STRING_NOSLASHESCAPE));
+	} else {
+		printf("pin path %s\n", o->pin_path);
+		for (size_t i = 0; i < json_object_array_length(ups); i++) {
+			json_object *u = json_object_array_get_idx(ups, i), *v;
+
+			json_object_object_get_ex(u, "name", &v);
+			printf("uplink %s:", json_object_get_string(v));
+			json_object_object_get_ex(u, "prog_id", &v);
+			printf(" prog id %d", json_object_get_int(v));
+			json_object_object_get_ex(u, "mode", &v);
+			printf(" mode %s", json_object_get_string(v));
+			json_object_object_get_ex(u, "attach", &v);
+			printf(" attach %s\n", json_object_get_string(v));
+		}
+		for (size_t i = 0; i < json_object_array_length(maps); i++) {
+			json_object *mo = json_object_array_get_idx(maps, i), *n, *e, *c;
+
+			json_object_object_get_ex(mo, "name", &n);
+			json_object_object_get_ex(mo, "entries", &e);
+			json_object_object_get_ex(mo, "capacity", &c);
+			printf("map %-11s %d/%d\n", json_object_get_string(n),
+			       json_object_get_int(e), json_object_get_int(c));
+		}
+	}
+	json_object_put(root);
+	fp_maps__close(&m);
+	return FP_EXIT_OK;
+}

@@ -1,0 +1,98 @@
+// SPDX-License-Identifier: GPL-2.0
+/* Global options (anywhere on the line, like ip's) and command dispatch. */
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "args.h"
+#include "fp.h"
+#include "log.h"
+
+static const char usage_text[] =
+	"usage: fastpath [-n NAME] [--pin-path DIR] [--json] [-v] COMMAND ...\n"
+	"\n"
+	"  load IFACE [--mode native|skb] [--gateway-port IFACE] [--force]\n"
+	"  unload IFACE\n"
+	"  uplink add IFACE [--gateway-port IFACE] | uplink del IFACE | uplink list\n"
+	"  port add IFACE [--peer-mac MAC] | port del IFACE | port list\n"
+	"  route add PREFIX dev IFACE [lladdr MAC] | route del PREFIX | route list\n"
+	"  exclude add PREFIX [--class peering|basic-lb|private-link|udr|other]\n"
+	"  exclude del PREFIX | exclude list\n"
+	"  stats [--interval SECS]\n"
+	"  status\n"
+	"  explain ADDRESS [--uplink IFACE]\n"
+	"\n"
+	"  -n, --netns NAME   run inside network namespace NAME (keeps bpffs pins)\n"
+	"  --pin-path DIR     where the maps are pinned (default " FP_DEFAULT_PIN_PATH
+	")\n"
+	"  -j, --json         machine-readable output\n"
+	"  -v, --verbose      libbpf and libxdp detail on stderr\n"
+	"\n"
+	"Exit status: 0 success, 1 runtime error, 2 usage error.\n";
+
+static const struct {
+	const char *name;
+	int (*fn)(const struct fp_opts *o, int argc, char **argv);
+} commands[] = {
+	{ "load", fp_cmd_load },	 { "unload", fp_cmd_unload },
+	{ "uplink", fp_cmd_uplink },	 { "port", fp_cmd_port },
+	{ "route", fp_cmd_route },	 { "exclude", fp_cmd_exclude },
+	{ "stats", fp_cmd_stats },	 { "status", fp_cmd_status },
+	{ "explain", fp_cmd_explain },
+};
+
+/* Pulls the global options out of argv; the rest keeps its order. */
+static int take_globals(int argc, char **argv, struct fp_opts *o, int *rest)
+{
+	int n = 0;
+
+	for (int i = 1; i < argc; i++) {
+		const char *a = argv[i];
+		const char **dst = NULL;
+
+		if (!strcmp(a, "-h") || !strcmp(a, "--help")) {
+			fputs(usage_text, stdout);
+			exit(FP_EXIT_OK);
+		} else if (!strcmp(a, "-j") || !strcmp(a, "--json")) {
+			o->json = true;
+		} else if (!strcmp(a, "-v") || !strcmp(a, "--verbose")) {
+			o->verbose++;
+		} else if (!strcmp(a, "-n") || !strcmp(a, "--netns")) {
+			dst = &o->netns;
+		} else if (!strcmp(a, "--pin-path")) {
+			dst = &o->pin_path;
+		} else {
+			argv[++n] = argv[i];
+			continue;
+		}
+		if (dst) {
+			if (i + 1 >= argc || !argv[i + 1][0]) {
+				fp_usage_error("%s needs a value", a);
+				return -1;
+			}
+			*dst = argv[++i];
+		}
+	}
+	*rest = n;
+	return 0;
+}
+
+int fp_cli__run(int argc, char **argv)
+{
+	struct fp_opts o = { .pin_path = FP_DEFAULT_PIN_PATH };
+	int n;
+
+	if (take_globals(argc, argv, &o, &n))
+		return FP_EXIT_USAGE;
+	fp_log__set_level(o.verbose ? FP_LOG_DEBUG : FP_LOG_WARN);
+	fp_log__route_libs();
+	if (n < 1) {
+		fputs(usage_text, stderr);
+		return FP_EXIT_USAGE;
+	}
+	for (size_t i = 0; i < sizeof(commands) / sizeof(commands[0]); i++)
+		if (!strcmp(argv[1], commands[i].name))
+			return commands[i].fn(&o, n - 1, argv + 2);
+	fp_usage_error("unknown command %s", argv[1]);
+	return FP_EXIT_USAGE;
+}

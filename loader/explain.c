@@ -1,0 +1,169 @@
+// SPDX-License-Identifier: GPL-2.0
+/*
+ * explain ADDRESS: run the program attached to an uplink, with
+ * BPF_PROG_TEST_RUN, on a synthetic UDP packet to ADDRESS, against the live
+ * maps. The probe travels in the XDP metadata so the program does not
+ * count it and writes its reason and target port back.
+ */
+#include <errno.h>
+#include <net/if.h>
+#include <stdio.h>
+#include <string.h>
+#include <unistd.h>
+#include <bpf/bpf.h>
+#include <bpf/libbpf.h>
+#include <json-c/json.h>
+#include <linux/if_ether.h>
+
+#include "args.h"
+#include "fp.h"
+#include "ifinfo.h"
+#include "log.h"
+#include "parse.h"
+#include "pktgen.h"
+
+static const char *verdict_name(__u32 action, __u32 reason)
+{
+	switch (action) {
+	case XDP_REDIRECT:
+		return reason == FP_R_FASTPATH ? "fastpath" : "gateway";
+	case XDP_DROP:
+	case XDP_ABORTED:
+		return "drop";
+	default:
+		return reason == FP_R_MISS || reason == FP_R_EXCLUDED ||
+				       reason == FP_R_REDIRECT_ERR ?
+			       "gateway" :
+			       "pass";
+	}
+}
+
+static int first_uplink(struct fp_maps *m, __u32 *ifindex)
+{
+	return bpf_map_get_next_key(m->uplinks, NULL, ifindex) ? -ENOENT : 0;
+}
+
+int fp_cmd_explain(const struct fp_opts *o, int argc, char **argv)
+{
+	struct fp_arg args[] = { { "--uplink", true }, { 0 } };
+	struct fp_pktspec spec = { .smac = { 0x02, 0, 0, 0, 0, 0x01 },
+				   .ttl = 64,
+				   .payload = 18 };
+	__u8 in[256], out[256];
+	struct fp_probe *probe = (struct fp_probe *)in;
+	struct xdp_md ctx = { 0 };
+	const char *pos[FP_MAX_POS];
+	struct fp_ifinfo up, port;
+	struct fp_maps m;
+	LIBBPF_OPTS(bpf_test_run_opts, t);
+	LIBBPF_OPTS(bpf_xdp_query_opts, q);
+	char smac[FP_MAC_STRLEN], dmac[FP_MAC_STRLEN];
+	int npos, len, fd = -1, ret = FP_EXIT_ERR;
+	const char *verdict;
+	json_object *j;
+	__u32 ifindex;
+
+	npos = fp_args__split("explain", argc, argv, args, pos);
+	if (npos != 1) {
+		if (npos >= 0)
+			fp_usage_error("explain ADDRESS [--uplink IFACE]");
+		return FP_EXIT_USAGE;
+	}
+	if (fp_parse_addr(pos[0], &spec.dst)) {
+		pr_warn("explain %s: not an IPv4 or IPv6 address\n", pos[0]);
+		return FP_EXIT_ERR;
+	}
+	spec.src.family = spec.dst.family;
+	/* A source from the documentation range stands in for on-prem. */
+	if (spec.dst.family == AF_INET)
+		fp_parse_addr("198.18.255.254", &spec.src);
+	else
+		fp_parse_addr("2001:db8:ffff::fffe", &spec.src);
+
+	if (fp_env__enter(o) || fp_maps__open(&m, o))
+		return FP_EXIT_ERR;
+	if (args[0].value) {
+		ifindex = if_nametoindex(args[0].value);
+		if (!ifindex) {
+			pr_warn("explain: uplink %s: no such interface\n", args[0].value);
+			goto out;
+		}
+	} else if (first_uplink(&m, &ifindex)) {
+		pr_warn("explain: no uplink is configured (fastpath load IFACE)\n");
+		goto out;
+	}
+	if (fp_ifinfo__by_index(ifindex, &up)) {
+		pr_warn("explain: uplink ifindex %u: no such interface\n", ifindex);
+		goto out;
+	}
+	if (bpf_xdp_query(ifindex, 0, &q) || !q.prog_id) {
+		pr_warn("explain: uplink %s: no XDP program attached\n", up.name);
+		goto out;
+	}
+	fd = bpf_prog_get_fd_by_id(q.prog_id);
+	if (fd < 0) {
+		pr_warn("explain: uplink %s: program id %u: %s\n", up.name,
+			q.prog_id, strerror(errno));
+		goto out;
+	}
+
+	memcpy(spec.dmac, up.mac, 6);
+	memset(in, 0, sizeof(*probe));
+	probe->magic = FP_EXPLAIN_MAGIC;
+	len = fp_pkt__build(&spec, in + sizeof(*probe), sizeof(in) - sizeof(*probe));
+	ctx.data = sizeof(*probe);
+	ctx.data_end = sizeof(*probe) + len;
+	ctx.ingress_ifindex = ifindex;
+	t.data_in = in;
+	t.data_size_in = ctx.data_end;
+	t.data_out = out;
+	t.data_size_out = sizeof(out);
+	t.ctx_in = &ctx;
+	t.ctx_size_in = sizeof(ctx);
+	if (bpf_prog_test_run_opts(fd, &t)) {
+		pr_warn("explain: test run of program id %u on %s: %s\n", q.prog_id,
+			up.name, strerror(errno));
+		goto out;
+	}
+	probe = (struct fp_probe *)out;
+	if (t.data_size_out < sizeof(*probe) + ETH_HLEN ||
+	    probe->magic != FP_EXPLAIN_MAGIC) {
+		pr_warn("explain: program id %u on %s did not answer the probe "
+			"(not fastpath_xdp?)\n",
+			q.prog_id, up.name);
+		goto out;
+	}
+	verdict = verdict_name(t.retval, probe->reason);
+	fp_format_mac(out + sizeof(*probe), dmac, sizeof(dmac));
+	fp_format_mac(out + sizeof(*probe) + 6, smac, sizeof(smac));
+	if (!probe->ifindex || fp_ifinfo__by_index(probe->ifindex, &port))
+		port.name[0] = '\0';
+
+	if (o->json) {
+		j = json_object_new_object();
+		json_object_object_add(j, "address", json_object_new_string(pos[0]));
+		json_object_object_add(j, "verdict", json_object_new_string(verdict));
+		json_object_object_add(
+			j, "reason", json_object_new_string(fp_reason_name(probe->reason)));
+		json_object_object_add(j, "uplink", json_object_new_string(up.name));
+		json_object_object_add(j, "port",
+				       port.name[0] ? json_object_new_string(port.name) :
+						      NULL);
+		json_object_object_add(j, "dmac", json_object_new_string(dmac));
+		json_object_object_add(j, "smac", json_object_new_string(smac));
+		printf("%s\n", json_object_to_json_string_ext(j, JSON_C_TO_STRING_PLAIN));
+		json_object_put(j);
+	} else {
+		printf("%s: %s (reason %s) on uplink %s", pos[0], verdict,
+		       fp_reason_name(probe->reason), up.name);
+		if (port.name[0])
+			printf(" -> port %s dmac %s smac %s", port.name, dmac, smac);
+		printf("\n");
+	}
+	ret = FP_EXIT_OK;
+out:
+	if (fd >= 0)
+		close(fd);
+	fp_maps__close(&m);
+	return ret;
+}

@@ -1,0 +1,65 @@
+/* SPDX-License-Identifier: GPL-2.0 */
+/* The loader's shared state: global options and the opened maps. */
+#ifndef FASTPATH_FP_H
+#define FASTPATH_FP_H
+
+#include <stdbool.h>
+#include <linux/types.h>
+
+#include "fastpath.h"
+
+#define FP_DEFAULT_PIN_PATH "/sys/fs/bpf/fastpath"
+
+/* Exit codes of every command. */
+enum { FP_EXIT_OK = 0, FP_EXIT_ERR = 1, FP_EXIT_USAGE = 2 };
+
+struct fp_opts {
+	const char *pin_path;
+	const char *netns;
+	bool json;
+	int verbose;
+};
+
+struct fastpath; /* the generated skeleton */
+
+struct fp_maps {
+	struct fastpath *skel;
+	int uplinks, ports, tx, routes4, routes6, excl4, excl6, stats;
+};
+
+/* maps.c */
+int fp_env__enter(const struct fp_opts *o);
+int fp_maps__open(struct fp_maps *m, const struct fp_opts *o);
+void fp_maps__close(struct fp_maps *m);
+struct fastpath *fp_skel__open(const char *pin_path);
+int fp_maps__count(int fd, __u32 *count, __u32 *capacity);
+int fp_stats__sum(const struct fp_maps *m, struct fp_counter out[FP_R_MAX]);
+
+/* table.c: ports, routes, exclusions, uplinks. */
+int fp_port__add(struct fp_maps *m, const char *ifname, const __u8 *peer_mac);
+int fp_port__del(struct fp_maps *m, const char *ifname);
+int fp_route__add(struct fp_maps *m, const char *prefix, const char *ifname,
+		  const char *lladdr);
+int fp_route__del(struct fp_maps *m, const char *prefix);
+int fp_excl__add(struct fp_maps *m, const char *prefix, const char *class);
+int fp_excl__del(struct fp_maps *m, const char *prefix);
+int fp_uplink__set(struct fp_maps *m, const char *ifname, const char *gw_port,
+		   struct fp_uplink *old, bool *existed);
+int fp_uplink__restore(struct fp_maps *m, __u32 ifindex,
+		       const struct fp_uplink *old, bool existed);
+int fp_uplink__del(struct fp_maps *m, const char *ifname);
+
+/* Commands: each returns an FP_EXIT_* code, messages already printed. */
+int fp_cmd_port(const struct fp_opts *o, int argc, char **argv);
+int fp_cmd_route(const struct fp_opts *o, int argc, char **argv);
+int fp_cmd_exclude(const struct fp_opts *o, int argc, char **argv);
+int fp_cmd_uplink(const struct fp_opts *o, int argc, char **argv);
+int fp_cmd_load(const struct fp_opts *o, int argc, char **argv);
+int fp_cmd_unload(const struct fp_opts *o, int argc, char **argv);
+int fp_cmd_status(const struct fp_opts *o, int argc, char **argv);
+int fp_cmd_stats(const struct fp_opts *o, int argc, char **argv);
+int fp_cmd_explain(const struct fp_opts *o, int argc, char **argv);
+
+int fp_cli__run(int argc, char **argv);
+
+#endif

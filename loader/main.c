@@ -1,0 +1,7 @@
+// SPDX-License-Identifier: GPL-2.0
+#include "fp.h"
+
+int main(int argc, char **argv)
+{
+	return fp_cli__run(argc, argv);
+}

@@ -1,0 +1,229 @@
+// SPDX-License-Identifier: GPL-2.0
+/* Opening the pinned maps through the skeleton; the namespace and bpffs. */
+#include <errno.h>
+#include <fcntl.h>
+#include <linux/magic.h>
+#include <sched.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/mount.h>
+#include <sys/stat.h>
+#include <sys/statfs.h>
+#include <limits.h>
+#include <unistd.h>
+#include <bpf/bpf.h>
+#include <bpf/libbpf.h>
+
+#include "fastpath.skel.h"
+#include "fp.h"
+#include "log.h"
+
+static int enter_netns(const char *name)
+{
+	char path[512];
+	int fd, err = 0;
+
+	if (strchr(name, '/'))
+		snprintf(path, sizeof(path), "%s", name);
+	else
+		snprintf(path, sizeof(path), "/run/netns/%s", name);
+	fd = open(path, O_RDONLY | O_CLOEXEC);
+	if (fd < 0) {
+		err = -errno;
+		pr_warn("netns %s: %s\n", name, strerror(errno));
+		return err;
+	}
+	if (setns(fd, CLONE_NEWNET) < 0) {
+		err = -errno;
+		pr_warn("netns %s: setns: %s\n", name, strerror(errno));
+	}
+	close(fd);
+	return err;
+}
+
+static bool same_mount_ns_as_init(void)
+{
+	struct stat self, init;
+
+	if (stat("/proc/self/ns/mnt", &self) || stat("/proc/1/ns/mnt", &init))
+		return true;
+	return self.st_ino == init.st_ino;
+}
+
+/* Pins live in a bpffs; mount one at /sys/fs/bpf when none is there. */
+static int ensure_bpffs(const char *pin_path)
+{
+	struct statfs st;
+
+	if (strncmp(pin_path, "/sys/fs/bpf", 11))
+		return 0;
+	if (!statfs("/sys/fs/bpf", &st) && st.f_type == BPF_FS_MAGIC)
+		return 0;
+	if (mount("bpf", "/sys/fs/bpf", "bpf", 0, "mode=0700")) {
+		pr_warn("bpffs: /sys/fs/bpf is not a bpffs and cannot be mounted (%s); "
+			"run fastpath -n NAME instead of ip netns exec\n",
+			strerror(errno));
+		return -errno;
+	}
+	if (!same_mount_ns_as_init())
+		pr_warn("bpffs: mounted /sys/fs/bpf in a private mount namespace; "
+			"its pins vanish when this command exits (use fastpath -n NAME "
+			"instead of ip netns exec)\n");
+	return 0;
+}
+
+int fp_env__enter(const struct fp_opts *o)
+{
+	int err;
+
+	if (o->netns) {
+		err = enter_netns(o->netns);
+		if (err)
+			return err;
+	}
+	return ensure_bpffs(o->pin_path);
+}
+
+static int report_pin(const char *path, int err)
+{
+	pr_warn("%s: cannot reuse the pinned map: %s\n", path, strerror(-err));
+	return err;
+}
+
+/*
+ * The kernel adds BPF_F_RDONLY_PROG to every devmap it creates, so
+ * libbpf 1.1 finds a pinned devmap "incompatible" with its own definition
+ * (fixed in later libbpf). Hand it the pinned map ourselves.
+ */
+static int reuse_devmap(struct bpf_map *map, const char *pin_path)
+{
+	char path[PATH_MAX];
+	int fd, err;
+
+	snprintf(path, sizeof(path), "%s/%s", pin_path, bpf_map__name(map));
+	fd = bpf_obj_get(path);
+	if (fd < 0)
+		return errno == ENOENT ? 0 : report_pin(path, -errno);
+	err = bpf_map__reuse_fd(map, fd);
+	close(fd);
+	if (!err)
+		err = bpf_map__set_pin_path(map, NULL);
+	return err ? report_pin(path, err) : 0;
+}
+
+struct fastpath *fp_skel__open(const char *pin_path)
+{
+	LIBBPF_OPTS(bpf_object_open_opts, oo, .pin_root_path = pin_path);
+	struct fastpath *skel;
+
+	if (mkdir(pin_path, 0700) && errno != EEXIST) {
+		pr_warn("pin path %s: %s\n", pin_path, strerror(errno));
+		return NULL;
+	}
+	skel = fastpath__open_opts(&oo);
+	if (!skel) {
+		pr_warn("%s: cannot open the BPF object: %s\n", pin_path,
+			strerror(errno));
+		return NULL;
+	}
+	if (reuse_devmap(skel->maps.fp_tx, pin_path)) {
+		fastpath__destroy(skel);
+		return NULL;
+	}
+	return skel;
+}
+
+static void fill_fds(struct fp_maps *m)
+{
+	m->uplinks = bpf_map__fd(m->skel->maps.fp_uplinks);
+	m->ports = bpf_map__fd(m->skel->maps.fp_ports);
+	m->tx = bpf_map__fd(m->skel->maps.fp_tx);
+	m->routes4 = bpf_map__fd(m->skel->maps.fp_routes4);
+	m->routes6 = bpf_map__fd(m->skel->maps.fp_routes6);
+	m->excl4 = bpf_map__fd(m->skel->maps.fp_excl4);
+	m->excl6 = bpf_map__fd(m->skel->maps.fp_excl6);
+	m->stats = bpf_map__fd(m->skel->maps.fp_stats);
+}
+
+/* Reuse the pinned maps (creating and pinning any that are missing). */
+int fp_maps__open(struct fp_maps *m, const struct fp_opts *o)
+{
+	int err;
+
+	memset(m, 0, sizeof(*m));
+	m->skel = fp_skel__open(o->pin_path);
+	if (!m->skel)
+		return -ENOENT;
+	bpf_program__set_autoload(m->skel->progs.fastpath_xdp, false);
+	err = fastpath__load(m->skel);
+	if (err) {
+		pr_warn("%s: cannot open or create the pinned maps: %s\n",
+			o->pin_path, strerror(-err));
+		fastpath__destroy(m->skel);
+		m->skel = NULL;
+		return err;
+	}
+	fill_fds(m);
+	return 0;
+}
+
+void fp_maps__close(struct fp_maps *m)
+{
+	fastpath__destroy(m->skel);
+	m->skel = NULL;
+}
+
+int fp_maps__count(int fd, __u32 *count, __u32 *capacity)
+{
+	struct bpf_map_info info = { 0 };
+	__u32 len = sizeof(info);
+	__u8 key[64], next[64];
+	void *prev = NULL;
+	int err;
+
+	err = bpf_obj_get_info_by_fd(fd, &info, &len);
+	if (err)
+		return err;
+	*capacity = info.max_entries;
+	*count = 0;
+	if (info.type == BPF_MAP_TYPE_PERCPU_ARRAY ||
+	    info.type == BPF_MAP_TYPE_ARRAY) {
+		*count = info.max_entries;
+		return 0;
+	}
+	if (info.key_size > sizeof(key))
+		return -E2BIG;
+	while (!bpf_map_get_next_key(fd, prev, next)) {
+		(*count)++;
+		memcpy(key, next, info.key_size);
+		prev = key;
+	}
+	return 0;
+}
+
+int fp_stats__sum(const struct fp_maps *m, struct fp_counter out[FP_R_MAX])
+{
+	int ncpu = libbpf_num_possible_cpus();
+	struct fp_counter *percpu;
+	int err = 0;
+
+	if (ncpu < 0)
+		return ncpu;
+	percpu = calloc(ncpu, sizeof(*percpu));
+	if (!percpu)
+		return -ENOMEM;
+	for (__u32 r = 0; r < FP_R_MAX; r++) {
+		out[r].packets = out[r].bytes = 0;
+		if (bpf_map_lookup_elem(m->stats, &r, percpu)) {
+			err = -errno;
+			break;
+		}
+		for (int c = 0; c < ncpu; c++) {
+			out[r].packets += percpu[c].packets;
+			out[r].bytes += percpu[c].bytes;
+		}
+	}
+	free(percpu);
+	return err;
+}

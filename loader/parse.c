@@ -1,0 +1,195 @@
+// SPDX-License-Identifier: GPL-2.0
+#include <arpa/inet.h>
+#include <errno.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "parse.h"
+
+static const char *const reason_names[FP_R_MAX] = {
+	[FP_R_FASTPATH] = "fastpath",
+	[FP_R_MISS] = "miss",
+	[FP_R_EXCLUDED] = "excluded",
+	[FP_R_TTL_EXPIRED] = "ttl_expired",
+	[FP_R_TOO_BIG] = "too_big",
+	[FP_R_NOT_IP] = "not_ip",
+	[FP_R_MALFORMED] = "malformed",
+	[FP_R_NOT_UPLINK] = "not_uplink",
+	[FP_R_IP_OPTIONS] = "ip_options",
+	[FP_R_MULTICAST] = "multicast",
+	[FP_R_REDIRECT_ERR] = "redirect_error",
+};
+
+static const char *const class_names[FP_CLASS_MAX] = {
+	[FP_CLASS_OTHER] = "other",
+	[FP_CLASS_PEERING] = "peering",
+	[FP_CLASS_BASIC_LB] = "basic-lb",
+	[FP_CLASS_PRIVATE_LINK] = "private-link",
+	[FP_CLASS_UDR] = "udr",
+};
+
+static const char *const origin_names[] = {
+	[FP_ORIGIN_STATIC] = "static",
+	[FP_ORIGIN_NEIGHBOUR] = "neighbour",
+	[FP_ORIGIN_ROUTE] = "route",
+};
+
+const char *fp_reason_name(__u32 reason)
+{
+	return reason < FP_R_MAX ? reason_names[reason] : "unknown";
+}
+
+const char *fp_class_name(__u32 class)
+{
+	return class < FP_CLASS_MAX ? class_names[class] : "unknown";
+}
+
+const char *fp_origin_name(__u32 origin)
+{
+	return origin <= FP_ORIGIN_ROUTE ? origin_names[origin] : "unknown";
+}
+
+int fp_class_from_name(const char *name)
+{
+	for (int i = 0; i < FP_CLASS_MAX; i++)
+		if (!strcmp(name, class_names[i]))
+			return i;
+	return -EINVAL;
+}
+
+int fp_parse_addr(const char *s, struct fp_prefix *p)
+{
+	memset(p, 0, sizeof(*p));
+	if (inet_pton(AF_INET, s, p->addr) == 1) {
+		p->family = AF_INET;
+		p->len = 32;
+		return 0;
+	}
+	if (inet_pton(AF_INET6, s, p->addr) == 1) {
+		p->family = AF_INET6;
+		p->len = 128;
+		return 0;
+	}
+	return -EINVAL;
+}
+
+/* "198.19.1.0/24", "2001:db8::/32"; a bare address is a host prefix. */
+int fp_parse_prefix(const char *s, struct fp_prefix *p)
+{
+	char buf[FP_PREFIX_STRLEN];
+	const char *slash = strchr(s, '/');
+	size_t alen = slash ? (size_t)(slash - s) : strlen(s);
+	unsigned long len;
+	char *end;
+	int err, max;
+
+	if (alen == 0 || alen >= sizeof(buf))
+		return -EINVAL;
+	memcpy(buf, s, alen);
+	buf[alen] = '\0';
+	err = fp_parse_addr(buf, p);
+	if (err)
+		return err;
+	if (!slash)
+		return 0;
+
+	max = p->family == AF_INET ? 32 : 128;
+	if (slash[1] < '0' || slash[1] > '9')
+		return -EINVAL;
+	errno = 0;
+	len = strtoul(slash + 1, &end, 10);
+	if (errno || *end || len > (unsigned long)max)
+		return -EINVAL;
+	p->len = len;
+
+	/* Host bits set is an error, as with `ip route`: it hides a typo. */
+	for (int bit = p->len; bit < max; bit++)
+		if (p->addr[bit / 8] & (0x80 >> (bit % 8)))
+			return -EDOM;
+	return 0;
+}
+
+int fp_parse_mac(const char *s, __u8 mac[6])
+{
+	unsigned int b[6];
+	char tail;
+
+	if (strlen(s) != 17 ||
+	    sscanf(s, "%2x:%2x:%2x:%2x:%2x:%2x%c", &b[0], &b[1], &b[2], &b[3],
+		   &b[4], &b[5], &tail) != 6)
+		return -EINVAL;
+	for (int i = 0; i < 6; i++) {
+		if (s[i * 3] == '+' || s[i * 3] == '-' || s[i * 3] == ' ')
+			return -EINVAL;
+		mac[i] = b[i];
+	}
+	return 0;
+}
+
+const char *fp_format_prefix(const struct fp_prefix *p, char *buf, size_t n)
+{
+	char addr[INET6_ADDRSTRLEN];
+
+	if (!inet_ntop(p->family, p->addr, addr, sizeof(addr)))
+		snprintf(addr, sizeof(addr), "?");
+	snprintf(buf, n, "%s/%u", addr, p->len);
+	return buf;
+}
+
+const char *fp_format_mac(const __u8 mac[6], char *buf, size_t n)
+{
+	snprintf(buf, n, "%02x:%02x:%02x:%02x:%02x:%02x", mac[0], mac[1],
+		 mac[2], mac[3], mac[4], mac[5]);
+	return buf;
+}
+
+bool fp_mac_is_zero(const __u8 mac[6])
+{
+	return !(mac[0] | mac[1] | mac[2] | mac[3] | mac[4] | mac[5]);
+}
+
+void fp_prefix__to_lpm4(const struct fp_prefix *p, struct fp_lpm4 *k)
+{
+	memset(k, 0, sizeof(*k));
+	k->prefixlen = p->len;
+	memcpy(&k->addr, p->addr, 4);
+}
+
+void fp_prefix__to_lpm6(const struct fp_prefix *p, struct fp_lpm6 *k)
+{
+	memset(k, 0, sizeof(*k));
+	k->prefixlen = p->len;
+	memcpy(k->addr, p->addr, 16);
+}
+
+void fp_prefix__from_lpm4(const struct fp_lpm4 *k, struct fp_prefix *p)
+{
+	memset(p, 0, sizeof(*p));
+	p->family = AF_INET;
+	p->len = k->prefixlen;
+	memcpy(p->addr, &k->addr, 4);
+}
+
+void fp_prefix__from_lpm6(const struct fp_lpm6 *k, struct fp_prefix *p)
+{
+	memset(p, 0, sizeof(*p));
+	p->family = AF_INET6;
+	p->len = k->prefixlen;
+	memcpy(p->addr, k->addr, 16);
+}
+
+int fp_route__build(const struct fp_port *port, __u32 ifindex,
+		    const __u8 *lladdr, enum fp_origin origin,
+		    struct fp_route *out)
+{
+	const __u8 *mac = lladdr ? lladdr : port->peer_mac;
+
+	if (fp_mac_is_zero(mac) || (mac[0] & 1))
+		return -EINVAL;
+	memset(out, 0, sizeof(*out));
+	out->ifindex = ifindex;
+	memcpy(out->dmac, mac, 6);
+	out->origin = origin;
+	return 0;
+}

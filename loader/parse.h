@@ -1,0 +1,47 @@
+/* SPDX-License-Identifier: GPL-2.0 */
+/* Pure parsing and formatting: no BPF, no netlink, no I/O. */
+#ifndef FASTPATH_PARSE_H
+#define FASTPATH_PARSE_H
+
+#include <stdbool.h>
+#include <stddef.h>
+#include <linux/types.h>
+
+#include "fastpath.h"
+
+struct fp_prefix {
+	int family; /* AF_INET or AF_INET6 */
+	__u8 len; /* prefix length in bits */
+	__u8 addr[16]; /* network byte order; IPv4 in the first 4 bytes */
+};
+
+#define FP_PREFIX_STRLEN 64 /* INET6_ADDRSTRLEN + "/128" */
+#define FP_MAC_STRLEN 18
+
+int fp_parse_prefix(const char *s, struct fp_prefix *p);
+int fp_parse_addr(const char *s, struct fp_prefix *p);
+int fp_parse_mac(const char *s, __u8 mac[6]);
+const char *fp_format_prefix(const struct fp_prefix *p, char *buf, size_t n);
+const char *fp_format_mac(const __u8 mac[6], char *buf, size_t n);
+bool fp_mac_is_zero(const __u8 mac[6]);
+
+int fp_class_from_name(const char *name);
+const char *fp_class_name(__u32 class);
+const char *fp_reason_name(__u32 reason);
+const char *fp_origin_name(__u32 origin);
+
+/* LPM keys for a prefix: the map key the XDP program looks up. */
+void fp_prefix__to_lpm4(const struct fp_prefix *p, struct fp_lpm4 *k);
+void fp_prefix__to_lpm6(const struct fp_prefix *p, struct fp_lpm6 *k);
+void fp_prefix__from_lpm4(const struct fp_lpm4 *k, struct fp_prefix *p);
+void fp_prefix__from_lpm6(const struct fp_lpm6 *k, struct fp_prefix *p);
+
+/*
+ * The route entry for a prefix towards a port: the route's own lladdr
+ * wins over the port's peer MAC. -EINVAL when neither gives a MAC.
+ */
+int fp_route__build(const struct fp_port *port, __u32 ifindex,
+		    const __u8 *lladdr, enum fp_origin origin,
+		    struct fp_route *out);
+
+#endif

@@ -1,0 +1,135 @@
+// SPDX-License-Identifier: GPL-2.0
+/* stats: the per-reason counters, summed over CPUs; --interval for rates. */
+#include <errno.h>
+#include <signal.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <time.h>
+#include <json-c/json.h>
+
+#include "args.h"
+#include "fp.h"
+#include "log.h"
+#include "parse.h"
+
+static volatile sig_atomic_t stop;
+
+static void on_signal(int sig)
+{
+	(void)sig;
+	stop = 1;
+}
+
+static void print_counters(const struct fp_counter *c, bool json)
+{
+	json_object *root;
+
+	if (!json) {
+		printf("%-16s %14s %16s\n", "reason", "packets", "bytes");
+		for (int r = 0; r < FP_R_MAX; r++)
+			printf("%-16s %14llu %16llu\n", fp_reason_name(r),
+			       (unsigned long long)c[r].packets,
+			       (unsigned long long)c[r].bytes);
+		return;
+	}
+	root = json_object_new_object();
+	for (int r = 0; r < FP_R_MAX; r++) {
+		json_object *o = json_object_new_object();
+
+		json_object_object_add(o, "packets", json_object_new_uint64(c[r].packets));
+		json_object_object_add(o, "bytes", json_object_new_uint64(c[r].bytes));
+		json_object_object_add(root, fp_reason_name(r), o);
+	}
+	printf("%s\n", json_object_to_json_string_ext(root, JSON_C_TO_STRING_PLAIN));
+	json_object_put(root);
+}
+
+static void print_rates(const struct fp_counter *now,
+			const struct fp_counter *before, double secs, bool json)
+{
+	json_object *root = json_object_new_object();
+
+	for (int r = 0; r < FP_R_MAX; r++) {
+		double pps = (now[r].packets - before[r].packets) / secs;
+		double bps = (now[r].bytes - before[r].bytes) * 8.0 / secs;
+		json_object *o;
+
+		if (!json) {
+			if (pps > 0)
+				printf("%-16s %12.0f pps %14.0f bit/s\n",
+				       fp_reason_name(r), pps, bps);
+			continue;
+		}
+		o = json_object_new_object();
+		json_object_object_add(o, "pps", json_object_new_double(pps));
+		json_object_object_add(o, "bps", json_object_new_double(bps));
+		json_object_object_add(root, fp_reason_name(r), o);
+	}
+	if (json)
+		printf("%s\n", json_object_to_json_string_ext(root, JSON_C_TO_STRING_PLAIN));
+	else
+		printf("--\n");
+	fflush(stdout);
+	json_object_put(root);
+}
+
+int fp_cmd_stats(const struct fp_opts *o, int argc, char **argv)
+{
+	struct fp_arg args[] = { { "--interval", true }, { 0 } };
+	struct fp_counter now[FP_R_MAX], before[FP_R_MAX];
+	const char *pos[FP_MAX_POS];
+	struct timespec t0, t1;
+	double interval = 0;
+	struct fp_maps m;
+	int npos, ret = FP_EXIT_OK;
+	char *end;
+
+	npos = fp_args__split("stats", argc, argv, args, pos);
+	if (npos != 0) {
+		if (npos > 0)
+			fp_usage_error("stats [--interval SECS]");
+		return FP_EXIT_USAGE;
+	}
+	if (args[0].value) {
+		interval = strtod(args[0].value, &end);
+		if (*end || !(interval >= 0.1 && interval <= 3600)) {
+			fp_usage_error("stats: --interval takes seconds (0.1 to 3600)");
+			return FP_EXIT_USAGE;
+		}
+	}
+	if (fp_env__enter(o) || fp_maps__open(&m, o))
+		return FP_EXIT_ERR;
+	if (fp_stats__sum(&m, now)) {
+		pr_warn("stats: cannot read %s: %s\n", FP_MAP_STATS, strerror(errno));
+		ret = FP_EXIT_ERR;
+		goto out;
+	}
+	if (!interval) {
+		print_counters(now, o->json);
+		goto out;
+	}
+	signal(SIGINT, on_signal);
+	signal(SIGTERM, on_signal);
+	clock_gettime(CLOCK_MONOTONIC, &t0);
+	while (!stop) {
+		struct timespec d = { (time_t)interval,
+				      (long)((interval - (time_t)interval) * 1e9) };
+
+		memcpy(before, now, sizeof(now));
+		if (nanosleep(&d, NULL) && stop)
+			break;
+		if (fp_stats__sum(&m, now)) {
+			ret = FP_EXIT_ERR;
+			break;
+		}
+		clock_gettime(CLOCK_MONOTONIC, &t1);
+		print_rates(now, before,
+			    (t1.tv_sec - t0.tv_sec) + (t1.tv_nsec - t0.tv_nsec) / 1e9,
+			    o->json);
+		t0 = t1;
+	}
+out:
+	fp_maps__close(&m);
+	return ret;
+}

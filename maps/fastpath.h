@@ -1,0 +1,132 @@
+/* SPDX-License-Identifier: GPL-2.0 OR BSD-2-Clause */
+/*
+ * The contract between the XDP program and the loader: every struct, enum
+ * and map name used on both sides. Include <linux/types.h> (or vmlinux.h)
+ * before this header; it includes nothing itself.
+ */
+#ifndef FASTPATH_MAPS_H
+#define FASTPATH_MAPS_H
+
+#define FP_MAPS_CONTRACT 1
+
+/* Map names: pinned as <pin path>/<name>, at most 15 characters. */
+#define FP_MAP_UPLINKS "fp_uplinks"
+#define FP_MAP_PORTS "fp_ports"
+#define FP_MAP_TX "fp_tx"
+#define FP_MAP_ROUTES4 "fp_routes4"
+#define FP_MAP_ROUTES6 "fp_routes6"
+#define FP_MAP_EXCL4 "fp_excl4"
+#define FP_MAP_EXCL6 "fp_excl6"
+#define FP_MAP_STATS "fp_stats"
+
+#define FP_PROG_NAME "fastpath_xdp"
+
+/* Capacities; the loader reports a full map by name. */
+#define FP_MAX_UPLINKS 64
+#define FP_MAX_PORTS 4096
+#define FP_MAX_ROUTES 1048576
+#define FP_MAX_EXCLUSIONS 65536
+
+/*
+ * A frame whose XDP metadata is a struct fp_probe with this magic is a
+ * probe from `fastpath explain`: it takes the normal path, is not counted,
+ * and the program writes its reason and target port back into the probe.
+ */
+#define FP_EXPLAIN_MAGIC 0x66707865U /* "fpxe" */
+
+/* Reason codes: one counter slot each, every verdict names one. */
+enum fp_reason {
+	FP_R_FASTPATH = 0, /* redirected to a VM port */
+	FP_R_MISS, /* no route, or route to an unknown port: gateway */
+	FP_R_EXCLUDED, /* destination in an exclusion: gateway */
+	FP_R_TTL_EXPIRED, /* TTL / hop limit <= 1: pass, kernel answers */
+	FP_R_TOO_BIG, /* larger than the port MTU: pass, kernel answers */
+	FP_R_NOT_IP, /* ARP, LLDP, VLAN-tagged, anything not IPv4/IPv6 */
+	FP_R_MALFORMED, /* truncated or inconsistent header: drop */
+	FP_R_NOT_UPLINK, /* arrived on an interface that is no uplink */
+	FP_R_IP_OPTIONS, /* IPv4 options or IPv6 hop-by-hop: pass */
+	FP_R_MULTICAST, /* multicast or broadcast destination: pass */
+	FP_R_REDIRECT_ERR, /* port vanished from the devmap: gateway */
+	FP_R_MAX,
+};
+
+/* Counter slot; fp_stats is a per-CPU array of these indexed by reason. */
+struct fp_counter {
+	__u64 packets;
+	__u64 bytes;
+};
+
+struct fp_probe {
+	__u32 magic; /* FP_EXPLAIN_MAGIC */
+	__u32 reason; /* out: enum fp_reason */
+	__u32 ifindex; /* out: redirect target, 0 if none */
+	__u32 pad;
+};
+
+/* Origin of a route entry, for `route list`. */
+enum fp_origin {
+	FP_ORIGIN_STATIC = 0,
+	FP_ORIGIN_NEIGHBOUR = 1,
+	FP_ORIGIN_ROUTE = 2,
+};
+
+/* Exclusion classes (DESIGN.md). */
+enum fp_class {
+	FP_CLASS_OTHER = 0,
+	FP_CLASS_PEERING = 1,
+	FP_CLASS_BASIC_LB = 2,
+	FP_CLASS_PRIVATE_LINK = 3,
+	FP_CLASS_UDR = 4,
+	FP_CLASS_MAX,
+};
+
+/* fp_uplinks: key __u32 ifindex. */
+struct fp_uplink {
+	__u32 gw_ifindex; /* 0: gateway verdict is XDP_PASS */
+	__u32 flags;
+};
+
+/* fp_ports: key __u32 ifindex; also holds the gateway port. */
+struct fp_port {
+	__u8 mac[6]; /* the port's own MAC: source of rewritten frames */
+	__u8 peer_mac[6]; /* default destination MAC (the VM), 0 if unset */
+	__u16 mtu; /* largest L3 packet the port takes */
+	__u16 pad;
+	__u32 flags;
+	char name[16]; /* interface name when registered */
+};
+
+/* LPM keys: prefixlen in bits, address in network byte order. */
+struct fp_lpm4 {
+	__u32 prefixlen;
+	__be32 addr;
+};
+
+struct fp_lpm6 {
+	__u32 prefixlen;
+	__u8 addr[16];
+};
+
+/* fp_routes4 / fp_routes6 values. */
+struct fp_route {
+	__u32 ifindex; /* VM port */
+	__u8 dmac[6]; /* the VM's MAC */
+	__u8 origin; /* enum fp_origin */
+	__u8 pad;
+};
+
+/* fp_excl4 / fp_excl6 values. */
+struct fp_excl {
+	__u32 class; /* enum fp_class */
+};
+
+_Static_assert(sizeof(struct fp_counter) == 16, "fp_counter layout");
+_Static_assert(sizeof(struct fp_probe) == 16, "fp_probe layout");
+_Static_assert(sizeof(struct fp_uplink) == 8, "fp_uplink layout");
+_Static_assert(sizeof(struct fp_port) == 36, "fp_port layout");
+_Static_assert(sizeof(struct fp_lpm4) == 8, "fp_lpm4 layout");
+_Static_assert(sizeof(struct fp_lpm6) == 20, "fp_lpm6 layout");
+_Static_assert(sizeof(struct fp_route) == 12, "fp_route layout");
+_Static_assert(sizeof(struct fp_excl) == 4, "fp_excl layout");
+
+#endif /* FASTPATH_MAPS_H */
