@@ -28,8 +28,7 @@ struct pkt {
 	struct fp_probe *probe; /* set for an `explain` probe: not counted */
 };
 
-static __always_inline int verdict(struct pkt *p, __u32 reason,
-				   int action)
+static __always_inline int verdict(struct pkt *p, __u32 reason, int action)
 {
 	struct fp_counter *c;
 
@@ -92,8 +91,8 @@ static __always_inline __u32 forward(struct pkt *p, __u32 ifindex,
 }
 
 /* The gateway verdict: pass to the stack, or redirect to the gateway port. */
-static __always_inline int to_gateway(struct pkt *p,
-				      const struct fp_uplink *up, __u32 reason)
+static __always_inline int to_gateway(struct pkt *p, const struct fp_uplink *up,
+				      __u32 reason)
 {
 	if (up->gw_ifindex && forward(p, up->gw_ifindex, NULL) == FP_R_FASTPATH)
 		return verdict(p, reason, XDP_REDIRECT);

@@ -42,7 +42,8 @@ int fp_args__split(const char *cmd, int argc, char **argv, struct fp_arg *opts,
 		o->seen = true;
 		if (o->has_value) {
 			if (i + 1 >= argc) {
-				fp_usage_error("%s: %s needs a value", cmd, o->name);
+				fp_usage_error("%s: %s needs a value", cmd,
+					       o->name);
 				return -1;
 			}
 			o->value = argv[++i];

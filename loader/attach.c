@@ -79,7 +79,7 @@ static int query_attached(int ifindex, struct attached *st)
 	st->prog_id = q.prog_id;
 	st->mode = q.attach_mode == XDP_ATTACHED_SKB ? XDP_MODE_SKB :
 		   q.attach_mode == XDP_ATTACHED_HW  ? XDP_MODE_HW :
-						      XDP_MODE_NATIVE;
+						       XDP_MODE_NATIVE;
 	prog_name_by_id(q.prog_id, st->name, sizeof(st->name));
 
 	mp = xdp_multiprog__get_from_ifindex(ifindex);
@@ -102,7 +102,8 @@ static int query_attached(int ifindex, struct attached *st)
 			__u32 len = sizeof(info);
 
 			st->ours = true;
-			if (!bpf_obj_get_info_by_fd(xdp_program__fd(p), &info, &len))
+			if (!bpf_obj_get_info_by_fd(xdp_program__fd(p), &info,
+						    &len))
 				st->our_id = info.id;
 		}
 	}
@@ -211,8 +212,9 @@ int fp_cmd_load(const struct fp_opts *o, int argc, char **argv)
 	err = fp_ifinfo__by_name(pos[0], &info);
 	if (err) {
 		pr_warn("uplink %s: %s\n", pos[0],
-			err == -ENODEV ? "no such interface in this network namespace" :
-					 strerror(-err));
+			err == -ENODEV ?
+				"no such interface in this network namespace" :
+				strerror(-err));
 		return FP_EXIT_ERR;
 	}
 	err = query_attached(info.ifindex, &st);
@@ -241,8 +243,9 @@ int fp_cmd_load(const struct fp_opts *o, int argc, char **argv)
 		err = 0;
 		if (st.present && (st.legacy || st.ours))
 			err = st.ours && !st.legacy ?
-				      xdp_program__detach(xdp_program__from_id(st.our_id),
-							  info.ifindex, st.mode, 0) :
+				      xdp_program__detach(
+					      xdp_program__from_id(st.our_id),
+					      info.ifindex, st.mode, 0) :
 				      detach_all(info.ifindex, &st);
 		if (!err)
 			err = attach_new(skel, info.ifindex, mode);
@@ -293,8 +296,8 @@ int fp_cmd_unload(const struct fp_opts *o, int argc, char **argv)
 	err = query_attached(ifindex, &st);
 	if (err || !st.present || !st.ours) {
 		if (err)
-			pr_warn("uplink %s: cannot query XDP state: %s\n", pos[0],
-				strerror(-err));
+			pr_warn("uplink %s: cannot query XDP state: %s\n",
+				pos[0], strerror(-err));
 		else if (!st.present)
 			pr_warn("uplink %s: no XDP program attached\n", pos[0]);
 		else
@@ -306,10 +309,11 @@ int fp_cmd_unload(const struct fp_opts *o, int argc, char **argv)
 	if (st.legacy)
 		err = detach_all(ifindex, &st);
 	else
-		err = xdp_program__detach(xdp_program__from_id(st.our_id), ifindex,
-					  st.mode, 0);
+		err = xdp_program__detach(xdp_program__from_id(st.our_id),
+					  ifindex, st.mode, 0);
 	if (err) {
-		pr_warn("uplink %s: cannot detach: %s\n", pos[0], strerror(-err));
+		pr_warn("uplink %s: cannot detach: %s\n", pos[0],
+			strerror(-err));
 		return FP_EXIT_ERR;
 	}
 	/* The maps stay pinned: a later load finds its routes again. */
@@ -352,7 +356,8 @@ int fp_cmd_status(const struct fp_opts *o, int argc, char **argv)
 	root = json_object_new_object();
 	ups = json_object_new_array();
 	maps = json_object_new_array();
-	json_object_object_add(root, "pin_path", json_object_new_string(o->pin_path));
+	json_object_object_add(root, "pin_path",
+			       json_object_new_string(o->pin_path));
 	while (!bpf_map_get_next_key(m.uplinks, prev, &key)) {
 		json_object *u = json_object_new_object();
 		char name[IF_NAMESIZE];
@@ -363,11 +368,14 @@ int fp_cmd_status(const struct fp_opts *o, int argc, char **argv)
 			snprintf(name, sizeof(name), "if%u", key);
 		query_attached(key, &st);
 		json_object_object_add(u, "name", json_object_new_string(name));
-		json_object_object_add(u, "ifindex", json_object_new_int64(key));
-		json_object_object_add(u, "attached", json_object_new_boolean(st.ours));
-		json_object_object_add(u, "prog_id", json_object_new_int64(st.our_id));
-		json_object_object_add(u, "mode",
-				       json_object_new_string(mode_name(st.mode)));
+		json_object_object_add(u, "ifindex",
+				       json_object_new_int64(key));
+		json_object_object_add(u, "attached",
+				       json_object_new_boolean(st.ours));
+		json_object_object_add(u, "prog_id",
+				       json_object_new_int64(st.our_id));
+		json_object_object_add(
+			u, "mode", json_object_new_string(mode_name(st.mode)));
 		json_object_object_add(
 			u, "attach",
 			json_object_new_string(!st.present ? "none" :
@@ -385,9 +393,10 @@ int fp_cmd_status(const struct fp_opts *o, int argc, char **argv)
 	json_object_object_add(root, "maps", maps);
 
 	if (o->json) {
-		printf("%s\n", json_object_to_json_string_ext(
-				       root, JSON_C_TO_STRING_PLAIN |
-						     JSON_C_TO_STRING_NOSLASHESCAPE));
+		printf("%s\n",
+		       json_object_to_json_string_ext(
+			       root, JSON_C_TO_STRING_PLAIN |
+					     JSON_C_TO_STRING_NOSLASHESCAPE));
 	} else {
 		printf("pin path %s\n", o->pin_path);
 		for (size_t i = 0; i < json_object_array_length(ups); i++) {
@@ -403,7 +412,8 @@ int fp_cmd_status(const struct fp_opts *o, int argc, char **argv)
 			printf(" attach %s\n", json_object_get_string(v));
 		}
 		for (size_t i = 0; i < json_object_array_length(maps); i++) {
-			json_object *mo = json_object_array_get_idx(maps, i), *n, *e, *c;
+			json_object *mo = json_object_array_get_idx(maps, i),
+				    *n, *e, *c;
 
 			json_object_object_get_ex(mo, "name", &n);
 			json_object_object_get_ex(mo, "entries", &e);

@@ -34,10 +34,10 @@ static const struct {
 	const char *name;
 	int (*fn)(const struct fp_opts *o, int argc, char **argv);
 } commands[] = {
-	{ "load", fp_cmd_load },	 { "unload", fp_cmd_unload },
-	{ "uplink", fp_cmd_uplink },	 { "port", fp_cmd_port },
-	{ "route", fp_cmd_route },	 { "exclude", fp_cmd_exclude },
-	{ "stats", fp_cmd_stats },	 { "status", fp_cmd_status },
+	{ "load", fp_cmd_load },       { "unload", fp_cmd_unload },
+	{ "uplink", fp_cmd_uplink },   { "port", fp_cmd_port },
+	{ "route", fp_cmd_route },     { "exclude", fp_cmd_exclude },
+	{ "stats", fp_cmd_stats },     { "status", fp_cmd_status },
 	{ "explain", fp_cmd_explain },
 };
 

@@ -85,7 +85,8 @@ int fp_cmd_explain(const struct fp_opts *o, int argc, char **argv)
 	if (args[0].value) {
 		ifindex = if_nametoindex(args[0].value);
 		if (!ifindex) {
-			pr_warn("explain: uplink %s: no such interface\n", args[0].value);
+			pr_warn("explain: uplink %s: no such interface\n",
+				args[0].value);
 			goto out;
 		}
 	} else if (first_uplink(&m, &ifindex)) {
@@ -93,11 +94,13 @@ int fp_cmd_explain(const struct fp_opts *o, int argc, char **argv)
 		goto out;
 	}
 	if (fp_ifinfo__by_index(ifindex, &up)) {
-		pr_warn("explain: uplink ifindex %u: no such interface\n", ifindex);
+		pr_warn("explain: uplink ifindex %u: no such interface\n",
+			ifindex);
 		goto out;
 	}
 	if (bpf_xdp_query(ifindex, 0, &q) || !q.prog_id) {
-		pr_warn("explain: uplink %s: no XDP program attached\n", up.name);
+		pr_warn("explain: uplink %s: no XDP program attached\n",
+			up.name);
 		goto out;
 	}
 	fd = bpf_prog_get_fd_by_id(q.prog_id);
@@ -110,7 +113,8 @@ int fp_cmd_explain(const struct fp_opts *o, int argc, char **argv)
 	memcpy(spec.dmac, up.mac, 6);
 	memset(in, 0, sizeof(*probe));
 	probe->magic = FP_EXPLAIN_MAGIC;
-	len = fp_pkt__build(&spec, in + sizeof(*probe), sizeof(in) - sizeof(*probe));
+	len = fp_pkt__build(&spec, in + sizeof(*probe),
+			    sizeof(in) - sizeof(*probe));
 	ctx.data = sizeof(*probe);
 	ctx.data_end = sizeof(*probe) + len;
 	ctx.ingress_ifindex = ifindex;
@@ -121,8 +125,8 @@ int fp_cmd_explain(const struct fp_opts *o, int argc, char **argv)
 	t.ctx_in = &ctx;
 	t.ctx_size_in = sizeof(ctx);
 	if (bpf_prog_test_run_opts(fd, &t)) {
-		pr_warn("explain: test run of program id %u on %s: %s\n", q.prog_id,
-			up.name, strerror(errno));
+		pr_warn("explain: test run of program id %u on %s: %s\n",
+			q.prog_id, up.name, strerror(errno));
 		goto out;
 	}
 	probe = (struct fp_probe *)out;
@@ -141,23 +145,30 @@ int fp_cmd_explain(const struct fp_opts *o, int argc, char **argv)
 
 	if (o->json) {
 		j = json_object_new_object();
-		json_object_object_add(j, "address", json_object_new_string(pos[0]));
-		json_object_object_add(j, "verdict", json_object_new_string(verdict));
+		json_object_object_add(j, "address",
+				       json_object_new_string(pos[0]));
+		json_object_object_add(j, "verdict",
+				       json_object_new_string(verdict));
 		json_object_object_add(
-			j, "reason", json_object_new_string(fp_reason_name(probe->reason)));
-		json_object_object_add(j, "uplink", json_object_new_string(up.name));
-		json_object_object_add(j, "port",
-				       port.name[0] ? json_object_new_string(port.name) :
-						      NULL);
+			j, "reason",
+			json_object_new_string(fp_reason_name(probe->reason)));
+		json_object_object_add(j, "uplink",
+				       json_object_new_string(up.name));
+		json_object_object_add(
+			j, "port",
+			port.name[0] ? json_object_new_string(port.name) :
+				       NULL);
 		json_object_object_add(j, "dmac", json_object_new_string(dmac));
 		json_object_object_add(j, "smac", json_object_new_string(smac));
-		printf("%s\n", json_object_to_json_string_ext(j, JSON_C_TO_STRING_PLAIN));
+		printf("%s\n", json_object_to_json_string_ext(
+				       j, JSON_C_TO_STRING_PLAIN));
 		json_object_put(j);
 	} else {
 		printf("%s: %s (reason %s) on uplink %s", pos[0], verdict,
 		       fp_reason_name(probe->reason), up.name);
 		if (port.name[0])
-			printf(" -> port %s dmac %s smac %s", port.name, dmac, smac);
+			printf(" -> port %s dmac %s smac %s", port.name, dmac,
+			       smac);
 		printf("\n");
 	}
 	ret = FP_EXIT_OK;

@@ -18,10 +18,9 @@ void fp_log(enum fp_log_level level, const char *fmt, ...)
 {
 	va_list ap;
 
-	if (level > log_level)
-		return;
 	va_start(ap, fmt);
-	vfprintf(stderr, fmt, ap);
+	if (level <= log_level)
+		vfprintf(stderr, fmt, ap);
 	va_end(ap);
 }
 

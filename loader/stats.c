@@ -37,11 +37,14 @@ static void print_counters(const struct fp_counter *c, bool json)
 	for (int r = 0; r < FP_R_MAX; r++) {
 		json_object *o = json_object_new_object();
 
-		json_object_object_add(o, "packets", json_object_new_uint64(c[r].packets));
-		json_object_object_add(o, "bytes", json_object_new_uint64(c[r].bytes));
+		json_object_object_add(o, "packets",
+				       json_object_new_uint64(c[r].packets));
+		json_object_object_add(o, "bytes",
+				       json_object_new_uint64(c[r].bytes));
 		json_object_object_add(root, fp_reason_name(r), o);
 	}
-	printf("%s\n", json_object_to_json_string_ext(root, JSON_C_TO_STRING_PLAIN));
+	printf("%s\n",
+	       json_object_to_json_string_ext(root, JSON_C_TO_STRING_PLAIN));
 	json_object_put(root);
 }
 
@@ -67,7 +70,8 @@ static void print_rates(const struct fp_counter *now,
 		json_object_object_add(root, fp_reason_name(r), o);
 	}
 	if (json)
-		printf("%s\n", json_object_to_json_string_ext(root, JSON_C_TO_STRING_PLAIN));
+		printf("%s\n", json_object_to_json_string_ext(
+				       root, JSON_C_TO_STRING_PLAIN));
 	else
 		printf("--\n");
 	fflush(stdout);
@@ -94,14 +98,16 @@ int fp_cmd_stats(const struct fp_opts *o, int argc, char **argv)
 	if (args[0].value) {
 		interval = strtod(args[0].value, &end);
 		if (*end || !(interval >= 0.1 && interval <= 3600)) {
-			fp_usage_error("stats: --interval takes seconds (0.1 to 3600)");
+			fp_usage_error(
+				"stats: --interval takes seconds (0.1 to 3600)");
 			return FP_EXIT_USAGE;
 		}
 	}
 	if (fp_env__enter(o) || fp_maps__open(&m, o))
 		return FP_EXIT_ERR;
 	if (fp_stats__sum(&m, now)) {
-		pr_warn("stats: cannot read %s: %s\n", FP_MAP_STATS, strerror(errno));
+		pr_warn("stats: cannot read %s: %s\n", FP_MAP_STATS,
+			strerror(errno));
 		ret = FP_EXIT_ERR;
 		goto out;
 	}
@@ -114,7 +120,8 @@ int fp_cmd_stats(const struct fp_opts *o, int argc, char **argv)
 	clock_gettime(CLOCK_MONOTONIC, &t0);
 	while (!stop) {
 		struct timespec d = { (time_t)interval,
-				      (long)((interval - (time_t)interval) * 1e9) };
+				      (long)((interval - (time_t)interval) *
+					     1e9) };
 
 		memcpy(before, now, sizeof(now));
 		if (nanosleep(&d, NULL) && stop)
@@ -125,7 +132,8 @@ int fp_cmd_stats(const struct fp_opts *o, int argc, char **argv)
 		}
 		clock_gettime(CLOCK_MONOTONIC, &t1);
 		print_rates(now, before,
-			    (t1.tv_sec - t0.tv_sec) + (t1.tv_nsec - t0.tv_nsec) / 1e9,
+			    (t1.tv_sec - t0.tv_sec) +
+				    (t1.tv_nsec - t0.tv_nsec) / 1e9,
 			    o->json);
 		t0 = t1;
 	}

@@ -90,12 +90,14 @@ int fp_port__add(struct fp_maps *m, const char *ifname, const __u8 *peer_mac)
 	err = fp_ifinfo__by_name(ifname, &info);
 	if (err) {
 		pr_warn("port %s: %s\n", ifname,
-			err == -ENODEV ? "no such interface in this network namespace" :
-					 strerror(-err));
+			err == -ENODEV ?
+				"no such interface in this network namespace" :
+				strerror(-err));
 		return err;
 	}
 	if (!lookup_port(m, info.ifindex, &port)) {
-		pr_warn("port %s: already registered (port del it first)\n", ifname);
+		pr_warn("port %s: already registered (port del it first)\n",
+			ifname);
 		return -EEXIST;
 	}
 	memset(&port, 0, sizeof(port));
@@ -159,8 +161,9 @@ static int parse_prefix_arg(const char *what, const char *s,
 
 	if (err)
 		pr_warn("%s %s: %s\n", what, s,
-			err == -EDOM ? "host bits set beyond the prefix length" :
-				       "not an IPv4 or IPv6 prefix in CIDR form");
+			err == -EDOM ?
+				"host bits set beyond the prefix length" :
+				"not an IPv4 or IPv6 prefix in CIDR form");
 	return err;
 }
 
@@ -190,7 +193,8 @@ int fp_route__add(struct fp_maps *m, const char *prefix, const char *ifname,
 	if (err)
 		return err;
 	if (lladdr && fp_parse_mac(lladdr, mac)) {
-		pr_warn("route %s: lladdr %s is not a MAC address\n", prefix, lladdr);
+		pr_warn("route %s: lladdr %s is not a MAC address\n", prefix,
+			lladdr);
 		return -EINVAL;
 	}
 	if (find_port(m, ifname, &ifindex, &port)) {
@@ -201,8 +205,9 @@ int fp_route__add(struct fp_maps *m, const char *prefix, const char *ifname,
 	if (fp_route__build(&port, ifindex, lladdr ? mac : NULL,
 			    FP_ORIGIN_STATIC, &rt)) {
 		pr_warn("route %s: %s\n", prefix,
-			lladdr ? "lladdr must be a unicast MAC" :
-				 "no lladdr given and the port has no --peer-mac");
+			lladdr ?
+				"lladdr must be a unicast MAC" :
+				"no lladdr given and the port has no --peer-mac");
 		return -EINVAL;
 	}
 	fd = prefix_key(&p, m->routes4, m->routes6, &key);
@@ -264,8 +269,9 @@ int fp_excl__add(struct fp_maps *m, const char *prefix, const char *class)
 	if (bpf_map_update_elem(fd, &key, &ex, BPF_NOEXIST)) {
 		err = -errno;
 		pr_warn("exclusion %s: %s\n", prefix,
-			err == -EEXIST ? "already exists (exclude del it first)" :
-					 map_error(err));
+			err == -EEXIST ?
+				"already exists (exclude del it first)" :
+				map_error(err));
 		return err;
 	}
 	return 0;
@@ -301,8 +307,9 @@ int fp_uplink__set(struct fp_maps *m, const char *ifname, const char *gw_port,
 	err = fp_ifinfo__by_name(ifname, &info);
 	if (err) {
 		pr_warn("uplink %s: %s\n", ifname,
-			err == -ENODEV ? "no such interface in this network namespace" :
-					 strerror(-err));
+			err == -ENODEV ?
+				"no such interface in this network namespace" :
+				strerror(-err));
 		return err;
 	}
 	if (gw_port) {
@@ -313,11 +320,13 @@ int fp_uplink__set(struct fp_maps *m, const char *ifname, const char *gw_port,
 			return -ENOENT;
 		}
 		if (fp_mac_is_zero(port.peer_mac)) {
-			pr_warn("gateway port %s: has no --peer-mac\n", gw_port);
+			pr_warn("gateway port %s: has no --peer-mac\n",
+				gw_port);
 			return -EINVAL;
 		}
 		if (up.gw_ifindex == info.ifindex) {
-			pr_warn("gateway port %s: is the uplink itself\n", gw_port);
+			pr_warn("gateway port %s: is the uplink itself\n",
+				gw_port);
 			return -EINVAL;
 		}
 	}
@@ -353,8 +362,9 @@ int fp_uplink__del(struct fp_maps *m, const char *ifname)
 
 static void print_json(json_object *j)
 {
-	printf("%s\n", json_object_to_json_string_ext(j, JSON_C_TO_STRING_PLAIN |
-								 JSON_C_TO_STRING_NOSLASHESCAPE));
+	printf("%s\n", json_object_to_json_string_ext(
+			       j, JSON_C_TO_STRING_PLAIN |
+					  JSON_C_TO_STRING_NOSLASHESCAPE));
 }
 
 static const char *port_name(struct fp_maps *m, __u32 ifindex, char *buf)
@@ -385,27 +395,33 @@ static void list_routes(struct fp_maps *m, bool json)
 			if (bpf_map_lookup_elem(fds[f], &key, &rt))
 				continue;
 			if (f == 0)
-				fp_prefix__from_lpm4((struct fp_lpm4 *)&key, &p);
+				fp_prefix__from_lpm4((struct fp_lpm4 *)&key,
+						     &p);
 			else
 				fp_prefix__from_lpm6(&key, &p);
 			fp_format_prefix(&p, pfx, sizeof(pfx));
 			fp_format_mac(rt.dmac, mac, sizeof(mac));
 			port_name(m, rt.ifindex, name);
 			if (!json) {
-				printf("%s dev %s lladdr %s origin %s\n", pfx, name,
-				       mac, fp_origin_name(rt.origin));
+				printf("%s dev %s lladdr %s origin %s\n", pfx,
+				       name, mac, fp_origin_name(rt.origin));
 				continue;
 			}
 			json_object *o = json_object_new_object();
 
-			json_object_object_add(o, "prefix", json_object_new_string(pfx));
-			json_object_object_add(o, "port", json_object_new_string(name));
-			json_object_object_add(o, "ifindex",
-					       json_object_new_int64(rt.ifindex));
-			json_object_object_add(o, "lladdr", json_object_new_string(mac));
+			json_object_object_add(o, "prefix",
+					       json_object_new_string(pfx));
+			json_object_object_add(o, "port",
+					       json_object_new_string(name));
+			json_object_object_add(
+				o, "ifindex",
+				json_object_new_int64(rt.ifindex));
+			json_object_object_add(o, "lladdr",
+					       json_object_new_string(mac));
 			json_object_object_add(
 				o, "origin",
-				json_object_new_string(fp_origin_name(rt.origin)));
+				json_object_new_string(
+					fp_origin_name(rt.origin)));
 			json_object_array_add(arr, o);
 		}
 	}
@@ -430,19 +446,24 @@ static void list_exclusions(struct fp_maps *m, bool json)
 			if (bpf_map_lookup_elem(fds[f], &key, &ex))
 				continue;
 			if (f == 0)
-				fp_prefix__from_lpm4((struct fp_lpm4 *)&key, &p);
+				fp_prefix__from_lpm4((struct fp_lpm4 *)&key,
+						     &p);
 			else
 				fp_prefix__from_lpm6(&key, &p);
 			fp_format_prefix(&p, pfx, sizeof(pfx));
 			if (!json) {
-				printf("%s class %s\n", pfx, fp_class_name(ex.class));
+				printf("%s class %s\n", pfx,
+				       fp_class_name(ex.class));
 				continue;
 			}
 			json_object *o = json_object_new_object();
 
-			json_object_object_add(o, "prefix", json_object_new_string(pfx));
+			json_object_object_add(o, "prefix",
+					       json_object_new_string(pfx));
 			json_object_object_add(
-				o, "class", json_object_new_string(fp_class_name(ex.class)));
+				o, "class",
+				json_object_new_string(
+					fp_class_name(ex.class)));
 			json_object_array_add(arr, o);
 		}
 	}
@@ -465,15 +486,18 @@ static void list_ports(struct fp_maps *m, bool json)
 		fp_format_mac(port.mac, mac, sizeof(mac));
 		fp_format_mac(port.peer_mac, peer, sizeof(peer));
 		if (!json) {
-			printf("%.15s ifindex %u mac %s peer-mac %s mtu %u\n", port.name,
-			       key, mac, fp_mac_is_zero(port.peer_mac) ? "-" : peer,
+			printf("%.15s ifindex %u mac %s peer-mac %s mtu %u\n",
+			       port.name, key, mac,
+			       fp_mac_is_zero(port.peer_mac) ? "-" : peer,
 			       port.mtu);
 			continue;
 		}
 		json_object *o = json_object_new_object();
 
-		json_object_object_add(o, "name", json_object_new_string(port.name));
-		json_object_object_add(o, "ifindex", json_object_new_int64(key));
+		json_object_object_add(o, "name",
+				       json_object_new_string(port.name));
+		json_object_object_add(o, "ifindex",
+				       json_object_new_int64(key));
 		json_object_object_add(o, "mac", json_object_new_string(mac));
 		json_object_object_add(o, "peer_mac",
 				       fp_mac_is_zero(port.peer_mac) ?
@@ -510,10 +534,11 @@ static void list_uplinks(struct fp_maps *m, bool json)
 		json_object *o = json_object_new_object();
 
 		json_object_object_add(o, "name", json_object_new_string(name));
-		json_object_object_add(o, "ifindex", json_object_new_int64(key));
-		json_object_object_add(o, "gateway_port",
-				       up.gw_ifindex ? json_object_new_string(gw) :
-						       NULL);
+		json_object_object_add(o, "ifindex",
+				       json_object_new_int64(key));
+		json_object_object_add(
+			o, "gateway_port",
+			up.gw_ifindex ? json_object_new_string(gw) : NULL);
 		json_object_array_add(arr, o);
 	}
 	if (json)
@@ -569,8 +594,8 @@ static int port_fn(struct fp_maps *m, const struct fp_opts *o, int npos,
 		if (need("port", npos, 2, "add IFACE [--peer-mac MAC]"))
 			return FP_EXIT_USAGE;
 		if (args[0].value && fp_parse_mac(args[0].value, mac)) {
-			pr_warn("port %s: --peer-mac %s is not a MAC address\n", pos[1],
-				args[0].value);
+			pr_warn("port %s: --peer-mac %s is not a MAC address\n",
+				pos[1], args[0].value);
 			return FP_EXIT_ERR;
 		}
 		return fp_port__add(m, pos[1], args[0].value ? mac : NULL) ?
@@ -605,10 +630,12 @@ static int route_fn(struct fp_maps *m, const struct fp_opts *o, int npos,
 	if (!strcmp(pos[0], "add")) {
 		if ((npos != 4 && npos != 6) || strcmp(pos[2], "dev") ||
 		    (npos == 6 && strcmp(pos[4], "lladdr"))) {
-			fp_usage_error("route add PREFIX dev IFACE [lladdr MAC]");
+			fp_usage_error(
+				"route add PREFIX dev IFACE [lladdr MAC]");
 			return FP_EXIT_USAGE;
 		}
-		return fp_route__add(m, pos[1], pos[3], npos == 6 ? pos[5] : NULL) ?
+		return fp_route__add(m, pos[1], pos[3],
+				     npos == 6 ? pos[5] : NULL) ?
 			       FP_EXIT_ERR :
 			       FP_EXIT_OK;
 	}
@@ -672,7 +699,8 @@ static int uplink_fn(struct fp_maps *m, const struct fp_opts *o, int npos,
 	if (!strcmp(pos[0], "add")) {
 		if (need("uplink", npos, 2, "add IFACE [--gateway-port IFACE]"))
 			return FP_EXIT_USAGE;
-		return fp_uplink__set(m, pos[1], args[0].value, &old, &existed) < 0 ?
+		return fp_uplink__set(m, pos[1], args[0].value, &old,
+				      &existed) < 0 ?
 			       FP_EXIT_ERR :
 			       FP_EXIT_OK;
 	}
