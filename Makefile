@@ -89,7 +89,7 @@ $(OUT)/tapwire: selftests/tapwire.c | $(OUT)
 	$(call msg,CC,$@)
 	$(Q)$(CC) -O2 -Wall -Wextra -Werror $< -o $@
 
-$(OUT)/tests/%: tests/%.c tests/*.h $(OUT)/libfastpath.a $(HEADERS) | $(OUT)/tests
+$(OUT)/tests/%: tests/%.c $(wildcard tests/*.h) $(OUT)/libfastpath.a $(HEADERS) | $(OUT)/tests
 	$(call msg,CC,$@)
 	$(Q)$(CC) $(ALL_CFLAGS) -Itests $< $(OUT)/libfastpath.a $(LDLIBS) -lcmocka -o $@
 

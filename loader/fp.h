@@ -31,6 +31,8 @@ struct fp_maps {
 int fp_env__enter(const struct fp_opts *o);
 int fp_maps__open(struct fp_maps *m, const struct fp_opts *o);
 void fp_maps__close(struct fp_maps *m);
+/* Map fds from m->skel, once loaded (tests load unpinned skeletons). */
+void fp_maps__fill_fds(struct fp_maps *m);
 struct fastpath *fp_skel__open(const char *pin_path);
 int fp_maps__count(int fd, __u32 *count, __u32 *capacity);
 int fp_stats__sum(const struct fp_maps *m, struct fp_counter out[FP_R_MAX]);

@@ -134,7 +134,7 @@ struct fastpath *fp_skel__open(const char *pin_path)
 	return skel;
 }
 
-static void fill_fds(struct fp_maps *m)
+void fp_maps__fill_fds(struct fp_maps *m)
 {
 	m->uplinks = bpf_map__fd(m->skel->maps.fp_uplinks);
 	m->ports = bpf_map__fd(m->skel->maps.fp_ports);
@@ -164,7 +164,7 @@ int fp_maps__open(struct fp_maps *m, const struct fp_opts *o)
 		m->skel = NULL;
 		return err;
 	}
-	fill_fds(m);
+	fp_maps__fill_fds(m);
 	return 0;
 }
 

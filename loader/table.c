@@ -25,6 +25,16 @@ static const char *map_error(int err)
 	return strerror(-err);
 }
 
+static void report_add(int err, const char *what, const char *prefix,
+		       const char *map)
+{
+	if (err == -EEXIST)
+		pr_warn("%s %s: already exists (delete it first)\n", what,
+			prefix);
+	else
+		pr_warn("%s %s: %s: %s\n", what, prefix, map, map_error(err));
+}
+
 static int lookup_port(struct fp_maps *m, __u32 ifindex, struct fp_port *port)
 {
 	return bpf_map_lookup_elem(m->ports, &ifindex, port) ? -errno : 0;
@@ -213,9 +223,9 @@ int fp_route__add(struct fp_maps *m, const char *prefix, const char *ifname,
 	fd = prefix_key(&p, m->routes4, m->routes6, &key);
 	if (bpf_map_update_elem(fd, &key, &rt, BPF_NOEXIST)) {
 		err = -errno;
-		pr_warn("route %s: %s\n", prefix,
-			err == -EEXIST ? "already exists (route del it first)" :
-					 map_error(err));
+		report_add(err, "route", prefix,
+			   p.family == AF_INET ? FP_MAP_ROUTES4 :
+						 FP_MAP_ROUTES6);
 		return err;
 	}
 	return 0;
@@ -268,10 +278,8 @@ int fp_excl__add(struct fp_maps *m, const char *prefix, const char *class)
 	fd = prefix_key(&p, m->excl4, m->excl6, &key);
 	if (bpf_map_update_elem(fd, &key, &ex, BPF_NOEXIST)) {
 		err = -errno;
-		pr_warn("exclusion %s: %s\n", prefix,
-			err == -EEXIST ?
-				"already exists (exclude del it first)" :
-				map_error(err));
+		report_add(err, "exclusion", prefix,
+			   p.family == AF_INET ? FP_MAP_EXCL4 : FP_MAP_EXCL6);
 		return err;
 	}
 	return 0;

@@ -1,0 +1,273 @@
+// SPDX-License-Identifier: GPL-2.0
+/*
+ * The loader's table operations (loader/table.c) against real, unpinned
+ * maps in a private network namespace: every refusal leaves the maps
+ * exactly as they were, and the add order never leaves a route without
+ * its port.
+ */
+#include <arpa/inet.h>
+#include <errno.h>
+#include <net/if.h>
+#include <sched.h>
+#include <setjmp.h>
+#include <stdarg.h>
+#include <stddef.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+#include <cmocka.h>
+#include <bpf/bpf.h>
+#include <bpf/libbpf.h>
+
+#include "fastpath.skel.h"
+#include "fp.h"
+#include "log.h"
+#include "parse.h"
+
+static const __u8 vm_mac[6] = { 0x02, 0x00, 0x00, 0x00, 0x00, 0x10 };
+
+/* Fresh maps, small enough to fill: 4 routes, 2 exclusions per family. */
+static int setup(void **state)
+{
+	struct fp_maps *m = calloc(1, sizeof(*m));
+	struct bpf_map *map;
+
+	assert_non_null(m);
+	m->skel = fastpath__open();
+	assert_non_null(m->skel);
+	bpf_object__for_each_map(map, m->skel->obj)
+		bpf_map__set_pin_path(map, NULL);
+	bpf_map__set_max_entries(m->skel->maps.fp_routes4, 4);
+	bpf_map__set_max_entries(m->skel->maps.fp_excl4, 2);
+	bpf_program__set_autoload(m->skel->progs.fastpath_xdp, false);
+	assert_int_equal(fastpath__load(m->skel), 0);
+	fp_maps__fill_fds(m);
+	*state = m;
+	return 0;
+}
+
+static int teardown(void **state)
+{
+	fp_maps__close(*state);
+	free(*state);
+	return 0;
+}
+
+static int count(int fd)
+{
+	__u32 n = 0, cap = 0;
+
+	assert_int_equal(fp_maps__count(fd, &n, &cap), 0);
+	return n;
+}
+
+/* Total entries across every table map: a refused change must not move it. */
+static int total(struct fp_maps *m)
+{
+	return count(m->uplinks) + count(m->ports) + count(m->tx) +
+	       count(m->routes4) + count(m->routes6) + count(m->excl4) +
+	       count(m->excl6);
+}
+
+static void test_port_add_del(void **state)
+{
+	struct fp_maps *m = *state;
+	__u32 ifindex = if_nametoindex("vm0");
+	struct fp_port port;
+	__u32 tx;
+
+	assert_int_equal(fp_port__add(m, "vm0", vm_mac), 0);
+	assert_int_equal(bpf_map_lookup_elem(m->ports, &ifindex, &port), 0);
+	assert_memory_equal(port.peer_mac, vm_mac, 6);
+	assert_int_equal(port.mtu, 1400);
+	assert_string_equal(port.name, "vm0");
+	assert_int_equal(bpf_map_lookup_elem(m->tx, &ifindex, &tx), 0);
+	assert_int_equal(tx, ifindex);
+
+	assert_int_equal(fp_port__add(m, "vm0", vm_mac), -EEXIST);
+	assert_int_equal(fp_port__add(m, "nosuch0", vm_mac), -ENODEV);
+	assert_int_equal(fp_port__del(m, "vm0"), 0);
+	assert_int_equal(count(m->ports), 0);
+	assert_int_equal(count(m->tx), 0);
+	assert_int_equal(fp_port__del(m, "vm0"), -ENOENT);
+}
+
+static void test_route_refusals_leave_state(void **state)
+{
+	struct fp_maps *m = *state;
+	int before;
+
+	assert_int_equal(fp_port__add(m, "vm0", NULL), 0);
+	before = total(m);
+	/* No lladdr and no peer MAC: nothing to put in the frame. */
+	assert_int_equal(fp_route__add(m, "198.19.1.0/24", "vm0", NULL),
+			 -EINVAL);
+	assert_int_equal(fp_route__add(m, "198.19.1.0/24", "vm9", NULL),
+			 -ENOENT);
+	assert_int_equal(fp_route__add(m, "198.19.1.1/24", "vm0",
+				       "02:00:00:00:00:01"),
+			 -EDOM);
+	assert_int_equal(fp_route__add(m, "198.19.1.0/24", "vm0",
+				       "02:00:00:00:00"),
+			 -EINVAL);
+	assert_int_equal(fp_route__add(m, "198.19.1.0/24", "vm0",
+				       "01:00:5e:00:00:01"),
+			 -EINVAL);
+	assert_int_equal(fp_route__add(m, "not-a-prefix", "vm0", NULL),
+			 -EINVAL);
+	assert_int_equal(total(m), before);
+
+	assert_int_equal(fp_route__add(m, "198.19.1.0/24", "vm0",
+				       "02:00:00:00:00:01"),
+			 0);
+	assert_int_equal(fp_route__add(m, "198.19.1.0/24", "vm0",
+				       "02:00:00:00:00:02"),
+			 -EEXIST);
+	assert_int_equal(total(m), before + 1);
+	/* A port in use cannot go: its routes would point nowhere. */
+	assert_int_equal(fp_port__del(m, "vm0"), -EBUSY);
+	assert_int_equal(fp_route__del(m, "198.19.1.0/24"), 0);
+	assert_int_equal(fp_route__del(m, "198.19.1.0/24"), -ENOENT);
+	assert_int_equal(fp_port__del(m, "vm0"), 0);
+}
+
+static void test_route_map_full(void **state)
+{
+	struct fp_maps *m = *state;
+	char pfx[32];
+	int before;
+
+	assert_int_equal(fp_port__add(m, "vm0", vm_mac), 0);
+	for (int i = 0; i < 4; i++) {
+		snprintf(pfx, sizeof(pfx), "198.19.%d.0/24", i);
+		assert_int_equal(fp_route__add(m, pfx, "vm0", NULL), 0);
+	}
+	before = total(m);
+	assert_int_equal(fp_route__add(m, "198.19.9.0/24", "vm0", NULL),
+			 -ENOSPC);
+	assert_int_equal(total(m), before);
+	for (int i = 0; i < 4; i++) {
+		snprintf(pfx, sizeof(pfx), "198.19.%d.0/24", i);
+		assert_int_equal(fp_route__del(m, pfx), 0);
+	}
+	assert_int_equal(fp_port__del(m, "vm0"), 0);
+}
+
+static void test_route_v6_and_lpm_key(void **state)
+{
+	struct fp_maps *m = *state;
+	struct fp_lpm6 key = { .prefixlen = 64 };
+	struct fp_route rt;
+	__u32 ifindex = if_nametoindex("vm0");
+
+	assert_int_equal(fp_port__add(m, "vm0", vm_mac), 0);
+	assert_int_equal(fp_route__add(m, "2001:db8:100:1::/64", "vm0", NULL),
+			 0);
+	key.addr[0] = 0x20;
+	key.addr[1] = 0x01;
+	key.addr[2] = 0x0d;
+	key.addr[3] = 0xb8;
+	key.addr[4] = 0x01;
+	key.addr[5] = 0x00;
+	key.addr[7] = 0x01;
+	assert_int_equal(bpf_map_lookup_elem(m->routes6, &key, &rt), 0);
+	assert_int_equal(rt.ifindex, ifindex);
+	assert_memory_equal(rt.dmac, vm_mac, 6);
+	assert_int_equal(rt.origin, FP_ORIGIN_STATIC);
+	assert_int_equal(fp_route__del(m, "2001:db8:100:1::/64"), 0);
+	assert_int_equal(fp_port__del(m, "vm0"), 0);
+}
+
+static void test_exclusions(void **state)
+{
+	struct fp_maps *m = *state;
+	struct fp_lpm4 key = { .prefixlen = 32, .addr = htonl(0xc6130214) };
+	struct fp_excl ex;
+	int before;
+
+	assert_int_equal(fp_excl__add(m, "198.19.2.20/32", "private-link"), 0);
+	assert_int_equal(bpf_map_lookup_elem(m->excl4, &key, &ex), 0);
+	assert_int_equal(ex.class, FP_CLASS_PRIVATE_LINK);
+	before = total(m);
+	assert_int_equal(fp_excl__add(m, "198.19.2.20/32", "peering"), -EEXIST);
+	assert_int_equal(fp_excl__add(m, "198.19.3.0/24", "bogus"), -EINVAL);
+	assert_int_equal(fp_excl__add(m, "198.19.3.1/24", NULL), -EDOM);
+	assert_int_equal(total(m), before);
+	assert_int_equal(fp_excl__add(m, "198.19.3.0/24", NULL), 0);
+	/* max_entries 2: the third is refused by name, nothing changes. */
+	assert_int_equal(fp_excl__add(m, "198.19.4.0/24", "basic-lb"), -ENOSPC);
+	assert_int_equal(total(m), before + 1);
+	assert_int_equal(fp_excl__del(m, "198.19.2.20/32"), 0);
+	assert_int_equal(fp_excl__del(m, "198.19.3.0/24"), 0);
+	assert_int_equal(fp_excl__del(m, "198.19.3.0/24"), -ENOENT);
+}
+
+static void test_uplink_gateway_port(void **state)
+{
+	struct fp_maps *m = *state;
+	struct fp_uplink old, up;
+	__u32 ifindex = if_nametoindex("up0");
+	bool existed;
+	int before;
+
+	before = total(m);
+	/* The gateway port must be registered, with the gateway's MAC. */
+	assert_int_equal(fp_uplink__set(m, "up0", "gw0", &old, &existed),
+			 -ENOENT);
+	assert_int_equal(fp_port__add(m, "gw0", NULL), 0);
+	assert_int_equal(fp_uplink__set(m, "up0", "gw0", &old, &existed),
+			 -EINVAL);
+	assert_int_equal(fp_uplink__set(m, "nosuch0", NULL, &old, &existed),
+			 -ENODEV);
+	assert_int_equal(total(m), before + 2); /* gw0 in fp_ports and fp_tx */
+	assert_int_equal(fp_port__del(m, "gw0"), 0);
+
+	assert_int_equal(fp_port__add(m, "gw0", vm_mac), 0);
+	assert_int_equal(fp_uplink__set(m, "up0", "gw0", &old, &existed),
+			 (int)ifindex);
+	assert_false(existed);
+	assert_int_equal(bpf_map_lookup_elem(m->uplinks, &ifindex, &up), 0);
+	assert_int_equal(up.gw_ifindex, if_nametoindex("gw0"));
+	assert_int_equal(fp_port__del(m, "gw0"), -EBUSY);
+	assert_int_equal(fp_uplink__restore(m, ifindex, &old, existed), 0);
+	assert_int_equal(count(m->uplinks), 0);
+	assert_int_equal(fp_port__del(m, "gw0"), 0);
+}
+
+static int group_setup(void **state)
+{
+	if (unshare(CLONE_NEWNET)) {
+		print_message("unshare(CLONE_NEWNET): %s (needs root)\n",
+			      strerror(errno));
+		return -1;
+	}
+	if (system("ip link add up0 type veth peer name op0 && "
+		   "ip link add vm0 mtu 1400 type veth peer name vmp && "
+		   "ip link add gw0 type veth peer name gw1")) {
+		print_message("cannot create test veths\n");
+		return -1;
+	}
+	return 0;
+}
+
+int main(void)
+{
+	const struct CMUnitTest tests[] = {
+		cmocka_unit_test_setup_teardown(test_port_add_del, setup,
+						teardown),
+		cmocka_unit_test_setup_teardown(test_route_refusals_leave_state,
+						setup, teardown),
+		cmocka_unit_test_setup_teardown(test_route_map_full, setup,
+						teardown),
+		cmocka_unit_test_setup_teardown(test_route_v6_and_lpm_key,
+						setup, teardown),
+		cmocka_unit_test_setup_teardown(test_exclusions, setup,
+						teardown),
+		cmocka_unit_test_setup_teardown(test_uplink_gateway_port, setup,
+						teardown),
+	};
+
+	fp_log__set_level(FP_LOG_WARN);
+	return cmocka_run_group_tests_name("table", tests, group_setup, NULL);
+}
