@@ -1,0 +1,197 @@
+#!/bin/bash
+# SPDX-License-Identifier: GPL-2.0
+#
+# load/unload/status/explain and the command-line contract, on one host
+# namespace with veths (no traffic): someone else's program is refused
+# unless --force, a reload replaces our program and keeps the maps, bad
+# input exits 1 or 2 with one line and changes nothing.
+# Usage: test_load.sh [CASE...]
+
+set -eu
+# shellcheck source=selftests/lib.sh
+. "$(dirname "${BASH_SOURCE[0]}")/lib.sh"
+
+CASES="foreign_refused reload_keeps_maps skb_mode explain_json exit_codes netns_missing"
+FOREIGN_OBJ=${FOREIGN_OBJ:-$ROOT/build/xdp_foreign.bpf.o}
+
+mini_up() {
+	local id=$$-$CASE_N
+	NS_HOST=fp-ld-$id
+	PIN=/sys/fs/bpf/fastpath-test-ld-$id
+	lab_require_fp
+	[ -f "$FOREIGN_OBJ" ] || lab_skip "$FOREIGN_OBJ not built"
+	lab_bpffs
+	ip netns add "$NS_HOST"
+	ip -n "$NS_HOST" link add uplink0 type veth peer name op0
+	ip -n "$NS_HOST" link add tap-vm1 type veth peer name vm1
+	for i in lo uplink0 op0 tap-vm1 vm1; do ip -n "$NS_HOST" link set "$i" up; done
+}
+
+mini_down() {
+	ip netns del "$NS_HOST" 2>/dev/null || true
+	rm -rf "$PIN"
+}
+
+# xdp_prog_id: the id of the program attached to uplink0, or 0.
+xdp_prog_id() {
+	local id
+	id=$(ip -n "$NS_HOST" -d link show dev uplink0 | grep -o 'prog/xdp id [0-9]*' |
+		awk '{ print $3 }')
+	echo "${id:-0}"
+}
+
+xdp_prog_name() {
+	local id
+	id=$(xdp_prog_id)
+	[ "$id" != 0 ] || { echo none; return; }
+	bpftool prog show id "$id" | head -n1 | awk '{ print $4 }'
+}
+
+# expect_exit WHAT CODE CMD...: CMD exits CODE with exactly one stderr line.
+expect_exit() {
+	local what=$1 want=$2 rc=0 err lines
+	shift 2
+	err=$("$@" 2>&1 >/dev/null) || rc=$?
+	assert_eq "$what: exit code" "$want" "$rc"
+	lines=$(printf '%s\n' "$err" | grep -c .)
+	assert_eq "$what: stderr lines (saw: $err)" 1 "$lines"
+	printf '%s\n' "$err"
+}
+
+case_foreign_refused() {
+	local id err
+	nsenter --net="/run/netns/$NS_HOST" ip link set dev uplink0 xdp \
+		obj "$FOREIGN_OBJ" sec xdp
+	id=$(xdp_prog_id)
+	assert_gt "foreign program id" "$id" 0
+	err=$(expect_exit "load over a foreign program" 1 fp load uplink0)
+	assert_match "error names the program" "foreign_pass" "$err"
+	assert_eq "foreign program still attached" "$id" "$(xdp_prog_id)"
+	err=$(expect_exit "unload of a foreign program" 1 fp unload uplink0)
+	assert_match "unload names the program" "foreign_pass" "$err"
+	assert_eq "foreign program still attached after unload" "$id" "$(xdp_prog_id)"
+	assert_ok "load --force" fp load uplink0 --force
+	assert_eq "attached program" fastpath_xdp "$(xdp_prog_name)"
+	assert_match "status names the attach kind" \
+		'"attach":"(single-program|dispatcher)"' "$(fp --json status)"
+}
+
+case_reload_keeps_maps() {
+	local id1 id2 before after
+	assert_ok "load" fp load uplink0
+	assert_ok "port add" fp port add tap-vm1 --peer-mac 02:00:00:00:01:10
+	assert_ok "route add" fp route add 198.19.1.0/24 dev tap-vm1
+	assert_ok "route add v6" fp route add 2001:db8:100:1::/64 dev tap-vm1
+	assert_ok "exclude add" fp exclude add 198.19.1.20/32 --class basic-lb
+	id1=$(xdp_prog_id)
+	before=$(fp --json route list; fp --json exclude list; fp --json port list)
+	assert_ok "load again" fp load uplink0
+	id2=$(xdp_prog_id)
+	after=$(fp --json route list; fp --json exclude list; fp --json port list)
+	[ "$id1" != "$id2" ] || lab_fail "reload: expected a new program id, saw $id2 again"
+	assert_eq "maps after reload" "$before" "$after"
+	assert_match "explain after reload" '"verdict":"fastpath"' \
+		"$(fp --json explain 198.19.1.10)"
+	assert_ok "unload" fp unload uplink0
+	assert_eq "program after unload" 0 "$(xdp_prog_id)"
+	assert_eq "maps after unload" "$before" \
+		"$(fp --json route list; fp --json exclude list; fp --json port list)"
+	assert_match "uplink list after unload" '^\[\]$' "$(fp --json uplink list)"
+}
+
+case_skb_mode() {
+	assert_ok "load --mode skb" fp load uplink0 --mode skb
+	assert_match "status mode" '"mode":"skb"' "$(fp --json status)"
+	ip -n "$NS_HOST" -d link show dev uplink0 | grep -q 'xdpgeneric' ||
+		lab_fail "expected xdpgeneric on uplink0, saw: $(ip -n "$NS_HOST" link show dev uplink0)"
+	# Native over generic: a mode change is a detach and a fresh attach.
+	assert_ok "load --mode native" fp load uplink0 --mode native
+	assert_match "status mode" '"mode":"native"' "$(fp --json status)"
+}
+
+case_explain_json() {
+	local j
+	assert_ok "load" fp load uplink0
+	assert_ok "port add" fp port add tap-vm1 --peer-mac 02:00:00:00:01:10
+	assert_ok "route add" fp route add 198.19.1.10/32 dev tap-vm1
+	assert_ok "exclude add" fp exclude add 198.19.1.0/24 --class peering
+	j=$(fp --json explain 198.19.1.10)
+	# The exclusion wins over the longer route.
+	assert_match "explain excluded" '"verdict":"gateway","reason":"excluded"' "$j"
+	assert_ok "exclude del" fp exclude del 198.19.1.0/24
+	j=$(fp --json explain 198.19.1.10)
+	assert_match "explain fastpath" '"verdict":"fastpath","reason":"fastpath"' "$j"
+	assert_match "explain port" '"port":"tap-vm1"' "$j"
+	assert_match "explain dmac" '"dmac":"02:00:00:00:01:10"' "$j"
+	assert_match "explain miss" '"reason":"miss"' "$(fp --json explain 198.19.9.9)"
+	assert_match "explain v6 miss" '"reason":"miss"' "$(fp --json explain 2001:db8:9::1)"
+	# Probes are not traffic: the counters stay at zero.
+	assert_eq "fastpath counter after explain" 0 "$(fp_stat fastpath)"
+	assert_eq "miss counter after explain" 0 "$(fp_stat miss)"
+}
+
+case_exit_codes() {
+	local before
+	assert_ok "port add" fp port add tap-vm1 --peer-mac 02:00:00:00:01:10
+	assert_ok "route add" fp route add 198.19.1.0/24 dev tap-vm1
+	before=$(fp --json route list)
+	expect_exit "unknown command" 2 fp bogus >/dev/null
+	expect_exit "route add without dev" 2 fp route add 198.19.2.0/24 >/dev/null
+	expect_exit "load without iface" 2 fp load >/dev/null
+	expect_exit "load bad mode" 2 fp load uplink0 --mode turbo >/dev/null
+	expect_exit "unknown option" 2 fp route list --frobnicate >/dev/null
+	assert_match "duplicate route" "198.19.1.0/24.*already exists" \
+		"$(expect_exit "duplicate route" 1 fp route add 198.19.1.0/24 dev tap-vm1)"
+	assert_match "unregistered port" "port vm9 is not registered" \
+		"$(expect_exit "route to unregistered port" 1 fp route add 198.19.3.0/24 dev vm9)"
+	assert_match "malformed prefix" "198.19.300.0/24" \
+		"$(expect_exit "malformed prefix" 1 fp route add 198.19.300.0/24 dev tap-vm1)"
+	assert_match "malformed mac" "lladdr 02:zz" \
+		"$(expect_exit "malformed mac" 1 fp route add 198.19.4.0/24 dev tap-vm1 lladdr 02:zz:00:00:00:00)"
+	assert_match "unknown interface" "nosuch0: no such interface" \
+		"$(expect_exit "port add unknown interface" 1 fp port add nosuch0)"
+	assert_match "load unknown interface" "nosuch0: no such interface" \
+		"$(expect_exit "load unknown interface" 1 fp load nosuch0)"
+	assert_eq "routes after refused commands" "$before" "$(fp --json route list)"
+	assert_eq "no program attached after refused load" 0 "$(xdp_prog_id)"
+}
+
+case_netns_missing() {
+	local err
+	err=$(expect_exit "-n missing namespace" 1 "$FP" -n "fp-nosuch-$$" --pin-path "$PIN" route list)
+	assert_match "names the namespace" "fp-nosuch-$$" "$err"
+}
+
+run_case() {
+	local name=$1 rc=0
+	echo "== $name"
+	set +e
+	(
+		set -eu
+		trap mini_down EXIT
+		mini_up
+		"case_$name"
+	)
+	rc=$?
+	set -e
+	case $rc in
+	0) echo "PASS: $name" ;;
+	"$KSFT_SKIP") echo "SKIP: $name" ;;
+	*)
+		echo "FAIL: $name"
+		FAILED=$((FAILED + 1))
+		;;
+	esac
+}
+
+main() {
+	local c cases=${*:-$CASES}
+	FAILED=0 CASE_N=0
+	for c in $cases; do
+		CASE_N=$((CASE_N + 1))
+		run_case "$c"
+	done
+	[ "$FAILED" -eq 0 ]
+}
+
+main "$@"
