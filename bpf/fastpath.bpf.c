@@ -167,6 +167,16 @@ static __always_inline int handle_ipv6(struct pkt *p, struct cursor *c,
 	if (mac_is_group(p->eth->h_dest) ||
 	    ip6->daddr.in6_u.u6_addr8[0] == 0xff)
 		return verdict(p, FP_R_MULTICAST, XDP_PASS);
+	/*
+	 * Neighbour Discovery (RFC 4861 types 133-137) must arrive with hop
+	 * limit 255, so it is never forwarded: the host answers or drops it.
+	 */
+	if (ip6->nexthdr == IPPROTO_ICMPV6) {
+		__u8 *type = cursor_pull(c, 1);
+
+		if (type && *type >= 133 && *type <= 137)
+			return verdict(p, FP_R_NOT_IP, XDP_PASS);
+	}
 	if (ip6->hop_limit <= 1)
 		return verdict(p, FP_R_TTL_EXPIRED, XDP_PASS);
 

@@ -1,5 +1,6 @@
 // SPDX-License-Identifier: GPL-2.0
 #include <arpa/inet.h>
+#include <ctype.h>
 #include <errno.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -112,18 +113,15 @@ int fp_parse_prefix(const char *s, struct fp_prefix *p)
 
 int fp_parse_mac(const char *s, __u8 mac[6])
 {
-	unsigned int b[6];
-	char tail;
-
-	if (strlen(s) != 17 ||
-	    sscanf(s, "%2x:%2x:%2x:%2x:%2x:%2x%c", &b[0], &b[1], &b[2], &b[3],
-		   &b[4], &b[5], &tail) != 6)
+	/* Exactly "xx:xx:xx:xx:xx:xx": sscanf alone takes "0x", "+1", " 1". */
+	if (strlen(s) != 17)
 		return -EINVAL;
-	for (int i = 0; i < 6; i++) {
-		if (s[i * 3] == '+' || s[i * 3] == '-' || s[i * 3] == ' ')
+	for (int i = 0; i < 17; i++) {
+		if (i % 3 == 2 ? s[i] != ':' : !isxdigit((unsigned char)s[i]))
 			return -EINVAL;
-		mac[i] = b[i];
 	}
+	for (int i = 0; i < 6; i++)
+		mac[i] = strtoul(s + i * 3, NULL, 16);
 	return 0;
 }
 

@@ -41,7 +41,7 @@ enum fp_reason {
 	FP_R_EXCLUDED, /* destination in an exclusion: gateway */
 	FP_R_TTL_EXPIRED, /* TTL / hop limit <= 1: pass, kernel answers */
 	FP_R_TOO_BIG, /* larger than the port MTU: pass, kernel answers */
-	FP_R_NOT_IP, /* ARP, LLDP, VLAN-tagged, anything not IPv4/IPv6 */
+	FP_R_NOT_IP, /* ARP, IPv6 ND, LLDP, VLAN-tagged, anything not IP */
 	FP_R_MALFORMED, /* truncated or inconsistent header: drop */
 	FP_R_NOT_UPLINK, /* arrived on an interface that is no uplink */
 	FP_R_IP_OPTIONS, /* IPv4 options or IPv6 hop-by-hop: pass */
@@ -85,6 +85,9 @@ struct fp_uplink {
 	__u32 gw_ifindex; /* 0: gateway verdict is XDP_PASS */
 	__u32 flags;
 };
+
+/* fp_port.flags: registered by `fastpath sync --ports`, which removes it. */
+#define FP_PORT_F_SYNC 0x1
 
 /* fp_ports: key __u32 ifindex; also holds the gateway port. */
 struct fp_port {
