@@ -21,6 +21,7 @@ static const char usage_text[] =
 	"  stats [--interval SECS]\n"
 	"  status\n"
 	"  explain ADDRESS [--uplink IFACE]\n"
+	"  sync [--table ID] [--ports GLOB] [--once]\n"
 	"\n"
 	"  -n, --netns NAME   run inside network namespace NAME (keeps bpffs pins)\n"
 	"  --pin-path DIR     where the maps are pinned (default " FP_DEFAULT_PIN_PATH
@@ -38,7 +39,7 @@ static const struct {
 	{ "uplink", fp_cmd_uplink },   { "port", fp_cmd_port },
 	{ "route", fp_cmd_route },     { "exclude", fp_cmd_exclude },
 	{ "stats", fp_cmd_stats },     { "status", fp_cmd_status },
-	{ "explain", fp_cmd_explain },
+	{ "explain", fp_cmd_explain }, { "sync", fp_cmd_sync },
 };
 
 /* Pulls the global options out of argv; the rest keeps its order. */

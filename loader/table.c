@@ -410,22 +410,32 @@ static void list_routes(struct fp_maps *m, bool json)
 			fp_format_prefix(&p, pfx, sizeof(pfx));
 			fp_format_mac(rt.dmac, mac, sizeof(mac));
 			port_name(m, rt.ifindex, name);
+			/* ifindex 0: a shadow, sending its prefix to the gateway */
 			if (!json) {
-				printf("%s dev %s lladdr %s origin %s\n", pfx,
-				       name, mac, fp_origin_name(rt.origin));
+				if (rt.ifindex)
+					printf("%s dev %s lladdr %s origin %s\n",
+					       pfx, name, mac,
+					       fp_origin_name(rt.origin));
+				else
+					printf("%s gateway origin %s\n", pfx,
+					       fp_origin_name(rt.origin));
 				continue;
 			}
 			json_object *o = json_object_new_object();
 
 			json_object_object_add(o, "prefix",
 					       json_object_new_string(pfx));
-			json_object_object_add(o, "port",
-					       json_object_new_string(name));
+			json_object_object_add(
+				o, "port",
+				rt.ifindex ? json_object_new_string(name) :
+					     NULL);
 			json_object_object_add(
 				o, "ifindex",
 				json_object_new_int64(rt.ifindex));
-			json_object_object_add(o, "lladdr",
-					       json_object_new_string(mac));
+			json_object_object_add(
+				o, "lladdr",
+				rt.ifindex ? json_object_new_string(mac) :
+					     NULL);
 			json_object_object_add(
 				o, "origin",
 				json_object_new_string(

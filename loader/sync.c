@@ -1,0 +1,744 @@
+// SPDX-License-Identifier: GPL-2.0
+/*
+ * `fastpath sync`: the maps follow the kernel's links, neighbours and
+ * routes. libnl keeps caches of all three; after any change the whole
+ * desired state is recomputed (xlate.c) and reconciled into the maps in
+ * place, in an order that never sends traffic to a dead port.
+ */
+#include <errno.h>
+#include <fnmatch.h>
+#include <net/if.h>
+#include <poll.h>
+#include <signal.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/signalfd.h>
+#include <sys/socket.h>
+#include <time.h>
+#include <unistd.h>
+#include <linux/rtnetlink.h>
+#include <bpf/bpf.h>
+#include <netlink/netlink.h>
+#include <netlink/cache.h>
+#include <netlink/route/link.h>
+#include <netlink/route/neighbour.h>
+#include <netlink/route/nexthop.h>
+#include <netlink/route/route.h>
+
+#include "args.h"
+#include "fp.h"
+#include "log.h"
+#include "parse.h"
+#include "xlate.h"
+
+/* After a netlink overflow, at most one full re-dump per interval. */
+#define RESYNC_INTERVAL_MS 1000
+#define EVENT_RCVBUF (8 << 20)
+
+struct vec {
+	void *v;
+	size_t n, cap;
+};
+
+struct sync {
+	struct fp_maps *m;
+	struct nl_cache_mngr *mngr;
+	struct nl_sock *sk; /* for re-dumps; the manager's socket takes events */
+	struct nl_cache *links, *routes, *neighs;
+	__u32 table;
+	const char *glob;
+	bool dirty; /* recompute and reconcile */
+	bool refill; /* routes may have gone without RTM_DELROUTE */
+	bool resync; /* events were lost: re-dump everything */
+	long long last_resync_ms;
+	/* ports sync registered or dropped this round */
+	int ports_changed;
+	unsigned long not_programmed;
+};
+
+struct uplinks {
+	__u32 up[FP_MAX_UPLINKS], gw[FP_MAX_UPLINKS];
+	int nup, ngw;
+};
+
+static int vec_push(struct vec *v, const void *item, size_t size)
+{
+	if (v->n == v->cap) {
+		size_t cap = v->cap ? v->cap * 2 : 64;
+		void *p = realloc(v->v, cap * size);
+
+		if (!p)
+			return -ENOMEM;
+		v->v = p;
+		v->cap = cap;
+	}
+	memcpy((char *)v->v + v->n * size, item, size);
+	v->n++;
+	return 0;
+}
+
+static void vec_free(struct vec *v)
+{
+	free(v->v);
+	memset(v, 0, sizeof(*v));
+}
+
+static long long now_ms(void)
+{
+	struct timespec ts;
+
+	clock_gettime(CLOCK_MONOTONIC, &ts);
+	return ts.tv_sec * 1000LL + ts.tv_nsec / 1000000;
+}
+
+/* libnl returns -NLE_*: say what failed, hand back an -errno. */
+static int nl_err(const char *what, int err)
+{
+	pr_warn("sync: %s: %s\n", what, nl_geterror(err));
+	return err == -NLE_NOMEM ? -ENOBUFS : -EIO;
+}
+
+static void copy_addr(struct nl_addr *a, __u8 *out, size_t max)
+{
+	size_t len = a ? nl_addr_get_len(a) : 0;
+
+	memset(out, 0, max);
+	if (len > max)
+		len = max;
+	if (len)
+		memcpy(out, nl_addr_get_binary_addr(a), len);
+}
+
+/* ---- ports ------------------------------------------------------------ */
+
+static void read_uplinks(struct fp_maps *m, struct uplinks *u)
+{
+	__u32 key, *prev = NULL;
+	struct fp_uplink up;
+
+	u->nup = u->ngw = 0;
+	while (!bpf_map_get_next_key(m->uplinks, prev, &key) &&
+	       u->nup < FP_MAX_UPLINKS) {
+		prev = &key;
+		if (bpf_map_lookup_elem(m->uplinks, &key, &up))
+			continue;
+		u->up[u->nup++] = key;
+		if (up.gw_ifindex)
+			u->gw[u->ngw++] = up.gw_ifindex;
+	}
+}
+
+static bool in_list(const __u32 *list, int n, __u32 v)
+{
+	for (int i = 0; i < n; i++)
+		if (list[i] == v)
+			return true;
+	return false;
+}
+
+static bool link_is_up(struct rtnl_link *l)
+{
+	return (rtnl_link_get_flags(l) & IFF_UP) && rtnl_link_get_carrier(l);
+}
+
+/* The fp_ports value for a link, as fp_port__add would write it. */
+static void port_from_link(struct rtnl_link *l, struct fp_port *p)
+{
+	unsigned int mtu = rtnl_link_get_mtu(l);
+
+	memset(p, 0, sizeof(*p));
+	copy_addr(rtnl_link_get_addr(l), p->mac, sizeof(p->mac));
+	p->mtu = mtu > 0xffff ? 0xffff : mtu;
+	p->flags = FP_PORT_F_SYNC;
+	snprintf(p->name, sizeof(p->name), "%s", rtnl_link_get_name(l));
+}
+
+static bool glob_match(const struct sync *s, const char *name)
+{
+	return s->glob && !fnmatch(s->glob, name, 0);
+}
+
+static int register_port(struct sync *s, struct rtnl_link *l)
+{
+	__u32 ifindex = rtnl_link_get_ifindex(l);
+	struct fp_port port;
+	int err;
+
+	port_from_link(l, &port);
+	/* The devmap entry first: the program only redirects to known ports. */
+	if (bpf_map_update_elem(s->m->tx, &ifindex, &ifindex, BPF_ANY)) {
+		err = -errno;
+		pr_warn("sync: port %s: cannot add to %s: %s\n", port.name,
+			FP_MAP_TX, strerror(-err));
+		return err;
+	}
+	if (bpf_map_update_elem(s->m->ports, &ifindex, &port, BPF_NOEXIST)) {
+		err = -errno;
+		pr_warn("sync: port %s: cannot add to %s: %s\n", port.name,
+			FP_MAP_PORTS, strerror(-err));
+		bpf_map_delete_elem(s->m->tx, &ifindex);
+		return err;
+	}
+	pr_info("sync: port %s (ifindex %u) registered\n", port.name, ifindex);
+	s->ports_changed++;
+	return 0;
+}
+
+/*
+ * The VM ports as xlate sees them: registered ports whose interface is
+ * still the one registered (same ifindex and name), and interfaces
+ * matching --ports, registered here. Sync-made ports that are gone or no
+ * longer match go on *drop, removed once no entry points at them.
+ */
+static int gather_ports(struct sync *s, const struct uplinks *u,
+			struct vec *ports, struct vec *drop)
+{
+	__u32 key, *prev = NULL;
+	struct fp_port port, now;
+	struct nl_object *obj;
+	int err;
+
+	while (!bpf_map_get_next_key(s->m->ports, prev, &key)) {
+		struct fp_xport xp = { .ifindex = key };
+		struct rtnl_link *l;
+		bool alive, wanted;
+
+		err = 0;
+		prev = &key;
+		if (bpf_map_lookup_elem(s->m->ports, &key, &port) ||
+		    in_list(u->gw, u->ngw, key))
+			continue;
+		l = rtnl_link_get(s->links, key);
+		alive = l && !strncmp(rtnl_link_get_name(l), port.name,
+				      sizeof(port.name));
+		wanted = alive;
+		if (port.flags & FP_PORT_F_SYNC) {
+			wanted = alive && glob_match(s, port.name) &&
+				 !in_list(u->up, u->nup, key);
+			if (!wanted)
+				err = vec_push(drop, &key, sizeof(key));
+			else
+				port_from_link(l, &now);
+			/* A new MAC or MTU on the same device: follow it. */
+			if (wanted && (memcmp(now.mac, port.mac, 6) ||
+				       now.mtu != port.mtu))
+				bpf_map_update_elem(s->m->ports, &key, &now,
+						    BPF_EXIST);
+		}
+		if (wanted) {
+			memcpy(xp.peer_mac, port.peer_mac, 6);
+			xp.up = link_is_up(l);
+			err = vec_push(ports, &xp, sizeof(xp));
+		}
+		if (l)
+			rtnl_link_put(l);
+		if (err)
+			return err;
+	}
+	if (!s->glob)
+		return 0;
+	for (obj = nl_cache_get_first(s->links); obj;
+	     obj = nl_cache_get_next(obj)) {
+		struct rtnl_link *l = (struct rtnl_link *)obj;
+		struct fp_xport xp = { .ifindex = rtnl_link_get_ifindex(l) };
+
+		/* A reused ifindex waits until the old port is dropped. */
+		if (!glob_match(s, rtnl_link_get_name(l)) ||
+		    in_list(u->up, u->nup, xp.ifindex) ||
+		    in_list(u->gw, u->ngw, xp.ifindex) ||
+		    !bpf_map_lookup_elem(s->m->ports, &xp.ifindex, &port))
+			continue;
+		if (register_port(s, l))
+			continue;
+		xp.up = link_is_up(l);
+		err = vec_push(ports, &xp, sizeof(xp));
+		if (err)
+			return err;
+	}
+	return 0;
+}
+
+/* ---- neighbours and routes ------------------------------------------- */
+
+static int gather_neighs(struct sync *s, struct vec *out)
+{
+	struct nl_object *obj;
+
+	for (obj = nl_cache_get_first(s->neighs); obj;
+	     obj = nl_cache_get_next(obj)) {
+		struct rtnl_neigh *n = (struct rtnl_neigh *)obj;
+		struct nl_addr *ll = rtnl_neigh_get_lladdr(n);
+		struct fp_xneigh x = { 0 };
+
+		x.family = rtnl_neigh_get_family(n);
+		if ((x.family != AF_INET && x.family != AF_INET6) || !ll ||
+		    nl_addr_get_len(ll) != 6)
+			continue;
+		x.ifindex = rtnl_neigh_get_ifindex(n);
+		x.state = rtnl_neigh_get_state(n);
+		copy_addr(rtnl_neigh_get_dst(n), x.addr, sizeof(x.addr));
+		copy_addr(ll, x.lladdr, sizeof(x.lladdr));
+		if (vec_push(out, &x, sizeof(x)))
+			return -ENOMEM;
+	}
+	return 0;
+}
+
+static void route_nexthop(struct rtnl_route *r, struct fp_xroute *x)
+{
+	struct rtnl_nexthop *nh;
+	struct nl_addr *gw;
+	unsigned int flags;
+
+	x->nhops = rtnl_route_get_nnexthops(r) > 255 ?
+			   255 :
+			   rtnl_route_get_nnexthops(r);
+	if (x->nhops != 1)
+		return;
+	nh = rtnl_route_nexthop_n(r, 0);
+	x->oif = rtnl_route_nh_get_ifindex(nh);
+	flags = rtnl_route_nh_get_flags(nh);
+	x->dead = flags & (RTNH_F_DEAD | RTNH_F_LINKDOWN);
+	gw = rtnl_route_nh_get_gateway(nh);
+	if (!gw)
+		gw = rtnl_route_nh_get_via(nh);
+	if (gw) {
+		x->has_gw = true;
+		x->gw_family = nl_addr_get_family(gw);
+		copy_addr(gw, x->gw, sizeof(x->gw));
+	}
+}
+
+static int gather_routes(struct sync *s, struct vec *out)
+{
+	struct nl_object *obj;
+
+	for (obj = nl_cache_get_first(s->routes); obj;
+	     obj = nl_cache_get_next(obj)) {
+		struct rtnl_route *r = (struct rtnl_route *)obj;
+		struct nl_addr *dst = rtnl_route_get_dst(r);
+		struct fp_xroute x = { 0 };
+		__u32 table = rtnl_route_get_table(r);
+
+		if (table != s->table && table != RT_TABLE_LOCAL)
+			continue;
+		x.dst.family = rtnl_route_get_family(r);
+		if ((x.dst.family != AF_INET && x.dst.family != AF_INET6) ||
+		    rtnl_route_get_tos(r))
+			continue;
+		x.dst.len = dst ? nl_addr_get_prefixlen(dst) : 0;
+		copy_addr(dst, x.dst.addr, sizeof(x.dst.addr));
+		x.table = table;
+		x.priority = rtnl_route_get_priority(r);
+		x.type = rtnl_route_get_type(r);
+		route_nexthop(r, &x);
+		if (vec_push(out, &x, sizeof(x)))
+			return -ENOMEM;
+	}
+	return 0;
+}
+
+/* ---- reconcile -------------------------------------------------------- */
+
+/* The non-static entries now in the maps, and the static prefixes. */
+static int read_entries(struct fp_maps *m, struct fp_xset *cur,
+			struct fp_xset *statics)
+{
+	int fds[2] = { m->routes4, m->routes6 };
+	int err;
+
+	for (int f = 0; f < 2; f++) {
+		struct fp_lpm6 key, *prev = NULL;
+		struct fp_prefix p;
+		struct fp_route rt;
+
+		while (!bpf_map_get_next_key(fds[f], prev, &key)) {
+			prev = &key;
+			if (bpf_map_lookup_elem(fds[f], &key, &rt))
+				continue;
+			if (f == 0)
+				fp_prefix__from_lpm4((struct fp_lpm4 *)&key,
+						     &p);
+			else
+				fp_prefix__from_lpm6(&key, &p);
+			err = fp_xset__add(
+				rt.origin == FP_ORIGIN_STATIC ? statics : cur,
+				&p, &rt);
+			if (err)
+				return err;
+		}
+	}
+	fp_xset__sort(cur);
+	fp_xset__sort(statics);
+	return 0;
+}
+
+static int entry_fd(struct fp_maps *m, const struct fp_prefix *p, void *key)
+{
+	if (p->family == AF_INET) {
+		fp_prefix__to_lpm4(p, key);
+		return m->routes4;
+	}
+	fp_prefix__to_lpm6(p, key);
+	return m->routes6;
+}
+
+static int write_entry(struct sync *s, const struct fp_xentry *e)
+{
+	char pfx[FP_PREFIX_STRLEN];
+	struct fp_lpm6 key;
+	int fd = entry_fd(s->m, &e->prefix, &key);
+
+	if (!bpf_map_update_elem(fd, &key, &e->rt, BPF_ANY))
+		return 0;
+	fp_format_prefix(&e->prefix, pfx, sizeof(pfx));
+	if (errno == E2BIG || errno == ENOSPC || errno == ENOMEM) {
+		s->not_programmed++;
+		pr_warn("sync: route %s: %s is full: not programmed, its traffic goes to the gateway\n",
+			pfx,
+			e->prefix.family == AF_INET ? FP_MAP_ROUTES4 :
+						      FP_MAP_ROUTES6);
+		return 0;
+	}
+	pr_warn("sync: route %s: %s\n", pfx, strerror(errno));
+	return -errno;
+}
+
+static int delete_entry(struct sync *s, const struct fp_xentry *e)
+{
+	struct fp_lpm6 key;
+	int fd = entry_fd(s->m, &e->prefix, &key);
+
+	if (bpf_map_delete_elem(fd, &key) && errno != ENOENT)
+		return -errno;
+	return 0;
+}
+
+static bool same_entry(const struct fp_xentry *a, const struct fp_xentry *b)
+{
+	return b && !memcmp(&a->rt, &b->rt, sizeof(a->rt));
+}
+
+/*
+ * Shadows first (a destination going to the gateway early is safe), then
+ * fast entries, then stale fast entries, and only then stale shadows,
+ * which would otherwise expose an outdated covering entry.
+ */
+static int apply(struct sync *s, const struct fp_xset *want,
+		 const struct fp_xset *cur, const struct fp_xset *statics)
+{
+	int added = 0, removed = 0, err = 0;
+
+	for (int shadow = 1; shadow >= 0; shadow--)
+		for (size_t i = 0; i < want->n && !err; i++) {
+			const struct fp_xentry *e = &want->e[i];
+
+			if ((e->rt.ifindex == 0) != shadow ||
+			    fp_xset__find(statics, &e->prefix) ||
+			    same_entry(e, fp_xset__find(cur, &e->prefix)))
+				continue;
+			err = write_entry(s, e);
+			added++;
+		}
+	for (int shadow = 0; shadow <= 1; shadow++)
+		for (size_t i = 0; i < cur->n && !err; i++) {
+			const struct fp_xentry *e = &cur->e[i];
+
+			if ((e->rt.ifindex == 0) != shadow ||
+			    fp_xset__find(want, &e->prefix))
+				continue;
+			err = delete_entry(s, e);
+			removed++;
+		}
+	if (added || removed)
+		pr_info("sync: %d entries written, %d removed\n", added,
+			removed);
+	return err;
+}
+
+/* Sync-made ports, once no entry of ours points at them any more. */
+static void drop_ports(struct sync *s, const struct vec *drop)
+{
+	const __u32 *ifindex = drop->v;
+
+	for (size_t i = 0; i < drop->n; i++) {
+		bpf_map_delete_elem(s->m->ports, &ifindex[i]);
+		bpf_map_delete_elem(s->m->tx, &ifindex[i]);
+		pr_info("sync: port ifindex %u dropped\n", ifindex[i]);
+		s->ports_changed++;
+	}
+}
+
+static int reconcile(struct sync *s)
+{
+	struct vec ports = { 0 }, drop = { 0 }, neighs = { 0 }, routes = { 0 };
+	struct fp_xset want = { 0 }, cur = { 0 }, statics = { 0 };
+	struct fp_xinput in = { .table = s->table };
+	struct uplinks u;
+	int err;
+
+	s->ports_changed = 0;
+	read_uplinks(s->m, &u);
+	err = gather_ports(s, &u, &ports, &drop);
+	if (!err)
+		err = gather_neighs(s, &neighs);
+	if (!err)
+		err = gather_routes(s, &routes);
+	if (err)
+		goto out_free;
+	in.ports = ports.v;
+	in.nports = ports.n;
+	in.neighs = neighs.v;
+	in.nneighs = neighs.n;
+	in.routes = routes.v;
+	in.nroutes = routes.n;
+	err = fp_xlate__compute(&in, &want);
+	if (!err)
+		err = read_entries(s->m, &cur, &statics);
+	if (!err)
+		err = apply(s, &want, &cur, &statics);
+	if (!err)
+		drop_ports(s, &drop);
+	if (err)
+		pr_warn("sync: reconcile: %s\n", strerror(-err));
+out_free:
+	fp_xset__free(&want);
+	fp_xset__free(&cur);
+	fp_xset__free(&statics);
+	vec_free(&ports);
+	vec_free(&drop);
+	vec_free(&neighs);
+	vec_free(&routes);
+	return err;
+}
+
+/* Until the ports settle: a dropped port may free an ifindex for a new one. */
+static int reconcile_all(struct sync *s)
+{
+	int err;
+
+	for (int round = 0; round < 3; round++) {
+		err = reconcile(s);
+		if (err || !s->ports_changed)
+			return err;
+	}
+	return 0;
+}
+
+/* ---- netlink ---------------------------------------------------------- */
+
+static void on_change(struct nl_cache *c, struct nl_object *obj, int action,
+		      void *data)
+{
+	struct sync *s = data;
+
+	s->dirty = true;
+	/* IPv4 flushes a dead device's routes without telling anyone. */
+	if (c == s->links)
+		s->refill = true;
+}
+
+static int refill(struct sync *s, bool links)
+{
+	int err;
+
+	if (links) {
+		err = nl_cache_refill(s->sk, s->links);
+		if (err < 0)
+			return nl_err("re-dump links", err);
+	}
+	err = nl_cache_refill(s->sk, s->neighs);
+	if (err < 0)
+		return nl_err("re-dump neighbours", err);
+	err = nl_cache_refill(s->sk, s->routes);
+	if (err < 0)
+		return nl_err("re-dump routes", err);
+	return 0;
+}
+
+static int caches_open(struct sync *s)
+{
+	static const char *const names[] = { "route/link", "route/neigh",
+					     "route/route" };
+	struct nl_cache **caches[] = { &s->links, &s->neighs, &s->routes };
+	int err, rcvbuf = EVENT_RCVBUF;
+
+	s->sk = nl_socket_alloc();
+	if (!s->sk)
+		return nl_err("socket", -NLE_NOMEM);
+	err = nl_connect(s->sk, NETLINK_ROUTE);
+	if (err < 0)
+		return nl_err("connect", err);
+	err = nl_cache_mngr_alloc(NULL, NETLINK_ROUTE, NL_AUTO_PROVIDE,
+				  &s->mngr);
+	if (err < 0)
+		return nl_err("cache manager", err);
+	/* A bigger buffer makes overflows (and full re-dumps) rarer. */
+	if (setsockopt(nl_cache_mngr_get_fd(s->mngr), SOL_SOCKET,
+		       SO_RCVBUFFORCE, &rcvbuf, sizeof(rcvbuf)))
+		pr_debug("sync: SO_RCVBUFFORCE: %s\n", strerror(errno));
+	for (int i = 0; i < 3; i++) {
+		err = nl_cache_mngr_add(s->mngr, names[i], on_change, s,
+					caches[i]);
+		if (err < 0)
+			return nl_err(names[i], err);
+	}
+	return 0;
+}
+
+static void caches_close(struct sync *s)
+{
+	/* The manager owns the caches it added. */
+	if (s->mngr)
+		nl_cache_mngr_free(s->mngr);
+	if (s->sk)
+		nl_socket_free(s->sk);
+}
+
+static int signals_fd(void)
+{
+	sigset_t set;
+	int fd;
+
+	sigemptyset(&set);
+	sigaddset(&set, SIGINT);
+	sigaddset(&set, SIGTERM);
+	if (sigprocmask(SIG_BLOCK, &set, NULL))
+		return -errno;
+	fd = signalfd(-1, &set, SFD_CLOEXEC);
+	return fd < 0 ? -errno : fd;
+}
+
+/* One batch of events; sets the flags that say what to do about it. */
+static void read_events(struct sync *s)
+{
+	int err = nl_cache_mngr_data_ready(s->mngr);
+
+	if (err >= 0)
+		return;
+	if (err == -NLE_NOMEM) {
+		pr_warn("sync: netlink events lost (%s): full re-dump\n",
+			nl_geterror(err));
+		s->resync = true;
+	} else {
+		nl_err("events", err);
+	}
+}
+
+static int follow(struct sync *s)
+{
+	struct pollfd pfd[2];
+	int sfd, timeout, err = 0;
+
+	sfd = signals_fd();
+	if (sfd < 0) {
+		pr_warn("sync: signals: %s\n", strerror(-sfd));
+		return sfd;
+	}
+	pfd[0] = (struct pollfd){ .fd = nl_cache_mngr_get_fd(s->mngr),
+				  .events = POLLIN };
+	pfd[1] = (struct pollfd){ .fd = sfd, .events = POLLIN };
+	for (;;) {
+		timeout = -1;
+		if (s->resync) {
+			long long wait = s->last_resync_ms +
+					 RESYNC_INTERVAL_MS - now_ms();
+
+			timeout = wait > 0 ? (int)wait : 0;
+		}
+		if (poll(pfd, 2, timeout) < 0 && errno != EINTR) {
+			err = -errno;
+			pr_warn("sync: poll: %s\n", strerror(errno));
+			break;
+		}
+		if (pfd[1].revents & POLLIN)
+			break;
+		if (pfd[0].revents & POLLIN)
+			read_events(s);
+		if (s->resync &&
+		    now_ms() - s->last_resync_ms >= RESYNC_INTERVAL_MS) {
+			s->last_resync_ms = now_ms();
+			s->resync = false;
+			if (!refill(s, true))
+				s->dirty = true;
+			else
+				s->resync = true;
+		} else if (s->refill) {
+			s->refill = false;
+			if (refill(s, false))
+				s->resync = true;
+		}
+		if (s->dirty && !s->resync) {
+			s->dirty = false;
+			reconcile_all(s);
+		}
+	}
+	close(sfd);
+	return err;
+}
+
+/* ---- command ---------------------------------------------------------- */
+
+static int parse_table(const char *arg, __u32 *table)
+{
+	unsigned long v;
+	char *end;
+
+	if (!strcmp(arg, "main")) {
+		*table = RT_TABLE_MAIN;
+		return 0;
+	}
+	errno = 0;
+	v = strtoul(arg, &end, 0);
+	if (errno || *end || !*arg || v == 0 || v > 0xffffffffUL)
+		return -EINVAL;
+	*table = v;
+	return 0;
+}
+
+int fp_cmd_sync(const struct fp_opts *o, int argc, char **argv)
+{
+	struct fp_arg args[] = { { "--table", true },
+				 { "--ports", true },
+				 { "--once", false },
+				 { 0 } };
+	struct sync s = { .table = RT_TABLE_MAIN };
+	const char *pos[FP_MAX_POS];
+	struct fp_maps m;
+	int npos, err, ret = FP_EXIT_ERR;
+
+	npos = fp_args__split("sync", argc, argv, args, pos);
+	if (npos < 0)
+		return FP_EXIT_USAGE;
+	if (npos > 0) {
+		fp_usage_error("sync [--table ID] [--ports GLOB] [--once]");
+		return FP_EXIT_USAGE;
+	}
+	if (args[0].value && parse_table(args[0].value, &s.table)) {
+		fp_usage_error("sync: --table %s is not a table number",
+			       args[0].value);
+		return FP_EXIT_USAGE;
+	}
+	s.glob = args[1].value;
+	if (fp_env__enter(o) || fp_maps__open(&m, o))
+		return FP_EXIT_ERR;
+	s.m = &m;
+	err = caches_open(&s);
+	if (err)
+		goto out_close;
+	err = reconcile_all(&s);
+	if (args[2].seen) {
+		if (!err)
+			ret = FP_EXIT_OK;
+		goto out_close;
+	}
+	s.last_resync_ms = now_ms();
+	err = follow(&s);
+	if (!err)
+		ret = FP_EXIT_OK;
+out_close:
+	caches_close(&s);
+	fp_maps__close(&m);
+	return ret;
+}

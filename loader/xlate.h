@@ -1,0 +1,88 @@
+/* SPDX-License-Identifier: GPL-2.0 */
+/*
+ * The kernel's forwarding state (ports, neighbours, routes) translated into
+ * the fast-path entries that give the same answer. Pure: plain structs in,
+ * a sorted set of entries out; no BPF, no netlink, so unit tests drive it.
+ */
+#ifndef FASTPATH_XLATE_H
+#define FASTPATH_XLATE_H
+
+#include <stdbool.h>
+#include <stddef.h>
+#include <linux/neighbour.h>
+#include <linux/types.h>
+
+#include "fastpath.h"
+#include "parse.h"
+
+/* A VM port sync may redirect to. Ports that are gone are not listed. */
+struct fp_xport {
+	__u32 ifindex;
+	__u8 peer_mac[6]; /* zero when unknown */
+	bool up; /* IFF_UP and carrier */
+};
+
+struct fp_xneigh {
+	int family; /* AF_INET or AF_INET6 */
+	__u32 ifindex;
+	__u8 addr[16]; /* network byte order; IPv4 in the first 4 bytes */
+	__u8 lladdr[6];
+	__u16 state; /* NUD_* */
+};
+
+struct fp_xroute {
+	struct fp_prefix dst;
+	__u32 table;
+	__u32 priority; /* the kernel uses the lowest metric per prefix */
+	__u8 type; /* RTN_* */
+	__u8 nhops; /* number of nexthops; only a single one is fast */
+	bool dead; /* nexthop flagged dead or linkdown */
+	bool has_gw;
+	int gw_family; /* may differ from dst.family (RTA_VIA): not fast */
+	__u32 oif;
+	__u8 gw[16];
+};
+
+/*
+ * One map entry. rt.ifindex 0 is a shadow: a more specific route that does
+ * not lead to a VM port, so its destination goes to the gateway even though
+ * a fast-path prefix covers it.
+ */
+struct fp_xentry {
+	struct fp_prefix prefix;
+	struct fp_route rt;
+};
+
+struct fp_xinput {
+	const struct fp_xport *ports;
+	size_t nports;
+	const struct fp_xneigh *neighs;
+	size_t nneighs;
+	const struct fp_xroute *routes;
+	size_t nroutes;
+	__u32 table; /* routes of other tables are ignored, except local */
+};
+
+/* Entries sorted by family, prefix length, address (fp_xset__find). */
+struct fp_xset {
+	struct fp_xentry *e;
+	size_t n, cap;
+};
+
+/* Neighbour states whose MAC the kernel itself would use. */
+#define FP_NUD_USABLE \
+	(NUD_REACHABLE | NUD_STALE | NUD_DELAY | NUD_PROBE | NUD_PERMANENT)
+
+int fp_xlate__compute(const struct fp_xinput *in, struct fp_xset *out);
+const struct fp_xentry *fp_xset__find(const struct fp_xset *s,
+				      const struct fp_prefix *p);
+void fp_xset__free(struct fp_xset *s);
+/* Building a set by hand: add in any order, then sort (drops duplicates). */
+int fp_xset__add(struct fp_xset *s, const struct fp_prefix *p,
+		 const struct fp_route *rt);
+void fp_xset__sort(struct fp_xset *s);
+
+/* Total order on prefixes: family, length, address. */
+int fp_prefix__cmp(const struct fp_prefix *a, const struct fp_prefix *b);
+
+#endif

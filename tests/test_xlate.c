@@ -1,0 +1,580 @@
+// SPDX-License-Identifier: GPL-2.0
+/*
+ * The pure translation (loader/xlate.c) from ports, neighbours and routes
+ * to map entries, rule by rule, each for IPv4 and IPv6: the exact entries
+ * (prefix, port, MAC, origin) and nothing else.
+ */
+#include <arpa/inet.h>
+#include <setjmp.h>
+#include <stdarg.h>
+#include <stddef.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <cmocka.h>
+#include <linux/neighbour.h>
+#include <linux/rtnetlink.h>
+
+#include "check.h"
+#include "parse.h"
+#include "xlate.h"
+
+#define VM 5 /* a VM port */
+#define VM_B 6 /* a second VM port */
+#define GW 9 /* the gateway link: no VM port */
+
+static const __u8 vm_mac[6] = { 0x02, 0, 0, 0, 0x01, 0x10 };
+static const __u8 vm2_mac[6] = { 0x02, 0, 0, 0, 0x01, 0x11 };
+static const __u8 peer_mac[6] = { 0x02, 0, 0, 0, 0x0f, 0x01 };
+static const __u8 zero_mac[6];
+
+/* The same scenario in each family. */
+struct fam {
+	const char *name;
+	const char *conn; /* the VM port's connected subnet */
+	const char *vm, *vm_host; /* a VM and its host prefix */
+	const char *vm2, *vm2_host;
+	const char *pfx; /* a prefix behind the VM */
+	const char *more; /* more specific, inside pfx */
+	const char *outside; /* not inside pfx */
+	const char *gw; /* the gateway's address, on GW */
+	const char *lladdr; /* a link-local neighbour (IPv6 only) */
+};
+
+static const struct fam fams[] = {
+	{ "IPv4", "198.19.1.0/24", "198.19.1.10", "198.19.1.10/32",
+	  "198.19.1.11", "198.19.1.11/32", "198.20.0.0/24", "198.20.0.128/25",
+	  "198.21.0.0/24", "198.18.1.2", NULL },
+	{ "IPv6", "2001:db8:100:1::/64", "2001:db8:100:1::10",
+	  "2001:db8:100:1::10/128", "2001:db8:100:1::11",
+	  "2001:db8:100:1::11/128", "2001:db8:200::/48", "2001:db8:200:1::/64",
+	  "2001:db8:300::/48", "2001:db8:1::2", "fe80::10" },
+};
+
+#define NFAMS (sizeof(fams) / sizeof(fams[0]))
+
+struct scene {
+	struct fp_xport ports[4];
+	struct fp_xneigh neighs[8];
+	struct fp_xroute routes[16];
+	struct fp_xinput in;
+	struct fp_xset out;
+};
+
+static void scene_init(struct scene *s)
+{
+	memset(s, 0, sizeof(*s));
+	s->in.ports = s->ports;
+	s->in.neighs = s->neighs;
+	s->in.routes = s->routes;
+	s->in.table = RT_TABLE_MAIN;
+}
+
+static void add_port(struct scene *s, __u32 ifindex, const __u8 *peer, bool up)
+{
+	struct fp_xport *p = &s->ports[s->in.nports++];
+
+	p->ifindex = ifindex;
+	memcpy(p->peer_mac, peer ? peer : zero_mac, 6);
+	p->up = up;
+}
+
+static void add_neigh(struct scene *s, __u32 ifindex, const char *addr,
+		      const __u8 *mac, __u16 state)
+{
+	struct fp_xneigh *n = &s->neighs[s->in.nneighs++];
+	struct fp_prefix p;
+
+	assert_int_equal(fp_parse_addr(addr, &p), 0);
+	n->family = p.family;
+	n->ifindex = ifindex;
+	memcpy(n->addr, p.addr, 16);
+	memcpy(n->lladdr, mac, 6);
+	n->state = state;
+}
+
+/* A unicast route in the main table; gw NULL: a link route. */
+static struct fp_xroute *add_route(struct scene *s, const char *prefix,
+				   __u32 oif, const char *gw)
+{
+	struct fp_xroute *r = &s->routes[s->in.nroutes++];
+	struct fp_prefix p;
+
+	assert_int_equal(fp_parse_prefix(prefix, &r->dst), 0);
+	r->table = RT_TABLE_MAIN;
+	r->type = RTN_UNICAST;
+	r->nhops = 1;
+	r->oif = oif;
+	if (gw) {
+		assert_int_equal(fp_parse_addr(gw, &p), 0);
+		r->has_gw = true;
+		r->gw_family = p.family;
+		memcpy(r->gw, p.addr, 16);
+	}
+	return r;
+}
+
+static void compute(struct scene *s)
+{
+	fp_xset__free(&s->out);
+	check_int("fp_xlate__compute", 0, fp_xlate__compute(&s->in, &s->out));
+}
+
+static void expect_count(const struct fam *f, const struct scene *s, size_t n)
+{
+	char what[64];
+
+	snprintf(what, sizeof(what), "%s: number of entries", f->name);
+	check_int(what, n, s->out.n);
+}
+
+/* The entry for prefix is exactly {ifindex, mac, origin}. */
+static void expect_entry(const struct fam *f, const struct scene *s,
+			 const char *prefix, __u32 ifindex, const __u8 *mac,
+			 enum fp_origin origin)
+{
+	const struct fp_xentry *e;
+	struct fp_prefix p;
+	char what[128];
+
+	assert_int_equal(fp_parse_prefix(prefix, &p), 0);
+	e = fp_xset__find(&s->out, &p);
+	if (!e) {
+		print_error("%s: expected an entry for %s, saw none\n", f->name,
+			    prefix);
+		fail();
+		return;
+	}
+	snprintf(what, sizeof(what), "%s %s: ifindex", f->name, prefix);
+	check_int(what, ifindex, e->rt.ifindex);
+	snprintf(what, sizeof(what), "%s %s: origin", f->name, prefix);
+	check_int(what, origin, e->rt.origin);
+	snprintf(what, sizeof(what), "%s %s: dmac", f->name, prefix);
+	check_hexdump_diff(what, mac, e->rt.dmac, 6);
+	assert_memory_equal(mac, e->rt.dmac, 6);
+}
+
+static void expect_shadow(const struct fam *f, const struct scene *s,
+			  const char *prefix)
+{
+	expect_entry(f, s, prefix, 0, zero_mac, FP_ORIGIN_ROUTE);
+}
+
+static void expect_none(const struct fam *f, const struct scene *s,
+			const char *prefix)
+{
+	struct fp_prefix p;
+
+	assert_int_equal(fp_parse_prefix(prefix, &p), 0);
+	if (fp_xset__find(&s->out, &p))
+		print_error("%s: expected no entry for %s, saw one\n", f->name,
+			    prefix);
+	assert_null(fp_xset__find(&s->out, &p));
+}
+
+/* A VM port with its connected subnet, as the kernel sets it up. */
+static void vm_port(struct scene *s, const struct fam *f)
+{
+	scene_init(s);
+	add_port(s, VM, NULL, true);
+	add_route(s, f->conn, VM, NULL);
+}
+
+static void test_neighbour_states(void **state)
+{
+	static const struct {
+		__u16 nud;
+		bool fast;
+	} states[] = {
+		{ NUD_REACHABLE, true },   { NUD_STALE, true },
+		{ NUD_DELAY, true },	   { NUD_PROBE, true },
+		{ NUD_PERMANENT, true },   { NUD_FAILED, false },
+		{ NUD_INCOMPLETE, false }, { NUD_NOARP, false },
+		{ NUD_NONE, false },
+	};
+	struct scene s = { 0 };
+
+	for (size_t i = 0; i < NFAMS; i++) {
+		const struct fam *f = &fams[i];
+
+		for (size_t j = 0; j < sizeof(states) / sizeof(states[0]);
+		     j++) {
+			vm_port(&s, f);
+			add_neigh(&s, VM, f->vm, vm_mac, states[j].nud);
+			compute(&s);
+			/* The connected subnet alone is no entry: no MAC. */
+			expect_none(f, &s, f->conn);
+			if (!states[j].fast) {
+				expect_count(f, &s, 0);
+				continue;
+			}
+			expect_count(f, &s, 1);
+			expect_entry(f, &s, f->vm_host, VM, vm_mac,
+				     FP_ORIGIN_NEIGHBOUR);
+		}
+	}
+	fp_xset__free(&s.out);
+}
+
+/* Deleted: the same scene without the neighbour has no entry. */
+static void test_neighbour_deleted(void **state)
+{
+	struct scene s = { 0 };
+
+	for (size_t i = 0; i < NFAMS; i++) {
+		const struct fam *f = &fams[i];
+
+		vm_port(&s, f);
+		add_neigh(&s, VM, f->vm, vm_mac, NUD_REACHABLE);
+		add_neigh(&s, VM, f->vm2, vm2_mac, NUD_STALE);
+		compute(&s);
+		expect_count(f, &s, 2);
+		expect_entry(f, &s, f->vm2_host, VM, vm2_mac,
+			     FP_ORIGIN_NEIGHBOUR);
+		s.in.nneighs = 1;
+		compute(&s);
+		expect_count(f, &s, 1);
+		expect_entry(f, &s, f->vm_host, VM, vm_mac,
+			     FP_ORIGIN_NEIGHBOUR);
+		expect_none(f, &s, f->vm2_host);
+	}
+	fp_xset__free(&s.out);
+}
+
+/* A neighbour counts only where the kernel would send its address. */
+static void test_neighbour_needs_the_kernels_route(void **state)
+{
+	struct scene s = { 0 };
+
+	for (size_t i = 0; i < NFAMS; i++) {
+		const struct fam *f = &fams[i];
+
+		/* Not a VM port. */
+		vm_port(&s, f);
+		add_neigh(&s, GW, f->vm, vm_mac, NUD_REACHABLE);
+		compute(&s);
+		expect_count(f, &s, 0);
+
+		/* No route to it at all. */
+		scene_init(&s);
+		add_port(&s, VM, NULL, true);
+		add_neigh(&s, VM, f->vm, vm_mac, NUD_REACHABLE);
+		compute(&s);
+		expect_count(f, &s, 0);
+
+		/* A host route sends it elsewhere. */
+		vm_port(&s, f);
+		add_route(&s, f->vm_host, GW, f->gw);
+		add_neigh(&s, VM, f->vm, vm_mac, NUD_REACHABLE);
+		compute(&s);
+		expect_count(f, &s, 0);
+
+		/* Multicast or zero MAC: nothing to put in a frame. */
+		vm_port(&s, f);
+		add_neigh(&s, VM, f->vm,
+			  (const __u8[6]){ 0x01, 0, 0x5e, 0, 0, 1 },
+			  NUD_PERMANENT);
+		add_neigh(&s, VM, f->vm2, zero_mac, NUD_PERMANENT);
+		compute(&s);
+		expect_count(f, &s, 0);
+
+		/* A host route with the port's peer MAC wins over it. */
+		scene_init(&s);
+		add_port(&s, VM, peer_mac, true);
+		add_route(&s, f->vm_host, VM, NULL);
+		add_neigh(&s, VM, f->vm, vm_mac, NUD_REACHABLE);
+		compute(&s);
+		expect_count(f, &s, 1);
+		expect_entry(f, &s, f->vm_host, VM, peer_mac, FP_ORIGIN_ROUTE);
+
+		if (!f->lladdr)
+			continue;
+		/* Link-local addresses are never routed in from the uplink. */
+		vm_port(&s, f);
+		add_route(&s, "fe80::/64", VM, NULL);
+		add_neigh(&s, VM, f->lladdr, vm_mac, NUD_REACHABLE);
+		compute(&s);
+		expect_count(f, &s, 0);
+	}
+	fp_xset__free(&s.out);
+}
+
+static void test_route_via_neighbour(void **state)
+{
+	struct scene s = { 0 };
+
+	for (size_t i = 0; i < NFAMS; i++) {
+		const struct fam *f = &fams[i];
+
+		vm_port(&s, f);
+		add_route(&s, f->pfx, VM, f->vm);
+		add_neigh(&s, VM, f->vm, vm_mac, NUD_REACHABLE);
+		compute(&s);
+		expect_count(f, &s, 2);
+		expect_entry(f, &s, f->pfx, VM, vm_mac, FP_ORIGIN_ROUTE);
+		expect_entry(f, &s, f->vm_host, VM, vm_mac,
+			     FP_ORIGIN_NEIGHBOUR);
+
+		/* The nexthop's MAC changes: the prefix follows. */
+		memcpy(s.neighs[0].lladdr, vm2_mac, 6);
+		compute(&s);
+		expect_entry(f, &s, f->pfx, VM, vm2_mac, FP_ORIGIN_ROUTE);
+
+		/* The nexthop fails: the prefix goes back to the gateway. */
+		s.neighs[0].state = NUD_FAILED;
+		compute(&s);
+		expect_count(f, &s, 0);
+
+		/* A neighbour of the same address on another port is not it. */
+		add_port(&s, VM_B, NULL, true);
+		add_neigh(&s, VM_B, f->vm, vm_mac, NUD_REACHABLE);
+		compute(&s);
+		expect_count(f, &s, 0);
+	}
+	fp_xset__free(&s.out);
+}
+
+static void test_onlink_route_peer_mac(void **state)
+{
+	struct scene s = { 0 };
+
+	for (size_t i = 0; i < NFAMS; i++) {
+		const struct fam *f = &fams[i];
+
+		scene_init(&s);
+		add_port(&s, VM, peer_mac, true);
+		add_route(&s, f->conn, VM, NULL);
+		add_route(&s, f->pfx, VM, NULL);
+		add_neigh(&s, VM, f->vm, vm_mac, NUD_REACHABLE);
+		compute(&s);
+		expect_count(f, &s, 3);
+		expect_entry(f, &s, f->conn, VM, peer_mac, FP_ORIGIN_ROUTE);
+		expect_entry(f, &s, f->pfx, VM, peer_mac, FP_ORIGIN_ROUTE);
+		expect_entry(f, &s, f->vm_host, VM, vm_mac,
+			     FP_ORIGIN_NEIGHBOUR);
+
+		/* Without a peer MAC only the neighbour is known. */
+		s.ports[0].peer_mac[0] = 0;
+		s.ports[0].peer_mac[4] = 0;
+		s.ports[0].peer_mac[5] = 0;
+		compute(&s);
+		expect_count(f, &s, 1);
+		expect_entry(f, &s, f->vm_host, VM, vm_mac,
+			     FP_ORIGIN_NEIGHBOUR);
+	}
+	fp_xset__free(&s.out);
+}
+
+/* Fast prefix pfx via the VM; `more` inside it made non-fast by setup. */
+static void shadow_case(struct scene *s, const struct fam *f,
+			void (*make)(struct scene *s, const struct fam *f))
+{
+	vm_port(s, f);
+	add_route(s, f->pfx, VM, f->vm);
+	add_neigh(s, VM, f->vm, vm_mac, NUD_REACHABLE);
+	make(s, f);
+	compute(s);
+	expect_entry(f, s, f->pfx, VM, vm_mac, FP_ORIGIN_ROUTE);
+	expect_entry(f, s, f->vm_host, VM, vm_mac, FP_ORIGIN_NEIGHBOUR);
+	expect_shadow(f, s, f->more);
+	expect_count(f, s, 3);
+}
+
+static void more_via_gateway(struct scene *s, const struct fam *f)
+{
+	add_route(s, f->more, GW, f->gw);
+	/* Not inside a fast prefix: already a miss, no entry needed. */
+	add_route(s, f->outside, GW, f->gw);
+}
+
+static void more_blackhole(struct scene *s, const struct fam *f)
+{
+	add_route(s, f->more, 0, NULL)->type = RTN_BLACKHOLE;
+}
+
+static void more_unreachable(struct scene *s, const struct fam *f)
+{
+	add_route(s, f->more, 0, NULL)->type = RTN_UNREACHABLE;
+}
+
+static void more_prohibit(struct scene *s, const struct fam *f)
+{
+	add_route(s, f->more, 0, NULL)->type = RTN_PROHIBIT;
+}
+
+static void more_multipath(struct scene *s, const struct fam *f)
+{
+	/* Even when every nexthop is a VM port. */
+	add_route(s, f->more, VM, f->vm)->nhops = 2;
+}
+
+static void more_mac_unknown(struct scene *s, const struct fam *f)
+{
+	/* Via the VM port, but the nexthop is not resolved. */
+	add_route(s, f->more, VM, f->vm2);
+}
+
+static void more_port_down(struct scene *s, const struct fam *f)
+{
+	add_port(s, VM_B, peer_mac, false);
+	add_route(s, f->more, VM_B, NULL);
+}
+
+static void more_dead_nexthop(struct scene *s, const struct fam *f)
+{
+	add_route(s, f->more, VM, f->vm)->dead = true;
+}
+
+static void more_local(struct scene *s, const struct fam *f)
+{
+	struct fp_xroute *r = add_route(s, f->more, VM, NULL);
+
+	r->type = RTN_LOCAL;
+	r->table = RT_TABLE_LOCAL;
+}
+
+static void more_via_other_family(struct scene *s, const struct fam *f)
+{
+	struct fp_xroute *r = add_route(s, f->more, VM, f->vm);
+
+	r->gw_family = r->gw_family == AF_INET ? AF_INET6 : AF_INET;
+}
+
+static void test_shadows(void **state)
+{
+	void (*makes[])(struct scene * s, const struct fam *f) = {
+		more_via_gateway,      more_blackhole,	  more_unreachable,
+		more_prohibit,	       more_multipath,	  more_mac_unknown,
+		more_port_down,	       more_dead_nexthop, more_local,
+		more_via_other_family,
+	};
+	struct scene s = { 0 };
+
+	for (size_t i = 0; i < NFAMS; i++)
+		for (size_t j = 0; j < sizeof(makes) / sizeof(makes[0]); j++)
+			shadow_case(&s, &fams[i], makes[j]);
+	fp_xset__free(&s.out);
+}
+
+/* A fast prefix inside the shadow is fast again: LPM sorts it out. */
+static void test_fast_inside_shadow(void **state)
+{
+	struct scene s = { 0 };
+
+	for (size_t i = 0; i < NFAMS; i++) {
+		const struct fam *f = &fams[i];
+		struct fp_prefix inner;
+		char buf[FP_PREFIX_STRLEN];
+
+		assert_int_equal(fp_parse_prefix(f->more, &inner), 0);
+		inner.len += 2;
+		fp_format_prefix(&inner, buf, sizeof(buf));
+		vm_port(&s, f);
+		add_route(&s, f->pfx, VM, f->vm);
+		add_route(&s, f->more, GW, f->gw);
+		add_route(&s, buf, VM, f->vm);
+		add_neigh(&s, VM, f->vm, vm_mac, NUD_REACHABLE);
+		compute(&s);
+		expect_count(f, &s, 4);
+		expect_shadow(f, &s, f->more);
+		expect_entry(f, &s, buf, VM, vm_mac, FP_ORIGIN_ROUTE);
+	}
+	fp_xset__free(&s.out);
+}
+
+static void test_port_down_or_gone(void **state)
+{
+	struct scene s = { 0 };
+
+	for (size_t i = 0; i < NFAMS; i++) {
+		const struct fam *f = &fams[i];
+
+		vm_port(&s, f);
+		s.ports[0].up = false;
+		add_route(&s, f->pfx, VM, f->vm);
+		add_neigh(&s, VM, f->vm, vm_mac, NUD_REACHABLE);
+		compute(&s);
+		expect_count(f, &s, 0);
+		s.in.nports = 0; /* gone */
+		compute(&s);
+		expect_count(f, &s, 0);
+	}
+	fp_xset__free(&s.out);
+}
+
+static void test_table_and_metric(void **state)
+{
+	struct scene s = { 0 };
+
+	for (size_t i = 0; i < NFAMS; i++) {
+		const struct fam *f = &fams[i];
+
+		/* Another table is not the one followed. */
+		vm_port(&s, f);
+		add_route(&s, f->pfx, VM, f->vm)->table = 100;
+		add_neigh(&s, VM, f->vm, vm_mac, NUD_REACHABLE);
+		compute(&s);
+		expect_none(f, &s, f->pfx);
+		s.in.table = 100;
+		s.routes[0].table = 100; /* the connected route, too */
+		compute(&s);
+		expect_entry(f, &s, f->pfx, VM, vm_mac, FP_ORIGIN_ROUTE);
+
+		/* Same prefix twice: the lower metric is the kernel's. */
+		vm_port(&s, f);
+		add_neigh(&s, VM, f->vm, vm_mac, NUD_REACHABLE);
+		add_route(&s, f->pfx, VM, f->vm)->priority = 20;
+		add_route(&s, f->pfx, GW, f->gw)->priority = 10;
+		compute(&s);
+		expect_count(f, &s, 1);
+		expect_none(f, &s, f->pfx);
+		s.routes[2].priority = 30;
+		compute(&s);
+		expect_count(f, &s, 2);
+		expect_entry(f, &s, f->pfx, VM, vm_mac, FP_ORIGIN_ROUTE);
+	}
+	fp_xset__free(&s.out);
+}
+
+/* A default route via an appliance VM: the host's own routes shadow it. */
+static void test_default_via_vm(void **state)
+{
+	struct scene s = { 0 };
+
+	for (size_t i = 0; i < NFAMS; i++) {
+		const struct fam *f = &fams[i];
+		const char *def = i ? "::/0" : "0.0.0.0/0";
+
+		vm_port(&s, f);
+		add_route(&s, def, VM, f->vm);
+		add_route(&s, f->outside, GW, f->gw);
+		add_neigh(&s, VM, f->vm, vm_mac, NUD_REACHABLE);
+		compute(&s);
+		expect_entry(f, &s, def, VM, vm_mac, FP_ORIGIN_ROUTE);
+		expect_shadow(f, &s, f->outside);
+		/* The connected subnet: only the known neighbour is fast. */
+		expect_shadow(f, &s, f->conn);
+		expect_entry(f, &s, f->vm_host, VM, vm_mac,
+			     FP_ORIGIN_NEIGHBOUR);
+		expect_count(f, &s, 4);
+	}
+	fp_xset__free(&s.out);
+}
+
+int main(void)
+{
+	const struct CMUnitTest tests[] = {
+		cmocka_unit_test(test_neighbour_states),
+		cmocka_unit_test(test_neighbour_deleted),
+		cmocka_unit_test(test_neighbour_needs_the_kernels_route),
+		cmocka_unit_test(test_route_via_neighbour),
+		cmocka_unit_test(test_onlink_route_peer_mac),
+		cmocka_unit_test(test_shadows),
+		cmocka_unit_test(test_fast_inside_shadow),
+		cmocka_unit_test(test_port_down_or_gone),
+		cmocka_unit_test(test_table_and_metric),
+		cmocka_unit_test(test_default_via_vm),
+	};
+
+	return cmocka_run_group_tests_name("xlate", tests, NULL, NULL);
+}
