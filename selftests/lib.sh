@@ -1,0 +1,326 @@
+# SPDX-License-Identifier: GPL-2.0
+# shellcheck shell=bash
+#
+# Selftest lab: the DESIGN.md "Test topology" in namespaces with unique
+# names. Source it, then `lab_up` (sets NS_* / *_MAC / PIN / FP) and make
+# sure `lab_down` runs (trap lab_down EXIT). Assertions print
+# "expected X, saw Y" on stderr and exit 1; lab_skip exits KSFT_SKIP (4),
+# the kernel selftests' skip code.
+#
+#   fp-op-S    op0  198.18.0.2/24 2001:db8::2/64 ── veth ── uplink0 (host)
+#   fp-host-S  uplink0 198.18.0.1/24, gw0 198.18.1.1/30, tap-vm1, veth-vm2
+#              ip rule iif uplink0 → table 100 → default via gateway
+#   fp-gw-S    gw1 198.18.1.2/30: routes VNet prefixes back to the host
+#   fp-vm1-S   eth0 (tap, joined to host tap-vm1 by build/tapwire)
+#   fp-vm2-S   eth0 (veth peer of host veth-vm2), also 198.19.2.20
+
+KSFT_SKIP=4
+LAB_TABLE=100
+
+ROOT=${ROOT:-$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)}
+FP=${FP:-$ROOT/build/fastpath}
+FP_OBJ=${FP_OBJ:-$ROOT/build/fastpath.bpf.o}
+TAPWIRE=${TAPWIRE:-$ROOT/build/tapwire}
+
+# Addresses (the lab's only ones: 198.18.0.0/15, 2001:db8::/32).
+OP_IP4=198.18.0.2 OP_IP6=2001:db8::2
+UP_IP4=198.18.0.1 UP_IP6=2001:db8::1
+VM1_IP4=198.19.1.10 VM1_IP6=2001:db8:100:1::10
+VM2_IP4=198.19.2.10 VM2_IP6=2001:db8:100:2::10
+VM2_PL4=198.19.2.20
+
+log() { printf '%s\n' "$*" >&2; }
+lab_fail() { log "  fail: $*"; exit 1; }
+lab_skip() { log "  skip: $*"; exit "$KSFT_SKIP"; }
+
+# assert_eq WHAT EXPECTED SAW
+assert_eq() {
+	[ "$2" = "$3" ] || lab_fail "$1: expected $2, saw $3"
+}
+
+# assert_gt WHAT SAW LIMIT: SAW must be greater than LIMIT.
+assert_gt() {
+	[ "$2" -gt "$3" ] || lab_fail "$1: expected > $3, saw $2"
+}
+
+# assert_delta WHAT BEFORE AFTER MIN [MAX]: AFTER - BEFORE within [MIN, MAX].
+assert_delta() {
+	local d=$(($3 - $2))
+	[ "$d" -ge "$4" ] || lab_fail "$1: expected an increase of at least $4, saw $d ($2 -> $3)"
+	[ $# -lt 5 ] || [ "$d" -le "$5" ] ||
+		lab_fail "$1: expected an increase of at most $5, saw $d ($2 -> $3)"
+}
+
+# assert_ok WHAT CMD...: the command must exit 0.
+assert_ok() {
+	local what=$1 out rc=0
+	shift
+	out=$("$@" 2>&1) || rc=$?
+	[ "$rc" -eq 0 ] || lab_fail "$what: expected exit 0, saw $rc from '$*': $out"
+}
+
+# assert_match WHAT REGEX TEXT
+assert_match() {
+	printf '%s\n' "$3" | grep -Eq -- "$2" ||
+		lab_fail "$1: expected output matching '$2', saw: $3"
+}
+
+# fp ARGS...: the CLI against this lab's host namespace and pin path.
+fp() { "$FP" -n "$NS_HOST" --pin-path "$PIN" "$@"; }
+
+# json_counter JSON NAME [FIELD]: stats --json counter NAME's FIELD (packets).
+json_counter() {
+	local v
+	v=$(printf '%s' "$1" | tr -d ' \n\t' |
+		grep -o "\"$2\":{[^}]*}" | grep -o "\"${3:-packets}\":[0-9]*" |
+		head -n1 | cut -d: -f2)
+	[ -n "$v" ] || lab_fail "stats --json: expected counter $2.${3:-packets}, saw: $1"
+	printf '%s\n' "$v"
+}
+
+# fp_stat NAME [FIELD]: one counter from `fastpath stats --json`.
+fp_stat() {
+	local j
+	j=$(fp stats --json) || lab_fail "fastpath stats --json: expected exit 0, saw $?"
+	json_counter "$j" "$@"
+}
+
+# fwd4 NS / fwd6 NS: packets the kernel in NS has forwarded.
+# shellcheck disable=SC2016 # awk fields, not shell expansions
+fwd4() {
+	ip netns exec "$1" awk '$1 == "Ip:" {
+		if (!h) { for (i = 2; i <= NF; i++) if ($i == "ForwDatagrams") c = i; h = 1 }
+		else print $c }' /proc/net/snmp
+}
+# shellcheck disable=SC2016
+fwd6() {
+	ip netns exec "$1" awk '$1 == "Ip6OutForwDatagrams" { print $2 }' /proc/net/snmp6
+}
+# What the gateway carried.
+gw_fwd4() { fwd4 "$NS_GW"; }
+gw_fwd6() { fwd6 "$NS_GW"; }
+
+# ping_from NS ADDR [COUNT]: quiet ping, bounded; 0 if all replies came.
+ping_from() {
+	ip netns exec "$1" ping -q -c "${3:-3}" -i 0.2 -W 1 -w 5 "$2" >/dev/null 2>&1
+}
+
+# assert_ping ADDR...: every address answers pings from on-prem.
+assert_ping() {
+	local a
+	for a in "$@"; do
+		ping_from "$NS_OP" "$a" || lab_fail "ping $a from on-prem: expected 3 replies, saw loss"
+	done
+}
+
+ns_mac() { ip -n "$1" -br link show dev "$2" | awk '{ print $3 }'; }
+
+ns_sysctl() {
+	local ns=$1
+	shift
+	ip netns exec "$ns" sysctl -qw "$@" >/dev/null
+}
+
+# lab_bg CMD...: run CMD in the background; lab_down ends it by pid.
+lab_bg() {
+	"$@" &
+	echo $! >>"$LAB_DIR/pids"
+}
+
+# wait_for WHAT TENTHS CMD...: poll CMD every 0.1 s, at most TENTHS times.
+wait_for() {
+	local what=$1 n=$2
+	shift 2
+	while ! "$@" >/dev/null 2>&1; do
+		n=$((n - 1))
+		[ "$n" -gt 0 ] || lab_fail "$what: expected within timeout, saw nothing"
+		sleep 0.1
+	done
+}
+
+# tcp_check NS ADDR MBYTES: stream MBYTES MB from on-prem to ADDR in NS
+# over TCP, compare sha256 on both ends.
+tcp_check() {
+	local ns=$1 addr=$2 mb=$3 port=5201 src dst lis con pid sum_s sum_d
+	src=$LAB_DIR/tcp-src dst=$LAB_DIR/tcp-dst.$(printf %s "$addr" | tr :. __)
+	lis=TCP4-LISTEN:$port,reuseaddr con=TCP4:$addr:$port
+	case $addr in *:*) lis=TCP6-LISTEN:$port,reuseaddr con=TCP6:[$addr]:$port ;; esac
+	if [ "$(stat -c %s "$src" 2>/dev/null)" != $((mb << 20)) ]; then
+		head -c $((mb << 20)) /dev/urandom >"$src"
+	fi
+	rm -f "$dst"
+	ip netns exec "$ns" timeout 15 socat -u "$lis" "CREATE:$dst" &
+	pid=$!
+	echo "$pid" >>"$LAB_DIR/pids"
+	wait_for "listener on $addr:$port" 50 sh -c \
+		"ip netns exec '$ns' ss -Hltn 'sport = :$port' | grep -q ."
+	ip netns exec "$NS_OP" timeout 15 socat -u "FILE:$src" "$con" ||
+		lab_fail "TCP to $addr: expected the sender to finish, saw exit $?"
+	wait "$pid" || lab_fail "TCP to $addr: expected the receiver to finish, saw exit $?"
+	sum_s=$(sha256sum <"$src" | cut -d' ' -f1)
+	sum_d=$(sha256sum <"$dst" | cut -d' ' -f1)
+	assert_eq "sha256 of $mb MB sent over TCP to $addr" "$sum_s" "$sum_d"
+}
+
+# Make sure /sys/fs/bpf is a bpffs in this mount namespace.
+lab_bpffs() {
+	[ "$(stat -f -c %T /sys/fs/bpf 2>/dev/null)" = bpf_fs ] && return 0
+	mount -t bpf bpf /sys/fs/bpf || lab_skip "cannot mount bpffs at /sys/fs/bpf"
+}
+
+# lab_require_fp: skip unless the CLI and BPF object are built.
+lab_require_fp() {
+	[ -x "$FP" ] || lab_skip "$FP not built"
+	[ -f "$FP_OBJ" ] || lab_skip "$FP_OBJ not built"
+}
+
+lab_require() {
+	local t
+	[ "$(id -u)" -eq 0 ] || lab_skip "needs root"
+	for t in ip ethtool ping socat ss sysctl timeout; do
+		command -v "$t" >/dev/null || lab_skip "missing tool: $t"
+	done
+	[ -c /dev/net/tun ] || lab_skip "no /dev/net/tun"
+	if [ ! -x "$TAPWIRE" ] || [ "$ROOT/selftests/tapwire.c" -nt "$TAPWIRE" ]; then
+		mkdir -p "$(dirname "$TAPWIRE")"
+		"${CC:-cc}" -O2 -Wall -Wextra -Werror -o "$TAPWIRE" \
+			"$ROOT/selftests/tapwire.c" || lab_fail "cannot build $TAPWIRE"
+	fi
+}
+
+# New namespace with loopback up, forwarding and rp_filter/DAD settled
+# before any interface exists, so new interfaces inherit the defaults.
+lab_ns() {
+	local ns=$1
+	ip netns add "$ns" || lab_fail "ip netns add $ns: expected success"
+	echo "$ns" >>"$LAB_DIR/netns"
+	ip -n "$ns" link set lo up
+	ns_sysctl "$ns" net.ipv4.conf.all.rp_filter=0 net.ipv4.conf.default.rp_filter=0 \
+		net.ipv6.conf.all.accept_dad=0 net.ipv6.conf.default.accept_dad=0 \
+		net.ipv4.conf.all.send_redirects=0 net.ipv4.conf.default.send_redirects=0
+}
+
+lab_addr() {
+	local ns=$1 dev=$2
+	shift 2
+	local a
+	for a in "$@"; do
+		case $a in
+		*:*) ip -n "$ns" -6 addr add "$a" dev "$dev" nodad ;;
+		*) ip -n "$ns" addr add "$a" dev "$dev" ;;
+		esac
+	done
+	ns_sysctl "$ns" "net.ipv4.conf.$dev.rp_filter=0"
+	ip -n "$ns" link set "$dev" up
+}
+
+lab_up() {
+	local id i
+	LAB_ID=${LAB_ID:-$$-$RANDOM}
+	id=$LAB_ID
+	NS_OP=fp-op-$id NS_HOST=fp-host-$id NS_GW=fp-gw-$id
+	NS_VM1=fp-vm1-$id NS_VM2=fp-vm2-$id
+	PIN=/sys/fs/bpf/fastpath-test-$id
+	LAB_DIR=$(mktemp -d "/tmp/fp-lab-$id.XXXXXX")
+	export LAB_ID NS_OP NS_HOST NS_GW NS_VM1 NS_VM2 PIN LAB_DIR FP
+
+	lab_require
+	lab_bpffs
+	for i in "$NS_OP" "$NS_HOST" "$NS_GW" "$NS_VM1" "$NS_VM2"; do
+		lab_ns "$i"
+	done
+	ns_sysctl "$NS_HOST" net.ipv4.ip_forward=1 net.ipv6.conf.all.forwarding=1
+	ns_sysctl "$NS_GW" net.ipv4.ip_forward=1 net.ipv6.conf.all.forwarding=1
+
+	# on-prem ── uplink
+	ip -n "$NS_HOST" link add uplink0 type veth peer name op0 netns "$NS_OP"
+	lab_addr "$NS_HOST" uplink0 "$UP_IP4/24" "$UP_IP6/64"
+	lab_addr "$NS_OP" op0 "$OP_IP4/24" "$OP_IP6/64"
+	# XDP redirect drops checksum-partial/GSO metadata; a wire carries
+	# full checksums, so make the on-prem side send finished frames.
+	ip netns exec "$NS_OP" ethtool -K op0 tx off tso off gso off >/dev/null
+	ip -n "$NS_OP" route add default via "$UP_IP4"
+	ip -n "$NS_OP" -6 route add default via "$UP_IP6"
+
+	# host ── gateway
+	ip -n "$NS_HOST" link add gw0 type veth peer name gw1 netns "$NS_GW"
+	lab_addr "$NS_HOST" gw0 198.18.1.1/30 2001:db8:1::1/64
+	lab_addr "$NS_GW" gw1 198.18.1.2/30 2001:db8:1::2/64
+	# A veth only takes redirected frames while its peer runs NAPI.
+	ip netns exec "$NS_GW" ethtool -K gw1 gro on >/dev/null
+	ip -n "$NS_GW" route add 198.19.0.0/16 via 198.18.1.1
+	ip -n "$NS_GW" route add 198.18.0.0/24 via 198.18.1.1
+	ip -n "$NS_GW" -6 route add 2001:db8:100::/48 via 2001:db8:1::1
+	ip -n "$NS_GW" -6 route add 2001:db8::/64 via 2001:db8:1::1
+	ip -n "$NS_HOST" rule add iif uplink0 lookup "$LAB_TABLE" pref 100
+	ip -n "$NS_HOST" -6 rule add iif uplink0 lookup "$LAB_TABLE" pref 100
+	ip -n "$NS_HOST" route add default via 198.18.1.2 dev gw0 table "$LAB_TABLE"
+	ip -n "$NS_HOST" -6 route add default via 2001:db8:1::2 dev gw0 table "$LAB_TABLE"
+
+	# vm1: a real tap on the host, wired to a tap in the VM namespace.
+	# Its output goes to a file: it may outlive us (KEEP=1) and must not
+	# hold a caller's pipe open.
+	lab_bg ip netns exec "$NS_HOST" "$TAPWIRE" tap-vm1 "/run/netns/$NS_VM1" eth0 \
+		"$LAB_DIR/tapwire.ready" </dev/null >"$LAB_DIR/tapwire.log" 2>&1
+	i=50
+	while [ ! -e "$LAB_DIR/tapwire.ready" ]; do
+		i=$((i - 1))
+		[ "$i" -gt 0 ] || lab_fail "tapwire: expected ready within 5 s, saw: $(cat "$LAB_DIR/tapwire.log")"
+		sleep 0.1
+	done
+	lab_addr "$NS_HOST" tap-vm1 198.19.1.1/24 2001:db8:100:1::1/64
+	lab_addr "$NS_VM1" eth0 "$VM1_IP4/24" "$VM1_IP6/64"
+	ip -n "$NS_VM1" route add default via 198.19.1.1
+	ip -n "$NS_VM1" -6 route add default via 2001:db8:100:1::1
+
+	# vm2: a veth.
+	ip -n "$NS_HOST" link add veth-vm2 type veth peer name eth0 netns "$NS_VM2"
+	lab_addr "$NS_HOST" veth-vm2 198.19.2.1/24 2001:db8:100:2::1/64
+	lab_addr "$NS_VM2" eth0 "$VM2_IP4/24" "$VM2_PL4/24" "$VM2_IP6/64"
+	ip netns exec "$NS_VM2" ethtool -K eth0 gro on >/dev/null
+	ip -n "$NS_VM2" route add default via 198.19.2.1
+	ip -n "$NS_VM2" -6 route add default via 2001:db8:100:2::1
+
+	VM1_MAC=$(ns_mac "$NS_VM1" eth0)
+	VM2_MAC=$(ns_mac "$NS_VM2" eth0)
+	GW1_MAC=$(ns_mac "$NS_GW" gw1)
+	export VM1_MAC VM2_MAC GW1_MAC
+}
+
+# lab_reap ID: end what labs whose LAB_ID starts with ID left behind (for a
+# runner whose per-case subshells were killed before their trap ran).
+lab_reap() {
+	local d ns p n
+	for d in /tmp/fp-lab-"$1"*; do
+		[ -f "$d/pids" ] || continue
+		while read -r p; do kill "$p" 2>/dev/null || true; done <"$d/pids"
+		# Not our children, so no wait: give them a second to go.
+		while read -r p; do
+			n=10
+			while kill -0 "$p" 2>/dev/null && [ "$n" -gt 0 ]; do
+				sleep 0.1
+				n=$((n - 1))
+			done
+		done <"$d/pids"
+	done
+	for ns in $(ip netns list | awk '{ print $1 }'); do
+		case $ns in fp-*-"$1"*) ip netns del "$ns" 2>/dev/null || true ;; esac
+	done
+	rm -rf /sys/fs/bpf/fastpath-test-"$1"* /tmp/fp-lab-"$1"*
+}
+
+# Idempotent; safe after a partial lab_up.
+lab_down() {
+	local p ns
+	[ -n "${LAB_DIR:-}" ] && [ -d "$LAB_DIR" ] || return 0
+	if [ -f "$LAB_DIR/pids" ]; then
+		while read -r p; do kill "$p" 2>/dev/null || true; done <"$LAB_DIR/pids"
+		while read -r p; do wait "$p" 2>/dev/null || true; done <"$LAB_DIR/pids"
+	fi
+	if [ -f "$LAB_DIR/netns" ]; then
+		while read -r ns; do ip netns del "$ns" 2>/dev/null || true; done <"$LAB_DIR/netns"
+	fi
+	case ${PIN:-} in /sys/fs/bpf/fastpath-test-*) rm -rf "$PIN" ;; esac
+	rm -rf "$LAB_DIR"
+	LAB_DIR=
+}

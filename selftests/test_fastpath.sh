@@ -1,0 +1,247 @@
+#!/bin/bash
+# SPDX-License-Identifier: GPL-2.0
+#
+# End-to-end tests of the fast path in the DESIGN.md lab (selftests/lib.sh).
+# Each case gets a fresh lab, torn down by its own trap even on failure.
+# Usage: test_fastpath.sh [CASE...]   (default: all; see CASES)
+
+set -eu
+# shellcheck source=selftests/lib.sh
+. "$(dirname "${BASH_SOURCE[0]}")/lib.sh"
+
+CASES="gateway_path fastpath exclusion ttl_one unload ip_link_attach bad_input gateway_port"
+# Where iproute2 pins LIBBPF_PIN_BY_NAME maps of an XDP object: xdp/globals
+# on iproute2 6.1 (its own directory there), tc/globals on others.
+IP_PIN_DIRS="/sys/fs/bpf/xdp/globals /sys/fs/bpf/tc/globals"
+
+# Ports for both VMs and one fast route per VM and family.
+fast_ports_routes() {
+	assert_ok "port add tap-vm1" fp port add tap-vm1 --peer-mac "$VM1_MAC"
+	assert_ok "port add veth-vm2" fp port add veth-vm2 --peer-mac "$VM2_MAC"
+	assert_ok "route add vm1 v4" fp route add "$VM1_IP4/32" dev tap-vm1
+	assert_ok "route add vm1 v6" fp route add "$VM1_IP6/128" dev tap-vm1
+	assert_ok "route add vm2 v4" fp route add 198.19.2.0/24 dev veth-vm2
+	assert_ok "route add vm2 v6" fp route add 2001:db8:100:2::/64 dev veth-vm2
+}
+
+fast_setup() {
+	lab_require_fp
+	assert_ok "fastpath load uplink0" fp load uplink0
+	fast_ports_routes
+}
+
+# assert_fast ADDR...: pings to ADDR are fast-pathed: the gateway forwards
+# nothing and fastpath.packets grows by at least the echo requests sent.
+assert_fast() {
+	local g4 g6 f0 g4b g6b f1
+	g4=$(gw_fwd4) g6=$(gw_fwd6) f0=$(fp_stat fastpath)
+	assert_ping "$@"
+	g4b=$(gw_fwd4) g6b=$(gw_fwd6) f1=$(fp_stat fastpath)
+	assert_delta "gateway IPv4 forwards while pinging $*" "$g4" "$g4b" 0 0
+	assert_delta "gateway IPv6 forwards while pinging $*" "$g6" "$g6b" 0 0
+	assert_delta "stats fastpath.packets while pinging $*" "$f0" "$f1" $((3 * $#))
+}
+
+# a. Without the fast path every inbound packet crosses the gateway.
+case_gateway_path() {
+	local g4 g6 g4b g6b
+	g4=$(gw_fwd4) g6=$(gw_fwd6)
+	assert_ping "$VM1_IP4" "$VM2_IP4" "$VM1_IP6" "$VM2_IP6"
+	g4b=$(gw_fwd4) g6b=$(gw_fwd6)
+	assert_delta "gateway IPv4 forwards" "$g4" "$g4b" 6
+	assert_delta "gateway IPv6 forwards" "$g6" "$g6b" 6
+	tcp_check "$NS_VM1" "$VM1_IP4" 1
+}
+
+# b. Fast path to a tap and a veth, IPv4 and IPv6, ping and TCP.
+case_fastpath() {
+	local g4 g6 f0 g4b g6b f1
+	fast_setup
+	assert_fast "$VM1_IP4" "$VM1_IP6" "$VM2_IP4" "$VM2_IP6"
+	g4=$(gw_fwd4) g6=$(gw_fwd6) f0=$(fp_stat fastpath)
+	tcp_check "$NS_VM1" "$VM1_IP4" 4
+	tcp_check "$NS_VM1" "$VM1_IP6" 4
+	tcp_check "$NS_VM2" "$VM2_IP4" 4
+	tcp_check "$NS_VM2" "$VM2_IP6" 4
+	g4b=$(gw_fwd4) g6b=$(gw_fwd6) f1=$(fp_stat fastpath)
+	assert_delta "gateway IPv4 forwards during TCP" "$g4" "$g4b" 0 0
+	assert_delta "gateway IPv6 forwards during TCP" "$g6" "$g6b" 0 0
+	# 16 MB in segments of at most 1448 bytes.
+	assert_delta "stats fastpath.packets during TCP" "$f0" "$f1" 11000
+}
+
+# c. An exclusion sends its prefix to the gateway; the rest stays fast.
+case_exclusion() {
+	local g4 x0 g4b x1 list
+	fast_setup
+	assert_ok "exclude add" fp exclude add "$VM2_PL4/32" --class private-link
+	list=$(fp exclude list --json)
+	assert_match "exclude list --json" "\"$VM2_PL4/32\".*\"private-link\"" "$(printf '%s' "$list" | tr -d '\n')"
+	g4=$(gw_fwd4) x0=$(fp_stat excluded)
+	assert_ping "$VM2_PL4"
+	g4b=$(gw_fwd4) x1=$(fp_stat excluded)
+	assert_delta "gateway IPv4 forwards to excluded $VM2_PL4" "$g4" "$g4b" 3
+	assert_delta "stats excluded.packets" "$x0" "$x1" 3
+	assert_fast "$VM2_IP4"
+}
+
+# d. TTL / hop limit 1 is passed to the kernel, which answers.
+case_ttl_one() {
+	local t0 t1 out
+	fast_setup
+	t0=$(fp_stat ttl_expired)
+	out=$(ip netns exec "$NS_OP" ping -c 1 -W 1 -t 1 "$VM1_IP4" 2>&1) || true
+	assert_match "ping -t 1 $VM1_IP4" "From $UP_IP4 .*Time to live exceeded" "$out"
+	out=$(ip netns exec "$NS_OP" ping -6 -c 1 -W 1 -t 1 "$VM1_IP6" 2>&1) || true
+	assert_match "ping -6 -t 1 $VM1_IP6" "From $UP_IP6 .*Time exceeded" "$out"
+	t1=$(fp_stat ttl_expired)
+	assert_delta "stats ttl_expired.packets" "$t0" "$t1" 2
+}
+
+# e. Unload gives the traffic back to the gateway.
+case_unload() {
+	local g4 g6 g4b g6b
+	fast_setup
+	assert_fast "$VM1_IP4" "$VM2_IP6"
+	assert_ok "fastpath unload uplink0" fp unload uplink0
+	if ip -n "$NS_HOST" -d link show dev uplink0 | grep -q 'prog/xdp'; then
+		lab_fail "after unload: expected no XDP on uplink0, saw $(ip -n "$NS_HOST" -d link show dev uplink0 | grep prog/xdp)"
+	fi
+	g4=$(gw_fwd4) g6=$(gw_fwd6)
+	assert_ping "$VM1_IP4" "$VM2_IP4" "$VM1_IP6" "$VM2_IP6"
+	g4b=$(gw_fwd4) g6b=$(gw_fwd6)
+	assert_delta "gateway IPv4 forwards after unload" "$g4" "$g4b" 6
+	assert_delta "gateway IPv6 forwards after unload" "$g6" "$g6b" 6
+}
+
+ip_link_cleanup() {
+	local d
+	nsenter --net="/run/netns/$NS_HOST" ip link set dev uplink0 xdp off 2>/dev/null || true
+	for d in $IP_PIN_DIRS; do rm -f "$d"/fp_*; done
+}
+
+# f. `ip link ... xdp obj` attach, maps filled through iproute2's pins.
+case_ip_link_attach() {
+	local out d
+	lab_require_fp
+	command -v nsenter >/dev/null || lab_skip "missing tool: nsenter"
+	# iproute2's pin directories are shared: one lab at a time, and
+	# never over someone else's maps.
+	exec 9>/run/lock/fastpath-ip-globals.lock
+	flock -w 60 9 || lab_skip "iproute2 pin directory busy (lock held by another run)"
+	for d in $IP_PIN_DIRS; do
+		if compgen -G "$d/fp_*" >/dev/null; then
+			lab_skip "$d already holds fp_* maps (another user, or a stale run: remove them)"
+		fi
+	done
+	trap 'ip_link_cleanup; lab_down' EXIT
+	out=$(nsenter --net="/run/netns/$NS_HOST" ip link set dev uplink0 xdp \
+		obj "$FP_OBJ" sec xdp 2>&1) ||
+		lab_fail "ip link set uplink0 xdp obj: expected exit 0, saw $?: $out"
+	PIN=
+	for d in $IP_PIN_DIRS; do
+		if [ -e "$d/fp_routes4" ]; then
+			PIN=$d
+			break
+		fi
+	done
+	[ -n "$PIN" ] || lab_fail "ip link attach: expected fp_* maps pinned in one of $IP_PIN_DIRS, saw none"
+	assert_ok "uplink add uplink0 (maps in $PIN)" fp uplink add uplink0
+	fast_ports_routes
+	assert_fast "$VM1_IP4" "$VM1_IP6" "$VM2_IP4" "$VM2_IP6"
+}
+
+# expect_reject WHAT CODES ARGS...: fp ARGS exits with one of CODES
+# ("1" or "1 2") and says why in exactly one stderr line.
+expect_reject() {
+	local what=$1 codes=$2 rc=0 err n
+	shift 2
+	err=$(fp "$@" 2>&1 >/dev/null) || rc=$?
+	case " $codes " in *" $rc "*) ;; *)
+		lab_fail "$what ('$*'): expected exit ${codes// / or }, saw $rc: $err" ;;
+	esac
+	n=$(printf '%s' "$err" | grep -c '')
+	assert_eq "$what ('$*'): stderr lines" 1 "$n"
+}
+
+# g. Bad input is refused with a clear error and changes nothing.
+case_bad_input() {
+	local before after
+	fast_setup
+	before=$(fp route list --json)
+	assert_match "route list --json before" "\"$VM1_IP4/32\"" "$before"
+	expect_reject "route to an interface that is no port" 1 route add 198.19.9.0/24 dev gw0
+	expect_reject "route to a missing interface" 1 route add 198.19.9.0/24 dev nosuch0
+	expect_reject "malformed IPv4 address" "1 2" route add 198.19.1.300/32 dev tap-vm1
+	expect_reject "IPv4 prefix length 33" "1 2" route add 198.19.1.0/33 dev tap-vm1
+	expect_reject "IPv6 prefix length 129" "1 2" route add 2001:db8:100:1::/129 dev tap-vm1
+	expect_reject "route without dev" "1 2" route add 198.19.9.0/24
+	after=$(fp route list --json)
+	assert_eq "route list --json after rejected commands" "$before" "$after"
+}
+
+# h. With a gateway port, misses and exclusions are redirected to the
+# gateway (the host no longer routes them there itself) and fast routes stay fast.
+case_gateway_port() {
+	local g4 g6 h4 h6 m0 x0 g4b g6b h4b h6b m1 x1
+	lab_require_fp
+	assert_ok "port add gw0" fp port add gw0 --peer-mac "$GW1_MAC"
+	assert_ok "load uplink0 --gateway-port gw0" fp load uplink0 --gateway-port gw0
+	assert_ok "port add veth-vm2" fp port add veth-vm2 --peer-mac "$VM2_MAC"
+	assert_ok "route add vm2 v4" fp route add 198.19.2.0/24 dev veth-vm2
+	assert_ok "route add vm2 v6" fp route add 2001:db8:100:2::/64 dev veth-vm2
+	assert_ok "exclude add" fp exclude add "$VM2_PL4/32" --class private-link
+
+	g4=$(gw_fwd4) g6=$(gw_fwd6) h4=$(fwd4 "$NS_HOST") h6=$(fwd6 "$NS_HOST")
+	m0=$(fp_stat miss) x0=$(fp_stat excluded)
+	assert_ping "$VM1_IP4" "$VM1_IP6" "$VM2_PL4"
+	g4b=$(gw_fwd4) g6b=$(gw_fwd6) h4b=$(fwd4 "$NS_HOST") h6b=$(fwd6 "$NS_HOST")
+	m1=$(fp_stat miss) x1=$(fp_stat excluded)
+	assert_delta "gateway IPv4 forwards (miss + excluded)" "$g4" "$g4b" 6
+	assert_delta "gateway IPv6 forwards (miss)" "$g6" "$g6b" 3
+	assert_delta "stats miss.packets" "$m0" "$m1" 6
+	assert_delta "stats excluded.packets" "$x0" "$x1" 3
+	# Routed by the host, each ping is forwarded 3 times there (uplink0 to
+	# gw0, gw0 to the VM, the reply); redirected to the gateway, twice.
+	assert_delta "host IPv4 forwards (2 per gateway-carried ping)" "$h4" "$h4b" 0 $((2 * (g4b - g4)))
+	assert_delta "host IPv6 forwards (2 per gateway-carried ping)" "$h6" "$h6b" 0 $((2 * (g6b - g6)))
+	assert_fast "$VM2_IP4" "$VM2_IP6"
+}
+
+run_case() {
+	local name=$1 rc=0
+	echo "== $name"
+	set +e
+	(
+		set -eu
+		trap lab_down EXIT
+		trap 'exit 130' INT TERM
+		LAB_ID=$$-$CASE_N
+		lab_up
+		"case_$name"
+	)
+	rc=$?
+	set -e
+	case $rc in
+	0) echo "PASS: $name" ;;
+	"$KSFT_SKIP") echo "SKIP: $name" ;;
+	*) echo "FAIL: $name"; FAILED=$((FAILED + 1)) ;;
+	esac
+}
+
+main() {
+	local c cases=${*:-$CASES}
+	FAILED=0 CASE_N=0
+	for c in $cases; do
+		declare -F "case_$c" >/dev/null || { echo "unknown case: $c (cases: $CASES)" >&2; exit 2; }
+	done
+	trap 'lab_reap "$$-"' EXIT
+	trap 'exit 130' INT TERM
+	for c in $cases; do
+		CASE_N=$((CASE_N + 1))
+		run_case "$c"
+	done
+	[ "$FAILED" -eq 0 ]
+}
+
+main "$@"
