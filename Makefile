@@ -48,7 +48,7 @@ TEST_SRCS   := $(wildcard tests/test_*.c)
 TEST_BINS   := $(TEST_SRCS:tests/%.c=$(OUT)/tests/%)
 HEADERS     := $(wildcard maps/*.h loader/*.h) $(OUT)/fastpath.skel.h
 
-.PHONY: all unit selftest test demo check install uninstall clean deps-ok bench
+.PHONY: all unit selftest test demo check install uninstall clean deps-ok need-root bench
 
 all: $(OUT)/fastpath $(OUT)/fastpath.bpf.o $(OUT)/tapwire
 
@@ -103,13 +103,17 @@ unit: all $(TEST_BINS)
 selftest: all $(OUT)/xdp_foreign.bpf.o
 	$(Q)selftests/run.sh
 
+# Namespaces, XDP and bpffs need root; these machines have no sudo.
+need-root:
+	@[ "$$(id -u)" -eq 0 ] || { echo "make $(MAKECMDGOALS): needs root (network namespaces, BPF); run it as root" >&2; exit 1; }
+
 # The README's test command: installs what it needs, then runs everything.
-test:
+test: need-root
 	$(Q)scripts/deps.sh
 	$(Q)$(MAKE) --no-print-directory unit
 	$(Q)$(MAKE) --no-print-directory selftest
 
-demo:
+demo: need-root
 	$(Q)scripts/deps.sh
 	$(Q)$(MAKE) --no-print-directory all
 	$(Q)scripts/demo.sh

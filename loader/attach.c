@@ -256,9 +256,15 @@ int fp_cmd_load(const struct fp_opts *o, int argc, char **argv)
 		goto out_uplink;
 	}
 	query_attached(info.ifindex, &now);
-	printf("%s: %s id %u attached in %s mode (%s)\n", pos[0], FP_PROG_NAME,
-	       now.our_id, mode_name(now.mode),
-	       now.legacy ? "single program" : "libxdp dispatcher");
+	if (o->json)
+		printf("{\"uplink\":\"%s\",\"prog_id\":%u,\"mode\":\"%s\","
+		       "\"attach\":\"%s\"}\n",
+		       info.name, now.our_id, mode_name(now.mode),
+		       now.legacy ? "single-program" : "dispatcher");
+	else
+		printf("%s: %s id %u attached in %s mode (%s)\n", info.name,
+		       FP_PROG_NAME, now.our_id, mode_name(now.mode),
+		       now.legacy ? "single program" : "libxdp dispatcher");
 	ret = FP_EXIT_OK;
 	goto out_skel;
 
