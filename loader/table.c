@@ -57,24 +57,55 @@ static int find_port(struct fp_maps *m, const char *ifname, __u32 *ifindex,
 	return -ENOENT;
 }
 
+/* Calls fn for every entry of an IPv4 and an IPv6 LPM map, in that order. */
+typedef void (*prefix_fn)(const struct fp_prefix *p, const void *val,
+			  void *ctx);
+
+static void for_each_prefix(int fd4, int fd6, prefix_fn fn, void *ctx)
+{
+	int fds[2] = { fd4, fd6 };
+	__u8 val[64];
+
+	for (int f = 0; f < 2; f++) {
+		struct fp_lpm6 key, *prev = NULL;
+		struct fp_prefix p;
+
+		while (!bpf_map_get_next_key(fds[f], prev, &key)) {
+			prev = &key;
+			if (bpf_map_lookup_elem(fds[f], &key, val))
+				continue;
+			if (f == 0)
+				fp_prefix__from_lpm4((struct fp_lpm4 *)&key,
+						     &p);
+			else
+				fp_prefix__from_lpm6(&key, &p);
+			fn(&p, val, ctx);
+		}
+	}
+}
+
+struct port_use {
+	__u32 ifindex;
+	int n;
+};
+
+static void count_use(const struct fp_prefix *p, const void *val, void *ctx)
+{
+	const struct fp_route *rt = val;
+	struct port_use *u = ctx;
+
+	(void)p;
+	if (rt->ifindex == u->ifindex)
+		u->n++;
+}
+
 /* Number of routes (both families) that point at ifindex. */
 static int routes_using(struct fp_maps *m, __u32 ifindex)
 {
-	int fds[2] = { m->routes4, m->routes6 };
-	struct fp_lpm6 key, *prev;
-	struct fp_route rt;
-	int n = 0;
+	struct port_use u = { .ifindex = ifindex };
 
-	for (int f = 0; f < 2; f++) {
-		prev = NULL;
-		while (!bpf_map_get_next_key(fds[f], prev, &key)) {
-			if (!bpf_map_lookup_elem(fds[f], &key, &rt) &&
-			    rt.ifindex == ifindex)
-				n++;
-			prev = &key;
-		}
-	}
-	return n;
+	for_each_prefix(m->routes4, m->routes6, count_use, &u);
+	return u.n;
 }
 
 static bool is_gateway_port(struct fp_maps *m, __u32 ifindex)
@@ -177,27 +208,73 @@ static int parse_prefix_arg(const char *what, const char *s,
 	return err;
 }
 
-/* Map fd and key bytes for a prefix in the route or exclusion maps. */
-static int prefix_key(const struct fp_prefix *p, int fd4, int fd6, void *key)
+/* The route maps and the exclusion maps: same keys, different values. */
+struct prefix_table {
+	const char *what; /* "route", "exclusion" */
+	int fd4, fd6;
+	const char *map4, *map6;
+};
+
+static struct prefix_table routes_of(const struct fp_maps *m)
 {
-	if (p->family == AF_INET) {
-		fp_prefix__to_lpm4(p, key);
-		return fd4;
-	}
-	fp_prefix__to_lpm6(p, key);
-	return fd6;
+	return (struct prefix_table){ "route", m->routes4, m->routes6,
+				      FP_MAP_ROUTES4, FP_MAP_ROUTES6 };
+}
+
+static struct prefix_table exclusions_of(const struct fp_maps *m)
+{
+	return (struct prefix_table){ "exclusion", m->excl4, m->excl6,
+				      FP_MAP_EXCL4, FP_MAP_EXCL6 };
+}
+
+/* Adds a new entry; an existing one is refused, never overwritten. */
+static int prefix_table__add(const struct prefix_table *t, const char *prefix,
+			     const struct fp_prefix *p, const void *val)
+{
+	bool v4 = p->family == AF_INET;
+	struct fp_lpm6 key;
+
+	if (v4)
+		fp_prefix__to_lpm4(p, (struct fp_lpm4 *)&key);
+	else
+		fp_prefix__to_lpm6(p, &key);
+	if (!bpf_map_update_elem(v4 ? t->fd4 : t->fd6, &key, val, BPF_NOEXIST))
+		return 0;
+	report_add(-errno, t->what, prefix, v4 ? t->map4 : t->map6);
+	return -errno;
+}
+
+static int prefix_table__del(const struct prefix_table *t, const char *prefix)
+{
+	struct fp_prefix p;
+	struct fp_lpm6 key;
+	int err;
+
+	err = parse_prefix_arg(t->what, prefix, &p);
+	if (err)
+		return err;
+	if (p.family == AF_INET)
+		fp_prefix__to_lpm4(&p, (struct fp_lpm4 *)&key);
+	else
+		fp_prefix__to_lpm6(&p, &key);
+	if (!bpf_map_delete_elem(p.family == AF_INET ? t->fd4 : t->fd6, &key))
+		return 0;
+	err = -errno;
+	pr_warn("%s %s: %s\n", t->what, prefix,
+		err == -ENOENT ? "no such entry" : strerror(-err));
+	return err;
 }
 
 int fp_route__add(struct fp_maps *m, const char *prefix, const char *ifname,
 		  const char *lladdr)
 {
+	struct prefix_table t;
 	struct fp_prefix p;
-	struct fp_lpm6 key;
 	struct fp_port port;
 	struct fp_route rt;
 	__u8 mac[6];
 	__u32 ifindex;
-	int fd, err;
+	int err;
 
 	err = parse_prefix_arg("route", prefix, &p);
 	if (err)
@@ -220,42 +297,23 @@ int fp_route__add(struct fp_maps *m, const char *prefix, const char *ifname,
 				"no lladdr given and the port has no --peer-mac");
 		return -EINVAL;
 	}
-	fd = prefix_key(&p, m->routes4, m->routes6, &key);
-	if (bpf_map_update_elem(fd, &key, &rt, BPF_NOEXIST)) {
-		err = -errno;
-		report_add(err, "route", prefix,
-			   p.family == AF_INET ? FP_MAP_ROUTES4 :
-						 FP_MAP_ROUTES6);
-		return err;
-	}
-	return 0;
+	t = routes_of(m);
+	return prefix_table__add(&t, prefix, &p, &rt);
 }
 
 int fp_route__del(struct fp_maps *m, const char *prefix)
 {
-	struct fp_prefix p;
-	struct fp_lpm6 key;
-	int fd, err;
+	struct prefix_table t = routes_of(m);
 
-	err = parse_prefix_arg("route", prefix, &p);
-	if (err)
-		return err;
-	fd = prefix_key(&p, m->routes4, m->routes6, &key);
-	if (bpf_map_delete_elem(fd, &key)) {
-		err = -errno;
-		pr_warn("route %s: %s\n", prefix,
-			err == -ENOENT ? "no such route" : strerror(-err));
-		return err;
-	}
-	return 0;
+	return prefix_table__del(&t, prefix);
 }
 
 int fp_excl__add(struct fp_maps *m, const char *prefix, const char *class)
 {
 	struct fp_excl ex = { .class = FP_CLASS_OTHER };
+	struct prefix_table t;
 	struct fp_prefix p;
-	struct fp_lpm6 key;
-	int fd, err;
+	int err;
 
 	if (class) {
 		err = fp_class_from_name(class);
@@ -275,33 +333,15 @@ int fp_excl__add(struct fp_maps *m, const char *prefix, const char *class)
 		pr_warn("exclusion %s: class udr is recorded, but a UDR on the gateway "
 			"subnet does not apply to fast-pathed traffic\n",
 			prefix);
-	fd = prefix_key(&p, m->excl4, m->excl6, &key);
-	if (bpf_map_update_elem(fd, &key, &ex, BPF_NOEXIST)) {
-		err = -errno;
-		report_add(err, "exclusion", prefix,
-			   p.family == AF_INET ? FP_MAP_EXCL4 : FP_MAP_EXCL6);
-		return err;
-	}
-	return 0;
+	t = exclusions_of(m);
+	return prefix_table__add(&t, prefix, &p, &ex);
 }
 
 int fp_excl__del(struct fp_maps *m, const char *prefix)
 {
-	struct fp_prefix p;
-	struct fp_lpm6 key;
-	int fd, err;
+	struct prefix_table t = exclusions_of(m);
 
-	err = parse_prefix_arg("exclusion", prefix, &p);
-	if (err)
-		return err;
-	fd = prefix_key(&p, m->excl4, m->excl6, &key);
-	if (bpf_map_delete_elem(fd, &key)) {
-		err = -errno;
-		pr_warn("exclusion %s: %s\n", prefix,
-			err == -ENOENT ? "no such exclusion" : strerror(-err));
-		return err;
-	}
-	return 0;
+	return prefix_table__del(&t, prefix);
 }
 
 int fp_uplink__set(struct fp_maps *m, const char *ifname, const char *gw_port,
@@ -387,107 +427,76 @@ static const char *port_name(struct fp_maps *m, __u32 ifindex, char *buf)
 	return buf;
 }
 
-static void list_routes(struct fp_maps *m, bool json)
+struct lister {
+	struct fp_maps *m;
+	bool json;
+	json_object *arr;
+};
+
+static void json_add_str(json_object *o, const char *key, const char *val)
 {
-	json_object *arr = json_object_new_array();
-	int fds[2] = { m->routes4, m->routes6 };
-	char pfx[FP_PREFIX_STRLEN], mac[FP_MAC_STRLEN], name[16];
-
-	for (int f = 0; f < 2; f++) {
-		struct fp_lpm6 key, *prev = NULL;
-		struct fp_prefix p;
-		struct fp_route rt;
-
-		while (!bpf_map_get_next_key(fds[f], prev, &key)) {
-			prev = &key;
-			if (bpf_map_lookup_elem(fds[f], &key, &rt))
-				continue;
-			if (f == 0)
-				fp_prefix__from_lpm4((struct fp_lpm4 *)&key,
-						     &p);
-			else
-				fp_prefix__from_lpm6(&key, &p);
-			fp_format_prefix(&p, pfx, sizeof(pfx));
-			fp_format_mac(rt.dmac, mac, sizeof(mac));
-			port_name(m, rt.ifindex, name);
-			/* ifindex 0: a shadow, sending its prefix to the gateway */
-			if (!json) {
-				if (rt.ifindex)
-					printf("%s dev %s lladdr %s origin %s\n",
-					       pfx, name, mac,
-					       fp_origin_name(rt.origin));
-				else
-					printf("%s gateway origin %s\n", pfx,
-					       fp_origin_name(rt.origin));
-				continue;
-			}
-			json_object *o = json_object_new_object();
-
-			json_object_object_add(o, "prefix",
-					       json_object_new_string(pfx));
-			json_object_object_add(
-				o, "port",
-				rt.ifindex ? json_object_new_string(name) :
-					     NULL);
-			json_object_object_add(
-				o, "ifindex",
-				json_object_new_int64(rt.ifindex));
-			json_object_object_add(
-				o, "lladdr",
-				rt.ifindex ? json_object_new_string(mac) :
-					     NULL);
-			json_object_object_add(
-				o, "origin",
-				json_object_new_string(
-					fp_origin_name(rt.origin)));
-			json_object_array_add(arr, o);
-		}
-	}
-	if (json)
-		print_json(arr);
-	json_object_put(arr);
+	json_object_object_add(o, key,
+			       val ? json_object_new_string(val) : NULL);
 }
 
-static void list_exclusions(struct fp_maps *m, bool json)
+static void show_route(const struct fp_prefix *p, const void *val, void *ctx)
 {
-	json_object *arr = json_object_new_array();
-	int fds[2] = { m->excl4, m->excl6 };
-	char pfx[FP_PREFIX_STRLEN];
+	char pfx[FP_PREFIX_STRLEN], mac[FP_MAC_STRLEN], name[16];
+	const struct fp_route *rt = val;
+	struct lister *l = ctx;
+	const char *origin = fp_origin_name(rt->origin);
+	json_object *o;
 
-	for (int f = 0; f < 2; f++) {
-		struct fp_lpm6 key, *prev = NULL;
-		struct fp_prefix p;
-		struct fp_excl ex;
-
-		while (!bpf_map_get_next_key(fds[f], prev, &key)) {
-			prev = &key;
-			if (bpf_map_lookup_elem(fds[f], &key, &ex))
-				continue;
-			if (f == 0)
-				fp_prefix__from_lpm4((struct fp_lpm4 *)&key,
-						     &p);
-			else
-				fp_prefix__from_lpm6(&key, &p);
-			fp_format_prefix(&p, pfx, sizeof(pfx));
-			if (!json) {
-				printf("%s class %s\n", pfx,
-				       fp_class_name(ex.class));
-				continue;
-			}
-			json_object *o = json_object_new_object();
-
-			json_object_object_add(o, "prefix",
-					       json_object_new_string(pfx));
-			json_object_object_add(
-				o, "class",
-				json_object_new_string(
-					fp_class_name(ex.class)));
-			json_object_array_add(arr, o);
-		}
+	fp_format_prefix(p, pfx, sizeof(pfx));
+	fp_format_mac(rt->dmac, mac, sizeof(mac));
+	port_name(l->m, rt->ifindex, name);
+	/* ifindex 0: a shadow, sending its prefix to the gateway */
+	if (!l->json) {
+		if (rt->ifindex)
+			printf("%s dev %s lladdr %s origin %s\n", pfx, name,
+			       mac, origin);
+		else
+			printf("%s gateway origin %s\n", pfx, origin);
+		return;
 	}
+	o = json_object_new_object();
+	json_add_str(o, "prefix", pfx);
+	json_add_str(o, "port", rt->ifindex ? name : NULL);
+	json_object_object_add(o, "ifindex",
+			       json_object_new_int64(rt->ifindex));
+	json_add_str(o, "lladdr", rt->ifindex ? mac : NULL);
+	json_add_str(o, "origin", origin);
+	json_object_array_add(l->arr, o);
+}
+
+static void show_exclusion(const struct fp_prefix *p, const void *val,
+			   void *ctx)
+{
+	const struct fp_excl *ex = val;
+	struct lister *l = ctx;
+	char pfx[FP_PREFIX_STRLEN];
+	json_object *o;
+
+	fp_format_prefix(p, pfx, sizeof(pfx));
+	if (!l->json) {
+		printf("%s class %s\n", pfx, fp_class_name(ex->class));
+		return;
+	}
+	o = json_object_new_object();
+	json_add_str(o, "prefix", pfx);
+	json_add_str(o, "class", fp_class_name(ex->class));
+	json_object_array_add(l->arr, o);
+}
+
+static void list_prefixes(struct fp_maps *m, bool json,
+			  const struct prefix_table *t, prefix_fn show)
+{
+	struct lister l = { m, json, json_object_new_array() };
+
+	for_each_prefix(t->fd4, t->fd6, show, &l);
 	if (json)
-		print_json(arr);
-	json_object_put(arr);
+		print_json(l.arr);
+	json_object_put(l.arr);
 }
 
 static void list_ports(struct fp_maps *m, bool json)
@@ -639,10 +648,12 @@ int fp_cmd_port(const struct fp_opts *o, int argc, char **argv)
 static int route_fn(struct fp_maps *m, const struct fp_opts *o, int npos,
 		    const char **pos, struct fp_arg *args)
 {
+	struct prefix_table t = routes_of(m);
+
 	if (!strcmp(pos[0], "list")) {
 		if (need("route", npos, 1, "list"))
 			return FP_EXIT_USAGE;
-		list_routes(m, o->json);
+		list_prefixes(m, o->json, &t, show_route);
 		return FP_EXIT_OK;
 	}
 	if (!strcmp(pos[0], "add")) {
@@ -674,10 +685,12 @@ int fp_cmd_route(const struct fp_opts *o, int argc, char **argv)
 static int exclude_fn(struct fp_maps *m, const struct fp_opts *o, int npos,
 		      const char **pos, struct fp_arg *args)
 {
+	struct prefix_table t = exclusions_of(m);
+
 	if (!strcmp(pos[0], "list")) {
 		if (need("exclude", npos, 1, "list"))
 			return FP_EXIT_USAGE;
-		list_exclusions(m, o->json);
+		list_prefixes(m, o->json, &t, show_exclusion);
 		return FP_EXIT_OK;
 	}
 	if (!strcmp(pos[0], "add")) {

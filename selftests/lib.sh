@@ -324,3 +324,44 @@ lab_down() {
 	rm -rf "$LAB_DIR"
 	LAB_DIR=
 }
+
+# lab_main SETUP TEARDOWN "CASES" [CASE...]: run case_NAME for each named case
+# (default: all of CASES), each in a subshell with SETUP run first and
+# TEARDOWN trapped on exit; print "PASS: / FAIL: / SKIP: name" per case and
+# fail if any case failed. CASE_N and LAB_ID are unique per case.
+lab_main() {
+	local setup=$1 teardown=$2 all=$3 c rc failed=0
+	shift 3
+	local cases=${*:-$all}
+	for c in $cases; do
+		declare -F "case_$c" >/dev/null ||
+			{ echo "unknown case: $c (cases: $all)" >&2; exit 2; }
+	done
+	trap 'lab_reap "$$-"' EXIT
+	trap 'exit 130' INT TERM
+	CASE_N=0
+	for c in $cases; do
+		CASE_N=$((CASE_N + 1))
+		echo "== $c"
+		set +e
+		(
+			set -eu
+			trap '$teardown' EXIT
+			trap 'exit 130' INT TERM
+			LAB_ID=$$-$CASE_N
+			"$setup"
+			"case_$c"
+		)
+		rc=$?
+		set -e
+		case $rc in
+		0) echo "PASS: $c" ;;
+		"$KSFT_SKIP") echo "SKIP: $c" ;;
+		*)
+			echo "FAIL: $c"
+			failed=$((failed + 1))
+			;;
+		esac
+	done
+	[ "$failed" -eq 0 ]
+}

@@ -162,36 +162,4 @@ case_netns_missing() {
 	assert_match "names the namespace" "fp-nosuch-$$" "$err"
 }
 
-run_case() {
-	local name=$1 rc=0
-	echo "== $name"
-	set +e
-	(
-		set -eu
-		trap mini_down EXIT
-		mini_up
-		"case_$name"
-	)
-	rc=$?
-	set -e
-	case $rc in
-	0) echo "PASS: $name" ;;
-	"$KSFT_SKIP") echo "SKIP: $name" ;;
-	*)
-		echo "FAIL: $name"
-		FAILED=$((FAILED + 1))
-		;;
-	esac
-}
-
-main() {
-	local c cases=${*:-$CASES}
-	FAILED=0 CASE_N=0
-	for c in $cases; do
-		CASE_N=$((CASE_N + 1))
-		run_case "$c"
-	done
-	[ "$FAILED" -eq 0 ]
-}
-
-main "$@"
+lab_main mini_up mini_down "$CASES" "$@"

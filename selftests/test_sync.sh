@@ -190,40 +190,4 @@ case_daemon() {
 	assert_fast "$VM1_IP4"
 }
 
-run_case() {
-	local name=$1 rc=0
-	echo "== $name"
-	set +e
-	(
-		set -eu
-		trap lab_down EXIT
-		trap 'exit 130' INT TERM
-		LAB_ID=$$-$CASE_N
-		lab_up
-		"case_$name"
-	)
-	rc=$?
-	set -e
-	case $rc in
-	0) echo "PASS: $name" ;;
-	"$KSFT_SKIP") echo "SKIP: $name" ;;
-	*) echo "FAIL: $name"; FAILED=$((FAILED + 1)) ;;
-	esac
-}
-
-main() {
-	local c cases=${*:-$CASES}
-	FAILED=0 CASE_N=0
-	for c in $cases; do
-		declare -F "case_$c" >/dev/null || { echo "unknown case: $c (cases: $CASES)" >&2; exit 2; }
-	done
-	trap 'lab_reap "$$-"' EXIT
-	trap 'exit 130' INT TERM
-	for c in $cases; do
-		CASE_N=$((CASE_N + 1))
-		run_case "$c"
-	done
-	[ "$FAILED" -eq 0 ]
-}
-
-main "$@"
+lab_main lab_up lab_down "$CASES" "$@"
