@@ -118,6 +118,17 @@ static __always_inline int route(struct pkt *p, const struct fp_uplink *up,
 	return to_gateway(p, up, r);
 }
 
+/*
+ * A source inside a fast-path prefix belongs to one of our VMs, which sit
+ * behind ports, never behind the uplink: such a packet is spoofed.
+ */
+static __always_inline int spoofed(const struct fp_uplink *up,
+				   const struct fp_route *src_rt)
+{
+	return src_rt && src_rt->ifindex &&
+	       !(up->flags & FP_UPLINK_F_ALLOW_SPOOFED);
+}
+
 static __always_inline int handle_ipv4(struct pkt *p, struct cursor *c,
 				       const struct fp_uplink *up)
 {
@@ -133,6 +144,13 @@ static __always_inline int handle_ipv4(struct pkt *p, struct cursor *c,
 	/* Shorter than the frame is fine: Ethernet pads small packets. */
 	if (p->l3_len < ip->ihl * 4U || p->l3_len > avail)
 		return verdict(p, FP_R_MALFORMED, XDP_DROP);
+	/*
+	 * No router forwards from a multicast, loopback (RFC 1122 3.2.1.3)
+	 * or class E source; 255.255.255.255 is class E here too.
+	 */
+	if ((ip->saddr & bpf_htonl(0xff000000)) == bpf_htonl(0x7f000000) ||
+	    (ip->saddr & bpf_htonl(0xe0000000)) == bpf_htonl(0xe0000000))
+		return verdict(p, FP_R_BAD_SOURCE, XDP_DROP);
 	if (ip->ihl != 5)
 		return verdict(p, FP_R_IP_OPTIONS, XDP_PASS);
 	if (mac_is_group(p->eth->h_dest) ||
@@ -142,9 +160,79 @@ static __always_inline int handle_ipv4(struct pkt *p, struct cursor *c,
 	if (ip->ttl <= 1)
 		return verdict(p, FP_R_TTL_EXPIRED, XDP_PASS);
 
+	key.addr = ip->saddr;
+	if (spoofed(up, bpf_map_lookup_elem(&fp_routes4, &key)))
+		return verdict(p, FP_R_SPOOFED, XDP_DROP);
 	key.addr = ip->daddr;
 	return route(p, up, bpf_map_lookup_elem(&fp_routes4, &key),
 		     bpf_map_lookup_elem(&fp_excl4, &key));
+}
+
+enum { EXT_DONE, EXT_PASS, EXT_TRUNCATED };
+
+/* Extension headers walked to find the upper layer; beyond that, pass. */
+#define IPV6_EXT_MAX 6
+
+/*
+ * Steps over IPv6 extension headers to the upper-layer header, leaving
+ * *nexthdr at its protocol. The fast path routes on the fixed header's
+ * destination whatever the chain holds; the walk only exists to spot ND
+ * behind extensions, a late hop-by-hop header, or a runaway chain.
+ */
+static __always_inline int ipv6_skip_ext(struct cursor *c, __u8 *nexthdr)
+{
+#pragma unroll
+	for (int i = 0; i < IPV6_EXT_MAX; i++) {
+		struct ipv6_opt_hdr *h;
+		__u32 len;
+
+		switch (*nexthdr) {
+		case IPPROTO_HOPOPTS:
+			/* Only valid first (RFC 8200 4.1): the kernel judges. */
+			return EXT_PASS;
+		case IPPROTO_ROUTING:
+		case IPPROTO_DSTOPTS:
+		case IPPROTO_MH:
+			h = cursor_pull_hdr(c, struct ipv6_opt_hdr);
+			if (!h)
+				return EXT_TRUNCATED;
+			len = (h->hdrlen + 1) * 8 - sizeof(*h);
+			break;
+		case IPPROTO_AH:
+			h = cursor_pull_hdr(c, struct ipv6_opt_hdr);
+			if (!h)
+				return EXT_TRUNCATED;
+			len = (h->hdrlen + 2) * 4 - sizeof(*h);
+			break;
+		case IPPROTO_FRAGMENT: {
+			struct frag_hdr *f =
+				cursor_pull_hdr(c, struct frag_hdr);
+
+			if (!f)
+				return EXT_TRUNCATED;
+			*nexthdr = f->nexthdr;
+			/* A later fragment carries no upper-layer header. */
+			if (f->frag_off & bpf_htons(0xfff8))
+				return EXT_DONE;
+			continue;
+		}
+		default:
+			return EXT_DONE;
+		}
+		if (!cursor_pull(c, len))
+			return EXT_TRUNCATED;
+		*nexthdr = h->nexthdr;
+	}
+	switch (*nexthdr) {
+	case IPPROTO_HOPOPTS:
+	case IPPROTO_ROUTING:
+	case IPPROTO_DSTOPTS:
+	case IPPROTO_MH:
+	case IPPROTO_AH:
+	case IPPROTO_FRAGMENT:
+		return EXT_PASS;
+	}
+	return EXT_DONE;
 }
 
 static __always_inline int handle_ipv6(struct pkt *p, struct cursor *c,
@@ -153,6 +241,8 @@ static __always_inline int handle_ipv6(struct pkt *p, struct cursor *c,
 	struct fp_lpm6 key = { .prefixlen = 128 };
 	struct ipv6hdr *ip6;
 	__u32 avail = c->end - c->pos;
+	__u8 nexthdr;
+	int ext;
 
 	ip6 = cursor_pull_hdr(c, struct ipv6hdr);
 	if (!ip6 || ip6->version != 6)
@@ -161,17 +251,28 @@ static __always_inline int handle_ipv6(struct pkt *p, struct cursor *c,
 	p->l3_len = sizeof(*ip6) + bpf_ntohs(ip6->payload_len);
 	if (p->l3_len > avail)
 		return verdict(p, FP_R_MALFORMED, XDP_DROP);
+	if (ip6->saddr.in6_u.u6_addr8[0] == 0xff ||
+	    (!(ip6->saddr.in6_u.u6_addr32[0] | ip6->saddr.in6_u.u6_addr32[1] |
+	       ip6->saddr.in6_u.u6_addr32[2]) &&
+	     ip6->saddr.in6_u.u6_addr32[3] == bpf_htonl(1)))
+		return verdict(p, FP_R_BAD_SOURCE, XDP_DROP);
 	/* Hop-by-hop options must be seen by every router on the path. */
 	if (ip6->nexthdr == IPPROTO_HOPOPTS)
 		return verdict(p, FP_R_IP_OPTIONS, XDP_PASS);
 	if (mac_is_group(p->eth->h_dest) ||
 	    ip6->daddr.in6_u.u6_addr8[0] == 0xff)
 		return verdict(p, FP_R_MULTICAST, XDP_PASS);
+	nexthdr = ip6->nexthdr;
+	ext = ipv6_skip_ext(c, &nexthdr);
+	if (ext == EXT_TRUNCATED)
+		return verdict(p, FP_R_MALFORMED, XDP_DROP);
+	if (ext == EXT_PASS)
+		return verdict(p, FP_R_IP_OPTIONS, XDP_PASS);
 	/*
 	 * Neighbour Discovery (RFC 4861 types 133-137) must arrive with hop
 	 * limit 255, so it is never forwarded: the host answers or drops it.
 	 */
-	if (ip6->nexthdr == IPPROTO_ICMPV6) {
+	if (nexthdr == IPPROTO_ICMPV6) {
 		__u8 *type = cursor_pull(c, 1);
 
 		if (type && *type >= 133 && *type <= 137)
@@ -180,6 +281,9 @@ static __always_inline int handle_ipv6(struct pkt *p, struct cursor *c,
 	if (ip6->hop_limit <= 1)
 		return verdict(p, FP_R_TTL_EXPIRED, XDP_PASS);
 
+	__builtin_memcpy(key.addr, &ip6->saddr, sizeof(key.addr));
+	if (spoofed(up, bpf_map_lookup_elem(&fp_routes6, &key)))
+		return verdict(p, FP_R_SPOOFED, XDP_DROP);
 	__builtin_memcpy(key.addr, &ip6->daddr, sizeof(key.addr));
 	return route(p, up, bpf_map_lookup_elem(&fp_routes6, &key),
 		     bpf_map_lookup_elem(&fp_excl6, &key));
@@ -207,6 +311,9 @@ int fastpath_xdp(struct xdp_md *ctx)
 	p.eth = cursor_pull_hdr(&c, struct ethhdr);
 	if (!p.eth)
 		return verdict(&p, FP_R_MALFORMED, XDP_DROP);
+	/* As the stack would: unicast to another MAC is not ours to route. */
+	if (!mac_is_group(p.eth->h_dest) && !mac_equal(p.eth->h_dest, up->mac))
+		return verdict(&p, FP_R_OTHER_HOST, XDP_PASS);
 	if (p.eth->h_proto == bpf_htons(ETH_P_IP))
 		return handle_ipv4(&p, &c, up);
 	if (p.eth->h_proto == bpf_htons(ETH_P_IPV6))

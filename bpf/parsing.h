@@ -26,6 +26,20 @@ static __always_inline int mac_is_group(const __u8 *mac)
 	return mac[0] & 1;
 }
 
+static __always_inline int mac_equal(const __u8 *a, const __u8 *b)
+{
+	return !((a[0] ^ b[0]) | (a[1] ^ b[1]) | (a[2] ^ b[2]) | (a[3] ^ b[3]) |
+		 (a[4] ^ b[4]) | (a[5] ^ b[5]));
+}
+
+/* RFC 8200 4.5; the kernel's struct frag_hdr lives in a private header. */
+struct frag_hdr {
+	__u8 nexthdr;
+	__u8 reserved;
+	__be16 frag_off;
+	__be32 identification;
+};
+
 /*
  * RFC 1624 eqn. 3: HC' = ~(~HC + ~m + m'), all 16-bit one's complement,
  * so a 0x0000/0xffff checksum never comes out as the other zero.

@@ -179,6 +179,7 @@ int fp_cmd_load(const struct fp_opts *o, int argc, char **argv)
 	struct fp_arg args[] = { { "--mode", true },
 				 { "--gateway-port", true },
 				 { "--force", false },
+				 { "--allow-spoofed-sources", false },
 				 { 0 } };
 	enum xdp_attach_mode mode = XDP_MODE_NATIVE;
 	struct fastpath *skel = NULL;
@@ -195,7 +196,8 @@ int fp_cmd_load(const struct fp_opts *o, int argc, char **argv)
 	if (npos != 1) {
 		if (npos >= 0)
 			fp_usage_error("load IFACE [--mode native|skb] "
-				       "[--gateway-port IFACE] [--force]");
+				       "[--gateway-port IFACE] [--force] "
+				       "[--allow-spoofed-sources]");
 		return FP_EXIT_USAGE;
 	}
 	if (args[0].value) {
@@ -231,7 +233,9 @@ int fp_cmd_load(const struct fp_opts *o, int argc, char **argv)
 	}
 	if (fp_maps__open(&m, o))
 		return FP_EXIT_ERR;
-	if (fp_uplink__set(&m, pos[0], args[1].value, &old_up, &existed) < 0)
+	if (fp_uplink__set(&m, pos[0], args[1].value,
+			   args[3].seen ? FP_UPLINK_F_ALLOW_SPOOFED : 0,
+			   &old_up, &existed) < 0)
 		goto out_maps;
 	skel = fp_skel__open(o->pin_path);
 	if (!skel)

@@ -46,7 +46,7 @@ int fp_route__del(struct fp_maps *m, const char *prefix);
 int fp_excl__add(struct fp_maps *m, const char *prefix, const char *class);
 int fp_excl__del(struct fp_maps *m, const char *prefix);
 int fp_uplink__set(struct fp_maps *m, const char *ifname, const char *gw_port,
-		   struct fp_uplink *old, bool *existed);
+		   __u32 flags, struct fp_uplink *old, bool *existed);
 int fp_uplink__restore(struct fp_maps *m, __u32 ifindex,
 		       const struct fp_uplink *old, bool existed);
 int fp_uplink__del(struct fp_maps *m, const char *ifname);

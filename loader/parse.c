@@ -20,6 +20,9 @@ static const char *const reason_names[FP_R_MAX] = {
 	[FP_R_IP_OPTIONS] = "ip_options",
 	[FP_R_MULTICAST] = "multicast",
 	[FP_R_REDIRECT_ERR] = "redirect_error",
+	[FP_R_OTHER_HOST] = "other_host",
+	[FP_R_BAD_SOURCE] = "bad_source",
+	[FP_R_SPOOFED] = "spoofed",
 };
 
 static const char *const class_names[FP_CLASS_MAX] = {

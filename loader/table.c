@@ -345,9 +345,9 @@ int fp_excl__del(struct fp_maps *m, const char *prefix)
 }
 
 int fp_uplink__set(struct fp_maps *m, const char *ifname, const char *gw_port,
-		   struct fp_uplink *old, bool *existed)
+		   __u32 flags, struct fp_uplink *old, bool *existed)
 {
-	struct fp_uplink up = { 0 };
+	struct fp_uplink up = { .flags = flags };
 	struct fp_ifinfo info;
 	struct fp_port port;
 	int err;
@@ -378,6 +378,7 @@ int fp_uplink__set(struct fp_maps *m, const char *ifname, const char *gw_port,
 			return -EINVAL;
 		}
 	}
+	memcpy(up.mac, info.mac, sizeof(up.mac));
 	*existed = !bpf_map_lookup_elem(m->uplinks, &info.ifindex, old);
 	if (bpf_map_update_elem(m->uplinks, &info.ifindex, &up, BPF_ANY)) {
 		err = -errno;
@@ -728,10 +729,13 @@ static int uplink_fn(struct fp_maps *m, const struct fp_opts *o, int npos,
 		return FP_EXIT_OK;
 	}
 	if (!strcmp(pos[0], "add")) {
-		if (need("uplink", npos, 2, "add IFACE [--gateway-port IFACE]"))
+		if (need("uplink", npos, 2,
+			 "add IFACE [--gateway-port IFACE] [--allow-spoofed-sources]"))
 			return FP_EXIT_USAGE;
-		return fp_uplink__set(m, pos[1], args[0].value, &old,
-				      &existed) < 0 ?
+		return fp_uplink__set(m, pos[1], args[0].value,
+				      args[1].seen ? FP_UPLINK_F_ALLOW_SPOOFED :
+						     0,
+				      &old, &existed) < 0 ?
 			       FP_EXIT_ERR :
 			       FP_EXIT_OK;
 	}
@@ -746,7 +750,9 @@ static int uplink_fn(struct fp_maps *m, const struct fp_opts *o, int npos,
 
 int fp_cmd_uplink(const struct fp_opts *o, int argc, char **argv)
 {
-	struct fp_arg args[] = { { "--gateway-port", true }, { 0 } };
+	struct fp_arg args[] = { { "--gateway-port", true },
+				 { "--allow-spoofed-sources", false },
+				 { 0 } };
 
 	return with_maps(o, "uplink", argc, argv, args, uplink_fn);
 }

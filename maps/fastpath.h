@@ -47,6 +47,9 @@ enum fp_reason {
 	FP_R_IP_OPTIONS, /* IPv4 options or IPv6 hop-by-hop: pass */
 	FP_R_MULTICAST, /* multicast or broadcast destination: pass */
 	FP_R_REDIRECT_ERR, /* port vanished from the devmap: gateway */
+	FP_R_OTHER_HOST, /* unicast to another MAC than the uplink's: pass */
+	FP_R_BAD_SOURCE, /* multicast, loopback or class E source: drop */
+	FP_R_SPOOFED, /* source inside a fast-path prefix (a VM's): drop */
 	FP_R_MAX,
 };
 
@@ -80,10 +83,15 @@ enum fp_class {
 	FP_CLASS_MAX,
 };
 
+/* fp_uplink.flags */
+#define FP_UPLINK_F_ALLOW_SPOOFED 0x1 /* no anti-spoofing on this uplink */
+
 /* fp_uplinks: key __u32 ifindex. */
 struct fp_uplink {
 	__u32 gw_ifindex; /* 0: gateway verdict is XDP_PASS */
-	__u32 flags;
+	__u32 flags; /* FP_UPLINK_F_* */
+	__u8 mac[6]; /* the uplink's own MAC: frames to others are passed */
+	__u16 pad;
 };
 
 /* fp_port.flags: registered by `fastpath sync --ports`, which removes it. */
@@ -125,7 +133,7 @@ struct fp_excl {
 
 _Static_assert(sizeof(struct fp_counter) == 16, "fp_counter layout");
 _Static_assert(sizeof(struct fp_probe) == 16, "fp_probe layout");
-_Static_assert(sizeof(struct fp_uplink) == 8, "fp_uplink layout");
+_Static_assert(sizeof(struct fp_uplink) == 16, "fp_uplink layout");
 _Static_assert(sizeof(struct fp_port) == 36, "fp_port layout");
 _Static_assert(sizeof(struct fp_lpm4) == 8, "fp_lpm4 layout");
 _Static_assert(sizeof(struct fp_lpm6) == 20, "fp_lpm6 layout");

@@ -213,18 +213,18 @@ static void test_uplink_gateway_port(void **state)
 
 	before = total(m);
 	/* The gateway port must be registered, with the gateway's MAC. */
-	assert_int_equal(fp_uplink__set(m, "up0", "gw0", &old, &existed),
+	assert_int_equal(fp_uplink__set(m, "up0", "gw0", 0, &old, &existed),
 			 -ENOENT);
 	assert_int_equal(fp_port__add(m, "gw0", NULL), 0);
-	assert_int_equal(fp_uplink__set(m, "up0", "gw0", &old, &existed),
+	assert_int_equal(fp_uplink__set(m, "up0", "gw0", 0, &old, &existed),
 			 -EINVAL);
-	assert_int_equal(fp_uplink__set(m, "nosuch0", NULL, &old, &existed),
+	assert_int_equal(fp_uplink__set(m, "nosuch0", NULL, 0, &old, &existed),
 			 -ENODEV);
 	assert_int_equal(total(m), before + 2); /* gw0 in fp_ports and fp_tx */
 	assert_int_equal(fp_port__del(m, "gw0"), 0);
 
 	assert_int_equal(fp_port__add(m, "gw0", vm_mac), 0);
-	assert_int_equal(fp_uplink__set(m, "up0", "gw0", &old, &existed),
+	assert_int_equal(fp_uplink__set(m, "up0", "gw0", 0, &old, &existed),
 			 (int)ifindex);
 	assert_false(existed);
 	assert_int_equal(bpf_map_lookup_elem(m->uplinks, &ifindex, &up), 0);

@@ -49,6 +49,8 @@
 static const __u8 OP_MAC[6] = { 0x02, 0, 0, 0, 0x00, 0xaa }; /* on-prem */
 static const __u8 UP0_MAC[6] = { 0x02, 0, 0, 0, 0x00, 0x01 };
 static const __u8 UP1_MAC[6] = { 0x02, 0, 0, 0, 0x00, 0x02 };
+static const __u8 UP2_MAC[6] = { 0x02, 0, 0, 0, 0x00, 0x03 };
+static const __u8 OTHER_MAC[6] = { 0x02, 0, 0, 0, 0x99, 0x99 };
 static const __u8 VM0_MAC[6] = { 0x02, 0, 0, 0, 0x10, 0x00 };
 static const __u8 VM0_PEER[6] = { 0x02, 0, 0, 0, 0x10, 0x01 };
 static const __u8 VM0_LLADDR[6] = { 0x02, 0, 0, 0, 0x10, 0x0a };
@@ -68,13 +70,14 @@ static const __u8 LLDP_MAC[6] = { 0x01, 0x80, 0xc2, 0, 0, 0x0e };
  * Devices, each one end of a veth pair:
  *   up0   uplink, gateway verdict XDP_PASS
  *   up1   uplink whose gateway is port gw0
+ *   up2   uplink with anti-spoofing off (--allow-spoofed-sources)
  *   vm0   port, mtu 1500, in fp_ports and fp_tx
  *   vm1   port whose fp_ports mtu is 500
  *   vm2   a device in no map: routes to it point at an unknown port
  *   vm3   in fp_ports but not in the devmap fp_tx
  *   gw0   the gateway port of up1
  */
-enum dev { D_UP0, D_UP1, D_VM0, D_VM1, D_VM2, D_VM3, D_GW0, D_MAX };
+enum dev { D_UP0, D_UP1, D_UP2, D_VM0, D_VM1, D_VM2, D_VM3, D_GW0, D_MAX };
 #define NO_PORT D_MAX /* a probe that names no redirect target */
 
 static const struct {
@@ -83,6 +86,7 @@ static const struct {
 } devs[D_MAX] = {
 	[D_UP0] = { "up0", "op0", UP0_MAC },
 	[D_UP1] = { "up1", "op1", UP1_MAC },
+	[D_UP2] = { "up2", "op2", UP2_MAC },
 	[D_VM0] = { "vm0", "vmp0", VM0_MAC },
 	[D_VM1] = { "vm1", "vmp1", VM1_MAC },
 	[D_VM2] = { "vm2", "vmp2", VM2_MAC },
@@ -413,6 +417,193 @@ static int m_check_ffff(__u8 *f, int len)
 	return len;
 }
 
+/* Hostile and unusual frames (issue 5): sources, fragments, extensions. */
+
+static int set_src(__u8 *f, int len, const char *src)
+{
+	bool v6 = strchr(src, ':');
+
+	if (inet_pton(v6 ? AF_INET6 : AF_INET, src,
+		      v6 ? (void *)&ip6(f)->saddr : (void *)&ip4(f)->saddr) !=
+	    1)
+		return -1;
+	if (!v6)
+		ip4_checksum(f);
+	return len;
+}
+
+static int m_src4_multicast(__u8 *f, int len)
+{
+	return set_src(f, len, "224.0.0.1");
+}
+
+static int m_src4_loopback(__u8 *f, int len)
+{
+	return set_src(f, len, "127.0.0.1");
+}
+
+static int m_src4_class_e(__u8 *f, int len)
+{
+	return set_src(f, len, "240.0.0.1");
+}
+
+static int m_src4_limited_bcast(__u8 *f, int len)
+{
+	return set_src(f, len, "255.255.255.255");
+}
+
+static int m_src6_multicast(__u8 *f, int len)
+{
+	return set_src(f, len, "ff02::1");
+}
+
+static int m_src6_loopback(__u8 *f, int len)
+{
+	return set_src(f, len, "::1");
+}
+
+/* A VM's own address (a fast-path host route) as the source. */
+static int m_src4_vm(__u8 *f, int len)
+{
+	return set_src(f, len, "198.18.1.10");
+}
+
+static int m_src6_vm(__u8 *f, int len)
+{
+	return set_src(f, len, "2001:db8:1::10");
+}
+
+static int m_other_host(__u8 *f, int len)
+{
+	memcpy(f, OTHER_MAC, 6);
+	return len;
+}
+
+/* An 802.1ad (QinQ) service tag in front of the IPv4 ethertype. */
+static int m_qinq(__u8 *f, int len)
+{
+	len = m_vlan(f, len);
+	f[12] = 0x88;
+	f[13] = 0xa8;
+	return len;
+}
+
+static int frag4(__u8 *f, int len, __u16 frag_off)
+{
+	ip4(f)->frag_off = htons(frag_off);
+	ip4_checksum(f);
+	return len;
+}
+
+static int m_frag4_first(__u8 *f, int len)
+{
+	return frag4(f, len, 0x2000); /* MF, offset 0 */
+}
+
+static int m_frag4_middle(__u8 *f, int len)
+{
+	return frag4(f, len, 0x2000 | 185);
+}
+
+static int m_frag4_last(__u8 *f, int len)
+{
+	return frag4(f, len, 370);
+}
+
+/*
+ * Puts an extension header of type `type` right behind the fixed IPv6
+ * header: it takes over the fixed header's next header, and the fixed
+ * header now names it. Called again, it nests in front.
+ */
+static int ext6(__u8 *f, int len, __u8 type, const __u8 *ext, int elen)
+{
+	struct ipv6hdr *ip = ip6(f);
+	__u8 *at = f + ETH_HLEN + sizeof(*ip);
+
+	if (len + elen > FRAME_MAX)
+		return -1;
+	memmove(at + elen, at, len - ETH_HLEN - sizeof(*ip));
+	memcpy(at, ext, elen);
+	at[0] = ip->nexthdr;
+	ip->nexthdr = type;
+	ip->payload_len = htons(ntohs(ip->payload_len) + elen);
+	return len + elen;
+}
+
+/* Destination options holding one PadN option: 8 bytes. */
+static const __u8 DSTOPTS[8] = { 0, 0, 1, 4 };
+
+static int m_dstopts(__u8 *f, int len)
+{
+	return ext6(f, len, 60, DSTOPTS, sizeof(DSTOPTS));
+}
+
+/* A routing header of an experimental type with no segments left. */
+static int m_routing(__u8 *f, int len)
+{
+	static const __u8 rh[8] = { 0, 0, 253, 0 };
+
+	return ext6(f, len, 43, rh, sizeof(rh));
+}
+
+static int m_frag6_first(__u8 *f, int len)
+{
+	static const __u8 fh[8] = { 0, 0, 0x00, 0x01, 0, 0, 0, 7 };
+
+	return ext6(f, len, 44, fh, sizeof(fh));
+}
+
+static int m_frag6_later(__u8 *f, int len)
+{
+	static const __u8 fh[8] = { 0, 0, 0x05, 0xc9, 0, 0, 0, 7 };
+
+	return ext6(f, len, 44, fh, sizeof(fh));
+}
+
+static int m_unknown_nexthdr(__u8 *f, int len)
+{
+	ip6(f)->nexthdr = 253;
+	return len;
+}
+
+static int dstopts_chain(__u8 *f, int len, int n)
+{
+	for (int i = 0; i < n && len > 0; i++)
+		len = m_dstopts(f, len);
+	return len;
+}
+
+static int m_chain5(__u8 *f, int len)
+{
+	return dstopts_chain(f, len, 5);
+}
+
+static int m_chain7(__u8 *f, int len)
+{
+	return dstopts_chain(f, len, 7);
+}
+
+/* Hop-by-hop behind destination options: invalid, the kernel judges. */
+static int m_late_hopopts(__u8 *f, int len)
+{
+	len = ext6(f, len, 0, DSTOPTS, sizeof(DSTOPTS));
+	return len < 0 ? len : m_dstopts(f, len);
+}
+
+static int m_ns_behind_dstopts(__u8 *f, int len)
+{
+	len = m_ns_unicast(f, len);
+	return len < 0 ? len : m_dstopts(f, len);
+}
+
+/* The fixed header names destination options, the frame ends inside it. */
+static int m_ext_truncated(__u8 *f, int len)
+{
+	ip6(f)->nexthdr = 60;
+	ip6(f)->payload_len = htons(4);
+	return ETH_HLEN + sizeof(struct ipv6hdr) + 4;
+}
+
 /* Payloads giving an L3 length of 586 (a 600-byte frame), 500 and 501. */
 #define V4_L3(n) ((n)-20 - 8)
 #define V6_L3(n) ((n)-40 - 8)
@@ -561,6 +752,84 @@ static const struct row rows[] = {
 	{ "ipv6 nd unicast solicitation to a routed address",
 	  PKT("2001:db8:1::10", 64, 18), .mutate = m_ns_unicast,
 	  PASS(FP_R_NOT_IP) },
+
+	/* Hostile sources: dropped and counted (issue 5). */
+	{ "ipv4 multicast source", PKT("198.18.1.10", 64, 18),
+	  .mutate = m_src4_multicast, .retval = XDP_DROP,
+	  .reason = FP_R_BAD_SOURCE },
+	{ "ipv4 loopback source", PKT("198.18.1.10", 64, 18),
+	  .mutate = m_src4_loopback, .retval = XDP_DROP,
+	  .reason = FP_R_BAD_SOURCE },
+	{ "ipv4 class e source", PKT("198.18.1.10", 64, 18),
+	  .mutate = m_src4_class_e, .retval = XDP_DROP,
+	  .reason = FP_R_BAD_SOURCE },
+	{ "ipv4 limited broadcast source", PKT("198.18.9.9", 64, 18),
+	  .mutate = m_src4_limited_bcast, .retval = XDP_DROP,
+	  .reason = FP_R_BAD_SOURCE },
+	{ "ipv6 multicast source", PKT("2001:db8:1::10", 64, 18),
+	  .mutate = m_src6_multicast, .retval = XDP_DROP,
+	  .reason = FP_R_BAD_SOURCE },
+	{ "ipv6 loopback source", PKT("2001:db8:1::10", 64, 18),
+	  .mutate = m_src6_loopback, .retval = XDP_DROP,
+	  .reason = FP_R_BAD_SOURCE },
+	{ "ipv4 spoofed vm source", PKT("198.18.2.1", 64, 18),
+	  .mutate = m_src4_vm, .retval = XDP_DROP, .reason = FP_R_SPOOFED },
+	{ "ipv6 spoofed vm source", PKT("2001:db8:2::1", 64, 18),
+	  .mutate = m_src6_vm, .retval = XDP_DROP, .reason = FP_R_SPOOFED },
+	{ "ipv4 spoofed vm source to a miss", PKT("198.18.9.9", 64, 18),
+	  .mutate = m_src4_vm, .retval = XDP_DROP, .reason = FP_R_SPOOFED },
+	{ "ipv4 vm source, anti-spoofing off", PKT("198.18.2.1", 64, 18),
+	  .mutate = m_src4_vm, .in = D_UP2, FWD(VM0_PEER, VM0_MAC),
+	  .reason = FP_R_FASTPATH },
+	{ "ipv6 vm source, anti-spoofing off", PKT("2001:db8:2::1", 64, 18),
+	  .mutate = m_src6_vm, .in = D_UP2, FWD(VM0_PEER, VM0_MAC),
+	  .reason = FP_R_FASTPATH },
+	{ "ipv4 unicast to another mac", PKT("198.18.1.10", 64, 18),
+	  .mutate = m_other_host, PASS(FP_R_OTHER_HOST) },
+	{ "ipv6 unicast to another mac", PKT("2001:db8:1::10", 64, 18),
+	  .mutate = m_other_host, PASS(FP_R_OTHER_HOST) },
+	{ "802.1ad-tagged ipv4 to a routed address", PKT("198.18.1.10", 64, 18),
+	  .mutate = m_qinq, PASS(FP_R_NOT_IP) },
+
+	/* Fragments: routed on L3 alone, every fragment alike. */
+	{ "ipv4 first fragment", PKT("198.18.1.10", 64, 18),
+	  .mutate = m_frag4_first, FWD(VM0_LLADDR, VM0_MAC),
+	  .reason = FP_R_FASTPATH },
+	{ "ipv4 middle fragment", PKT("198.18.1.10", 64, 18),
+	  .mutate = m_frag4_middle, FWD(VM0_LLADDR, VM0_MAC),
+	  .reason = FP_R_FASTPATH },
+	{ "ipv4 last fragment", PKT("198.18.1.10", 64, 18),
+	  .mutate = m_frag4_last, FWD(VM0_LLADDR, VM0_MAC),
+	  .reason = FP_R_FASTPATH },
+	{ "ipv6 first fragment", PKT("2001:db8:1::10", 64, 18),
+	  .mutate = m_frag6_first, FWD(VM0_LLADDR, VM0_MAC),
+	  .reason = FP_R_FASTPATH },
+	{ "ipv6 later fragment", PKT("2001:db8:1::10", 64, 18),
+	  .mutate = m_frag6_later, FWD(VM0_LLADDR, VM0_MAC),
+	  .reason = FP_R_FASTPATH },
+
+	/* IPv6 extension headers: forwarded on the fixed header's address. */
+	{ "ipv6 destination options", PKT("2001:db8:1::10", 64, 18),
+	  .mutate = m_dstopts, FWD(VM0_LLADDR, VM0_MAC),
+	  .reason = FP_R_FASTPATH },
+	{ "ipv6 routing header", PKT("2001:db8:1::10", 64, 18),
+	  .mutate = m_routing, FWD(VM0_LLADDR, VM0_MAC),
+	  .reason = FP_R_FASTPATH },
+	{ "ipv6 unknown next header", PKT("2001:db8:1::10", 64, 18),
+	  .mutate = m_unknown_nexthdr, FWD(VM0_LLADDR, VM0_MAC),
+	  .reason = FP_R_FASTPATH },
+	{ "ipv6 chain of 5 extension headers", PKT("2001:db8:1::10", 64, 18),
+	  .mutate = m_chain5, FWD(VM0_LLADDR, VM0_MAC),
+	  .reason = FP_R_FASTPATH },
+	{ "ipv6 runaway chain of 7", PKT("2001:db8:1::10", 64, 18),
+	  .mutate = m_chain7, PASS(FP_R_IP_OPTIONS) },
+	{ "ipv6 hop-by-hop behind destination options",
+	  PKT("2001:db8:1::10", 64, 18), .mutate = m_late_hopopts,
+	  PASS(FP_R_IP_OPTIONS) },
+	{ "ipv6 nd behind destination options", PKT("2001:db8:1::10", 64, 18),
+	  .mutate = m_ns_behind_dstopts, PASS(FP_R_NOT_IP) },
+	{ "ipv6 extension header cut by the frame's end",
+	  PKT("2001:db8:1::10", 64, 18), .mutate = m_ext_truncated, DROP },
 
 	/* Malformed: dropped, and counted. */
 	{ "ethernet header only, ethertype ipv4", PKT("198.18.1.10", 64, 18),
@@ -923,9 +1192,15 @@ static int add_excl(const char *addr, __u32 len, __u32 class)
 static int fill_maps(void)
 {
 	struct fp_uplink up0 = { 0 }, up1 = { .gw_ifindex = ifidx[D_GW0] };
+	struct fp_uplink up2 = { .flags = FP_UPLINK_F_ALLOW_SPOOFED };
+
+	memcpy(up0.mac, UP0_MAC, 6);
+	memcpy(up1.mac, UP1_MAC, 6);
+	memcpy(up2.mac, UP2_MAC, 6);
 
 	return update(skel->maps.fp_uplinks, &ifidx[D_UP0], &up0) ||
 	       update(skel->maps.fp_uplinks, &ifidx[D_UP1], &up1) ||
+	       update(skel->maps.fp_uplinks, &ifidx[D_UP2], &up2) ||
 	       add_port(D_VM0, VM0_PEER, 1500, true) ||
 	       add_port(D_VM1, VM1_PEER, 500, true) ||
 	       add_port(D_VM3, VM3_PEER, 1500, false) ||
