@@ -11,7 +11,7 @@ set -eu
 # shellcheck source=selftests/lib.sh
 . "$(dirname "${BASH_SOURCE[0]}")/lib.sh"
 
-CASES="foreign_refused reload_keeps_maps skb_mode explain_json exit_codes netns_missing"
+CASES="foreign_refused reload_keeps_maps skb_mode explain_json exit_codes netns_missing pin_permissions"
 FOREIGN_OBJ=${FOREIGN_OBJ:-$ROOT/build/xdp_foreign.bpf.o}
 
 mini_up() {
@@ -160,6 +160,27 @@ case_netns_missing() {
 	local err
 	err=$(expect_exit "-n missing namespace" 1 "$FP" -n "fp-nosuch-$$" --pin-path "$PIN" route list)
 	assert_match "names the namespace" "fp-nosuch-$$" "$err"
+}
+
+# The pins are root's alone: directory 0700, maps 0600, and another user
+# can neither open a map for writing nor look into the directory.
+case_pin_permissions() {
+	local f out rc=0
+	command -v setpriv >/dev/null || lab_skip "no setpriv"
+	assert_ok "port add" fp port add tap-vm1 --peer-mac 02:00:00:00:01:10
+	assert_eq "pin directory mode" "700 root" "$(stat -c '%a %U' "$PIN")"
+	for f in "$PIN"/fp_*; do
+		assert_eq "$f mode" "600 root" "$(stat -c '%a %U' "$f")"
+	done
+	out=$(setpriv --reuid=nobody --regid=nogroup --clear-groups \
+		bpftool map update pinned "$PIN/fp_routes4" \
+		key 32 0 0 0 198 19 1 0 value 0 0 0 0 0 0 0 0 0 0 0 0 2>&1) || rc=$?
+	[ "$rc" -ne 0 ] || lab_fail "nobody updating fp_routes4: expected a refusal, saw success"
+	assert_match "nobody's error" "ermission denied|Operation not permitted" "$out"
+	setpriv --reuid=nobody --regid=nogroup --clear-groups \
+		sh -c "exec 3>>'$PIN/fp_routes4'" 2>/dev/null &&
+		lab_fail "nobody opening $PIN/fp_routes4 for writing: expected EACCES, saw success"
+	assert_eq "routes after nobody's attempts" "[]" "$(fp --json route list)"
 }
 
 lab_main mini_up mini_down "$CASES" "$@"
