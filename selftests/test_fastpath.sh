@@ -9,7 +9,7 @@ set -eu
 # shellcheck source=selftests/lib.sh
 . "$(dirname "${BASH_SOURCE[0]}")/lib.sh"
 
-CASES="gateway_path fastpath exclusion ttl_one unload ip_link_attach bad_input gateway_port"
+CASES="gateway_path fastpath exclusion ttl_one too_big runt_frame unload ip_link_attach bad_input gateway_port"
 # Where iproute2 pins LIBBPF_PIN_BY_NAME maps of an XDP object: xdp/globals
 # on iproute2 6.1 (its own directory there), tc/globals on others.
 IP_PIN_DIRS="/sys/fs/bpf/xdp/globals /sys/fs/bpf/tc/globals"
@@ -96,6 +96,58 @@ case_ttl_one() {
 	assert_match "ping -6 -t 1 $VM1_IP6" "From $UP_IP6 .*Time exceeded" "$out"
 	t1=$(fp_stat ttl_expired)
 	assert_delta "stats ttl_expired.packets" "$t0" "$t1" 2
+}
+
+# Larger than the port's MTU: passed to the kernel, which answers on-prem
+# with frag-needed / packet-too-big, as the gateway path would.
+case_too_big() {
+	local b0 b1 out
+	lab_require_fp
+	ip -n "$NS_HOST" link set dev tap-vm1 mtu 1400
+	ip -n "$NS_VM1" link set dev eth0 mtu 1400
+	fast_setup
+	assert_match "port list mtu" '"name":"tap-vm1"[^}]*"mtu":1400' "$(fp --json port list)"
+	b0=$(fp_stat too_big)
+	out=$(ip netns exec "$NS_OP" ping -c 1 -W 2 -Mdo -s 1420 "$VM1_IP4" 2>&1) || true
+	assert_match "ping -Mdo -s 1420 $VM1_IP4" "Frag needed and DF set \(mtu = 1400\)" "$out"
+	out=$(ip netns exec "$NS_OP" ping -6 -c 1 -W 2 -Mdo -s 1420 "$VM1_IP6" 2>&1) || true
+	assert_match "ping -6 -Mdo -s 1420 $VM1_IP6" "Packet too big: mtu=1400" "$out"
+	b1=$(fp_stat too_big)
+	assert_delta "stats too_big.packets" "$b0" "$b1" 2
+	# Just below the MTU it stays fast.
+	assert_ok "ping -s 1372 $VM1_IP4" ip netns exec "$NS_OP" ping -c 1 -W 2 -Mdo -s 1372 "$VM1_IP4"
+}
+
+# Runts through an AF_PACKET socket on the on-prem side. The kernel will
+# not send an Ethernet frame shorter than its 14-byte header (EINVAL), so
+# nothing shorter can reach XDP here; a header-only IPv4 frame does, and is
+# dropped and counted as malformed, and the fast path goes on working.
+case_runt_frame() {
+	local m0 m1 rc=0
+	fast_setup
+	m0=$(fp_stat malformed)
+	ip netns exec "$NS_OP" python3 -c '
+import errno, socket, sys
+s = socket.socket(socket.AF_PACKET, socket.SOCK_RAW)
+s.bind(("op0", 0))
+hdr = bytes.fromhex(sys.argv[1].replace(":", "")) + bytes.fromhex("020000000001")
+try:
+    s.send(hdr + b"\x08")
+    sys.exit(3)
+except OSError as e:
+    if e.errno != errno.EINVAL:
+        raise
+s.send(hdr + b"\x08\x00")
+' "$(ns_mac "$NS_HOST" uplink0)" || rc=$?
+	[ "$rc" -ne 3 ] || lab_fail "13-byte frame: expected EINVAL from the kernel, saw it sent"
+	[ "$rc" -eq 0 ] || lab_fail "AF_PACKET runts: expected exit 0, saw $rc"
+	for _ in $(seq 20); do
+		m1=$(fp_stat malformed)
+		[ "$m1" -le "$m0" ] || break
+		sleep 0.1
+	done
+	assert_delta "stats malformed.packets after a 14-byte frame" "$m0" "$m1" 1 1
+	assert_fast "$VM1_IP4"
 }
 
 # e. Unload gives the traffic back to the gateway.
