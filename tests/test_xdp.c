@@ -530,6 +530,28 @@ static int ext6(__u8 *f, int len, __u8 type, const __u8 *ext, int elen)
 	return len + elen;
 }
 
+/* An ICMP error (frag needed / packet too big) addressed to a VM. */
+static int m_icmp4_error(__u8 *f, int len)
+{
+	__u8 *icmp = f + ETH_HLEN + sizeof(struct iphdr);
+
+	ip4(f)->protocol = 1; /* IPPROTO_ICMP */
+	ip4_checksum(f);
+	icmp[0] = 3; /* destination unreachable */
+	icmp[1] = 4; /* fragmentation needed */
+	return len;
+}
+
+static int m_icmp6_error(__u8 *f, int len)
+{
+	__u8 *icmp = f + ETH_HLEN + sizeof(struct ipv6hdr);
+
+	ip6(f)->nexthdr = 58; /* IPPROTO_ICMPV6 */
+	icmp[0] = 2; /* packet too big: an error, not ND */
+	icmp[1] = 0;
+	return len;
+}
+
 /* Destination options holding one PadN option: 8 bytes. */
 static const __u8 DSTOPTS[8] = { 0, 0, 1, 4 };
 
@@ -790,6 +812,13 @@ static const struct row rows[] = {
 	  .mutate = m_other_host, PASS(FP_R_OTHER_HOST) },
 	{ "802.1ad-tagged ipv4 to a routed address", PKT("198.18.1.10", 64, 18),
 	  .mutate = m_qinq, PASS(FP_R_NOT_IP) },
+
+	{ "ipv4 icmp error to a vm", PKT("198.18.1.10", 64, 18),
+	  .mutate = m_icmp4_error, FWD(VM0_LLADDR, VM0_MAC),
+	  .reason = FP_R_FASTPATH },
+	{ "ipv6 icmp error to a vm", PKT("2001:db8:1::10", 64, 18),
+	  .mutate = m_icmp6_error, FWD(VM0_LLADDR, VM0_MAC),
+	  .reason = FP_R_FASTPATH },
 
 	/* Fragments: routed on L3 alone, every fragment alike. */
 	{ "ipv4 first fragment", PKT("198.18.1.10", 64, 18),
