@@ -144,20 +144,27 @@ static __u16 csum_finish(__u32 sum)
 	return htons(~sum & 0xffff);
 }
 
-static struct iphdr *ip4(__u8 *f)
+/*
+ * The IP header of a frame sits 14 bytes in, so it is only 2-byte aligned:
+ * these types tell the compiler (and UBSan) so.
+ */
+typedef struct iphdr __attribute__((aligned(2))) iphdr_u;
+typedef struct ipv6hdr __attribute__((aligned(2))) ipv6hdr_u;
+
+static iphdr_u *ip4(__u8 *f)
 {
-	return (struct iphdr *)(f + ETH_HLEN);
+	return (iphdr_u *)(f + ETH_HLEN);
 }
 
-static struct ipv6hdr *ip6(__u8 *f)
+static ipv6hdr_u *ip6(__u8 *f)
 {
-	return (struct ipv6hdr *)(f + ETH_HLEN);
+	return (ipv6hdr_u *)(f + ETH_HLEN);
 }
 
 /* The IPv4 header checksum from scratch, over the header IHL claims. */
 static void ip4_checksum(__u8 *f)
 {
-	struct iphdr *ip = ip4(f);
+	iphdr_u *ip = ip4(f);
 	size_t hlen = ip->ihl >= 5 ? ip->ihl * 4U : sizeof(*ip);
 
 	ip->check = 0;
@@ -325,7 +332,7 @@ static int m_ip6_truncated(__u8 *f, int len)
  */
 static int ns(__u8 *f, const char *target)
 {
-	struct ipv6hdr *ip = ip6(f);
+	ipv6hdr_u *ip = ip6(f);
 	__u8 *icmp = f + ETH_HLEN + sizeof(*ip);
 	__u32 sum;
 
@@ -354,7 +361,7 @@ static int m_ns_multicast(__u8 *f, int len)
 {
 	static const __u8 group[16] = { 0xff, 0x02, [11] = 0x01, [12] = 0xff };
 	static const __u8 mac[6] = { 0x33, 0x33, 0xff };
-	struct ipv6hdr *ip = ip6(f);
+	ipv6hdr_u *ip = ip6(f);
 	char target[INET6_ADDRSTRLEN];
 
 	inet_ntop(AF_INET6, &ip->daddr, target, sizeof(target));
@@ -371,7 +378,7 @@ static int m_ns_multicast(__u8 *f, int len)
  */
 static int with_check(__u8 *f, int len, __u16 check)
 {
-	struct iphdr *ip = ip4(f);
+	iphdr_u *ip = ip4(f);
 
 	for (__u32 id = 0; id <= 0xffff; id++) {
 		ip->id = htons(id);
@@ -517,7 +524,7 @@ static int m_frag4_last(__u8 *f, int len)
  */
 static int ext6(__u8 *f, int len, __u8 type, const __u8 *ext, int elen)
 {
-	struct ipv6hdr *ip = ip6(f);
+	ipv6hdr_u *ip = ip6(f);
 	__u8 *at = f + ETH_HLEN + sizeof(*ip);
 
 	if (len + elen > FRAME_MAX)
