@@ -20,7 +20,7 @@ static const char usage_text[] =
 	"  route add PREFIX dev IFACE [lladdr MAC] | route del PREFIX | route list\n"
 	"  exclude add PREFIX [--class peering|basic-lb|private-link|udr|other]\n"
 	"  exclude del PREFIX | exclude list\n"
-	"  stats [--interval SECS]\n"
+	"  stats [--interval SECS] [--prometheus [--output FILE]]\n"
 	"  status\n"
 	"  explain ADDRESS [--uplink IFACE]\n"
 	"  sync [--table ID] [--ports GLOB] [--once]\n"

@@ -4,6 +4,7 @@
 #define FASTPATH_FP_H
 
 #include <stdbool.h>
+#include <stdio.h>
 #include <linux/types.h>
 
 #include "fastpath.h"
@@ -36,6 +37,8 @@ void fp_maps__fill_fds(struct fp_maps *m);
 struct fastpath *fp_skel__open(const char *pin_path);
 int fp_maps__count(int fd, __u32 *count, __u32 *capacity);
 int fp_stats__sum(const struct fp_maps *m, struct fp_counter out[FP_R_MAX]);
+/* The counters in Prometheus' text exposition format. */
+int fp_stats__write_prometheus(FILE *f, const struct fp_counter *c);
 
 /* table.c: ports, routes, exclusions, uplinks. */
 int fp_port__add(struct fp_maps *m, const char *ifname, const __u8 *peer_mac);

@@ -1,11 +1,16 @@
 // SPDX-License-Identifier: GPL-2.0
-/* stats: the per-reason counters, summed over CPUs; --interval for rates. */
+/*
+ * stats: the per-reason counters, summed over CPUs; --interval for rates
+ * (like xdp-bench), --prometheus for the text exposition format, written
+ * atomically to --output for node-exporter's textfile collector.
+ */
 #include <errno.h>
 #include <signal.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <time.h>
+#include <unistd.h>
 #include <json-c/json.h>
 
 #include "args.h"
@@ -78,9 +83,76 @@ static void print_rates(const struct fp_counter *now,
 	json_object_put(root);
 }
 
+int fp_stats__write_prometheus(FILE *f, const struct fp_counter *c)
+{
+	static const char *const kinds[2] = { "packets", "bytes" };
+
+	for (int k = 0; k < 2; k++) {
+		fprintf(f,
+			"# HELP fastpath_%s_total %s seen by the fast path on "
+			"its uplinks, by verdict reason.\n"
+			"# TYPE fastpath_%s_total counter\n",
+			kinds[k], k ? "Bytes" : "Packets", kinds[k]);
+		for (int r = 0; r < FP_R_MAX; r++)
+			fprintf(f, "fastpath_%s_total{reason=\"%s\"} %llu\n",
+				kinds[k], fp_reason_name(r),
+				(unsigned long long)(k ? c[r].bytes :
+							 c[r].packets));
+	}
+	return ferror(f) ? -EIO : 0;
+}
+
+/* Scrapers must never see half a file: write beside it, then rename. */
+static int write_prometheus_file(const char *path, const struct fp_counter *c)
+{
+	char tmp[4096];
+	FILE *f;
+	int err;
+
+	if (snprintf(tmp, sizeof(tmp), "%s.tmp", path) >= (int)sizeof(tmp))
+		return -ENAMETOOLONG;
+	f = fopen(tmp, "w");
+	if (!f)
+		return -errno;
+	err = fp_stats__write_prometheus(f, c);
+	if (fclose(f) && !err)
+		err = -errno;
+	if (!err && rename(tmp, path))
+		err = -errno;
+	if (err)
+		unlink(tmp);
+	return err;
+}
+
+static int emit(const struct fp_counter *now, const struct fp_counter *before,
+		double secs, bool json, bool prom, const char *output)
+{
+	int err;
+
+	if (prom && output) {
+		err = write_prometheus_file(output, now);
+		if (err)
+			pr_warn("stats: %s: %s\n", output, strerror(-err));
+		return err;
+	}
+	if (prom) {
+		err = fp_stats__write_prometheus(stdout, now);
+		fflush(stdout);
+		return err;
+	}
+	if (before)
+		print_rates(now, before, secs, json);
+	else
+		print_counters(now, json);
+	return 0;
+}
+
 int fp_cmd_stats(const struct fp_opts *o, int argc, char **argv)
 {
-	struct fp_arg args[] = { { "--interval", true }, { 0 } };
+	struct fp_arg args[] = { { "--interval", true },
+				 { "--prometheus", false },
+				 { "--output", true },
+				 { 0 } };
 	struct fp_counter now[FP_R_MAX], before[FP_R_MAX];
 	const char *pos[FP_MAX_POS];
 	struct timespec t0, t1;
@@ -92,7 +164,12 @@ int fp_cmd_stats(const struct fp_opts *o, int argc, char **argv)
 	npos = fp_args__split("stats", argc, argv, args, pos);
 	if (npos != 0) {
 		if (npos > 0)
-			fp_usage_error("stats [--interval SECS]");
+			fp_usage_error("stats [--interval SECS] [--prometheus "
+				       "[--output FILE]]");
+		return FP_EXIT_USAGE;
+	}
+	if (args[2].value && !args[1].seen) {
+		fp_usage_error("stats: --output goes with --prometheus");
 		return FP_EXIT_USAGE;
 	}
 	if (args[0].value) {
@@ -111,10 +188,10 @@ int fp_cmd_stats(const struct fp_opts *o, int argc, char **argv)
 		ret = FP_EXIT_ERR;
 		goto out;
 	}
-	if (!interval) {
-		print_counters(now, o->json);
+	if (emit(now, NULL, 0, o->json, args[1].seen, args[2].value))
+		ret = FP_EXIT_ERR;
+	if (!interval || ret)
 		goto out;
-	}
 	signal(SIGINT, on_signal);
 	signal(SIGTERM, on_signal);
 	clock_gettime(CLOCK_MONOTONIC, &t0);
@@ -131,10 +208,9 @@ int fp_cmd_stats(const struct fp_opts *o, int argc, char **argv)
 			break;
 		}
 		clock_gettime(CLOCK_MONOTONIC, &t1);
-		print_rates(now, before,
-			    (t1.tv_sec - t0.tv_sec) +
-				    (t1.tv_nsec - t0.tv_nsec) / 1e9,
-			    o->json);
+		emit(now, before,
+		     (t1.tv_sec - t0.tv_sec) + (t1.tv_nsec - t0.tv_nsec) / 1e9,
+		     o->json, args[1].seen, args[2].value);
 		t0 = t1;
 	}
 out:

@@ -10,7 +10,9 @@ pkgs=(
 	libnl-3-dev libnl-route-3-dev libjson-c-dev libcmocka-dev
 	bpftool xdp-tools iproute2 ethtool iputils-ping
 	netcat-openbsd iperf3 util-linux python3
-	clang-format clang-tidy cppcheck shellcheck
+	clang-format clang-tidy cppcheck shellcheck bash-completion groff-base
+	bird2
+	gnuplot-nox
 )
 
 missing=()

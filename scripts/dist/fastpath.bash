@@ -1,0 +1,71 @@
+# SPDX-License-Identifier: GPL-2.0
+# bash completion for fastpath(8)
+
+_fastpath_ifaces()
+{
+	local ns=$1
+	if [[ -n $ns ]]; then
+		ip -n "$ns" -o link show 2>/dev/null | awk -F': ' '{ sub(/@.*/, "", $2); print $2 }'
+	else
+		ip -o link show 2>/dev/null | awk -F': ' '{ sub(/@.*/, "", $2); print $2 }'
+	fi
+}
+
+_fastpath()
+{
+	local cur prev words cword ns="" i cmd="" sub=""
+	_init_completion || return
+
+	for ((i = 1; i < cword; i++)); do
+		case ${words[i]} in
+		-n | --netns) ns=${words[i + 1]}; ((i++)) ;;
+		--pin-path) ((i++)) ;;
+		-*) ;;
+		*)
+			if [[ -z $cmd ]]; then
+				cmd=${words[i]}
+			elif [[ -z $sub ]]; then
+				sub=${words[i]}
+			fi
+			;;
+		esac
+	done
+
+	case $prev in
+	-n | --netns)
+		COMPREPLY=($(compgen -W "$(ip netns list 2>/dev/null | awk '{ print $1 }')" -- "$cur"))
+		return ;;
+	--pin-path) _filedir -d; return ;;
+	--mode) COMPREPLY=($(compgen -W "native skb" -- "$cur")); return ;;
+	--class) COMPREPLY=($(compgen -W "peering basic-lb private-link udr other" -- "$cur")); return ;;
+	--gateway-port | --uplink | dev)
+		COMPREPLY=($(compgen -W "$(_fastpath_ifaces "$ns")" -- "$cur"))
+		return ;;
+	--output) _filedir; return ;;
+	esac
+
+	if [[ -z $cmd ]]; then
+		COMPREPLY=($(compgen -W "load unload uplink port route exclude sync stats status explain -n --netns --pin-path --json -v --help" -- "$cur"))
+		return
+	fi
+	case $cmd in
+	load)
+		COMPREPLY=($(compgen -W "--mode --gateway-port --force --allow-spoofed-sources $(_fastpath_ifaces "$ns")" -- "$cur")) ;;
+	unload)
+		COMPREPLY=($(compgen -W "$(_fastpath_ifaces "$ns")" -- "$cur")) ;;
+	uplink | port | route | exclude)
+		if [[ -z $sub ]]; then
+			COMPREPLY=($(compgen -W "add del list" -- "$cur"))
+		elif [[ $cmd == port || $cmd == uplink ]]; then
+			COMPREPLY=($(compgen -W "--peer-mac --gateway-port --allow-spoofed-sources $(_fastpath_ifaces "$ns")" -- "$cur"))
+		elif [[ $cmd == route ]]; then
+			COMPREPLY=($(compgen -W "dev lladdr" -- "$cur"))
+		else
+			COMPREPLY=($(compgen -W "--class" -- "$cur"))
+		fi ;;
+	sync) COMPREPLY=($(compgen -W "--table --ports --once" -- "$cur")) ;;
+	stats) COMPREPLY=($(compgen -W "--interval --prometheus --output" -- "$cur")) ;;
+	explain) COMPREPLY=($(compgen -W "--uplink" -- "$cur")) ;;
+	esac
+}
+complete -F _fastpath fastpath

@@ -1,0 +1,78 @@
+// SPDX-License-Identifier: GPL-2.0
+/* The Prometheus text exposition of the counters (stats --prometheus). */
+#include <errno.h>
+#include <setjmp.h>
+#include <stdarg.h>
+#include <stddef.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <cmocka.h>
+
+#include "fp.h"
+#include "parse.h"
+
+static char *render(const struct fp_counter *c)
+{
+	char *buf = NULL;
+	size_t len = 0;
+	FILE *f = open_memstream(&buf, &len);
+
+	assert_non_null(f);
+	assert_int_equal(fp_stats__write_prometheus(f, c), 0);
+	fclose(f);
+	return buf;
+}
+
+static void test_every_reason_both_kinds(void **state)
+{
+	struct fp_counter c[FP_R_MAX] = { 0 };
+	char line[128], *out, *p;
+	int samples = 0;
+
+	c[FP_R_FASTPATH] =
+		(struct fp_counter){ 12345678901ULL, 98765432101ULL };
+	c[FP_R_SPOOFED] = (struct fp_counter){ 3, 180 };
+	out = render(c);
+	for (int r = 0; r < FP_R_MAX; r++) {
+		snprintf(line, sizeof(line),
+			 "\nfastpath_packets_total{reason=\"%s\"} %llu\n",
+			 fp_reason_name(r), (unsigned long long)c[r].packets);
+		if (!strstr(out, line))
+			fail_msg("expected line %s in:\n%s", line + 1, out);
+		snprintf(line, sizeof(line),
+			 "\nfastpath_bytes_total{reason=\"%s\"} %llu\n",
+			 fp_reason_name(r), (unsigned long long)c[r].bytes);
+		if (!strstr(out, line))
+			fail_msg("expected line %s in:\n%s", line + 1, out);
+	}
+	/* Exactly one sample per reason and kind, and typed as counters. */
+	for (p = out; (p = strstr(p, "_total{")); p++)
+		samples++;
+	assert_int_equal(samples, 2 * FP_R_MAX);
+	assert_non_null(strstr(out, "# TYPE fastpath_packets_total counter\n"));
+	assert_non_null(strstr(out, "# TYPE fastpath_bytes_total counter\n"));
+	assert_int_equal(strncmp(out, "# HELP fastpath_packets_total ", 30), 0);
+	free(out);
+}
+
+static void test_write_error_reported(void **state)
+{
+	struct fp_counter c[FP_R_MAX] = { 0 };
+	FILE *f = fopen("/dev/full", "w");
+
+	assert_non_null(f);
+	setvbuf(f, NULL, _IONBF, 0);
+	assert_int_equal(fp_stats__write_prometheus(f, c), -EIO);
+	fclose(f);
+}
+
+int main(void)
+{
+	const struct CMUnitTest tests[] = {
+		cmocka_unit_test(test_every_reason_both_kinds),
+		cmocka_unit_test(test_write_error_reported),
+	};
+
+	return cmocka_run_group_tests_name("stats", tests, NULL, NULL);
+}
