@@ -2,10 +2,14 @@
 #ifndef FASTPATH_LOG_H
 #define FASTPATH_LOG_H
 
+#include <stdbool.h>
+
 enum fp_log_level { FP_LOG_WARN, FP_LOG_INFO, FP_LOG_DEBUG };
 
 void fp_log__set_level(enum fp_log_level level);
 void fp_log__route_libs(void);
+/* "<4>" etc. for journald when journal is set, else "". */
+const char *fp_log__prefix(enum fp_log_level level, bool journal);
 void fp_log(enum fp_log_level level, const char *fmt, ...)
 	__attribute__((format(printf, 2, 3)));
 
