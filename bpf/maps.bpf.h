@@ -76,4 +76,13 @@ struct {
 	__uint(pinning, LIBBPF_PIN_BY_NAME);
 } fp_stats SEC(".maps");
 
+/* Written by userspace only; the program never reads it. */
+struct {
+	__uint(type, BPF_MAP_TYPE_ARRAY);
+	__uint(max_entries, 1);
+	__type(key, __u32);
+	__type(value, struct fp_ctl);
+	__uint(pinning, LIBBPF_PIN_BY_NAME);
+} fp_ctl SEC(".maps");
+
 #endif /* FASTPATH_MAPS_BPF_H */

@@ -6,6 +6,7 @@
  * refuses them; a reload of our own single program is an atomic replace.
  */
 #include <errno.h>
+#include <inttypes.h>
 #include <net/if.h>
 #include <stdio.h>
 #include <string.h>
@@ -346,10 +347,29 @@ static json_object *fill_json(int fd, const char *name)
 	return o;
 }
 
+/* What `fastpath sync` could not program (fp_ctl), zero if it never ran. */
+static json_object *sync_json(const struct fp_maps *m)
+{
+	json_object *o = json_object_new_object();
+	struct fp_ctl ctl = { 0 };
+	__u32 key = 0;
+
+	bpf_map_lookup_elem(bpf_map__fd(m->skel->maps.fp_ctl), &key, &ctl);
+	json_object_object_add(o, "not_programmed",
+			       json_object_new_int64(ctl.not_programmed));
+	json_object_object_add(o, "withdrawn",
+			       json_object_new_int64(ctl.withdrawn));
+	json_object_object_add(o, "full_syncs",
+			       json_object_new_int64(ctl.full_syncs));
+	json_object_object_add(o, "batches",
+			       json_object_new_int64(ctl.batches));
+	return o;
+}
+
 int fp_cmd_status(const struct fp_opts *o, int argc, char **argv)
 {
 	const char *pos[FP_MAX_POS];
-	json_object *root, *ups, *maps;
+	json_object *root, *ups, *maps, *sy, *np, *wd;
 	__u32 key, *prev = NULL;
 	struct fp_maps m;
 	int npos;
@@ -401,6 +421,7 @@ int fp_cmd_status(const struct fp_opts *o, int argc, char **argv)
 	json_object_array_add(maps, fill_json(m.excl4, FP_MAP_EXCL4));
 	json_object_array_add(maps, fill_json(m.excl6, FP_MAP_EXCL6));
 	json_object_object_add(root, "maps", maps);
+	json_object_object_add(root, "sync", sync_json(&m));
 
 	if (o->json) {
 		printf("%s\n",
@@ -431,6 +452,12 @@ int fp_cmd_status(const struct fp_opts *o, int argc, char **argv)
 			printf("map %-11s %d/%d\n", json_object_get_string(n),
 			       json_object_get_int(e), json_object_get_int(c));
 		}
+		json_object_object_get_ex(root, "sync", &sy);
+		json_object_object_get_ex(sy, "not_programmed", &np);
+		json_object_object_get_ex(sy, "withdrawn", &wd);
+		printf("sync not-programmed %" PRId64 " (withdrawn %" PRId64
+		       ")\n",
+		       json_object_get_int64(np), json_object_get_int64(wd));
 	}
 	json_object_put(root);
 	fp_maps__close(&m);

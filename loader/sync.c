@@ -1,9 +1,14 @@
 // SPDX-License-Identifier: GPL-2.0
 /*
  * `fastpath sync`: the maps follow the kernel's links, neighbours and
- * routes. libnl keeps caches of all three; after any change the whole
- * desired state is recomputed (xlate.c) and reconciled into the maps in
- * place, in an order that never sends traffic to a dead port.
+ * routes. libnl keeps caches of all three. At start-up, after a netlink
+ * overflow and after a link change (IPv4 drops a dead link's routes
+ * without telling) the whole desired state is recomputed (xlate.c) and
+ * reconciled into the maps in place (mark and sweep). Route and neighbour
+ * events in between go to the incremental state, which recomputes only
+ * the prefixes they can affect, and only those entries are written: with
+ * 1M routes one event costs microseconds, not a re-read of the maps.
+ * Either way the order never sends traffic to a dead port.
  */
 #include <errno.h>
 #include <fnmatch.h>
@@ -19,6 +24,7 @@
 #include <unistd.h>
 #include <linux/rtnetlink.h>
 #include <bpf/bpf.h>
+#include <bpf/libbpf.h>
 #include <netlink/netlink.h>
 #include <netlink/cache.h>
 #include <netlink/route/link.h>
@@ -27,6 +33,7 @@
 #include <netlink/route/route.h>
 
 #include "args.h"
+#include "fastpath.skel.h"
 #include "fp.h"
 #include "log.h"
 #include "parse.h"
@@ -48,13 +55,19 @@ struct sync {
 	struct nl_cache *links, *routes, *neighs;
 	__u32 table;
 	const char *glob;
-	bool dirty; /* recompute and reconcile */
+	struct fp_xstate *xs; /* the desired entries, kept up to date */
+	int ctl_fd; /* fp_ctl */
+	struct fp_ctl ctl;
+	/* Entries a full map refused, and fast prefixes withdrawn for them. */
+	struct fp_xset failed, blocked;
+	bool dirty; /* apply what changed */
+	bool full; /* re-gather everything, mark and sweep */
+	bool retry; /* the map was full and something left: try again */
 	bool refill; /* routes may have gone without RTM_DELROUTE */
 	bool resync; /* events were lost: re-dump everything */
 	long long last_resync_ms;
 	/* ports sync registered or dropped this round */
 	int ports_changed;
-	unsigned long not_programmed;
 };
 
 struct uplinks {
@@ -261,24 +274,32 @@ static int gather_ports(struct sync *s, const struct uplinks *u,
 
 /* ---- neighbours and routes ------------------------------------------- */
 
+/* False for neighbours without an Ethernet address: never usable. */
+static bool neigh_to_x(struct rtnl_neigh *n, struct fp_xneigh *x)
+{
+	struct nl_addr *ll = rtnl_neigh_get_lladdr(n);
+
+	memset(x, 0, sizeof(*x));
+	x->family = rtnl_neigh_get_family(n);
+	x->ifindex = rtnl_neigh_get_ifindex(n);
+	copy_addr(rtnl_neigh_get_dst(n), x->addr, sizeof(x->addr));
+	if ((x->family != AF_INET && x->family != AF_INET6) || !ll ||
+	    nl_addr_get_len(ll) != 6)
+		return false;
+	x->state = rtnl_neigh_get_state(n);
+	copy_addr(ll, x->lladdr, sizeof(x->lladdr));
+	return true;
+}
+
 static int gather_neighs(struct sync *s, struct vec *out)
 {
 	struct nl_object *obj;
+	struct fp_xneigh x;
 
 	for (obj = nl_cache_get_first(s->neighs); obj;
 	     obj = nl_cache_get_next(obj)) {
-		struct rtnl_neigh *n = (struct rtnl_neigh *)obj;
-		struct nl_addr *ll = rtnl_neigh_get_lladdr(n);
-		struct fp_xneigh x = { 0 };
-
-		x.family = rtnl_neigh_get_family(n);
-		if ((x.family != AF_INET && x.family != AF_INET6) || !ll ||
-		    nl_addr_get_len(ll) != 6)
+		if (!neigh_to_x((struct rtnl_neigh *)obj, &x))
 			continue;
-		x.ifindex = rtnl_neigh_get_ifindex(n);
-		x.state = rtnl_neigh_get_state(n);
-		copy_addr(rtnl_neigh_get_dst(n), x.addr, sizeof(x.addr));
-		copy_addr(ll, x.lladdr, sizeof(x.lladdr));
 		if (vec_push(out, &x, sizeof(x)))
 			return -ENOMEM;
 	}
@@ -310,29 +331,38 @@ static void route_nexthop(struct rtnl_route *r, struct fp_xroute *x)
 	}
 }
 
+/* False for routes xlate never looks at. */
+static bool route_to_x(const struct sync *s, struct rtnl_route *r,
+		       struct fp_xroute *x)
+{
+	struct nl_addr *dst = rtnl_route_get_dst(r);
+	__u32 table = rtnl_route_get_table(r);
+
+	memset(x, 0, sizeof(*x));
+	if (table != s->table && table != RT_TABLE_LOCAL)
+		return false;
+	x->dst.family = rtnl_route_get_family(r);
+	if ((x->dst.family != AF_INET && x->dst.family != AF_INET6) ||
+	    rtnl_route_get_tos(r))
+		return false;
+	x->dst.len = dst ? nl_addr_get_prefixlen(dst) : 0;
+	copy_addr(dst, x->dst.addr, sizeof(x->dst.addr));
+	x->table = table;
+	x->priority = rtnl_route_get_priority(r);
+	x->type = rtnl_route_get_type(r);
+	route_nexthop(r, x);
+	return true;
+}
+
 static int gather_routes(struct sync *s, struct vec *out)
 {
 	struct nl_object *obj;
+	struct fp_xroute x;
 
 	for (obj = nl_cache_get_first(s->routes); obj;
 	     obj = nl_cache_get_next(obj)) {
-		struct rtnl_route *r = (struct rtnl_route *)obj;
-		struct nl_addr *dst = rtnl_route_get_dst(r);
-		struct fp_xroute x = { 0 };
-		__u32 table = rtnl_route_get_table(r);
-
-		if (table != s->table && table != RT_TABLE_LOCAL)
+		if (!route_to_x(s, (struct rtnl_route *)obj, &x))
 			continue;
-		x.dst.family = rtnl_route_get_family(r);
-		if ((x.dst.family != AF_INET && x.dst.family != AF_INET6) ||
-		    rtnl_route_get_tos(r))
-			continue;
-		x.dst.len = dst ? nl_addr_get_prefixlen(dst) : 0;
-		copy_addr(dst, x.dst.addr, sizeof(x.dst.addr));
-		x.table = table;
-		x.priority = rtnl_route_get_priority(r);
-		x.type = rtnl_route_get_type(r);
-		route_nexthop(r, &x);
 		if (vec_push(out, &x, sizeof(x)))
 			return -ENOMEM;
 	}
@@ -384,31 +414,103 @@ static int entry_fd(struct fp_maps *m, const struct fp_prefix *p, void *key)
 	return m->routes6;
 }
 
-static int write_entry(struct sync *s, const struct fp_xentry *e)
+static bool map_full(int err)
+{
+	return err == E2BIG || err == ENOSPC || err == ENOMEM;
+}
+
+/* The rt of a static entry at p, which sync never touches. */
+static bool is_static(struct sync *s, const struct fp_prefix *p)
+{
+	struct fp_lpm6 key;
+	struct fp_route rt;
+	int fd = entry_fd(s->m, p, &key);
+
+	return !bpf_map_lookup_elem(fd, &key, &rt) &&
+	       rt.origin == FP_ORIGIN_STATIC;
+}
+
+static void publish_ctl(struct sync *s)
+{
+	__u32 key = 0;
+
+	s->ctl.not_programmed = s->failed.n + s->blocked.n;
+	s->ctl.withdrawn = s->blocked.n;
+	if (s->ctl_fd >= 0)
+		bpf_map_update_elem(s->ctl_fd, &key, &s->ctl, BPF_ANY);
+}
+
+/*
+ * A refused entry leaves its destinations to whatever covers it in the
+ * map; a fast prefix there would answer for them with the wrong port. So
+ * every fast prefix covering it is withdrawn too (recorded in *blocked):
+ * its traffic then goes to the gateway, the one safe answer.
+ */
+static int block_ancestors(const struct fp_xstate *xs,
+			   const struct fp_prefix *p, struct fp_xset *blocked)
+{
+	struct fp_prefix a = *p;
+	const struct fp_xentry *e;
+	int err;
+
+	while (a.len) {
+		a.len--;
+		a.addr[a.len / 8] &= (__u8) ~(0x80 >> (a.len % 8));
+		e = fp_xstate__find(xs, &a);
+		if (!e || !e->rt.ifindex || fp_xset__find(blocked, &a))
+			continue;
+		err = fp_xset__add(blocked, &a, &e->rt);
+		if (err)
+			return err;
+		fp_xset__sort(blocked);
+	}
+	return 0;
+}
+
+/* Warn once per entry: only when it was not refused the time before. */
+static void warn_new(const struct fp_xset *now, const struct fp_xset *before,
+		     bool withdrawn)
+{
+	char pfx[FP_PREFIX_STRLEN];
+
+	for (size_t i = 0; i < now->n; i++) {
+		const struct fp_prefix *p = &now->e[i].prefix;
+
+		if (fp_xset__find(before, p))
+			continue;
+		fp_format_prefix(p, pfx, sizeof(pfx));
+		if (withdrawn)
+			pr_warn("sync: route %s: withdrawn, a more specific entry is not programmed; its traffic goes to the gateway\n",
+				pfx);
+		else
+			pr_warn("sync: route %s: %s is full: not programmed, its traffic goes to the gateway\n",
+				pfx,
+				p->family == AF_INET ? FP_MAP_ROUTES4 :
+						       FP_MAP_ROUTES6);
+	}
+}
+
+/* 0, or 1 when the map is full, or -errno. */
+static int write_entry(struct sync *s, const struct fp_prefix *p,
+		       const struct fp_route *rt)
 {
 	char pfx[FP_PREFIX_STRLEN];
 	struct fp_lpm6 key;
-	int fd = entry_fd(s->m, &e->prefix, &key);
+	int fd = entry_fd(s->m, p, &key);
 
-	if (!bpf_map_update_elem(fd, &key, &e->rt, BPF_ANY))
+	if (!bpf_map_update_elem(fd, &key, rt, BPF_ANY))
 		return 0;
-	fp_format_prefix(&e->prefix, pfx, sizeof(pfx));
-	if (errno == E2BIG || errno == ENOSPC || errno == ENOMEM) {
-		s->not_programmed++;
-		pr_warn("sync: route %s: %s is full: not programmed, its traffic goes to the gateway\n",
-			pfx,
-			e->prefix.family == AF_INET ? FP_MAP_ROUTES4 :
-						      FP_MAP_ROUTES6);
-		return 0;
-	}
+	if (map_full(errno))
+		return 1;
+	fp_format_prefix(p, pfx, sizeof(pfx));
 	pr_warn("sync: route %s: %s\n", pfx, strerror(errno));
 	return -errno;
 }
 
-static int delete_entry(struct sync *s, const struct fp_xentry *e)
+static int delete_entry(struct sync *s, const struct fp_prefix *p)
 {
 	struct fp_lpm6 key;
-	int fd = entry_fd(s->m, &e->prefix, &key);
+	int fd = entry_fd(s->m, p, &key);
 
 	if (bpf_map_delete_elem(fd, &key) && errno != ENOENT)
 		return -errno;
@@ -420,40 +522,68 @@ static bool same_entry(const struct fp_xentry *a, const struct fp_xentry *b)
 	return b && !memcmp(&a->rt, &b->rt, sizeof(a->rt));
 }
 
+static bool refused(const struct fp_xset *failed, const struct fp_xset *blocked,
+		    const struct fp_prefix *p)
+{
+	return fp_xset__find(failed, p) || fp_xset__find(blocked, p);
+}
+
 /*
  * Shadows first (a destination going to the gateway early is safe), then
- * fast entries, then stale fast entries, and only then stale shadows,
- * which would otherwise expose an outdated covering entry.
+ * fast entries, most specific first (so that a refused one withdraws its
+ * covering prefixes before they are written), then stale fast entries,
+ * and only then stale shadows, which would otherwise expose an outdated
+ * covering entry.
  */
 static int apply(struct sync *s, const struct fp_xset *want,
 		 const struct fp_xset *cur, const struct fp_xset *statics)
 {
-	int added = 0, removed = 0, err = 0;
+	struct fp_xset failed = { 0 }, blocked = { 0 };
+	int added = 0, removed = 0, err = 0, ret;
 
 	for (int shadow = 1; shadow >= 0; shadow--)
-		for (size_t i = 0; i < want->n && !err; i++) {
-			const struct fp_xentry *e = &want->e[i];
+		for (size_t k = want->n; k-- > 0 && !err;) {
+			const struct fp_xentry *e = &want->e[k];
 
 			if ((e->rt.ifindex == 0) != shadow ||
 			    fp_xset__find(statics, &e->prefix) ||
+			    fp_xset__find(&blocked, &e->prefix) ||
 			    same_entry(e, fp_xset__find(cur, &e->prefix)))
 				continue;
-			err = write_entry(s, e);
-			added++;
+			ret = write_entry(s, &e->prefix, &e->rt);
+			if (ret < 0)
+				err = ret;
+			else if (ret == 0)
+				added++;
+			else if (!(err = fp_xset__add(&failed, &e->prefix,
+						      &e->rt))) {
+				fp_xset__sort(&failed);
+				err = block_ancestors(s->xs, &e->prefix,
+						      &blocked);
+			}
 		}
 	for (int shadow = 0; shadow <= 1; shadow++)
 		for (size_t i = 0; i < cur->n && !err; i++) {
 			const struct fp_xentry *e = &cur->e[i];
 
 			if ((e->rt.ifindex == 0) != shadow ||
-			    fp_xset__find(want, &e->prefix))
+			    (fp_xset__find(want, &e->prefix) &&
+			     !refused(&failed, &blocked, &e->prefix)))
 				continue;
-			err = delete_entry(s, e);
+			err = delete_entry(s, &e->prefix);
 			removed++;
 		}
 	if (added || removed)
 		pr_info("sync: %d entries written, %d removed\n", added,
 			removed);
+	warn_new(&failed, &s->failed, false);
+	warn_new(&blocked, &s->blocked, true);
+	fp_xset__free(&s->failed);
+	fp_xset__free(&s->blocked);
+	s->failed = failed;
+	s->blocked = blocked;
+	s->retry = false;
+	publish_ctl(s);
 	return err;
 }
 
@@ -470,46 +600,167 @@ static void drop_ports(struct sync *s, const struct vec *drop)
 	}
 }
 
+/* The desired entries in fp_xset order, for the mark-and-sweep. */
+static int want_set(struct sync *s, struct fp_xset *want)
+{
+	size_t n;
+	const struct fp_xentry *e = fp_xstate__entries(s->xs, &n);
+	int err;
+
+	for (size_t i = 0; i < n; i++) {
+		err = fp_xset__add(want, &e[i].prefix, &e[i].rt);
+		if (err)
+			return err;
+	}
+	fp_xset__sort(want);
+	return 0;
+}
+
+/* Everything from the caches, against everything in the maps. */
+static int reconcile_full(struct sync *s, const struct vec *ports)
+{
+	struct vec neighs = { 0 }, routes = { 0 };
+	struct fp_xset want = { 0 }, cur = { 0 }, statics = { 0 };
+	struct fp_xchanges ch = { 0 };
+	int err;
+
+	err = gather_neighs(s, &neighs);
+	if (!err)
+		err = gather_routes(s, &routes);
+	if (!err)
+		err = fp_xstate__set_ports(s->xs, ports->v, ports->n);
+	if (!err)
+		err = fp_xstate__load(s->xs, routes.v, routes.n, neighs.v,
+				      neighs.n);
+	/* Settles the state; the maps are diffed below, not against it. */
+	if (!err)
+		err = fp_xstate__changes(s->xs, &ch);
+	if (!err)
+		err = want_set(s, &want);
+	if (!err)
+		err = read_entries(s->m, &cur, &statics);
+	if (!err)
+		err = apply(s, &want, &cur, &statics);
+	if (!err) {
+		s->full = false;
+		s->ctl.full_syncs++;
+		publish_ctl(s);
+	}
+	fp_xchanges__free(&ch);
+	fp_xset__free(&want);
+	fp_xset__free(&cur);
+	fp_xset__free(&statics);
+	vec_free(&neighs);
+	vec_free(&routes);
+	return err;
+}
+
+/* One change of an event batch; 1 when the map refused it. */
+static int apply_one(struct sync *s, const struct fp_xchange *c, bool write)
+{
+	const struct fp_prefix *p = &c->prefix;
+	int ret;
+
+	if (is_static(s, p))
+		return 0;
+	if (!write)
+		return delete_entry(s, p);
+	if (refused(&s->failed, &s->blocked, p))
+		return 0; /* stays out until the next full reconcile */
+	ret = write_entry(s, p, &c->after);
+	if (ret <= 0)
+		return ret;
+	ret = fp_xset__add(&s->failed, p, &c->after);
+	if (ret)
+		return ret;
+	fp_xset__sort(&s->failed);
+	return 1;
+}
+
+/* The entries an event batch changed, in the never-blackhole order. */
+static int apply_changes(struct sync *s, const struct fp_xchanges *ch)
+{
+	int written = 0, removed = 0, err = 0, ret;
+	size_t nfailed = s->failed.n;
+
+	for (int shadow = 1; shadow >= 0; shadow--)
+		for (size_t i = 0; i < ch->n && !err; i++) {
+			const struct fp_xchange *c = &ch->v[i];
+
+			if (!c->has_after || (c->after.ifindex == 0) != shadow)
+				continue;
+			ret = apply_one(s, c, true);
+			if (ret < 0)
+				err = ret;
+			else if (ret == 0)
+				written++;
+			else
+				err = block_ancestors(s->xs, &c->prefix,
+						      &s->blocked);
+		}
+	for (int shadow = 0; shadow <= 1; shadow++)
+		for (size_t i = 0; i < ch->n && !err; i++) {
+			const struct fp_xchange *c = &ch->v[i];
+
+			if (c->has_after || !c->has_before ||
+			    (c->before.ifindex == 0) != shadow)
+				continue;
+			err = apply_one(s, c, false);
+			removed++;
+		}
+	if (s->failed.n != nfailed) {
+		/* Withdrawn fast prefixes leave the map now. */
+		for (size_t i = 0; i < s->blocked.n && !err; i++)
+			err = delete_entry(s, &s->blocked.e[i].prefix);
+		pr_warn("sync: %zu new entries refused by a full route map: not programmed, their traffic goes to the gateway\n",
+			s->failed.n - nfailed);
+		publish_ctl(s);
+	}
+	/* Space may have come free for what was refused. */
+	if (removed && (s->failed.n || s->blocked.n))
+		s->retry = true;
+	if (written || removed)
+		pr_debug("sync: %d entries written, %d removed\n", written,
+			 removed);
+	return err;
+}
+
 static int reconcile(struct sync *s)
 {
-	struct vec ports = { 0 }, drop = { 0 }, neighs = { 0 }, routes = { 0 };
-	struct fp_xset want = { 0 }, cur = { 0 }, statics = { 0 };
-	struct fp_xinput in = { .table = s->table };
+	struct vec ports = { 0 }, drop = { 0 };
+	struct fp_xchanges ch = { 0 };
 	struct uplinks u;
 	int err;
 
 	s->ports_changed = 0;
 	read_uplinks(s->m, &u);
 	err = gather_ports(s, &u, &ports, &drop);
-	if (!err)
-		err = gather_neighs(s, &neighs);
-	if (!err)
-		err = gather_routes(s, &routes);
 	if (err)
 		goto out_free;
-	in.ports = ports.v;
-	in.nports = ports.n;
-	in.neighs = neighs.v;
-	in.nneighs = neighs.n;
-	in.routes = routes.v;
-	in.nroutes = routes.n;
-	err = fp_xlate__compute(&in, &want);
-	if (!err)
-		err = read_entries(s->m, &cur, &statics);
-	if (!err)
-		err = apply(s, &want, &cur, &statics);
+	if (s->full) {
+		err = reconcile_full(s, &ports);
+	} else {
+		err = fp_xstate__set_ports(s->xs, ports.v, ports.n);
+		if (!err)
+			err = fp_xstate__changes(s->xs, &ch);
+		if (!err)
+			err = apply_changes(s, &ch);
+		if (!err) {
+			s->ctl.batches++;
+			publish_ctl(s);
+		}
+	}
 	if (!err)
 		drop_ports(s, &drop);
-	if (err)
+	if (err) {
 		pr_warn("sync: reconcile: %s\n", strerror(-err));
+		/* The maps may be behind the state: sweep them next time. */
+		s->full = true;
+	}
 out_free:
-	fp_xset__free(&want);
-	fp_xset__free(&cur);
-	fp_xset__free(&statics);
+	fp_xchanges__free(&ch);
 	vec_free(&ports);
 	vec_free(&drop);
-	vec_free(&neighs);
-	vec_free(&routes);
 	return err;
 }
 
@@ -532,11 +783,26 @@ static void on_change(struct nl_cache *c, struct nl_object *obj, int action,
 		      void *data)
 {
 	struct sync *s = data;
+	struct fp_xroute r;
+	struct fp_xneigh n;
+	int err = 0;
 
 	s->dirty = true;
 	/* IPv4 flushes a dead device's routes without telling anyone. */
-	if (c == s->links)
+	if (c == s->links) {
 		s->refill = true;
+		s->full = true;
+	} else if (c == s->routes) {
+		if (route_to_x(s, (struct rtnl_route *)obj, &r))
+			err = fp_xstate__route(s->xs, &r, action != NL_ACT_DEL);
+	} else if (c == s->neighs) {
+		/* One without a MAC is as good as gone. */
+		bool ok = neigh_to_x((struct rtnl_neigh *)obj, &n);
+
+		err = fp_xstate__neigh(s->xs, &n, ok && action != NL_ACT_DEL);
+	}
+	if (err)
+		s->full = true;
 }
 
 static int refill(struct sync *s, bool links)
@@ -641,7 +907,7 @@ static int follow(struct sync *s)
 	pfd[1] = (struct pollfd){ .fd = sfd, .events = POLLIN };
 	for (;;) {
 		timeout = -1;
-		if (s->resync) {
+		if (s->resync || s->retry) {
 			long long wait = s->last_resync_ms +
 					 RESYNC_INTERVAL_MS - now_ms();
 
@@ -661,13 +927,19 @@ static int follow(struct sync *s)
 			s->last_resync_ms = now_ms();
 			s->resync = false;
 			if (!refill(s, true))
-				s->dirty = true;
+				s->dirty = s->full = true;
 			else
 				s->resync = true;
 		} else if (s->refill) {
 			s->refill = false;
 			if (refill(s, false))
 				s->resync = true;
+		} else if (s->retry &&
+			   now_ms() - s->last_resync_ms >= RESYNC_INTERVAL_MS) {
+			/* The caches are current: a sweep, no re-dump. */
+			s->last_resync_ms = now_ms();
+			s->retry = false;
+			s->dirty = s->full = true;
 		}
 		if (s->dirty && !s->resync) {
 			s->dirty = false;
@@ -703,7 +975,8 @@ int fp_cmd_sync(const struct fp_opts *o, int argc, char **argv)
 				 { "--ports", true },
 				 { "--once", false },
 				 { 0 } };
-	struct sync s = { .table = RT_TABLE_MAIN };
+	struct sync s = { .table = RT_TABLE_MAIN, .ctl_fd = -1, .full = true };
+	__u32 ctl_key = 0;
 	const char *pos[FP_MAX_POS];
 	struct fp_maps m;
 	int npos, err, ret = FP_EXIT_ERR;
@@ -724,6 +997,12 @@ int fp_cmd_sync(const struct fp_opts *o, int argc, char **argv)
 	if (fp_env__enter(o) || fp_maps__open(&m, o))
 		return FP_EXIT_ERR;
 	s.m = &m;
+	s.ctl_fd = bpf_map__fd(m.skel->maps.fp_ctl);
+	/* Counters continue from the last run. */
+	bpf_map_lookup_elem(s.ctl_fd, &ctl_key, &s.ctl);
+	err = fp_xstate__new(s.table, &s.xs);
+	if (err)
+		goto out_close;
 	err = caches_open(&s);
 	if (err)
 		goto out_close;
@@ -739,6 +1018,9 @@ int fp_cmd_sync(const struct fp_opts *o, int argc, char **argv)
 		ret = FP_EXIT_OK;
 out_close:
 	caches_close(&s);
+	fp_xstate__free(s.xs);
+	fp_xset__free(&s.failed);
+	fp_xset__free(&s.blocked);
 	fp_maps__close(&m);
 	return ret;
 }

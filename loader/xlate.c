@@ -429,3 +429,897 @@ out_free:
 	free_ctx(&c);
 	return err;
 }
+
+/* ---- incremental state ------------------------------------------------ */
+
+/*
+ * The same rules, kept up to date one change at a time. Routes, neighbours
+ * and entries are held in "tree order" (family, address, length): there a
+ * prefix is followed directly by everything inside it, so the entries a
+ * route change can affect are one contiguous run. Arrays of pointers with
+ * binary search: an insert moves at most n pointers (8 bytes each), which
+ * is cheaper than chasing a tree's n log n cache misses at start-up.
+ */
+struct fp_xstate {
+	__u32 table;
+	struct fp_xport *ports; /* sorted by ifindex */
+	size_t nports;
+	struct fp_xroute **routes; /* tree order, then the winner first */
+	size_t nroutes, rcap;
+	struct fp_xneigh **neighs; /* usable only; tree order, then ifindex */
+	size_t nneighs, ncap;
+	struct fp_xentry *want; /* tree order */
+	size_t nwant, wcap;
+	struct fp_xdirty *dirty;
+	size_t ndirty, dcap;
+	bool all_dirty;
+	/* Routes per family and length: ancestor walks skip empty lengths. */
+	__u32 nlen[2][129];
+};
+
+struct fp_xdirty {
+	struct fp_prefix p;
+	bool subtree; /* and everything inside it */
+};
+
+static int max_len(int family)
+{
+	return family == AF_INET ? 32 : 128;
+}
+
+static int fam_idx(int family)
+{
+	return family == AF_INET ? 0 : 1;
+}
+
+int fp_prefix__tree_cmp(const struct fp_prefix *a, const struct fp_prefix *b)
+{
+	int d;
+
+	if (a->family != b->family)
+		return a->family < b->family ? -1 : 1;
+	d = memcmp(a->addr, b->addr, sizeof(a->addr));
+	if (d)
+		return d;
+	return a->len < b->len ? -1 : a->len > b->len;
+}
+
+bool fp_prefix__within(const struct fp_prefix *q, const struct fp_prefix *p)
+{
+	int full = p->len / 8, rest = p->len % 8;
+
+	if (q->family != p->family || q->len < p->len)
+		return false;
+	if (memcmp(q->addr, p->addr, full))
+		return false;
+	return !rest ||
+	       !((q->addr[full] ^ p->addr[full]) & (0xff << (8 - rest)));
+}
+
+/* Host bits cleared: the form the kernel and the maps use. */
+static void prefix_mask(struct fp_prefix *p)
+{
+	int full = p->len / 8, rest = p->len % 8;
+
+	if (full >= 16)
+		return;
+	if (rest)
+		p->addr[full++] &= (__u8)(0xff << (8 - rest));
+	memset(p->addr + full, 0, sizeof(p->addr) - full);
+}
+
+static int xs_rank(const struct fp_xstate *st, const struct fp_xroute *r)
+{
+	return r->table == RT_TABLE_LOCAL && st->table != RT_TABLE_LOCAL ? 0 :
+									   1;
+}
+
+/* Tree order, then the kernel's preference (route_cmp), then identity. */
+static int xs_route_cmp(const struct fp_xstate *st, const struct fp_xroute *x,
+			const struct fp_xroute *y)
+{
+	int d = fp_prefix__tree_cmp(&x->dst, &y->dst);
+
+	if (d)
+		return d;
+	d = xs_rank(st, x) - xs_rank(st, y);
+	if (d)
+		return d;
+	if (x->priority != y->priority)
+		return x->priority < y->priority ? -1 : 1;
+	return x->table < y->table ? -1 : x->table > y->table;
+}
+
+/* First route whose prefix is not before p in tree order. */
+static size_t xs_route_lb(const struct fp_xstate *st, const struct fp_prefix *p)
+{
+	size_t lo = 0, hi = st->nroutes;
+
+	while (lo < hi) {
+		size_t mid = lo + (hi - lo) / 2;
+
+		if (fp_prefix__tree_cmp(&st->routes[mid]->dst, p) < 0)
+			lo = mid + 1;
+		else
+			hi = mid;
+	}
+	return lo;
+}
+
+static const struct fp_xroute *xs_winner(const struct fp_xstate *st,
+					 const struct fp_prefix *p)
+{
+	size_t i = xs_route_lb(st, p);
+
+	if (i < st->nroutes && !fp_prefix__tree_cmp(&st->routes[i]->dst, p))
+		return st->routes[i];
+	return NULL;
+}
+
+static int xs_neigh_cmp(const struct fp_xneigh *x, const struct fp_xneigh *y)
+{
+	int d;
+
+	if (x->family != y->family)
+		return x->family < y->family ? -1 : 1;
+	d = memcmp(x->addr, y->addr, sizeof(x->addr));
+	if (d)
+		return d;
+	return x->ifindex < y->ifindex ? -1 : x->ifindex > y->ifindex;
+}
+
+static size_t xs_neigh_lb(const struct fp_xstate *st, const struct fp_xneigh *k)
+{
+	size_t lo = 0, hi = st->nneighs;
+
+	while (lo < hi) {
+		size_t mid = lo + (hi - lo) / 2;
+
+		if (xs_neigh_cmp(st->neighs[mid], k) < 0)
+			lo = mid + 1;
+		else
+			hi = mid;
+	}
+	return lo;
+}
+
+static const struct fp_xneigh *xs_neigh(const struct fp_xstate *st, int family,
+					__u32 ifindex, const __u8 *addr)
+{
+	struct fp_xneigh k = { .family = family, .ifindex = ifindex };
+	size_t i;
+
+	memcpy(k.addr, addr, addr_bytes(family));
+	i = xs_neigh_lb(st, &k);
+	if (i < st->nneighs && !xs_neigh_cmp(st->neighs[i], &k))
+		return st->neighs[i];
+	return NULL;
+}
+
+static size_t xs_want_lb(const struct fp_xstate *st, const struct fp_prefix *p)
+{
+	size_t lo = 0, hi = st->nwant;
+
+	while (lo < hi) {
+		size_t mid = lo + (hi - lo) / 2;
+
+		if (fp_prefix__tree_cmp(&st->want[mid].prefix, p) < 0)
+			lo = mid + 1;
+		else
+			hi = mid;
+	}
+	return lo;
+}
+
+const struct fp_xentry *fp_xstate__find(const struct fp_xstate *st,
+					const struct fp_prefix *p)
+{
+	size_t i = xs_want_lb(st, p);
+
+	if (i < st->nwant && !fp_prefix__tree_cmp(&st->want[i].prefix, p))
+		return &st->want[i];
+	return NULL;
+}
+
+const struct fp_xentry *fp_xstate__entries(const struct fp_xstate *st,
+					   size_t *n)
+{
+	*n = st->nwant;
+	return st->want;
+}
+
+static const struct fp_xport *xs_port(const struct fp_xstate *st, __u32 ifindex)
+{
+	struct fp_xport key = { .ifindex = ifindex };
+
+	if (!st->nports)
+		return NULL;
+	return bsearch(&key, st->ports, st->nports, sizeof(key), port_cmp);
+}
+
+static bool xs_usable_route(const struct fp_xstate *st,
+			    const struct fp_xroute *r)
+{
+	if (xs_rank(st, r) == 0 || r->type != RTN_UNICAST)
+		return false;
+	return r->nhops == 1 && !r->dead;
+}
+
+/* route_entry() on the incremental state. */
+static bool xs_route_entry(const struct fp_xstate *st,
+			   const struct fp_xroute *r, struct fp_route *out)
+{
+	const struct fp_xport *port;
+	const struct fp_xneigh *n;
+	const __u8 *mac;
+
+	if (!xs_usable_route(st, r))
+		return false;
+	port = xs_port(st, r->oif);
+	if (!port || !port->up)
+		return false;
+	if (r->has_gw) {
+		if (r->gw_family != r->dst.family)
+			return false;
+		n = xs_neigh(st, r->gw_family, r->oif, r->gw);
+		if (!n)
+			return false;
+		mac = n->lladdr;
+	} else {
+		mac = port->peer_mac;
+	}
+	if (!mac_usable(mac))
+		return false;
+	memset(out, 0, sizeof(*out));
+	out->ifindex = r->oif;
+	memcpy(out->dmac, mac, 6);
+	out->origin = FP_ORIGIN_ROUTE;
+	return true;
+}
+
+/* The longest route containing p, from p itself up to /0. */
+static const struct fp_xroute *xs_lpm(const struct fp_xstate *st,
+				      const struct fp_prefix *p, bool strict)
+{
+	const __u32 *nlen = st->nlen[fam_idx(p->family)];
+	struct fp_prefix a = *p;
+	const struct fp_xroute *r;
+
+	if (strict) {
+		if (!a.len)
+			return NULL;
+		prefix_shorten(&a);
+	}
+	for (;;) {
+		if (nlen[a.len]) {
+			r = xs_winner(st, &a);
+			if (r)
+				return r;
+		}
+		if (!a.len)
+			return NULL;
+		prefix_shorten(&a);
+	}
+}
+
+static bool xs_covered_by_fast(const struct fp_xstate *st,
+			       const struct fp_prefix *p)
+{
+	const __u32 *nlen = st->nlen[fam_idx(p->family)];
+	struct fp_prefix a = *p;
+	const struct fp_xroute *r;
+	struct fp_route rt;
+
+	while (a.len) {
+		prefix_shorten(&a);
+		if (!nlen[a.len])
+			continue;
+		r = xs_winner(st, &a);
+		if (r && xs_route_entry(st, r, &rt))
+			return true;
+	}
+	return false;
+}
+
+/* A neighbour's host entry, where its longest route is its own link. */
+static bool xs_neigh_entry(const struct fp_xstate *st,
+			   const struct fp_prefix *host, struct fp_route *out)
+{
+	const struct fp_xroute *r = xs_lpm(st, host, false);
+	const struct fp_xport *port;
+	const struct fp_xneigh *n;
+
+	if (!r || !xs_usable_route(st, r) || r->has_gw)
+		return false;
+	n = xs_neigh(st, host->family, r->oif, host->addr);
+	port = xs_port(st, r->oif);
+	if (!n || !port || !port->up || is_link_local6(n) ||
+	    !mac_usable(n->lladdr))
+		return false;
+	memset(out, 0, sizeof(*out));
+	out->ifindex = r->oif;
+	memcpy(out->dmac, n->lladdr, 6);
+	out->origin = FP_ORIGIN_NEIGHBOUR;
+	return true;
+}
+
+/*
+ * The entry prefix p asks for, by the rules of fp_xlate__compute: its own
+ * fast route, else a neighbour's host entry, else a shadow when a fast
+ * prefix covers a route of its own.
+ */
+static bool xs_entry_at(const struct fp_xstate *st, const struct fp_prefix *p,
+			struct fp_route *out)
+{
+	const struct fp_xroute *r = xs_winner(st, p);
+
+	if (r && xs_route_entry(st, r, out))
+		return true;
+	if (p->len == max_len(p->family) && xs_neigh_entry(st, p, out))
+		return true;
+	if (r && xs_covered_by_fast(st, p)) {
+		memset(out, 0, sizeof(*out));
+		out->origin = FP_ORIGIN_ROUTE;
+		return true;
+	}
+	return false;
+}
+
+int fp_xstate__new(__u32 table, struct fp_xstate **out)
+{
+	struct fp_xstate *st = calloc(1, sizeof(*st));
+
+	if (!st)
+		return -ENOMEM;
+	st->table = table;
+	st->all_dirty = true;
+	*out = st;
+	return 0;
+}
+
+void fp_xstate__clear_inputs(struct fp_xstate *st)
+{
+	for (size_t i = 0; i < st->nroutes; i++)
+		free(st->routes[i]);
+	for (size_t i = 0; i < st->nneighs; i++)
+		free(st->neighs[i]);
+	st->nroutes = st->nneighs = 0;
+	memset(st->nlen, 0, sizeof(st->nlen));
+	st->all_dirty = true;
+}
+
+void fp_xstate__free(struct fp_xstate *st)
+{
+	if (!st)
+		return;
+	fp_xstate__clear_inputs(st);
+	free(st->routes);
+	free(st->neighs);
+	free(st->ports);
+	free(st->want);
+	free(st->dirty);
+	free(st);
+}
+
+static int grow(void *arr, size_t *cap, size_t n, size_t size)
+{
+	void **a = arr;
+	size_t c;
+	void *p;
+
+	if (n < *cap)
+		return 0;
+	c = *cap ? *cap * 2 : 64;
+	p = realloc(*a, c * size);
+	if (!p)
+		return -ENOMEM;
+	*a = p;
+	*cap = c;
+	return 0;
+}
+
+static int mark(struct fp_xstate *st, const struct fp_prefix *p, bool subtree)
+{
+	int err;
+
+	if (st->all_dirty)
+		return 0;
+	err = grow(&st->dirty, &st->dcap, st->ndirty, sizeof(*st->dirty));
+	if (err)
+		return err;
+	st->dirty[st->ndirty].p = *p;
+	st->dirty[st->ndirty].subtree = subtree;
+	st->ndirty++;
+	return 0;
+}
+
+int fp_xstate__set_ports(struct fp_xstate *st, const struct fp_xport *ports,
+			 size_t n)
+{
+	struct fp_xport *p = calloc(n + 1, sizeof(*p));
+
+	if (!p)
+		return -ENOMEM;
+	if (n)
+		memcpy(p, ports, n * sizeof(*p));
+	qsort(p, n, sizeof(*p), port_cmp);
+	/* Any port change may touch every entry: recompute them all. */
+	if (n != st->nports || (n && memcmp(p, st->ports, n * sizeof(*p))))
+		st->all_dirty = true;
+	free(st->ports);
+	st->ports = p;
+	st->nports = n;
+	return 0;
+}
+
+/* Routes xlate ignores: other tables, other families, bad lengths. */
+static bool xs_route_ignored(const struct fp_xstate *st,
+			     const struct fp_xroute *r)
+{
+	if (r->dst.family != AF_INET && r->dst.family != AF_INET6)
+		return true;
+	if (r->dst.len > max_len(r->dst.family))
+		return true;
+	return r->table != st->table && r->table != RT_TABLE_LOCAL;
+}
+
+int fp_xstate__route(struct fp_xstate *st, const struct fp_xroute *route,
+		     bool present)
+{
+	struct fp_xroute key = *route, *r;
+	size_t lo = 0, hi = st->nroutes;
+	bool found;
+	int err;
+
+	if (xs_route_ignored(st, route))
+		return 0;
+	prefix_mask(&key.dst);
+	while (lo < hi) {
+		size_t mid = lo + (hi - lo) / 2;
+
+		if (xs_route_cmp(st, st->routes[mid], &key) < 0)
+			lo = mid + 1;
+		else
+			hi = mid;
+	}
+	found = lo < st->nroutes && !xs_route_cmp(st, st->routes[lo], &key);
+	/* The winner may change, and with it everything inside the prefix. */
+	err = mark(st, &key.dst, true);
+	if (err)
+		return err;
+	if (found && present) {
+		*st->routes[lo] = key;
+		return 0;
+	}
+	if (found) {
+		free(st->routes[lo]);
+		memmove(&st->routes[lo], &st->routes[lo + 1],
+			(st->nroutes - lo - 1) * sizeof(struct fp_xroute *));
+		st->nroutes--;
+		st->nlen[fam_idx(key.dst.family)][key.dst.len]--;
+		return 0;
+	}
+	if (!present)
+		return 0;
+	err = grow(&st->routes, &st->rcap, st->nroutes,
+		   sizeof(struct fp_xroute *));
+	if (err)
+		return err;
+	r = malloc(sizeof(*r));
+	if (!r)
+		return -ENOMEM;
+	*r = key;
+	memmove(&st->routes[lo + 1], &st->routes[lo],
+		(st->nroutes - lo) * sizeof(struct fp_xroute *));
+	st->routes[lo] = r;
+	st->nroutes++;
+	st->nlen[fam_idx(key.dst.family)][key.dst.len]++;
+	return 0;
+}
+
+/* Every route via this neighbour, and all inside them, is recomputed. */
+static int mark_routes_via(struct fp_xstate *st, const struct fp_xneigh *n)
+{
+	int err;
+
+	if (st->all_dirty)
+		return 0;
+	for (size_t i = 0; i < st->nroutes; i++) {
+		const struct fp_xroute *r = st->routes[i];
+
+		if (!r->has_gw || r->gw_family != n->family ||
+		    r->oif != n->ifindex ||
+		    memcmp(r->gw, n->addr, addr_bytes(n->family)))
+			continue;
+		err = mark(st, &r->dst, true);
+		if (err)
+			return err;
+	}
+	return 0;
+}
+
+int fp_xstate__neigh(struct fp_xstate *st, const struct fp_xneigh *neigh,
+		     bool present)
+{
+	struct fp_xneigh key = { 0 }, *n;
+	struct fp_prefix host = { 0 };
+	bool found;
+	size_t i;
+	int err;
+
+	if (neigh->family != AF_INET && neigh->family != AF_INET6)
+		return 0;
+	key.family = neigh->family;
+	key.ifindex = neigh->ifindex;
+	memcpy(key.addr, neigh->addr, addr_bytes(neigh->family));
+	memcpy(key.lladdr, neigh->lladdr, 6);
+	key.state = neigh->state;
+	/* Only usable neighbours are kept: the others are as good as gone. */
+	present = present && (neigh->state & FP_NUD_USABLE);
+	i = xs_neigh_lb(st, &key);
+	found = i < st->nneighs && !xs_neigh_cmp(st->neighs[i], &key);
+	if (found && present && !memcmp(st->neighs[i]->lladdr, key.lladdr, 6)) {
+		st->neighs[i]->state =
+			key.state; /* same answer: nothing to do */
+		return 0;
+	}
+	if (!found && !present)
+		return 0;
+	host.family = key.family;
+	host.len = max_len(key.family);
+	memcpy(host.addr, key.addr, sizeof(host.addr));
+	err = mark(st, &host, false);
+	if (!err)
+		err = mark_routes_via(st, &key);
+	if (err)
+		return err;
+	if (found && present) {
+		*st->neighs[i] = key;
+		return 0;
+	}
+	if (found) {
+		free(st->neighs[i]);
+		memmove(&st->neighs[i], &st->neighs[i + 1],
+			(st->nneighs - i - 1) * sizeof(struct fp_xneigh *));
+		st->nneighs--;
+		return 0;
+	}
+	err = grow(&st->neighs, &st->ncap, st->nneighs,
+		   sizeof(struct fp_xneigh *));
+	if (err)
+		return err;
+	n = malloc(sizeof(*n));
+	if (!n)
+		return -ENOMEM;
+	*n = key;
+	memmove(&st->neighs[i + 1], &st->neighs[i],
+		(st->nneighs - i) * sizeof(struct fp_xneigh *));
+	st->neighs[i] = n;
+	st->nneighs++;
+	return 0;
+}
+
+static int add_change(struct fp_xchanges *c, const struct fp_prefix *p,
+		      const struct fp_route *before,
+		      const struct fp_route *after)
+{
+	struct fp_xchange *x;
+	int err = grow(&c->v, &c->cap, c->n, sizeof(*c->v));
+
+	if (err)
+		return err;
+	x = &c->v[c->n++];
+	memset(x, 0, sizeof(*x));
+	x->prefix = *p;
+	x->has_before = before != NULL;
+	x->has_after = after != NULL;
+	if (before)
+		x->before = *before;
+	if (after)
+		x->after = *after;
+	return 0;
+}
+
+/* Recompute one prefix; record and apply the change to want. */
+static int xs_update(struct fp_xstate *st, const struct fp_prefix *p,
+		     struct fp_xchanges *c)
+{
+	size_t i = xs_want_lb(st, p);
+	bool had = i < st->nwant &&
+		   !fp_prefix__tree_cmp(&st->want[i].prefix, p);
+	struct fp_route rt;
+	bool has = xs_entry_at(st, p, &rt);
+	int err;
+
+	if (had && has) {
+		if (!memcmp(&st->want[i].rt, &rt, sizeof(rt)))
+			return 0;
+		err = add_change(c, p, &st->want[i].rt, &rt);
+		if (!err)
+			st->want[i].rt = rt;
+		return err;
+	}
+	if (had) {
+		err = add_change(c, p, &st->want[i].rt, NULL);
+		if (err)
+			return err;
+		memmove(&st->want[i], &st->want[i + 1],
+			(st->nwant - i - 1) * sizeof(*st->want));
+		st->nwant--;
+		return 0;
+	}
+	if (!has)
+		return 0;
+	err = grow(&st->want, &st->wcap, st->nwant, sizeof(*st->want));
+	if (!err)
+		err = add_change(c, p, NULL, &rt);
+	if (err)
+		return err;
+	memmove(&st->want[i + 1], &st->want[i],
+		(st->nwant - i) * sizeof(*st->want));
+	memset(&st->want[i], 0, sizeof(st->want[i]));
+	st->want[i].prefix = *p;
+	st->want[i].rt = rt;
+	st->nwant++;
+	return 0;
+}
+
+/* Every prefix inside p that has a route, a neighbour or an entry. */
+static int xs_update_subtree(struct fp_xstate *st, const struct fp_prefix *p,
+			     struct fp_xchanges *c)
+{
+	struct fp_xneigh nk = { .family = p->family };
+	struct fp_prefix q;
+	size_t i;
+	int err;
+
+	/* Indices move as entries come and go: look each next one up. */
+	for (i = xs_route_lb(st, p);
+	     i < st->nroutes && fp_prefix__within(&st->routes[i]->dst, p);) {
+		q = st->routes[i]->dst;
+		err = xs_update(st, &q, c);
+		if (err)
+			return err;
+		while (i < st->nroutes &&
+		       !fp_prefix__tree_cmp(&st->routes[i]->dst, &q))
+			i++;
+	}
+	memcpy(nk.addr, p->addr, sizeof(nk.addr));
+	for (i = xs_neigh_lb(st, &nk); i < st->nneighs; i++) {
+		memset(&q, 0, sizeof(q));
+		q.family = st->neighs[i]->family;
+		q.len = max_len(q.family);
+		memcpy(q.addr, st->neighs[i]->addr, sizeof(q.addr));
+		if (!fp_prefix__within(&q, p))
+			break;
+		err = xs_update(st, &q, c);
+		if (err)
+			return err;
+	}
+	/* Entries whose route or neighbour went. */
+	for (i = xs_want_lb(st, p);
+	     i < st->nwant && fp_prefix__within(&st->want[i].prefix, p);) {
+		q = st->want[i].prefix;
+		err = xs_update(st, &q, c);
+		if (err)
+			return err;
+		i = xs_want_lb(st, &q);
+		if (i < st->nwant &&
+		    !fp_prefix__tree_cmp(&st->want[i].prefix, &q))
+			i++;
+	}
+	return 0;
+}
+
+/* Everything from scratch: one sorted pass, then a merge against want. */
+static int xs_rebuild(struct fp_xstate *st, struct fp_xchanges *c)
+{
+	struct fp_xentry *next = NULL;
+	size_t n = 0, cap = 0, ri = 0, ni = 0, oi = 0;
+	struct fp_prefix p;
+	struct fp_route rt;
+	int err = 0;
+
+	while (ri < st->nroutes || ni < st->nneighs) {
+		struct fp_prefix np = { 0 };
+
+		if (ni < st->nneighs) {
+			np.family = st->neighs[ni]->family;
+			np.len = max_len(np.family);
+			memcpy(np.addr, st->neighs[ni]->addr, sizeof(np.addr));
+		}
+		if (ni >= st->nneighs ||
+		    (ri < st->nroutes &&
+		     fp_prefix__tree_cmp(&st->routes[ri]->dst, &np) <= 0))
+			p = st->routes[ri]->dst;
+		else
+			p = np;
+		while (ri < st->nroutes &&
+		       !fp_prefix__tree_cmp(&st->routes[ri]->dst, &p))
+			ri++;
+		while (ni < st->nneighs && st->neighs[ni]->family == p.family &&
+		       p.len == max_len(p.family) &&
+		       !memcmp(st->neighs[ni]->addr, p.addr, sizeof(p.addr)))
+			ni++;
+		if (!xs_entry_at(st, &p, &rt))
+			continue;
+		err = grow(&next, &cap, n, sizeof(*next));
+		if (err)
+			goto out_free;
+		memset(&next[n], 0, sizeof(next[n]));
+		next[n].prefix = p;
+		next[n].rt = rt;
+		n++;
+	}
+	/* The changes: a merge of the old and the new want. */
+	for (size_t j = 0; j < n || oi < st->nwant;) {
+		int d = j >= n ? 1 :
+			oi >= st->nwant ?
+				 -1 :
+				 fp_prefix__tree_cmp(&next[j].prefix,
+						     &st->want[oi].prefix);
+
+		if (d < 0)
+			err = add_change(c, &next[j].prefix, NULL, &next[j].rt);
+		else if (d > 0)
+			err = add_change(c, &st->want[oi].prefix,
+					 &st->want[oi].rt, NULL);
+		else if (memcmp(&next[j].rt, &st->want[oi].rt, sizeof(rt)))
+			err = add_change(c, &next[j].prefix, &st->want[oi].rt,
+					 &next[j].rt);
+		if (err)
+			goto out_free;
+		if (d <= 0)
+			j++;
+		if (d >= 0)
+			oi++;
+	}
+	free(st->want);
+	st->want = next;
+	st->nwant = n;
+	st->wcap = cap;
+	return 0;
+out_free:
+	free(next);
+	return err;
+}
+
+int fp_xstate__changes(struct fp_xstate *st, struct fp_xchanges *c)
+{
+	int err = 0;
+
+	c->n = 0;
+	if (st->all_dirty) {
+		err = xs_rebuild(st, c);
+		if (!err)
+			st->all_dirty = false;
+		st->ndirty = 0;
+		return err;
+	}
+	for (size_t i = 0; i < st->ndirty && !err; i++) {
+		if (st->dirty[i].subtree)
+			err = xs_update_subtree(st, &st->dirty[i].p, c);
+		else
+			err = xs_update(st, &st->dirty[i].p, c);
+	}
+	st->ndirty = 0;
+	return err;
+}
+
+void fp_xchanges__free(struct fp_xchanges *c)
+{
+	free(c->v);
+	memset(c, 0, sizeof(*c));
+}
+
+static int xs_qsort_cmp(const void *a, const void *b, void *ctx)
+{
+	return xs_route_cmp(ctx, *(struct fp_xroute *const *)a,
+			    *(struct fp_xroute *const *)b);
+}
+
+static int xs_qsort_neigh(const void *a, const void *b)
+{
+	return xs_neigh_cmp(*(struct fp_xneigh *const *)a,
+			    *(struct fp_xneigh *const *)b);
+}
+
+/* Duplicates (same identity) keep the last one given, as updates would. */
+static size_t xs_dedup(void **v, size_t n,
+		       int (*same)(const void *a, const void *b, void *ctx),
+		       void *ctx)
+{
+	size_t j = 0;
+
+	for (size_t i = 0; i < n; i++) {
+		if (j && !same(&v[j - 1], &v[i], ctx)) {
+			free(v[j - 1]);
+			v[j - 1] = v[i];
+			continue;
+		}
+		v[j++] = v[i];
+	}
+	return j;
+}
+
+static int xs_same_neigh(const void *a, const void *b, void *ctx)
+{
+	(void)ctx;
+	return xs_qsort_neigh(a, b);
+}
+
+int fp_xstate__load(struct fp_xstate *st, const struct fp_xroute *routes,
+		    size_t nroutes, const struct fp_xneigh *neighs,
+		    size_t nneighs)
+{
+	int err;
+
+	fp_xstate__clear_inputs(st);
+	if (nroutes > st->rcap) {
+		void *p = realloc(st->routes,
+				  nroutes * sizeof(struct fp_xroute *));
+
+		if (!p)
+			return -ENOMEM;
+		st->routes = p;
+		st->rcap = nroutes;
+	}
+	if (nneighs > st->ncap) {
+		void *p = realloc(st->neighs,
+				  nneighs * sizeof(struct fp_xneigh *));
+
+		if (!p)
+			return -ENOMEM;
+		st->neighs = p;
+		st->ncap = nneighs;
+	}
+	for (size_t i = 0; i < nroutes; i++) {
+		struct fp_xroute *r;
+
+		if (xs_route_ignored(st, &routes[i]))
+			continue;
+		r = malloc(sizeof(*r));
+		if (!r) {
+			err = -ENOMEM;
+			goto out_clear;
+		}
+		*r = routes[i];
+		prefix_mask(&r->dst);
+		st->routes[st->nroutes++] = r;
+	}
+	for (size_t i = 0; i < nneighs; i++) {
+		const struct fp_xneigh *x = &neighs[i];
+		struct fp_xneigh *n;
+
+		if ((x->family != AF_INET && x->family != AF_INET6) ||
+		    !(x->state & FP_NUD_USABLE))
+			continue;
+		n = calloc(1, sizeof(*n));
+		if (!n) {
+			err = -ENOMEM;
+			goto out_clear;
+		}
+		n->family = x->family;
+		n->ifindex = x->ifindex;
+		n->state = x->state;
+		memcpy(n->addr, x->addr, addr_bytes(x->family));
+		memcpy(n->lladdr, x->lladdr, 6);
+		st->neighs[st->nneighs++] = n;
+	}
+	qsort_r(st->routes, st->nroutes, sizeof(struct fp_xroute *),
+		xs_qsort_cmp, st);
+	st->nroutes =
+		xs_dedup((void **)st->routes, st->nroutes, xs_qsort_cmp, st);
+	qsort(st->neighs, st->nneighs, sizeof(struct fp_xneigh *),
+	      xs_qsort_neigh);
+	st->nneighs =
+		xs_dedup((void **)st->neighs, st->nneighs, xs_same_neigh, NULL);
+	for (size_t i = 0; i < st->nroutes; i++)
+		st->nlen[fam_idx(st->routes[i]->dst.family)]
+			[st->routes[i]->dst.len]++;
+	st->all_dirty = true;
+	return 0;
+out_clear:
+	fp_xstate__clear_inputs(st);
+	return err;
+}

@@ -85,4 +85,55 @@ void fp_xset__sort(struct fp_xset *s);
 /* Total order on prefixes: family, length, address. */
 int fp_prefix__cmp(const struct fp_prefix *a, const struct fp_prefix *b);
 
+/* Tree order: family, address, length; a prefix precedes all inside it. */
+int fp_prefix__tree_cmp(const struct fp_prefix *a, const struct fp_prefix *b);
+/* Is q inside p (or p itself)? */
+bool fp_prefix__within(const struct fp_prefix *q, const struct fp_prefix *p);
+
+/*
+ * The same translation kept up to date one change at a time, for sync's
+ * events: feed it route and neighbour changes, then ask for the entries
+ * that changed. Only the prefixes a change can affect are recomputed (the
+ * changed prefix and what lies inside it; for a neighbour, its host entry
+ * and the routes via it). Its entries equal fp_xlate__compute's on the
+ * same input (tests/test_xlate.c checks that).
+ */
+struct fp_xstate;
+
+struct fp_xchange {
+	struct fp_prefix prefix;
+	bool has_before, has_after;
+	struct fp_route before, after;
+};
+
+struct fp_xchanges {
+	struct fp_xchange *v;
+	size_t n, cap;
+};
+
+int fp_xstate__new(__u32 table, struct fp_xstate **st);
+void fp_xstate__free(struct fp_xstate *st);
+/* Replace every route and neighbour at once (start-up, re-dump). */
+int fp_xstate__load(struct fp_xstate *st, const struct fp_xroute *routes,
+		    size_t nroutes, const struct fp_xneigh *neighs,
+		    size_t nneighs);
+void fp_xstate__clear_inputs(struct fp_xstate *st);
+/* Any difference to the last set recomputes everything. */
+int fp_xstate__set_ports(struct fp_xstate *st, const struct fp_xport *ports,
+			 size_t n);
+/* Add or replace (present) or remove one route, by table, prefix, metric. */
+int fp_xstate__route(struct fp_xstate *st, const struct fp_xroute *r,
+		     bool present);
+/* Add or replace (present) or remove one neighbour, by family, port, addr. */
+int fp_xstate__neigh(struct fp_xstate *st, const struct fp_xneigh *n,
+		     bool present);
+/* The entries changed since the last call (c->n = 0 first). */
+int fp_xstate__changes(struct fp_xstate *st, struct fp_xchanges *c);
+void fp_xchanges__free(struct fp_xchanges *c);
+/* The desired entry for p, or NULL; all of them in tree order. */
+const struct fp_xentry *fp_xstate__find(const struct fp_xstate *st,
+					const struct fp_prefix *p);
+const struct fp_xentry *fp_xstate__entries(const struct fp_xstate *st,
+					   size_t *n);
+
 #endif

@@ -18,6 +18,7 @@
 #define FP_MAP_EXCL4 "fp_excl4"
 #define FP_MAP_EXCL6 "fp_excl6"
 #define FP_MAP_STATS "fp_stats"
+#define FP_MAP_CTL "fp_ctl"
 
 #define FP_PROG_NAME "fastpath_xdp"
 
@@ -126,6 +127,18 @@ struct fp_route {
 	__u8 pad;
 };
 
+/*
+ * fp_ctl: one slot (key 0) that `fastpath sync` writes and `fastpath
+ * status` shows, so that another process can see what sync could not do.
+ */
+struct fp_ctl {
+	__u64 not_programmed; /* wanted entries not in a route map (full) */
+	__u64 withdrawn; /* of those: fast prefixes whose more specific
+			  * entry was refused, so they go to the gateway */
+	__u64 full_syncs; /* full reconciles (start-up, overflow, links) */
+	__u64 batches; /* event batches applied incrementally */
+};
+
 /* fp_excl4 / fp_excl6 values. */
 struct fp_excl {
 	__u32 class; /* enum fp_class */
@@ -139,5 +152,6 @@ _Static_assert(sizeof(struct fp_lpm4) == 8, "fp_lpm4 layout");
 _Static_assert(sizeof(struct fp_lpm6) == 20, "fp_lpm6 layout");
 _Static_assert(sizeof(struct fp_route) == 12, "fp_route layout");
 _Static_assert(sizeof(struct fp_excl) == 4, "fp_excl layout");
+_Static_assert(sizeof(struct fp_ctl) == 32, "fp_ctl layout");
 
 #endif /* FASTPATH_MAPS_H */

@@ -11,7 +11,7 @@ set -eu
 # shellcheck source=selftests/lib.sh
 . "$(dirname "${BASH_SOURCE[0]}")/lib.sh"
 
-CASES="foreign_refused reload_keeps_maps skb_mode explain_json exit_codes netns_missing pin_permissions"
+CASES="foreign_refused reload_keeps_maps skb_mode explain_json exit_codes netns_missing pin_permissions coexist_dispatcher"
 FOREIGN_OBJ=${FOREIGN_OBJ:-$ROOT/build/xdp_foreign.bpf.o}
 
 mini_up() {
@@ -181,6 +181,24 @@ case_pin_permissions() {
 		sh -c "exec 3>>'$PIN/fp_routes4'" 2>/dev/null &&
 		lab_fail "nobody opening $PIN/fp_routes4 for writing: expected EACCES, saw success"
 	assert_eq "routes after nobody's attempts" "[]" "$(fp --json route list)"
+}
+
+# With libxdp's dispatcher (a kernel that allows extension programs) the
+# fast path shares the uplink with another program; where the kernel
+# refuses them, libxdp falls back to one program and this case says so.
+case_coexist_dispatcher() {
+	local out
+	command -v xdp-loader >/dev/null || lab_skip "no xdp-loader"
+	out=$(nsenter --net="/run/netns/$NS_HOST" xdp-loader load -m native uplink0 \
+		"$FOREIGN_OBJ" 2>&1) || lab_skip "xdp-loader cannot load a program here: $out"
+	if ! nsenter --net="/run/netns/$NS_HOST" xdp-loader status uplink0 2>/dev/null |
+		grep -q xdp_dispatcher; then
+		lab_skip "the kernel refuses extension programs (libxdp fell back to a single program); coexistence needs the dispatcher"
+	fi
+	assert_ok "load beside a dispatcher program" fp load uplink0
+	assert_match "status attach kind" '"attach":"dispatcher"' "$(fp --json status)"
+	nsenter --net="/run/netns/$NS_HOST" xdp-loader status uplink0 | grep -q foreign_pass ||
+		lab_fail "the other program: expected it still in the dispatcher"
 }
 
 lab_main mini_up mini_down "$CASES" "$@"

@@ -561,6 +561,206 @@ static void test_default_via_vm(void **state)
 	fp_xset__free(&s.out);
 }
 
+/*
+ * The incremental state against the whole computation: random route and
+ * neighbour changes (add, replace, delete) on a small prefix space, so
+ * that prefixes nest, shadow and share nexthops; after every change the
+ * incremental entries must equal fp_xlate__compute's, entry by entry.
+ */
+#define RND_ROUTES 24
+#define RND_NEIGHS 8
+
+struct rnd_scene {
+	struct fp_xport ports[3];
+	struct fp_xroute routes[RND_ROUTES];
+	bool route_on[RND_ROUTES];
+	struct fp_xneigh neighs[RND_NEIGHS];
+	bool neigh_on[RND_NEIGHS];
+};
+
+static unsigned int rnd_next(unsigned int *seed)
+{
+	*seed = *seed * 1103515245u + 12345u;
+	return (*seed >> 16) & 0x7fff;
+}
+
+/* An address in the first /28 (/124) of base, or a prefix of it. */
+static void rnd_addr(unsigned int *seed, const struct fam *f, __u8 *addr)
+{
+	struct fp_prefix p;
+
+	assert_int_equal(fp_parse_addr(f->vm, &p), 0);
+	memcpy(addr, p.addr, 16);
+	addr[p.family == AF_INET ? 3 : 15] = rnd_next(seed) % 16;
+}
+
+static void rnd_route(unsigned int *seed, const struct fam *f,
+		      struct fp_xroute *r)
+{
+	int max = f == &fams[0] ? 32 : 128;
+	static const __u32 oifs[] = { VM, VM, VM_B, GW, 7 };
+
+	memset(r, 0, sizeof(*r));
+	r->dst.family = f == &fams[0] ? AF_INET : AF_INET6;
+	rnd_addr(seed, f, r->dst.addr);
+	r->dst.len = max - rnd_next(seed) % 6;
+	if (rnd_next(seed) % 8 == 0)
+		r->dst.len = rnd_next(seed) % 2 ? 0 : max - 24;
+	/* Host bits clear, as the kernel reports them. */
+	for (int b = r->dst.len; b < max; b++)
+		r->dst.addr[b / 8] &= (__u8) ~(0x80 >> (b % 8));
+	r->table = rnd_next(seed) % 10 ? RT_TABLE_MAIN :
+		   rnd_next(seed) % 2  ? RT_TABLE_LOCAL :
+					 100;
+	r->type = rnd_next(seed) % 8 ? RTN_UNICAST : RTN_BLACKHOLE;
+	r->priority = rnd_next(seed) % 3;
+	r->nhops = rnd_next(seed) % 10 ? 1 : 2;
+	r->dead = rnd_next(seed) % 12 == 0;
+	r->oif = oifs[rnd_next(seed) % 5];
+	if (rnd_next(seed) % 3) {
+		r->has_gw = true;
+		r->gw_family = r->dst.family;
+		rnd_addr(seed, f, r->gw);
+	}
+}
+
+static void rnd_neigh(unsigned int *seed, const struct fam *f,
+		      struct fp_xneigh *n)
+{
+	static const __u16 states[] = { NUD_REACHABLE, NUD_STALE, NUD_FAILED,
+					NUD_PERMANENT };
+
+	memset(n, 0, sizeof(*n));
+	n->family = f == &fams[0] ? AF_INET : AF_INET6;
+	n->ifindex = rnd_next(seed) % 3 ? VM : VM_B;
+	rnd_addr(seed, f, n->addr);
+	memcpy(n->lladdr, rnd_next(seed) % 2 ? vm_mac : vm2_mac, 6);
+	n->state = states[rnd_next(seed) % 4];
+}
+
+static void rnd_compare(const struct fam *f, struct rnd_scene *r,
+			const struct fp_xstate *st, int step)
+{
+	struct fp_xroute routes[RND_ROUTES];
+	struct fp_xneigh neighs[RND_NEIGHS];
+	struct fp_xinput in = { .ports = r->ports, .nports = 3 };
+	struct fp_xset want = { 0 };
+	const struct fp_xentry *e;
+	size_t n;
+
+	in.table = RT_TABLE_MAIN;
+	for (size_t i = 0; i < RND_ROUTES; i++)
+		if (r->route_on[i])
+			routes[in.nroutes++] = r->routes[i];
+	for (size_t i = 0; i < RND_NEIGHS; i++)
+		if (r->neigh_on[i])
+			neighs[in.nneighs++] = r->neighs[i];
+	in.routes = routes;
+	in.neighs = neighs;
+	check_int("fp_xlate__compute", 0, fp_xlate__compute(&in, &want));
+	e = fp_xstate__entries(st, &n);
+	if (n != want.n)
+		print_error("%s step %d: expected %zu entries, saw %zu\n",
+			    f->name, step, want.n, n);
+	assert_int_equal(want.n, n);
+	for (size_t i = 0; i < n; i++) {
+		const struct fp_xentry *w = fp_xset__find(&want, &e[i].prefix);
+		char buf[FP_PREFIX_STRLEN];
+
+		fp_format_prefix(&e[i].prefix, buf, sizeof(buf));
+		if (!w || memcmp(&w->rt, &e[i].rt, sizeof(w->rt)))
+			print_error("%s step %d: entry %s differs\n", f->name,
+				    step, buf);
+		assert_non_null(w);
+		assert_memory_equal(&w->rt, &e[i].rt, sizeof(w->rt));
+	}
+	fp_xset__free(&want);
+}
+
+static void test_incremental_equals_full(void **state)
+{
+	for (size_t fi = 0; fi < NFAMS; fi++) {
+		const struct fam *f = &fams[fi];
+		unsigned int seed = 42 + fi;
+		struct fp_xchanges ch = { 0 };
+		struct rnd_scene r = { 0 };
+		struct fp_xstate *st;
+
+		r.ports[0] = (struct fp_xport){ .ifindex = VM, .up = true };
+		memcpy(r.ports[1].peer_mac, peer_mac, 6);
+		r.ports[1].ifindex = VM_B;
+		r.ports[1].up = true;
+		r.ports[2] = (struct fp_xport){ .ifindex = 7, .up = false };
+		check_int("fp_xstate__new", 0,
+			  fp_xstate__new(RT_TABLE_MAIN, &st));
+		check_int("set_ports", 0, fp_xstate__set_ports(st, r.ports, 3));
+		for (int step = 0; step < 3000; step++) {
+			size_t i;
+
+			if (rnd_next(&seed) % 2) {
+				i = rnd_next(&seed) % RND_ROUTES;
+				if (r.route_on[i]) {
+					check_int("route del", 0,
+						  fp_xstate__route(st,
+								   &r.routes[i],
+								   false));
+					r.route_on[i] = false;
+				} else {
+					rnd_route(&seed, f, &r.routes[i]);
+					/* One identity at a time per slot. */
+					for (size_t j = 0; j < RND_ROUTES; j++)
+						if (j != i && r.route_on[j] &&
+						    !fp_prefix__cmp(
+							    &r.routes[j].dst,
+							    &r.routes[i].dst) &&
+						    r.routes[j].table ==
+							    r.routes[i].table &&
+						    r.routes[j].priority ==
+							    r.routes[i].priority)
+							r.route_on[j] = false;
+					check_int("route add", 0,
+						  fp_xstate__route(st,
+								   &r.routes[i],
+								   true));
+					r.route_on[i] = true;
+				}
+			} else {
+				i = rnd_next(&seed) % RND_NEIGHS;
+				if (r.neigh_on[i] && rnd_next(&seed) % 2) {
+					check_int("neigh del", 0,
+						  fp_xstate__neigh(st,
+								   &r.neighs[i],
+								   false));
+					r.neigh_on[i] = false;
+				} else {
+					if (r.neigh_on[i])
+						fp_xstate__neigh(st,
+								 &r.neighs[i],
+								 false);
+					rnd_neigh(&seed, f, &r.neighs[i]);
+					for (size_t j = 0; j < RND_NEIGHS; j++)
+						if (j != i && r.neigh_on[j] &&
+						    r.neighs[j].ifindex ==
+							    r.neighs[i].ifindex &&
+						    !memcmp(r.neighs[j].addr,
+							    r.neighs[i].addr,
+							    16))
+							r.neigh_on[j] = false;
+					check_int("neigh set", 0,
+						  fp_xstate__neigh(st,
+								   &r.neighs[i],
+								   true));
+					r.neigh_on[i] = true;
+				}
+			}
+			check_int("changes", 0, fp_xstate__changes(st, &ch));
+			rnd_compare(f, &r, st, step);
+		}
+		fp_xchanges__free(&ch);
+		fp_xstate__free(st);
+	}
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -574,6 +774,7 @@ int main(void)
 		cmocka_unit_test(test_port_down_or_gone),
 		cmocka_unit_test(test_table_and_metric),
 		cmocka_unit_test(test_default_via_vm),
+		cmocka_unit_test(test_incremental_equals_full),
 	};
 
 	return cmocka_run_group_tests_name("xlate", tests, NULL, NULL);
