@@ -48,8 +48,10 @@ int fp_pkt__build(const struct fp_pktspec *s, __u8 *buf, size_t size)
 	eth.h_proto = htons(v6 ? ETH_P_IPV6 : ETH_P_IP);
 	memcpy(buf, &eth, ETH_HLEN);
 	if (v6) {
-		struct ipv6hdr ip6 = { .version = 6 };
+		struct ipv6hdr ip6;
 
+		memset(&ip6, 0, sizeof(ip6));
+		ip6.version = 6;
 		ip6.payload_len = htons(ulen);
 		ip6.nexthdr = IPPROTO_UDP;
 		ip6.hop_limit = s->ttl;
@@ -57,8 +59,11 @@ int fp_pkt__build(const struct fp_pktspec *s, __u8 *buf, size_t size)
 		memcpy(&ip6.daddr, s->dst.addr, 16);
 		memcpy(buf + ETH_HLEN, &ip6, sizeof(ip6));
 	} else {
-		struct iphdr ip = { .version = 4, .ihl = 5 };
+		struct iphdr ip;
 
+		memset(&ip, 0, sizeof(ip));
+		ip.version = 4;
+		ip.ihl = 5;
 		ip.tot_len = htons(l3 + ulen);
 		ip.id = htons(0x1234);
 		ip.ttl = s->ttl;

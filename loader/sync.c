@@ -150,9 +150,44 @@ static bool in_list(const __u32 *list, int n, __u32 v)
 	return false;
 }
 
+#ifndef IFF_LOWER_UP
+#define IFF_LOWER_UP 0x10000 /* <linux/if.h>, which clashes with <net/if.h> */
+#endif
+
+/* Administratively up and with carrier, from the link's own flags. */
 static bool link_is_up(struct rtnl_link *l)
 {
-	return (rtnl_link_get_flags(l) & IFF_UP) && rtnl_link_get_carrier(l);
+	unsigned int flags = rtnl_link_get_flags(l);
+
+	return (flags & IFF_UP) && (flags & IFF_LOWER_UP);
+}
+
+/*
+ * The link object for ifindex. The kernel also sends per-family link
+ * messages (AF_INET6 carries IPv6 link state, no carrier), which libnl
+ * caches as separate objects and does not drop on RTM_DELLINK: only the
+ * AF_UNSPEC object is the device itself.
+ */
+static bool is_device(struct rtnl_link *l)
+{
+	return rtnl_link_get_family(l) == AF_UNSPEC;
+}
+
+static struct rtnl_link *find_link(struct sync *s, __u32 ifindex)
+{
+	struct nl_object *obj;
+
+	for (obj = nl_cache_get_first(s->links); obj;
+	     obj = nl_cache_get_next(obj)) {
+		struct rtnl_link *l = (struct rtnl_link *)obj;
+
+		if (is_device(l) &&
+		    (__u32)rtnl_link_get_ifindex(l) == ifindex) {
+			nl_object_get(obj);
+			return l;
+		}
+	}
+	return NULL;
 }
 
 /* The fp_ports value for a link, as fp_port__add would write it. */
@@ -207,7 +242,7 @@ static int register_port(struct sync *s, struct rtnl_link *l)
 static int gather_ports(struct sync *s, const struct uplinks *u,
 			struct vec *ports, struct vec *drop)
 {
-	__u32 key, *prev = NULL;
+	__u32 key, *prev = NULL, tx;
 	struct fp_port port, now;
 	struct nl_object *obj;
 	int err;
@@ -222,7 +257,7 @@ static int gather_ports(struct sync *s, const struct uplinks *u,
 		if (bpf_map_lookup_elem(s->m->ports, &key, &port) ||
 		    in_list(u->gw, u->ngw, key))
 			continue;
-		l = rtnl_link_get(s->links, key);
+		l = find_link(s, key);
 		alive = l && !strncmp(rtnl_link_get_name(l), port.name,
 				      sizeof(port.name));
 		wanted = alive;
@@ -239,6 +274,12 @@ static int gather_ports(struct sync *s, const struct uplinks *u,
 				bpf_map_update_elem(s->m->ports, &key, &now,
 						    BPF_EXIST);
 		}
+		/*
+		 * The kernel empties a device's devmap slot when it goes away;
+		 * a new device under the same name and ifindex needs it back.
+		 */
+		if (wanted && bpf_map_lookup_elem(s->m->tx, &key, &tx))
+			bpf_map_update_elem(s->m->tx, &key, &key, BPF_ANY);
 		if (wanted) {
 			memcpy(xp.peer_mac, port.peer_mac, 6);
 			xp.up = link_is_up(l);
@@ -257,7 +298,7 @@ static int gather_ports(struct sync *s, const struct uplinks *u,
 		struct fp_xport xp = { .ifindex = rtnl_link_get_ifindex(l) };
 
 		/* A reused ifindex waits until the old port is dropped. */
-		if (!glob_match(s, rtnl_link_get_name(l)) ||
+		if (!is_device(l) || !glob_match(s, rtnl_link_get_name(l)) ||
 		    in_list(u->up, u->nup, xp.ifindex) ||
 		    in_list(u->gw, u->ngw, xp.ifindex) ||
 		    !bpf_map_lookup_elem(s->m->ports, &xp.ifindex, &port))

@@ -9,10 +9,11 @@ pkgs=(
 	libbpf-dev libxdp-dev libelf-dev zlib1g-dev
 	libnl-3-dev libnl-route-3-dev libjson-c-dev libcmocka-dev
 	bpftool xdp-tools iproute2 ethtool iputils-ping
-	netcat-openbsd iperf3 util-linux python3
+	netcat-openbsd socat iperf3 util-linux python3
 	clang-format clang-tidy cppcheck shellcheck bash-completion groff-base
 	bird2
 	gnuplot-nox
+	libclang-rt-14-dev
 )
 
 missing=()

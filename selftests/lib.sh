@@ -325,6 +325,68 @@ lab_down() {
 	LAB_DIR=
 }
 
+# ---- helpers of the sync, soak and BGP selftests ------------------------
+
+hns() { ip -n "$NS_HOST" "$@"; }
+
+sync_setup() {
+	lab_require_fp
+	assert_ok "fastpath load uplink0" fp load uplink0
+}
+
+# Neighbours for vm1 that sync must find (not learned from traffic, so the
+# test does not depend on ARP timing).
+vm1_neighbours() {
+	hns neigh replace "$VM1_IP4" lladdr "$VM1_MAC" dev tap-vm1 nud permanent
+	hns -6 neigh replace "$VM1_IP6" lladdr "$VM1_MAC" dev tap-vm1 nud permanent
+}
+
+# routes: `route list --json` as lines "PREFIX PORT IFINDEX LLADDR ORIGIN"
+# (PORT and LLADDR "null" for a shadow), sorted.
+routes() {
+	local j
+	j=$(fp --json route list) || lab_fail "route list --json: expected exit 0, saw $?"
+	printf '%s' "$j" | tr -d ' \n' | grep -o '{[^}]*}' |
+		sed -E 's/^\{"prefix":"([^"]*)","port":"?([^",]*)"?,"ifindex":([0-9]+),"lladdr":"?([^",]*)"?,"origin":"([^"]*)"\}$/\1 \2 \3 \4 \5/' |
+		LC_ALL=C sort || true
+}
+
+route_line() { routes | awk -v p="$1" '$1 == p'; }
+
+has_route() { [ -n "$(route_line "$1")" ]; }
+
+no_route() { [ -z "$(route_line "$1")" ]; }
+
+# assert_route PREFIX PORT LLADDR ORIGIN
+assert_route() {
+	local l
+	l=$(route_line "$1" | awk '{ print $1, $2, $4, $5 }')
+	assert_eq "route list --json entry for $1" "$1 $2 $3 $4" "$l"
+}
+
+assert_no_route() {
+	assert_eq "route list --json entry for $1" "" "$(route_line "$1")"
+}
+
+assert_explain() {
+	local j
+	j=$(fp explain "$1" --json | tr -d ' \n')
+	assert_match "explain $1 verdict" "\"verdict\":\"$2\"" "$j"
+}
+
+# assert_fast ADDR...: pings to ADDR are fast-pathed: the gateway forwards
+# nothing and fastpath.packets grows by at least the echo requests sent.
+assert_fast() {
+	local g4 g6 f0 g4b g6b f1
+	g4=$(gw_fwd4) g6=$(gw_fwd6) f0=$(fp_stat fastpath)
+	assert_ping "$@"
+	g4b=$(gw_fwd4) g6b=$(gw_fwd6) f1=$(fp_stat fastpath)
+	assert_delta "gateway IPv4 forwards while pinging $*" "$g4" "$g4b" 0 0
+	assert_delta "gateway IPv6 forwards while pinging $*" "$g6" "$g6b" 0 0
+	assert_delta "stats fastpath.packets while pinging $*" "$f0" "$f1" $((3 * $#))
+}
+
+
 # lab_main SETUP TEARDOWN "CASES" [CASE...]: run case_NAME for each named case
 # (default: all of CASES), each in a subshell with SETUP run first and
 # TEARDOWN trapped on exit; print "PASS: / FAIL: / SKIP: name" per case and

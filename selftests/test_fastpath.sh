@@ -30,18 +30,6 @@ fast_setup() {
 	fast_ports_routes
 }
 
-# assert_fast ADDR...: pings to ADDR are fast-pathed: the gateway forwards
-# nothing and fastpath.packets grows by at least the echo requests sent.
-assert_fast() {
-	local g4 g6 f0 g4b g6b f1
-	g4=$(gw_fwd4) g6=$(gw_fwd6) f0=$(fp_stat fastpath)
-	assert_ping "$@"
-	g4b=$(gw_fwd4) g6b=$(gw_fwd6) f1=$(fp_stat fastpath)
-	assert_delta "gateway IPv4 forwards while pinging $*" "$g4" "$g4b" 0 0
-	assert_delta "gateway IPv6 forwards while pinging $*" "$g6" "$g6b" 0 0
-	assert_delta "stats fastpath.packets while pinging $*" "$f0" "$f1" $((3 * $#))
-}
-
 # a. Without the fast path every inbound packet crosses the gateway.
 case_gateway_path() {
 	local g4 g6 g4b g6b

@@ -19,8 +19,6 @@ SOAK_SECS=${SOAK_SECS:-10}
 SOAK_RATE=${SOAK_RATE:-500}
 SEQFLOW="$ROOT/selftests/seqflow.py"
 
-hns() { ip -n "$NS_HOST" "$@"; }
-
 start_sync() {
 	"$FP" -n "$NS_HOST" --pin-path "$PIN" sync >>"$LAB_DIR/sync.log" 2>&1 &
 	SYNC_PID=$!

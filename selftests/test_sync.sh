@@ -15,59 +15,6 @@ CASES="neighbour route_shadow port_down daemon"
 BEHIND=198.20.0.0/24 BEHIND_IP=198.20.0.10
 MORE=198.20.0.128/25 MORE_IP=198.20.0.130
 
-hns() { ip -n "$NS_HOST" "$@"; }
-
-sync_setup() {
-	lab_require_fp
-	assert_ok "fastpath load uplink0" fp load uplink0
-}
-
-# Neighbours for vm1 that sync must find (not learned from traffic, so the
-# test does not depend on ARP timing).
-vm1_neighbours() {
-	hns neigh replace "$VM1_IP4" lladdr "$VM1_MAC" dev tap-vm1 nud permanent
-	hns -6 neigh replace "$VM1_IP6" lladdr "$VM1_MAC" dev tap-vm1 nud permanent
-}
-
-# route_line PREFIX: its line of `route list`, empty if none.
-route_line() {
-	fp route list | awk -v p="$1" '$1 == p' || true
-}
-
-# assert_route PREFIX PORT LLADDR ORIGIN: exactly this entry in route list --json.
-assert_route() {
-	local j
-	local port=\"$2\" mac=\"$3\"
-	# A shadow (no port) sends its prefix to the gateway: port and lladdr null.
-	[ "$2" != null ] || port=null mac=null
-	j=$(fp route list --json | tr -d ' \n')
-	assert_match "route list --json entry for $1" \
-		"\{\"prefix\":\"$1\",\"port\":$port,\"ifindex\":[0-9]+,\"lladdr\":$mac,\"origin\":\"$4\"\}" "$j"
-}
-
-assert_no_route() {
-	local l
-	l=$(route_line "$1")
-	assert_eq "route list entry for $1" "" "$l"
-}
-
-assert_explain() {
-	local j
-	j=$(fp explain "$1" --json | tr -d ' \n')
-	assert_match "explain $1 verdict" "\"verdict\":\"$2\"" "$j"
-}
-
-# assert_fast ADDR...: as in test_fastpath.sh, the gateway forwards nothing.
-assert_fast() {
-	local g4 g6 f0 g4b g6b f1
-	g4=$(gw_fwd4) g6=$(gw_fwd6) f0=$(fp_stat fastpath)
-	assert_ping "$@"
-	g4b=$(gw_fwd4) g6b=$(gw_fwd6) f1=$(fp_stat fastpath)
-	assert_delta "gateway IPv4 forwards while pinging $*" "$g4" "$g4b" 0 0
-	assert_delta "gateway IPv6 forwards while pinging $*" "$g6" "$g6b" 0 0
-	assert_delta "stats fastpath.packets while pinging $*" "$f0" "$f1" $((3 * $#))
-}
-
 # a. Neighbours on a VM port become host entries; FAILED or deleted ones go.
 case_neighbour() {
 	local g4 g4b
@@ -147,9 +94,6 @@ case_port_down() {
 	assert_route "$VM1_IP4/32" tap-vm1 "$VM1_MAC" neighbour
 	assert_route "$BEHIND" tap-vm1 "$VM1_MAC" route
 }
-
-has_route() { [ -n "$(route_line "$1")" ]; }
-no_route() { [ -z "$(route_line "$1")" ]; }
 
 # d. Following events: ports by glob, a new route appears within 3 s, a
 # link going down clears its entries, SIGTERM exits 0 and keeps the maps.

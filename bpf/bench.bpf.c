@@ -1,0 +1,181 @@
+// SPDX-License-Identifier: GPL-2.0 OR BSD-2-Clause
+/*
+ * Tier-1 benchmark programs (DESIGN.md "Performance method"), run only by
+ * tests/bench_pkt.c through BPF_PROG_TEST_RUN with repeat.
+ *
+ * bench_xdp is the wrapper: each run it restores the whole frame from the
+ * next entry of bn_frames and tail-calls the arm in bn_arms. The restore
+ * is needed because test runs with repeat reuse one buffer, which the last
+ * run left with rewritten MACs and a decremented TTL; stepping through
+ * bn_frames spreads the destinations over every installed route instead
+ * of timing one cache-hot lookup. The arms:
+ *   arm_empty   XDP_PASS: the wrapper's own cost
+ *   arm_limit   a bare bpf_redirect_map(): the machine's limit
+ *   arm_fib     forwarding by the kernel FIB, the approach of xdp-tools'
+ *               xdp-forward: bpf_fib_lookup(), MACs from its result
+ *   fastpath_xdp, from build/fastpath.bpf.o, put in the slot by the driver
+ */
+#include <linux/bpf.h>
+#include <linux/if_ether.h>
+#include <linux/ip.h>
+#include <linux/ipv6.h>
+#include <bpf/bpf_helpers.h>
+#include <bpf/bpf_endian.h>
+
+#include "../maps/bench.h"
+
+/* From <sys/socket.h>, which a BPF build cannot include. */
+#define AF_INET 2
+#define AF_INET6 10
+
+char LICENSE[] SEC("license") = "Dual BSD/GPL";
+
+/* The port every route leads to: set by the driver before load. */
+const volatile __u32 port_ifindex;
+
+/* How many entries of bn_frames are in use; changes between scenarios. */
+__u32 n_frames;
+
+struct {
+	__uint(type, BPF_MAP_TYPE_ARRAY);
+	__uint(max_entries, BN_MAX_FRAMES);
+	__type(key, __u32);
+	__type(value, struct bn_frame);
+} bn_frames SEC(".maps");
+
+/* Next bn_frames index; per CPU, so runs on two CPUs never share a line. */
+struct {
+	__uint(type, BPF_MAP_TYPE_PERCPU_ARRAY);
+	__uint(max_entries, 1);
+	__type(key, __u32);
+	__type(value, __u32);
+} bn_seq SEC(".maps");
+
+struct {
+	__uint(type, BPF_MAP_TYPE_PERCPU_ARRAY);
+	__uint(max_entries, BN_C_MAX);
+	__type(key, __u32);
+	__type(value, __u64);
+} bn_stats SEC(".maps");
+
+struct {
+	__uint(type, BPF_MAP_TYPE_PROG_ARRAY);
+	__uint(max_entries, 1);
+	__type(key, __u32);
+	__type(value, __u32);
+} bn_arms SEC(".maps");
+
+/* The limit and fib arms redirect through this, as the fast path does. */
+struct {
+	__uint(type, BPF_MAP_TYPE_DEVMAP_HASH);
+	__uint(max_entries, 8);
+	__type(key, __u32);
+	__type(value, __u32);
+} bn_tx SEC(".maps");
+
+static __always_inline int count(__u32 slot, int action)
+{
+	__u64 *c = bpf_map_lookup_elem(&bn_stats, &slot);
+
+	if (c)
+		(*c)++; /* per-CPU slot: no other writer */
+	return action;
+}
+
+SEC("xdp")
+int bench_xdp(struct xdp_md *ctx)
+{
+	void *data = (void *)(long)ctx->data;
+	void *data_end = (void *)(long)ctx->data_end;
+	__u32 zero = 0, n = n_frames, idx;
+	struct bn_frame *f;
+	__u32 *seq;
+
+	seq = bpf_map_lookup_elem(&bn_seq, &zero);
+	if (!seq || !n || data + BN_FRAME_LEN > data_end)
+		return count(BN_C_NO_FRAME, XDP_ABORTED);
+	/* n shrinks between scenarios: never index past the current set. */
+	idx = *seq < n ? *seq : 0;
+	*seq = idx + 1;
+	f = bpf_map_lookup_elem(&bn_frames, &idx);
+	if (!f)
+		return count(BN_C_NO_FRAME, XDP_ABORTED);
+	__builtin_memcpy(data, f->bytes, BN_FRAME_LEN);
+
+	bpf_tail_call(ctx, &bn_arms, BN_ARM_SLOT);
+	return count(BN_C_TAIL_FAIL, XDP_ABORTED);
+}
+
+SEC("xdp")
+int arm_empty(struct xdp_md *ctx)
+{
+	return XDP_PASS;
+}
+
+SEC("xdp")
+int arm_limit(struct xdp_md *ctx)
+{
+	return bpf_redirect_map(&bn_tx, port_ifindex, 0);
+}
+
+/* RFC 1624 incremental update for TTL - 1, as the kernel's ip_decrease_ttl. */
+static __always_inline void ip4_decrease_ttl(struct iphdr *ip)
+{
+	__u32 check = ip->check;
+
+	check += bpf_htons(0x0100);
+	ip->check = (__u16)(check + (check >= 0xffff));
+	ip->ttl--;
+}
+
+SEC("xdp")
+int arm_fib(struct xdp_md *ctx)
+{
+	void *data = (void *)(long)ctx->data;
+	void *data_end = (void *)(long)ctx->data_end;
+	struct bpf_fib_lookup fib = {};
+	struct ethhdr *eth = data;
+	struct ipv6hdr *ip6 = NULL;
+	struct iphdr *ip4 = NULL;
+
+	if ((void *)(eth + 1) > data_end)
+		return count(BN_C_FIB_PASS, XDP_PASS);
+	if (eth->h_proto == bpf_htons(ETH_P_IP)) {
+		ip4 = (void *)(eth + 1);
+		if ((void *)(ip4 + 1) > data_end || ip4->ttl <= 1)
+			return count(BN_C_FIB_PASS, XDP_PASS);
+		fib.family = AF_INET;
+		fib.tos = ip4->tos;
+		fib.l4_protocol = ip4->protocol;
+		fib.tot_len = bpf_ntohs(ip4->tot_len);
+		fib.ipv4_src = ip4->saddr;
+		fib.ipv4_dst = ip4->daddr;
+	} else if (eth->h_proto == bpf_htons(ETH_P_IPV6)) {
+		ip6 = (void *)(eth + 1);
+		if ((void *)(ip6 + 1) > data_end || ip6->hop_limit <= 1)
+			return count(BN_C_FIB_PASS, XDP_PASS);
+		fib.family = AF_INET6;
+		fib.flowinfo = *(__be32 *)ip6 & bpf_htonl(0x0fffffff);
+		fib.l4_protocol = ip6->nexthdr;
+		fib.tot_len = bpf_ntohs(ip6->payload_len);
+		__builtin_memcpy(fib.ipv6_src, &ip6->saddr, 16);
+		__builtin_memcpy(fib.ipv6_dst, &ip6->daddr, 16);
+	} else {
+		return count(BN_C_FIB_PASS, XDP_PASS);
+	}
+	fib.ifindex = ctx->ingress_ifindex;
+
+	if (bpf_fib_lookup(ctx, &fib, sizeof(fib), 0) !=
+	    BPF_FIB_LKUP_RET_SUCCESS)
+		return count(BN_C_FIB_PASS, XDP_PASS);
+	/* Redirect first: a port outside the devmap leaves the frame as is. */
+	if (bpf_redirect_map(&bn_tx, fib.ifindex, 0) != XDP_REDIRECT)
+		return count(BN_C_FIB_PASS, XDP_PASS);
+	if (ip4)
+		ip4_decrease_ttl(ip4);
+	else if (ip6)
+		ip6->hop_limit--;
+	__builtin_memcpy(eth->h_dest, fib.dmac, ETH_ALEN);
+	__builtin_memcpy(eth->h_source, fib.smac, ETH_ALEN);
+	return count(BN_C_FIB_FWD, XDP_REDIRECT);
+}

@@ -1,0 +1,144 @@
+#!/bin/bash
+# SPDX-License-Identifier: GPL-2.0
+#
+# Routes from a real routing daemon: BIRD 2 on the host and in vm1 (a
+# network appliance) speak eBGP over tap-vm1; vm1 announces a prefix, the
+# host's BIRD installs it into the main table, `fastpath sync` fast-paths
+# it within a second, and when vm1 withdraws it the prefix goes back to
+# the gateway. Skips (KSFT_SKIP) without bird/birdc (Debian bird2).
+# Usage: test_bgp.sh [CASE...]   (default: all; see CASES)
+
+set -eu
+# shellcheck source=selftests/lib.sh
+. "$(dirname "${BASH_SOURCE[0]}")/lib.sh"
+
+CASES="announce_withdraw"
+HOST_AS=65001 VM1_AS=65002
+HOST_BGP_IP=198.19.1.1
+# What vm1 announces; vm1 answers for ANN_IP.
+ANN=198.20.5.0/24 ANN_IP=198.20.5.1
+# Route to map: at most this many ms after the route is in the kernel.
+LIMIT_MS=1000
+
+now_ms() { echo $(($(date +%s%N) / 1000000)); }
+
+bird_require() {
+	command -v bird >/dev/null && command -v birdc >/dev/null ||
+		lab_skip "bird/birdc not installed (Debian bird2; scripts/deps.sh)"
+}
+
+# bird_start NS NAME CONFIG-TEXT: BIRD in NS in the foreground (lab_bg, so
+# cleanup ends it), config, socket and log under LAB_DIR/bird-NAME.*.
+bird_start() {
+	local conf=$LAB_DIR/bird-$2.conf
+	printf '%s\n' "$3" >"$conf"
+	ip netns exec "$1" bird -p -c "$conf" ||
+		lab_fail "bird -p -c $conf: expected a valid config, saw exit $?"
+	lab_bg ip netns exec "$1" bird -f -c "$conf" -s "$LAB_DIR/bird-$2.ctl" \
+		-P "$LAB_DIR/bird-$2.pid" </dev/null >"$LAB_DIR/bird-$2.log" 2>&1
+}
+
+birdc_() {
+	local name=$1
+	shift
+	birdc -s "$LAB_DIR/bird-$name.ctl" "$@"
+}
+
+bgp_established() { birdc_ host show protocols vm1 | grep -q Established; }
+
+kernel_has() { [ -n "$(hns route show "$1")" ]; }
+kernel_lacks() { [ -z "$(hns route show "$1")" ]; }
+
+# route_json PREFIX: its object in `route list --json`, empty if none.
+route_json() {
+	fp --json route list | tr -d ' \n' | grep -o '{[^}]*}' |
+		grep -F "\"prefix\":\"$1\"" || true
+}
+
+map_has_fast() {
+	local j
+	j=$(route_json "$1")
+	printf '%s' "$j" | grep -q '"port":"tap-vm1"' &&
+		printf '%s' "$j" | grep -q '"origin":"route"'
+}
+map_has() { [ -n "$(route_json "$1")" ]; }
+map_lacks() { [ -z "$(route_json "$1")" ]; }
+
+# poll_ms WHAT MAX_MS CMD...: poll CMD every 10 ms (at most MAX_MS, and at
+# most MAX_MS / 10 tries); print the ms it took.
+poll_ms() {
+	local what=$1 max=$2 t0 n
+	shift 2
+	t0=$(now_ms) n=$((max / 10))
+	until "$@"; do
+		n=$((n - 1))
+		[ "$n" -gt 0 ] && [ $(($(now_ms) - t0)) -le "$max" ] ||
+			lab_fail "$what: expected within $max ms, saw nothing after $(($(now_ms) - t0)) ms"
+		sleep 0.01
+	done
+	echo $(($(now_ms) - t0))
+}
+
+# eBGP vm1 → host; the host's kernel protocol exports into the main table.
+case_announce_withdraw() {
+	local ms t g4 g4b f0 f1 j
+	bird_require
+	lab_require_fp
+	assert_ok "fastpath load uplink0" fp load uplink0
+	hns neigh replace "$VM1_IP4" lladdr "$VM1_MAC" dev tap-vm1 nud permanent
+	ip -n "$NS_VM1" addr add "$ANN_IP/32" dev lo
+	lab_bg "$FP" -n "$NS_HOST" --pin-path "$PIN" sync --ports 'tap-*' \
+		</dev/null >"$LAB_DIR/sync.log" 2>&1
+	wait_for "neighbour entry $VM1_IP4/32 from sync" 50 map_has "$VM1_IP4/32"
+
+	bird_start "$NS_VM1" vm1 "router id $VM1_IP4;
+protocol device { }
+protocol static ann { ipv4; route $ANN blackhole; }
+protocol bgp host {
+	local $VM1_IP4 as $VM1_AS;
+	neighbor $HOST_BGP_IP as $HOST_AS;
+	connect delay time 1; connect retry time 1; error wait time 1, 2;
+	ipv4 { import none; export where proto = \"ann\"; next hop self; };
+}"
+	bird_start "$NS_HOST" host "router id $HOST_BGP_IP;
+protocol device { }
+protocol kernel {
+	ipv4 { import none; export all; };
+	learn;
+}
+protocol bgp vm1 {
+	local $HOST_BGP_IP as $HOST_AS;
+	neighbor $VM1_IP4 as $VM1_AS;
+	connect delay time 1; connect retry time 1; error wait time 1, 2;
+	ipv4 { import all; export none; };
+}"
+	# The session, then the route in the kernel: 20 s each at most.
+	t=$(poll_ms "BGP session host-vm1 Established" 20000 bgp_established)
+	log "  BGP session established after $t ms"
+	poll_ms "$ANN in the host's main table (from BIRD)" 20000 kernel_has "$ANN" >/dev/null
+	ms=$(poll_ms "$ANN in route list --json as a route via tap-vm1" 5000 map_has_fast "$ANN")
+	log "  $ANN: kernel -> map in $ms ms (poll granularity ~10 ms plus one fastpath call)"
+	assert_match "kernel route $ANN (from BIRD)" "via $VM1_IP4 dev tap-vm1 proto bird" "$(hns route show "$ANN")"
+	[ "$ms" -le "$LIMIT_MS" ] ||
+		lab_fail "$ANN from the kernel to the map: expected within $LIMIT_MS ms, saw $ms ms"
+	j=$(route_json "$ANN")
+	assert_match "route list --json entry for $ANN" \
+		"^\{\"prefix\":\"$ANN\",\"port\":\"tap-vm1\",\"ifindex\":[0-9]+,\"lladdr\":\"$VM1_MAC\",\"origin\":\"route\"\}$" "$j"
+	assert_explain "$ANN_IP" fastpath
+	g4=$(gw_fwd4) f0=$(fp_stat fastpath)
+	assert_ping "$ANN_IP"
+	g4b=$(gw_fwd4) f1=$(fp_stat fastpath)
+	assert_delta "gateway IPv4 forwards while pinging $ANN_IP" "$g4" "$g4b" 0 0
+	assert_delta "stats fastpath.packets while pinging $ANN_IP" "$f0" "$f1" 3
+
+	# vm1 withdraws: the kernel loses the route, the map loses the entry.
+	assert_ok "birdc disable ann (vm1)" birdc_ vm1 disable ann
+	poll_ms "$ANN gone from the host's main table" 20000 kernel_lacks "$ANN" >/dev/null
+	ms=$(poll_ms "$ANN gone from route list --json" 5000 map_lacks "$ANN")
+	log "  $ANN withdrawn: kernel -> map in $ms ms"
+	[ "$ms" -le "$LIMIT_MS" ] ||
+		lab_fail "$ANN withdrawal from the kernel to the map: expected within $LIMIT_MS ms, saw $ms ms"
+	assert_explain "$ANN_IP" gateway
+}
+
+lab_main lab_up lab_down "$CASES" "$@"

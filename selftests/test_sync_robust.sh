@@ -1,0 +1,352 @@
+#!/bin/bash
+# SPDX-License-Identifier: GPL-2.0
+#
+# Robustness of `fastpath sync` in the DESIGN.md lab (selftests/lib.sh):
+# a restart under traffic, churn while sync is stopped (event overflow), a
+# device name and ifindex reused by a new device, ports that come and go.
+# Usage: test_sync_robust.sh [CASE...]   (default: all; see CASES)
+
+set -eu
+# shellcheck source=selftests/lib.sh
+. "$(dirname "${BASH_SOURCE[0]}")/lib.sh"
+
+CASES="restart_no_interruption churn_while_stopped ifindex_reuse interface_churn"
+# A prefix behind vm1 (vm1 answers for its first address), one behind vm2.
+BEHIND1=198.20.0.0/24 BEHIND1_IP=198.20.0.10
+BEHIND2=198.20.1.0/24 BEHIND2_IP=198.20.1.10
+# Routes that prove sync has read everything up to the point they were added.
+MARK=198.20.254.0/24
+
+# sync_exit RC: the case's EXIT trap once sync runs: sync's log on a
+# failure, and a stopped sync continued (it would never see lab_down's
+# SIGTERM otherwise), then lab_down.
+sync_exit() {
+	[ "$1" -eq 0 ] || [ "$1" -eq "$KSFT_SKIP" ] || sync_log
+	kill -CONT "$SYNC_PID" 2>/dev/null || true
+	lab_down
+}
+
+# sync_start: the sync daemon in the background (lab_bg, so the
+# lab's cleanup ends it); its pid in SYNC_PID, its output in sync.log.
+sync_start() {
+	trap 'sync_exit $?' EXIT
+	lab_bg "$FP" -v -n "$NS_HOST" --pin-path "$PIN" sync --ports 'tap-*' \
+		</dev/null >>"$LAB_DIR/sync.log" 2>&1
+	SYNC_PID=$(tail -n1 "$LAB_DIR/pids")
+}
+
+# sync_log: what sync said (without libbpf's -v detail), on stderr.
+sync_log() {
+	log "  sync's log:"
+	grep -v '^libbpf: ' "$LAB_DIR/sync.log" | tail -n 20 >&2 || true
+}
+
+# mark N DEV VIA: add route MARK.N via VIA dev DEV and wait until sync shows
+# it. Netlink events come in order, so sync has then seen every earlier one.
+mark() {
+	local p=${MARK%.0/24}.$1/32
+	hns route add "$p" via "$3" dev "$2"
+	wait_for "marker route $p from sync" 50 has_route "$p"
+}
+
+# ping_stream NS ADDR COUNT OUT: a bounded fast ping in the background
+# (not in a command substitution: it must stay our child); pid in PING_PID.
+ping_stream() {
+	lab_bg ip netns exec "$1" ping -n -i 0.01 -W 1 -c "$3" -w 30 "$2" \
+		</dev/null >"$4" 2>&1
+	PING_PID=$(tail -n1 "$LAB_DIR/pids")
+}
+
+# ping_received OUT: replies counted in a ping summary.
+ping_received() {
+	sed -n 's/.* \([0-9]*\) received.*/\1/p' "$1"
+}
+
+proc_state() { awk '{ print $3 }' "/proc/$1/stat" 2>/dev/null; }
+is_stopped() { [ "$(proc_state "$1")" = T ]; }
+
+# a. kill -9 of sync and a new sync under a ping stream: no loss, nothing
+# through the gateway, the entries unchanged.
+case_restart_no_interruption() {
+	local n=400 p4 p6 g4 g6 f0 g4b g6b f1 before after r4 r6
+	sync_setup
+	vm1_neighbours
+	ip -n "$NS_VM1" addr add "$BEHIND1_IP/32" dev lo
+	hns route add "$BEHIND1" via "$VM1_IP4" dev tap-vm1
+	sync_start
+	wait_for "route entry $BEHIND1 from sync" 50 has_route "$BEHIND1"
+	wait_for "neighbour entry $VM1_IP6/128 from sync" 50 has_route "$VM1_IP6/128"
+	before=$(routes)
+	assert_match "entries before the restart" "^$VM1_IP4/32 tap-vm1 " "$before"
+
+	g4=$(gw_fwd4) g6=$(gw_fwd6) f0=$(fp_stat fastpath)
+	ping_stream "$NS_OP" "$BEHIND1_IP" "$n" "$LAB_DIR/ping4"
+	p4=$PING_PID
+	ping_stream "$NS_OP" "$VM1_IP6" "$n" "$LAB_DIR/ping6"
+	p6=$PING_PID
+	sleep 1
+	kill -KILL "$SYNC_PID"
+	wait "$SYNC_PID" 2>/dev/null || true
+	sync_start
+	# The new sync follows events (so its start-up reconcile is done).
+	mark 1 tap-vm1 "$VM1_IP4"
+	hns route del "${MARK%.0/24}.1/32"
+	wait_for "marker route gone" 50 no_route "${MARK%.0/24}.1/32"
+	wait "$p4" || true
+	wait "$p6" || true
+	g4b=$(gw_fwd4) g6b=$(gw_fwd6) f1=$(fp_stat fastpath)
+	r4=$(ping_received "$LAB_DIR/ping4") r6=$(ping_received "$LAB_DIR/ping6")
+	if [ "$r4" != "$n" ] || [ "$r6" != "$n" ]; then
+		grep -hv -e 'bytes from' "$LAB_DIR/ping4" "$LAB_DIR/ping6" >&2 || true
+	fi
+	log "  pings answered across the restart: IPv4 $r4/$n, IPv6 $r6/$n"
+	assert_eq "IPv4 echo replies across kill -9 and restart of sync" "$n" "$r4"
+	assert_eq "IPv6 echo replies across kill -9 and restart of sync" "$n" "$r6"
+	assert_delta "gateway IPv4 forwards during the restart" "$g4" "$g4b" 0 0
+	assert_delta "gateway IPv6 forwards during the restart" "$g6" "$g6b" 0 0
+	assert_delta "stats fastpath.packets during the restart" "$f0" "$f1" $((2 * n))
+	after=$(routes)
+	if [ "$before" != "$after" ]; then
+		diff <(printf '%s\n' "$before") <(printf '%s\n' "$after") | head -n 10 >&2 || true
+		lab_fail "route list --json after the restart: expected the same entries as before, saw the differences above"
+	fi
+}
+
+# expected_state: what sync must show for tap-vm1 given the kernel's main
+# table and neighbours, as "PREFIX PORT LLADDR ORIGIN" lines, sorted. Only
+# routes via vm1 and vm1's neighbours exist in this case (no shadows).
+expected_state() {
+	{
+		hns -4 route show table main | awk -v mac="$VM1_MAC" \
+			'$2 == "via" && $3 == "'"$VM1_IP4"'" && $4 == "dev" && $5 == "tap-vm1" {
+				p = $1; if (p !~ /\//) p = p "/32"; print p, "tap-vm1", mac, "route" }'
+		hns neigh show dev tap-vm1 nud permanent
+		hns neigh show dev tap-vm1 nud reachable
+		hns neigh show dev tap-vm1 nud stale
+		hns neigh show dev tap-vm1 nud delay
+		hns neigh show dev tap-vm1 nud probe
+	} | awk '$2 == "tap-vm1" { print; next }
+		$2 == "lladdr" && $1 !~ /^fe80:/ {
+			print $1 ($1 ~ /:/ ? "/128" : "/32"), "tap-vm1", $3, "neighbour" }' |
+		LC_ALL=C sort -u
+}
+
+# actual_state: sync's non-static entries in the same form.
+actual_state() {
+	routes | awk '$5 != "static" { print $1, $2, $4, $5 }' | LC_ALL=C sort -u
+}
+
+states_equal() {
+	expected_state >"$LAB_DIR/expected"
+	actual_state >"$LAB_DIR/actual"
+	cmp -s "$LAB_DIR/expected" "$LAB_DIR/actual"
+}
+
+# b. 20,000 route changes while sync is stopped; after SIGCONT the maps
+# equal the kernel's state (the event socket may overflow: sync re-dumps).
+case_churn_while_stopped() {
+	local b=$LAB_DIR/churn.batch x y t0 t1 i n ms
+	sync_setup
+	vm1_neighbours
+	sync_start
+	wait_for "neighbour entry $VM1_IP4/32 from sync" 50 has_route "$VM1_IP4/32"
+	# 10,000 adds in 198.20.0.0/16, 5,000 of them deleted again, 5,000
+	# adds in 198.21.0.0/16: 20,000 changes.
+	for x in $(seq 0 39); do
+		for y in $(seq 0 249); do
+			echo "route add 198.20.$x.$y/32 via $VM1_IP4 dev tap-vm1"
+		done
+	done >"$b"
+	for x in $(seq 0 39); do
+		for y in $(seq 0 2 249); do
+			echo "route del 198.20.$x.$y/32 via $VM1_IP4 dev tap-vm1"
+		done
+	done >>"$b"
+	for x in $(seq 0 19); do
+		for y in $(seq 0 249); do
+			echo "route add 198.21.$x.$y/32 via $VM1_IP4 dev tap-vm1"
+		done
+	done >>"$b"
+	assert_eq "route changes in the batch" 20000 "$(wc -l <"$b")"
+
+	kill -STOP "$SYNC_PID"
+	wait_for "sync stopped" 50 is_stopped "$SYNC_PID"
+	hns -batch "$b" || { kill -CONT "$SYNC_PID"; lab_fail "ip -batch of 20,000 route changes: expected exit 0"; }
+	n=$(hns -4 route show table main | grep -c " via $VM1_IP4 dev tap-vm1" || true)
+	assert_eq "kernel routes via vm1 after the churn" 10000 "$n"
+	t0=$(date +%s%N)
+	kill -CONT "$SYNC_PID"
+	# Poll every 0.5 s, at most 60 s.
+	i=120
+	until states_equal; do
+		i=$((i - 1))
+		if [ "$i" -le 0 ]; then
+			log "  expected (kernel) vs actual (sync), first differences:"
+			LC_ALL=C comm -3 "$LAB_DIR/expected" "$LAB_DIR/actual" |
+				sed 's/^\t/    sync only:   /; t; s/^/    kernel only: /' | head -n 10 >&2
+			lab_fail "sync after SIGCONT: expected its entries to equal the kernel's $(wc -l <"$LAB_DIR/expected") within 60 s, saw $(wc -l <"$LAB_DIR/actual") entries, $(LC_ALL=C comm -3 "$LAB_DIR/expected" "$LAB_DIR/actual" | wc -l) differing"
+		fi
+		sleep 0.5
+	done
+	t1=$(date +%s%N)
+	ms=$(((t1 - t0) / 1000000))
+	n=$(wc -l <"$LAB_DIR/expected")
+	log "  converged to $n entries ${ms} ms after SIGCONT$(grep -q 'events lost' "$LAB_DIR/sync.log" && echo ', after an event overflow (re-dump)')"
+	kill -0 "$SYNC_PID" || lab_fail "sync after the churn: expected it running, saw it gone: $(tail -n3 "$LAB_DIR/sync.log")"
+	assert_eq "entries after the churn (10,000 routes + 2 neighbours)" 10002 "$n"
+	# And it still follows events.
+	mark 1 tap-vm1 "$VM1_IP4"
+	assert_explain 198.21.19.249 fastpath
+	assert_explain 198.20.0.0 gateway
+}
+
+no_link() { ! ip -n "$1" link show dev "$2" >/dev/null 2>&1; }
+
+# entries_on IFINDEX: route-list lines whose ifindex is IFINDEX.
+entries_on() { routes | awk -v i="$1" '$3 == i'; }
+
+# c. A device deleted and a new one made with the same name and the same
+# ifindex: it inherits none of the old device's entries, until the kernel
+# gives it new ones. veth-vm2 is registered with `port add`; tap-vm1 by
+# sync's --ports glob.
+case_ifindex_reuse() {
+	local i2 i1 tw mac2 mac1 l
+	sync_setup
+	assert_ok "port add veth-vm2" fp port add veth-vm2
+	vm1_neighbours
+	hns neigh replace "$VM2_IP4" lladdr "$VM2_MAC" dev veth-vm2 nud permanent
+	hns -6 neigh replace "$VM2_IP6" lladdr "$VM2_MAC" dev veth-vm2 nud permanent
+	hns route add "$BEHIND1" via "$VM1_IP4" dev tap-vm1
+	hns route add "$BEHIND2" via "$VM2_IP4" dev veth-vm2
+	sync_start
+	wait_for "route entry $BEHIND2 from sync" 50 has_route "$BEHIND2"
+	wait_for "route entry $BEHIND1 from sync" 50 has_route "$BEHIND1"
+	i2=$(hns -o link show dev veth-vm2 | cut -d: -f1)
+	i1=$(hns -o link show dev tap-vm1 | cut -d: -f1)
+	assert_route "$BEHIND2" veth-vm2 "$VM2_MAC" route
+	assert_route "$VM2_IP6/128" veth-vm2 "$VM2_MAC" neighbour
+	assert_route "$BEHIND1" tap-vm1 "$VM1_MAC" route
+
+	# veth-vm2 goes; a new veth-vm2 with the same ifindex comes at once.
+	hns link del veth-vm2
+	hns link add veth-vm2 index "$i2" type veth peer name eth0 netns "$NS_VM2"
+	assert_eq "ifindex of the new veth-vm2" "$i2" "$(hns -o link show dev veth-vm2 | cut -d: -f1)"
+	hns link set veth-vm2 up
+	ip -n "$NS_VM2" link set eth0 up
+	mark 1 tap-vm1 "$VM1_IP4"
+	l=$(entries_on "$i2")
+	assert_eq "entries on the new veth-vm2 (ifindex $i2) before the kernel gives it any" "" "$l"
+	assert_no_route "$BEHIND2"
+	assert_no_route "$VM2_IP4/32"
+	assert_no_route "$VM2_IP6/128"
+	assert_explain "$BEHIND2_IP" gateway
+	assert_explain "$VM2_IP4" gateway
+
+	# The kernel gives it new state: sync follows, with the new MAC.
+	mac2=$(ns_mac "$NS_VM2" eth0)
+	lab_addr "$NS_HOST" veth-vm2 198.19.2.1/24 2001:db8:100:2::1/64
+	lab_addr "$NS_VM2" eth0 "$VM2_IP4/24" "$VM2_IP6/64"
+	ip netns exec "$NS_VM2" ethtool -K eth0 gro on >/dev/null
+	ip -n "$NS_VM2" route add default via 198.19.2.1
+	ip -n "$NS_VM2" -6 route add default via 2001:db8:100:2::1
+	hns neigh replace "$VM2_IP4" lladdr "$mac2" dev veth-vm2 nud permanent
+	hns route add "$BEHIND2" via "$VM2_IP4" dev veth-vm2
+	wait_for "route entry $BEHIND2 on the new veth-vm2" 50 has_route "$BEHIND2"
+	assert_route "$BEHIND2" veth-vm2 "$mac2" route
+	assert_route "$VM2_IP4/32" veth-vm2 "$mac2" neighbour
+
+	# tap-vm1 goes with its wire; a veth tap-vm1 with the same ifindex comes.
+	tw=$(head -n1 "$LAB_DIR/pids")
+	assert_eq "process behind tap-vm1" tapwire "$(cat "/proc/$tw/comm" 2>/dev/null)"
+	kill "$tw"
+	wait "$tw" 2>/dev/null || true
+	wait_for "tap-vm1 gone with tapwire" 50 no_link "$NS_HOST" tap-vm1
+	wait_for "vm1's eth0 gone with tapwire" 50 no_link "$NS_VM1" eth0
+	hns link add tap-vm1 index "$i1" type veth peer name eth0 netns "$NS_VM1"
+	hns link set tap-vm1 up
+	ip -n "$NS_VM1" link set eth0 up
+	mark 2 veth-vm2 "$VM2_IP4"
+	l=$(entries_on "$i1")
+	assert_eq "entries on the new tap-vm1 (ifindex $i1) before the kernel gives it any" "" "$l"
+	assert_no_route "$BEHIND1"
+	assert_no_route "$VM1_IP4/32"
+	assert_no_route "$VM1_IP6/128"
+	assert_explain "$VM1_IP4" gateway
+	assert_explain "$BEHIND1_IP" gateway
+
+	mac1=$(ns_mac "$NS_VM1" eth0)
+	lab_addr "$NS_HOST" tap-vm1 198.19.1.1/24 2001:db8:100:1::1/64
+	lab_addr "$NS_VM1" eth0 "$VM1_IP4/24" "$VM1_IP6/64"
+	ip netns exec "$NS_VM1" ethtool -K eth0 gro on >/dev/null
+	ip -n "$NS_VM1" route add default via 198.19.1.1
+	ip -n "$NS_VM1" -6 route add default via 2001:db8:100:1::1
+	hns neigh replace "$VM1_IP4" lladdr "$mac1" dev tap-vm1 nud permanent
+	hns -6 neigh replace "$VM1_IP6" lladdr "$mac1" dev tap-vm1 nud permanent
+	wait_for "neighbour entry $VM1_IP6/128 on the new tap-vm1" 50 has_route "$VM1_IP6/128"
+	assert_route "$VM1_IP4/32" tap-vm1 "$mac1" neighbour
+	assert_route "$VM1_IP6/128" tap-vm1 "$mac1" neighbour
+	assert_no_route "$BEHIND1"
+	# The new entries work: the new devices are redirect targets.
+	assert_explain "$VM2_IP4" fastpath
+	assert_explain "$VM1_IP4" fastpath
+}
+
+# port_names: the names in `port list --json`, sorted.
+port_names() {
+	fp --json port list | tr -d ' \n' | grep -o '"name":"[^"]*"' | LC_ALL=C sort || true
+}
+
+entry_count() { routes | wc -l; }
+entry_count_is() { [ "$(entry_count)" -eq "$1" ]; }
+
+# d. 50 veth ports tap-cN, each with a neighbour and a route, appear and go
+# while sync --ports 'tap-*' runs: at the peak sync has them all, at the
+# end the entries and ports are the baseline again.
+case_interface_churn() {
+	local n=50 b=$LAB_DIR/ports.batch d=$LAB_DIR/ports-del.batch i base ports0 ports1 seen
+	sync_setup
+	vm1_neighbours
+	sync_start
+	wait_for "neighbour entry $VM1_IP6/128 from sync" 50 has_route "$VM1_IP6/128"
+	base=$(entry_count) ports0=$(port_names)
+	: >"$b"
+	: >"$d"
+	for i in $(seq 1 "$n"); do
+		printf '%s\n' \
+			"link add tap-c$i type veth peer name pc-$i address 02:fc:00:00:00:$(printf %02x "$i")" \
+			"link set pc-$i up" "link set tap-c$i up" \
+			"addr add 198.19.$((100 + i)).1/24 dev tap-c$i" \
+			"neigh replace 198.19.$((100 + i)).2 lladdr 02:fc:00:00:00:$(printf %02x "$i") dev tap-c$i nud permanent" \
+			"route add 198.21.$i.0/24 via 198.19.$((100 + i)).2 dev tap-c$i" >>"$b"
+		echo "link del tap-c$i" >>"$d"
+	done
+	hns -batch "$b"
+	i=100
+	until entry_count_is $((base + 2 * n)); do
+		i=$((i - 1))
+		[ "$i" -gt 0 ] || lab_fail "entries with $n tap-cN ports: expected $((base + 2 * n)) within 10 s, saw $(entry_count)"
+		sleep 0.1
+	done
+	assert_route 198.21.50.0/24 tap-c50 02:fc:00:00:00:32 route
+	assert_route 198.19.150.2/32 tap-c50 02:fc:00:00:00:32 neighbour
+	seen=$(port_names | grep -c '"name":"tap-c' || true)
+	assert_eq "ports tap-cN registered by sync" "$n" "$seen"
+
+	# All go; then the same again, each port gone as soon as it came.
+	hns -batch "$d"
+	hns -batch "$b"
+	hns -batch "$d"
+	mark 1 tap-vm1 "$VM1_IP4"
+	hns route del "${MARK%.0/24}.1/32"
+	i=100
+	until entry_count_is "$base"; do
+		i=$((i - 1))
+		[ "$i" -gt 0 ] || lab_fail "entries after the tap-cN ports went: expected the baseline $base within 10 s, saw $(entry_count): $(routes | grep -v -e "^$VM1_IP4/" -e "^$VM1_IP6/" | head -n 5)"
+		sleep 0.1
+	done
+	ports1=$(port_names)
+	assert_eq "ports after the tap-cN ports went" "$(echo "$ports0" | tr '\n' ' ')" "$(echo "$ports1" | tr '\n' ' ')"
+	assert_route "$VM1_IP4/32" tap-vm1 "$VM1_MAC" neighbour
+}
+
+lab_main lab_up lab_down "$CASES" "$@"

@@ -1,0 +1,1147 @@
+// SPDX-License-Identifier: GPL-2.0
+/*
+ * Tier-1 benchmark, cost per packet (DESIGN.md "Performance method",
+ * issue 4 part 1): BPF_PROG_TEST_RUN with repeat on bench_xdp
+ * (bpf/bench.bpf.c), which restores a frame for the next destination and
+ * tail-calls one arm: empty, limit (a bare redirect), fib (the kernel FIB
+ * from XDP, as xdp-forward) or the real fastpath_xdp.
+ *
+ * Everything runs in a private network namespace that vanishes with the
+ * process; the fast path's maps are unpinned, as in tests/test_xdp.c.
+ * For each family, scenario and table size the arms are timed in
+ * interleaved rounds and the median of each is reported. Every timed run
+ * is checked: its verdict, and that the counter of the expected outcome
+ * moved by exactly the repeat count, so a run that took the wrong path is
+ * an error and not a figure.
+ *
+ * Addresses: only 198.18.0.0/15 and 2001:db8::/32 (DESIGN.md), so IPv4
+ * stops where the /15 runs out.
+ */
+#include <arpa/inet.h>
+#include <errno.h>
+#include <getopt.h>
+#include <net/if.h>
+#include <sched.h>
+#include <stdarg.h>
+#include <stdbool.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+#include <sys/utsname.h>
+#include <unistd.h>
+#include <linux/if_ether.h>
+#include <linux/ip.h>
+#include <linux/ipv6.h>
+#include <bpf/bpf.h>
+#include <bpf/libbpf.h>
+#include <json-c/json.h>
+
+#include "fastpath.skel.h"
+#include "bench.skel.h"
+#include "bench.h"
+#include "log.h"
+#include "parse.h"
+#include "pktgen.h"
+
+#define ARRAY_SIZE(a) (sizeof(a) / sizeof((a)[0]))
+
+static const __u8 OP_MAC[6] = { 0x02, 0, 0, 0, 0x00, 0xaa }; /* on-prem */
+static const __u8 UP0_MAC[6] = { 0x02, 0, 0, 0, 0x00, 0x01 };
+static const __u8 VM0_MAC[6] = { 0x02, 0, 0, 0, 0x10, 0x00 };
+static const __u8 VM0_PEER[6] = { 0x02, 0, 0, 0, 0x10, 0x01 };
+
+/*
+ * 198.18.0.0/15 minus its top /23, which holds the lab: vm0's subnet and
+ * neighbour, and the frames' source.
+ */
+#define V4_BASE 0xc6120000U /* 198.18.0.0 */
+#define V4_SPACE (131072U - 512U)
+#define V4_PREFIX_LEN 28
+#define SRC4 "198.19.254.1"
+#define VM0_IP4 "198.19.255.1/30"
+#define NH4 "198.19.255.2"
+#define SRC6 "2001:db8:fffe::1"
+#define VM0_IP6 "2001:db8:ffff::1/64"
+#define NH6 "2001:db8:ffff::2"
+#define ROUTE_PROTO 99 /* tags the benchmark's kernel routes for flushing */
+
+enum family { F4, F6, F_MAX };
+enum scen { SC_HOST, SC_PREFIX, SC_EXCL, SC_MISS, SC_MAX };
+enum arm { ARM_EMPTY, ARM_LIMIT, ARM_FIB, ARM_FAST, ARM_MAX };
+
+static const char *const fam_name[F_MAX] = { "ipv4", "ipv6" };
+static const char *const scen_name[SC_MAX] = { "host", "prefix", "exclusion",
+					       "miss" };
+static const char *const arm_name[ARM_MAX] = { "empty", "limit", "fib",
+					       "fastpath" };
+
+#define MAX_SIZES 4
+#define MAX_ROUNDS 15
+
+static const __u32 sizes_full[] = { 1, 1000, 100000, 1000000 };
+
+/* One (family, scenario, table size): the figures and how they came. */
+struct cell {
+	bool measured;
+	char why_not[96];
+	__u32 routes, dsts, excl;
+	bool arm_on[ARM_MAX];
+	__u32 ns[ARM_MAX][MAX_ROUNDS];
+	double median[ARM_MAX];
+};
+
+static struct cell cells[F_MAX][SC_MAX][MAX_SIZES];
+
+static struct {
+	__u32 sizes[MAX_SIZES];
+	int n_sizes;
+	int rounds;
+	__u32 repeat;
+	const char *out;
+	bool quick;
+} opt = { .rounds = 3, .repeat = 1000000, .out = "build/bench" };
+
+static __u32 up0, vm0;
+static struct bench *bn;
+static int ncpus;
+static void *percpu; /* one slot of a per-CPU map, every CPU */
+static struct bn_frame *frames;
+
+/* The lab. */
+
+static int sh(const char *fmt, ...) __attribute__((format(printf, 1, 2)));
+
+static int sh(const char *fmt, ...)
+{
+	char cmd[512];
+	va_list ap;
+	int rc;
+
+	va_start(ap, fmt);
+	vsnprintf(cmd, sizeof(cmd), fmt, ap);
+	va_end(ap);
+	rc = system(cmd);
+	if (rc)
+		pr_warn("`%s` failed (status %d)\n", cmd, rc);
+	return rc ? -1 : 0;
+}
+
+static const char *mac_str(const __u8 *m, char *buf)
+{
+	return fp_format_mac(m, buf, FP_MAC_STRLEN);
+}
+
+/*
+ * up0 is the uplink; vm0 the port every route leads to, with a permanent
+ * neighbour so bpf_fib_lookup() finds a MAC. Forwarding must be on for
+ * bpf_fib_lookup(), which otherwise answers FWD_DISABLED.
+ */
+static int lab__up(void)
+{
+	char m1[FP_MAC_STRLEN], m2[FP_MAC_STRLEN];
+
+	if (unshare(CLONE_NEWNET)) {
+		pr_warn("unshare(CLONE_NEWNET): %s (needs root)\n",
+			strerror(errno));
+		return -1;
+	}
+	if (sh("ip link set dev lo up") ||
+	    sh("sysctl -qw net.ipv4.ip_forward=1 net.ipv6.conf.all.forwarding=1 "
+	       "net.ipv6.conf.default.forwarding=1") ||
+	    sh("ip link add up0 address %s type veth peer name op0",
+	       mac_str(UP0_MAC, m1)) ||
+	    sh("ip link add vm0 address %s type veth peer name vmp0 address %s",
+	       mac_str(VM0_MAC, m1), mac_str(VM0_PEER, m2)) ||
+	    sh("for d in up0 op0 vm0 vmp0; do ip link set dev $d up; done") ||
+	    sh("ip addr add %s dev vm0", VM0_IP4) ||
+	    sh("ip addr add %s dev vm0 nodad", VM0_IP6) ||
+	    sh("ip neigh replace %s lladdr %s dev vm0 nud permanent", NH4,
+	       m2) ||
+	    sh("ip neigh replace %s lladdr %s dev vm0 nud permanent", NH6, m2))
+		return -1;
+	up0 = if_nametoindex("up0");
+	vm0 = if_nametoindex("vm0");
+	if (!up0 || !vm0) {
+		pr_warn("if_nametoindex: %s\n", strerror(errno));
+		return -1;
+	}
+	return 0;
+}
+
+static int update(struct bpf_map *map, const void *key, const void *value)
+{
+	if (bpf_map_update_elem(bpf_map__fd(map), key, value, BPF_ANY)) {
+		pr_warn("%s: update: %s\n", bpf_map__name(map),
+			strerror(errno));
+		return -1;
+	}
+	return 0;
+}
+
+static int bench__setup(void)
+{
+	int err;
+
+	bn = bench__open();
+	if (!bn) {
+		pr_warn("bench__open: %s\n", strerror(errno));
+		return -1;
+	}
+	bn->rodata->port_ifindex = vm0;
+	err = bench__load(bn);
+	if (err) {
+		pr_warn("bench__load: %s\n", strerror(-err));
+		return -1;
+	}
+	return update(bn->maps.bn_tx, &vm0, &vm0);
+}
+
+/* The real fast path, unpinned, with up0 as uplink and vm0 as port. */
+static struct fastpath *fastpath__setup(void)
+{
+	struct fp_port port = { .mtu = 1500 };
+	struct fp_uplink up = { 0 };
+	struct fastpath *fp;
+	struct bpf_map *map;
+	int err;
+
+	fp = fastpath__open();
+	if (!fp) {
+		pr_warn("fastpath__open: %s\n", strerror(errno));
+		return NULL;
+	}
+	for (map = bpf_object__next_map(fp->obj, NULL); map;
+	     map = bpf_object__next_map(fp->obj, map)) {
+		err = bpf_map__set_pin_path(map, NULL);
+		if (err) {
+			pr_warn("%s: clear pin path: %s\n", bpf_map__name(map),
+				strerror(-err));
+			goto out_destroy;
+		}
+	}
+	err = fastpath__load(fp);
+	if (err) {
+		pr_warn("fastpath__load: %s\n", strerror(-err));
+		goto out_destroy;
+	}
+	memcpy(up.mac, UP0_MAC, 6);
+	memcpy(port.mac, VM0_MAC, 6);
+	memcpy(port.peer_mac, VM0_PEER, 6);
+	snprintf(port.name, sizeof(port.name), "vm0");
+	if (update(fp->maps.fp_uplinks, &up0, &up) ||
+	    update(fp->maps.fp_tx, &vm0, &vm0) ||
+	    update(fp->maps.fp_ports, &vm0, &port))
+		goto out_destroy;
+	return fp;
+
+out_destroy:
+	fastpath__destroy(fp);
+	return NULL;
+}
+
+/* Address layouts. */
+
+static void v4_addr(__u32 off, __u8 len, struct fp_prefix *p)
+{
+	__be32 a = htonl(V4_BASE + off);
+
+	memset(p, 0, sizeof(*p));
+	p->family = AF_INET;
+	p->len = len;
+	memcpy(p->addr, &a, 4);
+}
+
+/* 2001:db8:<hi>:<lo>: hi the 32 bits after the /32, lo the last 64. */
+static void v6_addr(__u32 hi, __u64 lo, __u8 len, struct fp_prefix *p)
+{
+	static const __u8 db8[4] = { 0x20, 0x01, 0x0d, 0xb8 };
+	__be32 h = htonl(hi);
+
+	memset(p, 0, sizeof(*p));
+	p->family = AF_INET6;
+	p->len = len;
+	memcpy(p->addr, db8, 4);
+	memcpy(p->addr + 4, &h, 4);
+	for (int b = 0; b < 8; b++)
+		p->addr[15 - b] = (__u8)(lo >> (8 * b));
+}
+
+/*
+ * Host routes sit two apart when the space allows, so that each miss lies
+ * between two routes and walks the trie as deep as a hit; 100k IPv4 hosts
+ * fill most of the /15, so there the misses are the unrouted rest of it.
+ */
+static __u32 host_stride(enum family f, __u32 n)
+{
+	return f == F6 || 2 * n + 1 <= V4_SPACE ? 2 : 1;
+}
+
+static void host_addr(enum family f, __u32 n, __u32 i, struct fp_prefix *p)
+{
+	__u32 off = 1 + host_stride(f, n) * i;
+
+	if (f == F4)
+		v4_addr(off, 32, p);
+	else
+		v6_addr(0, off, 128, p);
+}
+
+static __u32 miss_count(enum family f, __u32 n)
+{
+	if (host_stride(f, n) == 2)
+		return n;
+	return n < V4_SPACE - 1 - n ? n : V4_SPACE - 1 - n;
+}
+
+static void miss_addr(enum family f, __u32 n, __u32 j, struct fp_prefix *p)
+{
+	__u32 off = host_stride(f, n) == 2 ? 2 + 2 * j : 1 + n + j;
+
+	if (f == F4)
+		v4_addr(off, 32, p);
+	else
+		v6_addr(0, off, 128, p);
+}
+
+/* Prefix i, and (want_dst) a host inside it, different for each i. */
+static void prefix_addr(enum family f, __u32 i, bool want_dst,
+			struct fp_prefix *p)
+{
+	if (f == F4)
+		v4_addr((i << (32 - V4_PREFIX_LEN)) +
+				(want_dst ? 1 + i % 14 : 0),
+			want_dst ? 32 : V4_PREFIX_LEN, p);
+	else
+		v6_addr(i + 1, want_dst ? 0x100 + (i & 0xff) : 0,
+			want_dst ? 128 : 64, p);
+}
+
+/* Why a table does not fit the address rule, or NULL when it does. */
+static const char *does_not_fit(enum family f, bool prefixes, __u32 n)
+{
+	if (f == F6)
+		return NULL;
+	if (prefixes && n > V4_SPACE >> (32 - V4_PREFIX_LEN))
+		return "not measurable within 198.18.0.0/15 (8,160 /28s)";
+	if (!prefixes && n + 1 > V4_SPACE)
+		return "not measurable within 198.18.0.0/15 (131,072 /32s)";
+	return NULL;
+}
+
+/* The fast path's maps and the kernel FIB: the same n routes in both. */
+
+struct table {
+	enum family fam;
+	bool prefixes;
+	__u32 n;
+	struct fastpath *fp;
+};
+
+static int route_key(struct table *t, const struct fp_prefix *p,
+		     struct bpf_map **map4, struct bpf_map **map6,
+		     const void *value)
+{
+	struct fp_lpm4 k4;
+	struct fp_lpm6 k6;
+
+	if (p->family == AF_INET) {
+		fp_prefix__to_lpm4(p, &k4);
+		return value ? update(*map4, &k4, value) :
+			       bpf_map__delete_elem(*map4, &k4, sizeof(k4), 0);
+	}
+	fp_prefix__to_lpm6(p, &k6);
+	return value ? update(*map6, &k6, value) :
+		       bpf_map__delete_elem(*map6, &k6, sizeof(k6), 0);
+}
+
+static void table_prefix(const struct table *t, __u32 i, struct fp_prefix *p)
+{
+	if (t->prefixes)
+		prefix_addr(t->fam, i, false, p);
+	else
+		host_addr(t->fam, t->n, i, p);
+}
+
+/* `ip -batch`: one netlink request per line, far quicker than n forks. */
+static int kernel_routes(const struct table *t)
+{
+	char path[] = "/tmp/bench_pkt.XXXXXX", buf[FP_PREFIX_STRLEN];
+	const char *nh = t->fam == F4 ? NH4 : NH6;
+	struct fp_prefix p;
+	FILE *f;
+	int fd, err;
+
+	fd = mkstemp(path);
+	if (fd < 0) {
+		pr_warn("mkstemp: %s\n", strerror(errno));
+		return -1;
+	}
+	f = fdopen(fd, "w");
+	if (!f) {
+		pr_warn("fdopen: %s\n", strerror(errno));
+		close(fd);
+		unlink(path);
+		return -1;
+	}
+	for (__u32 i = 0; i < t->n; i++) {
+		table_prefix(t, i, &p);
+		fprintf(f, "route add %s via %s dev vm0 proto %d\n",
+			fp_format_prefix(&p, buf, sizeof(buf)), nh,
+			ROUTE_PROTO);
+	}
+	err = fclose(f) ? -1 : sh("ip -batch %s", path);
+	unlink(path);
+	return err;
+}
+
+static int table__fill(struct table *t)
+{
+	struct fp_route rt = { .ifindex = vm0, .origin = FP_ORIGIN_STATIC };
+	struct fp_prefix p;
+
+	memcpy(rt.dmac, VM0_PEER, 6);
+	t->fp = fastpath__setup();
+	if (!t->fp)
+		return -1;
+	for (__u32 i = 0; i < t->n; i++) {
+		table_prefix(t, i, &p);
+		if (route_key(t, &p, &t->fp->maps.fp_routes4,
+			      &t->fp->maps.fp_routes6, &rt))
+			return -1;
+	}
+	return kernel_routes(t);
+}
+
+static void table__clear(struct table *t)
+{
+	fastpath__destroy(t->fp);
+	t->fp = NULL;
+	sh("ip -%d route flush proto %d", t->fam == F4 ? 4 : 6, ROUTE_PROTO);
+}
+
+static __u32 excl_count(__u32 n)
+{
+	return n < FP_MAX_EXCLUSIONS ? n : FP_MAX_EXCLUSIONS;
+}
+
+/* The k-th excluded host: spread evenly over the n host routes. */
+static __u32 excl_host(__u32 n, __u32 k)
+{
+	return (__u32)((__u64)k * n / excl_count(n));
+}
+
+static int table__exclude(struct table *t, bool add)
+{
+	struct fp_excl ex = { .class = FP_CLASS_OTHER };
+	struct fp_prefix p;
+
+	for (__u32 k = 0; k < excl_count(t->n); k++) {
+		host_addr(t->fam, t->n, excl_host(t->n, k), &p);
+		if (route_key(t, &p, &t->fp->maps.fp_excl4,
+			      &t->fp->maps.fp_excl6, add ? &ex : NULL))
+			return -1;
+	}
+	return 0;
+}
+
+/* Frames: one per destination, in a shuffled order. */
+
+static __u64 rng_state = 0x9e3779b97f4a7c15ULL;
+
+static __u64 rng(void)
+{
+	/* xorshift64*: reproducible, and enough to defeat the prefetcher */
+	rng_state ^= rng_state >> 12;
+	rng_state ^= rng_state << 25;
+	rng_state ^= rng_state >> 27;
+	return rng_state * 0x2545f4914f6cdd1dULL;
+}
+
+static int frame_build(const struct fp_prefix *dst, struct bn_frame *f)
+{
+	struct fp_pktspec s = { .ttl = 64, .dst = *dst };
+
+	memcpy(s.dmac, UP0_MAC, 6);
+	memcpy(s.smac, OP_MAC, 6);
+	if (fp_parse_addr(dst->family == AF_INET ? SRC4 : SRC6, &s.src))
+		return -1;
+	/* Payload chosen so that both families make a 64-byte frame. */
+	s.payload = BN_FRAME_LEN - ETH_HLEN - 8 -
+		    (dst->family == AF_INET ? sizeof(struct iphdr) :
+					      sizeof(struct ipv6hdr));
+	if (fp_pkt__build(&s, f->bytes, sizeof(f->bytes)) != BN_FRAME_LEN) {
+		pr_warn("frame: not %d bytes\n", BN_FRAME_LEN);
+		return -1;
+	}
+	return 0;
+}
+
+static int frames__load(__u32 n)
+{
+	LIBBPF_OPTS(bpf_map_batch_opts, o);
+	static __u32 keys[65536];
+	int fd = bpf_map__fd(bn->maps.bn_frames);
+
+	for (__u32 i = n - 1; i > 0; i--) {
+		__u32 j = rng() % (i + 1);
+		struct bn_frame tmp = frames[i];
+
+		frames[i] = frames[j];
+		frames[j] = tmp;
+	}
+	for (__u32 done = 0; done < n;) {
+		__u32 count = n - done < ARRAY_SIZE(keys) ? n - done :
+							    ARRAY_SIZE(keys);
+
+		for (__u32 i = 0; i < count; i++)
+			keys[i] = done + i;
+		if (bpf_map_update_batch(fd, keys, frames + done, &count, &o)) {
+			pr_warn("bn_frames: update batch: %s\n",
+				strerror(errno));
+			return -1;
+		}
+		done += count;
+	}
+	bn->bss->n_frames = n;
+	return 0;
+}
+
+/* Counters, summed over CPUs. */
+
+static int sum_percpu(struct bpf_map *map, __u32 slots, size_t stride,
+		      __u64 *out)
+{
+	for (__u32 k = 0; k < slots; k++) {
+		out[k] = 0;
+		if (bpf_map_lookup_elem(bpf_map__fd(map), &k, percpu)) {
+			pr_warn("%s: lookup: %s\n", bpf_map__name(map),
+				strerror(errno));
+			return -1;
+		}
+		/* fp_counter's first field is packets: read that alone */
+		for (int c = 0; c < ncpus; c++)
+			out[k] += *(const __u64 *)((const char *)percpu +
+						   c * stride);
+	}
+	return 0;
+}
+
+struct counts {
+	__u64 fp[FP_R_MAX];
+	__u64 bn[BN_C_MAX];
+};
+
+static int counts__read(struct fastpath *fp, struct counts *c)
+{
+	return sum_percpu(fp->maps.fp_stats, FP_R_MAX,
+			  sizeof(struct fp_counter), c->fp) ||
+	       sum_percpu(bn->maps.bn_stats, BN_C_MAX, sizeof(__u64), c->bn);
+}
+
+/* What a run of an arm must do in a scenario. */
+struct expect {
+	__u32 retval;
+	bool rewritten; /* MACs from the route, TTL - 1 */
+	int fp_reason; /* fastpath: the fp_stats slot that moves, or -1 */
+	int bn_slot; /* the bn_stats slot that moves, or -1 */
+};
+
+static struct expect expect_of(enum scen sc, enum arm a)
+{
+	bool hit = sc == SC_HOST || sc == SC_PREFIX;
+	struct expect e = { .retval = XDP_PASS,
+			    .fp_reason = -1,
+			    .bn_slot = -1 };
+
+	switch (a) {
+	case ARM_EMPTY:
+		break;
+	case ARM_LIMIT:
+		e.retval = XDP_REDIRECT;
+		break;
+	case ARM_FIB:
+		e.retval = hit ? XDP_REDIRECT : XDP_PASS;
+		e.rewritten = hit;
+		e.bn_slot = hit ? BN_C_FIB_FWD : BN_C_FIB_PASS;
+		break;
+	default:
+		e.retval = hit ? XDP_REDIRECT : XDP_PASS;
+		e.rewritten = hit;
+		e.fp_reason = hit	    ? FP_R_FASTPATH :
+			      sc == SC_EXCL ? FP_R_EXCLUDED :
+					      FP_R_MISS;
+		break;
+	}
+	return e;
+}
+
+static int check_frame(const char *what, const __u8 *f, const struct expect *e)
+{
+	bool v4 = f[12] == 0x08 && f[13] == 0x00;
+	const struct iphdr *ip = (const void *)(f + ETH_HLEN);
+	const struct ipv6hdr *ip6 = (const void *)(f + ETH_HLEN);
+	__u8 ttl = v4 ? ip->ttl : ip6->hop_limit;
+	const __u8 *dmac = e->rewritten ? VM0_PEER : UP0_MAC;
+	const __u8 *smac = e->rewritten ? VM0_MAC : OP_MAC;
+	__u8 want_ttl = e->rewritten ? 63 : 64;
+
+	if (memcmp(f, dmac, 6) || memcmp(f + 6, smac, 6) || ttl != want_ttl ||
+	    (v4 && fp_csum_fold(ip, sizeof(*ip), 0) != 0xffff)) {
+		pr_warn("%s: frame out: expected %s MACs and ttl %u with a "
+			"valid checksum, saw ttl %u\n",
+			what, e->rewritten ? "rewritten" : "original", want_ttl,
+			ttl);
+		return -1;
+	}
+	return 0;
+}
+
+/* One test run of the wrapper with arm_fd in the slot; checked. */
+static int run_arm(const char *what, struct fastpath *fp, int arm_fd,
+		   const struct expect *e, __u32 repeat, __u32 *ns)
+{
+	struct xdp_md ctx = { .data_end = BN_FRAME_LEN,
+			      .ingress_ifindex = up0 };
+	__u8 out[BN_FRAME_LEN];
+	LIBBPF_OPTS(bpf_test_run_opts, t);
+	__u32 slot = BN_ARM_SLOT;
+	struct counts before = { 0 }, after = { 0 };
+	__u64 moved = 0;
+
+	if (update(bn->maps.bn_arms, &slot, &arm_fd) ||
+	    counts__read(fp, &before))
+		return -1;
+	t.data_in = frames[0].bytes;
+	t.data_size_in = BN_FRAME_LEN;
+	t.ctx_in = &ctx;
+	t.ctx_size_in = sizeof(ctx);
+	t.repeat = repeat;
+	if (repeat == 1) {
+		t.data_out = out;
+		t.data_size_out = sizeof(out);
+	}
+	if (bpf_prog_test_run_opts(bpf_program__fd(bn->progs.bench_xdp), &t)) {
+		pr_warn("%s: bpf_prog_test_run_opts: %s\n", what,
+			strerror(errno));
+		return -1;
+	}
+	if (counts__read(fp, &after))
+		return -1;
+	if (t.retval != e->retval) {
+		pr_warn("%s: verdict: expected %u, saw %u\n", what, e->retval,
+			t.retval);
+		for (int r = 0; r < FP_R_MAX; r++)
+			if (after.fp[r] != before.fp[r])
+				pr_warn("  fast path counted %s\n",
+					fp_reason_name(r));
+		return -1;
+	}
+	if (after.bn[BN_C_TAIL_FAIL] != before.bn[BN_C_TAIL_FAIL] ||
+	    after.bn[BN_C_NO_FRAME] != before.bn[BN_C_NO_FRAME]) {
+		pr_warn("%s: the wrapper failed (tail call or frame)\n", what);
+		return -1;
+	}
+	if (e->bn_slot >= 0 &&
+	    after.bn[e->bn_slot] - before.bn[e->bn_slot] != repeat) {
+		pr_warn("%s: bn_stats slot %d: expected +%u, saw +%llu\n", what,
+			e->bn_slot, repeat,
+			(unsigned long long)(after.bn[e->bn_slot] -
+					     before.bn[e->bn_slot]));
+		return -1;
+	}
+	for (int r = 0; r < FP_R_MAX; r++)
+		moved += after.fp[r] - before.fp[r];
+	if (e->fp_reason >= 0 &&
+	    (after.fp[e->fp_reason] - before.fp[e->fp_reason] != repeat ||
+	     moved != repeat)) {
+		pr_warn("%s: counter %s: expected +%u of +%u, saw +%llu of "
+			"+%llu\n",
+			what, fp_reason_name(e->fp_reason), repeat, repeat,
+			(unsigned long long)(after.fp[e->fp_reason] -
+					     before.fp[e->fp_reason]),
+			(unsigned long long)moved);
+		return -1;
+	}
+	if (repeat == 1 && check_frame(what, out, e))
+		return -1;
+	*ns = t.duration;
+	return 0;
+}
+
+static int cmp_u32(const void *a, const void *b)
+{
+	__u32 x = *(const __u32 *)a, y = *(const __u32 *)b;
+
+	return x < y ? -1 : x > y;
+}
+
+static double median(const __u32 *v, int n)
+{
+	__u32 s[MAX_ROUNDS];
+
+	memcpy(s, v, n * sizeof(*s));
+	qsort(s, n, sizeof(*s), cmp_u32);
+	int mid = n / 2;
+
+	return n % 2 ? s[mid] : ((double)s[mid - 1] + s[mid]) / 2;
+}
+
+/* Arms interleaved: A, B, C, D, A, B, C, D, ...; every run checked. */
+static int measure(struct table *t, enum scen sc, struct cell *c, __u32 dsts)
+{
+	int fds[ARM_MAX] = {
+		[ARM_EMPTY] = bpf_program__fd(bn->progs.arm_empty),
+		[ARM_LIMIT] = bpf_program__fd(bn->progs.arm_limit),
+		[ARM_FIB] = bpf_program__fd(bn->progs.arm_fib),
+		[ARM_FAST] = bpf_program__fd(t->fp->progs.fastpath_xdp),
+	};
+	__u32 repeat = opt.repeat > dsts ? opt.repeat : dsts;
+	char what[128];
+	__u32 unused;
+
+	c->routes = t->n;
+	c->dsts = dsts;
+	c->excl = sc == SC_EXCL ? excl_count(t->n) : 0;
+	for (int a = 0; a < ARM_MAX; a++)
+		/* the kernel FIB has no exclusions to compare with */
+		c->arm_on[a] = !(a == ARM_FIB && sc == SC_EXCL);
+	if (frames__load(dsts))
+		return -1;
+	fprintf(stderr, "  %s %s, %u routes, %u destinations ...\n",
+		fam_name[t->fam], scen_name[sc], t->n, dsts);
+	for (int a = 0; a < ARM_MAX; a++) {
+		struct expect e = expect_of(sc, a);
+
+		snprintf(what, sizeof(what), "%s %s n=%u %s (one frame)",
+			 fam_name[t->fam], scen_name[sc], t->n, arm_name[a]);
+		if (c->arm_on[a] &&
+		    run_arm(what, t->fp, fds[a], &e, 1, &unused))
+			return -1;
+	}
+	for (int r = 0; r < opt.rounds; r++) {
+		for (int a = 0; a < ARM_MAX; a++) {
+			struct expect e = expect_of(sc, a);
+
+			if (!c->arm_on[a])
+				continue;
+			snprintf(what, sizeof(what), "%s %s n=%u %s round %d",
+				 fam_name[t->fam], scen_name[sc], t->n,
+				 arm_name[a], r);
+			if (run_arm(what, t->fp, fds[a], &e, repeat,
+				    &c->ns[a][r]))
+				return -1;
+		}
+	}
+	for (int a = 0; a < ARM_MAX; a++)
+		c->median[a] = c->arm_on[a] ? median(c->ns[a], opt.rounds) : 0;
+	c->measured = true;
+	return 0;
+}
+
+static void not_measurable(struct cell *c, __u32 n, const char *why)
+{
+	c->routes = n;
+	snprintf(c->why_not, sizeof(c->why_not), "%s", why);
+}
+
+/* One table: host routes (host, miss, exclusion) or prefixes (prefix). */
+static int run_table(enum family f, bool prefixes, int si)
+{
+	struct table t = { .fam = f, .prefixes = prefixes, .n = opt.sizes[si] };
+	const char *why = does_not_fit(f, prefixes, t.n);
+	struct fp_prefix p;
+	int err = -1;
+
+	if (why) {
+		if (prefixes) {
+			not_measurable(&cells[f][SC_PREFIX][si], t.n, why);
+		} else {
+			not_measurable(&cells[f][SC_HOST][si], t.n, why);
+			not_measurable(&cells[f][SC_MISS][si], t.n, why);
+			not_measurable(&cells[f][SC_EXCL][si], t.n, why);
+		}
+		return 0;
+	}
+	fprintf(stderr, "%s: installing %u %s routes\n", fam_name[f], t.n,
+		prefixes ? "prefix" : "host");
+	if (table__fill(&t))
+		goto out_clear;
+	if (prefixes) {
+		for (__u32 i = 0; i < t.n; i++) {
+			prefix_addr(f, i, true, &p);
+			if (frame_build(&p, &frames[i]))
+				goto out_clear;
+		}
+		err = measure(&t, SC_PREFIX, &cells[f][SC_PREFIX][si], t.n);
+		goto out_clear;
+	}
+	for (__u32 i = 0; i < t.n; i++) {
+		host_addr(f, t.n, i, &p);
+		if (frame_build(&p, &frames[i]))
+			goto out_clear;
+	}
+	if (measure(&t, SC_HOST, &cells[f][SC_HOST][si], t.n))
+		goto out_clear;
+	for (__u32 j = 0; j < miss_count(f, t.n); j++) {
+		miss_addr(f, t.n, j, &p);
+		if (frame_build(&p, &frames[j]))
+			goto out_clear;
+	}
+	if (measure(&t, SC_MISS, &cells[f][SC_MISS][si], miss_count(f, t.n)))
+		goto out_clear;
+	if (table__exclude(&t, true))
+		goto out_clear;
+	for (__u32 k = 0; k < excl_count(t.n); k++) {
+		host_addr(f, t.n, excl_host(t.n, k), &p);
+		if (frame_build(&p, &frames[k]))
+			goto out_clear;
+	}
+	err = measure(&t, SC_EXCL, &cells[f][SC_EXCL][si], excl_count(t.n));
+
+out_clear:
+	table__clear(&t);
+	return err;
+}
+
+/* Reports. */
+
+static double ratio(double a, double b)
+{
+	return a > 0 && b > 0 ? a / b : 0;
+}
+
+static void print_table(void)
+{
+	printf("\n| family | scenario | routes | dsts | empty | limit | fib | "
+	       "fastpath | fast/limit | fib/fast |\n"
+	       "|---|---|---:|---:|---:|---:|---:|---:|---:|---:|\n");
+	for (int f = 0; f < F_MAX; f++)
+		for (int sc = 0; sc < SC_MAX; sc++)
+			for (int si = 0; si < opt.n_sizes; si++) {
+				const struct cell *c = &cells[f][sc][si];
+				const double *m = c->median;
+				char fib[32] = "—", fr[32] = "—";
+
+				if (!c->measured) {
+					printf("| %s | %s | %u | | %s |||||| \n",
+					       fam_name[f], scen_name[sc],
+					       opt.sizes[si], c->why_not);
+					continue;
+				}
+				if (c->arm_on[ARM_FIB]) {
+					snprintf(fib, sizeof(fib), "%.0f",
+						 m[ARM_FIB]);
+					snprintf(fr, sizeof(fr), "%.2f",
+						 ratio(m[ARM_FIB],
+						       m[ARM_FAST]));
+				}
+				printf("| %s | %s | %u | %u | %.0f | %.0f | %s "
+				       "| %.0f | %.2f | %s |\n",
+				       fam_name[f], scen_name[sc], c->routes,
+				       c->dsts, m[ARM_EMPTY], m[ARM_LIMIT], fib,
+				       m[ARM_FAST],
+				       ratio(m[ARM_FAST], m[ARM_LIMIT]), fr);
+			}
+	printf("\nns per packet, median of %d interleaved rounds of %u+ "
+	       "runs; each figure includes the wrapper (the empty arm).\n",
+	       opt.rounds, opt.repeat);
+}
+
+/* The largest measured host-route size, or -1. */
+static int largest_host(enum family f)
+{
+	for (int si = opt.n_sizes - 1; si > 0; si--)
+		if (cells[f][SC_HOST][si].measured)
+			return si;
+	return -1;
+}
+
+static json_object *goals(void)
+{
+	json_object *g = json_object_new_object();
+	bool fib_ok = true;
+	int fib_rows = 0;
+
+	printf("\nGoals (ratios from this run):\n");
+	for (int f = 0; f < F_MAX; f++) {
+		int si = largest_host(f);
+		const struct cell *one = &cells[f][SC_HOST][0], *big;
+		json_object *o;
+		double r, net;
+		char key[48];
+
+		if (si < 0 || !one->measured)
+			continue;
+		big = &cells[f][SC_HOST][si];
+		r = ratio(big->median[ARM_FAST], one->median[ARM_FAST]);
+		/* the wrapper's own cost grows with the frame set: net too */
+		net = ratio(big->median[ARM_FAST] - big->median[ARM_EMPTY],
+			    one->median[ARM_FAST] - one->median[ARM_EMPTY]);
+		printf("- %s host routes, fastpath cost at %u ÷ at 1: "
+		       "%.0f / %.0f ns = %.2f× (net of the wrapper %.2f×; "
+		       "goal ≤ 1.5× at 1M): %s\n",
+		       fam_name[f], big->routes, big->median[ARM_FAST],
+		       one->median[ARM_FAST], r, net,
+		       r <= 1.5 ? "met" : "MISSED");
+		o = json_object_new_object();
+		json_object_object_add(o, "routes",
+				       json_object_new_int64(big->routes));
+		json_object_object_add(o, "ratio", json_object_new_double(r));
+		json_object_object_add(o, "ratio_net_of_wrapper",
+				       json_object_new_double(net));
+		json_object_object_add(o, "met",
+				       json_object_new_boolean(r <= 1.5));
+		snprintf(key, sizeof(key), "%s_host_cost_largest_over_1",
+			 fam_name[f]);
+		json_object_object_add(g, key, o);
+	}
+	for (int f = 0; f < F_MAX; f++)
+		for (int sc = 0; sc < SC_MAX; sc++)
+			for (int si = 0; si < opt.n_sizes; si++) {
+				const struct cell *c = &cells[f][sc][si];
+
+				if (!c->measured || !c->arm_on[ARM_FIB] ||
+				    (sc != SC_HOST && sc != SC_PREFIX))
+					continue;
+				fib_rows++;
+				if (c->median[ARM_FAST] >= c->median[ARM_FIB]) {
+					fib_ok = false;
+					printf("- fastpath not cheaper than fib: "
+					       "%s %s %u routes\n",
+					       fam_name[f], scen_name[sc],
+					       c->routes);
+				}
+			}
+	printf("- fastpath cheaper per packet than fib at every size "
+	       "(%d forwarding rows): %s\n",
+	       fib_rows, fib_ok ? "met" : "MISSED");
+	json_object_object_add(g, "fastpath_cheaper_than_fib_every_size",
+			       json_object_new_boolean(fib_ok));
+	return g;
+}
+
+static json_object *cell_json(int f, int sc, int si)
+{
+	const struct cell *c = &cells[f][sc][si];
+	json_object *o = json_object_new_object(), *arms;
+
+	json_object_object_add(o, "family",
+			       json_object_new_string(fam_name[f]));
+	json_object_object_add(o, "scenario",
+			       json_object_new_string(scen_name[sc]));
+	json_object_object_add(o, "routes",
+			       json_object_new_int64(opt.sizes[si]));
+	json_object_object_add(o, "measured",
+			       json_object_new_boolean(c->measured));
+	if (!c->measured) {
+		json_object_object_add(o, "why_not",
+				       json_object_new_string(c->why_not));
+		return o;
+	}
+	json_object_object_add(o, "destinations",
+			       json_object_new_int64(c->dsts));
+	json_object_object_add(o, "exclusions", json_object_new_int64(c->excl));
+	arms = json_object_new_object();
+	for (int a = 0; a < ARM_MAX; a++) {
+		json_object *arm, *ns;
+
+		if (!c->arm_on[a])
+			continue;
+		arm = json_object_new_object();
+		ns = json_object_new_array();
+		for (int r = 0; r < opt.rounds; r++)
+			json_object_array_add(
+				ns, json_object_new_int64(c->ns[a][r]));
+		json_object_object_add(arm, "ns_per_round", ns);
+		json_object_object_add(arm, "median_ns",
+				       json_object_new_double(c->median[a]));
+		json_object_object_add(arms, arm_name[a], arm);
+	}
+	json_object_object_add(o, "arms", arms);
+	json_object_object_add(
+		o, "fast_over_limit",
+		json_object_new_double(
+			ratio(c->median[ARM_FAST], c->median[ARM_LIMIT])));
+	if (c->arm_on[ARM_FIB])
+		json_object_object_add(
+			o, "fib_over_fast",
+			json_object_new_double(ratio(c->median[ARM_FIB],
+						     c->median[ARM_FAST])));
+	return o;
+}
+
+static int write_json(json_object *g)
+{
+	json_object *root = json_object_new_object(), *rows;
+	char path[256];
+	struct utsname u;
+	int err;
+
+	uname(&u);
+	json_object_object_add(root, "tier", json_object_new_int(1));
+	json_object_object_add(root, "kernel",
+			       json_object_new_string(u.release));
+	json_object_object_add(
+		root, "cpus",
+		json_object_new_int((int)sysconf(_SC_NPROCESSORS_ONLN)));
+	json_object_object_add(root, "quick",
+			       json_object_new_boolean(opt.quick));
+	json_object_object_add(root, "rounds", json_object_new_int(opt.rounds));
+	json_object_object_add(root, "repeat_min",
+			       json_object_new_int64(opt.repeat));
+	json_object_object_add(root, "frame_bytes",
+			       json_object_new_int(BN_FRAME_LEN));
+	rows = json_object_new_array();
+	for (int f = 0; f < F_MAX; f++)
+		for (int sc = 0; sc < SC_MAX; sc++)
+			for (int si = 0; si < opt.n_sizes; si++)
+				json_object_array_add(rows,
+						      cell_json(f, sc, si));
+	json_object_object_add(root, "results", rows);
+	json_object_object_add(root, "goals", g);
+	snprintf(path, sizeof(path), "%s/tier1.json", opt.out);
+	err = json_object_to_file_ext(path, root, JSON_C_TO_STRING_PRETTY);
+	if (err)
+		pr_warn("%s: %s\n", path, json_util_get_last_err());
+	json_object_put(root);
+	return err ? -1 : 0;
+}
+
+/* For scripts/bench.sh's gnuplot: one data block per family and scenario. */
+static int write_dat(void)
+{
+	char path[256];
+	FILE *f;
+
+	snprintf(path, sizeof(path), "%s/tier1.dat", opt.out);
+	f = fopen(path, "w");
+	if (!f) {
+		pr_warn("%s: %s\n", path, strerror(errno));
+		return -1;
+	}
+	for (int fa = 0; fa < F_MAX; fa++)
+		for (int sc = 0; sc < SC_MAX; sc++) {
+			fprintf(f, "# %s %s\n# routes", fam_name[fa],
+				scen_name[sc]);
+			for (int a = 0; a < ARM_MAX; a++)
+				fprintf(f, " %s", arm_name[a]);
+			fputc('\n', f);
+			for (int si = 0; si < opt.n_sizes; si++) {
+				const struct cell *c = &cells[fa][sc][si];
+
+				if (!c->measured)
+					continue;
+				fprintf(f, "%u", c->routes);
+				for (int a = 0; a < ARM_MAX; a++) {
+					if (c->arm_on[a])
+						fprintf(f, " %.1f",
+							c->median[a]);
+					else
+						fprintf(f, " NaN");
+				}
+				fputc('\n', f);
+			}
+			fprintf(f, "\n\n");
+		}
+	return fclose(f) ? -1 : 0;
+}
+
+static void usage(const char *prog)
+{
+	fprintf(stderr,
+		"usage: %s [--quick] [--rounds N] [--repeat N] [--out DIR]\n"
+		"  --quick      1, 1k and 100k routes (also QUICK=1)\n"
+		"  --rounds N   interleaved rounds per arm, 3..%d (3)\n"
+		"  --repeat N   test runs per round, at least (1000000)\n"
+		"  --out DIR    where tier1.json goes (build/bench)\n",
+		prog, MAX_ROUNDS);
+}
+
+static int parse_args(int argc, char **argv)
+{
+	static const struct option longopts[] = {
+		{ "quick", no_argument, NULL, 'q' },
+		{ "rounds", required_argument, NULL, 'r' },
+		{ "repeat", required_argument, NULL, 'n' },
+		{ "out", required_argument, NULL, 'o' },
+		{ "help", no_argument, NULL, 'h' },
+		{ 0 },
+	};
+	const char *q = getenv("QUICK");
+	int c;
+
+	opt.quick = q && !strcmp(q, "1");
+	while ((c = getopt_long(argc, argv, "", longopts, NULL)) != -1) {
+		switch (c) {
+		case 'q':
+			opt.quick = true;
+			break;
+		case 'r':
+			opt.rounds = atoi(optarg);
+			break;
+		case 'n':
+			opt.repeat = strtoul(optarg, NULL, 10);
+			break;
+		case 'o':
+			opt.out = optarg;
+			break;
+		default:
+			usage(argv[0]);
+			return -1;
+		}
+	}
+	if (optind != argc || opt.rounds < 3 || opt.rounds > MAX_ROUNDS ||
+	    !opt.repeat) {
+		usage(argv[0]);
+		return -1;
+	}
+	opt.n_sizes = opt.quick ? 3 : 4;
+	memcpy(opt.sizes, sizes_full, sizeof(opt.sizes));
+	return 0;
+}
+
+int main(int argc, char **argv)
+{
+	json_object *g;
+	int err = 1;
+
+	if (parse_args(argc, argv))
+		return 2;
+	setvbuf(stdout, NULL, _IOLBF, 0);
+	fp_log__route_libs();
+	if (mkdir(opt.out, 0755) && errno != EEXIST) {
+		pr_warn("%s: %s\n", opt.out, strerror(errno));
+		return 1;
+	}
+	ncpus = libbpf_num_possible_cpus();
+	if (ncpus <= 0) {
+		pr_warn("libbpf_num_possible_cpus: %s\n", strerror(-ncpus));
+		return 1;
+	}
+	percpu = calloc(ncpus, sizeof(struct fp_counter));
+	frames = calloc(BN_MAX_FRAMES, sizeof(*frames));
+	if (!percpu || !frames) {
+		pr_warn("calloc: %s\n", strerror(errno));
+		goto out_free;
+	}
+	if (lab__up() || bench__setup())
+		goto out_destroy;
+	for (int f = 0; f < F_MAX; f++)
+		for (int si = 0; si < opt.n_sizes; si++)
+			if (run_table(f, false, si) || run_table(f, true, si))
+				goto out_destroy;
+	print_table();
+	g = goals();
+	if (write_json(g) || write_dat())
+		goto out_destroy;
+	printf("\nraw figures: %s/tier1.json\n", opt.out);
+	err = 0;
+
+out_destroy:
+	bench__destroy(bn);
+out_free:
+	free(frames);
+	free(percpu);
+	return err;
+}
