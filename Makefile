@@ -48,7 +48,8 @@ TEST_SRCS   := $(wildcard tests/test_*.c)
 TEST_BINS   := $(TEST_SRCS:tests/%.c=$(OUT)/tests/%)
 HEADERS     := $(wildcard maps/*.h loader/*.h) $(OUT)/fastpath.skel.h
 
-.PHONY: all unit selftest test demo check install uninstall clean deps-ok need-root bench bench-sync
+.PHONY: all unit selftest test demo check install uninstall clean deps-ok need-root bench bench-sync \
+	fuzz libfuzzer-ok
 
 all: $(OUT)/fastpath $(OUT)/fastpath.bpf.o $(OUT)/tapwire
 
@@ -117,8 +118,57 @@ $(OUT)/bench_pkt: tests/bench_pkt.c $(OUT)/bench.skel.h $(OUT)/libfastpath.a $(H
 	$(call msg,CC,$@)
 	$(Q)$(CC) $(ALL_CFLAGS) -Itests $< $(OUT)/libfastpath.a $(LDLIBS) -o $@
 
-unit: all $(TEST_BINS)
+# Differential fuzzer: not a test_*.c, it has its own main and options.
+$(OUT)/fuzz_diff: tests/fuzz_diff.c tests/refmodel.c tests/refmodel.h $(OUT)/libfastpath.a $(HEADERS)
+	$(call msg,CC,$@)
+	$(Q)$(CC) $(ALL_CFLAGS) -Itests tests/fuzz_diff.c tests/refmodel.c $(OUT)/libfastpath.a $(LDLIBS) -o $@
+
+# libFuzzer targets: the parsers compiled in with the fuzzer's
+# instrumentation, not taken from libfastpath.a.
+FUZZ_TARGETS := fuzz_prefix fuzz_mac fuzz_args
+FUZZ_BINS    := $(FUZZ_TARGETS:%=$(OUT)/fuzz/%)
+FUZZ_CFLAGS  := -g -O1 -fsanitize=fuzzer,address,undefined -fno-sanitize-recover=undefined \
+		$(WARN) -std=gnu11 -D_GNU_SOURCE -Imaps -Iloader
+FUZZ_TIME    ?= $(if $(QUICK),5,30)
+FUZZ_PACKETS ?= 1000000
+
+$(OUT)/fuzz:
+	$(Q)mkdir -p $@
+
+# One line when clang has no libFuzzer runtime, not a linker error.
+libfuzzer-ok: | $(OUT)/fuzz
+	@printf 'int LLVMFuzzerTestOneInput(const char *d, unsigned long n);\nint LLVMFuzzerTestOneInput(const char *d, unsigned long n) { return 0; }\n' | \
+		$(CLANG) -fsanitize=fuzzer -x c - -o $(OUT)/fuzz/.probe 2>/dev/null || \
+		{ echo "missing libFuzzer runtime: clang -fsanitize=fuzzer needs libclang-rt-14-dev (run scripts/deps.sh as root)" >&2; exit 1; }
+
+$(OUT)/fuzz/fuzz_prefix $(OUT)/fuzz/fuzz_mac: $(OUT)/fuzz/%: tests/%.c loader/parse.c loader/parse.h maps/fastpath.h | libfuzzer-ok
+	$(call msg,FUZZ-CC,$@)
+	$(Q)$(CLANG) $(FUZZ_CFLAGS) tests/$*.c loader/parse.c -o $@
+
+$(OUT)/fuzz/fuzz_args: tests/fuzz_args.c loader/args.c loader/args.h | libfuzzer-ok
+	$(call msg,FUZZ-CC,$@)
+	$(Q)$(CLANG) $(FUZZ_CFLAGS) tests/fuzz_args.c loader/args.c -o $@
+
+# >= 1M packets through program and model, then each libFuzzer target for
+# FUZZ_TIME seconds (QUICK=1: 5). Corpora stay in build/fuzz/ between runs.
+fuzz: need-root
+	$(Q)scripts/deps.sh
+	$(Q)$(MAKE) --no-print-directory all $(OUT)/fuzz_diff $(FUZZ_BINS)
+	$(Q)$(OUT)/fuzz_diff --packets $(FUZZ_PACKETS)
+	$(Q)for t in $(FUZZ_TARGETS); do \
+		mkdir -p $(OUT)/fuzz/$$t.corpus; \
+		if $(OUT)/fuzz/$$t -max_total_time=$(FUZZ_TIME) -close_fd_mask=2 \
+			-artifact_prefix=$(OUT)/fuzz/$$t- $(OUT)/fuzz/$$t.corpus \
+			>$(OUT)/fuzz/$$t.log 2>&1; then \
+			echo "$$t: $$(sed -n 's/^Done \([0-9]*\) runs in \([0-9]*\) .*/\1 runs in \2 s/p' $(OUT)/fuzz/$$t.log), no crash"; \
+		else \
+			cat $(OUT)/fuzz/$$t.log; echo "$$t: FAILED (input saved as $(OUT)/fuzz/$$t-*)"; exit 1; \
+		fi; \
+	done
+
+unit: all $(TEST_BINS) $(OUT)/fuzz_diff
 	$(Q)scripts/run-unit.sh $(TEST_BINS)
+	$(Q)$(OUT)/fuzz_diff --packets 20000
 
 selftest: all $(OUT)/xdp_foreign.bpf.o
 	$(Q)selftests/run.sh
@@ -156,7 +206,7 @@ TIDY_CHECKS := -*,clang-analyzer-*,-clang-analyzer-security.insecureAPI.*,bugpro
 	-bugprone-suspicious-string-compare,-clang-analyzer-valist.Uninitialized,-bugprone-implicit-widening-of-multiplication-result
 
 # Warnings as errors (the build), formatting, static analysis, shell lint.
-check: all $(TEST_BINS) $(OUT)/bench_pkt
+check: all $(TEST_BINS) $(OUT)/bench_pkt $(OUT)/fuzz_diff
 	$(call msg,FORMAT,sources)
 	$(Q)clang-format --dry-run -Werror $(FORMAT_SRCS)
 	$(call msg,CPPCHECK,loader tests)

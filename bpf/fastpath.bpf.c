@@ -211,9 +211,14 @@ static __always_inline int ipv6_skip_ext(struct cursor *c, __u8 *nexthdr)
 			if (!f)
 				return EXT_TRUNCATED;
 			*nexthdr = f->nexthdr;
-			/* A later fragment carries no upper-layer header. */
-			if (f->frag_off & bpf_htons(0xfff8))
+			/*
+			 * A later fragment carries no upper-layer header: its
+			 * first data byte is no ICMPv6 type.
+			 */
+			if (f->frag_off & bpf_htons(0xfff8)) {
+				*nexthdr = IPPROTO_NONE;
 				return EXT_DONE;
+			}
 			continue;
 		}
 		default:

@@ -589,6 +589,21 @@ static int m_frag6_later(__u8 *f, int len)
 	return ext6(f, len, 44, fh, sizeof(fh));
 }
 
+/* A later ICMPv6 fragment whose data happens to start like an ND type. */
+static int m_frag6_later_icmp(__u8 *f, int len)
+{
+	static const __u8 fh[8] = { 0, 0, 0x05, 0xc9, 0, 0, 0, 7 };
+	__u8 *data;
+
+	len = ext6(f, len, 44, fh, sizeof(fh));
+	if (len < 0)
+		return len;
+	f[ETH_HLEN + sizeof(struct ipv6hdr)] = 58; /* IPPROTO_ICMPV6 */
+	data = f + ETH_HLEN + sizeof(struct ipv6hdr) + sizeof(fh);
+	data[0] = 135;
+	return len;
+}
+
 static int m_unknown_nexthdr(__u8 *f, int len)
 {
 	ip6(f)->nexthdr = 253;
@@ -843,6 +858,9 @@ static const struct row rows[] = {
 	{ "ipv6 later fragment", PKT("2001:db8:1::10", 64, 18),
 	  .mutate = m_frag6_later, FWD(VM0_LLADDR, VM0_MAC),
 	  .reason = FP_R_FASTPATH },
+	{ "ipv6 later icmpv6 fragment, data like nd",
+	  PKT("2001:db8:1::10", 64, 18), .mutate = m_frag6_later_icmp,
+	  FWD(VM0_LLADDR, VM0_MAC), .reason = FP_R_FASTPATH },
 
 	/* IPv6 extension headers: forwarded on the fixed header's address. */
 	{ "ipv6 destination options", PKT("2001:db8:1::10", 64, 18),

@@ -1,0 +1,1261 @@
+// SPDX-License-Identifier: GPL-2.0
+/*
+ * Differential fuzzer: the real XDP object and the reference model of
+ * tests/refmodel.c judge the same random and mutated frames against the
+ * same random route, exclusion and port tables; any difference in verdict,
+ * reason, output bytes or counters is a mismatch.
+ *
+ * The object is loaded unpinned inside a private network namespace, like
+ * tests/test_xdp.c, so nothing under /sys/fs/bpf is touched. Everything
+ * random comes from one seed: `--seed S --packets N` replays a run, and a
+ * mismatch prints what is needed to reproduce it.
+ *
+ * Counters are compared in aggregate after every table (one map read per
+ * reason rather than per packet); when a batch disagrees, it is replayed
+ * packet by packet with the counters read around each run to name the
+ * packet. One packet in PROBE_EVERY also goes through as an `explain`
+ * probe, which reports the program's reason and target port directly.
+ */
+#include <arpa/inet.h>
+#include <errno.h>
+#include <getopt.h>
+#include <net/if.h>
+#include <sched.h>
+#include <stdarg.h>
+#include <stdbool.h>
+#include <stdint.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <time.h>
+#include <unistd.h>
+#include <linux/if_ether.h>
+#include <bpf/bpf.h>
+#include <bpf/libbpf.h>
+
+#include "fastpath.skel.h"
+#include "parse.h"
+#include "pktgen.h"
+#include "refmodel.h"
+
+#define ARRAY_SIZE(a) (sizeof(a) / sizeof((a)[0]))
+
+#define FRAME_MAX 1514 /* the largest frame generated */
+#define BUF_MAX 2048 /* room for headers inserted before trimming */
+#define META_LEN ((int)sizeof(struct fp_probe))
+#define MAX_ROUTES 48
+#define MAX_EXCL 12
+#define PROBE_EVERY 8
+
+/* Devices: veth ends whose ifindexes the maps name. */
+enum dev {
+	D_UP0, /* uplink, gateway verdict XDP_PASS */
+	D_UP1, /* uplink whose gateway is the port gw0 */
+	D_UP2, /* uplink with anti-spoofing off */
+	D_GW0, /* gateway port of up1: never an uplink */
+	D_VM0, /* VM ports: registration, devmap and MTU vary per table */
+	D_VM1,
+	D_VM2,
+	D_VM3,
+	D_VM4,
+	D_VM5,
+	D_MAX,
+};
+#define NVM (D_MAX - D_VM0)
+
+static const char *const dev_names[D_MAX] = {
+	"up0", "up1", "up2", "gw0", "vm0", "vm1", "vm2", "vm3", "vm4", "vm5",
+};
+
+static __u32 ifidx[D_MAX];
+
+/* 02:00:00:00:NN:00, NN the device's number plus one. */
+static void dev_mac(enum dev d, __u8 mac[6])
+{
+	static const __u8 base[6] = { 0x02, 0, 0, 0, 0, 0 };
+
+	memcpy(mac, base, 6);
+	mac[4] = d + 1;
+}
+
+static const __u8 OP_MAC[6] = { 0x02, 0, 0, 0, 0xee, 0xaa };
+
+/* Options. */
+static unsigned long long opt_packets = 20000, opt_seed;
+static unsigned long opt_tables = 2000;
+static bool opt_keep_going, opt_verbose;
+
+/* State of the run. */
+static struct fastpath *skel;
+static int prog_fd, stats_fd, ncpus;
+static struct fp_counter *percpu;
+static unsigned long long mismatches;
+static unsigned long long tally[FP_R_MAX]; /* the model's, for the summary */
+
+/* xorshift64*: small, fast, and the same sequence on every machine. */
+static __u64 rng_state;
+
+static __u64 rnd64(void)
+{
+	rng_state ^= rng_state >> 12;
+	rng_state ^= rng_state << 25;
+	rng_state ^= rng_state >> 27;
+	return rng_state * 0x2545f4914f6cdd1dULL;
+}
+
+static __u32 rnd(__u32 n)
+{
+	return n ? (__u32)(rnd64() >> 32) % n : 0;
+}
+
+/* True with probability pct percent. */
+static bool chance(__u32 pct)
+{
+	return rnd(100) < pct;
+}
+
+static void rnd_bytes(__u8 *p, size_t n)
+{
+	for (size_t i = 0; i < n; i++)
+		p[i] = (__u8)rnd64();
+}
+
+static void rnd_unicast_mac(__u8 mac[6])
+{
+	rnd_bytes(mac, 6);
+	mac[0] = (mac[0] & 0xfc) | 0x02; /* local, unicast */
+}
+
+/* Tables: the model's view; the maps get the same through install(). */
+
+static struct ref_prefix routes[MAX_ROUTES], excl[MAX_EXCL];
+static struct ref_port ports[NVM + 1];
+static struct ref_tables tables = { .routes = routes,
+				    .excl = excl,
+				    .ports = ports };
+
+static const __u8 len4[] = { 15, 16, 20, 22, 23, 24, 24, 24,
+			     25, 26, 28, 30, 31, 32, 32, 32 };
+static const __u8 len6[] = { 32, 40, 48,  56,  63,  64,	 64,  64,
+			     65, 96, 112, 120, 127, 128, 128, 128 };
+
+/*
+ * An address from a small pool inside the test ranges (198.18.0.0/15,
+ * 2001:db8::/32), so random prefixes overlap and lookups hit often.
+ */
+static void pool_addr(int family, __u8 *a)
+{
+	static const __u8 low[] = { 0, 1, 2, 10, 127, 128, 129, 200, 254, 255 };
+
+	memset(a, 0, 16);
+	if (family == AF_INET) {
+		a[0] = 198;
+		a[1] = 18 + rnd(2);
+		a[2] = chance(80) ? rnd(4) : 128 + rnd(2) * 127;
+		a[3] = chance(80) ? low[rnd(ARRAY_SIZE(low))] : rnd(256);
+		return;
+	}
+	a[0] = 0x20;
+	a[1] = 0x01;
+	a[2] = 0x0d;
+	a[3] = 0xb8;
+	a[5] = rnd(4);
+	a[6] = chance(20) ? 0x80 : 0;
+	a[8] = chance(15) ? 0x80 : 0;
+	a[15] = low[rnd(ARRAY_SIZE(low))];
+	if (chance(15))
+		rnd_bytes(a + 8, 8);
+}
+
+static void mask(__u8 *a, __u8 len, int bytes)
+{
+	for (int bit = len; bit < bytes * 8; bit++)
+		a[bit / 8] &= ~(0x80 >> (bit % 8));
+}
+
+/* An address inside p: host bits random, all zero or all one. */
+static void inside(const struct ref_prefix *p, __u8 *a)
+{
+	int bytes = p->family == AF_INET ? 4 : 16;
+	__u32 how = rnd(4);
+
+	memset(a, 0, 16);
+	memcpy(a, p->addr, bytes);
+	for (int bit = p->len; bit < bytes * 8; bit++) {
+		bool one = how == 0 ? (rnd64() >> 40) & 1 : how == 1;
+
+		if (how == 3) /* near the network address: low bits only */
+			one = bit >= bytes * 8 - 3 && ((rnd64() >> 40) & 1);
+		if (one)
+			a[bit / 8] |= 0x80 >> (bit % 8);
+	}
+}
+
+static bool same_prefix(const struct ref_prefix *a, const struct ref_prefix *b)
+{
+	return a->family == b->family && a->len == b->len &&
+	       !memcmp(a->addr, b->addr, 16);
+}
+
+/* A prefix not yet in tab (LPM keys are unique); false if none found. */
+static bool new_prefix(const struct ref_prefix *tab, size_t n,
+		       struct ref_prefix *p)
+{
+	for (int tries = 0; tries < 8; tries++) {
+		bool dup = false;
+
+		memset(p, 0, sizeof(*p));
+		p->family = chance(50) ? AF_INET : AF_INET6;
+		pool_addr(p->family, p->addr);
+		p->len = p->family == AF_INET ? len4[rnd(ARRAY_SIZE(len4))] :
+						len6[rnd(ARRAY_SIZE(len6))];
+		mask(p->addr, p->len, p->family == AF_INET ? 4 : 16);
+		for (size_t i = 0; i < n && !dup; i++)
+			dup = same_prefix(&tab[i], p);
+		if (!dup)
+			return true;
+	}
+	return false;
+}
+
+static void random_tables(void)
+{
+	static const __u16 mtus[] = { 296, 576, 1280, 1500 };
+	size_t want;
+
+	tables.nports = 0;
+	for (int i = 0; i < NVM; i++) {
+		struct ref_port *pt = &ports[tables.nports];
+
+		/* An unregistered device: routes to it point at no port. */
+		if (chance(15))
+			continue;
+		memset(pt, 0, sizeof(*pt));
+		pt->ifindex = ifidx[D_VM0 + i];
+		dev_mac(D_VM0 + i, pt->mac);
+		if (chance(90))
+			rnd_unicast_mac(pt->peer_mac);
+		pt->mtu = mtus[rnd(ARRAY_SIZE(mtus))];
+		pt->in_devmap = chance(85);
+		tables.nports++;
+	}
+	/* The gateway port is always usable: its corners are not the table's. */
+	memset(&ports[tables.nports], 0, sizeof(ports[0]));
+	ports[tables.nports].ifindex = ifidx[D_GW0];
+	dev_mac(D_GW0, ports[tables.nports].mac);
+	rnd_unicast_mac(ports[tables.nports].peer_mac);
+	ports[tables.nports].mtu = 1500;
+	ports[tables.nports].in_devmap = true;
+	tables.nports++;
+
+	want = 1 + rnd(MAX_ROUTES);
+	tables.nroutes = 0;
+	while (tables.nroutes < want) {
+		struct ref_prefix *r = &routes[tables.nroutes];
+
+		if (!new_prefix(routes, tables.nroutes, r))
+			break;
+		/* A shadow (no port) sometimes, else any VM device. */
+		r->ifindex = chance(5) ? 0 : ifidx[D_VM0 + rnd(NVM)];
+		if (chance(92))
+			rnd_unicast_mac(r->dmac);
+		tables.nroutes++;
+	}
+	want = rnd(MAX_EXCL + 1);
+	tables.nexcl = 0;
+	while (tables.nexcl < want &&
+	       new_prefix(excl, tables.nexcl, &excl[tables.nexcl]))
+		tables.nexcl++;
+}
+
+/* Maps: what was installed, so the next table can remove it. */
+
+static int map_err(const char *what, const char *map)
+{
+	int err = -errno;
+
+	fprintf(stderr, "fuzz_diff: %s %s: %s\n", what, map, strerror(-err));
+	return err;
+}
+
+static int prefix_key(const struct ref_prefix *p, struct fp_lpm4 *k4,
+		      struct fp_lpm6 *k6)
+{
+	memset(k4, 0, sizeof(*k4));
+	memset(k6, 0, sizeof(*k6));
+	k4->prefixlen = k6->prefixlen = p->len;
+	memcpy(&k4->addr, p->addr, 4);
+	memcpy(k6->addr, p->addr, 16);
+	return p->family;
+}
+
+static int prefix_update(const struct ref_prefix *p, bool route, bool del)
+{
+	struct bpf_map *m4 = route ? skel->maps.fp_routes4 :
+				     skel->maps.fp_excl4;
+	struct bpf_map *m6 = route ? skel->maps.fp_routes6 :
+				     skel->maps.fp_excl6;
+	struct fp_route rt = { .ifindex = p->ifindex };
+	struct fp_excl ex = { .class = FP_CLASS_OTHER };
+	struct bpf_map *m;
+	struct fp_lpm4 k4;
+	struct fp_lpm6 k6;
+	const void *key;
+	int err;
+
+	memcpy(rt.dmac, p->dmac, 6);
+	m = prefix_key(p, &k4, &k6) == AF_INET ? m4 : m6;
+	key = m == m4 ? (const void *)&k4 : (const void *)&k6;
+	if (del)
+		err = bpf_map_delete_elem(bpf_map__fd(m), key);
+	else
+		err = bpf_map_update_elem(bpf_map__fd(m), key,
+					  route ? (const void *)&rt :
+						  (const void *)&ex,
+					  BPF_NOEXIST);
+	return err ? map_err(del ? "delete from" : "add to", bpf_map__name(m)) :
+		     0;
+}
+
+static int ports_update(bool del)
+{
+	int ports_fd = bpf_map__fd(skel->maps.fp_ports);
+	int tx_fd = bpf_map__fd(skel->maps.fp_tx);
+
+	for (size_t i = 0; i < tables.nports; i++) {
+		const struct ref_port *pt = &ports[i];
+		struct fp_port v = { .mtu = pt->mtu };
+
+		if (del) {
+			if (bpf_map_delete_elem(ports_fd, &pt->ifindex))
+				return map_err("delete from", "fp_ports");
+			if (pt->in_devmap &&
+			    bpf_map_delete_elem(tx_fd, &pt->ifindex))
+				return map_err("delete from", "fp_tx");
+			continue;
+		}
+		memcpy(v.mac, pt->mac, 6);
+		memcpy(v.peer_mac, pt->peer_mac, 6);
+		if (bpf_map_update_elem(ports_fd, &pt->ifindex, &v,
+					BPF_NOEXIST))
+			return map_err("add to", "fp_ports");
+		if (pt->in_devmap && bpf_map_update_elem(tx_fd, &pt->ifindex,
+							 &pt->ifindex, BPF_ANY))
+			return map_err("add to", "fp_tx");
+	}
+	return 0;
+}
+
+static int tables_update(bool del)
+{
+	int err = ports_update(del);
+
+	for (size_t i = 0; !err && i < tables.nroutes; i++)
+		err = prefix_update(&routes[i], true, del);
+	for (size_t i = 0; !err && i < tables.nexcl; i++)
+		err = prefix_update(&excl[i], false, del);
+	return err;
+}
+
+/* The uplinks: fixed for the run, mirrored in ref_ingress. */
+static struct ref_ingress ingress_of(enum dev d)
+{
+	struct ref_ingress in = { .uplink = d <= D_UP2 };
+
+	dev_mac(d, in.mac);
+	if (d == D_UP1)
+		in.gw_ifindex = ifidx[D_GW0];
+	if (d == D_UP2)
+		in.flags = FP_UPLINK_F_ALLOW_SPOOFED;
+	return in;
+}
+
+static int install_uplinks(void)
+{
+	for (enum dev d = D_UP0; d <= D_UP2; d++) {
+		struct ref_ingress in = ingress_of(d);
+		struct fp_uplink up = { .gw_ifindex = in.gw_ifindex,
+					.flags = in.flags };
+
+		memcpy(up.mac, in.mac, 6);
+		if (bpf_map_update_elem(bpf_map__fd(skel->maps.fp_uplinks),
+					&ifidx[d], &up, BPF_ANY))
+			return map_err("add to", "fp_uplinks");
+	}
+	return 0;
+}
+
+/* Frames: a valid frame aimed at the tables, then mutations. */
+
+static __u16 get16(const __u8 *p)
+{
+	return (__u16)(p[0] << 8 | p[1]);
+}
+
+static void put16(__u8 *p, __u16 v)
+{
+	p[0] = v >> 8;
+	p[1] = v & 0xff;
+}
+
+static bool is_v4(const __u8 *f)
+{
+	return get16(f + 12) == ETH_P_IP;
+}
+
+static bool is_v6(const __u8 *f)
+{
+	return get16(f + 12) == ETH_P_IPV6;
+}
+
+/* The IPv4 checksum anew over the header IHL claims, within the frame. */
+static void fix_csum4(__u8 *f, int len)
+{
+	__u8 *ip = f + ETH_HLEN;
+	int hlen = (ip[0] & 0xf) >= 5 ? (ip[0] & 0xf) * 4 : 20;
+
+	if (len < ETH_HLEN + 20)
+		return;
+	if (hlen > len - ETH_HLEN)
+		hlen = 20;
+	put16(ip + 10, 0);
+	put16(ip + 10, (__u16)~fp_csum_fold(ip, hlen, 0));
+}
+
+static void random_dest(int family, __u8 *a)
+{
+	static const char *const group4[] = { "224.0.0.5", "239.255.255.250",
+					      "255.255.255.255", "224.0.0.1" };
+	static const char *const group6[] = { "ff02::1", "ff05::2",
+					      "ff02::1:ff00:10" };
+	__u32 pick = rnd(100);
+	bool v4 = family == AF_INET;
+
+	if (pick < 45 && tables.nroutes) {
+		const struct ref_prefix *r = &routes[rnd(tables.nroutes)];
+
+		if (r->family == family) {
+			inside(r, a);
+			return;
+		}
+	} else if (pick < 60 && tables.nexcl) {
+		const struct ref_prefix *e = &excl[rnd(tables.nexcl)];
+
+		if (e->family == family) {
+			inside(e, a);
+			return;
+		}
+	} else if (pick < 64) {
+		inet_pton(family,
+			  v4 ? group4[rnd(ARRAY_SIZE(group4))] :
+			       group6[rnd(ARRAY_SIZE(group6))],
+			  a);
+		return;
+	}
+	pool_addr(family, a);
+}
+
+/* Sources the README singles out, and a VM's own (spoofed) addresses. */
+static void random_source(int family, __u8 *a)
+{
+	static const char *const bad4[] = { "224.0.0.1", "239.1.2.3",
+					    "127.0.0.1", "127.255.0.9",
+					    "240.0.0.1", "255.255.255.255",
+					    "254.1.1.1" };
+	static const char *const bad6[] = { "ff02::1", "ff0e::5", "::1" };
+	__u32 pick = rnd(100);
+	bool v4 = family == AF_INET;
+
+	memset(a, 0, 16);
+	if (pick < 60) {
+		inet_pton(family, v4 ? "198.19.254.1" : "2001:db8:fffe::1", a);
+	} else if (pick < 75 && tables.nroutes) {
+		const struct ref_prefix *r = &routes[rnd(tables.nroutes)];
+
+		if (r->family == family)
+			inside(r, a);
+		else
+			pool_addr(family, a);
+	} else if (pick < 85) {
+		inet_pton(family,
+			  v4 ? bad4[rnd(ARRAY_SIZE(bad4))] :
+			       bad6[rnd(ARRAY_SIZE(bad6))],
+			  a);
+	} else {
+		pool_addr(family, a);
+	}
+}
+
+/*
+ * Puts an extension header of type `type` and elen bytes right behind
+ * the fixed IPv6 header; it takes over the fixed header's next header.
+ */
+static int ext6(__u8 *f, int len, __u8 type, int elen)
+{
+	__u8 *ip = f + ETH_HLEN, *at = ip + 40;
+
+	if (len < ETH_HLEN + 40 || len + elen > BUF_MAX)
+		return len;
+	memmove(at + elen, at, len - ETH_HLEN - 40);
+	memset(at, 0, elen);
+	at[0] = ip[6];
+	if (type == 44) { /* fragment: offset and M flag, an ID */
+		put16(at + 2, chance(50) ? rnd(0x10000) & 0xfff9 : rnd(2));
+		rnd_bytes(at + 4, 4);
+	} else {
+		at[1] = elen / 8 - 1;
+		if (type == 43) {
+			at[2] = chance(50) ? 253 : rnd(5); /* routing type */
+			at[3] = chance(80) ? 0 : rnd(4); /* segments left */
+		} else if (elen > 2) { /* one PadN filling the rest */
+			at[2] = 1;
+			at[3] = elen - 4;
+		}
+	}
+	ip[6] = type;
+	put16(ip + 4, get16(ip + 4) + elen);
+	return len + elen;
+}
+
+static int ext_chain(__u8 *f, int len)
+{
+	static const __u8 types[] = { 60, 60, 43, 44, 0, 253 };
+	int n = 1 + rnd(chance(30) ? 9 : 3);
+
+	for (int i = 0; i < n; i++) {
+		__u8 t = types[rnd(ARRAY_SIZE(types))];
+
+		if (t == 253) { /* an unknown header: the walk ends there */
+			len = ext6(f, len, 60, 8);
+			f[ETH_HLEN + 6] = 253;
+			continue;
+		}
+		len = ext6(f, len, t, t == 44 ? 8 : 8 * (1 + rnd(3)));
+	}
+	return len;
+}
+
+/* The UDP datagram becomes ICMPv6: ND (133..137) or another type. */
+static void to_icmp6(__u8 *f, int len)
+{
+	static const __u8 types[] = { 133, 134, 135, 136, 137, 128,
+				      129, 1,	3,   143, 132, 138 };
+	__u8 *ip = f + ETH_HLEN;
+
+	if (len < ETH_HLEN + 40 + 8)
+		return;
+	ip[6] = 58;
+	ip[7] = chance(80) ? 255 : ip[7];
+	ip[40] = types[rnd(ARRAY_SIZE(types))];
+	ip[41] = 0;
+}
+
+static int vlan(__u8 *f, int len, __u16 tpid)
+{
+	if (len + 4 > BUF_MAX)
+		return len;
+	memmove(f + 16, f + 12, len - 12);
+	put16(f + 12, tpid);
+	put16(f + 14, rnd(4096));
+	return len + 4;
+}
+
+static int mutate(__u8 *f, int len)
+{
+	static const __u16 ethertypes[] = { ETH_P_IP, ETH_P_IPV6, ETH_P_ARP,
+					    0x88cc,   0x8100,	  0x88a8,
+					    0x8847,   0x0000,	  0xffff };
+	static const __u8 ttls[] = { 0, 1, 2, 255 };
+	__u8 *ip = f + ETH_HLEN;
+	bool v4 = is_v4(f), v6 = is_v6(f), l3 = len >= ETH_HLEN + 40;
+	int at;
+
+	switch (rnd(20)) {
+	case 0: /* flip bits, mostly in the headers */
+		at = chance(80) ? rnd(len < 80 ? len : 80) : rnd(len);
+		f[at] ^= 1 << rnd(8);
+		break;
+	case 1: /* a random byte, anywhere */
+		f[rnd(len)] = rnd(256);
+		break;
+	case 2: /* truncate */
+		len = ETH_HLEN + rnd(len - ETH_HLEN + 1);
+		break;
+	case 3: /* Ethernet padding or trailing junk */
+		at = 1 + rnd(64);
+		if (len + at <= BUF_MAX) {
+			if (chance(50))
+				memset(f + len, 0, at);
+			else
+				rnd_bytes(f + len, at);
+			len += at;
+		}
+		break;
+	case 4: /* IP version */
+		if (l3) {
+			ip[0] = (ip[0] & 0x0f) | rnd(16) << 4;
+			if (v4)
+				fix_csum4(f, len);
+		}
+		break;
+	case 5: /* IHL, sometimes leaving the checksum as it was */
+		if (v4 && l3) {
+			ip[0] = (ip[0] & 0xf0) | (chance(50) ? rnd(16) : 6);
+			if (chance(80))
+				fix_csum4(f, len);
+		}
+		break;
+	case 6: /* tot_len around the truth, or anything */
+		if (v4 && l3) {
+			__u16 truth = len - ETH_HLEN;
+
+			put16(ip + 2, chance(30) ? rnd(0x10000) :
+				      chance(50) ? truth + rnd(5) - 2 :
+						   20 + rnd(8) - 2);
+			fix_csum4(f, len);
+		}
+		break;
+	case 7: /* payload_len around the truth, or anything */
+		if (v6 && l3)
+			put16(ip + 4, chance(30) ? rnd(0x10000) :
+						   get16(ip + 4) + rnd(5) - 2);
+		break;
+	case 8: /* TTL / hop limit at the edges */
+		if (l3) {
+			ip[v4 ? 8 : 7] = ttls[rnd(ARRAY_SIZE(ttls))];
+			if (v4)
+				fix_csum4(f, len);
+		}
+		break;
+	case 9: /* another ethertype */
+		put16(f + 12, ethertypes[rnd(ARRAY_SIZE(ethertypes))]);
+		break;
+	case 10: /* 802.1Q or 802.1ad tag */
+		len = vlan(f, len, chance(50) ? 0x8100 : 0x88a8);
+		break;
+	case 11: /* a group or a foreign destination MAC */
+		switch (rnd(4)) {
+		case 0:
+			memset(f, 0xff, 6);
+			break;
+		case 1:
+			memcpy(f, (const __u8[]){ 0x01, 0, 0x5e, 0, 0, 5 }, 6);
+			break;
+		case 2:
+			memcpy(f, (const __u8[]){ 0x33, 0x33, 0, 0, 0, 1 }, 6);
+			break;
+		default:
+			dev_mac(rnd(D_MAX), f);
+			break;
+		}
+		break;
+	case 12: /* hostile or spoofed source */
+		if (l3) {
+			__u8 a[16];
+
+			random_source(v4 ? AF_INET : AF_INET6, a);
+			memcpy(v4 ? ip + 12 : ip + 8, a, v4 ? 4 : 16);
+			if (v4)
+				fix_csum4(f, len);
+		}
+		break;
+	case 13: /* IPv6 extension headers */
+		if (v6)
+			len = ext_chain(f, len);
+		break;
+	case 14: /* ICMPv6, ND or not */
+		if (v6)
+			to_icmp6(f, len);
+		break;
+	case 15: /* IPv4 fragments: first, middle, last, DF */
+		if (v4 && l3) {
+			static const __u16 frag[] = { 0x2000, 0x2000 | 185, 370,
+						      0x4000, 0x8000 };
+
+			put16(ip + 6, chance(80) ? frag[rnd(ARRAY_SIZE(frag))] :
+						   rnd(0x10000));
+			fix_csum4(f, len);
+		}
+		break;
+	case 16: /* a broken IPv4 checksum: the rewrite must keep it broken */
+		if (v4 && l3)
+			put16(ip + 10, rnd(0x10000));
+		break;
+	case 17: /* another destination */
+		if (l3) {
+			__u8 a[16];
+
+			random_dest(v4 ? AF_INET : AF_INET6, a);
+			memcpy(v4 ? ip + 16 : ip + 24, a, v4 ? 4 : 16);
+			if (v4)
+				fix_csum4(f, len);
+		}
+		break;
+	case 18: /* the checksum at the corners an update can get wrong */
+		if (v4 && l3) {
+			put16(ip + 4, rnd(0x10000));
+			fix_csum4(f, len);
+		}
+		break;
+	default: /* IPv4 protocol or IPv6 next header */
+		if (l3)
+			ip[v4 ? 9 : 6] = chance(50) ? rnd(256) : 0;
+		if (v4)
+			fix_csum4(f, len);
+		break;
+	}
+	return len;
+}
+
+static const enum dev ingress_pick[] = { D_UP0, D_UP0, D_UP0, D_UP0,
+					 D_UP1, D_UP1, D_UP1, D_UP2,
+					 D_UP2, D_UP2, D_GW0, D_VM0 };
+
+/* One frame into f; returns its length, *in the ingress device. */
+static int random_frame(__u8 *f, enum dev *in)
+{
+	static const __u8 ttls[] = { 64, 64, 64, 2, 1, 0, 255 };
+	struct fp_pktspec s = { 0 };
+	int family = chance(50) ? AF_INET : AF_INET6;
+	int len, nmut;
+
+	*in = ingress_pick[rnd(ARRAY_SIZE(ingress_pick))];
+	/* A frame for some other uplink's MAC now and then, to other_host. */
+	dev_mac(chance(3) ? D_UP0 + rnd(3) : *in, s.dmac);
+	memcpy(s.smac, OP_MAC, 6);
+	s.src.family = s.dst.family = family;
+	random_dest(family, s.dst.addr);
+	random_source(family, s.src.addr);
+	s.ttl = chance(70) ? 64 : ttls[rnd(ARRAY_SIZE(ttls))];
+	s.payload = chance(70) ? rnd(64) : rnd(FRAME_MAX - 62 - 64);
+	len = fp_pkt__build(&s, f, BUF_MAX);
+	if (len < 0)
+		return len;
+	if (family == AF_INET6 && chance(15))
+		to_icmp6(f, len);
+	if (family == AF_INET6 && chance(15))
+		len = ext_chain(f, len);
+
+	nmut = chance(35) ? 0 : 1 + rnd(chance(20) ? 6 : 2);
+	for (int i = 0; i < nmut; i++)
+		len = mutate(f, len);
+	/* Mutations never cut below ETH_HLEN: the kernel refuses runts. */
+	if (len > FRAME_MAX)
+		len = FRAME_MAX;
+	return len;
+}
+
+/* Running: the program, the model, and their comparison. */
+
+static const char *xdp_name(__u32 action)
+{
+	static const char *const names[] = { "XDP_ABORTED", "XDP_DROP",
+					     "XDP_PASS", "XDP_TX",
+					     "XDP_REDIRECT" };
+
+	return action < ARRAY_SIZE(names) ? names[action] : "XDP_?";
+}
+
+static const char *dev_name_of(__u32 ifindex)
+{
+	for (int d = 0; d < D_MAX; d++)
+		if (ifidx[d] == ifindex)
+			return dev_names[d];
+	return ifindex ? "?" : "none";
+}
+
+static void hexdump(const char *what, const __u8 *p, int len)
+{
+	fprintf(stderr, "%s (%d bytes):", what, len);
+	for (int i = 0; i < len; i++)
+		fprintf(stderr, "%s%02x", i % 32 ? " " : "\n  ", p[i]);
+	fputc('\n', stderr);
+}
+
+static void dump_prefixes(const char *what, const struct ref_prefix *t,
+			  size_t n)
+{
+	for (size_t i = 0; i < n; i++) {
+		struct fp_prefix p = { .family = t[i].family, .len = t[i].len };
+		char buf[FP_PREFIX_STRLEN], mac[FP_MAC_STRLEN];
+
+		memcpy(p.addr, t[i].addr, 16);
+		fprintf(stderr, "  %s %s", what,
+			fp_format_prefix(&p, buf, sizeof(buf)));
+		if (t == routes)
+			fprintf(stderr, " dev %s lladdr %s",
+				dev_name_of(t[i].ifindex),
+				fp_format_mac(t[i].dmac, mac, sizeof(mac)));
+		fputc('\n', stderr);
+	}
+}
+
+static void dump_tables(void)
+{
+	char mac[FP_MAC_STRLEN];
+
+	fprintf(stderr, "tables:\n");
+	for (size_t i = 0; i < tables.nports; i++)
+		fprintf(stderr, "  port %s peer %s mtu %u%s\n",
+			dev_name_of(ports[i].ifindex),
+			fp_format_mac(ports[i].peer_mac, mac, sizeof(mac)),
+			ports[i].mtu,
+			ports[i].in_devmap ? "" : " (not in fp_tx)");
+	dump_prefixes("route", routes, tables.nroutes);
+	dump_prefixes("exclude", excl, tables.nexcl);
+}
+
+struct seen {
+	__u32 action, reason, ifindex;
+	bool has_reason; /* a probe run, or a counter replay */
+	int out_len;
+	__u8 out[BUF_MAX];
+};
+
+static void report(unsigned long long idx, unsigned long long table,
+		   enum dev in, const __u8 *f, int len,
+		   const struct ref_verdict *want, const __u8 *want_out,
+		   const struct seen *saw, const char *what)
+{
+	mismatches++;
+	if (!opt_verbose && mismatches > 1 && opt_keep_going) {
+		fprintf(stderr,
+			"mismatch: packet %llu: %s: model %s/%s, program %s/%s\n",
+			idx, what, xdp_name(want->action),
+			fp_reason_name(want->reason), xdp_name(saw->action),
+			saw->has_reason ? fp_reason_name(saw->reason) : "?");
+		return;
+	}
+	fprintf(stderr,
+		"MISMATCH (%s): seed %llu, packet %llu (table %llu, --tables %lu), ingress %s\n",
+		what, opt_seed, idx, table, opt_tables, dev_names[in]);
+	fprintf(stderr, "  model:   %s, reason %s, to %s\n",
+		xdp_name(want->action), fp_reason_name(want->reason),
+		dev_name_of(want->ifindex));
+	fprintf(stderr, "  program: %s, reason %s, to %s\n",
+		xdp_name(saw->action),
+		saw->has_reason ? fp_reason_name(saw->reason) : "(not seen)",
+		saw->has_reason ? dev_name_of(saw->ifindex) : "(not seen)");
+	hexdump("frame in", f, len);
+	if (saw->out_len != len || memcmp(want_out, saw->out, len)) {
+		hexdump("frame out, model", want_out, len);
+		hexdump("frame out, program", saw->out, saw->out_len);
+	}
+	dump_tables();
+	fprintf(stderr,
+		"reproduce: build/fuzz_diff --seed %llu --tables %lu --packets %llu\n",
+		opt_seed, opt_tables, idx + 1);
+}
+
+static int test_run(enum dev in, const __u8 *f, int len, bool probe,
+		    struct seen *saw)
+{
+	static __u8 buf[META_LEN + BUF_MAX], out[META_LEN + BUF_MAX];
+	int meta = probe ? META_LEN : 0;
+	struct fp_probe pr = { .magic = FP_EXPLAIN_MAGIC };
+	struct xdp_md ctx = { .data = meta,
+			      .data_end = meta + len,
+			      .ingress_ifindex = ifidx[in] };
+	LIBBPF_OPTS(bpf_test_run_opts, t, .data_in = buf,
+		    .data_size_in = meta + len, .data_out = out,
+		    .data_size_out = sizeof(out), .ctx_in = &ctx,
+		    .ctx_size_in = sizeof(ctx));
+
+	memcpy(buf, &pr, meta);
+	memcpy(buf + meta, f, len);
+	if (bpf_prog_test_run_opts(prog_fd, &t)) {
+		fprintf(stderr, "fuzz_diff: BPF_PROG_TEST_RUN: %s\n",
+			strerror(errno));
+		return -1;
+	}
+	saw->action = t.retval;
+	saw->out_len = (int)t.data_size_out - meta;
+	memcpy(saw->out, out + meta, saw->out_len > 0 ? saw->out_len : 0);
+	if (probe) {
+		memcpy(&pr, out, sizeof(pr));
+		saw->reason = pr.reason;
+		saw->ifindex = pr.ifindex;
+		saw->has_reason = true;
+	}
+	return 0;
+}
+
+static int read_counters(struct fp_counter sum[FP_R_MAX])
+{
+	memset(sum, 0, FP_R_MAX * sizeof(*sum));
+	for (__u32 r = 0; r < FP_R_MAX; r++) {
+		if (bpf_map_lookup_elem(stats_fd, &r, percpu))
+			return map_err("read", "fp_stats");
+		for (int c = 0; c < ncpus; c++) {
+			sum[r].packets += percpu[c].packets;
+			sum[r].bytes += percpu[c].bytes;
+		}
+	}
+	return 0;
+}
+
+/* The reason whose counter moved by one packet of len bytes, or -1. */
+static int moved(const struct fp_counter *before,
+		 const struct fp_counter *after, int len)
+{
+	int which = -1;
+
+	for (int r = 0; r < FP_R_MAX; r++) {
+		__u64 dp = after[r].packets - before[r].packets;
+		__u64 db = after[r].bytes - before[r].bytes;
+
+		if (!dp && !db)
+			continue;
+		if (which >= 0 || dp != 1 || db != (__u64)len)
+			return -2;
+		which = r;
+	}
+	return which;
+}
+
+static bool differs(const struct ref_verdict *want, const __u8 *want_out,
+		    const struct seen *saw, int len)
+{
+	return saw->action != want->action || saw->out_len != len ||
+	       memcmp(saw->out, want_out, len);
+}
+
+/*
+ * One packet through both. replay: read the counters around the run and
+ * compare the one that moved. Returns -1 on a system error, else 0.
+ */
+static int one_packet(unsigned long long idx, unsigned long long table,
+		      bool replay, struct fp_counter *batch)
+{
+	static __u8 f[BUF_MAX], want_out[BUF_MAX];
+	static struct seen saw;
+	struct fp_counter before[FP_R_MAX], after[FP_R_MAX];
+	struct ref_ingress ingress;
+	struct ref_verdict want;
+	bool probe = idx % PROBE_EVERY == PROBE_EVERY - 1;
+	enum dev in;
+	int len;
+
+	memset(f, 0, sizeof(f));
+	len = random_frame(f, &in);
+	if (len < ETH_HLEN) {
+		fprintf(stderr, "fuzz_diff: frame not built (%d)\n", len);
+		return -1;
+	}
+	ingress = ingress_of(in);
+	ref_model__run(&tables, &ingress, f, len, want_out, &want);
+
+	if (replay && read_counters(before))
+		return -1;
+	saw.has_reason = false;
+	if (test_run(in, f, len, false, &saw))
+		return -1;
+	if (replay) {
+		int r;
+
+		if (read_counters(after))
+			return -1;
+		r = moved(before, after, len);
+		/* A wrong verdict was reported on the first pass already. */
+		if (r != (int)want.reason &&
+		    !differs(&want, want_out, &saw, len)) {
+			saw.reason = r < 0 ? FP_R_MAX : (__u32)r;
+			saw.has_reason = true;
+			report(idx, table, in, f, len, &want, want_out, &saw,
+			       r == -2 ? "counters: not exactly one moved" :
+					 "counter");
+		}
+		return 0;
+	}
+	if (batch) {
+		tally[want.reason]++;
+		batch[want.reason].packets++;
+		batch[want.reason].bytes += len;
+	}
+	if (differs(&want, want_out, &saw, len)) {
+		report(idx, table, in, f, len, &want, want_out, &saw,
+		       saw.action != want.action ? "verdict" : "frame out");
+		return 0;
+	}
+	if (probe) {
+		if (test_run(in, f, len, true, &saw))
+			return -1;
+		if (saw.action != want.action || saw.reason != want.reason ||
+		    saw.ifindex != want.ifindex || saw.out_len != len ||
+		    memcmp(saw.out, want_out, len))
+			report(idx, table, in, f, len, &want, want_out, &saw,
+			       "explain probe");
+	}
+	return 0;
+}
+
+static bool stop(void)
+{
+	return mismatches && !opt_keep_going;
+}
+
+/*
+ * One table's packets: run them, then compare the counters in aggregate;
+ * on a difference replay the batch (same seed state) packet by packet.
+ */
+static int run_batch(unsigned long long first, unsigned long long n,
+		     unsigned long long table)
+{
+	struct fp_counter before[FP_R_MAX], after[FP_R_MAX];
+	struct fp_counter batch[FP_R_MAX] = { 0 };
+	__u64 state = rng_state;
+	unsigned long long found = mismatches;
+
+	if (read_counters(before))
+		return -1;
+	for (unsigned long long i = 0; i < n && !stop(); i++)
+		if (one_packet(first + i, table, false, batch))
+			return -1;
+	if (stop())
+		return 0;
+	if (read_counters(after))
+		return -1;
+	for (int r = 0; r < FP_R_MAX; r++) {
+		if (after[r].packets - before[r].packets == batch[r].packets &&
+		    after[r].bytes - before[r].bytes == batch[r].bytes)
+			continue;
+		fprintf(stderr,
+			"counter %s: program +%llu packets +%llu bytes, model +%llu +%llu; replaying the batch\n",
+			fp_reason_name(r),
+			(unsigned long long)(after[r].packets -
+					     before[r].packets),
+			(unsigned long long)(after[r].bytes - before[r].bytes),
+			(unsigned long long)batch[r].packets,
+			(unsigned long long)batch[r].bytes);
+		rng_state = state;
+		for (unsigned long long i = 0; i < n && !stop(); i++)
+			if (one_packet(first + i, table, true, NULL))
+				return -1;
+		if (mismatches == found) /* must not pass unnamed */
+			mismatches++;
+		break;
+	}
+	return 0;
+}
+
+/* Setup: namespace, devices, object. */
+
+static int sh(const char *fmt, ...)
+{
+	char cmd[256];
+	va_list ap;
+	int rc;
+
+	va_start(ap, fmt);
+	vsnprintf(cmd, sizeof(cmd), fmt, ap);
+	va_end(ap);
+	rc = system(cmd);
+	if (rc)
+		fprintf(stderr, "fuzz_diff: `%s` failed (status %d)\n", cmd,
+			rc);
+	return rc ? -1 : 0;
+}
+
+static int setup(void)
+{
+	struct bpf_map *map;
+	int err;
+
+	/* The namespace, and the devices in it, vanish with the process. */
+	if (unshare(CLONE_NEWNET)) {
+		fprintf(stderr,
+			"fuzz_diff: unshare(CLONE_NEWNET): %s (needs root)\n",
+			strerror(errno));
+		return -1;
+	}
+	for (int d = 0; d < D_MAX; d++) {
+		__u8 m[6];
+
+		dev_mac(d, m);
+		if (sh("ip link add %s address %02x:%02x:%02x:%02x:%02x:%02x "
+		       "type veth peer name p%s && ip link set dev %s up && "
+		       "ip link set dev p%s up",
+		       dev_names[d], m[0], m[1], m[2], m[3], m[4], m[5],
+		       dev_names[d], dev_names[d], dev_names[d]))
+			return -1;
+		ifidx[d] = if_nametoindex(dev_names[d]);
+		if (!ifidx[d]) {
+			fprintf(stderr, "fuzz_diff: %s: %s\n", dev_names[d],
+				strerror(errno));
+			return -1;
+		}
+	}
+
+	skel = fastpath__open();
+	if (!skel) {
+		fprintf(stderr, "fuzz_diff: fastpath__open: %s\n",
+			strerror(errno));
+		return -1;
+	}
+	/* Unpinned maps: nothing under /sys/fs/bpf is read or written. */
+	for (map = bpf_object__next_map(skel->obj, NULL); map;
+	     map = bpf_object__next_map(skel->obj, map)) {
+		err = bpf_map__set_pin_path(map, NULL);
+		if (err) {
+			fprintf(stderr, "fuzz_diff: %s: clear pin path: %s\n",
+				bpf_map__name(map), strerror(-err));
+			return -1;
+		}
+	}
+	err = fastpath__load(skel);
+	if (err) {
+		fprintf(stderr, "fuzz_diff: fastpath__load: %s\n",
+			strerror(-err));
+		return -1;
+	}
+	prog_fd = bpf_program__fd(skel->progs.fastpath_xdp);
+	stats_fd = bpf_map__fd(skel->maps.fp_stats);
+	ncpus = libbpf_num_possible_cpus();
+	if (ncpus <= 0) {
+		fprintf(stderr, "fuzz_diff: libbpf_num_possible_cpus: %s\n",
+			strerror(-ncpus));
+		return -1;
+	}
+	percpu = calloc(ncpus, sizeof(*percpu));
+	if (!percpu) {
+		fprintf(stderr, "fuzz_diff: calloc: %s\n", strerror(errno));
+		return -1;
+	}
+	return install_uplinks();
+}
+
+static void usage(FILE *to)
+{
+	fprintf(to,
+		"usage: fuzz_diff [--packets N] [--seed S] [--tables K] [--keep-going] [-v]\n"
+		"  --packets N   frames to run (default 20000)\n"
+		"  --seed S      replay a run (default: from the clock)\n"
+		"  --tables K    new random tables every K packets (default 2000)\n"
+		"  --keep-going  count every mismatch instead of stopping at the first\n");
+}
+
+static int parse_args(int argc, char **argv)
+{
+	static const struct option lopts[] = {
+		{ "packets", required_argument, NULL, 'n' },
+		{ "seed", required_argument, NULL, 's' },
+		{ "tables", required_argument, NULL, 't' },
+		{ "keep-going", no_argument, NULL, 'k' },
+		{ "verbose", no_argument, NULL, 'v' },
+		{ "help", no_argument, NULL, 'h' },
+		{ 0 },
+	};
+	bool seeded = false;
+	char *end;
+	int c;
+
+	while ((c = getopt_long(argc, argv, "n:s:t:kvh", lopts, NULL)) != -1) {
+		unsigned long long v = 0;
+
+		if (c == 'n' || c == 's' || c == 't') {
+			errno = 0;
+			v = strtoull(optarg, &end, 0);
+			if (errno || *end || !*optarg || optarg[0] == '-') {
+				fprintf(stderr, "fuzz_diff: bad number: %s\n",
+					optarg);
+				return -1;
+			}
+		}
+		switch (c) {
+		case 'n':
+			opt_packets = v;
+			break;
+		case 's':
+			opt_seed = v;
+			seeded = true;
+			break;
+		case 't':
+			if (!v) {
+				fprintf(stderr,
+					"fuzz_diff: --tables must be > 0\n");
+				return -1;
+			}
+			opt_tables = v;
+			break;
+		case 'k':
+			opt_keep_going = true;
+			break;
+		case 'v':
+			opt_verbose = true;
+			break;
+		case 'h':
+			usage(stdout);
+			exit(0);
+		default:
+			usage(stderr);
+			return -1;
+		}
+	}
+	if (optind != argc) {
+		usage(stderr);
+		return -1;
+	}
+	if (!seeded) {
+		struct timespec ts;
+
+		clock_gettime(CLOCK_REALTIME, &ts);
+		opt_seed = ((unsigned long long)ts.tv_sec * 1000003ULL) ^
+			   (unsigned long long)ts.tv_nsec ^
+			   (unsigned long long)getpid() << 32;
+		opt_seed %= 1000000000000ULL; /* short enough to retype */
+	}
+	return 0;
+}
+
+int main(int argc, char **argv)
+{
+	struct timespec t0, t1;
+	unsigned long long done = 0, table = 0;
+	double secs;
+	int rc = 1;
+
+	if (parse_args(argc, argv))
+		return 2;
+	setvbuf(stdout, NULL, _IOLBF, 0);
+	printf("fuzz_diff: seed %llu, %llu packets, new tables every %lu\n",
+	       opt_seed, opt_packets, opt_tables);
+	/* splitmix64 step: any seed, 0 included, gives a good state. */
+	rng_state = opt_seed + 0x9e3779b97f4a7c15ULL;
+	rng_state = (rng_state ^ (rng_state >> 30)) * 0xbf58476d1ce4e5b9ULL;
+	rng_state = (rng_state ^ (rng_state >> 27)) * 0x94d049bb133111ebULL;
+	rng_state ^= rng_state >> 31;
+	if (!rng_state)
+		rng_state = 1;
+
+	if (setup())
+		goto out;
+	clock_gettime(CLOCK_MONOTONIC, &t0);
+	while (done < opt_packets && !stop()) {
+		unsigned long long n = opt_packets - done;
+
+		if (n > opt_tables)
+			n = opt_tables;
+		if (table && tables_update(true))
+			goto out;
+		random_tables();
+		if (tables_update(false) || run_batch(done, n, table))
+			goto out;
+		done += n;
+		table++;
+	}
+	clock_gettime(CLOCK_MONOTONIC, &t1);
+	secs = (t1.tv_sec - t0.tv_sec) + (t1.tv_nsec - t0.tv_nsec) / 1e9;
+
+	printf("model verdicts:");
+	for (int r = 0; r < FP_R_MAX; r++)
+		printf(" %s %llu", fp_reason_name(r), tally[r]);
+	printf("\n%llu tables, %.2f s, %.0f packets/s\n", table, secs,
+	       secs > 0 ? done / secs : 0);
+	printf("fuzz_diff: %llu packets, %llu mismatches, seed %llu\n", done,
+	       mismatches, opt_seed);
+	rc = mismatches ? 1 : 0;
+out:
+	fastpath__destroy(skel);
+	free(percpu);
+	return rc;
+}

@@ -1,0 +1,409 @@
+// SPDX-License-Identifier: GPL-2.0
+/*
+ * The verdict as DESIGN.md and the README document it, one check after
+ * another in the order a packet is read: device, Ethernet, IP header,
+ * source, options, destination, IPv6 extension chain, TTL,
+ * anti-spoofing, exclusion, route, port.
+ *
+ * The documents give each class of packet its verdict but do not say
+ * which check comes first when a packet falls into two classes (a
+ * broadcast frame with a class E source; a route with an unknown MAC
+ * to a port whose MTU it exceeds). There the model takes the order
+ * above, which is also bpf/'s: written down here so that changing it is
+ * a decision, and the fuzzer notices if either side drifts.
+ *
+ * Deliberately naive: prefixes are matched by a linear scan over plain
+ * arrays and the IPv4 checksum is recomputed from scratch, so that nothing
+ * here shares a shortcut (LPM trie, incremental checksum) with bpf/.
+ */
+#include <string.h>
+#include <sys/socket.h>
+#include <linux/bpf.h>
+
+#include "refmodel.h"
+
+#define ETH_LEN 14
+#define IP4_LEN 20
+#define IP6_LEN 40
+#define ETHERTYPE_IP4 0x0800
+#define ETHERTYPE_IP6 0x86dd
+
+/* IPv6 next-header values the README names. */
+#define NH_HOPOPTS 0
+#define NH_ROUTING 43
+#define NH_FRAGMENT 44
+#define NH_ICMPV6 58
+#define NH_DSTOPTS 60
+#define NH_AH 51
+#define NH_MOBILITY 135
+
+/* README: "a chain longer than 6 headers" goes to the kernel. */
+#define EXT_CHAIN_MAX 6
+
+static __u16 be16(const __u8 *p)
+{
+	return (__u16)(p[0] << 8 | p[1]);
+}
+
+/* One's complement sum of len bytes (len even), folded, not inverted. */
+static __u16 sum16(const __u8 *p, size_t len)
+{
+	__u32 sum = 0;
+
+	for (size_t i = 0; i + 1 < len; i += 2)
+		sum += be16(p + i);
+	while (sum >> 16)
+		sum = (sum & 0xffff) + (sum >> 16);
+	return (__u16)sum;
+}
+
+static bool prefix_match(const struct ref_prefix *p, int family,
+			 const __u8 *addr)
+{
+	int full = p->len / 8, rest = p->len % 8;
+
+	if (p->family != family || memcmp(p->addr, addr, full))
+		return false;
+	return !rest || !((p->addr[full] ^ addr[full]) & (0xff00 >> rest));
+}
+
+const struct ref_prefix *ref_model__lookup(const struct ref_prefix *tab,
+					   size_t n, int family,
+					   const __u8 *addr)
+{
+	const struct ref_prefix *best = NULL;
+
+	for (size_t i = 0; i < n; i++)
+		if (prefix_match(&tab[i], family, addr) &&
+		    (!best || tab[i].len > best->len))
+			best = &tab[i];
+	return best;
+}
+
+static const struct ref_port *find_port(const struct ref_tables *t,
+					__u32 ifindex)
+{
+	for (size_t i = 0; i < t->nports; i++)
+		if (ifindex && t->ports[i].ifindex == ifindex)
+			return &t->ports[i];
+	return NULL;
+}
+
+static bool mac_zero(const __u8 *m)
+{
+	return !(m[0] | m[1] | m[2] | m[3] | m[4] | m[5]);
+}
+
+/* README: multicast, loopback, class E or 255.255.255.255 (inside E). */
+static bool bad_source4(const __u8 *a)
+{
+	return (a[0] & 0xf0) == 0xe0 || a[0] == 127 || (a[0] & 0xf0) == 0xf0;
+}
+
+/* README: IPv6 multicast or ::1. */
+static bool bad_source6(const __u8 *a)
+{
+	static const __u8 loopback[16] = { [15] = 1 };
+
+	return a[0] == 0xff || !memcmp(a, loopback, 16);
+}
+
+/* DESIGN.md: multicast/broadcast destinations (224/4, 255.255.255.255). */
+static bool group_dest4(const __u8 *a)
+{
+	static const __u8 bcast[4] = { 255, 255, 255, 255 };
+
+	return (a[0] & 0xf0) == 0xe0 || !memcmp(a, bcast, 4);
+}
+
+struct pkt {
+	int family;
+	const __u8 *saddr, *daddr;
+	__u32 l3_len; /* what the IP header says the packet is */
+	__u8 ttl;
+};
+
+static void set(struct ref_verdict *v, __u32 action, __u32 reason)
+{
+	v->action = action;
+	v->reason = reason;
+	v->ifindex = 0;
+}
+
+/* The frame's destination MAC is a group address (multicast, broadcast). */
+static bool group_mac(const __u8 *f)
+{
+	return f[0] & 1;
+}
+
+/*
+ * Parses and validates the IPv4 header. Returns -1 with *v set when the
+ * verdict is already decided, 0 to go on to TTL, anti-spoofing, lookup.
+ */
+static int ip4_judge(const __u8 *f, int len, struct pkt *p,
+		     struct ref_verdict *v)
+{
+	const __u8 *ip = f + ETH_LEN;
+	__u32 ihl, tot_len;
+
+	if (len < ETH_LEN + IP4_LEN || ip[0] >> 4 != 4 || (ip[0] & 0xf) < 5)
+		goto malformed;
+	ihl = (ip[0] & 0xf) * 4U;
+	tot_len = be16(ip + 2);
+	/* Shorter than the header, or past the frame (padding is fine). */
+	if (tot_len < ihl || tot_len > (__u32)(len - ETH_LEN))
+		goto malformed;
+
+	p->family = AF_INET;
+	p->saddr = ip + 12;
+	p->daddr = ip + 16;
+	p->l3_len = tot_len;
+	p->ttl = ip[8];
+
+	if (bad_source4(p->saddr)) {
+		set(v, XDP_DROP, FP_R_BAD_SOURCE);
+		return -1;
+	}
+	if (ihl > IP4_LEN) {
+		set(v, XDP_PASS, FP_R_IP_OPTIONS);
+		return -1;
+	}
+	if (group_mac(f) || group_dest4(p->daddr)) {
+		set(v, XDP_PASS, FP_R_MULTICAST);
+		return -1;
+	}
+	/* Fragments: nothing to do, the fast path routes on L3 alone. */
+	return 0;
+
+malformed:
+	set(v, XDP_DROP, FP_R_MALFORMED);
+	return -1;
+}
+
+/* ICMPv6 types 133..137 (RFC 4861): router/neighbour ND and redirect. */
+static bool is_nd(__u8 type)
+{
+	return type >= 133 && type <= 137;
+}
+
+/*
+ * The extension chain behind the fixed header. README: hop-by-hop
+ * anywhere, or a chain longer than six headers, is passed (ip_options);
+ * ND behind any of them is not_ip; a header the frame cuts off is
+ * malformed. Everything else ends the walk and is forwarded: an unknown
+ * next header, a transport, or a later fragment, whose bytes are data
+ * (every fragment of a packet must get the same verdict). Extension
+ * headers are those of RFC 8200 and RFC 7045, AH and Mobility included.
+ */
+static int ip6_chain(const __u8 *f, int len, struct ref_verdict *v)
+{
+	__u32 off = ETH_LEN + IP6_LEN, n = 0, hlen;
+	__u8 nh = f[ETH_LEN + 6];
+
+	for (;; n++) {
+		switch (nh) {
+		case NH_HOPOPTS:
+			set(v, XDP_PASS, FP_R_IP_OPTIONS);
+			return -1;
+		case NH_ROUTING:
+		case NH_DSTOPTS:
+		case NH_FRAGMENT:
+		case NH_AH:
+		case NH_MOBILITY:
+			break;
+		case NH_ICMPV6:
+			if (off < (__u32)len && is_nd(f[off])) {
+				set(v, XDP_PASS, FP_R_NOT_IP);
+				return -1;
+			}
+			return 0;
+		default:
+			return 0;
+		}
+		if (n == EXT_CHAIN_MAX) {
+			set(v, XDP_PASS, FP_R_IP_OPTIONS);
+			return -1;
+		}
+		if (off + 2 > (__u32)len)
+			goto malformed;
+		if (nh == NH_FRAGMENT)
+			hlen = 8;
+		else if (nh == NH_AH)
+			hlen = (f[off + 1] + 2U) * 4;
+		else
+			hlen = (f[off + 1] + 1U) * 8;
+		if (off + hlen > (__u32)len)
+			goto malformed;
+		if (nh == NH_FRAGMENT && (be16(f + off + 2) & 0xfff8))
+			return 0;
+		nh = f[off];
+		off += hlen;
+	}
+
+malformed:
+	set(v, XDP_DROP, FP_R_MALFORMED);
+	return -1;
+}
+
+static int ip6_judge(const __u8 *f, int len, struct pkt *p,
+		     struct ref_verdict *v)
+{
+	const __u8 *ip = f + ETH_LEN;
+	__u32 plen;
+
+	if (len < ETH_LEN + IP6_LEN || ip[0] >> 4 != 6)
+		goto malformed;
+	plen = be16(ip + 4);
+	if (IP6_LEN + plen > (__u32)(len - ETH_LEN))
+		goto malformed;
+
+	p->family = AF_INET6;
+	p->saddr = ip + 8;
+	p->daddr = ip + 24;
+	p->l3_len = IP6_LEN + plen;
+	p->ttl = ip[7];
+
+	if (bad_source6(p->saddr)) {
+		set(v, XDP_DROP, FP_R_BAD_SOURCE);
+		return -1;
+	}
+	/* Hop-by-hop first is IPv6's "options": judged where IPv4's are. */
+	if (ip[6] == NH_HOPOPTS) {
+		set(v, XDP_PASS, FP_R_IP_OPTIONS);
+		return -1;
+	}
+	if (group_mac(f) || p->daddr[0] == 0xff) {
+		set(v, XDP_PASS, FP_R_MULTICAST);
+		return -1;
+	}
+	return ip6_chain(f, len, v);
+
+malformed:
+	set(v, XDP_DROP, FP_R_MALFORMED);
+	return -1;
+}
+
+/* A router's rewrite: new MACs, one hop less, a valid checksum. */
+static void rewrite(__u8 *out, int family, const __u8 *dmac, const __u8 *smac)
+{
+	__u8 *ip = out + ETH_LEN;
+	__u16 old, hc;
+	bool valid;
+	__u32 s;
+
+	memcpy(out, dmac, 6);
+	memcpy(out + 6, smac, 6);
+	if (family == AF_INET6) {
+		ip[7]--;
+		return;
+	}
+	/*
+	 * A valid header gets the checksum recomputed from scratch. One that
+	 * arrived broken must stay as broken as it was (RFC 1624 eqn. 3,
+	 * what an incremental update yields), else the next hop would take
+	 * a corrupted header for a good one.
+	 */
+	old = be16(ip + 8);
+	hc = be16(ip + 10);
+	valid = sum16(ip, IP4_LEN) == 0xffff;
+	ip[8]--;
+	if (valid) {
+		ip[10] = ip[11] = 0;
+		hc = (__u16)~sum16(ip, IP4_LEN);
+	} else {
+		s = (__u16)~hc + (__u32)(__u16)~old + be16(ip + 8);
+		while (s >> 16)
+			s = (s & 0xffff) + (s >> 16);
+		hc = (__u16)~s;
+	}
+	ip[10] = hc >> 8;
+	ip[11] = hc & 0xff;
+}
+
+/* The gateway verdict: XDP_PASS, or the uplink's gateway port. */
+static void gateway(const struct ref_tables *t, const struct ref_ingress *in,
+		    const struct pkt *p, __u8 *out, __u32 reason,
+		    struct ref_verdict *v)
+{
+	const struct ref_port *gw = find_port(t, in->gw_ifindex);
+
+	set(v, XDP_PASS, reason);
+	if (!gw || p->l3_len > gw->mtu || mac_zero(gw->peer_mac) ||
+	    !gw->in_devmap)
+		return;
+	v->action = XDP_REDIRECT;
+	v->ifindex = gw->ifindex;
+	rewrite(out, p->family, gw->peer_mac, gw->mac);
+}
+
+void ref_model__run(const struct ref_tables *t, const struct ref_ingress *in,
+		    const __u8 *frame, int len, __u8 *out,
+		    struct ref_verdict *v)
+{
+	const struct ref_prefix *rt;
+	const struct ref_port *port;
+	struct pkt p = { 0 };
+	__u16 proto;
+
+	memcpy(out, frame, len);
+	if (!in->uplink) {
+		set(v, XDP_PASS, FP_R_NOT_UPLINK);
+		return;
+	}
+	if (len < ETH_LEN) {
+		set(v, XDP_DROP, FP_R_MALFORMED);
+		return;
+	}
+
+	/* As the stack would: unicast to another MAC is not for this host. */
+	if (!group_mac(frame) && memcmp(frame, in->mac, 6)) {
+		set(v, XDP_PASS, FP_R_OTHER_HOST);
+		return;
+	}
+	/* Tagged frames are not IP on an untagged uplink. */
+	proto = be16(frame + 12);
+	if (proto != ETHERTYPE_IP4 && proto != ETHERTYPE_IP6) {
+		set(v, XDP_PASS, FP_R_NOT_IP);
+		return;
+	}
+	if ((proto == ETHERTYPE_IP4 ? ip4_judge : ip6_judge)(frame, len, &p, v))
+		return;
+
+	if (p.ttl <= 1) {
+		set(v, XDP_PASS, FP_R_TTL_EXPIRED);
+		return;
+	}
+	/* A VM's address: a route with a port (a shadow names no VM). */
+	rt = ref_model__lookup(t->routes, t->nroutes, p.family, p.saddr);
+	if (!(in->flags & FP_UPLINK_F_ALLOW_SPOOFED) && rt && rt->ifindex) {
+		set(v, XDP_DROP, FP_R_SPOOFED);
+		return;
+	}
+
+	/* An exclusion always wins, whatever the prefix lengths. */
+	if (ref_model__lookup(t->excl, t->nexcl, p.family, p.daddr)) {
+		gateway(t, in, &p, out, FP_R_EXCLUDED, v);
+		return;
+	}
+	rt = ref_model__lookup(t->routes, t->nroutes, p.family, p.daddr);
+	port = rt ? find_port(t, rt->ifindex) : NULL;
+	if (!port) {
+		gateway(t, in, &p, out, FP_R_MISS, v);
+		return;
+	}
+	if (p.l3_len > port->mtu) {
+		set(v, XDP_PASS, FP_R_TOO_BIG);
+		return;
+	}
+	if (mac_zero(rt->dmac)) {
+		gateway(t, in, &p, out, FP_R_MISS, v);
+		return;
+	}
+	if (!port->in_devmap) {
+		gateway(t, in, &p, out, FP_R_REDIRECT_ERR, v);
+		return;
+	}
+	set(v, XDP_REDIRECT, FP_R_FASTPATH);
+	v->ifindex = port->ifindex;
+	rewrite(out, p.family, rt->dmac, port->mac);
+}
