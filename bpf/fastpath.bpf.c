@@ -99,14 +99,46 @@ static __always_inline int to_gateway(struct pkt *p, const struct fp_uplink *up,
 	return verdict(p, reason, XDP_PASS);
 }
 
+/*
+ * Host routes first (one hash lookup), then the longest prefix. The
+ * loader compiles exclusions into these entries, so one lookup decides.
+ */
+static __always_inline int hosts_present(__u32 family_key)
+{
+	__u32 *present = bpf_map_lookup_elem(&fp_present, &family_key);
+
+	return present && *present;
+}
+
+static __always_inline const struct fp_route *lookup4(__be32 addr, int hosts)
+{
+	struct fp_lpm4 key = { .prefixlen = 32, .addr = addr };
+	const struct fp_route *rt = NULL;
+
+	if (hosts)
+		rt = bpf_map_lookup_elem(&fp_hosts4, &addr);
+	return rt ? rt : bpf_map_lookup_elem(&fp_routes4, &key);
+}
+
+static __always_inline const struct fp_route *lookup6(const void *addr,
+						      int hosts)
+{
+	struct fp_lpm6 key = { .prefixlen = 128 };
+	const struct fp_route *rt = NULL;
+
+	__builtin_memcpy(key.addr, addr, sizeof(key.addr));
+	if (hosts)
+		rt = bpf_map_lookup_elem(&fp_hosts6, key.addr);
+	return rt ? rt : bpf_map_lookup_elem(&fp_routes6, &key);
+}
+
 static __always_inline int route(struct pkt *p, const struct fp_uplink *up,
-				 const struct fp_route *rt,
-				 const struct fp_excl *ex)
+				 const struct fp_route *rt)
 {
 	__u32 r;
 
 	/* An exclusion wins over any route, whatever the prefix lengths. */
-	if (ex)
+	if (rt && (rt->flags & FP_ROUTE_F_EXCLUDED))
 		return to_gateway(p, up, FP_R_EXCLUDED);
 	if (!rt)
 		return to_gateway(p, up, FP_R_MISS);
@@ -122,19 +154,17 @@ static __always_inline int route(struct pkt *p, const struct fp_uplink *up,
  * A source inside a fast-path prefix belongs to one of our VMs, which sit
  * behind ports, never behind the uplink: such a packet is spoofed.
  */
-static __always_inline int spoofed(const struct fp_uplink *up,
-				   const struct fp_route *src_rt)
+static __always_inline int spoofed(const struct fp_route *src_rt)
 {
-	return src_rt && src_rt->ifindex &&
-	       !(up->flags & FP_UPLINK_F_ALLOW_SPOOFED);
+	return src_rt && src_rt->ifindex;
 }
 
 static __always_inline int handle_ipv4(struct pkt *p, struct cursor *c,
 				       const struct fp_uplink *up)
 {
-	struct fp_lpm4 key = { .prefixlen = 32 };
 	struct iphdr *ip;
 	__u32 avail = c->end - c->pos;
+	int hosts;
 
 	ip = cursor_pull_hdr(c, struct iphdr);
 	if (!ip || ip->version != 4 || ip->ihl < 5)
@@ -160,12 +190,11 @@ static __always_inline int handle_ipv4(struct pkt *p, struct cursor *c,
 	if (ip->ttl <= 1)
 		return verdict(p, FP_R_TTL_EXPIRED, XDP_PASS);
 
-	key.addr = ip->saddr;
-	if (spoofed(up, bpf_map_lookup_elem(&fp_routes4, &key)))
+	hosts = hosts_present(FP_PRESENT_HOSTS4);
+	if (!(up->flags & FP_UPLINK_F_ALLOW_SPOOFED) &&
+	    spoofed(lookup4(ip->saddr, hosts)))
 		return verdict(p, FP_R_SPOOFED, XDP_DROP);
-	key.addr = ip->daddr;
-	return route(p, up, bpf_map_lookup_elem(&fp_routes4, &key),
-		     bpf_map_lookup_elem(&fp_excl4, &key));
+	return route(p, up, lookup4(ip->daddr, hosts));
 }
 
 enum { EXT_DONE, EXT_PASS, EXT_TRUNCATED };
@@ -243,11 +272,10 @@ static __always_inline int ipv6_skip_ext(struct cursor *c, __u8 *nexthdr)
 static __always_inline int handle_ipv6(struct pkt *p, struct cursor *c,
 				       const struct fp_uplink *up)
 {
-	struct fp_lpm6 key = { .prefixlen = 128 };
 	struct ipv6hdr *ip6;
 	__u32 avail = c->end - c->pos;
 	__u8 nexthdr;
-	int ext;
+	int ext, hosts;
 
 	ip6 = cursor_pull_hdr(c, struct ipv6hdr);
 	if (!ip6 || ip6->version != 6)
@@ -286,12 +314,11 @@ static __always_inline int handle_ipv6(struct pkt *p, struct cursor *c,
 	if (ip6->hop_limit <= 1)
 		return verdict(p, FP_R_TTL_EXPIRED, XDP_PASS);
 
-	__builtin_memcpy(key.addr, &ip6->saddr, sizeof(key.addr));
-	if (spoofed(up, bpf_map_lookup_elem(&fp_routes6, &key)))
+	hosts = hosts_present(FP_PRESENT_HOSTS6);
+	if (!(up->flags & FP_UPLINK_F_ALLOW_SPOOFED) &&
+	    spoofed(lookup6(&ip6->saddr, hosts)))
 		return verdict(p, FP_R_SPOOFED, XDP_DROP);
-	__builtin_memcpy(key.addr, &ip6->daddr, sizeof(key.addr));
-	return route(p, up, bpf_map_lookup_elem(&fp_routes6, &key),
-		     bpf_map_lookup_elem(&fp_excl6, &key));
+	return route(p, up, lookup6(&ip6->daddr, hosts));
 }
 
 SEC("xdp")

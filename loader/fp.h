@@ -25,7 +25,8 @@ struct fastpath; /* the generated skeleton */
 
 struct fp_maps {
 	struct fastpath *skel;
-	int uplinks, ports, tx, routes4, routes6, excl4, excl6, stats;
+	int uplinks, ports, tx, hosts4, hosts6, routes4, routes6, excl4, excl6;
+	int stats, present;
 };
 
 /* maps.c */

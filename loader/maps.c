@@ -139,6 +139,9 @@ void fp_maps__fill_fds(struct fp_maps *m)
 	m->uplinks = bpf_map__fd(m->skel->maps.fp_uplinks);
 	m->ports = bpf_map__fd(m->skel->maps.fp_ports);
 	m->tx = bpf_map__fd(m->skel->maps.fp_tx);
+	m->present = bpf_map__fd(m->skel->maps.fp_present);
+	m->hosts4 = bpf_map__fd(m->skel->maps.fp_hosts4);
+	m->hosts6 = bpf_map__fd(m->skel->maps.fp_hosts6);
 	m->routes4 = bpf_map__fd(m->skel->maps.fp_routes4);
 	m->routes6 = bpf_map__fd(m->skel->maps.fp_routes6);
 	m->excl4 = bpf_map__fd(m->skel->maps.fp_excl4);

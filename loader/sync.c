@@ -33,6 +33,7 @@
 #include <netlink/route/route.h>
 
 #include "args.h"
+#include "fib.h"
 #include "fastpath.skel.h"
 #include "fp.h"
 #include "log.h"
@@ -412,47 +413,35 @@ static int gather_routes(struct sync *s, struct vec *out)
 
 /* ---- reconcile -------------------------------------------------------- */
 
+struct read_ctx {
+	struct fp_xset *cur, *statics;
+};
+
+static int read_one(const struct fp_prefix *p, const struct fp_route *rt,
+		    void *ctx)
+{
+	struct read_ctx *r = ctx;
+	struct fp_route plain = *rt;
+
+	/* Compare what sync writes: fib.c keeps the flags and plen. */
+	plain.flags = plain.plen = 0;
+	return fp_xset__add(rt->origin == FP_ORIGIN_STATIC ? r->statics :
+							     r->cur,
+			    p, &plain);
+}
+
 /* The non-static entries now in the maps, and the static prefixes. */
 static int read_entries(struct fp_maps *m, struct fp_xset *cur,
 			struct fp_xset *statics)
 {
-	int fds[2] = { m->routes4, m->routes6 };
-	int err;
+	struct read_ctx r = { cur, statics };
+	int err = fp_fib__for_each(m, read_one, &r);
 
-	for (int f = 0; f < 2; f++) {
-		struct fp_lpm6 key, *prev = NULL;
-		struct fp_prefix p;
-		struct fp_route rt;
-
-		while (!bpf_map_get_next_key(fds[f], prev, &key)) {
-			prev = &key;
-			if (bpf_map_lookup_elem(fds[f], &key, &rt))
-				continue;
-			if (f == 0)
-				fp_prefix__from_lpm4((struct fp_lpm4 *)&key,
-						     &p);
-			else
-				fp_prefix__from_lpm6(&key, &p);
-			err = fp_xset__add(
-				rt.origin == FP_ORIGIN_STATIC ? statics : cur,
-				&p, &rt);
-			if (err)
-				return err;
-		}
-	}
+	if (err)
+		return err;
 	fp_xset__sort(cur);
 	fp_xset__sort(statics);
 	return 0;
-}
-
-static int entry_fd(struct fp_maps *m, const struct fp_prefix *p, void *key)
-{
-	if (p->family == AF_INET) {
-		fp_prefix__to_lpm4(p, key);
-		return m->routes4;
-	}
-	fp_prefix__to_lpm6(p, key);
-	return m->routes6;
 }
 
 static bool map_full(int err)
@@ -463,11 +452,9 @@ static bool map_full(int err)
 /* The rt of a static entry at p, which sync never touches. */
 static bool is_static(struct sync *s, const struct fp_prefix *p)
 {
-	struct fp_lpm6 key;
 	struct fp_route rt;
-	int fd = entry_fd(s->m, p, &key);
 
-	return !bpf_map_lookup_elem(fd, &key, &rt) &&
+	return !fp_fib__get(s->m, p, &rt) && !(rt.flags & FP_ROUTE_F_MARKER) &&
 	       rt.origin == FP_ORIGIN_STATIC;
 }
 
@@ -525,9 +512,7 @@ static void warn_new(const struct fp_xset *now, const struct fp_xset *before,
 				pfx);
 		else
 			pr_warn("sync: route %s: %s is full: not programmed, its traffic goes to the gateway\n",
-				pfx,
-				p->family == AF_INET ? FP_MAP_ROUTES4 :
-						       FP_MAP_ROUTES6);
+				pfx, fp_fib__map_name(p));
 	}
 }
 
@@ -536,26 +521,22 @@ static int write_entry(struct sync *s, const struct fp_prefix *p,
 		       const struct fp_route *rt)
 {
 	char pfx[FP_PREFIX_STRLEN];
-	struct fp_lpm6 key;
-	int fd = entry_fd(s->m, p, &key);
+	int err = fp_fib__set(s->m, p, rt, false);
 
-	if (!bpf_map_update_elem(fd, &key, rt, BPF_ANY))
+	if (!err)
 		return 0;
-	if (map_full(errno))
+	if (map_full(-err))
 		return 1;
 	fp_format_prefix(p, pfx, sizeof(pfx));
-	pr_warn("sync: route %s: %s\n", pfx, strerror(errno));
-	return -errno;
+	pr_warn("sync: route %s: %s\n", pfx, strerror(-err));
+	return err;
 }
 
 static int delete_entry(struct sync *s, const struct fp_prefix *p)
 {
-	struct fp_lpm6 key;
-	int fd = entry_fd(s->m, p, &key);
+	int err = fp_fib__del(s->m, p);
 
-	if (bpf_map_delete_elem(fd, &key) && errno != ENOENT)
-		return -errno;
-	return 0;
+	return err == -ENOENT ? 0 : err;
 }
 
 static bool same_entry(const struct fp_xentry *a, const struct fp_xentry *b)

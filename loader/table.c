@@ -13,6 +13,7 @@
 #include <json-c/json.h>
 
 #include "args.h"
+#include "fib.h"
 #include "fp.h"
 #include "ifinfo.h"
 #include "log.h"
@@ -23,16 +24,6 @@ static const char *map_error(int err)
 	if (err == -E2BIG || err == -ENOSPC || err == -ENOMEM)
 		return "map is full";
 	return strerror(-err);
-}
-
-static void report_add(int err, const char *what, const char *prefix,
-		       const char *map)
-{
-	if (err == -EEXIST)
-		pr_warn("%s %s: already exists (delete it first)\n", what,
-			prefix);
-	else
-		pr_warn("%s %s: %s: %s\n", what, prefix, map, map_error(err));
 }
 
 static int lookup_port(struct fp_maps *m, __u32 ifindex, struct fp_port *port)
@@ -57,46 +48,19 @@ static int find_port(struct fp_maps *m, const char *ifname, __u32 *ifindex,
 	return -ENOENT;
 }
 
-/* Calls fn for every entry of an IPv4 and an IPv6 LPM map, in that order. */
-typedef void (*prefix_fn)(const struct fp_prefix *p, const void *val,
-			  void *ctx);
-
-static void for_each_prefix(int fd4, int fd6, prefix_fn fn, void *ctx)
-{
-	int fds[2] = { fd4, fd6 };
-	__u8 val[64];
-
-	for (int f = 0; f < 2; f++) {
-		struct fp_lpm6 key, *prev = NULL;
-		struct fp_prefix p;
-
-		while (!bpf_map_get_next_key(fds[f], prev, &key)) {
-			prev = &key;
-			if (bpf_map_lookup_elem(fds[f], &key, val))
-				continue;
-			if (f == 0)
-				fp_prefix__from_lpm4((struct fp_lpm4 *)&key,
-						     &p);
-			else
-				fp_prefix__from_lpm6(&key, &p);
-			fn(&p, val, ctx);
-		}
-	}
-}
-
 struct port_use {
 	__u32 ifindex;
 	int n;
 };
 
-static void count_use(const struct fp_prefix *p, const void *val, void *ctx)
+static int count_use(const struct fp_prefix *p, const struct fp_route *rt,
+		     void *ctx)
 {
-	const struct fp_route *rt = val;
 	struct port_use *u = ctx;
 
-	(void)p;
 	if (rt->ifindex == u->ifindex)
 		u->n++;
+	return 0;
 }
 
 /* Number of routes (both families) that point at ifindex. */
@@ -104,7 +68,7 @@ static int routes_using(struct fp_maps *m, __u32 ifindex)
 {
 	struct port_use u = { .ifindex = ifindex };
 
-	for_each_prefix(m->routes4, m->routes6, count_use, &u);
+	fp_fib__for_each(m, count_use, &u);
 	return u.n;
 }
 
@@ -208,67 +172,23 @@ static int parse_prefix_arg(const char *what, const char *s,
 	return err;
 }
 
-/* The route maps and the exclusion maps: same keys, different values. */
-struct prefix_table {
-	const char *what; /* "route", "exclusion" */
-	int fd4, fd6;
-	const char *map4, *map6;
-};
-
-static struct prefix_table routes_of(const struct fp_maps *m)
+static int report(int err, const char *what, const char *prefix,
+		  const struct fp_prefix *p, const char *map)
 {
-	return (struct prefix_table){ "route", m->routes4, m->routes6,
-				      FP_MAP_ROUTES4, FP_MAP_ROUTES6 };
-}
-
-static struct prefix_table exclusions_of(const struct fp_maps *m)
-{
-	return (struct prefix_table){ "exclusion", m->excl4, m->excl6,
-				      FP_MAP_EXCL4, FP_MAP_EXCL6 };
-}
-
-/* Adds a new entry; an existing one is refused, never overwritten. */
-static int prefix_table__add(const struct prefix_table *t, const char *prefix,
-			     const struct fp_prefix *p, const void *val)
-{
-	bool v4 = p->family == AF_INET;
-	struct fp_lpm6 key;
-
-	if (v4)
-		fp_prefix__to_lpm4(p, (struct fp_lpm4 *)&key);
+	if (err == -EEXIST)
+		pr_warn("%s %s: already exists (delete it first)\n", what,
+			prefix);
+	else if (err == -ENOENT)
+		pr_warn("%s %s: no such %s\n", what, prefix, what);
 	else
-		fp_prefix__to_lpm6(p, &key);
-	if (!bpf_map_update_elem(v4 ? t->fd4 : t->fd6, &key, val, BPF_NOEXIST))
-		return 0;
-	report_add(-errno, t->what, prefix, v4 ? t->map4 : t->map6);
-	return -errno;
-}
-
-static int prefix_table__del(const struct prefix_table *t, const char *prefix)
-{
-	struct fp_prefix p;
-	struct fp_lpm6 key;
-	int err;
-
-	err = parse_prefix_arg(t->what, prefix, &p);
-	if (err)
-		return err;
-	if (p.family == AF_INET)
-		fp_prefix__to_lpm4(&p, (struct fp_lpm4 *)&key);
-	else
-		fp_prefix__to_lpm6(&p, &key);
-	if (!bpf_map_delete_elem(p.family == AF_INET ? t->fd4 : t->fd6, &key))
-		return 0;
-	err = -errno;
-	pr_warn("%s %s: %s\n", t->what, prefix,
-		err == -ENOENT ? "no such entry" : strerror(-err));
+		pr_warn("%s %s: %s: %s\n", what, prefix,
+			map ? map : fp_fib__map_name(p), map_error(err));
 	return err;
 }
 
 int fp_route__add(struct fp_maps *m, const char *prefix, const char *ifname,
 		  const char *lladdr)
 {
-	struct prefix_table t;
 	struct fp_prefix p;
 	struct fp_port port;
 	struct fp_route rt;
@@ -297,21 +217,26 @@ int fp_route__add(struct fp_maps *m, const char *prefix, const char *ifname,
 				"no lladdr given and the port has no --peer-mac");
 		return -EINVAL;
 	}
-	t = routes_of(m);
-	return prefix_table__add(&t, prefix, &p, &rt);
+	err = fp_fib__set(m, &p, &rt, true);
+	return err ? report(err, "route", prefix, &p, NULL) : 0;
 }
 
 int fp_route__del(struct fp_maps *m, const char *prefix)
 {
-	struct prefix_table t = routes_of(m);
+	struct fp_prefix p;
+	int err;
 
-	return prefix_table__del(&t, prefix);
+	err = parse_prefix_arg("route", prefix, &p);
+	if (!err)
+		err = fp_fib__del(m, &p);
+	return err && err != -EINVAL && err != -EDOM ?
+		       report(err, "route", prefix, &p, NULL) :
+		       err;
 }
 
 int fp_excl__add(struct fp_maps *m, const char *prefix, const char *class)
 {
 	struct fp_excl ex = { .class = FP_CLASS_OTHER };
-	struct prefix_table t;
 	struct fp_prefix p;
 	int err;
 
@@ -333,15 +258,23 @@ int fp_excl__add(struct fp_maps *m, const char *prefix, const char *class)
 		pr_warn("exclusion %s: class udr is recorded, but a UDR on the gateway "
 			"subnet does not apply to fast-pathed traffic\n",
 			prefix);
-	t = exclusions_of(m);
-	return prefix_table__add(&t, prefix, &p, &ex);
+	err = fp_fib__exclude(m, &p, ex.class);
+	return err ? report(err, "exclusion", prefix, &p,
+			    p.family == AF_INET ? FP_MAP_EXCL4 : FP_MAP_EXCL6) :
+		     0;
 }
 
 int fp_excl__del(struct fp_maps *m, const char *prefix)
 {
-	struct prefix_table t = exclusions_of(m);
+	struct fp_prefix p;
+	int err;
 
-	return prefix_table__del(&t, prefix);
+	err = parse_prefix_arg("exclusion", prefix, &p);
+	if (!err)
+		err = fp_fib__unexclude(m, &p);
+	return err && err != -EINVAL && err != -EDOM ?
+		       report(err, "exclusion", prefix, &p, NULL) :
+		       err;
 }
 
 int fp_uplink__set(struct fp_maps *m, const char *ifname, const char *gw_port,
@@ -440,10 +373,11 @@ static void json_add_str(json_object *o, const char *key, const char *val)
 			       val ? json_object_new_string(val) : NULL);
 }
 
-static void show_route(const struct fp_prefix *p, const void *val, void *ctx)
+static int show_route(const struct fp_prefix *p, const struct fp_route *rt,
+		      void *ctx)
 {
 	char pfx[FP_PREFIX_STRLEN], mac[FP_MAC_STRLEN], name[16];
-	const struct fp_route *rt = val;
+	bool excl = rt->flags & FP_ROUTE_F_EXCLUDED;
 	struct lister *l = ctx;
 	const char *origin = fp_origin_name(rt->origin);
 	json_object *o;
@@ -454,11 +388,11 @@ static void show_route(const struct fp_prefix *p, const void *val, void *ctx)
 	/* ifindex 0: a shadow, sending its prefix to the gateway */
 	if (!l->json) {
 		if (rt->ifindex)
-			printf("%s dev %s lladdr %s origin %s\n", pfx, name,
-			       mac, origin);
+			printf("%s dev %s lladdr %s origin %s%s\n", pfx, name,
+			       mac, origin, excl ? " excluded" : "");
 		else
 			printf("%s gateway origin %s\n", pfx, origin);
-		return;
+		return 0;
 	}
 	o = json_object_new_object();
 	json_add_str(o, "prefix", pfx);
@@ -467,34 +401,45 @@ static void show_route(const struct fp_prefix *p, const void *val, void *ctx)
 			       json_object_new_int64(rt->ifindex));
 	json_add_str(o, "lladdr", rt->ifindex ? mac : NULL);
 	json_add_str(o, "origin", origin);
+	/* Covered by an exclusion: listed, but its traffic goes to the gateway. */
+	json_object_object_add(o, "excluded", json_object_new_boolean(excl));
 	json_object_array_add(l->arr, o);
+	return 0;
 }
 
-static void show_exclusion(const struct fp_prefix *p, const void *val,
-			   void *ctx)
+static int show_exclusion(const struct fp_prefix *p, __u32 class, void *ctx)
 {
-	const struct fp_excl *ex = val;
 	struct lister *l = ctx;
 	char pfx[FP_PREFIX_STRLEN];
 	json_object *o;
 
 	fp_format_prefix(p, pfx, sizeof(pfx));
 	if (!l->json) {
-		printf("%s class %s\n", pfx, fp_class_name(ex->class));
-		return;
+		printf("%s class %s\n", pfx, fp_class_name(class));
+		return 0;
 	}
 	o = json_object_new_object();
 	json_add_str(o, "prefix", pfx);
-	json_add_str(o, "class", fp_class_name(ex->class));
+	json_add_str(o, "class", fp_class_name(class));
 	json_object_array_add(l->arr, o);
+	return 0;
 }
 
-static void list_prefixes(struct fp_maps *m, bool json,
-			  const struct prefix_table *t, prefix_fn show)
+static void list_routes(struct fp_maps *m, bool json)
 {
 	struct lister l = { m, json, json_object_new_array() };
 
-	for_each_prefix(t->fd4, t->fd6, show, &l);
+	fp_fib__for_each(m, show_route, &l);
+	if (json)
+		print_json(l.arr);
+	json_object_put(l.arr);
+}
+
+static void list_exclusions(struct fp_maps *m, bool json)
+{
+	struct lister l = { m, json, json_object_new_array() };
+
+	fp_fib__for_each_exclusion(m, show_exclusion, &l);
 	if (json)
 		print_json(l.arr);
 	json_object_put(l.arr);
@@ -649,12 +594,10 @@ int fp_cmd_port(const struct fp_opts *o, int argc, char **argv)
 static int route_fn(struct fp_maps *m, const struct fp_opts *o, int npos,
 		    const char **pos, struct fp_arg *args)
 {
-	struct prefix_table t = routes_of(m);
-
 	if (!strcmp(pos[0], "list")) {
 		if (need("route", npos, 1, "list"))
 			return FP_EXIT_USAGE;
-		list_prefixes(m, o->json, &t, show_route);
+		list_routes(m, o->json);
 		return FP_EXIT_OK;
 	}
 	if (!strcmp(pos[0], "add")) {
@@ -686,12 +629,10 @@ int fp_cmd_route(const struct fp_opts *o, int argc, char **argv)
 static int exclude_fn(struct fp_maps *m, const struct fp_opts *o, int npos,
 		      const char **pos, struct fp_arg *args)
 {
-	struct prefix_table t = exclusions_of(m);
-
 	if (!strcmp(pos[0], "list")) {
 		if (need("exclude", npos, 1, "list"))
 			return FP_EXIT_USAGE;
-		list_prefixes(m, o->json, &t, show_exclusion);
+		list_exclusions(m, o->json);
 		return FP_EXIT_OK;
 	}
 	if (!strcmp(pos[0], "add")) {

@@ -13,6 +13,9 @@
 #define FP_MAP_UPLINKS "fp_uplinks"
 #define FP_MAP_PORTS "fp_ports"
 #define FP_MAP_TX "fp_tx"
+#define FP_MAP_HOSTS4 "fp_hosts4"
+#define FP_MAP_HOSTS6 "fp_hosts6"
+#define FP_MAP_PRESENT "fp_present"
 #define FP_MAP_ROUTES4 "fp_routes4"
 #define FP_MAP_ROUTES6 "fp_routes6"
 #define FP_MAP_EXCL4 "fp_excl4"
@@ -119,12 +122,35 @@ struct fp_lpm6 {
 	__u8 addr[16];
 };
 
-/* fp_routes4 / fp_routes6 values. */
+/* fp_route.flags */
+#define FP_ROUTE_F_EXCLUDED 0x1 /* an exclusion covers it: gateway */
+#define FP_ROUTE_F_MARKER 0x2 /* no route: an exclusion's own prefix */
+
+/*
+ * fp_present: key 0 (IPv4) and 1 (IPv6), value 1 once a host route of that
+ * family was ever installed. A lookup in an empty hash still reads a
+ * random bucket of a 1M-bucket array (a cache miss per packet), so the
+ * program skips the host hash of a family that never had an entry.
+ */
+enum { FP_PRESENT_HOSTS4 = 0, FP_PRESENT_HOSTS6 = 1, FP_PRESENT_MAX };
+
+/* fp_hosts6 key: an IPv6 address, network byte order. */
+struct fp_in6 {
+	__u8 addr[16];
+};
+
+/*
+ * fp_hosts4 / fp_hosts6 (/32, /128, exact match, looked up first) and
+ * fp_routes4 / fp_routes6 (other prefix lengths) values. ifindex 0 sends
+ * the destination to the gateway (a shadow, or an exclusion's marker).
+ */
 struct fp_route {
 	__u32 ifindex; /* VM port */
 	__u8 dmac[6]; /* the VM's MAC */
 	__u8 origin; /* enum fp_origin */
-	__u8 pad;
+	__u8 flags; /* FP_ROUTE_F_*, kept by the loader */
+	__u8 plen; /* the entry's own prefix length: LPM lookups are inexact */
+	__u8 pad[3];
 };
 
 /*
@@ -150,7 +176,8 @@ _Static_assert(sizeof(struct fp_uplink) == 16, "fp_uplink layout");
 _Static_assert(sizeof(struct fp_port) == 36, "fp_port layout");
 _Static_assert(sizeof(struct fp_lpm4) == 8, "fp_lpm4 layout");
 _Static_assert(sizeof(struct fp_lpm6) == 20, "fp_lpm6 layout");
-_Static_assert(sizeof(struct fp_route) == 12, "fp_route layout");
+_Static_assert(sizeof(struct fp_route) == 16, "fp_route layout");
+_Static_assert(sizeof(struct fp_in6) == 16, "fp_in6 layout");
 _Static_assert(sizeof(struct fp_excl) == 4, "fp_excl layout");
 _Static_assert(sizeof(struct fp_ctl) == 32, "fp_ctl layout");
 

@@ -346,9 +346,13 @@ vm1_neighbours() {
 routes() {
 	local j
 	j=$(fp --json route list) || lab_fail "route list --json: expected exit 0, saw $?"
-	printf '%s' "$j" | tr -d ' \n' | grep -o '{[^}]*}' |
-		sed -E 's/^\{"prefix":"([^"]*)","port":"?([^",]*)"?,"ifindex":([0-9]+),"lladdr":"?([^",]*)"?,"origin":"([^"]*)"\}$/\1 \2 \3 \4 \5/' |
-		LC_ALL=C sort || true
+	# One line per entry: prefix port ifindex lladdr origin (null for none).
+	printf '%s' "$j" | python3 -c '
+import json, sys
+for e in json.load(sys.stdin):
+    print(*("null" if e[k] is None else e[k]
+            for k in ("prefix", "port", "ifindex", "lladdr", "origin")))
+' | LC_ALL=C sort || true
 }
 
 route_line() { routes | awk -v p="$1" '$1 == p'; }

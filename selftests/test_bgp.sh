@@ -123,7 +123,7 @@ protocol bgp vm1 {
 		lab_fail "$ANN from the kernel to the map: expected within $LIMIT_MS ms, saw $ms ms"
 	j=$(route_json "$ANN")
 	assert_match "route list --json entry for $ANN" \
-		"^\{\"prefix\":\"$ANN\",\"port\":\"tap-vm1\",\"ifindex\":[0-9]+,\"lladdr\":\"$VM1_MAC\",\"origin\":\"route\"\}$" "$j"
+		"^\{\"prefix\":\"$ANN\",\"port\":\"tap-vm1\",\"ifindex\":[0-9]+,\"lladdr\":\"$VM1_MAC\",\"origin\":\"route\",\"excluded\":false\}$" "$j"
 	assert_explain "$ANN_IP" fastpath
 	g4=$(gw_fwd4) f0=$(fp_stat fastpath)
 	assert_ping "$ANN_IP"

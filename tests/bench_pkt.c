@@ -41,6 +41,7 @@
 #include "bench.skel.h"
 #include "bench.h"
 #include "log.h"
+#include "fib.h"
 #include "parse.h"
 #include "pktgen.h"
 
@@ -338,21 +339,13 @@ struct table {
 	struct fastpath *fp;
 };
 
-static int route_key(struct table *t, const struct fp_prefix *p,
-		     struct bpf_map **map4, struct bpf_map **map6,
-		     const void *value)
+/* Routes and exclusions go in through loader/fib.c, as the CLI's do. */
+static struct fp_maps fib_of(struct table *t)
 {
-	struct fp_lpm4 k4;
-	struct fp_lpm6 k6;
+	struct fp_maps m = { .skel = t->fp };
 
-	if (p->family == AF_INET) {
-		fp_prefix__to_lpm4(p, &k4);
-		return value ? update(*map4, &k4, value) :
-			       bpf_map__delete_elem(*map4, &k4, sizeof(k4), 0);
-	}
-	fp_prefix__to_lpm6(p, &k6);
-	return value ? update(*map6, &k6, value) :
-		       bpf_map__delete_elem(*map6, &k6, sizeof(k6), 0);
+	fp_maps__fill_fds(&m);
+	return m;
 }
 
 static void table_prefix(const struct table *t, __u32 i, struct fp_prefix *p)
@@ -399,16 +392,21 @@ static int table__fill(struct table *t)
 {
 	struct fp_route rt = { .ifindex = vm0, .origin = FP_ORIGIN_STATIC };
 	struct fp_prefix p;
+	struct fp_maps m;
+	int err;
 
 	memcpy(rt.dmac, VM0_PEER, 6);
 	t->fp = fastpath__setup();
 	if (!t->fp)
 		return -1;
+	m = fib_of(t);
 	for (__u32 i = 0; i < t->n; i++) {
 		table_prefix(t, i, &p);
-		if (route_key(t, &p, &t->fp->maps.fp_routes4,
-			      &t->fp->maps.fp_routes6, &rt))
+		err = fp_fib__set(&m, &p, &rt, false);
+		if (err) {
+			pr_warn("route %u: %s\n", i, strerror(-err));
 			return -1;
+		}
 	}
 	return kernel_routes(t);
 }
@@ -433,14 +431,18 @@ static __u32 excl_host(__u32 n, __u32 k)
 
 static int table__exclude(struct table *t, bool add)
 {
-	struct fp_excl ex = { .class = FP_CLASS_OTHER };
+	struct fp_maps m = fib_of(t);
 	struct fp_prefix p;
+	int err;
 
 	for (__u32 k = 0; k < excl_count(t->n); k++) {
 		host_addr(t->fam, t->n, excl_host(t->n, k), &p);
-		if (route_key(t, &p, &t->fp->maps.fp_excl4,
-			      &t->fp->maps.fp_excl6, add ? &ex : NULL))
+		err = add ? fp_fib__exclude(&m, &p, FP_CLASS_OTHER) :
+			    fp_fib__unexclude(&m, &p);
+		if (err) {
+			pr_warn("exclusion %u: %s\n", k, strerror(-err));
 			return -1;
+		}
 	}
 	return 0;
 }

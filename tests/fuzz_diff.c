@@ -36,6 +36,7 @@
 #include "fastpath.skel.h"
 #include "parse.h"
 #include "pktgen.h"
+#include "fib.h"
 #include "refmodel.h"
 
 #define ARRAY_SIZE(a) (sizeof(a) / sizeof((a)[0]))
@@ -278,43 +279,28 @@ static int map_err(const char *what, const char *map)
 	return err;
 }
 
-static int prefix_key(const struct ref_prefix *p, struct fp_lpm4 *k4,
-		      struct fp_lpm6 *k6)
-{
-	memset(k4, 0, sizeof(*k4));
-	memset(k6, 0, sizeof(*k6));
-	k4->prefixlen = k6->prefixlen = p->len;
-	memcpy(&k4->addr, p->addr, 4);
-	memcpy(k6->addr, p->addr, 16);
-	return p->family;
-}
-
+/* Routes and exclusions go in through loader/fib.c, as the CLI's do. */
 static int prefix_update(const struct ref_prefix *p, bool route, bool del)
 {
-	struct bpf_map *m4 = route ? skel->maps.fp_routes4 :
-				     skel->maps.fp_excl4;
-	struct bpf_map *m6 = route ? skel->maps.fp_routes6 :
-				     skel->maps.fp_excl6;
 	struct fp_route rt = { .ifindex = p->ifindex };
-	struct fp_excl ex = { .class = FP_CLASS_OTHER };
-	struct bpf_map *m;
-	struct fp_lpm4 k4;
-	struct fp_lpm6 k6;
-	const void *key;
+	struct fp_maps m = { .skel = skel };
+	struct fp_prefix fp = { .family = p->family, .len = p->len };
 	int err;
 
+	fp_maps__fill_fds(&m);
+	memcpy(fp.addr, p->addr, sizeof(fp.addr));
 	memcpy(rt.dmac, p->dmac, 6);
-	m = prefix_key(p, &k4, &k6) == AF_INET ? m4 : m6;
-	key = m == m4 ? (const void *)&k4 : (const void *)&k6;
-	if (del)
-		err = bpf_map_delete_elem(bpf_map__fd(m), key);
+	if (route)
+		err = del ? fp_fib__del(&m, &fp) :
+			    fp_fib__set(&m, &fp, &rt, true);
 	else
-		err = bpf_map_update_elem(bpf_map__fd(m), key,
-					  route ? (const void *)&rt :
-						  (const void *)&ex,
-					  BPF_NOEXIST);
-	return err ? map_err(del ? "delete from" : "add to", bpf_map__name(m)) :
-		     0;
+		err = del ? fp_fib__unexclude(&m, &fp) :
+			    fp_fib__exclude(&m, &fp, FP_CLASS_OTHER);
+	if (!err)
+		return 0;
+	errno = -err;
+	return map_err(del ? "delete from" : "add to",
+		       route ? fp_fib__map_name(&fp) : "the exclusions");
 }
 
 static int ports_update(bool del)

@@ -35,6 +35,7 @@
 #include "parse.h"
 #include "pktgen.h"
 #include "check.h"
+#include "fib.h"
 
 #define ARRAY_SIZE(a) (sizeof(a) / sizeof((a)[0]))
 
@@ -1195,56 +1196,40 @@ static int add_port(enum dev d, const __u8 *peer, __u16 mtu, bool tx)
 	return update(skel->maps.fp_ports, &ifidx[d], &port);
 }
 
-static int lpm_key(const char *addr, __u32 len, struct fp_lpm6 *k6,
-		   struct fp_lpm4 *k4)
+/* Routes and exclusions go in through loader/fib.c, as the CLI's do. */
+static struct fp_maps fib_maps;
+
+static int fib_prefix(const char *addr, __u32 len, struct fp_prefix *p)
 {
-	memset(k6, 0, sizeof(*k6));
-	memset(k4, 0, sizeof(*k4));
-	k6->prefixlen = k4->prefixlen = len;
-	if (inet_pton(AF_INET, addr, &k4->addr) == 1)
-		return AF_INET;
-	if (inet_pton(AF_INET6, addr, k6->addr) == 1)
-		return AF_INET6;
-	print_error("%s: not an address\n", addr);
-	return -1;
+	if (fp_parse_addr(addr, p))
+		return -1;
+	p->len = len;
+	return 0;
 }
 
 static int add_route(const char *addr, __u32 len, enum dev d, const __u8 *dmac)
 {
 	struct fp_route rt = { .ifindex = ifidx[d],
 			       .origin = FP_ORIGIN_STATIC };
-	struct fp_lpm6 k6;
-	struct fp_lpm4 k4;
+	struct fp_prefix p;
 
 	memcpy(rt.dmac, dmac, 6);
-	switch (lpm_key(addr, len, &k6, &k4)) {
-	case AF_INET:
-		return update(skel->maps.fp_routes4, &k4, &rt);
-	case AF_INET6:
-		return update(skel->maps.fp_routes6, &k6, &rt);
-	default:
-		return -1;
-	}
+	return fib_prefix(addr, len, &p) ||
+	       fp_fib__set(&fib_maps, &p, &rt, true);
 }
 
 static int add_excl(const char *addr, __u32 len, __u32 class)
 {
-	struct fp_excl ex = { .class = class };
-	struct fp_lpm6 k6;
-	struct fp_lpm4 k4;
+	struct fp_prefix p;
 
-	switch (lpm_key(addr, len, &k6, &k4)) {
-	case AF_INET:
-		return update(skel->maps.fp_excl4, &k4, &ex);
-	case AF_INET6:
-		return update(skel->maps.fp_excl6, &k6, &ex);
-	default:
-		return -1;
-	}
+	return fib_prefix(addr, len, &p) ||
+	       fp_fib__exclude(&fib_maps, &p, class);
 }
 
 static int fill_maps(void)
 {
+	fib_maps.skel = skel;
+	fp_maps__fill_fds(&fib_maps);
 	struct fp_uplink up0 = { 0 }, up1 = { .gw_ifindex = ifidx[D_GW0] };
 	struct fp_uplink up2 = { .flags = FP_UPLINK_F_ALLOW_SPOOFED };
 

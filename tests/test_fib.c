@@ -1,0 +1,266 @@
+// SPDX-License-Identifier: GPL-2.0
+/*
+ * loader/fib.c against a naive model: random sequences of route sets and
+ * deletes, exclusions and their removal, in any order, on small prefix
+ * pools; after every step every address of the pool is looked up in the
+ * maps the way the XDP program does (host hash, then LPM) and compared with
+ * what the plain lists say: excluded or not, which port, and which port a
+ * source there belongs to (anti-spoofing).
+ */
+#include <arpa/inet.h>
+#include <errno.h>
+#include <setjmp.h>
+#include <stdarg.h>
+#include <stddef.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <cmocka.h>
+#include <bpf/bpf.h>
+#include <bpf/libbpf.h>
+
+#include "fastpath.skel.h"
+#include "fib.h"
+#include "fp.h"
+#include "parse.h"
+
+#define POOL 24 /* prefixes per family and kind */
+
+struct model {
+	struct fp_prefix routes[POOL];
+	__u32 route_if[POOL]; /* 0: not present; shadows use 1000 + i */
+	bool route_on[POOL];
+	struct fp_prefix excl[POOL];
+	bool excl_on[POOL];
+};
+
+static int setup(void **state)
+{
+	struct fp_maps *m = calloc(1, sizeof(*m));
+	struct bpf_map *map;
+
+	assert_non_null(m);
+	m->skel = fastpath__open();
+	assert_non_null(m->skel);
+	bpf_object__for_each_map(map, m->skel->obj)
+		bpf_map__set_pin_path(map, NULL);
+	bpf_program__set_autoload(m->skel->progs.fastpath_xdp, false);
+	assert_int_equal(fastpath__load(m->skel), 0);
+	fp_maps__fill_fds(m);
+	*state = m;
+	return 0;
+}
+
+static int teardown(void **state)
+{
+	fp_maps__close(*state);
+	free(*state);
+	return 0;
+}
+
+static bool same(const struct fp_prefix *a, const struct fp_prefix *b)
+{
+	return a->family == b->family && a->len == b->len &&
+	       !memcmp(a->addr, b->addr, sizeof(a->addr));
+}
+
+static bool within(const struct fp_prefix *q, const struct fp_prefix *p)
+{
+	if (q->family != p->family || q->len < p->len)
+		return false;
+	for (int bit = 0; bit < p->len; bit++)
+		if ((q->addr[bit / 8] ^ p->addr[bit / 8]) & (0x80 >> (bit % 8)))
+			return false;
+	return true;
+}
+
+/* A random prefix of family inside a small space, host bits cleared. */
+static void random_prefix(int family, struct fp_prefix *p, unsigned int *seed)
+{
+	static const int lens4[] = { 15, 16, 22, 24, 25, 30, 32, 32 };
+	static const int lens6[] = { 32, 48, 56, 64, 120, 127, 128, 128 };
+	int max = family == AF_INET ? 32 : 128;
+
+	memset(p, 0, sizeof(*p));
+	p->family = family;
+	if (family == AF_INET) {
+		p->addr[0] = 198;
+		p->addr[1] = 18 + (rand_r(seed) & 1);
+		p->addr[2] = rand_r(seed) & 3;
+		p->addr[3] = rand_r(seed) & 7;
+		p->len = lens4[rand_r(seed) % 8];
+	} else {
+		p->addr[0] = 0x20;
+		p->addr[1] = 0x01;
+		p->addr[2] = 0x0d;
+		p->addr[3] = 0xb8;
+		p->addr[7] = rand_r(seed) & 1;
+		p->addr[15] = rand_r(seed) & 7;
+		p->len = lens6[rand_r(seed) % 8];
+	}
+	for (int bit = p->len; bit < max; bit++)
+		p->addr[bit / 8] &= ~(0x80 >> (bit % 8));
+}
+
+/* What the program would find for a host address: host hash, then LPM. */
+static bool lookup(const struct fp_maps *m, const struct fp_prefix *a,
+		   struct fp_route *rt)
+{
+	struct fp_lpm6 key;
+
+	if (a->family == AF_INET) {
+		if (!bpf_map_lookup_elem(m->hosts4, a->addr, rt))
+			return true;
+		fp_prefix__to_lpm4(a, (struct fp_lpm4 *)&key);
+		return !bpf_map_lookup_elem(m->routes4, &key, rt);
+	}
+	if (!bpf_map_lookup_elem(m->hosts6, a->addr, rt))
+		return true;
+	fp_prefix__to_lpm6(a, &key);
+	return !bpf_map_lookup_elem(m->routes6, &key, rt);
+}
+
+/* The plain answer: longest route, any exclusion. */
+static void expect(const struct model *md, const struct fp_prefix *a,
+		   bool *excluded, __u32 *ifindex)
+{
+	int best = -1;
+
+	*excluded = false;
+	for (int i = 0; i < POOL; i++) {
+		if (md->excl_on[i] && within(a, &md->excl[i]))
+			*excluded = true;
+		if (md->route_on[i] && within(a, &md->routes[i]) &&
+		    (best < 0 || md->routes[i].len > md->routes[best].len))
+			best = i;
+	}
+	*ifindex = best < 0 ? 0 : md->route_if[best];
+}
+
+static void check_all(const struct fp_maps *m, const struct model *md,
+		      int family, int step)
+{
+	char buf[FP_PREFIX_STRLEN];
+	struct fp_prefix a;
+	struct fp_route rt;
+	__u32 want_if;
+	bool want_ex, found;
+
+	/* Every address the pools can name: the corners of each prefix. */
+	for (int i = 0; i < 2 * POOL; i++) {
+		const struct fp_prefix *p = i < POOL ? &md->routes[i] :
+						       &md->excl[i - POOL];
+
+		a = *p;
+		a.len = family == AF_INET ? 32 : 128;
+		expect(md, &a, &want_ex, &want_if);
+		found = lookup(m, &a, &rt);
+		fp_format_prefix(&a, buf, sizeof(buf));
+		if (want_ex != (found && (rt.flags & FP_ROUTE_F_EXCLUDED)))
+			fail_msg("step %d, %s: excluded expected %d, saw %d",
+				 step, buf, want_ex,
+				 found && (rt.flags & FP_ROUTE_F_EXCLUDED));
+		/* The source side: the port of the covering route, 0 if none. */
+		if ((found ? rt.ifindex : 0) != want_if)
+			fail_msg("step %d, %s: ifindex expected %u, saw %u",
+				 step, buf, want_if, found ? rt.ifindex : 0);
+	}
+}
+
+static int count_one(const struct fp_prefix *p, const struct fp_route *rt,
+		     void *ctx)
+{
+	(void)p;
+	if (rt->flags & FP_ROUTE_F_MARKER)
+		fail_msg("fp_fib__for_each: expected no markers, saw one");
+	(*(int *)ctx)++;
+	return 0;
+}
+
+static void run_family(void **state, int family, unsigned int seed)
+{
+	struct fp_maps *m = *state;
+	struct model md = { 0 };
+	int listed, seen = 0;
+
+	for (int i = 0; i < POOL; i++) {
+		random_prefix(family, &md.routes[i], &seed);
+		random_prefix(family, &md.excl[i], &seed);
+		/* Shadows (port 0 in the model: gateway) and real ports. */
+		md.route_if[i] = i % 5 ? 10 + i % 4 : 0;
+	}
+	for (int step = 0; step < 1500; step++) {
+		int i = rand_r(&seed) % POOL, err;
+		struct fp_route rt = { .origin = FP_ORIGIN_ROUTE };
+
+		switch (rand_r(&seed) % 4) {
+		case 0:
+			rt.ifindex = md.route_if[i];
+			rt.dmac[0] = 0x02;
+			err = fp_fib__set(m, &md.routes[i], &rt, false);
+			assert_int_equal(err, 0);
+			for (int j = 0; j < POOL; j++)
+				if (same(&md.routes[j], &md.routes[i])) {
+					md.route_on[j] = true;
+					md.route_if[j] = md.route_if[i];
+				}
+			break;
+		case 1:
+			err = fp_fib__del(m, &md.routes[i]);
+			assert_true(err == 0 || err == -ENOENT);
+			for (int j = 0; j < POOL; j++)
+				if (same(&md.routes[j], &md.routes[i]))
+					md.route_on[j] = false;
+			break;
+		case 2:
+			err = fp_fib__exclude(m, &md.excl[i], FP_CLASS_PEERING);
+			assert_true(err == 0 || err == -EEXIST);
+			for (int j = 0; j < POOL; j++)
+				if (same(&md.excl[j], &md.excl[i]))
+					md.excl_on[j] = true;
+			break;
+		default:
+			err = fp_fib__unexclude(m, &md.excl[i]);
+			assert_true(err == 0 || err == -ENOENT);
+			for (int j = 0; j < POOL; j++)
+				if (same(&md.excl[j], &md.excl[i]))
+					md.excl_on[j] = false;
+			break;
+		}
+		check_all(m, &md, family, step);
+	}
+	/* Listing shows routes and shadows, never the markers. */
+	listed = 0;
+	for (int i = 0; i < POOL; i++) {
+		bool dup = false;
+
+		for (int j = 0; j < i; j++)
+			dup |= md.route_on[j] &&
+			       same(&md.routes[j], &md.routes[i]);
+		listed += md.route_on[i] && !dup;
+	}
+	assert_int_equal(fp_fib__for_each(m, count_one, &seen), 0);
+	assert_int_equal(seen, listed);
+}
+
+static void test_random_ipv4(void **state)
+{
+	run_family(state, AF_INET, 1);
+}
+
+static void test_random_ipv6(void **state)
+{
+	run_family(state, AF_INET6, 2);
+}
+
+int main(void)
+{
+	const struct CMUnitTest tests[] = {
+		cmocka_unit_test_setup_teardown(test_random_ipv4, setup,
+						teardown),
+		cmocka_unit_test_setup_teardown(test_random_ipv6, setup,
+						teardown),
+	};
+
+	return cmocka_run_group_tests_name("fib", tests, NULL, NULL);
+}
