@@ -48,7 +48,7 @@ TEST_SRCS   := $(wildcard tests/test_*.c)
 TEST_BINS   := $(TEST_SRCS:tests/%.c=$(OUT)/tests/%)
 HEADERS     := $(wildcard maps/*.h loader/*.h) $(OUT)/fastpath.skel.h
 
-.PHONY: all unit selftest test demo check install uninstall clean deps-ok need-root bench bench-sync \
+.PHONY: all unit selftest test demo check install uninstall clean deps-ok need-root bench bench-sync sanitize \
 	fuzz libfuzzer-ok
 
 all: $(OUT)/fastpath $(OUT)/fastpath.bpf.o $(OUT)/tapwire
@@ -185,7 +185,23 @@ need-root:
 test: need-root
 	$(Q)scripts/deps.sh
 	$(Q)$(MAKE) --no-print-directory unit
+	$(Q)$(MAKE) --no-print-directory sanitize
 	$(Q)$(MAKE) --no-print-directory selftest
+
+# The unit tests and selftests again with the loader built with ASan and
+# UBSan (build/san). Reports go to files, since the selftests swallow much
+# of the CLI's stderr: any report fails the run.
+SAN_OUT := $(OUT)/san
+sanitize: need-root all $(OUT)/xdp_foreign.bpf.o
+	$(Q)rm -rf $(SAN_OUT)/reports && mkdir -p $(SAN_OUT)/reports
+	$(Q)$(MAKE) --no-print-directory SANITIZE=1 OUT=$(SAN_OUT) all
+	$(Q)export ASAN_OPTIONS=log_path=$(abspath $(SAN_OUT))/reports/asan:detect_leaks=1 \
+		UBSAN_OPTIONS=log_path=$(abspath $(SAN_OUT))/reports/ubsan:print_stacktrace=1:halt_on_error=1; \
+		$(MAKE) --no-print-directory SANITIZE=1 OUT=$(SAN_OUT) unit && \
+		FP=$(abspath $(SAN_OUT))/fastpath selftests/run.sh
+	$(Q)if ls $(SAN_OUT)/reports/* >/dev/null 2>&1; then \
+		echo "sanitizers reported (SANITIZE=1):" >&2; cat $(SAN_OUT)/reports/* >&2; exit 1; \
+	else echo "sanitize: no ASan/UBSan/LeakSanitizer reports"; fi
 
 demo: need-root
 	$(Q)scripts/deps.sh

@@ -11,7 +11,7 @@ pkgs=(
 	bpftool xdp-tools iproute2 ethtool iputils-ping
 	netcat-openbsd socat iperf3 util-linux python3
 	clang-format clang-tidy cppcheck shellcheck bash-completion groff-base
-	bird2
+	bird2 valgrind
 	gnuplot-nox
 	libclang-rt-14-dev
 )

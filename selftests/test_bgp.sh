@@ -16,7 +16,7 @@ CASES="announce_withdraw"
 HOST_AS=65001 VM1_AS=65002
 HOST_BGP_IP=198.19.1.1
 # What vm1 announces; vm1 answers for ANN_IP.
-ANN=198.20.5.0/24 ANN_IP=198.20.5.1
+ANN=198.19.205.0/24 ANN_IP=198.19.205.1
 # Route to map: at most this many ms after the route is in the kernel.
 LIMIT_MS=1000
 

@@ -35,9 +35,9 @@ churn() {
 	while [ "$SECONDS" -lt "$end" ]; do
 		awk -v b="$batch" -v via="$VM1_IP4" 'BEGIN {
 			for (i = 0; i < 150; i++) {
-				printf "route add 198.20.%d.%d/32 via %s dev tap-vm1\n", b % 200, i, via
+				printf "route add 198.18.%d.%d/32 via %s dev tap-vm1\n", 64 + b % 64, i, via
 				if (b > 0)
-					printf "route del 198.20.%d.%d/32\n", (b - 1) % 200, i
+					printf "route del 198.18.%d.%d/32\n", 64 + (b - 1) % 64, i
 			}
 		}' >"$f"
 		ip -n "$NS_HOST" -force -batch "$f" 2>/dev/null || true

@@ -61,8 +61,10 @@ struct scene {
 	struct fp_xset out;
 };
 
+/* A fresh scene; the previous one's output set is freed, not leaked. */
 static void scene_init(struct scene *s)
 {
+	fp_xset__free(&s->out);
 	memset(s, 0, sizeof(*s));
 	s->in.ports = s->ports;
 	s->in.neighs = s->neighs;
