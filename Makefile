@@ -48,7 +48,7 @@ TEST_SRCS   := $(wildcard tests/test_*.c)
 TEST_BINS   := $(TEST_SRCS:tests/%.c=$(OUT)/tests/%)
 HEADERS     := $(wildcard maps/*.h loader/*.h) $(OUT)/fastpath.skel.h
 
-.PHONY: all unit selftest test demo check install uninstall clean deps-ok need-root bench bench-sync sanitize \
+.PHONY: all unit selftest test demo check install uninstall clean deps-ok need-root bench bench-sync sanitize soak \
 	fuzz libfuzzer-ok
 
 all: $(OUT)/fastpath $(OUT)/fastpath.bpf.o $(OUT)/tapwire
@@ -169,6 +169,10 @@ fuzz: need-root
 unit: all $(TEST_BINS) $(OUT)/fuzz_diff
 	$(Q)scripts/run-unit.sh $(TEST_BINS)
 	$(Q)$(OUT)/fuzz_diff --packets 20000
+
+# The soak selftest at full length (make test runs it for 10 s).
+soak: need-root all
+	$(Q)SOAK_SECS=$${SOAK_SECS:-60} selftests/run.sh selftests/test_soak.sh
 
 selftest: all $(OUT)/xdp_foreign.bpf.o
 	$(Q)selftests/run.sh
