@@ -189,6 +189,7 @@ need-root:
 test: need-root
 	$(Q)scripts/deps.sh
 	$(Q)$(MAKE) --no-print-directory unit
+	$(Q)$(MAKE) --no-print-directory fuzz FUZZ_PACKETS=100000 FUZZ_TIME=3
 	$(Q)$(MAKE) --no-print-directory sanitize
 	$(Q)$(MAKE) --no-print-directory selftest
 

@@ -112,6 +112,35 @@ static int reuse_devmap(struct bpf_map *map, const char *pin_path)
 	return err ? report_pin(path, err) : 0;
 }
 
+/*
+ * FASTPATH_ROUTE_CAPACITY shrinks the route maps (host hashes and LPM
+ * tries) when they are first created, so that tests can fill them; every
+ * command of one pin path must see the same value, or the pinned maps no
+ * longer match and are refused.
+ */
+static int route_capacity(struct fastpath *skel)
+{
+	const char *env = getenv("FASTPATH_ROUTE_CAPACITY");
+	struct bpf_map *maps[] = { skel->maps.fp_hosts4, skel->maps.fp_hosts6,
+				   skel->maps.fp_routes4,
+				   skel->maps.fp_routes6 };
+	unsigned long cap;
+	char *end;
+
+	if (!env || !*env)
+		return 0;
+	errno = 0;
+	cap = strtoul(env, &end, 10);
+	if (errno || *end || !cap || cap > FP_MAX_ROUTES) {
+		pr_warn("FASTPATH_ROUTE_CAPACITY=%s: not a number from 1 to %u\n",
+			env, FP_MAX_ROUTES);
+		return -EINVAL;
+	}
+	for (size_t i = 0; i < sizeof(maps) / sizeof(maps[0]); i++)
+		bpf_map__set_max_entries(maps[i], cap);
+	return 0;
+}
+
 struct fastpath *fp_skel__open(const char *pin_path)
 {
 	LIBBPF_OPTS(bpf_object_open_opts, oo, .pin_root_path = pin_path);
@@ -127,7 +156,8 @@ struct fastpath *fp_skel__open(const char *pin_path)
 			strerror(errno));
 		return NULL;
 	}
-	if (reuse_devmap(skel->maps.fp_tx, pin_path)) {
+	if (reuse_devmap(skel->maps.fp_tx, pin_path) ||
+	    route_capacity(skel)) {
 		fastpath__destroy(skel);
 		return NULL;
 	}

@@ -681,6 +681,7 @@ static int reconcile_full(struct sync *s, const struct vec *ports)
 static int apply_one(struct sync *s, const struct fp_xchange *c, bool write)
 {
 	const struct fp_prefix *p = &c->prefix;
+	char pfx[FP_PREFIX_STRLEN];
 	int ret;
 
 	if (is_static(s, p))
@@ -692,6 +693,9 @@ static int apply_one(struct sync *s, const struct fp_xchange *c, bool write)
 	ret = write_entry(s, p, &c->after);
 	if (ret <= 0)
 		return ret;
+	fp_format_prefix(p, pfx, sizeof(pfx));
+	pr_warn("sync: route %s: %s is full: not programmed, its traffic goes to the gateway\n",
+		pfx, fp_fib__map_name(p));
 	ret = fp_xset__add(&s->failed, p, &c->after);
 	if (ret)
 		return ret;
@@ -734,8 +738,8 @@ static int apply_changes(struct sync *s, const struct fp_xchanges *ch)
 		/* Withdrawn fast prefixes leave the map now. */
 		for (size_t i = 0; i < s->blocked.n && !err; i++)
 			err = delete_entry(s, &s->blocked.e[i].prefix);
-		pr_warn("sync: %zu new entries refused by a full route map: not programmed, their traffic goes to the gateway\n",
-			s->failed.n - nfailed);
+		pr_debug("sync: %zu new entries refused by a full route map\n",
+			 s->failed.n - nfailed);
 		publish_ctl(s);
 	}
 	/* Space may have come free for what was refused. */

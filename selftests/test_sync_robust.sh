@@ -10,7 +10,7 @@ set -eu
 # shellcheck source=selftests/lib.sh
 . "$(dirname "${BASH_SOURCE[0]}")/lib.sh"
 
-CASES="restart_no_interruption churn_while_stopped ifindex_reuse interface_churn valgrind_sync"
+CASES="restart_no_interruption churn_while_stopped ifindex_reuse interface_churn valgrind_sync map_full"
 # Ports made and deleted by interface_churn (issue 5 asks 1,000).
 CHURN_PORTS=${CHURN_PORTS:-1000}
 # A prefix behind vm1 (vm1 answers for its first address), one behind vm2.
@@ -372,6 +372,53 @@ case_valgrind_sync() {
 	kill -TERM "$SYNC_PID"
 	wait "$SYNC_PID" || rc=$?
 	[ "$rc" -eq 0 ] || { sync_log; lab_fail "sync under valgrind: expected exit 0, saw $rc (3: memcheck errors)"; }
+}
+
+# sync's status counters, from `status --json`.
+sync_counter() {
+	fp --json status | python3 -c 'import json, sys; print(json.load(sys.stdin)["sync"][sys.argv[1]])' "$1"
+}
+
+not_programmed_is() { [ "$(sync_counter not_programmed)" = "$1" ]; }
+
+# A full route map: what cannot be programmed is counted and goes to the
+# gateway, and a fast prefix whose more specific shadow was refused is
+# withdrawn rather than left to answer for it with the wrong port. Room
+# again: sync programs it all.
+case_map_full() {
+	local p=198.19.200.0/24 q=198.19.200.128/25 r=198.19.201.0/24
+	# Two entries per route map (FASTPATH_ROUTE_CAPACITY) for every
+	# command of this case, the maps included.
+	export FASTPATH_ROUTE_CAPACITY=2
+	sync_setup
+	vm1_neighbours
+	sync_start
+	wait_for "neighbour entry $VM1_IP4/32 from sync" 50 has_route "$VM1_IP4/32"
+	hns route add "$p" via "$VM1_IP4" dev tap-vm1
+	hns route add "$r" via "$VM1_IP4" dev tap-vm1
+	wait_for "route entry $p" 50 has_route "$p"
+	wait_for "route entry $r" 50 has_route "$r"
+	assert_explain 198.19.200.10 fastpath
+	assert_eq "not programmed with room" 0 "$(sync_counter not_programmed)"
+
+	# The gateway's more specific /25 inside p: no room for its shadow.
+	hns route add "$q" via 198.18.1.2 dev gw0
+	wait_for "sync counting the refused shadow" 50 not_programmed_is 2
+	assert_eq "withdrawn fast prefixes" 1 "$(sync_counter withdrawn)"
+	assert_no_route "$q"
+	assert_no_route "$p"
+	assert_explain 198.19.200.130 gateway
+	assert_explain 198.19.200.10 gateway
+	assert_explain 198.19.201.10 fastpath
+	grep -q "$q: .*full" "$LAB_DIR/sync.log" ||
+		lab_fail "sync's log: expected a warning naming $q and the full map, saw: $(grep -v '^libbpf' "$LAB_DIR/sync.log" | tail -n 3)"
+
+	# Room again (r goes): sync retries and programs q and p.
+	hns route del "$r"
+	wait_for "shadow entry $q once there is room" 50 has_route "$q"
+	wait_for "not programmed back to 0" 50 not_programmed_is 0
+	assert_explain 198.19.200.130 gateway
+	assert_explain 198.19.200.10 fastpath
 }
 
 lab_main lab_up lab_down "$CASES" "$@"
