@@ -854,7 +854,12 @@ static int caches_open(struct sync *s)
 	static const char *const names[] = { "route/link", "route/neigh",
 					     "route/route" };
 	struct nl_cache **caches[] = { &s->links, &s->neighs, &s->routes };
+	const char *env = getenv("FASTPATH_SYNC_RCVBUF");
 	int err, rcvbuf = EVENT_RCVBUF;
+
+	/* Tests shrink the buffer to force the overflow path. */
+	if (env && atoi(env) > 0)
+		rcvbuf = atoi(env);
 
 	s->sk = nl_socket_alloc();
 	if (!s->sk)

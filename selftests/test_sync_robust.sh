@@ -10,7 +10,7 @@ set -eu
 # shellcheck source=selftests/lib.sh
 . "$(dirname "${BASH_SOURCE[0]}")/lib.sh"
 
-CASES="restart_no_interruption churn_while_stopped ifindex_reuse interface_churn valgrind_sync map_full"
+CASES="restart_no_interruption churn_while_stopped ifindex_reuse interface_churn valgrind_sync map_full overflow"
 # Ports made and deleted by interface_churn (issue 5 asks 1,000).
 CHURN_PORTS=${CHURN_PORTS:-1000}
 # A prefix behind vm1 (vm1 answers for its first address), one behind vm2.
@@ -375,6 +375,16 @@ case_valgrind_sync() {
 	kill -TERM "$SYNC_PID"
 	wait "$SYNC_PID" || rc=$?
 	[ "$rc" -eq 0 ] || { sync_log; lab_fail "sync under valgrind: expected exit 0, saw $rc (3: memcheck errors)"; }
+}
+
+# The same churn through a tiny event buffer (FASTPATH_SYNC_RCVBUF): the
+# socket overflows (ENOBUFS), sync says so, re-dumps and converges all the
+# same.
+case_overflow() {
+	export FASTPATH_SYNC_RCVBUF=4096
+	case_churn_while_stopped
+	grep -q 'events lost' "$LAB_DIR/sync.log" ||
+		lab_fail "sync's log: expected 'events lost' (an overflow), saw: $(grep -v '^libbpf' "$LAB_DIR/sync.log" | tail -n 3)"
 }
 
 # sync's status counters, from `status --json`.
