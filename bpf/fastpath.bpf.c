@@ -20,17 +20,79 @@
 char LICENSE[] SEC("license") = "Dual BSD/GPL";
 
 struct pkt {
+	struct xdp_md *ctx;
 	struct ethhdr *eth;
 	struct iphdr *ip4; /* exactly one of ip4 / ip6 is set */
 	struct ipv6hdr *ip6;
 	__u32 l3_len; /* length the IP header claims */
 	__u64 bytes; /* frame length, for the counters */
 	struct fp_probe *probe; /* set for an `explain` probe: not counted */
+	__u32 out_ifindex; /* redirect target once forward() set one up */
 };
+
+static __always_inline __u32 cap_class(__u32 reason, int action)
+{
+	if (reason == FP_R_FASTPATH)
+		return FP_CAP_FAST;
+	if (reason == FP_R_MISS || reason == FP_R_EXCLUDED ||
+	    reason == FP_R_REDIRECT_ERR)
+		return FP_CAP_GATEWAY;
+	return action == XDP_DROP ? FP_CAP_DROP : FP_CAP_PASS;
+}
+
+/*
+ * One record into the fp_capture ring: the frame as it leaves, after any
+ * rewrite. Not inlined: verdict() is expanded at every exit, and only the
+ * check whether a capture runs belongs on the path of every packet.
+ */
+static __noinline int capture(struct xdp_md *ctx, struct fp_capctl *cap,
+			      __u32 reason, int action, __u32 out_ifindex)
+{
+	void *data = (void *)(long)ctx->data;
+	void *data_end = (void *)(long)ctx->data_end;
+	__u32 class = cap_class(reason, action);
+	__u32 len = data_end - data;
+	struct fp_cap_rec *rec;
+	__u64 snap;
+
+	/* A reader that went away without switching off stops sampling. */
+	if (!(cap->mask & (1U << class)) ||
+	    bpf_ktime_get_ns() >= cap->deadline_ns)
+		return 0;
+	rec = bpf_ringbuf_reserve(&fp_capture, sizeof(*rec), 0);
+	if (!rec) {
+		__sync_fetch_and_add(&cap->lost, 1);
+		return 0;
+	}
+	snap = cap->snaplen < len ? cap->snaplen : len;
+	if (snap > FP_CAP_SNAPLEN_MAX)
+		snap = FP_CAP_SNAPLEN_MAX;
+	/*
+	 * clang copies a clamped value through 32-bit shifts that lose its
+	 * bounds: test again the very register the helper gets.
+	 */
+	asm volatile("" : "+r"(snap));
+	if (snap < 1 || snap > FP_CAP_SNAPLEN_MAX ||
+	    bpf_xdp_load_bytes(ctx, 0, rec->data, snap))
+		snap = 0;
+	rec->ts_ns = bpf_ktime_get_ns();
+	rec->ifindex = ctx->ingress_ifindex;
+	rec->out_ifindex = action == XDP_REDIRECT ? out_ifindex : 0;
+	rec->len = len;
+	rec->action = action;
+	rec->cap_len = snap;
+	rec->class = class;
+	rec->reason = reason;
+	rec->pad = 0;
+	bpf_ringbuf_submit(rec, 0);
+	return 0;
+}
 
 static __always_inline int verdict(struct pkt *p, __u32 reason, int action)
 {
 	struct fp_counter *c;
+	struct fp_capctl *cap;
+	__u32 zero = 0;
 
 	if (p->probe) {
 		p->probe->reason = reason;
@@ -42,6 +104,10 @@ static __always_inline int verdict(struct pkt *p, __u32 reason, int action)
 		c->packets++;
 		c->bytes += p->bytes;
 	}
+	/* With no capture running: one inlined array lookup and a branch. */
+	cap = bpf_map_lookup_elem(&fp_capctl, &zero);
+	if (cap && cap->deadline_ns)
+		capture(p->ctx, cap, reason, action, p->out_ifindex);
 	return action;
 }
 
@@ -84,6 +150,7 @@ static __always_inline __u32 forward(struct pkt *p, __u32 ifindex,
 		return FP_R_REDIRECT_ERR;
 	if (p->probe)
 		p->probe->ifindex = ifindex;
+	p->out_ifindex = ifindex;
 	__builtin_memcpy(p->eth->h_dest, dmac, ETH_ALEN);
 	__builtin_memcpy(p->eth->h_source, port->mac, ETH_ALEN);
 	decrement_ttl(p);
@@ -328,7 +395,7 @@ int fastpath_xdp(struct xdp_md *ctx)
 	void *data_end = (void *)(long)ctx->data_end;
 	void *meta = (void *)(long)ctx->data_meta;
 	struct cursor c = { .pos = data, .end = data_end };
-	struct pkt p = { .bytes = data_end - data };
+	struct pkt p = { .ctx = ctx, .bytes = data_end - data };
 	__u32 ifindex = ctx->ingress_ifindex;
 	struct fp_uplink *up;
 

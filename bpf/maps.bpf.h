@@ -112,4 +112,20 @@ struct {
 	__uint(pinning, LIBBPF_PIN_BY_NAME);
 } fp_ctl SEC(".maps");
 
+/* Capture control: written by `fastpath capture`, read per packet. */
+struct {
+	__uint(type, BPF_MAP_TYPE_ARRAY);
+	__uint(max_entries, 1);
+	__type(key, __u32);
+	__type(value, struct fp_capctl);
+	__uint(pinning, LIBBPF_PIN_BY_NAME);
+} fp_capctl SEC(".maps");
+
+/* Captured frames (struct fp_cap_rec), read by `fastpath capture`. */
+struct {
+	__uint(type, BPF_MAP_TYPE_RINGBUF);
+	__uint(max_entries, FP_CAP_RING_SIZE);
+	__uint(pinning, LIBBPF_PIN_BY_NAME);
+} fp_capture SEC(".maps");
+
 #endif /* FASTPATH_MAPS_BPF_H */

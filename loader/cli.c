@@ -24,6 +24,8 @@ static const char usage_text[] =
 	"  status\n"
 	"  explain ADDRESS [--uplink IFACE]\n"
 	"  sync [--table ID] [--ports GLOB] [--once]\n"
+	"  capture -w FILE.pcap [--count N] [--filter fast|gateway|drop|pass|all]\n"
+	"       [--snaplen N] [--quiet] | capture --stop\n"
 	"\n"
 	"  -n, --netns NAME   run inside network namespace NAME (keeps bpffs pins)\n"
 	"  --pin-path DIR     where the maps are pinned (default " FP_DEFAULT_PIN_PATH
@@ -42,6 +44,7 @@ static const struct {
 	{ "route", fp_cmd_route },     { "exclude", fp_cmd_exclude },
 	{ "stats", fp_cmd_stats },     { "status", fp_cmd_status },
 	{ "explain", fp_cmd_explain }, { "sync", fp_cmd_sync },
+	{ "capture", fp_cmd_capture },
 };
 
 /* Pulls the global options out of argv; the rest keeps its order. */

@@ -66,6 +66,7 @@ int fp_cmd_status(const struct fp_opts *o, int argc, char **argv);
 int fp_cmd_stats(const struct fp_opts *o, int argc, char **argv);
 int fp_cmd_explain(const struct fp_opts *o, int argc, char **argv);
 int fp_cmd_sync(const struct fp_opts *o, int argc, char **argv);
+int fp_cmd_capture(const struct fp_opts *o, int argc, char **argv);
 
 int fp_cli__run(int argc, char **argv);
 

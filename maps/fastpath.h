@@ -22,6 +22,8 @@
 #define FP_MAP_EXCL6 "fp_excl6"
 #define FP_MAP_STATS "fp_stats"
 #define FP_MAP_CTL "fp_ctl"
+#define FP_MAP_CAPCTL "fp_capctl"
+#define FP_MAP_CAPTURE "fp_capture"
 
 #define FP_PROG_NAME "fastpath_xdp"
 
@@ -165,6 +167,52 @@ struct fp_ctl {
 	__u64 batches; /* event batches applied incrementally */
 };
 
+/*
+ * Packet capture (`fastpath capture`). Verdict classes, one bit each in
+ * fp_capctl.mask: fast is FP_R_FASTPATH; gateway is a miss, an exclusion
+ * or a redirect error, whether passed or redirected to the gateway port;
+ * drop is XDP_DROP; pass is everything else.
+ */
+enum fp_cap_class {
+	FP_CAP_FAST = 0,
+	FP_CAP_GATEWAY = 1,
+	FP_CAP_DROP = 2,
+	FP_CAP_PASS = 3,
+	FP_CAP_MAX,
+};
+
+#define FP_CAP_SNAPLEN_MAX 256 /* bytes of a frame a record holds */
+#define FP_CAP_RING_SIZE (1U << 20) /* fp_capture: ~3,600 records */
+
+/*
+ * fp_capctl: one slot (key 0). The program samples while
+ * bpf_ktime_get_ns() < deadline_ns (CLOCK_MONOTONIC); the capture command
+ * pushes the deadline a few seconds ahead every second, so a capture that
+ * dies without cleaning up (SIGKILL) stops sampling by itself.
+ */
+struct fp_capctl {
+	__u64 deadline_ns; /* 0: off */
+	__u64 lost; /* records the ring had no room for */
+	__u32 mask; /* 1 << enum fp_cap_class */
+	__u32 snaplen; /* 1 .. FP_CAP_SNAPLEN_MAX */
+	__u32 owner; /* pid of the capture command, 0 if none */
+	__u32 pad;
+};
+
+/* fp_capture ring buffer record: the frame as it leaves the program. */
+struct fp_cap_rec {
+	__u64 ts_ns; /* bpf_ktime_get_ns() */
+	__u32 ifindex; /* ingress */
+	__u32 out_ifindex; /* redirect target, 0 if none */
+	__u32 len; /* frame length */
+	__u32 action; /* XDP action */
+	__u16 cap_len; /* bytes of data[] filled */
+	__u8 class; /* enum fp_cap_class */
+	__u8 reason; /* enum fp_reason */
+	__u32 pad;
+	__u8 data[FP_CAP_SNAPLEN_MAX];
+};
+
 /* fp_excl4 / fp_excl6 values. */
 struct fp_excl {
 	__u32 class; /* enum fp_class */
@@ -180,5 +228,8 @@ _Static_assert(sizeof(struct fp_route) == 16, "fp_route layout");
 _Static_assert(sizeof(struct fp_in6) == 16, "fp_in6 layout");
 _Static_assert(sizeof(struct fp_excl) == 4, "fp_excl layout");
 _Static_assert(sizeof(struct fp_ctl) == 32, "fp_ctl layout");
+_Static_assert(sizeof(struct fp_capctl) == 32, "fp_capctl layout");
+_Static_assert(sizeof(struct fp_cap_rec) == 32 + FP_CAP_SNAPLEN_MAX,
+	       "fp_cap_rec layout");
 
 #endif /* FASTPATH_MAPS_H */

@@ -41,11 +41,12 @@ _fastpath()
 	--gateway-port | --uplink | dev)
 		COMPREPLY=($(compgen -W "$(_fastpath_ifaces "$ns")" -- "$cur"))
 		return ;;
-	--output) _filedir; return ;;
+	--output | -w | --write) _filedir; return ;;
+	--filter) COMPREPLY=($(compgen -W "fast gateway drop pass all" -- "$cur")); return ;;
 	esac
 
 	if [[ -z $cmd ]]; then
-		COMPREPLY=($(compgen -W "load unload uplink port route exclude sync stats status explain -n --netns --pin-path --json -v --help" -- "$cur"))
+		COMPREPLY=($(compgen -W "load unload uplink port route exclude sync stats status explain capture -n --netns --pin-path --json -v --help" -- "$cur"))
 		return
 	fi
 	case $cmd in
@@ -66,6 +67,7 @@ _fastpath()
 	sync) COMPREPLY=($(compgen -W "--table --ports --once" -- "$cur")) ;;
 	stats) COMPREPLY=($(compgen -W "--interval --prometheus --output" -- "$cur")) ;;
 	explain) COMPREPLY=($(compgen -W "--uplink" -- "$cur")) ;;
+	capture) COMPREPLY=($(compgen -W "-w --count --filter --snaplen --quiet --stop" -- "$cur")) ;;
 	esac
 }
 complete -F _fastpath fastpath

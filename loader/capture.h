@@ -1,0 +1,27 @@
+/* SPDX-License-Identifier: GPL-2.0 */
+/* capture: the pure parts (filter words, record lines), for the tests. */
+#ifndef FASTPATH_CAPTURE_H
+#define FASTPATH_CAPTURE_H
+
+#include <stddef.h>
+#include <linux/types.h>
+
+#include "fastpath.h"
+
+/* "fast", "gateway", "drop", "pass"; "?" for anything else. */
+const char *fp_capture__class_name(__u32 class);
+
+/*
+ * A --filter value: class names or "all", comma-separated, into a mask of
+ * 1 << enum fp_cap_class. -EINVAL for an unknown word or an empty list.
+ */
+int fp_capture__parse_filter(const char *s, __u32 *mask);
+
+/*
+ * The text line of a record (no newline): "fast reason=fastpath
+ * in=uplink0 out=tap-vm1 len=98", interface names as given ("-" for none).
+ */
+int fp_capture__format(const struct fp_cap_rec *r, const char *in,
+		       const char *out, char *buf, size_t n);
+
+#endif
