@@ -8,7 +8,9 @@
 #include <errno.h>
 #include <inttypes.h>
 #include <net/if.h>
+#include <signal.h>
 #include <stdio.h>
+#include <time.h>
 #include <string.h>
 #include <unistd.h>
 #include <linux/if_link.h>
@@ -348,6 +350,41 @@ static json_object *fill_json(int fd, const char *name)
 }
 
 /* What `fastpath sync` could not program (fp_ctl), zero if it never ran. */
+/* The registered ports (VM ports and gateway ports), by name. */
+static json_object *port_names(const struct fp_maps *m)
+{
+	json_object *arr = json_object_new_array();
+	__u32 key, *prev = NULL;
+	struct fp_port port;
+
+	while (!bpf_map_get_next_key(m->ports, prev, &key)) {
+		prev = &key;
+		if (!bpf_map_lookup_elem(m->ports, &key, &port))
+			json_object_array_add(
+				arr, json_object_new_string(port.name));
+	}
+	return arr;
+}
+
+/*
+ * "running": its pid lives and it has written a heartbeat within 3 s;
+ * "stale": it said it runs, but is gone or silent (killed -9, hung);
+ * "stopped": none follows the kernel (never started, or exited cleanly).
+ */
+static const char *sync_health(const struct fp_ctl *ctl)
+{
+	struct timespec ts;
+	__u64 now;
+
+	if (!ctl->pid)
+		return "stopped";
+	clock_gettime(CLOCK_MONOTONIC, &ts);
+	now = ts.tv_sec * 1000000000ULL + ts.tv_nsec;
+	if (kill(ctl->pid, 0) && errno == ESRCH)
+		return "stale";
+	return now - ctl->heartbeat_ns < 3000000000ULL ? "running" : "stale";
+}
+
 static json_object *sync_json(const struct fp_maps *m)
 {
 	json_object *o = json_object_new_object();
@@ -363,13 +400,16 @@ static json_object *sync_json(const struct fp_maps *m)
 			       json_object_new_int64(ctl.full_syncs));
 	json_object_object_add(o, "batches",
 			       json_object_new_int64(ctl.batches));
+	json_object_object_add(o, "daemon",
+			       json_object_new_string(sync_health(&ctl)));
+	json_object_object_add(o, "pid", json_object_new_int64(ctl.pid));
 	return o;
 }
 
 int fp_cmd_status(const struct fp_opts *o, int argc, char **argv)
 {
 	const char *pos[FP_MAX_POS];
-	json_object *root, *ups, *maps, *sy, *np, *wd;
+	json_object *root, *ups, *maps, *sy, *np, *wd, *dm, *pt;
 	__u32 key, *prev = NULL;
 	struct fp_maps m;
 	int npos;
@@ -414,8 +454,11 @@ int fp_cmd_status(const struct fp_opts *o, int argc, char **argv)
 		json_object_array_add(ups, u);
 	}
 	json_object_object_add(root, "uplinks", ups);
+	json_object_object_add(root, "ports", port_names(&m));
 	json_object_array_add(maps, fill_json(m.uplinks, FP_MAP_UPLINKS));
 	json_object_array_add(maps, fill_json(m.ports, FP_MAP_PORTS));
+	json_object_array_add(maps, fill_json(m.hosts4, FP_MAP_HOSTS4));
+	json_object_array_add(maps, fill_json(m.hosts6, FP_MAP_HOSTS6));
 	json_object_array_add(maps, fill_json(m.routes4, FP_MAP_ROUTES4));
 	json_object_array_add(maps, fill_json(m.routes6, FP_MAP_ROUTES6));
 	json_object_array_add(maps, fill_json(m.excl4, FP_MAP_EXCL4));
@@ -430,6 +473,13 @@ int fp_cmd_status(const struct fp_opts *o, int argc, char **argv)
 					     JSON_C_TO_STRING_NOSLASHESCAPE));
 	} else {
 		printf("pin path %s\n", o->pin_path);
+		json_object_object_get_ex(root, "ports", &pt);
+		printf("ports");
+		for (size_t i = 0; i < json_object_array_length(pt); i++)
+			printf(" %s",
+			       json_object_get_string(
+				       json_object_array_get_idx(pt, i)));
+		printf("\n");
 		for (size_t i = 0; i < json_object_array_length(ups); i++) {
 			json_object *u = json_object_array_get_idx(ups, i), *v;
 
@@ -455,9 +505,11 @@ int fp_cmd_status(const struct fp_opts *o, int argc, char **argv)
 		json_object_object_get_ex(root, "sync", &sy);
 		json_object_object_get_ex(sy, "not_programmed", &np);
 		json_object_object_get_ex(sy, "withdrawn", &wd);
-		printf("sync not-programmed %" PRId64 " (withdrawn %" PRId64
+		json_object_object_get_ex(sy, "daemon", &dm);
+		printf("sync %s, not-programmed %" PRId64 " (withdrawn %" PRId64
 		       ")\n",
-		       json_object_get_int64(np), json_object_get_int64(wd));
+		       json_object_get_string(dm), json_object_get_int64(np),
+		       json_object_get_int64(wd));
 	}
 	json_object_put(root);
 	fp_maps__close(&m);

@@ -43,6 +43,8 @@
 /* After a netlink overflow, at most one full re-dump per interval. */
 #define RESYNC_INTERVAL_MS 1000
 #define EVENT_RCVBUF (8 << 20)
+/* sync's sign of life in fp_ctl, read by `status`. */
+#define HEARTBEAT_MS 1000
 
 struct vec {
 	void *v;
@@ -458,12 +460,22 @@ static bool is_static(struct sync *s, const struct fp_prefix *p)
 	       rt.origin == FP_ORIGIN_STATIC;
 }
 
+static __u64 mono_ns(void)
+{
+	struct timespec ts;
+
+	clock_gettime(CLOCK_MONOTONIC, &ts);
+	return ts.tv_sec * 1000000000ULL + ts.tv_nsec;
+}
+
 static void publish_ctl(struct sync *s)
 {
 	__u32 key = 0;
 
 	s->ctl.not_programmed = s->failed.n + s->blocked.n;
 	s->ctl.withdrawn = s->blocked.n;
+	if (s->ctl.pid)
+		s->ctl.heartbeat_ns = mono_ns();
 	if (s->ctl_fd >= 0)
 		bpf_map_update_elem(s->ctl_fd, &key, &s->ctl, BPF_ANY);
 }
@@ -936,13 +948,18 @@ static int follow(struct sync *s)
 	pfd[0] = (struct pollfd){ .fd = nl_cache_mngr_get_fd(s->mngr),
 				  .events = POLLIN };
 	pfd[1] = (struct pollfd){ .fd = sfd, .events = POLLIN };
+	/* status reads the daemon's health from its pid and heartbeat. */
+	s->ctl.pid = getpid();
+	publish_ctl(s);
 	for (;;) {
-		timeout = -1;
+		timeout = HEARTBEAT_MS;
 		if (s->resync || s->retry) {
 			long long wait = s->last_resync_ms +
 					 RESYNC_INTERVAL_MS - now_ms();
 
-			timeout = wait > 0 ? (int)wait : 0;
+			timeout = wait <= 0	      ? 0 :
+				  wait < HEARTBEAT_MS ? (int)wait :
+							HEARTBEAT_MS;
 		}
 		if (poll(pfd, 2, timeout) < 0 && errno != EINTR) {
 			err = -errno;
@@ -976,7 +993,11 @@ static int follow(struct sync *s)
 			s->dirty = false;
 			reconcile_all(s);
 		}
+		publish_ctl(s);
 	}
+	/* Gone on purpose: the maps stay, nobody follows them any more. */
+	s->ctl.pid = 0;
+	publish_ctl(s);
 	close(sfd);
 	return err;
 }
@@ -1029,8 +1050,9 @@ int fp_cmd_sync(const struct fp_opts *o, int argc, char **argv)
 		return FP_EXIT_ERR;
 	s.m = &m;
 	s.ctl_fd = bpf_map__fd(m.skel->maps.fp_ctl);
-	/* Counters continue from the last run. */
+	/* Counters continue from the last run; --once is no daemon. */
 	bpf_map_lookup_elem(s.ctl_fd, &ctl_key, &s.ctl);
+	s.ctl.pid = 0;
 	err = fp_xstate__new(s.table, &s.xs);
 	if (err)
 		goto out_close;

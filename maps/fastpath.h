@@ -165,6 +165,9 @@ struct fp_ctl {
 			  * entry was refused, so they go to the gateway */
 	__u64 full_syncs; /* full reconciles (start-up, overflow, links) */
 	__u64 batches; /* event batches applied incrementally */
+	__u64 heartbeat_ns; /* CLOCK_MONOTONIC of sync's last sign of life */
+	__u32 pid; /* the following sync daemon, 0 when none */
+	__u32 pad;
 };
 
 /*
@@ -227,7 +230,7 @@ _Static_assert(sizeof(struct fp_lpm6) == 20, "fp_lpm6 layout");
 _Static_assert(sizeof(struct fp_route) == 16, "fp_route layout");
 _Static_assert(sizeof(struct fp_in6) == 16, "fp_in6 layout");
 _Static_assert(sizeof(struct fp_excl) == 4, "fp_excl layout");
-_Static_assert(sizeof(struct fp_ctl) == 32, "fp_ctl layout");
+_Static_assert(sizeof(struct fp_ctl) == 48, "fp_ctl layout");
 _Static_assert(sizeof(struct fp_capctl) == 32, "fp_capctl layout");
 _Static_assert(sizeof(struct fp_cap_rec) == 32 + FP_CAP_SNAPLEN_MAX,
 	       "fp_cap_rec layout");

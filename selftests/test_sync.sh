@@ -125,9 +125,11 @@ case_daemon() {
 	hns route replace "$BEHIND" via "$VM1_IP4" dev tap-vm1
 	wait_for "route entry $BEHIND back after link up" 30 has_route "$BEHIND"
 
+	assert_match "status: sync daemon" '"daemon":"running","pid":'"$pid" "$(fp --json status)"
 	kill -TERM "$pid"
 	wait "$pid" || rc=$?
 	assert_eq "sync exit status after SIGTERM" 0 "$rc"
+	assert_match "status after SIGTERM" '"daemon":"stopped"' "$(fp --json status)"
 	assert_route "$BEHIND" tap-vm1 "$VM1_MAC" route
 	assert_route "$VM1_IP4/32" tap-vm1 "$VM1_MAC" neighbour
 	assert_fast "$VM1_IP4"

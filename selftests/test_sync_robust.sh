@@ -91,6 +91,8 @@ case_restart_no_interruption() {
 	sleep 1
 	kill -KILL "$SYNC_PID"
 	wait "$SYNC_PID" 2>/dev/null || true
+	# A killed daemon cannot say goodbye: status sees it gone.
+	assert_match "status after kill -9" '"daemon":"stale"' "$(fp --json status)"
 	sync_start
 	# The new sync follows events (so its start-up reconcile is done).
 	mark 1 tap-vm1 "$VM1_IP4"
