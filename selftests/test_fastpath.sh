@@ -9,7 +9,7 @@ set -eu
 # shellcheck source=selftests/lib.sh
 . "$(dirname "${BASH_SOURCE[0]}")/lib.sh"
 
-CASES="gateway_path fastpath exclusion ttl_one too_big runt_frame unload ip_link_attach bad_input gateway_port"
+CASES="gateway_path fastpath exclusion ttl_one too_big runt_frame stats_live unload ip_link_attach bad_input gateway_port"
 # Where iproute2 pins LIBBPF_PIN_BY_NAME maps of an XDP object: xdp/globals
 # on iproute2 6.1 (its own directory there), tc/globals on others.
 IP_PIN_DIRS="/sys/fs/bpf/xdp/globals /sys/fs/bpf/tc/globals"
@@ -136,6 +136,28 @@ s.send(hdr + b"\x08\x00")
 	done
 	assert_delta "stats malformed.packets after a 14-byte frame" "$m0" "$m1" 1 1
 	assert_fast "$VM1_IP4"
+}
+
+# stats --interval: a live rate per reason while traffic flows; and the
+# Prometheus textfile, rewritten atomically, with the same counters.
+case_stats_live() {
+	local out prom=$LAB_DIR/fastpath.prom pid n
+	fast_setup
+	"$FP" -n "$NS_HOST" --pin-path "$PIN" stats --interval 0.5 >"$LAB_DIR/rates" 2>&1 &
+	pid=$!
+	echo "$pid" >>"$LAB_DIR/pids"
+	ip netns exec "$NS_OP" ping -q -c 20 -i 0.05 "$VM1_IP4" >/dev/null 2>&1 || true
+	sleep 0.6
+	kill -INT "$pid"
+	wait "$pid" || lab_fail "stats --interval after SIGINT: expected exit 0"
+	out=$(cat "$LAB_DIR/rates")
+	assert_match "stats --interval rates" "^fastpath +[0-9]+ pps +[0-9]+ bit/s" "$out"
+	assert_ok "stats --prometheus --output" fp stats --prometheus --output "$prom"
+	[ ! -e "$prom.tmp" ] || lab_fail "prometheus textfile: expected no $prom.tmp left, saw one"
+	n=$(awk '/^fastpath_packets_total\{reason="fastpath"\}/ { print $2 }' "$prom")
+	assert_eq "prometheus fastpath packets" "$(fp_stat fastpath)" "$n"
+	assert_eq "prometheus samples" "$(($(fp stats --json | grep -o '"packets"' | wc -l) * 2))" \
+		"$(grep -c '^fastpath_[a-z]*_total{' "$prom")"
 }
 
 # e. Unload gives the traffic back to the gateway.
