@@ -104,9 +104,9 @@ $(OUT)/tapwire: selftests/tapwire.c | $(OUT)
 	$(call msg,CC,$@)
 	$(Q)$(CC) -O2 -Wall -Wextra -Werror $< -o $@
 
-$(OUT)/tests/%: tests/%.c $(wildcard tests/*.h) $(OUT)/libfastpath.a $(HEADERS) | $(OUT)/tests
+$(OUT)/tests/%: tests/%.c tests/harness.c $(wildcard tests/*.h) $(OUT)/libfastpath.a $(HEADERS) | $(OUT)/tests
 	$(call msg,CC,$@)
-	$(Q)$(CC) $(ALL_CFLAGS) -Itests $< $(OUT)/libfastpath.a $(LDLIBS) -lcmocka -o $@
+	$(Q)$(CC) $(ALL_CFLAGS) -Itests $< tests/harness.c $(OUT)/libfastpath.a $(LDLIBS) -lcmocka -o $@
 
 # Not a unit test: the event-latency probe of scripts/bench-sync.sh.
 $(OUT)/bench_sync_latency: tests/bench_sync_latency.c maps/fastpath.h | $(OUT) deps-ok
@@ -114,14 +114,14 @@ $(OUT)/bench_sync_latency: tests/bench_sync_latency.c maps/fastpath.h | $(OUT) d
 	$(Q)$(CC) $(ALL_CFLAGS) $< $(LDLIBS) -o $@
 
 # Not a test_*.c: `make unit` must not run a benchmark.
-$(OUT)/bench_pkt: tests/bench_pkt.c $(OUT)/bench.skel.h $(OUT)/libfastpath.a $(HEADERS)
+$(OUT)/bench_pkt: tests/bench_pkt.c tests/harness.c $(OUT)/bench.skel.h $(OUT)/libfastpath.a $(HEADERS)
 	$(call msg,CC,$@)
-	$(Q)$(CC) $(ALL_CFLAGS) -Itests $< $(OUT)/libfastpath.a $(LDLIBS) -o $@
+	$(Q)$(CC) $(ALL_CFLAGS) -Itests $< tests/harness.c $(OUT)/libfastpath.a $(LDLIBS) -o $@
 
 # Differential fuzzer: not a test_*.c, it has its own main and options.
-$(OUT)/fuzz_diff: tests/fuzz_diff.c tests/refmodel.c tests/refmodel.h $(OUT)/libfastpath.a $(HEADERS)
+$(OUT)/fuzz_diff: tests/fuzz_diff.c tests/refmodel.c tests/harness.c tests/refmodel.h $(OUT)/libfastpath.a $(HEADERS)
 	$(call msg,CC,$@)
-	$(Q)$(CC) $(ALL_CFLAGS) -Itests tests/fuzz_diff.c tests/refmodel.c $(OUT)/libfastpath.a $(LDLIBS) -o $@
+	$(Q)$(CC) $(ALL_CFLAGS) -Itests tests/fuzz_diff.c tests/refmodel.c tests/harness.c $(OUT)/libfastpath.a $(LDLIBS) -o $@
 
 # libFuzzer targets: the parsers compiled in with the fuzzer's
 # instrumentation, not taken from libfastpath.a.

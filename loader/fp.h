@@ -36,6 +36,8 @@ void fp_maps__close(struct fp_maps *m);
 /* Map fds from m->skel, once loaded (tests load unpinned skeletons). */
 void fp_maps__fill_fds(struct fp_maps *m);
 struct fastpath *fp_skel__open(const char *pin_path);
+/* The object with no pin paths: private maps for tests and benchmarks. */
+struct fastpath *fp_skel__open_private(void);
 int fp_maps__count(int fd, __u32 *count, __u32 *capacity);
 int fp_stats__sum(const struct fp_maps *m, struct fp_counter out[FP_R_MAX]);
 /* The counters in Prometheus' text exposition format. */

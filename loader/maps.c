@@ -141,6 +141,25 @@ static int route_capacity(struct fastpath *skel)
 	return 0;
 }
 
+struct fastpath *fp_skel__open_private(void)
+{
+	struct fastpath *skel = fastpath__open();
+	struct bpf_map *map;
+	int err;
+
+	if (!skel)
+		return NULL;
+	bpf_object__for_each_map(map, skel->obj) {
+		err = bpf_map__set_pin_path(map, NULL);
+		if (err) {
+			fastpath__destroy(skel);
+			errno = -err;
+			return NULL;
+		}
+	}
+	return skel;
+}
+
 struct fastpath *fp_skel__open(const char *pin_path)
 {
 	LIBBPF_OPTS(bpf_object_open_opts, oo, .pin_root_path = pin_path);

@@ -7,7 +7,7 @@
 #  - event latency with the daemon running on the 100k table: from sending
 #    one RTM_NEWROUTE / RTM_DELROUTE (build/bench_sync_latency, its own
 #    netlink socket, no fork inside the measurement) to the entry appearing
-#    in / leaving the pinned fp_routes4 (busy lookups of the exact key).
+#    in / leaving the pinned fp_hosts4 (busy lookups of the exact key).
 # Everything happens in a namespace of its own; never the root namespace.
 # Addresses: 198.18.0.0/15 and 2001:db8::/32 only. Routes via a permanent
 # neighbour on the VM port tap-vm1, so every one is a fast entry.
@@ -131,7 +131,8 @@ entries() {
 
 check_entries() {
 	local want=$1 v4 v6
-	v4=$(entries fp_routes4) v6=$(entries fp_routes6)
+	v4=$(($(entries fp_hosts4) + $(entries fp_routes4)))
+	v6=$(($(entries fp_hosts6) + $(entries fp_routes6)))
 	[ $((v4 + v6)) -ge "$want" ] ||
 		die "after sync: expected at least $want entries, saw $v4 + $v6"
 }
@@ -152,7 +153,7 @@ bench_latency() {
 	DAEMON=$!
 	# The daemon's start-up reconcile: wait until the table is in.
 	n=600
-	while [ "$(entries fp_routes4)" -lt "$N_SMALL" ]; do
+	while [ "$(entries fp_hosts4)" -lt "$N_SMALL" ]; do
 		n=$((n - 1))
 		[ "$n" -gt 0 ] || die "daemon: table not programmed within 60 s"
 		kill -0 "$DAEMON" || die "daemon exited: $(tail -n 3 "$WORK/daemon.log")"

@@ -38,6 +38,7 @@
 #include <json-c/json.h>
 
 #include "fastpath.skel.h"
+#include "harness.h"
 #include "bench.skel.h"
 #include "bench.h"
 #include "log.h"
@@ -111,23 +112,6 @@ static struct bn_frame *frames;
 
 /* The lab. */
 
-static int sh(const char *fmt, ...) __attribute__((format(printf, 1, 2)));
-
-static int sh(const char *fmt, ...)
-{
-	char cmd[512];
-	va_list ap;
-	int rc;
-
-	va_start(ap, fmt);
-	vsnprintf(cmd, sizeof(cmd), fmt, ap);
-	va_end(ap);
-	rc = system(cmd);
-	if (rc)
-		pr_warn("`%s` failed (status %d)\n", cmd, rc);
-	return rc ? -1 : 0;
-}
-
 static const char *mac_str(const __u8 *m, char *buf)
 {
 	return fp_format_mac(m, buf, FP_MAC_STRLEN);
@@ -147,19 +131,23 @@ static int lab__up(void)
 			strerror(errno));
 		return -1;
 	}
-	if (sh("ip link set dev lo up") ||
-	    sh("sysctl -qw net.ipv4.ip_forward=1 net.ipv6.conf.all.forwarding=1 "
-	       "net.ipv6.conf.default.forwarding=1") ||
-	    sh("ip link add up0 address %s type veth peer name op0",
-	       mac_str(UP0_MAC, m1)) ||
-	    sh("ip link add vm0 address %s type veth peer name vmp0 address %s",
-	       mac_str(VM0_MAC, m1), mac_str(VM0_PEER, m2)) ||
-	    sh("for d in up0 op0 vm0 vmp0; do ip link set dev $d up; done") ||
-	    sh("ip addr add %s dev vm0", VM0_IP4) ||
-	    sh("ip addr add %s dev vm0 nodad", VM0_IP6) ||
-	    sh("ip neigh replace %s lladdr %s dev vm0 nud permanent", NH4,
-	       m2) ||
-	    sh("ip neigh replace %s lladdr %s dev vm0 nud permanent", NH6, m2))
+	if (fp_test__sh("ip link set dev lo up") ||
+	    fp_test__sh(
+		    "sysctl -qw net.ipv4.ip_forward=1 net.ipv6.conf.all.forwarding=1 "
+		    "net.ipv6.conf.default.forwarding=1") ||
+	    fp_test__sh("ip link add up0 address %s type veth peer name op0",
+			mac_str(UP0_MAC, m1)) ||
+	    fp_test__sh(
+		    "ip link add vm0 address %s type veth peer name vmp0 address %s",
+		    mac_str(VM0_MAC, m1), mac_str(VM0_PEER, m2)) ||
+	    fp_test__sh(
+		    "for d in up0 op0 vm0 vmp0; do ip link set dev $d up; done") ||
+	    fp_test__sh("ip addr add %s dev vm0", VM0_IP4) ||
+	    fp_test__sh("ip addr add %s dev vm0 nodad", VM0_IP6) ||
+	    fp_test__sh("ip neigh replace %s lladdr %s dev vm0 nud permanent",
+			NH4, m2) ||
+	    fp_test__sh("ip neigh replace %s lladdr %s dev vm0 nud permanent",
+			NH6, m2))
 		return -1;
 	up0 = if_nametoindex("up0");
 	vm0 = if_nametoindex("vm0");
@@ -204,22 +192,12 @@ static struct fastpath *fastpath__setup(void)
 	struct fp_port port = { .mtu = 1500 };
 	struct fp_uplink up = { 0 };
 	struct fastpath *fp;
-	struct bpf_map *map;
 	int err;
 
-	fp = fastpath__open();
+	fp = fp_skel__open_private();
 	if (!fp) {
 		pr_warn("fastpath__open: %s\n", strerror(errno));
 		return NULL;
-	}
-	for (map = bpf_object__next_map(fp->obj, NULL); map;
-	     map = bpf_object__next_map(fp->obj, map)) {
-		err = bpf_map__set_pin_path(map, NULL);
-		if (err) {
-			pr_warn("%s: clear pin path: %s\n", bpf_map__name(map),
-				strerror(-err));
-			goto out_destroy;
-		}
 	}
 	err = fastpath__load(fp);
 	if (err) {
@@ -383,7 +361,7 @@ static int kernel_routes(const struct table *t)
 			fp_format_prefix(&p, buf, sizeof(buf)), nh,
 			ROUTE_PROTO);
 	}
-	err = fclose(f) ? -1 : sh("ip -batch %s", path);
+	err = fclose(f) ? -1 : fp_test__sh("ip -batch %s", path);
 	unlink(path);
 	return err;
 }
@@ -415,7 +393,8 @@ static void table__clear(struct table *t)
 {
 	fastpath__destroy(t->fp);
 	t->fp = NULL;
-	sh("ip -%d route flush proto %d", t->fam == F4 ? 4 : 6, ROUTE_PROTO);
+	fp_test__sh("ip -%d route flush proto %d", t->fam == F4 ? 4 : 6,
+		    ROUTE_PROTO);
 }
 
 static __u32 excl_count(__u32 n)

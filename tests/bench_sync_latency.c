@@ -2,7 +2,7 @@
 /*
  * Event latency of `fastpath sync`: the time from sending RTM_NEWROUTE
  * (or RTM_DELROUTE) for one IPv4 /32 to its entry appearing in (or going
- * from) the pinned fp_routes4. The route goes in over our own
+ * from) the pinned fp_hosts4. The route goes in over our own
  * NETLINK_ROUTE socket, so no fork of ip(8) is inside the measurement;
  * the clock starts just before sendmsg and stops at the first lookup that
  * sees the change (busy polling, the daemon has the other core).
@@ -98,12 +98,12 @@ static int read_ack(int sk)
 /* Nanoseconds until the entry is (present) or is not (!present); -1: timeout. */
 static long long wait_entry(int fd, __be32 dst, bool present, long long t0)
 {
-	struct fp_lpm4 key = { .prefixlen = 32, .addr = dst };
 	struct fp_route rt;
 	long long t;
 
+	/* A /32 is a host route: its entry is keyed by the address. */
 	for (;;) {
-		bool seen = !bpf_map_lookup_elem(fd, &key, &rt);
+		bool seen = !bpf_map_lookup_elem(fd, &dst, &rt);
 
 		t = now_ns();
 		if (seen == present)
@@ -168,7 +168,7 @@ int main(int argc, char **argv)
 		return 1;
 	}
 	oif = (int)if_nametoindex(argv[4]);
-	snprintf(path, sizeof(path), "%s/%s", argv[2], FP_MAP_ROUTES4);
+	snprintf(path, sizeof(path), "%s/%s", argv[2], FP_MAP_HOSTS4);
 	fd = bpf_obj_get(path);
 	if (fd < 0 || !oif || count <= 0) {
 		fprintf(stderr, "%s / %s: %s\n", path, argv[4],

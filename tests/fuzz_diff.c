@@ -34,6 +34,7 @@
 #include <bpf/libbpf.h>
 
 #include "fastpath.skel.h"
+#include "harness.h"
 #include "parse.h"
 #include "pktgen.h"
 #include "fib.h"
@@ -1026,25 +1027,8 @@ static int run_batch(unsigned long long first, unsigned long long n,
 
 /* Setup: namespace, devices, object. */
 
-static int sh(const char *fmt, ...)
-{
-	char cmd[256];
-	va_list ap;
-	int rc;
-
-	va_start(ap, fmt);
-	vsnprintf(cmd, sizeof(cmd), fmt, ap);
-	va_end(ap);
-	rc = system(cmd);
-	if (rc)
-		fprintf(stderr, "fuzz_diff: `%s` failed (status %d)\n", cmd,
-			rc);
-	return rc ? -1 : 0;
-}
-
 static int setup(void)
 {
-	struct bpf_map *map;
 	int err;
 
 	/* The namespace, and the devices in it, vanish with the process. */
@@ -1058,11 +1042,12 @@ static int setup(void)
 		__u8 m[6];
 
 		dev_mac(d, m);
-		if (sh("ip link add %s address %02x:%02x:%02x:%02x:%02x:%02x "
-		       "type veth peer name p%s && ip link set dev %s up && "
-		       "ip link set dev p%s up",
-		       dev_names[d], m[0], m[1], m[2], m[3], m[4], m[5],
-		       dev_names[d], dev_names[d], dev_names[d]))
+		if (fp_test__sh(
+			    "ip link add %s address %02x:%02x:%02x:%02x:%02x:%02x "
+			    "type veth peer name p%s && ip link set dev %s up && "
+			    "ip link set dev p%s up",
+			    dev_names[d], m[0], m[1], m[2], m[3], m[4], m[5],
+			    dev_names[d], dev_names[d], dev_names[d]))
 			return -1;
 		ifidx[d] = if_nametoindex(dev_names[d]);
 		if (!ifidx[d]) {
@@ -1072,21 +1057,11 @@ static int setup(void)
 		}
 	}
 
-	skel = fastpath__open();
+	skel = fp_skel__open_private();
 	if (!skel) {
 		fprintf(stderr, "fuzz_diff: fastpath__open: %s\n",
 			strerror(errno));
 		return -1;
-	}
-	/* Unpinned maps: nothing under /sys/fs/bpf is read or written. */
-	for (map = bpf_object__next_map(skel->obj, NULL); map;
-	     map = bpf_object__next_map(skel->obj, map)) {
-		err = bpf_map__set_pin_path(map, NULL);
-		if (err) {
-			fprintf(stderr, "fuzz_diff: %s: clear pin path: %s\n",
-				bpf_map__name(map), strerror(-err));
-			return -1;
-		}
 	}
 	err = fastpath__load(skel);
 	if (err) {

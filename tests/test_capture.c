@@ -30,7 +30,9 @@
 #include <cmocka.h>
 
 #include "fastpath.skel.h"
+#include "harness.h"
 #include "capture.h"
+#include "fp.h"
 #include "parse.h"
 #include "pktgen.h"
 #include "check.h"
@@ -386,21 +388,6 @@ static void test_format_line(void **state)
 
 /* Setup: namespace, devices, object, maps. */
 
-static int sh(const char *fmt, ...)
-{
-	char cmd[512];
-	va_list ap;
-	int rc;
-
-	va_start(ap, fmt);
-	vsnprintf(cmd, sizeof(cmd), fmt, ap);
-	va_end(ap);
-	rc = system(cmd);
-	if (rc)
-		print_error("`%s` failed (status %d)\n", cmd, rc);
-	return rc ? -1 : 0;
-}
-
 static int update(struct bpf_map *map, const void *key, const void *value)
 {
 	int err = bpf_map_update_elem(bpf_map__fd(map), key, value, BPF_ANY);
@@ -445,7 +432,6 @@ static int fill_maps(void)
 
 static int group_setup(void **state)
 {
-	struct bpf_map *map;
 	int err;
 
 	if (unshare(CLONE_NEWNET)) {
@@ -454,32 +440,27 @@ static int group_setup(void **state)
 			strerror(errno));
 		return -1;
 	}
-	if (sh("ip link set dev lo up"))
+	if (fp_test__sh("ip link set dev lo up"))
 		return -1;
 	for (int d = 0; d < D_MAX; d++) {
 		const __u8 *m = devs[d].mac;
 
-		if (sh("ip link add %s address %02x:%02x:%02x:%02x:%02x:%02x "
-		       "type veth peer name %s",
-		       devs[d].name, m[0], m[1], m[2], m[3], m[4], m[5],
-		       devs[d].peer) ||
-		    sh("ip link set dev %s up", devs[d].name) ||
-		    sh("ip link set dev %s up", devs[d].peer))
+		if (fp_test__sh(
+			    "ip link add %s address %02x:%02x:%02x:%02x:%02x:%02x "
+			    "type veth peer name %s",
+			    devs[d].name, m[0], m[1], m[2], m[3], m[4], m[5],
+			    devs[d].peer) ||
+		    fp_test__sh("ip link set dev %s up", devs[d].name) ||
+		    fp_test__sh("ip link set dev %s up", devs[d].peer))
 			return -1;
 		ifidx[d] = if_nametoindex(devs[d].name);
 		if (!ifidx[d])
 			return -1;
 	}
-	skel = fastpath__open();
+	skel = fp_skel__open_private();
 	if (!skel) {
 		print_error("fastpath__open: %s\n", strerror(errno));
 		return -1;
-	}
-	for (map = bpf_object__next_map(skel->obj, NULL); map;
-	     map = bpf_object__next_map(skel->obj, map)) {
-		err = bpf_map__set_pin_path(map, NULL);
-		if (err)
-			return -1;
 	}
 	err = fastpath__load(skel);
 	if (err) {

@@ -37,13 +37,10 @@ struct model {
 static int setup(void **state)
 {
 	struct fp_maps *m = calloc(1, sizeof(*m));
-	struct bpf_map *map;
 
 	assert_non_null(m);
-	m->skel = fastpath__open();
+	m->skel = fp_skel__open_private();
 	assert_non_null(m->skel);
-	bpf_object__for_each_map(map, m->skel->obj)
-		bpf_map__set_pin_path(map, NULL);
 	bpf_program__set_autoload(m->skel->progs.fastpath_xdp, false);
 	assert_int_equal(fastpath__load(m->skel), 0);
 	fp_maps__fill_fds(m);

@@ -31,13 +31,10 @@ static const __u8 vm_mac[6] = { 0x02, 0x00, 0x00, 0x00, 0x00, 0x10 };
 static int setup(void **state)
 {
 	struct fp_maps *m = calloc(1, sizeof(*m));
-	struct bpf_map *map;
 
 	assert_non_null(m);
-	m->skel = fastpath__open();
+	m->skel = fp_skel__open_private();
 	assert_non_null(m->skel);
-	bpf_object__for_each_map(map, m->skel->obj)
-		bpf_map__set_pin_path(map, NULL);
 	bpf_map__set_max_entries(m->skel->maps.fp_routes4, 4);
 	bpf_map__set_max_entries(m->skel->maps.fp_excl4, 2);
 	bpf_program__set_autoload(m->skel->progs.fastpath_xdp, false);

@@ -32,6 +32,7 @@
 #include <cmocka.h>
 
 #include "fastpath.skel.h"
+#include "harness.h"
 #include "parse.h"
 #include "pktgen.h"
 #include "check.h"
@@ -1137,32 +1138,18 @@ static void run_row(void **state)
 
 /* Setup: namespace, devices, object, maps. */
 
-static int sh(const char *fmt, ...)
-{
-	char cmd[512];
-	va_list ap;
-	int rc;
-
-	va_start(ap, fmt);
-	vsnprintf(cmd, sizeof(cmd), fmt, ap);
-	va_end(ap);
-	rc = system(cmd);
-	if (rc)
-		print_error("`%s` failed (status %d)\n", cmd, rc);
-	return rc ? -1 : 0;
-}
-
 static int make_devices(void)
 {
 	for (int d = 0; d < D_MAX; d++) {
 		const __u8 *m = devs[d].mac;
 
-		if (sh("ip link add %s address %02x:%02x:%02x:%02x:%02x:%02x "
-		       "mtu 1500 type veth peer name %s",
-		       devs[d].name, m[0], m[1], m[2], m[3], m[4], m[5],
-		       devs[d].peer) ||
-		    sh("ip link set dev %s up", devs[d].name) ||
-		    sh("ip link set dev %s up", devs[d].peer))
+		if (fp_test__sh(
+			    "ip link add %s address %02x:%02x:%02x:%02x:%02x:%02x "
+			    "mtu 1500 type veth peer name %s",
+			    devs[d].name, m[0], m[1], m[2], m[3], m[4], m[5],
+			    devs[d].peer) ||
+		    fp_test__sh("ip link set dev %s up", devs[d].name) ||
+		    fp_test__sh("ip link set dev %s up", devs[d].peer))
 			return -1;
 		ifidx[d] = if_nametoindex(devs[d].name);
 		if (!ifidx[d]) {
@@ -1272,7 +1259,6 @@ static int fill_maps(void)
 
 static int group_setup(void **state)
 {
-	struct bpf_map *map;
 	int err;
 
 	/* The namespace, and the devices in it, vanish with the process. */
@@ -1282,23 +1268,13 @@ static int group_setup(void **state)
 			strerror(errno));
 		return -1;
 	}
-	if (sh("ip link set dev lo up") || make_devices())
+	if (fp_test__sh("ip link set dev lo up") || make_devices())
 		return -1;
 
-	skel = fastpath__open();
+	skel = fp_skel__open_private();
 	if (!skel) {
 		print_error("fastpath__open: %s\n", strerror(errno));
 		return -1;
-	}
-	/* Unpinned maps: nothing under /sys/fs/bpf is read or written. */
-	for (map = bpf_object__next_map(skel->obj, NULL); map;
-	     map = bpf_object__next_map(skel->obj, map)) {
-		err = bpf_map__set_pin_path(map, NULL);
-		if (err) {
-			print_error("%s: clear pin path: %s\n",
-				    bpf_map__name(map), strerror(-err));
-			return -1;
-		}
 	}
 	err = fastpath__load(skel);
 	if (err) {
