@@ -125,7 +125,7 @@ $(OUT)/fuzz_diff: tests/fuzz_diff.c tests/refmodel.c tests/harness.c tests/refmo
 
 # libFuzzer targets: the parsers compiled in with the fuzzer's
 # instrumentation, not taken from libfastpath.a.
-FUZZ_TARGETS := fuzz_prefix fuzz_mac fuzz_args
+FUZZ_TARGETS := fuzz_prefix fuzz_mac fuzz_args fuzz_xlate
 FUZZ_BINS    := $(FUZZ_TARGETS:%=$(OUT)/fuzz/%)
 FUZZ_CFLAGS  := -g -O1 -fsanitize=fuzzer,address,undefined -fno-sanitize-recover=undefined \
 		$(WARN) -std=gnu11 -D_GNU_SOURCE -Imaps -Iloader
@@ -144,6 +144,10 @@ libfuzzer-ok: | $(OUT)/fuzz
 $(OUT)/fuzz/fuzz_prefix $(OUT)/fuzz/fuzz_mac: $(OUT)/fuzz/%: tests/%.c loader/parse.c loader/parse.h maps/fastpath.h | libfuzzer-ok
 	$(call msg,FUZZ-CC,$@)
 	$(Q)$(CLANG) $(FUZZ_CFLAGS) tests/$*.c loader/parse.c -o $@
+
+$(OUT)/fuzz/fuzz_xlate: tests/fuzz_xlate.c loader/xlate.c loader/parse.c loader/xlate.h loader/parse.h maps/fastpath.h | libfuzzer-ok
+	$(call msg,FUZZ-CC,$@)
+	$(Q)$(CLANG) $(FUZZ_CFLAGS) tests/fuzz_xlate.c loader/xlate.c loader/parse.c -o $@
 
 $(OUT)/fuzz/fuzz_args: tests/fuzz_args.c loader/args.c loader/args.h | libfuzzer-ok
 	$(call msg,FUZZ-CC,$@)
