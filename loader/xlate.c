@@ -190,35 +190,38 @@ static const struct fp_xroute *lpm_route(const struct xctx *c,
 	}
 }
 
-static bool usable_route(const struct xctx *c, const struct fp_xroute *r)
+/* rank: the route's table rank, 0 for a table that is not looked at. */
+static bool usable_ranked(int rank, const struct fp_xroute *r)
 {
 	/* Local, broadcast, blackhole, ...: the kernel keeps or drops it. */
-	if (route_rank(c, r) == 0 || r->type != RTN_UNICAST)
+	if (rank == 0 || r->type != RTN_UNICAST)
 		return false;
 	/* Multipath hashes flows over nexthops: not one port to name. */
 	return r->nhops == 1 && !r->dead;
 }
 
-/* The fast entry a route asks for; false when it does not lead to a port. */
-static bool route_entry(const struct xctx *c, const struct fp_xroute *r,
-			struct fp_route *out)
+static bool usable_route(const struct xctx *c, const struct fp_xroute *r)
 {
-	const struct fp_xport *port;
-	const struct fp_xneigh *n;
+	return usable_ranked(route_rank(c, r), r);
+}
+
+/*
+ * The fast entry a usable route asks for, given its port and, for a route
+ * via a gateway, the gateway's neighbour; false when it does not lead to a
+ * port with a MAC to put in the frame. Both the full computation and the
+ * incremental state decide here.
+ */
+static bool decide_route(const struct fp_xroute *r, const struct fp_xport *port,
+			 const struct fp_xneigh *gw_neigh, struct fp_route *out)
+{
 	const __u8 *mac;
 
-	if (!usable_route(c, r))
-		return false;
-	port = find_port(c, r->oif);
 	if (!port || !port->up)
 		return false;
 	if (r->has_gw) {
-		if (r->gw_family != r->dst.family)
+		if (r->gw_family != r->dst.family || !gw_neigh)
 			return false;
-		n = find_neigh(c, r->gw_family, r->oif, r->gw);
-		if (!n)
-			return false;
-		mac = n->lladdr;
+		mac = gw_neigh->lladdr;
 	} else {
 		/* A connected route: only a known peer MAC answers for all of it. */
 		mac = port->peer_mac;
@@ -230,6 +233,19 @@ static bool route_entry(const struct xctx *c, const struct fp_xroute *r,
 	memcpy(out->dmac, mac, 6);
 	out->origin = FP_ORIGIN_ROUTE;
 	return true;
+}
+
+/* The fast entry a route asks for; false when it does not lead to a port. */
+static bool route_entry(const struct xctx *c, const struct fp_xroute *r,
+			struct fp_route *out)
+{
+	const struct fp_xneigh *n = NULL;
+
+	if (!usable_route(c, r))
+		return false;
+	if (r->has_gw && r->gw_family == r->dst.family)
+		n = find_neigh(c, r->gw_family, r->oif, r->gw);
+	return decide_route(r, find_port(c, r->oif), n, out);
 }
 
 /* Is a strict ancestor of p a fast entry of the (sorted) set s? */
@@ -640,44 +656,22 @@ static const struct fp_xport *xs_port(const struct fp_xstate *st, __u32 ifindex)
 static bool xs_usable_route(const struct fp_xstate *st,
 			    const struct fp_xroute *r)
 {
-	if (xs_rank(st, r) == 0 || r->type != RTN_UNICAST)
-		return false;
-	return r->nhops == 1 && !r->dead;
+	return usable_ranked(xs_rank(st, r), r);
 }
 
 /* route_entry() on the incremental state. */
 static bool xs_route_entry(const struct fp_xstate *st,
 			   const struct fp_xroute *r, struct fp_route *out)
 {
-	const struct fp_xport *port;
-	const struct fp_xneigh *n;
-	const __u8 *mac;
+	const struct fp_xneigh *n = NULL;
 
 	if (!xs_usable_route(st, r))
 		return false;
-	port = xs_port(st, r->oif);
-	if (!port || !port->up)
-		return false;
-	if (r->has_gw) {
-		if (r->gw_family != r->dst.family)
-			return false;
+	if (r->has_gw && r->gw_family == r->dst.family)
 		n = xs_neigh(st, r->gw_family, r->oif, r->gw);
-		if (!n)
-			return false;
-		mac = n->lladdr;
-	} else {
-		mac = port->peer_mac;
-	}
-	if (!mac_usable(mac))
-		return false;
-	memset(out, 0, sizeof(*out));
-	out->ifindex = r->oif;
-	memcpy(out->dmac, mac, 6);
-	out->origin = FP_ORIGIN_ROUTE;
-	return true;
+	return decide_route(r, xs_port(st, r->oif), n, out);
 }
 
-/* The longest route containing p, from p itself up to /0. */
 static const struct fp_xroute *xs_lpm(const struct fp_xstate *st,
 				      const struct fp_prefix *p, bool strict)
 {
