@@ -55,7 +55,14 @@ struct sync {
 	struct fp_maps *m;
 	struct nl_cache_mngr *mngr;
 	struct nl_sock *sk; /* for re-dumps; the manager's socket takes events */
-	struct nl_cache *links, *routes, *neighs;
+	/*
+	 * Routes bypass libnl's caches: their hash table has a fixed 1,024
+	 * buckets, quadratic at 100k+ routes. rsk takes route events, dumps
+	 * go over sk, and the desired state (xs) is the only copy kept.
+	 */
+	struct nl_sock *rsk;
+	struct vec *dump; /* where a route dump collects, NULL otherwise */
+	struct nl_cache *links, *neighs;
 	__u32 table;
 	const char *glob;
 	struct fp_xstate *xs; /* the desired entries, kept up to date */
@@ -398,19 +405,51 @@ static bool route_to_x(const struct sync *s, struct rtnl_route *r,
 	return true;
 }
 
+/* A route message (event or dump part) into the state or the dump. */
+static int route_msg(struct nl_msg *msg, void *arg)
+{
+	struct nlmsghdr *nh = nlmsg_hdr(msg);
+	struct sync *s = arg;
+	struct rtnl_route *r = NULL;
+	struct fp_xroute x;
+	int err;
+
+	if (nh->nlmsg_type != RTM_NEWROUTE && nh->nlmsg_type != RTM_DELROUTE)
+		return NL_SKIP;
+	err = rtnl_route_parse(nh, &r);
+	if (err < 0) {
+		/* One bad message is skipped, not fatal: a full pass follows. */
+		pr_debug("sync: route message: %s\n", nl_geterror(err));
+		s->full = true;
+		return NL_SKIP;
+	}
+	if (route_to_x(s, r, &x)) {
+		if (s->dump)
+			err = vec_push(s->dump, &x, sizeof(x));
+		else
+			err = fp_xstate__route(s->xs, &x,
+					       nh->nlmsg_type == RTM_NEWROUTE);
+		if (err)
+			s->full = true;
+	}
+	if (!s->dump)
+		s->dirty = true;
+	rtnl_route_put(r);
+	return NL_OK;
+}
+
+/* Every route of the kernel, dumped afresh over the request socket. */
 static int gather_routes(struct sync *s, struct vec *out)
 {
-	struct nl_object *obj;
-	struct fp_xroute x;
+	int err;
 
-	for (obj = nl_cache_get_first(s->routes); obj;
-	     obj = nl_cache_get_next(obj)) {
-		if (!route_to_x(s, (struct rtnl_route *)obj, &x))
-			continue;
-		if (vec_push(out, &x, sizeof(x)))
-			return -ENOMEM;
-	}
-	return 0;
+	s->dump = out;
+	nl_socket_modify_cb(s->sk, NL_CB_VALID, NL_CB_CUSTOM, route_msg, s);
+	err = nl_rtgen_request(s->sk, RTM_GETROUTE, AF_UNSPEC, NLM_F_DUMP);
+	if (err >= 0)
+		err = nl_recvmsgs_default(s->sk);
+	s->dump = NULL;
+	return err < 0 ? nl_err("dump routes", err) : 0;
 }
 
 /* ---- reconcile -------------------------------------------------------- */
@@ -821,7 +860,6 @@ static void on_change(struct nl_cache *c, struct nl_object *obj, int action,
 		      void *data)
 {
 	struct sync *s = data;
-	struct fp_xroute r;
 	struct fp_xneigh n;
 	int err = 0;
 
@@ -830,9 +868,6 @@ static void on_change(struct nl_cache *c, struct nl_object *obj, int action,
 	if (c == s->links) {
 		s->refill = true;
 		s->full = true;
-	} else if (c == s->routes) {
-		if (route_to_x(s, (struct rtnl_route *)obj, &r))
-			err = fp_xstate__route(s->xs, &r, action != NL_ACT_DEL);
 	} else if (c == s->neighs) {
 		/* One without a MAC is as good as gone. */
 		bool ok = neigh_to_x((struct rtnl_neigh *)obj, &n);
@@ -855,17 +890,14 @@ static int refill(struct sync *s, bool links)
 	err = nl_cache_refill(s->sk, s->neighs);
 	if (err < 0)
 		return nl_err("re-dump neighbours", err);
-	err = nl_cache_refill(s->sk, s->routes);
-	if (err < 0)
-		return nl_err("re-dump routes", err);
+	/* Routes are dumped afresh by the full pass that follows. */
 	return 0;
 }
 
 static int caches_open(struct sync *s)
 {
-	static const char *const names[] = { "route/link", "route/neigh",
-					     "route/route" };
-	struct nl_cache **caches[] = { &s->links, &s->neighs, &s->routes };
+	static const char *const names[] = { "route/link", "route/neigh" };
+	struct nl_cache **caches[] = { &s->links, &s->neighs };
 	const char *env = getenv("FASTPATH_SYNC_RCVBUF");
 	int err, rcvbuf = EVENT_RCVBUF;
 
@@ -887,12 +919,29 @@ static int caches_open(struct sync *s)
 	if (setsockopt(nl_cache_mngr_get_fd(s->mngr), SOL_SOCKET,
 		       SO_RCVBUFFORCE, &rcvbuf, sizeof(rcvbuf)))
 		pr_debug("sync: SO_RCVBUFFORCE: %s\n", strerror(errno));
-	for (int i = 0; i < 3; i++) {
+	for (int i = 0; i < 2; i++) {
 		err = nl_cache_mngr_add(s->mngr, names[i], on_change, s,
 					caches[i]);
 		if (err < 0)
 			return nl_err(names[i], err);
 	}
+	/* Route events: subscribed before the first dump, so none is lost. */
+	s->rsk = nl_socket_alloc();
+	if (!s->rsk)
+		return nl_err("route socket", -NLE_NOMEM);
+	nl_socket_disable_seq_check(s->rsk);
+	nl_socket_modify_cb(s->rsk, NL_CB_VALID, NL_CB_CUSTOM, route_msg, s);
+	err = nl_connect(s->rsk, NETLINK_ROUTE);
+	if (err >= 0)
+		err = nl_socket_add_memberships(s->rsk, RTNLGRP_IPV4_ROUTE,
+						RTNLGRP_IPV6_ROUTE, 0);
+	if (err >= 0)
+		err = nl_socket_set_nonblocking(s->rsk);
+	if (err < 0)
+		return nl_err("route events", err);
+	if (setsockopt(nl_socket_get_fd(s->rsk), SOL_SOCKET, SO_RCVBUFFORCE,
+		       &rcvbuf, sizeof(rcvbuf)))
+		pr_debug("sync: SO_RCVBUFFORCE: %s\n", strerror(errno));
 	return 0;
 }
 
@@ -903,6 +952,8 @@ static void caches_close(struct sync *s)
 		nl_cache_mngr_free(s->mngr);
 	if (s->sk)
 		nl_socket_free(s->sk);
+	if (s->rsk)
+		nl_socket_free(s->rsk);
 }
 
 static int signals_fd(void)
@@ -935,9 +986,25 @@ static void read_events(struct sync *s)
 	}
 }
 
+/* Route events: whatever the socket holds now (poll wakes us for more). */
+static void read_route_events(struct sync *s)
+{
+	int err = nl_recvmsgs_default(s->rsk);
+
+	if (err >= 0 || err == -NLE_AGAIN)
+		return;
+	if (err == -NLE_NOMEM) {
+		pr_warn("sync: netlink events lost (%s): full re-dump\n",
+			nl_geterror(err));
+		s->resync = true;
+	} else {
+		nl_err("route events", err);
+	}
+}
+
 static int follow(struct sync *s)
 {
-	struct pollfd pfd[2];
+	struct pollfd pfd[3];
 	int sfd, timeout, err = 0;
 
 	sfd = signals_fd();
@@ -948,6 +1015,8 @@ static int follow(struct sync *s)
 	pfd[0] = (struct pollfd){ .fd = nl_cache_mngr_get_fd(s->mngr),
 				  .events = POLLIN };
 	pfd[1] = (struct pollfd){ .fd = sfd, .events = POLLIN };
+	pfd[2] = (struct pollfd){ .fd = nl_socket_get_fd(s->rsk),
+				  .events = POLLIN };
 	/* status reads the daemon's health from its pid and heartbeat. */
 	s->ctl.pid = getpid();
 	publish_ctl(s);
@@ -961,7 +1030,7 @@ static int follow(struct sync *s)
 				  wait < HEARTBEAT_MS ? (int)wait :
 							HEARTBEAT_MS;
 		}
-		if (poll(pfd, 2, timeout) < 0 && errno != EINTR) {
+		if (poll(pfd, 3, timeout) < 0 && errno != EINTR) {
 			err = -errno;
 			pr_warn("sync: poll: %s\n", strerror(errno));
 			break;
@@ -970,6 +1039,8 @@ static int follow(struct sync *s)
 			break;
 		if (pfd[0].revents & POLLIN)
 			read_events(s);
+		if (pfd[2].revents & POLLIN)
+			read_route_events(s);
 		if (s->resync &&
 		    now_ms() - s->last_resync_ms >= RESYNC_INTERVAL_MS) {
 			s->last_resync_ms = now_ms();
