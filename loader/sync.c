@@ -970,20 +970,25 @@ static int signals_fd(void)
 	return fd < 0 ? -errno : fd;
 }
 
-/* One batch of events; sets the flags that say what to do about it. */
-static void read_events(struct sync *s)
+/* What a failed read of events means: lost ones ask for a re-dump. */
+static void events_failed(struct sync *s, int err, const char *what)
 {
-	int err = nl_cache_mngr_data_ready(s->mngr);
-
-	if (err >= 0)
-		return;
 	if (err == -NLE_NOMEM) {
 		pr_warn("sync: netlink events lost (%s): full re-dump\n",
 			nl_geterror(err));
 		s->resync = true;
 	} else {
-		nl_err("events", err);
+		nl_err(what, err);
 	}
+}
+
+/* One batch of link and neighbour events, through libnl's caches. */
+static void read_events(struct sync *s)
+{
+	int err = nl_cache_mngr_data_ready(s->mngr);
+
+	if (err < 0)
+		events_failed(s, err, "events");
 }
 
 /* Route events: whatever the socket holds now (poll wakes us for more). */
@@ -991,15 +996,8 @@ static void read_route_events(struct sync *s)
 {
 	int err = nl_recvmsgs_default(s->rsk);
 
-	if (err >= 0 || err == -NLE_AGAIN)
-		return;
-	if (err == -NLE_NOMEM) {
-		pr_warn("sync: netlink events lost (%s): full re-dump\n",
-			nl_geterror(err));
-		s->resync = true;
-	} else {
-		nl_err("route events", err);
-	}
+	if (err < 0 && err != -NLE_AGAIN)
+		events_failed(s, err, "route events");
 }
 
 static int follow(struct sync *s)
