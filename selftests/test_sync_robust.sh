@@ -208,6 +208,27 @@ case_churn_while_stopped() {
 
 no_link() { ! ip -n "$1" link show dev "$2" >/dev/null 2>&1; }
 
+# no_entries_on IFINDEX DEV PREFIX...: a new DEV under an old ifindex
+# inherits nothing: no entry points at it, none of PREFIX is in the map.
+no_entries_on() {
+	local i=$1 dev=$2 p
+	shift 2
+	assert_eq "entries on the new $dev (ifindex $i) before the kernel gives it any" \
+		"" "$(entries_on "$i")"
+	for p in "$@"; do assert_no_route "$p"; done
+}
+
+# vm_link NS DEV N: VM N's addresses again, on a new link DEV <-> NS's eth0
+# (the host .1, the VM .10 of 198.19.N.0/24 and 2001:db8:100:N::/64).
+vm_link() {
+	local ns=$1 dev=$2 n=$3
+	lab_addr "$NS_HOST" "$dev" "198.19.$n.1/24" "2001:db8:100:$n::1/64"
+	lab_addr "$ns" eth0 "198.19.$n.10/24" "2001:db8:100:$n::10/64"
+	ip netns exec "$ns" ethtool -K eth0 gro on >/dev/null
+	ip -n "$ns" route add default via "198.19.$n.1"
+	ip -n "$ns" -6 route add default via "2001:db8:100:$n::1"
+}
+
 # entries_on IFINDEX: route-list lines whose ifindex is IFINDEX.
 entries_on() { routes | awk -v i="$1" '$3 == i'; }
 
@@ -216,7 +237,7 @@ entries_on() { routes | awk -v i="$1" '$3 == i'; }
 # gives it new ones. veth-vm2 is registered with `port add`; tap-vm1 by
 # sync's --ports glob.
 case_ifindex_reuse() {
-	local i2 i1 tw mac2 mac1 l
+	local i2 i1 tw mac2 mac1
 	sync_setup
 	assert_ok "port add veth-vm2" fp port add veth-vm2
 	vm1_neighbours
@@ -240,21 +261,13 @@ case_ifindex_reuse() {
 	hns link set veth-vm2 up
 	ip -n "$NS_VM2" link set eth0 up
 	mark 1 tap-vm1 "$VM1_IP4"
-	l=$(entries_on "$i2")
-	assert_eq "entries on the new veth-vm2 (ifindex $i2) before the kernel gives it any" "" "$l"
-	assert_no_route "$BEHIND2"
-	assert_no_route "$VM2_IP4/32"
-	assert_no_route "$VM2_IP6/128"
+	no_entries_on "$i2" veth-vm2 "$BEHIND2" "$VM2_IP4/32" "$VM2_IP6/128"
 	assert_explain "$BEHIND2_IP" gateway
 	assert_explain "$VM2_IP4" gateway
 
 	# The kernel gives it new state: sync follows, with the new MAC.
 	mac2=$(ns_mac "$NS_VM2" eth0)
-	lab_addr "$NS_HOST" veth-vm2 198.19.2.1/24 2001:db8:100:2::1/64
-	lab_addr "$NS_VM2" eth0 "$VM2_IP4/24" "$VM2_IP6/64"
-	ip netns exec "$NS_VM2" ethtool -K eth0 gro on >/dev/null
-	ip -n "$NS_VM2" route add default via 198.19.2.1
-	ip -n "$NS_VM2" -6 route add default via 2001:db8:100:2::1
+	vm_link "$NS_VM2" veth-vm2 2
 	hns neigh replace "$VM2_IP4" lladdr "$mac2" dev veth-vm2 nud permanent
 	hns route add "$BEHIND2" via "$VM2_IP4" dev veth-vm2
 	wait_for "route entry $BEHIND2 on the new veth-vm2" 50 has_route "$BEHIND2"
@@ -272,20 +285,12 @@ case_ifindex_reuse() {
 	hns link set tap-vm1 up
 	ip -n "$NS_VM1" link set eth0 up
 	mark 2 veth-vm2 "$VM2_IP4"
-	l=$(entries_on "$i1")
-	assert_eq "entries on the new tap-vm1 (ifindex $i1) before the kernel gives it any" "" "$l"
-	assert_no_route "$BEHIND1"
-	assert_no_route "$VM1_IP4/32"
-	assert_no_route "$VM1_IP6/128"
+	no_entries_on "$i1" tap-vm1 "$BEHIND1" "$VM1_IP4/32" "$VM1_IP6/128"
 	assert_explain "$VM1_IP4" gateway
 	assert_explain "$BEHIND1_IP" gateway
 
 	mac1=$(ns_mac "$NS_VM1" eth0)
-	lab_addr "$NS_HOST" tap-vm1 198.19.1.1/24 2001:db8:100:1::1/64
-	lab_addr "$NS_VM1" eth0 "$VM1_IP4/24" "$VM1_IP6/64"
-	ip netns exec "$NS_VM1" ethtool -K eth0 gro on >/dev/null
-	ip -n "$NS_VM1" route add default via 198.19.1.1
-	ip -n "$NS_VM1" -6 route add default via 2001:db8:100:1::1
+	vm_link "$NS_VM1" tap-vm1 1
 	hns neigh replace "$VM1_IP4" lladdr "$mac1" dev tap-vm1 nud permanent
 	hns -6 neigh replace "$VM1_IP6" lladdr "$mac1" dev tap-vm1 nud permanent
 	wait_for "neighbour entry $VM1_IP6/128 on the new tap-vm1" 50 has_route "$VM1_IP6/128"

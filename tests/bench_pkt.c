@@ -126,12 +126,7 @@ static int lab__up(void)
 {
 	char m1[FP_MAC_STRLEN], m2[FP_MAC_STRLEN];
 
-	if (unshare(CLONE_NEWNET)) {
-		pr_warn("unshare(CLONE_NEWNET): %s (needs root)\n",
-			strerror(errno));
-		return -1;
-	}
-	if (fp_test__sh("ip link set dev lo up") ||
+	if (fp_test__netns() ||
 	    fp_test__sh(
 		    "sysctl -qw net.ipv4.ip_forward=1 net.ipv6.conf.all.forwarding=1 "
 		    "net.ipv6.conf.default.forwarding=1") ||
@@ -192,18 +187,10 @@ static struct fastpath *fastpath__setup(void)
 	struct fp_port port = { .mtu = 1500 };
 	struct fp_uplink up = { 0 };
 	struct fastpath *fp;
-	int err;
 
-	fp = fp_skel__open_private();
-	if (!fp) {
-		pr_warn("fastpath__open: %s\n", strerror(errno));
+	fp = fp_test__load();
+	if (!fp)
 		return NULL;
-	}
-	err = fastpath__load(fp);
-	if (err) {
-		pr_warn("fastpath__load: %s\n", strerror(-err));
-		goto out_destroy;
-	}
 	memcpy(up.mac, UP0_MAC, 6);
 	memcpy(port.mac, VM0_MAC, 6);
 	memcpy(port.peer_mac, VM0_PEER, 6);

@@ -547,6 +547,17 @@ static int vlan(__u8 *f, int len, __u16 tpid)
 	return len + 4;
 }
 
+/* a as the IP source (or destination), the IPv4 checksum made right. */
+static void put_addr(__u8 *f, int len, __u8 *ip, bool v4, bool dest,
+		     const __u8 *a)
+{
+	int alen = v4 ? 4 : 16;
+
+	memcpy(ip + (v4 ? 12 : 8) + (dest ? alen : 0), a, alen);
+	if (v4)
+		fix_csum4(f, len);
+}
+
 static int mutate(__u8 *f, int len)
 {
 	static const __u16 ethertypes[] = { ETH_P_IP, ETH_P_IPV6, ETH_P_ARP,
@@ -641,9 +652,7 @@ static int mutate(__u8 *f, int len)
 			__u8 a[16];
 
 			random_source(v4 ? AF_INET : AF_INET6, a);
-			memcpy(v4 ? ip + 12 : ip + 8, a, v4 ? 4 : 16);
-			if (v4)
-				fix_csum4(f, len);
+			put_addr(f, len, ip, v4, false, a);
 		}
 		break;
 	case 13: /* IPv6 extension headers */
@@ -673,9 +682,7 @@ static int mutate(__u8 *f, int len)
 			__u8 a[16];
 
 			random_dest(v4 ? AF_INET : AF_INET6, a);
-			memcpy(v4 ? ip + 16 : ip + 24, a, v4 ? 4 : 16);
-			if (v4)
-				fix_csum4(f, len);
+			put_addr(f, len, ip, v4, true, a);
 		}
 		break;
 	case 18: /* the checksum at the corners an update can get wrong */
@@ -1029,46 +1036,21 @@ static int run_batch(unsigned long long first, unsigned long long n,
 
 static int setup(void)
 {
-	int err;
-
-	/* The namespace, and the devices in it, vanish with the process. */
-	if (unshare(CLONE_NEWNET)) {
-		fprintf(stderr,
-			"fuzz_diff: unshare(CLONE_NEWNET): %s (needs root)\n",
-			strerror(errno));
+	if (fp_test__netns())
 		return -1;
-	}
 	for (int d = 0; d < D_MAX; d++) {
+		char peer[IF_NAMESIZE];
 		__u8 m[6];
 
 		dev_mac(d, m);
-		if (fp_test__sh(
-			    "ip link add %s address %02x:%02x:%02x:%02x:%02x:%02x "
-			    "type veth peer name p%s && ip link set dev %s up && "
-			    "ip link set dev p%s up",
-			    dev_names[d], m[0], m[1], m[2], m[3], m[4], m[5],
-			    dev_names[d], dev_names[d], dev_names[d]))
+		snprintf(peer, sizeof(peer), "p%s", dev_names[d]);
+		ifidx[d] = fp_test__veth(dev_names[d], m, peer);
+		if (!ifidx[d])
 			return -1;
-		ifidx[d] = if_nametoindex(dev_names[d]);
-		if (!ifidx[d]) {
-			fprintf(stderr, "fuzz_diff: %s: %s\n", dev_names[d],
-				strerror(errno));
-			return -1;
-		}
 	}
-
-	skel = fp_skel__open_private();
-	if (!skel) {
-		fprintf(stderr, "fuzz_diff: fastpath__open: %s\n",
-			strerror(errno));
+	skel = fp_test__load();
+	if (!skel)
 		return -1;
-	}
-	err = fastpath__load(skel);
-	if (err) {
-		fprintf(stderr, "fuzz_diff: fastpath__load: %s\n",
-			strerror(-err));
-		return -1;
-	}
 	prog_fd = bpf_program__fd(skel->progs.fastpath_xdp);
 	stats_fd = bpf_map__fd(skel->maps.fp_stats);
 	ncpus = libbpf_num_possible_cpus();

@@ -1,8 +1,15 @@
 // SPDX-License-Identifier: GPL-2.0
+#include <errno.h>
+#include <net/if.h>
+#include <sched.h>
 #include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
+#include <string.h>
+#include <bpf/libbpf.h>
 
+#include "fastpath.skel.h"
+#include "fp.h"
 #include "harness.h"
 
 int fp_test__sh(const char *fmt, ...)
@@ -18,4 +25,77 @@ int fp_test__sh(const char *fmt, ...)
 	if (rc)
 		fprintf(stderr, "`%s` failed (status %d)\n", cmd, rc);
 	return rc ? -1 : 0;
+}
+
+int fp_test__netns(void)
+{
+	if (unshare(CLONE_NEWNET)) {
+		fprintf(stderr, "unshare(CLONE_NEWNET): %s (needs root)\n",
+			strerror(errno));
+		return -1;
+	}
+	return fp_test__sh("ip link set dev lo up");
+}
+
+__u32 fp_test__veth(const char *name, const __u8 *mac, const char *peer)
+{
+	__u32 ifindex;
+
+	if (fp_test__sh("ip link add %s address %02x:%02x:%02x:%02x:%02x:%02x "
+			"type veth peer name %s && ip link set dev %s up && "
+			"ip link set dev %s up",
+			name, mac[0], mac[1], mac[2], mac[3], mac[4], mac[5],
+			peer, name, peer))
+		return 0;
+	ifindex = if_nametoindex(name);
+	if (!ifindex)
+		fprintf(stderr, "%s: no ifindex: %s\n", name, strerror(errno));
+	return ifindex;
+}
+
+static int load(struct fastpath *skel)
+{
+	int err = fastpath__load(skel);
+
+	if (err)
+		fprintf(stderr, "fastpath__load: %s\n", strerror(-err));
+	return err;
+}
+
+struct fastpath *fp_test__load(void)
+{
+	struct fastpath *skel = fp_skel__open_private();
+
+	if (!skel) {
+		fprintf(stderr, "fastpath__open: %s\n", strerror(errno));
+		return NULL;
+	}
+	if (load(skel)) {
+		fastpath__destroy(skel);
+		return NULL;
+	}
+	return skel;
+}
+
+int fp_test__maps(struct fp_maps *m, __u32 route_cap, __u32 excl_cap)
+{
+	memset(m, 0, sizeof(*m));
+	m->skel = fp_skel__open_private();
+	if (!m->skel) {
+		fprintf(stderr, "fastpath__open: %s\n", strerror(errno));
+		return -1;
+	}
+	if (route_cap) {
+		bpf_map__set_max_entries(m->skel->maps.fp_hosts4, route_cap);
+		bpf_map__set_max_entries(m->skel->maps.fp_routes4, route_cap);
+	}
+	if (excl_cap)
+		bpf_map__set_max_entries(m->skel->maps.fp_excl4, excl_cap);
+	bpf_program__set_autoload(m->skel->progs.fastpath_xdp, false);
+	if (load(m->skel)) {
+		fp_maps__close(m);
+		return -1;
+	}
+	fp_maps__fill_fds(m);
+	return 0;
 }

@@ -3,7 +3,30 @@
 #ifndef FASTPATH_TEST_HARNESS_H
 #define FASTPATH_TEST_HARNESS_H
 
+#include <linux/types.h>
+
+struct fastpath;
+struct fp_maps;
+
 /* Runs a shell command (ip link add …); 0, or -1 after saying which. */
 int fp_test__sh(const char *fmt, ...) __attribute__((format(printf, 1, 2)));
+
+/*
+ * Moves the process into a network namespace of its own, loopback up: the
+ * devices made in it vanish with the process. 0, or -1 after saying why.
+ */
+int fp_test__netns(void);
+
+/* A veth pair name/peer, both up, name with mac; its ifindex, or 0. */
+__u32 fp_test__veth(const char *name, const __u8 *mac, const char *peer);
+
+/* The real object with private (unpinned) maps, loaded; NULL after saying. */
+struct fastpath *fp_test__load(void);
+
+/*
+ * Private maps only (no program), the route maps (LPM and host hash) and
+ * the IPv4 exclusions shrunk to route_cap / excl_cap entries when not 0.
+ */
+int fp_test__maps(struct fp_maps *m, __u32 route_cap, __u32 excl_cap);
 
 #endif

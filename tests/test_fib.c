@@ -20,6 +20,7 @@
 #include <bpf/libbpf.h>
 
 #include "fastpath.skel.h"
+#include "harness.h"
 #include "fib.h"
 #include "fp.h"
 #include "parse.h"
@@ -39,11 +40,7 @@ static int setup(void **state)
 	struct fp_maps *m = calloc(1, sizeof(*m));
 
 	assert_non_null(m);
-	m->skel = fp_skel__open_private();
-	assert_non_null(m->skel);
-	bpf_program__set_autoload(m->skel->progs.fastpath_xdp, false);
-	assert_int_equal(fastpath__load(m->skel), 0);
-	fp_maps__fill_fds(m);
+	assert_int_equal(fp_test__maps(m, 0, 0), 0);
 	*state = m;
 	return 0;
 }

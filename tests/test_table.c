@@ -21,6 +21,7 @@
 #include <bpf/libbpf.h>
 
 #include "fastpath.skel.h"
+#include "harness.h"
 #include "fp.h"
 #include "log.h"
 #include "parse.h"
@@ -33,13 +34,7 @@ static int setup(void **state)
 	struct fp_maps *m = calloc(1, sizeof(*m));
 
 	assert_non_null(m);
-	m->skel = fp_skel__open_private();
-	assert_non_null(m->skel);
-	bpf_map__set_max_entries(m->skel->maps.fp_routes4, 4);
-	bpf_map__set_max_entries(m->skel->maps.fp_excl4, 2);
-	bpf_program__set_autoload(m->skel->progs.fastpath_xdp, false);
-	assert_int_equal(fastpath__load(m->skel), 0);
-	fp_maps__fill_fds(m);
+	assert_int_equal(fp_test__maps(m, 4, 2), 0);
 	*state = m;
 	return 0;
 }
@@ -235,11 +230,8 @@ static void test_uplink_gateway_port(void **state)
 
 static int group_setup(void **state)
 {
-	if (unshare(CLONE_NEWNET)) {
-		print_message("unshare(CLONE_NEWNET): %s (needs root)\n",
-			      strerror(errno));
+	if (fp_test__netns())
 		return -1;
-	}
 	if (system("ip link add up0 type veth peer name op0 && "
 		   "ip link add vm0 mtu 1400 type veth peer name vmp && "
 		   "ip link add gw0 type veth peer name gw1")) {

@@ -1141,22 +1141,10 @@ static void run_row(void **state)
 static int make_devices(void)
 {
 	for (int d = 0; d < D_MAX; d++) {
-		const __u8 *m = devs[d].mac;
-
-		if (fp_test__sh(
-			    "ip link add %s address %02x:%02x:%02x:%02x:%02x:%02x "
-			    "mtu 1500 type veth peer name %s",
-			    devs[d].name, m[0], m[1], m[2], m[3], m[4], m[5],
-			    devs[d].peer) ||
-		    fp_test__sh("ip link set dev %s up", devs[d].name) ||
-		    fp_test__sh("ip link set dev %s up", devs[d].peer))
+		ifidx[d] =
+			fp_test__veth(devs[d].name, devs[d].mac, devs[d].peer);
+		if (!ifidx[d])
 			return -1;
-		ifidx[d] = if_nametoindex(devs[d].name);
-		if (!ifidx[d]) {
-			print_error("%s: no ifindex: %s\n", devs[d].name,
-				    strerror(errno));
-			return -1;
-		}
 	}
 	return 0;
 }
@@ -1259,28 +1247,11 @@ static int fill_maps(void)
 
 static int group_setup(void **state)
 {
-	int err;
-
-	/* The namespace, and the devices in it, vanish with the process. */
-	if (unshare(CLONE_NEWNET)) {
-		print_error(
-			"unshare(CLONE_NEWNET): %s (these tests need root)\n",
-			strerror(errno));
+	if (fp_test__netns() || make_devices())
 		return -1;
-	}
-	if (fp_test__sh("ip link set dev lo up") || make_devices())
+	skel = fp_test__load();
+	if (!skel)
 		return -1;
-
-	skel = fp_skel__open_private();
-	if (!skel) {
-		print_error("fastpath__open: %s\n", strerror(errno));
-		return -1;
-	}
-	err = fastpath__load(skel);
-	if (err) {
-		print_error("fastpath__load: %s\n", strerror(-err));
-		return -1;
-	}
 	prog_fd = bpf_program__fd(skel->progs.fastpath_xdp);
 	stats_fd = bpf_map__fd(skel->maps.fp_stats);
 	ncpus = libbpf_num_possible_cpus();
