@@ -30,16 +30,6 @@ struct pkt {
 	__u32 out_ifindex; /* redirect target once forward() set one up */
 };
 
-static __always_inline __u32 cap_class(__u32 reason, int action)
-{
-	if (reason == FP_R_FASTPATH)
-		return FP_CAP_FAST;
-	if (reason == FP_R_MISS || reason == FP_R_EXCLUDED ||
-	    reason == FP_R_REDIRECT_ERR)
-		return FP_CAP_GATEWAY;
-	return action == XDP_DROP ? FP_CAP_DROP : FP_CAP_PASS;
-}
-
 /*
  * One record into the fp_capture ring: the frame as it leaves, after any
  * rewrite. Not inlined: verdict() is expanded at every exit, and only the
@@ -50,7 +40,7 @@ static __noinline int capture(struct xdp_md *ctx, struct fp_capctl *cap,
 {
 	void *data = (void *)(long)ctx->data;
 	void *data_end = (void *)(long)ctx->data_end;
-	__u32 class = cap_class(reason, action);
+	__u32 class = fp_verdict_class(reason, action == XDP_DROP);
 	__u32 len = data_end - data;
 	struct fp_cap_rec *rec;
 	__u64 snap;

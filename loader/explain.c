@@ -22,20 +22,18 @@
 #include "parse.h"
 #include "pktgen.h"
 
+/* The verdict names of DESIGN.md's explain --json, by class. */
 static const char *verdict_name(__u32 action, __u32 reason)
 {
-	switch (action) {
-	case XDP_REDIRECT:
-		return reason == FP_R_FASTPATH ? "fastpath" : "gateway";
-	case XDP_DROP:
-	case XDP_ABORTED:
-		return "drop";
-	default:
-		return reason == FP_R_MISS || reason == FP_R_EXCLUDED ||
-				       reason == FP_R_REDIRECT_ERR ?
-			       "gateway" :
-			       "pass";
-	}
+	static const char *const names[FP_CAP_MAX] = {
+		[FP_CAP_FAST] = "fastpath",
+		[FP_CAP_GATEWAY] = "gateway",
+		[FP_CAP_DROP] = "drop",
+		[FP_CAP_PASS] = "pass",
+	};
+
+	return names[fp_verdict_class(reason, action == XDP_DROP ||
+						      action == XDP_ABORTED)];
 }
 
 static int first_uplink(struct fp_maps *m, __u32 *ifindex)

@@ -184,6 +184,20 @@ enum fp_cap_class {
 	FP_CAP_MAX,
 };
 
+/*
+ * The class of a verdict, from its reason and whether the frame was
+ * dropped: what capture filters on and what explain calls the verdict.
+ */
+static inline __u32 fp_verdict_class(__u32 reason, int dropped)
+{
+	if (reason == FP_R_FASTPATH)
+		return FP_CAP_FAST;
+	if (reason == FP_R_MISS || reason == FP_R_EXCLUDED ||
+	    reason == FP_R_REDIRECT_ERR)
+		return FP_CAP_GATEWAY;
+	return dropped ? FP_CAP_DROP : FP_CAP_PASS;
+}
+
 #define FP_CAP_SNAPLEN_MAX 256 /* bytes of a frame a record holds */
 #define FP_CAP_RING_SIZE (1U << 20) /* fp_capture: ~3,600 records */
 
