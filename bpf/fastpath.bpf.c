@@ -28,6 +28,7 @@ struct pkt {
 	__u64 bytes; /* frame length, for the counters */
 	struct fp_probe *probe; /* set for an `explain` probe: not counted */
 	__u32 out_ifindex; /* redirect target once forward() set one up */
+	struct fp_connstat *conn; /* the VNet's connection on this circuit */
 };
 
 /*
@@ -91,6 +92,12 @@ static __always_inline int verdict(struct pkt *p, __u32 reason, int action)
 	c = bpf_map_lookup_elem(&fp_stats, &reason);
 	if (c) {
 		/* per-CPU slot: no other writer, no atomics needed */
+		c->packets++;
+		c->bytes += p->bytes;
+	}
+	if (p->conn) {
+		c = reason == FP_R_FASTPATH ? &p->conn->fast :
+					      &p->conn->gateway;
 		c->packets++;
 		c->bytes += p->bytes;
 	}
@@ -189,16 +196,52 @@ static __always_inline const struct fp_route *lookup6(const void *addr,
 	return rt ? rt : bpf_map_lookup_elem(&fp_routes6, &key);
 }
 
+/*
+ * Inside the model, an entry of a VNet is fast on this circuit only while
+ * a connection links them with fastpath on for the packet's family, and
+ * only if the entry holds a place in the circuit's IP budget.
+ */
+static __always_inline __u32 connection(const struct pkt *p,
+					const struct fp_uplink *up,
+					const struct fp_route *rt)
+{
+	__u32 idx = FP_CONN_INDEX(rt->vnet, up->circuit);
+	__u32 flag = p->ip6 ? FP_CONN_F_FAST6 : FP_CONN_F_FAST4;
+	struct fp_conn *conn = bpf_map_lookup_elem(&fp_conns, &idx);
+
+	if (!conn || !(conn->flags & flag))
+		return FP_R_CONN_OFF;
+	if (!(rt->circuits & (1U << (up->circuit - 1))))
+		return FP_R_OVER_BUDGET;
+	return FP_R_FASTPATH;
+}
+
 static __always_inline int route(struct pkt *p, const struct fp_uplink *up,
 				 const struct fp_route *rt)
 {
+	int model;
 	__u32 r;
 
-	/* An exclusion wins over any route, whatever the prefix lengths. */
-	if (rt && (rt->flags & FP_ROUTE_F_EXCLUDED))
-		return to_gateway(p, up, FP_R_EXCLUDED);
 	if (!rt)
 		return to_gateway(p, up, FP_R_MISS);
+	model = up->circuit && up->circuit <= FP_MAX_CIRCUITS && rt->vnet &&
+		rt->vnet < FP_MAX_VNETS;
+	if (model) {
+		__u32 idx = FP_CONN_INDEX(rt->vnet, up->circuit);
+
+		p->conn = bpf_map_lookup_elem(&fp_connstat, &idx);
+	}
+	/*
+	 * An exclusion wins over any route, whatever the prefix lengths,
+	 * unless the circuit's profile accelerates its class.
+	 */
+	if (rt->xclasses & ~up->xallow)
+		return to_gateway(p, up, FP_R_EXCLUDED);
+	if (model && rt->ifindex) {
+		r = connection(p, up, rt);
+		if (r != FP_R_FASTPATH)
+			return to_gateway(p, up, r);
+	}
 	r = forward(p, rt->ifindex, rt->dmac);
 	if (r == FP_R_FASTPATH)
 		return verdict(p, r, XDP_REDIRECT);

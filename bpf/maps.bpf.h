@@ -128,4 +128,51 @@ struct {
 	__uint(pinning, LIBBPF_PIN_BY_NAME);
 } fp_capture SEC(".maps");
 
+/*
+ * The ExpressRoute model, written by `fastpath apply`. The program reads
+ * only fp_conns and fp_connstat; the loader tags every route entry with
+ * its VNet (fp_vnets4/6) and its budget places (fp_circuits).
+ */
+struct {
+	__uint(type, BPF_MAP_TYPE_ARRAY);
+	__uint(max_entries, FP_MAX_CIRCUITS);
+	__type(key, __u32);
+	__type(value, struct fp_circuit);
+	__uint(pinning, LIBBPF_PIN_BY_NAME);
+} fp_circuits SEC(".maps");
+
+struct {
+	__uint(type, BPF_MAP_TYPE_LPM_TRIE);
+	__uint(max_entries, FP_MAX_VNET_SPACES);
+	__type(key, struct fp_lpm4);
+	__type(value, struct fp_vnet);
+	__uint(map_flags, BPF_F_NO_PREALLOC);
+	__uint(pinning, LIBBPF_PIN_BY_NAME);
+} fp_vnets4 SEC(".maps");
+
+struct {
+	__uint(type, BPF_MAP_TYPE_LPM_TRIE);
+	__uint(max_entries, FP_MAX_VNET_SPACES);
+	__type(key, struct fp_lpm6);
+	__type(value, struct fp_vnet);
+	__uint(map_flags, BPF_F_NO_PREALLOC);
+	__uint(pinning, LIBBPF_PIN_BY_NAME);
+} fp_vnets6 SEC(".maps");
+
+struct {
+	__uint(type, BPF_MAP_TYPE_ARRAY);
+	__uint(max_entries, FP_CONN_SLOTS);
+	__type(key, __u32);
+	__type(value, struct fp_conn);
+	__uint(pinning, LIBBPF_PIN_BY_NAME);
+} fp_conns SEC(".maps");
+
+struct {
+	__uint(type, BPF_MAP_TYPE_PERCPU_ARRAY);
+	__uint(max_entries, FP_CONN_SLOTS);
+	__type(key, __u32);
+	__type(value, struct fp_connstat);
+	__uint(pinning, LIBBPF_PIN_BY_NAME);
+} fp_connstat SEC(".maps");
+
 #endif /* FASTPATH_MAPS_BPF_H */

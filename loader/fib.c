@@ -11,9 +11,18 @@
  * decides, and the program never walks fp_excl4/6, which stay the list of
  * exclusions that the flags are computed from.
  *
- * A marker's ifindex is that of the route covering it (0 if none): the
- * destination still goes to the gateway (the flag wins), but a source
- * there is still a VM's, so the anti-spoofing lookup must see the port.
+ * Exclusions are per class: an entry carries the classes of every
+ * exclusion covering it (xclasses), and an uplink whose circuit profile
+ * accelerates a class ignores it. So a marker copies the route covering
+ * it (0 if none): on such an uplink the destination takes that route, and
+ * a source there is still a VM's, which the anti-spoofing lookup must see.
+ *
+ * The ExpressRoute model (`fastpath apply`) adds two fields: the VNet
+ * whose address space holds the entry (fp_vnets4/6), and the circuits in
+ * whose fast-path IP budget the entry holds a place (fp_circuits). Places
+ * go first come, first served; an entry past a budget goes to the gateway
+ * on that circuit, and is counted there. Budget changes print a warning
+ * at 80 % and when the budget runs out.
  */
 #include <arpa/inet.h>
 #include <errno.h>
@@ -21,6 +30,7 @@
 #include <bpf/bpf.h>
 
 #include "fib.h"
+#include "log.h"
 
 /* Map and key bytes for p's entry. */
 static int locate(const struct fp_maps *m, const struct fp_prefix *p, void *key)
@@ -52,15 +62,144 @@ static int excl_key(const struct fp_maps *m, const struct fp_prefix *p,
 	return m->excl6;
 }
 
-/* An exclusion at p or at a prefix containing p. */
-static bool excluded(const struct fp_maps *m, const struct fp_prefix *p)
+/* The classes of every exclusion at p or containing it, 1 << class. */
+static __u8 exclusion_classes(const struct fp_maps *m,
+			      const struct fp_prefix *p)
 {
-	struct fp_lpm6 key;
-	struct fp_excl ex;
-	int fd = excl_key(m, p, &key);
+	struct fp_prefix q = *p;
+	__u8 mask = 0;
 
 	/* An LPM lookup matches entries no longer than the key's length. */
-	return !bpf_map_lookup_elem(fd, &key, &ex);
+	for (;;) {
+		struct fp_lpm6 key;
+		struct fp_excl ex;
+		int fd = excl_key(m, &q, &key);
+
+		if (bpf_map_lookup_elem(fd, &key, &ex))
+			break;
+		if (ex.class < FP_CLASS_MAX)
+			mask |= 1U << ex.class;
+		if (!ex.plen || ex.plen > q.len)
+			break;
+		q.len = ex.plen - 1;
+	}
+	return mask;
+}
+
+/* The VNet whose address space holds p, 0 if none. */
+static __u16 vnet_of(const struct fp_maps *m, const struct fp_prefix *p)
+{
+	struct fp_lpm6 key;
+	struct fp_vnet v;
+	int fd;
+
+	if (p->family == AF_INET) {
+		fp_prefix__to_lpm4(p, (struct fp_lpm4 *)&key);
+		fd = m->vnets4;
+	} else {
+		fp_prefix__to_lpm6(p, &key);
+		fd = m->vnets6;
+	}
+	if (fd <= 0 || bpf_map_lookup_elem(fd, &key, &v) ||
+	    v.id >= FP_MAX_VNETS)
+		return 0;
+	return v.id;
+}
+
+/* ---- budgets ------------------------------------------------------------ */
+
+struct budget {
+	struct fp_circuit c[FP_MAX_CIRCUITS], was[FP_MAX_CIRCUITS];
+};
+
+static int budget_load(const struct fp_maps *m, struct budget *b)
+{
+	for (__u32 i = 0; i < FP_MAX_CIRCUITS; i++)
+		if (bpf_map_lookup_elem(m->circuits, &i, &b->c[i]))
+			return -errno;
+	memcpy(b->was, b->c, sizeof(b->was));
+	return 0;
+}
+
+static void budget_warn(__u32 i, const struct fp_circuit *was,
+			const struct fp_circuit *c)
+{
+	__u64 mark = (__u64)c->budget * 8 / 10;
+
+	if (was->used < mark && c->used >= mark && c->budget)
+		pr_warn("circuit %u (uplink ifindex %u): fast-path IP budget "
+			"80%% used (%u of %u)\n",
+			i + 1, c->ifindex, c->used, c->budget);
+	if (!was->over && c->over)
+		pr_warn("circuit %u (uplink ifindex %u): fast-path IP budget of "
+			"%u used up: new routes go through the gateway\n",
+			i + 1, c->ifindex, c->budget);
+}
+
+static int budget_store(const struct fp_maps *m, struct budget *b)
+{
+	for (__u32 i = 0; i < FP_MAX_CIRCUITS; i++) {
+		if (!memcmp(&b->c[i], &b->was[i], sizeof(b->c[i])))
+			continue;
+		if (bpf_map_update_elem(m->circuits, &i, &b->c[i], BPF_EXIST))
+			return -errno;
+		budget_warn(i, &b->was[i], &b->c[i]);
+	}
+	return 0;
+}
+
+/* Whether a connection lets entries of vnet be fast on circuit i + 1. */
+static bool fast_on(const struct fp_maps *m, __u16 vnet, __u32 i, int family)
+{
+	__u32 idx = FP_CONN_INDEX(vnet, i + 1);
+	struct fp_conn conn;
+
+	if (bpf_map_lookup_elem(m->conns, &idx, &conn))
+		return false;
+	return conn.flags &
+	       (family == AF_INET ? FP_CONN_F_FAST4 : FP_CONN_F_FAST6);
+}
+
+/* Entries that may hold a place: routes to a port inside a VNet. */
+static bool budgeted(const struct fp_route *rt)
+{
+	return rt->vnet && rt->ifindex && !(rt->flags & FP_ROUTE_F_MARKER);
+}
+
+/* Gives back what old held (places, and its count past a budget). */
+static void budget_release(const struct fp_maps *m, struct budget *b,
+			   const struct fp_route *old, int family)
+{
+	if (!budgeted(old))
+		return;
+	for (__u32 i = 0; i < FP_MAX_CIRCUITS; i++) {
+		if (old->circuits & (1U << i)) {
+			if (b->c[i].used)
+				b->c[i].used--;
+		} else if (b->c[i].budget && b->c[i].over &&
+			   fast_on(m, old->vnet, i, family)) {
+			b->c[i].over--;
+		}
+	}
+}
+
+/* A place for rt in the budget of every circuit it may be fast on. */
+static void budget_grant(const struct fp_maps *m, struct budget *b,
+			 struct fp_route *rt, int family)
+{
+	rt->circuits = 0;
+	if (!budgeted(rt))
+		return;
+	for (__u32 i = 0; i < FP_MAX_CIRCUITS; i++) {
+		if (!b->c[i].budget || !fast_on(m, rt->vnet, i, family))
+			continue;
+		if (b->c[i].used < b->c[i].budget) {
+			b->c[i].used++;
+			rt->circuits |= 1U << i;
+		} else {
+			b->c[i].over++;
+		}
+	}
 }
 
 static bool has_exclusion_at(const struct fp_maps *m, const struct fp_prefix *p)
@@ -121,17 +260,16 @@ static int drop(const struct fp_maps *m, const struct fp_prefix *p)
 	return bpf_map_delete_elem(fd, &key) ? -errno : 0;
 }
 
-/* The ifindex of the longest entry strictly shorter than p covering it. */
-static __u32 covering_ifindex(const struct fp_maps *m,
-			      const struct fp_prefix *p)
+/* The longest route strictly shorter than p covering it, if any. */
+static bool covering_route(const struct fp_maps *m, const struct fp_prefix *p,
+			   struct fp_route *rt)
 {
 	struct fp_prefix q = *p;
 	struct fp_lpm6 key;
-	struct fp_route rt;
 	int fd;
 
 	if (!p->len)
-		return 0;
+		return false;
 	q.len--;
 	/* A host hash holds only full-length keys: never a cover. */
 	if (q.family == AF_INET) {
@@ -141,17 +279,27 @@ static __u32 covering_ifindex(const struct fp_maps *m,
 		fp_prefix__to_lpm6(&q, &key);
 		fd = m->routes6;
 	}
-	return bpf_map_lookup_elem(fd, &key, &rt) ? 0 : rt.ifindex;
+	return !bpf_map_lookup_elem(fd, &key, rt);
 }
 
+/* An exclusion's own entry when no route is at its prefix. */
 static struct fp_route marker_at(const struct fp_maps *m,
 				 const struct fp_prefix *p)
 {
-	return (struct fp_route){
-		.ifindex = covering_ifindex(m, p),
-		.flags = FP_ROUTE_F_EXCLUDED | FP_ROUTE_F_MARKER,
-		.plen = p->len,
-	};
+	struct fp_route cover, rt = { 0 };
+
+	/* A cover that is itself a marker is already a copy of its route. */
+	if (covering_route(m, p, &cover) && cover.ifindex) {
+		rt.ifindex = cover.ifindex;
+		memcpy(rt.dmac, cover.dmac, sizeof(rt.dmac));
+		rt.origin = cover.origin;
+		rt.circuits = cover.circuits;
+	}
+	rt.xclasses = exclusion_classes(m, p);
+	rt.flags = FP_ROUTE_F_EXCLUDED | FP_ROUTE_F_MARKER;
+	rt.plen = p->len;
+	rt.vnet = vnet_of(m, p);
+	return rt;
 }
 
 static int by_len(const void *a, const void *b)
@@ -192,7 +340,7 @@ static int refresh_markers(const struct fp_maps *m,
 		    !(rt.flags & FP_ROUTE_F_MARKER))
 			continue;
 		fresh = marker_at(m, &l.v[i]);
-		if (fresh.ifindex != rt.ifindex)
+		if (memcmp(&fresh, &rt, sizeof(rt)))
 			err = put(m, &l.v[i], &fresh, BPF_EXIST);
 	}
 	free(l.v);
@@ -203,27 +351,52 @@ int fp_fib__set(const struct fp_maps *m, const struct fp_prefix *p,
 		const struct fp_route *in, bool exclusive)
 {
 	struct fp_route rt = *in, old;
-	bool exists = !fp_fib__get(m, p, &old);
+	struct budget b;
+	bool exists;
 	int err;
 
-	if (exclusive && exists && !(old.flags & FP_ROUTE_F_MARKER))
-		return -EEXIST;
+	fp_maps__lock(m);
+	exists = !fp_fib__get(m, p, &old);
+	if (exclusive && exists && !(old.flags & FP_ROUTE_F_MARKER)) {
+		err = -EEXIST;
+		goto out;
+	}
 	rt.plen = p->len;
-	rt.flags = excluded(m, p) ? FP_ROUTE_F_EXCLUDED : 0;
-	memset(rt.pad, 0, sizeof(rt.pad));
+	rt.xclasses = exclusion_classes(m, p);
+	rt.flags = rt.xclasses ? FP_ROUTE_F_EXCLUDED : 0;
+	rt.vnet = vnet_of(m, p);
+	rt.pad = 0;
+	err = budget_load(m, &b);
+	if (err)
+		goto out;
+	if (exists)
+		budget_release(m, &b, &old, p->family);
+	budget_grant(m, &b, &rt, p->family);
 	err = put(m, p, &rt, BPF_ANY);
-	if (err || (exists && old.ifindex == rt.ifindex))
-		return err;
-	return refresh_markers(m, p);
+	if (!err)
+		err = budget_store(m, &b);
+	if (!err && !(exists && !memcmp(&old, &rt, sizeof(rt))))
+		err = refresh_markers(m, p);
+out:
+	fp_maps__unlock(m);
+	return err;
 }
 
 int fp_fib__del(const struct fp_maps *m, const struct fp_prefix *p)
 {
 	struct fp_route rt;
+	struct budget b;
 	int err;
 
-	if (fp_fib__get(m, p, &rt) || (rt.flags & FP_ROUTE_F_MARKER))
-		return -ENOENT;
+	fp_maps__lock(m);
+	if (fp_fib__get(m, p, &rt) || (rt.flags & FP_ROUTE_F_MARKER)) {
+		err = -ENOENT;
+		goto out;
+	}
+	err = budget_load(m, &b);
+	if (err)
+		goto out;
+	budget_release(m, &b, &rt, p->family);
 	/* The exclusion at p still needs its marker once the route goes. */
 	if (has_exclusion_at(m, p)) {
 		struct fp_route marker = marker_at(m, p);
@@ -232,7 +405,13 @@ int fp_fib__del(const struct fp_maps *m, const struct fp_prefix *p)
 	} else {
 		err = drop(m, p);
 	}
-	return err ? err : refresh_markers(m, p);
+	if (!err)
+		err = budget_store(m, &b);
+	if (!err)
+		err = refresh_markers(m, p);
+out:
+	fp_maps__unlock(m);
+	return err;
 }
 
 static bool within(const struct fp_prefix *q, const struct fp_prefix *p)
@@ -347,7 +526,7 @@ static int reflag_under(const struct fp_maps *m, const struct fp_prefix *under)
 		err = walk_all(m, true, collect, &r);
 	for (size_t i = 0; !err && i < r.n; i++) {
 		struct fp_route rt;
-		__u8 flags;
+		__u8 classes;
 
 		if (fp_fib__get(m, &r.list[i], &rt))
 			continue;
@@ -356,10 +535,11 @@ static int reflag_under(const struct fp_maps *m, const struct fp_prefix *under)
 			err = drop(m, &r.list[i]);
 			continue;
 		}
-		flags = (rt.flags & FP_ROUTE_F_MARKER) |
-			(excluded(m, &r.list[i]) ? FP_ROUTE_F_EXCLUDED : 0);
-		if (flags != rt.flags) {
-			rt.flags = flags;
+		classes = exclusion_classes(m, &r.list[i]);
+		if (classes != rt.xclasses) {
+			rt.xclasses = classes;
+			rt.flags = (rt.flags & FP_ROUTE_F_MARKER) |
+				   (classes ? FP_ROUTE_F_EXCLUDED : 0);
 			err = put(m, &r.list[i], &rt, BPF_EXIST);
 		}
 	}
@@ -370,7 +550,7 @@ static int reflag_under(const struct fp_maps *m, const struct fp_prefix *under)
 int fp_fib__exclude(const struct fp_maps *m, const struct fp_prefix *p,
 		    __u32 class)
 {
-	struct fp_excl ex = { .class = class };
+	struct fp_excl ex = { .class = class, .plen = p->len };
 	struct fp_route rt;
 	struct fp_lpm6 key;
 	int fd = excl_key(m, p, &key), err;
@@ -454,4 +634,142 @@ static int collect_excl(const struct fp_prefix *p, __u32 class, void *ctx)
 	}
 	l->v[l->n++] = *p;
 	return 0;
+}
+
+/* ---- the whole table against a changed model -------------------------- */
+
+struct entry {
+	struct fp_prefix p;
+	struct fp_route rt, was;
+};
+
+struct entries {
+	struct entry *v;
+	size_t n, cap;
+};
+
+static int collect_entry(const struct fp_prefix *p, const struct fp_route *rt,
+			 void *ctx)
+{
+	struct entries *l = ctx;
+
+	if (l->n == l->cap) {
+		size_t cap = l->cap ? 2 * l->cap : 256;
+		struct entry *v = realloc(l->v, cap * sizeof(*v));
+
+		if (!v)
+			return -ENOMEM;
+		l->v = v;
+		l->cap = cap;
+	}
+	l->v[l->n].p = *p;
+	l->v[l->n].rt = *rt;
+	l->v[l->n].was = *rt;
+	l->n++;
+	return 0;
+}
+
+/* fp_conns flags of every VNet on every circuit, in one array. */
+static int load_conns(const struct fp_maps *m, __u32 *flags)
+{
+	struct fp_conn conn;
+
+	for (__u32 i = 0; i < FP_CONN_SLOTS; i++) {
+		if (bpf_map_lookup_elem(m->conns, &i, &conn))
+			return -errno;
+		flags[i] = conn.flags;
+	}
+	return 0;
+}
+
+static bool may_take(const __u32 *conns, const struct entry *e, __u32 i)
+{
+	__u32 want = e->p.family == AF_INET ? FP_CONN_F_FAST4 : FP_CONN_F_FAST6;
+
+	return budgeted(&e->rt) &&
+	       (conns[FP_CONN_INDEX(e->rt.vnet, i + 1)] & want);
+}
+
+int fp_fib__retag(const struct fp_maps *m)
+{
+	struct entries l = { 0 };
+	__u32 *conns;
+	struct budget b;
+	int err;
+
+	conns = calloc(FP_CONN_SLOTS, sizeof(*conns));
+	if (!conns)
+		return -ENOMEM;
+	fp_maps__lock(m);
+	err = load_conns(m, conns);
+	if (!err)
+		err = budget_load(m, &b);
+	if (!err)
+		err = walk_all(m, true, collect_entry, &l);
+	if (err)
+		goto out;
+	for (__u32 i = 0; i < FP_MAX_CIRCUITS; i++)
+		b.c[i].used = b.c[i].over = 0;
+	for (size_t k = 0; k < l.n; k++) {
+		struct entry *e = &l.v[k];
+		__u16 vnet = vnet_of(m, &e->p);
+
+		/* A place is kept only by an entry that stays in its VNet. */
+		if (vnet != e->rt.vnet)
+			e->rt.circuits = 0;
+		e->rt.vnet = vnet;
+	}
+	/* Entries that held a place keep it: new ones queue behind them. */
+	for (int pass = 0; pass < 2; pass++) {
+		for (size_t k = 0; k < l.n; k++) {
+			struct entry *e = &l.v[k];
+
+			if (e->rt.flags & FP_ROUTE_F_MARKER)
+				continue;
+			for (__u32 i = 0; i < FP_MAX_CIRCUITS; i++) {
+				__u16 bit = 1U << i;
+				bool held = e->was.circuits & bit &&
+					    e->was.vnet == e->rt.vnet;
+
+				if (pass == 0 && !held)
+					continue;
+				if (pass == 1 && held)
+					continue;
+				e->rt.circuits &= ~bit;
+				if (!b.c[i].budget || !may_take(conns, e, i))
+					continue;
+				if (b.c[i].used < b.c[i].budget) {
+					b.c[i].used++;
+					e->rt.circuits |= bit;
+				} else if (pass == 1) {
+					b.c[i].over++;
+				}
+			}
+		}
+	}
+	for (size_t k = 0; !err && k < l.n; k++) {
+		struct entry *e = &l.v[k];
+
+		if (!(e->rt.flags & FP_ROUTE_F_MARKER) &&
+		    memcmp(&e->rt, &e->was, sizeof(e->rt)))
+			err = put(m, &e->p, &e->rt, BPF_EXIST);
+	}
+	if (!err)
+		err = budget_store(m, &b);
+	/* Markers copy their covers: outer ones first. */
+	for (size_t k = 0; !err && k < l.n; k++) {
+		struct entry *e = &l.v[k];
+		struct fp_route fresh;
+
+		if (!(e->rt.flags & FP_ROUTE_F_MARKER))
+			continue;
+		fresh = marker_at(m, &e->p);
+		if (memcmp(&fresh, &e->was, sizeof(fresh)))
+			err = put(m, &e->p, &fresh, BPF_EXIST);
+	}
+out:
+	fp_maps__unlock(m);
+	free(l.v);
+	free(conns);
+	return err;
 }

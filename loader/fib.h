@@ -2,7 +2,8 @@
 /*
  * The forwarding entries (routes, shadows, compiled exclusions) behind one
  * narrow interface: fib.c is the only writer of fp_hosts*, fp_routes* and
- * fp_excl*. Functions return 0 or -errno and print nothing.
+ * fp_excl*. Functions return 0 or -errno; the only thing they print is a
+ * circuit's fast-path IP budget reaching 80 % or running out.
  */
 #ifndef FASTPATH_FIB_H
 #define FASTPATH_FIB_H
@@ -23,6 +24,13 @@ int fp_fib__get(const struct fp_maps *m, const struct fp_prefix *p,
  */
 int fp_fib__set(const struct fp_maps *m, const struct fp_prefix *p,
 		const struct fp_route *rt, bool exclusive);
+
+/* Clears the fields fib.c computes, leaving what a writer gave. */
+static inline void fp_fib__plain(struct fp_route *rt)
+{
+	rt->flags = rt->plen = rt->xclasses = 0;
+	rt->vnet = rt->circuits = rt->pad = 0;
+}
 
 /* Removes the route at p (-ENOENT if none); an exclusion keeps its marker. */
 int fp_fib__del(const struct fp_maps *m, const struct fp_prefix *p);
@@ -45,6 +53,13 @@ typedef int (*fp_excl_fn)(const struct fp_prefix *p, __u32 class, void *ctx);
 /* Every exclusion with its class. */
 int fp_fib__for_each_exclusion(const struct fp_maps *m, fp_excl_fn fn,
 			       void *ctx);
+
+/*
+ * After a change to the model (VNets' address spaces, connections,
+ * budgets): every entry's VNet, and its places in the circuits' budgets,
+ * recomputed. Entries that held a place keep it.
+ */
+int fp_fib__retag(const struct fp_maps *m);
 
 /* The map an entry at p lives in, for messages. */
 const char *fp_fib__map_name(const struct fp_prefix *p);

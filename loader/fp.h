@@ -27,6 +27,8 @@ struct fp_maps {
 	struct fastpath *skel;
 	int uplinks, ports, tx, hosts4, hosts6, routes4, routes6, excl4, excl6;
 	int stats, present;
+	int circuits, vnets4, vnets6, conns, connstat;
+	int lockfd; /* the pin directory, flock()ed by model writers; -1 */
 };
 
 /* maps.c */
@@ -38,6 +40,12 @@ void fp_maps__fill_fds(struct fp_maps *m);
 struct fastpath *fp_skel__open(const char *pin_path);
 /* The object with no pin paths: private maps for tests and benchmarks. */
 struct fastpath *fp_skel__open_private(void);
+/*
+ * Serialises the writers of the model's shared counters (the circuits'
+ * budgets) across processes: sync, the CLI and apply. Nests.
+ */
+void fp_maps__lock(const struct fp_maps *m);
+void fp_maps__unlock(const struct fp_maps *m);
 int fp_maps__count(int fd, __u32 *count, __u32 *capacity);
 int fp_stats__sum(const struct fp_maps *m, struct fp_counter out[FP_R_MAX]);
 /* The counters in Prometheus' text exposition format. */

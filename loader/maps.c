@@ -7,6 +7,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/file.h>
 #include <sys/mount.h>
 #include <sys/stat.h>
 #include <sys/statfs.h>
@@ -195,6 +196,28 @@ void fp_maps__fill_fds(struct fp_maps *m)
 	m->excl4 = bpf_map__fd(m->skel->maps.fp_excl4);
 	m->excl6 = bpf_map__fd(m->skel->maps.fp_excl6);
 	m->stats = bpf_map__fd(m->skel->maps.fp_stats);
+	m->circuits = bpf_map__fd(m->skel->maps.fp_circuits);
+	m->vnets4 = bpf_map__fd(m->skel->maps.fp_vnets4);
+	m->vnets6 = bpf_map__fd(m->skel->maps.fp_vnets6);
+	m->conns = bpf_map__fd(m->skel->maps.fp_conns);
+	m->connstat = bpf_map__fd(m->skel->maps.fp_connstat);
+	m->lockfd = -1;
+}
+
+/* One process holds one set of maps: the nesting depth is the process's. */
+static int lock_depth;
+
+void fp_maps__lock(const struct fp_maps *m)
+{
+	if (lock_depth++ == 0 && m->lockfd >= 0)
+		while (flock(m->lockfd, LOCK_EX) && errno == EINTR)
+			;
+}
+
+void fp_maps__unlock(const struct fp_maps *m)
+{
+	if (--lock_depth == 0 && m->lockfd >= 0)
+		flock(m->lockfd, LOCK_UN);
 }
 
 /* Reuse the pinned maps (creating and pinning any that are missing). */
@@ -216,11 +239,15 @@ int fp_maps__open(struct fp_maps *m, const struct fp_opts *o)
 		return err;
 	}
 	fp_maps__fill_fds(m);
+	m->lockfd = open(o->pin_path, O_RDONLY | O_DIRECTORY | O_CLOEXEC);
 	return 0;
 }
 
 void fp_maps__close(struct fp_maps *m)
 {
+	if (m->lockfd >= 0)
+		close(m->lockfd);
+	m->lockfd = -1;
 	fastpath__destroy(m->skel);
 	m->skel = NULL;
 }

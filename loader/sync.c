@@ -464,8 +464,8 @@ static int read_one(const struct fp_prefix *p, const struct fp_route *rt,
 	struct read_ctx *r = ctx;
 	struct fp_route plain = *rt;
 
-	/* Compare what sync writes: fib.c keeps the flags and plen. */
-	plain.flags = plain.plen = 0;
+	/* Compare what sync writes, not what fib.c keeps. */
+	fp_fib__plain(&plain);
 	return fp_xset__add(rt->origin == FP_ORIGIN_STATIC ? r->statics :
 							     r->cur,
 			    p, &plain);

@@ -280,7 +280,7 @@ int fp_excl__del(struct fp_maps *m, const char *prefix)
 int fp_uplink__set(struct fp_maps *m, const char *ifname, const char *gw_port,
 		   __u32 flags, struct fp_uplink *old, bool *existed)
 {
-	struct fp_uplink up = { .flags = flags };
+	struct fp_uplink up = { .flags = flags, .xallow = FP_XALLOW_DEFAULT };
 	struct fp_ifinfo info;
 	struct fp_port port;
 	int err;
@@ -313,6 +313,11 @@ int fp_uplink__set(struct fp_maps *m, const char *ifname, const char *gw_port,
 	}
 	memcpy(up.mac, info.mac, sizeof(up.mac));
 	*existed = !bpf_map_lookup_elem(m->uplinks, &info.ifindex, old);
+	/* The circuit it serves is `fastpath apply`'s to change. */
+	if (*existed) {
+		up.circuit = old->circuit;
+		up.xallow = old->xallow;
+	}
 	if (bpf_map_update_elem(m->uplinks, &info.ifindex, &up, BPF_ANY)) {
 		err = -errno;
 		pr_warn("uplink %s: %s\n", ifname, map_error(err));

@@ -24,6 +24,11 @@
 #define FP_MAP_CTL "fp_ctl"
 #define FP_MAP_CAPCTL "fp_capctl"
 #define FP_MAP_CAPTURE "fp_capture"
+#define FP_MAP_CIRCUITS "fp_circuits"
+#define FP_MAP_VNETS4 "fp_vnets4"
+#define FP_MAP_VNETS6 "fp_vnets6"
+#define FP_MAP_CONNS "fp_conns"
+#define FP_MAP_CONNSTAT "fp_connstat"
 
 #define FP_PROG_NAME "fastpath_xdp"
 
@@ -32,6 +37,18 @@
 #define FP_MAX_PORTS 4096
 #define FP_MAX_ROUTES 1048576
 #define FP_MAX_EXCLUSIONS 65536
+
+/*
+ * The ExpressRoute model (`fastpath apply`): circuits are numbered
+ * 1 .. FP_MAX_CIRCUITS (0 is an uplink outside the model), VNets
+ * 1 .. FP_MAX_VNETS - 1 (0 is an entry outside every VNet).
+ */
+#define FP_MAX_CIRCUITS 16
+#define FP_MAX_VNETS 256
+#define FP_MAX_VNET_SPACES 65536
+#define FP_CONN_SLOTS (FP_MAX_VNETS * FP_MAX_CIRCUITS)
+#define FP_CONN_INDEX(vnet, circuit) \
+	((__u32)(vnet)*FP_MAX_CIRCUITS + (__u32)(circuit)-1)
 
 /*
  * A frame whose XDP metadata is a struct fp_probe with this magic is a
@@ -56,6 +73,10 @@ enum fp_reason {
 	FP_R_OTHER_HOST, /* unicast to another MAC than the uplink's: pass */
 	FP_R_BAD_SOURCE, /* multicast, loopback or class E source: drop */
 	FP_R_SPOOFED, /* source inside a fast-path prefix (a VM's): drop */
+	FP_R_CONN_OFF, /* VNet not connected on this circuit, its connection
+			* has fastpath off, or its family is not allowed:
+			* gateway */
+	FP_R_OVER_BUDGET, /* past the circuit's fast-path IP budget: gateway */
 	FP_R_MAX,
 };
 
@@ -97,8 +118,14 @@ struct fp_uplink {
 	__u32 gw_ifindex; /* 0: gateway verdict is XDP_PASS */
 	__u32 flags; /* FP_UPLINK_F_* */
 	__u8 mac[6]; /* the uplink's own MAC: frames to others are passed */
-	__u16 pad;
+	__u8 circuit; /* 1 .. FP_MAX_CIRCUITS, 0 outside the model */
+	__u8 xallow; /* 1 << enum fp_class: exclusion classes the circuit's
+		      * profile accelerates (ignores) */
 };
+
+/* fp_uplink.xallow outside the model: a UDR on the gateway subnet has no
+ * effect on fast-pathed traffic (DESIGN.md), every other class holds. */
+#define FP_XALLOW_DEFAULT (1U << FP_CLASS_UDR)
 
 /* fp_port.flags: registered by `fastpath sync --ports`, which removes it. */
 #define FP_PORT_F_SYNC 0x1
@@ -125,7 +152,7 @@ struct fp_lpm6 {
 };
 
 /* fp_route.flags */
-#define FP_ROUTE_F_EXCLUDED 0x1 /* an exclusion covers it: gateway */
+#define FP_ROUTE_F_EXCLUDED 0x1 /* an exclusion covers it (xclasses != 0) */
 #define FP_ROUTE_F_MARKER 0x2 /* no route: an exclusion's own prefix */
 
 /*
@@ -150,9 +177,50 @@ struct fp_route {
 	__u32 ifindex; /* VM port */
 	__u8 dmac[6]; /* the VM's MAC */
 	__u8 origin; /* enum fp_origin */
-	__u8 flags; /* FP_ROUTE_F_*, kept by the loader */
+	/* The rest is kept by loader/fib.c, whoever writes the entry. */
+	__u8 flags; /* FP_ROUTE_F_* */
 	__u8 plen; /* the entry's own prefix length: LPM lookups are inexact */
-	__u8 pad[3];
+	__u8 xclasses; /* 1 << enum fp_class of every exclusion covering it;
+			* excluded on an uplink unless its xallow has them all */
+	__u16 vnet; /* the VNet whose address space holds it, 0 if none */
+	__u16 circuits; /* 1 << (circuit - 1): budgets this entry holds a
+			 * place in; a circuit not here sends it to the
+			 * gateway (over budget) */
+	__u16 pad;
+};
+
+/* fp_conns (array, FP_CONN_INDEX) values: written by `fastpath apply`. */
+#define FP_CONN_F_LINKED 0x1 /* a connection (or a peering) links them */
+#define FP_CONN_F_FAST4 0x2 /* IPv4 may take the fast path */
+#define FP_CONN_F_FAST6 0x4 /* IPv6 may take the fast path */
+#define FP_CONN_F_PEERED 0x8 /* linked through a peered hub's connection */
+
+struct fp_conn {
+	__u32 flags; /* FP_CONN_F_* */
+	__u32 pad;
+};
+
+/* fp_connstat (per-CPU array, FP_CONN_INDEX): each path's traffic. */
+struct fp_connstat {
+	struct fp_counter fast;
+	struct fp_counter gateway;
+};
+
+/*
+ * fp_circuits (array, index circuit - 1): the per-port fast-path IP
+ * budget. budget and ifindex are written by `fastpath apply`; used and
+ * over by loader/fib.c as entries come and go.
+ */
+struct fp_circuit {
+	__u32 ifindex; /* the circuit's uplink */
+	__u32 budget; /* fast-path entries the port may hold */
+	__u32 used; /* entries holding a place */
+	__u32 over; /* entries past the budget, sent to the gateway */
+};
+
+/* fp_vnets4 / fp_vnets6 (LPM, keys fp_lpm4/6) values: address spaces. */
+struct fp_vnet {
+	__u32 id; /* 1 .. FP_MAX_VNETS - 1 */
 };
 
 /*
@@ -193,7 +261,8 @@ static inline __u32 fp_verdict_class(__u32 reason, int dropped)
 	if (reason == FP_R_FASTPATH)
 		return FP_CAP_FAST;
 	if (reason == FP_R_MISS || reason == FP_R_EXCLUDED ||
-	    reason == FP_R_REDIRECT_ERR)
+	    reason == FP_R_REDIRECT_ERR || reason == FP_R_CONN_OFF ||
+	    reason == FP_R_OVER_BUDGET)
 		return FP_CAP_GATEWAY;
 	return dropped ? FP_CAP_DROP : FP_CAP_PASS;
 }
@@ -233,6 +302,7 @@ struct fp_cap_rec {
 /* fp_excl4 / fp_excl6 values. */
 struct fp_excl {
 	__u32 class; /* enum fp_class */
+	__u32 plen; /* its own prefix length: LPM lookups are inexact */
 };
 
 _Static_assert(sizeof(struct fp_counter) == 16, "fp_counter layout");
@@ -241,9 +311,13 @@ _Static_assert(sizeof(struct fp_uplink) == 16, "fp_uplink layout");
 _Static_assert(sizeof(struct fp_port) == 36, "fp_port layout");
 _Static_assert(sizeof(struct fp_lpm4) == 8, "fp_lpm4 layout");
 _Static_assert(sizeof(struct fp_lpm6) == 20, "fp_lpm6 layout");
-_Static_assert(sizeof(struct fp_route) == 16, "fp_route layout");
+_Static_assert(sizeof(struct fp_route) == 20, "fp_route layout");
+_Static_assert(sizeof(struct fp_conn) == 8, "fp_conn layout");
+_Static_assert(sizeof(struct fp_connstat) == 32, "fp_connstat layout");
+_Static_assert(sizeof(struct fp_circuit) == 16, "fp_circuit layout");
+_Static_assert(sizeof(struct fp_vnet) == 4, "fp_vnet layout");
 _Static_assert(sizeof(struct fp_in6) == 16, "fp_in6 layout");
-_Static_assert(sizeof(struct fp_excl) == 4, "fp_excl layout");
+_Static_assert(sizeof(struct fp_excl) == 8, "fp_excl layout");
 _Static_assert(sizeof(struct fp_ctl) == 48, "fp_ctl layout");
 _Static_assert(sizeof(struct fp_capctl) == 32, "fp_capctl layout");
 _Static_assert(sizeof(struct fp_cap_rec) == 32 + FP_CAP_SNAPLEN_MAX,
