@@ -24,7 +24,7 @@ endif
 
 # Recursive on purpose: evaluated only when a recipe needs them, so that
 # `make test` can install the packages before anything asks pkg-config.
-PKGS     = libbpf libxdp libnl-3.0 libnl-route-3.0 json-c libpcap
+PKGS     = libbpf libxdp libnl-3.0 libnl-route-3.0 json-c libpcap inih
 PKG_CFLAGS = $(shell pkg-config --cflags $(PKGS))
 PKG_LIBS = $(shell pkg-config --libs $(PKGS))
 

@@ -26,10 +26,16 @@ static const char usage_text[] =
 	"  sync [--table ID] [--ports GLOB] [--once]\n"
 	"  capture -w FILE.pcap [--count N] [--filter fast|gateway|drop|pass|all]\n"
 	"       [--snaplen N] [--quiet] | capture --stop\n"
+	"  apply [--config FILE] [--check]   the ExpressRoute model (default\n"
+	"       /etc/fastpath/fastpath.conf)\n"
+	"  authorization create|revoke CIRCUIT NAME | authorization list\n"
+	"  connection del NAME | connection list\n"
 	"\n"
 	"  -n, --netns NAME   run inside network namespace NAME (keeps bpffs pins)\n"
 	"  --pin-path DIR     where the maps are pinned (default " FP_DEFAULT_PIN_PATH
 	")\n"
+	"  --state-dir DIR    the model's state (default $FASTPATH_STATE_DIR or\n"
+	"                     /var/lib/fastpath)\n"
 	"  -j, --json         machine-readable output\n"
 	"  -v, --verbose      libbpf and libxdp detail on stderr\n"
 	"\n"
@@ -39,12 +45,20 @@ static const struct {
 	const char *name;
 	int (*fn)(const struct fp_opts *o, int argc, char **argv);
 } commands[] = {
-	{ "load", fp_cmd_load },       { "unload", fp_cmd_unload },
-	{ "uplink", fp_cmd_uplink },   { "port", fp_cmd_port },
-	{ "route", fp_cmd_route },     { "exclude", fp_cmd_exclude },
-	{ "stats", fp_cmd_stats },     { "status", fp_cmd_status },
-	{ "explain", fp_cmd_explain }, { "sync", fp_cmd_sync },
+	{ "load", fp_cmd_load },
+	{ "unload", fp_cmd_unload },
+	{ "uplink", fp_cmd_uplink },
+	{ "port", fp_cmd_port },
+	{ "route", fp_cmd_route },
+	{ "exclude", fp_cmd_exclude },
+	{ "stats", fp_cmd_stats },
+	{ "status", fp_cmd_status },
+	{ "explain", fp_cmd_explain },
+	{ "sync", fp_cmd_sync },
 	{ "capture", fp_cmd_capture },
+	{ "apply", fp_cmd_apply },
+	{ "authorization", fp_cmd_authorization },
+	{ "connection", fp_cmd_connection },
 };
 
 /* Pulls the global options out of argv; the rest keeps its order. */
@@ -67,6 +81,8 @@ static int take_globals(int argc, char **argv, struct fp_opts *o, int *rest)
 			dst = &o->netns;
 		} else if (!strcmp(a, "--pin-path")) {
 			dst = &o->pin_path;
+		} else if (!strcmp(a, "--state-dir")) {
+			dst = &o->state_dir;
 		} else {
 			argv[++n] = argv[i];
 			continue;
@@ -85,7 +101,11 @@ static int take_globals(int argc, char **argv, struct fp_opts *o, int *rest)
 
 int fp_cli__run(int argc, char **argv)
 {
-	struct fp_opts o = { .pin_path = FP_DEFAULT_PIN_PATH };
+	const char *state = getenv("FASTPATH_STATE_DIR");
+	struct fp_opts o = { .pin_path = FP_DEFAULT_PIN_PATH,
+			     .state_dir = state && *state ?
+						  state :
+						  "/var/lib/fastpath" };
 	int n;
 
 	if (take_globals(argc, argv, &o, &n))

@@ -16,6 +16,7 @@ enum { FP_EXIT_OK = 0, FP_EXIT_ERR = 1, FP_EXIT_USAGE = 2 };
 
 struct fp_opts {
 	const char *pin_path;
+	const char *state_dir; /* the model's state (apply) */
 	const char *netns;
 	bool json;
 	int verbose;
@@ -77,6 +78,9 @@ int fp_cmd_stats(const struct fp_opts *o, int argc, char **argv);
 int fp_cmd_explain(const struct fp_opts *o, int argc, char **argv);
 int fp_cmd_sync(const struct fp_opts *o, int argc, char **argv);
 int fp_cmd_capture(const struct fp_opts *o, int argc, char **argv);
+int fp_cmd_apply(const struct fp_opts *o, int argc, char **argv);
+int fp_cmd_authorization(const struct fp_opts *o, int argc, char **argv);
+int fp_cmd_connection(const struct fp_opts *o, int argc, char **argv);
 
 int fp_cli__run(int argc, char **argv);
 

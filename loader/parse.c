@@ -116,6 +116,12 @@ int fp_parse_prefix(const char *s, struct fp_prefix *p)
 	return 0;
 }
 
+bool fp_prefix__equal(const struct fp_prefix *a, const struct fp_prefix *b)
+{
+	return a->family == b->family && a->len == b->len &&
+	       !memcmp(a->addr, b->addr, sizeof(a->addr));
+}
+
 int fp_parse_mac(const char *s, __u8 mac[6])
 {
 	/* Exactly "xx:xx:xx:xx:xx:xx": sscanf alone takes "0x", "+1", " 1". */

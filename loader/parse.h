@@ -19,6 +19,8 @@ struct fp_prefix {
 #define FP_MAC_STRLEN 18
 
 int fp_parse_prefix(const char *s, struct fp_prefix *p);
+/* Same family, length and address bytes (padding aside). */
+bool fp_prefix__equal(const struct fp_prefix *a, const struct fp_prefix *b);
 int fp_parse_addr(const char *s, struct fp_prefix *p);
 int fp_parse_mac(const char *s, __u8 mac[6]);
 const char *fp_format_prefix(const struct fp_prefix *p, char *buf, size_t n);

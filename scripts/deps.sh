@@ -7,7 +7,7 @@ set -eu
 pkgs=(
 	make gcc clang llvm pkg-config
 	libbpf-dev libxdp-dev libelf-dev zlib1g-dev
-	libnl-3-dev libnl-route-3-dev libjson-c-dev libcmocka-dev libpcap-dev
+	libnl-3-dev libnl-route-3-dev libjson-c-dev libinih-dev libcmocka-dev libpcap-dev
 	bpftool xdp-tools iproute2 ethtool iputils-ping
 	netcat-openbsd socat iperf3 util-linux python3 tcpdump
 	clang-format clang-tidy cppcheck shellcheck bash-completion groff-base

@@ -1,0 +1,713 @@
+// SPDX-License-Identifier: GPL-2.0
+/*
+ * The config file, parsed with libinih: sections `[gateway]`, `[circuit
+ * NAME]`, `[vnet NAME]` and `[connection NAME]`, `key = value` lines,
+ * comments from `#` or `;` at the start of a line or after a blank.
+ *
+ * libinih does not tell its handler the line number, so the reader it
+ * pulls lines through counts them: the handler runs on the line just read.
+ */
+#include <arpa/inet.h>
+#include <ctype.h>
+#include <errno.h>
+#include <ini.h>
+#include <stdarg.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <strings.h>
+
+#include "config.h"
+
+void fp_diag__add(struct fp_diag *d, bool error, int line, const char *fmt, ...)
+{
+	char body[512], *msg;
+	va_list ap;
+
+	va_start(ap, fmt);
+	vsnprintf(body, sizeof(body), fmt, ap);
+	va_end(ap);
+	if (error)
+		d->errors++;
+	else
+		d->warnings++;
+	if (d->n == d->cap) {
+		size_t cap = d->cap ? 2 * d->cap : 16;
+		char **v = realloc(d->msg, cap * sizeof(*v));
+
+		if (!v)
+			return;
+		d->msg = v;
+		d->cap = cap;
+	}
+	if (asprintf(&msg, "%d: %s: %s", line, error ? "error" : "warning",
+		     body) < 0)
+		return;
+	d->msg[d->n++] = msg;
+}
+
+void fp_diag__free(struct fp_diag *d)
+{
+	for (size_t i = 0; i < d->n; i++)
+		free(d->msg[i]);
+	free(d->msg);
+	memset(d, 0, sizeof(*d));
+}
+
+static const char *const sku_names[] = {
+	[FP_SKU_NONE] = "none",
+	[FP_SKU_STANDARD] = "Standard",
+	[FP_SKU_HIGH_PERFORMANCE] = "HighPerformance",
+	[FP_SKU_ULTRA_PERFORMANCE] = "UltraPerformance",
+	[FP_SKU_ERGW1AZ] = "ErGw1AZ",
+	[FP_SKU_ERGW2AZ] = "ErGw2AZ",
+	[FP_SKU_ERGW3AZ] = "ErGw3AZ",
+	[FP_SKU_ERGWSCALE] = "ErGwScale",
+};
+
+const char *fp_sku_name(enum fp_sku sku)
+{
+	return sku <= FP_SKU_ERGWSCALE ? sku_names[sku] : "unknown";
+}
+
+const char *fp_bandwidth_name(__u32 mbps, char *buf, size_t n)
+{
+	if (mbps >= 1000 && mbps % 1000 == 0)
+		snprintf(buf, n, "%uG", mbps / 1000);
+	else
+		snprintf(buf, n, "%uM", mbps);
+	return buf;
+}
+
+/* ExpressRoute's circuit bandwidths, in Mbps. */
+static const __u32 bandwidths[] = { 50,	  100,	200,   500,   1000,
+				    2000, 5000, 10000, 40000, 100000 };
+
+/* "10G", "10 Gbps", "500M", "500Mbps": a circuit bandwidth in Mbps. */
+static int parse_bandwidth(const char *s, __u32 *mbps)
+{
+	unsigned long v;
+	char *end;
+
+	if (!isdigit((unsigned char)*s))
+		return -EINVAL;
+	errno = 0;
+	v = strtoul(s, &end, 10);
+	if (errno || v > 100000)
+		return -EINVAL;
+	while (*end == ' ')
+		end++;
+	if (!strcasecmp(end, "G") || !strcasecmp(end, "Gbps"))
+		v *= 1000;
+	else if (strcasecmp(end, "M") && strcasecmp(end, "Mbps"))
+		return -EINVAL;
+	for (size_t i = 0; i < sizeof(bandwidths) / sizeof(bandwidths[0]); i++)
+		if (bandwidths[i] == v) {
+			*mbps = v;
+			return 0;
+		}
+	return -ERANGE;
+}
+
+static int parse_bool(const char *s, bool *out)
+{
+	if (!strcasecmp(s, "yes") || !strcasecmp(s, "on") ||
+	    !strcasecmp(s, "true") || !strcmp(s, "1"))
+		*out = true;
+	else if (!strcasecmp(s, "no") || !strcasecmp(s, "off") ||
+		 !strcasecmp(s, "false") || !strcmp(s, "0"))
+		*out = false;
+	else
+		return -EINVAL;
+	return 0;
+}
+
+static int parse_uint(const char *s, unsigned long max, unsigned long *out)
+{
+	char *end;
+
+	if (!isdigit((unsigned char)*s))
+		return -EINVAL;
+	errno = 0;
+	*out = strtoul(s, &end, 10);
+	if (errno || *end || *out > max)
+		return -EINVAL;
+	return 0;
+}
+
+/* Names of objects: what a command line or a JSON key can carry safely. */
+static bool valid_name(const char *s)
+{
+	if (!*s || strlen(s) >= FP_NAME_MAX)
+		return false;
+	for (; *s; s++)
+		if (!isalnum((unsigned char)*s) && !strchr("-_.", *s))
+			return false;
+	return true;
+}
+
+struct parser {
+	struct fp_config *cfg;
+	struct fp_diag *d;
+	const char *text; /* the reader's position */
+	int line;
+	char section[128]; /* the current section, to spot a new one */
+	void *obj; /* the object the current section fills */
+	enum { S_NONE, S_GATEWAY, S_CIRCUIT, S_VNET, S_CONN, S_BAD } kind;
+	int oom;
+};
+
+/* fgets over a string, counting lines for the handler. */
+static char *reader(char *buf, int size, void *stream)
+{
+	struct parser *ps = stream;
+	const char *nl;
+	size_t len;
+
+	if (!*ps->text)
+		return NULL;
+	nl = strchr(ps->text, '\n');
+	len = nl ? (size_t)(nl - ps->text) + 1 : strlen(ps->text);
+	ps->line++;
+	if (len >= (size_t)size) {
+		fp_diag__add(ps->d, true, ps->line,
+			     "line longer than %d characters", size - 2);
+		/* The line is dropped whole, not split. */
+		ps->text += nl ? (size_t)(nl - ps->text) + 1 : strlen(ps->text);
+		buf[0] = '\n';
+		buf[1] = 0;
+		return buf;
+	}
+	memcpy(buf, ps->text, len);
+	buf[len] = 0;
+	ps->text += len;
+	return buf;
+}
+
+/* Grows an array of n elements of size sz by one zeroed element. */
+static void *grow(void *v, size_t n, size_t sz)
+{
+	char *p = realloc(v, (n + 1) * sz);
+
+	if (p)
+		memset(p + n * sz, 0, sz);
+	return p;
+}
+
+#define PUSH(ps, arr, n)                                     \
+	({                                                   \
+		void *_p = grow((arr), (n), sizeof(*(arr))); \
+		if (_p) {                                    \
+			(arr) = _p;                          \
+			(n)++;                               \
+		} else {                                     \
+			(ps)->oom = 1;                       \
+		}                                            \
+		_p ? &(arr)[(n)-1] : NULL;                   \
+	})
+
+static void dup_name(struct parser *ps, const char *kind, const char *name,
+		     int line)
+{
+	fp_diag__add(ps->d, true, ps->line,
+		     "%s %s: defined twice (first at line %d)", kind, name,
+		     line);
+}
+
+/* A new section: find or make the object it fills. */
+static void enter_section(struct parser *ps, const char *section)
+{
+	struct fp_config *cfg = ps->cfg;
+	char kind[32], name[FP_NAME_MAX + 1], extra[2];
+	int n;
+
+	snprintf(ps->section, sizeof(ps->section), "%s", section);
+	ps->kind = S_BAD;
+	ps->obj = NULL;
+	if (!strcmp(section, "gateway")) {
+		if (cfg->gateway.line) {
+			fp_diag__add(
+				ps->d, true, ps->line,
+				"[gateway]: defined twice (first at line %d)",
+				cfg->gateway.line);
+			return;
+		}
+		cfg->gateway.line = ps->line;
+		ps->kind = S_GATEWAY;
+		return;
+	}
+	n = sscanf(section, "%31s %64s %1s", kind, name, extra);
+	if (n != 2 || !valid_name(name)) {
+		fp_diag__add(
+			ps->d, true, ps->line,
+			"[%s]: expected [gateway], [circuit NAME], [vnet NAME] "
+			"or [connection NAME] (names: letters, digits, - _ .)",
+			section);
+		return;
+	}
+	if (!strcmp(kind, "circuit")) {
+		struct fp_cfg_circuit *c;
+
+		for (size_t i = 0; i < cfg->ncircuits; i++)
+			if (!strcmp(cfg->circuits[i].name, name))
+				return dup_name(ps, "circuit", name,
+						cfg->circuits[i].line);
+		c = PUSH(ps, cfg->circuits, cfg->ncircuits);
+		if (!c)
+			return;
+		c->line = ps->line;
+		memcpy(c->name, name, strlen(name) + 1);
+		c->type = FP_CIRCUIT_PROVIDER;
+		c->profile = FP_PROFILE_2020;
+		ps->kind = S_CIRCUIT;
+		ps->obj = c;
+	} else if (!strcmp(kind, "vnet")) {
+		struct fp_cfg_vnet *v;
+
+		for (size_t i = 0; i < cfg->nvnets; i++)
+			if (!strcmp(cfg->vnets[i].name, name))
+				return dup_name(ps, "vnet", name,
+						cfg->vnets[i].line);
+		v = PUSH(ps, cfg->vnets, cfg->nvnets);
+		if (!v)
+			return;
+		v->line = ps->line;
+		memcpy(v->name, name, strlen(name) + 1);
+		ps->kind = S_VNET;
+		ps->obj = v;
+	} else if (!strcmp(kind, "connection")) {
+		struct fp_cfg_conn *c;
+
+		for (size_t i = 0; i < cfg->nconns; i++)
+			if (!strcmp(cfg->conns[i].name, name))
+				return dup_name(ps, "connection", name,
+						cfg->conns[i].line);
+		c = PUSH(ps, cfg->conns, cfg->nconns);
+		if (!c)
+			return;
+		c->line = ps->line;
+		memcpy(c->name, name, strlen(name) + 1);
+		c->fastpath = true;
+		ps->kind = S_CONN;
+		ps->obj = c;
+	} else {
+		fp_diag__add(ps->d, true, ps->line,
+			     "[%s]: unknown section kind %s (gateway, circuit, "
+			     "vnet, connection)",
+			     section, kind);
+	}
+}
+
+static void bad_value(struct parser *ps, const char *key, const char *value,
+		      const char *want)
+{
+	fp_diag__add(ps->d, true, ps->line, "[%s] %s = %s: %s", ps->section,
+		     key, value, want);
+}
+
+static void unknown_key(struct parser *ps, const char *key)
+{
+	fp_diag__add(ps->d, true, ps->line, "[%s]: unknown key %s", ps->section,
+		     key);
+}
+
+/* Copies a value into a fixed buffer, or reports it as too long. */
+static bool copy(struct parser *ps, const char *key, const char *value,
+		 char *dst, size_t n)
+{
+	if (!*value || strlen(value) >= n) {
+		bad_value(ps, key, value,
+			  *value ? "too long" : "expected a value");
+		return false;
+	}
+	memcpy(dst, value, strlen(value) + 1);
+	return true;
+}
+
+static void gateway_key(struct parser *ps, const char *key, const char *value)
+{
+	struct fp_cfg_gateway *g = &ps->cfg->gateway;
+	unsigned long v;
+
+	if (!strcmp(key, "name")) {
+		if (!valid_name(value))
+			bad_value(ps, key, value,
+				  "expected a name (letters, digits, - _ .)");
+		else
+			copy(ps, key, value, g->name, sizeof(g->name));
+	} else if (!strcmp(key, "sku")) {
+		g->sku = FP_SKU_NONE;
+		g->sku_line = ps->line;
+		for (int s = FP_SKU_STANDARD; s <= FP_SKU_ERGWSCALE; s++)
+			if (!strcasecmp(value, sku_names[s]))
+				g->sku = s;
+		if (g->sku == FP_SKU_NONE)
+			bad_value(
+				ps, key, value,
+				"unknown gateway SKU (Standard, HighPerformance, "
+				"UltraPerformance, ErGw1AZ, ErGw2AZ, ErGw3AZ, "
+				"ErGwScale)");
+	} else if (!strcmp(key, "scale-units")) {
+		if (parse_uint(value, 40, &v) || !v)
+			bad_value(ps, key, value, "expected 1 to 40");
+		else
+			g->scale_units = v;
+	} else if (!strcmp(key, "namespace")) {
+		copy(ps, key, value, g->netns, sizeof(g->netns));
+	} else if (!strcmp(key, "port")) {
+		copy(ps, key, value, g->port, sizeof(g->port));
+	} else {
+		unknown_key(ps, key);
+	}
+}
+
+enum { K_UPLINK = 1, K_TYPE = 2, K_BANDWIDTH = 4, K_VNET = 8, K_CIRCUIT = 16 };
+
+static void circuit_key(struct parser *ps, const char *key, const char *value)
+{
+	struct fp_cfg_circuit *c = ps->obj;
+	unsigned long v;
+
+	if (!strcmp(key, "uplink")) {
+		if (copy(ps, key, value, c->uplink, sizeof(c->uplink)))
+			c->seen |= K_UPLINK;
+	} else if (!strcmp(key, "type")) {
+		c->seen |= K_TYPE;
+		if (!strcasecmp(value, "direct"))
+			c->type = FP_CIRCUIT_DIRECT;
+		else if (!strcasecmp(value, "provider"))
+			c->type = FP_CIRCUIT_PROVIDER;
+		else
+			bad_value(ps, key, value,
+				  "expected direct or provider");
+	} else if (!strcmp(key, "bandwidth") || !strcmp(key, "port-speed")) {
+		__u32 mbps;
+		int err = parse_bandwidth(value, &mbps);
+
+		if (key[0] == 'b')
+			c->seen |= K_BANDWIDTH;
+		if (err)
+			bad_value(
+				ps, key, value,
+				err == -ERANGE ?
+					"not an ExpressRoute bandwidth (50M, 100M, "
+					"200M, 500M, 1G, 2G, 5G, 10G, 40G, 100G)" :
+					"expected a bandwidth such as 500M or 10G");
+		else if (key[0] == 'b')
+			c->bandwidth = mbps;
+		else if (mbps != 10000 && mbps != 100000)
+			bad_value(ps, key, value,
+				  "an ExpressRoute Direct port is 10G or 100G");
+		else
+			c->port_speed = mbps;
+	} else if (!strcmp(key, "premium")) {
+		if (parse_bool(value, &c->premium))
+			bad_value(ps, key, value, "expected yes or no");
+	} else if (!strcmp(key, "region")) {
+		copy(ps, key, value, c->region, sizeof(c->region));
+	} else if (!strcmp(key, "owner")) {
+		copy(ps, key, value, c->owner, sizeof(c->owner));
+	} else if (!strcmp(key, "profile")) {
+		c->profile_line = ps->line;
+		if (!strcmp(value, "2020"))
+			c->profile = FP_PROFILE_2020;
+		else if (!strcasecmp(value, "direct-2025"))
+			c->profile = FP_PROFILE_DIRECT_2025;
+		else
+			bad_value(ps, key, value,
+				  "expected 2020 or direct-2025");
+	} else if (!strcmp(key, "ip-budget")) {
+		c->budget_line = ps->line;
+		if (parse_uint(value, 1000000, &v) || !v)
+			bad_value(ps, key, value, "expected 1 to 1000000");
+		else
+			c->ip_budget = v;
+	} else {
+		unknown_key(ps, key);
+	}
+}
+
+static void vnet_key(struct parser *ps, const char *key, const char *value)
+{
+	struct fp_cfg_vnet *v = ps->obj;
+
+	if (!strcmp(key, "address-space")) {
+		struct fp_prefix p;
+
+		if (fp_parse_prefix(value, &p))
+			return bad_value(
+				ps, key, value,
+				"expected a prefix such as 198.19.1.0/24 "
+				"with no host bits set");
+		if (!PUSH(ps, v->space_lines, v->nspaces))
+			return;
+		v->nspaces--;
+		if (!PUSH(ps, v->spaces, v->nspaces))
+			return;
+		v->spaces[v->nspaces - 1] = p;
+		v->space_lines[v->nspaces - 1] = ps->line;
+	} else if (!strcmp(key, "port")) {
+		char name[IF_NAMESIZE];
+
+		if (!copy(ps, key, value, name, sizeof(name)))
+			return;
+		if (!PUSH(ps, v->port_lines, v->nports))
+			return;
+		v->nports--;
+		if (!PUSH(ps, v->ports, v->nports))
+			return;
+		memcpy(v->ports[v->nports - 1], name, sizeof(name));
+		v->port_lines[v->nports - 1] = ps->line;
+	} else if (!strcmp(key, "peering")) {
+		if (!valid_name(value))
+			return bad_value(ps, key, value,
+					 "expected a VNet name");
+		if (!PUSH(ps, v->peering_lines, v->npeerings))
+			return;
+		v->npeerings--;
+		if (!PUSH(ps, v->peerings, v->npeerings))
+			return;
+		snprintf(v->peerings[v->npeerings - 1], FP_NAME_MAX, "%s",
+			 value);
+		v->peering_lines[v->npeerings - 1] = ps->line;
+	} else if (!strcmp(key, "exclude")) {
+		char class[32], prefix[FP_PREFIX_STRLEN + 1], extra[2];
+		struct fp_cfg_excl *e;
+		struct fp_prefix p;
+		int cls;
+
+		if (sscanf(value, "%31s %64s %1s", class, prefix, extra) != 2)
+			return bad_value(ps, key, value,
+					 "expected CLASS PREFIX");
+		cls = fp_class_from_name(class);
+		if (cls < 0)
+			return bad_value(ps, key, value,
+					 "unknown class (peering, basic-lb, "
+					 "private-link, udr, other)");
+		if (fp_parse_prefix(prefix, &p))
+			return bad_value(
+				ps, key, value,
+				"expected a prefix with no host bits set");
+		e = PUSH(ps, v->excls, v->nexcls);
+		if (!e)
+			return;
+		e->line = ps->line;
+		e->prefix = p;
+		e->class = cls;
+	} else if (!strcmp(key, "region")) {
+		copy(ps, key, value, v->region, sizeof(v->region));
+	} else if (!strcmp(key, "owner")) {
+		copy(ps, key, value, v->owner, sizeof(v->owner));
+	} else {
+		unknown_key(ps, key);
+	}
+}
+
+static void conn_key(struct parser *ps, const char *key, const char *value)
+{
+	struct fp_cfg_conn *c = ps->obj;
+
+	if (!strcmp(key, "vnet")) {
+		if (copy(ps, key, value, c->vnet, sizeof(c->vnet)))
+			c->seen |= K_VNET;
+	} else if (!strcmp(key, "circuit")) {
+		if (copy(ps, key, value, c->circuit, sizeof(c->circuit)))
+			c->seen |= K_CIRCUIT;
+	} else if (!strcmp(key, "fastpath")) {
+		if (parse_bool(value, &c->fastpath))
+			bad_value(ps, key, value, "expected on or off");
+	} else if (!strcmp(key, "authorization")) {
+		c->auth_line = ps->line;
+		if (strlen(value) != FP_AUTH_KEY_LEN ||
+		    strspn(value, "0123456789abcdef-") != FP_AUTH_KEY_LEN)
+			bad_value(ps, key, value,
+				  "expected a key as `fastpath authorization "
+				  "create` prints it");
+		else
+			copy(ps, key, value, c->authorization,
+			     sizeof(c->authorization));
+	} else {
+		unknown_key(ps, key);
+	}
+}
+
+static int handler(void *user, const char *section, const char *name,
+		   const char *value)
+{
+	struct parser *ps = user;
+
+	if (strcmp(section, ps->section) || !ps->section[0]) {
+		if (!section[0]) {
+			fp_diag__add(ps->d, true, ps->line,
+				     "%s = %s: outside any section", name,
+				     value);
+			return 1;
+		}
+		enter_section(ps, section);
+	}
+	switch (ps->kind) {
+	case S_GATEWAY:
+		gateway_key(ps, name, value);
+		break;
+	case S_CIRCUIT:
+		if (ps->obj)
+			circuit_key(ps, name, value);
+		break;
+	case S_VNET:
+		if (ps->obj)
+			vnet_key(ps, name, value);
+		break;
+	case S_CONN:
+		if (ps->obj)
+			conn_key(ps, name, value);
+		break;
+	default:
+		break; /* the section was reported */
+	}
+	return 1;
+}
+
+/* What every object must have once the file is read. */
+static void check_required(struct fp_config *cfg, struct fp_diag *d)
+{
+	for (size_t i = 0; i < cfg->ncircuits; i++) {
+		struct fp_cfg_circuit *c = &cfg->circuits[i];
+
+		if (!(c->seen & K_UPLINK))
+			fp_diag__add(d, true, c->line,
+				     "circuit %s: no uplink (uplink = IFACE)",
+				     c->name);
+		if (!(c->seen & K_TYPE))
+			fp_diag__add(
+				d, true, c->line,
+				"circuit %s: no type (type = direct or provider)",
+				c->name);
+		if (!(c->seen & K_BANDWIDTH))
+			fp_diag__add(
+				d, true, c->line,
+				"circuit %s: no bandwidth (bandwidth = 10G)",
+				c->name);
+	}
+	for (size_t i = 0; i < cfg->nconns; i++) {
+		struct fp_cfg_conn *c = &cfg->conns[i];
+
+		if (!(c->seen & K_VNET))
+			fp_diag__add(d, true, c->line,
+				     "connection %s: no vnet (vnet = NAME)",
+				     c->name);
+		if (!(c->seen & K_CIRCUIT))
+			fp_diag__add(
+				d, true, c->line,
+				"connection %s: no circuit (circuit = NAME)",
+				c->name);
+	}
+}
+
+int fp_config__parse_string(struct fp_config *cfg, const char *name,
+			    const char *text, struct fp_diag *d)
+{
+	struct parser ps = { .cfg = cfg, .d = d, .text = text };
+	int line;
+
+	memset(cfg, 0, sizeof(*cfg));
+	snprintf(cfg->file, sizeof(cfg->file), "%s", name);
+	/* Indented lines are values of their own, not continuations. */
+	ini_allow_multiline = false;
+	ini_inline_comment_prefixes = ";#";
+	line = ini_parse_stream(reader, &ps, handler, &ps);
+	if (ps.oom || line == -2)
+		return -ENOMEM;
+	/*
+	 * The handler never saw a line libinih could not read: a section
+	 * header without its bracket or a line without '='. Only the first
+	 * is known.
+	 */
+	if (line > 0) {
+		bool seen = false;
+
+		for (size_t i = 0; i < d->n; i++)
+			seen |= atoi(d->msg[i]) == line;
+		if (!seen)
+			fp_diag__add(d, true, line,
+				     "not a [section] or a key = value line");
+	}
+	check_required(cfg, d);
+	return 0;
+}
+
+int fp_config__parse_file(struct fp_config *cfg, const char *path,
+			  struct fp_diag *d)
+{
+	char *text = NULL;
+	size_t len = 0;
+	FILE *f, *mem;
+	char buf[4096];
+	size_t n;
+	int err = 0;
+
+	memset(cfg, 0, sizeof(*cfg));
+	snprintf(cfg->file, sizeof(cfg->file), "%s", path);
+	f = fopen(path, "r");
+	if (!f) {
+		err = -errno;
+		fp_diag__add(d, true, 0, "cannot read: %s", strerror(-err));
+		return err;
+	}
+	mem = open_memstream(&text, &len);
+	if (!mem) {
+		fclose(f);
+		return -ENOMEM;
+	}
+	while ((n = fread(buf, 1, sizeof(buf), f)) > 0)
+		fwrite(buf, 1, n, mem);
+	if (ferror(f))
+		err = -EIO;
+	fclose(f);
+	if (fclose(mem))
+		err = -ENOMEM;
+	if (!err && strlen(text) != len) {
+		fp_diag__add(d, true, 0, "binary data (a NUL byte)");
+		err = -EINVAL;
+	}
+	if (!err)
+		err = fp_config__parse_string(cfg, path, text, d);
+	free(text);
+	return err;
+}
+
+void fp_config__free(struct fp_config *cfg)
+{
+	for (size_t i = 0; i < cfg->nvnets; i++) {
+		struct fp_cfg_vnet *v = &cfg->vnets[i];
+
+		free(v->spaces);
+		free(v->space_lines);
+		free(v->ports);
+		free(v->port_lines);
+		free(v->peerings);
+		free(v->peering_lines);
+		free(v->excls);
+	}
+	free(cfg->circuits);
+	free(cfg->vnets);
+	free(cfg->conns);
+	memset(cfg, 0, sizeof(*cfg));
+}
+
+const struct fp_cfg_circuit *fp_config__circuit(const struct fp_config *cfg,
+						const char *name)
+{
+	for (size_t i = 0; i < cfg->ncircuits; i++)
+		if (!strcmp(cfg->circuits[i].name, name))
+			return &cfg->circuits[i];
+	return NULL;
+}
+
+const struct fp_cfg_vnet *fp_config__vnet(const struct fp_config *cfg,
+					  const char *name)
+{
+	for (size_t i = 0; i < cfg->nvnets; i++)
+		if (!strcmp(cfg->vnets[i].name, name))
+			return &cfg->vnets[i];
+	return NULL;
+}

@@ -1,0 +1,140 @@
+/* SPDX-License-Identifier: GPL-2.0 */
+/*
+ * The ExpressRoute model as the operator writes it (`fastpath apply
+ * --config FILE`): a gateway, circuits, VNets and connections in an INI
+ * file parsed with libinih. Parsing checks syntax and values; the rules
+ * between objects are model.c's. Every finding names file and line.
+ */
+#ifndef FASTPATH_CONFIG_H
+#define FASTPATH_CONFIG_H
+
+#include <net/if.h>
+#include <stdbool.h>
+#include <stddef.h>
+#include <linux/types.h>
+
+#include "parse.h"
+
+#define FP_NAME_MAX 64
+#define FP_AUTH_KEY_LEN 36 /* xxxxxxxx-xxxx-xxxx-xxxx-xxxxxxxxxxxx */
+
+/* Findings of parsing and of the rules: errors stop an apply. */
+struct fp_diag {
+	char **msg;
+	size_t n, cap;
+	int errors, warnings;
+};
+
+__attribute__((format(printf, 4, 5))) void
+fp_diag__add(struct fp_diag *d, bool error, int line, const char *fmt, ...);
+void fp_diag__free(struct fp_diag *d);
+
+enum fp_sku {
+	FP_SKU_NONE = 0,
+	FP_SKU_STANDARD,
+	FP_SKU_HIGH_PERFORMANCE,
+	FP_SKU_ULTRA_PERFORMANCE,
+	FP_SKU_ERGW1AZ,
+	FP_SKU_ERGW2AZ,
+	FP_SKU_ERGW3AZ,
+	FP_SKU_ERGWSCALE,
+};
+
+enum fp_circuit_type { FP_CIRCUIT_DIRECT, FP_CIRCUIT_PROVIDER };
+
+/* Which exclusion classes a circuit sends to the gateway. */
+enum fp_profile { FP_PROFILE_2020, FP_PROFILE_DIRECT_2025 };
+
+struct fp_cfg_gateway {
+	int line; /* 0: no [gateway] section */
+	char name[FP_NAME_MAX];
+	enum fp_sku sku;
+	int sku_line;
+	unsigned int scale_units;
+	char netns[FP_NAME_MAX];
+	char port[IF_NAMESIZE];
+};
+
+struct fp_cfg_circuit {
+	int line;
+	char name[FP_NAME_MAX];
+	char uplink[IF_NAMESIZE];
+	enum fp_circuit_type type;
+	__u32 bandwidth; /* Mbps */
+	__u32 port_speed; /* Mbps, Direct only; 0: from the bandwidth */
+	bool premium;
+	char region[FP_NAME_MAX];
+	char owner[FP_NAME_MAX];
+	enum fp_profile profile;
+	__u32 ip_budget; /* 0: the port's */
+	int budget_line, profile_line;
+	unsigned int seen; /* keys given, 1 << enum in config.c */
+};
+
+struct fp_cfg_excl {
+	int line;
+	struct fp_prefix prefix;
+	__u32 class;
+};
+
+struct fp_cfg_vnet {
+	int line;
+	char name[FP_NAME_MAX];
+	struct fp_prefix *spaces;
+	int *space_lines;
+	size_t nspaces;
+	char (*ports)[IF_NAMESIZE];
+	int *port_lines;
+	size_t nports;
+	char (*peerings)[FP_NAME_MAX];
+	int *peering_lines;
+	size_t npeerings;
+	struct fp_cfg_excl *excls;
+	size_t nexcls;
+	char region[FP_NAME_MAX];
+	char owner[FP_NAME_MAX];
+};
+
+struct fp_cfg_conn {
+	int line;
+	char name[FP_NAME_MAX];
+	char vnet[FP_NAME_MAX];
+	char circuit[FP_NAME_MAX];
+	bool fastpath;
+	char authorization[FP_NAME_MAX];
+	int auth_line;
+	unsigned int seen;
+};
+
+struct fp_config {
+	char file[256];
+	struct fp_cfg_gateway gateway;
+	struct fp_cfg_circuit *circuits;
+	size_t ncircuits;
+	struct fp_cfg_vnet *vnets;
+	size_t nvnets;
+	struct fp_cfg_conn *conns;
+	size_t nconns;
+};
+
+/*
+ * Parses text (name is the file name for messages) into cfg; findings go
+ * to d. Returns 0, or -ENOMEM. A config with errors in d is not usable.
+ */
+int fp_config__parse_string(struct fp_config *cfg, const char *name,
+			    const char *text, struct fp_diag *d);
+/* The same from a file; -errno (and a finding) when it cannot be read. */
+int fp_config__parse_file(struct fp_config *cfg, const char *path,
+			  struct fp_diag *d);
+void fp_config__free(struct fp_config *cfg);
+
+const struct fp_cfg_circuit *fp_config__circuit(const struct fp_config *cfg,
+						const char *name);
+const struct fp_cfg_vnet *fp_config__vnet(const struct fp_config *cfg,
+					  const char *name);
+
+const char *fp_sku_name(enum fp_sku sku);
+/* "10G", "500M": a bandwidth in Mbps for messages. */
+const char *fp_bandwidth_name(__u32 mbps, char *buf, size_t n);
+
+#endif

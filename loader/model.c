@@ -1,0 +1,884 @@
+// SPDX-License-Identifier: GPL-2.0
+/*
+ * The ExpressRoute rules, each one a finding with the line that breaks
+ * it, and the plan for a config that keeps them all.
+ */
+#include <arpa/inet.h>
+#include <errno.h>
+#include <stddef.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <strings.h>
+
+#include "model.h"
+
+unsigned int fp_model__vnet_limit(__u32 mbps, bool premium)
+{
+	static const struct {
+		__u32 mbps;
+		unsigned int vnets;
+	} premium_limits[] = { { 50, 20 },     { 100, 25 },    { 200, 25 },
+			       { 500, 40 },    { 1000, 50 },   { 2000, 60 },
+			       { 5000, 75 },   { 10000, 100 }, { 40000, 100 },
+			       { 100000, 100 } };
+
+	if (!premium)
+		return 10;
+	for (size_t i = 0;
+	     i < sizeof(premium_limits) / sizeof(premium_limits[0]); i++)
+		if (premium_limits[i].mbps == mbps)
+			return premium_limits[i].vnets;
+	return 10;
+}
+
+static __u32 port_speed(const struct fp_cfg_circuit *c)
+{
+	if (c->port_speed)
+		return c->port_speed;
+	return c->bandwidth > 10000 ? 100000 : 10000;
+}
+
+__u32 fp_model__port_budget(const struct fp_cfg_circuit *c)
+{
+	if (c->type == FP_CIRCUIT_PROVIDER)
+		return FP_BUDGET_PROVIDER;
+	return port_speed(c) == 100000 ? FP_BUDGET_DIRECT_100G :
+					 FP_BUDGET_DIRECT_10G;
+}
+
+__u8 fp_model__xallow(enum fp_profile profile)
+{
+	/*
+	 * 2020: peering, basic-lb and private-link go to the gateway and
+	 * UDRs on the gateway subnet are ignored. direct-2025: peering, UDR
+	 * and Private Link are accelerated; load balancers and the rest of
+	 * what sits in spokes still go to the gateway.
+	 */
+	if (profile == FP_PROFILE_DIRECT_2025)
+		return 1U << FP_CLASS_PEERING | 1U << FP_CLASS_PRIVATE_LINK |
+		       1U << FP_CLASS_UDR;
+	return 1U << FP_CLASS_UDR;
+}
+
+/* ---- small containers ---------------------------------------------------- */
+
+static void *push(void *arrp, size_t *n, size_t sz)
+{
+	void **arr = arrp;
+	char *v = realloc(*arr, (*n + 1) * sz);
+
+	if (!v)
+		return NULL;
+	memset(v + *n * sz, 0, sz);
+	*arr = v;
+	return v + (*n)++ * sz;
+}
+
+#define PUSH(arr, n) ((__typeof__(arr))push(&(arr), &(n), sizeof(*(arr))))
+
+void fp_plan__free(struct fp_plan *p)
+{
+	free(p->circuits);
+	free(p->spaces);
+	free(p->conns);
+	free(p->excls);
+	free(p->ports);
+	*p = (struct fp_plan){ .circuits = NULL };
+}
+
+static int dup_array(void *dstp, const void *src, size_t n, size_t sz)
+{
+	void **dst = dstp;
+
+	*dst = NULL;
+	if (!n)
+		return 0;
+	*dst = malloc(n * sz);
+	if (!*dst)
+		return -ENOMEM;
+	memcpy(*dst, src, n * sz);
+	return 0;
+}
+
+int fp_plan__copy(struct fp_plan *dst, const struct fp_plan *src)
+{
+	memset(dst, 0, sizeof(*dst));
+	if (dup_array(&dst->circuits, src->circuits, src->ncircuits,
+		      sizeof(*src->circuits)) ||
+	    dup_array(&dst->spaces, src->spaces, src->nspaces,
+		      sizeof(*src->spaces)) ||
+	    dup_array(&dst->conns, src->conns, src->nconns,
+		      sizeof(*src->conns)) ||
+	    dup_array(&dst->excls, src->excls, src->nexcls,
+		      sizeof(*src->excls)) ||
+	    dup_array(&dst->ports, src->ports, src->nports,
+		      sizeof(*src->ports))) {
+		fp_plan__free(dst);
+		return -ENOMEM;
+	}
+	dst->ncircuits = src->ncircuits;
+	dst->nspaces = src->nspaces;
+	dst->nconns = src->nconns;
+	dst->nexcls = src->nexcls;
+	dst->nports = src->nports;
+	return 0;
+}
+
+void fp_state__free(struct fp_state *st)
+{
+	free(st->auths);
+	free(st->conns);
+	free(st->vnet_ids);
+	free(st->circuit_ids);
+	fp_plan__free(&st->applied);
+	memset(st, 0, sizeof(*st));
+}
+
+int fp_state__copy(struct fp_state *dst, const struct fp_state *src)
+{
+	memset(dst, 0, sizeof(*dst));
+	if (dup_array(&dst->auths, src->auths, src->nauths,
+		      sizeof(*src->auths)) ||
+	    dup_array(&dst->conns, src->conns, src->nconns,
+		      sizeof(*src->conns)) ||
+	    dup_array(&dst->vnet_ids, src->vnet_ids, src->nvnet_ids,
+		      sizeof(*src->vnet_ids)) ||
+	    dup_array(&dst->circuit_ids, src->circuit_ids, src->ncircuit_ids,
+		      sizeof(*src->circuit_ids)) ||
+	    fp_plan__copy(&dst->applied, &src->applied)) {
+		fp_state__free(dst);
+		return -ENOMEM;
+	}
+	dst->nauths = src->nauths;
+	dst->nconns = src->nconns;
+	dst->nvnet_ids = src->nvnet_ids;
+	dst->ncircuit_ids = src->ncircuit_ids;
+	return 0;
+}
+
+const struct fp_auth *fp_state__auth_by_key(const struct fp_state *st,
+					    const char *key)
+{
+	for (size_t i = 0; i < st->nauths; i++)
+		if (!strcmp(st->auths[i].key, key))
+			return &st->auths[i];
+	return NULL;
+}
+
+const struct fp_conn_rec *fp_state__conn(const struct fp_state *st,
+					 const char *name)
+{
+	for (size_t i = 0; i < st->nconns; i++)
+		if (!strcmp(st->conns[i].name, name))
+			return &st->conns[i];
+	return NULL;
+}
+
+/* The id of name, kept from earlier applies, or the lowest free one. */
+static int assign_id(struct fp_id **ids, size_t *n, const char *name, __u32 max,
+		     const char *const *live, size_t nlive, __u32 *out)
+{
+	struct fp_id *e;
+
+	for (size_t i = 0; i < *n; i++)
+		if (!strcmp((*ids)[i].name, name)) {
+			*out = (*ids)[i].id;
+			return 0;
+		}
+	for (__u32 id = 1; id <= max; id++) {
+		bool used = false;
+
+		/* An id is free once no live object holds it. */
+		for (size_t i = 0; i < *n && !used; i++) {
+			if ((*ids)[i].id != id)
+				continue;
+			for (size_t j = 0; j < nlive && !used; j++)
+				used = !strcmp(live[j], (*ids)[i].name);
+		}
+		if (used)
+			continue;
+		for (size_t i = 0; i < *n; i++)
+			if ((*ids)[i].id == id)
+				(*ids)[i].id = 0; /* forgotten */
+		e = PUSH(*ids, *n);
+		if (!e)
+			return -ENOMEM;
+		snprintf(e->name, sizeof(e->name), "%s", name);
+		e->id = id;
+		*out = id;
+		return 0;
+	}
+	return -ENOSPC;
+}
+
+/* Drops ids no live object holds any more. */
+static void prune_ids(struct fp_id *ids, size_t *n, const char *const *live,
+		      size_t nlive)
+{
+	size_t k = 0;
+
+	for (size_t i = 0; i < *n; i++) {
+		bool keep = false;
+
+		for (size_t j = 0; j < nlive && !keep; j++)
+			keep = ids[i].id && !strcmp(live[j], ids[i].name);
+		if (keep)
+			ids[k++] = ids[i];
+	}
+	*n = k;
+}
+
+/* ---- rules --------------------------------------------------------------- */
+
+static bool overlaps(const struct fp_prefix *a, const struct fp_prefix *b)
+{
+	int len = a->len < b->len ? a->len : b->len;
+
+	if (a->family != b->family)
+		return false;
+	for (int bit = 0; bit < len; bit++) {
+		__u8 mask = 0x80 >> (bit % 8);
+
+		if ((a->addr[bit / 8] ^ b->addr[bit / 8]) & mask)
+			return false;
+	}
+	return true;
+}
+
+static bool inside(const struct fp_prefix *in, const struct fp_prefix *out)
+{
+	return in->len >= out->len && overlaps(in, out);
+}
+
+static bool fastpath_sku(const struct fp_cfg_gateway *g)
+{
+	return g->sku == FP_SKU_ULTRA_PERFORMANCE || g->sku == FP_SKU_ERGW3AZ ||
+	       (g->sku == FP_SKU_ERGWSCALE && g->scale_units >= 10);
+}
+
+static bool same_region(const char *a, const char *b)
+{
+	return !*a || !*b || !strcasecmp(a, b);
+}
+
+struct ctx {
+	const struct fp_config *cfg;
+	const struct fp_state *st;
+	const struct fp_world *w;
+	struct fp_diag *d;
+};
+
+#define ERR(c, line, ...) fp_diag__add((c)->d, true, (line), __VA_ARGS__)
+#define WARN(c, line, ...) fp_diag__add((c)->d, false, (line), __VA_ARGS__)
+
+static bool iface(const struct ctx *c, const char *name)
+{
+	return !c->w || !c->w->iface_exists ||
+	       c->w->iface_exists(name, c->w->ctx);
+}
+
+static void check_gateway(const struct ctx *c)
+{
+	const struct fp_cfg_gateway *g = &c->cfg->gateway;
+
+	if (!g->line) {
+		if (c->cfg->nconns)
+			ERR(c, c->cfg->conns[0].line,
+			    "connection %s: no [gateway]: a gateway is still "
+			    "required, it exchanges the routes",
+			    c->cfg->conns[0].name);
+		return;
+	}
+	if (g->sku == FP_SKU_NONE && !g->sku_line)
+		ERR(c, g->line, "[gateway]: no sku (sku = ErGw3AZ)");
+	if (g->sku == FP_SKU_ERGWSCALE && !g->scale_units)
+		ERR(c, g->sku_line,
+		    "[gateway]: sku ErGwScale needs scale-units (1 to 40)");
+	if (g->sku != FP_SKU_ERGWSCALE && g->scale_units)
+		ERR(c, g->sku_line,
+		    "[gateway]: scale-units only apply to sku ErGwScale, not %s",
+		    fp_sku_name(g->sku));
+	if (g->port[0] && !iface(c, g->port))
+		ERR(c, g->line, "[gateway] port %s: no such interface",
+		    g->port);
+}
+
+static void check_circuits(const struct ctx *c)
+{
+	const struct fp_config *cfg = c->cfg;
+	char bw[16], ps[16];
+
+	if (cfg->ncircuits > FP_MAX_CIRCUITS)
+		ERR(c, cfg->circuits[FP_MAX_CIRCUITS].line,
+		    "circuit %s: a host serves at most %d circuits",
+		    cfg->circuits[FP_MAX_CIRCUITS].name, FP_MAX_CIRCUITS);
+	for (size_t i = 0; i < cfg->ncircuits; i++) {
+		const struct fp_cfg_circuit *k = &cfg->circuits[i];
+
+		for (size_t j = 0; j < i; j++)
+			if (!strcmp(cfg->circuits[j].uplink, k->uplink))
+				ERR(c, k->line,
+				    "circuit %s: uplink %s is circuit %s's "
+				    "(line %d)",
+				    k->name, k->uplink, cfg->circuits[j].name,
+				    cfg->circuits[j].line);
+		if (k->uplink[0] && !iface(c, k->uplink))
+			ERR(c, k->line,
+			    "circuit %s: uplink %s: no such interface", k->name,
+			    k->uplink);
+		fp_bandwidth_name(k->bandwidth, bw, sizeof(bw));
+		if (k->type == FP_CIRCUIT_PROVIDER) {
+			if (k->bandwidth > 10000)
+				ERR(c, k->line,
+				    "circuit %s: bandwidth %s: a provider circuit "
+				    "goes up to 10G",
+				    k->name, bw);
+			if (k->port_speed)
+				ERR(c, k->line,
+				    "circuit %s: port-speed is for Direct circuits",
+				    k->name);
+			if (k->profile == FP_PROFILE_DIRECT_2025)
+				ERR(c, k->profile_line,
+				    "circuit %s: profile direct-2025 is for "
+				    "Direct circuits; a provider circuit keeps 2020",
+				    k->name);
+		} else if (k->bandwidth > port_speed(k)) {
+			ERR(c, k->line,
+			    "circuit %s: bandwidth %s exceeds its %s Direct port",
+			    k->name, bw,
+			    fp_bandwidth_name(port_speed(k), ps, sizeof(ps)));
+		}
+		if (k->ip_budget > fp_model__port_budget(k))
+			ERR(c, k->budget_line,
+			    "circuit %s: ip-budget %u exceeds the port's %u "
+			    "(100,000 on a 10G Direct port, 200,000 on 100G, "
+			    "25,000 on a provider circuit)",
+			    k->name, k->ip_budget, fp_model__port_budget(k));
+	}
+}
+
+/* Address spaces a VNet advertises: its own and its peered spokes'. */
+static size_t advertised(const struct fp_config *cfg,
+			 const struct fp_cfg_vnet *v, bool *has6)
+{
+	size_t n = v->nspaces;
+
+	for (size_t i = 0; i < v->nspaces; i++)
+		*has6 |= v->spaces[i].family == AF_INET6;
+	for (size_t i = 0; i < v->npeerings; i++) {
+		const struct fp_cfg_vnet *s =
+			fp_config__vnet(cfg, v->peerings[i]);
+
+		if (!s || s == v)
+			continue;
+		n += s->nspaces;
+		for (size_t j = 0; j < s->nspaces; j++)
+			*has6 |= s->spaces[j].family == AF_INET6;
+	}
+	return n;
+}
+
+static void check_vnets(const struct ctx *c)
+{
+	const struct fp_config *cfg = c->cfg;
+	char a[FP_PREFIX_STRLEN], b[FP_PREFIX_STRLEN];
+
+	if (cfg->nvnets >= FP_MAX_VNETS)
+		ERR(c, cfg->vnets[FP_MAX_VNETS - 1].line,
+		    "vnet %s: a host serves at most %d VNets",
+		    cfg->vnets[FP_MAX_VNETS - 1].name, FP_MAX_VNETS - 1);
+	for (size_t i = 0; i < cfg->nvnets; i++) {
+		const struct fp_cfg_vnet *v = &cfg->vnets[i];
+		bool has6 = false;
+
+		if (!v->nspaces)
+			ERR(c, v->line,
+			    "vnet %s: no address-space (address-space = PREFIX)",
+			    v->name);
+		if (advertised(cfg, v, &has6) > FP_SPACES_MAX)
+			ERR(c, v->line,
+			    "vnet %s: advertises %zu address spaces (with its "
+			    "peerings); at most %d",
+			    v->name, advertised(cfg, v, &has6), FP_SPACES_MAX);
+		for (size_t s = 0; s < v->nspaces; s++) {
+			/* Against every earlier space, this VNet's and others'. */
+			for (size_t j = 0; j <= i; j++) {
+				const struct fp_cfg_vnet *o = &cfg->vnets[j];
+				size_t end = j == i ? s : o->nspaces;
+
+				for (size_t t = 0; t < end; t++)
+					if (overlaps(&v->spaces[s],
+						     &o->spaces[t]))
+						ERR(c, v->space_lines[s],
+						    "vnet %s: address-space %s "
+						    "overlaps %s of vnet %s "
+						    "(line %d)",
+						    v->name,
+						    fp_format_prefix(
+							    &v->spaces[s], a,
+							    sizeof(a)),
+						    fp_format_prefix(
+							    &o->spaces[t], b,
+							    sizeof(b)),
+						    o->name, o->space_lines[t]);
+			}
+		}
+		for (size_t p = 0; p < v->nports; p++) {
+			if (!iface(c, v->ports[p]))
+				ERR(c, v->port_lines[p],
+				    "vnet %s: port %s: no such interface",
+				    v->name, v->ports[p]);
+			for (size_t j = 0; j <= i; j++) {
+				const struct fp_cfg_vnet *o = &cfg->vnets[j];
+				size_t end = j == i ? p : o->nports;
+
+				for (size_t t = 0; t < end; t++)
+					if (!strcmp(v->ports[p], o->ports[t]))
+						ERR(c, v->port_lines[p],
+						    "vnet %s: port %s is already "
+						    "vnet %s's (line %d)",
+						    v->name, v->ports[p],
+						    o->name, o->port_lines[t]);
+			}
+		}
+		for (size_t p = 0; p < v->npeerings; p++) {
+			const struct fp_cfg_vnet *s =
+				fp_config__vnet(cfg, v->peerings[p]);
+
+			if (!s)
+				ERR(c, v->peering_lines[p],
+				    "vnet %s: peering %s: no such vnet",
+				    v->name, v->peerings[p]);
+			else if (s == v)
+				ERR(c, v->peering_lines[p],
+				    "vnet %s: peering with itself", v->name);
+		}
+		for (size_t e = 0; e < v->nexcls; e++) {
+			const struct fp_cfg_excl *x = &v->excls[e];
+			bool in = false;
+
+			for (size_t s = 0; s < v->nspaces && !in; s++)
+				in = inside(&x->prefix, &v->spaces[s]);
+			if (!in)
+				ERR(c, x->line,
+				    "vnet %s: exclude %s is outside its "
+				    "address spaces",
+				    v->name,
+				    fp_format_prefix(&x->prefix, a, sizeof(a)));
+			if (x->class == FP_CLASS_UDR)
+				WARN(c, x->line,
+				     "vnet %s: exclude udr %s: a UDR on the "
+				     "gateway subnet does not apply to "
+				     "fast-pathed traffic; recorded, not applied",
+				     v->name,
+				     fp_format_prefix(&x->prefix, a,
+						      sizeof(a)));
+		}
+	}
+}
+
+/* The authorization a connection redeems, if it needs or names one. */
+static void check_authorization(const struct ctx *c,
+				const struct fp_cfg_conn *k,
+				const struct fp_cfg_circuit *circ,
+				const struct fp_cfg_vnet *v)
+{
+	const struct fp_auth *a;
+	bool other_owner = strcmp(circ->owner, v->owner) != 0;
+
+	if (!k->authorization[0]) {
+		if (other_owner)
+			ERR(c, k->line,
+			    "connection %s: vnet %s (owner %s) is not circuit "
+			    "%s's owner's (%s): it needs an authorization key "
+			    "(fastpath authorization create %s NAME)",
+			    k->name, v->name, v->owner[0] ? v->owner : "-",
+			    circ->name, circ->owner[0] ? circ->owner : "-",
+			    circ->name);
+		return;
+	}
+	a = fp_state__auth_by_key(c->st, k->authorization);
+	if (!a || strcmp(a->circuit, circ->name)) {
+		ERR(c, k->auth_line,
+		    "connection %s: authorization key %s is not one of circuit "
+		    "%s's (revoked, or never created)",
+		    k->name, k->authorization, circ->name);
+		return;
+	}
+	if (a->connection[0] && strcmp(a->connection, k->name))
+		ERR(c, k->auth_line,
+		    "connection %s: authorization %s of circuit %s already "
+		    "redeemed connection %s; a key redeems exactly one",
+		    k->name, a->name, circ->name, a->connection);
+	for (const struct fp_cfg_conn *o = c->cfg->conns; o < k; o++)
+		if (!strcmp(o->authorization, k->authorization))
+			ERR(c, k->auth_line,
+			    "connection %s: authorization %s is also "
+			    "connection %s's (line %d); a key redeems exactly one",
+			    k->name, a->name, o->name, o->line);
+}
+
+static void check_connections(const struct ctx *c)
+{
+	const struct fp_config *cfg = c->cfg;
+	const struct fp_cfg_gateway *g = &cfg->gateway;
+	char bw[16];
+
+	for (size_t i = 0; i < cfg->nconns; i++) {
+		const struct fp_cfg_conn *k = &cfg->conns[i];
+		const struct fp_cfg_circuit *circ =
+			fp_config__circuit(cfg, k->circuit);
+		const struct fp_cfg_vnet *v = fp_config__vnet(cfg, k->vnet);
+		unsigned int links = 0, circuits = 0, limit;
+		bool has6 = false;
+		size_t spaces;
+
+		if (k->circuit[0] && !circ)
+			ERR(c, k->line,
+			    "connection %s: circuit %s: no such circuit",
+			    k->name, k->circuit);
+		if (k->vnet[0] && !v)
+			ERR(c, k->line, "connection %s: vnet %s: no such vnet",
+			    k->name, k->vnet);
+		if (!circ || !v)
+			continue;
+		for (size_t j = 0; j < i; j++) {
+			const struct fp_cfg_conn *o = &cfg->conns[j];
+
+			if (!strcmp(o->vnet, k->vnet) &&
+			    !strcmp(o->circuit, k->circuit))
+				ERR(c, k->line,
+				    "connection %s: vnet %s and circuit %s are "
+				    "already linked by connection %s (line %d)",
+				    k->name, k->vnet, k->circuit, o->name,
+				    o->line);
+		}
+		/* The limits count this connection among those before it. */
+		for (size_t j = 0; j <= i; j++) {
+			links += !strcmp(cfg->conns[j].circuit, k->circuit);
+			circuits += !strcmp(cfg->conns[j].vnet, k->vnet);
+		}
+		limit = fp_model__vnet_limit(circ->bandwidth, circ->premium);
+		if (links > limit)
+			ERR(c, k->line,
+			    "connection %s: circuit %s would link %u VNets; a "
+			    "%s %s circuit links at most %u",
+			    k->name, circ->name, links,
+			    circ->premium ? "premium" : "standard",
+			    fp_bandwidth_name(circ->bandwidth, bw, sizeof(bw)),
+			    limit);
+		if (circuits > FP_VNET_LINKS_MAX)
+			ERR(c, k->line,
+			    "connection %s: vnet %s would link %u circuits; a "
+			    "VNet links at most %d",
+			    k->name, v->name, circuits, FP_VNET_LINKS_MAX);
+		if (!same_region(v->region, circ->region) && !circ->premium)
+			ERR(c, k->line,
+			    "connection %s: vnet %s (region %s) is outside "
+			    "circuit %s's geopolitical region (%s): that needs "
+			    "the premium add-on",
+			    k->name, v->name, v->region, circ->name,
+			    circ->region);
+		spaces = advertised(cfg, v, &has6);
+		if (!fp_state__conn(c->st, k->name) &&
+		    spaces > FP_SPACES_AT_CREATION)
+			ERR(c, k->line,
+			    "connection %s: vnet %s advertises %zu address "
+			    "spaces; a connection is created with at most %d "
+			    "(up to %d once it exists)",
+			    k->name, v->name, spaces, FP_SPACES_AT_CREATION,
+			    FP_SPACES_MAX);
+		check_authorization(c, k, circ, v);
+		if (k->fastpath && g->line && !fastpath_sku(g))
+			ERR(c, k->line,
+			    "connection %s: fastpath on needs gateway SKU "
+			    "UltraPerformance, ErGw3AZ, or ErGwScale with 10 or "
+			    "more scale units; [gateway] (line %d) is %s%s",
+			    k->name, g->line, fp_sku_name(g->sku),
+			    g->sku == FP_SKU_ERGWSCALE ? " with fewer" : "");
+		if (has6 && circ->type == FP_CIRCUIT_PROVIDER)
+			WARN(c, k->line,
+			     "connection %s: vnet %s has IPv6 address spaces, "
+			     "but provider circuit %s is IPv4-only: its IPv6 "
+			     "traffic goes through the gateway",
+			     k->name, v->name, circ->name);
+		else if (has6 && k->fastpath &&
+			 (g->sku != FP_SKU_ERGW3AZ ||
+			  circ->type != FP_CIRCUIT_DIRECT))
+			WARN(c, k->line,
+			     "connection %s: IPv6 fast path needs gateway SKU "
+			     "ErGw3AZ on a Direct circuit: vnet %s's IPv6 traffic "
+			     "goes through the gateway",
+			     k->name, v->name);
+	}
+}
+
+/* ---- the plan ------------------------------------------------------------ */
+
+static __u32 conn_flags(const struct fp_config *cfg,
+			const struct fp_cfg_conn *k,
+			const struct fp_cfg_circuit *circ)
+{
+	__u32 flags = FP_CONN_F_LINKED;
+
+	if (!k->fastpath || !fastpath_sku(&cfg->gateway))
+		return flags;
+	flags |= FP_CONN_F_FAST4;
+	if (cfg->gateway.sku == FP_SKU_ERGW3AZ &&
+	    circ->type == FP_CIRCUIT_DIRECT)
+		flags |= FP_CONN_F_FAST6;
+	return flags;
+}
+
+static struct fp_plan_conn *find_conn(struct fp_plan *p, __u32 vnet,
+				      __u32 circuit)
+{
+	for (size_t i = 0; i < p->nconns; i++)
+		if (p->conns[i].vnet == vnet && p->conns[i].circuit == circuit)
+			return &p->conns[i];
+	return NULL;
+}
+
+static int add_excl(struct fp_plan *p, const struct ctx *c, int line,
+		    const struct fp_prefix *prefix, __u32 class)
+{
+	char a[FP_PREFIX_STRLEN];
+	struct fp_plan_excl *e;
+
+	for (size_t i = 0; i < p->nexcls; i++) {
+		if (!fp_prefix__equal(&p->excls[i].prefix, prefix))
+			continue;
+		if (p->excls[i].class != class)
+			ERR(c, line, "exclude %s: given twice, as %s and as %s",
+			    fp_format_prefix(prefix, a, sizeof(a)),
+			    fp_class_name(p->excls[i].class),
+			    fp_class_name(class));
+		return 0;
+	}
+	e = PUSH(p->excls, p->nexcls);
+	if (!e)
+		return -ENOMEM;
+	e->prefix = *prefix;
+	e->class = class;
+	return 0;
+}
+
+/* The names of n objects of size sz, each at offset off. */
+static const char **names_of(const void *objs, size_t n, size_t sz, size_t off)
+{
+	const char **v = calloc(n + 1, sizeof(*v));
+
+	for (size_t i = 0; v && i < n; i++)
+		v[i] = (const char *)objs + i * sz + off;
+	return v;
+}
+
+static int build_plan(const struct ctx *c, struct fp_plan *p,
+		      struct fp_state *next)
+{
+	const struct fp_config *cfg = c->cfg;
+	const char **circ_names, **vnet_names;
+	__u32 *circ_id = NULL, *vnet_id = NULL;
+	int err = -ENOMEM;
+
+	circ_names = names_of(cfg->circuits, cfg->ncircuits,
+			      sizeof(*cfg->circuits),
+			      offsetof(struct fp_cfg_circuit, name));
+	vnet_names = names_of(cfg->vnets, cfg->nvnets, sizeof(*cfg->vnets),
+			      offsetof(struct fp_cfg_vnet, name));
+	circ_id = calloc(cfg->ncircuits + 1, sizeof(*circ_id));
+	vnet_id = calloc(cfg->nvnets + 1, sizeof(*vnet_id));
+	if (!circ_names || !vnet_names || !circ_id || !vnet_id)
+		goto out;
+	for (size_t i = 0; i < cfg->ncircuits; i++) {
+		const struct fp_cfg_circuit *k = &cfg->circuits[i];
+		struct fp_plan_circuit *pc;
+
+		err = assign_id(&next->circuit_ids, &next->ncircuit_ids,
+				k->name, FP_MAX_CIRCUITS, circ_names,
+				cfg->ncircuits, &circ_id[i]);
+		if (err)
+			goto out;
+		pc = PUSH(p->circuits, p->ncircuits);
+		if (!pc)
+			goto nomem;
+		snprintf(pc->name, sizeof(pc->name), "%s", k->name);
+		snprintf(pc->uplink, sizeof(pc->uplink), "%s", k->uplink);
+		pc->id = circ_id[i];
+		pc->budget = k->ip_budget ? k->ip_budget :
+					    fp_model__port_budget(k);
+		pc->xallow = fp_model__xallow(k->profile);
+	}
+	for (size_t i = 0; i < cfg->nvnets; i++) {
+		const struct fp_cfg_vnet *v = &cfg->vnets[i];
+
+		err = assign_id(&next->vnet_ids, &next->nvnet_ids, v->name,
+				FP_MAX_VNETS - 1, vnet_names, cfg->nvnets,
+				&vnet_id[i]);
+		if (err)
+			goto out;
+		for (size_t s = 0; s < v->nspaces; s++) {
+			struct fp_plan_space *ps = PUSH(p->spaces, p->nspaces);
+
+			if (!ps)
+				goto nomem;
+			ps->prefix = v->spaces[s];
+			ps->vnet = vnet_id[i];
+		}
+		for (size_t s = 0; s < v->nports; s++) {
+			struct fp_plan_port *pp = PUSH(p->ports, p->nports);
+
+			if (!pp)
+				goto nomem;
+			snprintf(pp->name, sizeof(pp->name), "%s", v->ports[s]);
+		}
+		for (size_t e = 0; e < v->nexcls; e++)
+			if (add_excl(p, c, v->excls[e].line,
+				     &v->excls[e].prefix, v->excls[e].class))
+				goto nomem;
+	}
+	for (size_t i = 0; i < cfg->nconns; i++) {
+		const struct fp_cfg_conn *k = &cfg->conns[i];
+		const struct fp_cfg_circuit *circ =
+			fp_config__circuit(cfg, k->circuit);
+		const struct fp_cfg_vnet *v = fp_config__vnet(cfg, k->vnet);
+		size_t ci = circ - cfg->circuits, vi = v - cfg->vnets;
+		struct fp_plan_conn *pc = PUSH(p->conns, p->nconns);
+
+		if (!pc)
+			goto nomem;
+		snprintf(pc->name, sizeof(pc->name), "%s", k->name);
+		snprintf(pc->vnet_name, sizeof(pc->vnet_name), "%s", v->name);
+		snprintf(pc->circuit_name, sizeof(pc->circuit_name), "%s",
+			 circ->name);
+		pc->vnet = vnet_id[vi];
+		pc->circuit = circ_id[ci];
+		pc->flags = conn_flags(cfg, k, circ);
+	}
+	/*
+	 * A spoke is reached over its hub's connections; its address spaces
+	 * are a peering exclusion, which the circuit's profile may accelerate.
+	 */
+	for (size_t i = 0, n = p->nconns; i < n; i++) {
+		const struct fp_cfg_vnet *hub =
+			fp_config__vnet(cfg, p->conns[i].vnet_name);
+
+		for (size_t s = 0; s < hub->npeerings; s++) {
+			const struct fp_cfg_vnet *spoke =
+				fp_config__vnet(cfg, hub->peerings[s]);
+			struct fp_plan_conn *pc, hubc = p->conns[i];
+			__u32 sid = vnet_id[spoke - cfg->vnets];
+
+			pc = find_conn(p, sid, hubc.circuit);
+			if (pc) {
+				/* Its own connection on this circuit wins. */
+				if (!(pc->flags & FP_CONN_F_PEERED))
+					continue;
+				pc->flags |= hubc.flags;
+				continue;
+			}
+			pc = PUSH(p->conns, p->nconns);
+			if (!pc)
+				goto nomem;
+			*pc = hubc;
+			snprintf(pc->vnet_name, sizeof(pc->vnet_name), "%s",
+				 spoke->name);
+			pc->vnet = sid;
+			pc->flags |= FP_CONN_F_PEERED;
+			for (size_t t = 0; t < spoke->nspaces; t++)
+				if (add_excl(p, c, hub->peering_lines[s],
+					     &spoke->spaces[t],
+					     FP_CLASS_PEERING))
+					goto nomem;
+		}
+	}
+	prune_ids(next->circuit_ids, &next->ncircuit_ids, circ_names,
+		  cfg->ncircuits);
+	prune_ids(next->vnet_ids, &next->nvnet_ids, vnet_names, cfg->nvnets);
+	err = 0;
+	goto out;
+nomem:
+	err = -ENOMEM;
+out:
+	if (err == -ENOSPC)
+		ERR(c, 0, "no free circuit or VNet number");
+	free(circ_names);
+	free(vnet_names);
+	free(circ_id);
+	free(vnet_id);
+	return err == -ENOSPC ? 0 : err;
+}
+
+/* Connections created, kept and removed; authorizations redeemed. */
+static int next_records(const struct ctx *c, struct fp_state *next)
+{
+	const struct fp_config *cfg = c->cfg;
+	struct fp_conn_rec *recs = NULL;
+	size_t n = 0;
+
+	for (size_t i = 0; i < next->nauths; i++) {
+		struct fp_auth *a = &next->auths[i];
+		bool kept = false;
+
+		for (size_t j = 0; j < cfg->nconns && !kept; j++)
+			kept = !strcmp(cfg->conns[j].name, a->connection) &&
+			       !strcmp(cfg->conns[j].authorization, a->key);
+		if (!kept)
+			a->connection[0] = 0;
+	}
+	for (size_t i = 0; i < cfg->nconns; i++) {
+		const struct fp_cfg_conn *k = &cfg->conns[i];
+		struct fp_conn_rec *r = PUSH(recs, n);
+
+		if (!r) {
+			free(recs);
+			return -ENOMEM;
+		}
+		snprintf(r->name, sizeof(r->name), "%s", k->name);
+		snprintf(r->vnet, sizeof(r->vnet), "%s", k->vnet);
+		snprintf(r->circuit, sizeof(r->circuit), "%s", k->circuit);
+		snprintf(r->key, sizeof(r->key), "%.36s", k->authorization);
+		for (size_t j = 0; j < next->nauths; j++)
+			if (!strcmp(next->auths[j].key, k->authorization))
+				snprintf(next->auths[j].connection,
+					 sizeof(next->auths[j].connection),
+					 "%s", k->name);
+	}
+	free(next->conns);
+	next->conns = recs;
+	next->nconns = n;
+	return 0;
+}
+
+int fp_model__plan(const struct fp_config *cfg, const struct fp_state *st,
+		   const struct fp_world *w, struct fp_plan *plan,
+		   struct fp_state *next, struct fp_diag *d)
+{
+	struct ctx c = { .cfg = cfg, .st = st, .w = w, .d = d };
+	int err;
+
+	memset(plan, 0, sizeof(*plan));
+	memset(next, 0, sizeof(*next));
+	check_gateway(&c);
+	check_circuits(&c);
+	check_vnets(&c);
+	check_connections(&c);
+	if (d->errors)
+		return 0;
+	err = fp_state__copy(next, st);
+	if (err)
+		return err;
+	err = build_plan(&c, plan, next);
+	if (!err)
+		err = next_records(&c, next);
+	if (!err) {
+		fp_plan__free(&next->applied);
+		err = fp_plan__copy(&next->applied, plan);
+	}
+	if (err || d->errors) {
+		fp_plan__free(plan);
+		fp_state__free(next);
+	}
+	return err;
+}
