@@ -68,6 +68,7 @@ struct run {
 	struct undo *u;
 	size_t n, cap;
 	long fail_after; /* FASTPATH_APPLY_FAIL_AFTER: tests' fault */
+	long die_after; /* FASTPATH_APPLY_DIE_AFTER: tests' SIGKILL */
 	size_t steps;
 };
 
@@ -102,6 +103,9 @@ static int step(struct run *r, const char *fmt, ...)
 		putchar('\n');
 		return 0;
 	}
+	/* As if killed: no undo, the pending file stays. */
+	if (r->die_after >= 0 && (long)r->steps >= r->die_after)
+		_exit(137);
 	if (r->fail_after >= 0 && (long)r->steps >= r->fail_after) {
 		pr_warn("apply: stopped before step %zu (FASTPATH_APPLY_FAIL_AFTER)\n",
 			r->steps + 1);
@@ -595,12 +599,15 @@ static int remove_steps(struct run *r, const struct fp_plan *old,
 static int run_plan(struct fp_maps *m, const struct fp_plan *old,
 		    struct fp_plan *next, bool dry, size_t *steps)
 {
-	struct run r = { .m = m, .dry = dry, .fail_after = -1 };
+	struct run r = { .m = m, .dry = dry, .fail_after = -1, .die_after = -1 };
 	const char *fail = getenv("FASTPATH_APPLY_FAIL_AFTER");
+	const char *die = getenv("FASTPATH_APPLY_DIE_AFTER");
 	int err;
 
 	if (fail && *fail)
 		r.fail_after = strtol(fail, NULL, 10);
+	if (die && *die)
+		r.die_after = strtol(die, NULL, 10);
 	err = add_steps(&r, old, next);
 	if (!err && !dry) {
 		err = fp_fib__retag(m);

@@ -406,6 +406,59 @@ static json_object *sync_json(const struct fp_maps *m)
 	return o;
 }
 
+/* The circuits' fast-path IP budgets (the model's, `fastpath apply`). */
+static json_object *circuits_json(const struct fp_maps *m)
+{
+	json_object *arr = json_object_new_array();
+
+	for (__u32 i = 0; i < FP_MAX_CIRCUITS; i++) {
+		struct fp_circuit c;
+		char name[IF_NAMESIZE];
+		json_object *j;
+
+		if (bpf_map_lookup_elem(m->circuits, &i, &c) || !c.budget)
+			continue;
+		if (!if_indextoname(c.ifindex, name))
+			snprintf(name, sizeof(name), "if%u", c.ifindex);
+		j = json_object_new_object();
+		json_object_object_add(j, "circuit",
+				       json_object_new_int64(i + 1));
+		json_object_object_add(j, "uplink",
+				       json_object_new_string(name));
+		json_object_object_add(j, "budget",
+				       json_object_new_int64(c.budget));
+		json_object_object_add(j, "used",
+				       json_object_new_int64(c.used));
+		json_object_object_add(j, "over_budget",
+				       json_object_new_int64(c.over));
+		json_object_array_add(arr, j);
+	}
+	return arr;
+}
+
+static void print_circuits(json_object *root)
+{
+	json_object *arr, *v;
+
+	json_object_object_get_ex(root, "circuits", &arr);
+	for (size_t i = 0; i < json_object_array_length(arr); i++) {
+		json_object *c = json_object_array_get_idx(arr, i);
+		long long f[4];
+		const char *keys[] = { "circuit", "budget", "used",
+				       "over_budget" };
+
+		for (int k = 0; k < 4; k++) {
+			json_object_object_get_ex(c, keys[k], &v);
+			f[k] = json_object_get_int64(v);
+		}
+		json_object_object_get_ex(c, "uplink", &v);
+		printf("circuit %lld on %s: ip budget %lld/%lld (%lld%%), %lld "
+		       "over budget\n",
+		       f[0], json_object_get_string(v), f[2], f[1],
+		       f[1] ? f[2] * 100 / f[1] : 0, f[3]);
+	}
+}
+
 int fp_cmd_status(const struct fp_opts *o, int argc, char **argv)
 {
 	const char *pos[FP_MAX_POS];
@@ -465,6 +518,7 @@ int fp_cmd_status(const struct fp_opts *o, int argc, char **argv)
 	json_object_array_add(maps, fill_json(m.excl6, FP_MAP_EXCL6));
 	json_object_object_add(root, "maps", maps);
 	json_object_object_add(root, "sync", sync_json(&m));
+	json_object_object_add(root, "circuits", circuits_json(&m));
 
 	if (o->json) {
 		printf("%s\n",
@@ -510,6 +564,7 @@ int fp_cmd_status(const struct fp_opts *o, int argc, char **argv)
 		       ")\n",
 		       json_object_get_string(dm), json_object_get_int64(np),
 		       json_object_get_int64(wd));
+		print_circuits(root);
 	}
 	json_object_put(root);
 	fp_maps__close(&m);

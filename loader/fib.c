@@ -124,7 +124,7 @@ static int budget_load(const struct fp_maps *m, struct budget *b)
 static void budget_warn(__u32 i, const struct fp_circuit *was,
 			const struct fp_circuit *c)
 {
-	__u64 mark = (__u64)c->budget * 8 / 10;
+	__u64 mark = ((__u64)c->budget * 8 + 9) / 10; /* 80 %, rounded up */
 
 	if (was->used < mark && c->used >= mark && c->budget)
 		pr_warn("circuit %u (uplink ifindex %u): fast-path IP budget "
@@ -409,6 +409,12 @@ int fp_fib__del(const struct fp_maps *m, const struct fp_prefix *p)
 		err = budget_store(m, &b);
 	if (!err)
 		err = refresh_markers(m, p);
+	/* A freed place goes to an entry waiting past the budget. */
+	for (__u32 i = 0; !err && i < FP_MAX_CIRCUITS; i++)
+		if (b.c[i].over && b.c[i].used < b.c[i].budget) {
+			err = fp_fib__retag(m);
+			break;
+		}
 out:
 	fp_maps__unlock(m);
 	return err;

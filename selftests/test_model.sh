@@ -1,0 +1,336 @@
+#!/bin/bash
+# SPDX-License-Identifier: GPL-2.0
+#
+# The ExpressRoute model through real traffic (issue 6): two circuits on
+# two uplinks and three VNets; connections, authorizations, revoke,
+# fastpath off, connection del, the IP budget, and applies that fail or
+# die half-way. Each case gets a fresh lab (selftests/lib.sh) plus:
+#
+#   fp-op-S   op1 198.18.2.2/24 ── veth ── uplink1 198.18.2.1/24 (host)
+#   fp-vm3-S  eth0 198.19.3.10/24 ── veth ── veth-vm3 (host)
+#
+# circuit c1 = uplink0 (Direct 10G, owner contoso), c2 = uplink1
+# (provider 1G, owner fabrikam); vnet hub = vm1 (tap, peering spoke),
+# spoke = vm2 (veth), v3 = vm3 (veth, owner fabrikam).
+# Usage: test_model.sh [CASE...]   (default: all; see CASES)
+
+set -eu
+# shellcheck source=selftests/lib.sh
+. "$(dirname "${BASH_SOURCE[0]}")/lib.sh"
+
+CASES="connections profile authorization fastpath_off connection_del budget atomic_apply"
+VM3_IP4=198.19.3.10
+OP1_IP4=198.18.2.2 UP1_IP4=198.18.2.1
+
+# The CLI with this lab's state directory.
+fpm() { fp --state-dir "$LAB_DIR/state" "$@"; }
+
+# conf [C1_EXTRA] [HUB_C1_FASTPATH] [EXTRA_SECTIONS]: the lab's config.
+conf() {
+	cat >"$LAB_DIR/fastpath.conf" <<EOF
+# The lab's deployment (selftests/test_model.sh).
+[gateway]
+name = gw
+sku = ErGw3AZ
+namespace = $NS_GW
+
+[circuit c1]
+uplink = uplink0
+type = direct        ; a 10G ExpressRoute Direct port
+bandwidth = 10G
+owner = contoso
+region = europe
+${1:-}
+
+[circuit c2]
+uplink = uplink1
+type = provider
+bandwidth = 1G
+owner = fabrikam
+region = europe
+
+[vnet hub]
+address-space = 198.19.1.0/24
+address-space = 2001:db8:100:1::/64
+port = tap-vm1
+owner = contoso
+region = europe
+peering = spoke
+
+[vnet spoke]
+address-space = 198.19.2.0/24
+address-space = 2001:db8:100:2::/64
+port = veth-vm2
+owner = contoso
+
+[vnet v3]
+address-space = 198.19.3.0/24
+port = veth-vm3
+owner = fabrikam
+
+[connection hub-c1]
+vnet = hub
+circuit = c1
+fastpath = ${2:-on}
+
+[connection v3-c2]
+vnet = v3
+circuit = c2
+fastpath = on
+${3:-}
+EOF
+}
+
+apply_ok() {
+	assert_ok "fastpath apply ($1)" fpm apply --config "$LAB_DIR/fastpath.conf"
+}
+
+model_setup() {
+	lab_up
+	lab_require_fp
+	command -v python3 >/dev/null || lab_skip "missing tool: python3"
+	ip -n "$NS_HOST" link add uplink1 type veth peer name op1 netns "$NS_OP"
+	lab_addr "$NS_HOST" uplink1 "$UP1_IP4/24"
+	lab_addr "$NS_OP" op1 "$OP1_IP4/24"
+	ip netns exec "$NS_OP" ethtool -K op1 tx off tso off gso off >/dev/null
+	# ping -I op1 picks this route; everything else leaves by op0.
+	ip -n "$NS_OP" route add default via "$UP1_IP4" dev op1 metric 500
+	ip -n "$NS_HOST" rule add iif uplink1 lookup "$LAB_TABLE" pref 101
+	NS_VM3=fp-vm3-$LAB_ID
+	lab_ns "$NS_VM3"
+	ip -n "$NS_HOST" link add veth-vm3 type veth peer name eth0 netns "$NS_VM3"
+	lab_addr "$NS_HOST" veth-vm3 198.19.3.1/24
+	lab_addr "$NS_VM3" eth0 "$VM3_IP4/24"
+	ip netns exec "$NS_VM3" ethtool -K eth0 gro on >/dev/null
+	ip -n "$NS_VM3" route add default via 198.19.3.1
+	ip -n "$NS_GW" route add 198.18.2.0/24 via 198.18.1.1
+	VM3_MAC=$(ns_mac "$NS_VM3" eth0)
+	assert_ok "fastpath load uplink0" fp load uplink0
+	assert_ok "fastpath load uplink1" fp load uplink1
+	conf
+}
+
+# The VMs' fast routes, once apply registered their ports.
+model_routes() {
+	assert_ok "route vm1" fp route add "$VM1_IP4/32" dev tap-vm1 lladdr "$VM1_MAC"
+	assert_ok "route vm1 v6" fp route add "$VM1_IP6/128" dev tap-vm1 lladdr "$VM1_MAC"
+	assert_ok "route vm2" fp route add "$VM2_IP4/32" dev veth-vm2 lladdr "$VM2_MAC"
+	assert_ok "route vm3" fp route add "$VM3_IP4/32" dev veth-vm3 lladdr "$VM3_MAC"
+}
+
+# reason ADDR UPLINK: the reason `explain` gives on that uplink.
+reason() {
+	fp explain "$1" --uplink "$2" --json |
+		python3 -c 'import json, sys; print(json.load(sys.stdin)["reason"])'
+}
+
+# conn_count NAME VNET PATH: packets of a connection's path (fast|gateway).
+conn_count() {
+	fpm connection list --json | python3 -c '
+import json, sys
+name, vnet, path = sys.argv[1:]
+for c in json.load(sys.stdin):
+    if c["name"] == name and c["vnet"] == vnet:
+        print(c[path]["packets"]); break
+else:
+    print("none")' "$1" "$2" "$3"
+}
+
+# ping_via op0|op1 ADDR: 3 pings from on-prem over that circuit.
+ping_via() {
+	local dev=$1 addr=$2
+	ip netns exec "$NS_OP" ping -q -c 3 -i 0.2 -W 1 -w 5 -I "$dev" "$addr" \
+		>/dev/null 2>&1 || lab_fail "ping $addr via $dev: expected 3 replies, saw loss"
+}
+
+# expect_path PATH DEV ADDR REASON: pings over DEV reach ADDR by PATH
+# (fast: the gateway forwards nothing; gateway: it forwards them all),
+# and explain on the circuit's uplink gives REASON.
+expect_path() {
+	local path=$1 dev=$2 addr=$3 want=$4 up g0 g1 fam=4
+	up=uplink${dev#op}
+	case $addr in *:*) fam=6 ;; esac
+	assert_eq "explain $addr on $up" "$want" "$(reason "$addr" "$up")"
+	g0=$(fwd$fam "$NS_GW")
+	ping_via "$dev" "$addr"
+	g1=$(fwd$fam "$NS_GW")
+	if [ "$path" = fast ]; then
+		assert_delta "gateway forwards, pings to $addr via $dev" "$g0" "$g1" 0 0
+	else
+		assert_delta "gateway forwards, pings to $addr via $dev" "$g0" "$g1" 3
+	fi
+}
+
+# a. Connections decide per circuit; a spoke's traffic is a peering
+#    exclusion under profile 2020; counters per connection and path.
+case_connections() {
+	local f0 f1
+	apply_ok "two circuits, three VNets"
+	model_routes
+	f0=$(conn_count hub-c1 hub fast)
+	expect_path fast op0 "$VM1_IP4" fastpath
+	expect_path fast op0 "$VM1_IP6" fastpath
+	f1=$(conn_count hub-c1 hub fast)
+	assert_delta "connection hub-c1 fast packets" "$f0" "$f1" 6
+	expect_path gateway op0 "$VM2_IP4" excluded
+	expect_path gateway op0 "$VM3_IP4" conn_off
+	expect_path fast op1 "$VM3_IP4" fastpath
+	expect_path gateway op1 "$VM1_IP4" conn_off
+	assert_gt "connection v3-c2 fast packets" "$(conn_count v3-c2 v3 fast)" 2
+	assert_gt "connection hub-c1 (spoke, via peering) gateway packets" \
+		"$(conn_count hub-c1 spoke gateway)" 2
+	tcp_check "$NS_VM1" "$VM1_IP4" 1
+}
+
+# b. Profile direct-2025 accelerates the peering on the Direct circuit.
+case_profile() {
+	apply_ok "profile 2020"
+	model_routes
+	expect_path gateway op0 "$VM2_IP4" excluded
+	conf "profile = direct-2025"
+	apply_ok "profile direct-2025"
+	expect_path fast op0 "$VM2_IP4" fastpath
+	expect_path fast op0 "$VM1_IP4" fastpath
+	assert_gt "connection hub-c1 (spoke, via peering) fast packets" \
+		"$(conn_count hub-c1 spoke fast)" 2
+}
+
+# c. An authorization key redeems one connection; revoking it deletes it.
+case_authorization() {
+	local key out rc=0 sum
+	apply_ok "base"
+	model_routes
+	# hub (contoso) on c2 (fabrikam) needs a key.
+	conf "" on $'[connection hub-c2]\nvnet = hub\ncircuit = c2'
+	out=$(fpm apply --config "$LAB_DIR/fastpath.conf" 2>&1) || rc=$?
+	assert_eq "apply without a key: exit code" 1 "$rc"
+	assert_match "apply without a key" "fastpath.conf:[0-9]+: error: connection hub-c2: .*needs an authorization key" "$out"
+	key=$(fpm authorization create c2 hub-auth)
+	assert_match "authorization key" '^[0-9a-f]{8}-[0-9a-f]{4}-4' "$key"
+	conf "" on $'[connection hub-c2]\nvnet = hub\ncircuit = c2\nauthorization = '"$key"
+	apply_ok "hub-c2 with its key"
+	expect_path fast op1 "$VM1_IP4" fastpath
+	assert_match "authorization list" "hub-auth +$key hub-c2" "$(fpm authorization list)"
+	# The same key for a second connection: refused, nothing changes.
+	sum=$(sha256sum <"$LAB_DIR/state/state.json")
+	conf "" on $'[connection hub-c2]\nvnet = hub\ncircuit = c2\nauthorization = '"$key"$'\n[connection spoke-c2]\nvnet = spoke\ncircuit = c2\nauthorization = '"$key"
+	rc=0
+	out=$(fpm apply --config "$LAB_DIR/fastpath.conf" 2>&1) || rc=$?
+	assert_eq "apply with a key used twice: exit code" 1 "$rc"
+	assert_match "apply with a key used twice" "error: connection spoke-c2: authorization hub-auth is also connection hub-c2's" "$out"
+	assert_eq "state after a refused apply" "$sum" "$(sha256sum <"$LAB_DIR/state/state.json")"
+	expect_path fast op1 "$VM1_IP4" fastpath
+	# Revoke: the connection made with it goes, its traffic to the gateway.
+	out=$(fpm authorization revoke c2 hub-auth) || lab_fail "authorization revoke: expected exit 0"
+	assert_match "revoke output" "connection hub-c2 deleted" "$out"
+	assert_eq "hub-c2 after revoke" none "$(conn_count hub-c2 hub fast)"
+	expect_path gateway op1 "$VM1_IP4" conn_off
+	expect_path fast op0 "$VM1_IP4" fastpath
+	conf "" on $'[connection hub-c2]\nvnet = hub\ncircuit = c2\nauthorization = '"$key"
+	rc=0
+	out=$(fpm apply --config "$LAB_DIR/fastpath.conf" 2>&1) || rc=$?
+	assert_eq "apply with a revoked key: exit code" 1 "$rc"
+	assert_match "apply with a revoked key" "error: connection hub-c2: authorization key $key is not one of circuit c2's" "$out"
+}
+
+# d. fastpath off sends the VNet's traffic to the gateway; the rest stays.
+case_fastpath_off() {
+	local g0
+	apply_ok "fastpath on"
+	model_routes
+	expect_path fast op0 "$VM1_IP4" fastpath
+	conf "" off
+	apply_ok "hub-c1 fastpath off"
+	g0=$(conn_count hub-c1 hub gateway)
+	expect_path gateway op0 "$VM1_IP4" conn_off
+	expect_path gateway op0 "$VM1_IP6" conn_off
+	assert_delta "connection hub-c1 gateway packets" "$g0" "$(conn_count hub-c1 hub gateway)" 6
+	expect_path fast op1 "$VM3_IP4" fastpath
+	tcp_check "$NS_VM1" "$VM1_IP4" 1
+}
+
+# e. connection del unlinks the VNet: its prefixes leave the fast path.
+case_connection_del() {
+	apply_ok "base"
+	model_routes
+	expect_path fast op1 "$VM3_IP4" fastpath
+	assert_ok "connection del v3-c2" fpm connection del v3-c2
+	assert_eq "v3-c2 after connection del" none "$(conn_count v3-c2 v3 fast)"
+	expect_path gateway op1 "$VM3_IP4" conn_off
+	expect_path fast op0 "$VM1_IP4" fastpath
+	assert_eq "connection del of an unknown connection: exit code" 1 \
+		"$(fpm connection del nosuch >/dev/null 2>&1; echo $?)"
+}
+
+# f. Past the port's IP budget new routes go to the gateway, with a
+#    warning at 80 % and a counter; a freed place goes to a waiting one.
+case_budget() {
+	local out o0
+	conf "ip-budget = 2"
+	apply_ok "ip-budget 2"
+	out=$(fp route add 198.19.1.50/32 dev tap-vm1 lladdr "$VM1_MAC" 2>&1)
+	assert_eq "first route: no warning" "" "$out"
+	out=$(fp route add 198.19.1.51/32 dev tap-vm1 lladdr "$VM1_MAC" 2>&1)
+	assert_match "second route: warning at 80 %" "budget 80% used \(2 of 2\)" "$out"
+	out=$(fp route add "$VM1_IP4/32" dev tap-vm1 lladdr "$VM1_MAC" 2>&1)
+	assert_match "third route: budget used up" "budget of 2 used up: new routes go through the gateway" "$out"
+	o0=$(fp_stat over_budget)
+	expect_path gateway op0 "$VM1_IP4" over_budget
+	assert_delta "stats over_budget.packets" "$o0" "$(fp_stat over_budget)" 3
+	assert_match "status" "circuit 1 on uplink0: ip budget 2/2 \(100%\), 1 over budget" "$(fp status)"
+	# Not on c2: hub has no connection there, the budget is c1's only.
+	assert_ok "route del 198.19.1.50/32" fp route del 198.19.1.50/32
+	expect_path fast op0 "$VM1_IP4" fastpath
+	assert_match "status after a place freed" "ip budget 2/2 \(100%\), 0 over budget" "$(fp status)"
+	# A bigger budget takes everything.
+	conf "ip-budget = 100"
+	apply_ok "ip-budget 100"
+	assert_match "status, budget 100" "ip budget 2/100 \(2%\), 0 over budget" "$(fp status)"
+}
+
+# Everything the model put into the maps, for before/after comparisons.
+maps_dump() {
+	local m
+	for m in fp_uplinks fp_circuits fp_vnets4 fp_vnets6 fp_excl4 fp_hosts4 fp_hosts6 fp_conns fp_ports; do
+		bpftool map dump pinned "$PIN/$m" | sha256sum
+	done
+}
+
+# g. A failed apply leaves maps and state as they were; one that died
+#    half-way is finished by the next.
+case_atomic_apply() {
+	local before sum rc=0
+	command -v bpftool >/dev/null || lab_skip "missing tool: bpftool"
+	apply_ok "base"
+	model_routes
+	before=$(maps_dump)
+	sum=$(sha256sum <"$LAB_DIR/state/state.json")
+	conf "profile = direct-2025" off
+	FASTPATH_APPLY_FAIL_AFTER=3 fpm apply --config "$LAB_DIR/fastpath.conf" 2>"$LAB_DIR/err" || rc=$?
+	assert_eq "apply failing at step 4: exit code" 1 "$rc"
+	assert_match "apply failing at step 4" "undoing 3 step" "$(cat "$LAB_DIR/err")"
+	assert_eq "maps after a failed apply" "$before" "$(maps_dump)"
+	assert_eq "state after a failed apply" "$sum" "$(sha256sum <"$LAB_DIR/state/state.json")"
+	[ ! -e "$LAB_DIR/state/state.json.pending" ] || lab_fail "pending file after a failed apply: expected none, saw one"
+	expect_path fast op0 "$VM1_IP4" fastpath
+	# Killed half-way: no undo, the pending file stays.
+	rc=0
+	FASTPATH_APPLY_DIE_AFTER=3 fpm apply --config "$LAB_DIR/fastpath.conf" 2>/dev/null || rc=$?
+	assert_eq "apply killed at step 4: exit code" 137 "$rc"
+	[ -e "$LAB_DIR/state/state.json.pending" ] || lab_fail "pending file after a killed apply: expected one, saw none"
+	assert_match "next apply" "interrupted; this one finishes it" \
+		"$(fpm apply --config "$LAB_DIR/fastpath.conf" 2>&1)"
+	[ ! -e "$LAB_DIR/state/state.json.pending" ] || lab_fail "pending file after the next apply: expected none, saw one"
+	expect_path gateway op0 "$VM1_IP4" conn_off
+	# The spoke rides on hub-c1, now off; peering itself is accelerated.
+	expect_path gateway op0 "$VM2_IP4" conn_off
+	expect_path fast op1 "$VM3_IP4" fastpath
+	# The same config once more changes nothing.
+	before=$(maps_dump)
+	apply_ok "the same config again"
+	assert_eq "maps after applying the same config" "$before" "$(maps_dump)"
+}
+
+model_down() { lab_down; }
+
+lab_main model_setup model_down "$CASES" "$@"
