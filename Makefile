@@ -266,6 +266,9 @@ install: all
 	done
 	[ -e $(DESTDIR)$(SYSCONFDIR)/default/fastpath ] || \
 		install -m 0644 scripts/dist/fastpath.default $(DESTDIR)$(SYSCONFDIR)/default/fastpath
+	install -d -m 0755 $(DESTDIR)$(SYSCONFDIR)/fastpath
+	[ -e $(DESTDIR)$(SYSCONFDIR)/fastpath/fastpath.conf ] || \
+		install -m 0644 scripts/dist/fastpath.conf $(DESTDIR)$(SYSCONFDIR)/fastpath/fastpath.conf
 
 uninstall:
 	rm -f $(DESTDIR)$(SBINDIR)/fastpath $(DESTDIR)$(PREFIX)/lib/bpf/fastpath.bpf.o \

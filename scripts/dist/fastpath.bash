@@ -19,7 +19,7 @@ _fastpath()
 	for ((i = 1; i < cword; i++)); do
 		case ${words[i]} in
 		-n | --netns) ns=${words[i + 1]}; ((i++)) ;;
-		--pin-path) ((i++)) ;;
+		--pin-path | --state-dir | --config) ((i++)) ;;
 		-*) ;;
 		*)
 			if [[ -z $cmd ]]; then
@@ -35,7 +35,8 @@ _fastpath()
 	-n | --netns)
 		COMPREPLY=($(compgen -W "$(ip netns list 2>/dev/null | awk '{ print $1 }')" -- "$cur"))
 		return ;;
-	--pin-path) _filedir -d; return ;;
+	--pin-path | --state-dir) _filedir -d; return ;;
+	--config) _filedir conf; return ;;
 	--mode) COMPREPLY=($(compgen -W "native skb" -- "$cur")); return ;;
 	--class) COMPREPLY=($(compgen -W "peering basic-lb private-link udr other" -- "$cur")); return ;;
 	--gateway-port | --uplink | dev)
@@ -46,7 +47,7 @@ _fastpath()
 	esac
 
 	if [[ -z $cmd ]]; then
-		COMPREPLY=($(compgen -W "load unload uplink port route exclude sync stats status explain capture -n --netns --pin-path --json -v --help" -- "$cur"))
+		COMPREPLY=($(compgen -W "load unload uplink port route exclude sync stats status explain capture apply authorization connection -n --netns --pin-path --state-dir --json -v --help" -- "$cur"))
 		return
 	fi
 	case $cmd in
@@ -68,6 +69,11 @@ _fastpath()
 	stats) COMPREPLY=($(compgen -W "--interval --prometheus --output" -- "$cur")) ;;
 	explain) COMPREPLY=($(compgen -W "--uplink" -- "$cur")) ;;
 	capture) COMPREPLY=($(compgen -W "-w --count --filter --snaplen --quiet --stop" -- "$cur")) ;;
+	apply) COMPREPLY=($(compgen -W "--config --check" -- "$cur")) ;;
+	authorization)
+		[[ -z $sub ]] && COMPREPLY=($(compgen -W "create revoke list" -- "$cur")) ;;
+	connection)
+		[[ -z $sub ]] && COMPREPLY=($(compgen -W "del list" -- "$cur")) ;;
 	esac
 }
 complete -F _fastpath fastpath
