@@ -7,6 +7,8 @@
 #           (tests/bench_e2e.c): build/bench/tier2.{json,png}
 # Each prints a markdown table. QUICK=1: tier 1 without 1M routes, tier 2
 # with 3 rounds of 0.25 s per arm. TIER=1 or TIER=2 runs one of them.
+# PROFILE=1 adds tier 2's BPF run time per program (slower figures);
+# FAST_LOAD_ARGS="..." passes options to its fastpath arm's load (A/B).
 # Exit non-zero when a tier's own checks fail (tier 2: the fast-path arm's
 # books do not balance, or an arm's frames took another path); a missed
 # goal is reported, not failed.
@@ -58,7 +60,13 @@ PLOT
 # Tier 2 runs in the selftest lab; its trap removes the namespaces and
 # pins whatever happens. The driver makes (and owns) its own tap.
 tier2() {
-	local rc=0
+	local rc=0 extra=("${quick[@]}")
+	if [ "${PROFILE:-0}" = 1 ]; then
+		extra+=(--profile)
+	fi
+	if [ -n "${FAST_LOAD_ARGS:-}" ]; then
+		extra+=(--fast-load-args "$FAST_LOAD_ARGS")
+	fi
 	# shellcheck source=selftests/lib.sh
 	. "$root/selftests/lib.sh"
 	lab_require_fp
@@ -75,7 +83,7 @@ tier2() {
 	hns -6 neigh replace "$VM2_IP6" lladdr "$VM2_MAC" dev veth-vm2 nud permanent
 	"$root/build/bench_e2e" --op "$NS_OP" --host "$NS_HOST" --gw "$NS_GW" \
 		--vm "$NS_VM2" --vm-mac "$VM2_MAC" --dst4 "$VM2_IP4" --dst6 "$VM2_IP6" \
-		--fp "$FP" --pin-path "$PIN" --out "$out" "${quick[@]}" || rc=$?
+		--fp "$FP" --pin-path "$PIN" --out "$out" "${extra[@]}" || rc=$?
 	lab_down
 	trap - EXIT
 	[ "$rc" -eq 0 ] || return "$rc"

@@ -32,6 +32,7 @@
 #include <poll.h>
 #include <pthread.h>
 #include <sched.h>
+#include <stddef.h>
 #include <stdbool.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -94,10 +95,11 @@ static const int arm_hops[ARM_MAX] = { 0, 1, 3, 1 };
 static struct {
 	const char *ns[NS_MAX];
 	const char *fp, *pin, *out;
+	const char *fast_args; /* more `fastpath load` options, for A/B runs */
 	const char *veth_dst[F_MAX], *vm_mac;
 	int rounds;
 	double secs;
-	bool quick;
+	bool quick, profile;
 } opt = { .out = "build/bench" };
 
 /* One arm's run: the figures and the books. */
@@ -109,6 +111,8 @@ struct run {
 	__u64 fib_fwd, gw_fwd;
 	__s64 unexplained;
 	double pps;
+	/* --profile: ns per run of uplink0's program, the generator, the sink */
+	double up_ns, gen_ns, sink_ns;
 };
 
 struct cell {
@@ -311,6 +315,43 @@ static int sum_percpu(struct bpf_map *map, __u32 slots, __u64 *out)
 	return 0;
 }
 
+/* kernel.bpf_stats_enabled figures of one program. */
+struct progtime {
+	__u64 ns, cnt;
+};
+
+static int prog_time(int fd, struct progtime *pt)
+{
+	struct bpf_prog_info info = { 0 };
+	__u32 len = sizeof(info);
+
+	if (bpf_obj_get_info_by_fd(fd, &info, &len))
+		return -errno;
+	pt->ns = info.run_time_ns;
+	pt->cnt = info.run_cnt;
+	return 0;
+}
+
+/* Whatever runs on uplink0 now: an arm, or the CLI's fast path. */
+static int uplink_time(struct progtime *pt)
+{
+	LIBBPF_OPTS(bpf_xdp_query_opts, q);
+	int fd, err;
+
+	pt->ns = pt->cnt = 0;
+	err = ns_enter(NS_HOST);
+	if (!err && bpf_xdp_query((int)uplink0, 0, &q))
+		err = -errno;
+	if (err || !q.prog_id)
+		return err;
+	fd = bpf_prog_get_fd_by_id(q.prog_id);
+	if (fd < 0)
+		return -errno;
+	err = prog_time(fd, pt);
+	close(fd);
+	return err;
+}
+
 /* Every counter the books need, read at once before and after a run. */
 struct snap {
 	__u64 lg[LG_C_MAX];
@@ -319,6 +360,7 @@ struct snap {
 	__u64 fp[FP_R_MAX];
 	struct lg_devcnt dm_op, dm_tgt;
 	__u64 tgt_tx_dropped, gw_fwd;
+	struct progtime up, gen, sink;
 };
 
 static int devcnt(enum nsid id, __u32 ifindex, struct lg_devcnt *c)
@@ -367,6 +409,13 @@ static int snap__read(enum target t, struct snap *s)
 				&s->tgt_tx_dropped);
 	if (!err)
 		err = gw_forwarded(&s->gw_fwd);
+	if (!err && opt.profile)
+		err = uplink_time(&s->up);
+	if (!err && opt.profile)
+		err = prog_time(bpf_program__fd(lg->progs.livegen_xdp),
+				&s->gen);
+	if (!err && opt.profile)
+		err = prog_time(bpf_program__fd(lg->progs.sink_xdp), &s->sink);
 	if (err)
 		pr_warn("reading counters: %s\n", strerror(-err));
 	return err;
@@ -576,11 +625,14 @@ static int fastpath__setup(void)
 
 static int arm__on(enum arm a, enum target t)
 {
+	char cmd[256];
 	int fd, err;
 
 	switch (a) {
 	case ARM_FAST:
-		if (fp_cli("load uplink0"))
+		snprintf(cmd, sizeof(cmd), "load uplink0 %s",
+			 opt.fast_args ? opt.fast_args : "");
+		if (fp_cli(cmd))
 			return -EIO;
 		fast_loaded = true;
 		return 0;
@@ -754,6 +806,13 @@ static __u64 d(__u64 after, __u64 before)
 	return after - before;
 }
 
+static double per_run(const struct progtime *b, const struct progtime *e)
+{
+	__u64 n = e->cnt - b->cnt;
+
+	return n ? (double)(e->ns - b->ns) / n : 0;
+}
+
 /*
  * The books of one run. Counted drops: what op0 refused of the
  * generator's transmits, what the fast path dropped by verdict, what the
@@ -789,6 +848,9 @@ static void book(enum arm a, const struct snap *b, const struct snap *e,
 	r->unexplained = (__s64)r->sent - (__s64)(r->delivered + r->op_drops +
 						  r->fp_drops + r->tgt_drops);
 	r->pps = r->secs > 0 ? r->delivered / r->secs : 0;
+	r->up_ns = per_run(&b->up, &e->up);
+	r->gen_ns = per_run(&b->gen, &e->gen);
+	r->sink_ns = per_run(&b->sink, &e->sink);
 }
 
 /* Did the run measure what its arm says? Loud, and fatal where noted. */
@@ -897,6 +959,11 @@ static int run_arm(enum family f, int si, enum target t, enum arm a, int rd)
 		goto out_off;
 	book(a, &b, &e, t, r);
 	verify(a, what, generated, r);
+	if (opt.profile)
+		fprintf(stderr,
+			"  %-34s uplink0 program %.0f ns, generator %.0f ns, "
+			"sink %.0f ns per run\n",
+			what, r->up_ns, r->gen_ns, r->sink_ns);
 	fprintf(stderr,
 		"  %-34s %10.0f pps  sent %llu delivered %llu drops op0 %llu "
 		"target %llu (dev %llu) gw %llu\n",
@@ -1057,6 +1124,49 @@ static void print_books(void)
 			}
 }
 
+static double median_of(const struct run *runs, size_t off, int n)
+{
+	double v[MAX_ROUNDS];
+
+	for (int i = 0; i < n; i++)
+		v[i] = *(const double *)((const char *)&runs[i] + off);
+	qsort(v, n, sizeof(*v), cmp_double);
+	return n % 2 ? v[n / 2] : (v[n / 2 - 1] + v[n / 2]) / 2;
+}
+
+/* --profile: where a packet's time goes, by program, medians. */
+static void print_profile(void)
+{
+	printf("\nBPF run time per packet (BPF_ENABLE_STATS, medians; the "
+	       "gateway arm has no program on uplink0)\n\n"
+	       "| family | frame | target | limit ns | fastpath ns | fib ns | "
+	       "generator ns | sink ns (veth) |\n"
+	       "|---|---:|---|---:|---:|---:|---:|---:|\n");
+	for (int f = 0; f < F_MAX; f++)
+		for (int si = 0; si < S_MAX; si++)
+			for (int t = 0; t < T_MAX; t++) {
+				const struct cell *c = &cells[f][si][t];
+				size_t up = offsetof(struct run, up_ns);
+
+				printf("| %s | %u | %s | %.0f | %.0f | %.0f | "
+				       "%.0f | %.0f |\n",
+				       fam_name[f], frame_sizes[si],
+				       tgt_name[t],
+				       median_of(c->run[ARM_LIMIT], up,
+						 opt.rounds),
+				       median_of(c->run[ARM_FAST], up,
+						 opt.rounds),
+				       median_of(c->run[ARM_FIB], up,
+						 opt.rounds),
+				       median_of(c->run[ARM_FAST],
+						 offsetof(struct run, gen_ns),
+						 opt.rounds),
+				       median_of(c->run[ARM_FAST],
+						 offsetof(struct run, sink_ns),
+						 opt.rounds));
+			}
+}
+
 static void jadd_u64(json_object *o, const char *k, __u64 v)
 {
 	json_object_object_add(o, k, json_object_new_uint64(v));
@@ -1068,6 +1178,14 @@ static json_object *run_json(const struct run *r)
 
 	json_object_object_add(o, "secs", json_object_new_double(r->secs));
 	json_object_object_add(o, "pps", json_object_new_double(r->pps));
+	if (opt.profile) {
+		json_object_object_add(o, "uplink_prog_ns",
+				       json_object_new_double(r->up_ns));
+		json_object_object_add(o, "generator_prog_ns",
+				       json_object_new_double(r->gen_ns));
+		json_object_object_add(o, "sink_prog_ns",
+				       json_object_new_double(r->sink_ns));
+	}
 	jadd_u64(o, "sent", r->sent);
 	jadd_u64(o, "delivered", r->delivered);
 	jadd_u64(o, "delivered_on_path", r->on_path);
@@ -1207,7 +1325,11 @@ static void usage(const char *prog)
 		"--vm is vm2 (veth)\n"
 		"  --quick      3 rounds of 0.25 s (also QUICK=1)\n"
 		"  --rounds N   interleaved rounds per arm, 3..%d (5)\n"
-		"  --secs S     seconds per run, 0.1..10 (1)\n",
+		"  --secs S     seconds per run, 0.1..10 (1)\n"
+		"  --profile    BPF run time per program (BPF_ENABLE_STATS);\n"
+		"               it slows every program: not for figures\n"
+		"  --fast-load-args S  more options for the fastpath arm's "
+		"`fastpath load`\n",
 		prog, MAX_ROUNDS);
 }
 
@@ -1227,6 +1349,8 @@ static int parse_args(int argc, char **argv)
 		{ "quick", no_argument, NULL, 'q' },
 		{ "rounds", required_argument, NULL, 'r' },
 		{ "secs", required_argument, NULL, 's' },
+		{ "profile", no_argument, NULL, 'P' },
+		{ "fast-load-args", required_argument, NULL, 'A' },
 		{ 0 },
 	};
 	const char *q = getenv("QUICK");
@@ -1268,6 +1392,12 @@ static int parse_args(int argc, char **argv)
 			break;
 		case 'q':
 			opt.quick = true;
+			break;
+		case 'P':
+			opt.profile = true;
+			break;
+		case 'A':
+			opt.fast_args = optarg;
 			break;
 		case 'r':
 			rounds = atoi(optarg);
@@ -1316,6 +1446,7 @@ int main(int argc, char **argv)
 {
 	bool have_reader = false;
 	pthread_t reader = 0;
+	int stats_fd = -1;
 	cpu_set_t cpus;
 	int err, rc = 1;
 
@@ -1339,6 +1470,17 @@ int main(int argc, char **argv)
 	CPU_SET(0, &cpus);
 	if (sched_setaffinity(0, sizeof(cpus), &cpus))
 		pr_warn("sched_setaffinity: %s\n", strerror(errno));
+	/*
+	 * BPF_ENABLE_STATS rather than the sysctl: the counting stops when
+	 * this process exits, whatever way it does.
+	 */
+	if (opt.profile) {
+		stats_fd = bpf_enable_stats(BPF_STATS_RUN_TIME);
+		if (stats_fd < 0) {
+			pr_warn("bpf_enable_stats: %s\n", strerror(-stats_fd));
+			return 1;
+		}
+	}
 	err = ns_open();
 	if (!err)
 		err = dev_info(NS_OP, "op0", &op0, op0_mac);
@@ -1369,6 +1511,8 @@ int main(int argc, char **argv)
 		goto out;
 	print_table();
 	print_books();
+	if (opt.profile)
+		print_profile();
 	if (write_json() || write_dat())
 		goto out;
 	printf("\nraw figures: %s/tier2.json\n", opt.out);
@@ -1379,5 +1523,7 @@ int main(int argc, char **argv)
 
 out:
 	teardown(reader, have_reader);
+	if (stats_fd >= 0)
+		close(stats_fd);
 	return rc;
 }
