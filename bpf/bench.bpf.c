@@ -14,6 +14,10 @@
  *   arm_fib     forwarding by the kernel FIB, the approach of xdp-tools'
  *               xdp-forward: bpf_fib_lookup(), MACs from its result
  *   fastpath_xdp, from build/fastpath.bpf.o, put in the slot by the driver
+ *
+ * Tier 2 (tests/bench_e2e.c) attaches arm_limit and arm_fib directly to
+ * the lab's uplink, with no wrapper: the live-frames generator of
+ * bpf/livegen.bpf.c writes the frames there.
  */
 #include <linux/bpf.h>
 #include <linux/if_ether.h>
@@ -32,6 +36,14 @@ char LICENSE[] SEC("license") = "Dual BSD/GPL";
 
 /* The port every route leads to: set by the driver before load. */
 const volatile __u32 port_ifindex;
+
+/*
+ * bpf_fib_lookup() flags. Tier 1 has no policy rules: 0, a full lookup.
+ * Tier 2's lab sends everything from the uplink to the gateway by an ip
+ * rule, so there it is BPF_FIB_LOOKUP_DIRECT, the main table, as
+ * xdp-forward's fib-direct mode.
+ */
+const volatile __u32 fib_flags;
 
 /* How many entries of bn_frames are in use; changes between scenarios. */
 __u32 n_frames;
@@ -165,7 +177,7 @@ int arm_fib(struct xdp_md *ctx)
 	}
 	fib.ifindex = ctx->ingress_ifindex;
 
-	if (bpf_fib_lookup(ctx, &fib, sizeof(fib), 0) !=
+	if (bpf_fib_lookup(ctx, &fib, sizeof(fib), fib_flags) !=
 	    BPF_FIB_LKUP_RET_SUCCESS)
 		return count(BN_C_FIB_PASS, XDP_PASS);
 	/* Redirect first: a port outside the devmap leaves the frame as is. */

@@ -1,7 +1,8 @@
 /* SPDX-License-Identifier: GPL-2.0 OR BSD-2-Clause */
 /*
- * The tier-1 benchmark's contract between bpf/bench.bpf.c and
- * tests/bench_pkt.c (DESIGN.md "Performance method"). Include
+ * The benchmarks' contract between BPF and userspace (DESIGN.md
+ * "Performance method"): tier 1, bpf/bench.bpf.c and tests/bench_pkt.c;
+ * tier 2, bpf/livegen.bpf.c and tests/bench_e2e.c. Include
  * <linux/types.h> (or vmlinux.h) before this header; it includes nothing.
  */
 #ifndef FASTPATH_BENCH_H
@@ -32,6 +33,59 @@ enum bn_counter {
 	BN_C_MAX,
 };
 
+/*
+ * Tier 2, the live-frames generator. BPF_F_TEST_XDP_LIVE_FRAMES recycles
+ * its pages without resetting them, and every arm downstream rewrites
+ * MACs and TTL in place: so the generator copies a whole header block
+ * from lg_flows into each frame before sending it. Nothing on any path
+ * writes past the first LG_HDR_LEN bytes, so the rest of a 1500-byte frame
+ * keeps the payload the page was first filled with.
+ */
+#define LG_HDR_LEN 64
+#define LG_MAX_FLOWS 64
+/* The sink and the tap reader count UDP to this port, nothing else. */
+#define LG_UDP_DPORT 9
+
+/* lg_flows values: the first LG_HDR_LEN bytes of one flow's frame. */
+struct lg_hdr {
+	__u8 bytes[LG_HDR_LEN];
+};
+
+/*
+ * lg_stats slots (per-CPU __u64). The sink sorts what it counts by the
+ * routers the frame crossed (64 - TTL), which tells the arms apart: the
+ * limit arm forwards without a rewrite (0), the fast path and fib arms are
+ * one router (1), the gateway path is host, gateway, host (3).
+ */
+enum lg_counter {
+	LG_C_SENT = 0, /* generator: header written, XDP_TX */
+	LG_C_SHORT, /* generator: frame shorter than LG_HDR_LEN: aborted */
+	LG_C_HOPS0, /* sink: benchmark frames by routers crossed */
+	LG_C_HOPS1,
+	LG_C_HOPS2,
+	LG_C_HOPS3,
+	LG_C_HOPS_OTHER,
+	LG_C_MAX,
+};
+
+/*
+ * lg_devmap keys and values: what the devmap flushes (tracepoint
+ * xdp:xdp_devmap_xmit) handed to one device and how many it refused. The
+ * netns inode keeps devices of other namespaces with the same ifindex out.
+ */
+struct lg_devkey {
+	__u32 netns_ino;
+	__u32 ifindex;
+};
+
+struct lg_devcnt {
+	__u64 sent;
+	__u64 drops;
+};
+
 _Static_assert(sizeof(struct bn_frame) == BN_FRAME_LEN, "bn_frame layout");
+_Static_assert(sizeof(struct lg_hdr) == LG_HDR_LEN, "lg_hdr layout");
+_Static_assert(sizeof(struct lg_devkey) == 8, "lg_devkey layout");
+_Static_assert(sizeof(struct lg_devcnt) == 16, "lg_devcnt layout");
 
 #endif /* FASTPATH_BENCH_H */

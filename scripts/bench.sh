@@ -1,31 +1,40 @@
 #!/bin/bash
 # SPDX-License-Identifier: GPL-2.0
 #
-# `make bench`: tier 1 of DESIGN.md "Performance method", the cost per
-# packet (tests/bench_pkt.c). Prints a markdown table, writes the raw
-# figures to build/bench/tier1.json and, when gnuplot is there, a plot of
-# ns/packet against the number of routes to build/bench/tier1.png.
-# QUICK=1: 1, 1k and 100k routes only.
+# `make bench`: DESIGN.md "Performance method".
+#   tier 1, cost per packet (tests/bench_pkt.c): build/bench/tier1.{json,png}
+#   tier 2, packets per second end to end through the selftest lab
+#           (tests/bench_e2e.c): build/bench/tier2.{json,png}
+# Each prints a markdown table. QUICK=1: tier 1 without 1M routes, tier 2
+# with 3 rounds of 0.25 s per arm. TIER=1 or TIER=2 runs one of them.
+# PROFILE=1 adds tier 2's BPF run time per program (slower figures);
+# FAST_LOAD_ARGS="..." passes options to its fastpath arm's load (A/B).
+# Exit non-zero when a tier's own checks fail (tier 2: the fast-path arm's
+# books do not balance, or an arm's frames took another path); a missed
+# goal is reported, not failed.
 set -eu
 
 root=$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)
 out=$root/build/bench
-bin=$root/build/bench_pkt
+quick=()
+if [ "${QUICK:-0}" = 1 ]; then
+	quick=(--quick)
+fi
 mkdir -p "$out"
 
-args=(--out "$out")
-if [ "${QUICK:-0}" = 1 ]; then
-	args+=(--quick)
-fi
-"$bin" "${args[@]}"
-
-if ! command -v gnuplot >/dev/null; then
+have_gnuplot() {
+	command -v gnuplot >/dev/null && return 0
 	echo "bench: no gnuplot, no plot (scripts/deps.sh installs it)"
-	exit 0
-fi
-# One panel per family and scenario; blocks in tier1.dat follow that order.
-# The fib arm has no exclusion figures: gnuplot's warning about it is noise.
-gnuplot 2> >(grep -v 'no valid points' >&2) <<PLOT
+	return 1
+}
+
+tier1() {
+	"$root/build/bench_pkt" --out "$out" "${quick[@]}"
+	have_gnuplot || return 0
+	# One panel per family and scenario; blocks in tier1.dat follow that
+	# order. The fib arm has no exclusion figures: gnuplot's warning
+	# about it is noise.
+	gnuplot 2> >(grep -v 'no valid points' >&2) <<PLOT
 set terminal pngcairo size 1600,800 font ",9"
 set output "$out/tier1.png"
 set multiplot layout 2,4 title "cost per packet (BPF\\\\_PROG\\\\_TEST\\\\_RUN), median ns, 64-byte frames"
@@ -45,4 +54,63 @@ do for [i=0:7] {
 }
 unset multiplot
 PLOT
-echo "plot: $out/tier1.png"
+	echo "plot: $out/tier1.png"
+}
+
+# Tier 2 runs in the selftest lab; its trap removes the namespaces and
+# pins whatever happens. The driver makes (and owns) its own tap.
+tier2() {
+	local rc=0 extra=("${quick[@]}")
+	if [ "${PROFILE:-0}" = 1 ]; then
+		extra+=(--profile)
+	fi
+	if [ -n "${FAST_LOAD_ARGS:-}" ]; then
+		extra+=(--fast-load-args "$FAST_LOAD_ARGS")
+	fi
+	# shellcheck source=selftests/lib.sh
+	. "$root/selftests/lib.sh"
+	lab_require_fp
+	trap lab_down EXIT
+	trap 'exit 130' INT TERM
+	LAB_ID=bench-$$-$RANDOM
+	lab_up
+	# The gateway arm has no XDP program on uplink0: frames redirected
+	# into a veth need NAPI on it, which GRO gives.
+	ip netns exec "$NS_HOST" ethtool -K uplink0 gro on >/dev/null
+	# Permanent neighbours: no ARP/ND in the timed runs, and the fib
+	# arm's bpf_fib_lookup() finds the MAC.
+	hns neigh replace "$VM2_IP4" lladdr "$VM2_MAC" dev veth-vm2 nud permanent
+	hns -6 neigh replace "$VM2_IP6" lladdr "$VM2_MAC" dev veth-vm2 nud permanent
+	"$root/build/bench_e2e" --op "$NS_OP" --host "$NS_HOST" --gw "$NS_GW" \
+		--vm "$NS_VM2" --vm-mac "$VM2_MAC" --dst4 "$VM2_IP4" --dst6 "$VM2_IP6" \
+		--fp "$FP" --pin-path "$PIN" --out "$out" "${extra[@]}" || rc=$?
+	lab_down
+	trap - EXIT
+	[ "$rc" -eq 0 ] || return "$rc"
+	have_gnuplot || return 0
+	gnuplot <<PLOT
+set terminal pngcairo size 1200,600 font ",9"
+set output "$out/tier2.png"
+set title "end to end, packets per second delivered (median of interleaved rounds)"
+set style data histogram
+set style histogram cluster gap 1
+set style fill solid border -1
+set boxwidth 0.9
+set ylabel "Mpps"
+set yrange [0:*]
+set xtics rotate by -30
+set key top right
+plot "$out/tier2.dat" using 2:xtic(1) title "limit", \
+     "" using 3 title "fastpath", "" using 5 title "fib", "" using 4 title "gateway"
+PLOT
+	echo "plot: $out/tier2.png"
+}
+
+case ${TIER:-all} in
+1) tier1 ;;
+2) tier2 ;;
+*)
+	tier1
+	tier2
+	;;
+esac
