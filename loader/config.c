@@ -157,6 +157,9 @@ struct parser {
 	int oom;
 };
 
+static void enter_section(struct parser *ps, const char *section);
+static void read_line(struct parser *ps, const char *line);
+
 /* fgets over a string, counting lines for the handler. */
 static char *reader(char *buf, int size, void *stream)
 {
@@ -181,6 +184,7 @@ static char *reader(char *buf, int size, void *stream)
 	memcpy(buf, ps->text, len);
 	buf[len] = 0;
 	ps->text += len;
+	read_line(ps, buf);
 	return buf;
 }
 
@@ -296,6 +300,53 @@ static void enter_section(struct parser *ps, const char *section)
 			     "vnet, connection)",
 			     section, kind);
 	}
+}
+
+/* Where libinih's find_chars_or_comment() stops: a char or a comment. */
+static const char *line_find(const char *s, const char *chars)
+{
+	bool was_space = false;
+
+	while (*s && !strchr(chars, *s) && !(was_space && strchr(";#", *s))) {
+		was_space = isspace((unsigned char)*s);
+		s++;
+	}
+	return s;
+}
+
+/*
+ * libinih calls the handler for key lines only: a section is entered
+ * here, on its own line, the way libinih reads it, so that its object and
+ * findings carry the header's line, a section without keys still exists
+ * and a repeated one is seen. A line libinih refuses is reported here, on
+ * its line (libinih returns only the first).
+ */
+static void read_line(struct parser *ps, const char *line)
+{
+	char section[sizeof(((struct parser *)0)->section)];
+	const char *s = line, *end;
+
+	if (ps->line == 1 && !strncmp(s, "\xef\xbb\xbf", 3))
+		s += 3; /* a UTF-8 BOM, skipped by libinih */
+	while (isspace((unsigned char)*s))
+		s++;
+	if (!*s || strchr(";#", *s))
+		return;
+	if (*s == '[') {
+		end = line_find(s + 1, "]");
+		if (*end == ']') {
+			snprintf(section, sizeof(section), "%.*s",
+				 (int)(end - s - 1), s + 1);
+			enter_section(ps, section);
+			return;
+		}
+	} else {
+		end = line_find(s, "=:");
+		if (*end == '=' || *end == ':')
+			return;
+	}
+	fp_diag__add(ps->d, true, ps->line,
+		     "not a [section] or a key = value line");
 }
 
 static void bad_value(struct parser *ps, const char *key, const char *value,
@@ -536,16 +587,12 @@ static int handler(void *user, const char *section, const char *name,
 {
 	struct parser *ps = user;
 
-	if (strcmp(section, ps->section) || !ps->section[0]) {
-		if (!section[0]) {
-			fp_diag__add(ps->d, true, ps->line,
-				     "%s = %s: outside any section", name,
-				     value);
-			return 1;
-		}
-		enter_section(ps, section);
-	}
+	/* The reader entered the section (libinih's copy may be cut short). */
 	switch (ps->kind) {
+	case S_NONE:
+		fp_diag__add(ps->d, true, ps->line,
+			     "%s = %s: outside any section", name, value);
+		break;
 	case S_GATEWAY:
 		gateway_key(ps, name, value);
 		break;
@@ -618,9 +665,8 @@ int fp_config__parse_string(struct fp_config *cfg, const char *name,
 	if (ps.oom || line == -2)
 		return -ENOMEM;
 	/*
-	 * The handler never saw a line libinih could not read: a section
-	 * header without its bracket or a line without '='. Only the first
-	 * is known.
+	 * read_line() reported each line libinih could not read; should
+	 * they ever disagree, libinih's first is reported here.
 	 */
 	if (line > 0) {
 		bool seen = false;

@@ -531,6 +531,7 @@ static void check_connections(const struct ctx *c)
 			fp_config__circuit(cfg, k->circuit);
 		const struct fp_cfg_vnet *v = fp_config__vnet(cfg, k->vnet);
 		unsigned int links = 0, circuits = 0, limit;
+		const struct fp_conn_rec *rec;
 		bool has6 = false;
 		size_t spaces;
 
@@ -581,7 +582,10 @@ static void check_connections(const struct ctx *c)
 			    k->name, v->name, v->region, circ->name,
 			    circ->region);
 		spaces = advertised(cfg, v, &has6);
-		if (!fp_state__conn(c->st, k->name) &&
+		/* Linking another VNet or circuit under its name creates it. */
+		rec = fp_state__conn(c->st, k->name);
+		if ((!rec || strcmp(rec->vnet, k->vnet) ||
+		     strcmp(rec->circuit, k->circuit)) &&
 		    spaces > FP_SPACES_AT_CREATION)
 			ERR(c, k->line,
 			    "connection %s: vnet %s advertises %zu address "
