@@ -402,7 +402,7 @@ static void gateway_key(struct parser *ps, const char *key, const char *value)
 		if (parse_uint(value, 40, &v) || !v)
 			bad_value(ps, key, value, "expected 1 to 40");
 		else
-			g->scale_units = v;
+			g->scale_units = v, g->scale_units_line = ps->line;
 	} else if (!strcmp(key, "namespace")) {
 		copy(ps, key, value, g->netns, sizeof(g->netns));
 	} else if (!strcmp(key, "port")) {

@@ -51,6 +51,7 @@ struct fp_cfg_gateway {
 	enum fp_sku sku;
 	int sku_line;
 	unsigned int scale_units;
+	int scale_units_line;
 	char netns[FP_NAME_MAX];
 	char port[IF_NAMESIZE];
 };

@@ -296,7 +296,7 @@ static void check_gateway(const struct ctx *c)
 		ERR(c, g->sku_line,
 		    "[gateway]: sku ErGwScale needs scale-units (1 to 40)");
 	if (g->sku != FP_SKU_ERGWSCALE && g->scale_units)
-		ERR(c, g->sku_line,
+		ERR(c, g->scale_units_line,
 		    "[gateway]: scale-units only apply to sku ErGwScale, not %s",
 		    fp_sku_name(g->sku));
 	if (g->port[0] && !iface(c, g->port))
@@ -317,7 +317,8 @@ static void check_circuits(const struct ctx *c)
 		const struct fp_cfg_circuit *k = &cfg->circuits[i];
 
 		for (size_t j = 0; j < i; j++)
-			if (!strcmp(cfg->circuits[j].uplink, k->uplink))
+			if (k->uplink[0] &&
+			    !strcmp(cfg->circuits[j].uplink, k->uplink))
 				ERR(c, k->line,
 				    "circuit %s: uplink %s is circuit %s's "
 				    "(line %d)",

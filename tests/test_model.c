@@ -1022,7 +1022,7 @@ static void test_scale_units(void **state)
 		conf_one(&t, skus[i], 10, "direct", "off", false);
 		parse(&f, t.s);
 		plan(&f, NULL);
-		check_error(&f.d, line_of(t.s, "sku ="), "[gateway]",
+		check_error(&f.d, line_of(t.s, "scale-units ="), "[gateway]",
 			    "scale-units only apply to sku ErGwScale", skus[i]);
 		check_errors(&f.d, 1);
 		fx_free(&f);
