@@ -207,15 +207,6 @@ static const struct fp_plan_circuit *plan_circuit(const struct fp_plan *p,
 	return NULL;
 }
 
-static const struct fp_plan_conn *plan_conn(const struct fp_plan *p, __u32 vnet,
-					    __u32 circuit)
-{
-	for (size_t i = 0; i < p->nconns; i++)
-		if (p->conns[i].vnet == vnet && p->conns[i].circuit == circuit)
-			return &p->conns[i];
-	return NULL;
-}
-
 static const struct fp_plan_space *plan_space(const struct fp_plan *p,
 					      const struct fp_prefix *x)
 {
@@ -382,7 +373,7 @@ static int add_steps(struct run *r, const struct fp_plan *old,
 	for (size_t i = 0; i < next->nconns; i++) {
 		const struct fp_plan_conn *c = &next->conns[i];
 		const struct fp_plan_conn *was =
-			plan_conn(old, c->vnet, c->circuit);
+			fp_plan__conn(old, c->vnet, c->circuit);
 		struct fp_conn conn = { .flags = c->flags };
 		__u32 idx = FP_CONN_INDEX(c->vnet, c->circuit);
 
@@ -490,7 +481,7 @@ static int remove_steps(struct run *r, const struct fp_plan *old,
 		const struct fp_plan_conn *c = &old->conns[i];
 		__u32 idx = FP_CONN_INDEX(c->vnet, c->circuit);
 
-		if (plan_conn(next, c->vnet, c->circuit))
+		if (fp_plan__conn(next, c->vnet, c->circuit))
 			continue;
 		err = step(r, "- connection %s: vnet %s - circuit %s", c->name,
 			   c->vnet_name, c->circuit_name);

@@ -636,8 +636,8 @@ static __u32 conn_flags(const struct fp_config *cfg,
 	return flags;
 }
 
-static struct fp_plan_conn *find_conn(struct fp_plan *p, __u32 vnet,
-				      __u32 circuit)
+struct fp_plan_conn *fp_plan__conn(const struct fp_plan *p, __u32 vnet,
+				   __u32 circuit)
 {
 	for (size_t i = 0; i < p->nconns; i++)
 		if (p->conns[i].vnet == vnet && p->conns[i].circuit == circuit)
@@ -775,7 +775,7 @@ static int build_plan(const struct ctx *c, struct fp_plan *p,
 			struct fp_plan_conn *pc, hubc = p->conns[i];
 			__u32 sid = vnet_id[spoke - cfg->vnets];
 
-			pc = find_conn(p, sid, hubc.circuit);
+			pc = fp_plan__conn(p, sid, hubc.circuit);
 			if (pc) {
 				/* Its own connection on this circuit wins. */
 				if (!(pc->flags & FP_CONN_F_PEERED))

@@ -117,6 +117,9 @@ __u32 fp_model__port_budget(const struct fp_cfg_circuit *c);
 /* The exclusion classes a profile accelerates, 1 << enum fp_class. */
 __u8 fp_model__xallow(enum fp_profile profile);
 
+/* The connection of vnet on circuit in p, or NULL. */
+struct fp_plan_conn *fp_plan__conn(const struct fp_plan *p, __u32 vnet,
+				   __u32 circuit);
 void fp_plan__free(struct fp_plan *p);
 int fp_plan__copy(struct fp_plan *dst, const struct fp_plan *src);
 void fp_state__free(struct fp_state *st);
