@@ -166,34 +166,45 @@ static __always_inline int to_gateway(struct pkt *p, const struct fp_uplink *up,
 /*
  * Host routes first (one hash lookup), then the longest prefix. The
  * loader compiles exclusions into these entries, so one lookup decides.
+ * A map the loader never wrote to is not looked into (fp_present).
  */
-static __always_inline int hosts_present(__u32 family_key)
+static __always_inline int map_present(__u32 key)
 {
-	__u32 *present = bpf_map_lookup_elem(&fp_present, &family_key);
+	__u32 *present = bpf_map_lookup_elem(&fp_present, &key);
 
 	return present && *present;
 }
 
-static __always_inline const struct fp_route *lookup4(__be32 addr, int hosts)
+struct tables {
+	int hosts; /* the family's host hash ever had an entry */
+	int routes; /* its LPM trie did */
+};
+
+static __always_inline const struct fp_route *lookup4(__be32 addr,
+						      const struct tables *t)
 {
 	struct fp_lpm4 key = { .prefixlen = 32, .addr = addr };
 	const struct fp_route *rt = NULL;
 
-	if (hosts)
+	if (t->hosts)
 		rt = bpf_map_lookup_elem(&fp_hosts4, &addr);
-	return rt ? rt : bpf_map_lookup_elem(&fp_routes4, &key);
+	if (!rt && t->routes)
+		rt = bpf_map_lookup_elem(&fp_routes4, &key);
+	return rt;
 }
 
 static __always_inline const struct fp_route *lookup6(const void *addr,
-						      int hosts)
+						      const struct tables *t)
 {
 	struct fp_lpm6 key = { .prefixlen = 128 };
 	const struct fp_route *rt = NULL;
 
 	__builtin_memcpy(key.addr, addr, sizeof(key.addr));
-	if (hosts)
+	if (t->hosts)
 		rt = bpf_map_lookup_elem(&fp_hosts6, key.addr);
-	return rt ? rt : bpf_map_lookup_elem(&fp_routes6, &key);
+	if (!rt && t->routes)
+		rt = bpf_map_lookup_elem(&fp_routes6, &key);
+	return rt;
 }
 
 /*
@@ -264,7 +275,7 @@ static __always_inline int handle_ipv4(struct pkt *p, struct cursor *c,
 {
 	struct iphdr *ip;
 	__u32 avail = c->end - c->pos;
-	int hosts;
+	struct tables t;
 
 	ip = cursor_pull_hdr(c, struct iphdr);
 	if (!ip || ip->version != 4 || ip->ihl < 5)
@@ -290,11 +301,12 @@ static __always_inline int handle_ipv4(struct pkt *p, struct cursor *c,
 	if (ip->ttl <= 1)
 		return verdict(p, FP_R_TTL_EXPIRED, XDP_PASS);
 
-	hosts = hosts_present(FP_PRESENT_HOSTS4);
+	t.hosts = map_present(FP_PRESENT_HOSTS4);
+	t.routes = map_present(FP_PRESENT_ROUTES4);
 	if (!(up->flags & FP_UPLINK_F_ALLOW_SPOOFED) &&
-	    spoofed(lookup4(ip->saddr, hosts)))
+	    spoofed(lookup4(ip->saddr, &t)))
 		return verdict(p, FP_R_SPOOFED, XDP_DROP);
-	return route(p, up, lookup4(ip->daddr, hosts));
+	return route(p, up, lookup4(ip->daddr, &t));
 }
 
 enum { EXT_DONE, EXT_PASS, EXT_TRUNCATED };
@@ -374,8 +386,9 @@ static __always_inline int handle_ipv6(struct pkt *p, struct cursor *c,
 {
 	struct ipv6hdr *ip6;
 	__u32 avail = c->end - c->pos;
+	struct tables t;
 	__u8 nexthdr;
-	int ext, hosts;
+	int ext;
 
 	ip6 = cursor_pull_hdr(c, struct ipv6hdr);
 	if (!ip6 || ip6->version != 6)
@@ -414,11 +427,12 @@ static __always_inline int handle_ipv6(struct pkt *p, struct cursor *c,
 	if (ip6->hop_limit <= 1)
 		return verdict(p, FP_R_TTL_EXPIRED, XDP_PASS);
 
-	hosts = hosts_present(FP_PRESENT_HOSTS6);
+	t.hosts = map_present(FP_PRESENT_HOSTS6);
+	t.routes = map_present(FP_PRESENT_ROUTES6);
 	if (!(up->flags & FP_UPLINK_F_ALLOW_SPOOFED) &&
-	    spoofed(lookup6(&ip6->saddr, hosts)))
+	    spoofed(lookup6(&ip6->saddr, &t)))
 		return verdict(p, FP_R_SPOOFED, XDP_DROP);
-	return route(p, up, lookup6(&ip6->daddr, hosts));
+	return route(p, up, lookup6(&ip6->daddr, &t));
 }
 
 SEC("xdp")

@@ -51,6 +51,14 @@ static int locate(const struct fp_maps *m, const struct fp_prefix *p, void *key)
 	return m->routes6;
 }
 
+/* The fp_present slot of the map locate() picks for p. */
+static __u32 present_key(const struct fp_prefix *p)
+{
+	if (p->family == AF_INET)
+		return p->len == 32 ? FP_PRESENT_HOSTS4 : FP_PRESENT_ROUTES4;
+	return p->len == 128 ? FP_PRESENT_HOSTS6 : FP_PRESENT_ROUTES6;
+}
+
 static int excl_key(const struct fp_maps *m, const struct fp_prefix *p,
 		    void *key)
 {
@@ -235,19 +243,16 @@ int fp_fib__get(const struct fp_maps *m, const struct fp_prefix *p,
 static int put(const struct fp_maps *m, const struct fp_prefix *p,
 	       const struct fp_route *rt, __u64 how)
 {
-	__u32 family = p->family == AF_INET ? FP_PRESENT_HOSTS4 :
-					      FP_PRESENT_HOSTS6;
+	__u32 one = 1, which = present_key(p);
 	struct fp_lpm6 key;
 	int fd = locate(m, p, &key);
-	__u32 one = 1;
 
 	/*
-	 * The program looks into a family's host hash only once it is marked
+	 * The program looks into a host hash or a trie only once it is marked
 	 * present: mark it before the first entry lands. Never unmarked: one
-	 * key per family, so concurrent writers cannot lose each other's mark.
+	 * key per map, so concurrent writers cannot lose each other's mark.
 	 */
-	if ((fd == m->hosts4 || fd == m->hosts6) &&
-	    bpf_map_update_elem(m->present, &family, &one, BPF_ANY))
+	if (bpf_map_update_elem(m->present, &which, &one, BPF_ANY))
 		return -errno;
 	return bpf_map_update_elem(fd, &key, rt, how) ? -errno : 0;
 }

@@ -156,12 +156,20 @@ struct fp_lpm6 {
 #define FP_ROUTE_F_MARKER 0x2 /* no route: an exclusion's own prefix */
 
 /*
- * fp_present: key 0 (IPv4) and 1 (IPv6), value 1 once a host route of that
- * family was ever installed. A lookup in an empty hash still reads a
- * random bucket of a 1M-bucket array (a cache miss per packet), so the
- * program skips the host hash of a family that never had an entry.
+ * fp_present: value 1 once an entry ever went into that map (host hash or
+ * LPM trie of a family), marked before the entry lands and never unmarked.
+ * A lookup in an empty hash still reads a random bucket of a 1M-bucket
+ * array (a cache miss per packet), and one in an empty trie is still a
+ * helper call with its key built on the stack, twice per packet for the
+ * anti-spoofing source check: the program skips a map never written.
  */
-enum { FP_PRESENT_HOSTS4 = 0, FP_PRESENT_HOSTS6 = 1, FP_PRESENT_MAX };
+enum {
+	FP_PRESENT_HOSTS4 = 0,
+	FP_PRESENT_HOSTS6 = 1,
+	FP_PRESENT_ROUTES4 = 2,
+	FP_PRESENT_ROUTES6 = 3,
+	FP_PRESENT_MAX,
+};
 
 /* fp_hosts6 key: an IPv6 address, network byte order. */
 struct fp_in6 {
