@@ -9,6 +9,12 @@
 # with 3 rounds of 0.25 s per arm. TIER=1 or TIER=2 runs one of them.
 # PROFILE=1 adds tier 2's BPF run time per program (slower figures);
 # FAST_LOAD_ARGS="..." passes options to its fastpath arm's load (A/B).
+# NAPI=softirq (default): the generator's CPU also receives, forwards and
+# delivers. NAPI=threaded: uplink0's and the veth VM's NAPI as kthreads
+# pinned to CPU 1 (NAPI_CPU, NAPI_VM_CPU; "none" leaves the VM's alone),
+# as a NIC receives on its own CPU. Not the default: through veth it cuts
+# every arm 2-5x (the generator's ring overflows, frames and their pages
+# cross CPUs), so it measures the handoff, not the programs.
 # Exit non-zero when a tier's own checks fail (tier 2: the fast-path arm's
 # books do not balance, or an arm's frames took another path); a missed
 # goal is reported, not failed.
@@ -57,6 +63,24 @@ PLOT
 	echo "plot: $out/tier1.png"
 }
 
+# napi_thread NS DEV CPU: DEV's NAPI polled by a kthread pinned to CPU.
+# Kthread names hold no namespace and are cut at 15 characters, so ours
+# are the napi/DEV-* threads that the switch created.
+napi_thread() {
+	local ns=$1 dev=$2 cpu=$3 before pid n=0
+	before=$(pgrep "^napi/$dev-" | sort || true)
+	ip netns exec "$ns" sh -c "echo 1 > /sys/class/net/$dev/threaded"
+	for pid in $(pgrep "^napi/$dev-" | sort); do
+		grep -qx "$pid" <<<"$before" && continue
+		taskset -pc "$cpu" "$pid" >/dev/null
+		n=$((n + 1))
+	done
+	[ "$n" -gt 0 ] || {
+		echo "bench: $dev: no NAPI kthread appeared" >&2
+		return 1
+	}
+}
+
 # Tier 2 runs in the selftest lab; its trap removes the namespaces and
 # pins whatever happens. The driver makes (and owns) its own tap.
 tier2() {
@@ -77,6 +101,22 @@ tier2() {
 	# The gateway arm has no XDP program on uplink0: frames redirected
 	# into a veth need NAPI on it, which GRO gives.
 	ip netns exec "$NS_HOST" ethtool -K uplink0 gro on >/dev/null
+	case ${NAPI:-softirq} in
+	threaded)
+		# The VM's eth0 gets its NAPI now (GRO) rather than when
+		# the sink attaches, so that its kthread exists to pin.
+		ip netns exec "$NS_VM2" ethtool -K eth0 gro on >/dev/null
+		napi_thread "$NS_HOST" uplink0 "${NAPI_CPU:-1}"
+		[ "${NAPI_VM_CPU:-1}" = none ] ||
+			napi_thread "$NS_VM2" eth0 "${NAPI_VM_CPU:-1}"
+		extra+=(--napi threaded)
+		;;
+	softirq) extra+=(--napi softirq) ;;
+	*)
+		echo "bench: NAPI=${NAPI}: threaded or softirq" >&2
+		return 1
+		;;
+	esac
 	# Permanent neighbours: no ARP/ND in the timed runs, and the fib
 	# arm's bpf_fib_lookup() finds the MAC.
 	hns neigh replace "$VM2_IP4" lladdr "$VM2_MAC" dev veth-vm2 nud permanent
