@@ -270,6 +270,32 @@ static __always_inline int spoofed(const struct fp_route *src_rt)
 	return src_rt && src_rt->ifindex;
 }
 
+/*
+ * Whether the source lookups could find an entry with a port: fp_srcfilt
+ * has the bit of the source's block set only when none lies there. One
+ * inlined array lookup in place of a hash and a trie lookup.
+ */
+static __always_inline int src_maybe_ours(__u32 word, __u32 bit)
+{
+	__u64 *w = bpf_map_lookup_elem(&fp_srcfilt, &word);
+
+	return !w || !(*w & (1ULL << (bit & 63)));
+}
+
+static __always_inline int src_maybe_ours4(const struct iphdr *ip)
+{
+	__u32 b = fp_srcfilt_block4((const __u8 *)&ip->saddr);
+
+	return src_maybe_ours(FP_SRCFILT_V4 + b / 64, b);
+}
+
+static __always_inline int src_maybe_ours6(const struct ipv6hdr *ip6)
+{
+	__u32 b = fp_srcfilt_bucket6(ip6->saddr.in6_u.u6_addr8);
+
+	return src_maybe_ours(FP_SRCFILT_V6 + b / 64, b);
+}
+
 static __always_inline int handle_ipv4(struct pkt *p, struct cursor *c,
 				       const struct fp_uplink *up)
 {
@@ -303,7 +329,7 @@ static __always_inline int handle_ipv4(struct pkt *p, struct cursor *c,
 
 	t.hosts = map_present(FP_PRESENT_HOSTS4);
 	t.routes = map_present(FP_PRESENT_ROUTES4);
-	if (!(up->flags & FP_UPLINK_F_ALLOW_SPOOFED) &&
+	if (!(up->flags & FP_UPLINK_F_ALLOW_SPOOFED) && src_maybe_ours4(ip) &&
 	    spoofed(lookup4(ip->saddr, &t)))
 		return verdict(p, FP_R_SPOOFED, XDP_DROP);
 	return route(p, up, lookup4(ip->daddr, &t));
@@ -429,7 +455,7 @@ static __always_inline int handle_ipv6(struct pkt *p, struct cursor *c,
 
 	t.hosts = map_present(FP_PRESENT_HOSTS6);
 	t.routes = map_present(FP_PRESENT_ROUTES6);
-	if (!(up->flags & FP_UPLINK_F_ALLOW_SPOOFED) &&
+	if (!(up->flags & FP_UPLINK_F_ALLOW_SPOOFED) && src_maybe_ours6(ip6) &&
 	    spoofed(lookup6(&ip6->saddr, &t)))
 		return verdict(p, FP_R_SPOOFED, XDP_DROP);
 	return route(p, up, lookup6(&ip6->daddr, &t));

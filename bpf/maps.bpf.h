@@ -40,6 +40,15 @@ struct {
 	__uint(pinning, LIBBPF_PIN_BY_NAME);
 } fp_present SEC(".maps");
 
+/* Anti-spoofing pre-filter: written by loader/fib.c, see maps/fastpath.h. */
+struct {
+	__uint(type, BPF_MAP_TYPE_ARRAY);
+	__uint(max_entries, FP_SRCFILT_WORDS);
+	__type(key, __u32);
+	__type(value, __u64);
+	__uint(pinning, LIBBPF_PIN_BY_NAME);
+} fp_srcfilt SEC(".maps");
+
 /* Host routes: one exact-match lookup, whatever the table size. */
 struct {
 	__uint(type, BPF_MAP_TYPE_HASH);

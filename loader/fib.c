@@ -240,12 +240,68 @@ int fp_fib__get(const struct fp_maps *m, const struct fp_prefix *p,
 	return rt->plen == p->len ? 0 : -ENOENT;
 }
 
+/* ---- the anti-spoofing pre-filter (fp_srcfilt) ------------------------ */
+
+/* The fp_srcfilt bits, counted from word 0, that addresses in p map to. */
+static void srcfilt_run(const struct fp_prefix *p, __u32 *first, __u32 *n)
+{
+	__u32 b, base;
+
+	if (p->family == AF_INET) {
+		b = fp_srcfilt_block4(p->addr);
+		base = FP_SRCFILT_V4 * 64;
+		*n = p->len >= 16 ? 1 : 1U << (16 - p->len);
+	} else {
+		b = fp_srcfilt_bucket6(p->addr);
+		base = FP_SRCFILT_V6 * 64;
+		/* Up to /32 every bucket: the /48's other 16 bits are free. */
+		*n = p->len >= 48 ? 1 :
+		     p->len > 32  ? 1U << (48 - p->len) :
+				    65536;
+	}
+	*first = base + (b & ~(*n - 1));
+}
+
+/* The mask of the bits of word w in [first, first + n). */
+static __u64 run_mask(__u32 w, __u32 first, __u32 n)
+{
+	__u32 lo = first > w * 64 ? first - w * 64 : 0;
+	__u32 hi = first + n - w * 64 < 64 ? first + n - w * 64 : 64;
+
+	return hi - lo == 64 ? ~0ULL : ((1ULL << (hi - lo)) - 1) << lo;
+}
+
+/*
+ * Clears the bits of p's blocks, so that the program looks its sources up,
+ * before an entry with a port lands at p. Never set again: a stale clear
+ * bit costs a lookup, never a verdict. Under fp_maps__lock, as the word
+ * is read, changed and written back.
+ */
+static int srcfilt_clear(const struct fp_maps *m, const struct fp_prefix *p)
+{
+	__u32 first, n;
+
+	srcfilt_run(p, &first, &n);
+	for (__u32 w = first / 64; w <= (first + n - 1) / 64; w++) {
+		__u64 mask = run_mask(w, first, n), v;
+
+		if (bpf_map_lookup_elem(m->srcfilt, &w, &v))
+			return -errno;
+		if (!(v & mask))
+			continue;
+		v &= ~mask;
+		if (bpf_map_update_elem(m->srcfilt, &w, &v, BPF_EXIST))
+			return -errno;
+	}
+	return 0;
+}
+
 static int put(const struct fp_maps *m, const struct fp_prefix *p,
 	       const struct fp_route *rt, __u64 how)
 {
 	__u32 one = 1, which = present_key(p);
 	struct fp_lpm6 key;
-	int fd = locate(m, p, &key);
+	int fd = locate(m, p, &key), err = 0;
 
 	/*
 	 * The program looks into a host hash or a trie only once it is marked
@@ -254,7 +310,14 @@ static int put(const struct fp_maps *m, const struct fp_prefix *p,
 	 */
 	if (bpf_map_update_elem(m->present, &which, &one, BPF_ANY))
 		return -errno;
-	return bpf_map_update_elem(fd, &key, rt, how) ? -errno : 0;
+	/* Markers too: they copy their cover's port, and spoofed() sees it. */
+	fp_maps__lock(m);
+	if (rt->ifindex)
+		err = srcfilt_clear(m, p);
+	if (!err && bpf_map_update_elem(fd, &key, rt, how))
+		err = -errno;
+	fp_maps__unlock(m);
+	return err;
 }
 
 static int drop(const struct fp_maps *m, const struct fp_prefix *p)
@@ -617,6 +680,56 @@ int fp_fib__for_each_exclusion(const struct fp_maps *m, fp_excl_fn fn,
 		}
 	}
 	return 0;
+}
+
+static int srcfilt_used(const struct fp_prefix *p, const struct fp_route *rt,
+			void *ctx)
+{
+	__u64 *used = ctx;
+	__u32 first, n;
+
+	if (!rt->ifindex)
+		return 0;
+	srcfilt_run(p, &first, &n);
+	for (__u32 w = first / 64; w <= (first + n - 1) / 64; w++)
+		used[w] |= run_mask(w, first, n);
+	return 0;
+}
+
+int fp_fib__srcfilt_init(const struct fp_maps *m)
+{
+	__u32 ctl_key = FP_SRCFILT_CTL;
+	__u64 ctl, *used = NULL;
+	int err;
+
+	fp_maps__lock(m);
+	if (bpf_map_lookup_elem(m->srcfilt, &ctl_key, &ctl)) {
+		err = -errno;
+		goto out;
+	}
+	err = 0;
+	if (ctl & FP_SRCFILT_F_INIT)
+		goto out;
+	used = calloc(FP_SRCFILT_CTL, sizeof(*used));
+	if (!used) {
+		err = -ENOMEM;
+		goto out;
+	}
+	/* Holding the lock: no writer adds an entry behind the walk's back. */
+	err = walk_all(m, true, srcfilt_used, used);
+	for (__u32 w = 0; !err && w < FP_SRCFILT_CTL; w++) {
+		__u64 v = ~used[w];
+
+		if (bpf_map_update_elem(m->srcfilt, &w, &v, BPF_EXIST))
+			err = -errno;
+	}
+	ctl |= FP_SRCFILT_F_INIT;
+	if (!err && bpf_map_update_elem(m->srcfilt, &ctl_key, &ctl, BPF_EXIST))
+		err = -errno;
+out:
+	fp_maps__unlock(m);
+	free(used);
+	return err;
 }
 
 /* The map an entry at p lives in, for messages. */

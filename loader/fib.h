@@ -1,8 +1,8 @@
 /* SPDX-License-Identifier: GPL-2.0 */
 /*
  * The forwarding entries (routes, shadows, compiled exclusions) behind one
- * narrow interface: fib.c is the only writer of fp_hosts*, fp_routes* and
- * fp_excl*. Functions return 0 or -errno; the only thing they print is a
+ * narrow interface: fib.c is the only writer of fp_hosts*, fp_routes*,
+ * fp_excl* and fp_srcfilt. Functions return 0 or -errno; the only thing they print is a
  * circuit's fast-path IP budget reaching 80 % or running out.
  */
 #ifndef FASTPATH_FIB_H
@@ -60,6 +60,13 @@ int fp_fib__for_each_exclusion(const struct fp_maps *m, fp_excl_fn fn,
  * recomputed. Entries that held a place keep it.
  */
 int fp_fib__retag(const struct fp_maps *m);
+
+/*
+ * Once per fp_srcfilt map (a new one looks up every source): sets the
+ * bits of the blocks no entry with a port lies in, from the tables as
+ * they are. Until then, and if it fails, nothing is skipped.
+ */
+int fp_fib__srcfilt_init(const struct fp_maps *m);
 
 /* The map an entry at p lives in, for messages. */
 const char *fp_fib__map_name(const struct fp_prefix *p);

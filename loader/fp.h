@@ -27,7 +27,7 @@ struct fastpath; /* the generated skeleton */
 struct fp_maps {
 	struct fastpath *skel;
 	int uplinks, ports, tx, hosts4, hosts6, routes4, routes6, excl4, excl6;
-	int stats, present;
+	int stats, present, srcfilt;
 	int circuits, vnets4, vnets6, conns, connstat;
 	int lockfd; /* the pin directory, flock()ed by model writers; -1 */
 };

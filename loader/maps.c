@@ -17,6 +17,7 @@
 #include <bpf/libbpf.h>
 
 #include "fastpath.skel.h"
+#include "fib.h"
 #include "fp.h"
 #include "log.h"
 
@@ -189,6 +190,7 @@ void fp_maps__fill_fds(struct fp_maps *m)
 	m->ports = bpf_map__fd(m->skel->maps.fp_ports);
 	m->tx = bpf_map__fd(m->skel->maps.fp_tx);
 	m->present = bpf_map__fd(m->skel->maps.fp_present);
+	m->srcfilt = bpf_map__fd(m->skel->maps.fp_srcfilt);
 	m->hosts4 = bpf_map__fd(m->skel->maps.fp_hosts4);
 	m->hosts6 = bpf_map__fd(m->skel->maps.fp_hosts6);
 	m->routes4 = bpf_map__fd(m->skel->maps.fp_routes4);
@@ -240,6 +242,11 @@ int fp_maps__open(struct fp_maps *m, const struct fp_opts *o)
 	}
 	fp_maps__fill_fds(m);
 	m->lockfd = open(o->pin_path, O_RDONLY | O_DIRECTORY | O_CLOEXEC);
+	/* Until it succeeds the program looks up every source: no harm. */
+	err = fp_fib__srcfilt_init(m);
+	if (err)
+		pr_warn("%s: anti-spoofing pre-filter off: %s\n",
+			FP_MAP_SRCFILT, strerror(-err));
 	return 0;
 }
 

@@ -16,6 +16,7 @@
 #define FP_MAP_HOSTS4 "fp_hosts4"
 #define FP_MAP_HOSTS6 "fp_hosts6"
 #define FP_MAP_PRESENT "fp_present"
+#define FP_MAP_SRCFILT "fp_srcfilt"
 #define FP_MAP_ROUTES4 "fp_routes4"
 #define FP_MAP_ROUTES6 "fp_routes6"
 #define FP_MAP_EXCL4 "fp_excl4"
@@ -170,6 +171,46 @@ enum {
 	FP_PRESENT_ROUTES6 = 3,
 	FP_PRESENT_MAX,
 };
+
+/*
+ * fp_srcfilt (array of __u64 words): a pre-filter in front of the
+ * anti-spoofing source check. Bit b of the IPv4 part is block b, the /16
+ * whose first two bytes are b; bit b of the IPv6 part is bucket b, a /48
+ * folded to 16 bits (fp_srcfilt_bucket6). A set bit says no entry with a
+ * port (ifindex != 0) lies in that block or bucket, so the source lookups
+ * cannot answer "spoofed" and the program skips them; a clear bit says
+ * look. A new map is all clear (every source looked up, as without the
+ * filter) until loader/fib.c sets the bits of empty blocks once
+ * (FP_SRCFILT_F_INIT); from then on it clears a block's bit before an
+ * entry with a port lands there, and never sets one again: a stale clear
+ * bit only costs a lookup, never a verdict.
+ *
+ * IPv6 buckets are /48s, not /32s: one organisation's /32 (or the
+ * documentation 2001:db8::/32 of DESIGN.md) often holds its on-premises
+ * sites and its VNets alike, which differ from the /48 on.
+ */
+#define FP_SRCFILT_V4 0 /* words 0 .. 1023: IPv4 /16 blocks */
+#define FP_SRCFILT_V6 1024 /* words 1024 .. 2047: IPv6 /48 buckets */
+#define FP_SRCFILT_CTL 2048 /* FP_SRCFILT_F_*; the program never reads it */
+#define FP_SRCFILT_WORDS 2049
+#define FP_SRCFILT_F_INIT 0x1 /* empty blocks' bits set from the tables */
+
+/* The block of an IPv4 address (network byte order): its /16. */
+static inline __u32 fp_srcfilt_block4(const __u8 *addr)
+{
+	return (__u32)addr[0] << 8 | addr[1];
+}
+
+/*
+ * The bucket of an IPv6 address: its first three 16-bit words XORed. An
+ * address's /48 decides it; for a prefix between /33 and /47 the buckets
+ * of its addresses are one aligned run of 2^(48 - len).
+ */
+static inline __u32 fp_srcfilt_bucket6(const __u8 *addr)
+{
+	return (__u32)(addr[0] ^ addr[2] ^ addr[4]) << 8 |
+	       (addr[1] ^ addr[3] ^ addr[5]);
+}
 
 /* fp_hosts6 key: an IPv6 address, network byte order. */
 struct fp_in6 {

@@ -9,6 +9,7 @@
 #include <bpf/libbpf.h>
 
 #include "fastpath.skel.h"
+#include "fib.h"
 #include "fp.h"
 #include "harness.h"
 
@@ -62,15 +63,31 @@ static int load(struct fastpath *skel)
 	return err;
 }
 
+/* As fp_maps__open does: the anti-spoofing pre-filter on. */
+static int srcfilt_init(struct fp_maps *m)
+{
+	int err = fp_fib__srcfilt_init(m);
+
+	if (err)
+		fprintf(stderr, "fp_fib__srcfilt_init: %s\n", strerror(-err));
+	return err;
+}
+
 struct fastpath *fp_test__load(void)
 {
 	struct fastpath *skel = fp_skel__open_private();
+	struct fp_maps m = { .skel = skel };
 
 	if (!skel) {
 		fprintf(stderr, "fastpath__open: %s\n", strerror(errno));
 		return NULL;
 	}
 	if (load(skel)) {
+		fastpath__destroy(skel);
+		return NULL;
+	}
+	fp_maps__fill_fds(&m);
+	if (srcfilt_init(&m)) {
 		fastpath__destroy(skel);
 		return NULL;
 	}
@@ -97,5 +114,9 @@ int fp_test__maps(struct fp_maps *m, __u32 route_cap, __u32 excl_cap)
 		return -1;
 	}
 	fp_maps__fill_fds(m);
+	if (srcfilt_init(m)) {
+		fp_maps__close(m);
+		return -1;
+	}
 	return 0;
 }

@@ -20,12 +20,17 @@ int fp_test__netns(void);
 /* A veth pair name/peer, both up, name with mac; its ifindex, or 0. */
 __u32 fp_test__veth(const char *name, const __u8 *mac, const char *peer);
 
-/* The real object with private (unpinned) maps, loaded; NULL after saying. */
+/*
+ * The real object with private (unpinned) maps, loaded, the anti-spoofing
+ * pre-filter initialised as fp_maps__open() does, so route maps must be
+ * written through loader/fib.c; NULL after saying.
+ */
 struct fastpath *fp_test__load(void);
 
 /*
  * Private maps only (no program), the route maps (LPM and host hash) and
- * the IPv4 exclusions shrunk to route_cap / excl_cap entries when not 0.
+ * the IPv4 exclusions shrunk to route_cap / excl_cap entries when not 0;
+ * the pre-filter initialised too.
  */
 int fp_test__maps(struct fp_maps *m, __u32 route_cap, __u32 excl_cap);
 

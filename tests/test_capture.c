@@ -32,6 +32,7 @@
 #include "fastpath.skel.h"
 #include "harness.h"
 #include "capture.h"
+#include "fib.h"
 #include "fp.h"
 #include "parse.h"
 #include "pktgen.h"
@@ -413,21 +414,21 @@ static int fill_maps(void)
 {
 	struct fp_uplink up0 = { 0 }, up1 = { .gw_ifindex = ifidx[D_GW0] };
 	struct fp_route rt = { .ifindex = ifidx[D_VM0],
-			       .origin = FP_ORIGIN_STATIC,
-			       .plen = 32 };
-	__u32 present = 1, family = FP_PRESENT_HOSTS4;
-	__be32 addr;
+			       .origin = FP_ORIGIN_STATIC };
+	struct fp_maps m = { .skel = skel };
+	struct fp_prefix p;
 
 	memcpy(up0.mac, UP0_MAC, 6);
 	memcpy(up1.mac, UP1_MAC, 6);
 	memcpy(rt.dmac, VM0_PEER, 6);
-	if (inet_pton(AF_INET, FAST4, &addr) != 1)
+	if (fp_parse_prefix(FAST4 "/32", &p))
 		return -1;
+	/* Through loader/fib.c, the one writer of the route maps. */
+	fp_maps__fill_fds(&m);
 	return update(skel->maps.fp_uplinks, &ifidx[D_UP0], &up0) ||
 	       update(skel->maps.fp_uplinks, &ifidx[D_UP1], &up1) ||
 	       add_port(D_VM0, VM0_PEER) || add_port(D_GW0, GW_PEER) ||
-	       update(skel->maps.fp_hosts4, &addr, &rt) ||
-	       update(skel->maps.fp_present, &family, &present);
+	       fp_fib__set(&m, &p, &rt, false);
 }
 
 static int group_setup(void **state)
