@@ -122,9 +122,16 @@ struct budget {
 
 static int budget_load(const struct fp_maps *m, struct budget *b)
 {
-	for (__u32 i = 0; i < FP_MAX_CIRCUITS; i++)
-		if (bpf_map_lookup_elem(m->circuits, &i, &b->c[i]))
-			return -errno;
+	__u32 keys[FP_MAX_CIRCUITS], count = FP_MAX_CIRCUITS, next;
+
+	/* One syscall for the whole array; it says ENOENT at its end. */
+	if (bpf_map_lookup_batch(m->circuits, NULL, &next, keys, b->c, &count,
+				 NULL) &&
+	    (errno != ENOENT || count != FP_MAX_CIRCUITS)) {
+		for (__u32 i = 0; i < FP_MAX_CIRCUITS; i++)
+			if (bpf_map_lookup_elem(m->circuits, &i, &b->c[i]))
+				return -errno;
+	}
 	memcpy(b->was, b->c, sizeof(b->was));
 	return 0;
 }
@@ -419,8 +426,8 @@ int fp_fib__set(const struct fp_maps *m, const struct fp_prefix *p,
 		const struct fp_route *in, bool exclusive)
 {
 	struct fp_route rt = *in, old;
+	bool exists, model;
 	struct budget b;
-	bool exists;
 	int err;
 
 	fp_maps__lock(m);
@@ -434,14 +441,19 @@ int fp_fib__set(const struct fp_maps *m, const struct fp_prefix *p,
 	rt.flags = rt.xclasses ? FP_ROUTE_F_EXCLUDED : 0;
 	rt.vnet = vnet_of(m, p);
 	rt.pad = 0;
-	err = budget_load(m, &b);
-	if (err)
-		goto out;
-	if (exists)
-		budget_release(m, &b, &old, p->family);
-	budget_grant(m, &b, &rt, p->family);
+	rt.circuits = 0;
+	/* Outside every VNet (the common case without a model): no budget. */
+	model = budgeted(&rt) || (exists && budgeted(&old));
+	if (model) {
+		err = budget_load(m, &b);
+		if (err)
+			goto out;
+		if (exists)
+			budget_release(m, &b, &old, p->family);
+		budget_grant(m, &b, &rt, p->family);
+	}
 	err = put(m, p, &rt, BPF_ANY);
-	if (!err)
+	if (!err && model)
 		err = budget_store(m, &b);
 	if (!err && !(exists && !memcmp(&old, &rt, sizeof(rt))))
 		err = refresh_markers(m, p);
@@ -454,6 +466,7 @@ int fp_fib__del(const struct fp_maps *m, const struct fp_prefix *p)
 {
 	struct fp_route rt;
 	struct budget b;
+	bool model;
 	int err;
 
 	fp_maps__lock(m);
@@ -461,10 +474,13 @@ int fp_fib__del(const struct fp_maps *m, const struct fp_prefix *p)
 		err = -ENOENT;
 		goto out;
 	}
-	err = budget_load(m, &b);
-	if (err)
-		goto out;
-	budget_release(m, &b, &rt, p->family);
+	model = budgeted(&rt);
+	if (model) {
+		err = budget_load(m, &b);
+		if (err)
+			goto out;
+		budget_release(m, &b, &rt, p->family);
+	}
 	/* The exclusion at p still needs its marker once the route goes. */
 	if (has_exclusion_at(m, p)) {
 		struct fp_route marker = marker_at(m, p);
@@ -473,12 +489,12 @@ int fp_fib__del(const struct fp_maps *m, const struct fp_prefix *p)
 	} else {
 		err = drop(m, p);
 	}
-	if (!err)
+	if (!err && model)
 		err = budget_store(m, &b);
 	if (!err)
 		err = refresh_markers(m, p);
 	/* A freed place goes to an entry waiting past the budget. */
-	for (__u32 i = 0; !err && i < FP_MAX_CIRCUITS; i++)
+	for (__u32 i = 0; model && !err && i < FP_MAX_CIRCUITS; i++)
 		if (b.c[i].over && b.c[i].used < b.c[i].budget) {
 			err = fp_fib__retag(m);
 			break;

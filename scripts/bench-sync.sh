@@ -7,7 +7,9 @@
 #  - event latency with the daemon running on the 100k table: from sending
 #    one RTM_NEWROUTE / RTM_DELROUTE (build/bench_sync_latency, its own
 #    netlink socket, no fork inside the measurement) to the entry appearing
-#    in / leaving the pinned fp_hosts4 (busy lookups of the exact key).
+#    in / leaving the pinned fp_hosts4 (busy lookups of the exact key);
+#  - the same 100k routes inside a VNet connected by `fastpath apply`:
+#    sync --once cold, and an apply turning fastpath off and on (retag).
 # Everything happens in a namespace of its own; never the root namespace.
 # Addresses: 198.18.0.0/15 and 2001:db8::/32 only. Routes via a permanent
 # neighbour on the VM port tap-vm1, so every one is a fast entry.
@@ -146,6 +148,54 @@ bench_reconcile() {
 	log "  N=$n: cold ${COLD}s, warm ${WARM}s"
 }
 
+# The ExpressRoute model over the same 100k routes: sync --once with every
+# entry in a connected VNet (tagged, a budget place each), and an apply
+# that turns the connection's fastpath off and on (a retag of the table).
+model_conf() {
+	cat >"$WORK/fastpath.conf" <<CONF
+[gateway]
+sku = ErGw3AZ
+[circuit c1]
+uplink = uplink0
+type = direct
+bandwidth = 100G
+[vnet hub]
+address-space = 198.18.0.0/16
+address-space = 198.19.0.0/16
+port = tap-vm1
+[connection hub-c1]
+vnet = hub
+circuit = c1
+fastpath = $1
+CONF
+}
+
+time_apply() {
+	local t0 t1
+	model_conf "$1"
+	t0=$(now_ns)
+	fp --state-dir "$WORK/state" apply --config "$WORK/fastpath.conf" \
+		>"$WORK/apply.log" 2>&1 || die "apply failed: $(tail -n 3 "$WORK/apply.log")"
+	t1=$(now_ns)
+	awk -v d=$((t1 - t0)) 'BEGIN { printf "%.3f\n", d / 1e9 }'
+}
+
+bench_model() {
+	local used
+	fresh_maps
+	rm -rf "$WORK/state"
+	ip -n "$NS" link add uplink0 type veth peer name op0 2>/dev/null || true
+	ip -n "$NS" link set uplink0 up
+	fp uplink add uplink0 >/dev/null || die "uplink add uplink0 failed"
+	time_apply on >/dev/null
+	MCOLD=$(time_sync "model-$N_SMALL")
+	used=$(fp status --json | tr -d ' \n' | grep -o '"used":[0-9]*' | cut -d: -f2)
+	[ "$used" -ge "$N_SMALL" ] || die "model: expected $N_SMALL budget places, saw $used"
+	MOFF=$(time_apply off)
+	MON=$(time_apply on)
+	log "  model: sync cold ${MCOLD}s, apply off ${MOFF}s, apply on ${MON}s"
+}
+
 bench_latency() {
 	local n
 	fresh_maps
@@ -182,6 +232,8 @@ main() {
 	install_routes 0 "$N_SMALL"
 	bench_reconcile "$N_SMALL"
 	c100=$COLD w100=$WARM
+	log "bench-sync: the same routes in a connected VNet (fastpath apply)"
+	bench_model
 	log "bench-sync: event latency ($EVENTS events, ${GAP_MS} ms apart)"
 	bench_latency
 	if [ "$QUICK" != 1 ]; then
@@ -194,13 +246,16 @@ main() {
 	printf '| figure | value | goal |\n|---|---|---|\n'
 	printf '| sync --once, 100k routes, cold | %s s | <= 2 s |\n' "$c100"
 	printf '| sync --once, 100k routes, warm | %s s | <= 2 s |\n' "$w100"
+	printf '| sync --once, 100k routes in a connected VNet, cold | %s s | |\n' "$MCOLD"
+	printf '| apply, fastpath off over those 100k (retag) | %s s | |\n' "$MOFF"
+	printf '| apply, fastpath on again (retag) | %s s | |\n' "$MON"
 	printf '| sync --once, 1M routes, cold | %s s | <= 10 s |\n' "$c1m"
 	printf '| sync --once, 1M routes, warm | %s s | <= 10 s |\n' "$w1m"
 	printf '| event -> map, p50 (100k table) | %s ms | |\n' "$(lat p50_ms)"
 	printf '| event -> map, p99 (100k table) | %s ms | <= 5 ms |\n' "$(lat p99_ms)"
 	printf '| event -> map, max (100k table) | %s ms | |\n' "$(lat max_ms)"
-	printf '{"rev":"%s","kernel":"%s","routes_100k":{"cold_s":%s,"warm_s":%s},"routes_1m":{"cold_s":%s,"warm_s":%s},"latency":%s}\n' \
-		"$rev" "$(uname -r)" "$c100" "$w100" "$c1m" "$w1m" "$LAT" \
+	printf '{"rev":"%s","kernel":"%s","routes_100k":{"cold_s":%s,"warm_s":%s},"model_100k":{"sync_cold_s":%s,"apply_off_s":%s,"apply_on_s":%s},"routes_1m":{"cold_s":%s,"warm_s":%s},"latency":%s}\n' \
+		"$rev" "$(uname -r)" "$c100" "$w100" "$MCOLD" "$MOFF" "$MON" "$c1m" "$w1m" "$LAT" \
 		>"$OUT_DIR/sync.json"
 	log "bench-sync: wrote $OUT_DIR/sync.json"
 }
