@@ -18,7 +18,7 @@ set -eu
 # shellcheck source=selftests/lib.sh
 . "$(dirname "${BASH_SOURCE[0]}")/lib.sh"
 
-CASES="connections profile authorization fastpath_off connection_del budget atomic_apply"
+CASES="connections profile authorization fastpath_off connection_del budget atomic_apply apply_under_traffic"
 VM3_IP4=198.19.3.10
 OP1_IP4=198.18.2.2 UP1_IP4=198.18.2.1
 
@@ -329,6 +329,37 @@ case_atomic_apply() {
 	before=$(maps_dump)
 	apply_ok "the same config again"
 	assert_eq "maps after applying the same config" "$before" "$(maps_dump)"
+}
+
+# h. Applies that change other objects leave a running flow alone: a
+#    sequenced UDP flow to vm1 over c1 while c1's budget, a new VNet and
+#    its connection come and go, six times: nothing lost, all fast.
+case_apply_under_traffic() {
+	local d=4 rate=500 sent f0 g0 i rx
+	local extra=$'[vnet v4]\naddress-space = 198.19.4.0/24\nowner = contoso\n[connection v4-c1]\nvnet = v4\ncircuit = c1\nfastpath = off'
+	apply_ok "base"
+	model_routes
+	f0=$(conn_count hub-c1 hub fast) g0=$(conn_count hub-c1 hub gateway)
+	ip netns exec "$NS_VM1" python3 "$ROOT/selftests/seqflow.py" recv 9000 $((d + 3)) "$LAB_DIR/rx.json" &
+	echo $! >>"$LAB_DIR/pids"
+	sleep 0.5
+	ip netns exec "$NS_OP" python3 "$ROOT/selftests/seqflow.py" send "$VM1_IP4" 9000 "$rate" "$d" >"$LAB_DIR/tx" &
+	echo $! >>"$LAB_DIR/pids"
+	for i in 1 2 3; do
+		sleep 0.3
+		conf "ip-budget = 50000" on "$extra"
+		apply_ok "budget and a new VNet ($i)"
+		sleep 0.3
+		conf
+		apply_ok "back to the base ($i)"
+	done
+	wait_for "the flow's end" 100 test -s "$LAB_DIR/tx"
+	wait_for "the receiver's summary" 100 test -s "$LAB_DIR/rx.json"
+	sent=$(cat "$LAB_DIR/tx")
+	rx=$(python3 -c 'import json, sys; r = json.load(open(sys.argv[1])); print(r["received"], r["gaps"], r["duplicates"])' "$LAB_DIR/rx.json")
+	assert_eq "received, gaps, duplicates of $sent sent during six applies" "$sent 0 0" "$rx"
+	assert_delta "connection hub-c1 fast packets during the applies" "$f0" "$(conn_count hub-c1 hub fast)" "$sent"
+	assert_delta "connection hub-c1 gateway packets during the applies" "$g0" "$(conn_count hub-c1 hub gateway)" 0 0
 }
 
 model_down() { lab_down; }
