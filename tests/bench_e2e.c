@@ -40,7 +40,6 @@
 #include <sys/ioctl.h>
 #include <sys/socket.h>
 #include <sys/stat.h>
-#include <sys/utsname.h>
 #include <time.h>
 #include <unistd.h>
 #include <linux/if_ether.h>
@@ -1260,19 +1259,9 @@ static int write_json(void)
 {
 	json_object *root = json_object_new_object(), *rows;
 	char path[256];
-	struct utsname u;
 	int err;
 
-	uname(&u);
-	json_object_object_add(root, "tier", json_object_new_int(2));
-	json_object_object_add(root, "kernel",
-			       json_object_new_string(u.release));
-	json_object_object_add(
-		root, "cpus",
-		json_object_new_int((int)sysconf(_SC_NPROCESSORS_ONLN)));
-	json_object_object_add(root, "quick",
-			       json_object_new_boolean(opt.quick));
-	json_object_object_add(root, "rounds", json_object_new_int(opt.rounds));
+	fp_test__bench_head(root, 2, opt.quick, opt.rounds);
 	json_object_object_add(root, "secs_per_run",
 			       json_object_new_double(opt.secs));
 	json_object_object_add(root, "napi", json_object_new_string(opt.napi));

@@ -28,7 +28,6 @@
 #include <stdlib.h>
 #include <string.h>
 #include <sys/stat.h>
-#include <sys/utsname.h>
 #include <unistd.h>
 #include <linux/if_ether.h>
 #include <linux/ip.h>
@@ -943,19 +942,9 @@ static int write_json(json_object *g)
 {
 	json_object *root = json_object_new_object(), *rows;
 	char path[256];
-	struct utsname u;
 	int err;
 
-	uname(&u);
-	json_object_object_add(root, "tier", json_object_new_int(1));
-	json_object_object_add(root, "kernel",
-			       json_object_new_string(u.release));
-	json_object_object_add(
-		root, "cpus",
-		json_object_new_int((int)sysconf(_SC_NPROCESSORS_ONLN)));
-	json_object_object_add(root, "quick",
-			       json_object_new_boolean(opt.quick));
-	json_object_object_add(root, "rounds", json_object_new_int(opt.rounds));
+	fp_test__bench_head(root, 1, opt.quick, opt.rounds);
 	json_object_object_add(root, "repeat_min",
 			       json_object_new_int64(opt.repeat));
 	json_object_object_add(root, "frame_bytes",

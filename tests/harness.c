@@ -6,6 +6,10 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/utsname.h>
+#include <unistd.h>
+#include <json-c/json.h>
+#include <bpf/bpf.h>
 #include <bpf/libbpf.h>
 
 #include "fastpath.skel.h"
@@ -119,4 +123,31 @@ int fp_test__maps(struct fp_maps *m, __u32 route_cap, __u32 excl_cap)
 		return -1;
 	}
 	return 0;
+}
+
+void fp_test__empty(int fd)
+{
+	__u8 key[64], next[64];
+
+	while (!bpf_map_get_next_key(fd, NULL, next)) {
+		memcpy(key, next, sizeof(key));
+		if (bpf_map_delete_elem(fd, key))
+			break;
+	}
+}
+
+void fp_test__bench_head(struct json_object *root, int tier, int quick,
+			 int rounds)
+{
+	struct utsname u;
+
+	uname(&u);
+	json_object_object_add(root, "tier", json_object_new_int(tier));
+	json_object_object_add(root, "kernel",
+			       json_object_new_string(u.release));
+	json_object_object_add(
+		root, "cpus",
+		json_object_new_int((int)sysconf(_SC_NPROCESSORS_ONLN)));
+	json_object_object_add(root, "quick", json_object_new_boolean(quick));
+	json_object_object_add(root, "rounds", json_object_new_int(rounds));
 }

@@ -34,4 +34,13 @@ struct fastpath *fp_test__load(void);
  */
 int fp_test__maps(struct fp_maps *m, __u32 route_cap, __u32 excl_cap);
 
+/* Deletes every element of a hash or LPM map (fd). */
+void fp_test__empty(int fd);
+
+struct json_object;
+
+/* What every benchmark report starts with: tier, kernel, CPUs, quick, rounds. */
+void fp_test__bench_head(struct json_object *root, int tier, int quick,
+			 int rounds);
+
 #endif

@@ -128,14 +128,9 @@ static int reset(void **state)
 		      m.excl4,	m.excl6,  m.vnets4,  m.vnets6 };
 	struct fp_circuit zc = { 0 };
 	struct fp_conn zconn = { 0 };
-	__u8 key[64], next[64];
-
 	(void)state;
 	for (size_t i = 0; i < sizeof(fds) / sizeof(fds[0]); i++)
-		while (!bpf_map_get_next_key(fds[i], NULL, next)) {
-			memcpy(key, next, sizeof(key));
-			bpf_map_delete_elem(fds[i], key);
-		}
+		fp_test__empty(fds[i]);
 	for (__u32 i = 0; i < FP_MAX_CIRCUITS; i++)
 		bpf_map_update_elem(m.circuits, &i, &zc, 0);
 	for (__u32 i = 0; i < FP_CONN_SLOTS; i++)

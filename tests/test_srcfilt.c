@@ -146,14 +146,9 @@ static int reset(void **state)
 {
 	int fds[] = { m.hosts4, m.hosts6, m.routes4, m.routes6 };
 	__u64 zero = 0;
-	__u8 key[64], next[64];
-
 	(void)state;
 	for (size_t i = 0; i < sizeof(fds) / sizeof(fds[0]); i++)
-		while (!bpf_map_get_next_key(fds[i], NULL, next)) {
-			memcpy(key, next, sizeof(key));
-			bpf_map_delete_elem(fds[i], key);
-		}
+		fp_test__empty(fds[i]);
 	for (__u32 w = 0; w < FP_SRCFILT_WORDS; w++)
 		if (bpf_map_update_elem(m.srcfilt, &w, &zero, BPF_EXIST))
 			return -1;
