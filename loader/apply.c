@@ -1093,36 +1093,91 @@ static json_object *counter_json(const struct fp_counter *c)
 	return j;
 }
 
+/* A connection's two paths, summed over the CPUs. */
+static void conn_sum(const struct fp_maps *m, const struct fp_plan_conn *c,
+		     struct fp_connstat *percpu, int ncpu,
+		     struct fp_conn_counters *out)
+{
+	__u32 idx = FP_CONN_INDEX(c->vnet, c->circuit);
+
+	memset(out, 0, sizeof(*out));
+	snprintf(out->name, sizeof(out->name), "%s", c->name);
+	snprintf(out->vnet, sizeof(out->vnet), "%s", c->vnet_name);
+	snprintf(out->circuit, sizeof(out->circuit), "%s", c->circuit_name);
+	if (bpf_map_lookup_elem(m->connstat, &idx, percpu))
+		return;
+	for (int k = 0; k < ncpu; k++) {
+		out->fast.packets += percpu[k].fast.packets;
+		out->fast.bytes += percpu[k].fast.bytes;
+		out->gateway.packets += percpu[k].gateway.packets;
+		out->gateway.bytes += percpu[k].gateway.bytes;
+	}
+}
+
+static int sum_all(const struct fp_maps *m, const struct fp_plan *p,
+		   struct fp_conn_counters **out, size_t *n)
+{
+	int ncpu = libbpf_num_possible_cpus();
+	struct fp_connstat *percpu;
+
+	*out = NULL;
+	*n = 0;
+	if (ncpu < 1)
+		return -EINVAL;
+	percpu = calloc(ncpu, sizeof(*percpu));
+	*out = calloc(p->nconns + 1, sizeof(**out));
+	if (!percpu || !*out) {
+		free(percpu);
+		free(*out);
+		*out = NULL;
+		return -ENOMEM;
+	}
+	for (size_t i = 0; i < p->nconns; i++)
+		conn_sum(m, &p->conns[i], percpu, ncpu, &(*out)[i]);
+	*n = p->nconns;
+	free(percpu);
+	return 0;
+}
+
+int fp_conn__counters(const struct fp_opts *o, const struct fp_maps *m,
+		      struct fp_conn_counters **out, size_t *n)
+{
+	struct fp_state st;
+	char path[4096];
+	int err;
+
+	*out = NULL;
+	*n = 0;
+	snprintf(path, sizeof(path), "%s/state.json", o->state_dir);
+	err = fp_state__load(path, &st);
+	if (err)
+		return err;
+	err = sum_all(m, &st.applied, out, n);
+	fp_state__free(&st);
+	return err;
+}
+
 static int conn_list(const struct fp_opts *o)
 {
 	struct fp_state st = { 0 };
 	struct store s = { .lockfd = -1 };
 	struct fp_plan held = { 0 };
+	struct fp_conn_counters *cnt = NULL;
 	struct fp_maps m;
-	int ncpu = libbpf_num_possible_cpus();
-	struct fp_connstat *percpu = NULL;
 	json_object *arr;
+	size_t n = 0;
 	char fl[64];
 
-	if (begin(o, &s, &st, &held, &m) || fp_maps__open(&m, o) || ncpu < 1 ||
-	    !(percpu = calloc(ncpu, sizeof(*percpu)))) {
+	if (begin(o, &s, &st, &held, &m) || fp_maps__open(&m, o) ||
+	    sum_all(&m, &st.applied, &cnt, &n)) {
 		finish(&s, &st, &held, &m);
 		return FP_EXIT_ERR;
 	}
 	arr = json_object_new_array();
-	for (size_t i = 0; i < st.applied.nconns; i++) {
+	for (size_t i = 0; i < n; i++) {
 		const struct fp_plan_conn *c = &st.applied.conns[i];
-		__u32 idx = FP_CONN_INDEX(c->vnet, c->circuit);
-		struct fp_counter fast = { 0 }, gw = { 0 };
 		json_object *j = json_object_new_object();
 
-		if (!bpf_map_lookup_elem(m.connstat, &idx, percpu))
-			for (int k = 0; k < ncpu; k++) {
-				fast.packets += percpu[k].fast.packets;
-				fast.bytes += percpu[k].fast.bytes;
-				gw.packets += percpu[k].gateway.packets;
-				gw.bytes += percpu[k].gateway.bytes;
-			}
 		json_object_object_add(j, "name",
 				       json_object_new_string(c->name));
 		json_object_object_add(j, "vnet",
@@ -1142,22 +1197,23 @@ static int conn_list(const struct fp_opts *o)
 		json_object_object_add(
 			j, "peered",
 			json_object_new_boolean(c->flags & FP_CONN_F_PEERED));
-		json_object_object_add(j, "fast", counter_json(&fast));
-		json_object_object_add(j, "gateway", counter_json(&gw));
+		json_object_object_add(j, "fast", counter_json(&cnt[i].fast));
+		json_object_object_add(j, "gateway",
+				       counter_json(&cnt[i].gateway));
 		json_object_array_add(arr, j);
 		if (!o->json)
 			printf("%-16s %-12s %-12s %-28s fast %llu pkts, gateway "
 			       "%llu pkts\n",
 			       c->name, c->vnet_name, c->circuit_name,
 			       flags_text(c->flags, fl, sizeof(fl)),
-			       (unsigned long long)fast.packets,
-			       (unsigned long long)gw.packets);
+			       (unsigned long long)cnt[i].fast.packets,
+			       (unsigned long long)cnt[i].gateway.packets);
 	}
 	if (o->json)
 		print_json(arr);
 	else
 		json_object_put(arr);
-	free(percpu);
+	free(cnt);
 	finish(&s, &st, &held, &m);
 	return FP_EXIT_OK;
 }

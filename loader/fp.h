@@ -52,6 +52,23 @@ int fp_stats__sum(const struct fp_maps *m, struct fp_counter out[FP_R_MAX]);
 /* The counters in Prometheus' text exposition format. */
 int fp_stats__write_prometheus(FILE *f, const struct fp_counter *c);
 
+/* One connection's traffic by path (the model's, `fastpath apply`). */
+struct fp_conn_counters {
+	char name[64], vnet[64], circuit[64];
+	struct fp_counter fast, gateway;
+};
+
+/* The same format for every applied connection, both paths. */
+int fp_stats__write_prometheus_conns(FILE *f, const struct fp_conn_counters *c,
+				     size_t n);
+/*
+ * apply.c: the counters of every connection the state file says is
+ * applied (read without the apply lock: the file is renamed into place).
+ * *out is malloc'ed; none when there is no state.
+ */
+int fp_conn__counters(const struct fp_opts *o, const struct fp_maps *m,
+		      struct fp_conn_counters **out, size_t *n);
+
 /* table.c: ports, routes, exclusions, uplinks. */
 int fp_port__add(struct fp_maps *m, const char *ifname, const __u8 *peer_mac);
 int fp_port__del(struct fp_maps *m, const char *ifname);

@@ -102,8 +102,60 @@ int fp_stats__write_prometheus(FILE *f, const struct fp_counter *c)
 	return ferror(f) ? -EIO : 0;
 }
 
+int fp_stats__write_prometheus_conns(FILE *f, const struct fp_conn_counters *c,
+				     size_t n)
+{
+	static const char *const kinds[2] = { "packets", "bytes" };
+
+	if (!n)
+		return 0;
+	for (int k = 0; k < 2; k++) {
+		fprintf(f,
+			"# HELP fastpath_connection_%s_total %s of each "
+			"ExpressRoute connection, by path (fast or gateway).\n"
+			"# TYPE fastpath_connection_%s_total counter\n",
+			kinds[k], k ? "Bytes" : "Packets", kinds[k]);
+		for (size_t i = 0; i < n; i++)
+			for (int p = 0; p < 2; p++) {
+				const struct fp_counter *x = p ? &c[i].gateway :
+								 &c[i].fast;
+
+				fprintf(f,
+					"fastpath_connection_%s_total{"
+					"connection=\"%s\",vnet=\"%s\","
+					"circuit=\"%s\",path=\"%s\"} %llu\n",
+					kinds[k], c[i].name, c[i].vnet,
+					c[i].circuit, p ? "gateway" : "fast",
+					(unsigned long long)(k ? x->bytes :
+								 x->packets));
+			}
+	}
+	return ferror(f) ? -EIO : 0;
+}
+
+/* Everything --prometheus prints: reasons, then connections. */
+struct prom {
+	const struct fp_opts *o;
+	const struct fp_maps *m;
+};
+
+static int write_all(FILE *f, const struct prom *pr, const struct fp_counter *c)
+{
+	struct fp_conn_counters *conns = NULL;
+	size_t n = 0;
+	int err;
+
+	err = fp_stats__write_prometheus(f, c);
+	/* Without a readable state there are no connections to show. */
+	if (!err && !fp_conn__counters(pr->o, pr->m, &conns, &n))
+		err = fp_stats__write_prometheus_conns(f, conns, n);
+	free(conns);
+	return err;
+}
+
 /* Scrapers must never see half a file: write beside it, then rename. */
-static int write_prometheus_file(const char *path, const struct fp_counter *c)
+static int write_prometheus_file(const char *path, const struct prom *pr,
+				 const struct fp_counter *c)
 {
 	char tmp[4096];
 	FILE *f;
@@ -114,7 +166,7 @@ static int write_prometheus_file(const char *path, const struct fp_counter *c)
 	f = fopen(tmp, "w");
 	if (!f)
 		return -errno;
-	err = fp_stats__write_prometheus(f, c);
+	err = write_all(f, pr, c);
 	if (fclose(f) && !err)
 		err = -errno;
 	if (!err && rename(tmp, path))
@@ -124,19 +176,20 @@ static int write_prometheus_file(const char *path, const struct fp_counter *c)
 	return err;
 }
 
-static int emit(const struct fp_counter *now, const struct fp_counter *before,
-		double secs, bool json, bool prom, const char *output)
+static int emit(const struct prom *pr, const struct fp_counter *now,
+		const struct fp_counter *before, double secs, bool json,
+		bool prom, const char *output)
 {
 	int err;
 
 	if (prom && output) {
-		err = write_prometheus_file(output, now);
+		err = write_prometheus_file(output, pr, now);
 		if (err)
 			pr_warn("stats: %s: %s\n", output, strerror(-err));
 		return err;
 	}
 	if (prom) {
-		err = fp_stats__write_prometheus(stdout, now);
+		err = write_all(stdout, pr, now);
 		fflush(stdout);
 		return err;
 	}
@@ -158,6 +211,7 @@ int fp_cmd_stats(const struct fp_opts *o, int argc, char **argv)
 	struct timespec t0, t1;
 	double interval = 0;
 	struct fp_maps m;
+	struct prom pr = { .o = o, .m = &m };
 	int npos, ret = FP_EXIT_OK;
 	char *end;
 
@@ -188,7 +242,7 @@ int fp_cmd_stats(const struct fp_opts *o, int argc, char **argv)
 		ret = FP_EXIT_ERR;
 		goto out;
 	}
-	if (emit(now, NULL, 0, o->json, args[1].seen, args[2].value))
+	if (emit(&pr, now, NULL, 0, o->json, args[1].seen, args[2].value))
 		ret = FP_EXIT_ERR;
 	if (!interval || ret)
 		goto out;
@@ -208,7 +262,7 @@ int fp_cmd_stats(const struct fp_opts *o, int argc, char **argv)
 			break;
 		}
 		clock_gettime(CLOCK_MONOTONIC, &t1);
-		emit(now, before,
+		emit(&pr, now, before,
 		     (t1.tv_sec - t0.tv_sec) + (t1.tv_nsec - t0.tv_nsec) / 1e9,
 		     o->json, args[1].seen, args[2].value);
 		t0 = t1;

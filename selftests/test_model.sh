@@ -179,6 +179,9 @@ case_connections() {
 	assert_gt "connection v3-c2 fast packets" "$(conn_count v3-c2 v3 fast)" 2
 	assert_gt "connection hub-c1 (spoke, via peering) gateway packets" \
 		"$(conn_count hub-c1 spoke gateway)" 2
+	assert_match "stats --prometheus, per connection and path" \
+		"fastpath_connection_packets_total\{connection=\"v3-c2\",vnet=\"v3\",circuit=\"c2\",path=\"fast\"\} [1-9]" \
+		"$(fpm stats --prometheus)"
 	tcp_check "$NS_VM1" "$VM1_IP4" 1
 }
 

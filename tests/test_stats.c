@@ -56,6 +56,40 @@ static void test_every_reason_both_kinds(void **state)
 	free(out);
 }
 
+static void test_connections(void **state)
+{
+	struct fp_conn_counters c[2] = {
+		{ "hub-c1", "hub", "c1", { 10, 1000 }, { 3, 300 } },
+		{ "hub-c1", "spoke", "c1", { 0, 0 }, { 7, 700 } },
+	};
+	char *buf = NULL, *p;
+	size_t len = 0;
+	FILE *f = open_memstream(&buf, &len);
+	int samples = 0;
+
+	assert_non_null(f);
+	assert_int_equal(fp_stats__write_prometheus_conns(f, c, 0), 0);
+	fflush(f);
+	assert_int_equal(len, 0); /* no model: nothing at all */
+	assert_int_equal(fp_stats__write_prometheus_conns(f, c, 2), 0);
+	fclose(f);
+	if (!strstr(buf,
+		    "\nfastpath_connection_packets_total{connection=\"hub-c1\","
+		    "vnet=\"hub\",circuit=\"c1\",path=\"fast\"} 10\n") ||
+	    !strstr(buf,
+		    "\nfastpath_connection_bytes_total{connection=\"hub-c1\","
+		    "vnet=\"spoke\",circuit=\"c1\",path=\"gateway\"} 700\n"))
+		fail_msg("expected hub's fast packets and the spoke's gateway "
+			 "bytes in:\n%s",
+			 buf);
+	for (p = buf; (p = strstr(p, "_total{")); p++)
+		samples++;
+	assert_int_equal(samples, 2 * 2 * 2); /* kinds x connections x paths */
+	assert_non_null(strstr(
+		buf, "# TYPE fastpath_connection_packets_total counter\n"));
+	free(buf);
+}
+
 static void test_write_error_reported(void **state)
 {
 	struct fp_counter c[FP_R_MAX] = { 0 };
@@ -72,6 +106,7 @@ int main(void)
 	const struct CMUnitTest tests[] = {
 		cmocka_unit_test(test_every_reason_both_kinds),
 		cmocka_unit_test(test_write_error_reported),
+		cmocka_unit_test(test_connections),
 	};
 
 	return cmocka_run_group_tests_name("stats", tests, NULL, NULL);
