@@ -520,6 +520,28 @@ static void check_authorization(const struct ctx *c,
 			    k->name, a->name, o->name, o->line);
 }
 
+/*
+ * A spoke uses its hub's gateway (ExpressRoute's "use remote gateways"):
+ * it reaches circuits through the hub's connections, never its own.
+ */
+static void check_not_spoke(const struct ctx *c, const struct fp_cfg_conn *k,
+			    const struct fp_cfg_vnet *v)
+{
+	for (size_t i = 0; i < c->cfg->nvnets; i++) {
+		const struct fp_cfg_vnet *hub = &c->cfg->vnets[i];
+
+		for (size_t p = 0; p < hub->npeerings; p++)
+			if (hub != v && !strcmp(hub->peerings[p], v->name))
+				ERR(c, k->line,
+				    "connection %s: vnet %s is a spoke of vnet "
+				    "%s (peering, line %d): it reaches circuits "
+				    "through its hub's gateway and has no "
+				    "connection of its own",
+				    k->name, v->name, hub->name,
+				    hub->peering_lines[p]);
+	}
+}
+
 static void check_connections(const struct ctx *c)
 {
 	const struct fp_config *cfg = c->cfg;
@@ -595,6 +617,7 @@ static void check_connections(const struct ctx *c)
 			    k->name, v->name, spaces, FP_SPACES_AT_CREATION,
 			    FP_SPACES_MAX);
 		check_authorization(c, k, circ, v);
+		check_not_spoke(c, k, v);
 		if (k->fastpath && g->line && !fastpath_sku(g))
 			ERR(c, k->line,
 			    "connection %s: fastpath on needs gateway SKU "
@@ -775,11 +798,9 @@ static int build_plan(const struct ctx *c, struct fp_plan *p,
 			struct fp_plan_conn *pc, hubc = p->conns[i];
 			__u32 sid = vnet_id[spoke - cfg->vnets];
 
+			/* Peered with two hubs on this circuit: either one. */
 			pc = fp_plan__conn(p, sid, hubc.circuit);
 			if (pc) {
-				/* Its own connection on this circuit wins. */
-				if (!(pc->flags & FP_CONN_F_PEERED))
-					continue;
 				pc->flags |= hubc.flags;
 				continue;
 			}

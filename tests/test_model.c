@@ -1843,8 +1843,11 @@ static void test_udr_exclusion_planned(void **state)
 	fx_free(&f);
 }
 
-/* A spoke with its own connection on the hub's circuit keeps its flags. */
-static void test_peering_own_connection_wins(void **state)
+/*
+ * A spoke uses its hub's gateway: a connection of its own is an error;
+ * a spoke peered with two hubs on one circuit takes either's flags.
+ */
+static void test_peering_spoke_has_no_connection(void **state)
 {
 	static const char text[] =
 		"[gateway]\nsku = ErGw3AZ\n"
@@ -1854,16 +1857,34 @@ static void test_peering_own_connection_wins(void **state)
 		"[connection k-hub]\nvnet = hub\ncircuit = c1\n"
 		"[connection k-spoke]\nvnet = spoke\ncircuit = c1\n"
 		"fastpath = off\n";
+	static const char two_hubs[] =
+		"[gateway]\nsku = ErGw3AZ\n"
+		"[circuit c1]\nuplink = up1\ntype = direct\nbandwidth = 10G\n"
+		"[vnet hub]\naddress-space = 10.1.0.0/16\npeering = spoke\n"
+		"[vnet hub2]\naddress-space = 10.3.0.0/16\npeering = spoke\n"
+		"[vnet spoke]\naddress-space = 10.2.0.0/16\n"
+		"[connection k-hub]\nvnet = hub\ncircuit = c1\nfastpath = off\n"
+		"[connection k-hub2]\nvnet = hub2\ncircuit = c1\n";
 	const struct fp_plan_conn *pk;
 	struct fx f;
 
+	(void)state;
 	parse(&f, text);
 	plan(&f, NULL);
+	check_error(&f.d, line_of(text, "[connection k-spoke]"),
+		    "connection k-spoke", "vnet spoke is a spoke of vnet hub",
+		    "no connection of its own");
+	check_errors(&f.d, 1);
+	fx_free(&f);
+
+	parse(&f, two_hubs);
+	plan(&f, NULL);
 	check_clean(&f.d, 0);
-	check_int("links: no peered copy", 2, f.plan.nconns);
+	check_int("links: two hubs, one spoke", 3, f.plan.nconns);
 	pk = plan_conn(&f.plan, "spoke", "c1");
-	check_str("spoke's link", "k-spoke", pk->name);
-	check_int("spoke's flags (its own, fastpath off)", FP_CONN_F_LINKED,
+	check_int("spoke's flags (hub2's fastpath on)",
+		  FP_CONN_F_LINKED | FP_CONN_F_PEERED | FP_CONN_F_FAST4 |
+			  FP_CONN_F_FAST6,
 		  pk->flags);
 	fx_free(&f);
 }
@@ -1986,7 +2007,7 @@ int main(void)
 		cmocka_unit_test(test_auth_keys),
 		cmocka_unit_test(test_vnet_rules),
 		cmocka_unit_test(test_udr_exclusion_planned),
-		cmocka_unit_test(test_peering_own_connection_wins),
+		cmocka_unit_test(test_peering_spoke_has_no_connection),
 		cmocka_unit_test(test_ids_stable),
 	};
 
