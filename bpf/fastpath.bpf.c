@@ -214,9 +214,8 @@ static __always_inline const struct fp_route *lookup6(const void *addr,
  */
 static __always_inline __u32 connection(const struct pkt *p,
 					const struct fp_uplink *up,
-					const struct fp_route *rt)
+					const struct fp_route *rt, __u32 idx)
 {
-	__u32 idx = FP_CONN_INDEX(rt->vnet, up->circuit);
 	__u32 flag = p->ip6 ? FP_CONN_F_FAST6 : FP_CONN_F_FAST4;
 	struct fp_conn *conn = bpf_map_lookup_elem(&fp_conns, &idx);
 
@@ -230,16 +229,15 @@ static __always_inline __u32 connection(const struct pkt *p,
 static __always_inline int route(struct pkt *p, const struct fp_uplink *up,
 				 const struct fp_route *rt)
 {
+	__u32 idx = 0, r;
 	int model;
-	__u32 r;
 
 	if (!rt)
 		return to_gateway(p, up, FP_R_MISS);
 	model = up->circuit && up->circuit <= FP_MAX_CIRCUITS && rt->vnet &&
 		rt->vnet < FP_MAX_VNETS;
 	if (model) {
-		__u32 idx = FP_CONN_INDEX(rt->vnet, up->circuit);
-
+		idx = FP_CONN_INDEX(rt->vnet, up->circuit);
 		p->conn = bpf_map_lookup_elem(&fp_connstat, &idx);
 	}
 	/*
@@ -249,7 +247,7 @@ static __always_inline int route(struct pkt *p, const struct fp_uplink *up,
 	if (rt->xclasses & ~up->xallow)
 		return to_gateway(p, up, FP_R_EXCLUDED);
 	if (model && rt->ifindex) {
-		r = connection(p, up, rt);
+		r = connection(p, up, rt, idx);
 		if (r != FP_R_FASTPATH)
 			return to_gateway(p, up, r);
 	}

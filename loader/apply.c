@@ -37,6 +37,7 @@
 #include "log.h"
 #include "model.h"
 #include "state.h"
+#include "vec.h"
 
 #define FP_DEFAULT_CONFIG "/etc/fastpath/fastpath.conf"
 
@@ -457,19 +458,6 @@ static int uplink_steps(struct run *r, const struct fp_plan *old,
 	return 0;
 }
 
-static struct fp_plan_port *push_port(struct fp_plan *p,
-				      const struct fp_plan_port *port)
-{
-	struct fp_plan_port *v =
-		realloc(p->ports, (p->nports + 1) * sizeof(*v));
-
-	if (!v)
-		return NULL;
-	p->ports = v;
-	v[p->nports] = *port;
-	return &v[p->nports++];
-}
-
 /* What the old plan had and the next one does not. */
 static int remove_steps(struct run *r, const struct fp_plan *old,
 			struct fp_plan *next)
@@ -565,9 +553,11 @@ static int remove_steps(struct run *r, const struct fp_plan *old,
 		err = fp_port__del(r->m, p->name);
 		if (err == -EBUSY) {
 			/* Routes still use it: keep it, and remember it. */
-			kept = push_port(next, p);
+			kept = fp_vec__push(&next->ports, &next->nports,
+					    sizeof(*kept));
 			if (!kept)
 				return -ENOMEM;
+			*kept = *p;
 			continue;
 		}
 		if (err)
@@ -902,9 +892,7 @@ static void gen_key(char *key)
 
 static void print_json(json_object *j)
 {
-	printf("%s\n", json_object_to_json_string_ext(
-			       j, JSON_C_TO_STRING_PRETTY |
-					  JSON_C_TO_STRING_NOSLASHESCAPE));
+	fp_json__print(j);
 	json_object_put(j);
 }
 

@@ -521,10 +521,7 @@ int fp_cmd_status(const struct fp_opts *o, int argc, char **argv)
 	json_object_object_add(root, "circuits", circuits_json(&m));
 
 	if (o->json) {
-		printf("%s\n",
-		       json_object_to_json_string_ext(
-			       root, JSON_C_TO_STRING_PLAIN |
-					     JSON_C_TO_STRING_NOSLASHESCAPE));
+		fp_json__print(root);
 	} else {
 		printf("pin path %s\n", o->pin_path);
 		json_object_object_get_ex(root, "ports", &pt);

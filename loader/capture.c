@@ -154,8 +154,7 @@ static void print_record(struct capture *c, const struct fp_cap_rec *r)
 	json_object_object_add(j, "caplen", json_object_new_int64(r->cap_len));
 	json_object_object_add(
 		j, "ts_ns", json_object_new_uint64(r->ts_ns + c->realtime_off));
-	printf("%s\n",
-	       json_object_to_json_string_ext(j, JSON_C_TO_STRING_PLAIN));
+	fp_json__print(j);
 	json_object_put(j);
 }
 

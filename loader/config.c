@@ -18,6 +18,7 @@
 #include <strings.h>
 
 #include "config.h"
+#include "vec.h"
 
 void fp_diag__add(struct fp_diag *d, bool error, int line, const char *fmt, ...)
 {
@@ -188,27 +189,33 @@ static char *reader(char *buf, int size, void *stream)
 	return buf;
 }
 
-/* Grows an array of n elements of size sz by one zeroed element. */
-static void *grow(void *v, size_t n, size_t sz)
-{
-	char *p = realloc(v, (n + 1) * sz);
-
-	if (p)
-		memset(p + n * sz, 0, sz);
-	return p;
-}
-
-#define PUSH(ps, arr, n)                                     \
-	({                                                   \
-		void *_p = grow((arr), (n), sizeof(*(arr))); \
-		if (_p) {                                    \
-			(arr) = _p;                          \
-			(n)++;                               \
-		} else {                                     \
-			(ps)->oom = 1;                       \
-		}                                            \
-		_p ? &(arr)[(n)-1] : NULL;                   \
+/* One more zeroed element in arr (n of them); NULL and oom if none. */
+#define PUSH(ps, arr, n)                                            \
+	({                                                          \
+		__typeof__(arr) _p =                                \
+			fp_vec__push(&(arr), &(n), sizeof(*(arr))); \
+		if (!_p)                                            \
+			(ps)->oom = 1;                              \
+		_p;                                                 \
 	})
+
+/*
+ * One more element in arr and in its parallel array of line numbers,
+ * which gets the current line: the new element's index, or -1.
+ */
+static long push_lined(struct parser *ps, void *arrp, int **lines, size_t *n,
+		       size_t sz)
+{
+	size_t nlines = *n;
+
+	if (!fp_vec__push(lines, &nlines, sizeof(**lines)) ||
+	    !fp_vec__push(arrp, n, sz)) {
+		ps->oom = 1;
+		return -1;
+	}
+	(*lines)[*n - 1] = ps->line;
+	return *n - 1;
+}
 
 static void dup_name(struct parser *ps, const char *kind, const char *name,
 		     int line)
@@ -481,6 +488,7 @@ static void circuit_key(struct parser *ps, const char *key, const char *value)
 static void vnet_key(struct parser *ps, const char *key, const char *value)
 {
 	struct fp_cfg_vnet *v = ps->obj;
+	long i;
 
 	if (!strcmp(key, "address-space")) {
 		struct fp_prefix p;
@@ -490,37 +498,27 @@ static void vnet_key(struct parser *ps, const char *key, const char *value)
 				ps, key, value,
 				"expected a prefix such as 198.19.1.0/24 "
 				"with no host bits set");
-		if (!PUSH(ps, v->space_lines, v->nspaces))
-			return;
-		v->nspaces--;
-		if (!PUSH(ps, v->spaces, v->nspaces))
-			return;
-		v->spaces[v->nspaces - 1] = p;
-		v->space_lines[v->nspaces - 1] = ps->line;
+		i = push_lined(ps, &v->spaces, &v->space_lines, &v->nspaces,
+			       sizeof(*v->spaces));
+		if (i >= 0)
+			v->spaces[i] = p;
 	} else if (!strcmp(key, "port")) {
 		char name[IF_NAMESIZE];
 
 		if (!copy(ps, key, value, name, sizeof(name)))
 			return;
-		if (!PUSH(ps, v->port_lines, v->nports))
-			return;
-		v->nports--;
-		if (!PUSH(ps, v->ports, v->nports))
-			return;
-		memcpy(v->ports[v->nports - 1], name, sizeof(name));
-		v->port_lines[v->nports - 1] = ps->line;
+		i = push_lined(ps, &v->ports, &v->port_lines, &v->nports,
+			       sizeof(*v->ports));
+		if (i >= 0)
+			memcpy(v->ports[i], name, sizeof(name));
 	} else if (!strcmp(key, "peering")) {
 		if (!valid_name(value))
 			return bad_value(ps, key, value,
 					 "expected a VNet name");
-		if (!PUSH(ps, v->peering_lines, v->npeerings))
-			return;
-		v->npeerings--;
-		if (!PUSH(ps, v->peerings, v->npeerings))
-			return;
-		snprintf(v->peerings[v->npeerings - 1], FP_NAME_MAX, "%s",
-			 value);
-		v->peering_lines[v->npeerings - 1] = ps->line;
+		i = push_lined(ps, &v->peerings, &v->peering_lines,
+			       &v->npeerings, sizeof(*v->peerings));
+		if (i >= 0)
+			snprintf(v->peerings[i], FP_NAME_MAX, "%s", value);
 	} else if (!strcmp(key, "exclude")) {
 		char class[32], prefix[FP_PREFIX_STRLEN + 1], extra[2];
 		struct fp_cfg_excl *e;

@@ -158,8 +158,7 @@ int fp_cmd_explain(const struct fp_opts *o, int argc, char **argv)
 				       NULL);
 		json_object_object_add(j, "dmac", json_object_new_string(dmac));
 		json_object_object_add(j, "smac", json_object_new_string(smac));
-		printf("%s\n", json_object_to_json_string_ext(
-				       j, JSON_C_TO_STRING_PLAIN));
+		fp_json__print(j);
 		json_object_put(j);
 	} else {
 		printf("%s: %s (reason %s) on uplink %s", pos[0], verdict,

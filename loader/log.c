@@ -7,6 +7,7 @@
  */
 #include <stdarg.h>
 #include <stdio.h>
+#include <json-c/json.h>
 #include <stdlib.h>
 #include <bpf/libbpf.h>
 #include <xdp/libxdp.h>
@@ -72,4 +73,11 @@ void fp_log__route_libs(void)
 {
 	libbpf_set_print(libbpf_print);
 	libxdp_set_print(libxdp_print);
+}
+
+void fp_json__print(struct json_object *j)
+{
+	printf("%s\n", json_object_to_json_string_ext(
+			       j, JSON_C_TO_STRING_PLAIN |
+					  JSON_C_TO_STRING_NOSLASHESCAPE));
 }

@@ -12,6 +12,7 @@
 #include <strings.h>
 
 #include "model.h"
+#include "vec.h"
 
 unsigned int fp_model__vnet_limit(__u32 mbps, bool premium)
 {
@@ -63,19 +64,8 @@ __u8 fp_model__xallow(enum fp_profile profile)
 
 /* ---- small containers ---------------------------------------------------- */
 
-static void *push(void *arrp, size_t *n, size_t sz)
-{
-	void **arr = arrp;
-	char *v = realloc(*arr, (*n + 1) * sz);
-
-	if (!v)
-		return NULL;
-	memset(v + *n * sz, 0, sz);
-	*arr = v;
-	return v + (*n)++ * sz;
-}
-
-#define PUSH(arr, n) ((__typeof__(arr))push(&(arr), &(n), sizeof(*(arr))))
+#define PUSH(arr, n) \
+	((__typeof__(arr))fp_vec__push(&(arr), &(n), sizeof(*(arr))))
 
 void fp_plan__free(struct fp_plan *p)
 {

@@ -48,8 +48,7 @@ static void print_counters(const struct fp_counter *c, bool json)
 				       json_object_new_uint64(c[r].bytes));
 		json_object_object_add(root, fp_reason_name(r), o);
 	}
-	printf("%s\n",
-	       json_object_to_json_string_ext(root, JSON_C_TO_STRING_PLAIN));
+	fp_json__print(root);
 	json_object_put(root);
 }
 
@@ -75,8 +74,7 @@ static void print_rates(const struct fp_counter *now,
 		json_object_object_add(root, fp_reason_name(r), o);
 	}
 	if (json)
-		printf("%s\n", json_object_to_json_string_ext(
-				       root, JSON_C_TO_STRING_PLAIN));
+		fp_json__print(root);
 	else
 		printf("--\n");
 	fflush(stdout);

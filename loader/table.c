@@ -347,13 +347,6 @@ int fp_uplink__del(struct fp_maps *m, const char *ifname)
 
 /* ---- listing ---------------------------------------------------------- */
 
-static void print_json(json_object *j)
-{
-	printf("%s\n", json_object_to_json_string_ext(
-			       j, JSON_C_TO_STRING_PLAIN |
-					  JSON_C_TO_STRING_NOSLASHESCAPE));
-}
-
 static const char *port_name(struct fp_maps *m, __u32 ifindex, char *buf)
 {
 	struct fp_port port;
@@ -436,7 +429,7 @@ static void list_routes(struct fp_maps *m, bool json)
 
 	fp_fib__for_each(m, show_route, &l);
 	if (json)
-		print_json(l.arr);
+		fp_json__print(l.arr);
 	json_object_put(l.arr);
 }
 
@@ -446,7 +439,7 @@ static void list_exclusions(struct fp_maps *m, bool json)
 
 	fp_fib__for_each_exclusion(m, show_exclusion, &l);
 	if (json)
-		print_json(l.arr);
+		fp_json__print(l.arr);
 	json_object_put(l.arr);
 }
 
@@ -485,7 +478,7 @@ static void list_ports(struct fp_maps *m, bool json)
 		json_object_array_add(arr, o);
 	}
 	if (json)
-		print_json(arr);
+		fp_json__print(arr);
 	json_object_put(arr);
 }
 
@@ -520,7 +513,7 @@ static void list_uplinks(struct fp_maps *m, bool json)
 		json_object_array_add(arr, o);
 	}
 	if (json)
-		print_json(arr);
+		fp_json__print(arr);
 	json_object_put(arr);
 }
 
