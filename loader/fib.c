@@ -5,8 +5,8 @@
  *
  * Host routes (/32, /128) live in exact-match hashes that the program
  * looks up first; other prefixes in the LPM tries. Exclusions are
- * compiled in: every entry an exclusion covers carries
- * FP_ROUTE_F_EXCLUDED, and an exclusion with no route at its own prefix
+ * compiled in: every entry an exclusion covers carries that exclusion's
+ * class in xclasses, and an exclusion with no route at its own prefix
  * is a marker entry (FP_ROUTE_F_MARKER). So one lookup per address
  * decides, and the program never walks fp_excl4/6, which stay the list of
  * exclusions that the flags are computed from.
@@ -371,7 +371,7 @@ static struct fp_route marker_at(const struct fp_maps *m,
 		rt.circuits = cover.circuits;
 	}
 	rt.xclasses = exclusion_classes(m, p);
-	rt.flags = FP_ROUTE_F_EXCLUDED | FP_ROUTE_F_MARKER;
+	rt.flags = FP_ROUTE_F_MARKER;
 	rt.plen = p->len;
 	rt.vnet = vnet_of(m, p);
 	return rt;
@@ -438,7 +438,7 @@ int fp_fib__set(const struct fp_maps *m, const struct fp_prefix *p,
 	}
 	rt.plen = p->len;
 	rt.xclasses = exclusion_classes(m, p);
-	rt.flags = rt.xclasses ? FP_ROUTE_F_EXCLUDED : 0;
+	rt.flags = 0;
 	rt.vnet = vnet_of(m, p);
 	rt.pad = 0;
 	rt.circuits = 0;
@@ -628,8 +628,6 @@ static int reflag_under(const struct fp_maps *m, const struct fp_prefix *under)
 		classes = exclusion_classes(m, &r.list[i]);
 		if (classes != rt.xclasses) {
 			rt.xclasses = classes;
-			rt.flags = (rt.flags & FP_ROUTE_F_MARKER) |
-				   (classes ? FP_ROUTE_F_EXCLUDED : 0);
 			err = put(m, &r.list[i], &rt, BPF_EXIST);
 		}
 	}

@@ -375,7 +375,7 @@ static int show_route(const struct fp_prefix *p, const struct fp_route *rt,
 		      void *ctx)
 {
 	char pfx[FP_PREFIX_STRLEN], mac[FP_MAC_STRLEN], name[16];
-	bool excl = rt->flags & FP_ROUTE_F_EXCLUDED;
+	bool excl = rt->xclasses != 0;
 	struct lister *l = ctx;
 	const char *origin = fp_origin_name(rt->origin);
 	json_object *o;

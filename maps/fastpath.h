@@ -153,7 +153,7 @@ struct fp_lpm6 {
 };
 
 /* fp_route.flags */
-#define FP_ROUTE_F_EXCLUDED 0x1 /* an exclusion covers it (xclasses != 0) */
+/* 0x1 was "excluded": an entry is excluded exactly when xclasses != 0. */
 #define FP_ROUTE_F_MARKER 0x2 /* no route: an exclusion's own prefix */
 
 /*

@@ -282,7 +282,7 @@ static void test_exclusion_classes(void **state)
 	rt = get_route("198.18.10.7/32");
 	assert_int_equal(rt.xclasses,
 			 1U << FP_CLASS_PEERING | 1U << FP_CLASS_BASIC_LB);
-	assert_true(rt.flags & FP_ROUTE_F_EXCLUDED);
+	assert_false(rt.flags & FP_ROUTE_F_MARKER);
 	/* The /24's marker copies the /16 it sits in. */
 	assert_int_equal(fp_fib__get(&m, &sp, &rt), 0);
 	assert_true(rt.flags & FP_ROUTE_F_MARKER);

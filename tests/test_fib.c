@@ -150,10 +150,9 @@ static void check_all(const struct fp_maps *m, const struct model *md,
 		expect(md, &a, &want_ex, &want_if);
 		found = lookup(m, &a, &rt);
 		fp_format_prefix(&a, buf, sizeof(buf));
-		if (want_ex != (found && (rt.flags & FP_ROUTE_F_EXCLUDED)))
+		if (want_ex != (found && rt.xclasses))
 			fail_msg("step %d, %s: excluded expected %d, saw %d",
-				 step, buf, want_ex,
-				 found && (rt.flags & FP_ROUTE_F_EXCLUDED));
+				 step, buf, want_ex, found && rt.xclasses);
 		/* The source side: the port of the covering route, 0 if none. */
 		if ((found ? rt.ifindex : 0) != want_if)
 			fail_msg("step %d, %s: ifindex expected %u, saw %u",
