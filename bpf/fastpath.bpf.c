@@ -32,9 +32,16 @@ struct pkt {
 };
 
 /*
+ * Handlers return a reason and an action in one word and the entry point
+ * counts once (the xdp-filter manner), so the counting code, the capture
+ * check and the probe write-back are emitted once, not at every exit.
+ */
+#define VERDICT(reason, action) ((__u32)(reason) << 8 | (__u32)(action))
+
+/*
  * One record into the fp_capture ring: the frame as it leaves, after any
- * rewrite. Not inlined: verdict() is expanded at every exit, and only the
- * check whether a capture runs belongs on the path of every packet.
+ * rewrite. Not inlined: only the check whether a capture runs belongs on
+ * the path of every packet.
  */
 static __noinline int capture(struct xdp_md *ctx, struct fp_capctl *cap,
 			      __u32 reason, int action, __u32 out_ifindex)
@@ -79,7 +86,8 @@ static __noinline int capture(struct xdp_md *ctx, struct fp_capctl *cap,
 	return 0;
 }
 
-static __always_inline int verdict(struct pkt *p, __u32 reason, int action)
+/* The one exit: every verdict is counted here, and only here. */
+static __always_inline int account(struct pkt *p, __u32 reason, int action)
 {
 	struct fp_counter *c;
 	struct fp_capctl *cap;
@@ -108,6 +116,30 @@ static __always_inline int verdict(struct pkt *p, __u32 reason, int action)
 	return action;
 }
 
+/*
+ * Uplinks and ports of ifindex < FP_DEV_SLOTS are array slots (an inlined
+ * read); the registry's hashes serve the rest.
+ */
+static __always_inline const struct fp_uplink *uplink_of(__u32 ifindex)
+{
+	const struct fp_uplink *up;
+
+	if (ifindex >= FP_DEV_SLOTS)
+		return bpf_map_lookup_elem(&fp_uplinks, &ifindex);
+	up = bpf_map_lookup_elem(&fp_upv, &ifindex);
+	return up && (up->flags & FP_UPLINK_F_ON) ? up : NULL;
+}
+
+static __always_inline const struct fp_port *port_of(__u32 ifindex)
+{
+	const struct fp_port *port;
+
+	if (ifindex >= FP_DEV_SLOTS)
+		return bpf_map_lookup_elem(&fp_ports, &ifindex);
+	port = bpf_map_lookup_elem(&fp_portv, &ifindex);
+	return port && port->mtu ? port : NULL;
+}
+
 static __always_inline void decrement_ttl(struct pkt *p)
 {
 	if (p->ip4) {
@@ -128,9 +160,9 @@ static __always_inline void decrement_ttl(struct pkt *p)
 static __always_inline __u32 forward(struct pkt *p, __u32 ifindex,
 				     const __u8 *dmac)
 {
-	struct fp_port *port;
+	const struct fp_port *port = port_of(ifindex);
+	long r;
 
-	port = bpf_map_lookup_elem(&fp_ports, &ifindex);
 	if (!port)
 		return FP_R_MISS;
 	if (p->l3_len > port->mtu)
@@ -143,7 +175,11 @@ static __always_inline __u32 forward(struct pkt *p, __u32 ifindex,
 	 * Set up the redirect before touching the frame: if the port has
 	 * left the devmap the frame must reach the gateway unmodified.
 	 */
-	if (bpf_redirect_map(&fp_tx, ifindex, 0) != XDP_REDIRECT)
+	if (ifindex < FP_DEV_SLOTS)
+		r = bpf_redirect_map(&fp_txv, ifindex, 0);
+	else
+		r = bpf_redirect_map(&fp_tx, ifindex, 0);
+	if (r != XDP_REDIRECT)
 		return FP_R_REDIRECT_ERR;
 	if (p->probe)
 		p->probe->ifindex = ifindex;
@@ -155,56 +191,89 @@ static __always_inline __u32 forward(struct pkt *p, __u32 ifindex,
 }
 
 /* The gateway verdict: pass to the stack, or redirect to the gateway port. */
-static __always_inline int to_gateway(struct pkt *p, const struct fp_uplink *up,
-				      __u32 reason)
+static __always_inline __u32 to_gateway(struct pkt *p,
+					const struct fp_uplink *up,
+					__u32 reason)
 {
 	if (up->gw_ifindex && forward(p, up->gw_ifindex, NULL) == FP_R_FASTPATH)
-		return verdict(p, reason, XDP_REDIRECT);
-	return verdict(p, reason, XDP_PASS);
+		return VERDICT(reason, XDP_REDIRECT);
+	return VERDICT(reason, XDP_PASS);
 }
 
 /*
- * Host routes first (one hash lookup), then the longest prefix. The
- * loader compiles exclusions into these entries, so one lookup decides.
- * A map the loader never wrote to is not looked into (fp_present).
+ * The compiled tries (maps/fastpath.h): the result index of the longest
+ * entry covering an address, 0 for none. IPv4 is 16-8-8: at most three
+ * inlined array reads.
  */
-static __always_inline int map_present(__u32 key)
+static __always_inline __u32 lookup4(__be32 addr)
 {
-	__u32 *present = bpf_map_lookup_elem(&fp_present, &key);
+	const __u8 *a = (const __u8 *)&addr;
+	__u32 key = (__u32)a[0] << 8 | a[1];
+	__u32 *leaf = bpf_map_lookup_elem(&fp_trie4, &key);
 
-	return present && *present;
+	if (!leaf)
+		return 0;
+	if (*leaf & FP_LEAF_PLY) {
+		key = (*leaf & FP_LEAF_PLY_MASK) << 8 | a[2];
+		leaf = bpf_map_lookup_elem(&fp_trie4, &key);
+		if (!leaf)
+			return 0;
+		if (*leaf & FP_LEAF_PLY) {
+			key = (*leaf & FP_LEAF_PLY_MASK) << 8 | a[3];
+			leaf = bpf_map_lookup_elem(&fp_trie4, &key);
+			if (!leaf || *leaf & FP_LEAF_PLY)
+				return 0;
+		}
+	}
+	return *leaf & FP_LEAF_NH_MASK;
 }
 
-struct tables {
-	int hosts; /* the family's host hash ever had an entry */
-	int routes; /* its LPM trie did */
-};
+/*
+ * IPv6: a 16-bit root and 8-bit plies, as deep as the table needs. The
+ * steps are spelled out: clang will not unroll a loop whose every step
+ * may leave it, and an unrolled walk reads the address at fixed offsets.
+ */
+#define STEP6(i)                                                  \
+	do {                                                      \
+		if (!(v & FP_LEAF_PLY))                           \
+			goto out;                                 \
+		key = (v & FP_LEAF_PLY_MASK) << 8 | a[i];         \
+		leaf = bpf_map_lookup_elem(&fp_trie6, &key);      \
+		if (!leaf)                                        \
+			return 0;                                 \
+		v = *leaf;                                        \
+	} while (0)
 
-static __always_inline const struct fp_route *lookup4(__be32 addr,
-						      const struct tables *t)
+static __always_inline __u32 lookup6(const struct in6_addr *addr)
 {
-	struct fp_lpm4 key = { .prefixlen = 32, .addr = addr };
-	const struct fp_route *rt = NULL;
+	const __u8 *a = addr->in6_u.u6_addr8;
+	__u32 key = (__u32)a[0] << 8 | a[1], v;
+	__u32 *leaf = bpf_map_lookup_elem(&fp_trie6, &key);
 
-	if (t->hosts)
-		rt = bpf_map_lookup_elem(&fp_hosts4, &addr);
-	if (!rt && t->routes)
-		rt = bpf_map_lookup_elem(&fp_routes4, &key);
-	return rt;
+	if (!leaf)
+		return 0;
+	v = *leaf;
+	STEP6(2);
+	STEP6(3);
+	STEP6(4);
+	STEP6(5);
+	STEP6(6);
+	STEP6(7);
+	STEP6(8);
+	STEP6(9);
+	STEP6(10);
+	STEP6(11);
+	STEP6(12);
+	STEP6(13);
+	STEP6(14);
+	STEP6(15);
+out:
+	return v & FP_LEAF_PLY ? 0 : v & FP_LEAF_NH_MASK;
 }
 
-static __always_inline const struct fp_route *lookup6(const void *addr,
-						      const struct tables *t)
+static __always_inline const struct fp_nh *result(__u32 nh)
 {
-	struct fp_lpm6 key = { .prefixlen = 128 };
-	const struct fp_route *rt = NULL;
-
-	__builtin_memcpy(key.addr, addr, sizeof(key.addr));
-	if (t->hosts)
-		rt = bpf_map_lookup_elem(&fp_hosts6, key.addr);
-	if (!rt && t->routes)
-		rt = bpf_map_lookup_elem(&fp_routes6, &key);
-	return rt;
+	return nh ? bpf_map_lookup_elem(&fp_nh, &nh) : NULL;
 }
 
 /*
@@ -214,48 +283,56 @@ static __always_inline const struct fp_route *lookup6(const void *addr,
  */
 static __always_inline __u32 connection(const struct pkt *p,
 					const struct fp_uplink *up,
-					const struct fp_route *rt, __u32 idx)
+					const struct fp_nh *nh, __u32 idx)
 {
 	__u32 flag = p->ip6 ? FP_CONN_F_FAST6 : FP_CONN_F_FAST4;
 	struct fp_conn *conn = bpf_map_lookup_elem(&fp_conns, &idx);
 
 	if (!conn || !(conn->flags & flag))
 		return FP_R_CONN_OFF;
-	if (!(rt->circuits & (1U << (up->circuit - 1))))
+	if (!(nh->circuits & (1U << (up->circuit - 1))))
 		return FP_R_OVER_BUDGET;
 	return FP_R_FASTPATH;
 }
 
-static __always_inline int route(struct pkt *p, const struct fp_uplink *up,
-				 const struct fp_route *rt)
+/* FP_R_FASTPATH with the redirect set up, or why not. */
+static __always_inline __u32 decide(struct pkt *p, const struct fp_uplink *up,
+				    const struct fp_nh *nh)
 {
-	__u32 idx = 0, r;
-	int model;
+	__u32 idx, r;
 
-	if (!rt)
-		return to_gateway(p, up, FP_R_MISS);
-	model = up->circuit && up->circuit <= FP_MAX_CIRCUITS && rt->vnet &&
-		rt->vnet < FP_MAX_VNETS;
-	if (model) {
-		idx = FP_CONN_INDEX(rt->vnet, up->circuit);
+	if (!nh)
+		return FP_R_MISS;
+	if (up->circuit && up->circuit <= FP_MAX_CIRCUITS && nh->vnet &&
+	    nh->vnet < FP_MAX_VNETS) {
+		idx = FP_CONN_INDEX(nh->vnet, up->circuit);
 		p->conn = bpf_map_lookup_elem(&fp_connstat, &idx);
+		/*
+		 * An exclusion wins over any route, whatever the prefix
+		 * lengths, unless the circuit's profile accelerates its class.
+		 */
+		if (nh->xclasses & ~up->xallow)
+			return FP_R_EXCLUDED;
+		if (nh->ifindex) {
+			r = connection(p, up, nh, idx);
+			if (r != FP_R_FASTPATH)
+				return r;
+		}
+	} else if (nh->xclasses & ~up->xallow) {
+		return FP_R_EXCLUDED;
 	}
-	/*
-	 * An exclusion wins over any route, whatever the prefix lengths,
-	 * unless the circuit's profile accelerates its class.
-	 */
-	if (rt->xclasses & ~up->xallow)
-		return to_gateway(p, up, FP_R_EXCLUDED);
-	if (model && rt->ifindex) {
-		r = connection(p, up, rt, idx);
-		if (r != FP_R_FASTPATH)
-			return to_gateway(p, up, r);
-	}
-	r = forward(p, rt->ifindex, rt->dmac);
+	return forward(p, nh->ifindex, nh->dmac);
+}
+
+static __always_inline __u32 route(struct pkt *p, const struct fp_uplink *up,
+				   __u32 nh)
+{
+	__u32 r = decide(p, up, result(nh));
+
 	if (r == FP_R_FASTPATH)
-		return verdict(p, r, XDP_REDIRECT);
+		return VERDICT(r, XDP_REDIRECT);
 	if (r == FP_R_TOO_BIG)
-		return verdict(p, r, XDP_PASS);
+		return VERDICT(r, XDP_PASS);
 	return to_gateway(p, up, r);
 }
 
@@ -263,15 +340,17 @@ static __always_inline int route(struct pkt *p, const struct fp_uplink *up,
  * A source inside a fast-path prefix belongs to one of our VMs, which sit
  * behind ports, never behind the uplink: such a packet is spoofed.
  */
-static __always_inline int spoofed(const struct fp_route *src_rt)
+static __always_inline int spoofed(__u32 src_nh)
 {
-	return src_rt && src_rt->ifindex;
+	const struct fp_nh *nh = result(src_nh);
+
+	return nh && nh->ifindex;
 }
 
 /*
  * Whether the source lookups could find an entry with a port: fp_srcfilt
  * has the bit of the source's block set only when none lies there. One
- * inlined array lookup in place of a hash and a trie lookup.
+ * inlined array lookup in place of a trie walk.
  */
 static __always_inline int src_maybe_ours(__u32 word, __u32 bit)
 {
@@ -294,43 +373,39 @@ static __always_inline int src_maybe_ours6(const struct ipv6hdr *ip6)
 	return src_maybe_ours(FP_SRCFILT_V6 + b / 64, b);
 }
 
-static __always_inline int handle_ipv4(struct pkt *p, struct cursor *c,
-				       const struct fp_uplink *up)
+static __always_inline __u32 handle_ipv4(struct pkt *p, struct cursor *c,
+					 const struct fp_uplink *up)
 {
 	struct iphdr *ip;
 	__u32 avail = c->end - c->pos;
-	struct tables t;
 
 	ip = cursor_pull_hdr(c, struct iphdr);
 	if (!ip || ip->version != 4 || ip->ihl < 5)
-		return verdict(p, FP_R_MALFORMED, XDP_DROP);
+		return VERDICT(FP_R_MALFORMED, XDP_DROP);
 	p->ip4 = ip;
 	p->l3_len = bpf_ntohs(ip->tot_len);
 	/* Shorter than the frame is fine: Ethernet pads small packets. */
 	if (p->l3_len < ip->ihl * 4U || p->l3_len > avail)
-		return verdict(p, FP_R_MALFORMED, XDP_DROP);
+		return VERDICT(FP_R_MALFORMED, XDP_DROP);
 	/*
 	 * No router forwards from a multicast, loopback (RFC 1122 3.2.1.3)
 	 * or class E source; 255.255.255.255 is class E here too.
 	 */
 	if ((ip->saddr & bpf_htonl(0xff000000)) == bpf_htonl(0x7f000000) ||
 	    (ip->saddr & bpf_htonl(0xe0000000)) == bpf_htonl(0xe0000000))
-		return verdict(p, FP_R_BAD_SOURCE, XDP_DROP);
+		return VERDICT(FP_R_BAD_SOURCE, XDP_DROP);
 	if (ip->ihl != 5)
-		return verdict(p, FP_R_IP_OPTIONS, XDP_PASS);
+		return VERDICT(FP_R_IP_OPTIONS, XDP_PASS);
 	if (mac_is_group(p->eth->h_dest) ||
 	    (ip->daddr & bpf_htonl(0xf0000000)) == bpf_htonl(0xe0000000) ||
 	    ip->daddr == 0xffffffff)
-		return verdict(p, FP_R_MULTICAST, XDP_PASS);
+		return VERDICT(FP_R_MULTICAST, XDP_PASS);
 	if (ip->ttl <= 1)
-		return verdict(p, FP_R_TTL_EXPIRED, XDP_PASS);
-
-	t.hosts = map_present(FP_PRESENT_HOSTS4);
-	t.routes = map_present(FP_PRESENT_ROUTES4);
+		return VERDICT(FP_R_TTL_EXPIRED, XDP_PASS);
 	if (!(up->flags & FP_UPLINK_F_ALLOW_SPOOFED) && src_maybe_ours4(ip) &&
-	    spoofed(lookup4(ip->saddr, &t)))
-		return verdict(p, FP_R_SPOOFED, XDP_DROP);
-	return route(p, up, lookup4(ip->daddr, &t));
+	    spoofed(lookup4(ip->saddr)))
+		return VERDICT(FP_R_SPOOFED, XDP_DROP);
+	return route(p, up, lookup4(ip->daddr));
 }
 
 enum { EXT_DONE, EXT_PASS, EXT_TRUNCATED };
@@ -405,39 +480,38 @@ static __always_inline int ipv6_skip_ext(struct cursor *c, __u8 *nexthdr)
 	return EXT_DONE;
 }
 
-static __always_inline int handle_ipv6(struct pkt *p, struct cursor *c,
-				       const struct fp_uplink *up)
+static __always_inline __u32 handle_ipv6(struct pkt *p, struct cursor *c,
+					 const struct fp_uplink *up)
 {
 	struct ipv6hdr *ip6;
 	__u32 avail = c->end - c->pos;
-	struct tables t;
 	__u8 nexthdr;
 	int ext;
 
 	ip6 = cursor_pull_hdr(c, struct ipv6hdr);
 	if (!ip6 || ip6->version != 6)
-		return verdict(p, FP_R_MALFORMED, XDP_DROP);
+		return VERDICT(FP_R_MALFORMED, XDP_DROP);
 	p->ip6 = ip6;
 	p->l3_len = sizeof(*ip6) + bpf_ntohs(ip6->payload_len);
 	if (p->l3_len > avail)
-		return verdict(p, FP_R_MALFORMED, XDP_DROP);
+		return VERDICT(FP_R_MALFORMED, XDP_DROP);
 	if (ip6->saddr.in6_u.u6_addr8[0] == 0xff ||
 	    (!(ip6->saddr.in6_u.u6_addr32[0] | ip6->saddr.in6_u.u6_addr32[1] |
 	       ip6->saddr.in6_u.u6_addr32[2]) &&
 	     ip6->saddr.in6_u.u6_addr32[3] == bpf_htonl(1)))
-		return verdict(p, FP_R_BAD_SOURCE, XDP_DROP);
+		return VERDICT(FP_R_BAD_SOURCE, XDP_DROP);
 	/* Hop-by-hop options must be seen by every router on the path. */
 	if (ip6->nexthdr == IPPROTO_HOPOPTS)
-		return verdict(p, FP_R_IP_OPTIONS, XDP_PASS);
+		return VERDICT(FP_R_IP_OPTIONS, XDP_PASS);
 	if (mac_is_group(p->eth->h_dest) ||
 	    ip6->daddr.in6_u.u6_addr8[0] == 0xff)
-		return verdict(p, FP_R_MULTICAST, XDP_PASS);
+		return VERDICT(FP_R_MULTICAST, XDP_PASS);
 	nexthdr = ip6->nexthdr;
 	ext = ipv6_skip_ext(c, &nexthdr);
 	if (ext == EXT_TRUNCATED)
-		return verdict(p, FP_R_MALFORMED, XDP_DROP);
+		return VERDICT(FP_R_MALFORMED, XDP_DROP);
 	if (ext == EXT_PASS)
-		return verdict(p, FP_R_IP_OPTIONS, XDP_PASS);
+		return VERDICT(FP_R_IP_OPTIONS, XDP_PASS);
 	/*
 	 * Neighbour Discovery (RFC 4861 types 133-137) must arrive with hop
 	 * limit 255, so it is never forwarded: the host answers or drops it.
@@ -446,17 +520,37 @@ static __always_inline int handle_ipv6(struct pkt *p, struct cursor *c,
 		__u8 *type = cursor_pull(c, 1);
 
 		if (type && *type >= 133 && *type <= 137)
-			return verdict(p, FP_R_NOT_IP, XDP_PASS);
+			return VERDICT(FP_R_NOT_IP, XDP_PASS);
 	}
 	if (ip6->hop_limit <= 1)
-		return verdict(p, FP_R_TTL_EXPIRED, XDP_PASS);
+		return VERDICT(FP_R_TTL_EXPIRED, XDP_PASS);
 
-	t.hosts = map_present(FP_PRESENT_HOSTS6);
-	t.routes = map_present(FP_PRESENT_ROUTES6);
 	if (!(up->flags & FP_UPLINK_F_ALLOW_SPOOFED) && src_maybe_ours6(ip6) &&
-	    spoofed(lookup6(&ip6->saddr, &t)))
-		return verdict(p, FP_R_SPOOFED, XDP_DROP);
-	return route(p, up, lookup6(&ip6->daddr, &t));
+	    spoofed(lookup6(&ip6->saddr)))
+		return VERDICT(FP_R_SPOOFED, XDP_DROP);
+	return route(p, up, lookup6(&ip6->daddr));
+}
+
+static __always_inline __u32 handle(struct pkt *p)
+{
+	void *data = (void *)(long)p->ctx->data;
+	void *data_end = (void *)(long)p->ctx->data_end;
+	struct cursor c = { .pos = data, .end = data_end };
+	const struct fp_uplink *up = uplink_of(p->ctx->ingress_ifindex);
+
+	if (!up)
+		return VERDICT(FP_R_NOT_UPLINK, XDP_PASS);
+	p->eth = cursor_pull_hdr(&c, struct ethhdr);
+	if (!p->eth)
+		return VERDICT(FP_R_MALFORMED, XDP_DROP);
+	/* As the stack would: unicast to another MAC is not ours to route. */
+	if (!mac_is_group(p->eth->h_dest) && !mac_equal(p->eth->h_dest, up->mac))
+		return VERDICT(FP_R_OTHER_HOST, XDP_PASS);
+	if (p->eth->h_proto == bpf_htons(ETH_P_IP))
+		return handle_ipv4(p, &c, up);
+	if (p->eth->h_proto == bpf_htons(ETH_P_IPV6))
+		return handle_ipv6(p, &c, up);
+	return VERDICT(FP_R_NOT_IP, XDP_PASS);
 }
 
 SEC("xdp")
@@ -465,28 +559,12 @@ int fastpath_xdp(struct xdp_md *ctx)
 	void *data = (void *)(long)ctx->data;
 	void *data_end = (void *)(long)ctx->data_end;
 	void *meta = (void *)(long)ctx->data_meta;
-	struct cursor c = { .pos = data, .end = data_end };
 	struct pkt p = { .ctx = ctx, .bytes = data_end - data };
-	__u32 ifindex = ctx->ingress_ifindex;
-	struct fp_uplink *up;
+	__u32 v;
 
 	if (meta + sizeof(struct fp_probe) <= data &&
 	    ((struct fp_probe *)meta)->magic == FP_EXPLAIN_MAGIC)
 		p.probe = meta;
-
-	up = bpf_map_lookup_elem(&fp_uplinks, &ifindex);
-	if (!up)
-		return verdict(&p, FP_R_NOT_UPLINK, XDP_PASS);
-
-	p.eth = cursor_pull_hdr(&c, struct ethhdr);
-	if (!p.eth)
-		return verdict(&p, FP_R_MALFORMED, XDP_DROP);
-	/* As the stack would: unicast to another MAC is not ours to route. */
-	if (!mac_is_group(p.eth->h_dest) && !mac_equal(p.eth->h_dest, up->mac))
-		return verdict(&p, FP_R_OTHER_HOST, XDP_PASS);
-	if (p.eth->h_proto == bpf_htons(ETH_P_IP))
-		return handle_ipv4(&p, &c, up);
-	if (p.eth->h_proto == bpf_htons(ETH_P_IPV6))
-		return handle_ipv6(&p, &c, up);
-	return verdict(&p, FP_R_NOT_IP, XDP_PASS);
+	v = handle(&p);
+	return account(&p, v >> 8, v & 0xff);
 }

@@ -32,13 +32,68 @@ struct {
 	__uint(pinning, LIBBPF_PIN_BY_NAME);
 } fp_tx SEC(".maps");
 
+/* The same three by ifindex, for ifindex < FP_DEV_SLOTS: loader/devs.c. */
 struct {
 	__uint(type, BPF_MAP_TYPE_ARRAY);
-	__uint(max_entries, FP_PRESENT_MAX);
+	__uint(max_entries, FP_DEV_SLOTS);
+	__type(key, __u32);
+	__type(value, struct fp_uplink);
+	__uint(pinning, LIBBPF_PIN_BY_NAME);
+} fp_upv SEC(".maps");
+
+struct {
+	__uint(type, BPF_MAP_TYPE_ARRAY);
+	__uint(max_entries, FP_DEV_SLOTS);
+	__type(key, __u32);
+	__type(value, struct fp_port);
+	__uint(pinning, LIBBPF_PIN_BY_NAME);
+} fp_portv SEC(".maps");
+
+struct {
+	__uint(type, BPF_MAP_TYPE_DEVMAP);
+	__uint(max_entries, FP_DEV_SLOTS);
 	__type(key, __u32);
 	__type(value, __u32);
 	__uint(pinning, LIBBPF_PIN_BY_NAME);
-} fp_present SEC(".maps");
+} fp_txv SEC(".maps");
+
+/* The compiled table (maps/fastpath.h), written by loader/fib.c only. */
+struct {
+	__uint(type, BPF_MAP_TYPE_ARRAY);
+	__uint(max_entries, FP_TRIE4_SLOTS);
+	__type(key, __u32);
+	__type(value, __u32);
+	__uint(map_flags, BPF_F_MMAPABLE);
+	__uint(pinning, LIBBPF_PIN_BY_NAME);
+} fp_trie4 SEC(".maps");
+
+struct {
+	__uint(type, BPF_MAP_TYPE_ARRAY);
+	__uint(max_entries, FP_TRIE6_SLOTS);
+	__type(key, __u32);
+	__type(value, __u32);
+	__uint(map_flags, BPF_F_MMAPABLE);
+	__uint(pinning, LIBBPF_PIN_BY_NAME);
+} fp_trie6 SEC(".maps");
+
+struct {
+	__uint(type, BPF_MAP_TYPE_ARRAY);
+	__uint(max_entries, FP_MAX_NH);
+	__type(key, __u32);
+	__type(value, struct fp_nh);
+	__uint(map_flags, BPF_F_MMAPABLE);
+	__uint(pinning, LIBBPF_PIN_BY_NAME);
+} fp_nh SEC(".maps");
+
+/* Ply bookkeeping; the program never reads it. */
+struct {
+	__uint(type, BPF_MAP_TYPE_ARRAY);
+	__uint(max_entries, FP_PLIES4 + FP_PLIES6);
+	__type(key, __u32);
+	__type(value, __u32);
+	__uint(map_flags, BPF_F_MMAPABLE);
+	__uint(pinning, LIBBPF_PIN_BY_NAME);
+} fp_plies SEC(".maps");
 
 /* Anti-spoofing pre-filter: written by loader/fib.c, see maps/fastpath.h. */
 struct {
@@ -49,7 +104,10 @@ struct {
 	__uint(pinning, LIBBPF_PIN_BY_NAME);
 } fp_srcfilt SEC(".maps");
 
-/* Host routes: one exact-match lookup, whatever the table size. */
+/*
+ * The table of record, compiled into fp_trie4/6: host routes by exact
+ * match, other prefixes in LPM tries. The program never reads them.
+ */
 struct {
 	__uint(type, BPF_MAP_TYPE_HASH);
 	__uint(max_entries, FP_MAX_ROUTES);

@@ -141,6 +141,26 @@ static int map_write(struct run *r, int fd, bool array, const void *key,
 	return err;
 }
 
+/*
+ * An uplink's circuit, in the registry and in the program's slot
+ * (loader/devs.c's pair), both journalled so a failed apply undoes both.
+ */
+static int uplink_write(struct run *r, __u32 ifindex,
+			const struct fp_uplink *up)
+{
+	struct fp_uplink on = *up;
+	int err;
+
+	on.flags &= ~FP_UPLINK_F_ON;
+	err = map_write(r, r->m->uplinks, false, &ifindex, sizeof(ifindex),
+			&on, sizeof(on));
+	if (err || ifindex >= FP_DEV_SLOTS)
+		return err;
+	on.flags |= FP_UPLINK_F_ON;
+	return map_write(r, r->m->upv, true, &ifindex, sizeof(ifindex), &on,
+			 sizeof(on));
+}
+
 static void undo_all(struct run *r)
 {
 	while (r->n) {
@@ -430,8 +450,7 @@ static int uplink_steps(struct run *r, const struct fp_plan *old,
 			continue; /* gone already: nothing to switch back */
 		up.circuit = 0;
 		up.xallow = FP_XALLOW_DEFAULT;
-		err = map_write(r, r->m->uplinks, false, &info.ifindex,
-				sizeof(info.ifindex), &up, sizeof(up));
+		err = uplink_write(r, info.ifindex, &up);
 		if (err)
 			return err;
 	}
@@ -450,8 +469,7 @@ static int uplink_steps(struct run *r, const struct fp_plan *old,
 			return err;
 		up.circuit = c->id;
 		up.xallow = c->xallow;
-		err = map_write(r, r->m->uplinks, false, &ifindex,
-				sizeof(ifindex), &up, sizeof(up));
+		err = uplink_write(r, ifindex, &up);
 		if (err)
 			return err;
 	}

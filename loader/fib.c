@@ -51,14 +51,6 @@ static int locate(const struct fp_maps *m, const struct fp_prefix *p, void *key)
 	return m->routes6;
 }
 
-/* The fp_present slot of the map locate() picks for p. */
-static __u32 present_key(const struct fp_prefix *p)
-{
-	if (p->family == AF_INET)
-		return p->len == 32 ? FP_PRESENT_HOSTS4 : FP_PRESENT_ROUTES4;
-	return p->len == 128 ? FP_PRESENT_HOSTS6 : FP_PRESENT_ROUTES6;
-}
-
 static int excl_key(const struct fp_maps *m, const struct fp_prefix *p,
 		    void *key)
 {
@@ -303,36 +295,91 @@ static int srcfilt_clear(const struct fp_maps *m, const struct fp_prefix *p)
 	return 0;
 }
 
+/* ---- the compiled table (loader/trie.c) -------------------------------- */
+
+static struct fp_trie *trie_of(const struct fp_maps *m)
+{
+	return (struct fp_trie *)&m->trie;
+}
+
+/* What the program needs of an entry: its result. */
+static void result_of_route(const struct fp_route *rt, struct fp_nh *nh)
+{
+	memset(nh, 0, sizeof(*nh));
+	nh->ifindex = rt->ifindex;
+	memcpy(nh->dmac, rt->dmac, sizeof(nh->dmac));
+	nh->xclasses = rt->xclasses;
+	nh->vnet = rt->vnet;
+	nh->circuits = rt->circuits;
+}
+
+static bool covering_route(const struct fp_maps *m, const struct fp_prefix *p,
+			   struct fp_route *rt);
+
+/*
+ * Writes the entry at p into the table of record, then compiles it; a
+ * table full on the way leaves both as they were.
+ */
 static int put(const struct fp_maps *m, const struct fp_prefix *p,
 	       const struct fp_route *rt, __u64 how)
 {
-	__u32 one = 1, which = present_key(p);
+	struct fp_route old;
 	struct fp_lpm6 key;
 	int fd = locate(m, p, &key), err = 0;
+	struct fp_nh nh;
+	bool existed;
 
-	/*
-	 * The program looks into a host hash or a trie only once it is marked
-	 * present: mark it before the first entry lands. Never unmarked: one
-	 * key per map, so concurrent writers cannot lose each other's mark.
-	 */
-	if (bpf_map_update_elem(m->present, &which, &one, BPF_ANY))
-		return -errno;
-	/* Markers too: they copy their cover's port, and spoofed() sees it. */
 	fp_maps__lock(m);
+	existed = !fp_fib__get(m, p, &old);
+	/* Markers too: they copy their cover's port, and spoofed() sees it. */
 	if (rt->ifindex)
 		err = srcfilt_clear(m, p);
 	if (!err && bpf_map_update_elem(fd, &key, rt, how))
 		err = -errno;
+	if (!err) {
+		result_of_route(rt, &nh);
+		err = fp_trie__insert(trie_of(m), p, &nh);
+		if (err && existed)
+			bpf_map_update_elem(fd, &key, &old, BPF_EXIST);
+		else if (err)
+			bpf_map_delete_elem(fd, &key);
+		if (err == -ENOSPC)
+			err = -E2BIG; /* what a full map says: "map is full" */
+	}
 	fp_maps__unlock(m);
 	return err;
 }
 
+/* Takes p out of the compiled table (to its cover), then out of record. */
 static int drop(const struct fp_maps *m, const struct fp_prefix *p)
 {
+	struct fp_route cover, old;
 	struct fp_lpm6 key;
-	int fd = locate(m, p, &key);
+	int fd = locate(m, p, &key), err;
+	struct fp_nh nh;
+	bool covered;
 
-	return bpf_map_delete_elem(fd, &key) ? -errno : 0;
+	fp_maps__lock(m);
+	err = fp_fib__get(m, p, &old);
+	if (err)
+		goto out;
+	covered = covering_route(m, p, &cover);
+	if (covered)
+		result_of_route(&cover, &nh);
+	err = fp_trie__remove(trie_of(m), p, covered ? &nh : NULL,
+			      covered ? cover.plen : 0);
+	if (err) {
+		err = err == -ENOSPC ? -E2BIG : err;
+		goto out;
+	}
+	if (bpf_map_delete_elem(fd, &key)) {
+		err = -errno;
+		result_of_route(&old, &nh);
+		fp_trie__insert(trie_of(m), p, &nh);
+	}
+out:
+	fp_maps__unlock(m);
+	return err;
 }
 
 /* The longest route strictly shorter than p covering it, if any. */

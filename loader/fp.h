@@ -8,6 +8,7 @@
 #include <linux/types.h>
 
 #include "fastpath.h"
+#include "trie.h"
 
 #define FP_DEFAULT_PIN_PATH "/sys/fs/bpf/fastpath"
 
@@ -27,7 +28,10 @@ struct fastpath; /* the generated skeleton */
 struct fp_maps {
 	struct fastpath *skel;
 	int uplinks, ports, tx, hosts4, hosts6, routes4, routes6, excl4, excl6;
-	int stats, present, srcfilt;
+	int stats, srcfilt;
+	int upv, portv, txv; /* by ifindex: loader/devs.c */
+	int nh, trie4, trie6, plies; /* the compiled table: loader/fib.c */
+	struct fp_trie trie; /* their shadow (loader/trie.c) */
 	int circuits, vnets4, vnets6, conns, connstat;
 	int lockfd; /* the pin directory, flock()ed by model writers; -1 */
 };
@@ -36,8 +40,13 @@ struct fp_maps {
 int fp_env__enter(const struct fp_opts *o);
 int fp_maps__open(struct fp_maps *m, const struct fp_opts *o);
 void fp_maps__close(struct fp_maps *m);
-/* Map fds from m->skel, once loaded (tests load unpinned skeletons). */
-void fp_maps__fill_fds(struct fp_maps *m);
+/*
+ * Map fds from m->skel, once loaded (tests load unpinned skeletons), and
+ * the compiled table's shadow; fp_maps__close() or fp_maps__unmap() frees
+ * it.
+ */
+int fp_maps__fill_fds(struct fp_maps *m);
+void fp_maps__unmap(struct fp_maps *m);
 struct fastpath *fp_skel__open(const char *pin_path);
 /* The object with no pin paths: private maps for tests and benchmarks. */
 struct fastpath *fp_skel__open_private(void);
@@ -68,6 +77,20 @@ int fp_stats__write_prometheus_conns(FILE *f, const struct fp_conn_counters *c,
  */
 int fp_conn__counters(const struct fp_opts *o, const struct fp_maps *m,
 		      struct fp_conn_counters **out, size_t *n);
+
+/*
+ * devs.c: the one writer of the uplinks and ports, registry (fp_uplinks,
+ * fp_ports, fp_tx) and the program's arrays by ifindex (fp_upv, fp_portv,
+ * fp_txv) together. Return 0 or -errno; print nothing.
+ */
+int fp_devs__port_put(const struct fp_maps *m, __u32 ifindex,
+		      const struct fp_port *port, __u64 how);
+int fp_devs__port_del(const struct fp_maps *m, __u32 ifindex);
+/* The redirect slot again, after the kernel emptied it (device gone). */
+int fp_devs__tx_put(const struct fp_maps *m, __u32 ifindex);
+int fp_devs__uplink_put(const struct fp_maps *m, __u32 ifindex,
+			const struct fp_uplink *up);
+int fp_devs__uplink_del(const struct fp_maps *m, __u32 ifindex);
 
 /* table.c: ports, routes, exclusions, uplinks. */
 int fp_port__add(struct fp_maps *m, const char *ifname, const __u8 *peer_mac);

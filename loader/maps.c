@@ -12,6 +12,7 @@
 #include <sys/stat.h>
 #include <sys/statfs.h>
 #include <limits.h>
+#include <time.h>
 #include <unistd.h>
 #include <bpf/bpf.h>
 #include <bpf/libbpf.h>
@@ -184,26 +185,50 @@ struct fastpath *fp_skel__open(const char *pin_path)
 	return skel;
 }
 
-void fp_maps__fill_fds(struct fp_maps *m)
+static __u32 monotonic_secs(void)
 {
-	m->uplinks = bpf_map__fd(m->skel->maps.fp_uplinks);
-	m->ports = bpf_map__fd(m->skel->maps.fp_ports);
-	m->tx = bpf_map__fd(m->skel->maps.fp_tx);
-	m->present = bpf_map__fd(m->skel->maps.fp_present);
-	m->srcfilt = bpf_map__fd(m->skel->maps.fp_srcfilt);
-	m->hosts4 = bpf_map__fd(m->skel->maps.fp_hosts4);
-	m->hosts6 = bpf_map__fd(m->skel->maps.fp_hosts6);
-	m->routes4 = bpf_map__fd(m->skel->maps.fp_routes4);
-	m->routes6 = bpf_map__fd(m->skel->maps.fp_routes6);
-	m->excl4 = bpf_map__fd(m->skel->maps.fp_excl4);
-	m->excl6 = bpf_map__fd(m->skel->maps.fp_excl6);
-	m->stats = bpf_map__fd(m->skel->maps.fp_stats);
-	m->circuits = bpf_map__fd(m->skel->maps.fp_circuits);
-	m->vnets4 = bpf_map__fd(m->skel->maps.fp_vnets4);
-	m->vnets6 = bpf_map__fd(m->skel->maps.fp_vnets6);
-	m->conns = bpf_map__fd(m->skel->maps.fp_conns);
-	m->connstat = bpf_map__fd(m->skel->maps.fp_connstat);
+	struct timespec ts;
+
+	clock_gettime(CLOCK_MONOTONIC, &ts);
+	return (__u32)ts.tv_sec;
+}
+
+void fp_maps__unmap(struct fp_maps *m)
+{
+	fp_trie__fini(&m->trie);
+}
+
+int fp_maps__fill_fds(struct fp_maps *m)
+{
+	struct fastpath *s = m->skel;
+
+	m->uplinks = bpf_map__fd(s->maps.fp_uplinks);
+	m->ports = bpf_map__fd(s->maps.fp_ports);
+	m->tx = bpf_map__fd(s->maps.fp_tx);
+	m->upv = bpf_map__fd(s->maps.fp_upv);
+	m->portv = bpf_map__fd(s->maps.fp_portv);
+	m->txv = bpf_map__fd(s->maps.fp_txv);
+	m->nh = bpf_map__fd(s->maps.fp_nh);
+	m->trie4 = bpf_map__fd(s->maps.fp_trie4);
+	m->trie6 = bpf_map__fd(s->maps.fp_trie6);
+	m->plies = bpf_map__fd(s->maps.fp_plies);
+	m->srcfilt = bpf_map__fd(s->maps.fp_srcfilt);
+	m->hosts4 = bpf_map__fd(s->maps.fp_hosts4);
+	m->hosts6 = bpf_map__fd(s->maps.fp_hosts6);
+	m->routes4 = bpf_map__fd(s->maps.fp_routes4);
+	m->routes6 = bpf_map__fd(s->maps.fp_routes6);
+	m->excl4 = bpf_map__fd(s->maps.fp_excl4);
+	m->excl6 = bpf_map__fd(s->maps.fp_excl6);
+	m->stats = bpf_map__fd(s->maps.fp_stats);
+	m->circuits = bpf_map__fd(s->maps.fp_circuits);
+	m->vnets4 = bpf_map__fd(s->maps.fp_vnets4);
+	m->vnets6 = bpf_map__fd(s->maps.fp_vnets6);
+	m->conns = bpf_map__fd(s->maps.fp_conns);
+	m->connstat = bpf_map__fd(s->maps.fp_connstat);
 	m->lockfd = -1;
+	return fp_trie__init(&m->trie, m->trie4, m->trie6, m->nh, m->plies,
+			     monotonic_secs);
+	return 0;
 }
 
 /* One process holds one set of maps: the nesting depth is the process's. */
@@ -240,7 +265,14 @@ int fp_maps__open(struct fp_maps *m, const struct fp_opts *o)
 		m->skel = NULL;
 		return err;
 	}
-	fp_maps__fill_fds(m);
+	err = fp_maps__fill_fds(m);
+	if (err) {
+		pr_warn("%s: cannot read the compiled table: %s\n", o->pin_path,
+			strerror(-err));
+		fastpath__destroy(m->skel);
+		m->skel = NULL;
+		return err;
+	}
 	m->lockfd = open(o->pin_path, O_RDONLY | O_DIRECTORY | O_CLOEXEC);
 	/* Until it succeeds the program looks up every source: no harm. */
 	err = fp_fib__srcfilt_init(m);
@@ -255,6 +287,7 @@ void fp_maps__close(struct fp_maps *m)
 	if (m->lockfd >= 0)
 		close(m->lockfd);
 	m->lockfd = -1;
+	fp_maps__unmap(m);
 	fastpath__destroy(m->skel);
 	m->skel = NULL;
 }

@@ -224,18 +224,10 @@ static int register_port(struct sync *s, struct rtnl_link *l)
 	int err;
 
 	port_from_link(l, &port);
-	/* The devmap entry first: the program only redirects to known ports. */
-	if (bpf_map_update_elem(s->m->tx, &ifindex, &ifindex, BPF_ANY)) {
-		err = -errno;
-		pr_warn("sync: port %s: cannot add to %s: %s\n", port.name,
-			FP_MAP_TX, strerror(-err));
-		return err;
-	}
-	if (bpf_map_update_elem(s->m->ports, &ifindex, &port, BPF_NOEXIST)) {
-		err = -errno;
+	err = fp_devs__port_put(s->m, ifindex, &port, BPF_NOEXIST);
+	if (err) {
 		pr_warn("sync: port %s: cannot add to %s: %s\n", port.name,
 			FP_MAP_PORTS, strerror(-err));
-		bpf_map_delete_elem(s->m->tx, &ifindex);
 		return err;
 	}
 	pr_info("sync: port %s (ifindex %u) registered\n", port.name, ifindex);
@@ -281,15 +273,14 @@ static int gather_ports(struct sync *s, const struct uplinks *u,
 			/* A new MAC or MTU on the same device: follow it. */
 			if (wanted && (memcmp(now.mac, port.mac, 6) ||
 				       now.mtu != port.mtu))
-				bpf_map_update_elem(s->m->ports, &key, &now,
-						    BPF_EXIST);
+				fp_devs__port_put(s->m, key, &now, BPF_EXIST);
 		}
 		/*
 		 * The kernel empties a device's devmap slot when it goes away;
 		 * a new device under the same name and ifindex needs it back.
 		 */
 		if (wanted && bpf_map_lookup_elem(s->m->tx, &key, &tx))
-			bpf_map_update_elem(s->m->tx, &key, &key, BPF_ANY);
+			fp_devs__tx_put(s->m, key);
 		if (wanted) {
 			memcpy(xp.peer_mac, port.peer_mac, 6);
 			xp.up = link_is_up(l);
@@ -666,8 +657,7 @@ static void drop_ports(struct sync *s, const struct vec *drop)
 	const __u32 *ifindex = drop->v;
 
 	for (size_t i = 0; i < drop->n; i++) {
-		bpf_map_delete_elem(s->m->ports, &ifindex[i]);
-		bpf_map_delete_elem(s->m->tx, &ifindex[i]);
+		fp_devs__port_del(s->m, ifindex[i]);
 		pr_info("sync: port ifindex %u dropped\n", ifindex[i]);
 		s->ports_changed++;
 	}

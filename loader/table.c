@@ -112,22 +112,12 @@ int fp_port__add(struct fp_maps *m, const char *ifname, const __u8 *peer_mac)
 	port.mtu = info.mtu > 0xffff ? 0xffff : info.mtu;
 	memcpy(port.name, info.name, sizeof(port.name));
 
-	/* The devmap entry first: the program only redirects to known ports. */
-	if (bpf_map_update_elem(m->tx, &info.ifindex, &info.ifindex, BPF_ANY)) {
-		err = -errno;
-		pr_warn("port %s: cannot add to %s: %s\n", ifname, FP_MAP_TX,
+	err = fp_devs__port_put(m, info.ifindex, &port, BPF_NOEXIST);
+	if (err)
+		pr_warn("port %s: cannot add to %s: %s\n", ifname, FP_MAP_PORTS,
 			err == -EINVAL ? "device cannot be a redirect target" :
 					 map_error(err));
-		return err;
-	}
-	if (bpf_map_update_elem(m->ports, &info.ifindex, &port, BPF_NOEXIST)) {
-		err = -errno;
-		pr_warn("port %s: cannot add to %s: %s\n", ifname, FP_MAP_PORTS,
-			map_error(err));
-		bpf_map_delete_elem(m->tx, &info.ifindex);
-		return err;
-	}
-	return 0;
+	return err;
 }
 
 int fp_port__del(struct fp_maps *m, const char *ifname)
@@ -151,12 +141,10 @@ int fp_port__del(struct fp_maps *m, const char *ifname)
 			ifname);
 		return -EBUSY;
 	}
-	if (bpf_map_delete_elem(m->ports, &ifindex)) {
-		pr_warn("port %s: %s\n", ifname, strerror(errno));
-		return -errno;
-	}
-	bpf_map_delete_elem(m->tx, &ifindex);
-	return 0;
+	n = fp_devs__port_del(m, ifindex);
+	if (n)
+		pr_warn("port %s: %s\n", ifname, strerror(-n));
+	return n;
 }
 
 static int parse_prefix_arg(const char *what, const char *s,
@@ -318,8 +306,8 @@ int fp_uplink__set(struct fp_maps *m, const char *ifname, const char *gw_port,
 		up.circuit = old->circuit;
 		up.xallow = old->xallow;
 	}
-	if (bpf_map_update_elem(m->uplinks, &info.ifindex, &up, BPF_ANY)) {
-		err = -errno;
+	err = fp_devs__uplink_put(m, info.ifindex, &up);
+	if (err) {
 		pr_warn("uplink %s: %s\n", ifname, map_error(err));
 		return err;
 	}
@@ -330,15 +318,15 @@ int fp_uplink__restore(struct fp_maps *m, __u32 ifindex,
 		       const struct fp_uplink *old, bool existed)
 {
 	if (existed)
-		return bpf_map_update_elem(m->uplinks, &ifindex, old, BPF_ANY);
-	return bpf_map_delete_elem(m->uplinks, &ifindex);
+		return fp_devs__uplink_put(m, ifindex, old);
+	return fp_devs__uplink_del(m, ifindex);
 }
 
 int fp_uplink__del(struct fp_maps *m, const char *ifname)
 {
 	__u32 ifindex = if_nametoindex(ifname);
 
-	if (!ifindex || bpf_map_delete_elem(m->uplinks, &ifindex)) {
+	if (!ifindex || fp_devs__uplink_del(m, ifindex)) {
 		pr_warn("uplink %s: not a configured uplink\n", ifname);
 		return -ENOENT;
 	}

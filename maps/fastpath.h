@@ -15,7 +15,13 @@
 #define FP_MAP_TX "fp_tx"
 #define FP_MAP_HOSTS4 "fp_hosts4"
 #define FP_MAP_HOSTS6 "fp_hosts6"
-#define FP_MAP_PRESENT "fp_present"
+#define FP_MAP_UPV "fp_upv"
+#define FP_MAP_PORTV "fp_portv"
+#define FP_MAP_TXV "fp_txv"
+#define FP_MAP_NH "fp_nh"
+#define FP_MAP_TRIE4 "fp_trie4"
+#define FP_MAP_TRIE6 "fp_trie6"
+#define FP_MAP_PLIES "fp_plies"
 #define FP_MAP_SRCFILT "fp_srcfilt"
 #define FP_MAP_ROUTES4 "fp_routes4"
 #define FP_MAP_ROUTES6 "fp_routes6"
@@ -113,6 +119,7 @@ enum fp_class {
 
 /* fp_uplink.flags */
 #define FP_UPLINK_F_ALLOW_SPOOFED 0x1 /* no anti-spoofing on this uplink */
+#define FP_UPLINK_F_ON 0x80000000U /* fp_upv: this slot is an uplink */
 
 /* fp_uplinks: key __u32 ifindex. */
 struct fp_uplink {
@@ -157,20 +164,72 @@ struct fp_lpm6 {
 #define FP_ROUTE_F_MARKER 0x2 /* no route: an exclusion's own prefix */
 
 /*
- * fp_present: value 1 once an entry ever went into that map (host hash or
- * LPM trie of a family), marked before the entry lands and never unmarked.
- * A lookup in an empty hash still reads a random bucket of a 1M-bucket
- * array (a cache miss per packet), and one in an empty trie is still a
- * helper call with its key built on the stack, twice per packet for the
- * anti-spoofing source check: the program skips a map never written.
+ * The compiled forwarding table: what the program reads per packet.
+ *
+ * fp_hosts4/6 and fp_routes4/6 stay the table of record (the loader's,
+ * `route list`'s); loader/fib.c compiles every entry of them, markers and
+ * shadows included, into one multibit trie per family, in the manner of
+ * VPP's ip4_mtrie: a 16-bit root and 8-bit plies below it (16-8-8 for
+ * IPv4, 16-8-...-8 down to /128 for IPv6), each slot one __u32 *leaf*.
+ * A lookup is at most 3 (IPv4) or 15 (IPv6) array reads, which the
+ * verifier inlines, whatever the table size.
+ *
+ * fp_trie4 / fp_trie6 (mmapable arrays of __u32): the root is slots
+ * 0 .. 65535 (ply numbers 0 .. 255), ply k >= 256 is slots k * 256 ..
+ * k * 256 + 255. A leaf is either FP_LEAF_PLY | k, or a result:
+ * nh | plen << 16, where nh indexes fp_nh (0: no entry, a miss) and plen
+ * is the prefix length of the entry that wrote it, which the loader needs
+ * to insert and remove in place. Every change is a single __u32 store of a
+ * finished leaf, a new ply is filled before the store that links it, and
+ * a freed ply or nh is not reused for FP_REUSE_SECS: a packet sees the
+ * old answer or the new one, never a mix of the two.
  */
-enum {
-	FP_PRESENT_HOSTS4 = 0,
-	FP_PRESENT_HOSTS6 = 1,
-	FP_PRESENT_ROUTES4 = 2,
-	FP_PRESENT_ROUTES6 = 3,
-	FP_PRESENT_MAX,
+#define FP_LEAF_PLY 0x80000000U
+#define FP_LEAF_NH_MASK 0xffffU
+#define FP_LEAF_PLY_MASK 0xffffffU
+#define FP_LEAF(nh, plen) ((__u32)(nh) | (__u32)(plen) << 16)
+#define FP_LEAF_PLEN(leaf) (((leaf) >> 16) & 0xff)
+#define FP_ROOT_PLIES 256 /* the 16-bit root, counted in plies */
+#define FP_PLIES4 16384 /* ply numbers of fp_trie4, the root's included */
+#define FP_PLIES6 32768
+#define FP_TRIE4_SLOTS (FP_PLIES4 * 256)
+#define FP_TRIE6_SLOTS (FP_PLIES6 * 256)
+#define FP_MAX_NH 65536 /* results; 0 is "no entry" */
+#define FP_REUSE_SECS 2
+
+/*
+ * fp_nh (mmapable array): one result per distinct (port, MAC, model tags),
+ * shared by every entry that has it. The port's own MAC and MTU are the
+ * port's (fp_portv), so a port change touches no result.
+ */
+struct fp_nh {
+	__u32 ifindex; /* VM port; 0: the gateway */
+	__u8 dmac[6]; /* the VM's MAC; 0: the port's peer_mac */
+	__u8 xclasses; /* as fp_route */
+	__u8 flags; /* fp_route.flags */
+	__u16 vnet; /* as fp_route */
+	__u16 circuits; /* as fp_route */
+	/* The loader's, never read by the program: */
+	__u32 refs; /* leaves pointing here */
+	__u32 freed; /* CLOCK_MONOTONIC seconds when refs fell to 0 */
 };
+
+/*
+ * fp_plies (array of __u32, the loader's only): the state of each ply
+ * number, IPv4's at 0 .. FP_PLIES4 - 1, IPv6's after them. 0 free, 1 in
+ * use, else 1 + the CLOCK_MONOTONIC second it was freed.
+ */
+#define FP_PLY_USED 1
+
+/*
+ * fp_upv / fp_portv / fp_txv: the uplinks, ports and redirect targets of
+ * ifindex < FP_DEV_SLOTS as arrays indexed by ifindex, so the program
+ * finds them with an inlined array read; fp_uplinks, fp_ports and fp_tx
+ * stay the registry and serve larger ifindexes. Written together by
+ * loader/devs.c. An fp_upv slot is an uplink when its flags have
+ * FP_UPLINK_F_ON; an fp_portv slot is a port when its mtu is not 0.
+ */
+#define FP_DEV_SLOTS 65536
 
 /*
  * fp_srcfilt (array of __u64 words): a pre-filter in front of the
@@ -367,6 +426,7 @@ _Static_assert(sizeof(struct fp_circuit) == 16, "fp_circuit layout");
 _Static_assert(sizeof(struct fp_vnet) == 4, "fp_vnet layout");
 _Static_assert(sizeof(struct fp_in6) == 16, "fp_in6 layout");
 _Static_assert(sizeof(struct fp_excl) == 8, "fp_excl layout");
+_Static_assert(sizeof(struct fp_nh) == 24, "fp_nh layout");
 _Static_assert(sizeof(struct fp_ctl) == 48, "fp_ctl layout");
 _Static_assert(sizeof(struct fp_capctl) == 32, "fp_capctl layout");
 _Static_assert(sizeof(struct fp_cap_rec) == 32 + FP_CAP_SNAPLEN_MAX,

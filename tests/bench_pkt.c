@@ -185,6 +185,7 @@ static struct fastpath *fastpath__setup(void)
 {
 	struct fp_port port = { .mtu = 1500 };
 	struct fp_uplink up = { 0 };
+	struct fp_maps m = { 0 };
 	struct fastpath *fp;
 
 	fp = fp_test__load();
@@ -194,12 +195,17 @@ static struct fastpath *fastpath__setup(void)
 	memcpy(port.mac, VM0_MAC, 6);
 	memcpy(port.peer_mac, VM0_PEER, 6);
 	snprintf(port.name, sizeof(port.name), "vm0");
-	if (update(fp->maps.fp_uplinks, &up0, &up) ||
-	    update(fp->maps.fp_tx, &vm0, &vm0) ||
-	    update(fp->maps.fp_ports, &vm0, &port))
+	m.skel = fp;
+	if (fp_maps__fill_fds(&m))
 		goto out_destroy;
+	if (fp_devs__uplink_put(&m, up0, &up) ||
+	    fp_devs__port_put(&m, vm0, &port, BPF_ANY))
+		goto out_unmap;
+	fp_maps__unmap(&m);
 	return fp;
 
+out_unmap:
+	fp_maps__unmap(&m);
 out_destroy:
 	fastpath__destroy(fp);
 	return NULL;

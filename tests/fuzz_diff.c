@@ -89,6 +89,7 @@ static bool opt_keep_going, opt_verbose;
 
 /* State of the run. */
 static struct fastpath *skel;
+static struct fp_maps fm; /* skel's, for loader/fib.c and loader/devs.c */
 static int prog_fd, stats_fd, ncpus;
 static struct fp_counter *percpu;
 static unsigned long long mismatches;
@@ -284,19 +285,17 @@ static int map_err(const char *what, const char *map)
 static int prefix_update(const struct ref_prefix *p, bool route, bool del)
 {
 	struct fp_route rt = { .ifindex = p->ifindex };
-	struct fp_maps m = { .skel = skel };
 	struct fp_prefix fp = { .family = p->family, .len = p->len };
 	int err;
 
-	fp_maps__fill_fds(&m);
 	memcpy(fp.addr, p->addr, sizeof(fp.addr));
 	memcpy(rt.dmac, p->dmac, 6);
 	if (route)
-		err = del ? fp_fib__del(&m, &fp) :
-			    fp_fib__set(&m, &fp, &rt, true);
+		err = del ? fp_fib__del(&fm, &fp) :
+			    fp_fib__set(&fm, &fp, &rt, true);
 	else
-		err = del ? fp_fib__unexclude(&m, &fp) :
-			    fp_fib__exclude(&m, &fp, FP_CLASS_OTHER);
+		err = del ? fp_fib__unexclude(&fm, &fp) :
+			    fp_fib__exclude(&fm, &fp, FP_CLASS_OTHER);
 	if (!err)
 		return 0;
 	errno = -err;
@@ -306,29 +305,24 @@ static int prefix_update(const struct ref_prefix *p, bool route, bool del)
 
 static int ports_update(bool del)
 {
-	int ports_fd = bpf_map__fd(skel->maps.fp_ports);
-	int tx_fd = bpf_map__fd(skel->maps.fp_tx);
-
 	for (size_t i = 0; i < tables.nports; i++) {
 		const struct ref_port *pt = &ports[i];
 		struct fp_port v = { .mtu = pt->mtu };
 
 		if (del) {
-			if (bpf_map_delete_elem(ports_fd, &pt->ifindex))
+			errno = -fp_devs__port_del(&fm, pt->ifindex);
+			if (errno)
 				return map_err("delete from", "fp_ports");
-			if (pt->in_devmap &&
-			    bpf_map_delete_elem(tx_fd, &pt->ifindex))
-				return map_err("delete from", "fp_tx");
 			continue;
 		}
 		memcpy(v.mac, pt->mac, 6);
 		memcpy(v.peer_mac, pt->peer_mac, 6);
-		if (bpf_map_update_elem(ports_fd, &pt->ifindex, &v,
-					BPF_NOEXIST))
+		errno = -fp_devs__port_put(&fm, pt->ifindex, &v, BPF_NOEXIST);
+		if (errno)
 			return map_err("add to", "fp_ports");
-		if (pt->in_devmap && bpf_map_update_elem(tx_fd, &pt->ifindex,
-							 &pt->ifindex, BPF_ANY))
-			return map_err("add to", "fp_tx");
+		/* A port the kernel took out of the devmap (device gone). */
+		if (!pt->in_devmap && fp_test__untx(&fm, pt->ifindex))
+			return map_err("delete from", "fp_tx");
 	}
 	return 0;
 }
@@ -365,8 +359,8 @@ static int install_uplinks(void)
 					.flags = in.flags };
 
 		memcpy(up.mac, in.mac, 6);
-		if (bpf_map_update_elem(bpf_map__fd(skel->maps.fp_uplinks),
-					&ifidx[d], &up, BPF_ANY))
+		errno = -fp_devs__uplink_put(&fm, ifidx[d], &up);
+		if (errno)
 			return map_err("add to", "fp_uplinks");
 	}
 	return 0;
@@ -1050,6 +1044,9 @@ static int setup(void)
 	}
 	skel = fp_test__load();
 	if (!skel)
+		return -1;
+	fm.skel = skel;
+	if (fp_maps__fill_fds(&fm))
 		return -1;
 	prog_fd = bpf_program__fd(skel->progs.fastpath_xdp);
 	stats_fd = bpf_map__fd(skel->maps.fp_stats);

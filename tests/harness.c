@@ -90,11 +90,12 @@ struct fastpath *fp_test__load(void)
 		fastpath__destroy(skel);
 		return NULL;
 	}
-	fp_maps__fill_fds(&m);
-	if (srcfilt_init(&m)) {
+	if (fp_maps__fill_fds(&m) || srcfilt_init(&m)) {
+		fp_maps__unmap(&m);
 		fastpath__destroy(skel);
 		return NULL;
 	}
+	fp_maps__unmap(&m);
 	return skel;
 }
 
@@ -117,8 +118,7 @@ int fp_test__maps(struct fp_maps *m, __u32 route_cap, __u32 excl_cap)
 		fp_maps__close(m);
 		return -1;
 	}
-	fp_maps__fill_fds(m);
-	if (srcfilt_init(m)) {
+	if (fp_maps__fill_fds(m) || srcfilt_init(m)) {
 		fp_maps__close(m);
 		return -1;
 	}
@@ -150,4 +150,12 @@ void fp_test__bench_head(struct json_object *root, int tier, int quick,
 		json_object_new_int((int)sysconf(_SC_NPROCESSORS_ONLN)));
 	json_object_object_add(root, "quick", json_object_new_boolean(quick));
 	json_object_object_add(root, "rounds", json_object_new_int(rounds));
+}
+
+int fp_test__untx(const struct fp_maps *m, __u32 ifindex)
+{
+	if (bpf_map_delete_elem(m->tx, &ifindex) ||
+	    (ifindex < FP_DEV_SLOTS && bpf_map_delete_elem(m->txv, &ifindex)))
+		return -errno;
+	return 0;
 }

@@ -37,6 +37,9 @@ int fp_test__maps(struct fp_maps *m, __u32 route_cap, __u32 excl_cap);
 /* Deletes every element of a hash or LPM map (fd). */
 void fp_test__empty(int fd);
 
+/* Takes a port out of the devmaps, as the kernel does when it goes. */
+int fp_test__untx(const struct fp_maps *m, __u32 ifindex);
+
 struct json_object;
 
 /* What every benchmark report starts with: tier, kernel, CPUs, quick, rounds. */

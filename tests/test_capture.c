@@ -389,15 +389,7 @@ static void test_format_line(void **state)
 
 /* Setup: namespace, devices, object, maps. */
 
-static int update(struct bpf_map *map, const void *key, const void *value)
-{
-	int err = bpf_map_update_elem(bpf_map__fd(map), key, value, BPF_ANY);
-
-	if (err)
-		print_error("%s: update: %s\n", bpf_map__name(map),
-			    strerror(errno));
-	return err ? -1 : 0;
-}
+static struct fp_maps m; /* skel's, for loader/fib.c and loader/devs.c */
 
 static int add_port(enum dev d, const __u8 *peer)
 {
@@ -406,8 +398,7 @@ static int add_port(enum dev d, const __u8 *peer)
 	memcpy(port.mac, devs[d].mac, 6);
 	memcpy(port.peer_mac, peer, 6);
 	snprintf(port.name, sizeof(port.name), "%s", devs[d].name);
-	return update(skel->maps.fp_tx, &ifidx[d], &ifidx[d]) ||
-	       update(skel->maps.fp_ports, &ifidx[d], &port);
+	return fp_devs__port_put(&m, ifidx[d], &port, BPF_ANY);
 }
 
 static int fill_maps(void)
@@ -415,7 +406,6 @@ static int fill_maps(void)
 	struct fp_uplink up0 = { 0 }, up1 = { .gw_ifindex = ifidx[D_GW0] };
 	struct fp_route rt = { .ifindex = ifidx[D_VM0],
 			       .origin = FP_ORIGIN_STATIC };
-	struct fp_maps m = { .skel = skel };
 	struct fp_prefix p;
 
 	memcpy(up0.mac, UP0_MAC, 6);
@@ -424,9 +414,10 @@ static int fill_maps(void)
 	if (fp_parse_prefix(FAST4 "/32", &p))
 		return -1;
 	/* Through loader/fib.c, the one writer of the route maps. */
-	fp_maps__fill_fds(&m);
-	return update(skel->maps.fp_uplinks, &ifidx[D_UP0], &up0) ||
-	       update(skel->maps.fp_uplinks, &ifidx[D_UP1], &up1) ||
+	m.skel = skel;
+	return fp_maps__fill_fds(&m) ||
+	       fp_devs__uplink_put(&m, ifidx[D_UP0], &up0) ||
+	       fp_devs__uplink_put(&m, ifidx[D_UP1], &up1) ||
 	       add_port(D_VM0, VM0_PEER) || add_port(D_GW0, GW_PEER) ||
 	       fp_fib__set(&m, &p, &rt, false);
 }

@@ -118,7 +118,7 @@ static void set_uplink(int i, __u8 circuit_id, __u8 xallow)
 	struct fp_uplink up = { .circuit = circuit_id, .xallow = xallow };
 
 	memcpy(up.mac, UP_MAC[i], 6);
-	assert_int_equal(bpf_map_update_elem(m.uplinks, &up_if[i], &up, 0), 0);
+	assert_int_equal(fp_devs__uplink_put(&m, up_if[i], &up), 0);
 }
 
 /* Empties every model and route map: each test starts from nothing. */
@@ -154,11 +154,11 @@ static int group_setup(void **state)
 	if (!skel)
 		return -1;
 	m.skel = skel;
-	fp_maps__fill_fds(&m);
+	if (fp_maps__fill_fds(&m))
+		return -1;
 	memcpy(port.mac, VM_MAC, 6);
 	memcpy(port.peer_mac, VM_PEER, 6);
-	if (bpf_map_update_elem(m.tx, &vm_if, &vm_if, 0) ||
-	    bpf_map_update_elem(m.ports, &vm_if, &port, 0))
+	if (fp_devs__port_put(&m, vm_if, &port, BPF_ANY))
 		return -1;
 	return 0;
 }

@@ -277,9 +277,10 @@ static int group_setup(void **state)
 	if (!skel)
 		return -1;
 	m.skel = skel;
-	fp_maps__fill_fds(&m);
+	if (fp_maps__fill_fds(&m))
+		return -1;
 	memcpy(up.mac, UP_MAC, 6);
-	return bpf_map_update_elem(m.uplinks, &up_if, &up, 0) ? -1 : 0;
+	return fp_devs__uplink_put(&m, up_if, &up) ? -1 : 0;
 }
 
 static int group_teardown(void **state)

@@ -1149,15 +1149,8 @@ static int make_devices(void)
 	return 0;
 }
 
-static int update(struct bpf_map *map, const void *key, const void *value)
-{
-	int err = bpf_map_update_elem(bpf_map__fd(map), key, value, BPF_ANY);
-
-	if (err)
-		print_error("%s: update: %s\n", bpf_map__name(map),
-			    strerror(errno));
-	return err ? -1 : 0;
-}
+/* Ports, routes and exclusions go in through the loader, as the CLI's do. */
+static struct fp_maps fib_maps;
 
 static int add_port(enum dev d, const __u8 *peer, __u16 mtu, bool tx)
 {
@@ -1166,13 +1159,10 @@ static int add_port(enum dev d, const __u8 *peer, __u16 mtu, bool tx)
 	memcpy(port.mac, devs[d].mac, 6);
 	memcpy(port.peer_mac, peer, 6);
 	snprintf(port.name, sizeof(port.name), "%s", devs[d].name);
-	if (tx && update(skel->maps.fp_tx, &ifidx[d], &ifidx[d]))
+	if (fp_devs__port_put(&fib_maps, ifidx[d], &port, BPF_ANY))
 		return -1;
-	return update(skel->maps.fp_ports, &ifidx[d], &port);
+	return tx ? 0 : fp_test__untx(&fib_maps, ifidx[d]);
 }
-
-/* Routes and exclusions go in through loader/fib.c, as the CLI's do. */
-static struct fp_maps fib_maps;
 
 static int fib_prefix(const char *addr, __u32 len, struct fp_prefix *p)
 {
@@ -1203,8 +1193,6 @@ static int add_excl(const char *addr, __u32 len, __u32 class)
 
 static int fill_maps(void)
 {
-	fib_maps.skel = skel;
-	fp_maps__fill_fds(&fib_maps);
 	struct fp_uplink up0 = { 0 }, up1 = { .gw_ifindex = ifidx[D_GW0] };
 	struct fp_uplink up2 = { .flags = FP_UPLINK_F_ALLOW_SPOOFED };
 
@@ -1212,9 +1200,11 @@ static int fill_maps(void)
 	memcpy(up1.mac, UP1_MAC, 6);
 	memcpy(up2.mac, UP2_MAC, 6);
 
-	return update(skel->maps.fp_uplinks, &ifidx[D_UP0], &up0) ||
-	       update(skel->maps.fp_uplinks, &ifidx[D_UP1], &up1) ||
-	       update(skel->maps.fp_uplinks, &ifidx[D_UP2], &up2) ||
+	fib_maps.skel = skel;
+	return fp_maps__fill_fds(&fib_maps) ||
+	       fp_devs__uplink_put(&fib_maps, ifidx[D_UP0], &up0) ||
+	       fp_devs__uplink_put(&fib_maps, ifidx[D_UP1], &up1) ||
+	       fp_devs__uplink_put(&fib_maps, ifidx[D_UP2], &up2) ||
 	       add_port(D_VM0, VM0_PEER, 1500, true) ||
 	       add_port(D_VM1, VM1_PEER, 500, true) ||
 	       add_port(D_VM3, VM3_PEER, 1500, false) ||

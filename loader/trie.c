@@ -1,0 +1,693 @@
+// SPDX-License-Identifier: GPL-2.0
+/*
+ * Insertion and removal in the compiled tries, in place, in the manner of
+ * VPP's ip4_mtrie: every leaf carries the prefix length of the entry that
+ * wrote it, so an insertion overwrites only the leaves of entries no
+ * longer than its own, and a removal gives back to the cover only the
+ * leaves of its own length. Readers (the XDP program) never lock: each
+ * change is one __u32 store of a finished leaf, a new ply is filled before
+ * the store that links it, and plies and results freed here are not used
+ * again for FP_REUSE_SECS, far longer than any packet takes.
+ *
+ * Results are shared by content; refs counts the leaves pointing at one.
+ *
+ * The maps are written through syscalls, not their mmaps: on the machines
+ * this project runs on (a Firecracker guest kernel), a BPF_F_MMAPABLE
+ * array's mapping does not show the map's memory. A shadow of each table
+ * and a log of the writes, flushed in order with batched updates, stand
+ * in for it.
+ */
+#include <errno.h>
+#include <stddef.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/socket.h>
+#include <bpf/bpf.h>
+
+#include "trie.h"
+
+/* What a result is looked up and shared by: all but the loader's words. */
+#define NH_KEY_LEN offsetof(struct fp_nh, refs)
+
+static const __u32 nplies[2] = { FP_PLIES4, FP_PLIES6 };
+static const __u32 ply_state_base[2] = { 0, FP_PLIES4 };
+static const int max_depth[2] = { 2, 14 };
+
+static int fam(int family)
+{
+	return family == AF_INET ? 0 : 1;
+}
+
+/* The last address bit, plus one, that a slot at depth d decides. */
+static int end_bit(int d)
+{
+	return 16 + 8 * d;
+}
+
+/* The index of addr's slot within its ply at depth d. */
+static __u32 slot_of(const __u8 *addr, int d)
+{
+	return d ? addr[1 + d] : (__u32)addr[0] << 8 | addr[1];
+}
+
+static __u32 leaf_nh(__u32 leaf)
+{
+	return leaf & FP_LEAF_PLY ? 0 : leaf & FP_LEAF_NH_MASK;
+}
+
+
+/* ---- the shadow and the write log ------------------------------------- */
+
+static const __u32 nslots[2] = { FP_TRIE4_SLOTS, FP_TRIE6_SLOTS };
+
+static bool backed(const struct fp_trie *t)
+{
+	return t->fd_slots[0] >= 0;
+}
+
+/* Reads n values of map fd from key first on, into vals (key order). */
+static int read_run(int fd, __u32 first, __u32 n, void *vals)
+{
+	__u32 prev = first - 1, out, count = n, *keys;
+	int err = 0;
+
+	keys = calloc(n, sizeof(*keys));
+	if (!keys)
+		return -ENOMEM;
+	/* An array's batch starts after the key given: none for key 0. */
+	if (bpf_map_lookup_batch(fd, first ? &prev : NULL, &out, keys, vals,
+				 &count, NULL) &&
+	    errno != ENOENT)
+		err = -errno;
+	else if (count != n || keys[0] != first)
+		err = -EIO;
+	free(keys);
+	return err;
+}
+
+static int load_ply(struct fp_trie *t, int f, __u32 k)
+{
+	/* The root is the first FP_ROOT_PLIES plies: read it whole. */
+	__u32 first = k < FP_ROOT_PLIES ? 0 : k,
+	      n = k < FP_ROOT_PLIES ? FP_ROOT_PLIES : 1;
+	int err = 0;
+
+	if (backed(t))
+		err = read_run(t->fd_slots[f], first * 256, n * 256,
+			       &t->slots[f][first * 256]);
+	if (!err)
+		memset(&t->loaded[f][first], 1, n);
+	return err;
+}
+
+/*
+ * A slot's value; *err set once a read fails (the walk then stops
+ * short and nothing is flushed).
+ */
+static __u32 rd(struct fp_trie *t, int f, __u32 i, int *err)
+{
+	if (!t->loaded[f][i / 256] && !*err)
+		*err = load_ply(t, f, i / 256);
+	return *err ? 0 : t->slots[f][i];
+}
+
+static int log_grow(__u32 **a, __u32 cap)
+{
+	__u32 *n = realloc(*a, cap * sizeof(**a));
+
+	if (!n)
+		return -ENOMEM;
+	*a = n;
+	return 0;
+}
+
+static void wr(struct fp_trie *t, int f, __u32 i, __u32 v)
+{
+	t->slots[f][i] = v;
+	if (!backed(t))
+		return;
+	if (t->log_n[f] == t->log_cap[f]) {
+		__u32 cap = t->log_cap[f] ? 2 * t->log_cap[f] : 1024;
+
+		/* Out of memory: the flush will resend the whole table. */
+		if (log_grow(&t->log_key[f], cap) ||
+		    log_grow(&t->log_val[f], cap)) {
+			t->log_n[f] = ~0U;
+			return;
+		}
+		t->log_cap[f] = cap;
+	}
+	if (t->log_n[f] == ~0U)
+		return;
+	t->log_key[f][t->log_n[f]] = i;
+	t->log_val[f][t->log_n[f]++] = v;
+}
+
+static void nh_dirty(struct fp_trie *t, __u32 id)
+{
+	if (backed(t) && !t->nh_mark[id]) {
+		t->nh_mark[id] = 1;
+		t->dirty_nh[t->n_dirty_nh++] = id;
+	}
+}
+
+static void ply_set(struct fp_trie *t, __u32 idx, __u32 state)
+{
+	t->plies[idx] = state;
+	if (backed(t) && !t->ply_mark[idx]) {
+		t->ply_mark[idx] = 1;
+		t->dirty_ply[t->n_dirty_ply++] = idx;
+	}
+}
+
+static int write_batch(int fd, const __u32 *keys, const void *vals,
+		       __u32 n)
+{
+	__u32 count = n;
+
+	if (!n)
+		return 0;
+	return bpf_map_update_batch(fd, keys, vals, &count, NULL) ? -errno :
+								     0;
+}
+
+/*
+ * The log into the maps: results first (a leaf never names a result the
+ * map lacks), then the slots in the order written (a ply is whole before
+ * the store linking it), then the generation.
+ */
+static int flush(struct fp_trie *t)
+{
+	struct fp_nh *nv = NULL;
+	__u32 *pv = NULL;
+	int err = 0;
+
+	if (!backed(t))
+		return 0;
+	nv = calloc(t->n_dirty_nh ? t->n_dirty_nh : 1, sizeof(*nv));
+	pv = calloc(t->n_dirty_ply + 1, sizeof(*pv));
+	if (!nv || !pv)
+		err = -ENOMEM;
+	for (__u32 i = 0; !err && i < t->n_dirty_nh; i++)
+		nv[i] = t->nh[t->dirty_nh[i]];
+	if (!err)
+		err = write_batch(t->fd_nh, t->dirty_nh, nv, t->n_dirty_nh);
+	for (int f = 0; !err && f < 2; f++) {
+		if (t->log_n[f] == ~0U) {
+			/* Lost track: send every slot read so far. */
+			for (__u32 k = 0; !err && k < nplies[f]; k++) {
+				__u32 keys[256];
+
+				if (!t->loaded[f][k])
+					continue;
+				for (int j = 0; j < 256; j++)
+					keys[j] = k * 256 + j;
+				err = write_batch(t->fd_slots[f], keys,
+						  &t->slots[f][k * 256], 256);
+			}
+		} else {
+			err = write_batch(t->fd_slots[f], t->log_key[f],
+					  t->log_val[f], t->log_n[f]);
+		}
+		t->log_n[f] = 0;
+	}
+	for (__u32 i = 0; !err && i < t->n_dirty_ply; i++)
+		pv[i] = t->plies[t->dirty_ply[i]];
+	if (!err)
+		err = write_batch(t->fd_plies, t->dirty_ply, pv,
+				  t->n_dirty_ply);
+	if (!err) {
+		__u32 zero = 0;
+
+		t->gen = t->plies[0] + 1;
+		t->plies[0] = t->gen;
+		err = bpf_map_update_elem(t->fd_plies, &zero, &t->gen,
+					  BPF_ANY) ?
+			      -errno :
+			      0;
+	}
+	for (__u32 i = 0; i < t->n_dirty_nh; i++)
+		t->nh_mark[t->dirty_nh[i]] = 0;
+	for (__u32 i = 0; i < t->n_dirty_ply; i++)
+		t->ply_mark[t->dirty_ply[i]] = 0;
+	t->n_dirty_nh = t->n_dirty_ply = 0;
+	free(nv);
+	free(pv);
+	/* A failed flush leaves the maps behind the shadow: reread. */
+	if (err)
+		t->gen = ~0U;
+	return err;
+}
+
+/* Before a change: the shadow right again if another process moved on. */
+static int begin(struct fp_trie *t)
+{
+	__u32 zero = 0, gen;
+	int err;
+
+	if (!backed(t))
+		return 0;
+	if (bpf_map_lookup_elem(t->fd_plies, &zero, &gen))
+		return -errno;
+	if (gen == t->gen)
+		return 0;
+	err = read_run(t->fd_nh, 0, FP_MAX_NH, t->nh);
+	if (!err)
+		err = read_run(t->fd_plies, 0, FP_PLIES4 + FP_PLIES6,
+			       t->plies);
+	if (err)
+		return err;
+	memset(t->loaded[0], 0, FP_PLIES4);
+	memset(t->loaded[1], 0, FP_PLIES6);
+	t->index_used = t->index ? t->index_cap : 0; /* rebuild at next use */
+	t->gen = gen;
+	return 0;
+}
+
+int fp_trie__init(struct fp_trie *t, int fd4, int fd6, int fd_nh,
+		  int fd_plies, __u32 (*now)(void))
+{
+	memset(t, 0, sizeof(*t));
+	t->fd_slots[0] = fd4;
+	t->fd_slots[1] = fd6;
+	t->fd_nh = fd_nh;
+	t->fd_plies = fd_plies;
+	t->now = now;
+	t->gen = ~0U;
+	for (int f = 0; f < 2; f++) {
+		t->slots[f] = calloc(nslots[f], sizeof(__u32));
+		t->loaded[f] = calloc(nplies[f], 1);
+	}
+	t->plies = calloc(FP_PLIES4 + FP_PLIES6, sizeof(__u32));
+	t->nh = calloc(FP_MAX_NH, sizeof(*t->nh));
+	t->dirty_nh = calloc(FP_MAX_NH, sizeof(__u32));
+	t->dirty_ply = calloc(FP_PLIES4 + FP_PLIES6, sizeof(__u32));
+	t->nh_mark = calloc(FP_MAX_NH, 1);
+	t->ply_mark = calloc(FP_PLIES4 + FP_PLIES6, 1);
+	if (!t->slots[0] || !t->slots[1] || !t->loaded[0] || !t->loaded[1] ||
+	    !t->plies || !t->nh || !t->dirty_nh || !t->dirty_ply ||
+	    !t->nh_mark || !t->ply_mark) {
+		fp_trie__fini(t);
+		return -ENOMEM;
+	}
+	/* Memory only: nothing to read, all of it is there. */
+	if (!backed(t)) {
+		memset(t->loaded[0], 1, FP_PLIES4);
+		memset(t->loaded[1], 1, FP_PLIES6);
+	}
+	return 0;
+}
+
+void fp_trie__fini(struct fp_trie *t)
+{
+	for (int f = 0; f < 2; f++) {
+		free(t->slots[f]);
+		free(t->loaded[f]);
+		free(t->log_key[f]);
+		free(t->log_val[f]);
+	}
+	free(t->plies);
+	free(t->nh);
+	free(t->dirty_nh);
+	free(t->dirty_ply);
+	free(t->nh_mark);
+	free(t->ply_mark);
+	free(t->index);
+	memset(t, 0, sizeof(*t));
+	t->fd_slots[0] = t->fd_slots[1] = t->fd_nh = t->fd_plies = -1;
+}
+
+/* A non-zero time stamp: 0 means "never freed". */
+static __u32 stamp(const struct fp_trie *t)
+{
+	__u32 now = t->now();
+
+	return now ? now : 1;
+}
+
+static bool cold(__u32 freed_at, __u32 now)
+{
+	return now - freed_at >= FP_REUSE_SECS;
+}
+
+static void ref(struct fp_trie *t, __u32 nh, __u32 n)
+{
+	if (!nh)
+		return;
+	t->nh[nh].refs += n;
+	nh_dirty(t, nh);
+}
+
+static void unref(struct fp_trie *t, __u32 nh, __u32 n)
+{
+	if (!nh)
+		return;
+	t->nh[nh].refs -= n;
+	if (!t->nh[nh].refs)
+		t->nh[nh].freed = stamp(t);
+	nh_dirty(t, nh);
+}
+
+/* The one way a leaf changes: counts taken before, given back after. */
+static void store(struct fp_trie *t, int f, __u32 i, __u32 leaf)
+{
+	__u32 was = t->slots[f][i];
+
+	ref(t, leaf_nh(leaf), 1);
+	wr(t, f, i, leaf);
+	unref(t, leaf_nh(was), 1);
+}
+
+/* ---- results ---------------------------------------------------------- */
+
+static __u32 hash_key(const struct fp_nh *res)
+{
+	const __u8 *b = (const __u8 *)res;
+	__u32 h = 2166136261U;
+
+	for (size_t i = 0; i < NH_KEY_LEN; i++)
+		h = (h ^ b[i]) * 16777619U;
+	return h;
+}
+
+static bool same(const struct fp_nh *a, const struct fp_nh *b)
+{
+	return !memcmp(a, b, NH_KEY_LEN);
+}
+
+/*
+ * The index is this process's: other writers (under the same lock, in
+ * other processes) may have moved results since. An entry is only a hint,
+ * checked against the result itself; a stale one costs a probe.
+ */
+static int index_rebuild(struct fp_trie *t)
+{
+	__u32 cap = 4 * FP_MAX_NH;
+
+	if (!t->index) {
+		t->index = calloc(cap, sizeof(*t->index));
+		if (!t->index)
+			return -ENOMEM;
+		t->index_cap = cap;
+	} else {
+		memset(t->index, 0, cap * sizeof(*t->index));
+	}
+	t->index_used = 0;
+	for (__u32 id = 1; id < FP_MAX_NH; id++) {
+		__u32 mask = cap - 1, i = hash_key(&t->nh[id]) & mask;
+
+		if (!t->nh[id].refs)
+			continue;
+		while (t->index[i])
+			i = (i + 1) & mask;
+		t->index[i] = id;
+		t->index_used++;
+	}
+	return 0;
+}
+
+static int index_add(struct fp_trie *t, const struct fp_nh *res, __u32 id)
+{
+	__u32 mask, i;
+	int err;
+
+	if (t->index_used >= t->index_cap / 2) {
+		err = index_rebuild(t);
+		if (err)
+			return err;
+	}
+	mask = t->index_cap - 1;
+	i = hash_key(res) & mask;
+	while (t->index[i] && t->index[i] != id)
+		i = (i + 1) & mask;
+	if (!t->index[i])
+		t->index_used++;
+	t->index[i] = id;
+	return 0;
+}
+
+static __u32 index_find(const struct fp_trie *t, const struct fp_nh *res)
+{
+	__u32 mask = t->index_cap - 1, i = hash_key(res) & mask;
+
+	for (; t->index[i]; i = (i + 1) & mask) {
+		const struct fp_nh *c = &t->nh[t->index[i]];
+
+		/* Freed but not yet reused holds the same content: revive. */
+		if (same(c, res) && (c->refs || !cold(c->freed, t->now())))
+			return t->index[i];
+	}
+	return 0;
+}
+
+/* The result with res's content, made if none; 0 for an empty res. */
+static int result_of(struct fp_trie *t, const struct fp_nh *res, __u32 *id)
+{
+	static const struct fp_nh none;
+	__u32 now = t->now();
+	int err;
+
+	*id = 0;
+	if (same(res, &none))
+		return 0;
+	if (!t->index || t->index_used >= t->index_cap / 2) {
+		err = index_rebuild(t);
+		if (err)
+			return err;
+	}
+	*id = index_find(t, res);
+	if (*id)
+		return 0;
+	for (__u32 n = 1; n < FP_MAX_NH; n++) {
+		__u32 c = (t->cursor_nh + n) % FP_MAX_NH;
+		struct fp_nh *r = &t->nh[c];
+
+		if (!c || r->refs || (r->freed && !cold(r->freed, now)))
+			continue;
+		/* Unreferenced for long: no packet can still be reading it. */
+		memcpy(r, res, NH_KEY_LEN);
+		r->refs = 0;
+		r->freed = stamp(t);
+		nh_dirty(t, c);
+		t->cursor_nh = c;
+		*id = c;
+		return index_add(t, r, c);
+	}
+	return -ENOSPC;
+}
+
+/* ---- plies ------------------------------------------------------------ */
+
+static __u32 ply_idx(int f, __u32 k)
+{
+	return ply_state_base[f] + k;
+}
+
+static int ply_alloc(struct fp_trie *t, int f, __u32 *k)
+{
+	__u32 now = t->now(), span = nplies[f] - FP_ROOT_PLIES;
+
+	for (__u32 n = 0; n < span; n++) {
+		__u32 c = FP_ROOT_PLIES + (t->cursor_ply[f] + n) % span;
+		__u32 s = t->plies[ply_idx(f, c)];
+
+		if (s == FP_PLY_USED || (s && !cold(s - 1, now)))
+			continue;
+		ply_set(t, ply_idx(f, c), FP_PLY_USED);
+		t->cursor_ply[f] = c + 1 - FP_ROOT_PLIES;
+		/* Its old slots are garbage to us: never read them back. */
+		t->loaded[f][c] = 1;
+		*k = c;
+		return 0;
+	}
+	return -ENOSPC;
+}
+
+/* Gives back a ply no slot links any more, with the counts it held. */
+static void ply_free(struct fp_trie *t, int f, __u32 k)
+{
+	const __u32 *s = &t->slots[f][k * 256];
+
+	for (int i = 0; i < 256; i++)
+		unref(t, leaf_nh(s[i]), 1);
+	ply_set(t, ply_idx(f, k), 1 + t->now());
+}
+
+/* A ply holding 256 copies of the leaf at slot, linked from it. */
+static int split(struct fp_trie *t, int f, __u32 slot)
+{
+	__u32 leaf = t->slots[f][slot], k;
+	int err = ply_alloc(t, f, &k);
+
+	if (err)
+		return err;
+	for (int i = 0; i < 256; i++)
+		wr(t, f, k * 256 + i, leaf);
+	ref(t, leaf_nh(leaf), 256);
+	store(t, f, slot, FP_LEAF_PLY | k);
+	return 0;
+}
+
+/*
+ * If the ply linked from parent (at depth d) holds one leaf throughout,
+ * and that leaf's entry covers the whole of the parent slot, the parent
+ * slot takes the leaf.
+ */
+static void fold(struct fp_trie *t, int f, __u32 parent, int d)
+{
+	__u32 v = t->slots[f][parent], k = v & FP_LEAF_PLY_MASK;
+	const __u32 *s = &t->slots[f][k * 256];
+
+	/* A ply we link to was read or made by us: it is in the shadow. */
+	if (!(v & FP_LEAF_PLY) || !t->loaded[f][k])
+		return;
+	for (int i = 0; i < 256; i++)
+		if (s[i] != s[0] || s[i] & FP_LEAF_PLY)
+			return;
+	if ((int)FP_LEAF_PLEN(s[0]) > end_bit(d - 1))
+		return;
+	store(t, f, parent, s[0]);
+	ply_free(t, f, k);
+}
+
+/* ---- insert and remove ------------------------------------------------ */
+
+/*
+ * Writes leaf over [first, first + n) of the slots at depth d, and
+ * everything below them, wherever the entry there is no longer than len
+ * (remove: wherever it is p's own, of length len).
+ */
+static int paint(struct fp_trie *t, int f, __u32 first, __u32 n, int d,
+		 __u32 leaf, int len, bool remove)
+{
+	int err = 0;
+
+	for (__u32 i = first; !err && i < first + n; i++) {
+		__u32 v = rd(t, f, i, &err);
+
+		if (err)
+			break;
+		if (v & FP_LEAF_PLY) {
+			err = paint(t, f, (v & FP_LEAF_PLY_MASK) * 256, 256,
+				    d + 1, leaf, len, remove);
+			if (!err && remove)
+				fold(t, f, i, d + 1);
+		} else if (remove ? (int)FP_LEAF_PLEN(v) == len :
+				    (int)FP_LEAF_PLEN(v) <= len) {
+			store(t, f, i, leaf);
+		}
+	}
+	return err;
+}
+
+/*
+ * Walks to the ply where p's leaves lie, splitting on the way when
+ * insert; path[] gets the slot linking each ply walked into.
+ */
+static int descend(struct fp_trie *t, int f, const struct fp_prefix *p,
+		   bool insert, __u32 *path, int *depth, __u32 *base)
+{
+	int err = 0;
+
+	*base = 0;
+	*depth = 0;
+	while (p->len > end_bit(*depth)) {
+		__u32 slot = *base + slot_of(p->addr, *depth);
+		__u32 v = rd(t, f, slot, &err);
+
+		if (err)
+			return err;
+		if (!(v & FP_LEAF_PLY)) {
+			/* remove: nothing of p's lies below a leaf. */
+			if (!insert)
+				return -ENOENT;
+			err = split(t, f, slot);
+			if (err)
+				return err;
+		}
+		path[(*depth)++] = slot;
+		*base = (t->slots[f][slot] & FP_LEAF_PLY_MASK) * 256;
+	}
+	return 0;
+}
+
+/* The slots of p at its depth: [first, first + n). */
+static void span(const struct fp_prefix *p, int d, __u32 base, __u32 *first,
+		 __u32 *n)
+{
+	*n = 1U << (end_bit(d) - p->len);
+	*first = base + (slot_of(p->addr, d) & ~(*n - 1));
+}
+
+/* Writes p's leaves (to its cover when remove), then the maps. */
+static int change(struct fp_trie *t, const struct fp_prefix *p,
+		  const struct fp_nh *res, int leaf_len, bool remove)
+{
+	int f = fam(p->family), d = 0, err, ferr;
+	__u32 path[15], base, first, n, id;
+
+	if (p->len > (f ? 128 : 32))
+		return -EINVAL;
+	err = begin(t);
+	if (!err)
+		err = result_of(t, res, &id);
+	if (err)
+		return err;
+	/*
+	 * A new result counts no leaf yet: hold it across the walk so that
+	 * nothing frees it, and give it back at the end.
+	 */
+	ref(t, id, 1);
+	err = descend(t, f, p, !remove, path, &d, &base);
+	if (!err) {
+		span(p, d, base, &first, &n);
+		err = paint(t, f, first, n, d, FP_LEAF(id, leaf_len), p->len,
+			    remove);
+	}
+	/* Plies left uniform: those p emptied, or splits made in vain. */
+	if (remove || err)
+		for (int i = d - 1; i >= 0; i--)
+			fold(t, f, path[i], i + 1);
+	unref(t, id, 1);
+	ferr = flush(t);
+	if (remove && err == -ENOENT)
+		err = 0;
+	return err ? err : ferr;
+}
+
+int fp_trie__insert(struct fp_trie *t, const struct fp_prefix *p,
+		    const struct fp_nh *res)
+{
+	return change(t, p, res, p->len, false);
+}
+
+int fp_trie__remove(struct fp_trie *t, const struct fp_prefix *p,
+		    const struct fp_nh *cover, int cover_len)
+{
+	static const struct fp_nh none;
+
+	return change(t, p, cover ? cover : &none, cover ? cover_len : 0,
+		      true);
+}
+
+__u32 fp_trie__lookup(const struct fp_trie *t, int family, const __u8 *addr)
+{
+	int f = fam(family);
+	__u32 v = t->slots[f][slot_of(addr, 0)];
+
+	for (int d = 1; d <= max_depth[f] && v & FP_LEAF_PLY; d++)
+		v = t->slots[f][(v & FP_LEAF_PLY_MASK) * 256 + slot_of(addr, d)];
+	return leaf_nh(v);
+}
+
+void fp_trie__usage(const struct fp_trie *t, __u32 *plies4, __u32 *plies6,
+		    __u32 *results)
+{
+	*plies4 = *plies6 = *results = 0;
+	for (__u32 k = 0; k < FP_PLIES4; k++)
+		*plies4 += t->plies[k] == FP_PLY_USED;
+	for (__u32 k = 0; k < FP_PLIES6; k++)
+		*plies6 += t->plies[FP_PLIES4 + k] == FP_PLY_USED;
+	for (__u32 id = 1; id < FP_MAX_NH; id++)
+		*results += t->nh[id].refs != 0;
+}
