@@ -854,6 +854,12 @@ static int collect_entry(const struct fp_prefix *p, const struct fp_route *rt,
 	return 0;
 }
 
+static int entry_by_len(const void *a, const void *b)
+{
+	return by_len(&((const struct entry *)a)->p,
+		      &((const struct entry *)b)->p);
+}
+
 /* fp_conns flags of every VNet on every circuit, in one array. */
 static int load_conns(const struct fp_maps *m, __u32 *flags)
 {
@@ -878,6 +884,7 @@ static bool may_take(const __u32 *conns, const struct entry *e, __u32 i)
 int fp_fib__retag(const struct fp_maps *m)
 {
 	struct entries l = { 0 };
+	size_t markers = 0;
 	__u32 *conns;
 	struct budget b;
 	int err;
@@ -941,13 +948,21 @@ int fp_fib__retag(const struct fp_maps *m)
 	}
 	if (!err)
 		err = budget_store(m, &b);
-	/* Markers copy their covers: outer ones first. */
-	for (size_t k = 0; !err && k < l.n; k++) {
+	/*
+	 * Markers copy their covers, and a cover may be an outer marker: so
+	 * outer ones first, or an inner one copies what its cover was before
+	 * this retag. The walk gives host maps first and a trie more specific
+	 * first, so take the markers out and sort them by length.
+	 */
+	for (size_t k = 0; k < l.n; k++)
+		if (l.v[k].rt.flags & FP_ROUTE_F_MARKER)
+			l.v[markers++] = l.v[k];
+	if (!err && markers)
+		qsort(l.v, markers, sizeof(*l.v), entry_by_len);
+	for (size_t k = 0; !err && k < markers; k++) {
 		struct entry *e = &l.v[k];
 		struct fp_route fresh;
 
-		if (!(e->rt.flags & FP_ROUTE_F_MARKER))
-			continue;
 		fresh = marker_at(m, &e->p);
 		if (memcmp(&fresh, &e->was, sizeof(fresh)))
 			err = put(m, &e->p, &fresh, BPF_EXIST);

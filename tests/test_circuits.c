@@ -294,6 +294,44 @@ static void test_exclusion_classes(void **state)
 			 1U << FP_CLASS_PEERING);
 }
 
+/* Fails naming the entry at prefix when its circuits are not want. */
+static void expect_circuits(const char *prefix, __u16 want)
+{
+	struct fp_route rt = get_route(prefix);
+
+	if (rt.circuits != want)
+		fail_msg("%s%s: expected circuits %u, saw %u", prefix,
+			 rt.flags & FP_ROUTE_F_MARKER ? " (marker)" : "", want,
+			 rt.circuits);
+}
+
+/*
+ * Markers nested in markers: the /24's cover is the /16's marker, whose
+ * cover is the /8. One retag must carry the /8's lost place down to both,
+ * whatever order the trie walks them in.
+ */
+static void test_retag_nested_markers(void **state)
+{
+	struct fp_prefix outer = pfx("10.0.0.0/16"), inner = pfx("10.0.1.0/24");
+
+	(void)state;
+	set_space("10.0.0.0/8", 1);
+	set_conn(1, 1, FP_CONN_F_LINKED | FP_CONN_F_FAST4);
+	set_budget(1, 10);
+	put_route("10.0.0.0/8");
+	assert_int_equal(fp_fib__exclude(&m, &outer, FP_CLASS_PEERING), 0);
+	assert_int_equal(fp_fib__exclude(&m, &inner, FP_CLASS_PEERING), 0);
+	expect_circuits("10.0.0.0/8", 0x1);
+	expect_circuits("10.0.0.0/16", 0x1);
+	expect_circuits("10.0.1.0/24", 0x1);
+	set_budget(1, 0);
+	assert_int_equal(fp_fib__retag(&m), 0);
+	expect_circuits("10.0.0.0/8", 0);
+	expect_circuits("10.0.0.0/16", 0);
+	expect_circuits("10.0.1.0/24", 0);
+	assert_int_equal(circuit(1).used, 0);
+}
+
 /* ---- verdicts of the real object on modelled uplinks ---------------------- */
 
 static __u64 reason_packets(__u32 reason)
@@ -422,6 +460,7 @@ int main(void)
 		cmocka_unit_test_setup(test_budget_follows_connections, reset),
 		cmocka_unit_test_setup(test_retag_keeps_held_places, reset),
 		cmocka_unit_test_setup(test_exclusion_classes, reset),
+		cmocka_unit_test_setup(test_retag_nested_markers, reset),
 		cmocka_unit_test_setup(test_verdicts, reset),
 	};
 
