@@ -178,7 +178,8 @@ struct fastpath *fp_skel__open(const char *pin_path)
 			strerror(errno));
 		return NULL;
 	}
-	if (reuse_devmap(skel->maps.fp_tx, pin_path) || route_capacity(skel)) {
+	if (reuse_devmap(skel->maps.fp_tx, pin_path) ||
+	    reuse_devmap(skel->maps.fp_txv, pin_path) || route_capacity(skel)) {
 		fastpath__destroy(skel);
 		return NULL;
 	}
