@@ -233,15 +233,15 @@ static __always_inline __u32 lookup4(__be32 addr)
  * steps are spelled out: clang will not unroll a loop whose every step
  * may leave it, and an unrolled walk reads the address at fixed offsets.
  */
-#define STEP6(i)                                                  \
-	do {                                                      \
-		if (!(v & FP_LEAF_PLY))                           \
-			goto out;                                 \
-		key = (v & FP_LEAF_PLY_MASK) << 8 | a[i];         \
-		leaf = bpf_map_lookup_elem(&fp_trie6, &key);      \
-		if (!leaf)                                        \
-			return 0;                                 \
-		v = *leaf;                                        \
+#define STEP6(i)                                             \
+	do {                                                 \
+		if (!(v & FP_LEAF_PLY))                      \
+			goto out;                            \
+		key = (v & FP_LEAF_PLY_MASK) << 8 | a[i];    \
+		leaf = bpf_map_lookup_elem(&fp_trie6, &key); \
+		if (!leaf)                                   \
+			return 0;                            \
+		v = *leaf;                                   \
 	} while (0)
 
 static __always_inline __u32 lookup6(const struct in6_addr *addr)
@@ -544,7 +544,8 @@ static __always_inline __u32 handle(struct pkt *p)
 	if (!p->eth)
 		return VERDICT(FP_R_MALFORMED, XDP_DROP);
 	/* As the stack would: unicast to another MAC is not ours to route. */
-	if (!mac_is_group(p->eth->h_dest) && !mac_equal(p->eth->h_dest, up->mac))
+	if (!mac_is_group(p->eth->h_dest) &&
+	    !mac_equal(p->eth->h_dest, up->mac))
 		return VERDICT(FP_R_OTHER_HOST, XDP_PASS);
 	if (p->eth->h_proto == bpf_htons(ETH_P_IP))
 		return handle_ipv4(p, &c, up);

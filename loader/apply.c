@@ -152,8 +152,8 @@ static int uplink_write(struct run *r, __u32 ifindex,
 	int err;
 
 	on.flags &= ~FP_UPLINK_F_ON;
-	err = map_write(r, r->m->uplinks, false, &ifindex, sizeof(ifindex),
-			&on, sizeof(on));
+	err = map_write(r, r->m->uplinks, false, &ifindex, sizeof(ifindex), &on,
+			sizeof(on));
 	if (err || ifindex >= FP_DEV_SLOTS)
 		return err;
 	on.flags |= FP_UPLINK_F_ON;

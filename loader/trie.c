@@ -55,7 +55,6 @@ static __u32 leaf_nh(__u32 leaf)
 	return leaf & FP_LEAF_PLY ? 0 : leaf & FP_LEAF_NH_MASK;
 }
 
-
 /* ---- the shadow and the write log ------------------------------------- */
 
 static const __u32 nslots[2] = { FP_TRIE4_SLOTS, FP_TRIE6_SLOTS };
@@ -160,15 +159,13 @@ static void ply_set(struct fp_trie *t, __u32 idx, __u32 state)
 	}
 }
 
-static int write_batch(int fd, const __u32 *keys, const void *vals,
-		       __u32 n)
+static int write_batch(int fd, const __u32 *keys, const void *vals, __u32 n)
 {
 	__u32 count = n;
 
 	if (!n)
 		return 0;
-	return bpf_map_update_batch(fd, keys, vals, &count, NULL) ? -errno :
-								     0;
+	return bpf_map_update_batch(fd, keys, vals, &count, NULL) ? -errno : 0;
 }
 
 /*
@@ -253,8 +250,7 @@ static int begin(struct fp_trie *t)
 		return 0;
 	err = read_run(t->fd_nh, 0, FP_MAX_NH, t->nh);
 	if (!err)
-		err = read_run(t->fd_plies, 0, FP_PLIES4 + FP_PLIES6,
-			       t->plies);
+		err = read_run(t->fd_plies, 0, FP_PLIES4 + FP_PLIES6, t->plies);
 	if (err)
 		return err;
 	memset(t->loaded[0], 0, FP_PLIES4);
@@ -264,8 +260,8 @@ static int begin(struct fp_trie *t)
 	return 0;
 }
 
-int fp_trie__init(struct fp_trie *t, int fd4, int fd6, int fd_nh,
-		  int fd_plies, __u32 (*now)(void))
+int fp_trie__init(struct fp_trie *t, int fd4, int fd6, int fd_nh, int fd_plies,
+		  __u32 (*now)(void))
 {
 	memset(t, 0, sizeof(*t));
 	t->fd_slots[0] = fd4;
@@ -666,8 +662,7 @@ int fp_trie__remove(struct fp_trie *t, const struct fp_prefix *p,
 {
 	static const struct fp_nh none;
 
-	return change(t, p, cover ? cover : &none, cover ? cover_len : 0,
-		      true);
+	return change(t, p, cover ? cover : &none, cover ? cover_len : 0, true);
 }
 
 __u32 fp_trie__lookup(const struct fp_trie *t, int family, const __u8 *addr)

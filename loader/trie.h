@@ -39,8 +39,8 @@ struct fp_trie {
 };
 
 /* Sets up t over the maps' fds (all -1: memory only); 0 or -errno. */
-int fp_trie__init(struct fp_trie *t, int fd4, int fd6, int fd_nh,
-		  int fd_plies, __u32 (*now)(void));
+int fp_trie__init(struct fp_trie *t, int fd4, int fd6, int fd_nh, int fd_plies,
+		  __u32 (*now)(void));
 void fp_trie__fini(struct fp_trie *t);
 
 /*
@@ -64,6 +64,5 @@ __u32 fp_trie__lookup(const struct fp_trie *t, int family, const __u8 *addr);
 /* Plies and results in use, for status and the tests. */
 void fp_trie__usage(const struct fp_trie *t, __u32 *plies4, __u32 *plies6,
 		    __u32 *results);
-
 
 #endif
