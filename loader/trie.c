@@ -123,6 +123,8 @@ static int log_grow(__u32 **a, __u32 cap)
 static void wr(struct fp_trie *t, int f, __u32 i, __u32 v)
 {
 	t->slots[f][i] = v;
+	if (t->on_write)
+		t->on_write(t->on_write_ctx);
 	if (!backed(t))
 		return;
 	if (t->log_n[f] == t->log_cap[f]) {

@@ -29,6 +29,9 @@ struct fp_trie {
 	struct fp_nh *nh; /* shadow of fp_nh */
 	__u32 gen; /* fp_plies[0] when the shadow was last right */
 	__u32 (*now)(void); /* CLOCK_MONOTONIC seconds; tests set their own */
+	/* Tests: called after every slot write, to look at each state. */
+	void (*on_write)(void *ctx);
+	void *on_write_ctx;
 	/* Writes not yet in the maps, in the order they were made. */
 	__u32 *log_key[2], *log_val[2], log_n[2], log_cap[2];
 	__u32 *dirty_nh, n_dirty_nh, *dirty_ply, n_dirty_ply;

@@ -114,6 +114,30 @@ static bool lookup(const struct fp_maps *m, const struct fp_prefix *a,
 	return !bpf_map_lookup_elem(m->routes6, &key, rt);
 }
 
+/*
+ * What the program finds for a host address in the compiled trie, read
+ * from the kernel's maps as it reads them (so the writes really landed):
+ * the result, or an empty one for none.
+ */
+static void compiled(const struct fp_maps *m, const struct fp_prefix *a,
+		     struct fp_nh *nh)
+{
+	int fd = a->family == AF_INET ? m->trie4 : m->trie6;
+	int depth = a->family == AF_INET ? 2 : 14;
+	__u32 key = (__u32)a->addr[0] << 8 | a->addr[1], v, id;
+
+	memset(nh, 0, sizeof(*nh));
+	assert_int_equal(bpf_map_lookup_elem(fd, &key, &v), 0);
+	for (int d = 1; d <= depth && v & FP_LEAF_PLY; d++) {
+		key = (v & FP_LEAF_PLY_MASK) << 8 | a->addr[1 + d];
+		assert_int_equal(bpf_map_lookup_elem(fd, &key, &v), 0);
+	}
+	assert_false(v & FP_LEAF_PLY);
+	id = v & FP_LEAF_NH_MASK;
+	if (id)
+		assert_int_equal(bpf_map_lookup_elem(m->nh, &id, nh), 0);
+}
+
 /* The plain answer: longest route, any exclusion. */
 static void expect(const struct model *md, const struct fp_prefix *a,
 		   bool *excluded, __u32 *ifindex)
@@ -137,6 +161,7 @@ static void check_all(const struct fp_maps *m, const struct model *md,
 	char buf[FP_PREFIX_STRLEN];
 	struct fp_prefix a;
 	struct fp_route rt;
+	struct fp_nh nh;
 	__u32 want_if;
 	bool want_ex, found;
 
@@ -157,6 +182,13 @@ static void check_all(const struct fp_maps *m, const struct model *md,
 		if ((found ? rt.ifindex : 0) != want_if)
 			fail_msg("step %d, %s: ifindex expected %u, saw %u",
 				 step, buf, want_if, found ? rt.ifindex : 0);
+		/* The compiled trie gives the program the same answer. */
+		compiled(m, &a, &nh);
+		if (want_ex != !!nh.xclasses || want_if != nh.ifindex)
+			fail_msg("step %d, %s: compiled trie: expected ifindex "
+				 "%u excluded %d, saw %u %d",
+				 step, buf, want_if, want_ex, nh.ifindex,
+				 !!nh.xclasses);
 	}
 }
 
@@ -234,6 +266,20 @@ static void run_family(void **state, int family, unsigned int seed)
 	}
 	assert_int_equal(fp_fib__for_each(m, count_one, &seen), 0);
 	assert_int_equal(seen, listed);
+	/* Emptied, the compiled table holds no ply and no result. */
+	for (int i = 0; i < POOL; i++) {
+		fp_fib__del(m, &md.routes[i]);
+		fp_fib__unexclude(m, &md.excl[i]);
+	}
+	{
+		__u32 p4, p6, nres;
+
+		fp_trie__usage(&m->trie, &p4, &p6, &nres);
+		if (p4 || p6 || nres)
+			fail_msg("emptied: expected 0 plies and results, saw "
+				 "%u + %u plies, %u results",
+				 p4, p6, nres);
+	}
 }
 
 static void test_random_ipv4(void **state)
