@@ -793,6 +793,20 @@ out:
 	return err;
 }
 
+void fp_fib__batch_begin(const struct fp_maps *m)
+{
+	fp_maps__lock(m);
+	fp_trie__hold(trie_of(m));
+}
+
+int fp_fib__batch_end(const struct fp_maps *m)
+{
+	int err = fp_trie__release(trie_of(m));
+
+	fp_maps__unlock(m);
+	return err;
+}
+
 /* The map an entry at p lives in, for messages. */
 const char *fp_fib__map_name(const struct fp_prefix *p)
 {

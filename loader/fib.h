@@ -68,6 +68,14 @@ int fp_fib__retag(const struct fp_maps *m);
  */
 int fp_fib__srcfilt_init(const struct fp_maps *m);
 
+/*
+ * Around many writes at once (sync, a benchmark's table): the writers'
+ * lock held all along and the compiled table written once, in order, at
+ * the end. Nests; end returns 0 or -errno.
+ */
+void fp_fib__batch_begin(const struct fp_maps *m);
+int fp_fib__batch_end(const struct fp_maps *m);
+
 /* The map an entry at p lives in, for messages. */
 const char *fp_fib__map_name(const struct fp_prefix *p);
 

@@ -605,6 +605,7 @@ static int apply(struct sync *s, const struct fp_xset *want,
 	struct fp_xset failed = { 0 }, blocked = { 0 };
 	int added = 0, removed = 0, err = 0, ret;
 
+	fp_fib__batch_begin(s->m);
 	for (int shadow = 1; shadow >= 0; shadow--)
 		for (size_t k = want->n; k-- > 0 && !err;) {
 			const struct fp_xentry *e = &want->e[k];
@@ -637,6 +638,9 @@ static int apply(struct sync *s, const struct fp_xset *want,
 			err = delete_entry(s, &e->prefix);
 			removed++;
 		}
+	ret = fp_fib__batch_end(s->m);
+	if (!err)
+		err = ret;
 	if (added || removed)
 		pr_info("sync: %d entries written, %d removed\n", added,
 			removed);
@@ -750,6 +754,8 @@ static int apply_changes(struct sync *s, const struct fp_xchanges *ch)
 	int written = 0, removed = 0, err = 0, ret;
 	size_t nfailed = s->failed.n;
 
+	fp_fib__batch_begin(s->m);
+
 	for (int shadow = 1; shadow >= 0; shadow--)
 		for (size_t i = 0; i < ch->n && !err; i++) {
 			const struct fp_xchange *c = &ch->v[i];
@@ -783,6 +789,9 @@ static int apply_changes(struct sync *s, const struct fp_xchanges *ch)
 			 s->failed.n - nfailed);
 		publish_ctl(s);
 	}
+	ret = fp_fib__batch_end(s->m);
+	if (!err)
+		err = ret;
 	/* Space may have come free for what was refused. */
 	if (removed && (s->failed.n || s->blocked.n))
 		s->retry = true;

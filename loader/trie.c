@@ -626,7 +626,8 @@ static int change(struct fp_trie *t, const struct fp_prefix *p,
 
 	if (p->len > (f ? 128 : 32))
 		return -EINVAL;
-	err = begin(t);
+	err = t->begun ? 0 : begin(t);
+	t->begun = t->held && !err;
 	if (!err)
 		err = result_of(t, res, &id);
 	if (err)
@@ -647,7 +648,7 @@ static int change(struct fp_trie *t, const struct fp_prefix *p,
 		for (int i = d - 1; i >= 0; i--)
 			fold(t, f, path[i], i + 1);
 	unref(t, id, 1);
-	ferr = flush(t);
+	ferr = t->held ? 0 : flush(t);
 	if (remove && err == -ENOENT)
 		err = 0;
 	return err ? err : ferr;
@@ -665,6 +666,19 @@ int fp_trie__remove(struct fp_trie *t, const struct fp_prefix *p,
 	static const struct fp_nh none;
 
 	return change(t, p, cover ? cover : &none, cover ? cover_len : 0, true);
+}
+
+void fp_trie__hold(struct fp_trie *t)
+{
+	t->held++;
+}
+
+int fp_trie__release(struct fp_trie *t)
+{
+	if (--t->held)
+		return 0;
+	t->begun = false;
+	return flush(t);
 }
 
 __u32 fp_trie__lookup(const struct fp_trie *t, int family, const __u8 *addr)

@@ -28,6 +28,8 @@ struct fp_trie {
 	__u32 *plies; /* shadow of fp_plies: IPv4's ply numbers, IPv6's */
 	struct fp_nh *nh; /* shadow of fp_nh */
 	__u32 gen; /* fp_plies[0] when the shadow was last right */
+	int held; /* fp_trie__hold depth: changes wait to be flushed */
+	bool begun; /* held, and the shadow checked once */
 	__u32 (*now)(void); /* CLOCK_MONOTONIC seconds; tests set their own */
 	/* Tests: called after every slot write, to look at each state. */
 	void (*on_write)(void *ctx);
@@ -60,6 +62,15 @@ int fp_trie__insert(struct fp_trie *t, const struct fp_prefix *p,
  */
 int fp_trie__remove(struct fp_trie *t, const struct fp_prefix *p,
 		    const struct fp_nh *cover, int cover_len);
+
+/*
+ * Between hold and release, changes stay in the shadow and the log, and
+ * release writes them all, in order, with a few batched updates: for a
+ * writer of many entries at once, holding the lock that serialises the
+ * writers of the maps all along. Release returns 0 or -errno.
+ */
+void fp_trie__hold(struct fp_trie *t);
+int fp_trie__release(struct fp_trie *t);
 
 /* The result index the program would find for addr, 0 for none. */
 __u32 fp_trie__lookup(const struct fp_trie *t, int family, const __u8 *addr);
