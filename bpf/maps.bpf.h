@@ -242,4 +242,13 @@ struct {
 	__uint(pinning, LIBBPF_PIN_BY_NAME);
 } fp_connstat SEC(".maps");
 
+/* The pin set's layout version (FP_LAYOUT_VERSION); the program never reads it. */
+struct {
+	__uint(type, BPF_MAP_TYPE_ARRAY);
+	__uint(max_entries, 1);
+	__type(key, __u32);
+	__type(value, __u32);
+	__uint(pinning, LIBBPF_PIN_BY_NAME);
+} fp_layout SEC(".maps");
+
 #endif /* FASTPATH_MAPS_BPF_H */

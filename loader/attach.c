@@ -284,22 +284,142 @@ out_maps:
 	return ret;
 }
 
+/* Detach fastpath_xdp (found by query_attached) from ifindex. */
+static int detach_ours(int ifindex, const struct attached *st)
+{
+	struct xdp_program *prog;
+	int err;
+
+	if (st->legacy)
+		return detach_all(ifindex, st);
+	prog = xdp_program__from_id(st->our_id);
+	err = libxdp_get_error(prog);
+	if (err)
+		return err;
+	err = xdp_program__detach(prog, ifindex, st->mode, 0);
+	xdp_program__close(prog);
+	return err;
+}
+
+/* Does program prog_id use the map map_id? */
+static bool prog_uses_map(__u32 prog_id, __u32 map_id)
+{
+	__u32 ids[64], len = sizeof(struct bpf_prog_info);
+	struct bpf_prog_info info = { 0 };
+	bool found = false;
+	int fd;
+
+	fd = bpf_prog_get_fd_by_id(prog_id);
+	if (fd < 0)
+		return false;
+	info.nr_map_ids = sizeof(ids) / sizeof(ids[0]);
+	info.map_ids = (__u64)(unsigned long)ids;
+	if (!bpf_obj_get_info_by_fd(fd, &info, &len)) {
+		__u32 n = info.nr_map_ids < sizeof(ids) / sizeof(ids[0]) ?
+				  info.nr_map_ids :
+				  sizeof(ids) / sizeof(ids[0]);
+
+		for (__u32 i = 0; i < n; i++)
+			found |= ids[i] == map_id;
+	}
+	close(fd);
+	return found;
+}
+
+/*
+ * unload --all: detach our program from every uplink the pinned
+ * fp_uplinks records, then unpin the whole set. The pins are read by fd,
+ * never through the skeleton, so that this works on a pin set of any
+ * layout (the way out of a layout mismatch).
+ */
+static int unload_all(const struct fp_opts *o)
+{
+	struct bpf_map_info minfo = { 0 };
+	__u32 len = sizeof(minfo), key, *prev = NULL;
+	json_object *root = NULL, *det = NULL;
+	int fd, n, err, ret = FP_EXIT_ERR;
+
+	n = fp_pins__present(o->pin_path);
+	if (n < 0) {
+		pr_warn("%s: %s\n", o->pin_path, strerror(-n));
+		return FP_EXIT_ERR;
+	}
+	fd = fp_pins__open_uplinks(o->pin_path);
+	if (fd < 0 && fd != -ENOENT) {
+		pr_warn("%s/%s: %s\n", o->pin_path, FP_MAP_UPLINKS,
+			fd == -EPROTO ? "not a map of uplinks" : strerror(-fd));
+		return FP_EXIT_ERR;
+	}
+	if (fd >= 0 && bpf_obj_get_info_by_fd(fd, &minfo, &len)) {
+		pr_warn("%s/%s: %s\n", o->pin_path, FP_MAP_UPLINKS,
+			strerror(errno));
+		goto out;
+	}
+	root = json_object_new_object();
+	det = json_object_new_array();
+	json_object_object_add(root, "pin_path",
+			       json_object_new_string(o->pin_path));
+	json_object_object_add(root, "detached", det);
+	while (fd >= 0 && !bpf_map_get_next_key(fd, prev, &key)) {
+		char name[IF_NAMESIZE];
+		struct attached st;
+
+		prev = &key;
+		if (!if_indextoname(key, name) || query_attached(key, &st) ||
+		    !st.ours)
+			continue; /* gone, or nothing of ours on it */
+		if (!prog_uses_map(st.our_id, minfo.id)) {
+			pr_warn("uplink %s: %s id %u uses another pin set than %s; "
+				"leaving it attached\n",
+				name, FP_PROG_NAME, st.our_id, o->pin_path);
+			continue;
+		}
+		err = detach_ours(key, &st);
+		if (err) {
+			/* The pins stay, so that unload --all can be retried. */
+			pr_warn("uplink %s: cannot detach: %s\n", name,
+				strerror(-err));
+			goto out;
+		}
+		if (!o->json)
+			printf("%s: %s id %u detached\n", name, FP_PROG_NAME,
+			       st.our_id);
+		json_object_array_add(det, json_object_new_string(name));
+	}
+	n = fp_pins__remove(o->pin_path);
+	if (n < 0)
+		goto out; /* named by fp_pins__remove */
+	json_object_object_add(root, "removed", json_object_new_int64(n));
+	if (o->json)
+		fp_json__print(root);
+	else
+		printf("%s: %d pinned maps removed\n", o->pin_path, n);
+	ret = FP_EXIT_OK;
+out:
+	json_object_put(root);
+	if (fd >= 0)
+		close(fd);
+	return ret;
+}
+
 int fp_cmd_unload(const struct fp_opts *o, int argc, char **argv)
 {
+	struct fp_arg args[] = { { "--all", false }, { 0 } };
 	const char *pos[FP_MAX_POS];
 	struct attached st;
-	struct fp_maps m;
 	__u32 ifindex;
-	int npos, err;
+	int npos, err, fd;
 
-	npos = fp_args__split("unload", argc, argv, NULL, pos);
-	if (npos != 1) {
+	npos = fp_args__split("unload", argc, argv, args, pos);
+	if (npos != (args[0].seen ? 0 : 1)) {
 		if (npos >= 0)
-			fp_usage_error("unload IFACE");
+			fp_usage_error("unload IFACE | unload --all");
 		return FP_EXIT_USAGE;
 	}
 	if (fp_env__enter(o))
 		return FP_EXIT_ERR;
+	if (args[0].seen)
+		return unload_all(o);
 	ifindex = if_nametoindex(pos[0]);
 	if (!ifindex) {
 		pr_warn("uplink %s: no such interface in this network namespace\n",
@@ -319,20 +439,20 @@ int fp_cmd_unload(const struct fp_opts *o, int argc, char **argv)
 				pos[0], st.name, st.prog_id);
 		return FP_EXIT_ERR;
 	}
-	if (st.legacy)
-		err = detach_all(ifindex, &st);
-	else
-		err = xdp_program__detach(xdp_program__from_id(st.our_id),
-					  ifindex, st.mode, 0);
+	err = detach_ours(ifindex, &st);
 	if (err) {
 		pr_warn("uplink %s: cannot detach: %s\n", pos[0],
 			strerror(-err));
 		return FP_EXIT_ERR;
 	}
-	/* The maps stay pinned: a later load finds its routes again. */
-	if (!fp_maps__open(&m, o)) {
-		bpf_map_delete_elem(m.uplinks, &ifindex);
-		fp_maps__close(&m);
+	/*
+	 * The maps stay pinned: a later load finds its routes again. By fd,
+	 * not the skeleton: this works on pins of any layout.
+	 */
+	fd = fp_pins__open_uplinks(o->pin_path);
+	if (fd >= 0) {
+		bpf_map_delete_elem(fd, &ifindex);
+		close(fd);
 	}
 	return FP_EXIT_OK;
 }

@@ -50,6 +50,15 @@ void fp_maps__unmap(struct fp_maps *m);
 struct fastpath *fp_skel__open(const char *pin_path);
 /* The object with no pin paths: private maps for tests and benchmarks. */
 struct fastpath *fp_skel__open_private(void);
+/* Our pins (fp_*) under pin_path: how many, or -errno. */
+int fp_pins__present(const char *pin_path);
+/*
+ * Unpin every fp_* under pin_path (and the directory once empty), whatever
+ * its layout: how many, or -errno.
+ */
+int fp_pins__remove(const char *pin_path);
+/* The pinned fp_uplinks (key __u32 ifindex in every layout), or -errno. */
+int fp_pins__open_uplinks(const char *pin_path);
 /*
  * Serialises the writers of the model's shared counters (the circuits'
  * budgets) across processes: sync, the CLI and apply. Nests.

@@ -1,5 +1,6 @@
 // SPDX-License-Identifier: GPL-2.0
 /* Opening the pinned maps through the skeleton; the namespace and bpffs. */
+#include <dirent.h>
 #include <errno.h>
 #include <fcntl.h>
 #include <linux/magic.h>
@@ -15,6 +16,7 @@
 #include <time.h>
 #include <unistd.h>
 #include <bpf/bpf.h>
+#include <bpf/btf.h>
 #include <bpf/libbpf.h>
 
 #include "fastpath.skel.h"
@@ -76,10 +78,14 @@ static int ensure_bpffs(const char *pin_path)
 	return 0;
 }
 
+/* The -n of this process, to name commands in messages. */
+static const char *env_netns;
+
 int fp_env__enter(const struct fp_opts *o)
 {
 	int err;
 
+	env_netns = o->netns;
 	if (o->netns) {
 		err = enter_netns(o->netns);
 		if (err)
@@ -163,6 +169,196 @@ struct fastpath *fp_skel__open_private(void)
 	return skel;
 }
 
+static bool is_our_pin(const char *name)
+{
+	return !strncmp(name, "fp_", 3);
+}
+
+int fp_pins__present(const char *pin_path)
+{
+	DIR *d = opendir(pin_path);
+	struct dirent *e;
+	int n = 0;
+
+	if (!d)
+		return errno == ENOENT ? 0 : -errno;
+	while ((e = readdir(d)))
+		n += is_our_pin(e->d_name);
+	closedir(d);
+	return n;
+}
+
+int fp_pins__remove(const char *pin_path)
+{
+	int dfd, n = 0, err = 0;
+	struct dirent *e;
+	DIR *d;
+
+	dfd = open(pin_path, O_RDONLY | O_DIRECTORY | O_CLOEXEC);
+	if (dfd < 0)
+		return errno == ENOENT ? 0 : -errno;
+	/* Not under a model writer's feet (fp_maps__lock). */
+	while (flock(dfd, LOCK_EX) && errno == EINTR)
+		;
+	d = fdopendir(dfd);
+	if (!d) {
+		err = -errno;
+		close(dfd);
+		return err;
+	}
+	while ((e = readdir(d))) {
+		if (!is_our_pin(e->d_name))
+			continue;
+		if (unlinkat(dirfd(d), e->d_name, 0)) {
+			err = -errno;
+			pr_warn("%s/%s: cannot remove the pin: %s\n", pin_path,
+				e->d_name, strerror(errno));
+			break;
+		}
+		n++;
+	}
+	closedir(d); /* drops the lock */
+	if (err)
+		return err;
+	/* Someone else's pins keep the directory; so does a mount point. */
+	rmdir(pin_path);
+	return n;
+}
+
+int fp_pins__open_uplinks(const char *pin_path)
+{
+	struct bpf_map_info info = { 0 };
+	__u32 len = sizeof(info);
+	char path[PATH_MAX];
+	int fd;
+
+	snprintf(path, sizeof(path), "%s/%s", pin_path, FP_MAP_UPLINKS);
+	fd = bpf_obj_get(path);
+	if (fd < 0)
+		return -errno;
+	/* Key __u32 ifindex in every layout so far. */
+	if (bpf_obj_get_info_by_fd(fd, &info, &len) ||
+	    info.key_size != sizeof(__u32)) {
+		close(fd);
+		return -EPROTO;
+	}
+	return fd;
+}
+
+/* The command that clears pin_path, as the user would type it. */
+static void clear_command(const char *pin_path, char *buf, size_t n)
+{
+	bool dflt = !strcmp(pin_path, FP_DEFAULT_PIN_PATH);
+
+	snprintf(buf, n, "fastpath%s%s%s%s unload --all",
+		 env_netns ? " -n " : "", env_netns ? env_netns : "",
+		 dflt ? "" : " --pin-path ", dflt ? "" : pin_path);
+}
+
+/*
+ * A fresh pin set: pin fp_layout, version written, before libbpf pins any
+ * other map, so that no command ever sees our pins without a version.
+ * Returns 0, or -EEXIST when another command pinned one first.
+ */
+static int create_layout(const char *path)
+{
+	LIBBPF_OPTS(bpf_map_create_opts, mo);
+	__u32 key = 0, version = FP_LAYOUT_VERSION;
+	struct btf *btf = btf__new_empty();
+	int id, fd, err = 0;
+
+	/* With BTF, so that bpftool prints the version as a number. */
+	id = btf ? btf__add_int(btf, "unsigned int", 4, 0) : -ENOMEM;
+	if (id > 0 && !btf__load_into_kernel(btf)) {
+		mo.btf_fd = btf__fd(btf);
+		mo.btf_key_type_id = id;
+		mo.btf_value_type_id = id;
+	}
+	fd = bpf_map_create(BPF_MAP_TYPE_ARRAY, FP_MAP_LAYOUT, sizeof(key),
+			    sizeof(version), 1, &mo);
+	btf__free(btf);
+	if (fd < 0)
+		return -errno;
+	if (bpf_map_update_elem(fd, &key, &version, BPF_ANY) ||
+	    bpf_obj_pin(fd, path))
+		err = -errno;
+	close(fd);
+	return err;
+}
+
+/* The version of pinned fp_layout at path, 1 when there is none. */
+static int pinned_layout(const char *path)
+{
+	struct bpf_map_info info = { 0 };
+	__u32 len = sizeof(info), key = 0, version = 0;
+	int fd, err;
+
+	fd = bpf_obj_get(path);
+	if (fd < 0)
+		return errno == ENOENT ? 1 : -errno;
+	err = bpf_obj_get_info_by_fd(fd, &info, &len);
+	if (!err &&
+	    (info.type != BPF_MAP_TYPE_ARRAY || info.key_size != sizeof(key) ||
+	     info.value_size != sizeof(version)))
+		err = -EPROTO;
+	if (!err && bpf_map_lookup_elem(fd, &key, &version))
+		err = -errno;
+	/*
+	 * 0: created from this object by someone else (ip link ... xdp obj),
+	 * which writes no version: ours, since the object is.
+	 */
+	if (!err && !version) {
+		version = FP_LAYOUT_VERSION;
+		if (bpf_map_update_elem(fd, &key, &version, BPF_ANY))
+			err = -errno;
+	}
+	close(fd);
+	return err ? err : (int)version;
+}
+
+/*
+ * Before libbpf reuses a pin: refuse pins of another layout with one line
+ * that names the command clearing them, not libbpf's "parameter mismatch".
+ */
+static int check_layout(const char *pin_path)
+{
+	char path[PATH_MAX], cmd[PATH_MAX + 64];
+	int v;
+
+	snprintf(path, sizeof(path), "%s/%s", pin_path, FP_MAP_LAYOUT);
+	v = fp_pins__present(pin_path);
+	if (!v) {
+		v = create_layout(path);
+		if (!v)
+			return 0;
+		if (v != -EEXIST) {
+			pr_warn("%s: cannot pin the layout version: %s\n", path,
+				strerror(-v));
+			return v;
+		}
+	}
+	if (v > 0 || v == -EEXIST)
+		v = pinned_layout(path);
+	if (v < 0) {
+		pr_warn("%s: cannot read the layout version: %s\n", path,
+			strerror(-v));
+		return v;
+	}
+	if (v == FP_LAYOUT_VERSION)
+		return 0;
+	clear_command(pin_path, cmd, sizeof(cmd));
+	if (v < FP_LAYOUT_VERSION)
+		pr_warn("%s: pinned maps are layout %d, this build uses layout %d: "
+			"run '%s' to clear them (detaches fastpath from their "
+			"uplinks)\n",
+			pin_path, v, FP_LAYOUT_VERSION, cmd);
+	else
+		pr_warn("%s: pinned maps are layout %d, this build uses layout %d: "
+			"use the newer fastpath, or run '%s' to clear them\n",
+			pin_path, v, FP_LAYOUT_VERSION, cmd);
+	return -EPROTO;
+}
+
 struct fastpath *fp_skel__open(const char *pin_path)
 {
 	LIBBPF_OPTS(bpf_object_open_opts, oo, .pin_root_path = pin_path);
@@ -172,6 +368,8 @@ struct fastpath *fp_skel__open(const char *pin_path)
 		pr_warn("pin path %s: %s\n", pin_path, strerror(errno));
 		return NULL;
 	}
+	if (check_layout(pin_path))
+		return NULL;
 	skel = fastpath__open_opts(&oo);
 	if (!skel) {
 		pr_warn("%s: cannot open the BPF object: %s\n", pin_path,

@@ -36,6 +36,16 @@
 #define FP_MAP_VNETS6 "fp_vnets6"
 #define FP_MAP_CONNS "fp_conns"
 #define FP_MAP_CONNSTAT "fp_connstat"
+#define FP_MAP_LAYOUT "fp_layout"
+
+/*
+ * fp_layout (array, key 0): the layout version of the pin set, written by
+ * the loader when it creates a fresh one. Bump it whenever a pinned map is
+ * added, removed or changes type, key, value or capacity: the loader then
+ * refuses an older pin set with one line instead of libbpf's "parameter
+ * mismatch". Pin sets from before fp_layout existed are layout 1.
+ */
+#define FP_LAYOUT_VERSION 2
 
 #define FP_PROG_NAME "fastpath_xdp"
 

@@ -82,6 +82,7 @@ case_man_page() {
 	assert_eq "groff warnings for fastpath.8" "" "$out"
 	out=$(MANWIDTH=80 man -l "$INST/usr/share/man/man8/fastpath.8" 2>/dev/null | col -b)
 	assert_match "man page lists explain" "explain ADDRESS" "$out"
+	assert_match "man page lists unload --all" "unload --all" "$out"
 }
 
 # complete WORDS...: what the installed completion offers for the last word.
@@ -107,6 +108,7 @@ case_completion() {
 	assert_eq "complete 'fastpath load --mode '" "native skb" "$(complete_words fastpath load --mode '' | xargs)"
 	assert_eq "complete 'fastpath authorization '" "create revoke list" \
 		"$(complete_words fastpath authorization '' | xargs)"
+	assert_eq "complete 'fastpath unload --a'" --all "$(complete_words fastpath unload --a)"
 }
 
 case_uninstall() {

@@ -11,7 +11,7 @@ set -eu
 # shellcheck source=selftests/lib.sh
 . "$(dirname "${BASH_SOURCE[0]}")/lib.sh"
 
-CASES="foreign_refused reload_keeps_maps skb_mode explain_json exit_codes netns_missing pin_permissions coexist_dispatcher"
+CASES="foreign_refused reload_keeps_maps skb_mode explain_json exit_codes netns_missing pin_permissions coexist_dispatcher layout_mismatch unload_all"
 FOREIGN_OBJ=${FOREIGN_OBJ:-$ROOT/build/xdp_foreign.bpf.o}
 
 mini_up() {
@@ -199,6 +199,65 @@ case_coexist_dispatcher() {
 	assert_match "status attach kind" '"attach":"dispatcher"' "$(fp --json status)"
 	nsenter --net="/run/netns/$NS_HOST" xdp-loader status uplink0 | grep -q foreign_pass ||
 		lab_fail "the other program: expected it still in the dispatcher"
+}
+
+# A pin set of another layout (here faked by rewriting or removing
+# fp_layout; test_upgrade.sh uses a real older build) is refused in one
+# line naming the pin path, both layouts and `unload --all`, which clears
+# it whatever its layout; nothing changes before that.
+case_layout_mismatch() {
+	local id before err v
+	assert_ok "load" fp load uplink0
+	assert_ok "port add" fp port add tap-vm1 --peer-mac 02:00:00:00:01:10
+	assert_ok "route add" fp route add 198.19.1.0/24 dev tap-vm1
+	assert_match "fp_layout" '"value":2' \
+		"$(bpftool --json map dump pinned "$PIN/fp_layout")"
+	id=$(xdp_prog_id)
+	before=$(ls -A "$PIN"; bpftool map dump pinned "$PIN/fp_routes4")
+	for v in 3 1; do
+		if [ "$v" = 1 ]; then
+			rm "$PIN/fp_layout" # as pinned by a build before fp_layout
+			before=$(ls -A "$PIN"; bpftool map dump pinned "$PIN/fp_routes4")
+		else
+			bpftool map update pinned "$PIN/fp_layout" key 0 0 0 0 value 3 0 0 0
+		fi
+		err=$(expect_exit "load over layout $v" 1 fp load uplink0)
+		assert_match "load over layout $v" \
+			"^$PIN: pinned maps are layout $v, this build uses layout 2: .*'fastpath -n $NS_HOST --pin-path $PIN unload --all'" \
+			"$err"
+		assert_eq "route list over layout $v" "$err" \
+			"$(expect_exit "route list over layout $v" 1 fp route list)"
+		assert_eq "status over layout $v" "$err" \
+			"$(expect_exit "status over layout $v" 1 fp status)"
+		assert_eq "program after refusals" "$id" "$(xdp_prog_id)"
+		assert_eq "pins after refusals" "$before" \
+			"$(ls -A "$PIN"; bpftool map dump pinned "$PIN/fp_routes4")"
+	done
+	assert_ok "unload --all" fp unload --all
+	assert_eq "program after unload --all" 0 "$(xdp_prog_id)"
+	[ ! -e "$PIN" ] || lab_fail "pin path after unload --all: expected gone, saw: $(ls -A "$PIN")"
+	assert_ok "load after unload --all" fp load uplink0
+	assert_eq "routes of the new pin set" "[]" "$(fp --json route list)"
+}
+
+# unload --all: nothing pinned is no error; someone else's program and
+# pins beside ours stay; a usage error for IFACE with --all.
+case_unload_all() {
+	local j
+	assert_ok "unload --all with nothing pinned" fp unload --all
+	expect_exit "unload IFACE --all" 2 fp unload uplink0 --all >/dev/null
+	expect_exit "unload without IFACE" 2 fp unload >/dev/null
+	assert_ok "load" fp load uplink0
+	nsenter --net="/run/netns/$NS_HOST" ip link set dev tap-vm1 xdp \
+		obj "$FOREIGN_OBJ" sec xdp
+	touch "$PIN/not-ours" 2>/dev/null || mkdir "$PIN/not-ours"
+	j=$(fp --json unload --all)
+	assert_match "unload --all --json" \
+		"^\{\"pin_path\":\"$PIN\",\"detached\":\[\"uplink0\"\],\"removed\":[0-9]+\}$" "$j"
+	assert_eq "program after unload --all" 0 "$(xdp_prog_id)"
+	assert_eq "what is left under the pin path" not-ours "$(ls -A "$PIN")"
+	ip -n "$NS_HOST" -d link show dev tap-vm1 | grep -q 'prog/xdp id' ||
+		lab_fail "foreign program on tap-vm1: expected still attached"
 }
 
 lab_main mini_up mini_down "$CASES" "$@"

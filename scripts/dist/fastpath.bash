@@ -54,7 +54,7 @@ _fastpath()
 	load)
 		COMPREPLY=($(compgen -W "--mode --gateway-port --force --allow-spoofed-sources $(_fastpath_ifaces "$ns")" -- "$cur")) ;;
 	unload)
-		COMPREPLY=($(compgen -W "$(_fastpath_ifaces "$ns")" -- "$cur")) ;;
+		[[ -z $sub ]] && COMPREPLY=($(compgen -W "--all $(_fastpath_ifaces "$ns")" -- "$cur")) ;;
 	uplink | port | route | exclude)
 		if [[ -z $sub ]]; then
 			COMPREPLY=($(compgen -W "add del list" -- "$cur"))
