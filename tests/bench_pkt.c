@@ -462,15 +462,18 @@ static int table__fill(struct table *t)
 	if (!t->fp || maps_memory(t->fp, &t->mem_empty))
 		return -1;
 	m = fib_of(t);
-	for (__u32 i = 0; i < t->n; i++) {
+	/* As sync does: one batch, the compiled table written at its end. */
+	fp_fib__batch_begin(&m);
+	err = 0;
+	for (__u32 i = 0; !err && i < t->n; i++) {
 		table_prefix(t, i, &p);
 		err = fp_fib__set(&m, &p, &rt, false);
-		if (err) {
+		if (err)
 			pr_warn("route %u: %s\n", i, strerror(-err));
-			return -1;
-		}
 	}
-	return kernel_routes(t);
+	err = fp_fib__batch_end(&m) || err;
+	fp_maps__unmap(&m);
+	return err ? -1 : kernel_routes(t);
 }
 
 static void table__clear(struct table *t)
@@ -498,16 +501,18 @@ static int table__exclude(struct table *t, bool add)
 	struct fp_prefix p;
 	int err;
 
-	for (__u32 k = 0; k < excl_count(t->n); k++) {
+	fp_fib__batch_begin(&m);
+	err = 0;
+	for (__u32 k = 0; !err && k < excl_count(t->n); k++) {
 		host_addr(t->fam, excl_host(t->n, k), &p);
 		err = add ? fp_fib__exclude(&m, &p, FP_CLASS_OTHER) :
 			    fp_fib__unexclude(&m, &p);
-		if (err) {
+		if (err)
 			pr_warn("exclusion %u: %s\n", k, strerror(-err));
-			return -1;
-		}
 	}
-	return 0;
+	err = fp_fib__batch_end(&m) || err;
+	fp_maps__unmap(&m);
+	return err ? -1 : 0;
 }
 
 /* Frames: one per destination, in a shuffled order. */
