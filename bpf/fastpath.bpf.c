@@ -205,7 +205,7 @@ static __always_inline __u32 to_gateway(struct pkt *p,
  * entry covering an address, 0 for none. IPv4 is 16-8-8: at most three
  * inlined array reads.
  */
-static __always_inline __u32 lookup4(__be32 addr)
+static __always_inline __u32 walk4(__be32 addr)
 {
 	const __u8 *a = (const __u8 *)&addr;
 	__u32 key = (__u32)a[0] << 8 | a[1];
@@ -229,9 +229,11 @@ static __always_inline __u32 lookup4(__be32 addr)
 }
 
 /*
- * IPv6: a 16-bit root and 8-bit plies, as deep as the table needs. The
- * steps are spelled out: clang will not unroll a loop whose every step
- * may leave it, and an unrolled walk reads the address at fixed offsets.
+ * IPv6: a 16-bit root and 8-bit plies, down to the longest prefix below
+ * /128 the table has (a /64 is seven reads); host routes are found by
+ * exact match in fp_hosts6 first, once it was ever written. The steps are
+ * spelled out: clang will not unroll a loop whose every step may leave
+ * it, and an unrolled walk reads the address at fixed offsets.
  */
 #define STEP6(i)                                             \
 	do {                                                 \
@@ -244,9 +246,8 @@ static __always_inline __u32 lookup4(__be32 addr)
 		v = *leaf;                                   \
 	} while (0)
 
-static __always_inline __u32 lookup6(const struct in6_addr *addr)
+static __always_inline __u32 walk6(const __u8 *a)
 {
-	const __u8 *a = addr->in6_u.u6_addr8;
 	__u32 key = (__u32)a[0] << 8 | a[1], v;
 	__u32 *leaf = bpf_map_lookup_elem(&fp_trie6, &key);
 
@@ -271,9 +272,32 @@ out:
 	return v & FP_LEAF_PLY ? 0 : v & FP_LEAF_NH_MASK;
 }
 
-static __always_inline const struct fp_nh *result(__u32 nh)
+/* The entry a result index names; NULL for none (a miss). */
+static __always_inline const struct fp_route *result(__u32 nh)
 {
-	return nh ? bpf_map_lookup_elem(&fp_nh, &nh) : NULL;
+	const struct fp_nh *r = nh ? bpf_map_lookup_elem(&fp_nh, &nh) : NULL;
+
+	return r ? &r->rt : NULL;
+}
+
+static __always_inline const struct fp_route *lookup4(__be32 addr)
+{
+	return result(walk4(addr));
+}
+
+static __always_inline const struct fp_route *
+lookup6(const struct in6_addr *addr)
+{
+	__u32 key = FP_PRESENT_HOSTS6, *present;
+	const struct fp_route *rt;
+
+	present = bpf_map_lookup_elem(&fp_present, &key);
+	if (present && *present) {
+		rt = bpf_map_lookup_elem(&fp_hosts6, addr);
+		if (rt)
+			return rt;
+	}
+	return result(walk6(addr->in6_u.u6_addr8));
 }
 
 /*
@@ -283,7 +307,7 @@ static __always_inline const struct fp_nh *result(__u32 nh)
  */
 static __always_inline __u32 connection(const struct pkt *p,
 					const struct fp_uplink *up,
-					const struct fp_nh *nh, __u32 idx)
+					const struct fp_route *nh, __u32 idx)
 {
 	__u32 flag = p->ip6 ? FP_CONN_F_FAST6 : FP_CONN_F_FAST4;
 	struct fp_conn *conn = bpf_map_lookup_elem(&fp_conns, &idx);
@@ -297,7 +321,7 @@ static __always_inline __u32 connection(const struct pkt *p,
 
 /* FP_R_FASTPATH with the redirect set up, or why not. */
 static __always_inline __u32 decide(struct pkt *p, const struct fp_uplink *up,
-				    const struct fp_nh *nh)
+				    const struct fp_route *nh)
 {
 	__u32 idx, r;
 
@@ -325,9 +349,9 @@ static __always_inline __u32 decide(struct pkt *p, const struct fp_uplink *up,
 }
 
 static __always_inline __u32 route(struct pkt *p, const struct fp_uplink *up,
-				   __u32 nh)
+				   const struct fp_route *rt)
 {
-	__u32 r = decide(p, up, result(nh));
+	__u32 r = decide(p, up, rt);
 
 	if (r == FP_R_FASTPATH)
 		return VERDICT(r, XDP_REDIRECT);
@@ -340,11 +364,9 @@ static __always_inline __u32 route(struct pkt *p, const struct fp_uplink *up,
  * A source inside a fast-path prefix belongs to one of our VMs, which sit
  * behind ports, never behind the uplink: such a packet is spoofed.
  */
-static __always_inline int spoofed(__u32 src_nh)
+static __always_inline int spoofed(const struct fp_route *src_rt)
 {
-	const struct fp_nh *nh = result(src_nh);
-
-	return nh && nh->ifindex;
+	return src_rt && src_rt->ifindex;
 }
 
 /*

@@ -85,6 +85,15 @@ struct {
 	__uint(pinning, LIBBPF_PIN_BY_NAME);
 } fp_nh SEC(".maps");
 
+/* Whether fp_hosts6 ever had an entry (maps/fastpath.h). */
+struct {
+	__uint(type, BPF_MAP_TYPE_ARRAY);
+	__uint(max_entries, FP_PRESENT_MAX);
+	__type(key, __u32);
+	__type(value, __u32);
+	__uint(pinning, LIBBPF_PIN_BY_NAME);
+} fp_present SEC(".maps");
+
 /* Ply bookkeeping; the program never reads it. */
 struct {
 	__uint(type, BPF_MAP_TYPE_ARRAY);
@@ -106,7 +115,8 @@ struct {
 
 /*
  * The table of record, compiled into fp_trie4/6: host routes by exact
- * match, other prefixes in LPM tries. The program never reads them.
+ * match, other prefixes in LPM tries. The program reads only fp_hosts6,
+ * whose /128s are not compiled.
  */
 struct {
 	__uint(type, BPF_MAP_TYPE_HASH);

@@ -306,11 +306,17 @@ static struct fp_trie *trie_of(const struct fp_maps *m)
 static void result_of_route(const struct fp_route *rt, struct fp_nh *nh)
 {
 	memset(nh, 0, sizeof(*nh));
-	nh->ifindex = rt->ifindex;
-	memcpy(nh->dmac, rt->dmac, sizeof(nh->dmac));
-	nh->xclasses = rt->xclasses;
-	nh->vnet = rt->vnet;
-	nh->circuits = rt->circuits;
+	nh->rt.ifindex = rt->ifindex;
+	memcpy(nh->rt.dmac, rt->dmac, sizeof(nh->rt.dmac));
+	nh->rt.xclasses = rt->xclasses;
+	nh->rt.vnet = rt->vnet;
+	nh->rt.circuits = rt->circuits;
+}
+
+/* IPv6 host routes: the program reads fp_hosts6 itself (maps/fastpath.h). */
+static bool compiled(const struct fp_prefix *p)
+{
+	return p->family == AF_INET || p->len < 128;
 }
 
 static bool covering_route(const struct fp_maps *m, const struct fp_prefix *p,
@@ -334,9 +340,20 @@ static int put(const struct fp_maps *m, const struct fp_prefix *p,
 	/* Markers too: they copy their cover's port, and spoofed() sees it. */
 	if (rt->ifindex)
 		err = srcfilt_clear(m, p);
+	/*
+	 * The program looks into fp_hosts6 once it is marked present: mark
+	 * it before the first entry lands. Never unmarked: one key, so
+	 * concurrent writers cannot lose each other's mark.
+	 */
+	if (!err && !compiled(p)) {
+		__u32 one = 1, which = FP_PRESENT_HOSTS6;
+
+		if (bpf_map_update_elem(m->present, &which, &one, BPF_ANY))
+			err = -errno;
+	}
 	if (!err && bpf_map_update_elem(fd, &key, rt, how))
 		err = -errno;
-	if (!err) {
+	if (!err && compiled(p)) {
 		result_of_route(rt, &nh);
 		err = fp_trie__insert(trie_of(m), p, &nh);
 		if (err && existed)
@@ -363,6 +380,10 @@ static int drop(const struct fp_maps *m, const struct fp_prefix *p)
 	err = fp_fib__get(m, p, &old);
 	if (err)
 		goto out;
+	if (!compiled(p)) {
+		err = bpf_map_delete_elem(fd, &key) ? -errno : 0;
+		goto out;
+	}
 	covered = covering_route(m, p, &cover);
 	if (covered)
 		result_of_route(&cover, &nh);

@@ -28,7 +28,7 @@ struct fastpath; /* the generated skeleton */
 struct fp_maps {
 	struct fastpath *skel;
 	int uplinks, ports, tx, hosts4, hosts6, routes4, routes6, excl4, excl6;
-	int stats, srcfilt;
+	int stats, srcfilt, present;
 	int upv, portv, txv; /* by ifindex: loader/devs.c */
 	int nh, trie4, trie6, plies; /* the compiled table: loader/fib.c */
 	struct fp_trie trie; /* their shadow (loader/trie.c) */

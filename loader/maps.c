@@ -412,6 +412,7 @@ int fp_maps__fill_fds(struct fp_maps *m)
 	m->trie6 = bpf_map__fd(s->maps.fp_trie6);
 	m->plies = bpf_map__fd(s->maps.fp_plies);
 	m->srcfilt = bpf_map__fd(s->maps.fp_srcfilt);
+	m->present = bpf_map__fd(s->maps.fp_present);
 	m->hosts4 = bpf_map__fd(s->maps.fp_hosts4);
 	m->hosts6 = bpf_map__fd(s->maps.fp_hosts6);
 	m->routes4 = bpf_map__fd(s->maps.fp_routes4);

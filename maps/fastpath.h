@@ -208,23 +208,6 @@ struct fp_lpm6 {
 #define FP_REUSE_SECS 2
 
 /*
- * fp_nh (mmapable array): one result per distinct (port, MAC, model tags),
- * shared by every entry that has it. The port's own MAC and MTU are the
- * port's (fp_portv), so a port change touches no result.
- */
-struct fp_nh {
-	__u32 ifindex; /* VM port; 0: the gateway */
-	__u8 dmac[6]; /* the VM's MAC; 0: the port's peer_mac */
-	__u8 xclasses; /* as fp_route */
-	__u8 flags; /* fp_route.flags */
-	__u16 vnet; /* as fp_route */
-	__u16 circuits; /* as fp_route */
-	/* The loader's, never read by the program: */
-	__u32 refs; /* leaves pointing here */
-	__u32 freed; /* CLOCK_MONOTONIC seconds when refs fell to 0 */
-};
-
-/*
  * fp_plies (array of __u32, the loader's only): the state of each ply
  * number, IPv4's at 0 .. FP_PLIES4 - 1, IPv6's after them. 0 free, 1 in
  * use, else 1 + the CLOCK_MONOTONIC second it was freed.
@@ -305,6 +288,33 @@ struct fp_route {
 			 * place in; a circuit not here sends it to the
 			 * gateway (over budget) */
 	__u16 pad;
+};
+
+/*
+ * fp_nh (array): one result per distinct (port, MAC, model tags), shared
+ * by every entry that has it: an fp_route whose origin, flags and plen are
+ * 0, so the program reads a result and an IPv6 host entry alike. The
+ * port's own MAC and MTU are the port's (fp_portv): a port change touches
+ * no result.
+ */
+struct fp_nh {
+	struct fp_route rt;
+	/* The loader's, never read by the program: */
+	__u32 refs; /* leaves pointing here */
+	__u32 freed; /* CLOCK_MONOTONIC seconds when refs fell to 0 */
+};
+
+/*
+ * IPv6 host routes (/128) are not compiled: a trie walk down to bit 128
+ * is fifteen dependent reads, one hash lookup is cheaper. The program
+ * looks into fp_hosts6 first, and only once fp_present says a /128 was
+ * ever written there (marked before it lands, never unmarked), so a table
+ * without them pays nothing for it.
+ */
+#define FP_MAP_PRESENT "fp_present"
+enum {
+	FP_PRESENT_HOSTS6 = 0,
+	FP_PRESENT_MAX,
 };
 
 /* fp_conns (array, FP_CONN_INDEX) values: written by `fastpath apply`. */
@@ -436,7 +446,7 @@ _Static_assert(sizeof(struct fp_circuit) == 16, "fp_circuit layout");
 _Static_assert(sizeof(struct fp_vnet) == 4, "fp_vnet layout");
 _Static_assert(sizeof(struct fp_in6) == 16, "fp_in6 layout");
 _Static_assert(sizeof(struct fp_excl) == 8, "fp_excl layout");
-_Static_assert(sizeof(struct fp_nh) == 24, "fp_nh layout");
+_Static_assert(sizeof(struct fp_nh) == 28, "fp_nh layout");
 _Static_assert(sizeof(struct fp_ctl) == 48, "fp_ctl layout");
 _Static_assert(sizeof(struct fp_capctl) == 32, "fp_capctl layout");
 _Static_assert(sizeof(struct fp_cap_rec) == 32 + FP_CAP_SNAPLEN_MAX,

@@ -127,6 +127,10 @@ static void compiled(const struct fp_maps *m, const struct fp_prefix *a,
 	__u32 key = (__u32)a->addr[0] << 8 | a->addr[1], v, id;
 
 	memset(nh, 0, sizeof(*nh));
+	/* IPv6 host routes are read from fp_hosts6 first. */
+	if (a->family == AF_INET6 &&
+	    !bpf_map_lookup_elem(m->hosts6, a->addr, &nh->rt))
+		return;
 	assert_int_equal(bpf_map_lookup_elem(fd, &key, &v), 0);
 	for (int d = 1; d <= depth && v & FP_LEAF_PLY; d++) {
 		key = (v & FP_LEAF_PLY_MASK) << 8 | a->addr[1 + d];
@@ -184,11 +188,11 @@ static void check_all(const struct fp_maps *m, const struct model *md,
 				 step, buf, want_if, found ? rt.ifindex : 0);
 		/* The compiled trie gives the program the same answer. */
 		compiled(m, &a, &nh);
-		if (want_ex != !!nh.xclasses || want_if != nh.ifindex)
+		if (want_ex != !!nh.rt.xclasses || want_if != nh.rt.ifindex)
 			fail_msg("step %d, %s: compiled trie: expected ifindex "
 				 "%u excluded %d, saw %u %d",
-				 step, buf, want_if, want_ex, nh.ifindex,
-				 !!nh.xclasses);
+				 step, buf, want_if, want_ex, nh.rt.ifindex,
+				 !!nh.rt.xclasses);
 	}
 }
 

@@ -75,14 +75,14 @@ static __u32 seen(const struct fp_trie *t, const struct fp_prefix *a)
 {
 	__u32 id = fp_trie__lookup(t, a->family, a->addr);
 
-	return id ? t->nh[id].ifindex : 0;
+	return id ? t->nh[id].rt.ifindex : 0;
 }
 
 static void result(__u32 ifindex, struct fp_nh *nh)
 {
 	memset(nh, 0, sizeof(*nh));
-	nh->ifindex = ifindex;
-	nh->dmac[0] = 0x02;
+	nh->rt.ifindex = ifindex;
+	nh->rt.dmac[0] = 0x02;
 }
 
 static void random_prefix(int family, struct fp_prefix *p, unsigned int *seed)
@@ -290,7 +290,8 @@ static void test_uniform_hosts_stay(void **state)
 		fail_msg("198.18.1.5 removed: expected no result, saw %u",
 			 fp_trie__lookup(&t, AF_INET, p.addr));
 	host(&p, 1, 6, 32);
-	assert_int_equal(t.nh[fp_trie__lookup(&t, AF_INET, p.addr)].ifindex, 7);
+	assert_int_equal(t.nh[fp_trie__lookup(&t, AF_INET, p.addr)].rt.ifindex,
+			 7);
 	fp_trie__fini(&t);
 }
 
