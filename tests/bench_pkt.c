@@ -1233,6 +1233,7 @@ static void usage(const char *prog)
 		"  --quick      1, 1k and 100k routes (also QUICK=1)\n"
 		"  --rounds N   interleaved rounds per arm, 3..%d (3)\n"
 		"  --repeat N   test runs per round, at least (1000000)\n"
+		"  --sizes N    only the first N table sizes (1, 1k, 100k, 1M)\n"
 		"  --out DIR    where tier1.json goes (build/bench)\n",
 		prog, MAX_ROUNDS);
 }
@@ -1244,11 +1245,12 @@ static int parse_args(int argc, char **argv)
 		{ "rounds", required_argument, NULL, 'r' },
 		{ "repeat", required_argument, NULL, 'n' },
 		{ "out", required_argument, NULL, 'o' },
+		{ "sizes", required_argument, NULL, 's' },
 		{ "help", no_argument, NULL, 'h' },
 		{ 0 },
 	};
 	const char *q = getenv("QUICK");
-	int c;
+	int c, n_sizes = 0;
 
 	opt.quick = q && !strcmp(q, "1");
 	while ((c = getopt_long(argc, argv, "", longopts, NULL)) != -1) {
@@ -1265,17 +1267,20 @@ static int parse_args(int argc, char **argv)
 		case 'o':
 			opt.out = optarg;
 			break;
+		case 's':
+			n_sizes = atoi(optarg);
+			break;
 		default:
 			usage(argv[0]);
 			return -1;
 		}
 	}
 	if (optind != argc || opt.rounds < 3 || opt.rounds > MAX_ROUNDS ||
-	    !opt.repeat) {
+	    !opt.repeat || n_sizes < 0 || n_sizes > MAX_SIZES) {
 		usage(argv[0]);
 		return -1;
 	}
-	opt.n_sizes = opt.quick ? 3 : 4;
+	opt.n_sizes = n_sizes ? n_sizes : opt.quick ? 3 : 4;
 	memcpy(opt.sizes, sizes_full, sizeof(opt.sizes));
 	return 0;
 }
