@@ -990,11 +990,28 @@ static void read_events(struct sync *s)
 		events_failed(s, err, "events");
 }
 
+/*
+ * After an overflow the kernel reports ENOBUFS first and the messages
+ * queued before it after: applied once the re-dump has replaced the state,
+ * they would bring back what the kernel has since removed. They are older
+ * than the dump that follows, so they go unread.
+ */
+static void drain(int fd)
+{
+	char buf[16384];
+
+	while (recv(fd, buf, sizeof(buf), MSG_DONTWAIT) > 0 ||
+	       errno == ENOBUFS || errno == EINTR)
+		;
+}
+
 /* Route events: whatever the socket holds now (poll wakes us for more). */
 static void read_route_events(struct sync *s)
 {
 	int err = nl_recvmsgs_default(s->rsk);
 
+	if (err == -NLE_NOMEM)
+		drain(nl_socket_get_fd(s->rsk));
 	if (err < 0 && err != -NLE_AGAIN)
 		events_failed(s, err, "route events");
 }
