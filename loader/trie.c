@@ -667,6 +667,11 @@ int fp_trie__remove(struct fp_trie *t, const struct fp_prefix *p,
 	return change(t, p, cover ? cover : &none, cover ? cover_len : 0, true);
 }
 
+int fp_trie__refresh(struct fp_trie *t)
+{
+	return begin(t);
+}
+
 void fp_trie__hold(struct fp_trie *t)
 {
 	t->held++;

@@ -79,6 +79,9 @@ int fp_trie__release(struct fp_trie *t);
 /* The result index the program would find for addr, 0 for none. */
 __u32 fp_trie__lookup(const struct fp_trie *t, int family, const __u8 *addr);
 
+/* The shadow read again where another process changed the maps. */
+int fp_trie__refresh(struct fp_trie *t);
+
 /* Plies and results in use, for status and the tests. */
 void fp_trie__usage(const struct fp_trie *t, __u32 *plies4, __u32 *plies6,
 		    __u32 *results);
