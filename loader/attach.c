@@ -457,6 +457,34 @@ int fp_cmd_unload(const struct fp_opts *o, int argc, char **argv)
 	return FP_EXIT_OK;
 }
 
+static json_object *usage_json(const char *name, __u32 count, __u32 cap)
+{
+	json_object *o = json_object_new_object();
+
+	json_object_object_add(o, "name", json_object_new_string(name));
+	json_object_object_add(o, "entries", json_object_new_int64(count));
+	json_object_object_add(o, "capacity", json_object_new_int64(cap));
+	return o;
+}
+
+/*
+ * The compiled table's fill: plies of each trie and shared results (the
+ * route maps' own counts say nothing of how much room they take there).
+ */
+static void trie_json(struct fp_maps *m, json_object *maps)
+{
+	__u32 p4 = 0, p6 = 0, nres = 0;
+
+	if (fp_trie__refresh(&m->trie))
+		return;
+	fp_trie__usage(&m->trie, &p4, &p6, &nres);
+	json_object_array_add(maps, usage_json(FP_MAP_TRIE4, p4 + FP_ROOT_PLIES,
+					       m->trie.nplies[0]));
+	json_object_array_add(maps, usage_json(FP_MAP_TRIE6, p6 + FP_ROOT_PLIES,
+					       m->trie.nplies[1]));
+	json_object_array_add(maps, usage_json(FP_MAP_NH, nres, FP_MAX_NH - 1));
+}
+
 static json_object *fill_json(int fd, const char *name)
 {
 	json_object *o = json_object_new_object();
@@ -636,6 +664,7 @@ int fp_cmd_status(const struct fp_opts *o, int argc, char **argv)
 	json_object_array_add(maps, fill_json(m.routes6, FP_MAP_ROUTES6));
 	json_object_array_add(maps, fill_json(m.excl4, FP_MAP_EXCL4));
 	json_object_array_add(maps, fill_json(m.excl6, FP_MAP_EXCL6));
+	trie_json(&m, maps);
 	json_object_object_add(root, "maps", maps);
 	json_object_object_add(root, "sync", sync_json(&m));
 	json_object_object_add(root, "circuits", circuits_json(&m));

@@ -150,6 +150,50 @@ static int route_capacity(struct fastpath *skel)
 	return 0;
 }
 
+/*
+ * FASTPATH_PLIES4 / FASTPATH_PLIES6 size the compiled tries (in plies of
+ * 256 slots, the root's 256 included) when they are first created: a
+ * table of many long prefixes over a wide space needs more than the
+ * default (1M IPv4 /28s spread over a /8 take 65,792 plies). Like
+ * FASTPATH_ROUTE_CAPACITY, every command of one pin path must see the
+ * same values.
+ */
+static int plies_env(const char *name, __u32 dflt, __u32 *out)
+{
+	const char *env = getenv(name);
+	unsigned long n;
+	char *end;
+
+	*out = dflt;
+	if (!env || !*env)
+		return 0;
+	errno = 0;
+	n = strtoul(env, &end, 10);
+	if (errno || *end || n <= FP_ROOT_PLIES || n > FP_LEAF_PLY_MASK / 16) {
+		pr_warn("%s=%s: not a number from %u to %u\n", name, env,
+			FP_ROOT_PLIES + 1, FP_LEAF_PLY_MASK / 16);
+		return -EINVAL;
+	}
+	*out = n;
+	return 0;
+}
+
+static int trie_capacity(struct fastpath *skel)
+{
+	__u32 p4, p6;
+	int err;
+
+	err = plies_env("FASTPATH_PLIES4", FP_PLIES4, &p4);
+	if (!err)
+		err = plies_env("FASTPATH_PLIES6", FP_PLIES6, &p6);
+	if (err)
+		return err;
+	bpf_map__set_max_entries(skel->maps.fp_trie4, p4 * 256);
+	bpf_map__set_max_entries(skel->maps.fp_trie6, p6 * 256);
+	bpf_map__set_max_entries(skel->maps.fp_plies, p4 + p6);
+	return 0;
+}
+
 struct fastpath *fp_skel__open_private(void)
 {
 	struct fastpath *skel = fastpath__open();
@@ -160,6 +204,8 @@ struct fastpath *fp_skel__open_private(void)
 		return NULL;
 	bpf_object__for_each_map(map, skel->obj) {
 		err = bpf_map__set_pin_path(map, NULL);
+		if (!err && map == skel->maps.fp_plies)
+			err = trie_capacity(skel);
 		if (err) {
 			fastpath__destroy(skel);
 			errno = -err;
@@ -377,7 +423,8 @@ struct fastpath *fp_skel__open(const char *pin_path)
 		return NULL;
 	}
 	if (reuse_devmap(skel->maps.fp_tx, pin_path) ||
-	    reuse_devmap(skel->maps.fp_txv, pin_path) || route_capacity(skel)) {
+	    reuse_devmap(skel->maps.fp_txv, pin_path) || route_capacity(skel) ||
+	    trie_capacity(skel)) {
 		fastpath__destroy(skel);
 		return NULL;
 	}
@@ -427,6 +474,8 @@ int fp_maps__fill_fds(struct fp_maps *m)
 	m->connstat = bpf_map__fd(s->maps.fp_connstat);
 	m->lockfd = -1;
 	return fp_trie__init(&m->trie, m->trie4, m->trie6, m->nh, m->plies,
+			     bpf_map__max_entries(s->maps.fp_trie4) / 256,
+			     bpf_map__max_entries(s->maps.fp_trie6) / 256,
 			     monotonic_secs);
 	return 0;
 }

@@ -29,8 +29,6 @@
 /* What a result is looked up and shared by: all but the loader's words. */
 #define NH_KEY_LEN offsetof(struct fp_nh, refs)
 
-static const __u32 nplies[2] = { FP_PLIES4, FP_PLIES6 };
-static const __u32 ply_state_base[2] = { 0, FP_PLIES4 };
 static const int max_depth[2] = { 2, 14 };
 
 static int fam(int family)
@@ -56,8 +54,6 @@ static __u32 leaf_nh(__u32 leaf)
 }
 
 /* ---- the shadow and the write log ------------------------------------- */
-
-static const __u32 nslots[2] = { FP_TRIE4_SLOTS, FP_TRIE6_SLOTS };
 
 static bool backed(const struct fp_trie *t)
 {
@@ -194,7 +190,7 @@ static int flush(struct fp_trie *t)
 	for (int f = 0; !err && f < 2; f++) {
 		if (t->log_n[f] == ~0U) {
 			/* Lost track: send every slot read so far. */
-			for (__u32 k = 0; !err && k < nplies[f]; k++) {
+			for (__u32 k = 0; !err && k < t->nplies[f]; k++) {
 				__u32 keys[256];
 
 				if (!t->loaded[f][k])
@@ -252,20 +248,23 @@ static int begin(struct fp_trie *t)
 		return 0;
 	err = read_run(t->fd_nh, 0, FP_MAX_NH, t->nh);
 	if (!err)
-		err = read_run(t->fd_plies, 0, FP_PLIES4 + FP_PLIES6, t->plies);
+		err = read_run(t->fd_plies, 0, t->nplies[0] + t->nplies[1],
+			       t->plies);
 	if (err)
 		return err;
-	memset(t->loaded[0], 0, FP_PLIES4);
-	memset(t->loaded[1], 0, FP_PLIES6);
+	memset(t->loaded[0], 0, t->nplies[0]);
+	memset(t->loaded[1], 0, t->nplies[1]);
 	t->index_used = t->index ? t->index_cap : 0; /* rebuild at next use */
 	t->gen = gen;
 	return 0;
 }
 
 int fp_trie__init(struct fp_trie *t, int fd4, int fd6, int fd_nh, int fd_plies,
-		  __u32 (*now)(void))
+		  __u32 plies4, __u32 plies6, __u32 (*now)(void))
 {
 	memset(t, 0, sizeof(*t));
+	t->nplies[0] = plies4;
+	t->nplies[1] = plies6;
 	t->fd_slots[0] = fd4;
 	t->fd_slots[1] = fd6;
 	t->fd_nh = fd_nh;
@@ -273,15 +272,15 @@ int fp_trie__init(struct fp_trie *t, int fd4, int fd6, int fd_nh, int fd_plies,
 	t->now = now;
 	t->gen = ~0U;
 	for (int f = 0; f < 2; f++) {
-		t->slots[f] = calloc(nslots[f], sizeof(__u32));
-		t->loaded[f] = calloc(nplies[f], 1);
+		t->slots[f] = calloc((size_t)t->nplies[f] * 256, sizeof(__u32));
+		t->loaded[f] = calloc(t->nplies[f], 1);
 	}
-	t->plies = calloc(FP_PLIES4 + FP_PLIES6, sizeof(__u32));
+	t->plies = calloc(t->nplies[0] + t->nplies[1], sizeof(__u32));
 	t->nh = calloc(FP_MAX_NH, sizeof(*t->nh));
 	t->dirty_nh = calloc(FP_MAX_NH, sizeof(__u32));
-	t->dirty_ply = calloc(FP_PLIES4 + FP_PLIES6, sizeof(__u32));
+	t->dirty_ply = calloc(t->nplies[0] + t->nplies[1], sizeof(__u32));
 	t->nh_mark = calloc(FP_MAX_NH, 1);
-	t->ply_mark = calloc(FP_PLIES4 + FP_PLIES6, 1);
+	t->ply_mark = calloc(t->nplies[0] + t->nplies[1], 1);
 	if (!t->slots[0] || !t->slots[1] || !t->loaded[0] || !t->loaded[1] ||
 	    !t->plies || !t->nh || !t->dirty_nh || !t->dirty_ply ||
 	    !t->nh_mark || !t->ply_mark) {
@@ -290,8 +289,8 @@ int fp_trie__init(struct fp_trie *t, int fd4, int fd6, int fd_nh, int fd_plies,
 	}
 	/* Memory only: nothing to read, all of it is there. */
 	if (!backed(t)) {
-		memset(t->loaded[0], 1, FP_PLIES4);
-		memset(t->loaded[1], 1, FP_PLIES6);
+		memset(t->loaded[0], 1, t->nplies[0]);
+		memset(t->loaded[1], 1, t->nplies[1]);
 	}
 	return 0;
 }
@@ -476,22 +475,22 @@ static int result_of(struct fp_trie *t, const struct fp_nh *res, __u32 *id)
 
 /* ---- plies ------------------------------------------------------------ */
 
-static __u32 ply_idx(int f, __u32 k)
+static __u32 ply_idx(const struct fp_trie *t, int f, __u32 k)
 {
-	return ply_state_base[f] + k;
+	return (f ? t->nplies[0] : 0) + k;
 }
 
 static int ply_alloc(struct fp_trie *t, int f, __u32 *k)
 {
-	__u32 now = t->now(), span = nplies[f] - FP_ROOT_PLIES;
+	__u32 now = t->now(), span = t->nplies[f] - FP_ROOT_PLIES;
 
 	for (__u32 n = 0; n < span; n++) {
 		__u32 c = FP_ROOT_PLIES + (t->cursor_ply[f] + n) % span;
-		__u32 s = t->plies[ply_idx(f, c)];
+		__u32 s = t->plies[ply_idx(t, f, c)];
 
 		if (s == FP_PLY_USED || (s && !cold(s - 1, now)))
 			continue;
-		ply_set(t, ply_idx(f, c), FP_PLY_USED);
+		ply_set(t, ply_idx(t, f, c), FP_PLY_USED);
 		t->cursor_ply[f] = c + 1 - FP_ROOT_PLIES;
 		/* Its old slots are garbage to us: never read them back. */
 		t->loaded[f][c] = 1;
@@ -508,7 +507,7 @@ static void ply_free(struct fp_trie *t, int f, __u32 k)
 
 	for (int i = 0; i < 256; i++)
 		unref(t, leaf_nh(s[i]), 1);
-	ply_set(t, ply_idx(f, k), 1 + t->now());
+	ply_set(t, ply_idx(t, f, k), 1 + t->now());
 }
 
 /* A ply holding 256 copies of the leaf at slot, linked from it. */
@@ -668,6 +667,11 @@ int fp_trie__remove(struct fp_trie *t, const struct fp_prefix *p,
 	return change(t, p, cover ? cover : &none, cover ? cover_len : 0, true);
 }
 
+int fp_trie__refresh(struct fp_trie *t)
+{
+	return begin(t);
+}
+
 void fp_trie__hold(struct fp_trie *t)
 {
 	t->held++;
@@ -695,10 +699,10 @@ void fp_trie__usage(const struct fp_trie *t, __u32 *plies4, __u32 *plies6,
 		    __u32 *results)
 {
 	*plies4 = *plies6 = *results = 0;
-	for (__u32 k = 0; k < FP_PLIES4; k++)
+	for (__u32 k = 0; k < t->nplies[0]; k++)
 		*plies4 += t->plies[k] == FP_PLY_USED;
-	for (__u32 k = 0; k < FP_PLIES6; k++)
-		*plies6 += t->plies[FP_PLIES4 + k] == FP_PLY_USED;
+	for (__u32 k = 0; k < t->nplies[1]; k++)
+		*plies6 += t->plies[t->nplies[0] + k] == FP_PLY_USED;
 	for (__u32 id = 1; id < FP_MAX_NH; id++)
 		*results += t->nh[id].refs != 0;
 }

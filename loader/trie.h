@@ -23,6 +23,7 @@
  */
 struct fp_trie {
 	int fd_slots[2], fd_nh, fd_plies; /* fp_trie4, fp_trie6, ... */
+	__u32 nplies[2]; /* ply numbers of each, the root's 256 included */
 	__u32 *slots[2]; /* shadow of fp_trie4, fp_trie6 */
 	__u8 *loaded[2]; /* per ply: shadow read from the map */
 	__u32 *plies; /* shadow of fp_plies: IPv4's ply numbers, IPv6's */
@@ -43,9 +44,12 @@ struct fp_trie {
 	__u32 index_cap, index_used, cursor_nh, cursor_ply[2];
 };
 
-/* Sets up t over the maps' fds (all -1: memory only); 0 or -errno. */
+/*
+ * Sets up t over the maps' fds (all -1: memory only), with their sizes in
+ * plies (fp_plies holds plies4 + plies6 entries); 0 or -errno.
+ */
 int fp_trie__init(struct fp_trie *t, int fd4, int fd6, int fd_nh, int fd_plies,
-		  __u32 (*now)(void));
+		  __u32 plies4, __u32 plies6, __u32 (*now)(void));
 void fp_trie__fini(struct fp_trie *t);
 
 /*
@@ -74,6 +78,9 @@ int fp_trie__release(struct fp_trie *t);
 
 /* The result index the program would find for addr, 0 for none. */
 __u32 fp_trie__lookup(const struct fp_trie *t, int family, const __u8 *addr);
+
+/* The shadow read again where another process changed the maps. */
+int fp_trie__refresh(struct fp_trie *t);
 
 /* Plies and results in use, for status and the tests. */
 void fp_trie__usage(const struct fp_trie *t, __u32 *plies4, __u32 *plies6,

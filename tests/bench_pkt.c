@@ -458,6 +458,14 @@ static int table__fill(struct table *t)
 	int err;
 
 	memcpy(rt.dmac, VM0_PEER, 6);
+	/*
+	 * 1M IPv4 /28s fill 10.0.0.0/8: a ply for each of its 65,536 /24s
+	 * and 256 /16s, more than the default trie holds (loader/maps.c).
+	 */
+	if (t->n > 100000 && setenv("FASTPATH_PLIES4", "66048", 1))
+		return -1;
+	if (t->n <= 100000 && unsetenv("FASTPATH_PLIES4"))
+		return -1;
 	t->fp = fastpath__setup();
 	if (!t->fp || maps_memory(t->fp, &t->mem_empty))
 		return -1;

@@ -143,7 +143,9 @@ static void check_all(struct ref *r, int step)
 
 static void new_trie(struct fp_trie *t)
 {
-	assert_int_equal(fp_trie__init(t, -1, -1, -1, -1, fake_now), 0);
+	assert_int_equal(fp_trie__init(t, -1, -1, -1, -1, FP_PLIES4, FP_PLIES6,
+				       fake_now),
+			 0);
 }
 
 static void run_family(int family, unsigned int seed)
