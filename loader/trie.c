@@ -31,6 +31,29 @@
 
 static const int max_depth[2] = { 2, 14 };
 
+/*
+ * fp_plies' first slots are the root's ply numbers, never allocated: they
+ * hold the table's generation and its high-water marks (results and plies
+ * ever used), so a process reads only as much as was ever written.
+ */
+enum {
+	META_GEN = 0,
+	META_NH_HWM = 1,
+	META_PLY_HWM = 2, /* + family */
+	META_MAX = 4,
+};
+
+static __u32 ply_idx(const struct fp_trie *t, int f, __u32 k);
+
+/* A high-water mark, at least the first index there is to use. */
+static __u32 hwm(const struct fp_trie *t, int which)
+{
+	__u32 v = t->plies[which],
+	      min = which == META_NH_HWM ? 1 : FP_ROOT_PLIES;
+
+	return v > min ? v : min;
+}
+
 static int fam(int family)
 {
 	return family == AF_INET ? 0 : 1;
@@ -82,16 +105,14 @@ static int read_run(int fd, __u32 first, __u32 n, void *vals)
 
 static int load_ply(struct fp_trie *t, int f, __u32 k)
 {
-	/* The root is the first FP_ROOT_PLIES plies: read it whole. */
-	__u32 first = k < FP_ROOT_PLIES ? 0 : k,
-	      n = k < FP_ROOT_PLIES ? FP_ROOT_PLIES : 1;
 	int err = 0;
 
+	/* The root too, a ply's worth at a time: a change reads little. */
 	if (backed(t))
-		err = read_run(t->fd_slots[f], first * 256, n * 256,
-			       &t->slots[f][first * 256]);
+		err = read_run(t->fd_slots[f], k * 256, 256,
+			       &t->slots[f][k * 256]);
 	if (!err)
-		memset(&t->loaded[f][first], 1, n);
+		t->loaded[f][k] = 1;
 	return err;
 }
 
@@ -212,12 +233,11 @@ static int flush(struct fp_trie *t)
 		err = write_batch(t->fd_plies, t->dirty_ply, pv,
 				  t->n_dirty_ply);
 	if (!err) {
-		__u32 zero = 0;
+		__u32 key = META_GEN;
 
-		t->gen = t->plies[0] + 1;
-		t->plies[0] = t->gen;
-		err = bpf_map_update_elem(t->fd_plies, &zero, &t->gen,
-					  BPF_ANY) ?
+		t->gen = t->plies[META_GEN] + 1;
+		t->plies[META_GEN] = t->gen;
+		err = bpf_map_update_elem(t->fd_plies, &key, &t->gen, BPF_ANY) ?
 			      -errno :
 			      0;
 	}
@@ -234,22 +254,84 @@ static int flush(struct fp_trie *t)
 	return err;
 }
 
+static void shadow_free(struct fp_trie *t)
+{
+	for (int f = 0; f < 2; f++) {
+		free(t->slots[f]);
+		free(t->loaded[f]);
+		t->slots[f] = NULL;
+		t->loaded[f] = NULL;
+	}
+	free(t->plies);
+	free(t->nh);
+	free(t->dirty_nh);
+	free(t->dirty_ply);
+	free(t->nh_mark);
+	free(t->ply_mark);
+	t->plies = t->dirty_nh = t->dirty_ply = NULL;
+	t->nh = NULL;
+	t->nh_mark = t->ply_mark = NULL;
+}
+
+/* The shadow, made on first use: read-only commands never need it. */
+static int shadow_alloc(struct fp_trie *t)
+{
+	__u32 n = t->nplies[0] + t->nplies[1];
+
+	if (t->nh)
+		return 0;
+	for (int f = 0; f < 2; f++) {
+		t->slots[f] = calloc((size_t)t->nplies[f] * 256, sizeof(__u32));
+		t->loaded[f] = calloc(t->nplies[f], 1);
+	}
+	t->plies = calloc(n, sizeof(__u32));
+	t->dirty_nh = calloc(FP_MAX_NH, sizeof(__u32));
+	t->dirty_ply = calloc(n, sizeof(__u32));
+	t->nh_mark = calloc(FP_MAX_NH, 1);
+	t->ply_mark = calloc(n, 1);
+	t->nh = calloc(FP_MAX_NH, sizeof(*t->nh));
+	if (!t->slots[0] || !t->slots[1] || !t->loaded[0] || !t->loaded[1] ||
+	    !t->plies || !t->nh || !t->dirty_nh || !t->dirty_ply ||
+	    !t->nh_mark || !t->ply_mark) {
+		shadow_free(t);
+		return -ENOMEM;
+	}
+	/* Memory only: nothing to read, all of it is there. */
+	if (!backed(t)) {
+		memset(t->loaded[0], 1, t->nplies[0]);
+		memset(t->loaded[1], 1, t->nplies[1]);
+	}
+	return 0;
+}
+
 /* Before a change: the shadow right again if another process moved on. */
 static int begin(struct fp_trie *t)
 {
-	__u32 zero = 0, gen;
+	__u32 gen;
 	int err;
 
 	if (!backed(t))
 		return 0;
-	if (bpf_map_lookup_elem(t->fd_plies, &zero, &gen))
-		return -errno;
+	err = shadow_alloc(t);
+	if (err)
+		return err;
+	err = read_run(t->fd_plies, 0, META_MAX, t->plies);
+	if (err)
+		return err;
+	gen = t->plies[META_GEN];
 	if (gen == t->gen)
 		return 0;
-	err = read_run(t->fd_nh, 0, FP_MAX_NH, t->nh);
-	if (!err)
-		err = read_run(t->fd_plies, 0, t->nplies[0] + t->nplies[1],
-			       t->plies);
+	/* Only what was ever used: the high-water marks say how far. */
+	err = read_run(t->fd_nh, 0, hwm(t, META_NH_HWM), t->nh);
+	for (int f = 0; !err && f < 2; f++) {
+		__u32 top = hwm(t, META_PLY_HWM + f);
+
+		if (top > FP_ROOT_PLIES)
+			err = read_run(t->fd_plies,
+				       ply_idx(t, f, FP_ROOT_PLIES),
+				       top - FP_ROOT_PLIES,
+				       &t->plies[ply_idx(t, f, FP_ROOT_PLIES)]);
+	}
 	if (err)
 		return err;
 	memset(t->loaded[0], 0, t->nplies[0]);
@@ -262,6 +344,8 @@ static int begin(struct fp_trie *t)
 int fp_trie__init(struct fp_trie *t, int fd4, int fd6, int fd_nh, int fd_plies,
 		  __u32 plies4, __u32 plies6, __u32 (*now)(void))
 {
+	int err = 0;
+
 	memset(t, 0, sizeof(*t));
 	t->nplies[0] = plies4;
 	t->nplies[1] = plies6;
@@ -271,44 +355,20 @@ int fp_trie__init(struct fp_trie *t, int fd4, int fd6, int fd_nh, int fd_plies,
 	t->fd_plies = fd_plies;
 	t->now = now;
 	t->gen = ~0U;
-	for (int f = 0; f < 2; f++) {
-		t->slots[f] = calloc((size_t)t->nplies[f] * 256, sizeof(__u32));
-		t->loaded[f] = calloc(t->nplies[f], 1);
-	}
-	t->plies = calloc(t->nplies[0] + t->nplies[1], sizeof(__u32));
-	t->nh = calloc(FP_MAX_NH, sizeof(*t->nh));
-	t->dirty_nh = calloc(FP_MAX_NH, sizeof(__u32));
-	t->dirty_ply = calloc(t->nplies[0] + t->nplies[1], sizeof(__u32));
-	t->nh_mark = calloc(FP_MAX_NH, 1);
-	t->ply_mark = calloc(t->nplies[0] + t->nplies[1], 1);
-	if (!t->slots[0] || !t->slots[1] || !t->loaded[0] || !t->loaded[1] ||
-	    !t->plies || !t->nh || !t->dirty_nh || !t->dirty_ply ||
-	    !t->nh_mark || !t->ply_mark) {
+	if (!backed(t))
+		err = shadow_alloc(t);
+	if (err)
 		fp_trie__fini(t);
-		return -ENOMEM;
-	}
-	/* Memory only: nothing to read, all of it is there. */
-	if (!backed(t)) {
-		memset(t->loaded[0], 1, t->nplies[0]);
-		memset(t->loaded[1], 1, t->nplies[1]);
-	}
-	return 0;
+	return err;
 }
 
 void fp_trie__fini(struct fp_trie *t)
 {
+	shadow_free(t);
 	for (int f = 0; f < 2; f++) {
-		free(t->slots[f]);
-		free(t->loaded[f]);
 		free(t->log_key[f]);
 		free(t->log_val[f]);
 	}
-	free(t->plies);
-	free(t->nh);
-	free(t->dirty_nh);
-	free(t->dirty_ply);
-	free(t->nh_mark);
-	free(t->ply_mark);
 	free(t->index);
 	memset(t, 0, sizeof(*t));
 	t->fd_slots[0] = t->fd_slots[1] = t->fd_nh = t->fd_plies = -1;
@@ -455,12 +515,16 @@ static int result_of(struct fp_trie *t, const struct fp_nh *res, __u32 *id)
 	*id = index_find(t, res);
 	if (*id)
 		return 0;
-	for (__u32 n = 1; n < FP_MAX_NH; n++) {
-		__u32 c = (t->cursor_nh + n) % FP_MAX_NH;
+	for (__u32 n = 0; n < FP_MAX_NH; n++) {
+		__u32 top = hwm(t, META_NH_HWM),
+		      c = top < FP_MAX_NH ? top :
+					    (t->cursor_nh + n) % FP_MAX_NH;
 		struct fp_nh *r = &t->nh[c];
 
 		if (!c || r->refs || (r->freed && !cold(r->freed, now)))
 			continue;
+		if (c == top)
+			ply_set(t, META_NH_HWM, top + 1);
 		/* Unreferenced for long: no packet can still be reading it. */
 		memcpy(r, res, NH_KEY_LEN);
 		r->refs = 0;
@@ -485,11 +549,16 @@ static int ply_alloc(struct fp_trie *t, int f, __u32 *k)
 	__u32 now = t->now(), span = t->nplies[f] - FP_ROOT_PLIES;
 
 	for (__u32 n = 0; n < span; n++) {
-		__u32 c = FP_ROOT_PLIES + (t->cursor_ply[f] + n) % span;
+		__u32 top = hwm(t, META_PLY_HWM + f),
+		      c = top < t->nplies[f] ?
+				  top :
+				  FP_ROOT_PLIES + (t->cursor_ply[f] + n) % span;
 		__u32 s = t->plies[ply_idx(t, f, c)];
 
 		if (s == FP_PLY_USED || (s && !cold(s - 1, now)))
 			continue;
+		if (c == top)
+			ply_set(t, META_PLY_HWM + f, top + 1);
 		ply_set(t, ply_idx(t, f, c), FP_PLY_USED);
 		t->cursor_ply[f] = c + 1 - FP_ROOT_PLIES;
 		/* Its old slots are garbage to us: never read them back. */
@@ -699,9 +768,10 @@ void fp_trie__usage(const struct fp_trie *t, __u32 *plies4, __u32 *plies6,
 		    __u32 *results)
 {
 	*plies4 = *plies6 = *results = 0;
-	for (__u32 k = 0; k < t->nplies[0]; k++)
+	/* The root's numbers are never allocated (and hold META_*). */
+	for (__u32 k = FP_ROOT_PLIES; k < t->nplies[0]; k++)
 		*plies4 += t->plies[k] == FP_PLY_USED;
-	for (__u32 k = 0; k < t->nplies[1]; k++)
+	for (__u32 k = FP_ROOT_PLIES; k < t->nplies[1]; k++)
 		*plies6 += t->plies[t->nplies[0] + k] == FP_PLY_USED;
 	for (__u32 id = 1; id < FP_MAX_NH; id++)
 		*results += t->nh[id].refs != 0;
