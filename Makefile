@@ -222,7 +222,7 @@ sanitize: need-root all $(OUT)/xdp_foreign.bpf.o
 	$(Q)export ASAN_OPTIONS=log_path=$(abspath $(SAN_OUT))/reports/asan:detect_leaks=1 \
 		UBSAN_OPTIONS=log_path=$(abspath $(SAN_OUT))/reports/ubsan:print_stacktrace=1:halt_on_error=1; \
 		$(MAKE) --no-print-directory SANITIZE=1 OUT=$(SAN_OUT) unit && \
-		FP=$(abspath $(SAN_OUT))/fastpath selftests/run.sh
+		FP=$(abspath $(SAN_OUT))/fastpath CHURN_SECS=60 selftests/run.sh
 	$(Q)if ls $(SAN_OUT)/reports/* >/dev/null 2>&1; then \
 		echo "sanitizers reported (SANITIZE=1):" >&2; cat $(SAN_OUT)/reports/* >&2; exit 1; \
 	else echo "sanitize: no ASan/UBSan/LeakSanitizer reports"; fi
