@@ -198,7 +198,9 @@ static int flush(struct fp_trie *t)
 	__u32 *pv = NULL;
 	int err = 0;
 
-	if (!backed(t))
+	/* No shadow yet, or nothing changed: nothing to write. */
+	if (!backed(t) || !t->nh ||
+	    !(t->n_dirty_nh | t->n_dirty_ply | t->log_n[0] | t->log_n[1]))
 		return 0;
 	nv = calloc(t->n_dirty_nh ? t->n_dirty_nh : 1, sizeof(*nv));
 	pv = calloc(t->n_dirty_ply + 1, sizeof(*pv));

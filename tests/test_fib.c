@@ -296,9 +296,30 @@ static void test_random_ipv6(void **state)
 	run_family(state, AF_INET6, 2);
 }
 
+/*
+ * A batch that compiles nothing (IPv6 host routes only, on fresh maps)
+ * ends cleanly: the compiled table was never read, so nothing is written.
+ */
+static void test_batch_of_hosts6(void **state)
+{
+	struct fp_maps *m = *state;
+	struct fp_route rt = { .ifindex = 10, .origin = FP_ORIGIN_ROUTE };
+	struct fp_prefix p;
+
+	rt.dmac[0] = 0x02;
+	assert_int_equal(fp_parse_prefix("2001:db8::7/128", &p), 0);
+	fp_fib__batch_begin(m);
+	assert_int_equal(fp_fib__set(m, &p, &rt, false), 0);
+	assert_int_equal(fp_fib__batch_end(m), 0);
+	assert_int_equal(fp_fib__get(m, &p, &rt), 0);
+	assert_int_equal(rt.ifindex, 10);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
+		cmocka_unit_test_setup_teardown(test_batch_of_hosts6, setup,
+						teardown),
 		cmocka_unit_test_setup_teardown(test_random_ipv4, setup,
 						teardown),
 		cmocka_unit_test_setup_teardown(test_random_ipv6, setup,
