@@ -188,28 +188,56 @@ static int write_batch(int fd, const __u32 *keys, const void *vals, __u32 n)
 }
 
 /*
- * The log into the maps: results first (a leaf never names a result the
- * map lacks), then the slots in the order written (a ply is whole before
- * the store linking it), then the generation.
+ * The dirty results (held: those leaves point at, or the rest) or ply
+ * states (taken: in use, and the high-water marks; or the freed ones)
+ * into their map, with one batched update.
  */
-static int flush(struct fp_trie *t)
+static int flush_nh(struct fp_trie *t, bool held)
 {
-	struct fp_nh *nv = NULL;
-	__u32 *pv = NULL;
+	struct fp_nh *v = calloc(t->n_dirty_nh + 1, sizeof(*v));
+	__u32 *k = calloc(t->n_dirty_nh + 1, sizeof(*k)), n = 0;
+	int err = v && k ? 0 : -ENOMEM;
+
+	for (__u32 i = 0; !err && i < t->n_dirty_nh; i++) {
+		const struct fp_nh *r = &t->nh[t->dirty_nh[i]];
+
+		if (!!r->refs != held)
+			continue;
+		k[n] = t->dirty_nh[i];
+		v[n++] = *r;
+	}
+	if (!err)
+		err = write_batch(t->fd_nh, k, v, n);
+	free(v);
+	free(k);
+	return err;
+}
+
+static int flush_plies(struct fp_trie *t, bool taken)
+{
+	__u32 *v = calloc(t->n_dirty_ply + 1, sizeof(*v));
+	__u32 *k = calloc(t->n_dirty_ply + 1, sizeof(*k)), n = 0;
+	int err = v && k ? 0 : -ENOMEM;
+
+	for (__u32 i = 0; !err && i < t->n_dirty_ply; i++) {
+		__u32 idx = t->dirty_ply[i], state = t->plies[idx];
+
+		if ((idx < META_MAX || state == FP_PLY_USED) != taken)
+			continue;
+		k[n] = idx;
+		v[n++] = state;
+	}
+	if (!err)
+		err = write_batch(t->fd_plies, k, v, n);
+	free(v);
+	free(k);
+	return err;
+}
+
+static int flush_slots(struct fp_trie *t)
+{
 	int err = 0;
 
-	/* No shadow yet, or nothing changed: nothing to write. */
-	if (!backed(t) || !t->nh ||
-	    !(t->n_dirty_nh | t->n_dirty_ply | t->log_n[0] | t->log_n[1]))
-		return 0;
-	nv = calloc(t->n_dirty_nh ? t->n_dirty_nh : 1, sizeof(*nv));
-	pv = calloc(t->n_dirty_ply + 1, sizeof(*pv));
-	if (!nv || !pv)
-		err = -ENOMEM;
-	for (__u32 i = 0; !err && i < t->n_dirty_nh; i++)
-		nv[i] = t->nh[t->dirty_nh[i]];
-	if (!err)
-		err = write_batch(t->fd_nh, t->dirty_nh, nv, t->n_dirty_nh);
 	for (int f = 0; !err && f < 2; f++) {
 		if (t->log_n[f] == ~0U) {
 			/* Lost track: send every slot read so far. */
@@ -229,11 +257,34 @@ static int flush(struct fp_trie *t)
 		}
 		t->log_n[f] = 0;
 	}
-	for (__u32 i = 0; !err && i < t->n_dirty_ply; i++)
-		pv[i] = t->plies[t->dirty_ply[i]];
+	return err;
+}
+
+/*
+ * The log into the maps. For the program: results a leaf will name
+ * before the leaves, and the slots in the order written (a ply is whole
+ * before the store linking it). For the next writer, should this one die
+ * half-way: what is taken is marked before any leaf uses it, and what is
+ * given back only once no leaf does, so a crash leaks, never shares.
+ * Then the generation.
+ */
+static int flush(struct fp_trie *t)
+{
+	int err;
+
+	/* No shadow yet, or nothing changed: nothing to write. */
+	if (!backed(t) || !t->nh ||
+	    !(t->n_dirty_nh | t->n_dirty_ply | t->log_n[0] | t->log_n[1]))
+		return 0;
+	err = flush_nh(t, true);
 	if (!err)
-		err = write_batch(t->fd_plies, t->dirty_ply, pv,
-				  t->n_dirty_ply);
+		err = flush_plies(t, true);
+	if (!err)
+		err = flush_slots(t);
+	if (!err)
+		err = flush_plies(t, false);
+	if (!err)
+		err = flush_nh(t, false);
 	if (!err) {
 		__u32 key = META_GEN;
 
@@ -248,8 +299,7 @@ static int flush(struct fp_trie *t)
 	for (__u32 i = 0; i < t->n_dirty_ply; i++)
 		t->ply_mark[t->dirty_ply[i]] = 0;
 	t->n_dirty_nh = t->n_dirty_ply = 0;
-	free(nv);
-	free(pv);
+	t->log_n[0] = t->log_n[1] = 0;
 	/* A failed flush leaves the maps behind the shadow: reread. */
 	if (err)
 		t->gen = ~0U;
