@@ -922,12 +922,13 @@ int fp_fib__retag(const struct fp_maps *m)
 	size_t markers = 0;
 	__u32 *conns;
 	struct budget b;
-	int err;
+	int err, ret;
 
 	conns = calloc(FP_CONN_SLOTS, sizeof(*conns));
 	if (!conns)
 		return -ENOMEM;
-	fp_maps__lock(m);
+	/* Every entry may change: one batch, the compiled table at its end. */
+	fp_fib__batch_begin(m);
 	err = load_conns(m, conns);
 	if (!err)
 		err = budget_load(m, &b);
@@ -1003,8 +1004,8 @@ int fp_fib__retag(const struct fp_maps *m)
 			err = put(m, &e->p, &fresh, BPF_EXIST);
 	}
 out:
-	fp_maps__unlock(m);
+	ret = fp_fib__batch_end(m);
 	free(l.v);
 	free(conns);
-	return err;
+	return err ? err : ret;
 }
