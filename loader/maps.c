@@ -122,6 +122,31 @@ static int reuse_devmap(struct bpf_map *map, const char *pin_path)
 }
 
 /*
+ * A size from the environment: *out = dflt when name is unset, else its
+ * value, which must lie in [min, max].
+ */
+static int env_size(const char *name, __u32 dflt, __u32 min, __u32 max,
+		    __u32 *out)
+{
+	const char *env = getenv(name);
+	unsigned long n;
+	char *end;
+
+	*out = dflt;
+	if (!env || !*env)
+		return 0;
+	errno = 0;
+	n = strtoul(env, &end, 10);
+	if (errno || *end || n < min || n > max) {
+		pr_warn("%s=%s: not a number from %u to %u\n", name, env, min,
+			max);
+		return -EINVAL;
+	}
+	*out = n;
+	return 0;
+}
+
+/*
  * FASTPATH_ROUTE_CAPACITY shrinks the route maps (host hashes and LPM
  * tries) when they are first created, so that tests can fill them; every
  * command of one pin path must see the same value, or the pinned maps no
@@ -129,25 +154,17 @@ static int reuse_devmap(struct bpf_map *map, const char *pin_path)
  */
 static int route_capacity(struct fastpath *skel)
 {
-	const char *env = getenv("FASTPATH_ROUTE_CAPACITY");
 	struct bpf_map *maps[] = { skel->maps.fp_hosts4, skel->maps.fp_hosts6,
 				   skel->maps.fp_routes4,
 				   skel->maps.fp_routes6 };
-	unsigned long cap;
-	char *end;
+	__u32 cap;
+	int err;
 
-	if (!env || !*env)
-		return 0;
-	errno = 0;
-	cap = strtoul(env, &end, 10);
-	if (errno || *end || !cap || cap > FP_MAX_ROUTES) {
-		pr_warn("FASTPATH_ROUTE_CAPACITY=%s: not a number from 1 to %u\n",
-			env, FP_MAX_ROUTES);
-		return -EINVAL;
-	}
-	for (size_t i = 0; i < sizeof(maps) / sizeof(maps[0]); i++)
+	err = env_size("FASTPATH_ROUTE_CAPACITY", 0, 1, FP_MAX_ROUTES, &cap);
+	for (size_t i = 0; !err && cap && i < sizeof(maps) / sizeof(maps[0]);
+	     i++)
 		bpf_map__set_max_entries(maps[i], cap);
-	return 0;
+	return err;
 }
 
 /*
@@ -160,22 +177,8 @@ static int route_capacity(struct fastpath *skel)
  */
 static int plies_env(const char *name, __u32 dflt, __u32 *out)
 {
-	const char *env = getenv(name);
-	unsigned long n;
-	char *end;
-
-	*out = dflt;
-	if (!env || !*env)
-		return 0;
-	errno = 0;
-	n = strtoul(env, &end, 10);
-	if (errno || *end || n <= FP_ROOT_PLIES || n > FP_LEAF_PLY_MASK / 16) {
-		pr_warn("%s=%s: not a number from %u to %u\n", name, env,
-			FP_ROOT_PLIES + 1, FP_LEAF_PLY_MASK / 16);
-		return -EINVAL;
-	}
-	*out = n;
-	return 0;
+	return env_size(name, dflt, FP_ROOT_PLIES + 1, FP_LEAF_PLY_MASK / 16,
+			out);
 }
 
 static int trie_capacity(struct fastpath *skel)
