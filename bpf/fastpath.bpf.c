@@ -323,27 +323,27 @@ static __always_inline __u32 connection(const struct pkt *p,
 static __always_inline __u32 decide(struct pkt *p, const struct fp_uplink *up,
 				    const struct fp_route *nh)
 {
-	__u32 idx, r;
+	__u32 idx = 0, r;
+	int model;
 
 	if (!nh)
 		return FP_R_MISS;
-	if (up->circuit && up->circuit <= FP_MAX_CIRCUITS && nh->vnet &&
-	    nh->vnet < FP_MAX_VNETS) {
+	model = up->circuit && up->circuit <= FP_MAX_CIRCUITS && nh->vnet &&
+		nh->vnet < FP_MAX_VNETS;
+	if (model) {
 		idx = FP_CONN_INDEX(nh->vnet, up->circuit);
 		p->conn = bpf_map_lookup_elem(&fp_connstat, &idx);
-		/*
-		 * An exclusion wins over any route, whatever the prefix
-		 * lengths, unless the circuit's profile accelerates its class.
-		 */
-		if (nh->xclasses & ~up->xallow)
-			return FP_R_EXCLUDED;
-		if (nh->ifindex) {
-			r = connection(p, up, nh, idx);
-			if (r != FP_R_FASTPATH)
-				return r;
-		}
-	} else if (nh->xclasses & ~up->xallow) {
+	}
+	/*
+	 * An exclusion wins over any route, whatever the prefix lengths,
+	 * unless the circuit's profile accelerates its class.
+	 */
+	if (nh->xclasses & ~up->xallow)
 		return FP_R_EXCLUDED;
+	if (model && nh->ifindex) {
+		r = connection(p, up, nh, idx);
+		if (r != FP_R_FASTPATH)
+			return r;
 	}
 	return forward(p, nh->ifindex, nh->dmac);
 }

@@ -42,11 +42,11 @@ int fp_maps__open(struct fp_maps *m, const struct fp_opts *o);
 void fp_maps__close(struct fp_maps *m);
 /*
  * Map fds from m->skel, once loaded (tests load unpinned skeletons), and
- * the compiled table's shadow; fp_maps__close() or fp_maps__unmap() frees
- * it.
+ * the compiled table's shadow, which fp_maps__close() or
+ * fp_maps__free_shadow() frees.
  */
 int fp_maps__fill_fds(struct fp_maps *m);
-void fp_maps__unmap(struct fp_maps *m);
+void fp_maps__free_shadow(struct fp_maps *m);
 struct fastpath *fp_skel__open(const char *pin_path);
 /* The object with no pin paths: private maps for tests and benchmarks. */
 struct fastpath *fp_skel__open_private(void);

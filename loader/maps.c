@@ -442,7 +442,7 @@ static __u32 monotonic_secs(void)
 	return (__u32)ts.tv_sec;
 }
 
-void fp_maps__unmap(struct fp_maps *m)
+void fp_maps__free_shadow(struct fp_maps *m)
 {
 	fp_trie__fini(&m->trie);
 }
@@ -539,7 +539,7 @@ void fp_maps__close(struct fp_maps *m)
 	if (m->lockfd >= 0)
 		close(m->lockfd);
 	m->lockfd = -1;
-	fp_maps__unmap(m);
+	fp_maps__free_shadow(m);
 	fastpath__destroy(m->skel);
 	m->skel = NULL;
 }

@@ -229,11 +229,11 @@ static struct fastpath *fastpath__setup(void)
 	if (fp_devs__uplink_put(&m, up0, &up) ||
 	    fp_devs__port_put(&m, vm0, &port, BPF_ANY))
 		goto out_unmap;
-	fp_maps__unmap(&m);
+	fp_maps__free_shadow(&m);
 	return fp;
 
 out_unmap:
-	fp_maps__unmap(&m);
+	fp_maps__free_shadow(&m);
 out_destroy:
 	fastpath__destroy(fp);
 	return NULL;
@@ -480,7 +480,7 @@ static int table__fill(struct table *t)
 			pr_warn("route %u: %s\n", i, strerror(-err));
 	}
 	err = fp_fib__batch_end(&m) || err;
-	fp_maps__unmap(&m);
+	fp_maps__free_shadow(&m);
 	return err ? -1 : kernel_routes(t);
 }
 
@@ -519,7 +519,7 @@ static int table__exclude(struct table *t, bool add)
 			pr_warn("exclusion %u: %s\n", k, strerror(-err));
 	}
 	err = fp_fib__batch_end(&m) || err;
-	fp_maps__unmap(&m);
+	fp_maps__free_shadow(&m);
 	return err ? -1 : 0;
 }
 

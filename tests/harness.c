@@ -91,11 +91,11 @@ struct fastpath *fp_test__load(void)
 		return NULL;
 	}
 	if (fp_maps__fill_fds(&m) || srcfilt_init(&m)) {
-		fp_maps__unmap(&m);
+		fp_maps__free_shadow(&m);
 		fastpath__destroy(skel);
 		return NULL;
 	}
-	fp_maps__unmap(&m);
+	fp_maps__free_shadow(&m);
 	return skel;
 }
 
