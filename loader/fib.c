@@ -62,6 +62,49 @@ static int excl_key(const struct fp_maps *m, const struct fp_prefix *p,
 	return m->excl6;
 }
 
+/* ---- what a batch knows ------------------------------------------------ */
+
+static struct fp_fib_batch *batch_of(const struct fp_maps *m)
+{
+	return (struct fp_fib_batch *)&m->batch;
+}
+
+static int fam_of(const struct fp_prefix *p)
+{
+	return p->family != AF_INET;
+}
+
+static bool may_hold(int fd)
+{
+	struct fp_lpm6 key;
+
+	return fd > 0 &&
+	       (!bpf_map_get_next_key(fd, NULL, &key) || errno != ENOENT);
+}
+
+/*
+ * Whether the exclusion (VNet) map of p's family may hold an entry: true
+ * outside a batch. Inside one the answer was read at its start, and the
+ * pin directory's lock keeps it: exclusions are written under the lock,
+ * by this unit. VNets are written by apply without it, and apply retags
+ * every entry after (fp_fib__retag, a batch of its own that reads anew).
+ * This spares the two lookups per route that a table without a model or
+ * exclusions would always answer with ENOENT.
+ */
+static bool may_exclude(const struct fp_maps *m, const struct fp_prefix *p)
+{
+	const struct fp_fib_batch *b = batch_of(m);
+
+	return !b->depth || b->excl[fam_of(p)];
+}
+
+static bool may_be_in_vnet(const struct fp_maps *m, const struct fp_prefix *p)
+{
+	const struct fp_fib_batch *b = batch_of(m);
+
+	return !b->depth || b->vnets[fam_of(p)];
+}
+
 /* The classes of every exclusion at p or containing it, 1 << class. */
 static __u8 exclusion_classes(const struct fp_maps *m,
 			      const struct fp_prefix *p)
@@ -69,6 +112,8 @@ static __u8 exclusion_classes(const struct fp_maps *m,
 	struct fp_prefix q = *p;
 	__u8 mask = 0;
 
+	if (!may_exclude(m, p))
+		return 0;
 	/* An LPM lookup matches entries no longer than the key's length. */
 	for (;;) {
 		struct fp_lpm6 key;
@@ -100,8 +145,8 @@ static __u16 vnet_of(const struct fp_maps *m, const struct fp_prefix *p)
 		fp_prefix__to_lpm6(p, &key);
 		fd = m->vnets6;
 	}
-	if (fd <= 0 || bpf_map_lookup_elem(fd, &key, &v) ||
-	    v.id >= FP_MAX_VNETS)
+	if (fd <= 0 || !may_be_in_vnet(m, p) ||
+	    bpf_map_lookup_elem(fd, &key, &v) || v.id >= FP_MAX_VNETS)
 		return 0;
 	return v.id;
 }
@@ -278,19 +323,27 @@ static __u64 run_mask(__u32 w, __u32 first, __u32 n)
  */
 static int srcfilt_clear(const struct fp_maps *m, const struct fp_prefix *p)
 {
+	struct fp_fib_batch *b = batch_of(m);
 	__u32 first, n;
 
 	srcfilt_run(p, &first, &n);
 	for (__u32 w = first / 64; w <= (first + n - 1) / 64; w++) {
 		__u64 mask = run_mask(w, first, n), v;
 
-		if (bpf_map_lookup_elem(m->srcfilt, &w, &v))
+		/* In a batch nobody else writes it: the last word read holds. */
+		if (b->depth && b->sf_known && b->sf_word == w) {
+			v = b->sf_bits;
+		} else if (bpf_map_lookup_elem(m->srcfilt, &w, &v)) {
 			return -errno;
-		if (!(v & mask))
-			continue;
-		v &= ~mask;
-		if (bpf_map_update_elem(m->srcfilt, &w, &v, BPF_EXIST))
-			return -errno;
+		}
+		if (v & mask) {
+			v &= ~mask;
+			if (bpf_map_update_elem(m->srcfilt, &w, &v, BPF_EXIST))
+				return -errno;
+		}
+		b->sf_known = b->depth > 0;
+		b->sf_word = w;
+		b->sf_bits = v;
 	}
 	return 0;
 }
@@ -324,19 +377,18 @@ static bool covering_route(const struct fp_maps *m, const struct fp_prefix *p,
 
 /*
  * Writes the entry at p into the table of record, then compiles it; a
- * table full on the way leaves both as they were.
+ * table full on the way leaves both as they were: old is the entry it
+ * replaces (NULL: none), read by the caller under fp_maps__lock.
  */
-static int put(const struct fp_maps *m, const struct fp_prefix *p,
-	       const struct fp_route *rt, __u64 how)
+static int put_over(const struct fp_maps *m, const struct fp_prefix *p,
+		    const struct fp_route *rt, __u64 how,
+		    const struct fp_route *old)
 {
-	struct fp_route old;
 	struct fp_lpm6 key;
 	int fd = locate(m, p, &key), err = 0;
 	struct fp_nh nh;
-	bool existed;
 
 	fp_maps__lock(m);
-	existed = !fp_fib__get(m, p, &old);
 	/* Markers too: they copy their cover's port, and spoofed() sees it. */
 	if (rt->ifindex)
 		err = srcfilt_clear(m, p);
@@ -345,24 +397,38 @@ static int put(const struct fp_maps *m, const struct fp_prefix *p,
 	 * it before the first entry lands. Never unmarked: one key, so
 	 * concurrent writers cannot lose each other's mark.
 	 */
-	if (!err && !compiled(p)) {
+	if (!err && !compiled(p) && !batch_of(m)->hosts6_marked) {
 		__u32 one = 1, which = FP_PRESENT_HOSTS6;
 
 		if (bpf_map_update_elem(m->present, &which, &one, BPF_ANY))
 			err = -errno;
+		batch_of(m)->hosts6_marked = !err;
 	}
 	if (!err && bpf_map_update_elem(fd, &key, rt, how))
 		err = -errno;
 	if (!err && compiled(p)) {
 		result_of_route(rt, &nh);
 		err = fp_trie__insert(trie_of(m), p, &nh);
-		if (err && existed)
-			bpf_map_update_elem(fd, &key, &old, BPF_EXIST);
+		if (err && old)
+			bpf_map_update_elem(fd, &key, old, BPF_EXIST);
 		else if (err)
 			bpf_map_delete_elem(fd, &key);
 		if (err == -ENOSPC)
 			err = -E2BIG; /* what a full map says: "map is full" */
 	}
+	fp_maps__unlock(m);
+	return err;
+}
+
+/* put_over() whatever is at p now. */
+static int put(const struct fp_maps *m, const struct fp_prefix *p,
+	       const struct fp_route *rt, __u64 how)
+{
+	struct fp_route old;
+	int err;
+
+	fp_maps__lock(m);
+	err = put_over(m, p, rt, how, fp_fib__get(m, p, &old) ? NULL : &old);
 	fp_maps__unlock(m);
 	return err;
 }
@@ -520,7 +586,7 @@ int fp_fib__set(const struct fp_maps *m, const struct fp_prefix *p,
 			budget_release(m, &b, &old, p->family);
 		budget_grant(m, &b, &rt, p->family);
 	}
-	err = put(m, p, &rt, BPF_ANY);
+	err = put_over(m, p, &rt, BPF_ANY, exists ? &old : NULL);
 	if (!err && model)
 		err = budget_store(m, &b);
 	if (!err && !(exists && !memcmp(&old, &rt, sizeof(rt))))
@@ -711,8 +777,13 @@ int fp_fib__exclude(const struct fp_maps *m, const struct fp_prefix *p,
 	struct fp_lpm6 key;
 	int fd = excl_key(m, p, &key), err;
 
-	if (bpf_map_update_elem(fd, &key, &ex, BPF_NOEXIST))
-		return -errno;
+	/* Whole, under the lock: a batch holding it trusts may_exclude(). */
+	fp_maps__lock(m);
+	if (bpf_map_update_elem(fd, &key, &ex, BPF_NOEXIST)) {
+		err = -errno;
+		goto out;
+	}
+	batch_of(m)->excl[fam_of(p)] = true;
 	/* The exclusion's own prefix: flag its route, or mark it. */
 	if (fp_fib__get(m, p, &rt)) {
 		struct fp_route marker = marker_at(m, p);
@@ -720,20 +791,24 @@ int fp_fib__exclude(const struct fp_maps *m, const struct fp_prefix *p,
 		err = put(m, p, &marker, BPF_NOEXIST);
 		if (err) {
 			bpf_map_delete_elem(fd, &key);
-			return err;
+			goto out;
 		}
 	}
-	return reflag_under(m, p);
+	err = reflag_under(m, p);
+out:
+	fp_maps__unlock(m);
+	return err;
 }
 
 int fp_fib__unexclude(const struct fp_maps *m, const struct fp_prefix *p)
 {
 	struct fp_lpm6 key;
-	int fd = excl_key(m, p, &key);
+	int fd = excl_key(m, p, &key), err;
 
-	if (bpf_map_delete_elem(fd, &key))
-		return -errno;
-	return reflag_under(m, p);
+	fp_maps__lock(m);
+	err = bpf_map_delete_elem(fd, &key) ? -errno : reflag_under(m, p);
+	fp_maps__unlock(m);
+	return err;
 }
 
 int fp_fib__for_each_exclusion(const struct fp_maps *m, fp_excl_fn fn,
@@ -816,14 +891,24 @@ out:
 
 void fp_fib__batch_begin(const struct fp_maps *m)
 {
+	struct fp_fib_batch *b = batch_of(m);
+
 	fp_maps__lock(m);
 	fp_trie__hold(trie_of(m));
+	if (b->depth++)
+		return;
+	b->sf_known = false;
+	b->excl[0] = may_hold(m->excl4);
+	b->excl[1] = may_hold(m->excl6);
+	b->vnets[0] = may_hold(m->vnets4);
+	b->vnets[1] = may_hold(m->vnets6);
 }
 
 int fp_fib__batch_end(const struct fp_maps *m)
 {
 	int err = fp_trie__release(trie_of(m));
 
+	batch_of(m)->depth--;
 	fp_maps__unlock(m);
 	return err;
 }

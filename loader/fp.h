@@ -34,6 +34,20 @@ struct fp_maps {
 	struct fp_trie trie; /* their shadow (loader/trie.c) */
 	int circuits, vnets4, vnets6, conns, connstat;
 	int lockfd; /* the pin directory, flock()ed by model writers; -1 */
+	/*
+	 * What loader/fib.c learned of the maps, so as not to ask again: at
+	 * the start of the batch it holds open (fp_fib__batch_begin), whether
+	 * the exclusion and VNet maps of each family ([0] IPv4, [1] IPv6) may
+	 * hold entries, and in the batch the fp_srcfilt word it read last;
+	 * for good, whether it marked fp_hosts6 present.
+	 */
+	struct fp_fib_batch {
+		int depth;
+		bool excl[2], vnets[2];
+		bool sf_known, hosts6_marked;
+		__u32 sf_word;
+		__u64 sf_bits;
+	} batch;
 };
 
 /* maps.c */
