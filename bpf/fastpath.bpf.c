@@ -169,7 +169,7 @@ static __always_inline __u32 forward(struct pkt *p, __u32 ifindex,
 		return FP_R_TOO_BIG;
 	if (!dmac)
 		dmac = port->peer_mac;
-	if (!(dmac[0] | dmac[1] | dmac[2] | dmac[3] | dmac[4] | dmac[5]))
+	if (mac_is_zero(dmac))
 		return FP_R_MISS;
 	/*
 	 * Set up the redirect before touching the frame: if the port has
@@ -184,8 +184,8 @@ static __always_inline __u32 forward(struct pkt *p, __u32 ifindex,
 	if (p->probe)
 		p->probe->ifindex = ifindex;
 	p->out_ifindex = ifindex;
-	__builtin_memcpy(p->eth->h_dest, dmac, ETH_ALEN);
-	__builtin_memcpy(p->eth->h_source, port->mac, ETH_ALEN);
+	mac_copy(p->eth->h_dest, dmac);
+	mac_copy(p->eth->h_source, port->mac);
 	decrement_ttl(p);
 	return FP_R_FASTPATH;
 }

@@ -26,10 +26,35 @@ static __always_inline int mac_is_group(const __u8 *mac)
 	return mac[0] & 1;
 }
 
+/*
+ * MACs as three 16-bit words, not six bytes: every MAC the program reads
+ * or writes sits at an even offset (the frame's, and maps/fastpath.h's
+ * structs), so these loads are aligned on any architecture.
+ */
+typedef __u16 __attribute__((may_alias)) mac_word;
+
 static __always_inline int mac_equal(const __u8 *a, const __u8 *b)
 {
-	return !((a[0] ^ b[0]) | (a[1] ^ b[1]) | (a[2] ^ b[2]) | (a[3] ^ b[3]) |
-		 (a[4] ^ b[4]) | (a[5] ^ b[5]));
+	const mac_word *x = (const mac_word *)a, *y = (const mac_word *)b;
+
+	return !((x[0] ^ y[0]) | (x[1] ^ y[1]) | (x[2] ^ y[2]));
+}
+
+static __always_inline int mac_is_zero(const __u8 *a)
+{
+	const mac_word *x = (const mac_word *)a;
+
+	return !(x[0] | x[1] | x[2]);
+}
+
+static __always_inline void mac_copy(__u8 *dst, const __u8 *src)
+{
+	mac_word *d = (mac_word *)dst;
+	const mac_word *s = (const mac_word *)src;
+
+	d[0] = s[0];
+	d[1] = s[1];
+	d[2] = s[2];
 }
 
 /* RFC 8200 4.5; the kernel's struct frag_hdr lives in a private header. */
