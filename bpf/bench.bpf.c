@@ -14,6 +14,8 @@
  *   arm_fib     forwarding by the kernel FIB, the approach of xdp-tools'
  *               xdp-forward: bpf_fib_lookup(), MACs from its result
  *   fastpath_xdp, from build/fastpath.bpf.o, put in the slot by the driver
+ *   arm_floor   (tier 2 only) the least a table-driven forwarder does:
+ *               maps/bench.h "The floor arm"
  *
  * Tier 2 (tests/bench_e2e.c) attaches arm_limit and arm_fib directly to
  * the lab's uplink, with no wrapper: the live-frames generator of
@@ -190,4 +192,102 @@ int arm_fib(struct xdp_md *ctx)
 	__builtin_memcpy(eth->h_dest, fib.dmac, ETH_ALEN);
 	__builtin_memcpy(eth->h_source, fib.smac, ETH_ALEN);
 	return count(BN_C_FIB_FWD, XDP_REDIRECT);
+}
+
+/* The floor arm's tables (maps/bench.h), filled by tests/bench_e2e.c. */
+struct {
+	__uint(type, BPF_MAP_TYPE_ARRAY);
+	__uint(max_entries, (256 + BN_FL_PLIES) * 256);
+	__type(key, __u32);
+	__type(value, __u32);
+} bn_fl_trie4 SEC(".maps");
+
+struct {
+	__uint(type, BPF_MAP_TYPE_HASH);
+	__uint(max_entries, 8);
+	__type(key, struct in6_addr);
+	__type(value, __u32);
+} bn_fl_hosts6 SEC(".maps");
+
+struct {
+	__uint(type, BPF_MAP_TYPE_ARRAY);
+	__uint(max_entries, 8);
+	__type(key, __u32);
+	__type(value, struct bn_fl_nh);
+} bn_fl_nh SEC(".maps");
+
+struct {
+	__uint(type, BPF_MAP_TYPE_DEVMAP);
+	__uint(max_entries, 8);
+	__type(key, __u32);
+	__type(value, __u32);
+} bn_fl_tx SEC(".maps");
+
+/* The result index of addr's /32 (or shorter) entry, 0 for none. */
+static __always_inline __u32 floor_walk4(__be32 addr)
+{
+	const __u8 *a = (const __u8 *)&addr;
+	__u32 key = (__u32)a[0] << 8 | a[1], *v;
+
+	v = bpf_map_lookup_elem(&bn_fl_trie4, &key);
+	if (v && *v & BN_FL_PLY) {
+		key = (*v & ~BN_FL_PLY) << 8 | a[2];
+		v = bpf_map_lookup_elem(&bn_fl_trie4, &key);
+	}
+	if (v && *v & BN_FL_PLY) {
+		key = (*v & ~BN_FL_PLY) << 8 | a[3];
+		v = bpf_map_lookup_elem(&bn_fl_trie4, &key);
+	}
+	return v && !(*v & BN_FL_PLY) ? *v : 0;
+}
+
+/*
+ * What any forwarder of this kind cannot skip: parse, check version,
+ * length and TTL, look the destination up, check the MTU, redirect,
+ * rewrite MACs and TTL (and the IPv4 checksum), count per CPU.
+ */
+SEC("xdp")
+int arm_floor(struct xdp_md *ctx)
+{
+	void *data = (void *)(long)ctx->data;
+	void *data_end = (void *)(long)ctx->data_end;
+	struct ethhdr *eth = data;
+	struct ipv6hdr *ip6 = NULL;
+	struct iphdr *ip4 = NULL;
+	struct bn_fl_nh *nh;
+	__u32 idx = 0, *hit, len;
+
+	if ((void *)(eth + 1) > data_end)
+		return count(BN_C_FLOOR_PASS, XDP_PASS);
+	if (eth->h_proto == bpf_htons(ETH_P_IP)) {
+		ip4 = (void *)(eth + 1);
+		if ((void *)(ip4 + 1) > data_end || ip4->version != 4 ||
+		    ip4->ihl != 5 || ip4->ttl <= 1)
+			return count(BN_C_FLOOR_PASS, XDP_PASS);
+		len = bpf_ntohs(ip4->tot_len);
+		idx = floor_walk4(ip4->daddr);
+	} else if (eth->h_proto == bpf_htons(ETH_P_IPV6)) {
+		ip6 = (void *)(eth + 1);
+		if ((void *)(ip6 + 1) > data_end || ip6->version != 6 ||
+		    ip6->hop_limit <= 1)
+			return count(BN_C_FLOOR_PASS, XDP_PASS);
+		len = sizeof(*ip6) + bpf_ntohs(ip6->payload_len);
+		hit = bpf_map_lookup_elem(&bn_fl_hosts6, &ip6->daddr);
+		idx = hit ? *hit : 0;
+	} else {
+		return count(BN_C_FLOOR_PASS, XDP_PASS);
+	}
+	if (len > data_end - (void *)(eth + 1))
+		return count(BN_C_FLOOR_PASS, XDP_PASS);
+	nh = idx ? bpf_map_lookup_elem(&bn_fl_nh, &idx) : NULL;
+	if (!nh || len > nh->mtu ||
+	    bpf_redirect_map(&bn_fl_tx, nh->port, 0) != XDP_REDIRECT)
+		return count(BN_C_FLOOR_PASS, XDP_PASS);
+	if (ip4)
+		ip4_decrease_ttl(ip4);
+	else if (ip6)
+		ip6->hop_limit--;
+	__builtin_memcpy(eth->h_dest, nh->dmac, ETH_ALEN);
+	__builtin_memcpy(eth->h_source, nh->smac, ETH_ALEN);
+	return count(BN_C_FLOOR_FWD, XDP_REDIRECT);
 }

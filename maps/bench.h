@@ -30,7 +30,28 @@ enum bn_counter {
 	BN_C_NO_FRAME, /* no frames configured, or the packet is too short */
 	BN_C_FIB_FWD, /* fib arm: FIB and neighbour found, redirected */
 	BN_C_FIB_PASS, /* fib arm: anything else, passed to the stack */
+	BN_C_FLOOR_FWD, /* floor arm: found, redirected */
+	BN_C_FLOOR_PASS, /* floor arm: anything else, passed to the stack */
 	BN_C_MAX,
+};
+
+/*
+ * The floor arm (tier 2): the least a table-driven forwarder does per
+ * packet, to show what this machine allows a program that looks routes up
+ * at all. IPv4: a 16-8-8 trie in one flat array (bn_fl_trie4; a slot with
+ * BN_FL_PLY set names the ply whose 256 slots start at (ply << 8), plies
+ * from 256 up), IPv6: an exact /128 in a hash (bn_fl_hosts6); then one
+ * result (bn_fl_nh) and a DEVMAP array slot (bn_fl_tx).
+ */
+#define BN_FL_PLY 0x80000000U
+#define BN_FL_PLIES 4 /* beyond the 16-bit root */
+
+struct bn_fl_nh {
+	__u32 port; /* bn_fl_tx slot */
+	__u16 mtu;
+	__u8 dmac[6];
+	__u8 smac[6];
+	__u16 pad;
 };
 
 /*
@@ -84,6 +105,7 @@ struct lg_devcnt {
 };
 
 _Static_assert(sizeof(struct bn_frame) == BN_FRAME_LEN, "bn_frame layout");
+_Static_assert(sizeof(struct bn_fl_nh) == 20, "bn_fl_nh layout");
 _Static_assert(sizeof(struct lg_hdr) == LG_HDR_LEN, "lg_hdr layout");
 _Static_assert(sizeof(struct lg_devkey) == 8, "lg_devkey layout");
 _Static_assert(sizeof(struct lg_devcnt) == 16, "lg_devcnt layout");

@@ -140,7 +140,7 @@ set ylabel "Mpps"
 set yrange [0:*]
 set xtics rotate by -30
 set key top right
-plot "$out/tier2.dat" using 2:xtic(1) title "limit", \
+plot "$out/tier2.dat" using 2:xtic(1) title "limit", "" using 6 title "floor", \
      "" using 3 title "fastpath", "" using 5 title "fib", "" using 4 title "gateway"
 PLOT
 	echo "plot: $out/tier2.png"

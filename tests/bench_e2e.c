@@ -12,6 +12,10 @@
  *             namespace and back through the host
  *   fib       arm_fib of bpf/bench.bpf.c: bpf_fib_lookup() in the main
  *             table and the neighbour it returns (xdp-forward fib-direct)
+ *   floor     arm_floor of bpf/bench.bpf.c: the least a table-driven
+ *             forwarder does (a 16-8-8 walk or a /128 hash, one result,
+ *             a DEVMAP slot, the rewrite): what this machine allows any
+ *             program that looks routes up, the fast path's own ceiling
  * into one of two VMs: the lab's vm2 behind a veth, whose eth0 runs
  * sink_xdp (count and drop), or a tap this program creates and reads
  * itself on the other CPU (the lab's tapwire copies each frame into a
@@ -79,17 +83,17 @@
 
 enum family { F4, F6, F_MAX };
 enum target { T_VETH, T_TAP, T_MAX };
-enum arm { ARM_LIMIT, ARM_FAST, ARM_GW, ARM_FIB, ARM_MAX };
+enum arm { ARM_LIMIT, ARM_FAST, ARM_GW, ARM_FIB, ARM_FLOOR, ARM_MAX };
 enum nsid { NS_OP, NS_HOST, NS_GW, NS_VM, NS_MAX };
 #define S_MAX 2
 
 static const char *const fam_name[F_MAX] = { "ipv4", "ipv6" };
 static const char *const tgt_name[T_MAX] = { "veth", "tap" };
 static const char *const arm_name[ARM_MAX] = { "limit", "fastpath", "gateway",
-					       "fib" };
+					       "fib", "floor" };
 static const __u32 frame_sizes[S_MAX] = { 64, 1500 };
 /* Routers each arm's frames cross (64 - TTL on arrival). */
-static const int arm_hops[ARM_MAX] = { 0, 1, 3, 1 };
+static const int arm_hops[ARM_MAX] = { 0, 1, 3, 1, 1 };
 
 static struct {
 	const char *ns[NS_MAX];
@@ -108,7 +112,7 @@ struct run {
 	__u64 sent, delivered, on_path;
 	__u64 op_sent, op_drops, fp_drops, fp_fast, fp_other, tgt_drops,
 		tgt_dev_drops;
-	__u64 fib_fwd, gw_fwd;
+	__u64 fib_fwd, floor_fwd, gw_fwd;
 	__s64 unexplained;
 	double pps;
 	/* --profile: ns per run of uplink0's program, the generator, the sink */
@@ -125,7 +129,7 @@ static struct cell cells[F_MAX][S_MAX][T_MAX];
 static int ns_fd[NS_MAX], cur_ns = -1;
 static __u32 ns_ino[NS_MAX];
 static __u32 op0, uplink0, tgt_ifindex[T_MAX];
-static __u8 op0_mac[6], uplink0_mac[6];
+static __u8 op0_mac[6], uplink0_mac[6], tgt_mac[T_MAX][6];
 static struct bench *bn[T_MAX];
 static struct livegen *lg;
 static int ncpus;
@@ -454,7 +458,7 @@ static int tap__open(void)
 		    opt.ns[NS_HOST], TAP_DST4, TAP_VM_MAC, TAP_NAME,
 		    opt.ns[NS_HOST], TAP_DST6, TAP_VM_MAC, TAP_NAME))
 		return -EIO;
-	return dev_info(NS_HOST, TAP_NAME, &tgt_ifindex[T_TAP], NULL);
+	return dev_info(NS_HOST, TAP_NAME, &tgt_ifindex[T_TAP], tgt_mac[T_TAP]);
 }
 
 /* Routers crossed by a frame read from the tap, as sink_xdp sorts them. */
@@ -522,6 +526,55 @@ static __u64 tap_total(void)
 
 /* BPF objects. */
 
+static int map_put(int fd, const void *key, const void *val)
+{
+	return bpf_map_update_elem(fd, key, val, BPF_ANY) ? -errno : 0;
+}
+
+/*
+ * The floor arm's tables for target t: its two destinations, result 1
+ * (the VM's MAC, the port's own, MTU 1500), port slot 0.
+ */
+static int floor__fill(enum target t)
+{
+	static const char *const tap_dst[F_MAX] = { TAP_DST4, TAP_DST6 };
+	struct bn_fl_nh nh = { .port = 0, .mtu = 1500 };
+	int trie = bpf_map__fd(bn[t]->maps.bn_fl_trie4);
+	__u32 one = 1, zero = 0, key[3], leaf[3];
+	struct fp_prefix d4, d6;
+	int err;
+
+	if (fp_parse_mac(t == T_VETH ? opt.vm_mac : TAP_VM_MAC, nh.dmac) ||
+	    fp_parse_addr(t == T_VETH ? opt.veth_dst[F4] : tap_dst[F4], &d4) ||
+	    fp_parse_addr(t == T_VETH ? opt.veth_dst[F6] : tap_dst[F6], &d6))
+		return -EINVAL;
+	memcpy(nh.smac, tgt_mac[t], 6);
+	/* root -> ply 256 (third byte) -> ply 257 (fourth) -> result 1 */
+	key[0] = (__u32)d4.addr[0] << 8 | d4.addr[1];
+	leaf[0] = BN_FL_PLY | 256;
+	key[1] = 256U << 8 | d4.addr[2];
+	leaf[1] = BN_FL_PLY | 257;
+	key[2] = 257U << 8 | d4.addr[3];
+	leaf[2] = one;
+	err = map_put(trie, &key[0], &leaf[0]);
+	for (int i = 1; !err && i < 3; i++)
+		err = map_put(trie, &key[i], &leaf[i]);
+	if (!err)
+		err = map_put(bpf_map__fd(bn[t]->maps.bn_fl_hosts6), d6.addr,
+			      &one);
+	if (!err)
+		err = map_put(bpf_map__fd(bn[t]->maps.bn_fl_nh), &one, &nh);
+	/* A devmap resolves its ifindexes in the updater's namespace. */
+	if (!err)
+		err = ns_enter(NS_HOST);
+	if (!err)
+		err = map_put(bpf_map__fd(bn[t]->maps.bn_fl_tx), &zero,
+			      &tgt_ifindex[t]);
+	if (err)
+		pr_warn("floor arm tables: %s\n", strerror(-err));
+	return err;
+}
+
 static int bench__setup(enum target t)
 {
 	__u32 ifx = tgt_ifindex[t];
@@ -548,7 +601,7 @@ static int bench__setup(enum target t)
 		err = -errno;
 	if (err)
 		pr_warn("bn_tx: %s\n", strerror(-err));
-	return err;
+	return err ? err : floor__fill(t);
 }
 
 static int watch(enum nsid id, __u32 ifindex)
@@ -640,6 +693,9 @@ static int arm__on(enum arm a, enum target t)
 		return 0; /* uplink0 has GRO on: the veth NAPI without XDP */
 	case ARM_LIMIT:
 		fd = bpf_program__fd(bn[t]->progs.arm_limit);
+		break;
+	case ARM_FLOOR:
+		fd = bpf_program__fd(bn[t]->progs.arm_floor);
 		break;
 	default:
 		fd = bpf_program__fd(bn[t]->progs.arm_fib);
@@ -844,6 +900,7 @@ static void book(enum arm a, const struct snap *b, const struct snap *e,
 	r->tgt_drops = d(e->dm_tgt.drops, b->dm_tgt.drops);
 	r->tgt_dev_drops = d(e->tgt_tx_dropped, b->tgt_tx_dropped);
 	r->fib_fwd = d(e->bn[BN_C_FIB_FWD], b->bn[BN_C_FIB_FWD]);
+	r->floor_fwd = d(e->bn[BN_C_FLOOR_FWD], b->bn[BN_C_FLOOR_FWD]);
 	r->gw_fwd = d(e->gw_fwd, b->gw_fwd);
 	r->unexplained = (__s64)r->sent - (__s64)(r->delivered + r->op_drops +
 						  r->fp_drops + r->tgt_drops);
@@ -911,6 +968,13 @@ static void verify(enum arm a, const char *what, __u64 generated,
 			"forwarded by the FIB, saw %llu\n",
 			what, (unsigned long long)r->op_sent,
 			(unsigned long long)r->fib_fwd);
+		bad = true;
+	}
+	if (a == ARM_FLOOR && r->floor_fwd != r->op_sent) {
+		pr_warn("PATH %s: expected all %llu frames uplink0 took "
+			"forwarded by the floor arm, saw %llu\n",
+			what, (unsigned long long)r->op_sent,
+			(unsigned long long)r->floor_fwd);
 		bad = true;
 	}
 	if (a != ARM_GW && r->unexplained) {
@@ -1055,9 +1119,10 @@ static const char *goal_word(const struct cell *c, int g, int si)
 static void print_table(void)
 {
 	printf("\n| family | frame | target | limit | fastpath | gateway | fib "
-	       "| fast/limit | fast/gw | fast/fib | ≥0.90×limit | ≥5×gw "
-	       "| ≥1.2×fib |\n"
-	       "|---|---:|---|---:|---:|---:|---:|---:|---:|---:|---|---|---|\n");
+	       "| floor | fast/limit | fast/gw | fast/fib | floor/limit "
+	       "| fast/floor | ≥0.90×limit | ≥5×gw | ≥1.2×fib |\n"
+	       "|---|---:|---|---:|---:|---:|---:|---:|---:|---:|---:|---:"
+	       "|---:|---|---|---|\n");
 	for (int f = 0; f < F_MAX; f++)
 		for (int si = 0; si < S_MAX; si++)
 			for (int t = 0; t < T_MAX; t++) {
@@ -1065,14 +1130,16 @@ static void print_table(void)
 				const double *m = c->median;
 
 				printf("| %s | %u | %s | %.0f | %.0f | %.0f | "
-				       "%.0f | %.2f | %.2f | %.2f | %s | %s | "
-				       "%s |\n",
+				       "%.0f | %.0f | %.2f | %.2f | %.2f | "
+				       "%.2f | %.2f | %s | %s | %s |\n",
 				       fam_name[f], frame_sizes[si],
 				       tgt_name[t], m[ARM_LIMIT], m[ARM_FAST],
-				       m[ARM_GW], m[ARM_FIB],
+				       m[ARM_GW], m[ARM_FIB], m[ARM_FLOOR],
 				       ratio(m[ARM_FAST], m[ARM_LIMIT]),
 				       ratio(m[ARM_FAST], m[ARM_GW]),
 				       ratio(m[ARM_FAST], m[ARM_FIB]),
+				       ratio(m[ARM_FLOOR], m[ARM_LIMIT]),
+				       ratio(m[ARM_FAST], m[ARM_FLOOR]),
 				       goal_word(c, 0, si), goal_word(c, 1, si),
 				       goal_word(c, 2, si));
 			}
@@ -1145,8 +1212,8 @@ static void print_profile(void)
 	printf("\nBPF run time per packet (BPF_ENABLE_STATS, medians; the "
 	       "gateway arm has no program on uplink0)\n\n"
 	       "| family | frame | target | limit ns | fastpath ns | fib ns | "
-	       "generator ns | sink ns (veth) |\n"
-	       "|---|---:|---|---:|---:|---:|---:|---:|\n");
+	       "floor ns | generator ns | sink ns (veth) |\n"
+	       "|---|---:|---|---:|---:|---:|---:|---:|---:|\n");
 	for (int f = 0; f < F_MAX; f++)
 		for (int si = 0; si < S_MAX; si++)
 			for (int t = 0; t < T_MAX; t++) {
@@ -1154,7 +1221,7 @@ static void print_profile(void)
 				size_t up = offsetof(struct run, up_ns);
 
 				printf("| %s | %u | %s | %.0f | %.0f | %.0f | "
-				       "%.0f | %.0f |\n",
+				       "%.0f | %.0f | %.0f |\n",
 				       fam_name[f], frame_sizes[si],
 				       tgt_name[t],
 				       median_of(c->run[ARM_LIMIT], up,
@@ -1162,6 +1229,8 @@ static void print_profile(void)
 				       median_of(c->run[ARM_FAST], up,
 						 opt.rounds),
 				       median_of(c->run[ARM_FIB], up,
+						 opt.rounds),
+				       median_of(c->run[ARM_FLOOR], up,
 						 opt.rounds),
 				       median_of(c->run[ARM_FAST],
 						 offsetof(struct run, gen_ns),
@@ -1202,6 +1271,7 @@ static json_object *run_json(const struct run *r)
 	jadd_u64(o, "target_devmap_drops", r->tgt_drops);
 	jadd_u64(o, "target_tx_dropped", r->tgt_dev_drops);
 	jadd_u64(o, "fib_forwarded", r->fib_fwd);
+	jadd_u64(o, "floor_forwarded", r->floor_fwd);
 	jadd_u64(o, "gateway_forwarded", r->gw_fwd);
 	json_object_object_add(o, "unexplained",
 			       json_object_new_int64(r->unexplained));
@@ -1244,6 +1314,14 @@ static json_object *cell_json(int f, int si, int t)
 		o, "fast_over_fib",
 		json_object_new_double(
 			ratio(c->median[ARM_FAST], c->median[ARM_FIB])));
+	json_object_object_add(
+		o, "floor_over_limit",
+		json_object_new_double(
+			ratio(c->median[ARM_FLOOR], c->median[ARM_LIMIT])));
+	json_object_object_add(
+		o, "fast_over_floor",
+		json_object_new_double(
+			ratio(c->median[ARM_FAST], c->median[ARM_FLOOR])));
 	g = json_object_new_object();
 	for (size_t i = 0; i < ARRAY_SIZE(goals); i++)
 		if (goal_applies((int)i, si))
@@ -1296,17 +1374,18 @@ static int write_dat(void)
 		pr_warn("%s: %s\n", path, strerror(errno));
 		return -errno;
 	}
-	fprintf(f, "# row limit fastpath gateway fib (Mpps)\n");
+	fprintf(f, "# row limit fastpath gateway fib floor (Mpps)\n");
 	for (int fa = 0; fa < F_MAX; fa++)
 		for (int si = 0; si < S_MAX; si++)
 			for (int t = 0; t < T_MAX; t++) {
 				const double *m = cells[fa][si][t].median;
 
-				fprintf(f, "%s/%u/%s %.4f %.4f %.4f %.4f\n",
+				fprintf(f,
+					"%s/%u/%s %.4f %.4f %.4f %.4f %.4f\n",
 					fam_name[fa], frame_sizes[si],
 					tgt_name[t], m[ARM_LIMIT] / 1e6,
 					m[ARM_FAST] / 1e6, m[ARM_GW] / 1e6,
-					m[ARM_FIB] / 1e6);
+					m[ARM_FIB] / 1e6, m[ARM_FLOOR] / 1e6);
 			}
 	return fclose(f) ? -errno : 0;
 }
@@ -1493,7 +1572,8 @@ int main(int argc, char **argv)
 	if (!err)
 		err = dev_info(NS_HOST, "uplink0", &uplink0, uplink0_mac);
 	if (!err)
-		err = dev_info(NS_HOST, "veth-vm2", &tgt_ifindex[T_VETH], NULL);
+		err = dev_info(NS_HOST, "veth-vm2", &tgt_ifindex[T_VETH],
+			       tgt_mac[T_VETH]);
 	if (!err)
 		err = tap__open();
 	if (err)
