@@ -565,17 +565,29 @@ int fp_fib__set(const struct fp_maps *m, const struct fp_prefix *p,
 	int err;
 
 	fp_maps__lock(m);
-	exists = !fp_fib__get(m, p, &old);
-	if (exclusive && exists && !(old.flags & FP_ROUTE_F_MARKER)) {
-		err = -EEXIST;
-		goto out;
-	}
 	rt.plen = p->len;
 	rt.xclasses = exclusion_classes(m, p);
 	rt.flags = 0;
 	rt.vnet = vnet_of(m, p);
 	rt.pad = 0;
 	rt.circuits = 0;
+	/*
+	 * Most entries a table gets are new and hold no budget place: one
+	 * write that fails if anything is there, rather than a lookup first.
+	 */
+	if (!budgeted(&rt)) {
+		err = put_over(m, p, &rt, BPF_NOEXIST, NULL);
+		if (err != -EEXIST) {
+			if (!err)
+				err = refresh_markers(m, p);
+			goto out;
+		}
+	}
+	exists = !fp_fib__get(m, p, &old);
+	if (exclusive && exists && !(old.flags & FP_ROUTE_F_MARKER)) {
+		err = -EEXIST;
+		goto out;
+	}
 	/* Outside every VNet (the common case without a model): no budget. */
 	model = budgeted(&rt) || (exists && budgeted(&old));
 	if (model) {
@@ -651,34 +663,95 @@ static bool within(const struct fp_prefix *q, const struct fp_prefix *p)
 	return true;
 }
 
+/* Hands p and its entry to fn, unless a marker that all leaves out. */
+static int visit(const void *key, int family, bool host, bool all,
+		 const struct fp_route *rt, fp_fib_fn fn, void *ctx)
+{
+	struct fp_prefix p;
+
+	if (!all && (rt->flags & FP_ROUTE_F_MARKER))
+		return 0;
+	memset(&p, 0, sizeof(p));
+	p.family = family;
+	if (host) {
+		p.len = family == AF_INET ? 32 : 128;
+		memcpy(p.addr, key, family == AF_INET ? 4 : 16);
+	} else if (family == AF_INET) {
+		fp_prefix__from_lpm4(key, &p);
+	} else {
+		fp_prefix__from_lpm6(key, &p);
+	}
+	return fn(&p, rt, ctx);
+}
+
+#define WALK_CHUNK 4096 /* entries per batched read of a host hash */
+#ifndef ENOTSUPP
+#define ENOTSUPP 524 /* the kernel's answer for an operation a map lacks */
+#endif
+
+/*
+ * A host hash in chunks of WALK_CHUNK entries per syscall (a 1M-entry
+ * table: 250 reads rather than 2M); -EOPNOTSUPP from a kernel without
+ * batched reads, before any entry was handed out.
+ */
+static int walk_hash(int fd, int family, bool all, fp_fib_fn fn, void *ctx)
+{
+	size_t ksz = family == AF_INET ? 4 : 16;
+	__u32 in, out, n;
+	struct fp_route *vals;
+	bool first = true;
+	__u8 *keys;
+	int err = 0;
+
+	keys = malloc(WALK_CHUNK * ksz);
+	vals = malloc(WALK_CHUNK * sizeof(*vals));
+	while (keys && vals && !err) {
+		n = WALK_CHUNK;
+		if (bpf_map_lookup_batch(fd, first ? NULL : &in, &out, keys,
+					 vals, &n, NULL))
+			err = -errno;
+		if (err && err != -ENOENT) {
+			n = 0;
+			if (first && (err == -EINVAL || err == -ENOTSUPP))
+				err = -EOPNOTSUPP;
+		}
+		for (__u32 i = 0; i < n && (!err || err == -ENOENT); i++) {
+			int e = visit(keys + i * ksz, family, true, all,
+				      &vals[i], fn, ctx);
+
+			err = e ? e : err;
+		}
+		first = false;
+		in = out;
+	}
+	if (!keys || !vals)
+		err = -ENOMEM;
+	free(keys);
+	free(vals);
+	return err == -ENOENT ? 0 : err;
+}
+
 /* Every entry of one map; markers included when all is set. */
 static int walk(const struct fp_maps *m, int fd, int family, bool host,
 		bool all, fp_fib_fn fn, void *ctx)
 {
 	__u8 key[sizeof(struct fp_lpm6)], next[sizeof(struct fp_lpm6)];
 	void *prev = NULL;
-	struct fp_prefix p;
 	struct fp_route rt;
 	int err;
 
+	if (host) {
+		err = walk_hash(fd, family, all, fn, ctx);
+		if (err != -EOPNOTSUPP)
+			return err;
+	}
+	/* LPM tries have no batched reads. */
 	while (!bpf_map_get_next_key(fd, prev, next)) {
 		memcpy(key, next, sizeof(key));
 		prev = key;
 		if (bpf_map_lookup_elem(fd, key, &rt))
 			continue;
-		if (!all && (rt.flags & FP_ROUTE_F_MARKER))
-			continue;
-		memset(&p, 0, sizeof(p));
-		p.family = family;
-		if (host) {
-			p.len = family == AF_INET ? 32 : 128;
-			memcpy(p.addr, key, family == AF_INET ? 4 : 16);
-		} else if (family == AF_INET) {
-			fp_prefix__from_lpm4((struct fp_lpm4 *)key, &p);
-		} else {
-			fp_prefix__from_lpm6((struct fp_lpm6 *)key, &p);
-		}
-		err = fn(&p, &rt, ctx);
+		err = visit(key, family, host, all, &rt, fn, ctx);
 		if (err)
 			return err;
 	}
