@@ -963,18 +963,14 @@ static void verify(enum arm a, const char *what, __u64 generated,
 			(unsigned long long)r->fp_other);
 		bad = true;
 	}
-	if (a == ARM_FIB && r->fib_fwd != r->op_sent) {
+	/* The fib and floor arms count what they forwarded themselves. */
+	if ((a == ARM_FIB || a == ARM_FLOOR) &&
+	    (a == ARM_FIB ? r->fib_fwd : r->floor_fwd) != r->op_sent) {
 		pr_warn("PATH %s: expected all %llu frames uplink0 took "
-			"forwarded by the FIB, saw %llu\n",
-			what, (unsigned long long)r->op_sent,
-			(unsigned long long)r->fib_fwd);
-		bad = true;
-	}
-	if (a == ARM_FLOOR && r->floor_fwd != r->op_sent) {
-		pr_warn("PATH %s: expected all %llu frames uplink0 took "
-			"forwarded by the floor arm, saw %llu\n",
-			what, (unsigned long long)r->op_sent,
-			(unsigned long long)r->floor_fwd);
+			"forwarded by the %s arm, saw %llu\n",
+			what, (unsigned long long)r->op_sent, arm_name[a],
+			(unsigned long long)(a == ARM_FIB ? r->fib_fwd :
+							    r->floor_fwd));
 		bad = true;
 	}
 	if (a != ARM_GW && r->unexplained) {
