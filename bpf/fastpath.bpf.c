@@ -361,16 +361,7 @@ static __always_inline __u32 route(struct pkt *p, const struct fp_uplink *up,
 }
 
 /*
- * A source inside a fast-path prefix belongs to one of our VMs, which sit
- * behind ports, never behind the uplink: such a packet is spoofed.
- */
-static __always_inline int spoofed(const struct fp_route *src_rt)
-{
-	return src_rt && src_rt->ifindex;
-}
-
-/*
- * Whether the source lookups could find an entry with a port: fp_srcfilt
+ * Whether the source lookups could find a VM's own address: fp_srcfilt
  * has the bit of the source's block set only when none lies there. One
  * inlined array lookup in place of a trie walk.
  */
@@ -381,18 +372,46 @@ static __always_inline int src_maybe_ours(__u32 word, __u32 bit)
 	return !w || !(*w & (1ULL << (bit & 63)));
 }
 
-static __always_inline int src_maybe_ours4(const struct iphdr *ip)
+/*
+ * A VM's own address never arrives from the circuit: a source whose entry
+ * is a host entry on a port (FP_ROUTE_F_OWN) or lies in a VNet is
+ * spoofed. A wider route through a port (a default route, an NVA's /8)
+ * is a path, not an address: on-prem sources inside it are not.
+ */
+static __always_inline int own_entry(const struct fp_route *rt)
 {
-	__u32 b = fp_srcfilt_block4((const __u8 *)&ip->saddr);
-
-	return src_maybe_ours(FP_SRCFILT_V4 + b / 64, b);
+	return rt && ((rt->flags & FP_ROUTE_F_OWN) || rt->vnet);
 }
 
-static __always_inline int src_maybe_ours6(const struct ipv6hdr *ip6)
+/*
+ * The entry covering the source answers for hosts and VNet entries; a
+ * VNet's address space with no VNet entry covering the source (unrouted,
+ * or only under a wider route) needs the spaces themselves. Both only in
+ * a block where an own address lies.
+ */
+static __always_inline int spoofed4(const struct iphdr *ip)
+{
+	__u32 b = fp_srcfilt_block4((const __u8 *)&ip->saddr);
+	struct fp_lpm4 key = { .prefixlen = 32, .addr = ip->saddr };
+
+	if (!src_maybe_ours(FP_SRCFILT_V4 + b / 64, b))
+		return 0;
+	if (own_entry(lookup4(ip->saddr)))
+		return 1;
+	return bpf_map_lookup_elem(&fp_vnets4, &key) != NULL;
+}
+
+static __always_inline int spoofed6(const struct ipv6hdr *ip6)
 {
 	__u32 b = fp_srcfilt_bucket6(ip6->saddr.in6_u.u6_addr8);
+	struct fp_lpm6 key = { .prefixlen = 128 };
 
-	return src_maybe_ours(FP_SRCFILT_V6 + b / 64, b);
+	if (!src_maybe_ours(FP_SRCFILT_V6 + b / 64, b))
+		return 0;
+	if (own_entry(lookup6(&ip6->saddr)))
+		return 1;
+	__builtin_memcpy(key.addr, ip6->saddr.in6_u.u6_addr8, 16);
+	return bpf_map_lookup_elem(&fp_vnets6, &key) != NULL;
 }
 
 static __always_inline __u32 handle_ipv4(struct pkt *p, struct cursor *c,
@@ -424,8 +443,7 @@ static __always_inline __u32 handle_ipv4(struct pkt *p, struct cursor *c,
 		return VERDICT(FP_R_MULTICAST, XDP_PASS);
 	if (ip->ttl <= 1)
 		return VERDICT(FP_R_TTL_EXPIRED, XDP_PASS);
-	if (!(up->flags & FP_UPLINK_F_ALLOW_SPOOFED) && src_maybe_ours4(ip) &&
-	    spoofed(lookup4(ip->saddr)))
+	if (!(up->flags & FP_UPLINK_F_ALLOW_SPOOFED) && spoofed4(ip))
 		return VERDICT(FP_R_SPOOFED, XDP_DROP);
 	return route(p, up, lookup4(ip->daddr));
 }
@@ -547,8 +565,7 @@ static __always_inline __u32 handle_ipv6(struct pkt *p, struct cursor *c,
 	if (ip6->hop_limit <= 1)
 		return VERDICT(FP_R_TTL_EXPIRED, XDP_PASS);
 
-	if (!(up->flags & FP_UPLINK_F_ALLOW_SPOOFED) && src_maybe_ours6(ip6) &&
-	    spoofed(lookup6(&ip6->saddr)))
+	if (!(up->flags & FP_UPLINK_F_ALLOW_SPOOFED) && spoofed6(ip6))
 		return VERDICT(FP_R_SPOOFED, XDP_DROP);
 	return route(p, up, lookup6(&ip6->daddr));
 }

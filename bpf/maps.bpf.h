@@ -207,8 +207,10 @@ struct {
 
 /*
  * The ExpressRoute model, written by `fastpath apply`. The program reads
- * only fp_conns and fp_connstat; the loader tags every route entry with
- * its VNet (fp_vnets4/6) and its budget places (fp_circuits).
+ * fp_conns and fp_connstat, and fp_vnets4/6 only for a source in a block
+ * fp_srcfilt sends to the lookups (anti-spoofing); the loader tags every
+ * route entry with its VNet (fp_vnets4/6) and its budget places
+ * (fp_circuits).
  */
 struct {
 	__uint(type, BPF_MAP_TYPE_ARRAY);

@@ -320,8 +320,15 @@ static int add_steps(struct run *r, const struct fp_plan *old,
 			continue;
 		err = step(r, "%s address space %s: vnet %u", was ? "~" : "+",
 			   fp_format_prefix(&s->prefix, a, sizeof(a)), s->vnet);
-		if (!err && !r->dry)
-			err = map_write(r, fd, false, &key, ksz, &v, sizeof(v));
+		if (!err && !r->dry) {
+			/* Its sources are a VM's: the filter must let them by. */
+			fp_maps__lock(r->m);
+			err = fp_fib__srcfilt_space(r->m, &s->prefix);
+			if (!err)
+				err = map_write(r, fd, false, &key, ksz, &v,
+						sizeof(v));
+			fp_maps__unlock(r->m);
+		}
 		if (err)
 			return err;
 	}

@@ -14,8 +14,13 @@
  * Exclusions are per class: an entry carries the classes of every
  * exclusion covering it (xclasses), and an uplink whose circuit profile
  * accelerates a class ignores it. So a marker copies the route covering
- * it (0 if none): on such an uplink the destination takes that route, and
- * a source there is still a VM's, which the anti-spoofing lookup must see.
+ * it (0 if none): on such an uplink the destination takes that route.
+ *
+ * Anti-spoofing asks whether a source is a VM's own address: a host entry
+ * with a port (FP_ROUTE_F_OWN, computed here, never a marker) or an
+ * address inside a VNet's address space. A wider route through a port is
+ * a path to addresses that may well be on-premises (a default route, an
+ * NVA's next hop), so it makes no source spoofed.
  *
  * The ExpressRoute model (`fastpath apply`) adds two fields: the VNet
  * whose address space holds the entry (fp_vnets4/6), and the circuits in
@@ -286,6 +291,13 @@ int fp_fib__get(const struct fp_maps *m, const struct fp_prefix *p,
 
 /* ---- the anti-spoofing pre-filter (fp_srcfilt) ------------------------ */
 
+/* Whether rt at p is a VM's own address (FP_ROUTE_F_OWN). */
+static bool own(const struct fp_prefix *p, const struct fp_route *rt)
+{
+	return rt->ifindex && !(rt->flags & FP_ROUTE_F_MARKER) &&
+	       p->len == (p->family == AF_INET ? 32 : 128);
+}
+
 /* The fp_srcfilt bits, counted from word 0, that addresses in p map to. */
 static void srcfilt_run(const struct fp_prefix *p, __u32 *first, __u32 *n)
 {
@@ -361,6 +373,7 @@ static void result_of_route(const struct fp_route *rt, struct fp_nh *nh)
 	memset(nh, 0, sizeof(*nh));
 	nh->rt.ifindex = rt->ifindex;
 	memcpy(nh->rt.dmac, rt->dmac, sizeof(nh->rt.dmac));
+	nh->rt.flags = rt->flags & FP_ROUTE_F_OWN;
 	nh->rt.xclasses = rt->xclasses;
 	nh->rt.vnet = rt->vnet;
 	nh->rt.circuits = rt->circuits;
@@ -389,8 +402,7 @@ static int put_over(const struct fp_maps *m, const struct fp_prefix *p,
 	struct fp_nh nh;
 
 	fp_maps__lock(m);
-	/* Markers too: they copy their cover's port, and spoofed() sees it. */
-	if (rt->ifindex)
+	if (rt->flags & FP_ROUTE_F_OWN)
 		err = srcfilt_clear(m, p);
 	/*
 	 * The program looks into fp_hosts6 once it is marked present: mark
@@ -568,6 +580,8 @@ int fp_fib__set(const struct fp_maps *m, const struct fp_prefix *p,
 	rt.plen = p->len;
 	rt.xclasses = exclusion_classes(m, p);
 	rt.flags = 0;
+	if (own(p, &rt))
+		rt.flags |= FP_ROUTE_F_OWN;
 	rt.vnet = vnet_of(m, p);
 	rt.pad = 0;
 	rt.circuits = 0;
@@ -912,18 +926,102 @@ int fp_fib__for_each_exclusion(const struct fp_maps *m, fp_excl_fn fn,
 	return 0;
 }
 
+struct entry {
+	struct fp_prefix p;
+	struct fp_route rt, was;
+};
+
+struct entries {
+	struct entry *v;
+	size_t n, cap;
+};
+
+static int collect_entry(const struct fp_prefix *p, const struct fp_route *rt,
+			 void *ctx)
+{
+	struct entries *l = ctx;
+
+	if (l->n == l->cap) {
+		size_t cap = l->cap ? 2 * l->cap : 256;
+		struct entry *v = realloc(l->v, cap * sizeof(*v));
+
+		if (!v)
+			return -ENOMEM;
+		l->v = v;
+		l->cap = cap;
+	}
+	l->v[l->n].p = *p;
+	l->v[l->n].rt = *rt;
+	l->v[l->n].was = *rt;
+	l->n++;
+	return 0;
+}
+
 static int srcfilt_used(const struct fp_prefix *p, const struct fp_route *rt,
 			void *ctx)
 {
 	__u64 *used = ctx;
 	__u32 first, n;
 
-	if (!rt->ifindex)
+	if (!(rt->flags & FP_ROUTE_F_OWN))
 		return 0;
 	srcfilt_run(p, &first, &n);
 	for (__u32 w = first / 64; w <= (first + n - 1) / 64; w++)
 		used[w] |= run_mask(w, first, n);
 	return 0;
+}
+
+/* The blocks of every VNet address space (fp_vnets4/6). */
+static void srcfilt_spaces(const struct fp_maps *m, __u64 *used)
+{
+	int fds[2] = { m->vnets4, m->vnets6 };
+	struct fp_route own_rt = { .flags = FP_ROUTE_F_OWN };
+
+	for (int f = 0; f < 2; f++) {
+		struct fp_lpm6 key, *prev = NULL;
+		struct fp_prefix p;
+
+		if (fds[f] <= 0)
+			continue;
+		while (!bpf_map_get_next_key(fds[f], prev, &key)) {
+			prev = &key;
+			if (f == 0)
+				fp_prefix__from_lpm4((struct fp_lpm4 *)&key,
+						     &p);
+			else
+				fp_prefix__from_lpm6(&key, &p);
+			srcfilt_used(&p, &own_rt, used);
+		}
+	}
+}
+
+/* Host entries written before FP_ROUTE_F_OWN existed. */
+static int collect_unflagged(const struct fp_prefix *p,
+			     const struct fp_route *rt, void *ctx)
+{
+	return own(p, rt) && !(rt->flags & FP_ROUTE_F_OWN) ?
+		       collect_entry(p, rt, ctx) :
+		       0;
+}
+
+/* Flags every own host entry that lacks FP_ROUTE_F_OWN, in one batch. */
+static int flag_own(const struct fp_maps *m)
+{
+	struct entries l = { 0 };
+	int err, ret;
+
+	fp_fib__batch_begin(m);
+	err = walk(m, m->hosts4, AF_INET, true, false, collect_unflagged, &l);
+	if (!err)
+		err = walk(m, m->hosts6, AF_INET6, true, false,
+			   collect_unflagged, &l);
+	for (size_t k = 0; !err && k < l.n; k++) {
+		l.v[k].rt.flags |= FP_ROUTE_F_OWN;
+		err = put(m, &l.v[k].p, &l.v[k].rt, BPF_EXIST);
+	}
+	ret = fp_fib__batch_end(m);
+	free(l.v);
+	return err ? err : ret;
 }
 
 int fp_fib__srcfilt_init(const struct fp_maps *m)
@@ -938,27 +1036,45 @@ int fp_fib__srcfilt_init(const struct fp_maps *m)
 		goto out;
 	}
 	err = 0;
-	if (ctl & FP_SRCFILT_F_INIT)
+	if (ctl & FP_SRCFILT_F_OWN)
 		goto out;
 	used = calloc(FP_SRCFILT_CTL, sizeof(*used));
 	if (!used) {
 		err = -ENOMEM;
 		goto out;
 	}
-	/* Holding the lock: no writer adds an entry behind the walk's back. */
-	err = walk_all(m, true, srcfilt_used, used);
+	/*
+	 * Holding the lock: no writer adds an entry or an address space
+	 * behind the walk's back. Pins of a build before the own-address
+	 * rule get their host entries flagged first, as the walk reads them.
+	 */
+	err = flag_own(m);
+	if (!err)
+		err = walk_all(m, true, srcfilt_used, used);
+	if (!err)
+		srcfilt_spaces(m, used);
 	for (__u32 w = 0; !err && w < FP_SRCFILT_CTL; w++) {
 		__u64 v = ~used[w];
 
 		if (bpf_map_update_elem(m->srcfilt, &w, &v, BPF_EXIST))
 			err = -errno;
 	}
-	ctl |= FP_SRCFILT_F_INIT;
+	ctl |= FP_SRCFILT_F_INIT | FP_SRCFILT_F_OWN;
 	if (!err && bpf_map_update_elem(m->srcfilt, &ctl_key, &ctl, BPF_EXIST))
 		err = -errno;
 out:
 	fp_maps__unlock(m);
 	free(used);
+	return err;
+}
+
+int fp_fib__srcfilt_space(const struct fp_maps *m, const struct fp_prefix *p)
+{
+	int err;
+
+	fp_maps__lock(m);
+	err = srcfilt_clear(m, p);
+	fp_maps__unlock(m);
 	return err;
 }
 
@@ -1015,37 +1131,6 @@ static int collect_excl(const struct fp_prefix *p, __u32 class, void *ctx)
 }
 
 /* ---- the whole table against a changed model -------------------------- */
-
-struct entry {
-	struct fp_prefix p;
-	struct fp_route rt, was;
-};
-
-struct entries {
-	struct entry *v;
-	size_t n, cap;
-};
-
-static int collect_entry(const struct fp_prefix *p, const struct fp_route *rt,
-			 void *ctx)
-{
-	struct entries *l = ctx;
-
-	if (l->n == l->cap) {
-		size_t cap = l->cap ? 2 * l->cap : 256;
-		struct entry *v = realloc(l->v, cap * sizeof(*v));
-
-		if (!v)
-			return -ENOMEM;
-		l->v = v;
-		l->cap = cap;
-	}
-	l->v[l->n].p = *p;
-	l->v[l->n].rt = *rt;
-	l->v[l->n].was = *rt;
-	l->n++;
-	return 0;
-}
 
 static int entry_by_len(const void *a, const void *b)
 {

@@ -62,11 +62,20 @@ int fp_fib__for_each_exclusion(const struct fp_maps *m, fp_excl_fn fn,
 int fp_fib__retag(const struct fp_maps *m);
 
 /*
- * Once per fp_srcfilt map (a new one looks up every source): sets the
- * bits of the blocks no entry with a port lies in, from the tables as
- * they are. Until then, and if it fails, nothing is skipped.
+ * Once per fp_srcfilt map (a new one looks up every source): flags the
+ * host entries with a port as a VM's own (FP_ROUTE_F_OWN) where pins of
+ * an older build lack it, and sets the bits of the blocks no own address
+ * (such an entry, a VNet address space) lies in, from the tables as they
+ * are. Until then, and if it fails, nothing is skipped.
  */
 int fp_fib__srcfilt_init(const struct fp_maps *m);
+
+/*
+ * Before a VNet address space p is written: the program must look up
+ * sources in its blocks. Call with fp_maps__lock held across the write,
+ * so that fp_fib__srcfilt_init cannot set the bits in between.
+ */
+int fp_fib__srcfilt_space(const struct fp_maps *m, const struct fp_prefix *p);
 
 /*
  * Around many writes at once (sync, a benchmark's table): the writers'

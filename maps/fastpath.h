@@ -89,7 +89,8 @@ enum fp_reason {
 	FP_R_REDIRECT_ERR, /* port vanished from the devmap: gateway */
 	FP_R_OTHER_HOST, /* unicast to another MAC than the uplink's: pass */
 	FP_R_BAD_SOURCE, /* multicast, loopback or class E source: drop */
-	FP_R_SPOOFED, /* source inside a fast-path prefix (a VM's): drop */
+	FP_R_SPOOFED, /* source is a VM's own address (FP_ROUTE_F_OWN or
+		       * a VNet's address space): drop */
 	FP_R_CONN_OFF, /* VNet not connected on this circuit, its connection
 			* has fastpath off, or its family is not allowed:
 			* gateway */
@@ -172,6 +173,16 @@ struct fp_lpm6 {
 /* fp_route.flags */
 /* 0x1 was "excluded": an entry is excluded exactly when xclasses != 0. */
 #define FP_ROUTE_F_MARKER 0x2 /* no route: an exclusion's own prefix */
+/*
+ * A VM's own address: a host entry (/32, /128; a neighbour on a VM port
+ * is one) with a port, not a marker. Set by loader/fib.c and carried into
+ * the entry's result. A source arriving on an uplink is spoofed when its
+ * entry has this flag or a VNet (its address lies in a VNet's address
+ * space), or when it lies in fp_vnets4/6; a wider route through a port (a
+ * default route, an NVA's 10.0.0.0/8) is a path, not an address, and
+ * makes no source spoofed.
+ */
+#define FP_ROUTE_F_OWN 0x4
 
 /*
  * The compiled forwarding table: what the program reads per packet.
@@ -228,14 +239,14 @@ struct fp_lpm6 {
  * fp_srcfilt (array of __u64 words): a pre-filter in front of the
  * anti-spoofing source check. Bit b of the IPv4 part is block b, the /16
  * whose first two bytes are b; bit b of the IPv6 part is bucket b, a /48
- * folded to 16 bits (fp_srcfilt_bucket6). A set bit says no entry with a
- * port (ifindex != 0) lies in that block or bucket, so the source lookups
- * cannot answer "spoofed" and the program skips them; a clear bit says
- * look. A new map is all clear (every source looked up, as without the
- * filter) until loader/fib.c sets the bits of empty blocks once
- * (FP_SRCFILT_F_INIT); from then on it clears a block's bit before an
- * entry with a port lands there, and never sets one again: a stale clear
- * bit only costs a lookup, never a verdict.
+ * folded to 16 bits (fp_srcfilt_bucket6). A set bit says no VM's own
+ * address (an FP_ROUTE_F_OWN entry, a VNet's address space) lies in that
+ * block or bucket, so the source lookups cannot answer "spoofed" and the
+ * program skips them; a clear bit says look. A new map is all clear
+ * (every source looked up, as without the filter) until loader/fib.c sets
+ * the bits of the other blocks once (FP_SRCFILT_F_OWN); from then on it
+ * clears a block's bit before an own address lands there, and never sets
+ * one again: a stale clear bit only costs a lookup, never a verdict.
  *
  * IPv6 buckets are /48s, not /32s: one organisation's /32 (or the
  * documentation 2001:db8::/32 of DESIGN.md) often holds its on-premises
@@ -245,7 +256,13 @@ struct fp_lpm6 {
 #define FP_SRCFILT_V6 1024 /* words 1024 .. 2047: IPv6 /48 buckets */
 #define FP_SRCFILT_CTL 2048 /* FP_SRCFILT_F_*; the program never reads it */
 #define FP_SRCFILT_WORDS 2049
-#define FP_SRCFILT_F_INIT 0x1 /* empty blocks' bits set from the tables */
+/*
+ * FP_SRCFILT_F_INIT: set under the rule before the own-address one (any
+ * entry with a port cleared its blocks). FP_SRCFILT_F_OWN: the bits set
+ * from the own addresses, and every host entry's FP_ROUTE_F_OWN written.
+ */
+#define FP_SRCFILT_F_INIT 0x1
+#define FP_SRCFILT_F_OWN 0x2
 
 /* The block of an IPv4 address (network byte order): its /16. */
 static inline __u32 fp_srcfilt_block4(const __u8 *addr)
@@ -292,8 +309,9 @@ struct fp_route {
 
 /*
  * fp_nh (array): one result per distinct (port, MAC, model tags), shared
- * by every entry that has it: an fp_route whose origin, flags and plen are
- * 0, so the program reads a result and an IPv6 host entry alike. The
+ * by every entry that has it: an fp_route whose origin and plen are 0 and
+ * whose flags keep only FP_ROUTE_F_OWN, so the program reads a result and
+ * an IPv6 host entry alike. The
  * port's own MAC and MTU are the port's (fp_portv): a port change touches
  * no result.
  */

@@ -9,7 +9,7 @@ set -eu
 # shellcheck source=selftests/lib.sh
 . "$(dirname "${BASH_SOURCE[0]}")/lib.sh"
 
-CASES="gateway_path fastpath exclusion ttl_one too_big runt_frame stats_live unload ip_link_attach bad_input gateway_port"
+CASES="gateway_path fastpath exclusion ttl_one too_big runt_frame stats_live unload ip_link_attach bad_input gateway_port wide_routes wide_routes_sync"
 # Where iproute2 pins LIBBPF_PIN_BY_NAME maps of an XDP object: xdp/globals
 # on iproute2 6.1 (its own directory there), tc/globals on others.
 IP_PIN_DIRS="/sys/fs/bpf/xdp/globals /sys/fs/bpf/tc/globals"
@@ -268,6 +268,69 @@ case_gateway_port() {
 	assert_delta "host IPv4 forwards (2 per gateway-carried ping)" "$h4" "$h4b" 0 $((2 * (g4b - g4)))
 	assert_delta "host IPv6 forwards (2 per gateway-carried ping)" "$h6" "$h6b" 0 $((2 * (g6b - g6)))
 	assert_fast "$VM2_IP4" "$VM2_IP6"
+}
+
+# assert_spoofed: a VM's own address (vm1's) arriving on the uplink is
+# dropped as spoofed: on-prem takes it and pings vm2 from it.
+assert_spoofed() {
+	local s0 s1
+	ip -n "$NS_OP" addr add "$VM1_IP4/32" dev op0
+	s0=$(fp_stat spoofed)
+	if ip netns exec "$NS_OP" ping -q -c 3 -i 0.2 -W 1 -I "$VM1_IP4" \
+		"$VM2_IP4" >/dev/null 2>&1; then
+		lab_fail "ping $VM2_IP4 from vm1's address on-prem: expected loss, saw replies"
+	fi
+	s1=$(fp_stat spoofed)
+	ip -n "$NS_OP" addr del "$VM1_IP4/32" dev op0
+	assert_delta "stats spoofed.packets" "$s0" "$s1" 3 3
+}
+
+# i. A default route and an NVA's wide route (a /15 here, a 10.0.0.0/8 in
+# a real network) through a port: on-prem's sources lie inside them, yet
+# are no VM's own address, so on-prem keeps its fast path to the VMs;
+# vm1's own address (a host entry) arriving on the uplink is still spoofed.
+case_wide_routes() {
+	fast_setup
+	assert_ok "route add default v4" fp route add 0.0.0.0/0 dev veth-vm2
+	assert_ok "route add default v6" fp route add ::/0 dev veth-vm2
+	assert_fast "$VM1_IP4" "$VM1_IP6" "$VM2_IP4" "$VM2_IP6"
+	assert_spoofed
+	assert_ok "route del default v4" fp route del 0.0.0.0/0
+	assert_ok "route del default v6" fp route del ::/0
+	assert_ok "route add nva v4" fp route add 198.18.0.0/15 dev veth-vm2
+	assert_ok "route add nva v6" fp route add 2001:db8::/32 dev veth-vm2
+	assert_fast "$VM1_IP4" "$VM1_IP6" "$VM2_IP4" "$VM2_IP6"
+	assert_spoofed
+}
+
+# j. The same wide routes as the host routes them, followed by sync: the
+# uplink's own subnet is a shadow under them, so the host's own uplink
+# address answers on-prem too, and the VMs stay fast.
+case_wide_routes_sync() {
+	lab_require_fp
+	assert_ok "fastpath load uplink0" fp load uplink0
+	assert_ok "port add tap-vm1" fp port add tap-vm1 --peer-mac "$VM1_MAC"
+	assert_ok "port add veth-vm2" fp port add veth-vm2 --peer-mac "$VM2_MAC"
+	hns neigh replace "$VM1_IP4" lladdr "$VM1_MAC" dev tap-vm1 nud permanent
+	hns -6 neigh replace "$VM1_IP6" lladdr "$VM1_MAC" dev tap-vm1 nud permanent
+	hns neigh replace "$VM2_IP4" lladdr "$VM2_MAC" dev veth-vm2 nud permanent
+	hns -6 neigh replace "$VM2_IP6" lladdr "$VM2_MAC" dev veth-vm2 nud permanent
+	hns route add default via "$VM2_IP4" dev veth-vm2
+	hns -6 route add default via "$VM2_IP6" dev veth-vm2
+	assert_ok "sync --once (default route)" fp sync --once
+	assert_route 0.0.0.0/0 veth-vm2 "$VM2_MAC" route
+	assert_ping "$UP_IP4" "$UP_IP6"
+	assert_fast "$VM1_IP4" "$VM1_IP6" "$VM2_IP4" "$VM2_IP6"
+	assert_spoofed
+	hns route del default
+	hns -6 route del default
+	hns route add 198.18.0.0/15 via "$VM2_IP4" dev veth-vm2
+	hns -6 route add 2001:db8::/32 via "$VM2_IP6" dev veth-vm2
+	assert_ok "sync --once (nva route)" fp sync --once
+	assert_route 198.18.0.0/15 veth-vm2 "$VM2_MAC" route
+	assert_ping "$UP_IP4" "$UP_IP6"
+	assert_fast "$VM1_IP4" "$VM1_IP6" "$VM2_IP4" "$VM2_IP6"
+	assert_spoofed
 }
 
 lab_main lab_up lab_down "$CASES" "$@"

@@ -221,6 +221,19 @@ static bool new_prefix(const struct ref_prefix *tab, size_t n,
 	return false;
 }
 
+/* Shortens p to /0 or a /8 (/16 for IPv6) unless that is in tab already. */
+static void widen(const struct ref_prefix *tab, size_t n, struct ref_prefix *p)
+{
+	struct ref_prefix w = *p;
+
+	w.len = chance(50) ? 0 : w.family == AF_INET ? 8 : 16;
+	mask(w.addr, w.len, w.family == AF_INET ? 4 : 16);
+	for (size_t i = 0; i < n; i++)
+		if (same_prefix(&tab[i], &w))
+			return;
+	*p = w;
+}
+
 static void random_tables(void)
 {
 	static const __u16 mtus[] = { 296, 576, 1280, 1500 };
@@ -258,6 +271,13 @@ static void random_tables(void)
 
 		if (!new_prefix(routes, tables.nroutes, r))
 			break;
+		/*
+		 * Now and then a wide route through a port (a default route,
+		 * an NVA's next hop for a /8): the sources inside it are
+		 * on-premises ones, not spoofed.
+		 */
+		if (chance(6))
+			widen(routes, tables.nroutes, r);
 		/* A shadow (no port) sometimes, else any VM device. */
 		r->ifindex = chance(5) ? 0 : ifidx[D_VM0 + rnd(NVM)];
 		if (chance(92))

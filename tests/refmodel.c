@@ -373,9 +373,15 @@ void ref_model__run(const struct ref_tables *t, const struct ref_ingress *in,
 		set(v, XDP_PASS, FP_R_TTL_EXPIRED);
 		return;
 	}
-	/* A VM's address: a route with a port (a shadow names no VM). */
+	/*
+	 * A VM's own address: a host route (/32, /128) with a port. A wider
+	 * route through a port (a default route, an NVA's /8) is a path that
+	 * on-prem sources may lie on; a shadow names no VM. (VNet address
+	 * spaces, the README's other own addresses, are not in these tables.)
+	 */
 	rt = ref_model__lookup(t->routes, t->nroutes, p.family, p.saddr);
-	if (!(in->flags & FP_UPLINK_F_ALLOW_SPOOFED) && rt && rt->ifindex) {
+	if (!(in->flags & FP_UPLINK_F_ALLOW_SPOOFED) && rt && rt->ifindex &&
+	    rt->len == (p.family == AF_INET ? 32 : 128)) {
 		set(v, XDP_DROP, FP_R_SPOOFED);
 		return;
 	}

@@ -1,13 +1,16 @@
 // SPDX-License-Identifier: GPL-2.0
 /*
- * The anti-spoofing pre-filter (fp_srcfilt): whatever it lets the program
- * skip, a source inside an entry with a port is still dropped as spoofed,
- * and one outside still passes the check. Prefixes shorter than the
- * filter's blocks (/16 for IPv4, /48 buckets for IPv6) included, through
+ * Anti-spoofing: a source arriving on the uplink is dropped as spoofed
+ * when it is a VM's own address, a host entry with a port (/32, /128) or
+ * an address inside a VNet's address space; a wider route through a port
+ * (a default route, an NVA's 10.0.0.0/8) leaves on-prem sources inside it
+ * alone. And the pre-filter (fp_srcfilt): whatever it lets the program
+ * skip, the verdict stays that rule's. Prefixes shorter than the filter's
+ * blocks (/16 for IPv4, /48 buckets for IPv6) included, through
  * loader/fib.c and BPF_PROG_TEST_RUN on the real object.
  *
- * Sources outside 198.18.0.0/15 and 2001:db8::/32: VNets live in RFC 1918
- * space (10/8, 172.16/12) and ULAs, and these frames never leave the
+ * Sources outside 198.18.0.0/15 and 2001:db8::/32 too: VNets live in RFC
+ * 1918 space (10/8, 172.16/12) and ULAs, and these frames never leave the
  * private maps of a throwaway namespace.
  */
 #include <arpa/inet.h>
@@ -141,126 +144,203 @@ static void clean(const char *src)
 	expect(src, XDP_PASS, FP_R_MISS);
 }
 
-/* Empties the route maps and starts a new filter: each test from nothing. */
+struct plist {
+	struct fp_prefix v[64];
+	size_t n;
+};
+
+static int collect(const struct fp_prefix *p, const struct fp_route *rt,
+		   void *ctx)
+{
+	struct plist *l = ctx;
+
+	(void)rt;
+	if (l->n == sizeof(l->v) / sizeof(l->v[0]))
+		return -E2BIG;
+	l->v[l->n++] = *p;
+	return 0;
+}
+
+/*
+ * Removes every route through loader/fib.c (the compiled table with it),
+ * every address space, and starts a new filter: each test from nothing.
+ */
 static int reset(void **state)
 {
-	int fds[] = { m.hosts4, m.hosts6, m.routes4, m.routes6 };
+	struct plist l = { .n = 0 };
 	__u64 zero = 0;
+
 	(void)state;
-	for (size_t i = 0; i < sizeof(fds) / sizeof(fds[0]); i++)
-		fp_test__empty(fds[i]);
+	if (fp_fib__for_each(&m, collect, &l))
+		return -1;
+	for (size_t i = 0; i < l.n; i++)
+		if (fp_fib__del(&m, &l.v[i]))
+			return -1;
+	fp_test__empty(m.vnets4);
+	fp_test__empty(m.vnets6);
 	for (__u32 w = 0; w < FP_SRCFILT_WORDS; w++)
 		if (bpf_map_update_elem(m.srcfilt, &w, &zero, BPF_EXIST))
 			return -1;
 	return fp_fib__srcfilt_init(&m) ? -1 : 0;
 }
 
+/* A VNet's address space, as `fastpath apply` writes it. */
+static void put_space(const char *prefix, __u32 id)
+{
+	struct fp_prefix p = pfx(prefix);
+	struct fp_vnet v = { .id = id };
+	struct fp_lpm6 key;
+	int fd;
+
+	if (p.family == AF_INET) {
+		fp_prefix__to_lpm4(&p, (struct fp_lpm4 *)&key);
+		fd = m.vnets4;
+	} else {
+		fp_prefix__to_lpm6(&p, &key);
+		fd = m.vnets6;
+	}
+	fp_maps__lock(&m);
+	check_int(prefix, 0, fp_fib__srcfilt_space(&m, &p));
+	check_int(prefix, 0, bpf_map_update_elem(fd, &key, &v, BPF_ANY));
+	fp_maps__unlock(&m);
+	/* The entries inside it learn their VNet. */
+	check_int("retag", 0, fp_fib__retag(&m));
+}
+
 static void test_ipv4(void **state)
 {
-	const char *const inside[] = { "10.0.0.1",	 "10.128.7.7",
+	/* Under wide routes through a port only: on-prem, never spoofed. */
+	const char *const onprem[] = { "10.0.0.1",	 "10.128.7.7",
 				       "10.255.255.254", "172.16.0.1",
-				       "172.23.4.5",	 "172.31.255.254",
-				       "198.18.1.10",	 "198.18.2.77" };
-	const char *const outside[] = { "9.255.255.255", "11.0.0.1",
-					"172.15.255.255", "172.32.0.1",
-					"198.19.0.1" };
-	struct fp_prefix gone = pfx("10.0.0.0/8");
+				       "172.31.255.254", "9.255.255.255",
+				       "11.0.0.1",	 "198.19.0.1",
+				       "203.0.113.9" };
+	struct fp_prefix host = pfx("198.18.1.10/32");
 	__u64 spoofed0 = reason_packets(FP_R_SPOOFED);
 
 	(void)state;
+	put_route(&m, "0.0.0.0/0"); /* a default route to an NVA's port */
 	put_route(&m, "10.0.0.0/8");
 	put_route(&m, "172.16.0.0/12");
-	put_route(&m, "198.18.1.10/32");
 	put_route(&m, "198.18.2.0/24");
-	for (size_t i = 0; i < sizeof(inside) / sizeof(inside[0]); i++) {
-		check_int(inside[i], 0, skipped(&m, inside[i]));
-		spoofed(inside[i]);
+	put_route(&m, "198.18.1.10/32"); /* a VM's own address */
+	spoofed("198.18.1.10");
+	for (size_t i = 0; i < sizeof(onprem) / sizeof(onprem[0]); i++) {
+		check_int(onprem[i], 1, skipped(&m, onprem[i]));
+		clean(onprem[i]);
 	}
-	for (size_t i = 0; i < sizeof(outside) / sizeof(outside[0]); i++) {
-		check_int(outside[i], 1, skipped(&m, outside[i]));
-		clean(outside[i]);
-	}
-	/* In a block the filter sends to the lookups, but no VM's. */
+	/* In the block of a VM's address the filter looks, and lets by. */
 	check_int("198.18.1.11", 0, skipped(&m, "198.18.1.11"));
 	clean("198.18.1.11");
-	check_int("spoofed drops", 8, reason_packets(FP_R_SPOOFED) - spoofed0);
-	/* A route gone leaves its bits clear: looked up, not spoofed. */
-	check_int("del 10.0.0.0/8", 0, fp_fib__del(&m, &gone));
-	check_int("10.0.0.1 after del", 0, skipped(&m, "10.0.0.1"));
-	clean("10.0.0.1");
+	clean("198.18.2.77");
+	check_int("spoofed drops", 1, reason_packets(FP_R_SPOOFED) - spoofed0);
+	/* A host gone leaves its bit clear: looked up, not spoofed. */
+	check_int("del 198.18.1.10/32", 0, fp_fib__del(&m, &host));
+	check_int("198.18.1.10 after del", 0, skipped(&m, "198.18.1.10"));
+	clean("198.18.1.10");
 }
 
 static void test_ipv6(void **state)
 {
-	const char *const inside[] = { "2001:db8:1::10", "2001:db8:ab00::1",
-				       "2001:db8:ab42:7::1",
-				       "2001:db8:abff:ffff::1" };
-	const char *const outside[] = { "2001:db8:aaff:ffff::1",
-					"2001:db8:ac00::1", "fd00:1000::1",
-					"2a01:111:f400::1" };
+	const char *const onprem[] = { "2001:db8:ab00::1", "2001:db8:ab42:7::1",
+				       "2001:db8:ac00::1", "fd00:1000::1",
+				       "fd00::1",	   "2a01:111:f400::1" };
 	__u64 spoofed0 = reason_packets(FP_R_SPOOFED);
 
 	(void)state;
-	put_route(&m, "2001:db8:1::10/128");
+	put_route(&m, "::/0");
 	put_route(&m, "2001:db8:ab00::/40");
-	for (size_t i = 0; i < sizeof(inside) / sizeof(inside[0]); i++) {
-		check_int(inside[i], 0, skipped(&m, inside[i]));
-		spoofed(inside[i]);
-	}
-	for (size_t i = 0; i < sizeof(outside) / sizeof(outside[0]); i++) {
-		check_int(outside[i], 1, skipped(&m, outside[i]));
-		clean(outside[i]);
+	put_route(&m, "fd00::/20");
+	put_route(&m, "2001:db8:1::10/128");
+	spoofed("2001:db8:1::10");
+	for (size_t i = 0; i < sizeof(onprem) / sizeof(onprem[0]); i++) {
+		check_int(onprem[i], 1, skipped(&m, onprem[i]));
+		clean(onprem[i]);
 	}
 	check_int("2001:db8:1::11", 0, skipped(&m, "2001:db8:1::11"));
 	clean("2001:db8:1::11");
-	/* A /20: shorter than the buckets' /32 part, every bucket clear. */
-	put_route(&m, "fd00::/20");
-	for (size_t i = 0; i < sizeof(outside) / sizeof(outside[0]); i++)
-		check_int(outside[i], 0, skipped(&m, outside[i]));
-	spoofed("fd00::1");
-	spoofed("fd00:fff:ffff::1");
-	clean("fd00:1000::1");
-	clean("2001:db8:ac00::1");
-	spoofed("2001:db8:ab00::1");
-	check_int("spoofed drops", 7, reason_packets(FP_R_SPOOFED) - spoofed0);
+	check_int("spoofed drops", 1, reason_packets(FP_R_SPOOFED) - spoofed0);
 }
 
 /*
- * Entries written before the filter map existed (pinned maps of an older
- * build): the first initialisation finds them, and until then nothing is
- * skipped.
+ * Inside a VNet's address space every source is a VM's: in a VNet entry
+ * that is no host, unrouted, or under nothing but a wider route through a
+ * port. Just outside it, under that wider route, a source is on-prem.
  */
-static void test_init_from_existing_tables(void **state)
+static void test_vnet_spaces(void **state)
 {
-	struct fp_maps raw;
+	__u64 spoofed0 = reason_packets(FP_R_SPOOFED);
+
+	(void)state;
+	put_route(&m, "0.0.0.0/0");
+	put_route(&m, "198.18.64.0/24");
+	put_space("198.18.64.0/20", 1);
+	put_route(&m, "::/0");
+	put_space("2001:db8:40::/48", 2);
+	spoofed("198.18.64.5"); /* its entry is the VNet's /24 */
+	spoofed("198.18.70.1"); /* only the default route covers it */
+	spoofed("198.18.79.255");
+	spoofed("2001:db8:40::1");
+	spoofed("2001:db8:40:ffff::1");
+	check_int("198.18.80.1", 0, skipped(&m, "198.18.80.1"));
+	clean("198.18.80.1");
+	clean("198.18.63.255");
+	clean("2001:db8:41::1");
+	check_int("11.0.0.1", 1, skipped(&m, "11.0.0.1"));
+	clean("11.0.0.1");
+	check_int("spoofed drops", 5, reason_packets(FP_R_SPOOFED) - spoofed0);
+}
+
+/*
+ * Pins of an older build: host entries without FP_ROUTE_F_OWN, and a
+ * filter initialised under the old rule (a wide route cleared every bit).
+ * The first initialisation under the own-address rule flags the hosts and
+ * sets the bits of the blocks where no own address lies.
+ */
+static void test_init_from_older_pins(void **state)
+{
+	struct fp_prefix h6 = pfx("2001:db8:1::10/128");
 	__u32 ctl = FP_SRCFILT_CTL;
+	struct fp_route rt;
 	__u64 v;
 
 	(void)state;
-	assert_int_equal(fp_test__maps(&raw, 0, 0), 0);
-	/* As a new map is: all clear, not initialised. */
+	put_route(&m, "0.0.0.0/0");
+	put_route(&m, "198.18.1.10/32");
+	put_route(&m, "2001:db8:1::10/128");
+	put_space("172.16.0.0/12", 3);
+	/* As the older build left them: no flag, every bit clear. */
+	check_int("hosts6 lookup", 0, fp_fib__get(&m, &h6, &rt));
+	rt.flags &= ~FP_ROUTE_F_OWN;
+	check_int("hosts6 rewrite", 0,
+		  bpf_map_update_elem(m.hosts6, h6.addr, &rt, BPF_EXIST));
+	clean("2001:db8:1::10");
 	v = 0;
-	for (__u32 w = 0; w < FP_SRCFILT_WORDS; w++)
+	for (__u32 w = 0; w < FP_SRCFILT_CTL; w++)
 		check_int("zeroing fp_srcfilt", 0,
-			  bpf_map_update_elem(raw.srcfilt, &w, &v, BPF_EXIST));
-	put_route(&raw, "172.16.0.0/12");
-	put_route(&raw, "198.18.1.10/32");
-	put_route(&raw, "2001:db8:ab00::/40");
-	check_int("11.0.0.1 before init", 0, skipped(&raw, "11.0.0.1"));
-	check_int("init", 0, fp_fib__srcfilt_init(&raw));
-	check_int("ctl", 0, bpf_map_lookup_elem(raw.srcfilt, &ctl, &v));
-	check_int("FP_SRCFILT_F_INIT", FP_SRCFILT_F_INIT, v);
-	check_int("172.31.0.1", 0, skipped(&raw, "172.31.0.1"));
-	check_int("198.18.1.10", 0, skipped(&raw, "198.18.1.10"));
-	check_int("2001:db8:abcd::1", 0, skipped(&raw, "2001:db8:abcd::1"));
-	check_int("11.0.0.1", 1, skipped(&raw, "11.0.0.1"));
-	check_int("172.32.0.1", 1, skipped(&raw, "172.32.0.1"));
-	check_int("2001:db8:ac00::1", 1, skipped(&raw, "2001:db8:ac00::1"));
+			  bpf_map_update_elem(m.srcfilt, &w, &v, BPF_EXIST));
+	v = FP_SRCFILT_F_INIT;
+	check_int("old ctl", 0,
+		  bpf_map_update_elem(m.srcfilt, &ctl, &v, BPF_EXIST));
+	check_int("11.0.0.1 before init", 0, skipped(&m, "11.0.0.1"));
+	check_int("init", 0, fp_fib__srcfilt_init(&m));
+	check_int("ctl", 0, bpf_map_lookup_elem(m.srcfilt, &ctl, &v));
+	check_int("FP_SRCFILT_F_OWN", FP_SRCFILT_F_INIT | FP_SRCFILT_F_OWN, v);
+	check_int("hosts6 lookup again", 0, fp_fib__get(&m, &h6, &rt));
+	check_int("FP_ROUTE_F_OWN", FP_ROUTE_F_OWN, rt.flags & FP_ROUTE_F_OWN);
+	check_int("11.0.0.1", 1, skipped(&m, "11.0.0.1"));
+	check_int("198.18.1.10", 0, skipped(&m, "198.18.1.10"));
+	check_int("172.31.0.1", 0, skipped(&m, "172.31.0.1"));
+	check_int("2001:db8:1::10 bucket", 0, skipped(&m, "2001:db8:1::10"));
+	check_int("2001:db8:ac00::1", 1, skipped(&m, "2001:db8:ac00::1"));
+	spoofed("2001:db8:1::10");
+	spoofed("198.18.1.10");
+	spoofed("172.31.0.1");
+	clean("11.0.0.1");
 	/* Once only: a second call leaves the words as they are. */
-	put_route(&raw, "11.0.0.0/16");
-	check_int("init again", 0, fp_fib__srcfilt_init(&raw));
-	check_int("11.0.0.1 after a second init", 0, skipped(&raw, "11.0.0.1"));
-	fp_maps__close(&raw);
+	put_route(&m, "11.0.0.1/32");
+	check_int("init again", 0, fp_fib__srcfilt_init(&m));
+	check_int("11.0.0.1 after a second init", 0, skipped(&m, "11.0.0.1"));
 }
 
 static int group_setup(void **state)
@@ -295,7 +375,8 @@ int main(void)
 	const struct CMUnitTest tests[] = {
 		cmocka_unit_test_setup(test_ipv4, reset),
 		cmocka_unit_test_setup(test_ipv6, reset),
-		cmocka_unit_test(test_init_from_existing_tables),
+		cmocka_unit_test_setup(test_vnet_spaces, reset),
+		cmocka_unit_test_setup(test_init_from_older_pins, reset),
 	};
 
 	return cmocka_run_group_tests(tests, group_setup, group_teardown);

@@ -482,6 +482,29 @@ static int m_src6_vm(__u8 *f, int len)
 	return set_src(f, len, "2001:db8:1::10");
 }
 
+/* On-prem sources behind a wide route to a port (an NVA's next hop). */
+static int m_src4_nva(__u8 *f, int len)
+{
+	return set_src(f, len, "198.18.100.7");
+}
+
+static int m_src6_nva(__u8 *f, int len)
+{
+	return set_src(f, len, "2001:db8:a000::7");
+}
+
+/* A VM's own address inside that wide route. */
+static int m_src4_nva_vm(__u8 *f, int len)
+{
+	return set_src(f, len, "198.18.100.50");
+}
+
+/* Inside a /24 route to a port, but no host entry: not a VM's own. */
+static int m_src4_prefix(__u8 *f, int len)
+{
+	return set_src(f, len, "198.18.3.9");
+}
+
 static int m_other_host(__u8 *f, int len)
 {
 	memcpy(f, OTHER_MAC, 6);
@@ -824,6 +847,17 @@ static const struct row rows[] = {
 	  .mutate = m_src6_vm, .retval = XDP_DROP, .reason = FP_R_SPOOFED },
 	{ "ipv4 spoofed vm source to a miss", PKT("198.18.9.9", 64, 18),
 	  .mutate = m_src4_vm, .retval = XDP_DROP, .reason = FP_R_SPOOFED },
+	{ "ipv4 on-prem source under an nva route", PKT("198.18.2.1", 64, 18),
+	  .mutate = m_src4_nva, FWD(VM0_PEER, VM0_MAC),
+	  .reason = FP_R_FASTPATH },
+	{ "ipv6 on-prem source under an nva route",
+	  PKT("2001:db8:2::1", 64, 18), .mutate = m_src6_nva,
+	  FWD(VM0_PEER, VM0_MAC), .reason = FP_R_FASTPATH },
+	{ "ipv4 source in a prefix route, no host", PKT("198.18.2.1", 64, 18),
+	  .mutate = m_src4_prefix, FWD(VM0_PEER, VM0_MAC),
+	  .reason = FP_R_FASTPATH },
+	{ "ipv4 vm host source under an nva route", PKT("198.18.2.1", 64, 18),
+	  .mutate = m_src4_nva_vm, .retval = XDP_DROP, .reason = FP_R_SPOOFED },
 	{ "ipv4 vm source, anti-spoofing off", PKT("198.18.2.1", 64, 18),
 	  .mutate = m_src4_vm, .in = D_UP2, FWD(VM0_PEER, VM0_MAC),
 	  .reason = FP_R_FASTPATH },
@@ -1221,6 +1255,9 @@ static int fill_maps(void)
 	       add_route("198.18.6.0", 24, D_VM2, VM0_PEER) ||
 	       add_route("198.18.8.0", 24, D_VM3, VM3_PEER) ||
 	       add_route("198.18.9.0", 24, D_VM0, NO_MAC) ||
+	       /* an NVA's wide route, and a VM's address inside it */
+	       add_route("198.18.64.0", 18, D_VM0, VM0_PEER) ||
+	       add_route("198.18.100.50", 32, D_VM0, VM0_PEER) ||
 	       /* IPv6 */
 	       add_route("2001:db8:1::10", 128, D_VM0, VM0_LLADDR) ||
 	       add_route("2001:db8:2::", 64, D_VM0, VM0_PEER) ||
@@ -1232,7 +1269,8 @@ static int fill_maps(void)
 	       add_route("2001:db8:5::", 64, D_VM1, VM1_PEER) ||
 	       add_route("2001:db8:6::", 64, D_VM2, VM0_PEER) ||
 	       add_route("2001:db8:8::", 64, D_VM3, VM3_PEER) ||
-	       add_route("2001:db8:9::", 64, D_VM0, NO_MAC);
+	       add_route("2001:db8:9::", 64, D_VM0, NO_MAC) ||
+	       add_route("2001:db8:a000::", 35, D_VM0, VM0_PEER);
 }
 
 static int group_setup(void **state)
