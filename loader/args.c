@@ -4,6 +4,8 @@
 #include <string.h>
 
 #include "args.h"
+#include "log.h"
+#include "parse.h"
 
 void fp_usage_error(const char *fmt, ...)
 {
@@ -39,6 +41,11 @@ int fp_args__split(const char *cmd, int argc, char **argv, struct fp_arg *opts,
 			fp_usage_error("%s: unknown option %s", cmd, argv[i]);
 			return -1;
 		}
+		/* As iproute2: a second value would silently win. */
+		if (o->seen) {
+			fp_usage_error("%s: %s given twice", cmd, o->name);
+			return -1;
+		}
 		o->seen = true;
 		if (o->has_value) {
 			if (i + 1 >= argc) {
@@ -50,4 +57,13 @@ int fp_args__split(const char *cmd, int argc, char **argv, struct fp_arg *opts,
 		}
 	}
 	return npos;
+}
+
+int fp_args__ifname(const char *what, const char *name)
+{
+	int err = fp_parse_ifname(name);
+
+	if (err)
+		pr_warn("%s %s: %s\n", what, name, fp_ifname_error(err));
+	return err ? -1 : 0;
 }

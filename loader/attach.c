@@ -212,6 +212,9 @@ int fp_cmd_load(const struct fp_opts *o, int argc, char **argv)
 			return FP_EXIT_USAGE;
 		}
 	}
+	if (fp_args__ifname("uplink", pos[0]) ||
+	    (args[1].value && fp_args__ifname("gateway port", args[1].value)))
+		return FP_EXIT_USAGE;
 	if (fp_env__enter(o))
 		return FP_EXIT_ERR;
 	err = fp_ifinfo__by_name(pos[0], &info);
@@ -416,6 +419,8 @@ int fp_cmd_unload(const struct fp_opts *o, int argc, char **argv)
 			fp_usage_error("unload IFACE | unload --all");
 		return FP_EXIT_USAGE;
 	}
+	if (!args[0].seen && fp_args__ifname("uplink", pos[0]))
+		return FP_EXIT_USAGE;
 	if (fp_env__enter(o))
 		return FP_EXIT_ERR;
 	if (args[0].seen)

@@ -248,16 +248,11 @@ static const char usage_line[] =
 	"[--filter fast|gateway|drop|pass|all[,...]] [--snaplen N] [--quiet] "
 	"| capture --stop";
 
+/* A count or a length: at least 1. */
 static int parse_uint(const char *s, unsigned long long max,
 		      unsigned long long *v)
 {
-	char *end;
-
-	if (!s || *s < '0' || *s > '9')
-		return -EINVAL;
-	errno = 0;
-	*v = strtoull(s, &end, 10);
-	return *end || errno || !*v || *v > max ? -EINVAL : 0;
+	return fp_parse_uint(s, max, v) || !*v ? -EINVAL : 0;
 }
 
 int fp_cmd_capture(const struct fp_opts *o, int argc, char **argv)

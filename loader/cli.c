@@ -40,7 +40,8 @@ static const char usage_text[] =
 	"  -j, --json         machine-readable output\n"
 	"  -v, --verbose      libbpf and libxdp detail on stderr\n"
 	"\n"
-	"Exit status: 0 success, 1 runtime error, 2 usage error.\n";
+	"Exit status: 0 success, 1 runtime error (a well-formed command refused),\n"
+	"2 usage error (an unknown or repeated option, a malformed argument).\n";
 
 static const struct {
 	const char *name;
@@ -65,7 +66,8 @@ static const struct {
 /* Pulls the global options out of argv; the rest keeps its order. */
 static int take_globals(int argc, char **argv, struct fp_opts *o, int *rest)
 {
-	int n = 0;
+	const char **given[3]; /* the valued options seen: once each */
+	int n = 0, ngiven = 0;
 
 	for (int i = 1; i < argc; i++) {
 		const char *a = argv[i];
@@ -93,6 +95,12 @@ static int take_globals(int argc, char **argv, struct fp_opts *o, int *rest)
 				fp_usage_error("%s needs a value", a);
 				return -1;
 			}
+			for (int g = 0; g < ngiven; g++)
+				if (given[g] == dst) {
+					fp_usage_error("%s given twice", a);
+					return -1;
+				}
+			given[ngiven++] = dst;
 			*dst = argv[++i];
 		}
 	}

@@ -69,8 +69,10 @@ int fp_cmd_explain(const struct fp_opts *o, int argc, char **argv)
 	}
 	if (fp_parse_addr(pos[0], &spec.dst)) {
 		pr_warn("explain %s: not an IPv4 or IPv6 address\n", pos[0]);
-		return FP_EXIT_ERR;
+		return FP_EXIT_USAGE;
 	}
+	if (args[0].value && fp_args__ifname("explain: uplink", args[0].value))
+		return FP_EXIT_USAGE;
 	spec.src.family = spec.dst.family;
 	/* A source from the documentation range stands in for on-prem. */
 	if (spec.dst.family == AF_INET)

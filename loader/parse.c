@@ -101,7 +101,8 @@ int fp_parse_prefix(const char *s, struct fp_prefix *p)
 		return 0;
 
 	max = p->family == AF_INET ? 32 : 128;
-	if (slash[1] < '0' || slash[1] > '9')
+	/* "/024" too: iproute2 reads a leading zero as octal. */
+	if (slash[1] < '0' || slash[1] > '9' || (slash[1] == '0' && slash[2]))
 		return -EINVAL;
 	errno = 0;
 	len = strtoul(slash + 1, &end, 10);
@@ -114,6 +115,43 @@ int fp_parse_prefix(const char *s, struct fp_prefix *p)
 		if (p->addr[bit / 8] & (0x80 >> (bit % 8)))
 			return -EDOM;
 	return 0;
+}
+
+int fp_parse_uint(const char *s, unsigned long long max, unsigned long long *v)
+{
+	unsigned long long n = 0;
+
+	/* strtoull alone takes " 1", "+1", "0x1" and "010" (octal). */
+	if (!s || !*s || (s[0] == '0' && s[1]))
+		return -EINVAL;
+	for (const char *c = s; *c; c++) {
+		if (*c < '0' || *c > '9')
+			return -EINVAL;
+		if (n > (max - (__u64)(*c - '0')) / 10)
+			return -ERANGE;
+		n = n * 10 + (*c - '0');
+	}
+	*v = n;
+	return 0;
+}
+
+int fp_parse_ifname(const char *s)
+{
+	/* The kernel's own rule (dev_valid_name). */
+	if (!*s || !strcmp(s, ".") || !strcmp(s, ".."))
+		return -EINVAL;
+	if (strlen(s) > FP_IFNAME_MAX)
+		return -ENAMETOOLONG;
+	for (const char *c = s; *c; c++)
+		if (*c == '/' || *c == ':' || isspace((unsigned char)*c))
+			return -EINVAL;
+	return 0;
+}
+
+const char *fp_ifname_error(int err)
+{
+	return err == -ENAMETOOLONG ? "name too long (15 at most)" :
+				      "not a valid interface name";
 }
 
 bool fp_prefix__equal(const struct fp_prefix *a, const struct fp_prefix *b)

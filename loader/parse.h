@@ -23,6 +23,18 @@ int fp_parse_prefix(const char *s, struct fp_prefix *p);
 bool fp_prefix__equal(const struct fp_prefix *a, const struct fp_prefix *b);
 int fp_parse_addr(const char *s, struct fp_prefix *p);
 int fp_parse_mac(const char *s, __u8 mac[6]);
+
+/*
+ * A decimal integer option: digits only, no sign, space, "0x" or leading
+ * zero; -EINVAL if malformed, -ERANGE above max.
+ */
+int fp_parse_uint(const char *s, unsigned long long max, unsigned long long *v);
+
+/* An interface name: 1 to 15 characters, none of '/', ':', blanks. */
+#define FP_IFNAME_MAX 15
+int fp_parse_ifname(const char *s);
+/* The reason for fp_parse_ifname's error, for "interface X: reason". */
+const char *fp_ifname_error(int err);
 const char *fp_format_prefix(const struct fp_prefix *p, char *buf, size_t n);
 const char *fp_format_mac(const __u8 mac[6], char *buf, size_t n);
 bool fp_mac_is_zero(const __u8 mac[6]);

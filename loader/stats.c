@@ -225,8 +225,15 @@ int fp_cmd_stats(const struct fp_opts *o, int argc, char **argv)
 		return FP_EXIT_USAGE;
 	}
 	if (args[0].value) {
-		interval = strtod(args[0].value, &end);
-		if (*end || !(interval >= 0.1 && interval <= 3600)) {
+		const char *v = args[0].value;
+
+		/* Decimal only: strtod alone takes " 1", "0x1" and "1e1". */
+		bool decimal = v[0] >= '0' && v[0] <= '9' &&
+			       strspn(v, "0123456789.") == strlen(v);
+
+		interval = decimal ? strtod(v, &end) : 0;
+		if (!decimal || *end ||
+		    !(interval >= 0.1 && interval <= 3600)) {
 			fp_usage_error(
 				"stats: --interval takes seconds (0.1 to 3600)");
 			return FP_EXIT_USAGE;

@@ -1091,16 +1091,13 @@ static int follow(struct sync *s)
 
 static int parse_table(const char *arg, __u32 *table)
 {
-	unsigned long v;
-	char *end;
+	unsigned long long v;
 
 	if (!strcmp(arg, "main")) {
 		*table = RT_TABLE_MAIN;
 		return 0;
 	}
-	errno = 0;
-	v = strtoul(arg, &end, 0);
-	if (errno || *end || !*arg || v == 0 || v > 0xffffffffUL)
+	if (fp_parse_uint(arg, 0xffffffffULL, &v) || v == 0)
 		return -EINVAL;
 	*table = v;
 	return 0;

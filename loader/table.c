@@ -507,6 +507,61 @@ static void list_uplinks(struct fp_maps *m, bool json)
 
 /* ---- commands ------------------------------------------------------- */
 
+/*
+ * Malformed arguments are usage errors (exit 2), found before the maps
+ * are opened; what is refused on well-formed ones is a runtime error (1).
+ */
+static int check_args(const char *cmd, int npos, const char **pos,
+		      const struct fp_arg *args)
+{
+	bool add = !strcmp(pos[0], "add");
+	char what[FP_PREFIX_STRLEN + 16];
+	struct fp_prefix p;
+	__u8 mac[6];
+
+	if ((!add && strcmp(pos[0], "del")) || npos < 2)
+		return 0;
+	if (!strcmp(cmd, "route")) {
+		if (parse_prefix_arg("route", pos[1], &p))
+			return -1;
+		snprintf(what, sizeof(what), "route %s: dev", pos[1]);
+		if (add && npos >= 4 && fp_args__ifname(what, pos[3]))
+			return -1;
+		if (add && npos >= 6 &&
+		    (fp_parse_mac(pos[5], mac) || (mac[0] & 1) ||
+		     fp_mac_is_zero(mac))) {
+			pr_warn("route %s: lladdr %s is not a unicast MAC address\n",
+				pos[1], pos[5]);
+			return -1;
+		}
+	} else if (!strcmp(cmd, "exclude")) {
+		if (parse_prefix_arg("exclusion", pos[1], &p))
+			return -1;
+		if (add && args[0].value &&
+		    fp_class_from_name(args[0].value) < 0) {
+			pr_warn("exclusion %s: unknown class %s (peering, basic-lb, "
+				"private-link, udr, other)\n",
+				pos[1], args[0].value);
+			return -1;
+		}
+	} else if (!strcmp(cmd, "port")) {
+		if (fp_args__ifname("port", pos[1]))
+			return -1;
+		if (add && args[0].value && fp_parse_mac(args[0].value, mac)) {
+			pr_warn("port %s: --peer-mac %s is not a MAC address\n",
+				pos[1], args[0].value);
+			return -1;
+		}
+	} else if (!strcmp(cmd, "uplink")) {
+		if (fp_args__ifname("uplink", pos[1]))
+			return -1;
+		if (add && args[0].value &&
+		    fp_args__ifname("gateway port", args[0].value))
+			return -1;
+	}
+	return 0;
+}
+
 typedef int (*table_fn)(struct fp_maps *m, const struct fp_opts *o, int npos,
 			const char **pos, struct fp_arg *args);
 
@@ -523,6 +578,8 @@ static int with_maps(const struct fp_opts *o, const char *cmd, int argc,
 			fp_usage_error("%s: add, del or list", cmd);
 		return FP_EXIT_USAGE;
 	}
+	if (check_args(cmd, npos, pos, args))
+		return FP_EXIT_USAGE;
 	if (fp_env__enter(o) || fp_maps__open(&m, o))
 		return FP_EXIT_ERR;
 	ret = fn(&m, o, npos, pos, args);
@@ -555,7 +612,7 @@ static int port_fn(struct fp_maps *m, const struct fp_opts *o, int npos,
 		if (args[0].value && fp_parse_mac(args[0].value, mac)) {
 			pr_warn("port %s: --peer-mac %s is not a MAC address\n",
 				pos[1], args[0].value);
-			return FP_EXIT_ERR;
+			return FP_EXIT_USAGE;
 		}
 		return fp_port__add(m, pos[1], args[0].value ? mac : NULL) ?
 			       FP_EXIT_ERR :

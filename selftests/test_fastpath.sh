@@ -232,14 +232,44 @@ case_bad_input() {
 	fast_setup
 	before=$(fp route list --json)
 	assert_match "route list --json before" "\"$VM1_IP4/32\"" "$before"
+	# Refused operations on well-formed arguments: runtime errors (1).
 	expect_reject "route to an interface that is no port" 1 route add 198.19.9.0/24 dev gw0
 	expect_reject "route to a missing interface" 1 route add 198.19.9.0/24 dev nosuch0
-	expect_reject "malformed IPv4 address" "1 2" route add 198.19.1.300/32 dev tap-vm1
-	expect_reject "IPv4 prefix length 33" "1 2" route add 198.19.1.0/33 dev tap-vm1
-	expect_reject "IPv6 prefix length 129" "1 2" route add 2001:db8:100:1::/129 dev tap-vm1
-	expect_reject "route without dev" "1 2" route add 198.19.9.0/24
+	expect_reject "duplicate route" 1 route add "$VM1_IP4/32" dev tap-vm1
+	expect_reject "port add of a missing interface" 1 port add nosuch0
+	# Malformed arguments: usage errors (2), whatever the command.
+	expect_reject "malformed IPv4 address" 2 route add 198.19.1.300/32 dev tap-vm1
+	expect_reject "IPv4 prefix length 33" 2 route add 198.19.1.0/33 dev tap-vm1
+	expect_reject "IPv6 prefix length 129" 2 route add 2001:db8:100:1::/129 dev tap-vm1
+	expect_reject "prefix length with a leading zero" 2 route add 198.19.9.0/024 dev tap-vm1
+	expect_reject "host bits set" 2 route add 198.19.9.1/24 dev tap-vm1
+	expect_reject "malformed lladdr" 2 route add 198.19.9.0/24 dev tap-vm1 lladdr 02:00:00:00:00
+	expect_reject "multicast lladdr" 2 route add 198.19.9.0/24 dev tap-vm1 lladdr 01:00:5e:00:00:01
+	expect_reject "malformed exclusion" 2 exclude add 198.19.9.0/33
+	expect_reject "unknown class" 2 exclude add 198.19.9.0/24 --class nosuch
+	expect_reject "route del of a malformed prefix" 2 route del 198.19.9.0/024
+	expect_reject "malformed --peer-mac" 2 port add tap-vm1 --peer-mac 02:00:00:00:00:0g
+	expect_reject "explain a malformed address" 2 explain 198.19.1
+	expect_reject "route without dev" 2 route add 198.19.9.0/24
+	expect_reject "--peer-mac twice" 2 port add veth-vm2 --peer-mac "$VM2_MAC" --peer-mac 02:00:00:00:00:02
+	expect_reject "--class twice" 2 exclude add 198.19.9.0/24 --class peering --class udr
+	expect_reject "--pin-path twice" 2 --pin-path "$PIN" route list
+	expect_reject "--interval ' 1'" 2 stats --interval " 1"
+	expect_reject "--interval 0x1" 2 stats --interval 0x1
+	expect_reject "--table 0x1" 2 sync --once --table 0x1
+	expect_reject "--table ' 1'" 2 sync --once --table " 1"
+	expect_reject "--count 0x1" 2 capture -w "$LAB_DIR/x.pcap" --count 0x1
+	expect_reject "--mode bogus" 2 load uplink0 --mode bogus
+	expect_reject "16-character port name" 2 port add abcdefghijklmnop
+	expect_reject "16-character route dev" 2 route add 198.19.9.0/24 dev abcdefghijklmnop
+	expect_reject "16-character uplink" 2 load abcdefghijklmnop
+	assert_match "16-character name: the reason" "name too long \(15 at most\)" \
+		"$(fp port add abcdefghijklmnop 2>&1)"
 	after=$(fp route list --json)
 	assert_eq "route list --json after rejected commands" "$before" "$after"
+	assert_match "port list after rejected commands" "\"peer_mac\": *\"$VM2_MAC\"" \
+		"$(fp port list --json | tr -d '\n')"
+	[ ! -e "$LAB_DIR/x.pcap" ] || lab_fail "capture with a malformed --count: expected no file, saw $LAB_DIR/x.pcap"
 }
 
 # h. With a gateway port, misses and exclusions are redirected to the

@@ -145,9 +145,9 @@ case_exit_codes() {
 	assert_match "unregistered port" "port vm9 is not registered" \
 		"$(expect_exit "route to unregistered port" 1 fp route add 198.19.3.0/24 dev vm9)"
 	assert_match "malformed prefix" "198.19.300.0/24" \
-		"$(expect_exit "malformed prefix" 1 fp route add 198.19.300.0/24 dev tap-vm1)"
+		"$(expect_exit "malformed prefix" 2 fp route add 198.19.300.0/24 dev tap-vm1)"
 	assert_match "malformed mac" "lladdr 02:zz" \
-		"$(expect_exit "malformed mac" 1 fp route add 198.19.4.0/24 dev tap-vm1 lladdr 02:zz:00:00:00:00)"
+		"$(expect_exit "malformed mac" 2 fp route add 198.19.4.0/24 dev tap-vm1 lladdr 02:zz:00:00:00:00)"
 	assert_match "unknown interface" "nosuch0: no such interface" \
 		"$(expect_exit "port add unknown interface" 1 fp port add nosuch0)"
 	assert_match "load unknown interface" "nosuch0: no such interface" \

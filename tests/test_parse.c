@@ -133,6 +133,11 @@ static void test_prefix_garbage(void **state)
 		{ " 1.2.3.4/32", -EINVAL },
 		{ "1.2.3.4 /32", -EINVAL },
 		{ "1.2.3.0/24 ", -EINVAL },
+		/* iproute2 reads a leading zero as octal: /024 is /20 there */
+		{ "198.19.1.0/024", -EINVAL },
+		{ "198.19.0.0/016", -EINVAL },
+		{ "0.0.0.0/00", -EINVAL },
+		{ "2001:db8::/032", -EINVAL },
 	};
 
 	check_prefix_cases(cases, ARRAY_SIZE(cases));
@@ -544,6 +549,17 @@ static void test_args_split(void **state)
 		{ "too many positionals",
 		  .argv = { "1", "2", "3", "4", "5", "6", "7", "8", "9" },
 		  .ret = -1 },
+		/* iproute2 refuses these too: the second value would win */
+		{ "option given twice",
+		  .argv = { "add", "tap0", "--peer-mac", "02:00:00:00:00:01",
+			    "--peer-mac", "02:00:00:00:00:02" },
+		  .ret = -1 },
+		{ "option given twice, same value",
+		  .argv = { "--peer-mac", "02:00:00:00:00:01", "add", "tap0",
+			    "--peer-mac", "02:00:00:00:00:01" },
+		  .ret = -1 },
+		{ "flag given twice", .argv = { "--json", "list", "--json" },
+		  .ret = -1 },
 	};
 	char what[128];
 
@@ -586,6 +602,79 @@ static void test_args_split(void **state)
 	}
 }
 
+/* Integer options: decimal digits only, as iproute2's get_unsigned is not. */
+static void test_parse_uint(void **state)
+{
+	static const struct {
+		const char *in;
+		unsigned long long max;
+		int ret;
+		unsigned long long v;
+	} cases[] = {
+		{ "0", 10, 0, 0 },
+		{ "1", 10, 0, 1 },
+		{ "10", 10, 0, 10 },
+		{ "11", 10, -ERANGE },
+		{ "4294967295", 0xffffffffULL, 0, 0xffffffffULL },
+		{ "4294967296", 0xffffffffULL, -ERANGE },
+		{ "18446744073709551615", ~0ULL, 0, ~0ULL },
+		{ "18446744073709551616", ~0ULL, -ERANGE },
+		{ "99999999999999999999999", ~0ULL, -ERANGE },
+		{ "", 10, -EINVAL },
+		{ " 1", 10, -EINVAL },
+		{ "1 ", 10, -EINVAL },
+		{ "+1", 10, -EINVAL },
+		{ "-1", 10, -EINVAL },
+		{ "0x1", 10, -EINVAL },
+		{ "01", 10, -EINVAL },
+		{ "00", 10, -EINVAL },
+		{ "1e1", 100, -EINVAL },
+		{ "1.0", 10, -EINVAL },
+	};
+	char what[96];
+
+	for (size_t i = 0; i < ARRAY_SIZE(cases); i++) {
+		unsigned long long v = 12345;
+		int ret = fp_parse_uint(cases[i].in, cases[i].max, &v);
+
+		snprintf(what, sizeof(what), "fp_parse_uint(\"%s\", %llu)",
+			 cases[i].in, cases[i].max);
+		check_int(what, cases[i].ret, ret);
+		if (!ret)
+			check_int(what, (long long)cases[i].v, (long long)v);
+	}
+	check_int("fp_parse_uint(NULL)", -EINVAL, fp_parse_uint(NULL, 1, NULL));
+}
+
+/* Interface names as the kernel takes them (dev_valid_name). */
+static void test_parse_ifname(void **state)
+{
+	static const struct {
+		const char *in;
+		int ret;
+	} cases[] = {
+		{ "tap-vm1", 0 },
+		{ "a", 0 },
+		{ "abcdefghijklmno", 0 }, /* 15: the most IFNAMSIZ allows */
+		{ "abcdefghijklmnop", -ENAMETOOLONG },
+		{ "uplink0-but-much-longer", -ENAMETOOLONG },
+		{ "", -EINVAL },
+		{ ".", -EINVAL },
+		{ "..", -EINVAL },
+		{ "a/b", -EINVAL },
+		{ "eth0:1", -EINVAL },
+		{ "tap vm1", -EINVAL },
+		{ "tap\tvm1", -EINVAL },
+	};
+
+	for (size_t i = 0; i < ARRAY_SIZE(cases); i++)
+		check_int(cases[i].in, cases[i].ret,
+			  fp_parse_ifname(cases[i].in));
+	check_str("reason for a 16-character name",
+		  "name too long (15 at most)",
+		  fp_ifname_error(fp_parse_ifname("abcdefghijklmnop")));
+}
+
 static void test_args_no_options(void **state)
 {
 	char *argv[] = { "list", "--json" };
@@ -617,6 +706,8 @@ int main(void)
 		cmocka_unit_test(test_lpm_keys),
 		cmocka_unit_test(test_args_split),
 		cmocka_unit_test(test_args_no_options),
+		cmocka_unit_test(test_parse_uint),
+		cmocka_unit_test(test_parse_ifname),
 	};
 
 	setvbuf(stdout, NULL, _IOLBF, 0);
