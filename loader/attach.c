@@ -177,6 +177,24 @@ static const char *attach_error(int err, char *buf, size_t n)
 	return buf;
 }
 
+/* Detach fastpath_xdp (found by query_attached) from ifindex. */
+static int detach_ours(int ifindex, const struct attached *st)
+{
+	struct xdp_program *prog;
+	int err;
+
+	if (st->legacy)
+		return detach_all(ifindex, st);
+	prog = xdp_program__from_id(st->our_id);
+	err = libxdp_get_error(prog);
+	/* NULL with errno 0 is possible: never hand NULL on. */
+	if (err || !prog)
+		return err ? err : -ENOENT;
+	err = xdp_program__detach(prog, ifindex, st->mode, 0);
+	xdp_program__close(prog);
+	return err;
+}
+
 int fp_cmd_load(const struct fp_opts *o, int argc, char **argv)
 {
 	struct fp_arg args[] = { { "--mode", true },
@@ -252,11 +270,8 @@ int fp_cmd_load(const struct fp_opts *o, int argc, char **argv)
 	} else {
 		err = 0;
 		if (st.present && (st.legacy || st.ours))
-			err = st.ours && !st.legacy ?
-				      xdp_program__detach(
-					      xdp_program__from_id(st.our_id),
-					      info.ifindex, st.mode, 0) :
-				      detach_all(info.ifindex, &st);
+			err = st.ours ? detach_ours(info.ifindex, &st) :
+					detach_all(info.ifindex, &st);
 		if (!err)
 			err = attach_new(skel, info.ifindex, mode);
 	}
@@ -266,15 +281,26 @@ int fp_cmd_load(const struct fp_opts *o, int argc, char **argv)
 		goto out_uplink;
 	}
 	query_attached(info.ifindex, &now);
-	if (o->json)
-		printf("{\"uplink\":\"%s\",\"prog_id\":%u,\"mode\":\"%s\","
-		       "\"attach\":\"%s\"}\n",
-		       info.name, now.our_id, mode_name(now.mode),
-		       now.legacy ? "single-program" : "dispatcher");
-	else
+	if (o->json) {
+		json_object *j = json_object_new_object();
+
+		json_object_object_add(j, "uplink",
+				       json_object_new_string(info.name));
+		json_object_object_add(j, "prog_id",
+				       json_object_new_int64(now.our_id));
+		json_object_object_add(
+			j, "mode", json_object_new_string(mode_name(now.mode)));
+		json_object_object_add(
+			j, "attach",
+			json_object_new_string(now.legacy ? "single-program" :
+							    "dispatcher"));
+		fp_json__print(j);
+		json_object_put(j);
+	} else {
 		printf("%s: %s id %u attached in %s mode (%s)\n", info.name,
 		       FP_PROG_NAME, now.our_id, mode_name(now.mode),
 		       now.legacy ? "single program" : "libxdp dispatcher");
+	}
 	ret = FP_EXIT_OK;
 	goto out_skel;
 
@@ -285,23 +311,6 @@ out_skel:
 out_maps:
 	fp_maps__close(&m);
 	return ret;
-}
-
-/* Detach fastpath_xdp (found by query_attached) from ifindex. */
-static int detach_ours(int ifindex, const struct attached *st)
-{
-	struct xdp_program *prog;
-	int err;
-
-	if (st->legacy)
-		return detach_all(ifindex, st);
-	prog = xdp_program__from_id(st->our_id);
-	err = libxdp_get_error(prog);
-	if (err)
-		return err;
-	err = xdp_program__detach(prog, ifindex, st->mode, 0);
-	xdp_program__close(prog);
-	return err;
 }
 
 /* Does program prog_id use the map map_id? */

@@ -11,7 +11,7 @@ set -eu
 # shellcheck source=selftests/lib.sh
 . "$(dirname "${BASH_SOURCE[0]}")/lib.sh"
 
-CASES="foreign_refused reload_keeps_maps skb_mode explain_json exit_codes netns_missing pin_permissions coexist_dispatcher layout_mismatch unload_all"
+CASES="foreign_refused reload_keeps_maps skb_mode explain_json load_json exit_codes netns_missing pin_permissions coexist_dispatcher layout_mismatch unload_all"
 FOREIGN_OBJ=${FOREIGN_OBJ:-$ROOT/build/xdp_foreign.bpf.o}
 
 mini_up() {
@@ -128,6 +128,27 @@ case_explain_json() {
 	# Probes are not traffic: the counters stay at zero.
 	assert_eq "fastpath counter after explain" 0 "$(fp_stat fastpath)"
 	assert_eq "miss counter after explain" 0 "$(fp_stat miss)"
+}
+
+# JSON goes through json-c: an interface name with a quote and a backslash
+# (both allowed by the kernel) comes back as that name, in valid JSON.
+case_load_json() {
+	local name='up"x\1' j got
+	ip -n "$NS_HOST" link add "$name" type veth peer name upq0
+	ip -n "$NS_HOST" link set "$name" up
+	ip -n "$NS_HOST" link set upq0 up
+	j=$(fp --json load "$name") || lab_fail "load --json '$name': expected exit 0, saw $?"
+	got=$(printf '%s' "$j" | python3 -c '
+import json, sys
+j = json.load(sys.stdin)
+print(j["uplink"], j["mode"], j["attach"], j["prog_id"] > 0)' 2>&1) ||
+		lab_fail "load --json '$name': expected valid JSON, saw: $j ($got)"
+	assert_match "load --json '$name'" "^up\"x\\\\1 native (single-program|dispatcher) True\$" "$got"
+	got=$(fp --json status | python3 -c '
+import json, sys
+print(json.load(sys.stdin) is not None)' 2>&1) ||
+		lab_fail "status --json with '$name' loaded: expected valid JSON, saw: $got"
+	assert_ok "unload '$name'" fp unload "$name"
 }
 
 case_exit_codes() {
