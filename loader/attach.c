@@ -338,6 +338,61 @@ static bool prog_uses_map(__u32 prog_id, __u32 map_id)
 	return found;
 }
 
+/* The id of the map named name that program prog_id uses, 0 if none. */
+static __u32 prog_map_by_name(__u32 prog_id, const char *name)
+{
+	__u32 ids[64], len = sizeof(struct bpf_prog_info), found = 0;
+	struct bpf_prog_info info = { 0 };
+	int fd;
+
+	fd = bpf_prog_get_fd_by_id(prog_id);
+	if (fd < 0)
+		return 0;
+	info.nr_map_ids = sizeof(ids) / sizeof(ids[0]);
+	info.map_ids = (__u64)(unsigned long)ids;
+	if (!bpf_obj_get_info_by_fd(fd, &info, &len)) {
+		__u32 n = info.nr_map_ids < sizeof(ids) / sizeof(ids[0]) ?
+				  info.nr_map_ids :
+				  sizeof(ids) / sizeof(ids[0]);
+
+		for (__u32 i = 0; i < n && !found; i++) {
+			struct bpf_map_info mi = { 0 };
+			__u32 mlen = sizeof(mi);
+			int mfd = bpf_map_get_fd_by_id(ids[i]);
+
+			if (mfd < 0)
+				continue;
+			if (!bpf_obj_get_info_by_fd(mfd, &mi, &mlen) &&
+			    !strcmp(mi.name, name))
+				found = ids[i];
+			close(mfd);
+		}
+	}
+	close(fd);
+	return found;
+}
+
+int fp_attach__maps_of(int ifindex, int uplinks_fd, struct fp_answering *a)
+{
+	struct bpf_map_info mi = { 0 };
+	__u32 len = sizeof(mi);
+	struct attached st;
+	int err;
+
+	memset(a, 0, sizeof(*a));
+	err = query_attached(ifindex, &st);
+	if (err)
+		return err;
+	if (!st.ours || !st.our_id)
+		return -ENOENT;
+	if (bpf_obj_get_info_by_fd(uplinks_fd, &mi, &len))
+		return -errno;
+	a->prog_id = st.our_id;
+	a->uplinks_id = prog_map_by_name(st.our_id, FP_MAP_UPLINKS);
+	a->pinned = a->uplinks_id == mi.id;
+	return 0;
+}
+
 /*
  * unload --all: detach our program from every uplink the pinned
  * fp_uplinks records, then unpin the whole set. The pins are read by fd,

@@ -36,6 +36,27 @@ static const char *verdict_name(__u32 action, __u32 reason)
 						      action == XDP_ABORTED)];
 }
 
+/*
+ * Which maps answered: those at the pin path, or the program's own when
+ * it was loaded with another pin set; prog_id 0 when that is unknown.
+ */
+static json_object *maps_json(const struct fp_opts *o,
+			      const struct fp_answering *a)
+{
+	json_object *j = json_object_new_object();
+
+	json_object_object_add(j, "pin_path",
+			       json_object_new_string(o->pin_path));
+	json_object_object_add(j, "answered_from",
+			       json_object_new_string(!a->prog_id ? "unknown" :
+						      a->pinned	  ? "pin_path" :
+								    "program"));
+	json_object_object_add(j, "prog_id", json_object_new_int64(a->prog_id));
+	json_object_object_add(j, "fp_uplinks_id",
+			       json_object_new_int64(a->uplinks_id));
+	return j;
+}
+
 static int first_uplink(struct fp_maps *m, __u32 *ifindex)
 {
 	return bpf_map_get_next_key(m->uplinks, NULL, ifindex) ? -ENOENT : 0;
@@ -51,6 +72,7 @@ int fp_cmd_explain(const struct fp_opts *o, int argc, char **argv)
 	struct fp_probe *probe = (struct fp_probe *)in;
 	struct xdp_md ctx = { 0 };
 	const char *pos[FP_MAX_POS];
+	struct fp_answering ans = { 0 };
 	struct fp_ifinfo up, port;
 	struct fp_maps m;
 	LIBBPF_OPTS(bpf_test_run_opts, t);
@@ -142,6 +164,15 @@ int fp_cmd_explain(const struct fp_opts *o, int argc, char **argv)
 	fp_format_mac(out + sizeof(*probe) + 6, smac, sizeof(smac));
 	if (!probe->ifindex || fp_ifinfo__by_index(probe->ifindex, &port))
 		port.name[0] = '\0';
+	/*
+	 * The program answers from the maps it was loaded with, which need
+	 * not be the ones at the pin path this command opened: say so.
+	 */
+	if (!fp_attach__maps_of(ifindex, m.uplinks, &ans) && !ans.pinned)
+		pr_warn("explain: %s id %u on %s does not use the maps at %s: "
+			"this answer comes from its own maps (fp_uplinks id %u)\n",
+			FP_PROG_NAME, ans.prog_id, up.name, o->pin_path,
+			ans.uplinks_id);
 
 	if (o->json) {
 		j = json_object_new_object();
@@ -160,6 +191,7 @@ int fp_cmd_explain(const struct fp_opts *o, int argc, char **argv)
 				       NULL);
 		json_object_object_add(j, "dmac", json_object_new_string(dmac));
 		json_object_object_add(j, "smac", json_object_new_string(smac));
+		json_object_object_add(j, "maps", maps_json(o, &ans));
 		fp_json__print(j);
 		json_object_put(j);
 	} else {

@@ -11,7 +11,7 @@ set -eu
 # shellcheck source=selftests/lib.sh
 . "$(dirname "${BASH_SOURCE[0]}")/lib.sh"
 
-CASES="foreign_refused reload_keeps_maps skb_mode explain_json load_json exit_codes netns_missing pin_permissions coexist_dispatcher layout_mismatch unload_all"
+CASES="foreign_refused reload_keeps_maps skb_mode explain_json explain_other_pins load_json exit_codes netns_missing pin_permissions coexist_dispatcher layout_mismatch unload_all"
 FOREIGN_OBJ=${FOREIGN_OBJ:-$ROOT/build/xdp_foreign.bpf.o}
 
 mini_up() {
@@ -128,6 +128,30 @@ case_explain_json() {
 	# Probes are not traffic: the counters stay at zero.
 	assert_eq "fastpath counter after explain" 0 "$(fp_stat fastpath)"
 	assert_eq "miss counter after explain" 0 "$(fp_stat miss)"
+}
+
+# explain through a pin path the attached program does not use: the
+# program answers from its own maps, and explain says which answered.
+case_explain_other_pins() {
+	local other="$PIN-other" j err out
+	assert_ok "load" fp load uplink0
+	assert_ok "port add" fp port add tap-vm1 --peer-mac 02:00:00:00:01:10
+	assert_ok "route add" fp route add 198.19.1.10/32 dev tap-vm1
+	j=$(fp --json explain 198.19.1.10)
+	assert_match "explain through the program's pins" \
+		'"maps":\{"pin_path":"[^"]*","answered_from":"pin_path"' "$j"
+	# A second pin set that knows uplink0 but holds no route.
+	assert_ok "uplink add in $other" "$FP" -n "$NS_HOST" --pin-path "$other" uplink add uplink0
+	out=$(mktemp)
+	err=$("$FP" -n "$NS_HOST" --pin-path "$other" --json explain 198.19.1.10 2>&1 >"$out") ||
+		{ rm -rf "$other" "$out"; lab_fail "explain through $other: expected exit 0, saw $?: $err"; }
+	j=$(cat "$out")
+	rm -rf "$other" "$out"
+	assert_match "explain through $other: the answer" '"verdict":"fastpath"' "$j"
+	assert_match "explain through $other: which maps answered" \
+		"\"maps\":\\{\"pin_path\":\"$other\",\"answered_from\":\"program\"" "$j"
+	assert_match "explain through $other: the warning" \
+		"does not use the maps at $other: this answer comes from its own maps" "$err"
 }
 
 # JSON goes through json-c: an interface name with a quote and a backslash
