@@ -1,5 +1,6 @@
 // SPDX-License-Identifier: GPL-2.0
 /* Global options (anywhere on the line, like ip's) and command dispatch. */
+#include <limits.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -34,13 +35,37 @@ static const char usage_text[] =
 	"\n"
 	"  -n, --netns NAME   run inside network namespace NAME (keeps bpffs pins)\n"
 	"  --pin-path DIR     where the maps are pinned (default " FP_DEFAULT_PIN_PATH
-	")\n"
+	",\n"
+	"                     with -n NAME " FP_NETNS_PIN_PATH
+	"NAME); a set serves\n"
+	"                     one namespace and must be root's alone\n"
 	"  --state-dir DIR    the model's state (default $FASTPATH_STATE_DIR or\n"
 	"                     /var/lib/fastpath)\n"
 	"  -j, --json         machine-readable output\n"
 	"  -v, --verbose      libbpf and libxdp detail on stderr\n"
 	"\n"
 	"Exit status: 0 success, 1 runtime error, 2 usage error.\n";
+
+/*
+ * The default pin path of -n NAME: one set per namespace, so that two
+ * namespaces never share maps unless told to (and then the set's
+ * namespace record refuses the second). NAME may be a path to an nsfs
+ * file: /run/netns/X is X, other paths are flattened ('/' to '_').
+ */
+static void netns_pin_path(const char *netns, char *buf, size_t n)
+{
+	const char *name = netns;
+	size_t len = strlen(FP_NETNS_PIN_PATH);
+
+	if (!strncmp(name, "/run/netns/", 11) && !strchr(name + 11, '/'))
+		name += 11;
+	while (*name == '/')
+		name++;
+	snprintf(buf, n, "%s%s", FP_NETNS_PIN_PATH, name);
+	for (char *c = buf + len; *c; c++)
+		if (*c == '/')
+			*c = '_';
+}
 
 static const struct {
 	const char *name;
@@ -103,14 +128,22 @@ static int take_globals(int argc, char **argv, struct fp_opts *o, int *rest)
 int fp_cli__run(int argc, char **argv)
 {
 	const char *state = getenv("FASTPATH_STATE_DIR");
-	struct fp_opts o = { .pin_path = FP_DEFAULT_PIN_PATH,
-			     .state_dir = state && *state ?
+	struct fp_opts o = { .state_dir = state && *state ?
 						  state :
 						  "/var/lib/fastpath" };
+	static char netns_pin[PATH_MAX];
 	int n;
 
 	if (take_globals(argc, argv, &o, &n))
 		return FP_EXIT_USAGE;
+	if (!o.pin_path) {
+		o.default_pin_path = true;
+		o.pin_path = FP_DEFAULT_PIN_PATH;
+		if (o.netns) {
+			netns_pin_path(o.netns, netns_pin, sizeof(netns_pin));
+			o.pin_path = netns_pin;
+		}
+	}
 	fp_log__set_level(o.verbose ? FP_LOG_DEBUG : FP_LOG_WARN);
 	fp_log__route_libs();
 	if (n < 1) {
