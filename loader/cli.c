@@ -8,6 +8,7 @@
 #include "args.h"
 #include "fp.h"
 #include "log.h"
+#include "state.h"
 
 static const char usage_text[] =
 	"usage: fastpath [-n NAME] [--pin-path DIR] [--json] [-v] COMMAND ...\n"
@@ -36,33 +37,35 @@ static const char usage_text[] =
 	"  -n, --netns NAME   run inside network namespace NAME (keeps bpffs pins)\n"
 	"  --pin-path DIR     where the maps are pinned (default " FP_DEFAULT_PIN_PATH
 	",\n"
-	"                     with -n NAME " FP_NETNS_PIN_PATH
-	"NAME); a set serves\n"
+	"                     with -n NAME " FP_DEFAULT_PIN_PATH
+	"@NAME); a set serves\n"
 	"                     one namespace and must be root's alone\n"
 	"  --state-dir DIR    the model's state (default $FASTPATH_STATE_DIR or\n"
-	"                     /var/lib/fastpath)\n"
+	"                     " FP_DEFAULT_STATE_DIR
+	", with -n NAME " FP_DEFAULT_STATE_DIR "@NAME)\n"
 	"  -j, --json         machine-readable output\n"
 	"  -v, --verbose      libbpf and libxdp detail on stderr\n"
 	"\n"
 	"Exit status: 0 success, 1 runtime error, 2 usage error.\n";
 
 /*
- * The default pin path of -n NAME: one set per namespace, so that two
- * namespaces never share maps unless told to (and then the set's
- * namespace record refuses the second). NAME may be a path to an nsfs
+ * The default pin path and state directory of -n NAME: base@NAME, one per
+ * namespace, so that two namespaces never share maps (nor the model's
+ * state, which says what is in them) unless told to; and then the set's
+ * namespace record refuses the second. NAME may be a path to an nsfs
  * file: /run/netns/X is X, other paths are flattened ('/' to '_').
  */
-static void netns_pin_path(const char *netns, char *buf, size_t n)
+static void netns_path(const char *base, const char *netns, char *buf, size_t n)
 {
 	const char *name = netns;
-	size_t len = strlen(FP_NETNS_PIN_PATH);
+	size_t len = strlen(base) + 1;
 
 	if (!strncmp(name, "/run/netns/", 11) && !strchr(name + 11, '/'))
 		name += 11;
 	while (*name == '/')
 		name++;
-	snprintf(buf, n, "%s%s", FP_NETNS_PIN_PATH, name);
-	for (char *c = buf + len; *c; c++)
+	snprintf(buf, n, "%s@%s", base, name);
+	for (char *c = buf + len; c < buf + n && *c; c++)
 		if (*c == '/')
 			*c = '_';
 }
@@ -128,10 +131,8 @@ static int take_globals(int argc, char **argv, struct fp_opts *o, int *rest)
 int fp_cli__run(int argc, char **argv)
 {
 	const char *state = getenv("FASTPATH_STATE_DIR");
-	struct fp_opts o = { .state_dir = state && *state ?
-						  state :
-						  "/var/lib/fastpath" };
-	static char netns_pin[PATH_MAX];
+	static char netns_pin[PATH_MAX], netns_state[PATH_MAX];
+	struct fp_opts o = { 0 };
 	int n;
 
 	if (take_globals(argc, argv, &o, &n))
@@ -140,8 +141,19 @@ int fp_cli__run(int argc, char **argv)
 		o.default_pin_path = true;
 		o.pin_path = FP_DEFAULT_PIN_PATH;
 		if (o.netns) {
-			netns_pin_path(o.netns, netns_pin, sizeof(netns_pin));
+			netns_path(FP_DEFAULT_PIN_PATH, o.netns, netns_pin,
+				   sizeof(netns_pin));
 			o.pin_path = netns_pin;
+		}
+	}
+	if (!o.state_dir && state && *state)
+		o.state_dir = state;
+	if (!o.state_dir) {
+		o.state_dir = FP_DEFAULT_STATE_DIR;
+		if (o.netns) {
+			netns_path(FP_DEFAULT_STATE_DIR, o.netns, netns_state,
+				   sizeof(netns_state));
+			o.state_dir = netns_state;
 		}
 	}
 	fp_log__set_level(o.verbose ? FP_LOG_DEBUG : FP_LOG_WARN);

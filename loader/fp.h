@@ -10,9 +10,8 @@
 #include "fastpath.h"
 #include "trie.h"
 
+/* With -n NAME and no --pin-path: FP_DEFAULT_PIN_PATH@NAME. */
 #define FP_DEFAULT_PIN_PATH "/sys/fs/bpf/fastpath"
-/* With -n NAME and no --pin-path: one pin set per namespace name. */
-#define FP_NETNS_PIN_PATH FP_DEFAULT_PIN_PATH "@"
 
 /* Exit codes of every command. */
 enum { FP_EXIT_OK = 0, FP_EXIT_ERR = 1, FP_EXIT_USAGE = 2 };

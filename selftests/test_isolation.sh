@@ -82,8 +82,10 @@ explain_verdict() {
 }
 
 # Without --pin-path, each -n NAME gets its own pin set: C's load, ports,
-# routes and unload leave B's alone. In a private mount namespace with a
-# bpffs of its own, so that the default paths touch nothing outside.
+# routes and unload leave B's alone; and without --state-dir its own
+# model state: B's applied connection is not C's. In a private mount
+# namespace with a bpffs and a /var/lib of its own, so that the default
+# paths touch nothing outside.
 case_default_per_netns() {
 	command -v unshare >/dev/null || lab_skip "no unshare"
 	unshare -m --propagation private bash "${BASH_SOURCE[0]}" \
@@ -92,6 +94,7 @@ case_default_per_netns() {
 
 default_per_netns_inner() {
 	local j
+	mount -t tmpfs -o mode=755 tmpfs /var/lib || lab_skip "cannot mount a private /var/lib"
 	assert_ok "-n B load" "$FP" -n "$NS_B" load uplink0
 	assert_ok "-n B port add" "$FP" -n "$NS_B" port add tap-vm1 --peer-mac 02:00:00:00:01:10
 	assert_ok "-n B route add" "$FP" -n "$NS_B" route add 198.19.1.0/24 dev tap-vm1
@@ -108,6 +111,27 @@ default_per_netns_inner() {
 		"$(explain_verdict "$NS_B" "/sys/fs/bpf/fastpath@$NS_B" 198.19.1.10)"
 	[ -e "/sys/fs/bpf/fastpath@$NS_B/fp_ports" ] ||
 		lab_fail "B's default pin path: expected /sys/fs/bpf/fastpath@$NS_B, saw: $(ls /sys/fs/bpf)"
+	cat >"$LAB_DIR/b.conf" <<-EOF
+		[gateway]
+		name = gw
+		sku = ErGw3AZ
+		[circuit er-b]
+		uplink = uplink0
+		type = direct
+		bandwidth = 10G
+		[vnet vnet-b]
+		address-space = 198.19.4.0/24
+		port = tap-vm2
+		[connection conn-b]
+		vnet = vnet-b
+		circuit = er-b
+		fastpath = on
+	EOF
+	assert_ok "-n B apply" "$FP" -n "$NS_B" apply --config "$LAB_DIR/b.conf"
+	assert_match "B's connections" '"conn-b"' "$("$FP" -n "$NS_B" --json connection list)"
+	assert_eq "C's connections" "[]" "$("$FP" -n "$NS_C" --json connection list | tr -d ' \n')"
+	[ -e "/var/lib/fastpath@$NS_B/state.json" ] ||
+		lab_fail "B's default state dir: expected /var/lib/fastpath@$NS_B, saw: $(ls /var/lib)"
 	assert_ok "-n C unload uplink0" "$FP" -n "$NS_C" unload uplink0
 	assert_match "B's uplinks after C's unload" '"uplink0"' \
 		"$("$FP" -n "$NS_B" --json uplink list)"
@@ -212,7 +236,8 @@ case_readonly_creates_nothing() {
 	want="no fastpath maps at $PIN (not loaded? see --pin-path)"
 	for cmd in "route list" "port list" "exclude list" "uplink list" "stats" \
 		"stats --prometheus" "status" "explain 198.19.1.10" \
-		"capture -w $LAB_DIR/c.pcap --count 1" "capture --stop"; do
+		"capture -w $LAB_DIR/c.pcap --count 1" "capture --stop" \
+		"--state-dir $LAB_DIR/state connection list"; do
 		# shellcheck disable=SC2086 # the command's words
 		err=$(expect_exit "$cmd" 1 timeout 10 "$FP" -n "$NS_B" --pin-path "$PIN" $cmd)
 		assert_eq "$cmd: message" "$want" "$err"
