@@ -74,6 +74,15 @@ int fp_pinset__complete(const char *pin_path, int dfd,
  * namespace is gone; 0 instead when gone_ok).
  */
 int fp_pins__check_netns(const char *pin_path, bool claim, bool gone_ok);
+/* Our pins (fp_*) under pin_path: how many, or -errno. */
+int fp_pins__present(const char *pin_path);
+/*
+ * Unpin every fp_* under pin_path (and the directory once empty), whatever
+ * its layout: how many, or -errno.
+ */
+int fp_pins__remove(const char *pin_path);
+/* The pinned fp_uplinks (key __u32 ifindex in every layout), or -errno. */
+int fp_pins__open_uplinks(const char *pin_path);
 
 /* maps.c */
 /* Reuse the pinned maps, or create a fresh set when there is none. */
@@ -92,15 +101,6 @@ void fp_maps__free_shadow(struct fp_maps *m);
 struct fastpath *fp_skel__open(const char *pin_path);
 /* The object with no pin paths: private maps for tests and benchmarks. */
 struct fastpath *fp_skel__open_private(void);
-/* Our pins (fp_*) under pin_path: how many, or -errno. */
-int fp_pins__present(const char *pin_path);
-/*
- * Unpin every fp_* under pin_path (and the directory once empty), whatever
- * its layout: how many, or -errno.
- */
-int fp_pins__remove(const char *pin_path);
-/* The pinned fp_uplinks (key __u32 ifindex in every layout), or -errno. */
-int fp_pins__open_uplinks(const char *pin_path);
 /*
  * Serialises the writers of the model's shared counters (the circuits'
  * budgets) across processes: sync, the CLI and apply. Nests.

@@ -1,5 +1,5 @@
 // SPDX-License-Identifier: GPL-2.0
-/* Opening the pinned maps through the skeleton; the namespace and bpffs. */
+/* The pinned maps through the skeleton; pinset.c checks the pin set. */
 #include <errno.h>
 #include <fcntl.h>
 #include <stdio.h>
