@@ -147,7 +147,8 @@ case_shared_pin_refused() {
 	before=$(fpn "$NS_B" --json route list; fpn "$NS_B" --json port list)
 	ups=$(fpn "$NS_B" --json uplink list)
 	for cmd in "load uplink0" "port add tap-vm1" "route add 198.19.2.0/24 dev tap-vm1" \
-		"route list" "status" "stats" "explain 198.19.1.10" "unload uplink0" "sync --once"; do
+		"route list" "status" "stats" "explain 198.19.1.10" "unload uplink0" "unload --all" \
+		"sync --once"; do
 		# shellcheck disable=SC2086 # the command's words
 		err=$(expect_exit "-n C $cmd" 1 fpn "$NS_C" $cmd)
 		assert_match "-n C $cmd: names B's namespace" "$NS_B" "$err"
