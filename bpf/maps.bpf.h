@@ -263,4 +263,13 @@ struct {
 	__uint(pinning, LIBBPF_PIN_BY_NAME);
 } fp_layout SEC(".maps");
 
+/* The network namespace the pin set serves; the program never reads it. */
+struct {
+	__uint(type, BPF_MAP_TYPE_ARRAY);
+	__uint(max_entries, 1);
+	__type(key, __u32);
+	__type(value, struct fp_netns);
+	__uint(pinning, LIBBPF_PIN_BY_NAME);
+} fp_netns SEC(".maps");
+
 #endif /* FASTPATH_MAPS_BPF_H */

@@ -487,6 +487,12 @@ int fp_cmd_unload(const struct fp_opts *o, int argc, char **argv)
 		return FP_EXIT_USAGE;
 	if (fp_env__enter(o))
 		return FP_EXIT_ERR;
+	/*
+	 * Never another live namespace's set: its ifindexes name other
+	 * interfaces here. A gone namespace's set may be cleared (--all).
+	 */
+	if (fp_pins__check_netns(o->pin_path, false, args[0].seen))
+		return FP_EXIT_ERR;
 	if (args[0].seen)
 		return unload_all(o);
 	ifindex = if_nametoindex(pos[0]);
@@ -690,7 +696,7 @@ int fp_cmd_status(const struct fp_opts *o, int argc, char **argv)
 			fp_usage_error("status takes no arguments");
 		return FP_EXIT_USAGE;
 	}
-	if (fp_env__enter(o) || fp_maps__open(&m, o))
+	if (fp_env__enter(o) || fp_maps__open_existing(&m, o))
 		return FP_EXIT_ERR;
 
 	root = json_object_new_object();

@@ -1,5 +1,6 @@
 // SPDX-License-Identifier: GPL-2.0
 /* Global options (anywhere on the line, like ip's) and command dispatch. */
+#include <limits.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -7,6 +8,7 @@
 #include "args.h"
 #include "fp.h"
 #include "log.h"
+#include "state.h"
 
 static const char usage_text[] =
 	"usage: fastpath [-n NAME] [--pin-path DIR] [--json] [-v] COMMAND ...\n"
@@ -14,7 +16,8 @@ static const char usage_text[] =
 	"  load IFACE [--mode native|skb] [--gateway-port IFACE] [--force]\n"
 	"       [--allow-spoofed-sources]\n"
 	"  unload IFACE | unload --all   --all: detach from every uplink the pins\n"
-	"       record and remove the pin set (clears pins of another layout)\n"
+	"       record and remove the pin set (clears pins of another layout,\n"
+	"       or of a namespace that is gone)\n"
 	"  uplink add IFACE [--gateway-port IFACE] [--allow-spoofed-sources]\n"
 	"  uplink del IFACE | uplink list\n"
 	"  port add IFACE [--peer-mac MAC] | port del IFACE | port list\n"
@@ -34,14 +37,40 @@ static const char usage_text[] =
 	"\n"
 	"  -n, --netns NAME   run inside network namespace NAME (keeps bpffs pins)\n"
 	"  --pin-path DIR     where the maps are pinned (default " FP_DEFAULT_PIN_PATH
-	")\n"
+	",\n"
+	"                     with -n NAME " FP_DEFAULT_PIN_PATH
+	"@NAME); a set serves\n"
+	"                     one namespace and must be root's alone\n"
 	"  --state-dir DIR    the model's state (default $FASTPATH_STATE_DIR or\n"
-	"                     /var/lib/fastpath)\n"
+	"                     " FP_DEFAULT_STATE_DIR
+	", with -n NAME " FP_DEFAULT_STATE_DIR "@NAME)\n"
 	"  -j, --json         machine-readable output\n"
 	"  -v, --verbose      libbpf and libxdp detail on stderr\n"
 	"\n"
 	"Exit status: 0 success, 1 runtime error (a well-formed command refused),\n"
 	"2 usage error (an unknown or repeated option, a malformed argument).\n";
+
+/*
+ * The default pin path and state directory of -n NAME: base@NAME, one per
+ * namespace, so that two namespaces never share maps (nor the model's
+ * state, which says what is in them) unless told to; and then the set's
+ * namespace record refuses the second. NAME may be a path to an nsfs
+ * file: /run/netns/X is X, other paths are flattened ('/' to '_').
+ */
+static void netns_path(const char *base, const char *netns, char *buf, size_t n)
+{
+	const char *name = netns;
+	size_t len = strlen(base) + 1;
+
+	if (!strncmp(name, "/run/netns/", 11) && !strchr(name + 11, '/'))
+		name += 11;
+	while (*name == '/')
+		name++;
+	snprintf(buf, n, "%s@%s", base, name);
+	for (char *c = buf + len; c < buf + n && *c; c++)
+		if (*c == '/')
+			*c = '_';
+}
 
 static const struct {
 	const char *name;
@@ -111,14 +140,31 @@ static int take_globals(int argc, char **argv, struct fp_opts *o, int *rest)
 int fp_cli__run(int argc, char **argv)
 {
 	const char *state = getenv("FASTPATH_STATE_DIR");
-	struct fp_opts o = { .pin_path = FP_DEFAULT_PIN_PATH,
-			     .state_dir = state && *state ?
-						  state :
-						  "/var/lib/fastpath" };
+	static char netns_pin[PATH_MAX], netns_state[PATH_MAX];
+	struct fp_opts o = { 0 };
 	int n;
 
 	if (take_globals(argc, argv, &o, &n))
 		return FP_EXIT_USAGE;
+	if (!o.pin_path) {
+		o.default_pin_path = true;
+		o.pin_path = FP_DEFAULT_PIN_PATH;
+		if (o.netns) {
+			netns_path(FP_DEFAULT_PIN_PATH, o.netns, netns_pin,
+				   sizeof(netns_pin));
+			o.pin_path = netns_pin;
+		}
+	}
+	if (!o.state_dir && state && *state)
+		o.state_dir = state;
+	if (!o.state_dir) {
+		o.state_dir = FP_DEFAULT_STATE_DIR;
+		if (o.netns) {
+			netns_path(FP_DEFAULT_STATE_DIR, o.netns, netns_state,
+				   sizeof(netns_state));
+			o.state_dir = netns_state;
+		}
+	}
 	fp_log__set_level(o.verbose ? FP_LOG_DEBUG : FP_LOG_WARN);
 	fp_log__route_libs();
 	if (n < 1) {

@@ -10,6 +10,7 @@
 #include "fastpath.h"
 #include "trie.h"
 
+/* With -n NAME and no --pin-path: FP_DEFAULT_PIN_PATH@NAME. */
 #define FP_DEFAULT_PIN_PATH "/sys/fs/bpf/fastpath"
 
 /* Exit codes of every command. */
@@ -19,6 +20,7 @@ struct fp_opts {
 	const char *pin_path;
 	const char *state_dir; /* the model's state (apply) */
 	const char *netns;
+	bool default_pin_path; /* no --pin-path: FP_DEFAULT_PIN_PATH or -n's */
 	bool json;
 	int verbose;
 };
@@ -50,20 +52,28 @@ struct fp_maps {
 	} batch;
 };
 
-/* maps.c */
+/* pinset.c: the namespace, the bpffs, and the checks of a pin set. */
 int fp_env__enter(const struct fp_opts *o);
-int fp_maps__open(struct fp_maps *m, const struct fp_opts *o);
-void fp_maps__close(struct fp_maps *m);
 /*
- * Map fds from m->skel, once loaded (tests load unpinned skeletons), and
- * the compiled table's shadow, which fp_maps__close() or
- * fp_maps__free_shadow() frees.
+ * The pin set at pin_path checked (bpffs; directory, its parents and pins
+ * root's and nobody else's to write; layout; network namespace), and
+ * locked for the caller: its directory fd, or -errno after one line.
+ * With create, a missing directory or empty set is made (*fresh: only the
+ * meta maps are pinned, libbpf pins the rest); without, it is "no
+ * fastpath maps at DIR" and nothing is created.
  */
-int fp_maps__fill_fds(struct fp_maps *m);
-void fp_maps__free_shadow(struct fp_maps *m);
-struct fastpath *fp_skel__open(const char *pin_path);
-/* The object with no pin paths: private maps for tests and benchmarks. */
-struct fastpath *fp_skel__open_private(void);
+int fp_pinset__open(const char *pin_path, bool create, bool *fresh);
+struct bpf_object;
+/* Every map obj pins is in the set at dfd, or one line "damaged". */
+int fp_pinset__complete(const char *pin_path, int dfd,
+			const struct bpf_object *obj);
+/*
+ * The set's namespace record against this process's namespace: 0 when
+ * they agree or the set has none (claimed when claim and all zero), else
+ * one line and -EXDEV (another live namespace's set) or -ESTALE (its
+ * namespace is gone; 0 instead when gone_ok).
+ */
+int fp_pins__check_netns(const char *pin_path, bool claim, bool gone_ok);
 /* Our pins (fp_*) under pin_path: how many, or -errno. */
 int fp_pins__present(const char *pin_path);
 /*
@@ -73,6 +83,24 @@ int fp_pins__present(const char *pin_path);
 int fp_pins__remove(const char *pin_path);
 /* The pinned fp_uplinks (key __u32 ifindex in every layout), or -errno. */
 int fp_pins__open_uplinks(const char *pin_path);
+
+/* maps.c */
+/* Reuse the pinned maps, or create a fresh set when there is none. */
+int fp_maps__open(struct fp_maps *m, const struct fp_opts *o);
+/* For read-only commands: an existing, whole set or one line; no create. */
+int fp_maps__open_existing(struct fp_maps *m, const struct fp_opts *o);
+void fp_maps__close(struct fp_maps *m);
+/*
+ * Map fds from m->skel, once loaded (tests load unpinned skeletons), and
+ * the compiled table's shadow, which fp_maps__close() or
+ * fp_maps__free_shadow() frees.
+ */
+int fp_maps__fill_fds(struct fp_maps *m);
+void fp_maps__free_shadow(struct fp_maps *m);
+/* The skeleton on an existing, whole pin set (the program's, for load). */
+struct fastpath *fp_skel__open(const char *pin_path);
+/* The object with no pin paths: private maps for tests and benchmarks. */
+struct fastpath *fp_skel__open_private(void);
 /*
  * Serialises the writers of the model's shared counters (the circuits'
  * budgets) across processes: sync, the CLI and apply. Nests.

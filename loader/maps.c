@@ -1,98 +1,22 @@
 // SPDX-License-Identifier: GPL-2.0
-/* Opening the pinned maps through the skeleton; the namespace and bpffs. */
-#include <dirent.h>
+/* The pinned maps through the skeleton; pinset.c checks the pin set. */
 #include <errno.h>
 #include <fcntl.h>
-#include <linux/magic.h>
-#include <sched.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <sys/file.h>
-#include <sys/mount.h>
 #include <sys/stat.h>
-#include <sys/statfs.h>
 #include <limits.h>
 #include <time.h>
 #include <unistd.h>
 #include <bpf/bpf.h>
-#include <bpf/btf.h>
 #include <bpf/libbpf.h>
 
 #include "fastpath.skel.h"
 #include "fib.h"
 #include "fp.h"
 #include "log.h"
-
-static int enter_netns(const char *name)
-{
-	char path[512];
-	int fd, err = 0;
-
-	if (strchr(name, '/'))
-		snprintf(path, sizeof(path), "%s", name);
-	else
-		snprintf(path, sizeof(path), "/run/netns/%s", name);
-	fd = open(path, O_RDONLY | O_CLOEXEC);
-	if (fd < 0) {
-		err = -errno;
-		pr_warn("netns %s: %s\n", name, strerror(errno));
-		return err;
-	}
-	if (setns(fd, CLONE_NEWNET) < 0) {
-		err = -errno;
-		pr_warn("netns %s: setns: %s\n", name, strerror(errno));
-	}
-	close(fd);
-	return err;
-}
-
-static bool same_mount_ns_as_init(void)
-{
-	struct stat self, init;
-
-	if (stat("/proc/self/ns/mnt", &self) || stat("/proc/1/ns/mnt", &init))
-		return true;
-	return self.st_ino == init.st_ino;
-}
-
-/* Pins live in a bpffs; mount one at /sys/fs/bpf when none is there. */
-static int ensure_bpffs(const char *pin_path)
-{
-	struct statfs st;
-
-	if (strncmp(pin_path, "/sys/fs/bpf", 11))
-		return 0;
-	if (!statfs("/sys/fs/bpf", &st) && st.f_type == BPF_FS_MAGIC)
-		return 0;
-	if (mount("bpf", "/sys/fs/bpf", "bpf", 0, "mode=0700")) {
-		pr_warn("bpffs: /sys/fs/bpf is not a bpffs and cannot be mounted (%s); "
-			"run fastpath -n NAME instead of ip netns exec\n",
-			strerror(errno));
-		return -errno;
-	}
-	if (!same_mount_ns_as_init())
-		pr_warn("bpffs: mounted /sys/fs/bpf in a private mount namespace; "
-			"its pins vanish when this command exits (use fastpath -n NAME "
-			"instead of ip netns exec)\n");
-	return 0;
-}
-
-/* The -n of this process, to name commands in messages. */
-static const char *env_netns;
-
-int fp_env__enter(const struct fp_opts *o)
-{
-	int err;
-
-	env_netns = o->netns;
-	if (o->netns) {
-		err = enter_netns(o->netns);
-		if (err)
-			return err;
-	}
-	return ensure_bpffs(o->pin_path);
-}
 
 static int report_pin(const char *path, int err)
 {
@@ -218,219 +142,48 @@ struct fastpath *fp_skel__open_private(void)
 	return skel;
 }
 
-static bool is_our_pin(const char *name)
-{
-	return !strncmp(name, "fp_", 3);
-}
-
-int fp_pins__present(const char *pin_path)
-{
-	DIR *d = opendir(pin_path);
-	struct dirent *e;
-	int n = 0;
-
-	if (!d)
-		return errno == ENOENT ? 0 : -errno;
-	while ((e = readdir(d)))
-		n += is_our_pin(e->d_name);
-	closedir(d);
-	return n;
-}
-
-int fp_pins__remove(const char *pin_path)
-{
-	int dfd, n = 0, err = 0;
-	struct dirent *e;
-	DIR *d;
-
-	dfd = open(pin_path, O_RDONLY | O_DIRECTORY | O_CLOEXEC);
-	if (dfd < 0)
-		return errno == ENOENT ? 0 : -errno;
-	/* Not under a model writer's feet (fp_maps__lock). */
-	while (flock(dfd, LOCK_EX) && errno == EINTR)
-		;
-	d = fdopendir(dfd);
-	if (!d) {
-		err = -errno;
-		close(dfd);
-		return err;
-	}
-	while ((e = readdir(d))) {
-		if (!is_our_pin(e->d_name))
-			continue;
-		if (unlinkat(dirfd(d), e->d_name, 0)) {
-			err = -errno;
-			pr_warn("%s/%s: cannot remove the pin: %s\n", pin_path,
-				e->d_name, strerror(errno));
-			break;
-		}
-		n++;
-	}
-	closedir(d); /* drops the lock */
-	if (err)
-		return err;
-	/* Someone else's pins keep the directory; so does a mount point. */
-	rmdir(pin_path);
-	return n;
-}
-
-int fp_pins__open_uplinks(const char *pin_path)
-{
-	struct bpf_map_info info = { 0 };
-	__u32 len = sizeof(info);
-	char path[PATH_MAX];
-	int fd;
-
-	snprintf(path, sizeof(path), "%s/%s", pin_path, FP_MAP_UPLINKS);
-	fd = bpf_obj_get(path);
-	if (fd < 0)
-		return -errno;
-	/* Key __u32 ifindex in every layout so far. */
-	if (bpf_obj_get_info_by_fd(fd, &info, &len) ||
-	    info.key_size != sizeof(__u32)) {
-		close(fd);
-		return -EPROTO;
-	}
-	return fd;
-}
-
-/* The command that clears pin_path, as the user would type it. */
-static void clear_command(const char *pin_path, char *buf, size_t n)
-{
-	bool dflt = !strcmp(pin_path, FP_DEFAULT_PIN_PATH);
-
-	snprintf(buf, n, "fastpath%s%s%s%s unload --all",
-		 env_netns ? " -n " : "", env_netns ? env_netns : "",
-		 dflt ? "" : " --pin-path ", dflt ? "" : pin_path);
-}
-
 /*
- * A fresh pin set: pin fp_layout, version written, before libbpf pins any
- * other map, so that no command ever sees our pins without a version.
- * Returns 0, or -EEXIST when another command pinned one first.
+ * The skeleton on the pin set at pin_path, checked (fp_pinset__open) and
+ * locked: *dfd is its directory, which the caller unlocks or closes once
+ * the skeleton is loaded. Only when create may a fresh set be made.
  */
-static int create_layout(const char *path)
-{
-	LIBBPF_OPTS(bpf_map_create_opts, mo);
-	__u32 key = 0, version = FP_LAYOUT_VERSION;
-	struct btf *btf = btf__new_empty();
-	int id, fd, err = 0;
-
-	/* With BTF, so that bpftool prints the version as a number. */
-	id = btf ? btf__add_int(btf, "unsigned int", 4, 0) : -ENOMEM;
-	if (id > 0 && !btf__load_into_kernel(btf)) {
-		mo.btf_fd = btf__fd(btf);
-		mo.btf_key_type_id = id;
-		mo.btf_value_type_id = id;
-	}
-	fd = bpf_map_create(BPF_MAP_TYPE_ARRAY, FP_MAP_LAYOUT, sizeof(key),
-			    sizeof(version), 1, &mo);
-	btf__free(btf);
-	if (fd < 0)
-		return -errno;
-	if (bpf_map_update_elem(fd, &key, &version, BPF_ANY) ||
-	    bpf_obj_pin(fd, path))
-		err = -errno;
-	close(fd);
-	return err;
-}
-
-/* The version of pinned fp_layout at path, 1 when there is none. */
-static int pinned_layout(const char *path)
-{
-	struct bpf_map_info info = { 0 };
-	__u32 len = sizeof(info), key = 0, version = 0;
-	int fd, err;
-
-	fd = bpf_obj_get(path);
-	if (fd < 0)
-		return errno == ENOENT ? 1 : -errno;
-	err = bpf_obj_get_info_by_fd(fd, &info, &len);
-	if (!err &&
-	    (info.type != BPF_MAP_TYPE_ARRAY || info.key_size != sizeof(key) ||
-	     info.value_size != sizeof(version)))
-		err = -EPROTO;
-	if (!err && bpf_map_lookup_elem(fd, &key, &version))
-		err = -errno;
-	/*
-	 * 0: created from this object by someone else (ip link ... xdp obj),
-	 * which writes no version: ours, since the object is.
-	 */
-	if (!err && !version) {
-		version = FP_LAYOUT_VERSION;
-		if (bpf_map_update_elem(fd, &key, &version, BPF_ANY))
-			err = -errno;
-	}
-	close(fd);
-	return err ? err : (int)version;
-}
-
-/*
- * Before libbpf reuses a pin: refuse pins of another layout with one line
- * that names the command clearing them, not libbpf's "parameter mismatch".
- */
-static int check_layout(const char *pin_path)
-{
-	char path[PATH_MAX], cmd[PATH_MAX + 64];
-	int v;
-
-	snprintf(path, sizeof(path), "%s/%s", pin_path, FP_MAP_LAYOUT);
-	v = fp_pins__present(pin_path);
-	if (!v) {
-		v = create_layout(path);
-		if (!v)
-			return 0;
-		if (v != -EEXIST) {
-			pr_warn("%s: cannot pin the layout version: %s\n", path,
-				strerror(-v));
-			return v;
-		}
-	}
-	if (v > 0 || v == -EEXIST)
-		v = pinned_layout(path);
-	if (v < 0) {
-		pr_warn("%s: cannot read the layout version: %s\n", path,
-			strerror(-v));
-		return v;
-	}
-	if (v == FP_LAYOUT_VERSION)
-		return 0;
-	clear_command(pin_path, cmd, sizeof(cmd));
-	if (v < FP_LAYOUT_VERSION)
-		pr_warn("%s: pinned maps are layout %d, this build uses layout %d: "
-			"run '%s' to clear them (detaches fastpath from their "
-			"uplinks)\n",
-			pin_path, v, FP_LAYOUT_VERSION, cmd);
-	else
-		pr_warn("%s: pinned maps are layout %d, this build uses layout %d: "
-			"use the newer fastpath, or run '%s' to clear them\n",
-			pin_path, v, FP_LAYOUT_VERSION, cmd);
-	return -EPROTO;
-}
-
-struct fastpath *fp_skel__open(const char *pin_path)
+static struct fastpath *skel_open(const char *pin_path, bool create, int *dfd)
 {
 	LIBBPF_OPTS(bpf_object_open_opts, oo, .pin_root_path = pin_path);
 	struct fastpath *skel;
+	bool fresh;
 
-	if (mkdir(pin_path, 0700) && errno != EEXIST) {
-		pr_warn("pin path %s: %s\n", pin_path, strerror(errno));
-		return NULL;
-	}
-	if (check_layout(pin_path))
+	*dfd = fp_pinset__open(pin_path, create, &fresh);
+	if (*dfd < 0)
 		return NULL;
 	skel = fastpath__open_opts(&oo);
 	if (!skel) {
 		pr_warn("%s: cannot open the BPF object: %s\n", pin_path,
 			strerror(errno));
-		return NULL;
+		goto fail;
 	}
-	if (reuse_devmap(skel->maps.fp_tx, pin_path) ||
+	if ((!fresh && fp_pinset__complete(pin_path, *dfd, skel->obj)) ||
+	    reuse_devmap(skel->maps.fp_tx, pin_path) ||
 	    reuse_devmap(skel->maps.fp_txv, pin_path) || route_capacity(skel) ||
 	    trie_capacity(skel)) {
 		fastpath__destroy(skel);
-		return NULL;
+		goto fail;
 	}
+	return skel;
+fail:
+	close(*dfd);
+	*dfd = -1;
+	return NULL;
+}
+
+struct fastpath *fp_skel__open(const char *pin_path)
+{
+	struct fastpath *skel;
+	int dfd;
+
+	skel = skel_open(pin_path, false, &dfd);
+	if (skel)
+		close(dfd);
 	return skel;
 }
 
@@ -499,13 +252,13 @@ void fp_maps__unlock(const struct fp_maps *m)
 		flock(m->lockfd, LOCK_UN);
 }
 
-/* Reuse the pinned maps (creating and pinning any that are missing). */
-int fp_maps__open(struct fp_maps *m, const struct fp_opts *o)
+static int maps_open(struct fp_maps *m, const struct fp_opts *o, bool create)
 {
-	int err;
+	int err, dfd;
 
 	memset(m, 0, sizeof(*m));
-	m->skel = fp_skel__open(o->pin_path);
+	m->lockfd = -1;
+	m->skel = skel_open(o->pin_path, create, &dfd);
 	if (!m->skel)
 		return -ENOENT;
 	bpf_program__set_autoload(m->skel->progs.fastpath_xdp, false);
@@ -513,25 +266,40 @@ int fp_maps__open(struct fp_maps *m, const struct fp_opts *o)
 	if (err) {
 		pr_warn("%s: cannot open or create the pinned maps: %s\n",
 			o->pin_path, strerror(-err));
-		fastpath__destroy(m->skel);
-		m->skel = NULL;
-		return err;
+		goto fail;
 	}
 	err = fp_maps__fill_fds(m);
 	if (err) {
 		pr_warn("%s: cannot read the compiled table: %s\n", o->pin_path,
 			strerror(-err));
-		fastpath__destroy(m->skel);
-		m->skel = NULL;
-		return err;
+		goto fail;
 	}
-	m->lockfd = open(o->pin_path, O_RDONLY | O_DIRECTORY | O_CLOEXEC);
+	/* The set is whole and pinned: other commands may open it now. */
+	flock(dfd, LOCK_UN);
+	m->lockfd = dfd;
+	if (!create)
+		return 0;
 	/* Until it succeeds the program looks up every source: no harm. */
 	err = fp_fib__srcfilt_init(m);
 	if (err)
 		pr_warn("%s: anti-spoofing pre-filter off: %s\n",
 			FP_MAP_SRCFILT, strerror(-err));
 	return 0;
+fail:
+	close(dfd);
+	fastpath__destroy(m->skel);
+	m->skel = NULL;
+	return err;
+}
+
+int fp_maps__open(struct fp_maps *m, const struct fp_opts *o)
+{
+	return maps_open(m, o, true);
+}
+
+int fp_maps__open_existing(struct fp_maps *m, const struct fp_opts *o)
+{
+	return maps_open(m, o, false);
 }
 
 void fp_maps__close(struct fp_maps *m)

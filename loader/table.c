@@ -570,7 +570,7 @@ static int with_maps(const struct fp_opts *o, const char *cmd, int argc,
 {
 	const char *pos[FP_MAX_POS];
 	struct fp_maps m;
-	int npos, ret;
+	int npos, ret, err;
 
 	npos = fp_args__split(cmd, argc, argv, args, pos);
 	if (npos < 1) {
@@ -580,7 +580,12 @@ static int with_maps(const struct fp_opts *o, const char *cmd, int argc,
 	}
 	if (check_args(cmd, npos, pos, args))
 		return FP_EXIT_USAGE;
-	if (fp_env__enter(o) || fp_maps__open(&m, o))
+	if (fp_env__enter(o))
+		return FP_EXIT_ERR;
+	/* list only reads: it never creates a pin set. */
+	err = strcmp(pos[0], "list") ? fp_maps__open(&m, o) :
+				       fp_maps__open_existing(&m, o);
+	if (err)
 		return FP_EXIT_ERR;
 	ret = fn(&m, o, npos, pos, args);
 	fp_maps__close(&m);

@@ -37,6 +37,7 @@
 #define FP_MAP_CONNS "fp_conns"
 #define FP_MAP_CONNSTAT "fp_connstat"
 #define FP_MAP_LAYOUT "fp_layout"
+#define FP_MAP_NETNS "fp_netns"
 
 /*
  * fp_layout (array, key 0): the layout version of the pin set, written by
@@ -45,7 +46,22 @@
  * refuses an older pin set with one line instead of libbpf's "parameter
  * mismatch". Pin sets from before fp_layout existed are layout 1.
  */
-#define FP_LAYOUT_VERSION 2
+#define FP_LAYOUT_VERSION 3
+
+/*
+ * fp_netns (array, key 0): the network namespace the pin set serves,
+ * written by the loader before any other map of a fresh set is pinned.
+ * Interface indexes in the maps mean something in that namespace only,
+ * so the loader refuses the set from any other. The cookie
+ * (SO_NETNS_COOKIE) is never reused; the nsfs inode number is, but finds
+ * the namespace while it lives. All zero: pinned by someone else from
+ * this object (ip link ... xdp obj), claimed by the first fastpath.
+ */
+struct fp_netns {
+	__u64 cookie; /* 0 on kernels without SO_NETNS_COOKIE (< 5.14) */
+	__u64 ino; /* of /proc/self/ns/net */
+	char name[48]; /* -n NAME when it was created, "" without -n */
+};
 
 #define FP_PROG_NAME "fastpath_xdp"
 
@@ -466,6 +482,7 @@ _Static_assert(sizeof(struct fp_in6) == 16, "fp_in6 layout");
 _Static_assert(sizeof(struct fp_excl) == 8, "fp_excl layout");
 _Static_assert(sizeof(struct fp_nh) == 28, "fp_nh layout");
 _Static_assert(sizeof(struct fp_ctl) == 48, "fp_ctl layout");
+_Static_assert(sizeof(struct fp_netns) == 64, "fp_netns layout");
 _Static_assert(sizeof(struct fp_capctl) == 32, "fp_capctl layout");
 _Static_assert(sizeof(struct fp_cap_rec) == 32 + FP_CAP_SNAPLEN_MAX,
 	       "fp_cap_rec layout");

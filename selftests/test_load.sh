@@ -13,6 +13,7 @@ set -eu
 
 CASES="foreign_refused reload_keeps_maps skb_mode explain_json explain_other_pins load_json exit_codes netns_missing pin_permissions coexist_dispatcher layout_mismatch unload_all"
 FOREIGN_OBJ=${FOREIGN_OBJ:-$ROOT/build/xdp_foreign.bpf.o}
+LAYOUT=$(awk '$2 == "FP_LAYOUT_VERSION" { print $3 }' "$ROOT/maps/fastpath.h")
 
 mini_up() {
 	local id=$$-$CASE_N
@@ -255,20 +256,20 @@ case_layout_mismatch() {
 	assert_ok "load" fp load uplink0
 	assert_ok "port add" fp port add tap-vm1 --peer-mac 02:00:00:00:01:10
 	assert_ok "route add" fp route add 198.19.1.0/24 dev tap-vm1
-	assert_match "fp_layout" '"value":2' \
+	assert_match "fp_layout" "\"value\":$LAYOUT" \
 		"$(bpftool --json map dump pinned "$PIN/fp_layout")"
 	id=$(xdp_prog_id)
 	before=$(ls -A "$PIN"; bpftool map dump pinned "$PIN/fp_routes4")
-	for v in 3 1; do
+	for v in $((LAYOUT + 1)) 1; do
 		if [ "$v" = 1 ]; then
 			rm "$PIN/fp_layout" # as pinned by a build before fp_layout
 			before=$(ls -A "$PIN"; bpftool map dump pinned "$PIN/fp_routes4")
 		else
-			bpftool map update pinned "$PIN/fp_layout" key 0 0 0 0 value 3 0 0 0
+			bpftool map update pinned "$PIN/fp_layout" key 0 0 0 0 value "$v" 0 0 0
 		fi
 		err=$(expect_exit "load over layout $v" 1 fp load uplink0)
 		assert_match "load over layout $v" \
-			"^$PIN: pinned maps are layout $v, this build uses layout 2: .*'fastpath -n $NS_HOST --pin-path $PIN unload --all'" \
+			"^$PIN: pinned maps are layout $v, this build uses layout $LAYOUT: .*'fastpath -n $NS_HOST --pin-path $PIN unload --all'" \
 			"$err"
 		assert_eq "route list over layout $v" "$err" \
 			"$(expect_exit "route list over layout $v" 1 fp route list)"
