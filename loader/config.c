@@ -161,23 +161,31 @@ struct parser {
 static void enter_section(struct parser *ps, const char *section);
 static void read_line(struct parser *ps, const char *line);
 
-/* fgets over a string, counting lines for the handler. */
+/*
+ * fgets over a string, counting lines for the handler. libinih is given a
+ * heap buffer of FP_CONFIG_LINE_MAX + 3 bytes (the line, "\r\n", NUL), so
+ * every line up to the limit reaches it whole; a longer one is reported
+ * here and dropped whole, never split into lines of its own.
+ */
 static char *reader(char *buf, int size, void *stream)
 {
 	struct parser *ps = stream;
 	const char *nl;
-	size_t len;
+	size_t len, body;
 
 	if (!*ps->text)
 		return NULL;
 	nl = strchr(ps->text, '\n');
 	len = nl ? (size_t)(nl - ps->text) + 1 : strlen(ps->text);
+	body = len - (nl ? 1 : 0);
+	if (body && ps->text[body - 1] == '\r')
+		body--;
 	ps->line++;
-	if (len >= (size_t)size) {
+	if (body > FP_CONFIG_LINE_MAX || len >= (size_t)size) {
 		fp_diag__add(ps->d, true, ps->line,
-			     "line longer than %d characters", size - 2);
-		/* The line is dropped whole, not split. */
-		ps->text += nl ? (size_t)(nl - ps->text) + 1 : strlen(ps->text);
+			     "line of %zu characters: at most %d", body,
+			     FP_CONFIG_LINE_MAX);
+		ps->text += len;
 		buf[0] = '\n';
 		buf[1] = 0;
 		return buf;
@@ -659,6 +667,15 @@ int fp_config__parse_string(struct fp_config *cfg, const char *name,
 	/* Indented lines are values of their own, not continuations. */
 	ini_allow_multiline = false;
 	ini_inline_comment_prefixes = ";#";
+	/*
+	 * Debian builds libinih with its options as variables: its default
+	 * line buffer (200 bytes on the stack) refused a long comment. One
+	 * heap buffer per parse takes any line up to the limit.
+	 */
+	ini_use_stack = false;
+	ini_allow_realloc = false;
+	ini_initial_alloc = FP_CONFIG_LINE_MAX + 3;
+	ini_max_line = FP_CONFIG_LINE_MAX + 3;
 	line = ini_parse_stream(reader, &ps, handler, &ps);
 	if (ps.oom || line == -2)
 		return -ENOMEM;

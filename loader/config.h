@@ -17,6 +17,7 @@
 
 #define FP_NAME_MAX 64
 #define FP_AUTH_KEY_LEN 36 /* xxxxxxxx-xxxx-xxxx-xxxx-xxxxxxxxxxxx */
+#define FP_CONFIG_LINE_MAX 65536 /* characters in a line, its end not counted */
 
 /* Findings of parsing and of the rules: errors stop an apply. */
 struct fp_diag {

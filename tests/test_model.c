@@ -843,13 +843,103 @@ static void test_lines_counted(void **state)
 	check_error(&f.d, bad[0], "type = wire");
 	check_error(&f.d, bad[1], "port-speed = 1G");
 	check_error(&f.d, bad[2], "not a [section] or a key = value line");
-	check_error(&f.d, bad[3], "line longer than");
+	check_error(&f.d, bad[3], "[vnet v1] port = vm0", "too long");
 	check_error(&f.d, bad[4], "not a [section] or a key = value line");
 	check_errors(&f.d, 5);
-	check_int("vnet v1 ports (the long line dropped)", 1,
+	check_int("vnet v1 ports (the long name refused)", 1,
 		  f.cfg.vnets[0].nports);
 	fx_free(&f);
 	text_free(&t);
+}
+
+/* A line of n characters: c repeated after head (n counts head). */
+static char *long_line(const char *head, char c, size_t n)
+{
+	char *s = malloc(n + 1);
+	size_t h = strlen(head);
+
+	check_true("line allocated", s != NULL);
+	memcpy(s, head, h);
+	memset(s + h, c, n - h);
+	s[n] = 0;
+	return s;
+}
+
+/*
+ * Lines of any length up to FP_CONFIG_LINE_MAX characters are read whole
+ * (libinih's own buffer was 200 bytes); a longer one is one error on its
+ * line, and the lines after it keep their numbers.
+ */
+static void test_long_lines(void **state)
+{
+	char *comment = long_line("# ", 'x', 300);
+	char *inline_c = long_line("uplink = up1 ; ", 'y', 1000);
+	char *spaced = long_line("type", ' ', 500);
+	char *at_max = long_line("#", 'z', FP_CONFIG_LINE_MAX);
+	char *over = long_line("#", 'z', FP_CONFIG_LINE_MAX + 1);
+	char *huge = long_line("bandwidth = ", '1', 1 << 20);
+	struct text t = { 0 };
+	int bad, after;
+	struct fx f;
+
+	(void)state;
+	add(&t, "%s", comment);
+	add(&t, "[circuit c1]");
+	add(&t, "%s", inline_c);
+	add(&t, "%s= direct", spaced);
+	add(&t, "%s", at_max);
+	add(&t, "%s\r", at_max);
+	add(&t, "bandwidth = 10G");
+	parse(&f, t.s);
+	check_clean(&f.d, 0);
+	check_int("circuits", 1, f.cfg.ncircuits);
+	check_int("circuit line (after a 300-character comment)", 2,
+		  f.cfg.circuits[0].line);
+	check_str("uplink (a 1000-character inline comment)", "up1",
+		  f.cfg.circuits[0].uplink);
+	check_int("type (500 blanks before =)", FP_CIRCUIT_DIRECT,
+		  f.cfg.circuits[0].type);
+	check_int("bandwidth", 10000, f.cfg.circuits[0].bandwidth);
+	fx_free(&f);
+	text_free(&t);
+
+	/* One character more: one error, the next line still counted. */
+	add(&t, "[circuit c1]");
+	add(&t, "uplink = up1");
+	bad = add(&t, "%s", over);
+	add(&t, "type = direct");
+	after = add(&t, "bandwidth = 3G");
+	parse(&f, t.s);
+	check_error(&f.d, bad, "line of 65537 characters: at most 65536");
+	check_error(&f.d, after, "bandwidth = 3G");
+	check_errors(&f.d, 2);
+	check_int("type (after the long line)", FP_CIRCUIT_DIRECT,
+		  f.cfg.circuits[0].type);
+	fx_free(&f);
+	text_free(&t);
+
+	/* A megabyte, alone or after three lines, with no newline at its end. */
+	parse(&f, huge);
+	check_error(&f.d, 1, "line of 1048576 characters: at most 65536");
+	check_errors(&f.d, 1);
+	fx_free(&f);
+	add(&t, "[circuit c1]");
+	add(&t, "uplink = up1");
+	add(&t, "type = direct");
+	add(&t, "%s", huge);
+	t.s[--t.len] = 0; /* the newline add() put */
+	parse(&f, t.s);
+	check_error(&f.d, 4, "line of 1048576 characters: at most 65536");
+	check_error(&f.d, 1, "circuit c1: no bandwidth");
+	check_errors(&f.d, 2);
+	fx_free(&f);
+	text_free(&t);
+	free(comment);
+	free(inline_c);
+	free(spaced);
+	free(at_max);
+	free(over);
+	free(huge);
 }
 
 /* Names up to FP_NAME_MAX - 1 characters, longer than libinih's sections. */
@@ -1988,6 +2078,7 @@ int main(void)
 		cmocka_unit_test(test_required_keys),
 		cmocka_unit_test(test_comments),
 		cmocka_unit_test(test_lines_counted),
+		cmocka_unit_test(test_long_lines),
 		cmocka_unit_test(test_long_names),
 		cmocka_unit_test(test_gateway_sku),
 		cmocka_unit_test(test_gateway_required),
