@@ -471,6 +471,8 @@ static void circuit_key(struct parser *ps, const char *key, const char *value)
 			bad_value(ps, key, value, "expected yes or no");
 	} else if (!strcmp(key, "region")) {
 		copy(ps, key, value, c->region, sizeof(c->region));
+	} else if (!strcmp(key, "location")) {
+		copy(ps, key, value, c->location, sizeof(c->location));
 	} else if (!strcmp(key, "owner")) {
 		copy(ps, key, value, c->owner, sizeof(c->owner));
 	} else if (!strcmp(key, "profile")) {

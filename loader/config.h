@@ -66,6 +66,7 @@ struct fp_cfg_circuit {
 	__u32 port_speed; /* Mbps, Direct only; 0: from the bandwidth */
 	bool premium;
 	char region[FP_NAME_MAX];
+	char location[FP_NAME_MAX]; /* peering location, "" if not given */
 	char owner[FP_NAME_MAX];
 	enum fp_profile profile;
 	__u32 ip_budget; /* 0: the port's */

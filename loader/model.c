@@ -33,6 +33,33 @@ unsigned int fp_model__vnet_limit(__u32 mbps, bool premium)
 	return 10;
 }
 
+/*
+ * The circuits one VNet's gateway links, by SKU: "About ExpressRoute
+ * virtual network gateways", Feature support by gateway SKU
+ * (https://learn.microsoft.com/azure/expressroute/expressroute-about-virtual-network-gateways),
+ * and "ExpressRoute limits" (https://learn.microsoft.com/azure/azure-resource-manager/management/azure-subscription-service-limits#expressroute-limits):
+ * Standard/ErGw1Az 4, HighPerformance/ErGw2Az 8, UltraPerformance/ErGw3Az
+ * 16; ErGwScale 4 with 1 scale unit, 8 with 2, 16 with 10 or more. A
+ * gateway without a (valid) SKU is its own finding: the most, not two.
+ */
+unsigned int fp_model__circuit_limit(const struct fp_cfg_gateway *g)
+{
+	switch (g->sku) {
+	case FP_SKU_STANDARD:
+	case FP_SKU_ERGW1AZ:
+		return 4;
+	case FP_SKU_HIGH_PERFORMANCE:
+	case FP_SKU_ERGW2AZ:
+		return 8;
+	case FP_SKU_ERGWSCALE:
+		if (!g->scale_units || g->scale_units >= 10)
+			return FP_VNET_LINKS_MAX;
+		return g->scale_units >= 2 ? 8 : 4;
+	default:
+		return FP_VNET_LINKS_MAX;
+	}
+}
+
 static __u32 port_speed(const struct fp_cfg_circuit *c)
 {
 	if (c->port_speed)
@@ -543,7 +570,7 @@ static void check_connections(const struct ctx *c)
 		const struct fp_cfg_circuit *circ =
 			fp_config__circuit(cfg, k->circuit);
 		const struct fp_cfg_vnet *v = fp_config__vnet(cfg, k->vnet);
-		unsigned int links = 0, circuits = 0, limit;
+		unsigned int links = 0, circuits = 0, at_location = 0, limit;
 		const struct fp_conn_rec *rec;
 		bool has6 = false;
 		size_t spaces;
@@ -570,8 +597,15 @@ static void check_connections(const struct ctx *c)
 		}
 		/* The limits count this connection among those before it. */
 		for (size_t j = 0; j <= i; j++) {
+			const struct fp_cfg_circuit *o =
+				fp_config__circuit(cfg, cfg->conns[j].circuit);
+
 			links += !strcmp(cfg->conns[j].circuit, k->circuit);
-			circuits += !strcmp(cfg->conns[j].vnet, k->vnet);
+			if (strcmp(cfg->conns[j].vnet, k->vnet))
+				continue;
+			circuits++;
+			at_location += o && circ->location[0] &&
+				       !strcasecmp(o->location, circ->location);
 		}
 		limit = fp_model__vnet_limit(circ->bandwidth, circ->premium);
 		if (links > limit)
@@ -582,11 +616,29 @@ static void check_connections(const struct ctx *c)
 			    circ->premium ? "premium" : "standard",
 			    fp_bandwidth_name(circ->bandwidth, bw, sizeof(bw)),
 			    limit);
-		if (circuits > FP_VNET_LINKS_MAX)
+		/* Sources: fp_model__circuit_limit(). */
+		limit = fp_model__circuit_limit(g);
+		if (circuits > limit)
 			ERR(c, k->line,
 			    "connection %s: vnet %s would link %u circuits; a "
-			    "VNet links at most %d",
-			    k->name, v->name, circuits, FP_VNET_LINKS_MAX);
+			    "VNet links at most %u with gateway SKU %s (4 "
+			    "Standard/ErGw1AZ, 8 HighPerformance/ErGw2AZ, 16 "
+			    "UltraPerformance/ErGw3AZ; ErGwScale 4, 8 from 2 "
+			    "scale units, 16 from 10)",
+			    k->name, v->name, circuits, limit,
+			    fp_sku_name(g->sku));
+		/*
+		 * "ExpressRoute limits" (above): "Maximum number of circuits
+		 * in the same peering location linked to the same virtual
+		 * network: 4", for every gateway SKU.
+		 */
+		if (at_location > FP_SAME_LOCATION_MAX)
+			ERR(c, k->line,
+			    "connection %s: vnet %s would link %u circuits at "
+			    "peering location %s; a VNet links at most %d from "
+			    "one peering location",
+			    k->name, v->name, at_location, circ->location,
+			    FP_SAME_LOCATION_MAX);
 		if (!same_region(v->region, circ->region) && !circ->premium)
 			ERR(c, k->line,
 			    "connection %s: vnet %s (region %s) is outside "

@@ -15,7 +15,8 @@
 #define FP_BUDGET_DIRECT_10G 100000
 #define FP_BUDGET_DIRECT_100G 200000
 #define FP_BUDGET_PROVIDER 25000
-#define FP_VNET_LINKS_MAX 16 /* circuits one VNet may link to */
+#define FP_VNET_LINKS_MAX 16 /* circuits one VNet may link to, any SKU */
+#define FP_SAME_LOCATION_MAX 4 /* of them at one peering location */
 #define FP_SPACES_AT_CREATION 200
 #define FP_SPACES_MAX 1000
 
@@ -112,6 +113,8 @@ int fp_model__plan(const struct fp_config *cfg, const struct fp_state *st,
 
 /* The VNets a circuit may link (premium by bandwidth, else 10). */
 unsigned int fp_model__vnet_limit(__u32 bandwidth_mbps, bool premium);
+/* The circuits a VNet may link through gateway g (by SKU). */
+unsigned int fp_model__circuit_limit(const struct fp_cfg_gateway *g);
 /* The fast-path IP budget of a circuit's port. */
 __u32 fp_model__port_budget(const struct fp_cfg_circuit *c);
 /* The exclusion classes a profile accelerates, 1 << enum fp_class. */

@@ -1354,6 +1354,140 @@ static void test_circuits_per_vnet(void **state)
 	}
 }
 
+/*
+ * Gateway sku (units scale units), n circuits c0.. (location loc(i), NULL
+ * for none) each connecting vnet v1 with fastpath off: the last
+ * connection's line.
+ */
+static int conf_vnet_circuits(struct text *t, const char *sku,
+			      unsigned int units, int n,
+			      const char *(*loc)(int i))
+{
+	int line = 0;
+
+	add(t, "[gateway]");
+	add(t, "sku = %s", sku);
+	if (units)
+		add(t, "scale-units = %u", units);
+	for (int i = 0; i < n; i++) {
+		add(t, "[circuit c%d]", i);
+		add(t, "uplink = up%d", i + 1);
+		add(t, "type = direct");
+		add(t, "bandwidth = 10G");
+		if (loc && loc(i))
+			add(t, "location = %s", loc(i));
+	}
+	add(t, "[vnet v1]");
+	add(t, "address-space = 10.1.0.0/16");
+	for (int i = 0; i < n; i++) {
+		line = add(t, "[connection k%d]", i);
+		add(t, "vnet = v1");
+		add(t, "circuit = c%d", i);
+		add(t, "fastpath = off");
+	}
+	return line;
+}
+
+/* The circuits of a VNet by gateway SKU: n links, n + 1 refused. */
+static void test_circuits_per_vnet_by_sku(void **state)
+{
+	static const struct {
+		const char *sku;
+		unsigned int units, limit;
+	} cases[] = {
+		{ "Standard", 0, 4 },	       { "ErGw1AZ", 0, 4 },
+		{ "HighPerformance", 0, 8 },   { "ErGw2AZ", 0, 8 },
+		{ "UltraPerformance", 0, 16 }, { "ErGw3AZ", 0, 16 },
+		{ "ErGwScale", 1, 4 },	       { "ErGwScale", 2, 8 },
+		{ "ErGwScale", 9, 8 },	       { "ErGwScale", 10, 16 },
+		{ "ErGwScale", 40, 16 },
+	};
+	char would[64], most[64];
+
+	(void)state;
+	for (size_t i = 0; i < ARRAY_SIZE(cases); i++) {
+		unsigned int n = cases[i].limit;
+		struct text t = { 0 };
+		struct fx f;
+		int line;
+
+		print_message("%s, %u scale units: %u circuits\n", cases[i].sku,
+			      cases[i].units, n);
+		conf_vnet_circuits(&t, cases[i].sku, cases[i].units, n, NULL);
+		parse(&f, t.s);
+		plan(&f, NULL);
+		check_clean(&f.d, 0);
+		check_int("links at the limit", n, f.plan.nconns);
+		fx_free(&f);
+		text_free(&t);
+
+		/* 16 + 1 is also the host's 17th: test_circuits_per_vnet. */
+		line = conf_vnet_circuits(&t, cases[i].sku, cases[i].units,
+					  n + 1, NULL);
+		parse(&f, t.s);
+		plan(&f, NULL);
+		if (n < FP_VNET_LINKS_MAX) {
+			snprintf(would, sizeof(would),
+				 "vnet v1 would link %u circuits", n + 1);
+			snprintf(most, sizeof(most), "a VNet links at most %u",
+				 n);
+			check_error(&f.d, line, would, most, cases[i].sku);
+			check_errors(&f.d, 1);
+		}
+		check_int("fp_model__circuit_limit", n,
+			  fp_model__circuit_limit(&f.cfg.gateway));
+		fx_free(&f);
+		text_free(&t);
+	}
+}
+
+static const char *amsterdam(int i)
+{
+	return i == 5 ? "London" : i % 2 ? "amsterdam" : "Amsterdam";
+}
+
+static const char *amsterdam_or_none(int i)
+{
+	return i < 4 ? "Amsterdam" : NULL;
+}
+
+/* At most 4 circuits of one peering location per VNet, any SKU. */
+static void test_circuits_per_location(void **state)
+{
+	struct text t = { 0 };
+	struct fx f;
+	int line;
+
+	(void)state;
+	conf_vnet_circuits(&t, "ErGw3AZ", 0, 4, amsterdam);
+	parse(&f, t.s);
+	plan(&f, NULL);
+	check_clean(&f.d, 0);
+	check_str("location", "Amsterdam", f.cfg.circuits[0].location);
+	fx_free(&f);
+	text_free(&t);
+
+	/* The fifth in Amsterdam (either case) is refused, London's not. */
+	line = conf_vnet_circuits(&t, "ErGw3AZ", 0, 6, amsterdam);
+	parse(&f, t.s);
+	plan(&f, NULL);
+	check_error(&f.d, line - 4, "connection k4",
+		    "vnet v1 would link 5 circuits at peering location "
+		    "Amsterdam",
+		    "at most 4 from one peering location");
+	check_errors(&f.d, 1);
+	fx_free(&f);
+	text_free(&t);
+
+	/* Circuits with no location are not counted with any. */
+	conf_vnet_circuits(&t, "ErGw3AZ", 0, 8, amsterdam_or_none);
+	parse(&f, t.s);
+	plan(&f, NULL);
+	check_clean(&f.d, 0);
+	fx_free(&f);
+	text_free(&t);
+}
+
 /* ---- address spaces ------------------------------------------------------ */
 
 /*
@@ -2088,6 +2222,8 @@ int main(void)
 		cmocka_unit_test(test_vnets_per_circuit),
 		cmocka_unit_test(test_region_needs_premium),
 		cmocka_unit_test(test_circuits_per_vnet),
+		cmocka_unit_test(test_circuits_per_vnet_by_sku),
+		cmocka_unit_test(test_circuits_per_location),
 		cmocka_unit_test(test_address_spaces),
 		cmocka_unit_test(test_address_spaces_relinked),
 		cmocka_unit_test(test_port_budget),
