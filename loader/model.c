@@ -67,6 +67,23 @@ static __u32 port_speed(const struct fp_cfg_circuit *c)
 	return c->bandwidth > 10000 ? 100000 : 10000;
 }
 
+/*
+ * The circuit sizes a Direct port carries: "About ExpressRoute Direct",
+ * Circuit sizes (https://learn.microsoft.com/azure/expressroute/expressroute-erdirect-about):
+ * 1, 2, 5 and 10 Gbps on a 10G port; 5, 10, 40 and 100 Gbps on 100G.
+ */
+bool fp_model__direct_size(__u32 port_mbps, __u32 mbps)
+{
+	static const __u32 on10g[] = { 1000, 2000, 5000, 10000 },
+			   on100g[] = { 5000, 10000, 40000, 100000 };
+	const __u32 *sizes = port_mbps == 100000 ? on100g : on10g;
+
+	for (size_t i = 0; i < 4; i++)
+		if (sizes[i] == mbps)
+			return true;
+	return false;
+}
+
 __u32 fp_model__port_budget(const struct fp_cfg_circuit *c)
 {
 	if (c->type == FP_CIRCUIT_PROVIDER)
@@ -361,11 +378,16 @@ static void check_circuits(const struct ctx *c)
 				    "circuit %s: profile direct-2025 is for "
 				    "Direct circuits; a provider circuit keeps 2020",
 				    k->name);
-		} else if (k->bandwidth > port_speed(k)) {
+		} else if (k->bandwidth &&
+			   !fp_model__direct_size(port_speed(k),
+						  k->bandwidth)) {
 			ERR(c, k->line,
-			    "circuit %s: bandwidth %s exceeds its %s Direct port",
+			    "circuit %s: bandwidth %s is not a circuit size of a "
+			    "%s ExpressRoute Direct port (%s)",
 			    k->name, bw,
-			    fp_bandwidth_name(port_speed(k), ps, sizeof(ps)));
+			    fp_bandwidth_name(port_speed(k), ps, sizeof(ps)),
+			    port_speed(k) == 100000 ? "5G, 10G, 40G or 100G" :
+						      "1G, 2G, 5G or 10G");
 		}
 		if (k->ip_budget > fp_model__port_budget(k))
 			ERR(c, k->budget_line,

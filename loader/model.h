@@ -115,6 +115,8 @@ int fp_model__plan(const struct fp_config *cfg, const struct fp_state *st,
 unsigned int fp_model__vnet_limit(__u32 bandwidth_mbps, bool premium);
 /* The circuits a VNet may link through gateway g (by SKU). */
 unsigned int fp_model__circuit_limit(const struct fp_cfg_gateway *g);
+/* Whether a Direct port of port_mbps carries a circuit of mbps. */
+bool fp_model__direct_size(__u32 port_mbps, __u32 mbps);
 /* The fast-path IP budget of a circuit's port. */
 __u32 fp_model__port_budget(const struct fp_cfg_circuit *c);
 /* The exclusion classes a profile accelerates, 1 << enum fp_class. */

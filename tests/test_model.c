@@ -1210,7 +1210,8 @@ static void conf_many_vnets(struct text *t, const char *bandwidth, bool premium,
 	add(t, "sku = ErGw3AZ");
 	add(t, "[circuit c1]");
 	add(t, "uplink = up1");
-	add(t, "type = direct");
+	/* Below 1G a circuit is a provider's (Direct sizes start at 1G). */
+	add(t, "type = %s", strchr(bandwidth, 'M') ? "provider" : "direct");
 	add(t, "bandwidth = %s", bandwidth);
 	add(t, "premium = %s", premium ? "yes" : "no");
 	for (int i = 0; i < n; i++) {
@@ -1686,14 +1687,18 @@ static void test_circuit_shape(void **state)
 		  "bandwidth 100G: a provider circuit goes up to 10G" },
 		{ "type = direct\nbandwidth = 10G\nport-speed = 10G\n", NULL,
 		  NULL },
+		{ "type = direct\nbandwidth = 100M\n", "[circuit",
+		  "bandwidth 100M is not a circuit size of a 10G" },
 		{ "type = provider\nbandwidth = 10G\nport-speed = 10G\n",
 		  "[circuit", "port-speed is for Direct circuits" },
 		{ "type = direct\nbandwidth = 100G\nport-speed = 100G\n", NULL,
 		  NULL },
 		{ "type = direct\nbandwidth = 40G\nport-speed = 10G\n",
-		  "[circuit", "bandwidth 40G exceeds its 10G Direct port" },
+		  "[circuit",
+		  "bandwidth 40G is not a circuit size of a 10G ExpressRoute "
+		  "Direct port (1G, 2G, 5G or 10G)" },
 		{ "type = direct\nbandwidth = 100G\nport-speed = 10G\n",
-		  "[circuit", "bandwidth 100G exceeds its 10G Direct port" },
+		  "[circuit", "bandwidth 100G is not a circuit size of a 10G" },
 		{ "type = direct\nbandwidth = 1G\nprofile = direct-2025\n",
 		  NULL, NULL },
 		{ "type = provider\nbandwidth = 1G\nprofile = 2020\n", NULL,
@@ -1721,6 +1726,58 @@ static void test_circuit_shape(void **state)
 		}
 		fx_free(&f);
 	}
+}
+
+/*
+ * Direct circuit sizes by port: each ExpressRoute bandwidth on a 10G and
+ * on a 100G port, valid exactly when the port lists it.
+ */
+static void test_direct_sizes(void **state)
+{
+	static const char *const bw[] = {
+		"50M", "100M", "200M", "500M", "1G",
+		"2G",  "5G",   "10G",  "40G",  "100G"
+	};
+	static const char *const on10g = " 1G 2G 5G 10G ",
+				 *const on100g = " 5G 10G 40G 100G ";
+	static const char *const ports[] = { "10G", "100G" };
+
+	(void)state;
+	for (size_t p = 0; p < ARRAY_SIZE(ports); p++) {
+		for (size_t i = 0; i < ARRAY_SIZE(bw); i++) {
+			char text[256], word[16], says[96];
+			bool ok;
+			struct fx f;
+
+			snprintf(word, sizeof(word), " %s ", bw[i]);
+			ok = strstr(p ? on100g : on10g, word) != NULL;
+			snprintf(text, sizeof(text),
+				 "[circuit c1]\nuplink = up1\ntype = direct\n"
+				 "bandwidth = %s\nport-speed = %s\n",
+				 bw[i], ports[p]);
+			print_message("%s on a %s port: %s\n", bw[i], ports[p],
+				      ok ? "valid" : "refused");
+			parse(&f, text);
+			check_clean(&f.d, 0);
+			plan(&f, NULL);
+			if (ok) {
+				check_clean(&f.d, 0);
+			} else {
+				snprintf(
+					says, sizeof(says),
+					"bandwidth %s is not a circuit size of "
+					"a %s ExpressRoute Direct port",
+					bw[i], ports[p]);
+				check_error(&f.d, 1, "circuit c1", says);
+				check_errors(&f.d, 1);
+			}
+			fx_free(&f);
+		}
+	}
+	/* With no port-speed, the port is 100G above 10G, else 10G. */
+	check_true("100M on a 10G port", !fp_model__direct_size(10000, 100));
+	check_true("1G on a 100G port", !fp_model__direct_size(100000, 1000));
+	check_true("5G on a 100G port", fp_model__direct_size(100000, 5000));
 }
 
 static void test_xallow(void **state)
@@ -2229,6 +2286,7 @@ int main(void)
 		cmocka_unit_test(test_port_budget),
 		cmocka_unit_test(test_ip_budget),
 		cmocka_unit_test(test_circuit_shape),
+		cmocka_unit_test(test_direct_sizes),
 		cmocka_unit_test(test_xallow),
 		cmocka_unit_test(test_auth_owner),
 		cmocka_unit_test(test_auth_keys),
