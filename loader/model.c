@@ -398,23 +398,40 @@ static void check_circuits(const struct ctx *c)
 	}
 }
 
-/* Address spaces a VNet advertises: its own and its peered spokes'. */
-static size_t advertised(const struct fp_config *cfg,
-			 const struct fp_cfg_vnet *v, bool *has6)
-{
-	size_t n = v->nspaces;
+/*
+ * Address spaces a VNet advertises over each of its connections, per
+ * family: its own and its peered spokes', each spoke once however often
+ * it is listed.
+ */
+struct spaces {
+	size_t n4, n6;
+};
 
-	for (size_t i = 0; i < v->nspaces; i++)
-		*has6 |= v->spaces[i].family == AF_INET6;
+static void count_spaces(const struct fp_cfg_vnet *v, struct spaces *n)
+{
+	for (size_t i = 0; i < v->nspaces; i++) {
+		if (v->spaces[i].family == AF_INET6)
+			n->n6++;
+		else
+			n->n4++;
+	}
+}
+
+static struct spaces advertised(const struct fp_config *cfg,
+				const struct fp_cfg_vnet *v)
+{
+	struct spaces n = { 0 };
+
+	count_spaces(v, &n);
 	for (size_t i = 0; i < v->npeerings; i++) {
 		const struct fp_cfg_vnet *s =
 			fp_config__vnet(cfg, v->peerings[i]);
+		bool seen = false;
 
-		if (!s || s == v)
-			continue;
-		n += s->nspaces;
-		for (size_t j = 0; j < s->nspaces; j++)
-			*has6 |= s->spaces[j].family == AF_INET6;
+		for (size_t j = 0; j < i && !seen; j++)
+			seen = !strcmp(v->peerings[j], v->peerings[i]);
+		if (s && s != v && !seen)
+			count_spaces(s, &n);
 	}
 	return n;
 }
@@ -430,17 +447,28 @@ static void check_vnets(const struct ctx *c)
 		    cfg->vnets[FP_MAX_VNETS - 1].name, FP_MAX_VNETS - 1);
 	for (size_t i = 0; i < cfg->nvnets; i++) {
 		const struct fp_cfg_vnet *v = &cfg->vnets[i];
-		bool has6 = false;
+		struct spaces n = advertised(cfg, v);
 
 		if (!v->nspaces)
 			ERR(c, v->line,
 			    "vnet %s: no address-space (address-space = PREFIX)",
 			    v->name);
-		if (advertised(cfg, v, &has6) > FP_SPACES_MAX)
+		/*
+		 * "ExpressRoute limits", route advertisement limits
+		 * (https://learn.microsoft.com/azure/azure-resource-manager/management/azure-subscription-service-limits#expressroute-limits):
+		 * from the VNet address space to the gateway, at most 1,000
+		 * IPv4 and 100 IPv6 routes.
+		 */
+		if (n.n4 > FP_SPACES_MAX)
 			ERR(c, v->line,
-			    "vnet %s: advertises %zu address spaces (with its "
-			    "peerings); at most %d",
-			    v->name, advertised(cfg, v, &has6), FP_SPACES_MAX);
+			    "vnet %s: advertises %zu IPv4 address spaces (with "
+			    "its peerings); at most %d",
+			    v->name, n.n4, FP_SPACES_MAX);
+		if (n.n6 > FP_SPACES6_MAX)
+			ERR(c, v->line,
+			    "vnet %s: advertises %zu IPv6 address spaces (with "
+			    "its peerings); at most %d",
+			    v->name, n.n6, FP_SPACES6_MAX);
 		for (size_t s = 0; s < v->nspaces; s++) {
 			/* Against every earlier space, this VNet's and others'. */
 			for (size_t j = 0; j <= i; j++) {
@@ -594,8 +622,8 @@ static void check_connections(const struct ctx *c)
 		const struct fp_cfg_vnet *v = fp_config__vnet(cfg, k->vnet);
 		unsigned int links = 0, circuits = 0, at_location = 0, limit;
 		const struct fp_conn_rec *rec;
-		bool has6 = false;
-		size_t spaces;
+		struct spaces spaces;
+		bool has6;
 
 		if (k->circuit[0] && !circ)
 			ERR(c, k->line,
@@ -668,18 +696,19 @@ static void check_connections(const struct ctx *c)
 			    "the premium add-on",
 			    k->name, v->name, v->region, circ->name,
 			    circ->region);
-		spaces = advertised(cfg, v, &has6);
+		spaces = advertised(cfg, v);
+		has6 = spaces.n6 > 0;
 		/* Linking another VNet or circuit under its name creates it. */
 		rec = fp_state__conn(c->st, k->name);
 		if ((!rec || strcmp(rec->vnet, k->vnet) ||
 		     strcmp(rec->circuit, k->circuit)) &&
-		    spaces > FP_SPACES_AT_CREATION)
+		    spaces.n4 + spaces.n6 > FP_SPACES_AT_CREATION)
 			ERR(c, k->line,
 			    "connection %s: vnet %s advertises %zu address "
 			    "spaces; a connection is created with at most %d "
 			    "(up to %d once it exists)",
-			    k->name, v->name, spaces, FP_SPACES_AT_CREATION,
-			    FP_SPACES_MAX);
+			    k->name, v->name, spaces.n4 + spaces.n6,
+			    FP_SPACES_AT_CREATION, FP_SPACES_MAX);
 		check_authorization(c, k, circ, v);
 		check_not_spoke(c, k, v);
 		if (k->fastpath && g->line && !fastpath_sku(g))
@@ -689,11 +718,19 @@ static void check_connections(const struct ctx *c)
 			    "more scale units; [gateway] (line %d) is %s%s",
 			    k->name, g->line, fp_sku_name(g->sku),
 			    g->sku == FP_SKU_ERGWSCALE ? " with fewer" : "");
-		if (has6 && circ->type == FP_CIRCUIT_PROVIDER)
+		/*
+		 * A provider circuit carries IPv6 private peering; what it
+		 * lacks is IPv6 FastPath: "Add IPv6 support for private
+		 * peering", Limitations: "FastPath with non-ExpressRoute
+		 * Direct circuits"
+		 * (https://learn.microsoft.com/azure/expressroute/expressroute-howto-add-ipv6-portal).
+		 */
+		if (has6 && k->fastpath && circ->type == FP_CIRCUIT_PROVIDER)
 			WARN(c, k->line,
-			     "connection %s: vnet %s has IPv6 address spaces, "
-			     "but provider circuit %s is IPv4-only: its IPv6 "
-			     "traffic goes through the gateway",
+			     "connection %s: vnet %s has IPv6 address spaces; "
+			     "provider circuit %s carries IPv6 but has no IPv6 "
+			     "FastPath (Direct circuits only): its IPv6 traffic "
+			     "goes through the gateway",
 			     k->name, v->name, circ->name);
 		else if (has6 && k->fastpath &&
 			 (g->sku != FP_SKU_ERGW3AZ ||

@@ -18,7 +18,8 @@
 #define FP_VNET_LINKS_MAX 16 /* circuits one VNet may link to, any SKU */
 #define FP_SAME_LOCATION_MAX 4 /* of them at one peering location */
 #define FP_SPACES_AT_CREATION 200
-#define FP_SPACES_MAX 1000
+#define FP_SPACES_MAX 1000 /* IPv4 spaces a VNet advertises */
+#define FP_SPACES6_MAX 100 /* IPv6 spaces a VNet advertises */
 
 struct fp_plan_circuit {
 	char name[FP_NAME_MAX];

@@ -432,7 +432,8 @@ static void test_full_config_plan(void **state)
 	/* The one finding: hub's IPv6 over a provider circuit. */
 	check_clean(&f.d, 1);
 	check_warning(&f.d, line_of(full_conf, "[connection hub-prov]"),
-		      "hub-prov", "IPv4-only", "c-prov");
+		      "hub-prov", "provider circuit c-prov carries IPv6",
+		      "no IPv6 FastPath");
 
 	check_int("plan circuits", 3, f.plan.ncircuits);
 	pc = plan_circuit(&f.plan, "c-direct");
@@ -1139,14 +1140,16 @@ static void test_ipv6(void **state)
 		bool v6, fast6;
 	} cases[] = {
 		{ "ErGw3AZ", "direct", NULL, 0, true, true },
-		{ "ErGw3AZ", "provider", "IPv4-only", 0, true, false },
+		{ "ErGw3AZ", "provider",
+		  "carries IPv6 but has no IPv6 FastPath", 0, true, false },
 		{ "UltraPerformance", "direct",
 		  "IPv6 fast path needs gateway SKU ErGw3AZ on a Direct", 0,
 		  true, false },
 		{ "ErGwScale", "direct",
 		  "IPv6 fast path needs gateway SKU ErGw3AZ on a Direct", 20,
 		  true, false },
-		{ "UltraPerformance", "provider", "IPv4-only", 0, true, false },
+		{ "UltraPerformance", "provider", "has no IPv6 FastPath", 0,
+		  true, false },
 		/* No IPv6 space: nothing to warn about. */
 		{ "ErGw3AZ", "provider", NULL, 0, false, false },
 		{ "UltraPerformance", "direct", NULL, 0, false, false },
@@ -1175,6 +1178,78 @@ static void test_ipv6(void **state)
 		fx_free(&f);
 		text_free(&t);
 	}
+}
+
+/*
+ * IPv6 spaces a VNet advertises, with its spokes' (each once): at most
+ * 100; a provider circuit with fastpath off has nothing to warn about.
+ */
+static void test_ipv6_spaces(void **state)
+{
+	static const struct {
+		int own, spoke;
+		bool twice; /* the spoke listed twice */
+		bool ok;
+	} cases[] = {
+		{ 100, 0, false, true }, { 101, 0, false, false },
+		{ 60, 40, false, true }, { 60, 41, false, false },
+		{ 50, 50, true, true },
+	};
+	struct text t = { 0 };
+	char says[64];
+	struct fx f;
+	int vline;
+
+	(void)state;
+	for (size_t i = 0; i < ARRAY_SIZE(cases); i++) {
+		print_message("%d own + %d spoke IPv6 spaces%s\n", cases[i].own,
+			      cases[i].spoke,
+			      cases[i].twice ? ", the spoke listed twice" : "");
+		add(&t, "[gateway]");
+		add(&t, "sku = ErGw3AZ");
+		add(&t, "[circuit c1]");
+		add(&t, "uplink = up1");
+		add(&t, "type = direct");
+		add(&t, "bandwidth = 10G");
+		vline = add(&t, "[vnet hub]");
+		for (int j = 0; j < cases[i].own; j++)
+			add(&t, "address-space = 2001:db8:%x::/48", j);
+		if (cases[i].spoke) {
+			add(&t, "peering = spoke");
+			if (cases[i].twice)
+				add(&t, "peering = spoke");
+			add(&t, "[vnet spoke]");
+			for (int j = 0; j < cases[i].spoke; j++)
+				add(&t, "address-space = 2001:db8:1%03x::/48",
+				    j);
+		}
+		add(&t, "[connection k1]");
+		add(&t, "vnet = hub");
+		add(&t, "circuit = c1");
+		parse(&f, t.s);
+		check_clean(&f.d, 0);
+		plan(&f, NULL);
+		if (cases[i].ok) {
+			check_clean(&f.d, 0);
+		} else {
+			snprintf(says, sizeof(says),
+				 "advertises %d IPv6 address spaces",
+				 cases[i].own + cases[i].spoke);
+			check_error(&f.d, vline, "vnet hub", says,
+				    "at most 100");
+			check_errors(&f.d, 1);
+		}
+		fx_free(&f);
+		text_free(&t);
+	}
+
+	/* Provider, IPv6 spaces, fastpath off: no IPv6 FastPath to miss. */
+	conf_one(&t, "ErGw3AZ", 0, "provider", "off", true);
+	parse(&f, t.s);
+	plan(&f, NULL);
+	check_clean(&f.d, 0);
+	fx_free(&f);
+	text_free(&t);
 }
 
 /* ---- VNets per circuit --------------------------------------------------- */
@@ -1540,7 +1615,7 @@ static void test_address_spaces(void **state)
 	for (size_t i = 0; i < ARRAY_SIZE(cases); i++) {
 		int total = cases[i].own + cases[i].spoke, vline, cline;
 		struct text t = { 0 };
-		char says[64];
+		char says[64], says4[64];
 		struct fx f;
 
 		print_message("%d own + %d peered spaces, %s connection\n",
@@ -1555,8 +1630,10 @@ static void test_address_spaces(void **state)
 		if (cases[i].errors & 1)
 			check_error(&f.d, cline, "connection k1", "vnet hub",
 				    says, "created with at most 200");
+		snprintf(says4, sizeof(says4),
+			 "advertises %d IPv4 address spaces", total);
 		if (cases[i].errors & 2)
-			check_error(&f.d, vline, "vnet hub", says,
+			check_error(&f.d, vline, "vnet hub", says4,
 				    "at most 1000");
 		check_errors(&f.d,
 			     (cases[i].errors & 1) + !!(cases[i].errors & 2));
@@ -2275,6 +2352,7 @@ int main(void)
 		cmocka_unit_test(test_gateway_required),
 		cmocka_unit_test(test_scale_units),
 		cmocka_unit_test(test_ipv6),
+		cmocka_unit_test(test_ipv6_spaces),
 		cmocka_unit_test(test_vnet_limit_table),
 		cmocka_unit_test(test_vnets_per_circuit),
 		cmocka_unit_test(test_region_needs_premium),
