@@ -307,10 +307,10 @@ lookup6(const struct in6_addr *addr)
  */
 static __always_inline __u32 connection(const struct pkt *p,
 					const struct fp_uplink *up,
-					const struct fp_route *nh, __u32 idx)
+					const struct fp_route *nh,
+					const struct fp_conn *conn)
 {
 	__u32 flag = p->ip6 ? FP_CONN_F_FAST6 : FP_CONN_F_FAST4;
-	struct fp_conn *conn = bpf_map_lookup_elem(&fp_conns, &idx);
 
 	if (!conn || !(conn->flags & flag))
 		return FP_R_CONN_OFF;
@@ -319,11 +319,29 @@ static __always_inline __u32 connection(const struct pkt *p,
 	return FP_R_FASTPATH;
 }
 
+/*
+ * The exclusion classes ignored for a VNet on this circuit: the profile's,
+ * except that a VNet with a connection of its own here is not reached over
+ * a peering (the spoke that links the circuit directly: its peering
+ * exclusion holds only where it rides on a hub).
+ */
+static __always_inline __u32 xallowed(const struct fp_uplink *up,
+				      const struct fp_conn *conn)
+{
+	__u32 allow = up->xallow;
+
+	if (conn && (conn->flags & (FP_CONN_F_LINKED | FP_CONN_F_PEERED)) ==
+			    FP_CONN_F_LINKED)
+		allow |= 1U << FP_CLASS_PEERING;
+	return allow;
+}
+
 /* FP_R_FASTPATH with the redirect set up, or why not. */
 static __always_inline __u32 decide(struct pkt *p, const struct fp_uplink *up,
 				    const struct fp_route *nh)
 {
-	__u32 idx = 0, r;
+	const struct fp_conn *conn = NULL;
+	__u32 idx, r;
 	int model;
 
 	if (!nh)
@@ -333,15 +351,16 @@ static __always_inline __u32 decide(struct pkt *p, const struct fp_uplink *up,
 	if (model) {
 		idx = FP_CONN_INDEX(nh->vnet, up->circuit);
 		p->conn = bpf_map_lookup_elem(&fp_connstat, &idx);
+		conn = bpf_map_lookup_elem(&fp_conns, &idx);
 	}
 	/*
 	 * An exclusion wins over any route, whatever the prefix lengths,
-	 * unless the circuit's profile accelerates its class.
+	 * unless the circuit accelerates its class for this VNet.
 	 */
-	if (nh->xclasses & ~up->xallow)
+	if (nh->xclasses & ~xallowed(up, conn))
 		return FP_R_EXCLUDED;
 	if (model && nh->ifindex) {
-		r = connection(p, up, nh, idx);
+		r = connection(p, up, nh, conn);
 		if (r != FP_R_FASTPATH)
 			return r;
 	}

@@ -587,28 +587,6 @@ static void check_authorization(const struct ctx *c,
 			    k->name, a->name, o->name, o->line);
 }
 
-/*
- * A spoke uses its hub's gateway (ExpressRoute's "use remote gateways"):
- * it reaches circuits through the hub's connections, never its own.
- */
-static void check_not_spoke(const struct ctx *c, const struct fp_cfg_conn *k,
-			    const struct fp_cfg_vnet *v)
-{
-	for (size_t i = 0; i < c->cfg->nvnets; i++) {
-		const struct fp_cfg_vnet *hub = &c->cfg->vnets[i];
-
-		for (size_t p = 0; p < hub->npeerings; p++)
-			if (hub != v && !strcmp(hub->peerings[p], v->name))
-				ERR(c, k->line,
-				    "connection %s: vnet %s is a spoke of vnet "
-				    "%s (peering, line %d): it reaches circuits "
-				    "through its hub's gateway and has no "
-				    "connection of its own",
-				    k->name, v->name, hub->name,
-				    hub->peering_lines[p]);
-	}
-}
-
 static void check_connections(const struct ctx *c)
 {
 	const struct fp_config *cfg = c->cfg;
@@ -710,7 +688,6 @@ static void check_connections(const struct ctx *c)
 			    k->name, v->name, spaces.n4 + spaces.n6,
 			    FP_SPACES_AT_CREATION, FP_SPACES_MAX);
 		check_authorization(c, k, circ, v);
-		check_not_spoke(c, k, v);
 		if (k->fastpath && g->line && !fastpath_sku(g))
 			ERR(c, k->line,
 			    "connection %s: fastpath on needs gateway SKU "
@@ -888,6 +865,12 @@ static int build_plan(const struct ctx *c, struct fp_plan *p,
 	/*
 	 * A spoke is reached over its hub's connections; its address spaces
 	 * are a peering exclusion, which the circuit's profile may accelerate.
+	 * A spoke may also link a circuit itself, the workaround About
+	 * ExpressRoute FastPath gives for peering ("connect all the virtual
+	 * networks to the ExpressRoute circuit directly",
+	 * https://learn.microsoft.com/azure/expressroute/about-fastpath):
+	 * there its own connection decides, and the program lifts the
+	 * peering exclusion for a link that is not PEERED.
 	 */
 	for (size_t i = 0, n = p->nconns; i < n; i++) {
 		const struct fp_cfg_vnet *hub =
@@ -899,10 +882,20 @@ static int build_plan(const struct ctx *c, struct fp_plan *p,
 			struct fp_plan_conn *pc, hubc = p->conns[i];
 			__u32 sid = vnet_id[spoke - cfg->vnets];
 
-			/* Peered with two hubs on this circuit: either one. */
+			/* The spoke's spaces, wherever it rides on a hub. */
+			for (size_t t = 0; t < spoke->nspaces; t++)
+				if (add_excl(p, c, hub->peering_lines[s],
+					     &spoke->spaces[t],
+					     FP_CLASS_PEERING))
+					goto nomem;
+			/*
+			 * Its own connection on this circuit wins; peered
+			 * with two hubs on it, either one.
+			 */
 			pc = fp_plan__conn(p, sid, hubc.circuit);
 			if (pc) {
-				pc->flags |= hubc.flags;
+				if (pc->flags & FP_CONN_F_PEERED)
+					pc->flags |= hubc.flags;
 				continue;
 			}
 			pc = PUSH(p->conns, p->nconns);
@@ -913,11 +906,6 @@ static int build_plan(const struct ctx *c, struct fp_plan *p,
 				 spoke->name);
 			pc->vnet = sid;
 			pc->flags |= FP_CONN_F_PEERED;
-			for (size_t t = 0; t < spoke->nspaces; t++)
-				if (add_excl(p, c, hub->peering_lines[s],
-					     &spoke->spaces[t],
-					     FP_CLASS_PEERING))
-					goto nomem;
 		}
 	}
 	prune_ids(next->circuit_ids, &next->ncircuit_ids, circ_names,

@@ -18,14 +18,15 @@ set -eu
 # shellcheck source=selftests/lib.sh
 . "$(dirname "${BASH_SOURCE[0]}")/lib.sh"
 
-CASES="connections profile authorization fastpath_off connection_del budget atomic_apply apply_under_traffic"
+CASES="connections profile authorization fastpath_off connection_del budget atomic_apply apply_under_traffic spoke_connection"
 VM3_IP4=198.19.3.10
 OP1_IP4=198.18.2.2 UP1_IP4=198.18.2.1
 
 # The CLI with this lab's state directory.
 fpm() { fp --state-dir "$LAB_DIR/state" "$@"; }
 
-# conf [C1_EXTRA] [HUB_C1_FASTPATH] [EXTRA_SECTIONS]: the lab's config.
+# conf [C1_EXTRA] [HUB_C1_FASTPATH] [EXTRA_SECTIONS] [SPOKE_EXTRA]: the
+# lab's config.
 conf() {
 	cat >"$LAB_DIR/fastpath.conf" <<EOF
 # The lab's deployment (selftests/test_model.sh).
@@ -62,6 +63,7 @@ address-space = 198.19.2.0/24
 address-space = 2001:db8:100:2::/64
 port = veth-vm2
 owner = contoso
+${4:-}
 
 [vnet v3]
 address-space = 198.19.3.0/24
@@ -363,6 +365,28 @@ case_apply_under_traffic() {
 	assert_eq "received, gaps, duplicates of $sent sent during six applies" "$sent 0 0" "$rx"
 	assert_delta "connection hub-c1 fast packets during the applies" "$f0" "$(conn_count hub-c1 hub fast)" "$sent"
 	assert_delta "connection hub-c1 gateway packets during the applies" "$g0" "$(conn_count hub-c1 hub gateway)" 0 0
+}
+
+# i. A spoke with a connection of its own (FastPath's peering workaround)
+#    is fast on that connection's circuit and still a peering exclusion
+#    where it rides on its hub. explain agrees with where the packets go.
+case_spoke_connection() {
+	local key pl="exclude = private-link $VM2_PL4/32"
+	apply_ok "base"
+	model_routes
+	assert_ok "route vm2 private link" fp route add "$VM2_PL4/32" dev veth-vm2 lladdr "$VM2_MAC"
+	expect_path gateway op1 "$VM2_IP4" excluded
+	key=$(fpm authorization create c2 spoke-auth)
+	conf "" on $'[connection spoke-c2]\nvnet = spoke\ncircuit = c2\nauthorization = '"$key"
+	apply_ok "spoke-c2, the spoke's own connection"
+	expect_path fast op1 "$VM2_IP4" fastpath
+	expect_path gateway op0 "$VM2_IP4" excluded
+	assert_gt "connection spoke-c2 fast packets" "$(conn_count spoke-c2 spoke fast)" 2
+	conf "profile = direct-2025" on $'[connection spoke-c1]\nvnet = spoke\ncircuit = c1' "$pl"
+	apply_ok "spoke-c1, the spoke's own connection on c1"
+	expect_path fast op0 "$VM2_PL4" fastpath
+	expect_path fast op0 "$VM2_IP4" fastpath
+	assert_gt "connection spoke-c1 fast packets" "$(conn_count spoke-c1 spoke fast)" 2
 }
 
 model_down() { lab_down; }

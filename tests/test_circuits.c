@@ -452,6 +452,42 @@ static void test_verdicts(void **state)
 	expect(1, "198.18.20.1", XDP_PASS, FP_R_EXCLUDED);
 }
 
+/*
+ * A spoke with a connection of its own on circuit 1 (not PEERED) is fast
+ * there despite its peering exclusion; on circuit 2 it rides on its hub
+ * (PEERED) and the exclusion holds under profile 2020.
+ */
+static void test_spoke_own_connection(void **state)
+{
+	struct fp_prefix spoke = pfx("198.18.20.0/24"),
+			 lb = pfx("198.18.20.9/32");
+
+	(void)state;
+	set_space("198.18.10.0/24", 1);
+	set_space("198.18.20.0/24", 2);
+	set_conn(1, 2, FP_CONN_F_LINKED | FP_CONN_F_FAST4);
+	set_conn(2, 1, FP_CONN_F_LINKED | FP_CONN_F_FAST4);
+	set_conn(2, 2, FP_CONN_F_LINKED | FP_CONN_F_FAST4 | FP_CONN_F_PEERED);
+	set_budget(1, 10);
+	set_budget(2, 10);
+	set_uplink(0, 1, FP_XALLOW_DEFAULT);
+	set_uplink(1, 2, FP_XALLOW_DEFAULT);
+	put_route("198.18.20.1/32");
+	put_route("198.18.20.9/32");
+	assert_int_equal(fp_fib__exclude(&m, &spoke, FP_CLASS_PEERING), 0);
+	assert_int_equal(fp_fib__exclude(&m, &lb, FP_CLASS_BASIC_LB), 0);
+	expect(0, "198.18.20.1", XDP_REDIRECT, FP_R_FASTPATH);
+	expect(1, "198.18.20.1", XDP_PASS, FP_R_EXCLUDED);
+	/* Other classes hold on its own connection too. */
+	expect(0, "198.18.20.9", XDP_PASS, FP_R_EXCLUDED);
+	/* Its own connection with fastpath off: the gateway, said so. */
+	set_conn(2, 1, FP_CONN_F_LINKED);
+	expect(0, "198.18.20.1", XDP_PASS, FP_R_CONN_OFF);
+	/* No connection at all on circuit 1: the exclusion again. */
+	set_conn(2, 1, 0);
+	expect(0, "198.18.20.1", XDP_PASS, FP_R_EXCLUDED);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -462,6 +498,7 @@ int main(void)
 		cmocka_unit_test_setup(test_exclusion_classes, reset),
 		cmocka_unit_test_setup(test_retag_nested_markers, reset),
 		cmocka_unit_test_setup(test_verdicts, reset),
+		cmocka_unit_test_setup(test_spoke_own_connection, reset),
 	};
 
 	return cmocka_run_group_tests(tests, group_setup, group_teardown);

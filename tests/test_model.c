@@ -2202,19 +2202,32 @@ static void test_udr_exclusion_planned(void **state)
 }
 
 /*
- * A spoke uses its hub's gateway: a connection of its own is an error;
- * a spoke peered with two hubs on one circuit takes either's flags.
+ * A spoke may link a circuit itself (the FastPath peering workaround):
+ * there its own connection decides (not PEERED, so the program lifts its
+ * peering exclusion), elsewhere it rides on its hub; a spoke peered with
+ * two hubs on one circuit takes either's flags.
  */
-static void test_peering_spoke_has_no_connection(void **state)
+static void test_spoke_own_connection(void **state)
 {
 	static const char text[] =
 		"[gateway]\nsku = ErGw3AZ\n"
 		"[circuit c1]\nuplink = up1\ntype = direct\nbandwidth = 10G\n"
+		"[circuit c2]\nuplink = up2\ntype = direct\nbandwidth = 10G\n"
 		"[vnet hub]\naddress-space = 10.1.0.0/16\npeering = spoke\n"
 		"[vnet spoke]\naddress-space = 10.2.0.0/16\n"
+		"address-space = 2001:db8:2::/48\n"
 		"[connection k-hub]\nvnet = hub\ncircuit = c1\n"
+		"[connection k-hub2]\nvnet = hub\ncircuit = c2\n"
 		"[connection k-spoke]\nvnet = spoke\ncircuit = c1\n"
 		"fastpath = off\n";
+	static const char on_c2[] =
+		"[gateway]\nsku = ErGw3AZ\n"
+		"[circuit c1]\nuplink = up1\ntype = direct\nbandwidth = 10G\n"
+		"[circuit c2]\nuplink = up2\ntype = direct\nbandwidth = 10G\n"
+		"[vnet hub]\naddress-space = 10.1.0.0/16\npeering = spoke\n"
+		"[vnet spoke]\naddress-space = 10.2.0.0/16\n"
+		"[connection k-hub]\nvnet = hub\ncircuit = c1\nfastpath = off\n"
+		"[connection k-spoke]\nvnet = spoke\ncircuit = c2\n";
 	static const char two_hubs[] =
 		"[gateway]\nsku = ErGw3AZ\n"
 		"[circuit c1]\nuplink = up1\ntype = direct\nbandwidth = 10G\n"
@@ -2229,10 +2242,36 @@ static void test_peering_spoke_has_no_connection(void **state)
 	(void)state;
 	parse(&f, text);
 	plan(&f, NULL);
-	check_error(&f.d, line_of(text, "[connection k-spoke]"),
-		    "connection k-spoke", "vnet spoke is a spoke of vnet hub",
-		    "no connection of its own");
-	check_errors(&f.d, 1);
+	check_clean(&f.d, 0);
+	check_int("links: hub twice, spoke own on c1, spoke via hub on c2", 4,
+		  f.plan.nconns);
+	pk = plan_conn(&f.plan, "spoke", "c1");
+	check_str("spoke on c1: its own connection", "k-spoke", pk->name);
+	check_int("spoke on c1: its own flags (fastpath off), not PEERED",
+		  FP_CONN_F_LINKED, pk->flags);
+	pk = plan_conn(&f.plan, "spoke", "c2");
+	check_str("spoke on c2: through the hub's connection", "k-hub2",
+		  pk->name);
+	check_int("spoke on c2: the hub's flags, PEERED",
+		  FP_CONN_F_LINKED | FP_CONN_F_PEERED | FP_CONN_F_FAST4 |
+			  FP_CONN_F_FAST6,
+		  pk->flags);
+	check_int("spoke's space: still a peering exclusion (for c2)",
+		  FP_CLASS_PEERING, plan_excl(&f.plan, "10.2.0.0/16"));
+	check_int("spoke's IPv6 space too", FP_CLASS_PEERING,
+		  plan_excl(&f.plan, "2001:db8:2::/48"));
+	fx_free(&f);
+
+	/* On a circuit the hub does not link, the spoke is on its own. */
+	parse(&f, on_c2);
+	plan(&f, NULL);
+	check_clean(&f.d, 0);
+	check_int("spoke on c1 via hub (fastpath off)",
+		  FP_CONN_F_LINKED | FP_CONN_F_PEERED,
+		  plan_conn(&f.plan, "spoke", "c1")->flags);
+	check_int("spoke on c2: its own, fast",
+		  FP_CONN_F_LINKED | FP_CONN_F_FAST4 | FP_CONN_F_FAST6,
+		  plan_conn(&f.plan, "spoke", "c2")->flags);
 	fx_free(&f);
 
 	parse(&f, two_hubs);
@@ -2245,6 +2284,47 @@ static void test_peering_spoke_has_no_connection(void **state)
 			  FP_CONN_F_FAST6,
 		  pk->flags);
 	fx_free(&f);
+}
+
+/*
+ * Spaces count once per connection, as Azure counts them: the hub's
+ * connection advertises the hub's and the spoke's, the spoke's own only
+ * the spoke's.
+ */
+static void test_spoke_own_connection_spaces(void **state)
+{
+	struct text t = { 0 };
+	struct fx f;
+	int hub_line;
+
+	(void)state;
+	add(&t, "[gateway]");
+	add(&t, "sku = ErGw3AZ");
+	add(&t, "[circuit c1]");
+	add(&t, "uplink = up1");
+	add(&t, "type = direct");
+	add(&t, "bandwidth = 10G");
+	add(&t, "[vnet hub]");
+	for (int i = 0; i < 150; i++)
+		add(&t, "address-space = 10.0.%d.0/24", i);
+	add(&t, "peering = spoke");
+	add(&t, "[vnet spoke]");
+	for (int i = 0; i < 200; i++)
+		add(&t, "address-space = 10.1.%d.0/24", i);
+	hub_line = add(&t, "[connection k-hub]");
+	add(&t, "vnet = hub");
+	add(&t, "circuit = c1");
+	add(&t, "[connection k-spoke]"); /* 200: within the creation limit */
+	add(&t, "vnet = spoke");
+	add(&t, "circuit = c1");
+	parse(&f, t.s);
+	plan(&f, NULL);
+	check_error(&f.d, hub_line, "connection k-hub",
+		    "advertises 350 address spaces",
+		    "created with at most 200");
+	check_errors(&f.d, 1);
+	fx_free(&f);
+	text_free(&t);
 }
 
 /* ---- ids ----------------------------------------------------------------- */
@@ -2370,7 +2450,8 @@ int main(void)
 		cmocka_unit_test(test_auth_keys),
 		cmocka_unit_test(test_vnet_rules),
 		cmocka_unit_test(test_udr_exclusion_planned),
-		cmocka_unit_test(test_peering_spoke_has_no_connection),
+		cmocka_unit_test(test_spoke_own_connection),
+		cmocka_unit_test(test_spoke_own_connection_spaces),
 		cmocka_unit_test(test_ids_stable),
 	};
 
