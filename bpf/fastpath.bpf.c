@@ -323,16 +323,21 @@ static __always_inline __u32 connection(const struct pkt *p,
  * The exclusion classes ignored for a VNet on this circuit: the profile's,
  * except that a VNet with a connection of its own here is not reached over
  * a peering (the spoke that links the circuit directly: its peering
- * exclusion holds only where it rides on a hub).
+ * exclusion holds only where it rides on a hub), and Private Link is fast
+ * only in the VNet the circuit connects, never in a spoke reached through
+ * its hub (About ExpressRoute FastPath).
  */
 static __always_inline __u32 xallowed(const struct fp_uplink *up,
 				      const struct fp_conn *conn)
 {
 	__u32 allow = up->xallow;
 
-	if (conn && (conn->flags & (FP_CONN_F_LINKED | FP_CONN_F_PEERED)) ==
-			    FP_CONN_F_LINKED)
-		allow |= 1U << FP_CLASS_PEERING;
+	if (conn && (conn->flags & FP_CONN_F_LINKED)) {
+		if (conn->flags & FP_CONN_F_PEERED)
+			allow &= ~(1U << FP_CLASS_PRIVATE_LINK);
+		else
+			allow |= 1U << FP_CLASS_PEERING;
+	}
 	return allow;
 }
 

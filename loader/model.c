@@ -98,7 +98,12 @@ __u8 fp_model__xallow(enum fp_profile profile)
 	 * 2020: peering, basic-lb and private-link go to the gateway and
 	 * UDRs on the gateway subnet are ignored. direct-2025: peering, UDR
 	 * and Private Link are accelerated; load balancers and the rest of
-	 * what sits in spokes still go to the gateway.
+	 * what sits in spokes still go to the gateway. Private Link only in
+	 * the VNet the circuit connects, not in a peered spoke ("About
+	 * ExpressRoute FastPath", https://learn.microsoft.com/azure/expressroute/about-fastpath:
+	 * "FastPath only supports connectivity to Private Endpoints/Link
+	 * services deployed to the Hub Virtual Network"): the program drops
+	 * the class for a PEERED link (xallowed() in bpf/fastpath.bpf.c).
 	 */
 	if (profile == FP_PROFILE_DIRECT_2025)
 		return 1U << FP_CLASS_PEERING | 1U << FP_CLASS_PRIVATE_LINK |

@@ -369,7 +369,9 @@ case_apply_under_traffic() {
 
 # i. A spoke with a connection of its own (FastPath's peering workaround)
 #    is fast on that connection's circuit and still a peering exclusion
-#    where it rides on its hub. explain agrees with where the packets go.
+#    where it rides on its hub; under direct-2025 a Private Link endpoint
+#    is fast only in the VNet the circuit connects, not in a spoke reached
+#    through its hub. explain agrees with where the packets go.
 case_spoke_connection() {
 	local key pl="exclude = private-link $VM2_PL4/32"
 	apply_ok "base"
@@ -382,6 +384,10 @@ case_spoke_connection() {
 	expect_path fast op1 "$VM2_IP4" fastpath
 	expect_path gateway op0 "$VM2_IP4" excluded
 	assert_gt "connection spoke-c2 fast packets" "$(conn_count spoke-c2 spoke fast)" 2
+	conf "profile = direct-2025" on "" "$pl"
+	apply_ok "direct-2025 on c1, a private link in the spoke"
+	expect_path fast op0 "$VM2_IP4" fastpath
+	expect_path gateway op0 "$VM2_PL4" excluded
 	conf "profile = direct-2025" on $'[connection spoke-c1]\nvnet = spoke\ncircuit = c1' "$pl"
 	apply_ok "spoke-c1, the spoke's own connection on c1"
 	expect_path fast op0 "$VM2_PL4" fastpath

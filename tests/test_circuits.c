@@ -488,6 +488,47 @@ static void test_spoke_own_connection(void **state)
 	expect(0, "198.18.20.1", XDP_PASS, FP_R_EXCLUDED);
 }
 
+/*
+ * Private Link over FastPath (direct-2025) only in the VNet the circuit
+ * connects: an endpoint in a spoke reached through its hub (PEERED) goes
+ * to the gateway, while the spoke's other addresses are fast (peering is
+ * accelerated) and so is an endpoint in a spoke with its own connection.
+ */
+static void test_private_link_hub_only(void **state)
+{
+	struct fp_prefix spoke = pfx("198.18.20.0/24"),
+			 hub_pl = pfx("198.18.10.7/32"),
+			 spoke_pl = pfx("198.18.20.7/32");
+	__u8 direct2025 = 1U << FP_CLASS_PEERING | 1U << FP_CLASS_PRIVATE_LINK |
+			  FP_XALLOW_DEFAULT;
+
+	(void)state;
+	set_space("198.18.10.0/24", 1);
+	set_space("198.18.20.0/24", 2);
+	set_conn(1, 1, FP_CONN_F_LINKED | FP_CONN_F_FAST4);
+	set_conn(2, 1, FP_CONN_F_LINKED | FP_CONN_F_FAST4 | FP_CONN_F_PEERED);
+	set_conn(2, 2, FP_CONN_F_LINKED | FP_CONN_F_FAST4);
+	set_budget(1, 10);
+	set_budget(2, 10);
+	set_uplink(0, 1, direct2025);
+	set_uplink(1, 2, direct2025);
+	put_route("198.18.10.7/32");
+	put_route("198.18.20.1/32");
+	put_route("198.18.20.7/32");
+	assert_int_equal(fp_fib__exclude(&m, &spoke, FP_CLASS_PEERING), 0);
+	assert_int_equal(fp_fib__exclude(&m, &hub_pl, FP_CLASS_PRIVATE_LINK),
+			 0);
+	assert_int_equal(fp_fib__exclude(&m, &spoke_pl, FP_CLASS_PRIVATE_LINK),
+			 0);
+	expect(0, "198.18.10.7", XDP_REDIRECT, FP_R_FASTPATH);
+	expect(0, "198.18.20.1", XDP_REDIRECT, FP_R_FASTPATH);
+	expect(0, "198.18.20.7", XDP_PASS, FP_R_EXCLUDED);
+	expect(1, "198.18.20.7", XDP_REDIRECT, FP_R_FASTPATH);
+	/* Profile 2020 accelerates Private Link nowhere. */
+	set_uplink(1, 2, FP_XALLOW_DEFAULT);
+	expect(1, "198.18.20.7", XDP_PASS, FP_R_EXCLUDED);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -499,6 +540,7 @@ int main(void)
 		cmocka_unit_test_setup(test_retag_nested_markers, reset),
 		cmocka_unit_test_setup(test_verdicts, reset),
 		cmocka_unit_test_setup(test_spoke_own_connection, reset),
+		cmocka_unit_test_setup(test_private_link_hub_only, reset),
 	};
 
 	return cmocka_run_group_tests(tests, group_setup, group_teardown);
