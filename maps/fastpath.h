@@ -47,7 +47,7 @@
  * refuses an older pin set with one line instead of libbpf's "parameter
  * mismatch". Pin sets from before fp_layout existed are layout 1.
  */
-#define FP_LAYOUT_VERSION 3
+#define FP_LAYOUT_VERSION 4
 
 /*
  * fp_netns (array, key 0): the network namespace the pin set serves,
