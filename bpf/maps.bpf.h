@@ -94,6 +94,16 @@ struct {
 	__uint(pinning, LIBBPF_PIN_BY_NAME);
 } fp_present SEC(".maps");
 
+/* Arrival of the model's entries (maps/fastpath.h); the program never reads it. */
+struct {
+	__uint(type, BPF_MAP_TYPE_HASH);
+	__uint(max_entries, FP_MAX_ROUTES);
+	__type(key, struct fp_arrival_key);
+	__type(value, __u64);
+	__uint(map_flags, BPF_F_NO_PREALLOC);
+	__uint(pinning, LIBBPF_PIN_BY_NAME);
+} fp_arrival SEC(".maps");
+
 /* Ply bookkeeping; the program never reads it. */
 struct {
 	__uint(type, BPF_MAP_TYPE_ARRAY);

@@ -6,9 +6,11 @@
  * with what it replaced; when a step fails, the steps taken are undone in
  * reverse and the state file is left as it was. Before the first step
  * the next state is written beside the state file (.pending): a run that
- * dies half-way (SIGKILL, power) is finished by the next apply, which
- * removes whatever either plan put in the maps and the config does not
- * want.
+ * dies half-way (SIGKILL, power) is finished by the next apply. That one
+ * cannot know how far the dead run got, so it takes neither plan's word
+ * for what the maps hold: it writes every object the config wants (or
+ * checks it in the maps), and removes whatever either plan put in the
+ * maps and the config does not want.
  *
  * Order: what new traffic needs (budgets, address spaces, ports,
  * exclusions, connections) first, then the entries retagged, then the
@@ -66,6 +68,7 @@ struct undo {
 struct run {
 	struct fp_maps *m;
 	bool dry; /* --check: print the steps, take none */
+	bool recover; /* finishing a dead run: old is no word on the maps */
 	struct undo *u;
 	size_t n, cap;
 	long fail_after; /* FASTPATH_APPLY_FAIL_AFTER: tests' fault */
@@ -273,6 +276,26 @@ static int uplink_of(struct run *r, const struct fp_plan_circuit *c,
 	return 0;
 }
 
+/* The class of the exclusion at exactly p in the maps, FP_CLASS_MAX if none. */
+static __u32 excl_class_at(const struct fp_maps *m, const struct fp_prefix *p)
+{
+	struct fp_lpm6 key;
+	struct fp_excl ex;
+	int fd;
+
+	if (p->family == AF_INET) {
+		fp_prefix__to_lpm4(p, (struct fp_lpm4 *)&key);
+		fd = m->excl4;
+	} else {
+		fp_prefix__to_lpm6(p, &key);
+		fd = m->excl6;
+	}
+	/* An LPM lookup gives the longest match: exact only at its plen. */
+	if (bpf_map_lookup_elem(fd, &key, &ex) || ex.plen != p->len)
+		return FP_CLASS_MAX;
+	return ex.class;
+}
+
 /* Budgets, address spaces, ports, exclusions and connections wanted. */
 static int add_steps(struct run *r, const struct fp_plan *old,
 		     struct fp_plan *next)
@@ -292,15 +315,19 @@ static int add_steps(struct run *r, const struct fp_plan *old,
 			if (err)
 				return err;
 		}
-		if (was && was->budget == c->budget &&
-		    was->xallow == c->xallow && !strcmp(was->uplink, c->uplink))
+		if (!r->dry)
+			bpf_map_lookup_elem(r->m->circuits, &key, &slot);
+		if (r->recover ? !r->dry && slot.ifindex == ifindex &&
+					 slot.budget == c->budget :
+				 was && was->budget == c->budget &&
+					 was->xallow == c->xallow &&
+					 !strcmp(was->uplink, c->uplink))
 			continue;
 		err = step(r, "%s circuit %s (%u) on %s: ip budget %u",
 			   was ? "~" : "+", c->name, c->id, c->uplink,
 			   c->budget);
 		if (err || r->dry)
 			continue;
-		bpf_map_lookup_elem(r->m->circuits, &key, &slot);
 		slot.ifindex = ifindex;
 		slot.budget = c->budget;
 		err = map_write(r, r->m->circuits, true, &key, sizeof(key),
@@ -316,7 +343,7 @@ static int add_steps(struct run *r, const struct fp_plan *old,
 		size_t ksz;
 		int fd = lpm_key(r->m, &s->prefix, &key, &ksz);
 
-		if (was && was->vnet == s->vnet)
+		if (!r->recover && was && was->vnet == s->vnet)
 			continue;
 		err = step(r, "%s address space %s: vnet %u", was ? "~" : "+",
 			   fp_format_prefix(&s->prefix, a, sizeof(a)), s->vnet);
@@ -339,13 +366,17 @@ static int add_steps(struct run *r, const struct fp_plan *old,
 		struct fp_port port;
 		struct undo *u;
 
-		if (was) {
+		if (was && !r->recover) {
 			p->owned = was->owned;
 			continue;
 		}
+		/*
+		 * Registered before (not ours to remove), or by the dead run
+		 * (ours: claim_ports decided it before that run's first step).
+		 */
 		if (!r->dry && !fp_ifinfo__by_name(p->name, &info) &&
 		    !bpf_map_lookup_elem(r->m->ports, &info.ifindex, &port))
-			continue; /* registered before: not ours to remove */
+			continue;
 		err = step(r, "+ port %s", p->name);
 		if (err || r->dry) {
 			if (err)
@@ -364,9 +395,12 @@ static int add_steps(struct run *r, const struct fp_plan *old,
 	for (size_t i = 0; i < next->nexcls; i++) {
 		const struct fp_plan_excl *e = &next->excls[i];
 		const struct fp_plan_excl *was = plan_excl(old, &e->prefix);
+		__u32 have = was ? was->class : FP_CLASS_MAX;
 		struct undo *u;
 
-		if (was && was->class == e->class)
+		if (r->recover && !r->dry)
+			have = excl_class_at(r->m, &e->prefix);
+		if (have == e->class)
 			continue;
 		fp_format_prefix(&e->prefix, a, sizeof(a));
 		err = step(r, "%s exclusion %s: %s", was ? "~" : "+", a,
@@ -375,7 +409,7 @@ static int add_steps(struct run *r, const struct fp_plan *old,
 			return err;
 		if (r->dry)
 			continue;
-		if (was) {
+		if (have != FP_CLASS_MAX) {
 			err = fp_fib__unexclude(r->m, &e->prefix);
 			if (err)
 				return err;
@@ -383,7 +417,7 @@ static int add_steps(struct run *r, const struct fp_plan *old,
 			if (!u)
 				return -ENOMEM;
 			u->prefix = e->prefix;
-			u->class = was->class;
+			u->class = have;
 		}
 		err = fp_fib__exclude(r->m, &e->prefix, e->class);
 		if (err == -EEXIST)
@@ -402,11 +436,18 @@ static int add_steps(struct run *r, const struct fp_plan *old,
 		const struct fp_plan_conn *c = &next->conns[i];
 		const struct fp_plan_conn *was =
 			fp_plan__conn(old, c->vnet, c->circuit);
-		struct fp_conn conn = { .flags = c->flags };
+		struct fp_conn conn = { .flags = c->flags }, have = { 0 };
 		__u32 idx = FP_CONN_INDEX(c->vnet, c->circuit);
+		bool fresh = !was;
 
-		if (was && was->flags == c->flags)
+		if (r->recover && !r->dry) {
+			bpf_map_lookup_elem(r->m->conns, &idx, &have);
+			if (have.flags == c->flags)
+				continue;
+			fresh = !have.flags;
+		} else if (was && was->flags == c->flags) {
 			continue;
+		}
 		err = step(r, "%s connection %s: vnet %s - circuit %s: %s",
 			   was ? "~" : "+", c->name, c->vnet_name,
 			   c->circuit_name,
@@ -416,7 +457,7 @@ static int add_steps(struct run *r, const struct fp_plan *old,
 		if (r->dry)
 			continue;
 		/* A new connection counts from zero. */
-		if (!was) {
+		if (fresh) {
 			int ncpu = libbpf_num_possible_cpus();
 			struct fp_connstat *zero = calloc(ncpu, sizeof(*zero));
 
@@ -601,11 +642,17 @@ static int remove_steps(struct run *r, const struct fp_plan *old,
 /*
  * Moves the maps from old to next (whose ports learn whether they are
  * ours). On failure every step taken is undone. dry: print only.
+ * recover: old is what an apply that died may have left, not what the
+ * maps hold.
  */
 static int run_plan(struct fp_maps *m, const struct fp_plan *old,
-		    struct fp_plan *next, bool dry, size_t *steps)
+		    struct fp_plan *next, bool dry, bool recover, size_t *steps)
 {
-	struct run r = { .m = m, .dry = dry, .fail_after = -1, .die_after = -1 };
+	struct run r = { .m = m,
+			 .dry = dry,
+			 .recover = recover,
+			 .fail_after = -1,
+			 .die_after = -1 };
 	const char *fail = getenv("FASTPATH_APPLY_FAIL_AFTER");
 	const char *die = getenv("FASTPATH_APPLY_DIE_AFTER");
 	int err;
@@ -647,6 +694,7 @@ struct store {
 	char dir[4096 - 32];
 	char path[4096], pending[4096];
 	int lockfd;
+	bool interrupted; /* a pending plan was left: an apply died */
 };
 
 static int store_open(struct store *s, const struct fp_opts *o)
@@ -680,25 +728,34 @@ static void store_close(struct store *s)
 	s->lockfd = -1;
 }
 
+/*
+ * src's objects that dst lacks, added to dst: once each, so that a
+ * removal is one step. A circuit counts as another on another uplink
+ * (the dead run may have switched that uplink into it).
+ */
 static int append_plan(struct fp_plan *dst, const struct fp_plan *src)
 {
-#define APPEND(arr, n)                                                        \
-	do {                                                                  \
-		void *v = realloc(dst->arr,                                   \
-				  (dst->n + src->n + 1) * sizeof(*dst->arr)); \
-		if (!v)                                                       \
-			return -ENOMEM;                                       \
-		dst->arr = v;                                                 \
-		if (src->n)                                                   \
-			memcpy(dst->arr + dst->n, src->arr,                   \
-			       src->n * sizeof(*src->arr));                   \
-		dst->n += src->n;                                             \
+#define APPEND(arr, n, have)                                              \
+	do {                                                              \
+		for (size_t i = 0; i < src->n; i++) {                     \
+			const __typeof__(*src->arr) *x = &src->arr[i];    \
+			__typeof__(*dst->arr) *y;                         \
+                                                                          \
+			if (have)                                         \
+				continue;                                 \
+			y = fp_vec__push(&dst->arr, &dst->n, sizeof(*y)); \
+			if (!y)                                           \
+				return -ENOMEM;                           \
+			*y = *x;                                          \
+		}                                                         \
 	} while (0)
-	APPEND(circuits, ncircuits);
-	APPEND(spaces, nspaces);
-	APPEND(conns, nconns);
-	APPEND(excls, nexcls);
-	APPEND(ports, nports);
+	APPEND(circuits, ncircuits,
+	       plan_circuit(dst, x->id) &&
+		       !strcmp(plan_circuit(dst, x->id)->uplink, x->uplink));
+	APPEND(spaces, nspaces, plan_space(dst, &x->prefix));
+	APPEND(conns, nconns, fp_plan__conn(dst, x->vnet, x->circuit));
+	APPEND(excls, nexcls, plan_excl(dst, &x->prefix));
+	APPEND(ports, nports, plan_port(dst, x->name));
 #undef APPEND
 	return 0;
 }
@@ -727,8 +784,56 @@ static int store_load(struct store *s, struct fp_state *st,
 	pr_warn("apply: an earlier apply was interrupted; this one finishes "
 		"it (%s)\n",
 		s->pending);
+	s->interrupted = true;
 	err = append_plan(held, &pend.applied);
 	fp_state__free(&pend);
+	return err;
+}
+
+/*
+ * Whether each port of next is ours, decided before the pending note is
+ * written, so that an apply finishing a dead one knows a port that run
+ * registered from one registered by hand: a port held keeps its word,
+ * a new one is ours unless it is registered already.
+ */
+static void claim_ports(const struct fp_maps *m, const struct fp_plan *held,
+			struct fp_plan *next)
+{
+	for (size_t i = 0; i < next->nports; i++) {
+		struct fp_plan_port *p = &next->ports[i];
+		const struct fp_plan_port *was = plan_port(held, p->name);
+		struct fp_ifinfo info;
+		struct fp_port port;
+
+		if (was)
+			p->owned = was->owned;
+		else
+			p->owned = fp_ifinfo__by_name(p->name, &info) ||
+				   bpf_map_lookup_elem(m->ports, &info.ifindex,
+						       &port);
+	}
+}
+
+/*
+ * The pending note: next, and while an earlier apply is unfinished, all
+ * it may have put in the maps too, so that this run dying or failing
+ * leaves the next one the whole list to clean up.
+ */
+static int save_pending(const struct store *s, const struct fp_plan *held,
+			const struct fp_state *next)
+{
+	struct fp_state note;
+	int err;
+
+	if (!s->interrupted)
+		return fp_state__save(s->pending, next);
+	err = fp_state__copy(&note, next);
+	if (err)
+		return err;
+	err = append_plan(&note.applied, held);
+	if (!err)
+		err = fp_state__save(s->pending, &note);
+	fp_state__free(&note);
 	return err;
 }
 
@@ -739,15 +844,24 @@ static int transact(struct fp_maps *m, struct store *s,
 	size_t steps;
 	int err;
 
-	err = fp_state__save(s->pending, next);
+	claim_ports(m, held, &next->applied);
+	err = save_pending(s, held, next);
 	if (err) {
 		pr_warn("state %s: %s\n", s->pending, strerror(-err));
 		return err;
 	}
-	err = run_plan(m, held, &next->applied, false, &steps);
+	err = run_plan(m, held, &next->applied, false, s->interrupted, &steps);
 	if (err) {
-		/* Undone: the maps hold what the old state says. */
-		unlink(s->pending);
+		/*
+		 * Undone: the maps hold what the old state says, and what the
+		 * interrupted apply left, which the note still lists.
+		 */
+		if (s->interrupted)
+			pr_warn("apply: the interrupted apply is still to be "
+				"finished (%s kept)\n",
+				s->pending);
+		else
+			unlink(s->pending);
 		return err;
 	}
 	err = fp_state__save(s->path, next);
@@ -831,7 +945,7 @@ int fp_cmd_apply(const struct fp_opts *o, int argc, char **argv)
 			goto out_state;
 		struct fp_maps none = { .skel = NULL };
 
-		run_plan(&none, &held, &dry, true, &steps);
+		run_plan(&none, &held, &dry, true, s.interrupted, &steps);
 		printf("%s: valid (%d warning(s)); nothing changed\n", file,
 		       d.warnings);
 		ret = FP_EXIT_OK;

@@ -27,7 +27,9 @@
  * whose fast-path IP budget the entry holds a place (fp_circuits). Places
  * go first come, first served; an entry past a budget goes to the gateway
  * on that circuit, and is counted there. Budget changes print a warning
- * at 80 % and when the budget runs out.
+ * at 80 % and when the budget runs out. When each such entry came is kept
+ * beside it (fp_arrival), so that a retag, which walks the maps in hash
+ * order, still hands places out by arrival.
  */
 #include <arpa/inet.h>
 #include <errno.h>
@@ -203,6 +205,50 @@ static int budget_store(const struct fp_maps *m, struct budget *b)
 		budget_warn(i, &b->was[i], &b->c[i]);
 	}
 	return 0;
+}
+
+/* ---- arrival order -------------------------------------------------------- */
+
+static struct fp_arrival_key arrival_key(const struct fp_prefix *p)
+{
+	struct fp_arrival_key k = { .family = p->family, .len = p->len };
+
+	memcpy(k.addr, p->addr, p->family == AF_INET ? 4 : 16);
+	return k;
+}
+
+/*
+ * p arrives now: a ticket after every one given before (the writers'
+ * lock is held). Without one (the map full) the entry only queues behind
+ * those that have one: not an error worth refusing a route for.
+ */
+static __u64 arrival_stamp(const struct fp_maps *m, const struct fp_prefix *p)
+{
+	struct fp_arrival_key k = arrival_key(p), next = { 0 };
+	__u64 t = 1, after;
+
+	bpf_map_lookup_elem(m->arrival, &next, &t);
+	after = t + 1;
+	if (bpf_map_update_elem(m->arrival, &next, &after, BPF_ANY) ||
+	    bpf_map_update_elem(m->arrival, &k, &t, BPF_ANY))
+		return UINT64_MAX;
+	return t;
+}
+
+/* When p came, UINT64_MAX if unknown. */
+static __u64 arrival_of(const struct fp_maps *m, const struct fp_prefix *p)
+{
+	struct fp_arrival_key k = arrival_key(p);
+	__u64 t;
+
+	return bpf_map_lookup_elem(m->arrival, &k, &t) ? UINT64_MAX : t;
+}
+
+static void arrival_forget(const struct fp_maps *m, const struct fp_prefix *p)
+{
+	struct fp_arrival_key k = arrival_key(p);
+
+	bpf_map_delete_elem(m->arrival, &k);
 }
 
 /* Whether a connection lets entries of vnet be fast on circuit i + 1. */
@@ -615,6 +661,12 @@ int fp_fib__set(const struct fp_maps *m, const struct fp_prefix *p,
 	err = put_over(m, p, &rt, BPF_ANY, exists ? &old : NULL);
 	if (!err && model)
 		err = budget_store(m, &b);
+	/* Rewritten in its VNet, an entry is no newcomer. */
+	if (!err && budgeted(&rt) &&
+	    !(exists && budgeted(&old) && old.vnet == rt.vnet))
+		arrival_stamp(m, p);
+	else if (!err && !budgeted(&rt) && exists && budgeted(&old))
+		arrival_forget(m, p);
 	if (!err && !(exists && !memcmp(&old, &rt, sizeof(rt))))
 		err = refresh_markers(m, p);
 out:
@@ -649,8 +701,10 @@ int fp_fib__del(const struct fp_maps *m, const struct fp_prefix *p)
 	} else {
 		err = drop(m, p);
 	}
-	if (!err && model)
+	if (!err && model) {
 		err = budget_store(m, &b);
+		arrival_forget(m, p);
+	}
 	if (!err)
 		err = refresh_markers(m, p);
 	/* A freed place goes to an entry waiting past the budget. */
@@ -929,6 +983,7 @@ int fp_fib__for_each_exclusion(const struct fp_maps *m, fp_excl_fn fn,
 struct entry {
 	struct fp_prefix p;
 	struct fp_route rt, was;
+	__u64 arrival; /* fp_arrival's ticket, UINT64_MAX if none */
 };
 
 struct entries {
@@ -1132,6 +1187,14 @@ static int collect_excl(const struct fp_prefix *p, __u32 class, void *ctx)
 
 /* ---- the whole table against a changed model -------------------------- */
 
+static int entry_by_arrival(const void *a, const void *b)
+{
+	__u64 x = ((const struct entry *)a)->arrival;
+	__u64 y = ((const struct entry *)b)->arrival;
+
+	return x < y ? -1 : x > y;
+}
+
 static int entry_by_len(const void *a, const void *b)
 {
 	return by_len(&((const struct entry *)a)->p,
@@ -1184,12 +1247,28 @@ int fp_fib__retag(const struct fp_maps *m)
 	for (size_t k = 0; k < l.n; k++) {
 		struct entry *e = &l.v[k];
 		__u16 vnet = vnet_of(m, &e->p);
+		bool stays = vnet == e->rt.vnet;
 
 		/* A place is kept only by an entry that stays in its VNet. */
-		if (vnet != e->rt.vnet)
+		if (!stays)
 			e->rt.circuits = 0;
 		e->rt.vnet = vnet;
+		e->arrival = UINT64_MAX;
+		if (budgeted(&e->rt) && budgeted(&e->was) && stays)
+			e->arrival = arrival_of(m, &e->p);
+		else if (budgeted(&e->was))
+			arrival_forget(m, &e->p);
 	}
+	/* Into a VNet (or another one), an entry arrives now. */
+	for (size_t k = 0; k < l.n; k++)
+		if (budgeted(&l.v[k].rt) && l.v[k].arrival == UINT64_MAX)
+			l.v[k].arrival = arrival_stamp(m, &l.v[k].p);
+	/* First come, first served, whatever order the walk took. */
+	for (__u32 i = 0; i < FP_MAX_CIRCUITS; i++)
+		if (b.c[i].budget) {
+			qsort(l.v, l.n, sizeof(*l.v), entry_by_arrival);
+			break;
+		}
 	/* Entries that held a place keep it: new ones queue behind them. */
 	for (int pass = 0; pass < 2; pass++) {
 		for (size_t k = 0; k < l.n; k++) {
@@ -1209,10 +1288,11 @@ int fp_fib__retag(const struct fp_maps *m)
 				e->rt.circuits &= ~bit;
 				if (!b.c[i].budget || !may_take(conns, e, i))
 					continue;
+				/* Each entry meets each circuit in one pass. */
 				if (b.c[i].used < b.c[i].budget) {
 					b.c[i].used++;
 					e->rt.circuits |= bit;
-				} else if (pass == 1) {
+				} else {
 					b.c[i].over++;
 				}
 			}

@@ -34,7 +34,7 @@ struct fp_maps {
 	int upv, portv, txv; /* by ifindex: loader/devs.c */
 	int nh, trie4, trie6, plies; /* the compiled table: loader/fib.c */
 	struct fp_trie trie; /* their shadow (loader/trie.c) */
-	int circuits, vnets4, vnets6, conns, connstat;
+	int circuits, vnets4, vnets6, conns, connstat, arrival;
 	int lockfd; /* the pin directory, flock()ed by model writers; -1 */
 	/*
 	 * What loader/fib.c learned of the maps, so as not to ask again: at

@@ -228,6 +228,7 @@ int fp_maps__fill_fds(struct fp_maps *m)
 	m->vnets6 = bpf_map__fd(s->maps.fp_vnets6);
 	m->conns = bpf_map__fd(s->maps.fp_conns);
 	m->connstat = bpf_map__fd(s->maps.fp_connstat);
+	m->arrival = bpf_map__fd(s->maps.fp_arrival);
 	m->lockfd = -1;
 	return fp_trie__init(&m->trie, m->trie4, m->trie6, m->nh, m->plies,
 			     bpf_map__max_entries(s->maps.fp_trie4) / 256,

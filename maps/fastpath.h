@@ -36,6 +36,7 @@
 #define FP_MAP_VNETS6 "fp_vnets6"
 #define FP_MAP_CONNS "fp_conns"
 #define FP_MAP_CONNSTAT "fp_connstat"
+#define FP_MAP_ARRIVAL "fp_arrival"
 #define FP_MAP_LAYOUT "fp_layout"
 #define FP_MAP_NETNS "fp_netns"
 
@@ -46,7 +47,7 @@
  * refuses an older pin set with one line instead of libbpf's "parameter
  * mismatch". Pin sets from before fp_layout existed are layout 1.
  */
-#define FP_LAYOUT_VERSION 3
+#define FP_LAYOUT_VERSION 4
 
 /*
  * fp_netns (array, key 0): the network namespace the pin set serves,
@@ -380,6 +381,19 @@ struct fp_circuit {
 	__u32 over; /* entries past the budget, sent to the gateway */
 };
 
+/*
+ * fp_arrival (hash, the loader's only; values __u64): when each entry that
+ * may hold a place in a budget (a route to a port inside a VNet) came,
+ * so that places go first come, first served whatever order the maps
+ * walk in. The key with family 0 holds the next ticket.
+ */
+struct fp_arrival_key {
+	__u8 family; /* AF_INET, AF_INET6; 0 for the next ticket */
+	__u8 len; /* prefix length */
+	__u16 pad;
+	__u8 addr[16]; /* network byte order; IPv4 in the first 4 bytes */
+};
+
 /* fp_vnets4 / fp_vnets6 (LPM, keys fp_lpm4/6) values: address spaces. */
 struct fp_vnet {
 	__u32 id; /* 1 .. FP_MAX_VNETS - 1 */
@@ -478,6 +492,7 @@ _Static_assert(sizeof(struct fp_conn) == 8, "fp_conn layout");
 _Static_assert(sizeof(struct fp_connstat) == 32, "fp_connstat layout");
 _Static_assert(sizeof(struct fp_circuit) == 16, "fp_circuit layout");
 _Static_assert(sizeof(struct fp_vnet) == 4, "fp_vnet layout");
+_Static_assert(sizeof(struct fp_arrival_key) == 20, "fp_arrival_key layout");
 _Static_assert(sizeof(struct fp_in6) == 16, "fp_in6 layout");
 _Static_assert(sizeof(struct fp_excl) == 8, "fp_excl layout");
 _Static_assert(sizeof(struct fp_nh) == 28, "fp_nh layout");

@@ -4,15 +4,16 @@
 # make install / uninstall into a scratch prefix: the files land with their
 # modes, the systemd units verify, the man page renders without warnings,
 # bash completion completes, and uninstall takes it all back (keeping the
-# settings and config files). Only example_config makes a namespace, with
-# veth interfaces named as in the example.
+# settings and config files), the units are hardened, and the sync unit
+# refuses to start until an uplink is configured. Only example_config and
+# no_uplink_refused make a namespace, with veth interfaces of their own.
 # Usage: test_install.sh [CASE...]
 
 set -eu
 # shellcheck source=selftests/lib.sh
 . "$(dirname "${BASH_SOURCE[0]}")/lib.sh"
 
-CASES="install_tree example_config units_verify man_page completion uninstall"
+CASES="install_tree example_config units_verify units_hardened no_uplink_refused man_page completion uninstall"
 
 inst_up() {
 	INST=$(mktemp -d /tmp/fp-install.XXXXXX)
@@ -73,6 +74,113 @@ case_units_verify() {
 			"$INST/usr/lib/systemd/system/$u.service" 2>&1) ||
 			lab_fail "systemd-analyze verify $u.service: expected no findings, saw: $out"
 	done
+}
+
+# directive UNIT KEY: the values of KEY= in UNIT, one line each.
+directive() { sed -n "s/^$2=//p" "$1"; }
+
+# The hardening each unit carries (README "Security"), and, where
+# systemd-analyze can rate a unit file, its exposure below a bound.
+case_units_hardened() {
+	local u f d score max
+	for u in fastpath-sync:2.5 fastpath-metrics:1.0; do
+		max=${u#*:} u=${u%%:*}
+		f=$INST/usr/lib/systemd/system/$u.service
+		for d in NoNewPrivileges=yes ProtectSystem=strict ProtectHome=yes PrivateTmp=yes \
+			PrivateDevices=yes ProtectKernelTunables=yes RestrictNamespaces=yes \
+			SystemCallArchitectures=native; do
+			assert_eq "$u.service: ${d%%=*}" "${d#*=}" "$(directive "$f" "${d%%=*}")"
+		done
+		assert_match "$u.service: RestartSec" '^[0-9]+s?$' "$(directive "$f" RestartSec)"
+		if command -v systemd-analyze >/dev/null &&
+			score=$(systemd-analyze security --offline=yes "$f" 2>/dev/null | sed -n 's/.*Overall exposure level for .*: \([0-9.]*\) .*/\1/p') &&
+			[ -n "$score" ]; then
+			awk -v s="$score" -v m="$max" 'BEGIN { exit !(s <= m) }' ||
+				lab_fail "$u.service: expected an exposure of at most $max (systemd-analyze security), saw $score"
+			log "  $u.service: exposure $score"
+		else
+			log "  $u.service: no systemd-analyze security --offline here: exposure not rated"
+		fi
+	done
+	f=$INST/usr/lib/systemd/system/fastpath-sync.service
+	assert_eq "fastpath-sync.service: CapabilityBoundingSet" "CAP_BPF CAP_NET_ADMIN CAP_SYS_ADMIN" \
+		"$(directive "$f" CapabilityBoundingSet)"
+	assert_eq "fastpath-sync.service: ReadWritePaths (the pins)" /sys/fs/bpf "$(directive "$f" ReadWritePaths)"
+	assert_eq "fastpath-sync.service: StateDirectory" fastpath "$(directive "$f" StateDirectory)"
+	f=$INST/usr/lib/systemd/system/fastpath-metrics.service
+	assert_eq "fastpath-metrics.service: CapabilityBoundingSet" CAP_BPF "$(directive "$f" CapabilityBoundingSet)"
+	assert_eq "fastpath-metrics.service: PrivateNetwork" yes "$(directive "$f" PrivateNetwork)"
+}
+
+# unit_pre UNIT SETTINGS NS [VAR=VALUE...]: UNIT's ExecStartPre= commands
+# run as systemd runs them, with its Environment= and SETTINGS for its
+# EnvironmentFile= (VAR=VALUE on top), each inside `ip netns exec NS` (a
+# namespace and mounts of its own: nothing lands on this host's
+# interfaces or pins); stops at the first that fails, with its exit code.
+unit_pre() {
+	python3 - "$@" <<'PY'
+import os, re, shlex, subprocess, sys
+unit, settings, ns = sys.argv[1:4]
+env, pre = {"PATH": os.environ["PATH"]}, []
+def assign(text):
+    k, _, v = text.partition("=")
+    env[k] = v
+for line in open(unit):
+    key, _, value = line.strip().partition("=")
+    if key == "Environment":
+        assign(value)
+    elif key == "EnvironmentFile":
+        for l in open(settings):
+            l = l.strip()
+            if l and not l.startswith("#") and "=" in l:
+                assign(l)
+    elif key == "ExecStartPre":
+        pre.append(value)
+for a in sys.argv[4:]:
+    assign(a)
+def expand(word):
+    # systemd: $VAR alone is split into words, ${VAR} is one, $$ is $.
+    m = re.fullmatch(r"\$([A-Za-z_]\w*)", word)
+    if m:
+        return env.get(m.group(1), "").split()
+    word = re.sub(r"\$\{([A-Za-z_]\w*)\}", lambda m: env.get(m.group(1), ""),
+                  word.replace("$$", "\0"))
+    return [word.replace("\0", "$")]
+for cmd in pre:
+    argv = [w for word in shlex.split(cmd.lstrip("-+!@:")) for w in expand(word)]
+    r = subprocess.run(["ip", "netns", "exec", ns] + argv, env=env)
+    if r.returncode:
+        sys.exit(r.returncode)
+PY
+}
+
+# Installed as shipped, fastpath-sync.service names no uplink and refuses
+# to start, saying what to set; with one set, it loads onto it.
+case_no_uplink_refused() {
+	local ns=fp-inst-$$ f=$INST/usr/lib/systemd/system/fastpath-sync.service out rc=0
+	[ "$(id -u)" -eq 0 ] || lab_skip "needs root"
+	command -v python3 >/dev/null || lab_skip "missing tool: python3"
+	assert_eq "FASTPATH_UPLINK as installed" "FASTPATH_UPLINK=" \
+		"$(grep '^FASTPATH_UPLINK' "$INST/etc/default/fastpath")"
+	ip netns add "$ns" || lab_fail "ip netns add $ns: expected success"
+	# shellcheck disable=SC2064 # the name is fixed now
+	trap "ip netns del $ns 2>/dev/null; inst_down" EXIT
+	ip -n "$ns" link add uplink0 type veth peer name op0
+	ip -n "$ns" link add eth0 type veth peer name eth0p
+	out=$(unit_pre "$f" "$INST/etc/default/fastpath" "$ns" 2>&1) || rc=$?
+	assert_eq "fastpath-sync.service as installed, starting: exit code" 1 "$rc"
+	assert_eq "fastpath-sync.service as installed, starting" \
+		"fastpath-sync: no uplink configured: set FASTPATH_UPLINK in /etc/default/fastpath to the interface facing on-premises" "$out"
+	for i in uplink0 eth0; do
+		if ip -n "$ns" link show dev "$i" | grep -q xdp; then
+			lab_fail "$i after the refused start: expected no XDP program, saw one"
+		fi
+	done
+	rc=0
+	out=$(unit_pre "$f" "$INST/etc/default/fastpath" "$ns" FASTPATH_UPLINK=uplink0 2>&1) || rc=$?
+	assert_eq "fastpath-sync.service with FASTPATH_UPLINK=uplink0, starting: exit code ($out)" 0 "$rc"
+	ip -n "$ns" link show dev uplink0 | grep -q xdp ||
+		lab_fail "uplink0 after a start with FASTPATH_UPLINK=uplink0: expected an XDP program, saw none"
 }
 
 case_man_page() {

@@ -18,7 +18,7 @@ set -eu
 # shellcheck source=selftests/lib.sh
 . "$(dirname "${BASH_SOURCE[0]}")/lib.sh"
 
-CASES="connections profile authorization fastpath_off connection_del budget atomic_apply apply_under_traffic spoke_connection"
+CASES="connections profile authorization fastpath_off connection_del budget atomic_apply killed_at_every_step apply_under_traffic spoke_connection"
 VM3_IP4=198.19.3.10
 OP1_IP4=198.18.2.2 UP1_IP4=198.18.2.1
 
@@ -336,7 +336,143 @@ case_atomic_apply() {
 	assert_eq "maps after applying the same config" "$before" "$(maps_dump)"
 }
 
-# h. Applies that change other objects leave a running flow alone: a
+# The maps as a set, whatever order their writes took: every map the
+# model and the routes live in (not the compiled table, whose slots
+# depend on history, nor counters), entries sorted, an array's untouched
+# (all zero) slots left out; fp_upv only at the uplinks' slots (65536 of
+# them take seconds to dump). Then the CLI's lists.
+canon() {
+	python3 - "$PIN" <<'PY'
+import json, subprocess, sys
+pin = sys.argv[1]
+def dump(m):
+    out = subprocess.run(["bpftool", "-j", "map", "dump", "pinned", f"{pin}/{m}"],
+                         check=True, capture_output=True, text=True).stdout
+    return json.loads(out)
+def show(m, entries):
+    print("#", m)
+    for e in sorted(json.dumps(e.get("formatted", e), sort_keys=True)
+                    for e in entries if any(int(b, 16) for b in e["value"])):
+        print(e)
+ups = dump("fp_uplinks")
+show("fp_uplinks", ups)
+upv = []
+for e in ups:
+    out = subprocess.run(["bpftool", "-j", "map", "lookup", "pinned", f"{pin}/fp_upv",
+                          "key", "hex"] + [b[2:] for b in e["key"]],
+                         check=True, capture_output=True, text=True).stdout
+    upv.append(json.loads(out))
+show("fp_upv", upv)
+for m in ("fp_circuits fp_vnets4 fp_vnets6 fp_excl4 fp_excl6 fp_hosts4 "
+          "fp_hosts6 fp_routes4 fp_routes6 fp_conns fp_ports").split():
+    show(m, dump(m))
+PY
+	echo "# lists"
+	fp route list | sort
+	fp exclude list | sort
+	fp port list | sort
+}
+
+# What the data path does with the addresses the two configs touch.
+explain_all() {
+	local a up
+	for up in uplink0 uplink1; do
+		for a in "$VM1_IP4" "$VM1_IP6" "$VM2_IP4" "$VM3_IP4" 198.19.4.10 \
+			198.19.4.130 198.19.5.10 198.19.5.20; do
+			echo "$up $a $(fp explain "$a" --uplink "$up" --json)"
+		done
+	done
+}
+
+# conf_ab A|B: A has VNet v4 at 198.19.5.0/24 (a basic-lb exclusion, fast
+# on c1); B moves it to 198.19.4.0/24 with a private-link exclusion and a
+# new port, turns its connection and hub-c1 off, and changes c1's profile
+# and budget: steps of every kind, added, changed and removed.
+conf_ab() {
+	local v4
+	if [ "$1" = A ]; then
+		v4=$'[vnet v4]\naddress-space = 198.19.5.0/24\nexclude = basic-lb 198.19.5.0/26\nowner = contoso\n[connection v4-c1]\nvnet = v4\ncircuit = c1\nfastpath = on'
+		conf "" on "$v4"
+	else
+		v4=$'[vnet v4]\naddress-space = 198.19.4.0/24\nexclude = private-link 198.19.4.128/25\nport = veth-vm4\nowner = contoso\n[connection v4-c1]\nvnet = v4\ncircuit = c1\nfastpath = off'
+		conf $'profile = direct-2025\nip-budget = 50000' off "$v4"
+	fi
+}
+
+# h. An apply killed before any one of its steps, then finished by the next
+#    apply, leaves the maps as a clean apply does, and the data path
+#    answers alike: the next apply must not take what the killed one only
+#    meant to write for written. Also when the finishing apply is itself
+#    killed or fails, and the config changed in between.
+case_killed_at_every_step() {
+	local ref ref_x k rc out a
+	command -v bpftool >/dev/null || lab_skip "missing tool: bpftool"
+	ip -n "$NS_HOST" link add veth-vm4 type veth peer name veth-vm4p
+	ip -n "$NS_HOST" link set veth-vm4 up
+	ip -n "$NS_HOST" link set veth-vm4p up
+	conf_ab A
+	apply_ok "config A"
+	model_routes
+	for a in 198.19.4.10 198.19.4.130 198.19.5.10 198.19.5.20; do
+		assert_ok "route $a" fp route add "$a/32" dev veth-vm2 lladdr "$VM2_MAC"
+	done
+	conf_ab B
+	apply_ok "config B, clean"
+	ref=$(canon) ref_x=$(explain_all)
+	assert_match "explain in B's new space, connection off" '"reason": *"conn_off"' \
+		"$(fp explain 198.19.4.10 --uplink uplink0 --json)"
+	for k in $(seq 0 100); do
+		conf_ab A
+		apply_ok "back to config A (before a kill at step $((k + 1)))"
+		conf_ab B
+		rc=0
+		FASTPATH_APPLY_DIE_AFTER=$k fpm apply --config "$LAB_DIR/fastpath.conf" >/dev/null 2>&1 || rc=$?
+		if [ "$rc" -eq 0 ]; then
+			break # k is past the last step: a clean apply
+		fi
+		assert_eq "apply killed before step $((k + 1)): exit code" 137 "$rc"
+		out=$(fpm apply --config "$LAB_DIR/fastpath.conf" 2>&1) ||
+			lab_fail "apply after a kill before step $((k + 1)): expected exit 0, saw: $out"
+		assert_match "apply after a kill before step $((k + 1))" "interrupted; this one finishes it" "$out"
+		[ ! -e "$LAB_DIR/state/state.json.pending" ] ||
+			lab_fail "pending file after the apply that finished a kill before step $((k + 1)): expected none, saw one"
+		[ "$(canon)" = "$ref" ] ||
+			lab_fail "maps after a kill before step $((k + 1)) and the next apply: expected those of a clean apply, saw: $(diff <(echo "$ref") <(canon) | head -20)"
+		[ "$(explain_all)" = "$ref_x" ] ||
+			lab_fail "explain after a kill before step $((k + 1)) and the next apply: expected a clean apply's answers, saw: $(diff <(echo "$ref_x") <(explain_all) | head -20)"
+		out=$(fpm apply --check --config "$LAB_DIR/fastpath.conf" 2>/dev/null | grep -E '^([-+~] |circuit )' || true)
+		assert_eq "apply --check after a kill before step $((k + 1)) and the next apply: steps left" "" "$out"
+	done
+	[ "$rc" -eq 0 ] || lab_fail "steps from config A to B: expected at most 100, saw more"
+	[ "$k" -gt 5 ] || lab_fail "steps from config A to B: expected more than 5, saw $k"
+	[ "$(canon)" = "$ref" ] || lab_fail "maps after a clean apply of B again: expected the first one's"
+	log "  killed before each of $k steps: the next apply finished each like a clean one"
+	# B killed before its last step; the apply of A that would finish
+	# it killed before its first, the next one failing: the apply after
+	# them still takes away all that B put there.
+	conf_ab A
+	apply_ok "config A, clean"
+	ref=$(canon) ref_x=$(explain_all)
+	conf_ab B
+	rc=0
+	FASTPATH_APPLY_DIE_AFTER=$((k - 1)) fpm apply --config "$LAB_DIR/fastpath.conf" >/dev/null 2>&1 || rc=$?
+	assert_eq "apply of B killed before its last step: exit code" 137 "$rc"
+	conf_ab A
+	rc=0
+	FASTPATH_APPLY_DIE_AFTER=0 fpm apply --config "$LAB_DIR/fastpath.conf" >/dev/null 2>&1 || rc=$?
+	assert_eq "apply of A finishing it, killed before its first step: exit code" 137 "$rc"
+	rc=0
+	out=$(FASTPATH_APPLY_FAIL_AFTER=1 fpm apply --config "$LAB_DIR/fastpath.conf" 2>&1) || rc=$?
+	assert_eq "apply of A finishing both, failing at step 2: exit code" 1 "$rc"
+	assert_match "apply of A finishing both, failing at step 2" "interrupted apply is still to be finished" "$out"
+	apply_ok "config A after two kills and a failure"
+	[ "$(canon)" = "$ref" ] ||
+		lab_fail "maps after two kills, a failure and an apply of A: expected those of a clean apply of A, saw: $(diff <(echo "$ref") <(canon) | head -20)"
+	[ "$(explain_all)" = "$ref_x" ] ||
+		lab_fail "explain after two kills, a failure and an apply of A: expected a clean apply's answers, saw: $(diff <(echo "$ref_x") <(explain_all) | head -20)"
+}
+
+# i. Applies that change other objects leave a running flow alone: a
 #    sequenced UDP flow to vm1 over c1 while c1's budget, a new VNet and
 #    its connection come and go, six times: nothing lost, all fast.
 case_apply_under_traffic() {

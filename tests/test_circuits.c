@@ -124,8 +124,8 @@ static void set_uplink(int i, __u8 circuit_id, __u8 xallow)
 /* Empties every model and route map: each test starts from nothing. */
 static int reset(void **state)
 {
-	int fds[] = { m.hosts4, m.hosts6, m.routes4, m.routes6,
-		      m.excl4,	m.excl6,  m.vnets4,  m.vnets6 };
+	int fds[] = { m.hosts4, m.hosts6, m.routes4, m.routes6, m.excl4,
+		      m.excl6,	m.vnets4, m.vnets6,  m.arrival };
 	struct fp_circuit zc = { 0 };
 	struct fp_conn zconn = { 0 };
 	(void)state;
@@ -267,6 +267,68 @@ static void test_retag_keeps_held_places(void **state)
 	assert_int_equal(get_route("198.18.10.1/32").circuits, 0);
 	assert_int_equal(circuit(1).used, 1);
 	assert_int_equal(circuit(1).over, 1);
+}
+
+/* The i-th of the routes below: an order unlike any hash's or key's. */
+static void nth_route(int i, char *buf, size_t n)
+{
+	snprintf(buf, n, "198.18.10.%d/32", (i * 37) % 200 + 1);
+}
+
+/*
+ * Places go first come, first served, also when the budget shrinks: the
+ * oldest entries keep theirs, and a freed place goes to the oldest of
+ * those waiting, whatever order the maps walk in.
+ */
+static void test_budget_shrink_keeps_arrival_order(void **state)
+{
+	enum { N = 40 };
+	char a[32];
+
+	(void)state;
+	set_space("198.18.10.0/24", 1);
+	set_conn(1, 1, FP_CONN_F_LINKED | FP_CONN_F_FAST4);
+	set_budget(1, 100000);
+	for (int i = 0; i < N; i++) {
+		nth_route(i, a, sizeof(a));
+		put_route(a);
+	}
+	set_budget(1, 10);
+	assert_int_equal(fp_fib__retag(&m), 0);
+	for (int i = 0; i < N; i++) {
+		nth_route(i, a, sizeof(a));
+		if (get_route(a).circuits != (i < 10 ? 0x1 : 0))
+			fail_msg("%s (arrived %d of %d), budget 10: expected "
+				 "circuits %#x, saw %#x",
+				 a, i + 1, N, i < 10 ? 0x1 : 0,
+				 get_route(a).circuits);
+	}
+	assert_int_equal(circuit(1).used, 10);
+	assert_int_equal(circuit(1).over, N - 10);
+	/* The oldest goes: its place to the 11th, not to a newer one. */
+	nth_route(0, a, sizeof(a));
+	del_route(a);
+	for (int i = 1; i < N; i++) {
+		nth_route(i, a, sizeof(a));
+		if (get_route(a).circuits != (i <= 10 ? 0x1 : 0))
+			fail_msg("%s (arrived %d of %d), the first gone: "
+				 "expected circuits %#x, saw %#x",
+				 a, i + 1, N, i <= 10 ? 0x1 : 0,
+				 get_route(a).circuits);
+	}
+	/* Rewritten, an entry is no newcomer: it keeps its place. */
+	nth_route(1, a, sizeof(a));
+	put_route(a);
+	set_budget(1, 15);
+	assert_int_equal(fp_fib__retag(&m), 0);
+	for (int i = 1; i < N; i++) {
+		nth_route(i, a, sizeof(a));
+		if (get_route(a).circuits != (i <= 15 ? 0x1 : 0))
+			fail_msg("%s (arrived %d of %d), budget 15: expected "
+				 "circuits %#x, saw %#x",
+				 a, i + 1, N, i <= 15 ? 0x1 : 0,
+				 get_route(a).circuits);
+	}
 }
 
 static void test_exclusion_classes(void **state)
@@ -536,6 +598,8 @@ int main(void)
 		cmocka_unit_test_setup(test_budget_grant_refuse_promote, reset),
 		cmocka_unit_test_setup(test_budget_follows_connections, reset),
 		cmocka_unit_test_setup(test_retag_keeps_held_places, reset),
+		cmocka_unit_test_setup(test_budget_shrink_keeps_arrival_order,
+				       reset),
 		cmocka_unit_test_setup(test_exclusion_classes, reset),
 		cmocka_unit_test_setup(test_retag_nested_markers, reset),
 		cmocka_unit_test_setup(test_verdicts, reset),
