@@ -164,9 +164,9 @@ $(OUT)/fuzz/fuzz_xlate: tests/fuzz_xlate.c loader/xlate.c loader/parse.c loader/
 	$(call msg,FUZZ-CC,$@)
 	$(Q)$(CLANG) $(FUZZ_CFLAGS) tests/fuzz_xlate.c loader/xlate.c loader/parse.c -o $@
 
-$(OUT)/fuzz/fuzz_args: tests/fuzz_args.c loader/args.c loader/args.h | libfuzzer-ok
+$(OUT)/fuzz/fuzz_args: tests/fuzz_args.c loader/args.c loader/args.h loader/parse.c loader/log.c | libfuzzer-ok
 	$(call msg,FUZZ-CC,$@)
-	$(Q)$(CLANG) $(FUZZ_CFLAGS) tests/fuzz_args.c loader/args.c -o $@
+	$(Q)$(CLANG) $(FUZZ_CFLAGS) tests/fuzz_args.c loader/args.c loader/parse.c loader/log.c $(LDLIBS) -o $@
 
 # >= 1M packets through program and model, then each libFuzzer target for
 # FUZZ_TIME seconds (QUICK=1: 5). Corpora stay in build/fuzz/ between runs.
