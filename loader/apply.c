@@ -101,10 +101,13 @@ static int step(struct run *r, const char *fmt, ...)
 	va_list ap;
 
 	if (r->dry) {
+		char line[512], safe[4 * sizeof(line)];
+
+		/* Names of interfaces are the config's bytes: escaped. */
 		va_start(ap, fmt);
-		vprintf(fmt, ap);
+		vsnprintf(line, sizeof(line), fmt, ap);
 		va_end(ap);
-		putchar('\n');
+		puts(fp_escape(line, safe, sizeof(safe)));
 		return 0;
 	}
 	/* As if killed: no undo, the pending file stays. */

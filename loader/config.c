@@ -20,18 +20,67 @@
 #include "config.h"
 #include "vec.h"
 
-void fp_diag__add(struct fp_diag *d, bool error, int line, const char *fmt, ...)
+/*
+ * Length of the UTF-8 sequence at s (1 to 4), or 0 when s does not start
+ * one: overlong forms, surrogates and code points past U+10FFFF are not
+ * UTF-8 (RFC 3629).
+ */
+static size_t utf8_len(const unsigned char *s)
 {
-	char body[512], *msg;
-	va_list ap;
+	size_t n;
+	__u32 cp, min;
 
-	va_start(ap, fmt);
-	vsnprintf(body, sizeof(body), fmt, ap);
-	va_end(ap);
-	if (error)
-		d->errors++;
+	if (s[0] < 0x80)
+		return 1;
+	if ((s[0] & 0xe0) == 0xc0)
+		n = 2, cp = s[0] & 0x1f, min = 0x80;
+	else if ((s[0] & 0xf0) == 0xe0)
+		n = 3, cp = s[0] & 0x0f, min = 0x800;
+	else if ((s[0] & 0xf8) == 0xf0)
+		n = 4, cp = s[0] & 0x07, min = 0x10000;
 	else
-		d->warnings++;
+		return 0;
+	for (size_t i = 1; i < n; i++) {
+		if ((s[i] & 0xc0) != 0x80)
+			return 0;
+		cp = cp << 6 | (s[i] & 0x3f);
+	}
+	if (cp < min || cp > 0x10ffff || (cp >= 0xd800 && cp <= 0xdfff))
+		return 0;
+	return n;
+}
+
+const char *fp_escape(const char *s, char *buf, size_t n)
+{
+	const unsigned char *p = (const unsigned char *)s;
+	size_t o = 0;
+
+	/*
+	 * A config is anyone's bytes: what is not printable UTF-8 reaches
+	 * the terminal as \xNN, never raw (escape sequences, broken text).
+	 */
+	while (*p && o + 5 < n) {
+		size_t k = utf8_len(p);
+
+		if (!k || *p < 0x20 || *p == 0x7f) {
+			o += snprintf(buf + o, n - o, "\\x%02x", *p);
+			p++;
+			continue;
+		}
+		memcpy(buf + o, p, k);
+		o += k;
+		p += k;
+	}
+	buf[o] = 0;
+	return buf;
+}
+
+static void diag_add(struct fp_diag *d, const char *kind, int line,
+		     const char *fmt, va_list ap)
+{
+	char body[512], safe[4 * sizeof(body)], *msg;
+
+	vsnprintf(body, sizeof(body), fmt, ap);
 	if (d->n == d->cap) {
 		size_t cap = d->cap ? 2 * d->cap : 16;
 		char **v = realloc(d->msg, cap * sizeof(*v));
@@ -41,10 +90,23 @@ void fp_diag__add(struct fp_diag *d, bool error, int line, const char *fmt, ...)
 		d->msg = v;
 		d->cap = cap;
 	}
-	if (asprintf(&msg, "%d: %s: %s", line, error ? "error" : "warning",
-		     body) < 0)
+	if (asprintf(&msg, "%d: %s: %s", line, kind,
+		     fp_escape(body, safe, sizeof(safe))) < 0)
 		return;
 	d->msg[d->n++] = msg;
+}
+
+void fp_diag__add(struct fp_diag *d, bool error, int line, const char *fmt, ...)
+{
+	va_list ap;
+
+	if (error)
+		d->errors++;
+	else
+		d->warnings++;
+	va_start(ap, fmt);
+	diag_add(d, error ? "error" : "warning", line, fmt, ap);
+	va_end(ap);
 }
 
 void fp_diag__free(struct fp_diag *d)
@@ -136,15 +198,26 @@ static int parse_uint(const char *s, unsigned long max, unsigned long *out)
 	return 0;
 }
 
-/* Names of objects: what a command line or a JSON key can carry safely. */
-static bool valid_name(const char *s)
+/*
+ * Names of objects: what a command line or a JSON key can carry safely.
+ * What is wrong with s as a name (in buf), or NULL when nothing is.
+ */
+static const char *name_problem(const char *s, char *buf, size_t n)
 {
-	if (!*s || strlen(s) >= FP_NAME_MAX)
-		return false;
+	size_t len = strlen(s);
+
+	if (!len)
+		return "expected a name (letters, digits, - _ .)";
+	if (len >= FP_NAME_MAX) {
+		snprintf(buf, n, "name too long (%zu characters; %d at most)",
+			 len, FP_NAME_MAX - 1);
+		return buf;
+	}
 	for (; *s; s++)
 		if (!isalnum((unsigned char)*s) && !strchr("-_.", *s))
-			return false;
-	return true;
+			return "a bad character in the name (names: letters, "
+			       "digits, - _ .)";
+	return NULL;
 }
 
 struct parser {
@@ -237,7 +310,8 @@ static void dup_name(struct parser *ps, const char *kind, const char *name,
 static void enter_section(struct parser *ps, const char *section)
 {
 	struct fp_config *cfg = ps->cfg;
-	char kind[32], name[FP_NAME_MAX + 1], extra[2];
+	char kind[32], name[FP_NAME_MAX], whybuf[64];
+	const char *sp, *why;
 	int n;
 
 	snprintf(ps->section, sizeof(ps->section), "%s", section);
@@ -255,15 +329,24 @@ static void enter_section(struct parser *ps, const char *section)
 		ps->kind = S_GATEWAY;
 		return;
 	}
-	n = sscanf(section, "%31s %64s %1s", kind, name, extra);
-	if (n != 2 || !valid_name(name)) {
+	/* KIND NAME, split by hand: a name of any length is told as such. */
+	sp = section + strcspn(section, " \t");
+	n = snprintf(kind, sizeof(kind), "%.*s", (int)(sp - section), section);
+	sp += strspn(sp, " \t");
+	if (!*sp || n >= (int)sizeof(kind) || sp[strcspn(sp, " \t")]) {
 		fp_diag__add(
 			ps->d, true, ps->line,
 			"[%s]: expected [gateway], [circuit NAME], [vnet NAME] "
-			"or [connection NAME] (names: letters, digits, - _ .)",
+			"or [connection NAME]",
 			section);
 		return;
 	}
+	why = name_problem(sp, whybuf, sizeof(whybuf));
+	if (why) {
+		fp_diag__add(ps->d, true, ps->line, "[%s]: %s", section, why);
+		return;
+	}
+	memcpy(name, sp, strlen(sp) + 1);
 	if (!strcmp(kind, "circuit")) {
 		struct fp_cfg_circuit *c;
 
@@ -338,8 +421,8 @@ static const char *line_find(const char *s, const char *chars)
  */
 static void read_line(struct parser *ps, const char *line)
 {
-	char section[sizeof(((struct parser *)0)->section)];
 	const char *s = line, *end;
+	char *section;
 
 	if (ps->line == 1 && !strncmp(s, "\xef\xbb\xbf", 3))
 		s += 3; /* a UTF-8 BOM, skipped by libinih */
@@ -350,9 +433,14 @@ static void read_line(struct parser *ps, const char *line)
 	if (*s == '[') {
 		end = line_find(s + 1, "]");
 		if (*end == ']') {
-			snprintf(section, sizeof(section), "%.*s",
-				 (int)(end - s - 1), s + 1);
+			/* Whole, for its name's length; ps->section is cut. */
+			section = strndup(s + 1, end - s - 1);
+			if (!section) {
+				ps->oom = 1;
+				return;
+			}
 			enter_section(ps, section);
+			free(section);
 			return;
 		}
 	} else {
@@ -381,9 +469,13 @@ static void unknown_key(struct parser *ps, const char *key)
 static bool copy(struct parser *ps, const char *key, const char *value,
 		 char *dst, size_t n)
 {
+	char why[64];
+
 	if (!*value || strlen(value) >= n) {
-		bad_value(ps, key, value,
-			  *value ? "too long" : "expected a value");
+		snprintf(why, sizeof(why),
+			 "too long (%zu characters; %zu at most)",
+			 strlen(value), n - 1);
+		bad_value(ps, key, value, *value ? why : "expected a value");
 		return false;
 	}
 	memcpy(dst, value, strlen(value) + 1);
@@ -395,10 +487,13 @@ static void gateway_key(struct parser *ps, const char *key, const char *value)
 	struct fp_cfg_gateway *g = &ps->cfg->gateway;
 	unsigned long v;
 
+	char why[64];
+	const char *bad;
+
 	if (!strcmp(key, "name")) {
-		if (!valid_name(value))
-			bad_value(ps, key, value,
-				  "expected a name (letters, digits, - _ .)");
+		bad = name_problem(value, why, sizeof(why));
+		if (bad)
+			bad_value(ps, key, value, bad);
 		else
 			copy(ps, key, value, g->name, sizeof(g->name));
 	} else if (!strcmp(key, "sku")) {
@@ -522,9 +617,11 @@ static void vnet_key(struct parser *ps, const char *key, const char *value)
 		if (i >= 0)
 			memcpy(v->ports[i], name, sizeof(name));
 	} else if (!strcmp(key, "peering")) {
-		if (!valid_name(value))
-			return bad_value(ps, key, value,
-					 "expected a VNet name");
+		char why[64];
+		const char *bad = name_problem(value, why, sizeof(why));
+
+		if (bad)
+			return bad_value(ps, key, value, bad);
 		i = push_lined(ps, &v->peerings, &v->peering_lines,
 			       &v->npeerings, sizeof(*v->peerings));
 		if (i >= 0)

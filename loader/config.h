@@ -26,9 +26,15 @@ struct fp_diag {
 	int errors, warnings;
 };
 
+/* Config text in messages is escaped: see fp_escape(). */
 __attribute__((format(printf, 4, 5))) void
 fp_diag__add(struct fp_diag *d, bool error, int line, const char *fmt, ...);
 void fp_diag__free(struct fp_diag *d);
+/*
+ * s for a terminal, in buf (n bytes, cut short if need be): bytes that
+ * are not UTF-8, and control characters, as \xNN.
+ */
+const char *fp_escape(const char *s, char *buf, size_t n);
 
 enum fp_sku {
 	FP_SKU_NONE = 0,

@@ -558,19 +558,34 @@ static void check_authorization(const struct ctx *c,
 				const struct fp_cfg_vnet *v)
 {
 	const struct fp_auth *a;
-	bool other_owner = strcmp(circ->owner, v->owner) != 0;
 
-	if (!k->authorization[0]) {
-		if (other_owner)
-			ERR(c, k->line,
-			    "connection %s: vnet %s (owner %s) is not circuit "
-			    "%s's owner's (%s): it needs an authorization key "
-			    "(fastpath authorization create %s NAME)",
-			    k->name, v->name, v->owner[0] ? v->owner : "-",
-			    circ->name, circ->owner[0] ? circ->owner : "-",
-			    circ->name);
+	/*
+	 * A VNet that names no owner is taken as its circuit's owner's: it
+	 * needs no key, and the warning says so. A circuit that names none
+	 * cannot be a VNet owner's: that VNet needs a key.
+	 */
+	if (!k->authorization[0] && !v->owner[0] && circ->owner[0])
+		WARN(c, k->line,
+		     "connection %s: vnet %s names no owner: circuit %s's owner "
+		     "(%s) is assumed, no authorization needed",
+		     k->name, v->name, circ->name, circ->owner);
+	else if (!k->authorization[0] && v->owner[0] && !circ->owner[0])
+		ERR(c, k->line,
+		    "connection %s: vnet %s (owner %s): circuit %s names no "
+		    "owner, so it needs an authorization key (fastpath "
+		    "authorization create %s NAME), or owner = %s in [circuit "
+		    "%s]",
+		    k->name, v->name, v->owner, circ->name, circ->name,
+		    v->owner, circ->name);
+	else if (!k->authorization[0] && strcmp(circ->owner, v->owner))
+		ERR(c, k->line,
+		    "connection %s: vnet %s (owner %s) is not circuit %s's "
+		    "owner's (%s): it needs an authorization key (fastpath "
+		    "authorization create %s NAME)",
+		    k->name, v->name, v->owner, circ->name, circ->owner,
+		    circ->name);
+	if (!k->authorization[0])
 		return;
-	}
 	a = fp_state__auth_by_key(c->st, k->authorization);
 	if (!a || strcmp(a->circuit, circ->name)) {
 		ERR(c, k->auth_line,
@@ -742,6 +757,23 @@ static __u32 conn_flags(const struct fp_config *cfg,
 	return flags;
 }
 
+/*
+ * flags with fast families v has no address space of taken off: they
+ * would change no packet (none of that family belongs to v), and the
+ * plan and `connection list` say only the families the VNet has.
+ */
+static __u32 own_families(const struct fp_cfg_vnet *v, __u32 flags)
+{
+	struct spaces n = { 0 };
+
+	count_spaces(v, &n);
+	if (!n.n4)
+		flags &= ~FP_CONN_F_FAST4;
+	if (!n.n6)
+		flags &= ~FP_CONN_F_FAST6;
+	return flags;
+}
+
 struct fp_plan_conn *fp_plan__conn(const struct fp_plan *p, __u32 vnet,
 				   __u32 circuit)
 {
@@ -865,7 +897,7 @@ static int build_plan(const struct ctx *c, struct fp_plan *p,
 			 circ->name);
 		pc->vnet = vnet_id[vi];
 		pc->circuit = circ_id[ci];
-		pc->flags = conn_flags(cfg, k, circ);
+		pc->flags = own_families(v, conn_flags(cfg, k, circ));
 	}
 	/*
 	 * A spoke is reached over its hub's connections; its address spaces
@@ -880,6 +912,10 @@ static int build_plan(const struct ctx *c, struct fp_plan *p,
 	for (size_t i = 0, n = p->nconns; i < n; i++) {
 		const struct fp_cfg_vnet *hub =
 			fp_config__vnet(cfg, p->conns[i].vnet_name);
+		/* p->conns[i] is cfg->conns[i]'s, in the hub's families. */
+		__u32 hub_flags = conn_flags(
+			cfg, &cfg->conns[i],
+			fp_config__circuit(cfg, cfg->conns[i].circuit));
 
 		for (size_t s = 0; s < hub->npeerings; s++) {
 			const struct fp_cfg_vnet *spoke =
@@ -897,6 +933,8 @@ static int build_plan(const struct ctx *c, struct fp_plan *p,
 			 * Its own connection on this circuit wins; peered
 			 * with two hubs on it, either one.
 			 */
+			/* What the hub's link allows, in the spoke's families. */
+			hubc.flags = own_families(spoke, hub_flags);
 			pc = fp_plan__conn(p, sid, hubc.circuit);
 			if (pc) {
 				if (pc->flags & FP_CONN_F_PEERED)

@@ -118,14 +118,13 @@ static void check_errors(const struct fp_diag *d, int errors)
  * A finding "LINE: error: ..." (or warning) naming every one of subs
  * (NULL-terminated); fails showing what there was instead.
  */
-static void check_finding(const struct fp_diag *d, bool error, int line,
+static void check_finding(const struct fp_diag *d, const char *kind, int line,
 			  const char *const *subs)
 {
 	char head[32];
 	int n;
 
-	n = snprintf(head, sizeof(head), "%d: %s: ", line,
-		     error ? "error" : "warning");
+	n = snprintf(head, sizeof(head), "%d: %s: ", line, kind);
 	for (size_t i = 0; i < d->n; i++) {
 		bool all = !strncmp(d->msg[i], head, n);
 
@@ -143,13 +142,12 @@ static void check_finding(const struct fp_diag *d, bool error, int line,
 	abort();
 }
 
-#define check_error(d, line, ...)        \
-	check_finding((d), true, (line), \
+#define check_error(d, line, ...)           \
+	check_finding((d), "error", (line), \
 		      (const char *const[]){ __VA_ARGS__, NULL })
-#define check_warning(d, line, ...)       \
-	check_finding((d), false, (line), \
+#define check_warning(d, line, ...)           \
+	check_finding((d), "warning", (line), \
 		      (const char *const[]){ __VA_ARGS__, NULL })
-
 /* The line of text holding needle, which must be there exactly once. */
 static int line_of(const char *text, const char *needle)
 {
@@ -491,9 +489,9 @@ static void test_full_config_plan(void **state)
 		  pk->name);
 	check_int("spoke over c-direct ids", spoke * 100 + 1,
 		  pk->vnet * 100 + pk->circuit);
-	check_int("spoke over c-direct flags",
-		  FP_CONN_F_LINKED | FP_CONN_F_FAST4 | FP_CONN_F_FAST6 |
-			  FP_CONN_F_PEERED,
+	/* The hub's link, in the spoke's one family. */
+	check_int("spoke over c-direct flags (IPv4: the spoke's only)",
+		  FP_CONN_F_LINKED | FP_CONN_F_FAST4 | FP_CONN_F_PEERED,
 		  pk->flags);
 	pk = plan_conn(&f.plan, "spoke", "c-prov");
 	check_int("spoke over c-prov flags",
@@ -748,7 +746,7 @@ static void test_syntax(void **state)
 		/* The duplicates are reported on their section's line. */
 		if (strstr(c->name, "twice"))
 			line = line_of(c->bad, c->at) - 1;
-		check_finding(&f.d, true, line, subs);
+		check_finding(&f.d, "error", line, subs);
 		fx_free(&f);
 	}
 }
@@ -981,7 +979,8 @@ static void test_long_names(void **state)
 	line = add(&t, "[circuit %s]", too);
 	add(&t, "uplink = up1");
 	parse(&f, t.s);
-	check_error(&f.d, line, "expected [gateway], [circuit NAME]");
+	check_error(&f.d, line, too,
+		    "name too long (64 characters; 63 at most)");
 	check_errors(&f.d, 1);
 	fx_free(&f);
 	text_free(&t);
@@ -1050,9 +1049,8 @@ static void test_gateway_sku(void **state)
 			check_clean(&f.d, 0);
 			snprintf(what, sizeof(what), "%s/%u: k1 flags", sku,
 				 cases[i].units);
-			/* ErGw3AZ on a Direct circuit: IPv6 too. */
-			want = FP_CONN_F_LINKED | FP_CONN_F_FAST4 |
-			       (strcmp(sku, "ErGw3AZ") ? 0 : FP_CONN_F_FAST6);
+			/* v1 has no IPv6 space: IPv4 only (test_ipv6). */
+			want = FP_CONN_F_LINKED | FP_CONN_F_FAST4;
 			check_int(what, want,
 				  plan_conn(&f.plan, "v1", "c1")->flags);
 		} else {
@@ -1150,7 +1148,8 @@ static void test_ipv6(void **state)
 		  true, false },
 		{ "UltraPerformance", "provider", "has no IPv6 FastPath", 0,
 		  true, false },
-		/* No IPv6 space: nothing to warn about. */
+		/* No IPv6 space: nothing to warn about, no IPv6 to be fast. */
+		{ "ErGw3AZ", "direct", NULL, 0, false, false },
 		{ "ErGw3AZ", "provider", NULL, 0, false, false },
 		{ "UltraPerformance", "direct", NULL, 0, false, false },
 	};
@@ -2175,10 +2174,10 @@ static void test_vnet_rules(void **state)
 			check_clean(&f.d, 0);
 		} else if (c->warning) {
 			check_clean(&f.d, 1);
-			check_finding(&f.d, false, line_of(text, c->at),
+			check_finding(&f.d, "warning", line_of(text, c->at),
 				      c->subs);
 		} else {
-			check_finding(&f.d, true, line_of(text, c->at),
+			check_finding(&f.d, "error", line_of(text, c->at),
 				      c->subs);
 			check_errors(&f.d, 1);
 		}
@@ -2269,8 +2268,8 @@ static void test_spoke_own_connection(void **state)
 	check_int("spoke on c1 via hub (fastpath off)",
 		  FP_CONN_F_LINKED | FP_CONN_F_PEERED,
 		  plan_conn(&f.plan, "spoke", "c1")->flags);
-	check_int("spoke on c2: its own, fast",
-		  FP_CONN_F_LINKED | FP_CONN_F_FAST4 | FP_CONN_F_FAST6,
+	check_int("spoke on c2: its own, fast (IPv4, its one family)",
+		  FP_CONN_F_LINKED | FP_CONN_F_FAST4,
 		  plan_conn(&f.plan, "spoke", "c2")->flags);
 	fx_free(&f);
 
@@ -2279,9 +2278,8 @@ static void test_spoke_own_connection(void **state)
 	check_clean(&f.d, 0);
 	check_int("links: two hubs, one spoke", 3, f.plan.nconns);
 	pk = plan_conn(&f.plan, "spoke", "c1");
-	check_int("spoke's flags (hub2's fastpath on)",
-		  FP_CONN_F_LINKED | FP_CONN_F_PEERED | FP_CONN_F_FAST4 |
-			  FP_CONN_F_FAST6,
+	check_int("spoke's flags (hub2's fastpath on; IPv4, its one family)",
+		  FP_CONN_F_LINKED | FP_CONN_F_PEERED | FP_CONN_F_FAST4,
 		  pk->flags);
 	fx_free(&f);
 }
@@ -2417,6 +2415,153 @@ static void test_ids_stable(void **state)
 		fx_free(&f[i]);
 }
 
+/* ---- offline checks, messages ------------------------------------------- */
+
+/* A name of 63 characters is one; of 64, "too long", wherever it is. */
+static void test_name_too_long(void **state)
+{
+	char at_max[FP_NAME_MAX], over[FP_NAME_MAX + 1], text[1024];
+	struct fx f;
+
+	(void)state;
+	memset(at_max, 'n', sizeof(at_max) - 1);
+	at_max[sizeof(at_max) - 1] = 0;
+	memset(over, 'n', sizeof(over) - 1);
+	over[sizeof(over) - 1] = 0;
+	snprintf(text, sizeof(text), "[gateway]\nname = %s\n", at_max);
+	parse(&f, text);
+	check_clean(&f.d, 0);
+	fx_free(&f);
+	snprintf(text, sizeof(text), "[gateway]\nname = %s\n", over);
+	parse(&f, text);
+	check_error(&f.d, 2, "[gateway] name",
+		    "name too long (64 characters; 63 at most)");
+	check_errors(&f.d, 1);
+	fx_free(&f);
+	snprintf(text, sizeof(text), "[vnet %s]\n", over);
+	parse(&f, text);
+	check_error(&f.d, 1, "name too long (64 characters; 63 at most)");
+	check_errors(&f.d, 1);
+	fx_free(&f);
+	snprintf(text, sizeof(text), "[vnet v1]\npeering = %s\n", over);
+	parse(&f, text);
+	check_error(&f.d, 2, "peering",
+		    "name too long (64 characters; 63 at most)");
+	check_errors(&f.d, 1);
+	fx_free(&f);
+	snprintf(text, sizeof(text),
+		 "[connection k1]\nvnet = v1\ncircuit = %s\n", over);
+	parse(&f, text);
+	check_error(&f.d, 3, "circuit", "too long (64 characters; 63 at most)");
+	fx_free(&f);
+}
+
+/* Bytes that are not UTF-8, and control characters, come back as \xNN. */
+static void test_escaped(void **state)
+{
+	struct fx f;
+
+	(void)state;
+	parse(&f, "[circuit c\xff\x1b[31m]\n"
+		  "[vnet v1]\nregion = caf\xc3\xa9\ncolour = \xc3\x28\n");
+	check_error(&f.d, 1, "[circuit c\\xff\\x1b[31m]");
+	check_error(&f.d, 4, "unknown key colour");
+	check_errors(&f.d, 2);
+	for (size_t i = 0; i < f.d.n; i++)
+		for (const char *c = f.d.msg[i]; *c; c++)
+			if ((unsigned char)*c >= 0x80 || *c < 0x20) {
+				print_error("raw byte 0x%02x in \"%s\"\n",
+					    (unsigned char)*c, f.d.msg[i]);
+				fail();
+			}
+	fx_free(&f);
+	parse(&f, "[gateway]\nsku = caf\xc3\xa9 \xed\xa0\x80\n");
+	/* Valid UTF-8 kept, a surrogate (not UTF-8) escaped. */
+	check_error(&f.d, 2, "sku = caf\xc3\xa9 \\xed\\xa0\\x80");
+	fx_free(&f);
+}
+
+/*
+ * A VNet that names no owner is its circuit's owner's: no key, a warning
+ * saying so. A circuit that names none needs the VNet owner's key.
+ */
+static void test_auth_no_owner(void **state)
+{
+	static const char head[] =
+		"[gateway]\nsku = ErGw3AZ\n"
+		"[circuit c1]\nuplink = up1\ntype = direct\nbandwidth = 10G\n"
+		"owner = alice\n"
+		"[circuit c2]\nuplink = up2\ntype = direct\nbandwidth = 10G\n"
+		"[vnet anon]\naddress-space = 10.1.0.0/16\n"
+		"[vnet v1]\naddress-space = 10.2.0.0/16\nowner = bob\n";
+	char text[1024];
+	struct fx f;
+
+	(void)state;
+	snprintf(text, sizeof(text), "%s%s", head,
+		 "[connection k1]\nvnet = anon\ncircuit = c1\n");
+	parse(&f, text);
+	plan(&f, NULL);
+	check_clean(&f.d, 1);
+	check_warning(&f.d, line_of(text, "[connection k1]"),
+		      "vnet anon names no owner",
+		      "circuit c1's owner (alice) is assumed");
+	fx_free(&f);
+	snprintf(text, sizeof(text), "%s%s", head,
+		 "[connection k1]\nvnet = v1\ncircuit = c2\n");
+	parse(&f, text);
+	plan(&f, NULL);
+	check_error(&f.d, line_of(text, "[connection k1]"),
+		    "vnet v1 (owner bob)", "circuit c2 names no owner",
+		    "authorization key");
+	check_errors(&f.d, 1);
+	fx_free(&f);
+	/* Neither names one: one owner's, nothing to say. */
+	snprintf(text, sizeof(text), "%s%s", head,
+		 "[connection k1]\nvnet = anon\ncircuit = c2\n");
+	parse(&f, text);
+	plan(&f, NULL);
+	check_clean(&f.d, 0);
+	fx_free(&f);
+}
+
+/*
+ * A connection is fast in the families its VNet has: an IPv4-only VNet's
+ * link is no IPv6 one, an IPv6-only VNet's no IPv4 one, and a spoke
+ * reached over a dual-stack hub keeps its own families.
+ */
+static void test_plan_families(void **state)
+{
+	static const char text[] =
+		"[gateway]\nsku = ErGw3AZ\n"
+		"[circuit c1]\nuplink = up1\ntype = direct\nbandwidth = 10G\n"
+		"[vnet hub]\naddress-space = 10.1.0.0/16\n"
+		"address-space = 2001:db8:1::/48\npeering = spoke\n"
+		"[vnet spoke]\naddress-space = 10.2.0.0/16\n"
+		"[vnet six]\naddress-space = 2001:db8:6::/48\n"
+		"[vnet four]\naddress-space = 10.4.0.0/16\n"
+		"[connection k-hub]\nvnet = hub\ncircuit = c1\n"
+		"[connection k-six]\nvnet = six\ncircuit = c1\n"
+		"[connection k-four]\nvnet = four\ncircuit = c1\n";
+	struct fx f;
+
+	(void)state;
+	parse(&f, text);
+	plan(&f, NULL);
+	check_clean(&f.d, 0);
+	check_int("hub: both families",
+		  FP_CONN_F_LINKED | FP_CONN_F_FAST4 | FP_CONN_F_FAST6,
+		  plan_conn(&f.plan, "hub", "c1")->flags);
+	check_int("four: IPv4 only", FP_CONN_F_LINKED | FP_CONN_F_FAST4,
+		  plan_conn(&f.plan, "four", "c1")->flags);
+	check_int("six: IPv6 only", FP_CONN_F_LINKED | FP_CONN_F_FAST6,
+		  plan_conn(&f.plan, "six", "c1")->flags);
+	check_int("spoke over the hub: IPv4 only",
+		  FP_CONN_F_LINKED | FP_CONN_F_FAST4 | FP_CONN_F_PEERED,
+		  plan_conn(&f.plan, "spoke", "c1")->flags);
+	fx_free(&f);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -2453,6 +2598,10 @@ int main(void)
 		cmocka_unit_test(test_spoke_own_connection),
 		cmocka_unit_test(test_spoke_own_connection_spaces),
 		cmocka_unit_test(test_ids_stable),
+		cmocka_unit_test(test_name_too_long),
+		cmocka_unit_test(test_escaped),
+		cmocka_unit_test(test_auth_no_owner),
+		cmocka_unit_test(test_plan_families),
 	};
 
 	setvbuf(stdout, NULL, _IOLBF, 0);
