@@ -700,7 +700,13 @@ struct store {
 	bool interrupted; /* a pending plan was left: an apply died */
 };
 
-static int store_open(struct store *s, const struct fp_opts *o)
+/*
+ * The state directory, locked. readonly (apply --check): nothing is
+ * created; the lock, when an apply ever made it, is shared, so that the
+ * check reads a state no apply is half-way through. A state that was
+ * never written reads as empty (fp_state__load).
+ */
+static int store_open(struct store *s, const struct fp_opts *o, bool readonly)
 {
 	char lock[4096];
 
@@ -709,6 +715,18 @@ static int store_open(struct store *s, const struct fp_opts *o)
 	snprintf(s->pending, sizeof(s->pending), "%s/state.json.pending",
 		 s->dir);
 	snprintf(lock, sizeof(lock), "%s/state.lock", s->dir);
+	if (readonly) {
+		s->lockfd = open(lock, O_RDONLY | O_CLOEXEC);
+		if (s->lockfd < 0 && errno != ENOENT) {
+			pr_warn("state directory %s: %s\n", s->dir,
+				strerror(errno));
+			return -errno;
+		}
+		while (s->lockfd >= 0 && flock(s->lockfd, LOCK_SH) &&
+		       errno == EINTR)
+			;
+		return 0;
+	}
 	if (mkdir(s->dir, 0700) && errno != EEXIST) {
 		pr_warn("state directory %s: %s\n", s->dir, strerror(errno));
 		return -errno;
@@ -905,9 +923,11 @@ int fp_cmd_apply(const struct fp_opts *o, int argc, char **argv)
 {
 	struct fp_arg args[] = { { "--config", true },
 				 { "--check", false },
+				 { "--offline", false },
 				 { 0 } };
 	struct fp_state st = { 0 }, next = { 0 };
 	struct fp_world w = { .iface_exists = iface_exists };
+	bool check, offline;
 	struct fp_plan plan = { 0 }, held = { 0 }, dry = { 0 };
 	struct store s = { .lockfd = -1 };
 	struct fp_diag d = { 0 };
@@ -918,9 +938,12 @@ int fp_cmd_apply(const struct fp_opts *o, int argc, char **argv)
 	size_t steps;
 
 	npos = fp_args__split("apply", argc, argv, args, pos);
-	if (npos != 0) {
-		if (npos > 0)
-			fp_usage_error("apply [--config FILE] [--check]");
+	check = args[1].seen;
+	offline = args[2].seen;
+	if (npos != 0 || (offline && !check)) {
+		if (npos >= 0)
+			fp_usage_error(
+				"apply [--config FILE] [--check [--offline]]");
 		return FP_EXIT_USAGE;
 	}
 	file = args[0].value ? args[0].value : FP_DEFAULT_CONFIG;
@@ -932,7 +955,15 @@ int fp_cmd_apply(const struct fp_opts *o, int argc, char **argv)
 			d.errors);
 		goto out_state;
 	}
-	if (fp_env__enter(o) || store_open(&s, o) || store_load(&s, &st, &held))
+	/*
+	 * A check writes nothing: no bpffs mount, no state directory or
+	 * lock. Offline it asks neither the host's interfaces nor its state
+	 * (an empty one: the plan is from a fresh host).
+	 */
+	w.offline = offline;
+	if (!offline &&
+	    ((check ? fp_env__enter_netns(o) : fp_env__enter(o)) ||
+	     store_open(&s, o, check) || store_load(&s, &st, &held)))
 		goto out_state;
 	if (fp_model__plan(&cfg, &st, &w, &plan, &next, &d))
 		goto out_state;
@@ -942,15 +973,22 @@ int fp_cmd_apply(const struct fp_opts *o, int argc, char **argv)
 			d.errors);
 		goto out_state;
 	}
-	if (args[1].seen) {
+	if (check) {
 		/* A copy: a dry run still learns which ports are ours. */
 		if (fp_plan__copy(&dry, &plan))
 			goto out_state;
 		struct fp_maps none = { .skel = NULL };
 
 		run_plan(&none, &held, &dry, true, s.interrupted, &steps);
-		printf("%s: valid (%d warning(s)); nothing changed\n", file,
-		       d.warnings);
+		if (offline)
+			printf("%s: valid offline (%d warning(s), %d check(s) "
+			       "skipped: interfaces, authorization keys and "
+			       "existing connections are the host's); nothing "
+			       "changed\n",
+			       file, d.warnings, d.notes);
+		else
+			printf("%s: valid (%d warning(s)); nothing changed\n",
+			       file, d.warnings);
 		ret = FP_EXIT_OK;
 		goto out_state;
 	}
@@ -995,7 +1033,7 @@ static int begin(const struct fp_opts *o, struct store *s, struct fp_state *st,
 		 struct fp_plan *held, struct fp_maps *m)
 {
 	memset(m, 0, sizeof(*m));
-	if (fp_env__enter(o) || store_open(s, o))
+	if (fp_env__enter(o) || store_open(s, o, false))
 		return -1;
 	if (store_load(s, st, held))
 		return -1;

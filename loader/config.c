@@ -109,6 +109,16 @@ void fp_diag__add(struct fp_diag *d, bool error, int line, const char *fmt, ...)
 	va_end(ap);
 }
 
+void fp_diag__note(struct fp_diag *d, int line, const char *fmt, ...)
+{
+	va_list ap;
+
+	d->notes++;
+	va_start(ap, fmt);
+	diag_add(d, "note", line, fmt, ap);
+	va_end(ap);
+}
+
 void fp_diag__free(struct fp_diag *d)
 {
 	for (size_t i = 0; i < d->n; i++)

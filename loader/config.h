@@ -24,11 +24,14 @@ struct fp_diag {
 	char **msg;
 	size_t n, cap;
 	int errors, warnings;
+	int notes; /* checks not made (offline): they need the host */
 };
 
 /* Config text in messages is escaped: see fp_escape(). */
 __attribute__((format(printf, 4, 5))) void
 fp_diag__add(struct fp_diag *d, bool error, int line, const char *fmt, ...);
+__attribute__((format(printf, 3, 4))) void
+fp_diag__note(struct fp_diag *d, int line, const char *fmt, ...);
 void fp_diag__free(struct fp_diag *d);
 /*
  * s for a terminal, in buf (n bytes, cut short if need be): bytes that

@@ -54,6 +54,8 @@ struct fp_maps {
 
 /* pinset.c: the namespace, the bpffs, and the checks of a pin set. */
 int fp_env__enter(const struct fp_opts *o);
+/* Only -n's namespace, no bpffs: for a command that only looks. */
+int fp_env__enter_netns(const struct fp_opts *o);
 /*
  * The pin set at pin_path checked (bpffs; directory, its parents and pins
  * root's and nobody else's to write; layout; network namespace), and

@@ -311,10 +311,27 @@ struct ctx {
 #define ERR(c, line, ...) fp_diag__add((c)->d, true, (line), __VA_ARGS__)
 #define WARN(c, line, ...) fp_diag__add((c)->d, false, (line), __VA_ARGS__)
 
-static bool iface(const struct ctx *c, const char *name)
+static bool offline(const struct ctx *c)
 {
-	return !c->w || !c->w->iface_exists ||
-	       c->w->iface_exists(name, c->w->ctx);
+	return c->w && c->w->offline;
+}
+
+/*
+ * Interface name of what (a prefix such as "circuit c1: uplink") exists:
+ * else an error on line; offline, a note that it was not checked.
+ */
+static void check_iface(const struct ctx *c, int line, const char *what,
+			const char *name)
+{
+	if (offline(c)) {
+		fp_diag__note(c->d, line,
+			      "%s %s: not checked offline (an interface of "
+			      "the host)",
+			      what, name);
+		return;
+	}
+	if (c->w && c->w->iface_exists && !c->w->iface_exists(name, c->w->ctx))
+		ERR(c, line, "%s %s: no such interface", what, name);
 }
 
 static void check_gateway(const struct ctx *c)
@@ -338,9 +355,8 @@ static void check_gateway(const struct ctx *c)
 		ERR(c, g->scale_units_line,
 		    "[gateway]: scale-units only apply to sku ErGwScale, not %s",
 		    fp_sku_name(g->sku));
-	if (g->port[0] && !iface(c, g->port))
-		ERR(c, g->line, "[gateway] port %s: no such interface",
-		    g->port);
+	if (g->port[0])
+		check_iface(c, g->line, "[gateway] port", g->port);
 }
 
 static void check_circuits(const struct ctx *c)
@@ -363,10 +379,13 @@ static void check_circuits(const struct ctx *c)
 				    "(line %d)",
 				    k->name, k->uplink, cfg->circuits[j].name,
 				    cfg->circuits[j].line);
-		if (k->uplink[0] && !iface(c, k->uplink))
-			ERR(c, k->line,
-			    "circuit %s: uplink %s: no such interface", k->name,
-			    k->uplink);
+		if (k->uplink[0]) {
+			char what[FP_NAME_MAX + 32];
+
+			snprintf(what, sizeof(what), "circuit %s: uplink",
+				 k->name);
+			check_iface(c, k->line, what, k->uplink);
+		}
 		fp_bandwidth_name(k->bandwidth, bw, sizeof(bw));
 		if (k->type == FP_CIRCUIT_PROVIDER) {
 			if (k->bandwidth > 10000)
@@ -498,10 +517,10 @@ static void check_vnets(const struct ctx *c)
 			}
 		}
 		for (size_t p = 0; p < v->nports; p++) {
-			if (!iface(c, v->ports[p]))
-				ERR(c, v->port_lines[p],
-				    "vnet %s: port %s: no such interface",
-				    v->name, v->ports[p]);
+			char what[FP_NAME_MAX + 32];
+
+			snprintf(what, sizeof(what), "vnet %s: port", v->name);
+			check_iface(c, v->port_lines[p], what, v->ports[p]);
 			for (size_t j = 0; j <= i; j++) {
 				const struct fp_cfg_vnet *o = &cfg->vnets[j];
 				size_t end = j == i ? p : o->nports;
@@ -586,7 +605,23 @@ static void check_authorization(const struct ctx *c,
 		    circ->name);
 	if (!k->authorization[0])
 		return;
-	a = fp_state__auth_by_key(c->st, k->authorization);
+	/* Offline there is no state: the key, not its name. */
+	a = offline(c) ? NULL : fp_state__auth_by_key(c->st, k->authorization);
+	for (const struct fp_cfg_conn *o = c->cfg->conns; o < k; o++)
+		if (!strcmp(o->authorization, k->authorization))
+			ERR(c, k->auth_line,
+			    "connection %s: authorization %s is also "
+			    "connection %s's (line %d); a key redeems exactly one",
+			    k->name, a ? a->name : k->authorization, o->name,
+			    o->line);
+	if (offline(c)) {
+		fp_diag__note(
+			c->d, k->auth_line,
+			"connection %s: authorization key not checked "
+			"offline (circuit %s's keys are the host's state)",
+			k->name, circ->name);
+		return;
+	}
 	if (!a || strcmp(a->circuit, circ->name)) {
 		ERR(c, k->auth_line,
 		    "connection %s: authorization key %s is not one of circuit "
@@ -599,12 +634,6 @@ static void check_authorization(const struct ctx *c,
 		    "connection %s: authorization %s of circuit %s already "
 		    "redeemed connection %s; a key redeems exactly one",
 		    k->name, a->name, circ->name, a->connection);
-	for (const struct fp_cfg_conn *o = c->cfg->conns; o < k; o++)
-		if (!strcmp(o->authorization, k->authorization))
-			ERR(c, k->auth_line,
-			    "connection %s: authorization %s is also "
-			    "connection %s's (line %d); a key redeems exactly one",
-			    k->name, a->name, o->name, o->line);
 }
 
 static void check_connections(const struct ctx *c)
@@ -698,9 +727,19 @@ static void check_connections(const struct ctx *c)
 		has6 = spaces.n6 > 0;
 		/* Linking another VNet or circuit under its name creates it. */
 		rec = fp_state__conn(c->st, k->name);
-		if ((!rec || strcmp(rec->vnet, k->vnet) ||
-		     strcmp(rec->circuit, k->circuit)) &&
-		    spaces.n4 + spaces.n6 > FP_SPACES_AT_CREATION)
+		if (offline(c) && spaces.n4 + spaces.n6 > FP_SPACES_AT_CREATION)
+			fp_diag__note(
+				c->d, k->line,
+				"connection %s: vnet %s advertises %zu "
+				"address spaces, more than the %d a "
+				"connection is created with: not checked "
+				"offline (whether it exists is the host's "
+				"state)",
+				k->name, v->name, spaces.n4 + spaces.n6,
+				FP_SPACES_AT_CREATION);
+		else if ((!rec || strcmp(rec->vnet, k->vnet) ||
+			  strcmp(rec->circuit, k->circuit)) &&
+			 spaces.n4 + spaces.n6 > FP_SPACES_AT_CREATION)
 			ERR(c, k->line,
 			    "connection %s: vnet %s advertises %zu address "
 			    "spaces; a connection is created with at most %d "

@@ -100,6 +100,12 @@ struct fp_world {
 	/* Whether an interface exists in the host's network namespace. */
 	bool (*iface_exists)(const char *name, void *ctx);
 	void *ctx;
+	/*
+	 * No host to ask (apply --check --offline): what needs it (its
+	 * interfaces; its state: authorization keys, which connections
+	 * exist) is a note that the check was skipped, not a finding.
+	 */
+	bool offline;
 };
 
 /*

@@ -92,18 +92,18 @@ static int ensure_bpffs(const char *pin_path)
 static const char *env_netns;
 static bool env_default_pin;
 
-int fp_env__enter(const struct fp_opts *o)
+int fp_env__enter_netns(const struct fp_opts *o)
 {
-	int err;
-
 	env_netns = o->netns;
 	env_default_pin = o->default_pin_path;
-	if (o->netns) {
-		err = enter_netns(o->netns);
-		if (err)
-			return err;
-	}
-	return ensure_bpffs(o->pin_path);
+	return o->netns ? enter_netns(o->netns) : 0;
+}
+
+int fp_env__enter(const struct fp_opts *o)
+{
+	int err = fp_env__enter_netns(o);
+
+	return err ? err : ensure_bpffs(o->pin_path);
 }
 
 static bool is_our_pin(const char *name)

@@ -64,6 +64,15 @@ case_example_config() {
 		lab_fail "apply --check of the example config: expected exit 0, saw: $out"
 	assert_match "apply --check of the example config" "valid \(0 warning\(s\)\)" "$out"
 	assert_match "its plan" "\+ connection hub-amsterdam: vnet hub - circuit er-amsterdam: fastpath ipv4 ipv6" "$out"
+	assert_match "its plan: the spoke is IPv4 only" \
+		"\+ connection hub-amsterdam: vnet spoke - circuit er-amsterdam: via peering, fastpath ipv4$" "$out"
+	[ ! -e "$INST/state" ] || lab_fail "apply --check: expected no state directory, saw one"
+	# Offline, where the interfaces are not: the root namespace.
+	out=$("$INST/usr/sbin/fastpath" --state-dir "$INST/state" apply \
+		--config "$ROOT/scripts/dist/fastpath.conf" --check --offline 2>&1) ||
+		lab_fail "apply --check --offline of the example config: expected exit 0, saw: $out"
+	assert_match "apply --check --offline of the example config" \
+		"valid offline \(0 warning\(s\), 3 check\(s\) skipped" "$out"
 }
 
 case_units_verify() {

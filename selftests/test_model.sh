@@ -18,7 +18,7 @@ set -eu
 # shellcheck source=selftests/lib.sh
 . "$(dirname "${BASH_SOURCE[0]}")/lib.sh"
 
-CASES="connections profile authorization fastpath_off connection_del budget atomic_apply killed_at_every_step apply_under_traffic spoke_connection"
+CASES="connections profile authorization fastpath_off connection_del budget atomic_apply killed_at_every_step apply_under_traffic spoke_connection check_writes_nothing check_offline"
 VM3_IP4=198.19.3.10
 OP1_IP4=198.18.2.2 UP1_IP4=198.18.2.1
 
@@ -529,6 +529,70 @@ case_spoke_connection() {
 	expect_path fast op0 "$VM2_PL4" fastpath
 	expect_path fast op0 "$VM2_IP4" fastpath
 	assert_gt "connection spoke-c1 fast packets" "$(conn_count spoke-c1 spoke fast)" 2
+}
+
+# j. apply --check writes nothing: no state directory, no lock, before
+#    the first apply or after it; the check reads the state it finds.
+case_check_writes_nothing() {
+	local out before
+	out=$(fpm apply --config "$LAB_DIR/fastpath.conf" --check 2>&1) ||
+		lab_fail "apply --check: expected exit 0, saw: $out"
+	assert_match "apply --check" "valid \(0 warning\(s\)\); nothing changed" "$out"
+	[ ! -e "$LAB_DIR/state" ] ||
+		lab_fail "apply --check: expected no state directory, saw: $(ls -la "$LAB_DIR/state")"
+	apply_ok "the lab's config"
+	before=$(ls -l --time-style=+%s.%N "$LAB_DIR/state")
+	out=$(fpm apply --config "$LAB_DIR/fastpath.conf" --check 2>&1) ||
+		lab_fail "apply --check after apply: expected exit 0, saw: $out"
+	# The state was read: nothing left to do.
+	assert_eq "apply --check after apply: steps" "" "$(printf '%s\n' "$out" | grep '^[+~-] ' || true)"
+	assert_eq "state directory after apply --check" "$before" \
+		"$(ls -l --time-style=+%s.%N "$LAB_DIR/state")"
+	rm -f "$LAB_DIR/state/state.lock"
+	assert_ok "apply --check without a lock" fpm apply --config "$LAB_DIR/fastpath.conf" --check
+	[ ! -e "$LAB_DIR/state/state.lock" ] || lab_fail "apply --check: expected no state.lock, saw one"
+}
+
+# k. apply --check --offline validates a config on a machine without its
+#    interfaces or state (here: the root namespace, no -n): every other
+#    rule holds, each check skipped is a note, nothing is written.
+case_check_offline() {
+	local out rc bad
+	out=$("$FP" --state-dir "$LAB_DIR/off" apply --config "$LAB_DIR/fastpath.conf" \
+		--check --offline 2>&1) || lab_fail "apply --check --offline: expected exit 0, saw: $out"
+	assert_match "offline verdict" "valid offline \(0 warning\(s\), 5 check\(s\) skipped" "$out"
+	assert_match "offline: uplink0 not checked" \
+		"fastpath.conf:[0-9]+: note: circuit c1: uplink uplink0: not checked offline" "$out"
+	assert_match "offline: veth-vm3 not checked" "note: vnet v3: port veth-vm3: not checked offline" "$out"
+	# The plan says the families a VNet has: v3 is IPv4 only.
+	assert_match "offline plan" "^\+ connection v3-c2: vnet v3 - circuit c2: fastpath ipv4$" "$out"
+	[ ! -e "$LAB_DIR/off" ] || lab_fail "apply --check --offline: expected no state directory"
+	# Without the host, the same config is refused online.
+	rc=0
+	out=$("$FP" --state-dir "$LAB_DIR/off" apply --config "$LAB_DIR/fastpath.conf" --check 2>&1) || rc=$?
+	assert_eq "apply --check in the root namespace: exit" 1 "$rc"
+	assert_match "apply --check in the root namespace" "uplink uplink0: no such interface" "$out"
+	# A rule that needs no host still holds offline.
+	conf "bandwidth = 100M"
+	rc=0
+	out=$("$FP" apply --config "$LAB_DIR/fastpath.conf" --check --offline 2>&1) || rc=$?
+	assert_eq "offline, a 100M Direct circuit: exit" 1 "$rc"
+	assert_match "offline, a 100M Direct circuit" "error: circuit c1: .*100M" "$out"
+	# --offline is a kind of check.
+	rc=0
+	"$FP" apply --config "$LAB_DIR/fastpath.conf" --offline >/dev/null 2>&1 || rc=$?
+	assert_eq "apply --offline without --check: exit" 2 "$rc"
+	# Messages: a long name says so; bytes that are not UTF-8 are escaped.
+	bad=$(printf '[vnet %s]\n[circuit c\377\033]\n' "$(printf 'v%.0s' $(seq 64))")
+	printf '%s\n' "$bad" >"$LAB_DIR/bad.conf"
+	rc=0
+	out=$("$FP" apply --config "$LAB_DIR/bad.conf" --check --offline 2>&1) || rc=$?
+	assert_eq "bad names: exit" 1 "$rc"
+	assert_match "a 64-character name" ":1: error: .*name too long \(64 characters; 63 at most\)" "$out"
+	assert_match "bytes escaped" ':2: error: \[circuit c\\xff\\x1b\]' "$out"
+	if printf '%s' "$out" | LC_ALL=C grep -q $'[\x80-\xff\x1b]'; then
+		lab_fail "bad names: expected no raw byte, saw: $out"
+	fi
 }
 
 model_down() { lab_down; }

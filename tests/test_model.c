@@ -148,6 +148,10 @@ static void check_finding(const struct fp_diag *d, const char *kind, int line,
 #define check_warning(d, line, ...)           \
 	check_finding((d), "warning", (line), \
 		      (const char *const[]){ __VA_ARGS__, NULL })
+#define check_note(d, line, ...)           \
+	check_finding((d), "note", (line), \
+		      (const char *const[]){ __VA_ARGS__, NULL })
+
 /* The line of text holding needle, which must be there exactly once. */
 static int line_of(const char *text, const char *needle)
 {
@@ -2417,6 +2421,84 @@ static void test_ids_stable(void **state)
 
 /* ---- offline checks, messages ------------------------------------------- */
 
+static const struct fp_world offline_world = { .iface_exists = known_iface,
+					       .offline = true };
+
+/*
+ * Offline (apply --check --offline), interfaces and the state are not
+ * asked: each check that needs them is a note on its line, not an error;
+ * every other rule still holds.
+ */
+static void test_offline(void **state)
+{
+	static const struct fp_state empty;
+	struct text t = { 0 };
+	int gw, circ, port, conn, key;
+	struct fx f;
+
+	(void)state;
+	gw = add(&t, "[gateway]");
+	add(&t, "sku = ErGw3AZ");
+	add(&t, "port = nogw0");
+	circ = add(&t, "[circuit c1]");
+	add(&t, "uplink = noup0");
+	add(&t, "type = direct");
+	add(&t, "bandwidth = 10G");
+	add(&t, "owner = alice");
+	add(&t, "[vnet v1]");
+	for (int i = 0; i < FP_SPACES_AT_CREATION + 1; i++)
+		add(&t, "address-space = 10.%d.%d.0/24", i / 256, i % 256);
+	port = add(&t, "port = novm0");
+	add(&t, "owner = bob");
+	conn = add(&t, "[connection k1]");
+	add(&t, "vnet = v1");
+	add(&t, "circuit = c1");
+	key = add(&t, "authorization = " KEY_A);
+
+	/* Online, against the test's world: four errors. */
+	parse(&f, t.s);
+	plan(&f, NULL);
+	check_error(&f.d, gw, "[gateway] port nogw0: no such interface");
+	check_error(&f.d, circ, "circuit c1: uplink noup0: no such interface");
+	check_error(&f.d, port, "vnet v1: port novm0: no such interface");
+	check_error(&f.d, key, "authorization key", "not one of circuit c1's");
+	check_error(&f.d, conn, "advertises 201 address spaces");
+	check_errors(&f.d, 5);
+	fx_free(&f);
+
+	/* Offline: notes, and a plan. */
+	parse(&f, t.s);
+	check_int("offline plan return", 0,
+		  fp_model__plan(&f.cfg, &empty, &offline_world, &f.plan,
+				 &f.next, &f.d));
+	check_clean(&f.d, 0);
+	check_int("notes: the five checks skipped", 5, f.d.notes);
+	check_note(&f.d, gw, "[gateway] port nogw0", "not checked offline");
+	check_note(&f.d, circ, "circuit c1: uplink noup0",
+		   "not checked offline");
+	check_note(&f.d, port, "vnet v1: port novm0", "not checked offline");
+	check_note(&f.d, key, "connection k1: authorization key",
+		   "not checked offline");
+	check_note(&f.d, conn, "connection k1", "201 address spaces",
+		   "not checked offline");
+	check_int("offline: planned", 1, f.plan.nconns);
+	fx_free(&f);
+
+	/* Rules that need no host still hold offline: 1,001 IPv4 spaces. */
+	text_free(&t);
+	add(&t, "[vnet v1]");
+	for (int i = 0; i < FP_SPACES_MAX + 1; i++)
+		add(&t, "address-space = 10.%d.%d.0/24", i / 256, i % 256);
+	parse(&f, t.s);
+	check_int("offline plan return", 0,
+		  fp_model__plan(&f.cfg, &empty, &offline_world, &f.plan,
+				 &f.next, &f.d));
+	check_error(&f.d, 1, "vnet v1", "1001 IPv4 address spaces");
+	check_errors(&f.d, 1);
+	fx_free(&f);
+	text_free(&t);
+}
+
 /* A name of 63 characters is one; of 64, "too long", wherever it is. */
 static void test_name_too_long(void **state)
 {
@@ -2598,6 +2680,7 @@ int main(void)
 		cmocka_unit_test(test_spoke_own_connection),
 		cmocka_unit_test(test_spoke_own_connection_spaces),
 		cmocka_unit_test(test_ids_stable),
+		cmocka_unit_test(test_offline),
 		cmocka_unit_test(test_name_too_long),
 		cmocka_unit_test(test_escaped),
 		cmocka_unit_test(test_auth_no_owner),

@@ -69,7 +69,7 @@ _fastpath()
 	stats) COMPREPLY=($(compgen -W "--interval --prometheus --output" -- "$cur")) ;;
 	explain) COMPREPLY=($(compgen -W "--uplink" -- "$cur")) ;;
 	capture) COMPREPLY=($(compgen -W "-w --count --filter --snaplen --quiet --stop" -- "$cur")) ;;
-	apply) COMPREPLY=($(compgen -W "--config --check" -- "$cur")) ;;
+	apply) COMPREPLY=($(compgen -W "--config --check --offline" -- "$cur")) ;;
 	authorization)
 		[[ -z $sub ]] && COMPREPLY=($(compgen -W "create revoke list" -- "$cur")) ;;
 	connection)
