@@ -698,6 +698,7 @@ struct store {
 	char path[4096], pending[4096];
 	int lockfd;
 	bool interrupted; /* a pending plan was left: an apply died */
+	bool readonly; /* apply --check: creates nothing, finishes nothing */
 };
 
 /*
@@ -715,6 +716,7 @@ static int store_open(struct store *s, const struct fp_opts *o, bool readonly)
 	snprintf(s->pending, sizeof(s->pending), "%s/state.json.pending",
 		 s->dir);
 	snprintf(lock, sizeof(lock), "%s/state.lock", s->dir);
+	s->readonly = readonly;
 	if (readonly) {
 		s->lockfd = open(lock, O_RDONLY | O_CLOEXEC);
 		if (s->lockfd < 0 && errno != ENOENT) {
@@ -802,8 +804,9 @@ static int store_load(struct store *s, struct fp_state *st,
 		fp_state__free(st);
 		return err;
 	}
-	pr_warn("apply: an earlier apply was interrupted; this one finishes "
-		"it (%s)\n",
+	pr_warn("apply: an earlier apply was interrupted; %s (%s)\n",
+		s->readonly ? "the next apply finishes it" :
+			      "this one finishes it",
 		s->pending);
 	s->interrupted = true;
 	err = append_plan(held, &pend.applied);

@@ -534,7 +534,7 @@ case_spoke_connection() {
 # j. apply --check writes nothing: no state directory, no lock, before
 #    the first apply or after it; the check reads the state it finds.
 case_check_writes_nothing() {
-	local out before
+	local out before rc
 	out=$(fpm apply --config "$LAB_DIR/fastpath.conf" --check 2>&1) ||
 		lab_fail "apply --check: expected exit 0, saw: $out"
 	assert_match "apply --check" "valid \(0 warning\(s\)\); nothing changed" "$out"
@@ -551,6 +551,19 @@ case_check_writes_nothing() {
 	rm -f "$LAB_DIR/state/state.lock"
 	assert_ok "apply --check without a lock" fpm apply --config "$LAB_DIR/fastpath.conf" --check
 	[ ! -e "$LAB_DIR/state/state.lock" ] || lab_fail "apply --check: expected no state.lock, saw one"
+	# After a killed apply the check finishes nothing: the next apply does.
+	conf "" off
+	rc=0
+	FASTPATH_APPLY_DIE_AFTER=0 fpm apply --config "$LAB_DIR/fastpath.conf" 2>/dev/null || rc=$?
+	assert_eq "apply killed before its first step: exit code" 137 "$rc"
+	before=$(ls -l --time-style=+%s.%N "$LAB_DIR/state")
+	out=$(fpm apply --config "$LAB_DIR/fastpath.conf" --check 2>&1) ||
+		lab_fail "apply --check after a killed apply: expected exit 0, saw: $out"
+	assert_match "apply --check after a killed apply" "interrupted; the next apply finishes it" "$out"
+	assert_eq "state directory after apply --check" "$before" \
+		"$(ls -l --time-style=+%s.%N "$LAB_DIR/state")"
+	assert_match "the next apply" "interrupted; this one finishes it" \
+		"$(fpm apply --config "$LAB_DIR/fastpath.conf" 2>&1)"
 }
 
 # k. apply --check --offline validates a config on a machine without its
