@@ -771,8 +771,9 @@ static int walk_hash(int fd, int family, bool all, fp_fib_fn fn, void *ctx)
 	__u8 *keys;
 	int err = 0;
 
-	keys = malloc(WALK_CHUNK * ksz);
-	vals = malloc(WALK_CHUNK * sizeof(*vals));
+	/* Zeroed: valgrind does not know the batch syscall fills them. */
+	keys = calloc(WALK_CHUNK, ksz);
+	vals = calloc(WALK_CHUNK, sizeof(*vals));
 	while (keys && vals && !err) {
 		n = WALK_CHUNK;
 		if (bpf_map_lookup_batch(fd, first ? NULL : &in, &out, keys,
