@@ -49,6 +49,19 @@ static const char *mode_name(enum xdp_attach_mode mode)
 	}
 }
 
+/* What load and status --json say of an uplink's attachment. */
+static void attachment_json(json_object *o, const struct attached *st)
+{
+	json_object_object_add(o, "prog_id", json_object_new_int64(st->our_id));
+	json_object_object_add(o, "mode",
+			       json_object_new_string(mode_name(st->mode)));
+	json_object_object_add(
+		o, "attach",
+		json_object_new_string(!st->present ? "none" :
+				       st->legacy   ? "single-program" :
+						      "dispatcher"));
+}
+
 static int prog_name_by_id(__u32 id, char *name, size_t n)
 {
 	struct bpf_prog_info info = { 0 };
@@ -286,14 +299,7 @@ int fp_cmd_load(const struct fp_opts *o, int argc, char **argv)
 
 		json_object_object_add(j, "uplink",
 				       json_object_new_string(info.name));
-		json_object_object_add(j, "prog_id",
-				       json_object_new_int64(now.our_id));
-		json_object_object_add(
-			j, "mode", json_object_new_string(mode_name(now.mode)));
-		json_object_object_add(
-			j, "attach",
-			json_object_new_string(now.legacy ? "single-program" :
-							    "dispatcher"));
+		attachment_json(j, &now);
 		fp_json__print(j);
 		json_object_put(j);
 	} else {
@@ -718,15 +724,7 @@ int fp_cmd_status(const struct fp_opts *o, int argc, char **argv)
 				       json_object_new_int64(key));
 		json_object_object_add(u, "attached",
 				       json_object_new_boolean(st.ours));
-		json_object_object_add(u, "prog_id",
-				       json_object_new_int64(st.our_id));
-		json_object_object_add(
-			u, "mode", json_object_new_string(mode_name(st.mode)));
-		json_object_object_add(
-			u, "attach",
-			json_object_new_string(!st.present ? "none" :
-					       st.legacy   ? "single-program" :
-							     "dispatcher"));
+		attachment_json(u, &st);
 		json_object_array_add(ups, u);
 	}
 	json_object_object_add(root, "uplinks", ups);
