@@ -128,6 +128,11 @@ $(OUT)/bench_pkt: tests/bench_pkt.c tests/harness.c $(OUT)/bench.skel.h $(OUT)/l
 	$(call msg,CC,$@)
 	$(Q)$(CC) $(ALL_CFLAGS) -Itests $< tests/harness.c $(OUT)/libfastpath.a $(LDLIBS) -o $@
 
+# Tier 1's context: the cost of a dependent read by working-set size.
+$(OUT)/bench_memlat: tests/bench_memlat.c | $(OUT)
+	$(call msg,CC,$@)
+	$(Q)$(CC) -O2 $(WARN) -std=gnu11 $< -o $@
+
 # Not a test_*.c either: tier 2, run by scripts/bench.sh inside its lab.
 $(OUT)/bench_e2e: tests/bench_e2e.c tests/harness.c $(OUT)/bench.skel.h $(OUT)/livegen.skel.h $(OUT)/libfastpath.a $(HEADERS)
 	$(call msg,CC,$@)
@@ -236,7 +241,7 @@ demo: need-root
 # without 1M routes, tier 2 with shorter and fewer rounds.
 bench: need-root
 	$(Q)scripts/deps.sh
-	$(Q)$(MAKE) --no-print-directory all $(OUT)/bench_pkt $(OUT)/bench_e2e
+	$(Q)$(MAKE) --no-print-directory all $(OUT)/bench_pkt $(OUT)/bench_e2e $(OUT)/bench_memlat
 	$(Q)QUICK=$(QUICK) scripts/bench.sh
 
 FORMAT_SRCS = $(wildcard bpf/*.c bpf/*.h maps/*.h loader/*.c loader/*.h tests/*.c tests/*.h selftests/*.c)
@@ -247,7 +252,7 @@ TIDY_CHECKS := -*,clang-analyzer-*,-clang-analyzer-security.insecureAPI.*,bugpro
 	-bugprone-suspicious-string-compare,-clang-analyzer-valist.Uninitialized,-bugprone-implicit-widening-of-multiplication-result
 
 # Warnings as errors (the build), formatting, static analysis, shell lint.
-check: all $(TEST_BINS) $(OUT)/bench_pkt $(OUT)/bench_e2e $(OUT)/fuzz_diff
+check: all $(TEST_BINS) $(OUT)/bench_pkt $(OUT)/bench_e2e $(OUT)/bench_memlat $(OUT)/fuzz_diff
 	$(call msg,FORMAT,sources)
 	$(Q)clang-format --dry-run -Werror $(FORMAT_SRCS)
 	$(call msg,CPPCHECK,loader tests)

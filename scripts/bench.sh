@@ -36,6 +36,10 @@ have_gnuplot() {
 
 tier1() {
 	"$root/build/bench_pkt" --out "$out" "${quick[@]}"
+	# What a dependent read costs once a table outgrows the caches: the
+	# floor under the large-table rows above.
+	echo
+	"$root/build/bench_memlat" --max-mib "$([ "${QUICK:-0}" = 1 ] && echo 64 || echo 256)"
 	have_gnuplot || return 0
 	# One panel per family and scenario; blocks in tier1.dat follow that
 	# order. The fib arm has no exclusion figures: gnuplot's warning
