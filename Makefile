@@ -165,9 +165,9 @@ $(OUT)/fuzz/fuzz_prefix $(OUT)/fuzz/fuzz_mac: $(OUT)/fuzz/%: tests/%.c loader/pa
 	$(call msg,FUZZ-CC,$@)
 	$(Q)$(CLANG) $(FUZZ_CFLAGS) tests/$*.c loader/parse.c -o $@
 
-$(OUT)/fuzz/fuzz_xlate: tests/fuzz_xlate.c loader/xlate.c loader/parse.c loader/xlate.h loader/parse.h maps/fastpath.h | libfuzzer-ok
+$(OUT)/fuzz/fuzz_xlate: tests/fuzz_xlate.c loader/xlate.c loader/prefix.c loader/parse.c loader/xlate.h loader/prefix.h loader/parse.h maps/fastpath.h | libfuzzer-ok
 	$(call msg,FUZZ-CC,$@)
-	$(Q)$(CLANG) $(FUZZ_CFLAGS) tests/fuzz_xlate.c loader/xlate.c loader/parse.c -o $@
+	$(Q)$(CLANG) $(FUZZ_CFLAGS) tests/fuzz_xlate.c loader/xlate.c loader/prefix.c loader/parse.c -o $@
 
 $(OUT)/fuzz/fuzz_args: tests/fuzz_args.c loader/args.c loader/args.h loader/parse.c loader/log.c | libfuzzer-ok
 	$(call msg,FUZZ-CC,$@)

@@ -38,6 +38,7 @@
 
 #include "fib.h"
 #include "log.h"
+#include "prefix.h"
 
 /* Map and key bytes for p's entry. */
 static int locate(const struct fp_maps *m, const struct fp_prefix *p, void *key)
@@ -718,19 +719,6 @@ out:
 	return err;
 }
 
-static bool within(const struct fp_prefix *q, const struct fp_prefix *p)
-{
-	if (q->family != p->family || q->len < p->len)
-		return false;
-	for (int bit = 0; bit < p->len; bit++) {
-		__u8 mask = 0x80 >> (bit % 8);
-
-		if ((q->addr[bit / 8] ^ p->addr[bit / 8]) & mask)
-			return false;
-	}
-	return true;
-}
-
 /* Hands p and its entry to fn, unless a marker that all leaves out. */
 static int visit(const void *key, int family, bool host, bool all,
 		 const struct fp_route *rt, fp_fib_fn fn, void *ctx)
@@ -860,7 +848,7 @@ static int collect(const struct fp_prefix *p, const struct fp_route *rt,
 	struct reflag *r = ctx;
 
 	(void)rt;
-	if (!within(p, r->under))
+	if (!fp_prefix__within(p, r->under))
 		return 0;
 	if (r->n == r->cap) {
 		size_t cap = r->cap ? 2 * r->cap : 64;
@@ -1171,7 +1159,7 @@ static int collect_excl(const struct fp_prefix *p, __u32 class, void *ctx)
 	struct excl_list *l = ctx;
 
 	(void)class;
-	if (!within(p, l->under) || p->len == l->under->len)
+	if (!fp_prefix__within(p, l->under) || p->len == l->under->len)
 		return 0;
 	if (l->n == l->cap) {
 		size_t cap = l->cap ? 2 * l->cap : 16;

@@ -12,6 +12,7 @@
 #include <strings.h>
 
 #include "model.h"
+#include "prefix.h"
 #include "vec.h"
 
 unsigned int fp_model__vnet_limit(__u32 mbps, bool premium)
@@ -270,24 +271,10 @@ static void prune_ids(struct fp_id *ids, size_t *n, const char *const *live,
 
 /* ---- rules --------------------------------------------------------------- */
 
+/* One holds the other: they share an address. */
 static bool overlaps(const struct fp_prefix *a, const struct fp_prefix *b)
 {
-	int len = a->len < b->len ? a->len : b->len;
-
-	if (a->family != b->family)
-		return false;
-	for (int bit = 0; bit < len; bit++) {
-		__u8 mask = 0x80 >> (bit % 8);
-
-		if ((a->addr[bit / 8] ^ b->addr[bit / 8]) & mask)
-			return false;
-	}
-	return true;
-}
-
-static bool inside(const struct fp_prefix *in, const struct fp_prefix *out)
-{
-	return in->len >= out->len && overlaps(in, out);
+	return fp_prefix__within(a, b) || fp_prefix__within(b, a);
 }
 
 static bool fastpath_sku(const struct fp_cfg_gateway *g)
@@ -551,7 +538,8 @@ static void check_vnets(const struct ctx *c)
 			bool in = false;
 
 			for (size_t s = 0; s < v->nspaces && !in; s++)
-				in = inside(&x->prefix, &v->spaces[s]);
+				in = fp_prefix__within(&x->prefix,
+						       &v->spaces[s]);
 			if (!in)
 				ERR(c, x->line,
 				    "vnet %s: exclude %s is outside its "

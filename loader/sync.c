@@ -38,6 +38,7 @@
 #include "fp.h"
 #include "log.h"
 #include "parse.h"
+#include "prefix.h"
 #include "xlate.h"
 
 /* After a netlink overflow, at most one full re-dump per interval. */
@@ -524,8 +525,7 @@ static int block_ancestors(const struct fp_xstate *xs,
 	int err;
 
 	while (a.len) {
-		a.len--;
-		a.addr[a.len / 8] &= (__u8) ~(0x80 >> (a.len % 8));
+		fp_prefix__shorten(&a);
 		e = fp_xstate__find(xs, &a);
 		if (!e || !e->rt.ifindex || fp_xset__find(blocked, &a))
 			continue;

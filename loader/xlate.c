@@ -27,22 +27,6 @@ static int addr_bytes(int family)
 	return family == AF_INET ? 4 : 16;
 }
 
-int fp_prefix__cmp(const struct fp_prefix *a, const struct fp_prefix *b)
-{
-	if (a->family != b->family)
-		return a->family < b->family ? -1 : 1;
-	if (a->len != b->len)
-		return a->len < b->len ? -1 : 1;
-	return memcmp(a->addr, b->addr, sizeof(a->addr));
-}
-
-/* The covering prefix one bit shorter: bit len-1 cleared. */
-static void prefix_shorten(struct fp_prefix *p)
-{
-	p->len--;
-	p->addr[p->len / 8] &= (__u8) ~(0x80 >> (p->len % 8));
-}
-
 static bool mac_usable(const __u8 *mac)
 {
 	return !fp_mac_is_zero(mac) && !(mac[0] & 1);
@@ -186,7 +170,7 @@ static const struct fp_xroute *lpm_route(const struct xctx *c,
 		r = find_route(c, &p);
 		if (r || !p.len)
 			return r;
-		prefix_shorten(&p);
+		fp_prefix__shorten(&p);
 	}
 }
 
@@ -255,7 +239,7 @@ static bool covered_by_fast(const struct fp_xset *s, const struct fp_prefix *p)
 	const struct fp_xentry *e;
 
 	while (a.len) {
-		prefix_shorten(&a);
+		fp_prefix__shorten(&a);
 		e = fp_xset__find(s, &a);
 		if (e && e->rt.ifindex)
 			return true;
@@ -488,42 +472,6 @@ static int fam_idx(int family)
 	return family == AF_INET ? 0 : 1;
 }
 
-int fp_prefix__tree_cmp(const struct fp_prefix *a, const struct fp_prefix *b)
-{
-	int d;
-
-	if (a->family != b->family)
-		return a->family < b->family ? -1 : 1;
-	d = memcmp(a->addr, b->addr, sizeof(a->addr));
-	if (d)
-		return d;
-	return a->len < b->len ? -1 : a->len > b->len;
-}
-
-bool fp_prefix__within(const struct fp_prefix *q, const struct fp_prefix *p)
-{
-	int full = p->len / 8, rest = p->len % 8;
-
-	if (q->family != p->family || q->len < p->len)
-		return false;
-	if (memcmp(q->addr, p->addr, full))
-		return false;
-	return !rest ||
-	       !((q->addr[full] ^ p->addr[full]) & (0xff << (8 - rest)));
-}
-
-/* Host bits cleared: the form the kernel and the maps use. */
-static void prefix_mask(struct fp_prefix *p)
-{
-	int full = p->len / 8, rest = p->len % 8;
-
-	if (full >= 16)
-		return;
-	if (rest)
-		p->addr[full++] &= (__u8)(0xff << (8 - rest));
-	memset(p->addr + full, 0, sizeof(p->addr) - full);
-}
-
 static int xs_rank(const struct fp_xstate *st, const struct fp_xroute *r)
 {
 	return r->table == RT_TABLE_LOCAL && st->table != RT_TABLE_LOCAL ? 0 :
@@ -682,7 +630,7 @@ static const struct fp_xroute *xs_lpm(const struct fp_xstate *st,
 	if (strict) {
 		if (!a.len)
 			return NULL;
-		prefix_shorten(&a);
+		fp_prefix__shorten(&a);
 	}
 	for (;;) {
 		if (nlen[a.len]) {
@@ -692,7 +640,7 @@ static const struct fp_xroute *xs_lpm(const struct fp_xstate *st,
 		}
 		if (!a.len)
 			return NULL;
-		prefix_shorten(&a);
+		fp_prefix__shorten(&a);
 	}
 }
 
@@ -705,7 +653,7 @@ static bool xs_covered_by_fast(const struct fp_xstate *st,
 	struct fp_route rt;
 
 	while (a.len) {
-		prefix_shorten(&a);
+		fp_prefix__shorten(&a);
 		if (!nlen[a.len])
 			continue;
 		r = xs_winner(st, &a);
@@ -867,7 +815,7 @@ int fp_xstate__route(struct fp_xstate *st, const struct fp_xroute *route,
 
 	if (xs_route_ignored(st, route))
 		return 0;
-	prefix_mask(&key.dst);
+	fp_prefix__mask(&key.dst);
 	while (lo < hi) {
 		size_t mid = lo + (hi - lo) / 2;
 
@@ -1278,7 +1226,7 @@ int fp_xstate__load(struct fp_xstate *st, const struct fp_xroute *routes,
 			goto out_clear;
 		}
 		*r = routes[i];
-		prefix_mask(&r->dst);
+		fp_prefix__mask(&r->dst);
 		st->routes[st->nroutes++] = r;
 	}
 	for (size_t i = 0; i < nneighs; i++) {

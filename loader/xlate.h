@@ -14,6 +14,7 @@
 
 #include "fastpath.h"
 #include "parse.h"
+#include "prefix.h"
 
 /* A VM port sync may redirect to. Ports that are gone are not listed. */
 struct fp_xport {
@@ -81,14 +82,6 @@ void fp_xset__free(struct fp_xset *s);
 int fp_xset__add(struct fp_xset *s, const struct fp_prefix *p,
 		 const struct fp_route *rt);
 void fp_xset__sort(struct fp_xset *s);
-
-/* Total order on prefixes: family, length, address. */
-int fp_prefix__cmp(const struct fp_prefix *a, const struct fp_prefix *b);
-
-/* Tree order: family, address, length; a prefix precedes all inside it. */
-int fp_prefix__tree_cmp(const struct fp_prefix *a, const struct fp_prefix *b);
-/* Is q inside p (or p itself)? */
-bool fp_prefix__within(const struct fp_prefix *q, const struct fp_prefix *p);
 
 /*
  * The same translation kept up to date one change at a time, for sync's
