@@ -37,6 +37,7 @@
 #include "fastpath.skel.h"
 #include "fp.h"
 #include "log.h"
+#include "mapio.h"
 #include "parse.h"
 #include "prefix.h"
 #include "xlate.h"
@@ -477,11 +478,6 @@ static int read_entries(struct fp_maps *m, struct fp_xset *cur,
 	return 0;
 }
 
-static bool map_full(int err)
-{
-	return err == E2BIG || err == ENOSPC || err == ENOMEM;
-}
-
 /* The rt of a static entry at p, which sync never touches. */
 static bool is_static(struct sync *s, const struct fp_prefix *p)
 {
@@ -567,7 +563,7 @@ static int write_entry(struct sync *s, const struct fp_prefix *p,
 
 	if (!err)
 		return 0;
-	if (map_full(-err))
+	if (fp_map__full(err))
 		return 1;
 	fp_format_prefix(p, pfx, sizeof(pfx));
 	pr_warn("sync: route %s: %s\n", pfx, strerror(-err));

@@ -17,14 +17,8 @@
 #include "fp.h"
 #include "ifinfo.h"
 #include "log.h"
+#include "mapio.h"
 #include "parse.h"
-
-static const char *map_error(int err)
-{
-	if (err == -E2BIG || err == -ENOSPC || err == -ENOMEM)
-		return "map is full";
-	return strerror(-err);
-}
 
 static int lookup_port(struct fp_maps *m, __u32 ifindex, struct fp_port *port)
 {
@@ -116,7 +110,7 @@ int fp_port__add(struct fp_maps *m, const char *ifname, const __u8 *peer_mac)
 	if (err)
 		pr_warn("port %s: cannot add to %s: %s\n", ifname, FP_MAP_PORTS,
 			err == -EINVAL ? "device cannot be a redirect target" :
-					 map_error(err));
+					 fp_map__strerror(err));
 	return err;
 }
 
@@ -170,7 +164,7 @@ static int report(int err, const char *what, const char *prefix,
 		pr_warn("%s %s: no such %s\n", what, prefix, what);
 	else
 		pr_warn("%s %s: %s: %s\n", what, prefix,
-			map ? map : fp_fib__map_name(p), map_error(err));
+			map ? map : fp_fib__map_name(p), fp_map__strerror(err));
 	return err;
 }
 
@@ -308,7 +302,7 @@ int fp_uplink__set(struct fp_maps *m, const char *ifname, const char *gw_port,
 	}
 	err = fp_devs__uplink_put(m, info.ifindex, &up);
 	if (err) {
-		pr_warn("uplink %s: %s\n", ifname, map_error(err));
+		pr_warn("uplink %s: %s\n", ifname, fp_map__strerror(err));
 		return err;
 	}
 	return (int)info.ifindex;
