@@ -37,11 +37,14 @@
 #include "fp.h"
 #include "ifinfo.h"
 #include "log.h"
+#include "mapio.h"
 #include "model.h"
 #include "state.h"
 #include "vec.h"
 
 #define FP_DEFAULT_CONFIG "/etc/fastpath/fastpath.conf"
+/* fp_connstat's counters, fast then gateway, for fp_percpu. */
+#define CONNSTAT_N (sizeof(struct fp_connstat) / sizeof(struct fp_counter))
 
 /* ---- the undo journal ---------------------------------------------------- */
 
@@ -461,14 +464,13 @@ static int add_steps(struct run *r, const struct fp_plan *old,
 			continue;
 		/* A new connection counts from zero. */
 		if (fresh) {
-			int ncpu = libbpf_num_possible_cpus();
-			struct fp_connstat *zero = calloc(ncpu, sizeof(*zero));
+			struct fp_percpu pc;
 
-			if (!zero)
-				return -ENOMEM;
-			bpf_map_update_elem(r->m->connstat, &idx, zero,
-					    BPF_ANY);
-			free(zero);
+			err = fp_percpu__init(&pc, r->m->connstat, CONNSTAT_N);
+			if (err)
+				return err;
+			fp_percpu__zero(&pc, &idx);
+			fp_percpu__fini(&pc);
 		}
 		err = map_write(r, r->m->conns, true, &idx, sizeof(idx), &conn,
 				sizeof(conn));
@@ -1265,48 +1267,42 @@ static json_object *counter_json(const struct fp_counter *c)
 }
 
 /* A connection's two paths, summed over the CPUs. */
-static void conn_sum(const struct fp_maps *m, const struct fp_plan_conn *c,
-		     struct fp_connstat *percpu, int ncpu,
+static void conn_sum(struct fp_percpu *pc, const struct fp_plan_conn *c,
 		     struct fp_conn_counters *out)
 {
 	__u32 idx = FP_CONN_INDEX(c->vnet, c->circuit);
+	struct fp_counter sum[CONNSTAT_N];
 
 	memset(out, 0, sizeof(*out));
 	snprintf(out->name, sizeof(out->name), "%s", c->name);
 	snprintf(out->vnet, sizeof(out->vnet), "%s", c->vnet_name);
 	snprintf(out->circuit, sizeof(out->circuit), "%s", c->circuit_name);
-	if (bpf_map_lookup_elem(m->connstat, &idx, percpu))
-		return;
-	for (int k = 0; k < ncpu; k++) {
-		out->fast.packets += percpu[k].fast.packets;
-		out->fast.bytes += percpu[k].fast.bytes;
-		out->gateway.packets += percpu[k].gateway.packets;
-		out->gateway.bytes += percpu[k].gateway.bytes;
-	}
+	/* Not there: counted as zero. */
+	fp_percpu__sum(pc, &idx, sum);
+	out->fast = sum[0];
+	out->gateway = sum[1];
 }
 
 static int sum_all(const struct fp_maps *m, const struct fp_plan *p,
 		   struct fp_conn_counters **out, size_t *n)
 {
-	int ncpu = libbpf_num_possible_cpus();
-	struct fp_connstat *percpu;
+	struct fp_percpu pc;
+	int err;
 
 	*out = NULL;
 	*n = 0;
-	if (ncpu < 1)
-		return -EINVAL;
-	percpu = calloc(ncpu, sizeof(*percpu));
+	err = fp_percpu__init(&pc, m->connstat, CONNSTAT_N);
+	if (err)
+		return err;
 	*out = calloc(p->nconns + 1, sizeof(**out));
-	if (!percpu || !*out) {
-		free(percpu);
-		free(*out);
-		*out = NULL;
+	if (!*out) {
+		fp_percpu__fini(&pc);
 		return -ENOMEM;
 	}
 	for (size_t i = 0; i < p->nconns; i++)
-		conn_sum(m, &p->conns[i], percpu, ncpu, &(*out)[i]);
+		conn_sum(&pc, &p->conns[i], &(*out)[i]);
 	*n = p->nconns;
-	free(percpu);
+	fp_percpu__fini(&pc);
 	return 0;
 }
 

@@ -17,6 +17,7 @@
 #include "fib.h"
 #include "fp.h"
 #include "log.h"
+#include "mapio.h"
 
 static int report_pin(const char *path, int err)
 {
@@ -343,26 +344,13 @@ int fp_maps__count(int fd, __u32 *count, __u32 *capacity)
 
 int fp_stats__sum(const struct fp_maps *m, struct fp_counter out[FP_R_MAX])
 {
-	int ncpu = libbpf_num_possible_cpus();
-	struct fp_counter *percpu;
-	int err = 0;
+	struct fp_percpu pc;
+	int err = fp_percpu__init(&pc, m->stats, 1);
 
-	if (ncpu < 0)
-		return ncpu;
-	percpu = calloc(ncpu, sizeof(*percpu));
-	if (!percpu)
-		return -ENOMEM;
-	for (__u32 r = 0; r < FP_R_MAX; r++) {
-		out[r].packets = out[r].bytes = 0;
-		if (bpf_map_lookup_elem(m->stats, &r, percpu)) {
-			err = -errno;
-			break;
-		}
-		for (int c = 0; c < ncpu; c++) {
-			out[r].packets += percpu[c].packets;
-			out[r].bytes += percpu[c].bytes;
-		}
-	}
-	free(percpu);
+	if (err)
+		return err;
+	for (__u32 r = 0; r < FP_R_MAX && !err; r++)
+		err = fp_percpu__sum(&pc, &r, &out[r]);
+	fp_percpu__fini(&pc);
 	return err;
 }
