@@ -118,6 +118,11 @@ $(OUT)/tests/%: tests/%.c tests/harness.c $(wildcard tests/*.h) $(OUT)/libfastpa
 	$(call msg,CC,$@)
 	$(Q)$(CC) $(ALL_CFLAGS) -Itests $< tests/harness.c $(OUT)/libfastpath.a $(LDLIBS) -lcmocka -o $@
 
+# test_xlate holds loader/xlate.c to the from-scratch oracle beside it.
+$(OUT)/tests/test_xlate: tests/test_xlate.c tests/xlate_oracle.c tests/harness.c $(wildcard tests/*.h) $(OUT)/libfastpath.a $(HEADERS) | $(OUT)/tests
+	$(call msg,CC,$@)
+	$(Q)$(CC) $(ALL_CFLAGS) -Itests $< tests/xlate_oracle.c tests/harness.c $(OUT)/libfastpath.a $(LDLIBS) -lcmocka -o $@
+
 # Not a unit test: the event-latency probe of scripts/bench-sync.sh.
 $(OUT)/bench_sync_latency: tests/bench_sync_latency.c maps/fastpath.h | $(OUT) deps-ok
 	$(call msg,CC,$@)
@@ -165,9 +170,9 @@ $(OUT)/fuzz/fuzz_prefix $(OUT)/fuzz/fuzz_mac: $(OUT)/fuzz/%: tests/%.c loader/pa
 	$(call msg,FUZZ-CC,$@)
 	$(Q)$(CLANG) $(FUZZ_CFLAGS) tests/$*.c loader/parse.c -o $@
 
-$(OUT)/fuzz/fuzz_xlate: tests/fuzz_xlate.c loader/xlate.c loader/prefix.c loader/parse.c loader/xlate.h loader/prefix.h loader/parse.h maps/fastpath.h | libfuzzer-ok
+$(OUT)/fuzz/fuzz_xlate: tests/fuzz_xlate.c tests/xlate_oracle.c tests/xlate_oracle.h loader/xlate.c loader/prefix.c loader/parse.c loader/xlate.h loader/prefix.h loader/parse.h maps/fastpath.h | libfuzzer-ok
 	$(call msg,FUZZ-CC,$@)
-	$(Q)$(CLANG) $(FUZZ_CFLAGS) tests/fuzz_xlate.c loader/xlate.c loader/prefix.c loader/parse.c -o $@
+	$(Q)$(CLANG) $(FUZZ_CFLAGS) tests/fuzz_xlate.c tests/xlate_oracle.c loader/xlate.c loader/prefix.c loader/parse.c -o $@
 
 $(OUT)/fuzz/fuzz_args: tests/fuzz_args.c loader/args.c loader/args.h loader/parse.c loader/log.c | libfuzzer-ok
 	$(call msg,FUZZ-CC,$@)

@@ -13,15 +13,6 @@
 
 #include "xlate.h"
 
-struct xctx {
-	const struct fp_xinput *in;
-	struct fp_xport *ports; /* sorted by ifindex */
-	const struct fp_xneigh **neighs; /* usable only; sorted */
-	size_t nneighs;
-	const struct fp_xroute **routes; /* the winner per prefix; sorted */
-	size_t nroutes;
-};
-
 static int addr_bytes(int family)
 {
 	return family == AF_INET ? 4 : 16;
@@ -73,7 +64,7 @@ void fp_xset__free(struct fp_xset *s)
 	memset(s, 0, sizeof(*s));
 }
 
-static int port_cmp(const void *a, const void *b)
+int fp_xport__cmp(const void *a, const void *b)
 {
 	__u32 x = ((const struct fp_xport *)a)->ifindex;
 	__u32 y = ((const struct fp_xport *)b)->ifindex;
@@ -81,101 +72,8 @@ static int port_cmp(const void *a, const void *b)
 	return x < y ? -1 : x > y;
 }
 
-static const struct fp_xport *find_port(const struct xctx *c, __u32 ifindex)
-{
-	struct fp_xport key = { .ifindex = ifindex };
-
-	if (!c->in->nports)
-		return NULL;
-	return bsearch(&key, c->ports, c->in->nports, sizeof(key), port_cmp);
-}
-
-static int neigh_cmp(const void *a, const void *b)
-{
-	const struct fp_xneigh *x = *(const struct fp_xneigh *const *)a;
-	const struct fp_xneigh *y = *(const struct fp_xneigh *const *)b;
-
-	if (x->family != y->family)
-		return x->family < y->family ? -1 : 1;
-	if (x->ifindex != y->ifindex)
-		return x->ifindex < y->ifindex ? -1 : 1;
-	return memcmp(x->addr, y->addr, addr_bytes(x->family));
-}
-
-static const struct fp_xneigh *find_neigh(const struct xctx *c, int family,
-					  __u32 ifindex, const __u8 *addr)
-{
-	struct fp_xneigh key = { .family = family, .ifindex = ifindex };
-	const struct fp_xneigh *kp = &key, *const * hit;
-
-	if (!c->nneighs)
-		return NULL;
-	memcpy(key.addr, addr, addr_bytes(family));
-	hit = bsearch(&kp, c->neighs, c->nneighs,
-		      sizeof(const struct fp_xneigh *), neigh_cmp);
-	return hit ? *hit : NULL;
-}
-
-/*
- * Routes of the local table are looked up first by the kernel (rule 0),
- * so at an equal prefix they win; then the lowest metric.
- */
-static int route_rank(const struct xctx *c, const struct fp_xroute *r)
-{
-	return r->table == RT_TABLE_LOCAL && c->in->table != RT_TABLE_LOCAL ?
-		       0 :
-		       1;
-}
-
-static int route_cmp(const void *a, const void *b, void *ctx)
-{
-	const struct fp_xroute *x = *(const struct fp_xroute *const *)a;
-	const struct fp_xroute *y = *(const struct fp_xroute *const *)b;
-	int d = fp_prefix__cmp(&x->dst, &y->dst);
-
-	if (d)
-		return d;
-	d = route_rank(ctx, x) - route_rank(ctx, y);
-	if (d)
-		return d;
-	return x->priority < y->priority ? -1 : x->priority > y->priority;
-}
-
-static int route_key_cmp(const void *key, const void *elem)
-{
-	return fp_prefix__cmp(key,
-			      &(*(const struct fp_xroute *const *)elem)->dst);
-}
-
-static const struct fp_xroute *find_route(const struct xctx *c,
-					  const struct fp_prefix *p)
-{
-	const struct fp_xroute *const *hit;
-
-	if (!c->nroutes)
-		return NULL;
-	hit = bsearch(p, c->routes, c->nroutes,
-		      sizeof(const struct fp_xroute *), route_key_cmp);
-	return hit ? *hit : NULL;
-}
-
-/* The route the kernel picks for a host address (longest prefix). */
-static const struct fp_xroute *lpm_route(const struct xctx *c,
-					 const struct fp_prefix *host)
-{
-	struct fp_prefix p = *host;
-	const struct fp_xroute *r;
-
-	for (;;) {
-		r = find_route(c, &p);
-		if (r || !p.len)
-			return r;
-		fp_prefix__shorten(&p);
-	}
-}
-
 /* rank: the route's table rank, 0 for a table that is not looked at. */
-static bool usable_ranked(int rank, const struct fp_xroute *r)
+bool fp_xroute__usable(int rank, const struct fp_xroute *r)
 {
 	/* Local, broadcast, blackhole, ...: the kernel keeps or drops it. */
 	if (rank == 0 || r->type != RTN_UNICAST)
@@ -184,19 +82,14 @@ static bool usable_ranked(int rank, const struct fp_xroute *r)
 	return r->nhops == 1 && !r->dead;
 }
 
-static bool usable_route(const struct xctx *c, const struct fp_xroute *r)
-{
-	return usable_ranked(route_rank(c, r), r);
-}
-
 /*
  * The fast entry a usable route asks for, given its port and, for a route
  * via a gateway, the gateway's neighbour; false when it does not lead to a
- * port with a MAC to put in the frame. Both the full computation and the
- * incremental state decide here.
+ * port with a MAC to put in the frame. The incremental state and the
+ * tests' oracle (tests/xlate_oracle.c) both decide here.
  */
-static bool decide_route(const struct fp_xroute *r, const struct fp_xport *port,
-			 const struct fp_xneigh *gw_neigh, struct fp_route *out)
+bool fp_xroute__decide(const struct fp_xroute *r, const struct fp_xport *port,
+		       const struct fp_xneigh *gw_neigh, struct fp_route *out)
 {
 	const __u8 *mac;
 
@@ -219,80 +112,15 @@ static bool decide_route(const struct fp_xroute *r, const struct fp_xport *port,
 	return true;
 }
 
-/* The fast entry a route asks for; false when it does not lead to a port. */
-static bool route_entry(const struct xctx *c, const struct fp_xroute *r,
-			struct fp_route *out)
-{
-	const struct fp_xneigh *n = NULL;
-
-	if (!usable_route(c, r))
-		return false;
-	if (r->has_gw && r->gw_family == r->dst.family)
-		n = find_neigh(c, r->gw_family, r->oif, r->gw);
-	return decide_route(r, find_port(c, r->oif), n, out);
-}
-
-/* Is a strict ancestor of p a fast entry of the (sorted) set s? */
-static bool covered_by_fast(const struct fp_xset *s, const struct fp_prefix *p)
-{
-	struct fp_prefix a = *p;
-	const struct fp_xentry *e;
-
-	while (a.len) {
-		fp_prefix__shorten(&a);
-		e = fp_xset__find(s, &a);
-		if (e && e->rt.ifindex)
-			return true;
-	}
-	return false;
-}
-
 static bool is_link_local6(const struct fp_xneigh *n)
 {
 	return n->family == AF_INET6 && n->addr[0] == 0xfe &&
 	       (n->addr[1] & 0xc0) == 0x80;
 }
 
-/*
- * A neighbour is the kernel's answer only where its longest-prefix route
- * is a link route on the neighbour's own port. Appends unsorted.
- */
-static int add_neighbours(const struct xctx *c, struct fp_xset *out)
+bool fp_xneigh__usable(const struct fp_xport *port, const struct fp_xneigh *n)
 {
-	struct fp_route rt = { .origin = FP_ORIGIN_NEIGHBOUR };
-	size_t nfast = out->n;
-	const struct fp_xport *port;
-	const struct fp_xroute *r;
-	struct fp_prefix host;
-	int err;
-
-	for (size_t i = 0; i < c->nneighs; i++) {
-		const struct fp_xneigh *n = c->neighs[i];
-
-		port = find_port(c, n->ifindex);
-		if (!port || !port->up || is_link_local6(n) ||
-		    !mac_usable(n->lladdr))
-			continue;
-		memset(&host, 0, sizeof(host));
-		host.family = n->family;
-		host.len = addr_bytes(n->family) * 8;
-		memcpy(host.addr, n->addr, addr_bytes(n->family));
-		r = lpm_route(c, &host);
-		if (!r || !usable_route(c, r) || r->has_gw ||
-		    r->oif != n->ifindex)
-			continue;
-		/* A host route with the port's peer MAC already says it. */
-		if (r->dst.len == host.len && nfast &&
-		    bsearch(&(struct fp_xentry){ .prefix = host }, out->e,
-			    nfast, sizeof(*out->e), entry_cmp))
-			continue;
-		rt.ifindex = n->ifindex;
-		memcpy(rt.dmac, n->lladdr, 6);
-		err = fp_xset__add(out, &host, &rt);
-		if (err)
-			return err;
-	}
-	return 0;
+	return port && port->up && !is_link_local6(n) && mac_usable(n->lladdr);
 }
 
 void fp_xset__sort(struct fp_xset *s)
@@ -307,127 +135,6 @@ void fp_xset__sort(struct fp_xset *s)
 		if (!j || entry_cmp(&s->e[i], &s->e[j - 1]))
 			s->e[j++] = s->e[i];
 	s->n = j;
-}
-
-static int add_fast_routes(const struct xctx *c, struct fp_xset *out)
-{
-	struct fp_route rt;
-	int err;
-
-	for (size_t i = 0; i < c->nroutes; i++) {
-		if (!route_entry(c, c->routes[i], &rt))
-			continue;
-		err = fp_xset__add(out, &c->routes[i]->dst, &rt);
-		if (err)
-			return err;
-	}
-	return 0;
-}
-
-/*
- * Every route without an entry of its own that lies inside a fast entry
- * shadows it, so the gateway (and so the kernel) answers for it. out must
- * be sorted; the shadows are appended unsorted.
- */
-static int add_shadows(const struct xctx *c, struct fp_xset *out)
-{
-	struct fp_route shadow = { .origin = FP_ORIGIN_ROUTE };
-	size_t nsorted = out->n;
-	struct fp_xset sorted;
-	int err;
-
-	for (size_t i = 0; i < c->nroutes; i++) {
-		const struct fp_prefix *p = &c->routes[i]->dst;
-
-		/* out->e may move in set_add: look only at the sorted part. */
-		sorted = (struct fp_xset){ .e = out->e, .n = nsorted };
-		if (fp_xset__find(&sorted, p) || !covered_by_fast(&sorted, p))
-			continue;
-		err = fp_xset__add(out, p, &shadow);
-		if (err)
-			return err;
-	}
-	return 0;
-}
-
-static int build_ctx(const struct fp_xinput *in, struct xctx *c)
-{
-	size_t nr = 0;
-
-	memset(c, 0, sizeof(*c));
-	c->in = in;
-	c->ports = calloc(in->nports + 1, sizeof(*c->ports));
-	c->neighs = calloc(in->nneighs + 1, sizeof(const struct fp_xneigh *));
-	c->routes = calloc(in->nroutes + 1, sizeof(const struct fp_xroute *));
-	if (!c->ports || !c->neighs || !c->routes)
-		return -ENOMEM;
-
-	if (in->nports)
-		memcpy(c->ports, in->ports, in->nports * sizeof(*c->ports));
-	qsort(c->ports, in->nports, sizeof(*c->ports), port_cmp);
-
-	for (size_t i = 0; i < in->nneighs; i++) {
-		const struct fp_xneigh *n = &in->neighs[i];
-
-		if ((n->family == AF_INET || n->family == AF_INET6) &&
-		    (n->state & FP_NUD_USABLE))
-			c->neighs[c->nneighs++] = n;
-	}
-	qsort(c->neighs, c->nneighs, sizeof(const struct fp_xneigh *),
-	      neigh_cmp);
-
-	for (size_t i = 0; i < in->nroutes; i++) {
-		const struct fp_xroute *r = &in->routes[i];
-
-		if ((r->dst.family != AF_INET && r->dst.family != AF_INET6) ||
-		    r->dst.len > addr_bytes(r->dst.family) * 8)
-			continue;
-		if (r->table == in->table || r->table == RT_TABLE_LOCAL)
-			c->routes[nr++] = r;
-	}
-	qsort_r(c->routes, nr, sizeof(const struct fp_xroute *), route_cmp, c);
-	/* Keep the winner per prefix: the first after sorting. */
-	for (size_t i = 0; i < nr; i++)
-		if (!c->nroutes ||
-		    fp_prefix__cmp(&c->routes[c->nroutes - 1]->dst,
-				   &c->routes[i]->dst))
-			c->routes[c->nroutes++] = c->routes[i];
-	return 0;
-}
-
-static void free_ctx(struct xctx *c)
-{
-	free(c->ports);
-	free((void *)c->neighs);
-	free((void *)c->routes);
-}
-
-int fp_xlate__compute(const struct fp_xinput *in, struct fp_xset *out)
-{
-	struct xctx c;
-	int err;
-
-	memset(out, 0, sizeof(*out));
-	err = build_ctx(in, &c);
-	if (err)
-		goto out_free;
-	/* Each step looks things up in what the one before it sorted. */
-	err = add_fast_routes(&c, out);
-	if (!err) {
-		fp_xset__sort(out);
-		err = add_neighbours(&c, out);
-	}
-	if (!err) {
-		fp_xset__sort(out);
-		err = add_shadows(&c, out);
-	}
-	if (err)
-		fp_xset__free(out);
-	else
-		fp_xset__sort(out);
-out_free:
-	free_ctx(&c);
-	return err;
 }
 
 /* ---- incremental state ------------------------------------------------ */
@@ -598,13 +305,13 @@ static const struct fp_xport *xs_port(const struct fp_xstate *st, __u32 ifindex)
 
 	if (!st->nports)
 		return NULL;
-	return bsearch(&key, st->ports, st->nports, sizeof(key), port_cmp);
+	return bsearch(&key, st->ports, st->nports, sizeof(key), fp_xport__cmp);
 }
 
 static bool xs_usable_route(const struct fp_xstate *st,
 			    const struct fp_xroute *r)
 {
-	return usable_ranked(xs_rank(st, r), r);
+	return fp_xroute__usable(xs_rank(st, r), r);
 }
 
 /* route_entry() on the incremental state. */
@@ -617,7 +324,7 @@ static bool xs_route_entry(const struct fp_xstate *st,
 		return false;
 	if (r->has_gw && r->gw_family == r->dst.family)
 		n = xs_neigh(st, r->gw_family, r->oif, r->gw);
-	return decide_route(r, xs_port(st, r->oif), n, out);
+	return fp_xroute__decide(r, xs_port(st, r->oif), n, out);
 }
 
 static const struct fp_xroute *xs_lpm(const struct fp_xstate *st,
@@ -675,8 +382,7 @@ static bool xs_neigh_entry(const struct fp_xstate *st,
 		return false;
 	n = xs_neigh(st, host->family, r->oif, host->addr);
 	port = xs_port(st, r->oif);
-	if (!n || !port || !port->up || is_link_local6(n) ||
-	    !mac_usable(n->lladdr))
+	if (!n || !fp_xneigh__usable(port, n))
 		return false;
 	memset(out, 0, sizeof(*out));
 	out->ifindex = r->oif;
@@ -686,7 +392,7 @@ static bool xs_neigh_entry(const struct fp_xstate *st,
 }
 
 /*
- * The entry prefix p asks for, by the rules of fp_xlate__compute: its own
+ * The entry prefix p asks for: its own
  * fast route, else a neighbour's host entry, else a shadow when a fast
  * prefix covers a route of its own.
  */
@@ -784,7 +490,7 @@ int fp_xstate__set_ports(struct fp_xstate *st, const struct fp_xport *ports,
 		return -ENOMEM;
 	if (n)
 		memcpy(p, ports, n * sizeof(*p));
-	qsort(p, n, sizeof(*p), port_cmp);
+	qsort(p, n, sizeof(*p), fp_xport__cmp);
 	/* Any port change may touch every entry: recompute them all. */
 	if (n != st->nports || (n && memcmp(p, st->ports, n * sizeof(*p))))
 		st->all_dirty = true;

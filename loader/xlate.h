@@ -54,16 +54,6 @@ struct fp_xentry {
 	struct fp_route rt;
 };
 
-struct fp_xinput {
-	const struct fp_xport *ports;
-	size_t nports;
-	const struct fp_xneigh *neighs;
-	size_t nneighs;
-	const struct fp_xroute *routes;
-	size_t nroutes;
-	__u32 table; /* routes of other tables are ignored, except local */
-};
-
 /* Entries sorted by family, prefix length, address (fp_xset__find). */
 struct fp_xset {
 	struct fp_xentry *e;
@@ -74,7 +64,6 @@ struct fp_xset {
 #define FP_NUD_USABLE \
 	(NUD_REACHABLE | NUD_STALE | NUD_DELAY | NUD_PROBE | NUD_PERMANENT)
 
-int fp_xlate__compute(const struct fp_xinput *in, struct fp_xset *out);
 const struct fp_xentry *fp_xset__find(const struct fp_xset *s,
 				      const struct fp_prefix *p);
 void fp_xset__free(struct fp_xset *s);
@@ -84,12 +73,31 @@ int fp_xset__add(struct fp_xset *s, const struct fp_prefix *p,
 void fp_xset__sort(struct fp_xset *s);
 
 /*
+ * The decisions the incremental state below makes, and the oracle that
+ * tests it (tests/xlate_oracle.c) makes alike.
+ */
+/* fp_xport by ifindex, for qsort and bsearch. */
+int fp_xport__cmp(const void *a, const void *b);
+/* Can route r be fast at all? rank 0: its table is not looked at. */
+bool fp_xroute__usable(int rank, const struct fp_xroute *r);
+/*
+ * The fast entry a usable route asks for, given its port and, for a route
+ * via a gateway, the gateway's neighbour; false when it does not lead to a
+ * port with a MAC to put in the frame.
+ */
+bool fp_xroute__decide(const struct fp_xroute *r, const struct fp_xport *port,
+		       const struct fp_xneigh *gw_neigh, struct fp_route *out);
+/* May neighbour n on port (NULL: not a port) have a host entry? */
+bool fp_xneigh__usable(const struct fp_xport *port, const struct fp_xneigh *n);
+
+/*
  * The same translation kept up to date one change at a time, for sync's
  * events: feed it route and neighbour changes, then ask for the entries
  * that changed. Only the prefixes a change can affect are recomputed (the
  * changed prefix and what lies inside it; for a neighbour, its host entry
- * and the routes via it). Its entries equal fp_xlate__compute's on the
- * same input (tests/test_xlate.c checks that).
+ * and the routes via it). Its entries equal those the oracle in
+ * tests/xlate_oracle.c computes from scratch on the same input
+ * (tests/test_xlate.c and tests/fuzz_xlate.c check that).
  */
 struct fp_xstate;
 

@@ -15,7 +15,7 @@
 #include <sys/socket.h>
 #include <linux/rtnetlink.h>
 
-#include "xlate.h"
+#include "xlate_oracle.h"
 
 #define NROUTES 16
 #define NNEIGHS 8

@@ -17,7 +17,7 @@
 
 #include "check.h"
 #include "parse.h"
-#include "xlate.h"
+#include "xlate_oracle.h"
 
 #define VM 5 /* a VM port */
 #define VM_B 6 /* a second VM port */
