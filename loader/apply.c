@@ -81,15 +81,8 @@ struct run {
 
 static struct undo *journal(struct run *r, enum undo_kind kind)
 {
-	if (r->n == r->cap) {
-		size_t cap = r->cap ? 2 * r->cap : 64;
-		struct undo *u = realloc(r->u, cap * sizeof(*u));
-
-		if (!u)
-			return NULL;
-		r->u = u;
-		r->cap = cap;
-	}
+	if (fp_vec__grow(&r->u, &r->cap, r->n, sizeof(*r->u)))
+		return NULL;
 	memset(&r->u[r->n], 0, sizeof(r->u[0]));
 	r->u[r->n].kind = kind;
 	return &r->u[r->n++];
@@ -1119,12 +1112,9 @@ static int auth_create(const struct fp_opts *o, const char *circuit,
 		}
 	if (fp_state__copy(&next, &st))
 		goto out;
-	a = realloc(next.auths, (next.nauths + 1) * sizeof(*a));
+	a = fp_vec__push(&next.auths, &next.nauths, sizeof(*a));
 	if (!a)
 		goto out;
-	next.auths = a;
-	a = &next.auths[next.nauths++];
-	memset(a, 0, sizeof(*a));
 	snprintf(a->circuit, sizeof(a->circuit), "%s", circuit);
 	snprintf(a->name, sizeof(a->name), "%s", name);
 	gen_key(a->key);

@@ -81,15 +81,8 @@ static void diag_add(struct fp_diag *d, const char *kind, int line,
 	char body[512], safe[4 * sizeof(body)], *msg;
 
 	vsnprintf(body, sizeof(body), fmt, ap);
-	if (d->n == d->cap) {
-		size_t cap = d->cap ? 2 * d->cap : 16;
-		char **v = realloc(d->msg, cap * sizeof(*v));
-
-		if (!v)
-			return;
-		d->msg = v;
-		d->cap = cap;
-	}
+	if (fp_vec__grow(&d->msg, &d->cap, d->n, sizeof(*d->msg)))
+		return;
 	if (asprintf(&msg, "%d: %s: %s", line, kind,
 		     fp_escape(body, safe, sizeof(safe))) < 0)
 		return;

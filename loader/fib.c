@@ -39,6 +39,7 @@
 #include "fib.h"
 #include "log.h"
 #include "prefix.h"
+#include "vec.h"
 
 /* Map and key bytes for p's entry. */
 static int locate(const struct fp_maps *m, const struct fp_prefix *p, void *key)
@@ -850,15 +851,8 @@ static int collect(const struct fp_prefix *p, const struct fp_route *rt,
 	(void)rt;
 	if (!fp_prefix__within(p, r->under))
 		return 0;
-	if (r->n == r->cap) {
-		size_t cap = r->cap ? 2 * r->cap : 64;
-		struct fp_prefix *l = realloc(r->list, cap * sizeof(*l));
-
-		if (!l)
-			return -ENOMEM;
-		r->list = l;
-		r->cap = cap;
-	}
+	if (fp_vec__grow(&r->list, &r->cap, r->n, sizeof(*r->list)))
+		return -ENOMEM;
 	r->list[r->n++] = *p;
 	return 0;
 }
@@ -985,15 +979,8 @@ static int collect_entry(const struct fp_prefix *p, const struct fp_route *rt,
 {
 	struct entries *l = ctx;
 
-	if (l->n == l->cap) {
-		size_t cap = l->cap ? 2 * l->cap : 256;
-		struct entry *v = realloc(l->v, cap * sizeof(*v));
-
-		if (!v)
-			return -ENOMEM;
-		l->v = v;
-		l->cap = cap;
-	}
+	if (fp_vec__grow(&l->v, &l->cap, l->n, sizeof(*l->v)))
+		return -ENOMEM;
 	l->v[l->n].p = *p;
 	l->v[l->n].rt = *rt;
 	l->v[l->n].was = *rt;
@@ -1161,15 +1148,8 @@ static int collect_excl(const struct fp_prefix *p, __u32 class, void *ctx)
 	(void)class;
 	if (!fp_prefix__within(p, l->under) || p->len == l->under->len)
 		return 0;
-	if (l->n == l->cap) {
-		size_t cap = l->cap ? 2 * l->cap : 16;
-		struct fp_prefix *v = realloc(l->v, cap * sizeof(*v));
-
-		if (!v)
-			return -ENOMEM;
-		l->v = v;
-		l->cap = cap;
-	}
+	if (fp_vec__grow(&l->v, &l->cap, l->n, sizeof(*l->v)))
+		return -ENOMEM;
 	l->v[l->n++] = *p;
 	return 0;
 }

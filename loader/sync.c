@@ -40,6 +40,7 @@
 #include "mapio.h"
 #include "parse.h"
 #include "prefix.h"
+#include "vec.h"
 #include "xlate.h"
 
 /* After a netlink overflow, at most one full re-dump per interval. */
@@ -89,18 +90,11 @@ struct uplinks {
 
 static int vec_push(struct vec *v, const void *item, size_t size)
 {
-	if (v->n == v->cap) {
-		size_t cap = v->cap ? v->cap * 2 : 64;
-		void *p = realloc(v->v, cap * size);
+	int err = fp_vec__grow(&v->v, &v->cap, v->n, size);
 
-		if (!p)
-			return -ENOMEM;
-		v->v = p;
-		v->cap = cap;
-	}
-	memcpy((char *)v->v + v->n * size, item, size);
-	v->n++;
-	return 0;
+	if (!err)
+		memcpy((char *)v->v + v->n++ * size, item, size);
+	return err;
 }
 
 static void vec_free(struct vec *v)

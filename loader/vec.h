@@ -1,8 +1,9 @@
 /* SPDX-License-Identifier: GPL-2.0 */
-/* Growing an array one element at a time (config, model, apply). */
+/* Growing arrays: every growable array of the loader goes through here. */
 #ifndef FASTPATH_VEC_H
 #define FASTPATH_VEC_H
 
+#include <errno.h>
 #include <stdlib.h>
 #include <string.h>
 
@@ -21,6 +22,28 @@ static inline void *fp_vec__push(void *arrp, size_t *n, size_t sz)
 	*arr = v;
 	memset(v + *n * sz, 0, sz);
 	return v + (*n)++ * sz;
+}
+
+/*
+ * Room for one more element after the n of the array *arrp, whose
+ * capacity *cap doubles (from 64) when full: for arrays that grow often.
+ * 0, or -ENOMEM with nothing changed.
+ */
+static inline int fp_vec__grow(void *arrp, size_t *cap, size_t n, size_t sz)
+{
+	void **arr = arrp;
+	size_t c;
+	void *v;
+
+	if (n < *cap)
+		return 0;
+	c = *cap ? *cap * 2 : 64;
+	v = realloc(*arr, c * sz);
+	if (!v)
+		return -ENOMEM;
+	*arr = v;
+	*cap = c;
+	return 0;
 }
 
 #endif

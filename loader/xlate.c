@@ -11,6 +11,7 @@
 #include <sys/socket.h>
 #include <linux/rtnetlink.h>
 
+#include "vec.h"
 #include "xlate.h"
 
 static int addr_bytes(int family)
@@ -26,15 +27,8 @@ static bool mac_usable(const __u8 *mac)
 int fp_xset__add(struct fp_xset *s, const struct fp_prefix *p,
 		 const struct fp_route *rt)
 {
-	if (s->n == s->cap) {
-		size_t cap = s->cap ? s->cap * 2 : 64;
-		struct fp_xentry *e = realloc(s->e, cap * sizeof(*e));
-
-		if (!e)
-			return -ENOMEM;
-		s->e = e;
-		s->cap = cap;
-	}
+	if (fp_vec__grow(&s->e, &s->cap, s->n, sizeof(*s->e)))
+		return -ENOMEM;
 	memset(&s->e[s->n], 0, sizeof(s->e[s->n]));
 	s->e[s->n].prefix = *p;
 	s->e[s->n].rt = *rt;
@@ -449,30 +443,14 @@ void fp_xstate__free(struct fp_xstate *st)
 	free(st);
 }
 
-static int grow(void *arr, size_t *cap, size_t n, size_t size)
-{
-	void **a = arr;
-	size_t c;
-	void *p;
-
-	if (n < *cap)
-		return 0;
-	c = *cap ? *cap * 2 : 64;
-	p = realloc(*a, c * size);
-	if (!p)
-		return -ENOMEM;
-	*a = p;
-	*cap = c;
-	return 0;
-}
-
 static int mark(struct fp_xstate *st, const struct fp_prefix *p, bool subtree)
 {
 	int err;
 
 	if (st->all_dirty)
 		return 0;
-	err = grow(&st->dirty, &st->dcap, st->ndirty, sizeof(*st->dirty));
+	err = fp_vec__grow(&st->dirty, &st->dcap, st->ndirty,
+			   sizeof(*st->dirty));
 	if (err)
 		return err;
 	st->dirty[st->ndirty].p = *p;
@@ -549,8 +527,8 @@ int fp_xstate__route(struct fp_xstate *st, const struct fp_xroute *route,
 	}
 	if (!present)
 		return 0;
-	err = grow(&st->routes, &st->rcap, st->nroutes,
-		   sizeof(struct fp_xroute *));
+	err = fp_vec__grow(&st->routes, &st->rcap, st->nroutes,
+			   sizeof(struct fp_xroute *));
 	if (err)
 		return err;
 	r = malloc(sizeof(*r));
@@ -632,8 +610,8 @@ int fp_xstate__neigh(struct fp_xstate *st, const struct fp_xneigh *neigh,
 		st->nneighs--;
 		return 0;
 	}
-	err = grow(&st->neighs, &st->ncap, st->nneighs,
-		   sizeof(struct fp_xneigh *));
+	err = fp_vec__grow(&st->neighs, &st->ncap, st->nneighs,
+			   sizeof(struct fp_xneigh *));
 	if (err)
 		return err;
 	n = malloc(sizeof(*n));
@@ -652,7 +630,7 @@ static int add_change(struct fp_xchanges *c, const struct fp_prefix *p,
 		      const struct fp_route *after)
 {
 	struct fp_xchange *x;
-	int err = grow(&c->v, &c->cap, c->n, sizeof(*c->v));
+	int err = fp_vec__grow(&c->v, &c->cap, c->n, sizeof(*c->v));
 
 	if (err)
 		return err;
@@ -698,7 +676,7 @@ static int xs_update(struct fp_xstate *st, const struct fp_prefix *p,
 	}
 	if (!has)
 		return 0;
-	err = grow(&st->want, &st->wcap, st->nwant, sizeof(*st->want));
+	err = fp_vec__grow(&st->want, &st->wcap, st->nwant, sizeof(*st->want));
 	if (!err)
 		err = add_change(c, p, NULL, &rt);
 	if (err)
@@ -791,7 +769,7 @@ static int xs_rebuild(struct fp_xstate *st, struct fp_xchanges *c)
 			ni++;
 		if (!xs_entry_at(st, &p, &rt))
 			continue;
-		err = grow(&next, &cap, n, sizeof(*next));
+		err = fp_vec__grow(&next, &cap, n, sizeof(*next));
 		if (err)
 			goto out_free;
 		memset(&next[n], 0, sizeof(next[n]));
