@@ -149,7 +149,7 @@ static int map_write(struct run *r, int fd, bool array, const void *key,
 
 /*
  * An uplink's circuit, in the registry and in the program's slot
- * (loader/devs.c's pair), both journalled so a failed apply undoes both.
+ * (loader/uplink.c's pair), both journalled so a failed apply undoes both.
  */
 static int uplink_write(struct run *r, __u32 ifindex,
 			const struct fp_uplink *up)

@@ -1,0 +1,50 @@
+// SPDX-License-Identifier: GPL-2.0
+/*
+ * Uplinks: the registry the loader lists and keeps (fp_uplinks, by
+ * ifindex in a hash) and the array the program reads (fp_upv, indexed by
+ * ifindex below FP_DEV_SLOTS), the one place that writes both. The slot
+ * the program can see is written last on the way in and cleared first on
+ * the way out.
+ */
+#include <errno.h>
+#include <bpf/bpf.h>
+
+#include "fp.h"
+#include "uplink.h"
+
+static bool in_array(__u32 ifindex)
+{
+	return ifindex < FP_DEV_SLOTS;
+}
+
+static int update(int fd, __u32 key, const void *val, __u64 how)
+{
+	return bpf_map_update_elem(fd, &key, val, how) ? -errno : 0;
+}
+
+int fp_uplinks__put(const struct fp_maps *m, __u32 ifindex,
+		    const struct fp_uplink *up)
+{
+	struct fp_uplink on = *up;
+	int err;
+
+	on.flags &= ~FP_UPLINK_F_ON;
+	err = update(m->uplinks, ifindex, &on, BPF_ANY);
+	if (err || !in_array(ifindex))
+		return err;
+	on.flags |= FP_UPLINK_F_ON;
+	return update(m->upv, ifindex, &on, BPF_ANY);
+}
+
+int fp_uplinks__del(const struct fp_maps *m, __u32 ifindex)
+{
+	static const struct fp_uplink none;
+	int err;
+
+	if (in_array(ifindex)) {
+		err = update(m->upv, ifindex, &none, BPF_ANY);
+		if (err)
+			return err;
+	}
+	return bpf_map_delete_elem(m->uplinks, &ifindex) ? -errno : 0;
+}
