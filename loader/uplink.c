@@ -4,7 +4,7 @@
  * ifindex in a hash) and the array the program reads (fp_upv, indexed by
  * ifindex below FP_DEV_SLOTS), the one place that writes both. The slot
  * the program can see is written last on the way in and cleared first on
- * the way out.
+ * the way out, and a call that fails takes back what it wrote.
  */
 #include <errno.h>
 #include <bpf/bpf.h>
@@ -25,26 +25,55 @@ static int update(int fd, __u32 key, const void *val, __u64 how)
 int fp_uplinks__put(const struct fp_maps *m, __u32 ifindex,
 		    const struct fp_uplink *up)
 {
-	struct fp_uplink on = *up;
+	struct fp_uplink on = *up, old;
+	bool had;
 	int err;
 
+	had = !bpf_map_lookup_elem(m->uplinks, &ifindex, &old);
 	on.flags &= ~FP_UPLINK_F_ON;
 	err = update(m->uplinks, ifindex, &on, BPF_ANY);
 	if (err || !in_array(ifindex))
 		return err;
 	on.flags |= FP_UPLINK_F_ON;
-	return update(m->upv, ifindex, &on, BPF_ANY);
+	err = update(m->upv, ifindex, &on, BPF_ANY);
+	if (err)
+		goto out_registry;
+	return 0;
+
+out_registry:
+	if (had)
+		update(m->uplinks, ifindex, &old, BPF_ANY);
+	else
+		bpf_map_delete_elem(m->uplinks, &ifindex);
+	return err;
 }
 
 int fp_uplinks__del(const struct fp_maps *m, __u32 ifindex)
 {
 	static const struct fp_uplink none;
+	struct fp_uplink old;
+	bool had;
 	int err;
 
+	had = !bpf_map_lookup_elem(m->uplinks, &ifindex, &old);
+	/* Also without a registry entry: no stale slot outlives it. */
 	if (in_array(ifindex)) {
 		err = update(m->upv, ifindex, &none, BPF_ANY);
 		if (err)
 			return err;
 	}
-	return bpf_map_delete_elem(m->uplinks, &ifindex) ? -errno : 0;
+	if (!had)
+		return -ENOENT;
+	if (bpf_map_delete_elem(m->uplinks, &ifindex)) {
+		err = -errno;
+		goto out_slot;
+	}
+	return 0;
+
+out_slot:
+	if (in_array(ifindex)) {
+		old.flags |= FP_UPLINK_F_ON;
+		update(m->upv, ifindex, &old, BPF_ANY);
+	}
+	return err;
 }
