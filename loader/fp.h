@@ -85,6 +85,8 @@ int fp_pins__present(const char *pin_path);
 int fp_pins__remove(const char *pin_path);
 /* The pinned fp_uplinks (key __u32 ifindex in every layout), or -errno. */
 int fp_pins__open_uplinks(const char *pin_path);
+/* The pinned fp_upv if it has this layout's shape, or -errno. */
+int fp_pins__open_upv(const char *pin_path);
 
 /* maps.c */
 /* Reuse the pinned maps, or create a fresh set when there is none. */

@@ -48,32 +48,38 @@ out_registry:
 	return err;
 }
 
-int fp_uplinks__del(const struct fp_maps *m, __u32 ifindex)
+int fp_uplinks__del_fds(int uplinks_fd, int upv_fd, __u32 ifindex)
 {
 	static const struct fp_uplink none;
+	bool slot = upv_fd >= 0 && in_array(ifindex);
 	struct fp_uplink old;
 	bool had;
 	int err;
 
-	had = !bpf_map_lookup_elem(m->uplinks, &ifindex, &old);
+	had = !bpf_map_lookup_elem(uplinks_fd, &ifindex, &old);
 	/* Also without a registry entry: no stale slot outlives it. */
-	if (in_array(ifindex)) {
-		err = update(m->upv, ifindex, &none, BPF_ANY);
+	if (slot) {
+		err = update(upv_fd, ifindex, &none, BPF_ANY);
 		if (err)
 			return err;
 	}
 	if (!had)
 		return -ENOENT;
-	if (bpf_map_delete_elem(m->uplinks, &ifindex)) {
+	if (bpf_map_delete_elem(uplinks_fd, &ifindex)) {
 		err = -errno;
 		goto out_slot;
 	}
 	return 0;
 
 out_slot:
-	if (in_array(ifindex)) {
+	if (slot) {
 		old.flags |= FP_UPLINK_F_ON;
-		update(m->upv, ifindex, &old, BPF_ANY);
+		update(upv_fd, ifindex, &old, BPF_ANY);
 	}
 	return err;
+}
+
+int fp_uplinks__del(const struct fp_maps *m, __u32 ifindex)
+{
+	return fp_uplinks__del_fds(m->uplinks, m->upv, ifindex);
 }

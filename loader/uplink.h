@@ -17,5 +17,10 @@ int fp_uplinks__put(const struct fp_maps *m, __u32 ifindex,
 		    const struct fp_uplink *up);
 /* -ENOENT when ifindex is not an uplink. */
 int fp_uplinks__del(const struct fp_maps *m, __u32 ifindex);
+/*
+ * The same by fd, on a pin set of any layout (unload): upv_fd < 0 when
+ * the set has no fp_upv.
+ */
+int fp_uplinks__del_fds(int uplinks_fd, int upv_fd, __u32 ifindex);
 
 #endif

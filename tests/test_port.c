@@ -334,6 +334,23 @@ static void test_uplink_slot_fails(void **state)
 	assert_int_equal(got.flags, FP_UPLINK_F_ON);
 }
 
+/* By fd (unload): a slot left behind is cleared, a set without fp_upv works. */
+static void test_uplink_del_fds(void **state)
+{
+	struct fp_maps *m = &((struct lab *)*state)->m;
+	struct fp_uplink up = { .flags = FP_UPLINK_F_ON, .circuit = 1 };
+	__u32 key = 7;
+
+	assert_int_equal(bpf_map_update_elem(m->upv, &key, &up, BPF_ANY), 0);
+	assert_int_equal(fp_uplinks__del_fds(m->uplinks, m->upv, 7), -ENOENT);
+	assert_int_equal(upv_of(m, 7).flags, 0);
+
+	assert_int_equal(fp_uplinks__put(m, 8, &up), 0);
+	assert_int_equal(fp_uplinks__del_fds(m->uplinks, -1, 8), 0);
+	assert_false(in_uplinks(m, 8, NULL));
+	assert_int_equal(fp_uplinks__del_fds(m->uplinks, -1, 8), -ENOENT);
+}
+
 static int group_setup(void **state)
 {
 	(void)state;
@@ -369,6 +386,8 @@ int main(void)
 		cmocka_unit_test_setup_teardown(test_uplink_map_full, setup,
 						teardown),
 		cmocka_unit_test_setup_teardown(test_uplink_slot_fails, setup,
+						teardown),
+		cmocka_unit_test_setup_teardown(test_uplink_del_fds, setup,
 						teardown),
 	};
 
