@@ -32,7 +32,10 @@ struct {
 	__uint(pinning, LIBBPF_PIN_BY_NAME);
 } fp_tx SEC(".maps");
 
-/* The same three by ifindex, for ifindex < FP_DEV_SLOTS: loader/devs.c. */
+/*
+ * The same three by ifindex, for ifindex < FP_DEV_SLOTS: loader/port.c,
+ * loader/uplink.c.
+ */
 struct {
 	__uint(type, BPF_MAP_TYPE_ARRAY);
 	__uint(max_entries, FP_DEV_SLOTS);

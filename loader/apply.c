@@ -40,6 +40,7 @@
 #include "mapio.h"
 #include "model.h"
 #include "state.h"
+#include "uplink.h"
 #include "vec.h"
 
 #define FP_DEFAULT_CONFIG "/etc/fastpath/fastpath.conf"
@@ -50,6 +51,7 @@
 
 enum undo_kind {
 	U_MAP,
+	U_UPLINK,
 	U_PORT_ADDED,
 	U_PORT_DELETED,
 	U_EXCL_ADDED,
@@ -144,23 +146,37 @@ static int map_write(struct run *r, int fd, bool array, const void *key,
 }
 
 /*
- * An uplink's circuit, in the registry and in the program's slot
- * (loader/devs.c's pair), both journalled so a failed apply undoes both.
+ * An uplink's circuit, through its writer (loader/uplink.c), which keeps
+ * the registry and the program's slot together; journalled so a failed
+ * apply puts the uplink back as it was.
  */
 static int uplink_write(struct run *r, __u32 ifindex,
 			const struct fp_uplink *up)
 {
-	struct fp_uplink on = *up;
+	struct undo *u = journal(r, U_UPLINK);
 	int err;
 
-	on.flags &= ~FP_UPLINK_F_ON;
-	err = map_write(r, r->m->uplinks, false, &ifindex, sizeof(ifindex), &on,
-			sizeof(on));
-	if (err || ifindex >= FP_DEV_SLOTS)
-		return err;
-	on.flags |= FP_UPLINK_F_ON;
-	return map_write(r, r->m->upv, true, &ifindex, sizeof(ifindex), &on,
-			 sizeof(on));
+	if (!u)
+		return -ENOMEM;
+	memcpy(u->key, &ifindex, sizeof(ifindex));
+	u->existed = !bpf_map_lookup_elem(r->m->uplinks, &ifindex, u->old);
+	err = fp_uplinks__put(r->m, ifindex, up);
+	if (err)
+		r->n--;
+	return err;
+}
+
+static void undo_uplink(struct run *r, const struct undo *u)
+{
+	struct fp_uplink old;
+	__u32 ifindex;
+
+	memcpy(&ifindex, u->key, sizeof(ifindex));
+	memcpy(&old, u->old, sizeof(old));
+	if (u->existed)
+		fp_uplinks__put(r->m, ifindex, &old);
+	else
+		fp_uplinks__del(r->m, ifindex);
 }
 
 static void undo_all(struct run *r)
@@ -175,6 +191,9 @@ static void undo_all(struct run *r)
 						    BPF_ANY);
 			else
 				bpf_map_delete_elem(u->fd, u->key);
+			break;
+		case U_UPLINK:
+			undo_uplink(r, u);
 			break;
 		case U_PORT_ADDED:
 			fp_port__del(r->m, u->name);

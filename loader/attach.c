@@ -24,6 +24,7 @@
 #include "fp.h"
 #include "ifinfo.h"
 #include "log.h"
+#include "uplink.h"
 
 struct attached {
 	bool present; /* some XDP program is attached */
@@ -532,7 +533,11 @@ int fp_cmd_unload(const struct fp_opts *o, int argc, char **argv)
 	 */
 	fd = fp_pins__open_uplinks(o->pin_path);
 	if (fd >= 0) {
-		bpf_map_delete_elem(fd, &ifindex);
+		int upv = fp_pins__open_upv(o->pin_path);
+
+		fp_uplinks__del_fds(fd, upv, ifindex);
+		if (upv >= 0)
+			close(upv);
 		close(fd);
 	}
 	return FP_EXIT_OK;

@@ -31,7 +31,7 @@ struct fp_maps {
 	struct fastpath *skel;
 	int uplinks, ports, tx, hosts4, hosts6, routes4, routes6, excl4, excl6;
 	int stats, srcfilt, present;
-	int upv, portv, txv; /* by ifindex: loader/devs.c */
+	int upv, portv, txv; /* by ifindex: loader/port.c, uplink.c */
 	int nh, trie4, trie6, plies; /* the compiled table: loader/fib.c */
 	struct fp_trie trie; /* their shadow (loader/trie.c) */
 	int circuits, vnets4, vnets6, conns, connstat, arrival;
@@ -85,6 +85,8 @@ int fp_pins__present(const char *pin_path);
 int fp_pins__remove(const char *pin_path);
 /* The pinned fp_uplinks (key __u32 ifindex in every layout), or -errno. */
 int fp_pins__open_uplinks(const char *pin_path);
+/* The pinned fp_upv if it has this layout's shape, or -errno. */
+int fp_pins__open_upv(const char *pin_path);
 
 /* maps.c */
 /* Reuse the pinned maps, or create a fresh set when there is none. */
@@ -130,20 +132,6 @@ int fp_stats__write_prometheus_conns(FILE *f, const struct fp_conn_counters *c,
  */
 int fp_conn__counters(const struct fp_opts *o, const struct fp_maps *m,
 		      struct fp_conn_counters **out, size_t *n);
-
-/*
- * devs.c: the one writer of the uplinks and ports, registry (fp_uplinks,
- * fp_ports, fp_tx) and the program's arrays by ifindex (fp_upv, fp_portv,
- * fp_txv) together. Return 0 or -errno; print nothing.
- */
-int fp_devs__port_put(const struct fp_maps *m, __u32 ifindex,
-		      const struct fp_port *port, __u64 how);
-int fp_devs__port_del(const struct fp_maps *m, __u32 ifindex);
-/* The redirect slot again, after the kernel emptied it (device gone). */
-int fp_devs__tx_put(const struct fp_maps *m, __u32 ifindex);
-int fp_devs__uplink_put(const struct fp_maps *m, __u32 ifindex,
-			const struct fp_uplink *up);
-int fp_devs__uplink_del(const struct fp_maps *m, __u32 ifindex);
 
 /* table.c: ports, routes, exclusions, uplinks. */
 int fp_port__add(struct fp_maps *m, const char *ifname, const __u8 *peer_mac);

@@ -182,6 +182,26 @@ int fp_pins__open_uplinks(const char *pin_path)
 	return fd;
 }
 
+int fp_pins__open_upv(const char *pin_path)
+{
+	struct bpf_map_info info = { 0 };
+	__u32 len = sizeof(info);
+	char path[PATH_MAX];
+	int fd;
+
+	snprintf(path, sizeof(path), "%s/%s", pin_path, FP_MAP_UPV);
+	fd = bpf_obj_get(path);
+	if (fd < 0)
+		return -errno;
+	if (bpf_obj_get_info_by_fd(fd, &info, &len) ||
+	    info.type != BPF_MAP_TYPE_ARRAY || info.key_size != sizeof(__u32) ||
+	    info.value_size != sizeof(struct fp_uplink)) {
+		close(fd);
+		return -EPROTO;
+	}
+	return fd;
+}
+
 /* The command that clears pin_path, as the user would type it. */
 static void clear_command(const char *pin_path, char *buf, size_t n)
 {

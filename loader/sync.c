@@ -39,6 +39,7 @@
 #include "log.h"
 #include "mapio.h"
 #include "parse.h"
+#include "port.h"
 #include "prefix.h"
 #include "vec.h"
 #include "xlate.h"
@@ -220,7 +221,7 @@ static int register_port(struct sync *s, struct rtnl_link *l)
 	int err;
 
 	port_from_link(l, &port);
-	err = fp_devs__port_put(s->m, ifindex, &port, BPF_NOEXIST);
+	err = fp_ports__put(s->m, ifindex, &port, BPF_NOEXIST);
 	if (err) {
 		pr_warn("sync: port %s: cannot add to %s: %s\n", port.name,
 			FP_MAP_PORTS, strerror(-err));
@@ -269,14 +270,14 @@ static int gather_ports(struct sync *s, const struct uplinks *u,
 			/* A new MAC or MTU on the same device: follow it. */
 			if (wanted && (memcmp(now.mac, port.mac, 6) ||
 				       now.mtu != port.mtu))
-				fp_devs__port_put(s->m, key, &now, BPF_EXIST);
+				fp_ports__put(s->m, key, &now, BPF_EXIST);
 		}
 		/*
 		 * The kernel empties a device's devmap slot when it goes away;
 		 * a new device under the same name and ifindex needs it back.
 		 */
 		if (wanted && bpf_map_lookup_elem(s->m->tx, &key, &tx))
-			fp_devs__tx_put(s->m, key);
+			fp_ports__tx_put(s->m, key);
 		if (wanted) {
 			memcpy(xp.peer_mac, port.peer_mac, 6);
 			xp.up = link_is_up(l);
@@ -651,7 +652,7 @@ static void drop_ports(struct sync *s, const struct vec *drop)
 	const __u32 *ifindex = drop->v;
 
 	for (size_t i = 0; i < drop->n; i++) {
-		fp_devs__port_del(s->m, ifindex[i]);
+		fp_ports__del(s->m, ifindex[i]);
 		pr_info("sync: port ifindex %u dropped\n", ifindex[i]);
 		s->ports_changed++;
 	}

@@ -19,6 +19,8 @@
 #include "log.h"
 #include "mapio.h"
 #include "parse.h"
+#include "port.h"
+#include "uplink.h"
 
 static int lookup_port(struct fp_maps *m, __u32 ifindex, struct fp_port *port)
 {
@@ -106,7 +108,7 @@ int fp_port__add(struct fp_maps *m, const char *ifname, const __u8 *peer_mac)
 	port.mtu = info.mtu > 0xffff ? 0xffff : info.mtu;
 	memcpy(port.name, info.name, sizeof(port.name));
 
-	err = fp_devs__port_put(m, info.ifindex, &port, BPF_NOEXIST);
+	err = fp_ports__put(m, info.ifindex, &port, BPF_NOEXIST);
 	if (err)
 		pr_warn("port %s: cannot add to %s: %s\n", ifname, FP_MAP_PORTS,
 			err == -EINVAL ? "device cannot be a redirect target" :
@@ -135,7 +137,7 @@ int fp_port__del(struct fp_maps *m, const char *ifname)
 			ifname);
 		return -EBUSY;
 	}
-	n = fp_devs__port_del(m, ifindex);
+	n = fp_ports__del(m, ifindex);
 	if (n)
 		pr_warn("port %s: %s\n", ifname, strerror(-n));
 	return n;
@@ -300,7 +302,7 @@ int fp_uplink__set(struct fp_maps *m, const char *ifname, const char *gw_port,
 		up.circuit = old->circuit;
 		up.xallow = old->xallow;
 	}
-	err = fp_devs__uplink_put(m, info.ifindex, &up);
+	err = fp_uplinks__put(m, info.ifindex, &up);
 	if (err) {
 		pr_warn("uplink %s: %s\n", ifname, fp_map__strerror(err));
 		return err;
@@ -312,15 +314,15 @@ int fp_uplink__restore(struct fp_maps *m, __u32 ifindex,
 		       const struct fp_uplink *old, bool existed)
 {
 	if (existed)
-		return fp_devs__uplink_put(m, ifindex, old);
-	return fp_devs__uplink_del(m, ifindex);
+		return fp_uplinks__put(m, ifindex, old);
+	return fp_uplinks__del(m, ifindex);
 }
 
 int fp_uplink__del(struct fp_maps *m, const char *ifname)
 {
 	__u32 ifindex = if_nametoindex(ifname);
 
-	if (!ifindex || fp_devs__uplink_del(m, ifindex)) {
+	if (!ifindex || fp_uplinks__del(m, ifindex)) {
 		pr_warn("uplink %s: not a configured uplink\n", ifname);
 		return -ENOENT;
 	}

@@ -247,8 +247,9 @@ struct fp_lpm6 {
  * ifindex < FP_DEV_SLOTS as arrays indexed by ifindex, so the program
  * finds them with an inlined array read; fp_uplinks, fp_ports and fp_tx
  * stay the registry and serve larger ifindexes. Written together by
- * loader/devs.c. An fp_upv slot is an uplink when its flags have
- * FP_UPLINK_F_ON; an fp_portv slot is a port when its mtu is not 0.
+ * loader/port.c and loader/uplink.c. An fp_upv slot is an uplink when
+ * its flags have FP_UPLINK_F_ON; an fp_portv slot is a port when its mtu
+ * is not 0.
  */
 #define FP_DEV_SLOTS 65536
 

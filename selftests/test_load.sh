@@ -77,6 +77,15 @@ case_foreign_refused() {
 		'"attach":"(single-program|dispatcher)"' "$(fp --json status)"
 }
 
+# upv_flags IFACE: the flags of IFACE's fp_upv slot (the program's view).
+upv_flags() {
+	local i
+	i=$(ip netns exec "$NS_HOST" cat "/sys/class/net/$1/ifindex")
+	bpftool -j map lookup pinned "$PIN/fp_upv" key \
+		$((i & 255)) $((i >> 8 & 255)) $((i >> 16 & 255)) $((i >> 24)) |
+		python3 -c 'import json, sys; print(json.load(sys.stdin)["formatted"]["value"]["flags"])'
+}
+
 case_reload_keeps_maps() {
 	local id1 id2 before after
 	assert_ok "load" fp load uplink0
@@ -91,6 +100,8 @@ case_reload_keeps_maps() {
 	after=$(fp --json route list; fp --json exclude list; fp --json port list)
 	[ "$id1" != "$id2" ] || lab_fail "reload: expected a new program id, saw $id2 again"
 	assert_eq "maps after reload" "$before" "$after"
+	assert_eq "uplink0's fp_upv slot while loaded (FP_UPLINK_F_ON)" \
+		2147483648 "$(upv_flags uplink0)"
 	assert_match "explain after reload" '"verdict":"fastpath"' \
 		"$(fp --json explain 198.19.1.10)"
 	assert_ok "unload" fp unload uplink0
@@ -98,6 +109,7 @@ case_reload_keeps_maps() {
 	assert_eq "maps after unload" "$before" \
 		"$(fp --json route list; fp --json exclude list; fp --json port list)"
 	assert_match "uplink list after unload" '^\[\]$' "$(fp --json uplink list)"
+	assert_eq "uplink0's fp_upv slot after unload" 0 "$(upv_flags uplink0)"
 }
 
 case_skb_mode() {

@@ -51,6 +51,8 @@
 #include "fib.h"
 #include "parse.h"
 #include "pktgen.h"
+#include "port.h"
+#include "uplink.h"
 
 #define ARRAY_SIZE(a) (sizeof(a) / sizeof((a)[0]))
 
@@ -226,8 +228,8 @@ static struct fastpath *fastpath__setup(void)
 	m.skel = fp;
 	if (fp_maps__fill_fds(&m))
 		goto out_destroy;
-	if (fp_devs__uplink_put(&m, up0, &up) ||
-	    fp_devs__port_put(&m, vm0, &port, BPF_ANY))
+	if (fp_uplinks__put(&m, up0, &up) ||
+	    fp_ports__put(&m, vm0, &port, BPF_ANY))
 		goto out_unmap;
 	fp_maps__free_shadow(&m);
 	return fp;

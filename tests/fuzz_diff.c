@@ -37,6 +37,8 @@
 #include "harness.h"
 #include "parse.h"
 #include "pktgen.h"
+#include "port.h"
+#include "uplink.h"
 #include "fib.h"
 #include "refmodel.h"
 
@@ -89,7 +91,7 @@ static bool opt_keep_going, opt_verbose;
 
 /* State of the run. */
 static struct fastpath *skel;
-static struct fp_maps fm; /* skel's, for loader/fib.c and loader/devs.c */
+static struct fp_maps fm; /* skel's, for loader/fib.c, port.c, uplink.c */
 static int prog_fd, stats_fd, ncpus;
 static struct fp_counter *percpu;
 static unsigned long long mismatches;
@@ -330,14 +332,14 @@ static int ports_update(bool del)
 		struct fp_port v = { .mtu = pt->mtu };
 
 		if (del) {
-			errno = -fp_devs__port_del(&fm, pt->ifindex);
+			errno = -fp_ports__del(&fm, pt->ifindex);
 			if (errno)
 				return map_err("delete from", "fp_ports");
 			continue;
 		}
 		memcpy(v.mac, pt->mac, 6);
 		memcpy(v.peer_mac, pt->peer_mac, 6);
-		errno = -fp_devs__port_put(&fm, pt->ifindex, &v, BPF_NOEXIST);
+		errno = -fp_ports__put(&fm, pt->ifindex, &v, BPF_NOEXIST);
 		if (errno)
 			return map_err("add to", "fp_ports");
 		/* A port the kernel took out of the devmap (device gone). */
@@ -379,7 +381,7 @@ static int install_uplinks(void)
 					.flags = in.flags };
 
 		memcpy(up.mac, in.mac, 6);
-		errno = -fp_devs__uplink_put(&fm, ifidx[d], &up);
+		errno = -fp_uplinks__put(&fm, ifidx[d], &up);
 		if (errno)
 			return map_err("add to", "fp_uplinks");
 	}

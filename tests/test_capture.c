@@ -36,6 +36,8 @@
 #include "fp.h"
 #include "parse.h"
 #include "pktgen.h"
+#include "port.h"
+#include "uplink.h"
 #include "check.h"
 
 #define ARRAY_SIZE(a) (sizeof(a) / sizeof((a)[0]))
@@ -389,7 +391,7 @@ static void test_format_line(void **state)
 
 /* Setup: namespace, devices, object, maps. */
 
-static struct fp_maps m; /* skel's, for loader/fib.c and loader/devs.c */
+static struct fp_maps m; /* skel's, for loader/fib.c, port.c, uplink.c */
 
 static int add_port(enum dev d, const __u8 *peer)
 {
@@ -398,7 +400,7 @@ static int add_port(enum dev d, const __u8 *peer)
 	memcpy(port.mac, devs[d].mac, 6);
 	memcpy(port.peer_mac, peer, 6);
 	snprintf(port.name, sizeof(port.name), "%s", devs[d].name);
-	return fp_devs__port_put(&m, ifidx[d], &port, BPF_ANY);
+	return fp_ports__put(&m, ifidx[d], &port, BPF_ANY);
 }
 
 static int fill_maps(void)
@@ -416,8 +418,8 @@ static int fill_maps(void)
 	/* Through loader/fib.c, the one writer of the route maps. */
 	m.skel = skel;
 	return fp_maps__fill_fds(&m) ||
-	       fp_devs__uplink_put(&m, ifidx[D_UP0], &up0) ||
-	       fp_devs__uplink_put(&m, ifidx[D_UP1], &up1) ||
+	       fp_uplinks__put(&m, ifidx[D_UP0], &up0) ||
+	       fp_uplinks__put(&m, ifidx[D_UP1], &up1) ||
 	       add_port(D_VM0, VM0_PEER) || add_port(D_GW0, GW_PEER) ||
 	       fp_fib__set(&m, &p, &rt, false);
 }

@@ -26,6 +26,8 @@
 #include "fp.h"
 #include "parse.h"
 #include "pktgen.h"
+#include "port.h"
+#include "uplink.h"
 
 static const __u8 UP_MAC[2][6] = { { 0x02, 0, 0, 0, 0x0c, 0x01 },
 				   { 0x02, 0, 0, 0, 0x0c, 0x02 } };
@@ -118,7 +120,7 @@ static void set_uplink(int i, __u8 circuit_id, __u8 xallow)
 	struct fp_uplink up = { .circuit = circuit_id, .xallow = xallow };
 
 	memcpy(up.mac, UP_MAC[i], 6);
-	assert_int_equal(fp_devs__uplink_put(&m, up_if[i], &up), 0);
+	assert_int_equal(fp_uplinks__put(&m, up_if[i], &up), 0);
 }
 
 /* Empties every model and route map: each test starts from nothing. */
@@ -158,7 +160,7 @@ static int group_setup(void **state)
 		return -1;
 	memcpy(port.mac, VM_MAC, 6);
 	memcpy(port.peer_mac, VM_PEER, 6);
-	if (fp_devs__port_put(&m, vm_if, &port, BPF_ANY))
+	if (fp_ports__put(&m, vm_if, &port, BPF_ANY))
 		return -1;
 	return 0;
 }

@@ -31,6 +31,7 @@
 #include "fp.h"
 #include "parse.h"
 #include "pktgen.h"
+#include "uplink.h"
 #include "check.h"
 
 static const __u8 UP_MAC[6] = { 0x02, 0, 0, 0, 0x0d, 0x01 };
@@ -360,7 +361,7 @@ static int group_setup(void **state)
 	if (fp_maps__fill_fds(&m))
 		return -1;
 	memcpy(up.mac, UP_MAC, 6);
-	return fp_devs__uplink_put(&m, up_if, &up) ? -1 : 0;
+	return fp_uplinks__put(&m, up_if, &up) ? -1 : 0;
 }
 
 static int group_teardown(void **state)

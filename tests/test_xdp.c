@@ -35,6 +35,8 @@
 #include "harness.h"
 #include "parse.h"
 #include "pktgen.h"
+#include "port.h"
+#include "uplink.h"
 #include "check.h"
 #include "fib.h"
 
@@ -1193,7 +1195,7 @@ static int add_port(enum dev d, const __u8 *peer, __u16 mtu, bool tx)
 	memcpy(port.mac, devs[d].mac, 6);
 	memcpy(port.peer_mac, peer, 6);
 	snprintf(port.name, sizeof(port.name), "%s", devs[d].name);
-	if (fp_devs__port_put(&fib_maps, ifidx[d], &port, BPF_ANY))
+	if (fp_ports__put(&fib_maps, ifidx[d], &port, BPF_ANY))
 		return -1;
 	return tx ? 0 : fp_test__untx(&fib_maps, ifidx[d]);
 }
@@ -1236,9 +1238,9 @@ static int fill_maps(void)
 
 	fib_maps.skel = skel;
 	return fp_maps__fill_fds(&fib_maps) ||
-	       fp_devs__uplink_put(&fib_maps, ifidx[D_UP0], &up0) ||
-	       fp_devs__uplink_put(&fib_maps, ifidx[D_UP1], &up1) ||
-	       fp_devs__uplink_put(&fib_maps, ifidx[D_UP2], &up2) ||
+	       fp_uplinks__put(&fib_maps, ifidx[D_UP0], &up0) ||
+	       fp_uplinks__put(&fib_maps, ifidx[D_UP1], &up1) ||
+	       fp_uplinks__put(&fib_maps, ifidx[D_UP2], &up2) ||
 	       add_port(D_VM0, VM0_PEER, 1500, true) ||
 	       add_port(D_VM1, VM1_PEER, 500, true) ||
 	       add_port(D_VM3, VM3_PEER, 1500, false) ||

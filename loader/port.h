@@ -1,0 +1,28 @@
+/* SPDX-License-Identifier: GPL-2.0 */
+/*
+ * port.c: the one writer of the ports and their redirect targets, the
+ * registry (fp_ports, the devmap fp_tx, by ifindex in hashes) and the
+ * program's arrays (fp_portv, fp_txv, for ifindex < FP_DEV_SLOTS)
+ * together. Return 0 or -errno; print nothing.
+ */
+#ifndef FASTPATH_PORT_H
+#define FASTPATH_PORT_H
+
+#include <linux/types.h>
+
+#include "fastpath.h"
+
+struct fp_maps;
+
+/*
+ * The port at ifindex, its redirect target first; how is BPF_NOEXIST,
+ * BPF_EXIST or BPF_ANY for the fp_ports entry.
+ */
+int fp_ports__put(const struct fp_maps *m, __u32 ifindex,
+		  const struct fp_port *port, __u64 how);
+/* The port at ifindex, then its redirect target; -ENOENT if none. */
+int fp_ports__del(const struct fp_maps *m, __u32 ifindex);
+/* The redirect slot again, after the kernel emptied it (device gone). */
+int fp_ports__tx_put(const struct fp_maps *m, __u32 ifindex);
+
+#endif
