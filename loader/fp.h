@@ -47,6 +47,7 @@ struct fp_maps {
 		int depth;
 		bool excl[2], vnets[2];
 		bool sf_known, hosts6_marked;
+		bool sf_ready; /* fp_srcfilt initialised, or tried */
 		__u32 sf_word;
 		__u64 sf_bits;
 	} batch;
@@ -115,23 +116,10 @@ int fp_maps__count(int fd, __u32 *count, __u32 *capacity);
 int fp_stats__sum(const struct fp_maps *m, struct fp_counter out[FP_R_MAX]);
 /* The counters in Prometheus' text exposition format. */
 int fp_stats__write_prometheus(FILE *f, const struct fp_counter *c);
-
-/* One connection's traffic by path (the model's, `fastpath apply`). */
-struct fp_conn_counters {
-	char name[64], vnet[64], circuit[64];
-	struct fp_counter fast, gateway;
-};
-
+struct fp_conn_counters; /* conncount.h */
 /* The same format for every applied connection, both paths. */
 int fp_stats__write_prometheus_conns(FILE *f, const struct fp_conn_counters *c,
 				     size_t n);
-/*
- * apply.c: the counters of every connection the state file says is
- * applied (read without the apply lock: the file is renamed into place).
- * *out is malloc'ed; none when there is no state.
- */
-int fp_conn__counters(const struct fp_opts *o, const struct fp_maps *m,
-		      struct fp_conn_counters **out, size_t *n);
 
 /* table.c: ports, routes, exclusions, uplinks. */
 int fp_port__add(struct fp_maps *m, const char *ifname, const __u8 *peer_mac);

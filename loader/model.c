@@ -1067,3 +1067,49 @@ int fp_model__plan(const struct fp_config *cfg, const struct fp_state *st,
 	}
 	return err;
 }
+
+const char *fp_conn__flags_text(__u32 flags, char *buf, size_t n)
+{
+	snprintf(buf, n, "%s%s%s%s",
+		 flags & FP_CONN_F_PEERED ? "via peering, " : "",
+		 flags & (FP_CONN_F_FAST4 | FP_CONN_F_FAST6) ? "fastpath" :
+							       "fastpath off",
+		 flags & FP_CONN_F_FAST4 ? " ipv4" : "",
+		 flags & FP_CONN_F_FAST6 ? " ipv6" : "");
+	return buf;
+}
+
+const struct fp_plan_circuit *fp_plan__circuit(const struct fp_plan *p,
+					       __u32 id)
+{
+	for (size_t i = 0; i < p->ncircuits; i++)
+		if (p->circuits[i].id == id)
+			return &p->circuits[i];
+	return NULL;
+}
+
+const struct fp_plan_space *fp_plan__space(const struct fp_plan *p,
+					   const struct fp_prefix *x)
+{
+	for (size_t i = 0; i < p->nspaces; i++)
+		if (fp_prefix__equal(&p->spaces[i].prefix, x))
+			return &p->spaces[i];
+	return NULL;
+}
+
+const struct fp_plan_excl *fp_plan__excl(const struct fp_plan *p,
+					 const struct fp_prefix *x)
+{
+	for (size_t i = 0; i < p->nexcls; i++)
+		if (fp_prefix__equal(&p->excls[i].prefix, x))
+			return &p->excls[i];
+	return NULL;
+}
+
+struct fp_plan_port *fp_plan__port(const struct fp_plan *p, const char *name)
+{
+	for (size_t i = 0; i < p->nports; i++)
+		if (!strcmp(p->ports[i].name, name))
+			return &p->ports[i];
+	return NULL;
+}

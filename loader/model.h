@@ -132,6 +132,16 @@ __u8 fp_model__xallow(enum fp_profile profile);
 /* The connection of vnet on circuit in p, or NULL. */
 struct fp_plan_conn *fp_plan__conn(const struct fp_plan *p, __u32 vnet,
 				   __u32 circuit);
+/* p's circuit of that id, address space, exclusion or port; NULL for none. */
+const struct fp_plan_circuit *fp_plan__circuit(const struct fp_plan *p,
+					       __u32 id);
+const struct fp_plan_space *fp_plan__space(const struct fp_plan *p,
+					   const struct fp_prefix *x);
+const struct fp_plan_excl *fp_plan__excl(const struct fp_plan *p,
+					 const struct fp_prefix *x);
+struct fp_plan_port *fp_plan__port(const struct fp_plan *p, const char *name);
+/* A connection's flags as `connection list` and apply's steps say them. */
+const char *fp_conn__flags_text(__u32 flags, char *buf, size_t n);
 void fp_plan__free(struct fp_plan *p);
 int fp_plan__copy(struct fp_plan *dst, const struct fp_plan *src);
 void fp_state__free(struct fp_state *st);

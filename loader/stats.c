@@ -14,6 +14,7 @@
 #include <json-c/json.h>
 
 #include "args.h"
+#include "conncount.h"
 #include "fp.h"
 #include "log.h"
 #include "parse.h"

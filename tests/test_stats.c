@@ -9,6 +9,7 @@
 #include <string.h>
 #include <cmocka.h>
 
+#include "conncount.h"
 #include "fp.h"
 #include "parse.h"
 

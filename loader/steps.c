@@ -1,0 +1,649 @@
+// SPDX-License-Identifier: GPL-2.0
+/*
+ * The model maps' one writer (circuits, address spaces, connections and
+ * their counters, the model's exclusions and ports, the uplinks' circuit):
+ * moves the maps from one plan to the next, step by step, each step
+ * recorded with what it replaced; when a step fails, the steps taken are
+ * undone in reverse.
+ *
+ * Order: what new traffic needs (budgets, address spaces, ports,
+ * exclusions, connections) first, then the entries retagged, then the
+ * uplinks switched into the model, then what goes away. No step sends a
+ * packet anywhere worse than the gateway.
+ */
+#include <stdarg.h>
+#include <unistd.h>
+#include <errno.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <bpf/bpf.h>
+#include <bpf/libbpf.h>
+
+#include "conncount.h"
+#include "fib.h"
+#include "fp.h"
+#include "ifinfo.h"
+#include "log.h"
+#include "mapio.h"
+#include "model.h"
+#include "port.h"
+#include "steps.h"
+#include "uplink.h"
+#include "vec.h"
+
+/* ---- the undo journal ---------------------------------------------------- */
+
+enum undo_kind {
+	U_MAP,
+	U_UPLINK,
+	U_PORT_ADDED,
+	U_PORT_DELETED,
+	U_EXCL_ADDED,
+	U_EXCL_DELETED
+};
+
+struct undo {
+	enum undo_kind kind;
+	int fd;
+	bool array, existed;
+	__u8 key[sizeof(struct fp_lpm6)];
+	__u8 old[sizeof(struct fp_uplink) + sizeof(struct fp_circuit)];
+	char name[IF_NAMESIZE];
+	__u8 peer_mac[6];
+	struct fp_prefix prefix;
+	__u32 class;
+};
+
+struct run {
+	struct fp_maps *m;
+	bool dry; /* --check: print the steps, take none */
+	bool recover; /* finishing a dead run: old is no word on the maps */
+	struct undo *u;
+	size_t n, cap;
+	long fail_after; /* FASTPATH_APPLY_FAIL_AFTER: tests' fault */
+	long die_after; /* FASTPATH_APPLY_DIE_AFTER: tests' SIGKILL */
+	size_t steps;
+};
+
+static struct undo *journal(struct run *r, enum undo_kind kind)
+{
+	if (fp_vec__grow(&r->u, &r->cap, r->n, sizeof(*r->u)))
+		return NULL;
+	memset(&r->u[r->n], 0, sizeof(r->u[0]));
+	r->u[r->n].kind = kind;
+	return &r->u[r->n++];
+}
+
+/* A step about to be taken; the tests' fault fires here. */
+static int step(struct run *r, const char *fmt, ...)
+	__attribute__((format(printf, 2, 3)));
+
+static int step(struct run *r, const char *fmt, ...)
+{
+	va_list ap;
+
+	if (r->dry) {
+		char line[512], safe[4 * sizeof(line)];
+
+		/* Names of interfaces are the config's bytes: escaped. */
+		va_start(ap, fmt);
+		vsnprintf(line, sizeof(line), fmt, ap);
+		va_end(ap);
+		puts(fp_escape(line, safe, sizeof(safe)));
+		return 0;
+	}
+	/* As if killed: no undo, the pending file stays. */
+	if (r->die_after >= 0 && (long)r->steps >= r->die_after)
+		_exit(137);
+	if (r->fail_after >= 0 && (long)r->steps >= r->fail_after) {
+		pr_warn("apply: stopped before step %zu (FASTPATH_APPLY_FAIL_AFTER)\n",
+			r->steps + 1);
+		return -EIO;
+	}
+	r->steps++;
+	return 0;
+}
+
+/* Writes (or with val NULL, deletes) one element, journalled. */
+static int map_write(struct run *r, int fd, bool array, const void *key,
+		     size_t ksz, const void *val, size_t vsz)
+{
+	struct undo *u = journal(r, U_MAP);
+	__u8 zero[sizeof(u->old)] = { 0 };
+	int err;
+
+	if (!u)
+		return -ENOMEM;
+	u->fd = fd;
+	u->array = array;
+	memcpy(u->key, key, ksz);
+	u->existed = !bpf_map_lookup_elem(fd, key, u->old);
+	if (val || array)
+		err = bpf_map_update_elem(fd, key, val ? val : zero, BPF_ANY);
+	else
+		err = u->existed ? bpf_map_delete_elem(fd, key) : 0;
+	if (err) {
+		err = -errno;
+		r->n--;
+	}
+	return err;
+}
+
+/*
+ * An uplink's circuit, through its writer (loader/uplink.c), which keeps
+ * the registry and the program's slot together; journalled so a failed
+ * apply puts the uplink back as it was.
+ */
+static int uplink_write(struct run *r, __u32 ifindex,
+			const struct fp_uplink *up)
+{
+	struct undo *u = journal(r, U_UPLINK);
+	int err;
+
+	if (!u)
+		return -ENOMEM;
+	memcpy(u->key, &ifindex, sizeof(ifindex));
+	u->existed = !bpf_map_lookup_elem(r->m->uplinks, &ifindex, u->old);
+	err = fp_uplinks__put(r->m, ifindex, up);
+	if (err)
+		r->n--;
+	return err;
+}
+
+static void undo_uplink(struct run *r, const struct undo *u)
+{
+	struct fp_uplink old;
+	__u32 ifindex;
+
+	memcpy(&ifindex, u->key, sizeof(ifindex));
+	memcpy(&old, u->old, sizeof(old));
+	if (u->existed)
+		fp_uplinks__put(r->m, ifindex, &old);
+	else
+		fp_uplinks__del(r->m, ifindex);
+}
+
+static void undo_all(struct run *r)
+{
+	while (r->n) {
+		struct undo *u = &r->u[--r->n];
+
+		switch (u->kind) {
+		case U_MAP:
+			if (u->existed || u->array)
+				bpf_map_update_elem(u->fd, u->key, u->old,
+						    BPF_ANY);
+			else
+				bpf_map_delete_elem(u->fd, u->key);
+			break;
+		case U_UPLINK:
+			undo_uplink(r, u);
+			break;
+		case U_PORT_ADDED:
+			fp_port__del(r->m, u->name);
+			break;
+		case U_PORT_DELETED:
+			fp_port__add(r->m, u->name,
+				     fp_mac_is_zero(u->peer_mac) ? NULL :
+								   u->peer_mac);
+			break;
+		case U_EXCL_ADDED:
+			fp_fib__unexclude(r->m, &u->prefix);
+			break;
+		case U_EXCL_DELETED:
+			fp_fib__exclude(r->m, &u->prefix, u->class);
+			break;
+		}
+	}
+	fp_fib__retag(r->m);
+}
+
+/* ---- steps ----------------------------------------------------------------- */
+
+static int lpm_key(const struct fp_maps *m, const struct fp_prefix *p,
+		   void *key, size_t *ksz)
+{
+	if (p->family == AF_INET) {
+		fp_prefix__to_lpm4(p, key);
+		*ksz = sizeof(struct fp_lpm4);
+		return m->vnets4;
+	}
+	fp_prefix__to_lpm6(p, key);
+	*ksz = sizeof(struct fp_lpm6);
+	return m->vnets6;
+}
+
+static int uplink_of(struct run *r, const struct fp_plan_circuit *c,
+		     __u32 *ifindex, struct fp_uplink *up)
+{
+	struct fp_ifinfo info;
+
+	if (fp_ifinfo__by_name(c->uplink, &info)) {
+		pr_warn("circuit %s: uplink %s: no such interface\n", c->name,
+			c->uplink);
+		return -ENODEV;
+	}
+	*ifindex = info.ifindex;
+	if (bpf_map_lookup_elem(r->m->uplinks, ifindex, up)) {
+		pr_warn("circuit %s: uplink %s is not loaded (fastpath load %s)\n",
+			c->name, c->uplink, c->uplink);
+		return -ENOENT;
+	}
+	return 0;
+}
+
+/* The class of the exclusion at exactly p in the maps, FP_CLASS_MAX if none. */
+static __u32 excl_class_at(const struct fp_maps *m, const struct fp_prefix *p)
+{
+	struct fp_lpm6 key;
+	struct fp_excl ex;
+	int fd;
+
+	if (p->family == AF_INET) {
+		fp_prefix__to_lpm4(p, (struct fp_lpm4 *)&key);
+		fd = m->excl4;
+	} else {
+		fp_prefix__to_lpm6(p, &key);
+		fd = m->excl6;
+	}
+	/* An LPM lookup gives the longest match: exact only at its plen. */
+	if (bpf_map_lookup_elem(fd, &key, &ex) || ex.plen != p->len)
+		return FP_CLASS_MAX;
+	return ex.class;
+}
+
+/* Budgets, address spaces, ports, exclusions and connections wanted. */
+static int add_steps(struct run *r, const struct fp_plan *old,
+		     struct fp_plan *next)
+{
+	char a[FP_PREFIX_STRLEN], fl[64];
+	int err;
+
+	for (size_t i = 0; i < next->ncircuits; i++) {
+		const struct fp_plan_circuit *c = &next->circuits[i];
+		const struct fp_plan_circuit *was =
+			fp_plan__circuit(old, c->id);
+		struct fp_circuit slot = { 0 };
+		struct fp_uplink up;
+		__u32 key = c->id - 1, ifindex = 0;
+
+		if (!r->dry) {
+			err = uplink_of(r, c, &ifindex, &up);
+			if (err)
+				return err;
+		}
+		if (!r->dry)
+			bpf_map_lookup_elem(r->m->circuits, &key, &slot);
+		if (r->recover ? !r->dry && slot.ifindex == ifindex &&
+					 slot.budget == c->budget :
+				 was && was->budget == c->budget &&
+					 was->xallow == c->xallow &&
+					 !strcmp(was->uplink, c->uplink))
+			continue;
+		err = step(r, "%s circuit %s (%u) on %s: ip budget %u",
+			   was ? "~" : "+", c->name, c->id, c->uplink,
+			   c->budget);
+		if (err || r->dry)
+			continue;
+		slot.ifindex = ifindex;
+		slot.budget = c->budget;
+		err = map_write(r, r->m->circuits, true, &key, sizeof(key),
+				&slot, sizeof(slot));
+		if (err)
+			return err;
+	}
+	for (size_t i = 0; i < next->nspaces; i++) {
+		const struct fp_plan_space *s = &next->spaces[i];
+		const struct fp_plan_space *was =
+			fp_plan__space(old, &s->prefix);
+		struct fp_vnet v = { .id = s->vnet };
+		struct fp_lpm6 key;
+		size_t ksz;
+		int fd = lpm_key(r->m, &s->prefix, &key, &ksz);
+
+		if (!r->recover && was && was->vnet == s->vnet)
+			continue;
+		err = step(r, "%s address space %s: vnet %u", was ? "~" : "+",
+			   fp_format_prefix(&s->prefix, a, sizeof(a)), s->vnet);
+		if (!err && !r->dry) {
+			/* Its sources are a VM's: the filter must let them by. */
+			fp_maps__lock(r->m);
+			err = fp_fib__srcfilt_space(r->m, &s->prefix);
+			if (!err)
+				err = map_write(r, fd, false, &key, ksz, &v,
+						sizeof(v));
+			fp_maps__unlock(r->m);
+		}
+		if (err)
+			return err;
+	}
+	for (size_t i = 0; i < next->nports; i++) {
+		struct fp_plan_port *p = &next->ports[i];
+		const struct fp_plan_port *was = fp_plan__port(old, p->name);
+		struct fp_ifinfo info;
+		struct fp_port port;
+		struct undo *u;
+
+		if (was && !r->recover) {
+			p->owned = was->owned;
+			continue;
+		}
+		/*
+		 * Registered before (not ours to remove), or by the dead run
+		 * (ours: claim_ports decided it before that run's first step).
+		 */
+		if (!r->dry && !fp_ifinfo__by_name(p->name, &info) &&
+		    !bpf_map_lookup_elem(r->m->ports, &info.ifindex, &port))
+			continue;
+		err = step(r, "+ port %s", p->name);
+		if (err || r->dry) {
+			if (err)
+				return err;
+			continue;
+		}
+		err = fp_port__add(r->m, p->name, NULL);
+		if (err)
+			return err;
+		p->owned = true;
+		u = journal(r, U_PORT_ADDED);
+		if (!u)
+			return -ENOMEM;
+		snprintf(u->name, sizeof(u->name), "%s", p->name);
+	}
+	for (size_t i = 0; i < next->nexcls; i++) {
+		const struct fp_plan_excl *e = &next->excls[i];
+		const struct fp_plan_excl *was = fp_plan__excl(old, &e->prefix);
+		__u32 have = was ? was->class : FP_CLASS_MAX;
+		struct undo *u;
+
+		if (r->recover && !r->dry)
+			have = excl_class_at(r->m, &e->prefix);
+		if (have == e->class)
+			continue;
+		fp_format_prefix(&e->prefix, a, sizeof(a));
+		err = step(r, "%s exclusion %s: %s", was ? "~" : "+", a,
+			   fp_class_name(e->class));
+		if (err)
+			return err;
+		if (r->dry)
+			continue;
+		if (have != FP_CLASS_MAX) {
+			err = fp_fib__unexclude(r->m, &e->prefix);
+			if (err)
+				return err;
+			u = journal(r, U_EXCL_DELETED);
+			if (!u)
+				return -ENOMEM;
+			u->prefix = e->prefix;
+			u->class = have;
+		}
+		err = fp_fib__exclude(r->m, &e->prefix, e->class);
+		if (err == -EEXIST)
+			pr_warn("exclusion %s: already there from `fastpath "
+				"exclude add` (exclude del it, or drop it from "
+				"the config)\n",
+				a);
+		if (err)
+			return err;
+		u = journal(r, U_EXCL_ADDED);
+		if (!u)
+			return -ENOMEM;
+		u->prefix = e->prefix;
+	}
+	for (size_t i = 0; i < next->nconns; i++) {
+		const struct fp_plan_conn *c = &next->conns[i];
+		const struct fp_plan_conn *was =
+			fp_plan__conn(old, c->vnet, c->circuit);
+		struct fp_conn conn = { .flags = c->flags }, have = { 0 };
+		__u32 idx = FP_CONN_INDEX(c->vnet, c->circuit);
+		bool fresh = !was;
+
+		if (r->recover && !r->dry) {
+			bpf_map_lookup_elem(r->m->conns, &idx, &have);
+			if (have.flags == c->flags)
+				continue;
+			fresh = !have.flags;
+		} else if (was && was->flags == c->flags) {
+			continue;
+		}
+		err = step(r, "%s connection %s: vnet %s - circuit %s: %s",
+			   was ? "~" : "+", c->name, c->vnet_name,
+			   c->circuit_name,
+			   fp_conn__flags_text(c->flags, fl, sizeof(fl)));
+		if (err)
+			return err;
+		if (r->dry)
+			continue;
+		/* A new connection counts from zero. */
+		if (fresh) {
+			struct fp_percpu pc;
+
+			err = fp_percpu__init(&pc, r->m->connstat,
+					      FP_CONNSTAT_N);
+			if (err)
+				return err;
+			fp_percpu__zero(&pc, &idx);
+			fp_percpu__fini(&pc);
+		}
+		err = map_write(r, r->m->conns, true, &idx, sizeof(idx), &conn,
+				sizeof(conn));
+		if (err)
+			return err;
+	}
+	return 0;
+}
+
+/* Uplinks into (or out of) the model: a circuit's and its profile's. */
+static int uplink_steps(struct run *r, const struct fp_plan *old,
+			const struct fp_plan *next)
+{
+	int err;
+
+	for (size_t i = 0; i < old->ncircuits; i++) {
+		const struct fp_plan_circuit *c = &old->circuits[i];
+		const struct fp_plan_circuit *now =
+			fp_plan__circuit(next, c->id);
+		struct fp_ifinfo info;
+		struct fp_uplink up;
+
+		if (now && !strcmp(now->uplink, c->uplink))
+			continue;
+		err = step(r, "- circuit %s (%u) off uplink %s", c->name, c->id,
+			   c->uplink);
+		if (err)
+			return err;
+		if (r->dry || fp_ifinfo__by_name(c->uplink, &info) ||
+		    bpf_map_lookup_elem(r->m->uplinks, &info.ifindex, &up))
+			continue; /* gone already: nothing to switch back */
+		up.circuit = 0;
+		up.xallow = FP_XALLOW_DEFAULT;
+		err = uplink_write(r, info.ifindex, &up);
+		if (err)
+			return err;
+	}
+	for (size_t i = 0; !r->dry && i < next->ncircuits; i++) {
+		const struct fp_plan_circuit *c = &next->circuits[i];
+		struct fp_uplink up;
+		__u32 ifindex;
+
+		err = uplink_of(r, c, &ifindex, &up);
+		if (err)
+			return err;
+		if (up.circuit == c->id && up.xallow == c->xallow)
+			continue;
+		err = step(r, "circuit %s on uplink %s", c->name, c->uplink);
+		if (err)
+			return err;
+		up.circuit = c->id;
+		up.xallow = c->xallow;
+		err = uplink_write(r, ifindex, &up);
+		if (err)
+			return err;
+	}
+	return 0;
+}
+
+/* What the old plan had and the next one does not. */
+static int remove_steps(struct run *r, const struct fp_plan *old,
+			struct fp_plan *next)
+{
+	char a[FP_PREFIX_STRLEN];
+	int err;
+
+	for (size_t i = 0; i < old->nconns; i++) {
+		const struct fp_plan_conn *c = &old->conns[i];
+		__u32 idx = FP_CONN_INDEX(c->vnet, c->circuit);
+
+		if (fp_plan__conn(next, c->vnet, c->circuit))
+			continue;
+		err = step(r, "- connection %s: vnet %s - circuit %s", c->name,
+			   c->vnet_name, c->circuit_name);
+		if (!err && !r->dry)
+			err = map_write(r, r->m->conns, true, &idx, sizeof(idx),
+					NULL, sizeof(struct fp_conn));
+		if (err)
+			return err;
+	}
+	for (size_t i = 0; i < old->nexcls; i++) {
+		const struct fp_plan_excl *e = &old->excls[i];
+		struct undo *u;
+
+		if (fp_plan__excl(next, &e->prefix))
+			continue;
+		err = step(r, "- exclusion %s: %s",
+			   fp_format_prefix(&e->prefix, a, sizeof(a)),
+			   fp_class_name(e->class));
+		if (err)
+			return err;
+		if (r->dry)
+			continue;
+		err = fp_fib__unexclude(r->m, &e->prefix);
+		if (err == -ENOENT)
+			continue; /* deleted by hand: already as wanted */
+		if (err)
+			return err;
+		u = journal(r, U_EXCL_DELETED);
+		if (!u)
+			return -ENOMEM;
+		u->prefix = e->prefix;
+		u->class = e->class;
+	}
+	for (size_t i = 0; i < old->nspaces; i++) {
+		const struct fp_plan_space *s = &old->spaces[i];
+		struct fp_lpm6 key;
+		size_t ksz;
+		int fd = lpm_key(r->m, &s->prefix, &key, &ksz);
+
+		if (fp_plan__space(next, &s->prefix))
+			continue;
+		err = step(r, "- address space %s",
+			   fp_format_prefix(&s->prefix, a, sizeof(a)));
+		if (!err && !r->dry)
+			err = map_write(r, fd, false, &key, ksz, NULL,
+					sizeof(struct fp_vnet));
+		if (err)
+			return err;
+	}
+	for (size_t i = 0; i < old->ncircuits; i++) {
+		const struct fp_plan_circuit *c = &old->circuits[i];
+		__u32 key = c->id - 1;
+
+		if (fp_plan__circuit(next, c->id))
+			continue;
+		err = step(r, "- circuit %s (%u) budget", c->name, c->id);
+		if (!err && !r->dry)
+			err = map_write(r, r->m->circuits, true, &key,
+					sizeof(key), NULL,
+					sizeof(struct fp_circuit));
+		if (err)
+			return err;
+	}
+	for (size_t i = 0; i < old->nports; i++) {
+		const struct fp_plan_port *p = &old->ports[i];
+		struct fp_plan_port *kept;
+		struct fp_ifinfo info;
+		struct fp_port port;
+		struct undo *u;
+
+		if (!p->owned || fp_plan__port(next, p->name))
+			continue;
+		err = step(r, "- port %s", p->name);
+		if (err)
+			return err;
+		if (r->dry)
+			continue;
+		if (fp_ifinfo__by_name(p->name, &info) ||
+		    bpf_map_lookup_elem(r->m->ports, &info.ifindex, &port))
+			continue; /* gone already */
+		err = fp_port__del(r->m, p->name);
+		if (err == -EBUSY) {
+			/* Routes still use it: keep it, and remember it. */
+			kept = fp_vec__push(&next->ports, &next->nports,
+					    sizeof(*kept));
+			if (!kept)
+				return -ENOMEM;
+			*kept = *p;
+			continue;
+		}
+		if (err)
+			return err;
+		u = journal(r, U_PORT_DELETED);
+		if (!u)
+			return -ENOMEM;
+		snprintf(u->name, sizeof(u->name), "%s", p->name);
+		memcpy(u->peer_mac, port.peer_mac, 6);
+	}
+	return 0;
+}
+
+/* ---- one transaction ------------------------------------------------------ */
+
+/*
+ * Moves the maps from old to next (whose ports learn whether they are
+ * ours). On failure every step taken is undone. dry: print only.
+ * recover: old is what an apply that died may have left, not what the
+ * maps hold.
+ */
+int fp_steps__run(struct fp_maps *m, const struct fp_plan *old,
+		  struct fp_plan *next, bool dry, bool recover, size_t *steps)
+{
+	struct run r = { .m = m,
+			 .dry = dry,
+			 .recover = recover,
+			 .fail_after = -1,
+			 .die_after = -1 };
+	const char *fail = getenv("FASTPATH_APPLY_FAIL_AFTER");
+	const char *die = getenv("FASTPATH_APPLY_DIE_AFTER");
+	int err;
+
+	if (fail && *fail)
+		r.fail_after = strtol(fail, NULL, 10);
+	if (die && *die)
+		r.die_after = strtol(die, NULL, 10);
+	err = add_steps(&r, old, next);
+	if (!err && !dry) {
+		err = fp_fib__retag(m);
+		if (err)
+			pr_warn("apply: cannot retag the route entries: %s\n",
+				strerror(-err));
+	}
+	if (!err)
+		err = uplink_steps(&r, old, next);
+	if (!err)
+		err = remove_steps(&r, old, next);
+	if (!err && !dry) {
+		err = fp_fib__retag(m);
+		if (err)
+			pr_warn("apply: cannot retag the route entries: %s\n",
+				strerror(-err));
+	}
+	if (err && !dry) {
+		pr_warn("apply: undoing %zu step(s); the maps are as before\n",
+			r.n);
+		undo_all(&r);
+	}
+	*steps = r.steps;
+	free(r.u);
+	return err;
+}
