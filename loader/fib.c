@@ -616,6 +616,25 @@ static int refresh_markers(const struct fp_maps *m,
 	return err;
 }
 
+/*
+ * The anti-spoofing pre-filter is set up by the first write of a process,
+ * once per pin set (its control word remembers): until then the program
+ * looks up every source, which costs a lookup, never a verdict.
+ */
+static void srcfilt_ready(const struct fp_maps *m)
+{
+	struct fp_fib_batch *b = batch_of(m);
+	int err;
+
+	if (b->sf_ready)
+		return;
+	b->sf_ready = true; /* before: the set-up writes through here too */
+	err = fp_fib__srcfilt_init(m);
+	if (err)
+		pr_warn("%s: anti-spoofing pre-filter off: %s\n",
+			FP_MAP_SRCFILT, strerror(-err));
+}
+
 int fp_fib__set(const struct fp_maps *m, const struct fp_prefix *p,
 		const struct fp_route *in, bool exclusive)
 {
@@ -624,6 +643,7 @@ int fp_fib__set(const struct fp_maps *m, const struct fp_prefix *p,
 	struct budget b;
 	int err;
 
+	srcfilt_ready(m);
 	fp_maps__lock(m);
 	rt.plen = p->len;
 	rt.xclasses = exclusion_classes(m, p);
@@ -1103,6 +1123,7 @@ int fp_fib__srcfilt_space(const struct fp_maps *m, const struct fp_prefix *p)
 {
 	int err;
 
+	srcfilt_ready(m);
 	fp_maps__lock(m);
 	err = srcfilt_clear(m, p);
 	fp_maps__unlock(m);
@@ -1113,6 +1134,8 @@ void fp_fib__batch_begin(const struct fp_maps *m)
 {
 	struct fp_fib_batch *b = batch_of(m);
 
+	if (!b->depth)
+		srcfilt_ready(m);
 	fp_maps__lock(m);
 	fp_trie__hold(trie_of(m));
 	if (b->depth++)

@@ -14,7 +14,6 @@
 #include <bpf/libbpf.h>
 
 #include "fastpath.skel.h"
-#include "fib.h"
 #include "fp.h"
 #include "log.h"
 #include "mapio.h"
@@ -279,13 +278,6 @@ static int maps_open(struct fp_maps *m, const struct fp_opts *o, bool create)
 	/* The set is whole and pinned: other commands may open it now. */
 	flock(dfd, LOCK_UN);
 	m->lockfd = dfd;
-	if (!create)
-		return 0;
-	/* Until it succeeds the program looks up every source: no harm. */
-	err = fp_fib__srcfilt_init(m);
-	if (err)
-		pr_warn("%s: anti-spoofing pre-filter off: %s\n",
-			FP_MAP_SRCFILT, strerror(-err));
 	return 0;
 fail:
 	close(dfd);
