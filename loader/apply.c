@@ -1344,7 +1344,7 @@ static int conn_list(const struct fp_opts *o)
 	size_t n = 0;
 	char fl[64];
 
-	if (begin(o, &s, &st, &held, &m) || fp_maps__open_existing(&m, o) ||
+	if (begin(o, &s, &st, &held, &m) || fp_maps__open_readonly(&m, o) ||
 	    sum_all(&m, &st.applied, &cnt, &n)) {
 		finish(&s, &st, &held, &m);
 		return FP_EXIT_ERR;

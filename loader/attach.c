@@ -707,7 +707,7 @@ int fp_cmd_status(const struct fp_opts *o, int argc, char **argv)
 			fp_usage_error("status takes no arguments");
 		return FP_EXIT_USAGE;
 	}
-	if (fp_env__enter(o) || fp_maps__open_existing(&m, o))
+	if (fp_env__enter(o) || fp_maps__open_readonly(&m, o))
 		return FP_EXIT_ERR;
 
 	root = json_object_new_object();

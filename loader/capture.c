@@ -216,7 +216,7 @@ static int cmd_stop(const struct fp_opts *o)
 	struct fp_maps m;
 	int ret = FP_EXIT_OK, err;
 
-	if (fp_env__enter(o) || fp_maps__open_existing(&m, o))
+	if (fp_env__enter(o) || fp_maps__open_readonly(&m, o))
 		return FP_EXIT_ERR;
 	err = capctl_set(bpf_map__fd(m.skel->maps.fp_capctl), &off, NULL);
 	if (err) {
@@ -319,7 +319,7 @@ int fp_cmd_capture(const struct fp_opts *o, int argc, char **argv)
 	/* pcap on stdout leaves no room for the text lines. */
 	c.quiet = args[4].seen || !strcmp(file, "-");
 
-	if (fp_env__enter(o) || fp_maps__open_existing(&m, o))
+	if (fp_env__enter(o) || fp_maps__open_readonly(&m, o))
 		return FP_EXIT_ERR;
 	ctl_fd = bpf_map__fd(m.skel->maps.fp_capctl);
 	if (capture_running(ctl_fd, &owner)) {

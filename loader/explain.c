@@ -102,7 +102,7 @@ int fp_cmd_explain(const struct fp_opts *o, int argc, char **argv)
 	else
 		fp_parse_addr("2001:db8:ffff::fffe", &spec.src);
 
-	if (fp_env__enter(o) || fp_maps__open_existing(&m, o))
+	if (fp_env__enter(o) || fp_maps__open_readonly(&m, o))
 		return FP_EXIT_ERR;
 	if (args[0].value) {
 		ifindex = if_nametoindex(args[0].value);

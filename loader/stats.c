@@ -239,7 +239,7 @@ int fp_cmd_stats(const struct fp_opts *o, int argc, char **argv)
 			return FP_EXIT_USAGE;
 		}
 	}
-	if (fp_env__enter(o) || fp_maps__open_existing(&m, o))
+	if (fp_env__enter(o) || fp_maps__open_readonly(&m, o))
 		return FP_EXIT_ERR;
 	if (fp_stats__sum(&m, now)) {
 		pr_warn("stats: cannot read %s: %s\n", FP_MAP_STATS,

@@ -580,7 +580,7 @@ static int with_maps(const struct fp_opts *o, const char *cmd, int argc,
 		return FP_EXIT_ERR;
 	/* list only reads: it never creates a pin set. */
 	err = strcmp(pos[0], "list") ? fp_maps__open(&m, o) :
-				       fp_maps__open_existing(&m, o);
+				       fp_maps__open_readonly(&m, o);
 	if (err)
 		return FP_EXIT_ERR;
 	ret = fn(&m, o, npos, pos, args);
