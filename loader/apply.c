@@ -936,12 +936,21 @@ static void print_diag(const struct fp_diag *d, const char *file)
 	}
 }
 
+struct apply_opts {
+	const char *config;
+	bool check, offline;
+};
+
+static const struct fp_option apply_options[] = {
+	FP_OPT_VALUE("--config", struct apply_opts, config),
+	FP_OPT_FLAG("--check", struct apply_opts, check),
+	FP_OPT_FLAG("--offline", struct apply_opts, offline),
+	{ 0 },
+};
+
 int fp_cmd_apply(const struct fp_opts *o, int argc, char **argv)
 {
-	struct fp_arg args[] = { { "--config", true },
-				 { "--check", false },
-				 { "--offline", false },
-				 { 0 } };
+	struct apply_opts opt = { .config = NULL };
 	struct fp_state st = { 0 }, next = { 0 };
 	struct fp_world w = { .iface_exists = iface_exists };
 	bool check, offline;
@@ -954,16 +963,16 @@ int fp_cmd_apply(const struct fp_opts *o, int argc, char **argv)
 	int ret = FP_EXIT_ERR, npos;
 	size_t steps;
 
-	npos = fp_args__split("apply", argc, argv, args, pos);
-	check = args[1].seen;
-	offline = args[2].seen;
+	npos = fp_args__parse("apply", argc, argv, apply_options, &opt, pos);
+	check = opt.check;
+	offline = opt.offline;
 	if (npos != 0 || (offline && !check)) {
 		if (npos >= 0)
 			fp_usage_error(
 				"apply [--config FILE] [--check [--offline]]");
 		return FP_EXIT_USAGE;
 	}
-	file = args[0].value ? args[0].value : FP_DEFAULT_CONFIG;
+	file = opt.config ? opt.config : FP_DEFAULT_CONFIG;
 	if (fp_config__parse_file(&cfg, file, &d) == -ENOMEM)
 		goto out_state;
 	if (d.errors) {
@@ -1397,7 +1406,7 @@ static int conn_list(const struct fp_opts *o)
 int fp_cmd_authorization(const struct fp_opts *o, int argc, char **argv)
 {
 	const char *pos[FP_MAX_POS];
-	int npos = fp_args__split("authorization", argc, argv, NULL, pos);
+	int npos = fp_args__parse("authorization", argc, argv, NULL, NULL, pos);
 
 	if (npos < 0)
 		return FP_EXIT_USAGE;
@@ -1415,7 +1424,7 @@ int fp_cmd_authorization(const struct fp_opts *o, int argc, char **argv)
 int fp_cmd_connection(const struct fp_opts *o, int argc, char **argv)
 {
 	const char *pos[FP_MAX_POS];
-	int npos = fp_args__split("connection", argc, argv, NULL, pos);
+	int npos = fp_args__parse("connection", argc, argv, NULL, NULL, pos);
 
 	if (npos < 0)
 		return FP_EXIT_USAGE;
