@@ -602,7 +602,6 @@ static json_object *fill_json(int fd, const char *name)
 	return o;
 }
 
-/* What `fastpath sync` could not program (fp_ctl), zero if it never ran. */
 /* The registered ports (VM ports and gateway ports), by name. */
 static json_object *port_names(const struct fp_maps *m)
 {
