@@ -1348,12 +1348,14 @@ static int conn_list(const struct fp_opts *o)
 	struct store s = { .lockfd = -1 };
 	struct fp_plan held = { 0 };
 	struct fp_conn_counters *cnt = NULL;
-	struct fp_maps m;
+	struct fp_maps m = { .skel = NULL };
 	json_object *arr;
 	size_t n = 0;
 	char fl[64];
 
-	if (begin(o, &s, &st, &held, &m) || fp_maps__open_readonly(&m, o) ||
+	/* It only reads: the state as apply --check does, creating nothing. */
+	if (fp_env__enter(o) || store_open(&s, o, true) ||
+	    store_load(&s, &st, &held) || fp_maps__open_readonly(&m, o) ||
 	    sum_all(&m, &st.applied, &cnt, &n)) {
 		finish(&s, &st, &held, &m);
 		return FP_EXIT_ERR;

@@ -232,7 +232,7 @@ case_damaged_set() {
 }
 
 # Read-only commands on a pin path with no maps: exit 1 with one line,
-# and nothing created (not even the directory).
+# and nothing created (not even the directory, nor the state directory).
 case_readonly_creates_nothing() {
 	local cmd err want
 	want="no fastpath maps at $PIN (not loaded? see --pin-path)"
@@ -244,6 +244,8 @@ case_readonly_creates_nothing() {
 		err=$(expect_exit "$cmd" 1 timeout 10 "$FP" -n "$NS_B" --pin-path "$PIN" $cmd)
 		assert_eq "$cmd: message" "$want" "$err"
 		[ ! -e "$PIN" ] || lab_fail "$cmd: expected nothing at $PIN, saw: $(ls -A "$PIN")"
+		[ ! -e "$LAB_DIR/state" ] ||
+			lab_fail "$cmd: expected no $LAB_DIR/state, saw: $(ls -A "$LAB_DIR/state")"
 	done
 	mkdir -m 700 "$PIN"
 	err=$(expect_exit "route list in an empty dir" 1 fpn "$NS_B" route list)
