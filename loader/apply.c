@@ -68,12 +68,21 @@ static void print_diag(const struct fp_diag *d, const char *file)
 	}
 }
 
+struct apply_opts {
+	const char *config;
+	bool check, offline;
+};
+
+static const struct fp_option apply_options[] = {
+	FP_OPT_VALUE("--config", struct apply_opts, config),
+	FP_OPT_FLAG("--check", struct apply_opts, check),
+	FP_OPT_FLAG("--offline", struct apply_opts, offline),
+	{ 0 },
+};
+
 int fp_cmd_apply(const struct fp_opts *o, int argc, char **argv)
 {
-	struct fp_arg args[] = { { "--config", true },
-				 { "--check", false },
-				 { "--offline", false },
-				 { 0 } };
+	struct apply_opts opt = { .config = NULL };
 	struct fp_state st = { 0 }, next = { 0 };
 	struct fp_world w = { .iface_exists = iface_exists };
 	bool check, offline;
@@ -86,16 +95,16 @@ int fp_cmd_apply(const struct fp_opts *o, int argc, char **argv)
 	int ret = FP_EXIT_ERR, npos;
 	size_t steps;
 
-	npos = fp_args__split("apply", argc, argv, args, pos);
-	check = args[1].seen;
-	offline = args[2].seen;
+	npos = fp_args__parse("apply", argc, argv, apply_options, &opt, pos);
+	check = opt.check;
+	offline = opt.offline;
 	if (npos != 0 || (offline && !check)) {
 		if (npos >= 0)
 			fp_usage_error(
 				"apply [--config FILE] [--check [--offline]]");
 		return FP_EXIT_USAGE;
 	}
-	file = args[0].value ? args[0].value : FP_DEFAULT_CONFIG;
+	file = opt.config ? opt.config : FP_DEFAULT_CONFIG;
 	if (fp_config__parse_file(&cfg, file, &d) == -ENOMEM)
 		goto out_state;
 	if (d.errors) {
@@ -414,12 +423,14 @@ static int conn_list(const struct fp_opts *o)
 	struct fp_store s = { .lockfd = -1 };
 	struct fp_plan held = { 0 };
 	struct fp_conn_counters *cnt = NULL;
-	struct fp_maps m;
+	struct fp_maps m = { .skel = NULL };
 	json_object *arr;
 	size_t n = 0;
 	char fl[64];
 
-	if (begin(o, &s, &st, &held, &m) || fp_maps__open_existing(&m, o) ||
+	/* It only reads: the state as apply --check does, creating nothing. */
+	if (fp_env__enter(o) || fp_store__open(&s, o, true) ||
+	    fp_store__load(&s, &st, &held) || fp_maps__open_readonly(&m, o) ||
 	    fp_conn__sum(&m, &st.applied, &cnt, &n)) {
 		finish(&s, &st, &held, &m);
 		return FP_EXIT_ERR;
@@ -472,7 +483,7 @@ static int conn_list(const struct fp_opts *o)
 int fp_cmd_authorization(const struct fp_opts *o, int argc, char **argv)
 {
 	const char *pos[FP_MAX_POS];
-	int npos = fp_args__split("authorization", argc, argv, NULL, pos);
+	int npos = fp_args__parse("authorization", argc, argv, NULL, NULL, pos);
 
 	if (npos < 0)
 		return FP_EXIT_USAGE;
@@ -490,7 +501,7 @@ int fp_cmd_authorization(const struct fp_opts *o, int argc, char **argv)
 int fp_cmd_connection(const struct fp_opts *o, int argc, char **argv)
 {
 	const char *pos[FP_MAX_POS];
-	int npos = fp_args__split("connection", argc, argv, NULL, pos);
+	int npos = fp_args__parse("connection", argc, argv, NULL, NULL, pos);
 
 	if (npos < 0)
 		return FP_EXIT_USAGE;

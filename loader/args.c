@@ -18,13 +18,16 @@ void fp_usage_error(const char *fmt, ...)
 	fputs(" (see fastpath --help)\n", stderr);
 }
 
-int fp_args__split(const char *cmd, int argc, char **argv, struct fp_arg *opts,
-		   const char **pos)
+int fp_args__parse(const char *cmd, int argc, char **argv,
+		   const struct fp_option *opts, void *cfg, const char **pos)
 {
+	unsigned int seen = 0; /* bit i: opts[i] given */
 	int npos = 0;
 
 	for (int i = 0; i < argc; i++) {
-		struct fp_arg *o = NULL;
+		const struct fp_option *o = NULL;
+		unsigned int bit;
+		char *field;
 
 		if (strncmp(argv[i], "--", 2) || !argv[i][2]) {
 			if (npos == FP_MAX_POS) {
@@ -34,27 +37,31 @@ int fp_args__split(const char *cmd, int argc, char **argv, struct fp_arg *opts,
 			pos[npos++] = argv[i];
 			continue;
 		}
-		for (struct fp_arg *a = opts; a && a->name; a++)
+		for (const struct fp_option *a = opts;
+		     a && a->name && a - opts < FP_MAX_OPTS; a++)
 			if (!strcmp(a->name, argv[i]))
 				o = a;
 		if (!o) {
 			fp_usage_error("%s: unknown option %s", cmd, argv[i]);
 			return -1;
 		}
+		bit = 1U << (o - opts);
 		/* As iproute2: a second value would silently win. */
-		if (o->seen) {
+		if (seen & bit) {
 			fp_usage_error("%s: %s given twice", cmd, o->name);
 			return -1;
 		}
-		o->seen = true;
-		if (o->has_value) {
-			if (i + 1 >= argc) {
-				fp_usage_error("%s: %s needs a value", cmd,
-					       o->name);
-				return -1;
-			}
-			o->value = argv[++i];
+		seen |= bit;
+		field = (char *)cfg + o->offset;
+		if (o->type == FP_OPT_T_FLAG) {
+			*(bool *)field = true;
+			continue;
 		}
+		if (i + 1 >= argc) {
+			fp_usage_error("%s: %s needs a value", cmd, o->name);
+			return -1;
+		}
+		*(const char **)field = argv[++i];
 	}
 	return npos;
 }

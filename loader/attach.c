@@ -209,13 +209,22 @@ static int detach_ours(int ifindex, const struct attached *st)
 	return err;
 }
 
+struct load_opts {
+	const char *mode, *gateway_port;
+	bool force, allow_spoofed;
+};
+
+static const struct fp_option load_options[] = {
+	FP_OPT_VALUE("--mode", struct load_opts, mode),
+	FP_OPT_VALUE("--gateway-port", struct load_opts, gateway_port),
+	FP_OPT_FLAG("--force", struct load_opts, force),
+	FP_OPT_FLAG("--allow-spoofed-sources", struct load_opts, allow_spoofed),
+	{ 0 },
+};
+
 int fp_cmd_load(const struct fp_opts *o, int argc, char **argv)
 {
-	struct fp_arg args[] = { { "--mode", true },
-				 { "--gateway-port", true },
-				 { "--force", false },
-				 { "--allow-spoofed-sources", false },
-				 { 0 } };
+	struct load_opts opt = { .mode = NULL };
 	enum xdp_attach_mode mode = XDP_MODE_NATIVE;
 	struct fastpath *skel = NULL;
 	const char *pos[FP_MAX_POS];
@@ -227,7 +236,7 @@ int fp_cmd_load(const struct fp_opts *o, int argc, char **argv)
 	bool existed;
 	char buf[128];
 
-	npos = fp_args__split("load", argc, argv, args, pos);
+	npos = fp_args__parse("load", argc, argv, load_options, &opt, pos);
 	if (npos != 1) {
 		if (npos >= 0)
 			fp_usage_error("load IFACE [--mode native|skb] "
@@ -235,17 +244,18 @@ int fp_cmd_load(const struct fp_opts *o, int argc, char **argv)
 				       "[--allow-spoofed-sources]");
 		return FP_EXIT_USAGE;
 	}
-	if (args[0].value) {
-		if (!strcmp(args[0].value, "skb")) {
+	if (opt.mode) {
+		if (!strcmp(opt.mode, "skb")) {
 			mode = XDP_MODE_SKB;
-		} else if (strcmp(args[0].value, "native")) {
+		} else if (strcmp(opt.mode, "native")) {
 			fp_usage_error("load: --mode is native or skb, not %s",
-				       args[0].value);
+				       opt.mode);
 			return FP_EXIT_USAGE;
 		}
 	}
 	if (fp_args__ifname("uplink", pos[0]) ||
-	    (args[1].value && fp_args__ifname("gateway port", args[1].value)))
+	    (opt.gateway_port &&
+	     fp_args__ifname("gateway port", opt.gateway_port)))
 		return FP_EXIT_USAGE;
 	if (fp_env__enter(o))
 		return FP_EXIT_ERR;
@@ -263,7 +273,7 @@ int fp_cmd_load(const struct fp_opts *o, int argc, char **argv)
 			strerror(-err));
 		return FP_EXIT_ERR;
 	}
-	if (st.present && !st.ours && st.legacy && !args[2].seen) {
+	if (st.present && !st.ours && st.legacy && !opt.force) {
 		pr_warn("uplink %s: XDP program '%s' (id %u) is already attached; "
 			"--force replaces it\n",
 			pos[0], st.name, st.prog_id);
@@ -271,8 +281,8 @@ int fp_cmd_load(const struct fp_opts *o, int argc, char **argv)
 	}
 	if (fp_maps__open(&m, o))
 		return FP_EXIT_ERR;
-	if (fp_uplink__set(&m, pos[0], args[1].value,
-			   args[3].seen ? FP_UPLINK_F_ALLOW_SPOOFED : 0,
+	if (fp_uplink__set(&m, pos[0], opt.gateway_port,
+			   opt.allow_spoofed ? FP_UPLINK_F_ALLOW_SPOOFED : 0,
 			   &old_up, &existed) < 0)
 		goto out_maps;
 	skel = fp_skel__open(o->pin_path);
@@ -476,21 +486,30 @@ out:
 	return ret;
 }
 
+struct unload_opts {
+	bool all;
+};
+
+static const struct fp_option unload_options[] = {
+	FP_OPT_FLAG("--all", struct unload_opts, all),
+	{ 0 },
+};
+
 int fp_cmd_unload(const struct fp_opts *o, int argc, char **argv)
 {
-	struct fp_arg args[] = { { "--all", false }, { 0 } };
+	struct unload_opts opt = { .all = false };
 	const char *pos[FP_MAX_POS];
 	struct attached st;
 	__u32 ifindex;
 	int npos, err, fd;
 
-	npos = fp_args__split("unload", argc, argv, args, pos);
-	if (npos != (args[0].seen ? 0 : 1)) {
+	npos = fp_args__parse("unload", argc, argv, unload_options, &opt, pos);
+	if (npos != (opt.all ? 0 : 1)) {
 		if (npos >= 0)
 			fp_usage_error("unload IFACE | unload --all");
 		return FP_EXIT_USAGE;
 	}
-	if (!args[0].seen && fp_args__ifname("uplink", pos[0]))
+	if (!opt.all && fp_args__ifname("uplink", pos[0]))
 		return FP_EXIT_USAGE;
 	if (fp_env__enter(o))
 		return FP_EXIT_ERR;
@@ -498,9 +517,9 @@ int fp_cmd_unload(const struct fp_opts *o, int argc, char **argv)
 	 * Never another live namespace's set: its ifindexes name other
 	 * interfaces here. A gone namespace's set may be cleared (--all).
 	 */
-	if (fp_pins__check_netns(o->pin_path, false, args[0].seen))
+	if (fp_pins__check_netns(o->pin_path, false, opt.all))
 		return FP_EXIT_ERR;
-	if (args[0].seen)
+	if (opt.all)
 		return unload_all(o);
 	ifindex = if_nametoindex(pos[0]);
 	if (!ifindex) {
@@ -583,7 +602,6 @@ static json_object *fill_json(int fd, const char *name)
 	return o;
 }
 
-/* What `fastpath sync` could not program (fp_ctl), zero if it never ran. */
 /* The registered ports (VM ports and gateway ports), by name. */
 static json_object *port_names(const struct fp_maps *m)
 {
@@ -701,13 +719,13 @@ int fp_cmd_status(const struct fp_opts *o, int argc, char **argv)
 	struct fp_maps m;
 	int npos;
 
-	npos = fp_args__split("status", argc, argv, NULL, pos);
+	npos = fp_args__parse("status", argc, argv, NULL, NULL, pos);
 	if (npos != 0) {
 		if (npos > 0)
 			fp_usage_error("status takes no arguments");
 		return FP_EXIT_USAGE;
 	}
-	if (fp_env__enter(o) || fp_maps__open_existing(&m, o))
+	if (fp_env__enter(o) || fp_maps__open_readonly(&m, o))
 		return FP_EXIT_ERR;
 
 	root = json_object_new_object();

@@ -216,7 +216,7 @@ static int cmd_stop(const struct fp_opts *o)
 	struct fp_maps m;
 	int ret = FP_EXIT_OK, err;
 
-	if (fp_env__enter(o) || fp_maps__open_existing(&m, o))
+	if (fp_env__enter(o) || fp_maps__open_readonly(&m, o))
 		return FP_EXIT_ERR;
 	err = capctl_set(bpf_map__fd(m.skel->maps.fp_capctl), &off, NULL);
 	if (err) {
@@ -255,15 +255,24 @@ static int parse_uint(const char *s, unsigned long long max,
 	return fp_parse_uint(s, max, v) || !*v ? -EINVAL : 0;
 }
 
+struct capture_opts {
+	const char *write, *count, *filter, *snaplen;
+	bool quiet, stop;
+};
+
+static const struct fp_option capture_options[] = {
+	FP_OPT_VALUE("--write", struct capture_opts, write),
+	FP_OPT_VALUE("--count", struct capture_opts, count),
+	FP_OPT_VALUE("--filter", struct capture_opts, filter),
+	FP_OPT_VALUE("--snaplen", struct capture_opts, snaplen),
+	FP_OPT_FLAG("--quiet", struct capture_opts, quiet),
+	FP_OPT_FLAG("--stop", struct capture_opts, stop),
+	{ 0 },
+};
+
 int fp_cmd_capture(const struct fp_opts *o, int argc, char **argv)
 {
-	struct fp_arg args[] = { { "--write", true },
-				 { "--count", true },
-				 { "--filter", true },
-				 { "--snaplen", true },
-				 { "--quiet", false },
-				 { "--stop", false },
-				 { 0 } };
+	struct capture_opts opt = { .write = NULL };
 	struct capture c = { .json = o->json };
 	struct fp_capctl ctl = { 0 }, old;
 	unsigned long long snaplen = FP_CAP_SNAPLEN_MAX, v;
@@ -276,50 +285,50 @@ int fp_cmd_capture(const struct fp_opts *o, int argc, char **argv)
 	__u32 owner = 0;
 
 	long_spellings(argc, argv);
-	npos = fp_args__split("capture", argc, argv, args, pos);
+	npos = fp_args__parse("capture", argc, argv, capture_options, &opt,
+			      pos);
 	if (npos != 0) {
 		if (npos > 0)
 			fp_usage_error("%s", usage_line);
 		return FP_EXIT_USAGE;
 	}
-	if (args[5].seen) {
-		if (args[0].seen || args[1].seen || args[2].seen ||
-		    args[3].seen || args[4].seen) {
+	if (opt.stop) {
+		if (opt.write || opt.count || opt.filter || opt.snaplen ||
+		    opt.quiet) {
 			fp_usage_error("capture --stop takes no other option");
 			return FP_EXIT_USAGE;
 		}
 		return cmd_stop(o);
 	}
-	file = args[0].value;
+	file = opt.write;
 	if (!file || !*file) {
 		fp_usage_error("%s", usage_line);
 		return FP_EXIT_USAGE;
 	}
-	if (args[1].value) {
-		if (parse_uint(args[1].value, ~0ULL, &v)) {
+	if (opt.count) {
+		if (parse_uint(opt.count, ~0ULL, &v)) {
 			fp_usage_error("capture: --count takes a number >= 1");
 			return FP_EXIT_USAGE;
 		}
 		c.count = v;
 	}
 	ctl.mask = (1U << FP_CAP_MAX) - 1;
-	if (args[2].value &&
-	    fp_capture__parse_filter(args[2].value, &ctl.mask)) {
+	if (opt.filter && fp_capture__parse_filter(opt.filter, &ctl.mask)) {
 		fp_usage_error("capture: --filter takes fast, gateway, drop, "
 			       "pass or all, comma-separated");
 		return FP_EXIT_USAGE;
 	}
-	if (args[3].value &&
-	    parse_uint(args[3].value, FP_CAP_SNAPLEN_MAX, &snaplen)) {
+	if (opt.snaplen &&
+	    parse_uint(opt.snaplen, FP_CAP_SNAPLEN_MAX, &snaplen)) {
 		fp_usage_error("capture: --snaplen takes 1 to %d",
 			       FP_CAP_SNAPLEN_MAX);
 		return FP_EXIT_USAGE;
 	}
 	ctl.snaplen = (__u32)snaplen;
 	/* pcap on stdout leaves no room for the text lines. */
-	c.quiet = args[4].seen || !strcmp(file, "-");
+	c.quiet = opt.quiet || !strcmp(file, "-");
 
-	if (fp_env__enter(o) || fp_maps__open_existing(&m, o))
+	if (fp_env__enter(o) || fp_maps__open_readonly(&m, o))
 		return FP_EXIT_ERR;
 	ctl_fd = bpf_map__fd(m.skel->maps.fp_capctl);
 	if (capture_running(ctl_fd, &owner)) {

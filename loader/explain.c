@@ -62,9 +62,18 @@ static int first_uplink(struct fp_maps *m, __u32 *ifindex)
 	return bpf_map_get_next_key(m->uplinks, NULL, ifindex) ? -ENOENT : 0;
 }
 
+struct explain_opts {
+	const char *uplink;
+};
+
+static const struct fp_option explain_options[] = {
+	FP_OPT_VALUE("--uplink", struct explain_opts, uplink),
+	{ 0 },
+};
+
 int fp_cmd_explain(const struct fp_opts *o, int argc, char **argv)
 {
-	struct fp_arg args[] = { { "--uplink", true }, { 0 } };
+	struct explain_opts opt = { .uplink = NULL };
 	struct fp_pktspec spec = { .smac = { 0x02, 0, 0, 0, 0, 0x01 },
 				   .ttl = 64,
 				   .payload = 18 };
@@ -83,7 +92,8 @@ int fp_cmd_explain(const struct fp_opts *o, int argc, char **argv)
 	json_object *j;
 	__u32 ifindex;
 
-	npos = fp_args__split("explain", argc, argv, args, pos);
+	npos = fp_args__parse("explain", argc, argv, explain_options, &opt,
+			      pos);
 	if (npos != 1) {
 		if (npos >= 0)
 			fp_usage_error("explain ADDRESS [--uplink IFACE]");
@@ -93,7 +103,7 @@ int fp_cmd_explain(const struct fp_opts *o, int argc, char **argv)
 		pr_warn("explain %s: not an IPv4 or IPv6 address\n", pos[0]);
 		return FP_EXIT_USAGE;
 	}
-	if (args[0].value && fp_args__ifname("explain: uplink", args[0].value))
+	if (opt.uplink && fp_args__ifname("explain: uplink", opt.uplink))
 		return FP_EXIT_USAGE;
 	spec.src.family = spec.dst.family;
 	/* A source from the documentation range stands in for on-prem. */
@@ -102,13 +112,13 @@ int fp_cmd_explain(const struct fp_opts *o, int argc, char **argv)
 	else
 		fp_parse_addr("2001:db8:ffff::fffe", &spec.src);
 
-	if (fp_env__enter(o) || fp_maps__open_existing(&m, o))
+	if (fp_env__enter(o) || fp_maps__open_readonly(&m, o))
 		return FP_EXIT_ERR;
-	if (args[0].value) {
-		ifindex = if_nametoindex(args[0].value);
+	if (opt.uplink) {
+		ifindex = if_nametoindex(opt.uplink);
 		if (!ifindex) {
 			pr_warn("explain: uplink %s: no such interface\n",
-				args[0].value);
+				opt.uplink);
 			goto out;
 		}
 	} else if (first_uplink(&m, &ifindex)) {

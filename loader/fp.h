@@ -66,10 +66,19 @@ int fp_env__enter_netns(const struct fp_opts *o);
  * fastpath maps at DIR" and nothing is created.
  */
 int fp_pinset__open(const char *pin_path, bool create, bool *fresh);
+/*
+ * The same checks for a command that only reads, with no lock (a writer
+ * may hold it for long) and no creation: the directory fd, -errno after
+ * one line, or -EAGAIN and nothing said when the set is empty, which a
+ * creator may be filling: ask fp_pinset__open then, which waits for it.
+ */
+int fp_pinset__open_ro(const char *pin_path);
 struct bpf_object;
 /* Every map obj pins is in the set at dfd, or one line "damaged". */
 int fp_pinset__complete(const char *pin_path, int dfd,
 			const struct bpf_object *obj);
+/* The same question, silent. */
+bool fp_pinset__whole(int dfd, const struct bpf_object *obj);
 /*
  * The set's namespace record against this process's namespace: 0 when
  * they agree or the set has none (claimed when claim and all zero), else
@@ -92,8 +101,13 @@ int fp_pins__open_upv(const char *pin_path);
 /* maps.c */
 /* Reuse the pinned maps, or create a fresh set when there is none. */
 int fp_maps__open(struct fp_maps *m, const struct fp_opts *o);
-/* For read-only commands: an existing, whole set or one line; no create. */
-int fp_maps__open_existing(struct fp_maps *m, const struct fp_opts *o);
+/*
+ * For read-only commands: an existing, whole set or one line, never
+ * created; no waiting for the lock that writers hold (but for a set not
+ * yet whole) and nothing initialised. Reads see each entry whole, as they always did: the lock
+ * was never held while they read.
+ */
+int fp_maps__open_readonly(struct fp_maps *m, const struct fp_opts *o);
 void fp_maps__close(struct fp_maps *m);
 /*
  * Map fds from m->skel, once loaded (tests load unpinned skeletons), and

@@ -142,18 +142,33 @@ struct fastpath *fp_skel__open_private(void)
 	return skel;
 }
 
+/* How a command opens the pin set. */
+enum open_mode {
+	OPEN_CREATE, /* a writer: locked, a fresh set made when none */
+	OPEN_EXISTING, /* locked, never created */
+	OPEN_READ, /* a reader: no lock while the set is whole */
+};
+
 /*
  * The skeleton on the pin set at pin_path, checked (fp_pinset__open) and
- * locked: *dfd is its directory, which the caller unlocks or closes once
- * the skeleton is loaded. Only when create may a fresh set be made.
+ * locked unless OPEN_READ: *dfd is its directory, which the caller
+ * unlocks or closes once the skeleton is loaded. Only OPEN_CREATE may
+ * make a fresh set.
  */
-static struct fastpath *skel_open(const char *pin_path, bool create, int *dfd)
+static struct fastpath *skel_open(const char *pin_path, enum open_mode mode,
+				  int *dfd)
 {
 	LIBBPF_OPTS(bpf_object_open_opts, oo, .pin_root_path = pin_path);
 	struct fastpath *skel;
-	bool fresh;
+	bool fresh = false;
 
-	*dfd = fp_pinset__open(pin_path, create, &fresh);
+	if (mode == OPEN_READ)
+		*dfd = fp_pinset__open_ro(pin_path);
+	else
+		*dfd = fp_pinset__open(pin_path, mode == OPEN_CREATE, &fresh);
+	/* Empty: maybe being created; its creator's lock says when done. */
+	if (*dfd == -EAGAIN)
+		return skel_open(pin_path, OPEN_EXISTING, dfd);
 	if (*dfd < 0)
 		return NULL;
 	skel = fastpath__open_opts(&oo);
@@ -161,6 +176,16 @@ static struct fastpath *skel_open(const char *pin_path, bool create, int *dfd)
 		pr_warn("%s: cannot open the BPF object: %s\n", pin_path,
 			strerror(errno));
 		goto fail;
+	}
+	/*
+	 * Not whole: being created or removed under the lock, or damaged.
+	 * Ask again under the lock, which waits for that writer and then
+	 * names the damage, if any, as a writer would.
+	 */
+	if (mode == OPEN_READ && !fp_pinset__whole(*dfd, skel->obj)) {
+		fastpath__destroy(skel);
+		close(*dfd);
+		return skel_open(pin_path, OPEN_EXISTING, dfd);
 	}
 	if ((!fresh && fp_pinset__complete(pin_path, *dfd, skel->obj)) ||
 	    reuse_devmap(skel->maps.fp_tx, pin_path) ||
@@ -181,7 +206,7 @@ struct fastpath *fp_skel__open(const char *pin_path)
 	struct fastpath *skel;
 	int dfd;
 
-	skel = skel_open(pin_path, false, &dfd);
+	skel = skel_open(pin_path, OPEN_EXISTING, &dfd);
 	if (skel)
 		close(dfd);
 	return skel;
@@ -253,13 +278,14 @@ void fp_maps__unlock(const struct fp_maps *m)
 		flock(m->lockfd, LOCK_UN);
 }
 
-static int maps_open(struct fp_maps *m, const struct fp_opts *o, bool create)
+static int maps_open(struct fp_maps *m, const struct fp_opts *o,
+		     enum open_mode mode)
 {
 	int err, dfd;
 
 	memset(m, 0, sizeof(*m));
 	m->lockfd = -1;
-	m->skel = skel_open(o->pin_path, create, &dfd);
+	m->skel = skel_open(o->pin_path, mode, &dfd);
 	if (!m->skel)
 		return -ENOENT;
 	bpf_program__set_autoload(m->skel->progs.fastpath_xdp, false);
@@ -288,12 +314,12 @@ fail:
 
 int fp_maps__open(struct fp_maps *m, const struct fp_opts *o)
 {
-	return maps_open(m, o, true);
+	return maps_open(m, o, OPEN_CREATE);
 }
 
-int fp_maps__open_existing(struct fp_maps *m, const struct fp_opts *o)
+int fp_maps__open_readonly(struct fp_maps *m, const struct fp_opts *o)
 {
-	return maps_open(m, o, false);
+	return maps_open(m, o, OPEN_READ);
 }
 
 void fp_maps__close(struct fp_maps *m)

@@ -4,7 +4,8 @@
  * on, and every check before a map is opened or created: who owns and
  * may write the directory and its pins, the layout version, the network
  * namespace the set serves and whether it is whole. Sets are opened and
- * created under a lock on their directory, one creator at a time.
+ * created under a lock on their directory, one creator at a time; a
+ * read-only command checks the same without it (fp_pinset__open_ro).
  */
 #include <ctype.h>
 #include <dirent.h>
@@ -681,7 +682,12 @@ static int check_bpffs(const char *pin_path, bool exists)
 	return 0;
 }
 
-int fp_pinset__open(const char *pin_path, bool create, bool *fresh)
+/*
+ * The checks of fp_pinset__open and fp_pinset__open_ro. lock: LOCK_EX,
+ * LOCK_SH or 0 for none; without a lock an empty set is -EAGAIN, silent,
+ * for the caller to ask again under one (it may be being created).
+ */
+static int pinset_open(const char *pin_path, bool create, int lock, bool *fresh)
 {
 	struct stat st;
 	bool exists;
@@ -728,11 +734,15 @@ int fp_pinset__open(const char *pin_path, bool create, bool *fresh)
 	 * would otherwise both create and pin, and one of them then finds
 	 * the other's devmap "incompatible" (reuse_devmap) or its pin taken.
 	 */
-	while (flock(dfd, create ? LOCK_EX : LOCK_SH) && errno == EINTR)
+	while (lock && flock(dfd, lock) && errno == EINTR)
 		;
 	n = check_pins(pin_path, dfd);
 	if (n < 0) {
 		err = n;
+		goto fail;
+	}
+	if (!n && !lock) {
+		err = -EAGAIN;
 		goto fail;
 	}
 	if (!n) {
@@ -751,24 +761,56 @@ fail:
 	return err;
 }
 
+int fp_pinset__open(const char *pin_path, bool create, bool *fresh)
+{
+	return pinset_open(pin_path, create, create ? LOCK_EX : LOCK_SH, fresh);
+}
+
+int fp_pinset__open_ro(const char *pin_path)
+{
+	bool fresh;
+
+	return pinset_open(pin_path, false, 0, &fresh);
+}
+
+/* How many of the maps obj pins are missing at dfd; *first names one. */
+static int missing_pins(int dfd, const struct bpf_object *obj, int *total,
+			const char **first)
+{
+	struct bpf_map *map;
+	int missing = 0;
+	struct stat st;
+
+	*total = 0;
+	*first = NULL;
+	bpf_object__for_each_map(map, obj) {
+		if (!bpf_map__pin_path(map))
+			continue;
+		(*total)++;
+		if (!fstatat(dfd, bpf_map__name(map), &st, AT_SYMLINK_NOFOLLOW))
+			continue;
+		if (!missing++)
+			*first = bpf_map__name(map);
+	}
+	return missing;
+}
+
+bool fp_pinset__whole(int dfd, const struct bpf_object *obj)
+{
+	const char *first;
+	int total;
+
+	return !missing_pins(dfd, obj, &total, &first);
+}
+
 int fp_pinset__complete(const char *pin_path, int dfd,
 			const struct bpf_object *obj)
 {
 	char cmd[PATH_MAX + 64];
-	const char *first = NULL;
-	struct bpf_map *map;
-	int total = 0, missing = 0;
-	struct stat st;
+	const char *first;
+	int total, missing;
 
-	bpf_object__for_each_map(map, obj) {
-		if (!bpf_map__pin_path(map))
-			continue;
-		total++;
-		if (!fstatat(dfd, bpf_map__name(map), &st, AT_SYMLINK_NOFOLLOW))
-			continue;
-		if (!missing++)
-			first = bpf_map__name(map);
-	}
+	missing = missing_pins(dfd, obj, &total, &first);
 	if (!missing)
 		return 0;
 	/* Never re-create one beside the others: the program keeps the old. */

@@ -199,12 +199,21 @@ static int emit(const struct prom *pr, const struct fp_counter *now,
 	return 0;
 }
 
+struct stats_opts {
+	const char *interval, *output;
+	bool prometheus;
+};
+
+static const struct fp_option stats_options[] = {
+	FP_OPT_VALUE("--interval", struct stats_opts, interval),
+	FP_OPT_FLAG("--prometheus", struct stats_opts, prometheus),
+	FP_OPT_VALUE("--output", struct stats_opts, output),
+	{ 0 },
+};
+
 int fp_cmd_stats(const struct fp_opts *o, int argc, char **argv)
 {
-	struct fp_arg args[] = { { "--interval", true },
-				 { "--prometheus", false },
-				 { "--output", true },
-				 { 0 } };
+	struct stats_opts opt = { .interval = NULL };
 	struct fp_counter now[FP_R_MAX], before[FP_R_MAX];
 	const char *pos[FP_MAX_POS];
 	struct timespec t0, t1;
@@ -214,19 +223,19 @@ int fp_cmd_stats(const struct fp_opts *o, int argc, char **argv)
 	int npos, ret = FP_EXIT_OK;
 	char *end;
 
-	npos = fp_args__split("stats", argc, argv, args, pos);
+	npos = fp_args__parse("stats", argc, argv, stats_options, &opt, pos);
 	if (npos != 0) {
 		if (npos > 0)
 			fp_usage_error("stats [--interval SECS] [--prometheus "
 				       "[--output FILE]]");
 		return FP_EXIT_USAGE;
 	}
-	if (args[2].value && !args[1].seen) {
+	if (opt.output && !opt.prometheus) {
 		fp_usage_error("stats: --output goes with --prometheus");
 		return FP_EXIT_USAGE;
 	}
-	if (args[0].value) {
-		const char *v = args[0].value;
+	if (opt.interval) {
+		const char *v = opt.interval;
 
 		/* Decimal only: strtod alone takes " 1", "0x1" and "1e1". */
 		bool decimal = v[0] >= '0' && v[0] <= '9' &&
@@ -240,7 +249,7 @@ int fp_cmd_stats(const struct fp_opts *o, int argc, char **argv)
 			return FP_EXIT_USAGE;
 		}
 	}
-	if (fp_env__enter(o) || fp_maps__open_existing(&m, o))
+	if (fp_env__enter(o) || fp_maps__open_readonly(&m, o))
 		return FP_EXIT_ERR;
 	if (fp_stats__sum(&m, now)) {
 		pr_warn("stats: cannot read %s: %s\n", FP_MAP_STATS,
@@ -248,7 +257,7 @@ int fp_cmd_stats(const struct fp_opts *o, int argc, char **argv)
 		ret = FP_EXIT_ERR;
 		goto out;
 	}
-	if (emit(&pr, now, NULL, 0, o->json, args[1].seen, args[2].value))
+	if (emit(&pr, now, NULL, 0, o->json, opt.prometheus, opt.output))
 		ret = FP_EXIT_ERR;
 	if (!interval || ret)
 		goto out;
@@ -270,7 +279,7 @@ int fp_cmd_stats(const struct fp_opts *o, int argc, char **argv)
 		clock_gettime(CLOCK_MONOTONIC, &t1);
 		emit(&pr, now, before,
 		     (t1.tv_sec - t0.tv_sec) + (t1.tv_nsec - t0.tv_nsec) / 1e9,
-		     o->json, args[1].seen, args[2].value);
+		     o->json, opt.prometheus, opt.output);
 		t0 = t1;
 	}
 out:

@@ -1094,31 +1094,40 @@ static int parse_table(const char *arg, __u32 *table)
 	return 0;
 }
 
+struct sync_opts {
+	const char *table, *ports;
+	bool once;
+};
+
+static const struct fp_option sync_options[] = {
+	FP_OPT_VALUE("--table", struct sync_opts, table),
+	FP_OPT_VALUE("--ports", struct sync_opts, ports),
+	FP_OPT_FLAG("--once", struct sync_opts, once),
+	{ 0 },
+};
+
 int fp_cmd_sync(const struct fp_opts *o, int argc, char **argv)
 {
-	struct fp_arg args[] = { { "--table", true },
-				 { "--ports", true },
-				 { "--once", false },
-				 { 0 } };
+	struct sync_opts opt = { .table = NULL };
 	struct sync s = { .table = RT_TABLE_MAIN, .ctl_fd = -1, .full = true };
 	__u32 ctl_key = 0;
 	const char *pos[FP_MAX_POS];
 	struct fp_maps m;
 	int npos, err, ret = FP_EXIT_ERR;
 
-	npos = fp_args__split("sync", argc, argv, args, pos);
+	npos = fp_args__parse("sync", argc, argv, sync_options, &opt, pos);
 	if (npos < 0)
 		return FP_EXIT_USAGE;
 	if (npos > 0) {
 		fp_usage_error("sync [--table ID] [--ports GLOB] [--once]");
 		return FP_EXIT_USAGE;
 	}
-	if (args[0].value && parse_table(args[0].value, &s.table)) {
+	if (opt.table && parse_table(opt.table, &s.table)) {
 		fp_usage_error("sync: --table %s is not a table number",
-			       args[0].value);
+			       opt.table);
 		return FP_EXIT_USAGE;
 	}
-	s.glob = args[1].value;
+	s.glob = opt.ports;
 	if (fp_env__enter(o) || fp_maps__open(&m, o))
 		return FP_EXIT_ERR;
 	s.m = &m;
@@ -1133,7 +1142,7 @@ int fp_cmd_sync(const struct fp_opts *o, int argc, char **argv)
 	if (err)
 		goto out_close;
 	err = reconcile_all(&s);
-	if (args[2].seen) {
+	if (opt.once) {
 		if (!err)
 			ret = FP_EXIT_OK;
 		goto out_close;

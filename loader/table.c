@@ -503,12 +503,26 @@ static void list_uplinks(struct fp_maps *m, bool json)
 
 /* ---- commands ------------------------------------------------------- */
 
+/* The options of the table commands, each command's by its name. */
+struct table_opts {
+	struct {
+		const char *peer_mac;
+	} port;
+	struct {
+		const char *class;
+	} exclude;
+	struct {
+		const char *gateway_port;
+		bool allow_spoofed;
+	} uplink;
+};
+
 /*
  * Malformed arguments are usage errors (exit 2), found before the maps
  * are opened; what is refused on well-formed ones is a runtime error (1).
  */
 static int check_args(const char *cmd, int npos, const char **pos,
-		      const struct fp_arg *args)
+		      const struct table_opts *opt)
 {
 	bool add = !strcmp(pos[0], "add");
 	char what[FP_PREFIX_STRLEN + 16];
@@ -533,57 +547,59 @@ static int check_args(const char *cmd, int npos, const char **pos,
 	} else if (!strcmp(cmd, "exclude")) {
 		if (parse_prefix_arg("exclusion", pos[1], &p))
 			return -1;
-		if (add && args[0].value &&
-		    fp_class_from_name(args[0].value) < 0) {
+		if (add && opt->exclude.class &&
+		    fp_class_from_name(opt->exclude.class) < 0) {
 			pr_warn("exclusion %s: unknown class %s (peering, basic-lb, "
 				"private-link, udr, other)\n",
-				pos[1], args[0].value);
+				pos[1], opt->exclude.class);
 			return -1;
 		}
 	} else if (!strcmp(cmd, "port")) {
 		if (fp_args__ifname("port", pos[1]))
 			return -1;
-		if (add && args[0].value && fp_parse_mac(args[0].value, mac)) {
+		if (add && opt->port.peer_mac &&
+		    fp_parse_mac(opt->port.peer_mac, mac)) {
 			pr_warn("port %s: --peer-mac %s is not a MAC address\n",
-				pos[1], args[0].value);
+				pos[1], opt->port.peer_mac);
 			return -1;
 		}
 	} else if (!strcmp(cmd, "uplink")) {
 		if (fp_args__ifname("uplink", pos[1]))
 			return -1;
-		if (add && args[0].value &&
-		    fp_args__ifname("gateway port", args[0].value))
+		if (add && opt->uplink.gateway_port &&
+		    fp_args__ifname("gateway port", opt->uplink.gateway_port))
 			return -1;
 	}
 	return 0;
 }
 
 typedef int (*table_fn)(struct fp_maps *m, const struct fp_opts *o, int npos,
-			const char **pos, struct fp_arg *args);
+			const char **pos, const struct table_opts *opt);
 
 static int with_maps(const struct fp_opts *o, const char *cmd, int argc,
-		     char **argv, struct fp_arg *args, table_fn fn)
+		     char **argv, const struct fp_option *options, table_fn fn)
 {
+	struct table_opts opt = { .port.peer_mac = NULL };
 	const char *pos[FP_MAX_POS];
 	struct fp_maps m;
 	int npos, ret, err;
 
-	npos = fp_args__split(cmd, argc, argv, args, pos);
+	npos = fp_args__parse(cmd, argc, argv, options, &opt, pos);
 	if (npos < 1) {
 		if (npos == 0)
 			fp_usage_error("%s: add, del or list", cmd);
 		return FP_EXIT_USAGE;
 	}
-	if (check_args(cmd, npos, pos, args))
+	if (check_args(cmd, npos, pos, &opt))
 		return FP_EXIT_USAGE;
 	if (fp_env__enter(o))
 		return FP_EXIT_ERR;
 	/* list only reads: it never creates a pin set. */
 	err = strcmp(pos[0], "list") ? fp_maps__open(&m, o) :
-				       fp_maps__open_existing(&m, o);
+				       fp_maps__open_readonly(&m, o);
 	if (err)
 		return FP_EXIT_ERR;
-	ret = fn(&m, o, npos, pos, args);
+	ret = fn(&m, o, npos, pos, &opt);
 	fp_maps__close(&m);
 	return ret;
 }
@@ -597,7 +613,7 @@ static int need(const char *cmd, int npos, int want, const char *syntax)
 }
 
 static int port_fn(struct fp_maps *m, const struct fp_opts *o, int npos,
-		   const char **pos, struct fp_arg *args)
+		   const char **pos, const struct table_opts *opt)
 {
 	__u8 mac[6];
 
@@ -610,12 +626,14 @@ static int port_fn(struct fp_maps *m, const struct fp_opts *o, int npos,
 	if (!strcmp(pos[0], "add")) {
 		if (need("port", npos, 2, "add IFACE [--peer-mac MAC]"))
 			return FP_EXIT_USAGE;
-		if (args[0].value && fp_parse_mac(args[0].value, mac)) {
+		if (opt->port.peer_mac &&
+		    fp_parse_mac(opt->port.peer_mac, mac)) {
 			pr_warn("port %s: --peer-mac %s is not a MAC address\n",
-				pos[1], args[0].value);
+				pos[1], opt->port.peer_mac);
 			return FP_EXIT_USAGE;
 		}
-		return fp_port__add(m, pos[1], args[0].value ? mac : NULL) ?
+		return fp_port__add(m, pos[1],
+				    opt->port.peer_mac ? mac : NULL) ?
 			       FP_EXIT_ERR :
 			       FP_EXIT_OK;
 	}
@@ -630,13 +648,16 @@ static int port_fn(struct fp_maps *m, const struct fp_opts *o, int npos,
 
 int fp_cmd_port(const struct fp_opts *o, int argc, char **argv)
 {
-	struct fp_arg args[] = { { "--peer-mac", true }, { 0 } };
+	static const struct fp_option options[] = {
+		FP_OPT_VALUE("--peer-mac", struct table_opts, port.peer_mac),
+		{ 0 },
+	};
 
-	return with_maps(o, "port", argc, argv, args, port_fn);
+	return with_maps(o, "port", argc, argv, options, port_fn);
 }
 
 static int route_fn(struct fp_maps *m, const struct fp_opts *o, int npos,
-		    const char **pos, struct fp_arg *args)
+		    const char **pos, const struct table_opts *opt)
 {
 	if (!strcmp(pos[0], "list")) {
 		if (need("route", npos, 1, "list"))
@@ -671,7 +692,7 @@ int fp_cmd_route(const struct fp_opts *o, int argc, char **argv)
 }
 
 static int exclude_fn(struct fp_maps *m, const struct fp_opts *o, int npos,
-		      const char **pos, struct fp_arg *args)
+		      const char **pos, const struct table_opts *opt)
 {
 	if (!strcmp(pos[0], "list")) {
 		if (need("exclude", npos, 1, "list"))
@@ -682,8 +703,9 @@ static int exclude_fn(struct fp_maps *m, const struct fp_opts *o, int npos,
 	if (!strcmp(pos[0], "add")) {
 		if (need("exclude", npos, 2, "add PREFIX [--class CLASS]"))
 			return FP_EXIT_USAGE;
-		return fp_excl__add(m, pos[1], args[0].value) ? FP_EXIT_ERR :
-								FP_EXIT_OK;
+		return fp_excl__add(m, pos[1], opt->exclude.class) ?
+			       FP_EXIT_ERR :
+			       FP_EXIT_OK;
 	}
 	if (!strcmp(pos[0], "del")) {
 		if (need("exclude", npos, 2, "del PREFIX"))
@@ -696,13 +718,16 @@ static int exclude_fn(struct fp_maps *m, const struct fp_opts *o, int npos,
 
 int fp_cmd_exclude(const struct fp_opts *o, int argc, char **argv)
 {
-	struct fp_arg args[] = { { "--class", true }, { 0 } };
+	static const struct fp_option options[] = {
+		FP_OPT_VALUE("--class", struct table_opts, exclude.class),
+		{ 0 },
+	};
 
-	return with_maps(o, "exclude", argc, argv, args, exclude_fn);
+	return with_maps(o, "exclude", argc, argv, options, exclude_fn);
 }
 
 static int uplink_fn(struct fp_maps *m, const struct fp_opts *o, int npos,
-		     const char **pos, struct fp_arg *args)
+		     const char **pos, const struct table_opts *opt)
 {
 	struct fp_uplink old;
 	bool existed;
@@ -717,9 +742,10 @@ static int uplink_fn(struct fp_maps *m, const struct fp_opts *o, int npos,
 		if (need("uplink", npos, 2,
 			 "add IFACE [--gateway-port IFACE] [--allow-spoofed-sources]"))
 			return FP_EXIT_USAGE;
-		return fp_uplink__set(m, pos[1], args[0].value,
-				      args[1].seen ? FP_UPLINK_F_ALLOW_SPOOFED :
-						     0,
+		return fp_uplink__set(m, pos[1], opt->uplink.gateway_port,
+				      opt->uplink.allow_spoofed ?
+					      FP_UPLINK_F_ALLOW_SPOOFED :
+					      0,
 				      &old, &existed) < 0 ?
 			       FP_EXIT_ERR :
 			       FP_EXIT_OK;
@@ -735,9 +761,13 @@ static int uplink_fn(struct fp_maps *m, const struct fp_opts *o, int npos,
 
 int fp_cmd_uplink(const struct fp_opts *o, int argc, char **argv)
 {
-	struct fp_arg args[] = { { "--gateway-port", true },
-				 { "--allow-spoofed-sources", false },
-				 { 0 } };
+	static const struct fp_option options[] = {
+		FP_OPT_VALUE("--gateway-port", struct table_opts,
+			     uplink.gateway_port),
+		FP_OPT_FLAG("--allow-spoofed-sources", struct table_opts,
+			    uplink.allow_spoofed),
+		{ 0 },
+	};
 
-	return with_maps(o, "uplink", argc, argv, args, uplink_fn);
+	return with_maps(o, "uplink", argc, argv, options, uplink_fn);
 }

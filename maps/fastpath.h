@@ -12,31 +12,20 @@
 /* Map names: pinned as <pin path>/<name>, at most 15 characters. */
 #define FP_MAP_UPLINKS "fp_uplinks"
 #define FP_MAP_PORTS "fp_ports"
-#define FP_MAP_TX "fp_tx"
 #define FP_MAP_HOSTS4 "fp_hosts4"
 #define FP_MAP_HOSTS6 "fp_hosts6"
 #define FP_MAP_UPV "fp_upv"
-#define FP_MAP_PORTV "fp_portv"
-#define FP_MAP_TXV "fp_txv"
 #define FP_MAP_NH "fp_nh"
 #define FP_MAP_TRIE4 "fp_trie4"
 #define FP_MAP_TRIE6 "fp_trie6"
-#define FP_MAP_PLIES "fp_plies"
 #define FP_MAP_SRCFILT "fp_srcfilt"
 #define FP_MAP_ROUTES4 "fp_routes4"
 #define FP_MAP_ROUTES6 "fp_routes6"
 #define FP_MAP_EXCL4 "fp_excl4"
 #define FP_MAP_EXCL6 "fp_excl6"
 #define FP_MAP_STATS "fp_stats"
-#define FP_MAP_CTL "fp_ctl"
 #define FP_MAP_CAPCTL "fp_capctl"
 #define FP_MAP_CAPTURE "fp_capture"
-#define FP_MAP_CIRCUITS "fp_circuits"
-#define FP_MAP_VNETS4 "fp_vnets4"
-#define FP_MAP_VNETS6 "fp_vnets6"
-#define FP_MAP_CONNS "fp_conns"
-#define FP_MAP_CONNSTAT "fp_connstat"
-#define FP_MAP_ARRIVAL "fp_arrival"
 #define FP_MAP_LAYOUT "fp_layout"
 #define FP_MAP_NETNS "fp_netns"
 
@@ -347,7 +336,6 @@ struct fp_nh {
  * ever written there (marked before it lands, never unmarked), so a table
  * without them pays nothing for it.
  */
-#define FP_MAP_PRESENT "fp_present"
 enum {
 	FP_PRESENT_HOSTS6 = 0,
 	FP_PRESENT_MAX,

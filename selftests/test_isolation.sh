@@ -7,7 +7,8 @@
 # command that clears them), a pin directory or pin that is not root's
 # alone is refused, a pin set with a map missing is reported damaged and
 # never completed, read-only commands create nothing, a pin path off
-# bpffs is named as such and left alone, and concurrent first commands on
+# bpffs is named as such and left alone, read-only commands answer while
+# a writer holds the pin set's lock, and concurrent first commands on
 # a fresh pin path all succeed. Two host namespaces of veths, no traffic.
 # Usage: test_isolation.sh [CASE...]
 
@@ -15,7 +16,7 @@ set -eu
 # shellcheck source=selftests/lib.sh
 . "$(dirname "${BASH_SOURCE[0]}")/lib.sh"
 
-CASES="default_per_netns shared_pin_refused gone_netns_refused untrusted_dir damaged_set readonly_creates_nothing not_bpffs first_use_race"
+CASES="default_per_netns shared_pin_refused gone_netns_refused untrusted_dir damaged_set readonly_creates_nothing readonly_unlocked not_bpffs first_use_race"
 
 # iso_ns NAME IFACE...: a namespace with a veth pair per IFACE (peer p-IFACE).
 iso_ns() {
@@ -231,7 +232,7 @@ case_damaged_set() {
 }
 
 # Read-only commands on a pin path with no maps: exit 1 with one line,
-# and nothing created (not even the directory).
+# and nothing created (not even the directory, nor the state directory).
 case_readonly_creates_nothing() {
 	local cmd err want
 	want="no fastpath maps at $PIN (not loaded? see --pin-path)"
@@ -243,11 +244,52 @@ case_readonly_creates_nothing() {
 		err=$(expect_exit "$cmd" 1 timeout 10 "$FP" -n "$NS_B" --pin-path "$PIN" $cmd)
 		assert_eq "$cmd: message" "$want" "$err"
 		[ ! -e "$PIN" ] || lab_fail "$cmd: expected nothing at $PIN, saw: $(ls -A "$PIN")"
+		[ ! -e "$LAB_DIR/state" ] ||
+			lab_fail "$cmd: expected no $LAB_DIR/state, saw: $(ls -A "$LAB_DIR/state")"
 	done
 	mkdir -m 700 "$PIN"
 	err=$(expect_exit "route list in an empty dir" 1 fpn "$NS_B" route list)
 	assert_eq "route list in an empty dir: message" "$want" "$err"
 	assert_eq "what route list left in $PIN" "" "$(ls -A "$PIN")"
+}
+
+# Read-only commands take no lock: while another process holds the pin
+# directory's flock (as a writer's batch does), they answer, with what
+# they answered before; a writer still waits for the lock.
+case_readonly_unlocked() {
+	local cmd before holder rc=0
+	b_setup
+	before=$(fpn "$NS_B" --json route list; fpn "$NS_B" --json port list)
+	# One process that holds it and goes when killed: flock(1) on a
+	# command would leave its child holding the lock.
+	(
+		exec 9<"$PIN"
+		flock -x 9
+		exec sleep 30
+	) &
+	holder=$!
+	# The holder has the lock once a non-blocking try fails.
+	for _ in $(seq 50); do
+		flock -n -s "$PIN" true || break
+		sleep 0.1
+	done
+	for cmd in "route list" "port list" "exclude list" "uplink list" "stats" \
+		"stats --prometheus" "status" "explain 198.19.1.10" \
+		"--state-dir $LAB_DIR/state connection list"; do
+		# shellcheck disable=SC2086 # the command's words
+		assert_ok "$cmd while the pin directory is locked" \
+			timeout 10 "$FP" -n "$NS_B" --pin-path "$PIN" $cmd
+	done
+	assert_eq "routes and ports while locked" "$before" \
+		"$(fpn "$NS_B" --json route list; fpn "$NS_B" --json port list)"
+	assert_eq "explain 198.19.1.10 while locked" '"verdict":"fastpath"' \
+		"$(explain_verdict "$NS_B" "$PIN" 198.19.1.10)"
+	timeout 2 "$FP" -n "$NS_B" --pin-path "$PIN" route add 198.19.2.0/24 dev tap-vm1 ||
+		rc=$?
+	assert_eq "route add while locked: exit code (timeout's: it waits)" 124 "$rc"
+	kill "$holder"
+	wait "$holder" || true
+	assert_ok "route add once unlocked" fpn "$NS_B" route add 198.19.2.0/24 dev tap-vm1
 }
 
 # A pin path off bpffs is named as such and left as it was.

@@ -1,10 +1,12 @@
 // SPDX-License-Identifier: GPL-2.0
 /*
- * libFuzzer target: fp_args__split(), the option splitter every command
+ * libFuzzer target: fp_args__parse(), the option splitter every command
  * runs over its argv. The input, split on NUL bytes, is the argv. What
  * comes back must point into that argv: positional words in order, and a
- * value for every seen option that takes one. Usage errors are the
- * common outcome: run it with -close_fd_mask=2 to keep them off the log.
+ * value for every seen option that takes one; a flag is set exactly when
+ * given, and no byte of the struct outside the options' fields changes.
+ * Usage errors are the common outcome: run it with -close_fd_mask=2 to
+ * keep them off the log.
  */
 #include <stdint.h>
 #include <stdio.h>
@@ -25,15 +27,37 @@ static bool in_argv(const char *p, char **argv, int argc)
 	return false;
 }
 
+struct fuzz_opts {
+	long before;
+	const char *peer_mac, *class;
+	bool json, once;
+	long after;
+};
+
+static const struct fp_option opts[] = {
+	FP_OPT_VALUE("--peer-mac", struct fuzz_opts, peer_mac),
+	FP_OPT_VALUE("--class", struct fuzz_opts, class),
+	FP_OPT_FLAG("--json", struct fuzz_opts, json),
+	FP_OPT_FLAG("--once", struct fuzz_opts, once),
+	{ 0 },
+};
+
+/* Whether name is given in argv as an option, not as another's value. */
+static bool given(const char *name, char **argv, int argc)
+{
+	for (int i = 0; i < argc; i++) {
+		if (!strcmp(argv[i], name))
+			return true;
+		if (!strcmp(argv[i], "--peer-mac") ||
+		    !strcmp(argv[i], "--class"))
+			i++;
+	}
+	return false;
+}
+
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 {
-	struct fp_arg opts[] = {
-		{ .name = "--peer-mac", .has_value = true },
-		{ .name = "--class", .has_value = true },
-		{ .name = "--json" },
-		{ .name = "--once" },
-		{ 0 },
-	};
+	struct fuzz_opts opt = { .before = 0x5a5a, .after = 0xa5a5 };
 	const char *pos[FP_MAX_POS + 1] = { 0 };
 	char *buf = malloc(size + 1), *argv[MAX_ARGS];
 	int argc = 0, n, last = -1;
@@ -46,7 +70,7 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 	     p += strlen(p) + 1)
 		argv[argc++] = p;
 
-	n = fp_args__split("fuzz", argc, argv, opts, pos);
+	n = fp_args__parse("fuzz", argc, argv, opts, &opt, pos);
 	if (n < -1 || n > FP_MAX_POS || pos[FP_MAX_POS])
 		abort();
 	for (int i = 0; i < n; i++) {
@@ -60,12 +84,15 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 			abort();
 		last = at;
 	}
-	for (struct fp_arg *o = opts; n >= 0 && o->name; o++) {
-		if (o->seen && o->has_value && !in_argv(o->value, argv, argc))
-			abort();
-		if (!o->seen && o->value)
-			abort();
-	}
+	if (opt.before != 0x5a5a || opt.after != 0xa5a5)
+		abort();
+	if (n >= 0 && ((opt.peer_mac && !in_argv(opt.peer_mac, argv, argc)) ||
+		       (opt.class && !in_argv(opt.class, argv, argc)) ||
+		       !opt.peer_mac != !given("--peer-mac", argv, argc) ||
+		       !opt.class != !given("--class", argv, argc) ||
+		       opt.json != given("--json", argv, argc) ||
+		       opt.once != given("--once", argv, argc)))
+		abort();
 	free(buf);
 	return 0;
 }

@@ -507,7 +507,7 @@ static void test_lpm_keys(void **state)
 	check_mem("lpm4 key of 198.18.1.10", want4, &k4, sizeof(k4));
 }
 
-/* fp_args__split: one set of options, several command lines. */
+/* fp_args__parse: one set of options, several command lines. */
 struct split_case {
 	const char *name;
 	const char *argv[12]; /* NULL-terminated */
@@ -515,6 +515,19 @@ struct split_case {
 	const char *peer_mac; /* expected value of --peer-mac, NULL unseen */
 	int ret; /* expected return */
 	bool json; /* expected --json seen */
+};
+
+/* The options of the test command; canary: no option's, never written. */
+struct test_opts {
+	const char *peer_mac;
+	bool json;
+	long canary;
+};
+
+static const struct fp_option test_options[] = {
+	FP_OPT_VALUE("--peer-mac", struct test_opts, peer_mac),
+	FP_OPT_FLAG("--json", struct test_opts, json),
+	{ 0 },
 };
 
 static void test_args_split(void **state)
@@ -565,9 +578,7 @@ static void test_args_split(void **state)
 
 	for (size_t i = 0; i < ARRAY_SIZE(cases); i++) {
 		const struct split_case *c = &cases[i];
-		struct fp_arg opts[] = { { "--peer-mac", true },
-					 { "--json", false },
-					 { 0 } };
+		struct test_opts opt = { .canary = 0x5a5a };
 		const char *pos[FP_MAX_POS] = { 0 };
 		char *argv[12];
 		int argc = 0, ret;
@@ -577,7 +588,8 @@ static void test_args_split(void **state)
 			argc++;
 		}
 		print_message("args: %s\n", c->name);
-		ret = fp_args__split("test", argc, argv, opts, pos);
+		ret = fp_args__parse("test", argc, argv, test_options, &opt,
+				     pos);
 		snprintf(what, sizeof(what), "%s: return", c->name);
 		check_int(what, c->ret, ret);
 		if (ret < 0)
@@ -588,18 +600,41 @@ static void test_args_split(void **state)
 			check_str(what, c->pos[j], pos[j]);
 		}
 		snprintf(what, sizeof(what), "%s: --peer-mac seen", c->name);
-		check_int(what, c->peer_mac != NULL, opts[0].seen);
+		check_int(what, c->peer_mac != NULL, opt.peer_mac != NULL);
 		if (c->peer_mac) {
 			snprintf(what, sizeof(what), "%s: --peer-mac value",
 				 c->name);
-			check_str(what, c->peer_mac, opts[0].value);
+			check_str(what, c->peer_mac, opt.peer_mac);
 		}
 		snprintf(what, sizeof(what), "%s: --json seen", c->name);
-		check_int(what, c->json, opts[1].seen);
-		snprintf(what, sizeof(what), "%s: --json has no value",
+		check_int(what, c->json, opt.json);
+		snprintf(what, sizeof(what), "%s: no other field written",
 			 c->name);
-		check_true(what, opts[1].value == NULL);
+		check_int(what, 0x5a5a, opt.canary);
 	}
+}
+
+/*
+ * A value the struct held before is a default, not a first --peer-mac:
+ * kept when the option is not given, replaced once when it is.
+ */
+static void test_args_defaults(void **state)
+{
+	char *given[] = { "add", "--peer-mac", "02:00:00:00:00:09" };
+	char *twice[] = { "--peer-mac", "02:00:00:00:00:09", "--peer-mac",
+			  "02:00:00:00:00:0a" };
+	struct test_opts opt = { .peer_mac = "default" };
+	const char *pos[FP_MAX_POS];
+
+	check_int("no option given", 1,
+		  fp_args__parse("test", 1, given, test_options, &opt, pos));
+	check_str("default kept", "default", opt.peer_mac);
+	check_int("option given over a default", 1,
+		  fp_args__parse("test", 3, given, test_options, &opt, pos));
+	check_str("given value", "02:00:00:00:00:09", opt.peer_mac);
+	opt.peer_mac = "default";
+	check_int("option given twice over a default", -1,
+		  fp_args__parse("test", 4, twice, test_options, &opt, pos));
 }
 
 /* Integer options: decimal digits only, as iproute2's get_unsigned is not. */
@@ -682,9 +717,9 @@ static void test_args_no_options(void **state)
 
 	/* a command without options refuses every --word */
 	check_int("split with opts NULL", -1,
-		  fp_args__split("test", 2, argv, NULL, pos));
+		  fp_args__parse("test", 2, argv, NULL, NULL, pos));
 	check_int("split with opts NULL, positional only", 1,
-		  fp_args__split("test", 1, argv, NULL, pos));
+		  fp_args__parse("test", 1, argv, NULL, NULL, pos));
 	check_str("positional", "list", pos[0]);
 }
 
@@ -705,6 +740,7 @@ int main(void)
 		cmocka_unit_test(test_route_build_bad_mac),
 		cmocka_unit_test(test_lpm_keys),
 		cmocka_unit_test(test_args_split),
+		cmocka_unit_test(test_args_defaults),
 		cmocka_unit_test(test_args_no_options),
 		cmocka_unit_test(test_parse_uint),
 		cmocka_unit_test(test_parse_ifname),
