@@ -21,7 +21,10 @@
 
 #include "args.h"
 #include "fastpath.skel.h"
-#include "fp.h"
+#include "commands.h"
+#include "maps.h"
+#include "pinset.h"
+#include "table.h"
 #include "ifinfo.h"
 #include "log.h"
 #include "uplink.h"

@@ -6,7 +6,7 @@
 #include <string.h>
 
 #include "args.h"
-#include "fp.h"
+#include "commands.h"
 #include "log.h"
 #include "state.h"
 

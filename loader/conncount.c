@@ -12,7 +12,7 @@
 #include <bpf/libbpf.h>
 
 #include "conncount.h"
-#include "fp.h"
+#include "maps.h"
 #include "mapio.h"
 #include "model.h"
 #include "state.h"

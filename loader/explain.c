@@ -16,7 +16,9 @@
 #include <linux/if_ether.h>
 
 #include "args.h"
-#include "fp.h"
+#include "commands.h"
+#include "maps.h"
+#include "pinset.h"
 #include "ifinfo.h"
 #include "log.h"
 #include "parse.h"

@@ -11,7 +11,7 @@
 #include <stdbool.h>
 #include <stdlib.h>
 
-#include "fp.h"
+#include "maps.h"
 #include "parse.h"
 
 /* The entry at exactly p (markers included), or -ENOENT. */

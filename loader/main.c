@@ -1,5 +1,5 @@
 // SPDX-License-Identifier: GPL-2.0
-#include "fp.h"
+#include "commands.h"
 
 int main(int argc, char **argv)
 {

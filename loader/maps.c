@@ -14,7 +14,8 @@
 #include <bpf/libbpf.h>
 
 #include "fastpath.skel.h"
-#include "fp.h"
+#include "maps.h"
+#include "pinset.h"
 #include "log.h"
 #include "mapio.h"
 

@@ -27,7 +27,8 @@
 #include <bpf/btf.h>
 #include <bpf/libbpf.h>
 
-#include "fp.h"
+#include "maps.h"
+#include "pinset.h"
 #include "log.h"
 
 #ifndef SO_NETNS_COOKIE

@@ -12,7 +12,7 @@
 #include <string.h>
 #include <bpf/bpf.h>
 
-#include "fp.h"
+#include "maps.h"
 #include "port.h"
 
 static bool in_array(__u32 ifindex)

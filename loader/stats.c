@@ -15,7 +15,9 @@
 
 #include "args.h"
 #include "conncount.h"
-#include "fp.h"
+#include "commands.h"
+#include "maps.h"
+#include "pinset.h"
 #include "log.h"
 #include "parse.h"
 

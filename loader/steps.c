@@ -22,7 +22,7 @@
 
 #include "conncount.h"
 #include "fib.h"
-#include "fp.h"
+#include "table.h"
 #include "ifinfo.h"
 #include "log.h"
 #include "mapio.h"

@@ -20,7 +20,7 @@
 #include <bpf/bpf.h>
 #include <bpf/libbpf.h>
 
-#include "fp.h"
+#include "maps.h"
 #include "ifinfo.h"
 #include "log.h"
 #include "model.h"

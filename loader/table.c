@@ -14,7 +14,9 @@
 
 #include "args.h"
 #include "fib.h"
-#include "fp.h"
+#include "commands.h"
+#include "pinset.h"
+#include "table.h"
 #include "ifinfo.h"
 #include "log.h"
 #include "mapio.h"

@@ -9,7 +9,7 @@
 #include <errno.h>
 #include <bpf/bpf.h>
 
-#include "fp.h"
+#include "maps.h"
 #include "uplink.h"
 
 static bool in_array(__u32 ifindex)

@@ -59,7 +59,6 @@
 #include "bench.skel.h"
 #include "livegen.skel.h"
 #include "bench.h"
-#include "fp.h"
 #include "harness.h"
 #include "log.h"
 #include "parse.h"

@@ -14,7 +14,6 @@
 
 #include "fastpath.skel.h"
 #include "fib.h"
-#include "fp.h"
 #include "harness.h"
 
 int fp_test__sh(const char *fmt, ...)

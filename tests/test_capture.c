@@ -33,7 +33,6 @@
 #include "harness.h"
 #include "capture.h"
 #include "fib.h"
-#include "fp.h"
 #include "parse.h"
 #include "pktgen.h"
 #include "port.h"

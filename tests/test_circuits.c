@@ -23,7 +23,6 @@
 #include "fastpath.skel.h"
 #include "harness.h"
 #include "fib.h"
-#include "fp.h"
 #include "parse.h"
 #include "pktgen.h"
 #include "port.h"

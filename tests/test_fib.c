@@ -22,7 +22,6 @@
 #include "fastpath.skel.h"
 #include "harness.h"
 #include "fib.h"
-#include "fp.h"
 #include "parse.h"
 
 #define POOL 24 /* prefixes per family and kind */

@@ -22,7 +22,7 @@
 
 #include "fastpath.skel.h"
 #include "harness.h"
-#include "fp.h"
+#include "maps.h"
 #include "log.h"
 #include "port.h"
 #include "uplink.h"

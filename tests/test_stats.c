@@ -10,7 +10,7 @@
 #include <cmocka.h>
 
 #include "conncount.h"
-#include "fp.h"
+#include "commands.h"
 #include "parse.h"
 
 static char *render(const struct fp_counter *c)

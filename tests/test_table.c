@@ -22,7 +22,8 @@
 
 #include "fastpath.skel.h"
 #include "harness.h"
-#include "fp.h"
+#include "maps.h"
+#include "table.h"
 #include "log.h"
 #include "parse.h"
 

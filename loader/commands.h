@@ -1,0 +1,55 @@
+/* SPDX-License-Identifier: GPL-2.0 */
+/*
+ * The commands (one file per family: table.c, attach.c, stats.c,
+ * explain.c, sync.c, capture.c, apply.c; cli.c dispatches) and what their
+ * files lend to others.
+ */
+#ifndef FASTPATH_COMMANDS_H
+#define FASTPATH_COMMANDS_H
+
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdio.h>
+#include <linux/types.h>
+
+#include "fastpath.h"
+#include "fp.h"
+
+/* Commands: each returns an FP_EXIT_* code, messages already printed. */
+int fp_cmd_port(const struct fp_opts *o, int argc, char **argv);
+int fp_cmd_route(const struct fp_opts *o, int argc, char **argv);
+int fp_cmd_exclude(const struct fp_opts *o, int argc, char **argv);
+int fp_cmd_uplink(const struct fp_opts *o, int argc, char **argv);
+int fp_cmd_load(const struct fp_opts *o, int argc, char **argv);
+int fp_cmd_unload(const struct fp_opts *o, int argc, char **argv);
+int fp_cmd_status(const struct fp_opts *o, int argc, char **argv);
+int fp_cmd_stats(const struct fp_opts *o, int argc, char **argv);
+/*
+ * Which maps the fastpath_xdp attached to an uplink reads: its fp_uplinks
+ * map's id, and whether that is the pin set's (uplinks_fd). -ENOENT when
+ * fastpath_xdp is not attached there.
+ */
+struct fp_answering {
+	__u32 prog_id; /* fastpath_xdp's, also inside a dispatcher */
+	__u32 uplinks_id; /* the fp_uplinks map it reads, 0 if unknown */
+	bool pinned; /* that map is the one pinned at the pin path */
+};
+int fp_attach__maps_of(int ifindex, int uplinks_fd, struct fp_answering *a);
+int fp_cmd_explain(const struct fp_opts *o, int argc, char **argv);
+int fp_cmd_sync(const struct fp_opts *o, int argc, char **argv);
+int fp_cmd_capture(const struct fp_opts *o, int argc, char **argv);
+int fp_cmd_apply(const struct fp_opts *o, int argc, char **argv);
+int fp_cmd_authorization(const struct fp_opts *o, int argc, char **argv);
+int fp_cmd_connection(const struct fp_opts *o, int argc, char **argv);
+
+int fp_cli__run(int argc, char **argv);
+
+/* stats.c */
+/* The counters in Prometheus' text exposition format. */
+int fp_stats__write_prometheus(FILE *f, const struct fp_counter *c);
+struct fp_conn_counters; /* conncount.h */
+/* The same format for every applied connection, both paths. */
+int fp_stats__write_prometheus_conns(FILE *f, const struct fp_conn_counters *c,
+				     size_t n);
+
+#endif

@@ -1,0 +1,26 @@
+/* SPDX-License-Identifier: GPL-2.0 */
+/* loader/table.c: ports, routes, exclusions and uplinks by hand. */
+#ifndef FASTPATH_TABLE_H
+#define FASTPATH_TABLE_H
+
+#include <stdbool.h>
+#include <linux/types.h>
+
+#include "fastpath.h"
+
+struct fp_maps;
+
+int fp_port__add(struct fp_maps *m, const char *ifname, const __u8 *peer_mac);
+int fp_port__del(struct fp_maps *m, const char *ifname);
+int fp_route__add(struct fp_maps *m, const char *prefix, const char *ifname,
+		  const char *lladdr);
+int fp_route__del(struct fp_maps *m, const char *prefix);
+int fp_excl__add(struct fp_maps *m, const char *prefix, const char *class);
+int fp_excl__del(struct fp_maps *m, const char *prefix);
+int fp_uplink__set(struct fp_maps *m, const char *ifname, const char *gw_port,
+		   __u32 flags, struct fp_uplink *old, bool *existed);
+int fp_uplink__restore(struct fp_maps *m, __u32 ifindex,
+		       const struct fp_uplink *old, bool existed);
+int fp_uplink__del(struct fp_maps *m, const char *ifname);
+
+#endif
