@@ -66,16 +66,6 @@ static int load(struct fastpath *skel)
 	return err;
 }
 
-/* As fp_maps__open does: the anti-spoofing pre-filter on. */
-static int srcfilt_init(struct fp_maps *m)
-{
-	int err = fp_fib__srcfilt_init(m);
-
-	if (err)
-		fprintf(stderr, "fp_fib__srcfilt_init: %s\n", strerror(-err));
-	return err;
-}
-
 struct fastpath *fp_test__load(void)
 {
 	struct fastpath *skel = fp_skel__open_private();
@@ -89,7 +79,7 @@ struct fastpath *fp_test__load(void)
 		fastpath__destroy(skel);
 		return NULL;
 	}
-	if (fp_maps__fill_fds(&m) || srcfilt_init(&m)) {
+	if (fp_maps__fill_fds(&m)) {
 		fp_maps__free_shadow(&m);
 		fastpath__destroy(skel);
 		return NULL;
@@ -117,7 +107,7 @@ int fp_test__maps(struct fp_maps *m, __u32 route_cap, __u32 excl_cap)
 		fp_maps__close(m);
 		return -1;
 	}
-	if (fp_maps__fill_fds(m) || srcfilt_init(m)) {
+	if (fp_maps__fill_fds(m)) {
 		fp_maps__close(m);
 		return -1;
 	}

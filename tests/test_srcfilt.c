@@ -343,6 +343,32 @@ static void test_init_from_older_pins(void **state)
 	check_int("11.0.0.1 after a second init", 0, skipped(&m, "11.0.0.1"));
 }
 
+/*
+ * A fresh set's filter is set up by the first FIB write of a process (not
+ * by opening the maps): before it every source is looked up, after it an
+ * on-prem block is skipped.
+ */
+static void test_first_write_inits(void **state)
+{
+	__u32 ctl = FP_SRCFILT_CTL;
+	struct fp_maps fresh;
+	__u64 v = 1;
+
+	(void)state;
+	check_int("fresh maps", 0, fp_test__maps(&fresh, 0, 0));
+	check_int("ctl before", 0,
+		  bpf_map_lookup_elem(fresh.srcfilt, &ctl, &v));
+	check_int("not set up by the open", 0, v);
+	check_int("11.0.0.1 before a write", 0, skipped(&fresh, "11.0.0.1"));
+	put_route(&fresh, "198.18.1.10/32");
+	check_int("ctl after", 0, bpf_map_lookup_elem(fresh.srcfilt, &ctl, &v));
+	check_int("set up by the first write",
+		  FP_SRCFILT_F_INIT | FP_SRCFILT_F_OWN, v);
+	check_int("11.0.0.1 after", 1, skipped(&fresh, "11.0.0.1"));
+	check_int("198.18.1.10 after", 0, skipped(&fresh, "198.18.1.10"));
+	fp_maps__close(&fresh);
+}
+
 static int group_setup(void **state)
 {
 	struct fp_uplink up = { 0 };
@@ -377,6 +403,7 @@ int main(void)
 		cmocka_unit_test_setup(test_ipv6, reset),
 		cmocka_unit_test_setup(test_vnet_spaces, reset),
 		cmocka_unit_test_setup(test_init_from_older_pins, reset),
+		cmocka_unit_test(test_first_write_inits),
 	};
 
 	return cmocka_run_group_tests(tests, group_setup, group_teardown);
