@@ -164,44 +164,49 @@ int fp_pins__remove(const char *pin_path)
 	return n;
 }
 
-int fp_pins__open_uplinks(const char *pin_path)
+/*
+ * pin_path's map name, kept only if it has the shape want says (a zero
+ * field is not checked): its fd, or -errno (-EPROTO for another shape).
+ */
+static int open_shaped(const char *pin_path, const char *name,
+		       const struct bpf_map_info *want)
 {
 	struct bpf_map_info info = { 0 };
 	__u32 len = sizeof(info);
 	char path[PATH_MAX];
 	int fd;
 
-	snprintf(path, sizeof(path), "%s/%s", pin_path, FP_MAP_UPLINKS);
+	snprintf(path, sizeof(path), "%s/%s", pin_path, name);
 	fd = bpf_obj_get(path);
 	if (fd < 0)
 		return -errno;
-	/* Key __u32 ifindex in every layout so far. */
 	if (bpf_obj_get_info_by_fd(fd, &info, &len) ||
-	    info.key_size != sizeof(__u32)) {
+	    (want->type && info.type != want->type) ||
+	    info.key_size != want->key_size ||
+	    (want->value_size && info.value_size != want->value_size)) {
 		close(fd);
 		return -EPROTO;
 	}
 	return fd;
 }
 
+int fp_pins__open_uplinks(const char *pin_path)
+{
+	/* Key __u32 ifindex in every layout so far. */
+	const struct bpf_map_info want = { .key_size = sizeof(__u32) };
+
+	return open_shaped(pin_path, FP_MAP_UPLINKS, &want);
+}
+
 int fp_pins__open_upv(const char *pin_path)
 {
-	struct bpf_map_info info = { 0 };
-	__u32 len = sizeof(info);
-	char path[PATH_MAX];
-	int fd;
+	const struct bpf_map_info want = {
+		.type = BPF_MAP_TYPE_ARRAY,
+		.key_size = sizeof(__u32),
+		.value_size = sizeof(struct fp_uplink),
+	};
 
-	snprintf(path, sizeof(path), "%s/%s", pin_path, FP_MAP_UPV);
-	fd = bpf_obj_get(path);
-	if (fd < 0)
-		return -errno;
-	if (bpf_obj_get_info_by_fd(fd, &info, &len) ||
-	    info.type != BPF_MAP_TYPE_ARRAY || info.key_size != sizeof(__u32) ||
-	    info.value_size != sizeof(struct fp_uplink)) {
-		close(fd);
-		return -EPROTO;
-	}
-	return fd;
+	return open_shaped(pin_path, FP_MAP_UPV, &want);
 }
 
 /* The command that clears pin_path, as the user would type it. */
