@@ -225,18 +225,3 @@ void fp_prefix__from_lpm6(const struct fp_lpm6 *k, struct fp_prefix *p)
 	p->len = k->prefixlen;
 	memcpy(p->addr, k->addr, 16);
 }
-
-int fp_route__build(const struct fp_port *port, __u32 ifindex,
-		    const __u8 *lladdr, enum fp_origin origin,
-		    struct fp_route *out)
-{
-	const __u8 *mac = lladdr ? lladdr : port->peer_mac;
-
-	if (fp_mac_is_zero(mac) || (mac[0] & 1))
-		return -EINVAL;
-	memset(out, 0, sizeof(*out));
-	out->ifindex = ifindex;
-	memcpy(out->dmac, mac, 6);
-	out->origin = origin;
-	return 0;
-}

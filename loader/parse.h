@@ -50,12 +50,4 @@ void fp_prefix__to_lpm6(const struct fp_prefix *p, struct fp_lpm6 *k);
 void fp_prefix__from_lpm4(const struct fp_lpm4 *k, struct fp_prefix *p);
 void fp_prefix__from_lpm6(const struct fp_lpm6 *k, struct fp_prefix *p);
 
-/*
- * The route entry for a prefix towards a port: the route's own lladdr
- * wins over the port's peer MAC. -EINVAL when neither gives a MAC.
- */
-int fp_route__build(const struct fp_port *port, __u32 ifindex,
-		    const __u8 *lladdr, enum fp_origin origin,
-		    struct fp_route *out);
-
 #endif

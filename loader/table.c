@@ -172,6 +172,21 @@ static int report(int err, const char *what, const char *prefix,
 	return err;
 }
 
+int fp_route__build(const struct fp_port *port, __u32 ifindex,
+		    const __u8 *lladdr, enum fp_origin origin,
+		    struct fp_route *out)
+{
+	const __u8 *mac = lladdr ? lladdr : port->peer_mac;
+
+	if (fp_mac_is_zero(mac) || (mac[0] & 1))
+		return -EINVAL;
+	memset(out, 0, sizeof(*out));
+	out->ifindex = ifindex;
+	memcpy(out->dmac, mac, 6);
+	out->origin = origin;
+	return 0;
+}
+
 int fp_route__add(struct fp_maps *m, const char *prefix, const char *ifname,
 		  const char *lladdr)
 {

@@ -10,6 +10,14 @@
 
 struct fp_maps;
 
+/*
+ * The route entry for a prefix towards a port: the route's own lladdr
+ * wins over the port's peer MAC. -EINVAL when neither gives a MAC.
+ */
+int fp_route__build(const struct fp_port *port, __u32 ifindex,
+		    const __u8 *lladdr, enum fp_origin origin,
+		    struct fp_route *out);
+
 int fp_port__add(struct fp_maps *m, const char *ifname, const __u8 *peer_mac);
 int fp_port__del(struct fp_maps *m, const char *ifname);
 int fp_route__add(struct fp_maps *m, const char *prefix, const char *ifname,

@@ -16,6 +16,7 @@
 
 #include "args.h"
 #include "parse.h"
+#include "table.h"
 #include "check.h"
 
 #define ARRAY_SIZE(a) (sizeof(a) / sizeof((a)[0]))
