@@ -9,6 +9,7 @@
  * fails takes back what it wrote, so no caller has a rollback of its own.
  */
 #include <errno.h>
+#include <stdio.h>
 #include <string.h>
 #include <bpf/bpf.h>
 
@@ -114,4 +115,16 @@ out_portv:
 	if (in_array(ifindex))
 		update(m->portv, ifindex, &old, BPF_ANY);
 	return err;
+}
+
+void fp_ports__record(struct fp_port *p, const char *name, const __u8 *mac,
+		      __u32 mtu, const __u8 *peer_mac, __u32 flags)
+{
+	memset(p, 0, sizeof(*p));
+	memcpy(p->mac, mac, sizeof(p->mac));
+	if (peer_mac)
+		memcpy(p->peer_mac, peer_mac, sizeof(p->peer_mac));
+	p->mtu = mtu > 0xffff ? 0xffff : mtu;
+	p->flags = flags;
+	snprintf(p->name, sizeof(p->name), "%s", name);
 }

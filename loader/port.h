@@ -24,5 +24,11 @@ int fp_ports__put(const struct fp_maps *m, __u32 ifindex,
 int fp_ports__del(const struct fp_maps *m, __u32 ifindex);
 /* The redirect slot again, after the kernel emptied it (device gone). */
 int fp_ports__tx_put(const struct fp_maps *m, __u32 ifindex);
+/*
+ * The fp_ports record of an interface (name, MAC, MTU clamped to the
+ * field's 16 bits), whoever registers it: `port add` or sync.
+ */
+void fp_ports__record(struct fp_port *p, const char *name, const __u8 *mac,
+		      __u32 mtu, const __u8 *peer_mac, __u32 flags);
 
 #endif

@@ -198,16 +198,14 @@ static struct rtnl_link *find_link(struct sync *s, __u32 ifindex)
 	return NULL;
 }
 
-/* The fp_ports value for a link, as fp_port__add would write it. */
+/* The fp_ports value for a link, as `port add` would write it. */
 static void port_from_link(struct rtnl_link *l, struct fp_port *p)
 {
-	unsigned int mtu = rtnl_link_get_mtu(l);
+	__u8 mac[6] = { 0 };
 
-	memset(p, 0, sizeof(*p));
-	copy_addr(rtnl_link_get_addr(l), p->mac, sizeof(p->mac));
-	p->mtu = mtu > 0xffff ? 0xffff : mtu;
-	p->flags = FP_PORT_F_SYNC;
-	snprintf(p->name, sizeof(p->name), "%s", rtnl_link_get_name(l));
+	copy_addr(rtnl_link_get_addr(l), mac, sizeof(mac));
+	fp_ports__record(p, rtnl_link_get_name(l), mac, rtnl_link_get_mtu(l),
+			 NULL, FP_PORT_F_SYNC);
 }
 
 static bool glob_match(const struct sync *s, const char *name)

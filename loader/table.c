@@ -103,12 +103,7 @@ int fp_port__add(struct fp_maps *m, const char *ifname, const __u8 *peer_mac)
 			ifname);
 		return -EEXIST;
 	}
-	memset(&port, 0, sizeof(port));
-	memcpy(port.mac, info.mac, 6);
-	if (peer_mac)
-		memcpy(port.peer_mac, peer_mac, 6);
-	port.mtu = info.mtu > 0xffff ? 0xffff : info.mtu;
-	memcpy(port.name, info.name, sizeof(port.name));
+	fp_ports__record(&port, info.name, info.mac, info.mtu, peer_mac, 0);
 
 	err = fp_ports__put(m, info.ifindex, &port, BPF_NOEXIST);
 	if (err)
