@@ -75,6 +75,19 @@ static struct undo *journal(struct run *r, enum undo_kind kind)
 	return &r->u[r->n++];
 }
 
+/* An exclusion added or deleted (with the class it had): undone later. */
+static int journal_excl(struct run *r, enum undo_kind kind,
+			const struct fp_prefix *p, __u32 class)
+{
+	struct undo *u = journal(r, kind);
+
+	if (!u)
+		return -ENOMEM;
+	u->prefix = *p;
+	u->class = class;
+	return 0;
+}
+
 /* A step about to be taken; the tests' fault fires here. */
 static int step(struct run *r, const char *fmt, ...)
 	__attribute__((format(printf, 2, 3)));
@@ -355,7 +368,6 @@ static int add_steps(struct run *r, const struct fp_plan *old,
 		const struct fp_plan_excl *e = &next->excls[i];
 		const struct fp_plan_excl *was = fp_plan__excl(old, &e->prefix);
 		__u32 have = was ? was->class : FP_CLASS_MAX;
-		struct undo *u;
 
 		if (r->recover && !r->dry)
 			have = excl_class_at(r->m, &e->prefix);
@@ -372,11 +384,9 @@ static int add_steps(struct run *r, const struct fp_plan *old,
 			err = fp_fib__unexclude(r->m, &e->prefix);
 			if (err)
 				return err;
-			u = journal(r, U_EXCL_DELETED);
-			if (!u)
-				return -ENOMEM;
-			u->prefix = e->prefix;
-			u->class = have;
+			err = journal_excl(r, U_EXCL_DELETED, &e->prefix, have);
+			if (err)
+				return err;
 		}
 		err = fp_fib__exclude(r->m, &e->prefix, e->class);
 		if (err == -EEXIST)
@@ -386,10 +396,9 @@ static int add_steps(struct run *r, const struct fp_plan *old,
 				a);
 		if (err)
 			return err;
-		u = journal(r, U_EXCL_ADDED);
-		if (!u)
-			return -ENOMEM;
-		u->prefix = e->prefix;
+		err = journal_excl(r, U_EXCL_ADDED, &e->prefix, 0);
+		if (err)
+			return err;
 	}
 	for (size_t i = 0; i < next->nconns; i++) {
 		const struct fp_plan_conn *c = &next->conns[i];
@@ -507,7 +516,6 @@ static int remove_steps(struct run *r, const struct fp_plan *old,
 	}
 	for (size_t i = 0; i < old->nexcls; i++) {
 		const struct fp_plan_excl *e = &old->excls[i];
-		struct undo *u;
 
 		if (fp_plan__excl(next, &e->prefix))
 			continue;
@@ -523,11 +531,9 @@ static int remove_steps(struct run *r, const struct fp_plan *old,
 			continue; /* deleted by hand: already as wanted */
 		if (err)
 			return err;
-		u = journal(r, U_EXCL_DELETED);
-		if (!u)
-			return -ENOMEM;
-		u->prefix = e->prefix;
-		u->class = e->class;
+		err = journal_excl(r, U_EXCL_DELETED, &e->prefix, e->class);
+		if (err)
+			return err;
 	}
 	for (size_t i = 0; i < old->nspaces; i++) {
 		const struct fp_plan_space *s = &old->spaces[i];
