@@ -182,95 +182,38 @@ int fp_route__build(const struct fp_port *port, __u32 ifindex,
 	return 0;
 }
 
-int fp_route__add(struct fp_maps *m, const char *prefix, const char *ifname,
-		  const char *lladdr)
+/*
+ * A static route for p towards the registered port ifindex, with lladdr
+ * (or the port's peer MAC) as destination. -ENODEV: ifindex is not a
+ * registered port; -EINVAL: no unicast MAC for the frame.
+ */
+int fp_route__add(struct fp_maps *m, const struct fp_prefix *p, __u32 ifindex,
+		  const __u8 *lladdr)
 {
-	struct fp_prefix p;
 	struct fp_port port;
 	struct fp_route rt;
-	__u8 mac[6];
-	__u32 ifindex;
-	int err;
 
-	err = parse_prefix_arg("route", prefix, &p);
-	if (err)
-		return err;
-	if (lladdr && fp_parse_mac(lladdr, mac)) {
-		pr_warn("route %s: lladdr %s is not a MAC address\n", prefix,
-			lladdr);
+	if (lookup_port(m, ifindex, &port))
+		return -ENODEV;
+	if (fp_route__build(&port, ifindex, lladdr, FP_ORIGIN_STATIC, &rt))
 		return -EINVAL;
-	}
-	if (find_port(m, ifname, &ifindex, &port)) {
-		pr_warn("route %s: port %s is not registered (fastpath port add %s)\n",
-			prefix, ifname, ifname);
-		return -ENOENT;
-	}
-	if (fp_route__build(&port, ifindex, lladdr ? mac : NULL,
-			    FP_ORIGIN_STATIC, &rt)) {
-		pr_warn("route %s: %s\n", prefix,
-			lladdr ?
-				"lladdr must be a unicast MAC" :
-				"no lladdr given and the port has no --peer-mac");
-		return -EINVAL;
-	}
-	err = fp_fib__set(m, &p, &rt, true);
-	return err ? report(err, "route", prefix, &p, NULL) : 0;
+	return fp_fib__set(m, p, &rt, true);
 }
 
-int fp_route__del(struct fp_maps *m, const char *prefix)
+int fp_route__del(struct fp_maps *m, const struct fp_prefix *p)
 {
-	struct fp_prefix p;
-	int err;
-
-	err = parse_prefix_arg("route", prefix, &p);
-	if (!err)
-		err = fp_fib__del(m, &p);
-	return err && err != -EINVAL && err != -EDOM ?
-		       report(err, "route", prefix, &p, NULL) :
-		       err;
+	return fp_fib__del(m, p);
 }
 
-int fp_excl__add(struct fp_maps *m, const char *prefix, const char *class)
+int fp_excl__add(struct fp_maps *m, const struct fp_prefix *p,
+		 enum fp_class class)
 {
-	struct fp_excl ex = { .class = FP_CLASS_OTHER };
-	struct fp_prefix p;
-	int err;
-
-	if (class) {
-		err = fp_class_from_name(class);
-		if (err < 0) {
-			pr_warn("exclusion %s: unknown class %s (peering, basic-lb, "
-				"private-link, udr, other)\n",
-				prefix, class);
-			return err;
-		}
-		ex.class = err;
-	}
-	err = parse_prefix_arg("exclusion", prefix, &p);
-	if (err)
-		return err;
-	/* A UDR on the gateway subnet has no effect on fast-pathed traffic. */
-	if (ex.class == FP_CLASS_UDR)
-		pr_warn("exclusion %s: class udr is recorded, but a UDR on the gateway "
-			"subnet does not apply to fast-pathed traffic\n",
-			prefix);
-	err = fp_fib__exclude(m, &p, ex.class);
-	return err ? report(err, "exclusion", prefix, &p,
-			    p.family == AF_INET ? FP_MAP_EXCL4 : FP_MAP_EXCL6) :
-		     0;
+	return fp_fib__exclude(m, p, class);
 }
 
-int fp_excl__del(struct fp_maps *m, const char *prefix)
+int fp_excl__del(struct fp_maps *m, const struct fp_prefix *p)
 {
-	struct fp_prefix p;
-	int err;
-
-	err = parse_prefix_arg("exclusion", prefix, &p);
-	if (!err)
-		err = fp_fib__unexclude(m, &p);
-	return err && err != -EINVAL && err != -EDOM ?
-		       report(err, "exclusion", prefix, &p, NULL) :
-		       err;
+	return fp_fib__unexclude(m, p);
 }
 
 int fp_uplink__set(struct fp_maps *m, const char *ifname, const char *gw_port,
@@ -668,6 +611,99 @@ int fp_cmd_port(const struct fp_opts *o, int argc, char **argv)
 	return with_maps(o, "port", argc, argv, options, port_fn);
 }
 
+static int route_add(struct fp_maps *m, const char *prefix, const char *ifname,
+		     const char *lladdr)
+{
+	struct fp_prefix p;
+	struct fp_port port;
+	__u8 mac[6];
+	__u32 ifindex;
+	int err;
+
+	err = parse_prefix_arg("route", prefix, &p);
+	if (err)
+		return err;
+	if (lladdr && fp_parse_mac(lladdr, mac)) {
+		pr_warn("route %s: lladdr %s is not a MAC address\n", prefix,
+			lladdr);
+		return -EINVAL;
+	}
+	err = find_port(m, ifname, &ifindex, &port);
+	if (!err)
+		err = fp_route__add(m, &p, ifindex, lladdr ? mac : NULL);
+	if (err == -ENOENT || err == -ENODEV) {
+		pr_warn("route %s: port %s is not registered (fastpath port add %s)\n",
+			prefix, ifname, ifname);
+		return -ENOENT;
+	}
+	if (err == -EINVAL) {
+		pr_warn("route %s: %s\n", prefix,
+			lladdr ?
+				"lladdr must be a unicast MAC" :
+				"no lladdr given and the port has no --peer-mac");
+		return -EINVAL;
+	}
+	return err ? report(err, "route", prefix, &p, NULL) : 0;
+}
+
+static int route_del(struct fp_maps *m, const char *prefix)
+{
+	struct fp_prefix p;
+	int err;
+
+	err = parse_prefix_arg("route", prefix, &p);
+	if (err)
+		return err;
+	err = fp_route__del(m, &p);
+	return err && err != -EINVAL && err != -EDOM ?
+		       report(err, "route", prefix, &p, NULL) :
+		       err;
+}
+
+static int excl_add(struct fp_maps *m, const char *prefix, const char *class)
+{
+	enum fp_class c = FP_CLASS_OTHER;
+	struct fp_prefix p;
+	int err;
+
+	if (class) {
+		err = fp_class_from_name(class);
+		if (err < 0) {
+			pr_warn("exclusion %s: unknown class %s (peering, basic-lb, "
+				"private-link, udr, other)\n",
+				prefix, class);
+			return err;
+		}
+		c = err;
+	}
+	err = parse_prefix_arg("exclusion", prefix, &p);
+	if (err)
+		return err;
+	/* A UDR on the gateway subnet has no effect on fast-pathed traffic. */
+	if (c == FP_CLASS_UDR)
+		pr_warn("exclusion %s: class udr is recorded, but a UDR on the gateway "
+			"subnet does not apply to fast-pathed traffic\n",
+			prefix);
+	err = fp_excl__add(m, &p, c);
+	return err ? report(err, "exclusion", prefix, &p,
+			    p.family == AF_INET ? FP_MAP_EXCL4 : FP_MAP_EXCL6) :
+		     0;
+}
+
+static int excl_del(struct fp_maps *m, const char *prefix)
+{
+	struct fp_prefix p;
+	int err;
+
+	err = parse_prefix_arg("exclusion", prefix, &p);
+	if (err)
+		return err;
+	err = fp_excl__del(m, &p);
+	return err && err != -EINVAL && err != -EDOM ?
+		       report(err, "exclusion", prefix, &p, NULL) :
+		       err;
+}
+
 static int route_fn(struct fp_maps *m, const struct fp_opts *o, int npos,
 		    const char **pos, const struct table_opts *opt)
 {
@@ -684,15 +720,14 @@ static int route_fn(struct fp_maps *m, const struct fp_opts *o, int npos,
 				"route add PREFIX dev IFACE [lladdr MAC]");
 			return FP_EXIT_USAGE;
 		}
-		return fp_route__add(m, pos[1], pos[3],
-				     npos == 6 ? pos[5] : NULL) ?
+		return route_add(m, pos[1], pos[3], npos == 6 ? pos[5] : NULL) ?
 			       FP_EXIT_ERR :
 			       FP_EXIT_OK;
 	}
 	if (!strcmp(pos[0], "del")) {
 		if (need("route", npos, 2, "del PREFIX"))
 			return FP_EXIT_USAGE;
-		return fp_route__del(m, pos[1]) ? FP_EXIT_ERR : FP_EXIT_OK;
+		return route_del(m, pos[1]) ? FP_EXIT_ERR : FP_EXIT_OK;
 	}
 	fp_usage_error("route: unknown subcommand %s", pos[0]);
 	return FP_EXIT_USAGE;
@@ -715,14 +750,13 @@ static int exclude_fn(struct fp_maps *m, const struct fp_opts *o, int npos,
 	if (!strcmp(pos[0], "add")) {
 		if (need("exclude", npos, 2, "add PREFIX [--class CLASS]"))
 			return FP_EXIT_USAGE;
-		return fp_excl__add(m, pos[1], opt->exclude.class) ?
-			       FP_EXIT_ERR :
-			       FP_EXIT_OK;
+		return excl_add(m, pos[1], opt->exclude.class) ? FP_EXIT_ERR :
+								 FP_EXIT_OK;
 	}
 	if (!strcmp(pos[0], "del")) {
 		if (need("exclude", npos, 2, "del PREFIX"))
 			return FP_EXIT_USAGE;
-		return fp_excl__del(m, pos[1]) ? FP_EXIT_ERR : FP_EXIT_OK;
+		return excl_del(m, pos[1]) ? FP_EXIT_ERR : FP_EXIT_OK;
 	}
 	fp_usage_error("exclude: unknown subcommand %s", pos[0]);
 	return FP_EXIT_USAGE;

@@ -9,6 +9,7 @@
 #include "fastpath.h"
 
 struct fp_maps;
+struct fp_prefix;
 
 /*
  * The route entry for a prefix towards a port: the route's own lladdr
@@ -20,11 +21,17 @@ int fp_route__build(const struct fp_port *port, __u32 ifindex,
 
 int fp_port__add(struct fp_maps *m, const char *ifname, const __u8 *peer_mac);
 int fp_port__del(struct fp_maps *m, const char *ifname);
-int fp_route__add(struct fp_maps *m, const char *prefix, const char *ifname,
-		  const char *lladdr);
-int fp_route__del(struct fp_maps *m, const char *prefix);
-int fp_excl__add(struct fp_maps *m, const char *prefix, const char *class);
-int fp_excl__del(struct fp_maps *m, const char *prefix);
+/*
+ * Typed table writes: 0 or -errno, nothing printed (the commands print).
+ * fp_route__add: -ENODEV when ifindex is not a registered port, -EINVAL
+ * when neither lladdr nor the port's peer MAC is a unicast MAC.
+ */
+int fp_route__add(struct fp_maps *m, const struct fp_prefix *p, __u32 ifindex,
+		  const __u8 *lladdr);
+int fp_route__del(struct fp_maps *m, const struct fp_prefix *p);
+int fp_excl__add(struct fp_maps *m, const struct fp_prefix *p,
+		 enum fp_class class);
+int fp_excl__del(struct fp_maps *m, const struct fp_prefix *p);
 int fp_uplink__set(struct fp_maps *m, const char *ifname, const char *gw_port,
 		   __u32 flags, struct fp_uplink *old, bool *existed);
 int fp_uplink__restore(struct fp_maps *m, __u32 ifindex,

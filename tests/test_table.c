@@ -28,6 +28,7 @@
 #include "parse.h"
 
 static const __u8 vm_mac[6] = { 0x02, 0x00, 0x00, 0x00, 0x00, 0x10 };
+static const char vm_mac_str[] = "02:00:00:00:00:10";
 
 /* Fresh maps, small enough to fill: 4 routes, 2 exclusions per family. */
 static int setup(void **state)
@@ -63,6 +64,55 @@ static int total(struct fp_maps *m)
 	       count(m->routes6) + count(m->excl4) + count(m->excl6);
 }
 
+/*
+ * The table functions take parsed values; these parse the test's strings
+ * as the commands do, so a malformed one is refused before any write.
+ */
+static int route_add(struct fp_maps *m, const char *prefix, const char *dev,
+		     const char *lladdr)
+{
+	struct fp_prefix p;
+	__u8 mac[6];
+	int err;
+
+	err = fp_parse_prefix(prefix, &p);
+	if (err)
+		return err;
+	if (lladdr && fp_parse_mac(lladdr, mac))
+		return -EINVAL;
+	return fp_route__add(m, &p, if_nametoindex(dev), lladdr ? mac : NULL);
+}
+
+static int route_del(struct fp_maps *m, const char *prefix)
+{
+	struct fp_prefix p;
+	int err;
+
+	err = fp_parse_prefix(prefix, &p);
+	return err ? err : fp_route__del(m, &p);
+}
+
+static int excl_add(struct fp_maps *m, const char *prefix, const char *class)
+{
+	int c = class ? fp_class_from_name(class) : FP_CLASS_OTHER;
+	struct fp_prefix p;
+	int err;
+
+	if (c < 0)
+		return c;
+	err = fp_parse_prefix(prefix, &p);
+	return err ? err : fp_excl__add(m, &p, c);
+}
+
+static int excl_del(struct fp_maps *m, const char *prefix)
+{
+	struct fp_prefix p;
+	int err;
+
+	err = fp_parse_prefix(prefix, &p);
+	return err ? err : fp_excl__del(m, &p);
+}
+
 static void test_port_add_del(void **state)
 {
 	struct fp_maps *m = *state;
@@ -94,34 +144,32 @@ static void test_route_refusals_leave_state(void **state)
 	assert_int_equal(fp_port__add(m, "vm0", NULL), 0);
 	before = total(m);
 	/* No lladdr and no peer MAC: nothing to put in the frame. */
-	assert_int_equal(fp_route__add(m, "198.19.1.0/24", "vm0", NULL),
-			 -EINVAL);
-	assert_int_equal(fp_route__add(m, "198.19.1.0/24", "vm9", NULL),
-			 -ENOENT);
-	assert_int_equal(fp_route__add(m, "198.19.1.1/24", "vm0",
-				       "02:00:00:00:00:01"),
+	assert_int_equal(route_add(m, "198.19.1.0/24", "vm0", NULL), -EINVAL);
+	/* Not a registered port: no such interface, or one not added. */
+	assert_int_equal(route_add(m, "198.19.1.0/24", "vm9", NULL), -ENODEV);
+	assert_int_equal(route_add(m, "198.19.1.0/24", "gw0", vm_mac_str),
+			 -ENODEV);
+	assert_int_equal(route_add(m, "198.19.1.1/24", "vm0",
+				   "02:00:00:00:00:01"),
 			 -EDOM);
-	assert_int_equal(fp_route__add(m, "198.19.1.0/24", "vm0",
-				       "02:00:00:00:00"),
+	assert_int_equal(route_add(m, "198.19.1.0/24", "vm0", "02:00:00:00:00"),
 			 -EINVAL);
-	assert_int_equal(fp_route__add(m, "198.19.1.0/24", "vm0",
-				       "01:00:5e:00:00:01"),
+	assert_int_equal(route_add(m, "198.19.1.0/24", "vm0",
+				   "01:00:5e:00:00:01"),
 			 -EINVAL);
-	assert_int_equal(fp_route__add(m, "not-a-prefix", "vm0", NULL),
-			 -EINVAL);
+	assert_int_equal(route_add(m, "not-a-prefix", "vm0", NULL), -EINVAL);
 	assert_int_equal(total(m), before);
 
-	assert_int_equal(fp_route__add(m, "198.19.1.0/24", "vm0",
-				       "02:00:00:00:00:01"),
-			 0);
-	assert_int_equal(fp_route__add(m, "198.19.1.0/24", "vm0",
-				       "02:00:00:00:00:02"),
+	assert_int_equal(
+		route_add(m, "198.19.1.0/24", "vm0", "02:00:00:00:00:01"), 0);
+	assert_int_equal(route_add(m, "198.19.1.0/24", "vm0",
+				   "02:00:00:00:00:02"),
 			 -EEXIST);
 	assert_int_equal(total(m), before + 1);
 	/* A port in use cannot go: its routes would point nowhere. */
 	assert_int_equal(fp_port__del(m, "vm0"), -EBUSY);
-	assert_int_equal(fp_route__del(m, "198.19.1.0/24"), 0);
-	assert_int_equal(fp_route__del(m, "198.19.1.0/24"), -ENOENT);
+	assert_int_equal(route_del(m, "198.19.1.0/24"), 0);
+	assert_int_equal(route_del(m, "198.19.1.0/24"), -ENOENT);
 	assert_int_equal(fp_port__del(m, "vm0"), 0);
 }
 
@@ -134,15 +182,14 @@ static void test_route_map_full(void **state)
 	assert_int_equal(fp_port__add(m, "vm0", vm_mac), 0);
 	for (int i = 0; i < 4; i++) {
 		snprintf(pfx, sizeof(pfx), "198.19.%d.0/24", i);
-		assert_int_equal(fp_route__add(m, pfx, "vm0", NULL), 0);
+		assert_int_equal(route_add(m, pfx, "vm0", NULL), 0);
 	}
 	before = total(m);
-	assert_int_equal(fp_route__add(m, "198.19.9.0/24", "vm0", NULL),
-			 -ENOSPC);
+	assert_int_equal(route_add(m, "198.19.9.0/24", "vm0", NULL), -ENOSPC);
 	assert_int_equal(total(m), before);
 	for (int i = 0; i < 4; i++) {
 		snprintf(pfx, sizeof(pfx), "198.19.%d.0/24", i);
-		assert_int_equal(fp_route__del(m, pfx), 0);
+		assert_int_equal(route_del(m, pfx), 0);
 	}
 	assert_int_equal(fp_port__del(m, "vm0"), 0);
 }
@@ -155,8 +202,7 @@ static void test_route_v6_and_lpm_key(void **state)
 	__u32 ifindex = if_nametoindex("vm0");
 
 	assert_int_equal(fp_port__add(m, "vm0", vm_mac), 0);
-	assert_int_equal(fp_route__add(m, "2001:db8:100:1::/64", "vm0", NULL),
-			 0);
+	assert_int_equal(route_add(m, "2001:db8:100:1::/64", "vm0", NULL), 0);
 	key.addr[0] = 0x20;
 	key.addr[1] = 0x01;
 	key.addr[2] = 0x0d;
@@ -168,7 +214,7 @@ static void test_route_v6_and_lpm_key(void **state)
 	assert_int_equal(rt.ifindex, ifindex);
 	assert_memory_equal(rt.dmac, vm_mac, 6);
 	assert_int_equal(rt.origin, FP_ORIGIN_STATIC);
-	assert_int_equal(fp_route__del(m, "2001:db8:100:1::/64"), 0);
+	assert_int_equal(route_del(m, "2001:db8:100:1::/64"), 0);
 	assert_int_equal(fp_port__del(m, "vm0"), 0);
 }
 
@@ -179,22 +225,22 @@ static void test_exclusions(void **state)
 	struct fp_excl ex;
 	int before;
 
-	assert_int_equal(fp_excl__add(m, "198.19.2.20/32", "private-link"), 0);
+	assert_int_equal(excl_add(m, "198.19.2.20/32", "private-link"), 0);
 	assert_int_equal(bpf_map_lookup_elem(m->excl4, &key, &ex), 0);
 	assert_int_equal(ex.class, FP_CLASS_PRIVATE_LINK);
 	before = total(m);
-	assert_int_equal(fp_excl__add(m, "198.19.2.20/32", "peering"), -EEXIST);
-	assert_int_equal(fp_excl__add(m, "198.19.3.0/24", "bogus"), -EINVAL);
-	assert_int_equal(fp_excl__add(m, "198.19.3.1/24", NULL), -EDOM);
+	assert_int_equal(excl_add(m, "198.19.2.20/32", "peering"), -EEXIST);
+	assert_int_equal(excl_add(m, "198.19.3.0/24", "bogus"), -EINVAL);
+	assert_int_equal(excl_add(m, "198.19.3.1/24", NULL), -EDOM);
 	assert_int_equal(total(m), before);
 	/* The exclusion and its marker in fp_routes4 (no route there). */
-	assert_int_equal(fp_excl__add(m, "198.19.3.0/24", NULL), 0);
+	assert_int_equal(excl_add(m, "198.19.3.0/24", NULL), 0);
 	/* max_entries 2: the third is refused by name, nothing changes. */
-	assert_int_equal(fp_excl__add(m, "198.19.4.0/24", "basic-lb"), -ENOSPC);
+	assert_int_equal(excl_add(m, "198.19.4.0/24", "basic-lb"), -ENOSPC);
 	assert_int_equal(total(m), before + 2);
-	assert_int_equal(fp_excl__del(m, "198.19.2.20/32"), 0);
-	assert_int_equal(fp_excl__del(m, "198.19.3.0/24"), 0);
-	assert_int_equal(fp_excl__del(m, "198.19.3.0/24"), -ENOENT);
+	assert_int_equal(excl_del(m, "198.19.2.20/32"), 0);
+	assert_int_equal(excl_del(m, "198.19.3.0/24"), 0);
+	assert_int_equal(excl_del(m, "198.19.3.0/24"), -ENOENT);
 }
 
 static void test_uplink_gateway_port(void **state)
