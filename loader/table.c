@@ -200,22 +200,6 @@ int fp_route__add(struct fp_maps *m, const struct fp_prefix *p, __u32 ifindex,
 	return fp_fib__set(m, p, &rt, true);
 }
 
-int fp_route__del(struct fp_maps *m, const struct fp_prefix *p)
-{
-	return fp_fib__del(m, p);
-}
-
-int fp_excl__add(struct fp_maps *m, const struct fp_prefix *p,
-		 enum fp_class class)
-{
-	return fp_fib__exclude(m, p, class);
-}
-
-int fp_excl__del(struct fp_maps *m, const struct fp_prefix *p)
-{
-	return fp_fib__unexclude(m, p);
-}
-
 int fp_uplink__set(struct fp_maps *m, const char *ifname, const char *gw_port,
 		   __u32 flags, struct fp_uplink *old, bool *existed)
 {
@@ -646,17 +630,20 @@ static int route_add(struct fp_maps *m, const char *prefix, const char *ifname,
 	return err ? report(err, "route", prefix, &p, NULL) : 0;
 }
 
-static int route_del(struct fp_maps *m, const char *prefix)
+/* route del / exclude del: what names the object, and fib.c's removal. */
+static int prefix_del(struct fp_maps *m, const char *what, const char *prefix,
+		      int (*del)(const struct fp_maps *,
+				 const struct fp_prefix *))
 {
 	struct fp_prefix p;
 	int err;
 
-	err = parse_prefix_arg("route", prefix, &p);
+	err = parse_prefix_arg(what, prefix, &p);
 	if (err)
 		return err;
-	err = fp_route__del(m, &p);
+	err = del(m, &p);
 	return err && err != -EINVAL && err != -EDOM ?
-		       report(err, "route", prefix, &p, NULL) :
+		       report(err, what, prefix, &p, NULL) :
 		       err;
 }
 
@@ -684,24 +671,10 @@ static int excl_add(struct fp_maps *m, const char *prefix, const char *class)
 		pr_warn("exclusion %s: class udr is recorded, but a UDR on the gateway "
 			"subnet does not apply to fast-pathed traffic\n",
 			prefix);
-	err = fp_excl__add(m, &p, c);
+	err = fp_fib__exclude(m, &p, c);
 	return err ? report(err, "exclusion", prefix, &p,
 			    p.family == AF_INET ? FP_MAP_EXCL4 : FP_MAP_EXCL6) :
 		     0;
-}
-
-static int excl_del(struct fp_maps *m, const char *prefix)
-{
-	struct fp_prefix p;
-	int err;
-
-	err = parse_prefix_arg("exclusion", prefix, &p);
-	if (err)
-		return err;
-	err = fp_excl__del(m, &p);
-	return err && err != -EINVAL && err != -EDOM ?
-		       report(err, "exclusion", prefix, &p, NULL) :
-		       err;
 }
 
 static int route_fn(struct fp_maps *m, const struct fp_opts *o, int npos,
@@ -727,7 +700,9 @@ static int route_fn(struct fp_maps *m, const struct fp_opts *o, int npos,
 	if (!strcmp(pos[0], "del")) {
 		if (need("route", npos, 2, "del PREFIX"))
 			return FP_EXIT_USAGE;
-		return route_del(m, pos[1]) ? FP_EXIT_ERR : FP_EXIT_OK;
+		return prefix_del(m, "route", pos[1], fp_fib__del) ?
+			       FP_EXIT_ERR :
+			       FP_EXIT_OK;
 	}
 	fp_usage_error("route: unknown subcommand %s", pos[0]);
 	return FP_EXIT_USAGE;
@@ -756,7 +731,9 @@ static int exclude_fn(struct fp_maps *m, const struct fp_opts *o, int npos,
 	if (!strcmp(pos[0], "del")) {
 		if (need("exclude", npos, 2, "del PREFIX"))
 			return FP_EXIT_USAGE;
-		return excl_del(m, pos[1]) ? FP_EXIT_ERR : FP_EXIT_OK;
+		return prefix_del(m, "exclusion", pos[1], fp_fib__unexclude) ?
+			       FP_EXIT_ERR :
+			       FP_EXIT_OK;
 	}
 	fp_usage_error("exclude: unknown subcommand %s", pos[0]);
 	return FP_EXIT_USAGE;

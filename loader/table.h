@@ -28,10 +28,6 @@ int fp_port__del(struct fp_maps *m, const char *ifname);
  */
 int fp_route__add(struct fp_maps *m, const struct fp_prefix *p, __u32 ifindex,
 		  const __u8 *lladdr);
-int fp_route__del(struct fp_maps *m, const struct fp_prefix *p);
-int fp_excl__add(struct fp_maps *m, const struct fp_prefix *p,
-		 enum fp_class class);
-int fp_excl__del(struct fp_maps *m, const struct fp_prefix *p);
 int fp_uplink__set(struct fp_maps *m, const char *ifname, const char *gw_port,
 		   __u32 flags, struct fp_uplink *old, bool *existed);
 int fp_uplink__restore(struct fp_maps *m, __u32 ifindex,

@@ -22,6 +22,7 @@
 
 #include "fastpath.skel.h"
 #include "harness.h"
+#include "fib.h"
 #include "maps.h"
 #include "table.h"
 #include "log.h"
@@ -89,7 +90,7 @@ static int route_del(struct fp_maps *m, const char *prefix)
 	int err;
 
 	err = fp_parse_prefix(prefix, &p);
-	return err ? err : fp_route__del(m, &p);
+	return err ? err : fp_fib__del(m, &p);
 }
 
 static int excl_add(struct fp_maps *m, const char *prefix, const char *class)
@@ -101,7 +102,7 @@ static int excl_add(struct fp_maps *m, const char *prefix, const char *class)
 	if (c < 0)
 		return c;
 	err = fp_parse_prefix(prefix, &p);
-	return err ? err : fp_excl__add(m, &p, c);
+	return err ? err : fp_fib__exclude(m, &p, c);
 }
 
 static int excl_del(struct fp_maps *m, const char *prefix)
@@ -110,7 +111,7 @@ static int excl_del(struct fp_maps *m, const char *prefix)
 	int err;
 
 	err = fp_parse_prefix(prefix, &p);
-	return err ? err : fp_excl__del(m, &p);
+	return err ? err : fp_fib__unexclude(m, &p);
 }
 
 static void test_port_add_del(void **state)
