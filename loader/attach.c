@@ -23,6 +23,7 @@
 #include "fastpath.skel.h"
 #include "commands.h"
 #include "maps.h"
+#include "ifcmd.h"
 #include "pinset.h"
 #include "table.h"
 #include "ifinfo.h"
@@ -284,9 +285,10 @@ int fp_cmd_load(const struct fp_opts *o, int argc, char **argv)
 	}
 	if (fp_maps__open(&m, o))
 		return FP_EXIT_ERR;
-	if (fp_uplink__set(&m, pos[0], opt.gateway_port,
-			   opt.allow_spoofed ? FP_UPLINK_F_ALLOW_SPOOFED : 0,
-			   &old_up, &existed) < 0)
+	if (fp_ifcmd__uplink_set(&m, pos[0], opt.gateway_port,
+				 opt.allow_spoofed ? FP_UPLINK_F_ALLOW_SPOOFED :
+						     0,
+				 &old_up, &existed) < 0)
 		goto out_maps;
 	skel = fp_skel__open(o->pin_path);
 	if (!skel)

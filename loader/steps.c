@@ -22,7 +22,7 @@
 
 #include "conncount.h"
 #include "fib.h"
-#include "table.h"
+#include "ifcmd.h"
 #include "ifinfo.h"
 #include "log.h"
 #include "mapio.h"
@@ -194,12 +194,13 @@ static void undo_all(struct run *r)
 			undo_uplink(r, u);
 			break;
 		case U_PORT_ADDED:
-			fp_port__del(r->m, u->name);
+			fp_ifcmd__port_del(r->m, u->name);
 			break;
 		case U_PORT_DELETED:
-			fp_port__add(r->m, u->name,
-				     fp_mac_is_zero(u->peer_mac) ? NULL :
-								   u->peer_mac);
+			fp_ifcmd__port_add(r->m, u->name,
+					   fp_mac_is_zero(u->peer_mac) ?
+						   NULL :
+						   u->peer_mac);
 			break;
 		case U_EXCL_ADDED:
 			fp_fib__unexclude(r->m, &u->prefix);
@@ -355,7 +356,7 @@ static int add_steps(struct run *r, const struct fp_plan *old,
 				return err;
 			continue;
 		}
-		err = fp_port__add(r->m, p->name, NULL);
+		err = fp_ifcmd__port_add(r->m, p->name, NULL);
 		if (err)
 			return err;
 		p->owned = true;
@@ -582,9 +583,12 @@ static int remove_steps(struct run *r, const struct fp_plan *old,
 		if (fp_ifinfo__by_name(p->name, &info) ||
 		    bpf_map_lookup_elem(r->m->ports, &info.ifindex, &port))
 			continue; /* gone already */
-		err = fp_port__del(r->m, p->name);
-		if (err == -EBUSY) {
-			/* Routes still use it: keep it, and remember it. */
+		err = fp_ifcmd__port_del(r->m, p->name);
+		if (err == -EBUSY || err == -EADDRINUSE) {
+			/*
+			 * Routes still use it, or an uplink as its gateway:
+			 * keep it, and remember it.
+			 */
 			kept = fp_vec__push(&next->ports, &next->nports,
 					    sizeof(*kept));
 			if (!kept)

@@ -15,6 +15,7 @@
 #include "args.h"
 #include "fib.h"
 #include "commands.h"
+#include "ifcmd.h"
 #include "pinset.h"
 #include "table.h"
 #include "ifinfo.h"
@@ -29,15 +30,14 @@ static int lookup_port(struct fp_maps *m, __u32 ifindex, struct fp_port *port)
 	return bpf_map_lookup_elem(m->ports, &ifindex, port) ? -errno : 0;
 }
 
-/* A registered port by name, also when its interface is already gone. */
-static int find_port(struct fp_maps *m, const char *ifname, __u32 *ifindex,
+int fp_port__by_name(struct fp_maps *m, const char *name, __u32 *ifindex,
 		     struct fp_port *port)
 {
 	__u32 key, *prev = NULL;
 
 	while (!bpf_map_get_next_key(m->ports, prev, &key)) {
 		if (!lookup_port(m, key, port) &&
-		    !strncmp(port->name, ifname, sizeof(port->name))) {
+		    !strncmp(port->name, name, sizeof(port->name))) {
 			*ifindex = key;
 			return 0;
 		}
@@ -61,8 +61,7 @@ static int count_use(const struct fp_prefix *p, const struct fp_route *rt,
 	return 0;
 }
 
-/* Number of routes (both families) that point at ifindex. */
-static int routes_using(struct fp_maps *m, __u32 ifindex)
+int fp_port__routes(struct fp_maps *m, __u32 ifindex)
 {
 	struct port_use u = { .ifindex = ifindex };
 
@@ -84,60 +83,28 @@ static bool is_gateway_port(struct fp_maps *m, __u32 ifindex)
 	return false;
 }
 
-int fp_port__add(struct fp_maps *m, const char *ifname, const __u8 *peer_mac)
-{
-	struct fp_ifinfo info;
-	struct fp_port port = { 0 };
-	int err;
-
-	err = fp_ifinfo__by_name(ifname, &info);
-	if (err) {
-		pr_warn("port %s: %s\n", ifname,
-			err == -ENODEV ?
-				"no such interface in this network namespace" :
-				strerror(-err));
-		return err;
-	}
-	if (!lookup_port(m, info.ifindex, &port)) {
-		pr_warn("port %s: already registered (port del it first)\n",
-			ifname);
-		return -EEXIST;
-	}
-	fp_ports__record(&port, info.name, info.mac, info.mtu, peer_mac, 0);
-
-	err = fp_ports__put(m, info.ifindex, &port, BPF_NOEXIST);
-	if (err)
-		pr_warn("port %s: cannot add to %s: %s\n", ifname, FP_MAP_PORTS,
-			err == -EINVAL ? "device cannot be a redirect target" :
-					 fp_map__strerror(err));
-	return err;
-}
-
-int fp_port__del(struct fp_maps *m, const char *ifname)
+int fp_port__add(struct fp_maps *m, const struct fp_ifinfo *info,
+		 const __u8 *peer_mac)
 {
 	struct fp_port port;
-	__u32 ifindex;
-	int n;
 
-	if (find_port(m, ifname, &ifindex, &port)) {
-		pr_warn("port %s: not registered\n", ifname);
+	if (!lookup_port(m, info->ifindex, &port))
+		return -EEXIST;
+	fp_ports__record(&port, info->name, info->mac, info->mtu, peer_mac, 0);
+	return fp_ports__put(m, info->ifindex, &port, BPF_NOEXIST);
+}
+
+int fp_port__del(struct fp_maps *m, __u32 ifindex)
+{
+	struct fp_port port;
+
+	if (lookup_port(m, ifindex, &port))
 		return -ENOENT;
-	}
-	n = routes_using(m, ifindex);
-	if (n) {
-		pr_warn("port %s: %d route(s) still use it (route del them first)\n",
-			ifname, n);
+	if (fp_port__routes(m, ifindex))
 		return -EBUSY;
-	}
-	if (is_gateway_port(m, ifindex)) {
-		pr_warn("port %s: it is an uplink's gateway port (unload first)\n",
-			ifname);
-		return -EBUSY;
-	}
-	n = fp_ports__del(m, ifindex);
-	if (n)
-		pr_warn("port %s: %s\n", ifname, strerror(-n));
-	return n;
+	if (is_gateway_port(m, ifindex))
+		return -EADDRINUSE;
+	return fp_ports__del(m, ifindex);
 }
 
 static int parse_prefix_arg(const char *what, const char *s,
@@ -200,53 +167,27 @@ int fp_route__add(struct fp_maps *m, const struct fp_prefix *p, __u32 ifindex,
 	return fp_fib__set(m, p, &rt, true);
 }
 
-int fp_uplink__set(struct fp_maps *m, const char *ifname, const char *gw_port,
-		   __u32 flags, struct fp_uplink *old, bool *existed)
+int fp_uplink__set(struct fp_maps *m, __u32 ifindex, const struct fp_uplink *up,
+		   struct fp_uplink *old, bool *existed)
 {
-	struct fp_uplink up = { .flags = flags, .xallow = FP_XALLOW_DEFAULT };
-	struct fp_ifinfo info;
+	struct fp_uplink on = *up;
 	struct fp_port port;
-	int err;
 
-	err = fp_ifinfo__by_name(ifname, &info);
-	if (err) {
-		pr_warn("uplink %s: %s\n", ifname,
-			err == -ENODEV ?
-				"no such interface in this network namespace" :
-				strerror(-err));
-		return err;
-	}
-	if (gw_port) {
-		if (find_port(m, gw_port, &up.gw_ifindex, &port)) {
-			pr_warn("gateway port %s: not registered "
-				"(fastpath port add %s --peer-mac MAC)\n",
-				gw_port, gw_port);
+	if (up->gw_ifindex) {
+		if (lookup_port(m, up->gw_ifindex, &port))
 			return -ENOENT;
-		}
-		if (fp_mac_is_zero(port.peer_mac)) {
-			pr_warn("gateway port %s: has no --peer-mac\n",
-				gw_port);
+		if (fp_mac_is_zero(port.peer_mac))
 			return -EINVAL;
-		}
-		if (up.gw_ifindex == info.ifindex) {
-			pr_warn("gateway port %s: is the uplink itself\n",
-				gw_port);
-			return -EINVAL;
-		}
+		if (up->gw_ifindex == ifindex)
+			return -ELOOP;
 	}
-	memcpy(up.mac, info.mac, sizeof(up.mac));
-	*existed = !bpf_map_lookup_elem(m->uplinks, &info.ifindex, old);
+	*existed = !bpf_map_lookup_elem(m->uplinks, &ifindex, old);
 	/* The circuit it serves is `fastpath apply`'s to change. */
 	if (*existed) {
-		up.circuit = old->circuit;
-		up.xallow = old->xallow;
+		on.circuit = old->circuit;
+		on.xallow = old->xallow;
 	}
-	err = fp_uplinks__put(m, info.ifindex, &up);
-	if (err) {
-		pr_warn("uplink %s: %s\n", ifname, fp_map__strerror(err));
-		return err;
-	}
-	return (int)info.ifindex;
+	return fp_uplinks__put(m, ifindex, &on);
 }
 
 int fp_uplink__restore(struct fp_maps *m, __u32 ifindex,
@@ -255,17 +196,6 @@ int fp_uplink__restore(struct fp_maps *m, __u32 ifindex,
 	if (existed)
 		return fp_uplinks__put(m, ifindex, old);
 	return fp_uplinks__del(m, ifindex);
-}
-
-int fp_uplink__del(struct fp_maps *m, const char *ifname)
-{
-	__u32 ifindex = if_nametoindex(ifname);
-
-	if (!ifindex || fp_uplinks__del(m, ifindex)) {
-		pr_warn("uplink %s: not a configured uplink\n", ifname);
-		return -ENOENT;
-	}
-	return 0;
 }
 
 /* ---- listing ---------------------------------------------------------- */
@@ -571,15 +501,15 @@ static int port_fn(struct fp_maps *m, const struct fp_opts *o, int npos,
 				pos[1], opt->port.peer_mac);
 			return FP_EXIT_USAGE;
 		}
-		return fp_port__add(m, pos[1],
-				    opt->port.peer_mac ? mac : NULL) ?
+		return fp_ifcmd__port_add(m, pos[1],
+					  opt->port.peer_mac ? mac : NULL) ?
 			       FP_EXIT_ERR :
 			       FP_EXIT_OK;
 	}
 	if (!strcmp(pos[0], "del")) {
 		if (need("port", npos, 2, "del IFACE"))
 			return FP_EXIT_USAGE;
-		return fp_port__del(m, pos[1]) ? FP_EXIT_ERR : FP_EXIT_OK;
+		return fp_ifcmd__port_del(m, pos[1]) ? FP_EXIT_ERR : FP_EXIT_OK;
 	}
 	fp_usage_error("port: unknown subcommand %s", pos[0]);
 	return FP_EXIT_USAGE;
@@ -612,7 +542,7 @@ static int route_add(struct fp_maps *m, const char *prefix, const char *ifname,
 			lladdr);
 		return -EINVAL;
 	}
-	err = find_port(m, ifname, &ifindex, &port);
+	err = fp_port__by_name(m, ifname, &ifindex, &port);
 	if (!err)
 		err = fp_route__add(m, &p, ifindex, lladdr ? mac : NULL);
 	if (err == -ENOENT || err == -ENODEV) {
@@ -765,18 +695,19 @@ static int uplink_fn(struct fp_maps *m, const struct fp_opts *o, int npos,
 		if (need("uplink", npos, 2,
 			 "add IFACE [--gateway-port IFACE] [--allow-spoofed-sources]"))
 			return FP_EXIT_USAGE;
-		return fp_uplink__set(m, pos[1], opt->uplink.gateway_port,
-				      opt->uplink.allow_spoofed ?
-					      FP_UPLINK_F_ALLOW_SPOOFED :
-					      0,
-				      &old, &existed) < 0 ?
+		return fp_ifcmd__uplink_set(m, pos[1], opt->uplink.gateway_port,
+					    opt->uplink.allow_spoofed ?
+						    FP_UPLINK_F_ALLOW_SPOOFED :
+						    0,
+					    &old, &existed) < 0 ?
 			       FP_EXIT_ERR :
 			       FP_EXIT_OK;
 	}
 	if (!strcmp(pos[0], "del")) {
 		if (need("uplink", npos, 2, "del IFACE"))
 			return FP_EXIT_USAGE;
-		return fp_uplink__del(m, pos[1]) ? FP_EXIT_ERR : FP_EXIT_OK;
+		return fp_ifcmd__uplink_del(m, pos[1]) ? FP_EXIT_ERR :
+							 FP_EXIT_OK;
 	}
 	fp_usage_error("uplink: unknown subcommand %s", pos[0]);
 	return FP_EXIT_USAGE;

@@ -8,6 +8,7 @@
 
 #include "fastpath.h"
 
+struct fp_ifinfo;
 struct fp_maps;
 struct fp_prefix;
 
@@ -19,19 +20,44 @@ int fp_route__build(const struct fp_port *port, __u32 ifindex,
 		    const __u8 *lladdr, enum fp_origin origin,
 		    struct fp_route *out);
 
-int fp_port__add(struct fp_maps *m, const char *ifname, const __u8 *peer_mac);
-int fp_port__del(struct fp_maps *m, const char *ifname);
 /*
  * Typed table writes: 0 or -errno, nothing printed (the commands print).
+ * Each refusal has its own errno and writes nothing.
+ *
+ * fp_port__add: the interface as a port, peer_mac (NULL: none) the
+ * default destination of routes to it. -EEXIST: already registered;
+ * -EINVAL: the device cannot be a redirect target.
+ * fp_port__del: -ENOENT: not a registered port; -EBUSY: routes still use
+ * it; -EADDRINUSE: it is an uplink's gateway port.
+ */
+int fp_port__add(struct fp_maps *m, const struct fp_ifinfo *info,
+		 const __u8 *peer_mac);
+int fp_port__del(struct fp_maps *m, __u32 ifindex);
+/*
+ * The registered port whose record is named name, also when its
+ * interface is gone; -ENOENT if none.
+ */
+int fp_port__by_name(struct fp_maps *m, const char *name, __u32 *ifindex,
+		     struct fp_port *port);
+/* How many routes (both families) point at ifindex. */
+int fp_port__routes(struct fp_maps *m, __u32 ifindex);
+/*
  * fp_route__add: -ENODEV when ifindex is not a registered port, -EINVAL
  * when neither lladdr nor the port's peer MAC is a unicast MAC.
  */
 int fp_route__add(struct fp_maps *m, const struct fp_prefix *p, __u32 ifindex,
 		  const __u8 *lladdr);
-int fp_uplink__set(struct fp_maps *m, const char *ifname, const char *gw_port,
-		   __u32 flags, struct fp_uplink *old, bool *existed);
+/*
+ * fp_uplink__set: ifindex as an uplink with up's MAC, flags and gateway
+ * port (gw_ifindex, 0: pass to the stack); an uplink already there keeps
+ * its circuit and xallow (`fastpath apply`'s to change), and *old and
+ * *existed say what it was, for fp_uplink__restore. -ENOENT: the gateway
+ * port is not registered; -EINVAL: it has no peer MAC; -ELOOP: it is the
+ * uplink itself.
+ */
+int fp_uplink__set(struct fp_maps *m, __u32 ifindex, const struct fp_uplink *up,
+		   struct fp_uplink *old, bool *existed);
 int fp_uplink__restore(struct fp_maps *m, __u32 ifindex,
 		       const struct fp_uplink *old, bool existed);
-int fp_uplink__del(struct fp_maps *m, const char *ifname);
 
 #endif

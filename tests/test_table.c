@@ -1,6 +1,7 @@
 // SPDX-License-Identifier: GPL-2.0
 /*
- * The loader's table operations (loader/table.c) against real, unpinned
+ * The loader's table operations (loader/table.c, by interface name through
+ * loader/ifcmd.c as the commands call them) against real, unpinned
  * maps in a private network namespace: every refusal leaves the maps
  * exactly as they were, and the add order never leaves a route without
  * its port.
@@ -23,6 +24,7 @@
 #include "fastpath.skel.h"
 #include "harness.h"
 #include "fib.h"
+#include "ifcmd.h"
 #include "maps.h"
 #include "table.h"
 #include "log.h"
@@ -121,7 +123,7 @@ static void test_port_add_del(void **state)
 	struct fp_port port;
 	__u32 tx;
 
-	assert_int_equal(fp_port__add(m, "vm0", vm_mac), 0);
+	assert_int_equal(fp_ifcmd__port_add(m, "vm0", vm_mac), 0);
 	assert_int_equal(bpf_map_lookup_elem(m->ports, &ifindex, &port), 0);
 	assert_memory_equal(port.peer_mac, vm_mac, 6);
 	assert_int_equal(port.mtu, 1400);
@@ -129,12 +131,12 @@ static void test_port_add_del(void **state)
 	assert_int_equal(bpf_map_lookup_elem(m->tx, &ifindex, &tx), 0);
 	assert_int_equal(tx, ifindex);
 
-	assert_int_equal(fp_port__add(m, "vm0", vm_mac), -EEXIST);
-	assert_int_equal(fp_port__add(m, "nosuch0", vm_mac), -ENODEV);
-	assert_int_equal(fp_port__del(m, "vm0"), 0);
+	assert_int_equal(fp_ifcmd__port_add(m, "vm0", vm_mac), -EEXIST);
+	assert_int_equal(fp_ifcmd__port_add(m, "nosuch0", vm_mac), -ENODEV);
+	assert_int_equal(fp_ifcmd__port_del(m, "vm0"), 0);
 	assert_int_equal(count(m->ports), 0);
 	assert_int_equal(count(m->tx), 0);
-	assert_int_equal(fp_port__del(m, "vm0"), -ENOENT);
+	assert_int_equal(fp_ifcmd__port_del(m, "vm0"), -ENOENT);
 }
 
 static void test_route_refusals_leave_state(void **state)
@@ -142,7 +144,7 @@ static void test_route_refusals_leave_state(void **state)
 	struct fp_maps *m = *state;
 	int before;
 
-	assert_int_equal(fp_port__add(m, "vm0", NULL), 0);
+	assert_int_equal(fp_ifcmd__port_add(m, "vm0", NULL), 0);
 	before = total(m);
 	/* No lladdr and no peer MAC: nothing to put in the frame. */
 	assert_int_equal(route_add(m, "198.19.1.0/24", "vm0", NULL), -EINVAL);
@@ -168,10 +170,10 @@ static void test_route_refusals_leave_state(void **state)
 			 -EEXIST);
 	assert_int_equal(total(m), before + 1);
 	/* A port in use cannot go: its routes would point nowhere. */
-	assert_int_equal(fp_port__del(m, "vm0"), -EBUSY);
+	assert_int_equal(fp_ifcmd__port_del(m, "vm0"), -EBUSY);
 	assert_int_equal(route_del(m, "198.19.1.0/24"), 0);
 	assert_int_equal(route_del(m, "198.19.1.0/24"), -ENOENT);
-	assert_int_equal(fp_port__del(m, "vm0"), 0);
+	assert_int_equal(fp_ifcmd__port_del(m, "vm0"), 0);
 }
 
 static void test_route_map_full(void **state)
@@ -180,7 +182,7 @@ static void test_route_map_full(void **state)
 	char pfx[32];
 	int before;
 
-	assert_int_equal(fp_port__add(m, "vm0", vm_mac), 0);
+	assert_int_equal(fp_ifcmd__port_add(m, "vm0", vm_mac), 0);
 	for (int i = 0; i < 4; i++) {
 		snprintf(pfx, sizeof(pfx), "198.19.%d.0/24", i);
 		assert_int_equal(route_add(m, pfx, "vm0", NULL), 0);
@@ -192,7 +194,7 @@ static void test_route_map_full(void **state)
 		snprintf(pfx, sizeof(pfx), "198.19.%d.0/24", i);
 		assert_int_equal(route_del(m, pfx), 0);
 	}
-	assert_int_equal(fp_port__del(m, "vm0"), 0);
+	assert_int_equal(fp_ifcmd__port_del(m, "vm0"), 0);
 }
 
 static void test_route_v6_and_lpm_key(void **state)
@@ -202,7 +204,7 @@ static void test_route_v6_and_lpm_key(void **state)
 	struct fp_route rt;
 	__u32 ifindex = if_nametoindex("vm0");
 
-	assert_int_equal(fp_port__add(m, "vm0", vm_mac), 0);
+	assert_int_equal(fp_ifcmd__port_add(m, "vm0", vm_mac), 0);
 	assert_int_equal(route_add(m, "2001:db8:100:1::/64", "vm0", NULL), 0);
 	key.addr[0] = 0x20;
 	key.addr[1] = 0x01;
@@ -216,7 +218,7 @@ static void test_route_v6_and_lpm_key(void **state)
 	assert_memory_equal(rt.dmac, vm_mac, 6);
 	assert_int_equal(rt.origin, FP_ORIGIN_STATIC);
 	assert_int_equal(route_del(m, "2001:db8:100:1::/64"), 0);
-	assert_int_equal(fp_port__del(m, "vm0"), 0);
+	assert_int_equal(fp_ifcmd__port_del(m, "vm0"), 0);
 }
 
 static void test_exclusions(void **state)
@@ -254,26 +256,31 @@ static void test_uplink_gateway_port(void **state)
 
 	before = total(m);
 	/* The gateway port must be registered, with the gateway's MAC. */
-	assert_int_equal(fp_uplink__set(m, "up0", "gw0", 0, &old, &existed),
+	assert_int_equal(fp_ifcmd__uplink_set(m, "up0", "gw0", 0, &old,
+					      &existed),
 			 -ENOENT);
-	assert_int_equal(fp_port__add(m, "gw0", NULL), 0);
-	assert_int_equal(fp_uplink__set(m, "up0", "gw0", 0, &old, &existed),
+	assert_int_equal(fp_ifcmd__port_add(m, "gw0", NULL), 0);
+	assert_int_equal(fp_ifcmd__uplink_set(m, "up0", "gw0", 0, &old,
+					      &existed),
 			 -EINVAL);
-	assert_int_equal(fp_uplink__set(m, "nosuch0", NULL, 0, &old, &existed),
+	assert_int_equal(fp_ifcmd__uplink_set(m, "nosuch0", NULL, 0, &old,
+					      &existed),
 			 -ENODEV);
 	assert_int_equal(total(m), before + 2); /* gw0 in fp_ports and fp_tx */
-	assert_int_equal(fp_port__del(m, "gw0"), 0);
+	assert_int_equal(fp_ifcmd__port_del(m, "gw0"), 0);
 
-	assert_int_equal(fp_port__add(m, "gw0", vm_mac), 0);
-	assert_int_equal(fp_uplink__set(m, "up0", "gw0", 0, &old, &existed),
+	assert_int_equal(fp_ifcmd__port_add(m, "gw0", vm_mac), 0);
+	assert_int_equal(fp_ifcmd__uplink_set(m, "up0", "gw0", 0, &old,
+					      &existed),
 			 (int)ifindex);
 	assert_false(existed);
 	assert_int_equal(bpf_map_lookup_elem(m->uplinks, &ifindex, &up), 0);
 	assert_int_equal(up.gw_ifindex, if_nametoindex("gw0"));
-	assert_int_equal(fp_port__del(m, "gw0"), -EBUSY);
+	/* An uplink's gateway port: refused, and not for routes (-EBUSY). */
+	assert_int_equal(fp_ifcmd__port_del(m, "gw0"), -EADDRINUSE);
 	assert_int_equal(fp_uplink__restore(m, ifindex, &old, existed), 0);
 	assert_int_equal(count(m->uplinks), 0);
-	assert_int_equal(fp_port__del(m, "gw0"), 0);
+	assert_int_equal(fp_ifcmd__port_del(m, "gw0"), 0);
 }
 
 static int group_setup(void **state)

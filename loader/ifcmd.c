@@ -1,0 +1,126 @@
+// SPDX-License-Identifier: GPL-2.0
+/*
+ * Ports and uplinks by interface name, for the commands that name them:
+ * `port`, `uplink` (table.c), `load` (attach.c) and the model's port
+ * steps (steps.c). The name is looked up here and the refusal worded
+ * here, once, so every command says the same; the checks and the writes
+ * are table.c's, on typed values.
+ */
+#include <errno.h>
+#include <net/if.h>
+#include <string.h>
+
+#include "ifcmd.h"
+#include "ifinfo.h"
+#include "log.h"
+#include "mapio.h"
+#include "table.h"
+#include "uplink.h"
+
+static int no_iface(const char *what, const char *ifname, int err)
+{
+	pr_warn("%s %s: %s\n", what, ifname,
+		err == -ENODEV ? "no such interface in this network namespace" :
+				 strerror(-err));
+	return err;
+}
+
+int fp_ifcmd__port_add(struct fp_maps *m, const char *ifname,
+		       const __u8 *peer_mac)
+{
+	struct fp_ifinfo info;
+	int err;
+
+	err = fp_ifinfo__by_name(ifname, &info);
+	if (err)
+		return no_iface("port", ifname, err);
+	err = fp_port__add(m, &info, peer_mac);
+	if (err == -EEXIST)
+		pr_warn("port %s: already registered (port del it first)\n",
+			ifname);
+	else if (err)
+		pr_warn("port %s: cannot add to %s: %s\n", ifname, FP_MAP_PORTS,
+			err == -EINVAL ? "device cannot be a redirect target" :
+					 fp_map__strerror(err));
+	return err;
+}
+
+int fp_ifcmd__port_del(struct fp_maps *m, const char *ifname)
+{
+	struct fp_port port;
+	__u32 ifindex;
+	int err;
+
+	/* By the registry's name: its interface may be gone already. */
+	err = fp_port__by_name(m, ifname, &ifindex, &port);
+	if (!err)
+		err = fp_port__del(m, ifindex);
+	switch (err) {
+	case 0:
+		break;
+	case -ENOENT:
+		pr_warn("port %s: not registered\n", ifname);
+		break;
+	case -EBUSY:
+		pr_warn("port %s: %d route(s) still use it (route del them first)\n",
+			ifname, fp_port__routes(m, ifindex));
+		break;
+	case -EADDRINUSE:
+		pr_warn("port %s: it is an uplink's gateway port (unload first)\n",
+			ifname);
+		break;
+	default:
+		pr_warn("port %s: %s\n", ifname, strerror(-err));
+	}
+	return err;
+}
+
+static void gw_unregistered(const char *gw_port)
+{
+	pr_warn("gateway port %s: not registered "
+		"(fastpath port add %s --peer-mac MAC)\n",
+		gw_port, gw_port);
+}
+
+int fp_ifcmd__uplink_set(struct fp_maps *m, const char *ifname,
+			 const char *gw_port, __u32 flags,
+			 struct fp_uplink *old, bool *existed)
+{
+	struct fp_uplink up = { .flags = flags, .xallow = FP_XALLOW_DEFAULT };
+	struct fp_ifinfo info;
+	struct fp_port port;
+	int err;
+
+	err = fp_ifinfo__by_name(ifname, &info);
+	if (err)
+		return no_iface("uplink", ifname, err);
+	if (gw_port && fp_port__by_name(m, gw_port, &up.gw_ifindex, &port)) {
+		gw_unregistered(gw_port);
+		return -ENOENT;
+	}
+	memcpy(up.mac, info.mac, sizeof(up.mac));
+	err = fp_uplink__set(m, info.ifindex, &up, old, existed);
+	if (!err)
+		return (int)info.ifindex;
+	/* The gateway's refusals come before any write, map errors after. */
+	if (gw_port && err == -ENOENT)
+		gw_unregistered(gw_port);
+	else if (gw_port && err == -EINVAL)
+		pr_warn("gateway port %s: has no --peer-mac\n", gw_port);
+	else if (gw_port && err == -ELOOP)
+		pr_warn("gateway port %s: is the uplink itself\n", gw_port);
+	else
+		pr_warn("uplink %s: %s\n", ifname, fp_map__strerror(err));
+	return err;
+}
+
+int fp_ifcmd__uplink_del(struct fp_maps *m, const char *ifname)
+{
+	__u32 ifindex = if_nametoindex(ifname);
+
+	if (!ifindex || fp_uplinks__del(m, ifindex)) {
+		pr_warn("uplink %s: not a configured uplink\n", ifname);
+		return -ENOENT;
+	}
+	return 0;
+}
