@@ -5,7 +5,9 @@
  * is there before a port entry names it and goes after it, the program's
  * slot is written last and cleared first, and a write that fails (a full
  * map, a device that is no redirect target, a map the syscall may not
- * write) leaves the maps as they were.
+ * write) leaves the maps as they were. Above them, table.c's checked
+ * operations on typed values: each refusal has its own errno (the
+ * commands word each differently) and writes nothing.
  */
 #include <errno.h>
 #include <net/if.h>
@@ -22,9 +24,13 @@
 
 #include "fastpath.skel.h"
 #include "harness.h"
+#include "fib.h"
+#include "ifinfo.h"
 #include "maps.h"
 #include "log.h"
+#include "parse.h"
 #include "port.h"
+#include "table.h"
 #include "uplink.h"
 
 /* Room for one port and one uplink: the second fills the map. */
@@ -351,6 +357,115 @@ static void test_uplink_del_fds(void **state)
 	assert_int_equal(fp_uplinks__del_fds(m->uplinks, -1, 8), -ENOENT);
 }
 
+/* The interface facts the commands look up for fp_port__add. */
+static struct fp_ifinfo info_of(const char *name)
+{
+	struct fp_ifinfo info;
+
+	assert_int_equal(fp_ifinfo__by_name(name, &info), 0);
+	return info;
+}
+
+static void test_port_add_refusals(void **state)
+{
+	struct fp_maps *m = &((struct lab *)*state)->m;
+	struct fp_ifinfo vm = info_of("vm0"), other = info_of("vm1");
+	struct fp_ifinfo nodev = vm;
+	struct fp_port got;
+
+	/* No device at the index: nothing to redirect to. */
+	nodev.ifindex = NO_DEV;
+	assert_int_equal(fp_port__add(m, &nodev, mac0), -EINVAL);
+	assert_true(nothing_of(m, NO_DEV));
+
+	assert_int_equal(fp_port__add(m, &vm, mac0), 0);
+	assert_true(in_ports(m, vm0, &got));
+	assert_string_equal(got.name, "vm0");
+	assert_memory_equal(got.peer_mac, mac0, 6);
+	assert_int_equal(portv_mtu(m, vm0), vm.mtu);
+	/* Registered already: refused as such, the record untouched. */
+	assert_int_equal(fp_port__add(m, &vm, NULL), -EEXIST);
+	assert_true(in_ports(m, vm0, &got));
+	assert_memory_equal(got.peer_mac, mac0, 6);
+	/* fp_ports full (CAP 1): the map's word, not "already there". */
+	assert_int_equal(fp_port__add(m, &other, NULL), -E2BIG);
+	assert_true(nothing_of(m, vm1));
+}
+
+static void test_port_del_refusals(void **state)
+{
+	struct fp_maps *m = &((struct lab *)*state)->m;
+	struct fp_ifinfo vm = info_of("vm0");
+	struct fp_uplink up = { .gw_ifindex = vm0 };
+	struct fp_prefix p;
+
+	assert_int_equal(fp_port__del(m, vm0), -ENOENT);
+	assert_int_equal(fp_port__add(m, &vm, mac0), 0);
+
+	/* A route names it: -EBUSY, and the port stays whole. */
+	assert_int_equal(fp_parse_prefix("198.19.1.0/24", &p), 0);
+	assert_int_equal(fp_route__add(m, &p, vm0, NULL), 0);
+	assert_int_equal(fp_port__routes(m, vm0), 1);
+	assert_int_equal(fp_port__del(m, vm0), -EBUSY);
+	assert_true(in_ports(m, vm0, NULL));
+	assert_true(in_tx(m, vm0));
+	assert_int_equal(fp_fib__del(m, &p), 0);
+	assert_int_equal(fp_port__routes(m, vm0), 0);
+
+	/* An uplink's gateway port: a refusal of its own. */
+	assert_int_equal(fp_uplinks__put(m, 7, &up), 0);
+	assert_int_equal(fp_port__del(m, vm0), -EADDRINUSE);
+	assert_true(in_ports(m, vm0, NULL));
+	assert_true(in_tx(m, vm0));
+	assert_int_equal(fp_uplinks__del(m, 7), 0);
+
+	assert_int_equal(fp_port__del(m, vm0), 0);
+	assert_true(nothing_of(m, vm0));
+}
+
+static void test_uplink_set_refusals(void **state)
+{
+	struct fp_maps *m = &((struct lab *)*state)->m;
+	struct fp_ifinfo vm = info_of("vm0");
+	struct fp_uplink up = { .gw_ifindex = vm0,
+				.xallow = FP_XALLOW_DEFAULT },
+			 old, got;
+	bool existed;
+
+	memcpy(up.mac, mac0, 6);
+	/* The gateway port: not registered, no peer MAC, the uplink itself. */
+	assert_int_equal(fp_uplink__set(m, vm1, &up, &old, &existed), -ENOENT);
+	assert_int_equal(fp_port__add(m, &vm, NULL), 0);
+	assert_int_equal(fp_uplink__set(m, vm1, &up, &old, &existed), -EINVAL);
+	assert_int_equal(fp_port__del(m, vm0), 0);
+	assert_int_equal(fp_port__add(m, &vm, mac0), 0);
+	assert_int_equal(fp_uplink__set(m, vm0, &up, &old, &existed), -ELOOP);
+	assert_false(in_uplinks(m, vm0, NULL));
+	assert_false(in_uplinks(m, vm1, NULL));
+
+	assert_int_equal(fp_uplink__set(m, vm1, &up, &old, &existed), 0);
+	assert_false(existed);
+	assert_true(in_uplinks(m, vm1, &got));
+	assert_int_equal(got.gw_ifindex, vm0);
+	assert_int_equal(upv_of(m, vm1).flags, FP_UPLINK_F_ON);
+
+	/* Set again: the circuit `apply` gave it stays; restore undoes. */
+	got.circuit = 5;
+	assert_int_equal(fp_uplinks__put(m, vm1, &got), 0);
+	up.flags = FP_UPLINK_F_ALLOW_SPOOFED;
+	up.circuit = 9;
+	assert_int_equal(fp_uplink__set(m, vm1, &up, &old, &existed), 0);
+	assert_true(existed);
+	assert_int_equal(old.circuit, 5);
+	assert_true(in_uplinks(m, vm1, &got));
+	assert_int_equal(got.circuit, 5);
+	assert_int_equal(got.flags, FP_UPLINK_F_ALLOW_SPOOFED);
+	assert_int_equal(fp_uplink__restore(m, vm1, &old, existed), 0);
+	assert_true(in_uplinks(m, vm1, &got));
+	assert_int_equal(got.flags, 0);
+	assert_int_equal(got.circuit, 5);
+}
+
 static int group_setup(void **state)
 {
 	(void)state;
@@ -388,6 +503,12 @@ int main(void)
 		cmocka_unit_test_setup_teardown(test_uplink_slot_fails, setup,
 						teardown),
 		cmocka_unit_test_setup_teardown(test_uplink_del_fds, setup,
+						teardown),
+		cmocka_unit_test_setup_teardown(test_port_add_refusals, setup,
+						teardown),
+		cmocka_unit_test_setup_teardown(test_port_del_refusals, setup,
+						teardown),
+		cmocka_unit_test_setup_teardown(test_uplink_set_refusals, setup,
 						teardown),
 	};
 
