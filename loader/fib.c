@@ -209,6 +209,25 @@ static int budget_store(const struct fp_maps *m, struct budget *b)
 	return 0;
 }
 
+int fp_fib__circuit(const struct fp_maps *m, __u32 id, __u32 ifindex,
+		    __u32 budget, struct fp_circuit *old)
+{
+	struct fp_circuit c = { 0 }, zero = { 0 };
+	__u32 key = id - 1;
+
+	if (!id || id > FP_MAX_CIRCUITS)
+		return -EINVAL;
+	if (bpf_map_lookup_elem(m->circuits, &key, &c))
+		return -errno;
+	if (old)
+		*old = c;
+	if (!ifindex && !budget)
+		c = zero;
+	c.ifindex = ifindex;
+	c.budget = budget;
+	return bpf_map_update_elem(m->circuits, &key, &c, BPF_ANY) ? -errno : 0;
+}
+
 /* ---- arrival order -------------------------------------------------------- */
 
 static struct fp_arrival_key arrival_key(const struct fp_prefix *p)

@@ -62,6 +62,16 @@ int fp_fib__for_each_exclusion(const struct fp_maps *m, fp_excl_fn fn,
 int fp_fib__retag(const struct fp_maps *m);
 
 /*
+ * fp_circuits' one writer for `apply`: circuit id's uplink and fast-path
+ * IP budget, its used and over counts kept (this file makes them anew at
+ * the next retag); ifindex and budget both 0 clear the record. *old (may
+ * be NULL) gets the record as it was, for an undo. 0 or -errno; -EINVAL
+ * for an id outside 1 .. FP_MAX_CIRCUITS.
+ */
+int fp_fib__circuit(const struct fp_maps *m, __u32 id, __u32 ifindex,
+		    __u32 budget, struct fp_circuit *old);
+
+/*
  * Once per fp_srcfilt map (a new one looks up every source): flags the
  * host entries with a port as a VM's own (FP_ROUTE_F_OWN) where pins of
  * an older build lack it, and sets the bits of the blocks no own address

@@ -1,7 +1,8 @@
 // SPDX-License-Identifier: GPL-2.0
 /*
- * The model maps' one writer (circuits, address spaces, connections and
- * their counters, the model's exclusions and ports, the uplinks' circuit):
+ * The model maps' one writer (address spaces, connections and their
+ * counters; the circuits' budgets, the model's exclusions and ports and
+ * the uplinks' circuit through their own writers):
  * moves the maps from one plan to the next, step by step, each step
  * recorded with what it replaced; when a step fails, the steps taken are
  * undone in reverse.
@@ -40,7 +41,8 @@ enum undo_kind {
 	U_PORT_ADDED,
 	U_PORT_DELETED,
 	U_EXCL_ADDED,
-	U_EXCL_DELETED
+	U_EXCL_DELETED,
+	U_CIRCUIT
 };
 
 struct undo {
@@ -86,6 +88,27 @@ static int journal_excl(struct run *r, enum undo_kind kind,
 	u->prefix = *p;
 	u->class = class;
 	return 0;
+}
+
+/*
+ * A circuit's uplink and budget, through fp_circuits' writer
+ * (loader/fib.c); journalled with the record as it was.
+ */
+static int circuit_write(struct run *r, __u32 id, __u32 ifindex, __u32 budget)
+{
+	struct undo *u = journal(r, U_CIRCUIT);
+	struct fp_circuit old;
+	int err;
+
+	if (!u)
+		return -ENOMEM;
+	memcpy(u->key, &id, sizeof(id));
+	err = fp_fib__circuit(r->m, id, ifindex, budget, &old);
+	if (err)
+		r->n--;
+	else
+		memcpy(u->old, &old, sizeof(old));
+	return err;
 }
 
 /* A step about to be taken; the tests' fault fires here. */
@@ -177,6 +200,16 @@ static void undo_uplink(struct run *r, const struct undo *u)
 		fp_uplinks__del(r->m, ifindex);
 }
 
+static void undo_circuit(struct run *r, const struct undo *u)
+{
+	struct fp_circuit old;
+	__u32 id;
+
+	memcpy(&id, u->key, sizeof(id));
+	memcpy(&old, u->old, sizeof(old));
+	fp_fib__circuit(r->m, id, old.ifindex, old.budget, NULL);
+}
+
 static void undo_all(struct run *r)
 {
 	while (r->n) {
@@ -207,6 +240,9 @@ static void undo_all(struct run *r)
 			break;
 		case U_EXCL_DELETED:
 			fp_fib__exclude(r->m, &u->prefix, u->class);
+			break;
+		case U_CIRCUIT:
+			undo_circuit(r, u);
 			break;
 		}
 	}
@@ -300,10 +336,7 @@ static int add_steps(struct run *r, const struct fp_plan *old,
 			   c->budget);
 		if (err || r->dry)
 			continue;
-		slot.ifindex = ifindex;
-		slot.budget = c->budget;
-		err = map_write(r, r->m->circuits, true, &key, sizeof(key),
-				&slot, sizeof(slot));
+		err = circuit_write(r, c->id, ifindex, c->budget);
 		if (err)
 			return err;
 	}
@@ -554,15 +587,12 @@ static int remove_steps(struct run *r, const struct fp_plan *old,
 	}
 	for (size_t i = 0; i < old->ncircuits; i++) {
 		const struct fp_plan_circuit *c = &old->circuits[i];
-		__u32 key = c->id - 1;
 
 		if (fp_plan__circuit(next, c->id))
 			continue;
 		err = step(r, "- circuit %s (%u) budget", c->name, c->id);
 		if (!err && !r->dry)
-			err = map_write(r, r->m->circuits, true, &key,
-					sizeof(key), NULL,
-					sizeof(struct fp_circuit));
+			err = circuit_write(r, c->id, 0, 0);
 		if (err)
 			return err;
 	}

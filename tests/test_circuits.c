@@ -94,15 +94,11 @@ static void set_conn(__u32 vnet, __u32 circuit, __u32 flags)
 	assert_int_equal(bpf_map_update_elem(m.conns, &idx, &c, 0), 0);
 }
 
+/* Through fp_circuits' one writer, as `apply` does. */
 static void set_budget(__u32 circuit, __u32 budget)
 {
-	struct fp_circuit c;
-	__u32 key = circuit - 1;
-
-	assert_int_equal(bpf_map_lookup_elem(m.circuits, &key, &c), 0);
-	c.budget = budget;
-	c.ifindex = up_if[0];
-	assert_int_equal(bpf_map_update_elem(m.circuits, &key, &c, 0), 0);
+	assert_int_equal(fp_fib__circuit(&m, circuit, up_if[0], budget, NULL),
+			 0);
 }
 
 static struct fp_circuit circuit(__u32 id)
@@ -225,6 +221,42 @@ static void test_budget_grant_refuse_promote(void **state)
 	put_route("198.18.12.1/32");
 	assert_int_equal(get_route("198.18.12.1/32").circuits, 0);
 	assert_int_equal(circuit(2).used, 2);
+}
+
+/*
+ * The writer changes a circuit's uplink and budget and keeps its counts
+ * (the FIB's, made anew at a retag); both 0 clear the record; it hands
+ * back the record as it was, and refuses ids outside the model.
+ */
+static void test_circuit_writer(void **state)
+{
+	struct fp_circuit old;
+
+	(void)state;
+	set_space("198.18.10.0/24", 1);
+	set_conn(1, 1, FP_CONN_F_LINKED | FP_CONN_F_FAST4);
+	set_budget(1, 1);
+	put_route("198.18.10.1/32");
+	put_route("198.18.10.2/32");
+	assert_int_equal(circuit(1).used, 1);
+	assert_int_equal(circuit(1).over, 1);
+	assert_int_equal(fp_fib__circuit(&m, 1, up_if[1], 5, &old), 0);
+	assert_int_equal(old.ifindex, up_if[0]);
+	assert_int_equal(old.budget, 1);
+	assert_int_equal(old.used, 1);
+	assert_int_equal(circuit(1).ifindex, up_if[1]);
+	assert_int_equal(circuit(1).budget, 5);
+	assert_int_equal(circuit(1).used, 1);
+	assert_int_equal(circuit(1).over, 1);
+	assert_int_equal(fp_fib__circuit(&m, 1, 0, 0, NULL), 0);
+	assert_int_equal(circuit(1).ifindex, 0);
+	assert_int_equal(circuit(1).budget, 0);
+	assert_int_equal(circuit(1).used, 0);
+	assert_int_equal(circuit(1).over, 0);
+	assert_int_equal(fp_fib__circuit(&m, 0, up_if[0], 1, NULL), -EINVAL);
+	assert_int_equal(fp_fib__circuit(&m, FP_MAX_CIRCUITS + 1, up_if[0], 1,
+					 NULL),
+			 -EINVAL);
 }
 
 static void test_budget_follows_connections(void **state)
@@ -597,6 +629,7 @@ int main(void)
 	const struct CMUnitTest tests[] = {
 		cmocka_unit_test_setup(test_vnet_tag, reset),
 		cmocka_unit_test_setup(test_budget_grant_refuse_promote, reset),
+		cmocka_unit_test_setup(test_circuit_writer, reset),
 		cmocka_unit_test_setup(test_budget_follows_connections, reset),
 		cmocka_unit_test_setup(test_retag_keeps_held_places, reset),
 		cmocka_unit_test_setup(test_budget_shrink_keeps_arrival_order,
