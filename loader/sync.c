@@ -664,16 +664,19 @@ static int write_host(struct sync *s, struct writes *w,
  * and only then stale shadows, which would otherwise expose an outdated
  * covering entry.
  */
-static int apply(struct sync *s, const struct fp_xset *want,
-		 const struct fp_xset *cur, const struct fp_xset *statics)
+static int apply(struct sync *s, const struct fp_xset *cur,
+		 const struct fp_xset *statics)
 {
+	size_t nwant;
+	/* Tree order: backwards, what lies inside a prefix comes first. */
+	const struct fp_xentry *want = fp_xstate__entries(s->xs, &nwant);
 	struct writes w = { 0 };
 	int removed = 0, err = 0, ret;
 
 	fp_fib__batch_begin(s->m);
 	for (int shadow = 1; shadow >= 0 && !err; shadow--) {
-		for (size_t k = want->n; k-- > 0 && !err;) {
-			const struct fp_xentry *e = &want->e[k];
+		for (size_t k = nwant; k-- > 0 && !err;) {
+			const struct fp_xentry *e = &want[k];
 
 			if ((e->rt.ifindex == 0) != shadow ||
 			    fp_xset__find(statics, &e->prefix) ||
@@ -700,7 +703,7 @@ static int apply(struct sync *s, const struct fp_xset *want,
 			const struct fp_xentry *e = &cur->e[i];
 
 			if ((e->rt.ifindex == 0) != shadow ||
-			    (fp_xset__find(want, &e->prefix) &&
+			    (fp_xstate__find(s->xs, &e->prefix) &&
 			     !refused(&w.failed, &w.blocked, &e->prefix)))
 				continue;
 			err = delete_entry(s, &e->prefix);
@@ -737,28 +740,11 @@ static void drop_ports(struct sync *s, const struct vec *drop)
 	}
 }
 
-/* The desired entries in fp_xset order, for the mark-and-sweep. */
-static int want_set(struct sync *s, struct fp_xset *want)
-{
-	size_t n;
-	const struct fp_xentry *e = fp_xstate__entries(s->xs, &n);
-	int err;
-
-	for (size_t i = 0; i < n; i++) {
-		err = fp_xset__add(want, &e[i].prefix, &e[i].rt);
-		if (err)
-			return err;
-	}
-	fp_xset__sort(want);
-	return 0;
-}
-
 /* Everything from the caches, against everything in the maps. */
 static int reconcile_full(struct sync *s, const struct vec *ports)
 {
 	struct vec neighs = { 0 }, routes = { 0 };
-	struct fp_xset want = { 0 }, cur = { 0 }, statics = { 0 };
-	struct fp_xchanges ch = { 0 };
+	struct fp_xset cur = { 0 }, statics = { 0 };
 	int err;
 
 	err = gather_neighs(s, &neighs);
@@ -771,20 +757,16 @@ static int reconcile_full(struct sync *s, const struct vec *ports)
 				      neighs.n);
 	/* Settles the state; the maps are diffed below, not against it. */
 	if (!err)
-		err = fp_xstate__changes(s->xs, &ch);
-	if (!err)
-		err = want_set(s, &want);
+		err = fp_xstate__changes(s->xs, NULL);
 	if (!err)
 		err = read_entries(s->m, &cur, &statics);
 	if (!err)
-		err = apply(s, &want, &cur, &statics);
+		err = apply(s, &cur, &statics);
 	if (!err) {
 		s->full = false;
 		s->ctl.full_syncs++;
 		publish_ctl(s);
 	}
-	fp_xchanges__free(&ch);
-	fp_xset__free(&want);
 	fp_xset__free(&cur);
 	fp_xset__free(&statics);
 	vec_free(&neighs);
