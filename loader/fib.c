@@ -38,8 +38,13 @@
 
 #include "fib.h"
 #include "log.h"
+#include "mapio.h"
 #include "prefix.h"
 #include "vec.h"
+
+#ifndef ENOTSUPP
+#define ENOTSUPP 524 /* the kernel's answer for an operation a map lacks */
+#endif
 
 /* Map and key bytes for p's entry. */
 static int locate(const struct fp_maps *m, const struct fp_prefix *p, void *key)
@@ -456,6 +461,23 @@ static bool covering_route(const struct fp_maps *m, const struct fp_prefix *p,
 			   struct fp_route *rt);
 
 /*
+ * The program looks into fp_hosts6 once it is marked present: mark it
+ * before the first entry lands. Never unmarked: one key, so concurrent
+ * writers cannot lose each other's mark.
+ */
+static int hosts6_mark(const struct fp_maps *m)
+{
+	__u32 one = 1, which = FP_PRESENT_HOSTS6;
+
+	if (batch_of(m)->hosts6_marked)
+		return 0;
+	if (bpf_map_update_elem(m->present, &which, &one, BPF_ANY))
+		return -errno;
+	batch_of(m)->hosts6_marked = true;
+	return 0;
+}
+
+/*
  * Writes the entry at p into the table of record, then compiles it; a
  * table full on the way leaves both as they were: old is the entry it
  * replaces (NULL: none), read by the caller under fp_maps__lock.
@@ -471,18 +493,8 @@ static int put_over(const struct fp_maps *m, const struct fp_prefix *p,
 	fp_maps__lock(m);
 	if (rt->flags & FP_ROUTE_F_OWN)
 		err = srcfilt_clear(m, p);
-	/*
-	 * The program looks into fp_hosts6 once it is marked present: mark
-	 * it before the first entry lands. Never unmarked: one key, so
-	 * concurrent writers cannot lose each other's mark.
-	 */
-	if (!err && !compiled(p) && !batch_of(m)->hosts6_marked) {
-		__u32 one = 1, which = FP_PRESENT_HOSTS6;
-
-		if (bpf_map_update_elem(m->present, &which, &one, BPF_ANY))
-			err = -errno;
-		batch_of(m)->hosts6_marked = !err;
-	}
+	if (!err && !compiled(p))
+		err = hosts6_mark(m);
 	if (!err && bpf_map_update_elem(fd, &key, rt, how))
 		err = -errno;
 	if (!err && compiled(p)) {
@@ -759,6 +771,137 @@ out:
 	return err;
 }
 
+/* ---- many entries at once (sync) ---------------------------------------- */
+
+#define SET_CHUNK 4096 /* entries per batched update of a host hash */
+
+/*
+ * Whether p's entry may be written in a batched update: a host route (no
+ * marker lies inside it, nothing to refresh), in a batch that read at its
+ * start that no exclusion and no VNet of p's family exists, so the entry
+ * has no classes, no VNet and no budget place: for an entry not there
+ * yet, fp_fib__set would compute nothing but its flags and write it.
+ */
+static bool batchable(const struct fp_maps *m, const struct fp_prefix *p)
+{
+	return batch_of(m)->depth && !may_exclude(m, p) &&
+	       !may_be_in_vnet(m, p) &&
+	       p->len == (p->family == AF_INET ? 32 : 128);
+}
+
+/* The entry fp_fib__set would write for a batchable in at p. */
+static void plain_host(const struct fp_prefix *p, const struct fp_route *in,
+		       struct fp_route *rt)
+{
+	*rt = *in;
+	fp_fib__plain(rt);
+	rt->plen = p->len;
+	if (own(p, rt))
+		rt->flags |= FP_ROUTE_F_OWN;
+}
+
+struct run_buf {
+	__u8 keys[SET_CHUNK * 16];
+	struct fp_route vals[SET_CHUNK];
+	bool no_batch; /* the kernel has no batched update for the hash */
+};
+
+/*
+ * e[0..n), batchable and of one family, n <= SET_CHUNK: as many as one
+ * batched update takes, compiled as put_over() does, then the first one
+ * it refused through fp_fib__set. Returns how many have an outcome in res
+ * (at least one); *hard when one failed for another reason than room,
+ * after which nothing more was written.
+ */
+static size_t set_run(const struct fp_maps *m, const struct fp_fib_entry *e,
+		      size_t n, int *res, struct run_buf *b, bool *hard)
+{
+	LIBBPF_OPTS(bpf_map_batch_opts, opts);
+	int family = e[0].prefix.family, fd, err = 0;
+	size_t ksz = family == AF_INET ? 4 : 16;
+	__u32 count = 0;
+	struct fp_nh nh;
+
+	fd = family == AF_INET ? m->hosts4 : m->hosts6;
+	/* What put_over() does before its write, for every entry first. */
+	if (family != AF_INET)
+		err = hosts6_mark(m);
+	for (; !err && !b->no_batch && count < n; count++) {
+		plain_host(&e[count].prefix, &e[count].rt, &b->vals[count]);
+		if ((b->vals[count].flags & FP_ROUTE_F_OWN) &&
+		    srcfilt_clear(m, &e[count].prefix))
+			break;
+		memcpy(b->keys + count * ksz, e[count].prefix.addr, ksz);
+	}
+	if (err || b->no_batch)
+		count = 0;
+	/*
+	 * It stops at the first entry it refuses, count says where; a kernel
+	 * without it, or one refusing the call, says EINVAL before any and
+	 * leaves count alone.
+	 */
+	if (count &&
+	    bpf_map_update_batch(fd, b->keys, b->vals, &count, &opts) &&
+	    (errno == EINVAL || errno == ENOTSUPP || errno == EOPNOTSUPP)) {
+		b->no_batch = true;
+		count = 0;
+	}
+	for (__u32 i = 0; i < count; i++) {
+		res[i] = 0;
+		if (family != AF_INET)
+			continue;
+		result_of_route(&b->vals[i], &nh);
+		res[i] = fp_trie__insert(trie_of(m), &e[i].prefix, &nh);
+		if (!res[i])
+			continue;
+		/* Out of the record again, as put_over() leaves it. */
+		bpf_map_delete_elem(fd, b->keys + i * ksz);
+		if (res[i] == -ENOSPC)
+			res[i] = -E2BIG;
+		if (fp_map__full(res[i]))
+			continue;
+		/* The one-entry path stops here: the rest were never written. */
+		*hard = true;
+		for (__u32 k = i + 1; k < count; k++)
+			bpf_map_delete_elem(fd, b->keys + k * ksz);
+		return i + 1;
+	}
+	if (count == n)
+		return count;
+	res[count] = fp_fib__set(m, &e[count].prefix, &e[count].rt, false);
+	*hard = res[count] && !fp_map__full(res[count]);
+	return count + 1;
+}
+
+size_t fp_fib__set_many(const struct fp_maps *m, const struct fp_fib_entry *e,
+			size_t n, int *res)
+{
+	struct run_buf *b = NULL;
+	bool hard = false;
+	size_t i = 0, j;
+
+	fp_maps__lock(m);
+	while (i < n && !hard) {
+		if (!b && batchable(m, &e[i].prefix))
+			b = calloc(1, sizeof(*b));
+		if (!b || !batchable(m, &e[i].prefix)) {
+			res[i] = fp_fib__set(m, &e[i].prefix, &e[i].rt, false);
+			hard = res[i] && !fp_map__full(res[i]);
+			i++;
+			continue;
+		}
+		for (j = i + 1; j < n && j - i < SET_CHUNK &&
+				e[j].prefix.family == e[i].prefix.family &&
+				batchable(m, &e[j].prefix);
+		     j++)
+			;
+		i += set_run(m, e + i, j - i, res + i, b, &hard);
+	}
+	free(b);
+	fp_maps__unlock(m);
+	return i;
+}
+
 /* Hands p and its entry to fn, unless a marker that all leaves out. */
 static int visit(const void *key, int family, bool host, bool all,
 		 const struct fp_route *rt, fp_fib_fn fn, void *ctx)
@@ -781,9 +924,6 @@ static int visit(const void *key, int family, bool host, bool all,
 }
 
 #define WALK_CHUNK 4096 /* entries per batched read of a host hash */
-#ifndef ENOTSUPP
-#define ENOTSUPP 524 /* the kernel's answer for an operation a map lacks */
-#endif
 
 /*
  * A host hash in chunks of WALK_CHUNK entries per syscall (a 1M-entry

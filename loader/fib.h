@@ -95,6 +95,26 @@ int fp_fib__srcfilt_space(const struct fp_maps *m, const struct fp_prefix *p);
 void fp_fib__batch_begin(const struct fp_maps *m);
 int fp_fib__batch_end(const struct fp_maps *m);
 
+/* One entry of fp_fib__set_many. */
+struct fp_fib_entry {
+	struct fp_prefix prefix;
+	struct fp_route rt;
+};
+
+/*
+ * New entries, none of them in the maps now (the caller read them in
+ * this batch): fp_fib__set(m, e[i].prefix, e[i].rt, false) for each in
+ * order, its outcome in res[i], inside a batch (fp_fib__batch_begin).
+ * Host routes of a family with no exclusion and no VNet go to their hash
+ * in batched updates, one syscall per few thousand entries (such an
+ * update has no BPF_NOEXIST: hence new entries only); one it refuses (a
+ * full map) takes the one-entry path, so each entry ends as fp_fib__set
+ * would leave it. Stops after the first error that is not a full map
+ * (fp_map__full): returns how many entries have an outcome in res.
+ */
+size_t fp_fib__set_many(const struct fp_maps *m, const struct fp_fib_entry *e,
+			size_t n, int *res);
+
 /* The map an entry at p lives in, for messages. */
 const char *fp_fib__map_name(const struct fp_prefix *p);
 

@@ -548,12 +548,10 @@ static void warn_new(const struct fp_xset *now, const struct fp_xset *before,
 	}
 }
 
-/* 0, or 1 when the map is full, or -errno. */
-static int write_entry(struct sync *s, const struct fp_prefix *p,
-		       const struct fp_route *rt)
+/* A write's outcome err: 0, or 1 when the map is full, or -errno. */
+static int write_result(const struct fp_prefix *p, int err)
 {
 	char pfx[FP_PREFIX_STRLEN];
-	int err = fp_fib__set(s->m, p, rt, false);
 
 	if (!err)
 		return 0;
@@ -562,6 +560,12 @@ static int write_entry(struct sync *s, const struct fp_prefix *p,
 	fp_format_prefix(p, pfx, sizeof(pfx));
 	pr_warn("sync: route %s: %s\n", pfx, strerror(-err));
 	return err;
+}
+
+static int write_entry(struct sync *s, const struct fp_prefix *p,
+		       const struct fp_route *rt)
+{
+	return write_result(p, fp_fib__set(s->m, p, rt, false));
 }
 
 static int delete_entry(struct sync *s, const struct fp_prefix *p)
@@ -582,6 +586,77 @@ static bool refused(const struct fp_xset *failed, const struct fp_xset *blocked,
 	return fp_xset__find(failed, p) || fp_xset__find(blocked, p);
 }
 
+/* What a full reconcile writes, and what the map refused of it. */
+struct writes {
+	struct fp_xset failed, blocked;
+	int added;
+	/* Host routes in a row, for fp_fib__set_many. */
+	struct fp_fib_entry *hosts;
+	int *res;
+	size_t nhosts, cap;
+};
+
+#define HOSTS_PENDING 16384 /* host routes gathered before they are written */
+
+static bool is_host(const struct fp_prefix *p)
+{
+	return p->len == (p->family == AF_INET ? 32 : 128);
+}
+
+/* A write's outcome ret (write_result()) counted, or the entry refused. */
+static int count_write(struct sync *s, struct writes *w,
+		       const struct fp_prefix *p, const struct fp_route *rt,
+		       int ret)
+{
+	int err;
+
+	if (ret <= 0) {
+		w->added += !ret;
+		return ret;
+	}
+	err = fp_xset__add(&w->failed, p, rt);
+	if (err)
+		return err;
+	fp_xset__sort(&w->failed);
+	return block_ancestors(s->xs, p, &w->blocked);
+}
+
+/*
+ * The host routes gathered, in batched writes. Nothing inside a host
+ * route can withdraw it, so only the shorter prefixes that follow wait
+ * for their outcome.
+ */
+static int write_hosts(struct sync *s, struct writes *w)
+{
+	size_t done = fp_fib__set_many(s->m, w->hosts, w->nhosts, w->res);
+	int err = 0;
+
+	for (size_t i = 0; i < done && !err; i++)
+		err = count_write(s, w, &w->hosts[i].prefix, &w->hosts[i].rt,
+				  write_result(&w->hosts[i].prefix, w->res[i]));
+	w->nhosts = 0;
+	return err;
+}
+
+static int write_host(struct sync *s, struct writes *w,
+		      const struct fp_xentry *e)
+{
+	size_t cap = w->cap;
+
+	if (fp_vec__grow(&w->hosts, &w->cap, w->nhosts, sizeof(*w->hosts)))
+		return -ENOMEM;
+	if (w->cap != cap) {
+		int *res = realloc(w->res, w->cap * sizeof(*w->res));
+
+		if (!res)
+			return -ENOMEM;
+		w->res = res;
+	}
+	w->hosts[w->nhosts].prefix = e->prefix;
+	w->hosts[w->nhosts++].rt = e->rt;
+	return w->nhosts < HOSTS_PENDING ? 0 : write_hosts(s, w);
+}
+
 /*
  * Shadows first (a destination going to the gateway early is safe), then
  * fast entries, most specific first (so that a refused one withdraws its
@@ -589,41 +664,47 @@ static bool refused(const struct fp_xset *failed, const struct fp_xset *blocked,
  * and only then stale shadows, which would otherwise expose an outdated
  * covering entry.
  */
-static int apply(struct sync *s, const struct fp_xset *want,
-		 const struct fp_xset *cur, const struct fp_xset *statics)
+static int apply(struct sync *s, const struct fp_xset *cur,
+		 const struct fp_xset *statics)
 {
-	struct fp_xset failed = { 0 }, blocked = { 0 };
-	int added = 0, removed = 0, err = 0, ret;
+	size_t nwant;
+	/* Tree order: backwards, what lies inside a prefix comes first. */
+	const struct fp_xentry *want = fp_xstate__entries(s->xs, &nwant);
+	struct writes w = { 0 };
+	int removed = 0, err = 0, ret;
 
 	fp_fib__batch_begin(s->m);
-	for (int shadow = 1; shadow >= 0; shadow--)
-		for (size_t k = want->n; k-- > 0 && !err;) {
-			const struct fp_xentry *e = &want->e[k];
+	for (int shadow = 1; shadow >= 0 && !err; shadow--) {
+		for (size_t k = nwant; k-- > 0 && !err;) {
+			const struct fp_xentry *e = &want[k];
 
 			if ((e->rt.ifindex == 0) != shadow ||
 			    fp_xset__find(statics, &e->prefix) ||
-			    fp_xset__find(&blocked, &e->prefix) ||
+			    fp_xset__find(&w.blocked, &e->prefix) ||
 			    same_entry(e, fp_xset__find(cur, &e->prefix)))
 				continue;
-			ret = write_entry(s, &e->prefix, &e->rt);
-			if (ret < 0)
-				err = ret;
-			else if (ret == 0)
-				added++;
-			else if (!(err = fp_xset__add(&failed, &e->prefix,
-						      &e->rt))) {
-				fp_xset__sort(&failed);
-				err = block_ancestors(s->xs, &e->prefix,
-						      &blocked);
+			if (is_host(&e->prefix) &&
+			    !fp_xset__find(cur, &e->prefix)) {
+				err = write_host(s, &w, e);
+				continue;
 			}
+			/* A shorter prefix: the host routes' outcome first. */
+			err = write_hosts(s, &w);
+			if (err)
+				break;
+			ret = write_entry(s, &e->prefix, &e->rt);
+			err = count_write(s, &w, &e->prefix, &e->rt, ret);
 		}
+		if (!err)
+			err = write_hosts(s, &w);
+	}
 	for (int shadow = 0; shadow <= 1; shadow++)
 		for (size_t i = 0; i < cur->n && !err; i++) {
 			const struct fp_xentry *e = &cur->e[i];
 
 			if ((e->rt.ifindex == 0) != shadow ||
-			    (fp_xset__find(want, &e->prefix) &&
-			     !refused(&failed, &blocked, &e->prefix)))
+			    (fp_xstate__find(s->xs, &e->prefix) &&
+			     !refused(&w.failed, &w.blocked, &e->prefix)))
 				continue;
 			err = delete_entry(s, &e->prefix);
 			removed++;
@@ -631,17 +712,19 @@ static int apply(struct sync *s, const struct fp_xset *want,
 	ret = fp_fib__batch_end(s->m);
 	if (!err)
 		err = ret;
-	if (added || removed)
-		pr_info("sync: %d entries written, %d removed\n", added,
+	if (w.added || removed)
+		pr_info("sync: %d entries written, %d removed\n", w.added,
 			removed);
-	warn_new(&failed, &s->failed, false);
-	warn_new(&blocked, &s->blocked, true);
+	warn_new(&w.failed, &s->failed, false);
+	warn_new(&w.blocked, &s->blocked, true);
 	fp_xset__free(&s->failed);
 	fp_xset__free(&s->blocked);
-	s->failed = failed;
-	s->blocked = blocked;
+	s->failed = w.failed;
+	s->blocked = w.blocked;
 	s->retry = false;
 	publish_ctl(s);
+	free(w.hosts);
+	free(w.res);
 	return err;
 }
 
@@ -657,28 +740,11 @@ static void drop_ports(struct sync *s, const struct vec *drop)
 	}
 }
 
-/* The desired entries in fp_xset order, for the mark-and-sweep. */
-static int want_set(struct sync *s, struct fp_xset *want)
-{
-	size_t n;
-	const struct fp_xentry *e = fp_xstate__entries(s->xs, &n);
-	int err;
-
-	for (size_t i = 0; i < n; i++) {
-		err = fp_xset__add(want, &e[i].prefix, &e[i].rt);
-		if (err)
-			return err;
-	}
-	fp_xset__sort(want);
-	return 0;
-}
-
 /* Everything from the caches, against everything in the maps. */
 static int reconcile_full(struct sync *s, const struct vec *ports)
 {
 	struct vec neighs = { 0 }, routes = { 0 };
-	struct fp_xset want = { 0 }, cur = { 0 }, statics = { 0 };
-	struct fp_xchanges ch = { 0 };
+	struct fp_xset cur = { 0 }, statics = { 0 };
 	int err;
 
 	err = gather_neighs(s, &neighs);
@@ -691,20 +757,16 @@ static int reconcile_full(struct sync *s, const struct vec *ports)
 				      neighs.n);
 	/* Settles the state; the maps are diffed below, not against it. */
 	if (!err)
-		err = fp_xstate__changes(s->xs, &ch);
-	if (!err)
-		err = want_set(s, &want);
+		err = fp_xstate__changes(s->xs, NULL);
 	if (!err)
 		err = read_entries(s->m, &cur, &statics);
 	if (!err)
-		err = apply(s, &want, &cur, &statics);
+		err = apply(s, &cur, &statics);
 	if (!err) {
 		s->full = false;
 		s->ctl.full_syncs++;
 		publish_ctl(s);
 	}
-	fp_xchanges__free(&ch);
-	fp_xset__free(&want);
 	fp_xset__free(&cur);
 	fp_xset__free(&statics);
 	vec_free(&neighs);

@@ -386,15 +386,13 @@ static bool xs_neigh_entry(const struct fp_xstate *st,
 }
 
 /*
- * The entry prefix p asks for: its own
+ * The entry prefix p asks for, r its winning route (NULL: none): its own
  * fast route, else a neighbour's host entry, else a shadow when a fast
  * prefix covers a route of its own.
  */
-static bool xs_entry_at(const struct fp_xstate *st, const struct fp_prefix *p,
-			struct fp_route *out)
+static bool xs_entry_of(const struct fp_xstate *st, const struct fp_prefix *p,
+			const struct fp_xroute *r, struct fp_route *out)
 {
-	const struct fp_xroute *r = xs_winner(st, p);
-
 	if (r && xs_route_entry(st, r, out))
 		return true;
 	if (p->len == max_len(p->family) && xs_neigh_entry(st, p, out))
@@ -405,6 +403,13 @@ static bool xs_entry_at(const struct fp_xstate *st, const struct fp_prefix *p,
 		return true;
 	}
 	return false;
+}
+
+/* xs_entry_of() with p's winning route looked up. */
+static bool xs_entry_at(const struct fp_xstate *st, const struct fp_prefix *p,
+			struct fp_route *out)
+{
+	return xs_entry_of(st, p, xs_winner(st, p), out);
 }
 
 int fp_xstate__new(__u32 table, struct fp_xstate **out)
@@ -625,13 +630,17 @@ int fp_xstate__neigh(struct fp_xstate *st, const struct fp_xneigh *neigh,
 	return 0;
 }
 
+/* c NULL: the state settles, nobody asked what changed. */
 static int add_change(struct fp_xchanges *c, const struct fp_prefix *p,
 		      const struct fp_route *before,
 		      const struct fp_route *after)
 {
 	struct fp_xchange *x;
-	int err = fp_vec__grow(&c->v, &c->cap, c->n, sizeof(*c->v));
+	int err;
 
+	if (!c)
+		return 0;
+	err = fp_vec__grow(&c->v, &c->cap, c->n, sizeof(*c->v));
 	if (err)
 		return err;
 	x = &c->v[c->n++];
@@ -747,6 +756,7 @@ static int xs_rebuild(struct fp_xstate *st, struct fp_xchanges *c)
 	int err = 0;
 
 	while (ri < st->nroutes || ni < st->nneighs) {
+		const struct fp_xroute *r = NULL;
 		struct fp_prefix np = { 0 };
 
 		if (ni < st->nneighs) {
@@ -760,6 +770,10 @@ static int xs_rebuild(struct fp_xstate *st, struct fp_xchanges *c)
 			p = st->routes[ri]->dst;
 		else
 			p = np;
+		/* The first route at p is its winner: no search for it. */
+		if (ri < st->nroutes &&
+		    !fp_prefix__tree_cmp(&st->routes[ri]->dst, &p))
+			r = st->routes[ri];
 		while (ri < st->nroutes &&
 		       !fp_prefix__tree_cmp(&st->routes[ri]->dst, &p))
 			ri++;
@@ -767,7 +781,7 @@ static int xs_rebuild(struct fp_xstate *st, struct fp_xchanges *c)
 		       p.len == max_len(p.family) &&
 		       !memcmp(st->neighs[ni]->addr, p.addr, sizeof(p.addr)))
 			ni++;
-		if (!xs_entry_at(st, &p, &rt))
+		if (!xs_entry_of(st, &p, r, &rt))
 			continue;
 		err = fp_vec__grow(&next, &cap, n, sizeof(*next));
 		if (err)
@@ -814,7 +828,8 @@ int fp_xstate__changes(struct fp_xstate *st, struct fp_xchanges *c)
 {
 	int err = 0;
 
-	c->n = 0;
+	if (c)
+		c->n = 0;
 	if (st->all_dirty) {
 		err = xs_rebuild(st, c);
 		if (!err)
@@ -872,6 +887,15 @@ static int xs_same_neigh(const void *a, const void *b, void *ctx)
 {
 	(void)ctx;
 	return xs_qsort_neigh(a, b);
+}
+
+/* A dump often comes in tree order already: a sort is then n log n for naught. */
+static bool xs_sorted(const struct fp_xstate *st)
+{
+	for (size_t i = 1; i < st->nroutes; i++)
+		if (xs_route_cmp(st, st->routes[i - 1], st->routes[i]) > 0)
+			return false;
+	return true;
 }
 
 int fp_xstate__load(struct fp_xstate *st, const struct fp_xroute *routes,
@@ -932,8 +956,9 @@ int fp_xstate__load(struct fp_xstate *st, const struct fp_xroute *routes,
 		memcpy(n->lladdr, x->lladdr, 6);
 		st->neighs[st->nneighs++] = n;
 	}
-	qsort_r(st->routes, st->nroutes, sizeof(struct fp_xroute *),
-		xs_qsort_cmp, st);
+	if (!xs_sorted(st))
+		qsort_r(st->routes, st->nroutes, sizeof(struct fp_xroute *),
+			xs_qsort_cmp, st);
 	st->nroutes =
 		xs_dedup((void **)st->routes, st->nroutes, xs_qsort_cmp, st);
 	qsort(st->neighs, st->nneighs, sizeof(struct fp_xneigh *),

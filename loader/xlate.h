@@ -128,7 +128,10 @@ int fp_xstate__route(struct fp_xstate *st, const struct fp_xroute *r,
 /* Add or replace (present) or remove one neighbour, by family, port, addr. */
 int fp_xstate__neigh(struct fp_xstate *st, const struct fp_xneigh *n,
 		     bool present);
-/* The entries changed since the last call (c->n = 0 first). */
+/*
+ * The entries changed since the last call (c->n = 0 first); c NULL: the
+ * state settles without listing them (a full reconcile diffs the maps).
+ */
 int fp_xstate__changes(struct fp_xstate *st, struct fp_xchanges *c);
 void fp_xchanges__free(struct fp_xchanges *c);
 /* The desired entry for p, or NULL; all of them in tree order. */

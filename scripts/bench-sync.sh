@@ -7,7 +7,8 @@
 #  - event latency with the daemon running on the 100k table: from sending
 #    one RTM_NEWROUTE / RTM_DELROUTE (build/bench_sync_latency, its own
 #    netlink socket, no fork inside the measurement) to the entry appearing
-#    in / leaving the pinned fp_hosts4 (busy lookups of the exact key);
+#    in / leaving the pinned fp_hosts4 (lookups of the exact key, the CPU
+#    yielded between them);
 #  - the same 100k routes inside a VNet connected by `fastpath apply`:
 #    sync --once cold, and an apply turning fastpath off and on (retag).
 # Everything happens in a namespace of its own; never the root namespace.

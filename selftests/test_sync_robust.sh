@@ -10,7 +10,7 @@ set -eu
 # shellcheck source=selftests/lib.sh
 . "$(dirname "${BASH_SOURCE[0]}")/lib.sh"
 
-CASES="restart_no_interruption churn_while_stopped ifindex_reuse interface_churn valgrind_sync map_full overflow"
+CASES="restart_no_interruption churn_while_stopped ifindex_reuse interface_churn valgrind_sync map_full hosts_full overflow"
 # Ports made and deleted by interface_churn (issue 5 asks 1,000).
 CHURN_PORTS=${CHURN_PORTS:-1000}
 # A prefix behind vm1 (vm1 answers for its first address), one behind vm2.
@@ -446,6 +446,28 @@ case_map_full() {
 	wait_for "not programmed back to 0" 50 not_programmed_is 0
 	assert_explain 198.19.200.130 gateway
 	assert_explain 198.19.200.10 fastpath
+}
+
+# A full host map in one cold reconcile (sync --once): host routes go to
+# their hash in batched updates, and what the map refuses midway is
+# counted and named as one write at a time would have it.
+case_hosts_full() {
+	local n
+	export FASTPATH_ROUTE_CAPACITY=2
+	sync_setup
+	vm1_neighbours
+	for n in 1 2 3; do
+		hns route add "198.19.202.$n/32" via "$VM1_IP4" dev tap-vm1
+	done
+	assert_ok "sync --once" fp sync --once --ports 'tap-*'
+	# Four host entries (three routes, vm1's neighbour), room for two.
+	assert_eq "IPv4 host entries" 2 "$(routes | grep -c '^[0-9.]*/32 ')"
+	assert_eq "not programmed" 2 "$(sync_counter not_programmed)"
+	assert_eq "withdrawn" 0 "$(sync_counter withdrawn)"
+	fp sync --once --ports 'tap-*' >"$LAB_DIR/once.log" 2>&1 ||
+		lab_fail "sync --once again: expected exit 0, saw $?"
+	assert_eq "warnings naming fp_hosts4" 2 \
+		"$(grep -c 'fp_hosts4 is full: not programmed' "$LAB_DIR/once.log")"
 }
 
 lab_main lab_up lab_down "$CASES" "$@"

@@ -22,6 +22,7 @@
 #include "fastpath.skel.h"
 #include "harness.h"
 #include "fib.h"
+#include "mapio.h"
 #include "parse.h"
 
 #define POOL 24 /* prefixes per family and kind */
@@ -337,9 +338,137 @@ static void test_batch_of_hosts6(void **state)
 	assert_int_equal(rt.ifindex, 10);
 }
 
+/*
+ * fp_fib__set_many against fp_fib__set one entry at a time, each on maps
+ * of its own: the same outcome per entry, the same entries in the table
+ * of record and the same answers from the compiled trie. cap: the IPv4
+ * maps' size (0: the default); excl: an exclusion written first (NULL:
+ * none), which leaves its family to the one-entry path.
+ */
+static void many_vs_one(const struct fp_fib_entry *e, size_t n, __u32 cap,
+			const char *excl, int *res)
+{
+	struct fp_maps a, b;
+	struct fp_prefix x;
+	int one[64];
+
+	assert_true(n <= 64);
+	assert_int_equal(fp_test__maps(&a, cap, 0), 0);
+	assert_int_equal(fp_test__maps(&b, cap, 0), 0);
+	if (excl) {
+		assert_int_equal(fp_parse_prefix(excl, &x), 0);
+		assert_int_equal(fp_fib__exclude(&a, &x, FP_CLASS_OTHER), 0);
+		assert_int_equal(fp_fib__exclude(&b, &x, FP_CLASS_OTHER), 0);
+	}
+	fp_fib__batch_begin(&a);
+	assert_int_equal(fp_fib__set_many(&a, e, n, res), n);
+	assert_int_equal(fp_fib__batch_end(&a), 0);
+	fp_fib__batch_begin(&b);
+	for (size_t i = 0; i < n; i++)
+		one[i] = fp_fib__set(&b, &e[i].prefix, &e[i].rt, false);
+	assert_int_equal(fp_fib__batch_end(&b), 0);
+	for (size_t i = 0; i < n; i++) {
+		struct fp_route ra, rb;
+		struct fp_nh na, nb;
+		char buf[FP_PREFIX_STRLEN];
+		int ga, gb;
+
+		fp_format_prefix(&e[i].prefix, buf, sizeof(buf));
+		if (res[i] != one[i])
+			fail_msg("%s: expected outcome %d (one entry at a "
+				 "time), saw %d",
+				 buf, one[i], res[i]);
+		memset(&ra, 0, sizeof(ra));
+		memset(&rb, 0, sizeof(rb));
+		ga = fp_fib__get(&a, &e[i].prefix, &ra);
+		gb = fp_fib__get(&b, &e[i].prefix, &rb);
+		if (ga != gb || (!ga && memcmp(&ra, &rb, sizeof(ra))))
+			fail_msg("%s: expected entry %d ifindex %u flags %#x "
+				 "xclasses %#x, saw %d %u %#x %#x",
+				 buf, gb, rb.ifindex, rb.flags, rb.xclasses, ga,
+				 ra.ifindex, ra.flags, ra.xclasses);
+		compiled(&a, &e[i].prefix, &na);
+		compiled(&b, &e[i].prefix, &nb);
+		if (na.rt.ifindex != nb.rt.ifindex ||
+		    na.rt.xclasses != nb.rt.xclasses)
+			fail_msg("%s: compiled trie: expected ifindex %u "
+				 "xclasses %#x, saw %u %#x",
+				 buf, nb.rt.ifindex, nb.rt.xclasses,
+				 na.rt.ifindex, na.rt.xclasses);
+	}
+	fp_maps__close(&a);
+	fp_maps__close(&b);
+}
+
+static size_t hosts(int family, size_t n, struct fp_fib_entry *e)
+{
+	char buf[64];
+
+	memset(e, 0, n * sizeof(*e));
+	for (size_t i = 0; i < n; i++) {
+		if (family == AF_INET)
+			snprintf(buf, sizeof(buf), "198.18.%zu.%zu/32", i / 4,
+				 i % 4 + 1);
+		else
+			snprintf(buf, sizeof(buf), "2001:db8:%zu::%zu/128",
+				 i / 4, i % 4 + 1);
+		assert_int_equal(fp_parse_prefix(buf, &e[i].prefix), 0);
+		/* Every other one a shadow: no port, so no own address. */
+		e[i].rt.ifindex = i % 2 ? 0 : 10 + i % 3;
+		e[i].rt.dmac[0] = 0x02;
+		e[i].rt.dmac[5] = i;
+		e[i].rt.origin = FP_ORIGIN_ROUTE;
+	}
+	return n;
+}
+
+/*
+ * A batched update that the map refuses midway (8 entries' room, 12 new
+ * ones) leaves what the one-entry path leaves: the first 8 written and
+ * compiled, the last 4 refused as "full", neither in the hash nor in the
+ * trie.
+ */
+static void test_set_many_full(void **state)
+{
+	struct fp_fib_entry e[12];
+	int res[12];
+
+	(void)state;
+	many_vs_one(e, hosts(AF_INET, 12, e), 8, NULL, res);
+	for (int i = 0; i < 12; i++)
+		if (i < 8 ? res[i] != 0 : !fp_map__full(res[i]))
+			fail_msg("entry %d: expected %s, saw %d", i,
+				 i < 8 ? "written" : "map full", res[i]);
+}
+
+static void test_set_many_ipv6(void **state)
+{
+	struct fp_fib_entry e[40];
+	int res[40];
+
+	(void)state;
+	many_vs_one(e, hosts(AF_INET6, 40, e), 0, NULL, res);
+	for (int i = 0; i < 40; i++)
+		assert_int_equal(res[i], 0);
+}
+
+/* An exclusion in the family: its entries carry the class, one by one. */
+static void test_set_many_excluded(void **state)
+{
+	struct fp_fib_entry e[16];
+	int res[16];
+
+	(void)state;
+	many_vs_one(e, hosts(AF_INET, 16, e), 0, "198.18.1.0/24", res);
+	many_vs_one(e, hosts(AF_INET6, 16, e), 0, "2001:db8:1::/48", res);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
+		cmocka_unit_test(test_set_many_full),
+		cmocka_unit_test(test_set_many_ipv6),
+		cmocka_unit_test(test_set_many_excluded),
 		cmocka_unit_test_setup_teardown(test_batch_of_hosts6, setup,
 						teardown),
 		cmocka_unit_test_setup_teardown(test_random_ipv4, setup,

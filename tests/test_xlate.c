@@ -763,6 +763,103 @@ static void test_incremental_equals_full(void **state)
 	}
 }
 
+/* Tree order, then the kernel's preference: the order a dump may come in. */
+static int rnd_tree_cmp(const void *a, const void *b)
+{
+	const struct fp_xroute *x = a, *y = b;
+	int d = fp_prefix__tree_cmp(&x->dst, &y->dst);
+	int rx = x->table != RT_TABLE_LOCAL, ry = y->table != RT_TABLE_LOCAL;
+
+	if (d)
+		return d;
+	if (rx != ry)
+		return rx - ry;
+	if (x->priority != y->priority)
+		return x->priority < y->priority ? -1 : 1;
+	return x->table < y->table ? -1 : x->table > y->table;
+}
+
+/*
+ * A whole load settled without listing its changes (a full reconcile),
+ * from routes in tree order (no sort needed) and in reverse, gives the
+ * entries the whole computation gives.
+ */
+static void test_load_settles(void **state)
+{
+	for (size_t fi = 0; fi < NFAMS; fi++) {
+		const struct fam *f = &fams[fi];
+		unsigned int seed = 7 + fi;
+		struct rnd_scene r = { 0 };
+
+		r.ports[0] = (struct fp_xport){ .ifindex = VM, .up = true };
+		memcpy(r.ports[1].peer_mac, peer_mac, 6);
+		r.ports[1].ifindex = VM_B;
+		r.ports[1].up = true;
+		r.ports[2] = (struct fp_xport){ .ifindex = 7, .up = false };
+		for (int step = 0; step < 200; step++) {
+			struct fp_xroute routes[RND_ROUTES] = { 0 };
+			struct fp_xneigh neighs[RND_NEIGHS] = { 0 };
+			size_t nr = 0, nn = 0;
+			size_t i = rnd_next(&seed) % RND_ROUTES;
+
+			rnd_route(&seed, f, &r.routes[i]);
+			r.route_on[i] = rnd_next(&seed) % 4;
+			i = rnd_next(&seed) % RND_NEIGHS;
+			rnd_neigh(&seed, f, &r.neighs[i]);
+			r.neigh_on[i] = rnd_next(&seed) % 4;
+			/* One identity per slot, as the kernel has it. */
+			for (size_t j = 0; j < RND_ROUTES; j++)
+				for (size_t k = j + 1; k < RND_ROUTES; k++)
+					if (r.route_on[j] && r.route_on[k] &&
+					    !fp_prefix__cmp(&r.routes[j].dst,
+							    &r.routes[k].dst) &&
+					    r.routes[j].table ==
+						    r.routes[k].table &&
+					    r.routes[j].priority ==
+						    r.routes[k].priority)
+						r.route_on[j] = false;
+			for (size_t j = 0; j < RND_NEIGHS; j++)
+				for (size_t k = j + 1; k < RND_NEIGHS; k++)
+					if (r.neigh_on[j] && r.neigh_on[k] &&
+					    r.neighs[j].ifindex ==
+						    r.neighs[k].ifindex &&
+					    !memcmp(r.neighs[j].addr,
+						    r.neighs[k].addr, 16))
+						r.neigh_on[j] = false;
+			for (size_t j = 0; j < RND_ROUTES; j++)
+				if (r.route_on[j])
+					routes[nr++] = r.routes[j];
+			for (size_t j = 0; j < RND_NEIGHS; j++)
+				if (r.neigh_on[j])
+					neighs[nn++] = r.neighs[j];
+			qsort(routes, nr, sizeof(routes[0]), rnd_tree_cmp);
+			for (int rev = 0; rev < 2; rev++) {
+				struct fp_xstate *st;
+
+				if (rev)
+					for (size_t j = 0; j < nr / 2; j++) {
+						struct fp_xroute t = routes[j];
+
+						routes[j] = routes[nr - 1 - j];
+						routes[nr - 1 - j] = t;
+					}
+				check_int("fp_xstate__new", 0,
+					  fp_xstate__new(RT_TABLE_MAIN, &st));
+				check_int("set_ports", 0,
+					  fp_xstate__set_ports(st, r.ports, 3));
+				check_int("load", 0,
+					  fp_xstate__load(st, routes, nr,
+							  neighs, nn));
+				check_int("changes", 0,
+					  fp_xstate__changes(st, NULL));
+				rnd_compare(f, &r, st, step);
+				fp_xstate__free(st);
+			}
+		}
+	}
+	(void)state;
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -777,6 +874,7 @@ int main(void)
 		cmocka_unit_test(test_table_and_metric),
 		cmocka_unit_test(test_default_via_vm),
 		cmocka_unit_test(test_incremental_equals_full),
+		cmocka_unit_test(test_load_settles),
 	};
 
 	return cmocka_run_group_tests_name("xlate", tests, NULL, NULL);
