@@ -392,6 +392,15 @@ static int cindex_check(struct fp_trie *t, __u32 lo, __u32 hi)
 		}
 	if (!err && backed(t))
 		err = write_batch(t->fd_cidx, k, zero, n);
+	/* Packets may still read those words: no half is reused for now. */
+	if (!err && n) {
+		__u32 key = META_CP_FLIP;
+
+		t->plies[META_CP_FLIP] = stamp(t);
+		if (backed(t))
+			err = write_batch(t->fd_plies, &key,
+					  &t->plies[META_CP_FLIP], 1);
+	}
 	free(k);
 	free(zero);
 	return err;
