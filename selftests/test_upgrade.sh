@@ -19,7 +19,7 @@ set -eu
 
 CASES="layout1_refused_then_cleared layout4_refused_then_cleared"
 OLD_COMMIT=${FP_OLD_COMMIT:-6f2c370}
-OLD4_COMMIT=${FP_OLD4_COMMIT:-ae27538}
+OLD4_COMMIT=${FP_OLD4_COMMIT:-5caf88e}
 OLD_DIR=
 LAYOUT=$(awk '$2 == "FP_LAYOUT_VERSION" { print $3 }' "$ROOT/maps/fastpath.h")
 
