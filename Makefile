@@ -184,6 +184,7 @@ fuzz: need-root
 	$(Q)scripts/deps.sh
 	$(Q)$(MAKE) --no-print-directory all $(OUT)/fuzz_diff $(FUZZ_BINS)
 	$(Q)$(OUT)/fuzz_diff --packets $(FUZZ_PACKETS)
+	$(Q)FASTPATH_CPLY_MIN=0 $(OUT)/fuzz_diff --packets $(FUZZ_PACKETS)
 	$(Q)for t in $(FUZZ_TARGETS); do \
 		mkdir -p $(OUT)/fuzz/$$t.corpus; \
 		if $(OUT)/fuzz/$$t -max_total_time=$(FUZZ_TIME) -close_fd_mask=2 \
@@ -195,9 +196,13 @@ fuzz: need-root
 		fi; \
 	done
 
+# The packet tables and the differential run once more with every IPv4
+# last ply read through its compressed node (maps/fastpath.h).
 unit: all $(TEST_BINS) $(OUT)/fuzz_diff
 	$(Q)scripts/run-unit.sh $(TEST_BINS)
+	$(Q)FASTPATH_CPLY_MIN=0 scripts/run-unit.sh $(OUT)/tests/test_xdp $(OUT)/tests/test_fib
 	$(Q)$(OUT)/fuzz_diff --packets 20000
+	$(Q)FASTPATH_CPLY_MIN=0 $(OUT)/fuzz_diff --packets 20000
 
 # The soak selftest at full length (make test runs it for 10 s).
 soak: need-root all

@@ -208,16 +208,49 @@ static __always_inline __u32 to_gateway(struct pkt *p,
 	return VERDICT(reason, XDP_PASS);
 }
 
+static __always_inline __u32 popcount64(__u64 x)
+{
+	x -= (x >> 1) & 0x5555555555555555ULL;
+	x = (x & 0x3333333333333333ULL) + ((x >> 2) & 0x3333333333333333ULL);
+	x = (x + (x >> 4)) & 0x0f0f0f0f0f0f0f0fULL;
+	return (__u32)((x * 0x0101010101010101ULL) >> 56);
+}
+
+/*
+ * A compressed last ply (maps/fastpath.h): the run holding slot s is the
+ * number of run starts up to and including s, less one; the header has
+ * the count before s's bitmap word.
+ */
+static __always_inline __u32 cnode4(__u32 node, __u32 s)
+{
+	__u32 key = node, w = s >> 6, run;
+	__u64 *hdr, *bits, *res;
+	__u64 mask = ~0ULL >> (63 - (s & 63));
+
+	hdr = bpf_map_lookup_elem(&fp_cpool4, &key);
+	key = node + 1 + w;
+	bits = bpf_map_lookup_elem(&fp_cpool4, &key);
+	if (!hdr || !bits)
+		return 0;
+	run = ((__u32)(*hdr >> (8 * w)) & 0xff) + popcount64(*bits & mask) - 1;
+	key = node + FP_CNODE_HDR + (run >> 2);
+	res = bpf_map_lookup_elem(&fp_cpool4, &key);
+	if (!res)
+		return 0;
+	return (__u32)(*res >> (16 * (run & 3))) & FP_LEAF_NH_MASK;
+}
+
 /*
  * The compiled tries (maps/fastpath.h): the result index of the longest
  * entry covering an address, 0 for none. IPv4 is 16-8-8: at most three
- * inlined array reads.
+ * inlined array reads, or two and a compressed last ply's (one for its
+ * index, three in the node).
  */
 static __always_inline __u32 walk4(__be32 addr)
 {
 	const __u8 *a = (const __u8 *)&addr;
 	__u32 key = (__u32)a[0] << 8 | a[1];
-	__u32 *leaf = bpf_map_lookup_elem(&fp_trie4, &key);
+	__u32 *leaf = bpf_map_lookup_elem(&fp_trie4, &key), *cidx;
 
 	if (!leaf)
 		return 0;
@@ -227,7 +260,11 @@ static __always_inline __u32 walk4(__be32 addr)
 		if (!leaf)
 			return 0;
 		if (*leaf & FP_LEAF_PLY) {
-			key = (*leaf & FP_LEAF_PLY_MASK) << 8 | a[3];
+			key = *leaf & FP_LEAF_PLY_MASK;
+			cidx = bpf_map_lookup_elem(&fp_cidx4, &key);
+			if (cidx && *cidx)
+				return cnode4(*cidx, a[3]);
+			key = key << 8 | a[3];
 			leaf = bpf_map_lookup_elem(&fp_trie4, &key);
 			if (!leaf || *leaf & FP_LEAF_PLY)
 				return 0;

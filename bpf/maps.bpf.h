@@ -117,6 +117,23 @@ struct {
 	__uint(pinning, LIBBPF_PIN_BY_NAME);
 } fp_plies SEC(".maps");
 
+/* Compressed IPv4 last plies (maps/fastpath.h), written by loader/trie.c. */
+struct {
+	__uint(type, BPF_MAP_TYPE_ARRAY);
+	__uint(max_entries, FP_PLIES4);
+	__type(key, __u32);
+	__type(value, __u32);
+	__uint(pinning, LIBBPF_PIN_BY_NAME);
+} fp_cidx4 SEC(".maps");
+
+struct {
+	__uint(type, BPF_MAP_TYPE_ARRAY);
+	__uint(max_entries, FP_CPOOL_WORDS);
+	__type(key, __u32);
+	__type(value, __u64);
+	__uint(pinning, LIBBPF_PIN_BY_NAME);
+} fp_cpool4 SEC(".maps");
+
 /* Anti-spoofing pre-filter: written by loader/fib.c, see maps/fastpath.h. */
 struct {
 	__uint(type, BPF_MAP_TYPE_ARRAY);

@@ -583,7 +583,7 @@ static json_object *usage_json(const char *name, __u32 count, __u32 cap)
  */
 static void trie_json(struct fp_maps *m, json_object *maps)
 {
-	__u32 p4 = 0, p6 = 0, nres = 0;
+	__u32 p4 = 0, p6 = 0, nres = 0, nodes, words;
 
 	if (fp_trie__refresh(&m->trie))
 		return;
@@ -593,6 +593,12 @@ static void trie_json(struct fp_maps *m, json_object *maps)
 	json_object_array_add(maps, usage_json(FP_MAP_TRIE6, p6 + FP_ROOT_PLIES,
 					       m->trie.nplies[1]));
 	json_object_array_add(maps, usage_json(FP_MAP_NH, nres, FP_MAX_NH - 1));
+	/* Compressed IPv4 last plies: nodes, and the active half's words. */
+	fp_trie__cusage(&m->trie, &nodes, &words);
+	json_object_array_add(maps, usage_json(FP_MAP_CIDX4, nodes,
+					       m->trie.nplies[0]));
+	json_object_array_add(maps, usage_json(FP_MAP_CPOOL4, words,
+					       m->trie.cpool_half));
 }
 
 static json_object *fill_json(int fd, const char *name)

@@ -119,6 +119,7 @@ static int trie_capacity(struct fastpath *skel)
 	bpf_map__set_max_entries(skel->maps.fp_trie4, p4 * 256);
 	bpf_map__set_max_entries(skel->maps.fp_trie6, p6 * 256);
 	bpf_map__set_max_entries(skel->maps.fp_plies, p4 + p6);
+	bpf_map__set_max_entries(skel->maps.fp_cidx4, p4);
 	return 0;
 }
 
@@ -229,6 +230,9 @@ void fp_maps__free_shadow(struct fp_maps *m)
 int fp_maps__fill_fds(struct fp_maps *m)
 {
 	struct fastpath *s = m->skel;
+	struct fp_trie_maps tm;
+	__u32 cply_min;
+	int err;
 
 	m->uplinks = bpf_map__fd(s->maps.fp_uplinks);
 	m->ports = bpf_map__fd(s->maps.fp_ports);
@@ -240,6 +244,8 @@ int fp_maps__fill_fds(struct fp_maps *m)
 	m->trie4 = bpf_map__fd(s->maps.fp_trie4);
 	m->trie6 = bpf_map__fd(s->maps.fp_trie6);
 	m->plies = bpf_map__fd(s->maps.fp_plies);
+	m->cidx4 = bpf_map__fd(s->maps.fp_cidx4);
+	m->cpool4 = bpf_map__fd(s->maps.fp_cpool4);
 	m->srcfilt = bpf_map__fd(s->maps.fp_srcfilt);
 	m->present = bpf_map__fd(s->maps.fp_present);
 	m->hosts4 = bpf_map__fd(s->maps.fp_hosts4);
@@ -256,11 +262,28 @@ int fp_maps__fill_fds(struct fp_maps *m)
 	m->connstat = bpf_map__fd(s->maps.fp_connstat);
 	m->arrival = bpf_map__fd(s->maps.fp_arrival);
 	m->lockfd = -1;
-	return fp_trie__init(&m->trie, m->trie4, m->trie6, m->nh, m->plies,
-			     bpf_map__max_entries(s->maps.fp_trie4) / 256,
-			     bpf_map__max_entries(s->maps.fp_trie6) / 256,
-			     monotonic_secs);
-	return 0;
+	/*
+	 * FASTPATH_CPLY_MIN: IPv4 plies in use before the last ones are
+	 * compressed (maps/fastpath.h); tests set 0 to have every one read
+	 * through its compressed node.
+	 */
+	err = env_size("FASTPATH_CPLY_MIN", FP_CPLY_MIN, 0, FP_LEAF_PLY_MASK,
+		       &cply_min);
+	if (err)
+		return err;
+	tm = (struct fp_trie_maps){
+		.trie4 = m->trie4,
+		.trie6 = m->trie6,
+		.nh = m->nh,
+		.plies = m->plies,
+		.cidx4 = m->cidx4,
+		.cpool4 = m->cpool4,
+		.plies4 = bpf_map__max_entries(s->maps.fp_trie4) / 256,
+		.plies6 = bpf_map__max_entries(s->maps.fp_trie6) / 256,
+		.cpool_half = bpf_map__max_entries(s->maps.fp_cpool4) / 2,
+		.cply_min = cply_min,
+	};
+	return fp_trie__init(&m->trie, &tm, monotonic_secs);
 }
 
 /* One process holds one set of maps: the nesting depth is the process's. */

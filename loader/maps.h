@@ -21,6 +21,7 @@ struct fp_maps {
 	int stats, srcfilt, present;
 	int upv, portv, txv; /* by ifindex: loader/port.c, uplink.c */
 	int nh, trie4, trie6, plies; /* the compiled table: loader/fib.c */
+	int cidx4, cpool4; /* its compressed IPv4 last plies (trie.c) */
 	struct fp_trie trie; /* their shadow (loader/trie.c) */
 	int circuits, vnets4, vnets6, conns, connstat, arrival;
 	int lockfd; /* the pin directory, flock()ed by model writers; -1 */

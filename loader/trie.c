@@ -40,7 +40,10 @@ enum {
 	META_GEN = 0,
 	META_NH_HWM = 1,
 	META_PLY_HWM = 2, /* + family */
-	META_MAX = 4,
+	META_CP_HALF = 4, /* fp_cpool4: the half nodes are made in */
+	META_CP_TOP = 5, /* its first word not yet used */
+	META_CP_FLIP = 6, /* when it became the one, a stamp */
+	META_MAX = 8,
 };
 
 static __u32 ply_idx(const struct fp_trie *t, int f, __u32 k);
@@ -137,9 +140,20 @@ static int log_grow(__u32 **a, __u32 cap)
 	return 0;
 }
 
+/* An IPv4 ply whose compressed node, if any, is to be made anew. */
+static void cdirty(struct fp_trie *t, __u32 k)
+{
+	if (!t->cdirty_mark[k]) {
+		t->cdirty_mark[k] = 1;
+		t->cdirty[t->n_cdirty++] = k;
+	}
+}
+
 static void wr(struct fp_trie *t, int f, __u32 i, __u32 v)
 {
 	t->slots[f][i] = v;
+	if (!f && i >= FP_ROOT_PLIES * 256)
+		cdirty(t, i / 256);
 	if (t->on_write)
 		t->on_write(t->on_write_ctx);
 	if (!backed(t))
@@ -260,6 +274,322 @@ static int flush_slots(struct fp_trie *t)
 	return err;
 }
 
+/* ---- compressed last plies of IPv4 (maps/fastpath.h) ------------------ */
+
+static __u32 stamp(const struct fp_trie *t);
+static bool cold(__u32 freed_at, __u32 now);
+
+static __u32 pop64(__u64 x)
+{
+	return (__u32)__builtin_popcountll(x);
+}
+
+__u32 fp_cnode__encode(const __u32 *leaves, __u32 k, __u64 *out)
+{
+	__u32 runs = 0, size, before = 0;
+	__u64 hdr = 0;
+
+	memset(out, 0, FP_CNODE_MAX * sizeof(*out));
+	for (__u32 i = 0; i < 256; i++) {
+		__u32 nh = leaf_nh(leaves[i]);
+
+		if (leaves[i] & FP_LEAF_PLY)
+			return 0;
+		if (i && nh == leaf_nh(leaves[i - 1]))
+			continue;
+		out[1 + i / 64] |= 1ULL << (i % 64);
+		out[FP_CNODE_HDR + runs / 4] |= (__u64)nh << (16 * (runs % 4));
+		runs++;
+	}
+	for (__u32 w = 0; w < 4; w++) {
+		hdr |= (__u64)before << (8 * w);
+		before += pop64(out[1 + w]);
+	}
+	size = FP_CNODE_HDR + (runs + 3) / 4;
+	out[0] = hdr | (__u64)(k & 0xffffff) << 32 | (__u64)size << 56;
+	return size;
+}
+
+__u32 fp_cnode__lookup(const __u64 *node, __u32 s)
+{
+	__u32 w = s / 64, run = (__u32)(node[0] >> (8 * w) & 0xff) +
+				pop64(node[1 + w] & (~0ULL >> (63 - s % 64))) -
+				1;
+
+	return (__u32)(node[FP_CNODE_HDR + run / 4] >> (16 * (run % 4))) &
+	       FP_LEAF_NH_MASK;
+}
+
+static __u32 cnode_size(__u64 hdr)
+{
+	return (__u32)(hdr >> 56);
+}
+
+static __u32 cnode_ply(__u64 hdr)
+{
+	return (__u32)(hdr >> 32) & 0xffffff;
+}
+
+/* A half's words: [half_start, half_end); word 0 stays "no node". */
+static __u32 half_start(const struct fp_trie *t, __u32 h)
+{
+	return h * t->cpool_half + !h;
+}
+
+static __u32 half_end(const struct fp_trie *t, __u32 h)
+{
+	return (h + 1) * t->cpool_half;
+}
+
+static void cdirty_clear(struct fp_trie *t)
+{
+	for (__u32 i = 0; i < t->n_cdirty; i++)
+		t->cdirty_mark[t->cdirty[i]] = 0;
+	t->n_cdirty = 0;
+}
+
+/* Pool words and index entries on their way to the maps. */
+struct cwrites {
+	__u32 *wkey, nw, *ikey, *ival, ni;
+	__u64 *wval;
+};
+
+static void cword(struct fp_trie *t, struct cwrites *c, __u32 word, __u64 v)
+{
+	if (t->cpool) {
+		t->cpool[word] = v;
+		return;
+	}
+	c->wkey[c->nw] = word;
+	c->wval[c->nw++] = v;
+}
+
+static void cindex(struct fp_trie *t, struct cwrites *c, __u32 k, __u32 node)
+{
+	if (t->cidx[k] == node)
+		return;
+	t->cidx[k] = node;
+	c->ikey[c->ni] = k;
+	c->ival[c->ni++] = node;
+}
+
+/*
+ * The index as another process may have left it, dying half-way through
+ * a flush (nodes are written, then the index, then the pool's marks): a
+ * node named outside the words in use is about to be written over, so
+ * the ply goes back to being read whole before anything else is written.
+ */
+static int cindex_check(struct fp_trie *t, __u32 lo, __u32 hi)
+{
+	__u32 top = hwm(t, META_PLY_HWM), *k = calloc(top, sizeof(*k)), n = 0;
+	__u32 *zero = calloc(top, sizeof(*zero));
+	int err = k && zero ? 0 : -ENOMEM;
+
+	for (__u32 i = 0; !err && i < top; i++)
+		if (t->cidx[i] && (t->cidx[i] < lo || t->cidx[i] >= hi)) {
+			t->cidx[i] = 0;
+			k[n++] = i;
+		}
+	if (!err && backed(t))
+		err = write_batch(t->fd_cidx, k, zero, n);
+	/* Packets may still read those words: no half is reused for now. */
+	if (!err && n) {
+		__u32 key = META_CP_FLIP;
+
+		t->plies[META_CP_FLIP] = stamp(t);
+		if (backed(t))
+			err = write_batch(t->fd_plies, &key,
+					  &t->plies[META_CP_FLIP], 1);
+	}
+	free(k);
+	free(zero);
+	return err;
+}
+
+/*
+ * The active half full: the nodes not about to be made anew move to the
+ * other one, once no packet can still be reading it. *top is then the
+ * first free word there; -EBUSY when it is not yet idle.
+ */
+static int compact(struct fp_trie *t, struct cwrites *c, __u32 *top)
+{
+	__u32 h = t->plies[META_CP_HALF] & 1, lo = half_start(t, h),
+	      to = half_start(t, !h), end = half_end(t, !h);
+	__u32 flip = t->plies[META_CP_FLIP], ply_top = hwm(t, META_PLY_HWM);
+	__u64 *old = t->cpool ? t->cpool + lo : NULL;
+	int err = 0;
+
+	if (flip && !cold(flip, t->now()))
+		return -EBUSY;
+	if (!old && *top > lo) {
+		old = calloc(*top - lo, sizeof(*old));
+		if (!old)
+			return -ENOMEM;
+		err = read_run(t->fd_cpool, lo, *top - lo, old);
+	}
+	/* No old words (an empty half): only dirty plies get nodes. */
+	for (__u32 k = FP_ROOT_PLIES; !err && old && k < ply_top; k++) {
+		__u32 o = t->cidx[k], size;
+
+		if (!o || t->cdirty_mark[k])
+			continue;
+		if (o < lo || o >= *top) {
+			cindex(t, c, k, 0);
+			continue;
+		}
+		size = cnode_size(old[o - lo]);
+		if (cnode_ply(old[o - lo]) != k || size < FP_CNODE_HDR ||
+		    size > FP_CNODE_MAX || o + size > *top || to + size > end) {
+			cindex(t, c, k, 0); /* read the ply itself */
+			continue;
+		}
+		for (__u32 i = 0; i < size; i++)
+			cword(t, c, to + i, old[o - lo + i]);
+		cindex(t, c, k, to);
+		to += size;
+	}
+	if (!t->cpool)
+		free(old);
+	if (err)
+		return err;
+	t->plies[META_CP_HALF] = !h;
+	t->plies[META_CP_FLIP] = stamp(t);
+	*top = to;
+	return 0;
+}
+
+static bool compressing(const struct fp_trie *t)
+{
+	return t->cpool_half &&
+	       hwm(t, META_PLY_HWM) - FP_ROOT_PLIES >= t->cply_min;
+}
+
+/*
+ * Room for the writes: the dirty plies' nodes and index entries, and when
+ * the half is full every live node and entry besides.
+ */
+static int cwrites_alloc(struct fp_trie *t, struct cwrites *c, __u32 need,
+			 bool full, __u32 top)
+{
+	__u32 h = t->plies[META_CP_HALF] & 1, words = need,
+	      entries = t->n_cdirty;
+
+	if (full) {
+		words += top - half_start(t, h);
+		entries += hwm(t, META_PLY_HWM);
+	}
+	c->ikey = calloc(entries, sizeof(*c->ikey));
+	c->ival = calloc(entries, sizeof(*c->ival));
+	if (backed(t)) {
+		c->wkey = calloc(words + 1, sizeof(*c->wkey));
+		c->wval = calloc(words + 1, sizeof(*c->wval));
+	}
+	if (!c->ikey || !c->ival || (backed(t) && (!c->wkey || !c->wval)))
+		return -ENOMEM;
+	return 0;
+}
+
+/* The nodes of the IPv4 plies written since the last flush. */
+static int make_nodes(struct fp_trie *t, struct cwrites *c, __u32 *top)
+{
+	__u32 h = t->plies[META_CP_HALF] & 1, *size, need = 0;
+	__u64 node[FP_CNODE_MAX];
+	bool on = compressing(t);
+	int err = 0;
+
+	size = calloc(t->n_cdirty, sizeof(*size));
+	if (!size)
+		return -ENOMEM;
+	for (__u32 i = 0; i < t->n_cdirty; i++) {
+		__u32 k = t->cdirty[i];
+
+		if (on && t->plies[k] == FP_PLY_USED && t->loaded[0][k])
+			size[i] = fp_cnode__encode(&t->slots[0][k * 256], k,
+						   node);
+		need += size[i];
+	}
+	err = cwrites_alloc(t, c, need, *top + need > half_end(t, h), *top);
+	if (!err && *top + need > half_end(t, h)) {
+		err = compact(t, c, top);
+		if (err == -EBUSY)
+			err = 0; /* as many as there is room for */
+		h = t->plies[META_CP_HALF] & 1;
+	}
+	for (__u32 i = 0; !err && i < t->n_cdirty; i++) {
+		__u32 k = t->cdirty[i];
+
+		if (!size[i] || *top + size[i] > half_end(t, h)) {
+			cindex(t, c, k, 0);
+			continue;
+		}
+		fp_cnode__encode(&t->slots[0][k * 256], k, node);
+		for (__u32 j = 0; j < size[i]; j++)
+			cword(t, c, *top + j, node[j]);
+		cindex(t, c, k, *top);
+		*top += size[i];
+	}
+	free(size);
+	return err;
+}
+
+/*
+ * Nodes first, then the index naming them, then the pool's marks: a
+ * packet finds a whole node or none, and a writer dying half-way leaves
+ * nodes no index names (wasted words) or an index cindex_check mends.
+ */
+static int flush_cnodes(struct fp_trie *t)
+{
+	__u32 h = t->plies[META_CP_HALF] & 1, top = t->plies[META_CP_TOP];
+	struct cwrites c = { 0 };
+	int err = 0;
+
+	if (!t->cpool_half)
+		return 0;
+	/* A fresh set, or marks that make no sense: the half is full. */
+	if (!top)
+		top = half_start(t, h);
+	if (top < half_start(t, h) || top > half_end(t, h))
+		top = half_end(t, h);
+	if (t->cvalidate) {
+		err = cindex_check(t, half_start(t, h), top);
+		t->cvalidate = false;
+		if (err)
+			return err;
+	}
+	if (!t->n_cdirty)
+		return 0;
+	err = make_nodes(t, &c, &top);
+	if (!err && backed(t)) {
+		__u32 keys[] = { META_CP_HALF, META_CP_TOP, META_CP_FLIP };
+		__u32 vals[] = { t->plies[META_CP_HALF], top,
+				 t->plies[META_CP_FLIP] };
+
+		err = write_batch(t->fd_cpool, c.wkey, c.wval, c.nw);
+		if (!err)
+			err = write_batch(t->fd_cidx, c.ikey, c.ival, c.ni);
+		if (!err)
+			err = write_batch(t->fd_plies, keys, vals, 3);
+	}
+	if (!err)
+		t->plies[META_CP_TOP] = top;
+	cdirty_clear(t);
+	free(c.wkey);
+	free(c.wval);
+	free(c.ikey);
+	free(c.ival);
+	return err;
+}
+
+void fp_trie__cusage(const struct fp_trie *t, __u32 *nodes, __u32 *words)
+{
+	__u32 h = t->plies[META_CP_HALF] & 1, top = t->plies[META_CP_TOP];
+
+	*nodes = 0;
+	for (__u32 k = FP_ROOT_PLIES; k < hwm(t, META_PLY_HWM); k++)
+		*nodes += t->cidx[k] != 0;
+	*words = top > half_start(t, h) ? top - half_start(t, h) : 0;
+}
+
 /*
  * The log into the maps. For the program: results a leaf will name
  * before the leaves, and the slots in the order written (a ply is whole
@@ -273,14 +603,18 @@ static int flush(struct fp_trie *t)
 	int err;
 
 	/* No shadow yet, or nothing changed: nothing to write. */
-	if (!backed(t) || !t->nh ||
-	    !(t->n_dirty_nh | t->n_dirty_ply | t->log_n[0] | t->log_n[1]))
+	if (!t->nh || !(t->n_dirty_nh | t->n_dirty_ply | t->log_n[0] |
+			t->log_n[1] | t->n_cdirty))
 		return 0;
+	if (!backed(t))
+		return flush_cnodes(t);
 	err = flush_nh(t, true);
 	if (!err)
 		err = flush_plies(t, true);
 	if (!err)
 		err = flush_slots(t);
+	if (!err)
+		err = flush_cnodes(t);
 	if (!err)
 		err = flush_plies(t, false);
 	if (!err)
@@ -298,6 +632,7 @@ static int flush(struct fp_trie *t)
 		t->nh_mark[t->dirty_nh[i]] = 0;
 	for (__u32 i = 0; i < t->n_dirty_ply; i++)
 		t->ply_mark[t->dirty_ply[i]] = 0;
+	cdirty_clear(t);
 	t->n_dirty_nh = t->n_dirty_ply = 0;
 	t->log_n[0] = t->log_n[1] = 0;
 	/* A failed flush leaves the maps behind the shadow: reread. */
@@ -316,6 +651,14 @@ static void shadow_free(struct fp_trie *t)
 	}
 	free(t->plies);
 	free(t->nh);
+	free(t->cidx);
+	free(t->cdirty);
+	free(t->cdirty_mark);
+	free(t->cpool);
+	t->cidx = t->cdirty = NULL;
+	t->cdirty_mark = NULL;
+	t->cpool = NULL;
+	t->n_cdirty = 0;
 	free(t->dirty_nh);
 	free(t->dirty_ply);
 	free(t->nh_mark);
@@ -342,9 +685,15 @@ static int shadow_alloc(struct fp_trie *t)
 	t->nh_mark = calloc(FP_MAX_NH, 1);
 	t->ply_mark = calloc(n, 1);
 	t->nh = calloc(FP_MAX_NH, sizeof(*t->nh));
+	t->cidx = calloc(t->nplies[0], sizeof(*t->cidx));
+	t->cdirty = calloc(t->nplies[0], sizeof(*t->cdirty));
+	t->cdirty_mark = calloc(t->nplies[0], 1);
+	if (!backed(t))
+		t->cpool = calloc((size_t)2 * t->cpool_half, sizeof(__u64));
 	if (!t->slots[0] || !t->slots[1] || !t->loaded[0] || !t->loaded[1] ||
 	    !t->plies || !t->nh || !t->dirty_nh || !t->dirty_ply ||
-	    !t->nh_mark || !t->ply_mark) {
+	    !t->nh_mark || !t->ply_mark || !t->cidx || !t->cdirty ||
+	    !t->cdirty_mark || (!backed(t) && !t->cpool)) {
 		shadow_free(t);
 		return -ENOMEM;
 	}
@@ -384,8 +733,12 @@ static int begin(struct fp_trie *t)
 				       top - FP_ROOT_PLIES,
 				       &t->plies[ply_idx(t, f, FP_ROOT_PLIES)]);
 	}
+	/* The compressed nodes' index, as far as IPv4 plies were used. */
+	if (!err)
+		err = read_run(t->fd_cidx, 0, hwm(t, META_PLY_HWM), t->cidx);
 	if (err)
 		return err;
+	t->cvalidate = true;
 	memset(t->loaded[0], 0, t->nplies[0]);
 	memset(t->loaded[1], 0, t->nplies[1]);
 	t->index_used = t->index ? t->index_cap : 0; /* rebuild at next use */
@@ -393,18 +746,22 @@ static int begin(struct fp_trie *t)
 	return 0;
 }
 
-int fp_trie__init(struct fp_trie *t, int fd4, int fd6, int fd_nh, int fd_plies,
-		  __u32 plies4, __u32 plies6, __u32 (*now)(void))
+int fp_trie__init(struct fp_trie *t, const struct fp_trie_maps *maps,
+		  __u32 (*now)(void))
 {
 	int err = 0;
 
 	memset(t, 0, sizeof(*t));
-	t->nplies[0] = plies4;
-	t->nplies[1] = plies6;
-	t->fd_slots[0] = fd4;
-	t->fd_slots[1] = fd6;
-	t->fd_nh = fd_nh;
-	t->fd_plies = fd_plies;
+	t->nplies[0] = maps->plies4;
+	t->nplies[1] = maps->plies6;
+	t->fd_slots[0] = maps->trie4;
+	t->fd_slots[1] = maps->trie6;
+	t->fd_nh = maps->nh;
+	t->fd_plies = maps->plies;
+	t->fd_cidx = maps->cidx4;
+	t->fd_cpool = maps->cpool4;
+	t->cpool_half = maps->cpool_half;
+	t->cply_min = maps->cply_min;
 	t->now = now;
 	t->gen = ~0U;
 	if (!backed(t))
@@ -424,6 +781,7 @@ void fp_trie__fini(struct fp_trie *t)
 	free(t->index);
 	memset(t, 0, sizeof(*t));
 	t->fd_slots[0] = t->fd_slots[1] = t->fd_nh = t->fd_plies = -1;
+	t->fd_cidx = t->fd_cpool = -1;
 }
 
 /* A non-zero time stamp: 0 means "never freed". */
@@ -629,6 +987,8 @@ static void ply_free(struct fp_trie *t, int f, __u32 k)
 	for (int i = 0; i < 256; i++)
 		unref(t, leaf_nh(s[i]), 1);
 	ply_set(t, ply_idx(t, f, k), 1 + t->now());
+	if (!f)
+		cdirty(t, k); /* its node goes with it */
 }
 
 /* A ply holding 256 copies of the leaf at slot, linked from it. */
@@ -811,8 +1171,14 @@ __u32 fp_trie__lookup(const struct fp_trie *t, int family, const __u8 *addr)
 	int f = fam(family);
 	__u32 v = t->slots[f][slot_of(addr, 0)];
 
-	for (int d = 1; d <= max_depth[f] && v & FP_LEAF_PLY; d++)
-		v = t->slots[f][(v & FP_LEAF_PLY_MASK) * 256 + slot_of(addr, d)];
+	for (int d = 1; d <= max_depth[f] && v & FP_LEAF_PLY; d++) {
+		__u32 k = v & FP_LEAF_PLY_MASK;
+
+		if (d == max_depth[f] && !f && t->cpool && t->cidx[k])
+			return fp_cnode__lookup(&t->cpool[t->cidx[k]],
+						slot_of(addr, d));
+		v = t->slots[f][k * 256 + slot_of(addr, d)];
+	}
 	return leaf_nh(v);
 }
 

@@ -23,6 +23,7 @@
  */
 struct fp_trie {
 	int fd_slots[2], fd_nh, fd_plies; /* fp_trie4, fp_trie6, ... */
+	int fd_cidx, fd_cpool; /* fp_cidx4, fp_cpool4 */
 	__u32 nplies[2]; /* ply numbers of each, the root's 256 included */
 	__u32 *slots[2]; /* shadow of fp_trie4, fp_trie6 */
 	__u8 *loaded[2]; /* per ply: shadow read from the map */
@@ -39,17 +40,30 @@ struct fp_trie {
 	__u32 *log_key[2], *log_val[2], log_n[2], log_cap[2];
 	__u32 *dirty_nh, n_dirty_nh, *dirty_ply, n_dirty_ply;
 	__u8 *nh_mark, *ply_mark;
+	/*
+	 * Compressed last plies of IPv4: the shadow of fp_cidx4, the plies
+	 * written since the last flush, and (memory only) the pool itself.
+	 */
+	__u32 *cidx, *cdirty, n_cdirty, cpool_half, cply_min;
+	__u8 *cdirty_mark;
+	bool cvalidate; /* fp_cidx4 read anew: check it before use */
+	__u64 *cpool;
 	/* This process's index of results by content; rebuilt when stale. */
 	__u32 *index;
 	__u32 index_cap, index_used, cursor_nh, cursor_ply[2];
 };
 
-/*
- * Sets up t over the maps' fds (all -1: memory only), with their sizes in
- * plies (fp_plies holds plies4 + plies6 entries); 0 or -errno.
- */
-int fp_trie__init(struct fp_trie *t, int fd4, int fd6, int fd_nh, int fd_plies,
-		  __u32 plies4, __u32 plies6, __u32 (*now)(void));
+/* The maps a trie lives in, and their sizes. */
+struct fp_trie_maps {
+	int trie4, trie6, nh, plies, cidx4, cpool4; /* all -1: memory only */
+	__u32 plies4, plies6; /* in plies; fp_plies holds their sum */
+	__u32 cpool_half; /* words in each half of fp_cpool4 */
+	__u32 cply_min; /* IPv4 plies in use before compressing */
+};
+
+/* Sets up t over the maps (all fds -1: memory only); 0 or -errno. */
+int fp_trie__init(struct fp_trie *t, const struct fp_trie_maps *maps,
+		  __u32 (*now)(void));
 void fp_trie__fini(struct fp_trie *t);
 
 /*
@@ -76,7 +90,10 @@ int fp_trie__remove(struct fp_trie *t, const struct fp_prefix *p,
 void fp_trie__hold(struct fp_trie *t);
 int fp_trie__release(struct fp_trie *t);
 
-/* The result index the program would find for addr, 0 for none. */
+/*
+ * The result index the program would find for addr, 0 for none: from the
+ * plies, or (memory only) from a compressed last ply where there is one.
+ */
 __u32 fp_trie__lookup(const struct fp_trie *t, int family, const __u8 *addr);
 
 /* The shadow read again where another process changed the maps. */
@@ -85,5 +102,17 @@ int fp_trie__refresh(struct fp_trie *t);
 /* Plies and results in use, for status and the tests. */
 void fp_trie__usage(const struct fp_trie *t, __u32 *plies4, __u32 *plies6,
 		    __u32 *results);
+
+/* IPv4 plies with a compressed node, and the pool's words in use. */
+void fp_trie__cusage(const struct fp_trie *t, __u32 *nodes, __u32 *words);
+
+/*
+ * A compressed node of the 256 leaves of ply k into out (FP_CNODE_MAX
+ * words): its size in words, 0 when a leaf links a ply (not a last ply).
+ */
+__u32 fp_cnode__encode(const __u32 *leaves, __u32 k, __u64 *out);
+
+/* The result of slot s in the node at words[0], as the program reads it. */
+__u32 fp_cnode__lookup(const __u64 *node, __u32 s);
 
 #endif

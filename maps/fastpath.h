@@ -28,6 +28,8 @@
 #define FP_MAP_CAPTURE "fp_capture"
 #define FP_MAP_LAYOUT "fp_layout"
 #define FP_MAP_NETNS "fp_netns"
+#define FP_MAP_CIDX4 "fp_cidx4"
+#define FP_MAP_CPOOL4 "fp_cpool4"
 
 /*
  * fp_layout (array, key 0): the layout version of the pin set, written by
@@ -36,7 +38,7 @@
  * refuses an older pin set with one line instead of libbpf's "parameter
  * mismatch". Pin sets from before fp_layout existed are layout 1.
  */
-#define FP_LAYOUT_VERSION 4
+#define FP_LAYOUT_VERSION 5
 
 /*
  * fp_netns (array, key 0): the network namespace the pin set serves,
@@ -223,6 +225,44 @@ struct fp_lpm6 {
 #define FP_TRIE6_SLOTS (FP_PLIES6 * 256)
 #define FP_MAX_NH 65536 /* results; 0 is "no entry" */
 #define FP_REUSE_SECS 2
+
+/*
+ * Compressed last plies (IPv4 only). Once a table holds many plies, a
+ * lookup into a large one touches a cache line of a different 1 KiB ply
+ * for every destination; at 1M prefixes that is 64 MiB of plies, and
+ * every packet pays a miss to memory. So the loader also writes each
+ * IPv4 ply of the last level (the /24s: its leaves are results only) in
+ * the manner of Poptrie's leaf compression: one bit per slot, set where
+ * the result differs from the slot before (slot 0 always), and one
+ * 16-bit result per run. 16 /28s of different results in a /24 take 72
+ * bytes instead of 1,024.
+ *
+ * fp_cidx4 (array of __u32, one per IPv4 ply number): the word of
+ * fp_cpool4 where ply k's compressed node starts, 0 for none (read the
+ * ply itself). A node never changes once fp_cidx4 names it: a changed
+ * ply gets a new node, written whole before the single __u32 store that
+ * names it, and a node is not overwritten for FP_REUSE_SECS after the
+ * last store that named it went away. The ply itself stays the table of
+ * record and is always right, so no node at all is never wrong.
+ *
+ * fp_cpool4 (array of __u64): two halves of FP_CPOOL_HALF words, nodes
+ * packed one after another in the active one; when it is full, the live
+ * nodes move to the other half (once that has been idle FP_REUSE_SECS).
+ * A node at word o:
+ *   word o:       bits 8w .. 8w + 7 (w = 0 .. 3): the number of runs that
+ *                 start in bitmap words before w (byte 0 is 0); bits
+ *                 32 .. 55 the ply number; bits 56 .. 63 the node's size
+ *                 in words;
+ *   words o+1..4: the bitmap, slot s is bit s % 64 of word s / 64;
+ *   words o+5..:  the runs' results, four per word, run r in bits
+ *                 16 (r % 4) .. of word o + 5 + r / 4.
+ */
+#define FP_CPOOL_HALF 1048576 /* words per half: 8 MiB */
+#define FP_CPOOL_WORDS (2 * FP_CPOOL_HALF)
+#define FP_CNODE_HDR 5 /* header and bitmap words */
+#define FP_CNODE_MAX (FP_CNODE_HDR + 256 / 4)
+/* Plies of IPv4 in use before the loader starts to compress them. */
+#define FP_CPLY_MIN 1024
 
 /*
  * fp_plies (array of __u32, the loader's only): the state of each ply

@@ -9,7 +9,7 @@ set -eu
 # shellcheck source=selftests/lib.sh
 . "$(dirname "${BASH_SOURCE[0]}")/lib.sh"
 
-CASES="gateway_path fastpath exclusion ttl_one too_big runt_frame stats_live unload ip_link_attach bad_input gateway_port wide_routes wide_routes_sync"
+CASES="gateway_path fastpath compressed_plies exclusion ttl_one too_big runt_frame stats_live unload ip_link_attach bad_input gateway_port wide_routes wide_routes_sync"
 # Where iproute2 pins LIBBPF_PIN_BY_NAME maps of an XDP object: xdp/globals
 # on iproute2 6.1 (its own directory there), tc/globals on others.
 IP_PIN_DIRS="/sys/fs/bpf/xdp/globals /sys/fs/bpf/tc/globals"
@@ -56,6 +56,23 @@ case_fastpath() {
 	assert_delta "gateway IPv6 forwards during TCP" "$g6" "$g6b" 0 0
 	# 16 MB in segments of at most 1448 bytes.
 	assert_delta "stats fastpath.packets during TCP" "$f0" "$f1" 11000
+}
+
+# b2. The same over compressed last plies (maps/fastpath.h), forced from
+# the first ply on: status counts the nodes, packets take them.
+case_compressed_plies() {
+	local st
+	export FASTPATH_CPLY_MIN=0
+	fast_setup
+	st=$(fp status --json | tr -d ' \n')
+	assert_match "status --json: fp_cidx4 names compressed nodes" \
+		'"name":"fp_cidx4","entries":[1-9]' "$st"
+	assert_match "status --json: fp_cpool4 words in use" \
+		'"name":"fp_cpool4","entries":[1-9]' "$st"
+	assert_fast "$VM1_IP4" "$VM2_IP4"
+	tcp_check "$NS_VM1" "$VM1_IP4" 4
+	tcp_check "$NS_VM2" "$VM2_IP4" 4
+	unset FASTPATH_CPLY_MIN
 }
 
 # c. An exclusion sends its prefix to the gateway; the rest stays fast.

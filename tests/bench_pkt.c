@@ -60,6 +60,12 @@ static const __u8 OP_MAC[6] = { 0x02, 0, 0, 0, 0x00, 0xaa }; /* on-prem */
 static const __u8 UP0_MAC[6] = { 0x02, 0, 0, 0, 0x00, 0x01 };
 static const __u8 VM0_MAC[6] = { 0x02, 0, 0, 0, 0x10, 0x00 };
 static const __u8 VM0_PEER[6] = { 0x02, 0, 0, 0, 0x10, 0x01 };
+/*
+ * Prefix i goes to the VM MAC VM0_PEER + i % NH_SPREAD (last byte): next
+ * to each other, prefixes have different results, as in a table of many
+ * VMs, so no table can merge neighbours into one entry.
+ */
+#define NH_SPREAD 4
 
 /*
  * The tables: IPv4 in 10.0.0.0/8 (2^24 /32s, 2^20 /28s), IPv6 in fd00::/8.
@@ -127,11 +133,17 @@ static struct mem_row mem[F_MAX][MK_MAX][MAX_SIZES];
 static struct {
 	__u32 sizes[MAX_SIZES];
 	int n_sizes;
+	int family; /* -1: both, else enum family */
+	int kind; /* -1: both, 0 host tables, 1 prefix tables */
 	int rounds;
 	__u32 repeat;
 	const char *out;
 	bool quick;
-} opt = { .rounds = 3, .repeat = 1000000, .out = "build/bench" };
+} opt = { .rounds = 3,
+	  .repeat = 1000000,
+	  .out = "build/bench",
+	  .family = -1,
+	  .kind = -1 };
 
 static __u32 up0, vm0;
 static struct bench *bn;
@@ -477,6 +489,8 @@ static int table__fill(struct table *t)
 	err = 0;
 	for (__u32 i = 0; !err && i < t->n; i++) {
 		table_prefix(t, i, &p);
+		if (t->prefixes)
+			rt.dmac[5] = (__u8)(VM0_PEER[5] + i % NH_SPREAD);
 		err = fp_fib__set(&m, &p, &rt, false);
 		if (err)
 			pr_warn("route %u: %s\n", i, strerror(-err));
@@ -663,10 +677,13 @@ static int check_frame(const char *what, const __u8 *f, const struct expect *e)
 	const struct ipv6hdr *ip6 = (const void *)(f + ETH_HLEN);
 	__u8 ttl = v4 ? ip->ttl : ip6->hop_limit;
 	const __u8 *dmac = e->rewritten ? VM0_PEER : UP0_MAC;
+	/* A prefix's result: one of NH_SPREAD MACs from VM0_PEER on. */
+	bool dmac_ok = !memcmp(f, dmac, 5) &&
+		       (__u8)(f[5] - dmac[5]) < (e->rewritten ? NH_SPREAD : 1);
 	const __u8 *smac = e->rewritten ? VM0_MAC : OP_MAC;
 	__u8 want_ttl = e->rewritten ? 63 : 64;
 
-	if (memcmp(f, dmac, 6) || memcmp(f + 6, smac, 6) || ttl != want_ttl ||
+	if (!dmac_ok || memcmp(f + 6, smac, 6) || ttl != want_ttl ||
 	    (v4 && fp_csum_fold(ip, sizeof(*ip), 0) != 0xffff)) {
 		pr_warn("%s: frame out: expected %s MACs and ttl %u with a "
 			"valid checksum, saw ttl %u\n",
@@ -845,6 +862,10 @@ static int run_table(enum family f, bool prefixes, int si)
 {
 	struct table t = { .fam = f, .prefixes = prefixes, .n = opt.sizes[si] };
 	const char *why = does_not_fit(f, prefixes, t.n);
+
+	if ((opt.family >= 0 && opt.family != (int)f) ||
+	    (opt.kind >= 0 && opt.kind != prefixes))
+		why = "not asked for (--family, --kind)";
 	struct fp_prefix p;
 	int err = -1;
 
@@ -1244,6 +1265,9 @@ static void usage(const char *prog)
 		"  --rounds N   interleaved rounds per arm, 3..%d (3)\n"
 		"  --repeat N   test runs per round, at least (1000000)\n"
 		"  --sizes N    only the first N table sizes (1, 1k, 100k, 1M)\n"
+		"  --family F   only ipv4 or ipv6\n"
+		"  --kind K     only host tables (host, miss, exclusion) or "
+		"prefix\n"
 		"  --out DIR    where tier1.json goes (build/bench)\n",
 		prog, MAX_ROUNDS);
 }
@@ -1256,6 +1280,8 @@ static int parse_args(int argc, char **argv)
 		{ "repeat", required_argument, NULL, 'n' },
 		{ "out", required_argument, NULL, 'o' },
 		{ "sizes", required_argument, NULL, 's' },
+		{ "family", required_argument, NULL, 'f' },
+		{ "kind", required_argument, NULL, 'k' },
 		{ "help", no_argument, NULL, 'h' },
 		{ 0 },
 	};
@@ -1280,13 +1306,24 @@ static int parse_args(int argc, char **argv)
 		case 's':
 			n_sizes = atoi(optarg);
 			break;
+		case 'f':
+			opt.family = !strcmp(optarg, "ipv4") ? F4 :
+				     !strcmp(optarg, "ipv6") ? F6 :
+							       -2;
+			break;
+		case 'k':
+			opt.kind = !strcmp(optarg, "host")   ? 0 :
+				   !strcmp(optarg, "prefix") ? 1 :
+							       -2;
+			break;
 		default:
 			usage(argv[0]);
 			return -1;
 		}
 	}
-	if (optind != argc || opt.rounds < 3 || opt.rounds > MAX_ROUNDS ||
-	    !opt.repeat || n_sizes < 0 || n_sizes > MAX_SIZES) {
+	if (optind != argc || opt.family == -2 || opt.kind == -2 ||
+	    opt.rounds < 3 || opt.rounds > MAX_ROUNDS || !opt.repeat ||
+	    n_sizes < 0 || n_sizes > MAX_SIZES) {
 		usage(argv[0]);
 		return -1;
 	}

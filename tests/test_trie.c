@@ -32,6 +32,24 @@ static __u32 fake_now(void)
 	return clock_now;
 }
 
+/*
+ * In memory, compressing every IPv4 last ply from the first one on, into
+ * a pool small enough that the random runs fill a half and move to the
+ * other (maps/fastpath.h).
+ */
+static const struct fp_trie_maps mem_maps = {
+	.trie4 = -1,
+	.trie6 = -1,
+	.nh = -1,
+	.plies = -1,
+	.cidx4 = -1,
+	.cpool4 = -1,
+	.plies4 = FP_PLIES4,
+	.plies6 = FP_PLIES6,
+	.cpool_half = 2048,
+	.cply_min = 0,
+};
+
 struct ref {
 	int family;
 	struct fp_prefix p[POOL];
@@ -143,16 +161,14 @@ static void check_all(struct ref *r, int step)
 
 static void new_trie(struct fp_trie *t)
 {
-	assert_int_equal(fp_trie__init(t, -1, -1, -1, -1, FP_PLIES4, FP_PLIES6,
-				       fake_now),
-			 0);
+	assert_int_equal(fp_trie__init(t, &mem_maps, fake_now), 0);
 }
 
 static void run_family(int family, unsigned int seed)
 {
 	struct fp_trie t;
 	struct ref *r = calloc(1, sizeof(*r));
-	__u32 p4, p6, nres;
+	__u32 p4, p6, nres, nodes, words, most = 0;
 
 	assert_non_null(r);
 	new_trie(&t);
@@ -217,10 +233,15 @@ static void run_family(int family, unsigned int seed)
 					 0);
 		}
 		check_all(r, step);
+		fp_trie__cusage(&t, &nodes, &words);
+		most = nodes > most ? nodes : most;
 		if (step % 500 == 499)
 			clock_now += FP_REUSE_SECS; /* let freed things age */
 	}
 	assert_true(r->writes > 1000);
+	/* IPv4's last plies were read through their compressed nodes. */
+	if (family == AF_INET)
+		assert_true(most > 0);
 	/* Emptied, shortest first for the covers: nothing held. */
 	t.on_write = NULL;
 	for (int len = 0; len <= 128; len++)
@@ -250,6 +271,110 @@ static void test_random_ipv6(void **state)
 {
 	(void)state;
 	run_family(AF_INET6, 12);
+}
+
+static void host(struct fp_prefix *p, __u8 c, __u8 d, int len);
+
+/* The result the table gives for 198.18.c.d, as a port (0: none). */
+static __u32 port_at(const struct fp_trie *t, __u8 c, __u8 d)
+{
+	struct fp_prefix a;
+	__u32 id;
+
+	host(&a, c, d, 32);
+	id = fp_trie__lookup(t, AF_INET, a.addr);
+	return id ? t->nh[id].rt.ifindex : 0;
+}
+
+/*
+ * Every /24 of 198.18/16 with sixteen /28s of alternating results: a
+ * compressed node of 16 runs (9 words) each, 2,304 words, more than a
+ * half of the test's pool (2,048). The nodes that do not fit are read
+ * from their plies until the other half may be used; then a change
+ * moves every live node over, and every address keeps its answer.
+ */
+static void test_compressed_pool(void **state)
+{
+	struct fp_trie t;
+	struct fp_nh nh[2];
+	struct fp_prefix p;
+	__u32 nodes, words;
+	__u64 node[FP_CNODE_MAX];
+
+	(void)state;
+	new_trie(&t);
+	result(7, &nh[0]);
+	result(8, &nh[1]);
+	fp_trie__hold(&t);
+	for (int c = 0; c < 256; c++)
+		for (int d = 0; d < 256; d += 16) {
+			host(&p, (__u8)c, (__u8)d, 28);
+			assert_int_equal(
+				fp_trie__insert(&t, &p, &nh[(d / 16) & 1]), 0);
+		}
+	assert_int_equal(fp_trie__release(&t), 0);
+	fp_trie__cusage(&t, &nodes, &words);
+	assert_int_equal(nodes, 2047 / 9);
+	assert_int_equal(words, 2047 / 9 * 9);
+	for (int c = 0; c < 256; c++)
+		for (int d = 0; d < 256; d++)
+			assert_int_equal(port_at(&t, (__u8)c, (__u8)d),
+					 7 + ((d / 16) & 1));
+
+	/* Too soon for the other half: the change is read from the ply. */
+	host(&p, 0, 32, 28);
+	assert_int_equal(fp_trie__insert(&t, &p, &nh[0]), 0);
+	assert_int_equal(port_at(&t, 0, 33), 7);
+	fp_trie__cusage(&t, &nodes, &words);
+	assert_int_equal(nodes, 2047 / 9 - 1);
+
+	/* Later: the live nodes move, the changed one with them. */
+	clock_now += FP_REUSE_SECS;
+	host(&p, 0, 32, 28);
+	assert_int_equal(fp_trie__insert(&t, &p, &nh[1]), 0);
+	fp_trie__cusage(&t, &nodes, &words);
+	assert_int_equal(nodes, 2047 / 9);
+	assert_int_equal(words, 2047 / 9 * 9);
+	assert_int_equal(port_at(&t, 0, 33), 8);
+	for (int c = 1; c < 256; c++)
+		for (int d = 0; d < 256; d++)
+			assert_int_equal(port_at(&t, (__u8)c, (__u8)d),
+					 7 + ((d / 16) & 1));
+
+	/*
+	 * A writer that died between the index and the pool's marks left
+	 * an index naming words past the top: the next flush takes the
+	 * ply back to being read whole before it writes anything.
+	 */
+	{
+		__u32 k = 0, o;
+
+		for (__u32 i = FP_ROOT_PLIES; !k && i < FP_PLIES4; i++)
+			if (t.cidx[i])
+				k = i;
+		assert_true(k != 0);
+		o = t.cidx[k];
+		t.cidx[k] = 4000; /* in the other half: about to be reused */
+		t.cpool[4000] = t.cpool[o] ^ 0xff; /* and not its node */
+		t.cvalidate = true;
+		host(&p, 1, 0, 28);
+		assert_int_equal(fp_trie__insert(&t, &p, &nh[0]), 0);
+		assert_int_equal(t.cidx[k], 0);
+	}
+	for (int c = 1; c < 256; c++)
+		for (int d = 0; d < 256; d++)
+			assert_int_equal(port_at(&t, (__u8)c, (__u8)d),
+					 7 + ((d / 16) & 1));
+
+	/* A ply that links plies is no last ply: no node. */
+	memset(node, 0, sizeof(node));
+	{
+		__u32 leaves[256] = { 0 };
+
+		leaves[3] = FP_LEAF_PLY | 300;
+		assert_int_equal(fp_cnode__encode(leaves, 300, node), 0);
+	}
+	fp_trie__fini(&t);
 }
 
 static void host(struct fp_prefix *p, __u8 c, __u8 d, int len)
@@ -341,6 +466,7 @@ int main(void)
 {
 	const struct CMUnitTest tests[] = {
 		cmocka_unit_test(test_random_ipv4),
+		cmocka_unit_test(test_compressed_pool),
 		cmocka_unit_test(test_random_ipv6),
 		cmocka_unit_test(test_uniform_hosts_stay),
 		cmocka_unit_test(test_out_of_plies),
