@@ -961,8 +961,9 @@ int fp_xstate__load(struct fp_xstate *st, const struct fp_xroute *routes,
 			xs_qsort_cmp, st);
 	st->nroutes =
 		xs_dedup((void **)st->routes, st->nroutes, xs_qsort_cmp, st);
-	qsort(st->neighs, st->nneighs, sizeof(struct fp_xneigh *),
-	      xs_qsort_neigh);
+	if (st->nneighs) /* none: no array, and qsort wants one */
+		qsort(st->neighs, st->nneighs, sizeof(struct fp_xneigh *),
+		      xs_qsort_neigh);
 	st->nneighs =
 		xs_dedup((void **)st->neighs, st->nneighs, xs_same_neigh, NULL);
 	for (size_t i = 0; i < st->nroutes; i++)
