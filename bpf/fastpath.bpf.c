@@ -29,6 +29,8 @@ struct pkt {
 	struct fp_probe *probe; /* set for an `explain` probe: not counted */
 	__u32 out_ifindex; /* redirect target once forward() set one up */
 	struct fp_connstat *conn; /* the VNet's connection on this circuit */
+	struct fp_vlanstat *vstat; /* a tagged frame's circuit */
+	__u32 tags; /* bytes of VLAN tags after the MACs: 0, 4 or 8 */
 };
 
 /*
@@ -106,6 +108,15 @@ static __always_inline int account(struct pkt *p, __u32 reason, int action)
 	if (p->conn) {
 		c = reason == FP_R_FASTPATH ? &p->conn->fast :
 					      &p->conn->gateway;
+		c->packets++;
+		c->bytes += p->bytes;
+	}
+	if (p->vstat) {
+		__u32 class = fp_verdict_class(reason, action == XDP_DROP);
+
+		c = class == FP_CAP_FAST    ? &p->vstat->fast :
+		    class == FP_CAP_GATEWAY ? &p->vstat->gateway :
+					      &p->vstat->other;
 		c->packets++;
 		c->bytes += p->bytes;
 	}
@@ -639,6 +650,67 @@ static __always_inline __u32 handle_ipv6(struct pkt *p, struct cursor *c,
 	return route(p, up, lookup6(&ip6->daddr));
 }
 
+/* An 802.1Q / 802.1ad tag: after the MACs, or after another tag. */
+struct vlan_tag {
+	__be16 tci; /* priority 3 bits, DEI 1, VID 12 */
+	__be16 proto; /* the next EtherType */
+};
+
+#define VLAN_VID(tci) (bpf_ntohs(tci) & 0x0fff)
+
+static __always_inline int is_tpid(__be16 proto)
+{
+	return proto == bpf_htons(ETH_P_8021Q) ||
+	       proto == bpf_htons(ETH_P_8021AD);
+}
+
+/*
+ * A frame on a trunk uplink (maps/fastpath.h): one tag, or an outer tag
+ * and an inner 802.1Q one, name the circuit whose record then serves as
+ * the uplink. The priority bits play no part; the tags stay in place
+ * until the exit (pop_tags).
+ */
+static __always_inline __u32 handle_tagged(struct pkt *p, struct cursor *c)
+{
+	struct fp_vlan_key key = { .ifindex = p->ctx->ingress_ifindex };
+	__be16 outer = p->eth->h_proto, proto;
+	const struct vlan_tag *t;
+	struct fp_vlan *vr;
+
+	if (!is_tpid(outer))
+		return VERDICT(FP_R_NOT_IP, XDP_PASS);
+	t = cursor_pull_hdr(c, struct vlan_tag);
+	if (!t)
+		return VERDICT(FP_R_MALFORMED, XDP_DROP);
+	key.inner = VLAN_VID(t->tci);
+	proto = t->proto;
+	p->tags = sizeof(*t);
+	if (proto == bpf_htons(ETH_P_8021Q)) {
+		key.outer = key.inner;
+		t = cursor_pull_hdr(c, struct vlan_tag);
+		if (!t)
+			return VERDICT(FP_R_MALFORMED, XDP_DROP);
+		key.inner = VLAN_VID(t->tci);
+		proto = t->proto;
+		p->tags = 2 * sizeof(*t);
+	} else if (outer == bpf_htons(ETH_P_8021AD)) {
+		/* An S-tag alone carries no peering. */
+		return VERDICT(FP_R_UNKNOWN_VLAN, XDP_PASS);
+	}
+	/* A third tag, or an S-tag inside: no circuit is tagged so. */
+	if (is_tpid(proto))
+		return VERDICT(FP_R_UNKNOWN_VLAN, XDP_PASS);
+	vr = bpf_map_lookup_elem(&fp_vlans, &key);
+	if (!vr)
+		return VERDICT(FP_R_UNKNOWN_VLAN, XDP_PASS);
+	p->vstat = bpf_map_lookup_elem(&fp_vlanstat, &vr->stat);
+	if (proto == bpf_htons(ETH_P_IP))
+		return handle_ipv4(p, c, &vr->up);
+	if (proto == bpf_htons(ETH_P_IPV6))
+		return handle_ipv6(p, c, &vr->up);
+	return VERDICT(FP_R_NOT_IP, XDP_PASS);
+}
+
 static __always_inline __u32 handle(struct pkt *p)
 {
 	void *data = (void *)(long)p->ctx->data;
@@ -659,7 +731,32 @@ static __always_inline __u32 handle(struct pkt *p)
 		return handle_ipv4(p, &c, up);
 	if (p->eth->h_proto == bpf_htons(ETH_P_IPV6))
 		return handle_ipv6(p, &c, up);
+	if (up->flags & FP_UPLINK_F_TRUNK)
+		return handle_tagged(p, &c);
 	return VERDICT(FP_R_NOT_IP, XDP_PASS);
+}
+
+/*
+ * A redirected tagged frame leaves untagged: its (rewritten) MACs move
+ * up over the tags, and the frame starts there. The six words are all
+ * read before any is written: the two places overlap.
+ */
+static __always_inline int pop_tags(struct xdp_md *ctx, __u32 tags)
+{
+	void *data = (void *)(long)ctx->data;
+	void *data_end = (void *)(long)ctx->data_end;
+	mac_word *w = data, a, b, c, d, e, f;
+
+	if (data + 2 * ETH_ALEN + 8 > data_end)
+		return -1;
+	a = w[0], b = w[1], c = w[2], d = w[3], e = w[4], f = w[5];
+	if (tags == 8) {
+		w[4] = a, w[5] = b, w[6] = c, w[7] = d, w[8] = e, w[9] = f;
+	} else {
+		w[2] = a, w[3] = b, w[4] = c, w[5] = d, w[6] = e, w[7] = f;
+		tags = 4;
+	}
+	return bpf_xdp_adjust_head(ctx, tags);
 }
 
 SEC("xdp")
@@ -681,5 +778,28 @@ int fastpath_xdp(struct xdp_md *ctx)
 	    ((struct fp_probe *)meta)->magic == FP_EXPLAIN_MAGIC)
 		p.probe = meta;
 	v = handle(&p);
-	return account(&p, v >> 8, v & 0xff);
+	if (!p.tags || !p.out_ifindex)
+		return account(&p, v >> 8, v & 0xff);
+	/*
+	 * Tagged and redirected: capture sees a fast frame as it leaves,
+	 * a gateway one with the tags it came with. Popping fails only on a
+	 * frame shorter than the headers already read.
+	 */
+	if (v >> 8 == FP_R_FASTPATH) {
+		/* Popping ends every pointer into the frame, the probe's too. */
+		if (p.probe) {
+			p.probe->reason = FP_R_FASTPATH;
+			return pop_tags(ctx, p.tags) ? XDP_ABORTED : v & 0xff;
+		}
+		/*
+		 * Known NULL here, but the verifier must see it so: the
+		 * old pointer went invalid with the pop.
+		 */
+		*(struct fp_probe *volatile *)&p.probe = NULL;
+		if (pop_tags(ctx, p.tags))
+			return account(&p, FP_R_MALFORMED, XDP_DROP);
+		return account(&p, v >> 8, v & 0xff);
+	}
+	v = account(&p, v >> 8, v & 0xff);
+	return pop_tags(ctx, p.tags) ? XDP_ABORTED : v;
 }

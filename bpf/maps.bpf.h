@@ -284,6 +284,23 @@ struct {
 	__uint(pinning, LIBBPF_PIN_BY_NAME);
 } fp_connstat SEC(".maps");
 
+/* Tagged circuits of trunk uplinks (maps/fastpath.h): loader/uplink.c. */
+struct {
+	__uint(type, BPF_MAP_TYPE_HASH);
+	__uint(max_entries, FP_MAX_VLANS);
+	__type(key, struct fp_vlan_key);
+	__type(value, struct fp_vlan);
+	__uint(pinning, LIBBPF_PIN_BY_NAME);
+} fp_vlans SEC(".maps");
+
+struct {
+	__uint(type, BPF_MAP_TYPE_PERCPU_ARRAY);
+	__uint(max_entries, FP_MAX_VLANS);
+	__type(key, __u32);
+	__type(value, struct fp_vlanstat);
+	__uint(pinning, LIBBPF_PIN_BY_NAME);
+} fp_vlanstat SEC(".maps");
+
 /* The pin set's layout version (FP_LAYOUT_VERSION); the program never reads it. */
 struct {
 	__uint(type, BPF_MAP_TYPE_ARRAY);

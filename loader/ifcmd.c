@@ -8,12 +8,14 @@
  */
 #include <errno.h>
 #include <net/if.h>
+#include <stdio.h>
 #include <string.h>
 
 #include "ifcmd.h"
 #include "ifinfo.h"
 #include "log.h"
 #include "mapio.h"
+#include "parse.h"
 #include "table.h"
 #include "uplink.h"
 
@@ -123,4 +125,64 @@ int fp_ifcmd__uplink_del(struct fp_maps *m, const char *ifname)
 		return -ENOENT;
 	}
 	return 0;
+}
+
+int fp_ifcmd__vlan_set(struct fp_maps *m, const char *ifname, __u16 outer,
+		       __u16 inner, const char *gw_port)
+{
+	__u32 ifindex = if_nametoindex(ifname), gw = 0;
+	char vlan[16], what[IF_NAMESIZE + 32];
+	struct fp_port port;
+	struct fp_vlan old;
+	bool existed;
+	int err;
+
+	fp_format_vlan(outer, inner, vlan, sizeof(vlan));
+	snprintf(what, sizeof(what), "uplink %s vlan %s", ifname, vlan);
+	if (gw_port && fp_port__by_name(m, gw_port, &gw, &port)) {
+		gw_unregistered(gw_port);
+		return -ENOENT;
+	}
+	err = ifindex ? fp_vlan__set(m, ifindex, outer, inner, gw, &old,
+				     &existed) :
+			-ENODEV;
+	switch (err) {
+	case 0:
+		break;
+	case -ENODEV:
+		pr_warn("%s: %s is not a configured uplink (fastpath load %s)\n",
+			what, ifname, ifname);
+		break;
+	case -ENOENT:
+		gw_unregistered(gw_port);
+		break;
+	case -EINVAL:
+		pr_warn("gateway port %s: has no --peer-mac\n", gw_port);
+		break;
+	case -ELOOP:
+		pr_warn("gateway port %s: is the uplink itself\n", gw_port);
+		break;
+	default:
+		pr_warn("%s: cannot add to %s: %s\n", what, FP_MAP_VLANS,
+			fp_map__strerror(err));
+	}
+	return err;
+}
+
+int fp_ifcmd__vlan_del(struct fp_maps *m, const char *ifname, __u16 outer,
+		       __u16 inner)
+{
+	__u32 ifindex = if_nametoindex(ifname);
+	char vlan[16];
+	int err;
+
+	fp_format_vlan(outer, inner, vlan, sizeof(vlan));
+	err = ifindex ? fp_vlans__del(m, ifindex, outer, inner) : -ENOENT;
+	if (err == -ENOENT)
+		pr_warn("uplink %s vlan %s: no such tagged circuit\n", ifname,
+			vlan);
+	else if (err)
+		pr_warn("uplink %s vlan %s: %s\n", ifname, vlan,
+			fp_map__strerror(err));
+	return err;
 }

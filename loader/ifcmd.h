@@ -27,5 +27,14 @@ int fp_ifcmd__uplink_set(struct fp_maps *m, const char *ifname,
 			 struct fp_uplink *old, bool *existed);
 /* -ENOENT when ifname is no interface or not an uplink. */
 int fp_ifcmd__uplink_del(struct fp_maps *m, const char *ifname);
+/*
+ * The tagged circuit (outer, inner) on uplink ifname, as fp_vlan__set;
+ * gw_port: a registered port's name, or NULL.
+ */
+int fp_ifcmd__vlan_set(struct fp_maps *m, const char *ifname, __u16 outer,
+		       __u16 inner, const char *gw_port);
+/* -ENOENT when there is no such tagged circuit. */
+int fp_ifcmd__vlan_del(struct fp_maps *m, const char *ifname, __u16 outer,
+		       __u16 inner);
 
 #endif

@@ -24,6 +24,7 @@ struct fp_maps {
 	int cidx4, cpool4; /* its compressed IPv4 last plies (trie.c) */
 	struct fp_trie trie; /* their shadow (loader/trie.c) */
 	int circuits, vnets4, vnets6, conns, connstat, arrival;
+	int vlans, vlanstat; /* trunk uplinks' tagged circuits: uplink.c */
 	int lockfd; /* the pin directory, flock()ed by model writers; -1 */
 	/*
 	 * What loader/fib.c learned of the maps, so as not to ask again: at

@@ -22,6 +22,7 @@ static const char *const reason_names[FP_R_MAX] = {
 	[FP_R_REDIRECT_ERR] = "redirect_error",
 	[FP_R_CONN_OFF] = "conn_off",
 	[FP_R_OVER_BUDGET] = "over_budget",
+	[FP_R_UNKNOWN_VLAN] = "unknown_vlan",
 	[FP_R_OTHER_HOST] = "other_host",
 	[FP_R_BAD_SOURCE] = "bad_source",
 	[FP_R_SPOOFED] = "spoofed",
@@ -133,6 +134,49 @@ int fp_parse_uint(const char *s, unsigned long long max, unsigned long long *v)
 	}
 	*v = n;
 	return 0;
+}
+
+static int parse_vid(const char *s, __u16 *vid)
+{
+	unsigned long long v;
+	int err = fp_parse_uint(s, 65535, &v);
+
+	if (err)
+		return err;
+	/* 0 is a priority tag, 4095 reserved (IEEE 802.1Q 9.6). */
+	if (v < 1 || v > 4094)
+		return -ERANGE;
+	*vid = (__u16)v;
+	return 0;
+}
+
+int fp_parse_vlan(const char *s, __u16 *outer, __u16 *inner)
+{
+	const char *slash = s ? strchr(s, '/') : NULL;
+	char head[8];
+	int err;
+
+	if (!s)
+		return -EINVAL;
+	if (!slash) {
+		*outer = 0;
+		return parse_vid(s, inner);
+	}
+	if (slash - s >= (long)sizeof(head))
+		return (long)strspn(s, "0123456789") == slash - s ? -ERANGE :
+								    -EINVAL;
+	snprintf(head, sizeof(head), "%.*s", (int)(slash - s), s);
+	err = parse_vid(head, outer);
+	return err ? err : parse_vid(slash + 1, inner);
+}
+
+const char *fp_format_vlan(__u16 outer, __u16 inner, char *buf, size_t n)
+{
+	if (outer)
+		snprintf(buf, n, "%u/%u", outer, inner);
+	else
+		snprintf(buf, n, "%u", inner);
+	return buf;
 }
 
 int fp_parse_ifname(const char *s)

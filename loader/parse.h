@@ -30,6 +30,15 @@ int fp_parse_mac(const char *s, __u8 mac[6]);
  */
 int fp_parse_uint(const char *s, unsigned long long max, unsigned long long *v);
 
+/*
+ * A tagged circuit "[S/]C" (the `--vlan` of uplink, explain): VIDs 1 ..
+ * 4094, *outer 0 without an S-tag. -EINVAL malformed, -ERANGE a VID out
+ * of range.
+ */
+int fp_parse_vlan(const char *s, __u16 *outer, __u16 *inner);
+/* "C" or "S/C", as fp_parse_vlan reads it. */
+const char *fp_format_vlan(__u16 outer, __u16 inner, char *buf, size_t n);
+
 /* An interface name: 1 to 15 characters, none of '/', ':', blanks. */
 #define FP_IFNAME_MAX 15
 int fp_parse_ifname(const char *s);

@@ -167,20 +167,28 @@ int fp_route__add(struct fp_maps *m, const struct fp_prefix *p, __u32 ifindex,
 	return fp_fib__set(m, p, &rt, true);
 }
 
+/* A gateway port gw (0: none) for frames arriving on uplink ifindex. */
+static int gateway_check(struct fp_maps *m, __u32 ifindex, __u32 gw)
+{
+	struct fp_port port;
+
+	if (!gw)
+		return 0;
+	if (lookup_port(m, gw, &port))
+		return -ENOENT;
+	if (fp_mac_is_zero(port.peer_mac))
+		return -EINVAL;
+	return gw == ifindex ? -ELOOP : 0;
+}
+
 int fp_uplink__set(struct fp_maps *m, __u32 ifindex, const struct fp_uplink *up,
 		   struct fp_uplink *old, bool *existed)
 {
 	struct fp_uplink on = *up;
-	struct fp_port port;
+	int err = gateway_check(m, ifindex, up->gw_ifindex);
 
-	if (up->gw_ifindex) {
-		if (lookup_port(m, up->gw_ifindex, &port))
-			return -ENOENT;
-		if (fp_mac_is_zero(port.peer_mac))
-			return -EINVAL;
-		if (up->gw_ifindex == ifindex)
-			return -ELOOP;
-	}
+	if (err)
+		return err;
 	*existed = !bpf_map_lookup_elem(m->uplinks, &ifindex, old);
 	/* The circuit it serves is `fastpath apply`'s to change. */
 	if (*existed) {
@@ -188,6 +196,33 @@ int fp_uplink__set(struct fp_maps *m, __u32 ifindex, const struct fp_uplink *up,
 		on.xallow = old->xallow;
 	}
 	return fp_uplinks__put(m, ifindex, &on);
+}
+
+int fp_vlan__set(struct fp_maps *m, __u32 ifindex, __u16 outer, __u16 inner,
+		 __u32 gw_ifindex, struct fp_vlan *old, bool *existed)
+{
+	struct fp_uplink cir = { .gw_ifindex = gw_ifindex,
+				 .xallow = FP_XALLOW_DEFAULT };
+	struct fp_vlan_key k = { .ifindex = ifindex,
+				 .outer = outer,
+				 .inner = inner };
+	struct fp_uplink up;
+	struct fp_vlan was;
+	int err;
+
+	if (!fp_vlan__valid(outer, inner))
+		return -EINVAL;
+	if (bpf_map_lookup_elem(m->uplinks, &ifindex, &up))
+		return -ENODEV;
+	err = gateway_check(m, ifindex, gw_ifindex);
+	if (err)
+		return err;
+	/* The circuit it serves is `fastpath apply`'s to change. */
+	if (!bpf_map_lookup_elem(m->vlans, &k, &was)) {
+		cir.circuit = was.up.circuit;
+		cir.xallow = was.up.xallow;
+	}
+	return fp_vlans__put(m, ifindex, outer, inner, &cir, old, existed);
 }
 
 int fp_uplink__restore(struct fp_maps *m, __u32 ifindex,
@@ -335,6 +370,39 @@ static void list_ports(struct fp_maps *m, bool json)
 	json_object_put(arr);
 }
 
+struct vlan_list {
+	struct fp_maps *m;
+	json_object *arr; /* NULL: print lines */
+};
+
+static int list_vlan(const struct fp_vlan_key *k, const struct fp_vlan *v,
+		     void *ctx)
+{
+	struct vlan_list *l = ctx;
+	char gw[16], vlan[16];
+	json_object *o;
+
+	if (v->up.gw_ifindex)
+		port_name(l->m, v->up.gw_ifindex, gw);
+	if (!l->arr) {
+		printf("  vlan %s circuit %u gateway %s\n",
+		       fp_format_vlan(k->outer, k->inner, vlan, sizeof(vlan)),
+		       v->up.circuit, v->up.gw_ifindex ? gw : "pass");
+		return 0;
+	}
+	o = json_object_new_object();
+	json_object_object_add(o, "s_tag",
+			       k->outer ? json_object_new_int(k->outer) : NULL);
+	json_object_object_add(o, "vlan", json_object_new_int(k->inner));
+	json_object_object_add(o, "circuit",
+			       json_object_new_int((int)v->up.circuit));
+	json_object_object_add(o, "gateway_port",
+			       v->up.gw_ifindex ? json_object_new_string(gw) :
+						  NULL);
+	json_object_array_add(l->arr, o);
+	return 0;
+}
+
 static void list_uplinks(struct fp_maps *m, bool json)
 {
 	json_object *arr = json_object_new_array();
@@ -343,6 +411,8 @@ static void list_uplinks(struct fp_maps *m, bool json)
 	struct fp_uplink up;
 
 	while (!bpf_map_get_next_key(m->uplinks, prev, &key)) {
+		struct vlan_list l = { .m = m };
+
 		prev = &key;
 		if (bpf_map_lookup_elem(m->uplinks, &key, &up))
 			continue;
@@ -351,8 +421,10 @@ static void list_uplinks(struct fp_maps *m, bool json)
 		if (up.gw_ifindex)
 			port_name(m, up.gw_ifindex, gw);
 		if (!json) {
-			printf("%s ifindex %u gateway %s\n", name, key,
-			       up.gw_ifindex ? gw : "pass");
+			printf("%s ifindex %u gateway %s%s\n", name, key,
+			       up.gw_ifindex ? gw : "pass",
+			       up.flags & FP_UPLINK_F_TRUNK ? " trunk" : "");
+			fp_vlans__walk(m, key, list_vlan, &l);
 			continue;
 		}
 		json_object *o = json_object_new_object();
@@ -363,6 +435,9 @@ static void list_uplinks(struct fp_maps *m, bool json)
 		json_object_object_add(
 			o, "gateway_port",
 			up.gw_ifindex ? json_object_new_string(gw) : NULL);
+		l.arr = json_object_new_array();
+		fp_vlans__walk(m, key, list_vlan, &l);
+		json_object_object_add(o, "vlans", l.arr);
 		json_object_array_add(arr, o);
 	}
 	if (json)
@@ -382,9 +457,31 @@ struct table_opts {
 	} exclude;
 	struct {
 		const char *gateway_port;
+		const char *vlan;
 		bool allow_spoofed;
 	} uplink;
 };
+
+static int check_vlan(const char *ifname, const struct table_opts *opt)
+{
+	__u16 outer, inner;
+	int err = fp_parse_vlan(opt->uplink.vlan, &outer, &inner);
+
+	if (err) {
+		pr_warn("uplink %s: --vlan %s: %s\n", ifname, opt->uplink.vlan,
+			err == -ERANGE ?
+				"a VLAN ID is 1 to 4094" :
+				"expected C or S/C (a C-tag, or an S-tag and a C-tag)");
+		return -1;
+	}
+	if (opt->uplink.allow_spoofed) {
+		pr_warn("uplink %s: --allow-spoofed-sources is the uplink's, not a "
+			"tagged circuit's (uplink add %s --allow-spoofed-sources)\n",
+			ifname, ifname);
+		return -1;
+	}
+	return 0;
+}
 
 /*
  * Malformed arguments are usage errors (exit 2), found before the maps
@@ -437,6 +534,8 @@ static int check_args(const char *cmd, int npos, const char **pos,
 			return -1;
 		if (add && opt->uplink.gateway_port &&
 		    fp_args__ifname("gateway port", opt->uplink.gateway_port))
+			return -1;
+		if (opt->uplink.vlan && check_vlan(pos[1], opt))
 			return -1;
 	}
 	return 0;
@@ -683,17 +782,36 @@ static int uplink_fn(struct fp_maps *m, const struct fp_opts *o, int npos,
 		     const char **pos, const struct table_opts *opt)
 {
 	struct fp_uplink old;
+	__u16 outer, inner;
 	bool existed;
 
 	if (!strcmp(pos[0], "list")) {
 		if (need("uplink", npos, 1, "list"))
 			return FP_EXIT_USAGE;
+		if (opt->uplink.vlan) {
+			fp_usage_error("uplink list: takes no --vlan");
+			return FP_EXIT_USAGE;
+		}
 		list_uplinks(m, o->json);
 		return FP_EXIT_OK;
 	}
+	/* check_args refused a malformed --vlan, and --vlan on list. */
+	if (opt->uplink.vlan && npos == 2 &&
+	    !fp_parse_vlan(opt->uplink.vlan, &outer, &inner)) {
+		if (!strcmp(pos[0], "add"))
+			return fp_ifcmd__vlan_set(m, pos[1], outer, inner,
+						  opt->uplink.gateway_port) ?
+				       FP_EXIT_ERR :
+				       FP_EXIT_OK;
+		if (!strcmp(pos[0], "del"))
+			return fp_ifcmd__vlan_del(m, pos[1], outer, inner) ?
+				       FP_EXIT_ERR :
+				       FP_EXIT_OK;
+	}
 	if (!strcmp(pos[0], "add")) {
 		if (need("uplink", npos, 2,
-			 "add IFACE [--gateway-port IFACE] [--allow-spoofed-sources]"))
+			 "add IFACE [--vlan [S/]C] [--gateway-port IFACE] "
+			 "[--allow-spoofed-sources]"))
 			return FP_EXIT_USAGE;
 		return fp_ifcmd__uplink_set(m, pos[1], opt->uplink.gateway_port,
 					    opt->uplink.allow_spoofed ?
@@ -704,7 +822,7 @@ static int uplink_fn(struct fp_maps *m, const struct fp_opts *o, int npos,
 			       FP_EXIT_OK;
 	}
 	if (!strcmp(pos[0], "del")) {
-		if (need("uplink", npos, 2, "del IFACE"))
+		if (need("uplink", npos, 2, "del IFACE [--vlan [S/]C]"))
 			return FP_EXIT_USAGE;
 		return fp_ifcmd__uplink_del(m, pos[1]) ? FP_EXIT_ERR :
 							 FP_EXIT_OK;
@@ -720,6 +838,7 @@ int fp_cmd_uplink(const struct fp_opts *o, int argc, char **argv)
 			     uplink.gateway_port),
 		FP_OPT_FLAG("--allow-spoofed-sources", struct table_opts,
 			    uplink.allow_spoofed),
+		FP_OPT_VALUE("--vlan", struct table_opts, uplink.vlan),
 		{ 0 },
 	};
 

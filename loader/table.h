@@ -57,6 +57,15 @@ int fp_route__add(struct fp_maps *m, const struct fp_prefix *p, __u32 ifindex,
  */
 int fp_uplink__set(struct fp_maps *m, __u32 ifindex, const struct fp_uplink *up,
 		   struct fp_uplink *old, bool *existed);
+/*
+ * fp_vlan__set: the tagged circuit (outer, inner) on uplink ifindex, its
+ * gateway frames popped into port gw_ifindex (0: passed, tags and all);
+ * one already there keeps its circuit and xallow. -EINVAL: a VID out of
+ * range; -ENODEV: ifindex is no uplink; the gateway port's refusals as
+ * fp_uplink__set's; -ENOSPC: fp_vlans is full.
+ */
+int fp_vlan__set(struct fp_maps *m, __u32 ifindex, __u16 outer, __u16 inner,
+		 __u32 gw_ifindex, struct fp_vlan *old, bool *existed);
 int fp_uplink__restore(struct fp_maps *m, __u32 ifindex,
 		       const struct fp_uplink *old, bool existed);
 

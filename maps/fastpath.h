@@ -30,6 +30,8 @@
 #define FP_MAP_NETNS "fp_netns"
 #define FP_MAP_CIDX4 "fp_cidx4"
 #define FP_MAP_CPOOL4 "fp_cpool4"
+#define FP_MAP_VLANS "fp_vlans"
+#define FP_MAP_VLANSTAT "fp_vlanstat"
 
 /*
  * fp_layout (array, key 0): the layout version of the pin set, written by
@@ -38,7 +40,7 @@
  * refuses an older pin set with one line instead of libbpf's "parameter
  * mismatch". Pin sets from before fp_layout existed are layout 1.
  */
-#define FP_LAYOUT_VERSION 5
+#define FP_LAYOUT_VERSION 6
 
 /*
  * fp_netns (array, key 0): the network namespace the pin set serves,
@@ -62,6 +64,7 @@ struct fp_netns {
 #define FP_MAX_PORTS 4096
 #define FP_MAX_ROUTES 1048576
 #define FP_MAX_EXCLUSIONS 65536
+#define FP_MAX_VLANS 4096 /* tagged circuits over every trunk uplink */
 
 /*
  * The ExpressRoute model (`fastpath apply`): circuits are numbered
@@ -89,7 +92,8 @@ enum fp_reason {
 	FP_R_EXCLUDED, /* destination in an exclusion: gateway */
 	FP_R_TTL_EXPIRED, /* TTL / hop limit <= 1: pass, kernel answers */
 	FP_R_TOO_BIG, /* larger than the port MTU: pass, kernel answers */
-	FP_R_NOT_IP, /* ARP, IPv6 ND, LLDP, VLAN-tagged, anything not IP */
+	FP_R_NOT_IP, /* ARP, IPv6 ND, LLDP, anything not IP; tagged frames
+		      * on an uplink that is no trunk */
 	FP_R_MALFORMED, /* truncated or inconsistent header: drop */
 	FP_R_NOT_UPLINK, /* arrived on an interface that is no uplink */
 	FP_R_IP_OPTIONS, /* IPv4 options or IPv6 hop-by-hop: pass */
@@ -103,6 +107,9 @@ enum fp_reason {
 			* has fastpath off, or its family is not allowed:
 			* gateway */
 	FP_R_OVER_BUDGET, /* past the circuit's fast-path IP budget: gateway */
+	FP_R_UNKNOWN_VLAN, /* on a trunk uplink, tags that name no circuit
+			    * (VID 0 or 4095, a third tag, an S-tag
+			    * alone): pass, tags intact */
 	FP_R_MAX,
 };
 
@@ -138,6 +145,7 @@ enum fp_class {
 
 /* fp_uplink.flags */
 #define FP_UPLINK_F_ALLOW_SPOOFED 0x1 /* no anti-spoofing on this uplink */
+#define FP_UPLINK_F_TRUNK 0x2 /* tagged frames name circuits in fp_vlans */
 #define FP_UPLINK_F_ON 0x80000000U /* fp_upv: this slot is an uplink */
 
 /* fp_uplinks: key __u32 ifindex. */
@@ -148,6 +156,42 @@ struct fp_uplink {
 	__u8 circuit; /* 1 .. FP_MAX_CIRCUITS, 0 outside the model */
 	__u8 xallow; /* 1 << enum fp_class: exclusion classes the circuit's
 		      * profile accelerates (ignores) */
+};
+
+/*
+ * Trunk uplinks (ExpressRoute Direct ports): a circuit arrives as tagged
+ * frames, one 802.1Q tag (Dot1Q: the peering's VLAN) or two (QinQ: an
+ * outer 802.1ad or 802.1Q S-tag per circuit, an inner 802.1Q C-tag per
+ * peering). The program reads at most two tags, only on an uplink whose
+ * flags have FP_UPLINK_F_TRUNK, and routes the inner packet with the
+ * circuit fp_vlans names for (uplink, S-tag, C-tag): its model tags,
+ * its gateway port. A frame it redirects (to a VM, or to that gateway
+ * port) leaves with its tags popped; one it passes keeps them.
+ *
+ * fp_vlans (hash): key struct fp_vlan_key, VIDs in host order; a single
+ * tag is outer 0, inner VID. Only VIDs 1 .. 4094 are ever written, so a
+ * priority tag (VID 0) or VID 4095 finds nothing. Written by
+ * loader/uplink.c, which copies the trunk uplink's MAC and flags into
+ * each record, so the record serves in place of the uplink's own.
+ */
+struct fp_vlan_key {
+	__u32 ifindex; /* the trunk uplink */
+	__u16 outer; /* S-tag VID, 0 for a single tag */
+	__u16 inner; /* C-tag VID (the only tag's, for Dot1Q) */
+};
+
+struct fp_vlan {
+	struct fp_uplink up; /* gw_ifindex: the circuit's gateway port, 0:
+			      * gateway frames pass with their tags */
+	__u32 stat; /* its slot in fp_vlanstat, 0 .. FP_MAX_VLANS - 1 */
+	__u32 pad;
+};
+
+/* fp_vlanstat (per-CPU array, fp_vlan.stat): each tagged circuit's. */
+struct fp_vlanstat {
+	struct fp_counter fast; /* FP_CAP_FAST */
+	struct fp_counter gateway; /* FP_CAP_GATEWAY */
+	struct fp_counter other; /* passed or dropped */
 };
 
 /* fp_uplink.xallow outside the model: a UDR on the gateway subnet has no
@@ -513,6 +557,9 @@ struct fp_excl {
 _Static_assert(sizeof(struct fp_counter) == 16, "fp_counter layout");
 _Static_assert(sizeof(struct fp_probe) == 16, "fp_probe layout");
 _Static_assert(sizeof(struct fp_uplink) == 16, "fp_uplink layout");
+_Static_assert(sizeof(struct fp_vlan_key) == 8, "fp_vlan_key layout");
+_Static_assert(sizeof(struct fp_vlan) == 24, "fp_vlan layout");
+_Static_assert(sizeof(struct fp_vlanstat) == 48, "fp_vlanstat layout");
 _Static_assert(sizeof(struct fp_port) == 36, "fp_port layout");
 _Static_assert(sizeof(struct fp_lpm4) == 8, "fp_lpm4 layout");
 _Static_assert(sizeof(struct fp_lpm6) == 20, "fp_lpm6 layout");
