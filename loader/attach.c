@@ -10,6 +10,7 @@
 #include <net/if.h>
 #include <signal.h>
 #include <stdio.h>
+#include <stdlib.h>
 #include <time.h>
 #include <string.h>
 #include <unistd.h>
@@ -22,12 +23,14 @@
 #include "args.h"
 #include "fastpath.skel.h"
 #include "commands.h"
+#include "conncount.h"
 #include "maps.h"
 #include "ifcmd.h"
 #include "pinset.h"
 #include "table.h"
 #include "ifinfo.h"
 #include "log.h"
+#include "parse.h"
 #include "uplink.h"
 
 struct attached {
@@ -699,6 +702,92 @@ static json_object *circuits_json(const struct fp_maps *m)
 	return arr;
 }
 
+static json_object *counter_json(const struct fp_counter *c)
+{
+	json_object *j = json_object_new_object();
+
+	json_object_object_add(j, "packets",
+			       json_object_new_uint64(c->packets));
+	json_object_object_add(j, "bytes", json_object_new_uint64(c->bytes));
+	return j;
+}
+
+/* The tagged circuits of trunk uplinks, with their traffic by path. */
+static json_object *vlans_json(const struct fp_maps *m)
+{
+	json_object *arr = json_object_new_array();
+	struct fp_vlan_counters *v = NULL;
+	char gw[IF_NAMESIZE];
+	size_t n = 0;
+
+	if (fp_vlan__counters(m, &v, &n))
+		return arr;
+	for (size_t i = 0; i < n; i++) {
+		json_object *j = json_object_new_object();
+
+		json_object_object_add(j, "uplink",
+				       json_object_new_string(v[i].uplink));
+		json_object_object_add(
+			j, "s_tag",
+			v[i].outer ? json_object_new_int(v[i].outer) : NULL);
+		json_object_object_add(j, "vlan",
+				       json_object_new_int(v[i].inner));
+		json_object_object_add(j, "circuit",
+				       json_object_new_int64(v[i].circuit));
+		json_object_object_add(
+			j, "gateway_port",
+			v[i].gw_ifindex && if_indextoname(v[i].gw_ifindex, gw) ?
+				json_object_new_string(gw) :
+				NULL);
+		json_object_object_add(j, "fast", counter_json(&v[i].fast));
+		json_object_object_add(j, "gateway",
+				       counter_json(&v[i].gateway));
+		json_object_object_add(j, "other", counter_json(&v[i].other));
+		json_object_array_add(arr, j);
+	}
+	free(v);
+	return arr;
+}
+
+static long long packets_of(json_object *c, const char *path)
+{
+	json_object *p, *v;
+
+	json_object_object_get_ex(c, path, &p);
+	json_object_object_get_ex(p, "packets", &v);
+	return json_object_get_int64(v);
+}
+
+static void print_vlans(json_object *root)
+{
+	json_object *arr, *v;
+	char vlan[16];
+
+	json_object_object_get_ex(root, "vlans", &arr);
+	for (size_t i = 0; i < json_object_array_length(arr); i++) {
+		json_object *c = json_object_array_get_idx(arr, i);
+		int outer, inner;
+
+		json_object_object_get_ex(c, "s_tag", &v);
+		outer = json_object_get_int(v);
+		json_object_object_get_ex(c, "vlan", &v);
+		inner = json_object_get_int(v);
+		json_object_object_get_ex(c, "uplink", &v);
+		printf("vlan %s on %s:",
+		       fp_format_vlan(outer, inner, vlan, sizeof(vlan)),
+		       json_object_get_string(v));
+		json_object_object_get_ex(c, "circuit", &v);
+		if (json_object_get_int64(v))
+			printf(" circuit %lld",
+			       (long long)json_object_get_int64(v));
+		json_object_object_get_ex(c, "gateway_port", &v);
+		printf(" gateway %s, packets fast %lld gateway %lld other %lld\n",
+		       v ? json_object_get_string(v) : "pass",
+		       packets_of(c, "fast"), packets_of(c, "gateway"),
+		       packets_of(c, "other"));
+	}
+}
+
 static void print_circuits(json_object *root)
 {
 	json_object *arr, *v;
@@ -771,10 +860,12 @@ int fp_cmd_status(const struct fp_opts *o, int argc, char **argv)
 	json_object_array_add(maps, fill_json(m.routes6, FP_MAP_ROUTES6));
 	json_object_array_add(maps, fill_json(m.excl4, FP_MAP_EXCL4));
 	json_object_array_add(maps, fill_json(m.excl6, FP_MAP_EXCL6));
+	json_object_array_add(maps, fill_json(m.vlans, FP_MAP_VLANS));
 	trie_json(&m, maps);
 	json_object_object_add(root, "maps", maps);
 	json_object_object_add(root, "sync", sync_json(&m));
 	json_object_object_add(root, "circuits", circuits_json(&m));
+	json_object_object_add(root, "vlans", vlans_json(&m));
 
 	if (o->json) {
 		fp_json__print(root);
@@ -818,6 +909,7 @@ int fp_cmd_status(const struct fp_opts *o, int argc, char **argv)
 		       json_object_get_string(dm), json_object_get_int64(np),
 		       json_object_get_int64(wd));
 		print_circuits(root);
+		print_vlans(root);
 	}
 	json_object_put(root);
 	fp_maps__close(&m);

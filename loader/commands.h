@@ -51,5 +51,9 @@ struct fp_conn_counters; /* conncount.h */
 /* The same format for every applied connection, both paths. */
 int fp_stats__write_prometheus_conns(FILE *f, const struct fp_conn_counters *c,
 				     size_t n);
+struct fp_vlan_counters; /* conncount.h */
+/* The same format for every tagged circuit, each path. */
+int fp_stats__write_prometheus_vlans(FILE *f, const struct fp_vlan_counters *v,
+				     size_t n);
 
 #endif

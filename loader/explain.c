@@ -66,16 +66,18 @@ static int first_uplink(struct fp_maps *m, __u32 *ifindex)
 
 struct explain_opts {
 	const char *uplink;
+	const char *vlan;
 };
 
 static const struct fp_option explain_options[] = {
 	FP_OPT_VALUE("--uplink", struct explain_opts, uplink),
+	FP_OPT_VALUE("--vlan", struct explain_opts, vlan),
 	{ 0 },
 };
 
 int fp_cmd_explain(const struct fp_opts *o, int argc, char **argv)
 {
-	struct explain_opts opt = { .uplink = NULL };
+	struct explain_opts opt = { .uplink = NULL, .vlan = NULL };
 	struct fp_pktspec spec = { .smac = { 0x02, 0, 0, 0, 0, 0x01 },
 				   .ttl = 64,
 				   .payload = 18 };
@@ -88,7 +90,7 @@ int fp_cmd_explain(const struct fp_opts *o, int argc, char **argv)
 	struct fp_maps m;
 	LIBBPF_OPTS(bpf_test_run_opts, t);
 	LIBBPF_OPTS(bpf_xdp_query_opts, q);
-	char smac[FP_MAC_STRLEN], dmac[FP_MAC_STRLEN];
+	char smac[FP_MAC_STRLEN], dmac[FP_MAC_STRLEN], vlan[16] = "";
 	int npos, len, fd = -1, ret = FP_EXIT_ERR;
 	const char *verdict;
 	json_object *j;
@@ -98,7 +100,8 @@ int fp_cmd_explain(const struct fp_opts *o, int argc, char **argv)
 			      pos);
 	if (npos != 1) {
 		if (npos >= 0)
-			fp_usage_error("explain ADDRESS [--uplink IFACE]");
+			fp_usage_error(
+				"explain ADDRESS [--uplink IFACE] [--vlan [S/]C]");
 		return FP_EXIT_USAGE;
 	}
 	if (fp_parse_addr(pos[0], &spec.dst)) {
@@ -107,6 +110,15 @@ int fp_cmd_explain(const struct fp_opts *o, int argc, char **argv)
 	}
 	if (opt.uplink && fp_args__ifname("explain: uplink", opt.uplink))
 		return FP_EXIT_USAGE;
+	if (opt.vlan) {
+		if (fp_parse_vlan(opt.vlan, &spec.outer, &spec.inner)) {
+			pr_warn("explain: --vlan %s: expected C or S/C, VLAN IDs "
+				"1 to 4094\n",
+				opt.vlan);
+			return FP_EXIT_USAGE;
+		}
+		snprintf(vlan, sizeof(vlan), " vlan %s", opt.vlan);
+	}
 	spec.src.family = spec.dst.family;
 	/* A source from the documentation range stands in for on-prem. */
 	if (spec.dst.family == AF_INET)
@@ -198,6 +210,9 @@ int fp_cmd_explain(const struct fp_opts *o, int argc, char **argv)
 		json_object_object_add(j, "uplink",
 				       json_object_new_string(up.name));
 		json_object_object_add(
+			j, "vlan",
+			opt.vlan ? json_object_new_string(opt.vlan) : NULL);
+		json_object_object_add(
 			j, "port",
 			port.name[0] ? json_object_new_string(port.name) :
 				       NULL);
@@ -207,8 +222,8 @@ int fp_cmd_explain(const struct fp_opts *o, int argc, char **argv)
 		fp_json__print(j);
 		json_object_put(j);
 	} else {
-		printf("%s: %s (reason %s) on uplink %s", pos[0], verdict,
-		       fp_reason_name(probe->reason), up.name);
+		printf("%s: %s (reason %s) on uplink %s%s", pos[0], verdict,
+		       fp_reason_name(probe->reason), up.name, vlan);
 		if (port.name[0])
 			printf(" -> port %s dmac %s smac %s", port.name, dmac,
 			       smac);

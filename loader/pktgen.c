@@ -28,6 +28,29 @@ __u16 fp_csum_fold(const void *data, size_t len, __u32 sum)
  * at an offset (metadata, the 14-byte Ethernet header) that leaves the IP
  * header misaligned for struct access.
  */
+/* The spec's tags in front of the EtherType: the frame grows by 4 each. */
+static int push_tags(const struct fp_pktspec *s, __u8 *buf, size_t len,
+		     size_t size)
+{
+	size_t tags = s->outer ? 8 : 4, at = 2 * ETH_ALEN;
+	__u16 tag[4];
+
+	if (len + tags > size)
+		return -ENOSPC;
+	memmove(buf + at + tags, buf + at, len - at);
+	if (s->outer) {
+		tag[0] = htons(s->outer_tpid ? s->outer_tpid : ETH_P_8021AD);
+		tag[1] = htons(s->outer);
+		tag[2] = htons(ETH_P_8021Q);
+		tag[3] = htons(s->inner);
+	} else {
+		tag[0] = htons(ETH_P_8021Q);
+		tag[1] = htons(s->inner);
+	}
+	memcpy(buf + at, tag, tags);
+	return (int)(len + tags);
+}
+
 int fp_pkt__build(const struct fp_pktspec *s, __u8 *buf, size_t size)
 {
 	bool v6 = s->dst.family == AF_INET6;
@@ -89,5 +112,5 @@ int fp_pkt__build(const struct fp_pktspec *s, __u8 *buf, size_t size)
 	if (!udp.check)
 		udp.check = 0xffff;
 	memcpy(buf + ETH_HLEN + l3, &udp, sizeof(udp));
-	return len;
+	return s->inner ? push_tags(s, buf, len, size) : (int)len;
 }

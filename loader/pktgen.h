@@ -15,6 +15,9 @@ struct fp_pktspec {
 	struct fp_prefix dst;
 	__u8 ttl; /* TTL or hop limit */
 	__u16 payload; /* UDP payload bytes */
+	/* VLAN tags after the MACs: none when inner is 0; outer 0: one. */
+	__u16 outer, inner; /* VIDs */
+	__u16 outer_tpid; /* of two tags; 0: 802.1ad (0x88a8) */
 };
 
 /* Internet checksum of len bytes, folded, not inverted. */

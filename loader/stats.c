@@ -134,7 +134,45 @@ int fp_stats__write_prometheus_conns(FILE *f, const struct fp_conn_counters *c,
 	return ferror(f) ? -EIO : 0;
 }
 
-/* Everything --prometheus prints: reasons, then connections. */
+int fp_stats__write_prometheus_vlans(FILE *f, const struct fp_vlan_counters *v,
+				     size_t n)
+{
+	static const char *const kinds[2] = { "packets", "bytes" };
+	static const char *const paths[3] = { "fast", "gateway", "other" };
+	char vlan[16];
+
+	if (!n)
+		return 0;
+	for (int k = 0; k < 2; k++) {
+		fprintf(f,
+			"# HELP fastpath_vlan_%s_total %s of each tagged "
+			"circuit of a trunk uplink, by path (fast, gateway, "
+			"other: passed or dropped).\n"
+			"# TYPE fastpath_vlan_%s_total counter\n",
+			kinds[k], k ? "Bytes" : "Packets", kinds[k]);
+		for (size_t i = 0; i < n; i++)
+			for (int p = 0; p < 3; p++) {
+				const struct fp_counter *x =
+					p == 0 ? &v[i].fast :
+					p == 1 ? &v[i].gateway :
+						 &v[i].other;
+
+				fprintf(f,
+					"fastpath_vlan_%s_total{uplink=\"%s\","
+					"vlan=\"%s\",circuit=\"%u\","
+					"path=\"%s\"} %llu\n",
+					kinds[k], v[i].uplink,
+					fp_format_vlan(v[i].outer, v[i].inner,
+						       vlan, sizeof(vlan)),
+					v[i].circuit, paths[p],
+					(unsigned long long)(k ? x->bytes :
+								 x->packets));
+			}
+	}
+	return ferror(f) ? -EIO : 0;
+}
+
+/* Everything --prometheus prints: reasons, connections, tagged circuits. */
 struct prom {
 	const struct fp_opts *o;
 	const struct fp_maps *m;
@@ -143,6 +181,7 @@ struct prom {
 static int write_all(FILE *f, const struct prom *pr, const struct fp_counter *c)
 {
 	struct fp_conn_counters *conns = NULL;
+	struct fp_vlan_counters *vlans = NULL;
 	size_t n = 0;
 	int err;
 
@@ -151,6 +190,9 @@ static int write_all(FILE *f, const struct prom *pr, const struct fp_counter *c)
 	if (!err && !fp_conn__counters(pr->o, pr->m, &conns, &n))
 		err = fp_stats__write_prometheus_conns(f, conns, n);
 	free(conns);
+	if (!err && !fp_vlan__counters(pr->m, &vlans, &n))
+		err = fp_stats__write_prometheus_vlans(f, vlans, n);
+	free(vlans);
 	return err;
 }
 
