@@ -59,7 +59,7 @@ _fastpath()
 		if [[ -z $sub ]]; then
 			COMPREPLY=($(compgen -W "add del list" -- "$cur"))
 		elif [[ $cmd == port || $cmd == uplink ]]; then
-			COMPREPLY=($(compgen -W "--peer-mac --gateway-port --allow-spoofed-sources $(_fastpath_ifaces "$ns")" -- "$cur"))
+			COMPREPLY=($(compgen -W "--peer-mac --gateway-port --allow-spoofed-sources --vlan $(_fastpath_ifaces "$ns")" -- "$cur"))
 		elif [[ $cmd == route ]]; then
 			COMPREPLY=($(compgen -W "dev lladdr" -- "$cur"))
 		else
@@ -67,7 +67,7 @@ _fastpath()
 		fi ;;
 	sync) COMPREPLY=($(compgen -W "--table --ports --once" -- "$cur")) ;;
 	stats) COMPREPLY=($(compgen -W "--interval --prometheus --output" -- "$cur")) ;;
-	explain) COMPREPLY=($(compgen -W "--uplink" -- "$cur")) ;;
+	explain) COMPREPLY=($(compgen -W "--uplink --vlan" -- "$cur")) ;;
 	capture) COMPREPLY=($(compgen -W "-w --count --filter --snaplen --quiet --stop" -- "$cur")) ;;
 	apply) COMPREPLY=($(compgen -W "--config --check --offline" -- "$cur")) ;;
 	authorization)
