@@ -68,7 +68,8 @@ int fp_ifcmd__port_del(struct fp_maps *m, const char *ifname)
 			ifname, fp_port__routes(m, ifindex));
 		break;
 	case -EADDRINUSE:
-		pr_warn("port %s: it is an uplink's gateway port (unload first)\n",
+		pr_warn("port %s: it is an uplink's or a tagged circuit's gateway port "
+			"(unload, or uplink del --vlan, first)\n",
 			ifname);
 		break;
 	default:

@@ -69,6 +69,14 @@ int fp_port__routes(struct fp_maps *m, __u32 ifindex)
 	return u.n;
 }
 
+static int vlan_gateway(const struct fp_vlan_key *k, const struct fp_vlan *v,
+			void *ctx)
+{
+	(void)k;
+	return v->up.gw_ifindex == *(const __u32 *)ctx;
+}
+
+/* An uplink's or a tagged circuit's gateway port. */
 static bool is_gateway_port(struct fp_maps *m, __u32 ifindex)
 {
 	__u32 key, *prev = NULL;
@@ -80,7 +88,7 @@ static bool is_gateway_port(struct fp_maps *m, __u32 ifindex)
 			return true;
 		prev = &key;
 	}
-	return false;
+	return fp_vlans__walk(m, 0, vlan_gateway, &ifindex) > 0;
 }
 
 int fp_port__add(struct fp_maps *m, const struct fp_ifinfo *info,
