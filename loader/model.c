@@ -160,7 +160,8 @@ static __u32 circuit_budget(const struct fp_config *cfg,
 	if (!p)
 		return fp_model__port_budget(k);
 	s = port_share(cfg, p);
-	return s.given < s.limit ? (s.limit - s.given) / s.rest : 0;
+	/* s.rest counts k itself. */
+	return s.given < s.limit && s.rest ? (s.limit - s.given) / s.rest : 0;
 }
 
 __u8 fp_model__xallow(enum fp_profile profile)

@@ -3052,23 +3052,23 @@ static void test_port_ip_budget(void **state)
 {
 	static const struct {
 		const char *speed;
-		unsigned int given[3]; /* 0: no ip-budget */
-		size_t n;
-		unsigned int want[3]; /* the plan's budgets */
 		const char *over; /* the sum past the limit, or NULL */
+		size_t n;
+		unsigned int given[3]; /* 0: no ip-budget */
+		unsigned int want[3]; /* the plan's budgets */
 		int starved; /* circuits left with no budget (a warning) */
 	} cases[] = {
-		{ "10G", { 60000, 40000 }, 2, { 60000, 40000 }, NULL, 0 },
-		{ "10G", { 60000, 40001 }, 2, { 0 }, "100001", 0 },
-		{ "100G", { 200000 }, 1, { 200000 }, NULL, 0 },
-		{ "100G", { 200001 }, 1, { 0 }, "200001", 0 },
-		{ "10G", { 0 }, 1, { 100000 }, NULL, 0 },
-		{ "10G", { 30000, 0, 0 }, 3, { 30000, 35000, 35000 }, NULL, 0 },
-		{ "10G", { 0, 0, 0 }, 3, { 33333, 33333, 33333 }, NULL, 0 },
-		{ "100G", { 0, 0, 0 }, 3, { 66666, 66666, 66666 }, NULL, 0 },
-		{ "10G", { 99998, 0, 0 }, 3, { 99998, 1, 1 }, NULL, 0 },
-		{ "10G", { 99999, 0, 0 }, 3, { 99999, 0, 0 }, NULL, 2 },
-		{ "10G", { 100000, 0 }, 2, { 100000, 0 }, NULL, 1 },
+		{ "10G", NULL, 2, { 60000, 40000 }, { 60000, 40000 }, 0 },
+		{ "10G", "100001", 2, { 60000, 40001 }, { 0 }, 0 },
+		{ "100G", NULL, 1, { 200000 }, { 200000 }, 0 },
+		{ "100G", "200001", 1, { 200001 }, { 0 }, 0 },
+		{ "10G", NULL, 1, { 0 }, { 100000 }, 0 },
+		{ "10G", NULL, 3, { 30000, 0, 0 }, { 30000, 35000, 35000 }, 0 },
+		{ "10G", NULL, 3, { 0, 0, 0 }, { 33333, 33333, 33333 }, 0 },
+		{ "100G", NULL, 3, { 0, 0, 0 }, { 66666, 66666, 66666 }, 0 },
+		{ "10G", NULL, 3, { 99998, 0, 0 }, { 99998, 1, 1 }, 0 },
+		{ "10G", NULL, 3, { 99999, 0, 0 }, { 99999, 0, 0 }, 2 },
+		{ "10G", NULL, 2, { 100000, 0 }, { 100000, 0 }, 1 },
 	};
 	/* Circuit sizes of each port, within its speed. */
 	static const char *const on10g[] = { "1G", "1G", "1G" },
