@@ -1,7 +1,8 @@
 // SPDX-License-Identifier: GPL-2.0
 /*
- * The config file, parsed with libinih: sections `[gateway]`, `[circuit
- * NAME]`, `[vnet NAME]` and `[connection NAME]`, `key = value` lines,
+ * The config file, parsed with libinih: sections `[gateway]`, `[port
+ * NAME]`, `[circuit NAME]`, `[vnet NAME]` and `[connection NAME]`,
+ * `key = value` lines,
  * comments from `#` or `;` at the start of a line or after a blank.
  *
  * libinih does not tell its handler the line number, so the reader it
@@ -230,7 +231,15 @@ struct parser {
 	int line;
 	char section[128]; /* the current section, to spot a new one */
 	void *obj; /* the object the current section fills */
-	enum { S_NONE, S_GATEWAY, S_CIRCUIT, S_VNET, S_CONN, S_BAD } kind;
+	enum {
+		S_NONE,
+		S_GATEWAY,
+		S_PORT,
+		S_CIRCUIT,
+		S_VNET,
+		S_CONN,
+		S_BAD
+	} kind;
 	int oom;
 };
 
@@ -339,8 +348,8 @@ static void enter_section(struct parser *ps, const char *section)
 	if (!*sp || n >= (int)sizeof(kind) || sp[strcspn(sp, " \t")]) {
 		fp_diag__add(
 			ps->d, true, ps->line,
-			"[%s]: expected [gateway], [circuit NAME], [vnet NAME] "
-			"or [connection NAME]",
+			"[%s]: expected [gateway], [circuit NAME], [vnet NAME], "
+			"[connection NAME] or [port NAME]",
 			section);
 		return;
 	}
@@ -350,7 +359,21 @@ static void enter_section(struct parser *ps, const char *section)
 		return;
 	}
 	memcpy(name, sp, strlen(sp) + 1);
-	if (!strcmp(kind, "circuit")) {
+	if (!strcmp(kind, "port")) {
+		struct fp_cfg_port *p;
+
+		for (size_t i = 0; i < cfg->nports; i++)
+			if (!strcmp(cfg->ports[i].name, name))
+				return dup_name(ps, "port", name,
+						cfg->ports[i].line);
+		p = PUSH(ps, cfg->ports, cfg->nports);
+		if (!p)
+			return;
+		p->line = ps->line;
+		memcpy(p->name, name, strlen(name) + 1);
+		ps->kind = S_PORT;
+		ps->obj = p;
+	} else if (!strcmp(kind, "circuit")) {
 		struct fp_cfg_circuit *c;
 
 		for (size_t i = 0; i < cfg->ncircuits; i++)
@@ -397,8 +420,8 @@ static void enter_section(struct parser *ps, const char *section)
 		ps->obj = c;
 	} else {
 		fp_diag__add(ps->d, true, ps->line,
-			     "[%s]: unknown section kind %s (gateway, circuit, "
-			     "vnet, connection)",
+			     "[%s]: unknown section kind %s (gateway, port, "
+			     "circuit, vnet, connection)",
 			     section, kind);
 	}
 }
@@ -525,7 +548,68 @@ static void gateway_key(struct parser *ps, const char *key, const char *value)
 	}
 }
 
-enum { K_UPLINK = 1, K_TYPE = 2, K_BANDWIDTH = 4, K_VNET = 8, K_CIRCUIT = 16 };
+enum {
+	K_UPLINK = 1,
+	K_TYPE = 2,
+	K_BANDWIDTH = 4,
+	K_VNET = 8,
+	K_CIRCUIT = 16,
+	K_SPEED = 32,
+	K_ENCAP = 64,
+};
+
+static void port_key(struct parser *ps, const char *key, const char *value)
+{
+	struct fp_cfg_port *p = ps->obj;
+	__u32 mbps;
+
+	if (!strcmp(key, "uplink")) {
+		if (copy(ps, key, value, p->uplink, sizeof(p->uplink)))
+			p->seen |= K_UPLINK;
+	} else if (!strcmp(key, "speed")) {
+		p->seen |= K_SPEED;
+		if (parse_bandwidth(value, &mbps) ||
+		    (mbps != 10000 && mbps != 100000))
+			bad_value(ps, key, value,
+				  "an ExpressRoute Direct port is 10G or 100G");
+		else
+			p->speed = mbps;
+	} else if (!strcmp(key, "encapsulation")) {
+		p->seen |= K_ENCAP;
+		if (!strcasecmp(value, "dot1q"))
+			p->encap = FP_ENCAP_DOT1Q;
+		else if (!strcasecmp(value, "qinq"))
+			p->encap = FP_ENCAP_QINQ;
+		else
+			bad_value(ps, key, value, "expected dot1q or qinq");
+	} else {
+		unknown_key(ps, key);
+	}
+}
+
+/*
+ * A VLAN ID (an S-tag or a C-tag) into *tag, or a finding. IEEE 802.1Q,
+ * "Reserved VID values": VID 0 marks a priority-tagged frame (no VLAN),
+ * 4095 (0xFFF) is reserved; a VLAN is 1 to 4094.
+ */
+static void parse_tag(struct parser *ps, const char *key, const char *value,
+		      __u16 *tag)
+{
+	unsigned long v;
+
+	if (parse_uint(value, 65535, &v) || v > 4095)
+		bad_value(ps, key, value, "expected a VLAN ID, 1 to 4094");
+	else if (v == 0)
+		bad_value(ps, key, value,
+			  "VLAN ID 0 is no VLAN (802.1Q: a priority-tagged "
+			  "frame); expected 1 to 4094");
+	else if (v == 4095)
+		bad_value(ps, key, value,
+			  "VLAN ID 4095 is reserved by 802.1Q; expected 1 to "
+			  "4094");
+	else
+		*tag = v;
+}
 
 static void circuit_key(struct parser *ps, const char *key, const char *value)
 {
@@ -588,6 +672,24 @@ static void circuit_key(struct parser *ps, const char *key, const char *value)
 			bad_value(ps, key, value, "expected 1 to 1000000");
 		else
 			c->ip_budget = v;
+	} else if (!strcmp(key, "port")) {
+		char why[64];
+		const char *bad = name_problem(value, why, sizeof(why));
+
+		c->port_line = ps->line;
+		if (bad)
+			bad_value(ps, key, value, bad);
+		else
+			copy(ps, key, value, c->port, sizeof(c->port));
+	} else if (!strcmp(key, "vlan")) {
+		c->vlan_line = ps->line;
+		parse_tag(ps, key, value, &c->vlan);
+	} else if (!strcmp(key, "s-tag")) {
+		c->stag_line = ps->line;
+		parse_tag(ps, key, value, &c->stag);
+	} else if (!strcmp(key, "gateway-port")) {
+		c->gw_port_line = ps->line;
+		copy(ps, key, value, c->gw_port, sizeof(c->gw_port));
 	} else {
 		unknown_key(ps, key);
 	}
@@ -704,6 +806,10 @@ static int handler(void *user, const char *section, const char *name,
 	case S_GATEWAY:
 		gateway_key(ps, name, value);
 		break;
+	case S_PORT:
+		if (ps->obj)
+			port_key(ps, name, value);
+		break;
 	case S_CIRCUIT:
 		if (ps->obj)
 			circuit_key(ps, name, value);
@@ -725,10 +831,30 @@ static int handler(void *user, const char *section, const char *name,
 /* What every object must have once the file is read. */
 static void check_required(struct fp_config *cfg, struct fp_diag *d)
 {
+	for (size_t i = 0; i < cfg->nports; i++) {
+		struct fp_cfg_port *p = &cfg->ports[i];
+
+		if (!(p->seen & K_UPLINK))
+			fp_diag__add(d, true, p->line,
+				     "port %s: no uplink (uplink = IFACE, the "
+				     "interface the port arrives on)",
+				     p->name);
+		if (!(p->seen & K_SPEED))
+			fp_diag__add(d, true, p->line,
+				     "port %s: no speed (speed = 10G or 100G)",
+				     p->name);
+		if (!(p->seen & K_ENCAP))
+			fp_diag__add(
+				d, true, p->line,
+				"port %s: no encapsulation (encapsulation "
+				"= dot1q or qinq, as the port was created)",
+				p->name);
+	}
 	for (size_t i = 0; i < cfg->ncircuits; i++) {
 		struct fp_cfg_circuit *c = &cfg->circuits[i];
 
-		if (!(c->seen & K_UPLINK))
+		/* A circuit on a port arrives on the port's uplink. */
+		if (!(c->seen & K_UPLINK) && !c->port_line)
 			fp_diag__add(d, true, c->line,
 				     "circuit %s: no uplink (uplink = IFACE)",
 				     c->name);
@@ -851,10 +977,20 @@ void fp_config__free(struct fp_config *cfg)
 		free(v->peering_lines);
 		free(v->excls);
 	}
+	free(cfg->ports);
 	free(cfg->circuits);
 	free(cfg->vnets);
 	free(cfg->conns);
 	memset(cfg, 0, sizeof(*cfg));
+}
+
+const struct fp_cfg_port *fp_config__port(const struct fp_config *cfg,
+					  const char *name)
+{
+	for (size_t i = 0; i < cfg->nports; i++)
+		if (!strcmp(cfg->ports[i].name, name))
+			return &cfg->ports[i];
+	return NULL;
 }
 
 const struct fp_cfg_circuit *fp_config__circuit(const struct fp_config *cfg,

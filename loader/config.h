@@ -1,8 +1,8 @@
 /* SPDX-License-Identifier: GPL-2.0 */
 /*
  * The ExpressRoute model as the operator writes it (`fastpath apply
- * --config FILE`): a gateway, circuits, VNets and connections in an INI
- * file parsed with libinih. Parsing checks syntax and values; the rules
+ * --config FILE`): a gateway, ExpressRoute Direct ports, circuits, VNets
+ * and connections in an INI file parsed with libinih. Parsing checks syntax and values; the rules
  * between objects are model.c's. Every finding names file and line.
  */
 #ifndef FASTPATH_CONFIG_H
@@ -52,6 +52,14 @@ enum fp_sku {
 
 enum fp_circuit_type { FP_CIRCUIT_DIRECT, FP_CIRCUIT_PROVIDER };
 
+/* How an ExpressRoute Direct port tags its circuits' peerings. */
+enum fp_encap {
+	FP_ENCAP_DOT1Q, /* one tag: a VLAN per peering, unique on the port */
+	FP_ENCAP_QINQ, /* an S-tag per circuit, a C-tag per peering in it */
+};
+
+#define FP_VLAN_MAX 4094 /* 802.1Q: 0 and 4095 are no VLAN's */
+
 /* Which exclusion classes a circuit sends to the gateway. */
 enum fp_profile { FP_PROFILE_2020, FP_PROFILE_DIRECT_2025 };
 
@@ -66,10 +74,28 @@ struct fp_cfg_gateway {
 	char port[IF_NAMESIZE];
 };
 
+/*
+ * An ExpressRoute Direct port ([port NAME]): a trunk carrying several
+ * circuits, each peering told apart by its tags.
+ */
+struct fp_cfg_port {
+	int line;
+	char name[FP_NAME_MAX];
+	char uplink[IF_NAMESIZE]; /* the host interface the port arrives on */
+	__u32 speed; /* Mbps: 10000 or 100000 */
+	enum fp_encap encap;
+	unsigned int seen; /* keys given, 1 << enum in config.c */
+};
+
 struct fp_cfg_circuit {
 	int line;
 	char name[FP_NAME_MAX];
-	char uplink[IF_NAMESIZE];
+	char uplink[IF_NAMESIZE]; /* "" on a port: the port's */
+	char port[FP_NAME_MAX]; /* its [port], "" for an untagged circuit */
+	__u16 stag; /* QinQ S-tag, 0 if not given */
+	__u16 vlan; /* the private peering's VLAN (C-tag), 0 if not given */
+	char gw_port[IF_NAMESIZE]; /* gateway-port, "" if not given */
+	int port_line, stag_line, vlan_line, gw_port_line;
 	enum fp_circuit_type type;
 	__u32 bandwidth; /* Mbps */
 	__u32 port_speed; /* Mbps, Direct only; 0: from the bandwidth */
@@ -121,6 +147,8 @@ struct fp_cfg_conn {
 struct fp_config {
 	char file[256];
 	struct fp_cfg_gateway gateway;
+	struct fp_cfg_port *ports;
+	size_t nports;
 	struct fp_cfg_circuit *circuits;
 	size_t ncircuits;
 	struct fp_cfg_vnet *vnets;
@@ -140,6 +168,8 @@ int fp_config__parse_file(struct fp_config *cfg, const char *path,
 			  struct fp_diag *d);
 void fp_config__free(struct fp_config *cfg);
 
+const struct fp_cfg_port *fp_config__port(const struct fp_config *cfg,
+					  const char *name);
 const struct fp_cfg_circuit *fp_config__circuit(const struct fp_config *cfg,
 						const char *name);
 const struct fp_cfg_vnet *fp_config__vnet(const struct fp_config *cfg,

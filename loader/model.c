@@ -85,12 +85,83 @@ bool fp_model__direct_size(__u32 port_mbps, __u32 mbps)
 	return false;
 }
 
+/* The FastPath IP limit of a Direct port of port_mbps. */
+static __u32 direct_budget(__u32 port_mbps)
+{
+	return port_mbps == 100000 ? FP_BUDGET_DIRECT_100G :
+				     FP_BUDGET_DIRECT_10G;
+}
+
 __u32 fp_model__port_budget(const struct fp_cfg_circuit *c)
 {
 	if (c->type == FP_CIRCUIT_PROVIDER)
 		return FP_BUDGET_PROVIDER;
-	return port_speed(c) == 100000 ? FP_BUDGET_DIRECT_100G :
-					 FP_BUDGET_DIRECT_10G;
+	return direct_budget(port_speed(c));
+}
+
+/* The [port] circuit k rides on; NULL when it is untagged or names none. */
+static const struct fp_cfg_port *port_of(const struct fp_config *cfg,
+					 const struct fp_cfg_circuit *k)
+{
+	return k->port[0] ? fp_config__port(cfg, k->port) : NULL;
+}
+
+/* The speed of the Direct port k is on: its [port]'s, else its own. */
+static __u32 circuit_port_speed(const struct fp_config *cfg,
+				const struct fp_cfg_circuit *k)
+{
+	const struct fp_cfg_port *p = port_of(cfg, k);
+
+	return p && p->speed ? p->speed : port_speed(k);
+}
+
+/*
+ * A port's FastPath IP limit as its circuits share it: the ip-budgets
+ * they give, summed, and how many give none (they share the rest).
+ */
+struct share {
+	__u32 limit;
+	__u64 given;
+	unsigned int rest;
+};
+
+static struct share port_share(const struct fp_config *cfg,
+			       const struct fp_cfg_port *p)
+{
+	struct share s = { .limit = direct_budget(p->speed) };
+
+	for (size_t i = 0; i < cfg->ncircuits; i++) {
+		const struct fp_cfg_circuit *k = &cfg->circuits[i];
+
+		if (strcmp(k->port, p->name))
+			continue;
+		if (k->ip_budget)
+			s.given += k->ip_budget;
+		else
+			s.rest++;
+	}
+	return s;
+}
+
+/*
+ * The fast-path IP budget the plan gives circuit k. The data plane counts
+ * budgets per circuit: on a port, what the ip-budgets leave is shared
+ * equally (rounded down), so that the circuits' budgets never add up to
+ * more than the port's limit.
+ */
+static __u32 circuit_budget(const struct fp_config *cfg,
+			    const struct fp_cfg_circuit *k)
+{
+	const struct fp_cfg_port *p = port_of(cfg, k);
+	struct share s;
+
+	if (k->ip_budget)
+		return k->ip_budget;
+	if (!p)
+		return fp_model__port_budget(k);
+	s = port_share(cfg, p);
+	/* s.rest counts k itself. */
+	return s.given < s.limit && s.rest ? (s.limit - s.given) / s.rest : 0;
 }
 
 __u8 fp_model__xallow(enum fp_profile profile)
@@ -346,6 +417,148 @@ static void check_gateway(const struct ctx *c)
 		check_iface(c, g->line, "[gateway] port", g->port);
 }
 
+/* The [port] whose uplink is name, NULL for none. */
+static const struct fp_cfg_port *port_on(const struct fp_config *cfg,
+					 const char *name)
+{
+	for (size_t i = 0; i < cfg->nports; i++)
+		if (cfg->ports[i].uplink[0] &&
+		    !strcmp(cfg->ports[i].uplink, name))
+			return &cfg->ports[i];
+	return NULL;
+}
+
+/*
+ * A circuit on a port: p is the [port] k names, NULL when there is none
+ * of that name. Tags: "About ExpressRoute Direct", VLAN Tagging
+ * (https://learn.microsoft.com/azure/expressroute/expressroute-erdirect-about).
+ */
+static void check_tagged(const struct ctx *c, const struct fp_cfg_circuit *k,
+			 const struct fp_cfg_port *p)
+{
+	const struct fp_config *cfg = c->cfg;
+	char a[16], b[16];
+
+	if (!p) {
+		ERR(c, k->port_line,
+		    "circuit %s: port %s: no such port ([port %s])", k->name,
+		    k->port, k->port);
+		return;
+	}
+	/* "About ExpressRoute Direct": a port carries Direct circuits only. */
+	if (k->type != FP_CIRCUIT_DIRECT)
+		ERR(c, k->port_line,
+		    "circuit %s: port %s: only a Direct circuit is on an "
+		    "ExpressRoute Direct port (type = direct)",
+		    k->name, p->name);
+	if (k->uplink[0])
+		ERR(c, k->line,
+		    "circuit %s: uplink %s and port %s both given: a circuit on "
+		    "a port arrives on the port's uplink (%s)",
+		    k->name, k->uplink, p->name, p->uplink);
+	if (k->port_speed && p->speed && k->port_speed != p->speed)
+		ERR(c, k->line,
+		    "circuit %s: port-speed %s is not port %s's speed (%s)",
+		    k->name, fp_bandwidth_name(k->port_speed, a, sizeof(a)),
+		    p->name, fp_bandwidth_name(p->speed, b, sizeof(b)));
+	if (!k->vlan && !k->vlan_line)
+		ERR(c, k->line,
+		    "circuit %s: no vlan: a circuit on port %s needs its "
+		    "private peering's VLAN ID (vlan = 1 to 4094)",
+		    k->name, p->name);
+	/*
+	 * QinQ: Azure gives each circuit an S-tag, its peerings C-tags. Dot1Q:
+	 * one tag per peering, nothing per circuit.
+	 */
+	if (p->encap == FP_ENCAP_QINQ && !k->stag && !k->stag_line)
+		ERR(c, k->line,
+		    "circuit %s: no s-tag: port %s is QinQ, where each circuit "
+		    "has its own S-tag (s-tag = 1 to 4094, as Azure gave it)",
+		    k->name, p->name);
+	if (p->encap == FP_ENCAP_DOT1Q && k->stag_line)
+		ERR(c, k->stag_line,
+		    "circuit %s: s-tag on port %s, which is Dot1Q: a peering "
+		    "there has one tag, its vlan",
+		    k->name, p->name);
+	for (const struct fp_cfg_circuit *o = cfg->circuits; o < k; o++) {
+		if (strcmp(o->port, k->port))
+			continue;
+		/* QinQ: the S-tag tells the port's circuits apart. */
+		if (p->encap == FP_ENCAP_QINQ && k->stag && o->stag == k->stag)
+			ERR(c, k->stag_line,
+			    "circuit %s: s-tag %u is circuit %s's (line %d) on "
+			    "port %s: each circuit on a QinQ port has its own "
+			    "S-tag",
+			    k->name, k->stag, o->name, o->line, p->name);
+		/*
+		 * Dot1Q: "A C-Tag used on a peering must be unique across all
+		 * circuits and peerings on the ExpressRoute Direct port pair";
+		 * on QinQ it need not be unique across circuits.
+		 */
+		if (p->encap == FP_ENCAP_DOT1Q && k->vlan && o->vlan == k->vlan)
+			ERR(c, k->vlan_line,
+			    "circuit %s: vlan %u is circuit %s's (line %d) on "
+			    "port %s: on a Dot1Q port a VLAN is one peering's, "
+			    "unique across the port's circuits",
+			    k->name, k->vlan, o->name, o->line, p->name);
+	}
+	if (k->gw_port[0]) {
+		char what[FP_NAME_MAX + 32];
+
+		snprintf(what, sizeof(what), "circuit %s: gateway-port",
+			 k->name);
+		check_iface(c, k->gw_port_line, what, k->gw_port);
+	}
+}
+
+/* An untagged circuit: its own uplink, which no other circuit or port has. */
+static void check_untagged(const struct ctx *c, const struct fp_cfg_circuit *k)
+{
+	const struct fp_config *cfg = c->cfg;
+	const struct fp_cfg_port *p;
+
+	if (k->vlan_line)
+		ERR(c, k->vlan_line,
+		    "circuit %s: vlan is for a circuit on a [port] (port = "
+		    "NAME); without one the circuit is untagged on its uplink",
+		    k->name);
+	if (k->stag_line)
+		ERR(c, k->stag_line,
+		    "circuit %s: s-tag is for a circuit on a QinQ [port] (port "
+		    "= NAME)",
+		    k->name);
+	if (k->gw_port_line)
+		ERR(c, k->gw_port_line,
+		    "circuit %s: gateway-port is for a circuit on a [port] "
+		    "(port = NAME)",
+		    k->name);
+	if (!k->uplink[0])
+		return;
+	for (const struct fp_cfg_circuit *o = cfg->circuits; o < k; o++)
+		if (!o->port[0] && !strcmp(o->uplink, k->uplink))
+			ERR(c, k->line,
+			    "circuit %s: uplink %s is circuit %s's (line %d)",
+			    k->name, k->uplink, o->name, o->line);
+	/*
+	 * A trunk's frames are told apart by their tags; an untagged one
+	 * belongs to none of its circuits, so no circuit takes the trunk
+	 * untagged.
+	 */
+	p = port_on(cfg, k->uplink);
+	if (p)
+		ERR(c, k->line,
+		    "circuit %s: uplink %s is port %s's (line %d), a trunk: "
+		    "its untagged frames belong to no circuit; a circuit there "
+		    "is on the port (port = %s, vlan = N)",
+		    k->name, k->uplink, p->name, p->line, p->name);
+	else {
+		char what[FP_NAME_MAX + 32];
+
+		snprintf(what, sizeof(what), "circuit %s: uplink", k->name);
+		check_iface(c, k->line, what, k->uplink);
+	}
+}
+
 static void check_circuits(const struct ctx *c)
 {
 	const struct fp_config *cfg = c->cfg;
@@ -357,22 +570,13 @@ static void check_circuits(const struct ctx *c)
 		    cfg->circuits[FP_MAX_CIRCUITS].name, FP_MAX_CIRCUITS);
 	for (size_t i = 0; i < cfg->ncircuits; i++) {
 		const struct fp_cfg_circuit *k = &cfg->circuits[i];
+		const struct fp_cfg_port *p = port_of(cfg, k);
+		__u32 speed = circuit_port_speed(cfg, k);
 
-		for (size_t j = 0; j < i; j++)
-			if (k->uplink[0] &&
-			    !strcmp(cfg->circuits[j].uplink, k->uplink))
-				ERR(c, k->line,
-				    "circuit %s: uplink %s is circuit %s's "
-				    "(line %d)",
-				    k->name, k->uplink, cfg->circuits[j].name,
-				    cfg->circuits[j].line);
-		if (k->uplink[0]) {
-			char what[FP_NAME_MAX + 32];
-
-			snprintf(what, sizeof(what), "circuit %s: uplink",
-				 k->name);
-			check_iface(c, k->line, what, k->uplink);
-		}
+		if (k->port[0])
+			check_tagged(c, k, p);
+		else
+			check_untagged(c, k);
 		fp_bandwidth_name(k->bandwidth, bw, sizeof(bw));
 		if (k->type == FP_CIRCUIT_PROVIDER) {
 			if (k->bandwidth > 10000)
@@ -390,22 +594,120 @@ static void check_circuits(const struct ctx *c)
 				    "Direct circuits; a provider circuit keeps 2020",
 				    k->name);
 		} else if (k->bandwidth &&
-			   !fp_model__direct_size(port_speed(k),
-						  k->bandwidth)) {
+			   !fp_model__direct_size(speed, k->bandwidth)) {
+			/* On a [port], of the port's speed. */
 			ERR(c, k->line,
 			    "circuit %s: bandwidth %s is not a circuit size of a "
 			    "%s ExpressRoute Direct port (%s)",
 			    k->name, bw,
-			    fp_bandwidth_name(port_speed(k), ps, sizeof(ps)),
-			    port_speed(k) == 100000 ? "5G, 10G, 40G or 100G" :
-						      "1G, 2G, 5G or 10G");
+			    fp_bandwidth_name(speed, ps, sizeof(ps)),
+			    speed == 100000 ? "5G, 10G, 40G or 100G" :
+					      "1G, 2G, 5G or 10G");
 		}
-		if (k->ip_budget > fp_model__port_budget(k))
+		/* A port's circuits share its limit: check_ports() sums them. */
+		if (!k->port[0] && k->ip_budget > fp_model__port_budget(k))
 			ERR(c, k->budget_line,
 			    "circuit %s: ip-budget %u exceeds the port's %u "
 			    "(100,000 on a 10G Direct port, 200,000 on 100G, "
 			    "25,000 on a provider circuit)",
 			    k->name, k->ip_budget, fp_model__port_budget(k));
+	}
+}
+
+/* Each [port]: its uplink, and what its circuits take of it together. */
+static void check_ports(const struct ctx *c)
+{
+	const struct fp_config *cfg = c->cfg;
+	char sum[16], speed[16], most[16];
+
+	for (size_t i = 0; i < cfg->nports; i++) {
+		const struct fp_cfg_port *p = &cfg->ports[i];
+		unsigned int circuits = 0;
+		__u32 mbps = 0;
+		struct share s;
+
+		if (p->uplink[0]) {
+			char what[FP_NAME_MAX + 32];
+
+			for (const struct fp_cfg_port *o = cfg->ports; o < p;
+			     o++)
+				if (!strcmp(o->uplink, p->uplink))
+					ERR(c, p->line,
+					    "port %s: uplink %s is port %s's "
+					    "(line %d)",
+					    p->name, p->uplink, o->name,
+					    o->line);
+			snprintf(what, sizeof(what), "port %s: uplink",
+				 p->name);
+			check_iface(c, p->line, what, p->uplink);
+		}
+		for (size_t j = 0; j < cfg->ncircuits; j++) {
+			if (strcmp(cfg->circuits[j].port, p->name))
+				continue;
+			circuits++;
+			mbps += cfg->circuits[j].bandwidth;
+		}
+		if (!circuits) {
+			WARN(c, p->line,
+			     "port %s: no circuit is on it (port = %s in a "
+			     "[circuit]): uplink %s is left alone",
+			     p->name, p->name, p->uplink);
+			continue;
+		}
+		if (!p->speed)
+			continue; /* no speed: its own finding */
+		fp_bandwidth_name(mbps, sum, sizeof(sum));
+		fp_bandwidth_name(p->speed, speed, sizeof(speed));
+		fp_bandwidth_name(2 * p->speed, most, sizeof(most));
+		/*
+		 * "About ExpressRoute Direct", Circuit sizes (above): circuits
+		 * are provisioned on a port pair up to its subscribed
+		 * bandwidth, 20 Gbps on 10G and 200 Gbps on 100G; past the
+		 * port's speed only from PowerShell or the CLI
+		 * (over-subscribed).
+		 */
+		if (mbps > 2 * p->speed)
+			ERR(c, p->line,
+			    "port %s: its circuits' bandwidths sum to %s; a %s "
+			    "ExpressRoute Direct port is provisioned up to %s "
+			    "(its subscribed bandwidth, twice its speed)",
+			    p->name, sum, speed, most);
+		else if (mbps > p->speed)
+			WARN(c, p->line,
+			     "port %s: its circuits' bandwidths sum to %s, more "
+			     "than its speed (%s): over-subscribed (Azure allows "
+			     "up to %s, set from PowerShell or the CLI)",
+			     p->name, sum, speed, most);
+		/*
+		 * "About ExpressRoute FastPath", IP address limits
+		 * (https://learn.microsoft.com/azure/expressroute/about-fastpath):
+		 * 100,000 on a 10G Direct port, 200,000 on 100G, "a cumulative
+		 * limit at the port level": the port's circuits share it.
+		 */
+		s = port_share(cfg, p);
+		if (s.given > s.limit) {
+			ERR(c, p->line,
+			    "port %s: its circuits' ip-budgets sum to %llu; the "
+			    "FastPath IP limit of a %s ExpressRoute Direct port "
+			    "is %u, shared by all its circuits",
+			    p->name, (unsigned long long)s.given, speed,
+			    s.limit);
+			continue;
+		}
+		if (!s.rest || (s.limit - s.given) / s.rest)
+			continue;
+		for (size_t j = 0; j < cfg->ncircuits; j++) {
+			const struct fp_cfg_circuit *k = &cfg->circuits[j];
+
+			if (!strcmp(k->port, p->name) && !k->ip_budget)
+				WARN(c, k->line,
+				     "circuit %s: no FastPath IP budget is left "
+				     "for it on port %s (the ip-budgets of its "
+				     "other circuits take %llu of %u): its "
+				     "traffic goes through the gateway",
+				     k->name, p->name,
+				     (unsigned long long)s.given, s.limit);
+		}
 	}
 }
 
@@ -863,6 +1165,7 @@ static int build_plan(const struct ctx *c, struct fp_plan *p,
 		goto out;
 	for (size_t i = 0; i < cfg->ncircuits; i++) {
 		const struct fp_cfg_circuit *k = &cfg->circuits[i];
+		const struct fp_cfg_port *port = port_of(cfg, k);
 		struct fp_plan_circuit *pc;
 
 		err = assign_id(&next->circuit_ids, &next->ncircuit_ids,
@@ -874,10 +1177,15 @@ static int build_plan(const struct ctx *c, struct fp_plan *p,
 		if (!pc)
 			goto nomem;
 		snprintf(pc->name, sizeof(pc->name), "%s", k->name);
-		snprintf(pc->uplink, sizeof(pc->uplink), "%s", k->uplink);
+		/* A circuit on a port arrives on the port's uplink, tagged. */
+		snprintf(pc->uplink, sizeof(pc->uplink), "%s",
+			 port ? port->uplink : k->uplink);
+		snprintf(pc->port, sizeof(pc->port), "%s", k->port);
+		pc->stag = k->stag;
+		pc->vlan = k->vlan;
+		snprintf(pc->gw_port, sizeof(pc->gw_port), "%s", k->gw_port);
 		pc->id = circ_id[i];
-		pc->budget = k->ip_budget ? k->ip_budget :
-					    fp_model__port_budget(k);
+		pc->budget = circuit_budget(cfg, k);
 		pc->xallow = fp_model__xallow(k->profile);
 	}
 	for (size_t i = 0; i < cfg->nvnets; i++) {
@@ -1047,6 +1355,7 @@ int fp_model__plan(const struct fp_config *cfg, const struct fp_state *st,
 	memset(next, 0, sizeof(*next));
 	check_gateway(&c);
 	check_circuits(&c);
+	check_ports(&c);
 	check_vnets(&c);
 	check_connections(&c);
 	if (d->errors)

@@ -11,7 +11,10 @@
 
 #include "config.h"
 
-/* Budgets of the fast-path IP count per port (DESIGN.md). */
+/*
+ * Budgets of the fast-path IP count per port (DESIGN.md): a Direct port's
+ * is shared by every circuit on it.
+ */
 #define FP_BUDGET_DIRECT_10G 100000
 #define FP_BUDGET_DIRECT_100G 200000
 #define FP_BUDGET_PROVIDER 25000
@@ -24,9 +27,13 @@
 struct fp_plan_circuit {
 	char name[FP_NAME_MAX];
 	__u32 id; /* 1 .. FP_MAX_CIRCUITS */
-	char uplink[IF_NAMESIZE];
-	__u32 budget;
+	char uplink[IF_NAMESIZE]; /* on a port, the port's */
+	__u32 budget; /* on a port, its share of the port's limit */
 	__u8 xallow; /* exclusion classes the profile accelerates */
+	char port[FP_NAME_MAX]; /* the [port] name, "" for an untagged circuit */
+	__u16 stag; /* QinQ S-tag, 0 on dot1q or untagged */
+	__u16 vlan; /* the private peering's VLAN (C-tag), 0 untagged */
+	char gw_port[IF_NAMESIZE]; /* gateway-port, "" for none */
 };
 
 struct fp_plan_space {
@@ -124,7 +131,10 @@ unsigned int fp_model__vnet_limit(__u32 bandwidth_mbps, bool premium);
 unsigned int fp_model__circuit_limit(const struct fp_cfg_gateway *g);
 /* Whether a Direct port of port_mbps carries a circuit of mbps. */
 bool fp_model__direct_size(__u32 port_mbps, __u32 mbps);
-/* The fast-path IP budget of a circuit's port. */
+/*
+ * The fast-path IP budget of an untagged circuit's port (its own); the
+ * circuits on a [port] share that port's.
+ */
 __u32 fp_model__port_budget(const struct fp_cfg_circuit *c);
 /* The exclusion classes a profile accelerates, 1 << enum fp_class. */
 __u8 fp_model__xallow(enum fp_profile profile);

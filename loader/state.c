@@ -48,6 +48,10 @@ static json_object *plan_json(const struct fp_plan *p)
 		put_str(c, "uplink", p->circuits[i].uplink);
 		put_int(c, "budget", p->circuits[i].budget);
 		put_int(c, "xallow", p->circuits[i].xallow);
+		put_str(c, "port", p->circuits[i].port);
+		put_int(c, "stag", p->circuits[i].stag);
+		put_int(c, "vlan", p->circuits[i].vlan);
+		put_str(c, "gw_port", p->circuits[i].gw_port);
 		json_object_array_add(a, c);
 	}
 	json_object_object_add(o, "circuits", a);
@@ -185,6 +189,25 @@ static __u32 get_u32(struct rd *r, json_object *o, const char *k, __u32 max)
 	return x;
 }
 
+/*
+ * Keys a state written before they existed lacks: absent, "" or 0 (a
+ * circuit on no port); present, as get_str() and get_u32().
+ */
+static void get_str_opt(struct rd *r, json_object *o, const char *k, char *dst,
+			size_t n)
+{
+	if (json_object_object_get_ex(o, k, NULL))
+		get_str(r, o, k, dst, n);
+	else
+		dst[0] = 0;
+}
+
+static __u32 get_u32_opt(struct rd *r, json_object *o, const char *k, __u32 max)
+{
+	return json_object_object_get_ex(o, k, NULL) ? get_u32(r, o, k, max) :
+						       0;
+}
+
 static void get_prefix(struct rd *r, json_object *o, struct fp_prefix *p)
 {
 	char buf[FP_PREFIX_STRLEN];
@@ -235,6 +258,10 @@ static void read_plan(struct rd *r, json_object *o, struct fp_plan *p)
 		c->id = get_u32(r, e, "id", FP_MAX_CIRCUITS);
 		c->budget = get_u32(r, e, "budget", UINT32_MAX);
 		c->xallow = get_u32(r, e, "xallow", 255);
+		get_str_opt(r, e, "port", c->port, sizeof(c->port));
+		c->stag = get_u32_opt(r, e, "stag", FP_VLAN_MAX);
+		c->vlan = get_u32_opt(r, e, "vlan", FP_VLAN_MAX);
+		get_str_opt(r, e, "gw_port", c->gw_port, sizeof(c->gw_port));
 	}
 	a = get_array(r, o, "spaces", &p->spaces, &p->nspaces,
 		      sizeof(*p->spaces));

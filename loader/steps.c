@@ -477,7 +477,12 @@ static int add_steps(struct run *r, const struct fp_plan *old,
 	return 0;
 }
 
-/* Uplinks into (or out of) the model: a circuit's and its profile's. */
+/*
+ * Uplinks into (or out of) the model: a circuit's and its profile's. The
+ * uplink record says one circuit for all the uplink's frames: only an
+ * untagged circuit has one. A circuit on a [port] shares a trunk with
+ * others; its tags are not steered here, so it leaves the record alone.
+ */
 static int uplink_steps(struct run *r, const struct fp_plan *old,
 			const struct fp_plan *next)
 {
@@ -490,7 +495,10 @@ static int uplink_steps(struct run *r, const struct fp_plan *old,
 		struct fp_ifinfo info;
 		struct fp_uplink up;
 
-		if (now && !strcmp(now->uplink, c->uplink))
+		if (c->port[0])
+			continue; /* it never had the uplink's record */
+		/* Onto a port on the same uplink: the trunk leaves it too. */
+		if (now && !now->port[0] && !strcmp(now->uplink, c->uplink))
 			continue;
 		err = step(r, "- circuit %s (%u) off uplink %s", c->name, c->id,
 			   c->uplink);
@@ -510,6 +518,13 @@ static int uplink_steps(struct run *r, const struct fp_plan *old,
 		struct fp_uplink up;
 		__u32 ifindex;
 
+		if (c->port[0]) {
+			pr_warn("circuit %s: on port %s (s-tag %u, vlan %u): its "
+				"tagged traffic is not steered yet; uplink %s "
+				"stays outside the model\n",
+				c->name, c->port, c->stag, c->vlan, c->uplink);
+			continue;
+		}
 		err = uplink_of(r, c, &ifindex, &up);
 		if (err)
 			return err;

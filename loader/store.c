@@ -79,10 +79,22 @@ void fp_store__close(struct fp_store *s)
 	s->lockfd = -1;
 }
 
+/* Whether dst holds circuit x where x is: its uplink, port and tags. */
+static bool same_circuit(const struct fp_plan *dst,
+			 const struct fp_plan_circuit *x)
+{
+	const struct fp_plan_circuit *c = fp_plan__circuit(dst, x->id);
+
+	return c && !strcmp(c->uplink, x->uplink) &&
+	       !strcmp(c->port, x->port) && c->stag == x->stag &&
+	       c->vlan == x->vlan;
+}
+
 /*
  * src's objects that dst lacks, added to dst: once each, so that a
- * removal is one step. A circuit counts as another on another uplink
- * (the dead run may have switched that uplink into it).
+ * removal is one step. A circuit counts as another on another uplink, or
+ * port or tags (the dead run may have switched that uplink, or those
+ * tags, into it).
  */
 static int append_plan(struct fp_plan *dst, const struct fp_plan *src)
 {
@@ -100,10 +112,7 @@ static int append_plan(struct fp_plan *dst, const struct fp_plan *src)
 			*y = *x;                                          \
 		}                                                         \
 	} while (0)
-	APPEND(circuits, ncircuits,
-	       fp_plan__circuit(dst, x->id) &&
-		       !strcmp(fp_plan__circuit(dst, x->id)->uplink,
-			       x->uplink));
+	APPEND(circuits, ncircuits, same_circuit(dst, x));
 	APPEND(spaces, nspaces, fp_plan__space(dst, &x->prefix));
 	APPEND(conns, nconns, fp_plan__conn(dst, x->vnet, x->circuit));
 	APPEND(excls, nexcls, fp_plan__excl(dst, &x->prefix));

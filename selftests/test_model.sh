@@ -18,7 +18,7 @@ set -eu
 # shellcheck source=selftests/lib.sh
 . "$(dirname "${BASH_SOURCE[0]}")/lib.sh"
 
-CASES="connections profile authorization fastpath_off connection_del budget atomic_apply killed_at_every_step apply_under_traffic spoke_connection check_writes_nothing check_offline"
+CASES="connections profile authorization fastpath_off connection_del budget atomic_apply killed_at_every_step apply_under_traffic spoke_connection check_writes_nothing check_offline trunk_port"
 VM3_IP4=198.19.3.10
 OP1_IP4=198.18.2.2 UP1_IP4=198.18.2.1
 
@@ -606,6 +606,67 @@ case_check_offline() {
 	if printf '%s' "$out" | LC_ALL=C grep -q $'[\x80-\xff\x1b]'; then
 		lab_fail "bad names: expected no raw byte, saw: $out"
 	fi
+}
+
+# The lab's config with c1 on ExpressRoute Direct port p1 (Dot1Q, VLAN
+# 10) on uplink0 instead of untagged on it.
+conf_port() {
+	conf "" on "[port p1]
+uplink = uplink0
+speed = 10G
+encapsulation = dot1q"
+	# c1's uplink (the first), not the port's.
+	sed -i '0,/^uplink = uplink0$/s//port = p1\nvlan = 10/' "$LAB_DIR/fastpath.conf"
+	grep -q '^port = p1$' "$LAB_DIR/fastpath.conf" ||
+		lab_fail "conf_port: expected c1 on port p1, saw: $(cat "$LAB_DIR/fastpath.conf")"
+}
+
+# state_circuit NAME: a circuit of the applied plan in state.json, as
+# "uplink port stag vlan budget".
+state_circuit() {
+	python3 - "$LAB_DIR/state/state.json" "$1" <<'PY'
+import json, sys
+for c in json.load(open(sys.argv[1]))["applied"]["circuits"]:
+    if c["name"] == sys.argv[2]:
+        print(c["uplink"], c["port"] or "-", c["stag"], c["vlan"], c["budget"])
+PY
+}
+
+# l. A circuit on a [port] (a VLAN trunk): planned and applied without a
+#    crash; its uplink's untagged record is no circuit's (the tags are the
+#    data plane's, not steered yet), and back untagged it is c1's again.
+case_trunk_port() {
+	local out rc
+	apply_ok "c1 untagged on uplink0"
+	model_routes
+	assert_eq "explain vm3 on uplink0, c1 untagged" conn_off "$(reason "$VM3_IP4" uplink0)"
+	conf_port
+	out=$(fpm apply --config "$LAB_DIR/fastpath.conf" --check 2>&1) ||
+		lab_fail "apply --check, c1 on a port: expected exit 0, saw: $out"
+	assert_match "apply --check, c1 on a port: uplink0 leaves c1" \
+		"^- circuit c1 \(1\) off uplink uplink0$" "$out"
+	out=$(fpm apply --config "$LAB_DIR/fastpath.conf" 2>&1) ||
+		lab_fail "apply, c1 on a port: expected exit 0, saw: $out"
+	assert_match "apply, c1 on a port" \
+		"circuit c1: on port p1 \(s-tag 0, vlan 10\): its tagged traffic is not steered yet" "$out"
+	assert_eq "state: c1" "uplink0 p1 0 10 100000" "$(state_circuit c1)"
+	assert_eq "state: c2" "uplink1 - 0 0 25000" "$(state_circuit c2)"
+	rc=$(reason "$VM3_IP4" uplink0)
+	[ "$rc" != conn_off ] ||
+		lab_fail "explain vm3 on uplink0, c1 on a port: expected the uplink outside the model, saw conn_off"
+	expect_path fast op1 "$VM3_IP4" fastpath
+	out=$(fpm apply --config "$LAB_DIR/fastpath.conf" --check 2>&1)
+	assert_eq "apply --check once applied: steps" "" "$(printf '%s\n' "$out" | grep '^[+~-] ' || true)"
+	conf
+	apply_ok "c1 untagged again"
+	assert_eq "explain vm3 on uplink0, c1 untagged again" conn_off "$(reason "$VM3_IP4" uplink0)"
+	assert_eq "state: c1 untagged" "uplink0 - 0 0 100000" "$(state_circuit c1)"
+	# Offline, the port's uplink is a note like any interface.
+	conf_port
+	out=$("$FP" --state-dir "$LAB_DIR/off" apply --config "$LAB_DIR/fastpath.conf" \
+		--check --offline 2>&1) || lab_fail "apply --check --offline with a port: expected exit 0, saw: $out"
+	assert_match "offline with a port" "note: port p1: uplink uplink0: not checked offline" "$out"
+	assert_match "offline plan with a port" "^\+ circuit c1 \(1\) on uplink0: ip budget 100000$" "$out"
 }
 
 model_down() { lab_down; }

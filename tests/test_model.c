@@ -16,10 +16,12 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <unistd.h>
 #include <cmocka.h>
 
 #include "config.h"
 #include "model.h"
+#include "state.h"
 #include "check.h"
 
 #define ARRAY_SIZE(a) (sizeof(a) / sizeof((a)[0]))
@@ -719,6 +721,75 @@ static void test_syntax(void **state)
 		  "[connection k1]\nvnet = v3\ncircuit = c1\n",
 		  "v3",
 		  { "connection k1", "defined twice (first at line 1)" } },
+		{ "port speed not a Direct port's",
+		  "[port p1]\nuplink = up1\nspeed = 100G\n"
+		  "encapsulation = dot1q\n",
+		  "[port p1]\nuplink = up1\nspeed = 40G\n"
+		  "encapsulation = dot1q\n",
+		  "40G",
+		  { "[port p1] speed = 40G", "Direct port is 10G or 100G" } },
+		{ "port encapsulation neither dot1q nor qinq",
+		  "[port p1]\nuplink = up1\nspeed = 10G\n"
+		  "encapsulation = QinQ\n",
+		  "[port p1]\nuplink = up1\nspeed = 10G\n"
+		  "encapsulation = vxlan\n",
+		  "vxlan",
+		  { "encapsulation = vxlan", "expected dot1q or qinq" } },
+		{ "unknown port key",
+		  "[port p1]\nuplink = up1\nspeed = 10G\n"
+		  "encapsulation = dot1q\n",
+		  "[port p1]\nuplink = up1\nspeed = 10G\n"
+		  "encapsulation = dot1q\nmtu = 9000\n",
+		  "mtu",
+		  { "[port p1]", "unknown key mtu" } },
+		{ "port defined twice",
+		  "[port p1]\nuplink = up1\nspeed = 10G\n"
+		  "encapsulation = dot1q\n",
+		  "[port p1]\nuplink = up1\nspeed = 10G\n"
+		  "encapsulation = dot1q\n[port p1]\nuplink = up9\n",
+		  "up9",
+		  { "port p1", "defined twice (first at line 1)" } },
+		{ "a circuit's port with a bad character",
+		  CIRCUIT_OK "port = p-1.a_b\n",
+		  CIRCUIT_OK "port = p/1\n",
+		  "p/1",
+		  { "port = p/1", "names: letters, digits" } },
+		/* VLAN IDs: 1 to 4094 (802.1Q: 0 and 4095 are no VLAN's). */
+		{ "vlan 4095",
+		  CIRCUIT_OK "vlan = 4094\n",
+		  CIRCUIT_OK "vlan = 4095\n",
+		  "4095",
+		  { "[circuit c1] vlan = 4095",
+		    "VLAN ID 4095 is reserved by 802.1Q",
+		    "expected 1 to 4094" } },
+		{ "vlan 0",
+		  CIRCUIT_OK "vlan = 1\n",
+		  CIRCUIT_OK "vlan = 0\n",
+		  "vlan",
+		  { "[circuit c1] vlan = 0",
+		    "VLAN ID 0 is no VLAN (802.1Q: a priority-tagged frame)",
+		    "expected 1 to 4094" } },
+		{ "s-tag 4095",
+		  CIRCUIT_OK "s-tag = 4094\n",
+		  CIRCUIT_OK "s-tag = 4095\n",
+		  "4095",
+		  { "[circuit c1] s-tag = 4095",
+		    "VLAN ID 4095 is reserved by 802.1Q" } },
+		{ "s-tag 0",
+		  CIRCUIT_OK "s-tag = 1\n",
+		  CIRCUIT_OK "s-tag = 0\n",
+		  "s-tag",
+		  { "[circuit c1] s-tag = 0", "VLAN ID 0 is no VLAN" } },
+		{ "vlan past 12 bits",
+		  CIRCUIT_OK "vlan = 100\n",
+		  CIRCUIT_OK "vlan = 5000\n",
+		  "5000",
+		  { "vlan = 5000", "expected a VLAN ID, 1 to 4094" } },
+		{ "vlan not a number",
+		  CIRCUIT_OK "vlan = 100\n",
+		  CIRCUIT_OK "vlan = ten\n",
+		  "ten",
+		  { "vlan = ten", "expected a VLAN ID, 1 to 4094" } },
 		{ "gateway defined twice",
 		  "[gateway]\nsku = ErGw3AZ\n",
 		  "[gateway]\nsku = ErGw3AZ\n" CIRCUIT_OK
@@ -778,6 +849,18 @@ static void test_required_keys(void **state)
 		  "connection k1: no circuit", 2 },
 		{ "[gateway]\n" CIRCUIT_OK, "[gateway]", "[gateway]: no sku",
 		  1 },
+		{ "\n[port p1]\nspeed = 10G\nencapsulation = qinq\n",
+		  "[port p1]", "port p1: no uplink (uplink = IFACE", 1 },
+		{ "\n[port p1]\nuplink = up1\nencapsulation = qinq\n",
+		  "[port p1]", "port p1: no speed (speed = 10G or 100G)", 1 },
+		{ "\n[port p1]\nuplink = up1\nspeed = 10G\n", "[port p1]",
+		  "port p1: no encapsulation (encapsulation = dot1q or qinq",
+		  1 },
+		{ "\n[port p1]\n", "[port p1]", "port p1: no encapsulation",
+		  3 },
+		/* A circuit on a port has the port's uplink: no uplink key. */
+		{ "\n[circuit c1]\nport = p1\nbandwidth = 10G\n",
+		  "[circuit c1]", "circuit c1: no type", 1 },
 	};
 
 	for (size_t i = 0; i < ARRAY_SIZE(cases); i++) {
@@ -2644,6 +2727,586 @@ static void test_plan_families(void **state)
 	fx_free(&f);
 }
 
+/* ---- ExpressRoute Direct ports ------------------------------------------- */
+
+#define PORT_QINQ "[port p1]\nuplink = up1\nspeed = 10G\nencapsulation = qinq\n"
+#define PORT_DOT1Q \
+	"[port p2]\nuplink = up2\nspeed = 10G\nencapsulation = dot1q\n"
+/* A 1G circuit on QinQ port p1 (S-tag, VLAN) or on Dot1Q port p2 (VLAN). */
+#define ON_P1(name, stag, vlan)                                          \
+	"[circuit " name "]\nport = p1\ntype = direct\nbandwidth = 1G\n" \
+	"s-tag = " stag "\nvlan = " vlan "\n"
+#define ON_P2(name, vlan)                                                \
+	"[circuit " name "]\nport = p2\ntype = direct\nbandwidth = 1G\n" \
+	"vlan = " vlan "\n"
+
+struct port_case {
+	const char *name;
+	const char *text;
+	const char *at; /* NULL: valid */
+	bool warning;
+	const char *subs[4];
+};
+
+/* Each rule of a circuit on a port: a config that keeps it, one that breaks it. */
+static void test_port_rules(void **state)
+{
+	static const struct port_case cases[] = {
+		{ "QinQ: two circuits, an S-tag each, one VLAN",
+		  PORT_QINQ ON_P1("c1", "100", "10") ON_P1("c2", "101", "10") },
+		{ "QinQ: two circuits with one S-tag",
+		  PORT_QINQ ON_P1("c1", "100", "10")
+			  ON_P1("c2", "100 ; again", "11"),
+		  "again",
+		  false,
+		  { "circuit c2: s-tag 100 is circuit c1's (line 5) on port p1",
+		    "each circuit on a QinQ port has its own S-tag" } },
+		{ "Dot1Q: two circuits, a VLAN each",
+		  PORT_DOT1Q ON_P2("c1", "10") ON_P2("c2", "11") },
+		{ "Dot1Q: two circuits with one VLAN",
+		  PORT_DOT1Q ON_P2("c1", "10") ON_P2("c2", "10 ; again"),
+		  "again",
+		  false,
+		  { "circuit c2: vlan 10 is circuit c1's (line 5) on port p2",
+		    "unique across the port's circuits" } },
+		{ "one VLAN on two ports",
+		  PORT_QINQ PORT_DOT1Q ON_P1("c1", "100", "10")
+			  ON_P2("c2", "10") },
+		{ "an unknown port",
+		  PORT_QINQ ON_P1(
+			  "c1", "100",
+			  "10") "[circuit c2]\nport = p9\ntype = direct\nbandwidth = 1G\n"
+				"vlan = 10\n",
+		  "p9",
+		  false,
+		  { "circuit c2: port p9: no such port ([port p9])" } },
+		{ "a provider circuit on a port",
+		  PORT_DOT1Q
+		  "[circuit c1]\nport = p2\ntype = provider\nbandwidth = 1G\n"
+		  "vlan = 10\n",
+		  "port = p2",
+		  false,
+		  { "circuit c1: port p2",
+		    "only a Direct circuit is on an ExpressRoute Direct port" } },
+		{ "an uplink and a port",
+		  PORT_DOT1Q "[circuit c1]\nuplink = up3\nport = p2\n"
+			     "type = direct\nbandwidth = 1G\nvlan = 10\n",
+		  "[circuit c1]",
+		  false,
+		  { "circuit c1: uplink up3 and port p2 both given",
+		    "arrives on the port's uplink (up2)" } },
+		{ "port-speed the port's",
+		  PORT_DOT1Q ON_P2("c1", "10") "port-speed = 10G\n" },
+		{ "port-speed not the port's",
+		  PORT_DOT1Q
+		  "[circuit c1]\nport = p2\ntype = direct\nbandwidth = 10G\n"
+		  "vlan = 10\nport-speed = 100G\n",
+		  "[circuit c1]",
+		  false,
+		  { "circuit c1: port-speed 100G is not port p2's speed (10G)" } },
+		{ "no vlan",
+		  PORT_DOT1Q
+		  "[circuit c1]\nport = p2\ntype = direct\nbandwidth = 1G\n",
+		  "[circuit c1]",
+		  false,
+		  { "circuit c1: no vlan: a circuit on port p2 needs its private "
+		    "peering's VLAN ID" } },
+		{ "QinQ without an S-tag",
+		  PORT_QINQ
+		  "[circuit c1]\nport = p1\ntype = direct\nbandwidth = 1G\n"
+		  "vlan = 10\n",
+		  "[circuit c1]",
+		  false,
+		  { "circuit c1: no s-tag: port p1 is QinQ" } },
+		{ "Dot1Q with an S-tag",
+		  PORT_DOT1Q ON_P2("c1", "10") "s-tag = 100\n",
+		  "s-tag",
+		  false,
+		  { "circuit c1: s-tag on port p2, which is Dot1Q" } },
+		{ "a vlan without a port",
+		  "[circuit c1]\nuplink = up3\ntype = direct\nbandwidth = 1G\n"
+		  "vlan = 10\n",
+		  "vlan",
+		  false,
+		  { "circuit c1: vlan is for a circuit on a [port]" } },
+		{ "an s-tag without a port",
+		  "[circuit c1]\nuplink = up3\ntype = direct\nbandwidth = 1G\n"
+		  "s-tag = 10\n",
+		  "s-tag",
+		  false,
+		  { "circuit c1: s-tag is for a circuit on a QinQ [port]" } },
+		{ "a gateway-port without a port",
+		  "[circuit c1]\nuplink = up3\ntype = direct\nbandwidth = 1G\n"
+		  "gateway-port = up9\n",
+		  "gateway-port",
+		  false,
+		  { "circuit c1: gateway-port is for a circuit on a [port]" } },
+		{ "an untagged circuit beside a port",
+		  PORT_DOT1Q ON_P2(
+			  "c1",
+			  "10") "[circuit c2]\nuplink = up3\ntype = direct\nbandwidth = 1G\n" },
+		{ "an untagged circuit on a port's uplink",
+		  PORT_DOT1Q ON_P2(
+			  "c1",
+			  "10") "[circuit c2]\nuplink = up2\ntype = direct\nbandwidth = 1G\n",
+		  "[circuit c2]",
+		  false,
+		  { "circuit c2: uplink up2 is port p2's (line 1), a trunk",
+		    "its untagged frames belong to no circuit",
+		    "(port = p2, vlan = N)" } },
+		{ "two ports on one uplink",
+		  PORT_DOT1Q ON_P2(
+			  "c1",
+			  "10") "[port p3]\nuplink = up2\nspeed = 10G\n"
+				"encapsulation = qinq\n"
+				"[circuit c2]\nport = p3\ntype = direct\nbandwidth = 1G\n"
+				"s-tag = 7\nvlan = 10\n",
+		  "[port p3]",
+		  false,
+		  { "port p3: uplink up2 is port p2's (line 1)" } },
+		{ "a port no circuit is on",
+		  PORT_DOT1Q ON_P2("c1", "10") PORT_QINQ,
+		  "[port p1]",
+		  true,
+		  { "port p1: no circuit is on it (port = p1 in a [circuit])" } },
+		{ "a gateway-port that exists",
+		  PORT_DOT1Q ON_P2("c1", "10") "gateway-port = up9\n" },
+		{ "a gateway-port that does not",
+		  PORT_DOT1Q ON_P2("c1", "10") "gateway-port = gw-c1\n",
+		  "gw-c1",
+		  false,
+		  { "circuit c1: gateway-port gw-c1: no such interface" } },
+		{ "a port's uplink that does not exist",
+		  "[port p2]\nuplink = eth7\nspeed = 10G\n"
+		  "encapsulation = dot1q\n" ON_P2("c1", "10"),
+		  "[port p2]",
+		  false,
+		  { "port p2: uplink eth7: no such interface" } },
+	};
+
+	(void)state;
+	for (size_t i = 0; i < ARRAY_SIZE(cases); i++) {
+		const struct port_case *c = &cases[i];
+		struct fx f;
+
+		print_message("port: %s\n", c->name);
+		parse(&f, c->text);
+		check_clean(&f.d, 0);
+		plan(&f, NULL);
+		if (!c->at) {
+			check_clean(&f.d, 0);
+		} else if (c->warning) {
+			check_clean(&f.d, 1);
+			check_finding(&f.d, "warning", line_of(c->text, c->at),
+				      c->subs);
+		} else {
+			check_finding(&f.d, "error", line_of(c->text, c->at),
+				      c->subs);
+			check_errors(&f.d, 1);
+		}
+		fx_free(&f);
+	}
+}
+
+/*
+ * Circuit sizes on a [port] are the port's speed's: each ExpressRoute
+ * bandwidth on a 10G and on a 100G port, valid when the port lists it.
+ */
+static void test_port_sizes(void **state)
+{
+	static const char *const bw[] = {
+		"50M", "100M", "200M", "500M", "1G",
+		"2G",  "5G",   "10G",  "40G",  "100G"
+	};
+	static const __u32 mbps[] = { 50,   100,  200,	 500,	1000,
+				      2000, 5000, 10000, 40000, 100000 };
+	static const char *const speeds[] = { "10G", "100G" };
+
+	(void)state;
+	for (size_t p = 0; p < ARRAY_SIZE(speeds); p++) {
+		__u32 speed = p ? 100000 : 10000;
+
+		for (size_t i = 0; i < ARRAY_SIZE(bw); i++) {
+			bool ok = fp_model__direct_size(speed, mbps[i]);
+			int errors = !ok + (mbps[i] > 2 * speed);
+			char text[256], says[96];
+			struct fx f;
+
+			snprintf(text, sizeof(text),
+				 "[port p1]\nuplink = up1\nspeed = %s\n"
+				 "encapsulation = dot1q\n"
+				 "[circuit c1]\nport = p1\ntype = direct\n"
+				 "bandwidth = %s\nvlan = 10\n",
+				 speeds[p], bw[i]);
+			print_message("%s on a %s [port]: %s\n", bw[i],
+				      speeds[p], ok ? "valid" : "refused");
+			parse(&f, text);
+			check_clean(&f.d, 0);
+			plan(&f, NULL);
+			if (ok) {
+				check_clean(&f.d, 0);
+			} else {
+				snprintf(says, sizeof(says),
+					 "bandwidth %s is not a circuit size "
+					 "of a %s ExpressRoute Direct port",
+					 bw[i], speeds[p]);
+				check_error(&f.d, line_of(text, "[circuit"),
+					    "circuit c1", says);
+				check_errors(&f.d, errors);
+			}
+			fx_free(&f);
+		}
+	}
+}
+
+/*
+ * Text of port p1 of speed (dot1q) with a Direct circuit c<i> of each
+ * bandwidth of bw (n of them), and ip-budget budget[i] when budget and
+ * budget[i] are given.
+ */
+static void port_text(struct text *t, const char *speed, const char *const *bw,
+		      const unsigned int *budget, size_t n)
+{
+	add(t, "[port p1]");
+	add(t, "uplink = up1");
+	add(t, "speed = %s", speed);
+	add(t, "encapsulation = dot1q");
+	for (size_t i = 0; i < n; i++) {
+		add(t, "[circuit c%zu]", i + 1);
+		add(t, "port = p1");
+		add(t, "type = direct");
+		add(t, "bandwidth = %s", bw[i]);
+		add(t, "vlan = %zu", 10 + i);
+		if (budget && budget[i])
+			add(t, "ip-budget = %u", budget[i]);
+	}
+}
+
+/*
+ * The circuits on a port are provisioned up to its subscribed bandwidth,
+ * twice its speed; past its speed (over-subscribed) is a warning.
+ */
+static void test_port_bandwidth_sum(void **state)
+{
+	static const struct {
+		const char *speed;
+		const char *bw[4];
+		const char *sum; /* NULL: within the port's speed */
+		bool error;
+	} cases[] = {
+		{ "10G", { "10G" }, NULL, false },
+		{ "10G", { "5G", "2G", "2G", "1G" }, NULL, false },
+		{ "10G", { "10G", "1G" }, "11G", false },
+		{ "10G", { "10G", "10G" }, "20G", false },
+		{ "10G", { "10G", "10G", "1G" }, "21G", true },
+		{ "100G", { "100G" }, NULL, false },
+		{ "100G", { "100G", "5G" }, "105G", false },
+		{ "100G", { "100G", "100G" }, "200G", false },
+		{ "100G", { "100G", "100G", "5G" }, "205G", true },
+	};
+
+	(void)state;
+	for (size_t i = 0; i < ARRAY_SIZE(cases); i++) {
+		struct text t = { 0 };
+		char says[96];
+		struct fx f;
+		size_t n = 0;
+
+		while (n < 4 && cases[i].bw[n])
+			n++;
+		port_text(&t, cases[i].speed, cases[i].bw, NULL, n);
+		print_message("%zu circuits on a %s port: %s\n", n,
+			      cases[i].speed,
+			      cases[i].sum ? cases[i].sum : "within");
+		parse(&f, t.s);
+		check_clean(&f.d, 0);
+		plan(&f, NULL);
+		if (!cases[i].sum) {
+			check_clean(&f.d, 0);
+		} else if (!cases[i].error) {
+			snprintf(says, sizeof(says),
+				 "bandwidths sum to %s, more than its speed "
+				 "(%s): over-subscribed",
+				 cases[i].sum, cases[i].speed);
+			check_clean(&f.d, 1);
+			check_warning(&f.d, 1, "port p1: its circuits'", says);
+		} else {
+			snprintf(says, sizeof(says),
+				 "bandwidths sum to %s; a %s ExpressRoute "
+				 "Direct port is provisioned up to",
+				 cases[i].sum, cases[i].speed);
+			check_error(&f.d, 1, "port p1: its circuits'", says);
+			check_errors(&f.d, 1);
+		}
+		fx_free(&f);
+		text_free(&t);
+	}
+}
+
+/*
+ * The FastPath IP limit of a port is its circuits' together: the
+ * ip-budgets given sum within it, and circuits without one share what
+ * they leave, so that the budgets of the plan never sum past it.
+ */
+static void test_port_ip_budget(void **state)
+{
+	static const struct {
+		const char *speed;
+		const char *over; /* the sum past the limit, or NULL */
+		size_t n;
+		unsigned int given[3]; /* 0: no ip-budget */
+		unsigned int want[3]; /* the plan's budgets */
+		int starved; /* circuits left with no budget (a warning) */
+	} cases[] = {
+		{ "10G", NULL, 2, { 60000, 40000 }, { 60000, 40000 }, 0 },
+		{ "10G", "100001", 2, { 60000, 40001 }, { 0 }, 0 },
+		{ "100G", NULL, 1, { 200000 }, { 200000 }, 0 },
+		{ "100G", "200001", 1, { 200001 }, { 0 }, 0 },
+		{ "10G", NULL, 1, { 0 }, { 100000 }, 0 },
+		{ "10G", NULL, 3, { 30000, 0, 0 }, { 30000, 35000, 35000 }, 0 },
+		{ "10G", NULL, 3, { 0, 0, 0 }, { 33333, 33333, 33333 }, 0 },
+		{ "100G", NULL, 3, { 0, 0, 0 }, { 66666, 66666, 66666 }, 0 },
+		{ "10G", NULL, 3, { 99998, 0, 0 }, { 99998, 1, 1 }, 0 },
+		{ "10G", NULL, 3, { 99999, 0, 0 }, { 99999, 0, 0 }, 2 },
+		{ "10G", NULL, 2, { 100000, 0 }, { 100000, 0 }, 1 },
+	};
+	/* Circuit sizes of each port, within its speed. */
+	static const char *const on10g[] = { "1G", "1G", "1G" },
+				 *const on100g[] = { "5G", "5G", "5G" };
+
+	(void)state;
+	for (size_t i = 0; i < ARRAY_SIZE(cases); i++) {
+		bool big = strcmp(cases[i].speed, "10G");
+		__u32 limit = big ? FP_BUDGET_DIRECT_100G :
+				    FP_BUDGET_DIRECT_10G;
+		struct text t = { 0 };
+		char says[96], name[8], hdr[32];
+		__u64 sum = 0;
+		struct fx f;
+
+		port_text(&t, cases[i].speed, big ? on100g : on10g,
+			  cases[i].given, cases[i].n);
+		print_message("ip-budgets %u %u %u on a %s port\n",
+			      cases[i].given[0], cases[i].given[1],
+			      cases[i].given[2], cases[i].speed);
+		parse(&f, t.s);
+		check_clean(&f.d, 0);
+		plan(&f, NULL);
+		if (cases[i].over) {
+			snprintf(says, sizeof(says),
+				 "ip-budgets sum to %s; the FastPath IP limit "
+				 "of a %s ExpressRoute Direct port is %u",
+				 cases[i].over, cases[i].speed, limit);
+			check_error(&f.d, 1, "port p1: its circuits'", says,
+				    "shared by all its circuits");
+			check_errors(&f.d, 1);
+			fx_free(&f);
+			text_free(&t);
+			continue;
+		}
+		check_clean(&f.d, cases[i].starved);
+		for (size_t c = 0; c < cases[i].n; c++) {
+			const struct fp_plan_circuit *pc;
+
+			snprintf(name, sizeof(name), "c%zu", c + 1);
+			pc = plan_circuit(&f.plan, name);
+			snprintf(says, sizeof(says), "plan: %s's budget", name);
+			check_int(says, cases[i].want[c], pc->budget);
+			sum += pc->budget;
+			snprintf(hdr, sizeof(hdr), "[circuit %s]", name);
+			if (!pc->budget)
+				check_warning(&f.d, line_of(t.s, hdr), name,
+					      "no FastPath IP budget is left "
+					      "for it on port p1",
+					      "goes through the gateway");
+		}
+		check_true("plan: the port's budgets within its limit",
+			   sum <= limit);
+		fx_free(&f);
+		text_free(&t);
+	}
+}
+
+/* What the plan says of circuits on ports, and of one on its own uplink. */
+static void test_port_plan(void **state)
+{
+	static const char text[] =
+		"[port p1]\nuplink = up1\nspeed = 10G\nencapsulation = qinq\n"
+		"[port p2]\nuplink = up2\nspeed = 100G\nencapsulation = dot1q\n"
+		"[circuit c1]\nport = p1\ntype = direct\nbandwidth = 5G\n"
+		"s-tag = 100\nvlan = 10\ngateway-port = up9\n"
+		"ip-budget = 40000\n"
+		"[circuit c2]\nport = p1\ntype = direct\nbandwidth = 5G\n"
+		"s-tag = 101\nvlan = 10\n"
+		"[circuit c3]\nport = p2\ntype = direct\nbandwidth = 40G\n"
+		"vlan = 4094\n"
+		"[circuit c4]\nuplink = up4\ntype = direct\nbandwidth = 10G\n";
+	const struct fp_plan_circuit *pc;
+	struct fx f;
+
+	(void)state;
+	parse(&f, text);
+	check_clean(&f.d, 0);
+	check_int("ports", 2, f.cfg.nports);
+	check_str("p1 uplink", "up1", f.cfg.ports[0].uplink);
+	check_int("p1 speed", 10000, f.cfg.ports[0].speed);
+	check_int("p1 encapsulation", FP_ENCAP_QINQ, f.cfg.ports[0].encap);
+	check_int("p2 speed", 100000, f.cfg.ports[1].speed);
+	check_int("p2 encapsulation", FP_ENCAP_DOT1Q, f.cfg.ports[1].encap);
+	check_int("c1 s-tag line", line_of(text, "s-tag = 100"),
+		  f.cfg.circuits[0].stag_line);
+	plan(&f, NULL);
+	check_clean(&f.d, 0);
+
+	pc = plan_circuit(&f.plan, "c1");
+	check_str("c1 uplink: the port's", "up1", pc->uplink);
+	check_str("c1 port", "p1", pc->port);
+	check_int("c1 s-tag", 100, pc->stag);
+	check_int("c1 vlan", 10, pc->vlan);
+	check_str("c1 gateway-port", "up9", pc->gw_port);
+	check_int("c1 budget: its ip-budget", 40000, pc->budget);
+	pc = plan_circuit(&f.plan, "c2");
+	check_str("c2 uplink: the port's", "up1", pc->uplink);
+	check_int("c2 s-tag", 101, pc->stag);
+	check_int("c2 vlan (another S-tag's too)", 10, pc->vlan);
+	check_str("c2 gateway-port: none", "", pc->gw_port);
+	check_int("c2 budget: what c1 leaves of p1's", 60000, pc->budget);
+	pc = plan_circuit(&f.plan, "c3");
+	check_str("c3 uplink", "up2", pc->uplink);
+	check_str("c3 port", "p2", pc->port);
+	check_int("c3 s-tag: none on Dot1Q", 0, pc->stag);
+	check_int("c3 vlan", 4094, pc->vlan);
+	check_int("c3 budget: the 100G port's", FP_BUDGET_DIRECT_100G,
+		  pc->budget);
+	/* An untagged circuit: as before ports. */
+	pc = plan_circuit(&f.plan, "c4");
+	check_str("c4 uplink", "up4", pc->uplink);
+	check_str("c4 port: none", "", pc->port);
+	check_int("c4 s-tag", 0, pc->stag);
+	check_int("c4 vlan", 0, pc->vlan);
+	check_int("c4 budget: its own port's", FP_BUDGET_DIRECT_10G,
+		  pc->budget);
+	check_int("next: applied circuits", 4, f.next.applied.ncircuits);
+	check_int("next: applied c1 s-tag", 100,
+		  f.next.applied.circuits[0].stag);
+	fx_free(&f);
+}
+
+/* Offline, a port's uplink and a gateway-port are notes, and it plans. */
+static void test_port_offline(void **state)
+{
+	static const struct fp_state empty;
+	static const char text[] =
+		"[port p1]\nuplink = notrunk0\nspeed = 10G\n"
+		"encapsulation = dot1q\n"
+		"[circuit c1]\nport = p1\ntype = direct\nbandwidth = 10G\n"
+		"vlan = 10\ngateway-port = nogw1\n";
+	struct fx f;
+
+	(void)state;
+	parse(&f, text);
+	plan(&f, NULL);
+	check_error(&f.d, 1, "port p1: uplink notrunk0: no such interface");
+	check_error(&f.d, line_of(text, "nogw1"),
+		    "circuit c1: gateway-port nogw1: no such interface");
+	check_errors(&f.d, 2);
+	fx_free(&f);
+
+	parse(&f, text);
+	check_int("offline plan return", 0,
+		  fp_model__plan(&f.cfg, &empty, &offline_world, &f.plan,
+				 &f.next, &f.d));
+	check_clean(&f.d, 0);
+	check_int("notes: the two interfaces", 2, f.d.notes);
+	check_note(&f.d, 1, "port p1: uplink notrunk0", "not checked offline");
+	check_note(&f.d, line_of(text, "nogw1"), "circuit c1: gateway-port",
+		   "not checked offline");
+	check_str("offline plan: c1 on the port's uplink", "notrunk0",
+		  plan_circuit(&f.plan, "c1")->uplink);
+	fx_free(&f);
+}
+
+/* A state file in a fresh directory; the caller removes both. */
+static void state_path(char *dir, size_t n, char *path, size_t m)
+{
+	snprintf(dir, n, "/tmp/test_model.XXXXXX");
+	check_true("temporary directory", mkdtemp(dir) != NULL);
+	snprintf(path, m, "%s/state.json", dir);
+}
+
+/* The applied plan's port fields go to the state file and come back. */
+static void test_state_ports(void **state)
+{
+	struct fp_plan_circuit circ[2] = {
+		{ .name = "c1",
+		  .id = 1,
+		  .uplink = "up1",
+		  .budget = 35000,
+		  .port = "p1",
+		  .stag = 100,
+		  .vlan = 4094,
+		  .gw_port = "gw-c1" },
+		{ .name = "c2", .id = 2, .uplink = "up2", .budget = 100000 },
+	};
+	struct fp_state st = { .applied = { .circuits = circ,
+					    .ncircuits = 2 } },
+			back;
+	char dir[64], path[96];
+
+	(void)state;
+	state_path(dir, sizeof(dir), path, sizeof(path));
+	check_int("fp_state__save", 0, fp_state__save(path, &st));
+	check_int("fp_state__load", 0, fp_state__load(path, &back));
+	check_int("circuits back", 2, back.applied.ncircuits);
+	check_str("c1 port back", "p1", back.applied.circuits[0].port);
+	check_int("c1 s-tag back", 100, back.applied.circuits[0].stag);
+	check_int("c1 vlan back", 4094, back.applied.circuits[0].vlan);
+	check_str("c1 gateway-port back", "gw-c1",
+		  back.applied.circuits[0].gw_port);
+	check_int("c1 budget back", 35000, back.applied.circuits[0].budget);
+	check_str("c2 port back: none", "", back.applied.circuits[1].port);
+	check_int("c2 vlan back: none", 0, back.applied.circuits[1].vlan);
+	fp_state__free(&back);
+	unlink(path);
+	rmdir(dir);
+}
+
+/*
+ * A state written before ports (no port, stag, vlan, gw_port in its
+ * circuits) still loads: its circuits are untagged.
+ */
+static void test_state_before_ports(void **state)
+{
+	static const char old[] =
+		"{ \"version\": 1, \"authorizations\": [], "
+		"\"connections\": [], \"vnet_ids\": {}, "
+		"\"circuit_ids\": { \"c1\": 1 }, \"applied\": { \"circuits\": "
+		"[ { \"name\": \"c1\", \"id\": 1, \"uplink\": \"up1\", "
+		"\"budget\": 100000, \"xallow\": 8 } ], \"spaces\": [], "
+		"\"connections\": [], \"exclusions\": [], \"ports\": [] } }\n";
+	struct fp_state back;
+	char dir[64], path[96];
+	FILE *fp;
+
+	(void)state;
+	state_path(dir, sizeof(dir), path, sizeof(path));
+	fp = fopen(path, "w");
+	check_true("state file written", fp && fputs(old, fp) >= 0);
+	fclose(fp);
+	check_int("fp_state__load of an old state", 0,
+		  fp_state__load(path, &back));
+	check_int("circuits", 1, back.applied.ncircuits);
+	check_str("c1 uplink", "up1", back.applied.circuits[0].uplink);
+	check_str("c1 port: none", "", back.applied.circuits[0].port);
+	check_int("c1 s-tag: none", 0, back.applied.circuits[0].stag);
+	check_int("c1 vlan: none", 0, back.applied.circuits[0].vlan);
+	check_str("c1 gateway-port: none", "",
+		  back.applied.circuits[0].gw_port);
+	fp_state__free(&back);
+	unlink(path);
+	rmdir(dir);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -2685,6 +3348,14 @@ int main(void)
 		cmocka_unit_test(test_escaped),
 		cmocka_unit_test(test_auth_no_owner),
 		cmocka_unit_test(test_plan_families),
+		cmocka_unit_test(test_port_rules),
+		cmocka_unit_test(test_port_sizes),
+		cmocka_unit_test(test_port_bandwidth_sum),
+		cmocka_unit_test(test_port_ip_budget),
+		cmocka_unit_test(test_port_plan),
+		cmocka_unit_test(test_port_offline),
+		cmocka_unit_test(test_state_ports),
+		cmocka_unit_test(test_state_before_ports),
 	};
 
 	setvbuf(stdout, NULL, _IOLBF, 0);
