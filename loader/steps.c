@@ -15,6 +15,7 @@
 #include <stdarg.h>
 #include <unistd.h>
 #include <errno.h>
+#include <net/if.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -30,6 +31,7 @@
 #include "model.h"
 #include "port.h"
 #include "steps.h"
+#include "table.h"
 #include "uplink.h"
 #include "vec.h"
 
@@ -42,7 +44,8 @@ enum undo_kind {
 	U_PORT_DELETED,
 	U_EXCL_ADDED,
 	U_EXCL_DELETED,
-	U_CIRCUIT
+	U_CIRCUIT,
+	U_VLAN
 };
 
 struct undo {
@@ -210,6 +213,50 @@ static void undo_circuit(struct run *r, const struct undo *u)
 	fp_fib__circuit(r->m, id, old.ifindex, old.budget, NULL);
 }
 
+/*
+ * A tagged circuit's record (fp_vlans), or with cir NULL its removal,
+ * through its writer (loader/uplink.c); journalled with what it was.
+ */
+static int vlan_write(struct run *r, __u32 ifindex, __u16 outer, __u16 inner,
+		      const struct fp_uplink *cir)
+{
+	struct fp_vlan_key k = { .ifindex = ifindex,
+				 .outer = outer,
+				 .inner = inner };
+	struct undo *u = journal(r, U_VLAN);
+	struct fp_vlan old;
+	int err;
+
+	if (!u)
+		return -ENOMEM;
+	memcpy(u->key, &k, sizeof(k));
+	u->existed = !bpf_map_lookup_elem(r->m->vlans, &k, &old);
+	memcpy(u->old, &old, sizeof(old));
+	if (cir)
+		err = fp_vlans__put(r->m, ifindex, outer, inner, cir, NULL,
+				    NULL);
+	else
+		err = u->existed ? fp_vlans__del(r->m, ifindex, outer, inner) :
+				   0;
+	if (err)
+		r->n--;
+	return err;
+}
+
+static void undo_vlan(struct run *r, const struct undo *u)
+{
+	struct fp_vlan_key k;
+	struct fp_vlan old;
+
+	memcpy(&k, u->key, sizeof(k));
+	memcpy(&old, u->old, sizeof(old));
+	if (u->existed)
+		fp_vlans__put(r->m, k.ifindex, k.outer, k.inner, &old.up, NULL,
+			      NULL);
+	else
+		fp_vlans__del(r->m, k.ifindex, k.outer, k.inner);
+}
+
 static void undo_all(struct run *r)
 {
 	while (r->n) {
@@ -243,6 +290,9 @@ static void undo_all(struct run *r)
 			break;
 		case U_CIRCUIT:
 			undo_circuit(r, u);
+			break;
+		case U_VLAN:
+			undo_vlan(r, u);
 			break;
 		}
 	}
@@ -477,11 +527,87 @@ static int add_steps(struct run *r, const struct fp_plan *old,
 	return 0;
 }
 
+static bool same_tags(const struct fp_plan_circuit *a,
+		      const struct fp_plan_circuit *b)
+{
+	return b && b->port[0] && a->stag == b->stag && a->vlan == b->vlan &&
+	       !strcmp(a->uplink, b->uplink);
+}
+
+static const char *vlan_name(const struct fp_plan_circuit *c, char *buf,
+			     size_t n)
+{
+	return fp_format_vlan(c->stag, c->vlan, buf, n);
+}
+
+/*
+ * A tagged circuit that the next plan has no more, or has with other
+ * tags: its record goes (one with the same tags is rewritten in place by
+ * vlan_on, never removed first). Its frames are then unknown_vlan and
+ * pass, tags and all.
+ */
+static int vlan_off(struct run *r, const struct fp_plan_circuit *c,
+		    const struct fp_plan_circuit *now)
+{
+	char vlan[16];
+	__u32 ifindex;
+	int err;
+
+	if (same_tags(c, now))
+		return 0;
+	err = step(r, "- circuit %s (%u) off uplink %s vlan %s", c->name, c->id,
+		   c->uplink, vlan_name(c, vlan, sizeof(vlan)));
+	if (err || r->dry)
+		return err;
+	ifindex = if_nametoindex(c->uplink);
+	if (!ifindex)
+		return 0; /* gone already, and its records with it */
+	err = vlan_write(r, ifindex, c->stag, c->vlan, NULL);
+	return err == -ENOENT ? 0 : err;
+}
+
+/* A tagged circuit's record: its id, profile and gateway port. */
+static int vlan_on(struct run *r, const struct fp_plan_circuit *c)
+{
+	struct fp_uplink cir = { .circuit = c->id, .xallow = c->xallow };
+	struct fp_vlan_key k = { .outer = c->stag, .inner = c->vlan };
+	struct fp_port port;
+	struct fp_vlan was;
+	struct fp_uplink up;
+	char vlan[16];
+	int err;
+
+	err = uplink_of(r, c, &k.ifindex, &up);
+	if (err)
+		return err;
+	if (c->gw_port[0] &&
+	    fp_port__by_name(r->m, c->gw_port, &cir.gw_ifindex, &port)) {
+		pr_warn("circuit %s: gateway-port %s: not registered "
+			"(fastpath port add %s --peer-mac MAC, the gateway's)\n",
+			c->name, c->gw_port, c->gw_port);
+		return -ENOENT;
+	}
+	if (c->gw_port[0] && fp_mac_is_zero(port.peer_mac)) {
+		pr_warn("circuit %s: gateway-port %s: has no --peer-mac\n",
+			c->name, c->gw_port);
+		return -EINVAL;
+	}
+	if (!bpf_map_lookup_elem(r->m->vlans, &k, &was) &&
+	    was.up.circuit == cir.circuit && was.up.xallow == cir.xallow &&
+	    was.up.gw_ifindex == cir.gw_ifindex)
+		return 0;
+	err = step(r, "circuit %s on uplink %s vlan %s%s%s", c->name, c->uplink,
+		   vlan_name(c, vlan, sizeof(vlan)),
+		   c->gw_port[0] ? " gateway-port " : "", c->gw_port);
+	return err ? err : vlan_write(r, k.ifindex, c->stag, c->vlan, &cir);
+}
+
 /*
  * Uplinks into (or out of) the model: a circuit's and its profile's. The
  * uplink record says one circuit for all the uplink's frames: only an
  * untagged circuit has one. A circuit on a [port] shares a trunk with
- * others; its tags are not steered here, so it leaves the record alone.
+ * others and has a tagged circuit's record instead (vlan_on, vlan_off);
+ * the trunk's own record stays outside the model.
  */
 static int uplink_steps(struct run *r, const struct fp_plan *old,
 			const struct fp_plan *next)
@@ -495,8 +621,12 @@ static int uplink_steps(struct run *r, const struct fp_plan *old,
 		struct fp_ifinfo info;
 		struct fp_uplink up;
 
-		if (c->port[0])
+		if (c->port[0]) {
+			err = vlan_off(r, c, fp_plan__circuit(next, c->id));
+			if (err)
+				return err;
 			continue; /* it never had the uplink's record */
+		}
 		/* Onto a port on the same uplink: the trunk leaves it too. */
 		if (now && !now->port[0] && !strcmp(now->uplink, c->uplink))
 			continue;
@@ -519,10 +649,9 @@ static int uplink_steps(struct run *r, const struct fp_plan *old,
 		__u32 ifindex;
 
 		if (c->port[0]) {
-			pr_warn("circuit %s: on port %s (s-tag %u, vlan %u): its "
-				"tagged traffic is not steered yet; uplink %s "
-				"stays outside the model\n",
-				c->name, c->port, c->stag, c->vlan, c->uplink);
+			err = vlan_on(r, c);
+			if (err)
+				return err;
 			continue;
 		}
 		err = uplink_of(r, c, &ifindex, &up);

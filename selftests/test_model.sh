@@ -121,8 +121,9 @@ model_routes() {
 }
 
 # reason ADDR UPLINK: the reason `explain` gives on that uplink.
+# reason ADDR UPLINK [VLAN]: explain's reason, for a frame tagged VLAN if given.
 reason() {
-	fp explain "$1" --uplink "$2" --json |
+	fp explain "$1" --uplink "$2" ${3:+--vlan "$3"} --json |
 		python3 -c 'import json, sys; print(json.load(sys.stdin)["reason"])'
 }
 
@@ -632,9 +633,10 @@ for c in json.load(open(sys.argv[1]))["applied"]["circuits"]:
 PY
 }
 
-# l. A circuit on a [port] (a VLAN trunk): planned and applied without a
-#    crash; its uplink's untagged record is no circuit's (the tags are the
-#    data plane's, not steered yet), and back untagged it is c1's again.
+# l. A circuit on a [port] (a VLAN trunk): applied as the trunk's tagged
+#    circuit (VLAN 10 is c1's, with c1's connections), its uplink's
+#    untagged record no circuit's; a tag change moves the record, and back
+#    untagged it is c1's again with no tagged circuit left.
 case_trunk_port() {
 	local out rc
 	apply_ok "c1 untagged on uplink0"
@@ -647,9 +649,13 @@ case_trunk_port() {
 		"^- circuit c1 \(1\) off uplink uplink0$" "$out"
 	out=$(fpm apply --config "$LAB_DIR/fastpath.conf" 2>&1) ||
 		lab_fail "apply, c1 on a port: expected exit 0, saw: $out"
-	assert_match "apply, c1 on a port" \
-		"circuit c1: on port p1 \(s-tag 0, vlan 10\): its tagged traffic is not steered yet" "$out"
 	assert_eq "state: c1" "uplink0 p1 0 10 100000" "$(state_circuit c1)"
+	assert_match "uplink list: c1 as VLAN 10 of uplink0" \
+		"^  vlan 10 circuit 1 gateway pass$" "$(fp uplink list)"
+	# Tagged 10, the frames are c1's: hub connected, v3 not.
+	assert_eq "explain vm1 on uplink0 vlan 10" fastpath "$(reason "$VM1_IP4" uplink0 10)"
+	assert_eq "explain vm3 on uplink0 vlan 10" conn_off "$(reason "$VM3_IP4" uplink0 10)"
+	assert_eq "explain vm1 on uplink0 vlan 11" unknown_vlan "$(reason "$VM1_IP4" uplink0 11)"
 	assert_eq "state: c2" "uplink1 - 0 0 25000" "$(state_circuit c2)"
 	rc=$(reason "$VM3_IP4" uplink0)
 	[ "$rc" != conn_off ] ||
@@ -657,8 +663,16 @@ case_trunk_port() {
 	expect_path fast op1 "$VM3_IP4" fastpath
 	out=$(fpm apply --config "$LAB_DIR/fastpath.conf" --check 2>&1)
 	assert_eq "apply --check once applied: steps" "" "$(printf '%s\n' "$out" | grep '^[+~-] ' || true)"
+	# Another VLAN: the old record goes, the new one is c1's.
+	sed -i 's/^vlan = 10$/vlan = 12/' "$LAB_DIR/fastpath.conf"
+	out=$(fpm apply --config "$LAB_DIR/fastpath.conf" 2>&1) ||
+		lab_fail "apply, c1 to VLAN 12: expected exit 0, saw: $out"
+	assert_eq "explain vm3 on uplink0 vlan 12" conn_off "$(reason "$VM3_IP4" uplink0 12)"
+	assert_eq "explain vm1 on uplink0 vlan 10, moved" unknown_vlan "$(reason "$VM1_IP4" uplink0 10)"
 	conf
 	apply_ok "c1 untagged again"
+	assert_eq "uplink list, c1 untagged: no tagged circuit" "" \
+		"$(fp uplink list | grep '^  vlan' || true)"
 	assert_eq "explain vm3 on uplink0, c1 untagged again" conn_off "$(reason "$VM3_IP4" uplink0)"
 	assert_eq "state: c1 untagged" "uplink0 - 0 0 100000" "$(state_circuit c1)"
 	# Offline, the port's uplink is a note like any interface.
