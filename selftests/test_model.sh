@@ -297,7 +297,7 @@ case_budget() {
 # Everything the model put into the maps, for before/after comparisons.
 maps_dump() {
 	local m
-	for m in fp_uplinks fp_circuits fp_vnets4 fp_vnets6 fp_excl4 fp_hosts4 fp_hosts6 fp_conns fp_ports; do
+	for m in fp_uplinks fp_circuits fp_vnets4 fp_vnets6 fp_excl4 fp_hosts4 fp_hosts6 fp_conns fp_ports fp_vlans; do
 		bpftool map dump pinned "$PIN/$m" | sha256sum
 	done
 }
@@ -365,7 +365,7 @@ for e in ups:
     upv.append(json.loads(out))
 show("fp_upv", upv)
 for m in ("fp_circuits fp_vnets4 fp_vnets6 fp_excl4 fp_excl6 fp_hosts4 "
-          "fp_hosts6 fp_routes4 fp_routes6 fp_conns fp_ports").split():
+          "fp_hosts6 fp_routes4 fp_routes6 fp_conns fp_ports fp_vlans").split():
     show(m, dump(m))
 PY
 	echo "# lists"
@@ -633,6 +633,22 @@ for c in json.load(open(sys.argv[1]))["applied"]["circuits"]:
 PY
 }
 
+# fail_each_step WHAT: apply the config failing before step 1, 2, ...:
+# each failure leaves the maps as they were, until one succeeds.
+fail_each_step() {
+	local before n=0 rc
+	before=$(maps_dump)
+	while rc=0 && FASTPATH_APPLY_FAIL_AFTER=$n fpm apply \
+		--config "$LAB_DIR/fastpath.conf" 2>/dev/null || rc=$?; [ "$rc" -ne 0 ]; do
+		assert_eq "apply, $1, failing at step $((n + 1)): exit" 1 "$rc"
+		assert_eq "maps after apply, $1, failed at step $((n + 1))" \
+			"$before" "$(maps_dump)"
+		n=$((n + 1))
+		[ "$n" -lt 30 ] || lab_fail "apply, $1: expected to succeed within 30 steps"
+	done
+	[ "$n" -gt 0 ] || lab_fail "apply, $1: expected at least one step"
+}
+
 # l. A circuit on a [port] (a VLAN trunk): applied as the trunk's tagged
 #    circuit (VLAN 10 is c1's, with c1's connections), its uplink's
 #    untagged record no circuit's; a tag change moves the record, and back
@@ -643,6 +659,13 @@ case_trunk_port() {
 	model_routes
 	assert_eq "explain vm3 on uplink0, c1 untagged" conn_off "$(reason "$VM3_IP4" uplink0)"
 	conf_port
+	# Failing at any step, on a port and back, leaves the maps as they were.
+	if command -v bpftool >/dev/null; then
+		fail_each_step "c1 onto port p1"
+		conf
+		fail_each_step "c1 back untagged"
+		conf_port
+	fi
 	out=$(fpm apply --config "$LAB_DIR/fastpath.conf" --check 2>&1) ||
 		lab_fail "apply --check, c1 on a port: expected exit 0, saw: $out"
 	assert_match "apply --check, c1 on a port: uplink0 leaves c1" \
