@@ -693,6 +693,12 @@ static __always_inline __u32 handle_tagged(struct pkt *p, struct cursor *c)
 		key.inner = VLAN_VID(t->tci);
 		proto = t->proto;
 		p->tags = 2 * sizeof(*t);
+		/*
+		 * An outer VID 0 names no circuit: (0, C) is the key of the
+		 * single tag C, not of this frame.
+		 */
+		if (!key.outer)
+			return VERDICT(FP_R_UNKNOWN_VLAN, XDP_PASS);
 	} else if (outer == bpf_htons(ETH_P_8021AD)) {
 		/* An S-tag alone carries no peering. */
 		return VERDICT(FP_R_UNKNOWN_VLAN, XDP_PASS);

@@ -170,7 +170,9 @@ struct fp_uplink {
  *
  * fp_vlans (hash): key struct fp_vlan_key, VIDs in host order; a single
  * tag is outer 0, inner VID. Only VIDs 1 .. 4094 are ever written, so a
- * priority tag (VID 0) or VID 4095 finds nothing. Written by
+ * priority tag (VID 0) or VID 4095 finds nothing; two tags whose outer
+ * VID is 0 are not looked up (theirs would be the single tag's key).
+ * Written by
  * loader/uplink.c, which copies the trunk uplink's MAC and flags into
  * each record, so the record serves in place of the uplink's own.
  */

@@ -15,7 +15,20 @@
  * Deliberately naive: prefixes are matched by a linear scan over plain
  * arrays and the IPv4 checksum is recomputed from scratch, so that nothing
  * here shares a shortcut (LPM trie, incremental checksum) with bpf/.
+ *
+ * Trunk uplinks (maps/fastpath.h, fp_vlans): on an uplink with tagged
+ * circuits, a frame tagged 802.1Q or 802.1ad names one by its tags, one
+ * (a C-tag) or two (an S-tag of either TPID, then an 802.1Q C-tag).
+ * Only the 12 VID bits of a tag count. An S-tag alone, a third tag or an
+ * S-tag inside, or tags no circuit has are unknown_vlan and passed; a
+ * frame that ends inside a tag is malformed. The packet inside a known
+ * circuit's tags is judged here exactly as if it had come untagged, with
+ * the circuit's gateway port in place of the uplink's: the model takes
+ * the tags out, judges that frame, and hands it back so (rewritten)
+ * when it is redirected, and otherwise the frame as it came, tags and
+ * all.
  */
+#include <stdlib.h>
 #include <string.h>
 #include <sys/socket.h>
 #include <linux/bpf.h>
@@ -27,6 +40,10 @@
 #define IP6_LEN 40
 #define ETHERTYPE_IP4 0x0800
 #define ETHERTYPE_IP6 0x86dd
+#define TPID_8021Q 0x8100 /* a C-tag, or an S-tag in front of one */
+#define TPID_8021AD 0x88a8 /* an S-tag */
+#define TAG_LEN 4 /* TCI and the next EtherType */
+#define VID_MASK 0x0fff
 
 /* IPv6 next-header values the README names. */
 #define NH_HOPOPTS 0
@@ -336,37 +353,17 @@ static void gateway(const struct ref_tables *t, const struct ref_ingress *in,
 	rewrite(out, p->family, gw->peer_mac, gw->mac);
 }
 
-void ref_model__run(const struct ref_tables *t, const struct ref_ingress *in,
-		    const __u8 *frame, int len, __u8 *out,
-		    struct ref_verdict *v)
+/* The verdict of an untagged IPv4 or IPv6 frame (EtherType at 12). */
+static void judge_ip(const struct ref_tables *t, const struct ref_ingress *in,
+		     const __u8 *frame, int len, __u8 *out,
+		     struct ref_verdict *v)
 {
 	const struct ref_prefix *rt;
 	const struct ref_port *port;
 	struct pkt p = { 0 };
-	__u16 proto;
 
-	memcpy(out, frame, len);
-	if (!in->uplink) {
-		set(v, XDP_PASS, FP_R_NOT_UPLINK);
-		return;
-	}
-	if (len < ETH_LEN) {
-		set(v, XDP_DROP, FP_R_MALFORMED);
-		return;
-	}
-
-	/* As the stack would: unicast to another MAC is not for this host. */
-	if (!group_mac(frame) && memcmp(frame, in->mac, 6)) {
-		set(v, XDP_PASS, FP_R_OTHER_HOST);
-		return;
-	}
-	/* Tagged frames are not IP on an untagged uplink. */
-	proto = be16(frame + 12);
-	if (proto != ETHERTYPE_IP4 && proto != ETHERTYPE_IP6) {
-		set(v, XDP_PASS, FP_R_NOT_IP);
-		return;
-	}
-	if ((proto == ETHERTYPE_IP4 ? ip4_judge : ip6_judge)(frame, len, &p, v))
+	if ((be16(frame + 12) == ETHERTYPE_IP4 ? ip4_judge :
+						 ip6_judge)(frame, len, &p, v))
 		return;
 
 	if (p.ttl <= 1) {
@@ -412,4 +409,150 @@ void ref_model__run(const struct ref_tables *t, const struct ref_ingress *in,
 	set(v, XDP_REDIRECT, FP_R_FASTPATH);
 	v->ifindex = port->ifindex;
 	rewrite(out, p.family, rt->dmac, port->mac);
+}
+
+static bool is_tpid(__u16 type)
+{
+	return type == TPID_8021Q || type == TPID_8021AD;
+}
+
+/*
+ * The circuit with exactly these tags: ntags 1 names a one-tag circuit
+ * by its VID, 2 a two-tag one by both. No circuit has VID 0 or 4095.
+ */
+static int find_vlan(const struct ref_ingress *in, int ntags, __u16 outer,
+		     __u16 inner)
+{
+	for (size_t i = 0; i < in->nvlans; i++) {
+		const struct ref_vlan *c = &in->vlans[i];
+
+		if ((c->outer != 0) == (ntags == 2) && c->inner == inner &&
+		    (ntags == 1 || c->outer == outer))
+			return (int)i;
+	}
+	return -1;
+}
+
+/* A frame with a TPID after its MACs, on a trunk uplink. */
+static void judge_tagged(const struct ref_tables *t,
+			 const struct ref_ingress *in, const __u8 *frame,
+			 int len, __u8 *out, struct ref_verdict *v)
+{
+	__u16 outer = 0, inner, next;
+	struct ref_ingress cir;
+	int ntags = 1, tags, plen;
+	__u8 *plain, *pout;
+
+	/* The first tag: TCI and the EtherType after it. */
+	if (len < ETH_LEN + TAG_LEN) {
+		set(v, XDP_DROP, FP_R_MALFORMED);
+		return;
+	}
+	inner = be16(frame + 14) & VID_MASK;
+	next = be16(frame + 16);
+	if (next == TPID_8021Q) {
+		/* An S-tag (of either TPID) and its C-tag. */
+		if (len < ETH_LEN + 2 * TAG_LEN) {
+			set(v, XDP_DROP, FP_R_MALFORMED);
+			return;
+		}
+		ntags = 2;
+		outer = inner;
+		inner = be16(frame + 18) & VID_MASK;
+		next = be16(frame + 20);
+	} else if (be16(frame + 12) == TPID_8021AD) {
+		set(v, XDP_PASS, FP_R_UNKNOWN_VLAN); /* an S-tag alone */
+		return;
+	}
+	if (is_tpid(next)) {
+		set(v, XDP_PASS, FP_R_UNKNOWN_VLAN); /* a third, an inner S */
+		return;
+	}
+	v->vlan = find_vlan(in, ntags, outer, inner);
+	if (v->vlan < 0) {
+		set(v, XDP_PASS, FP_R_UNKNOWN_VLAN);
+		return;
+	}
+	if (next != ETHERTYPE_IP4 && next != ETHERTYPE_IP6) {
+		set(v, XDP_PASS, FP_R_NOT_IP);
+		return;
+	}
+
+	/* The frame without its tags, judged as the circuit's. */
+	tags = ntags * TAG_LEN;
+	plen = len - tags;
+	plain = malloc(plen);
+	pout = malloc(plen);
+	if (!plain || !pout) {
+		set(v, XDP_ABORTED, FP_R_MAX); /* a mismatch, not a crash */
+		goto out;
+	}
+	memcpy(plain, frame, 12);
+	memcpy(plain + 12, frame + 12 + tags, plen - 12);
+	memcpy(pout, plain, plen);
+	cir = *in;
+	cir.gw_ifindex = in->vlans[v->vlan].gw_ifindex;
+	judge_ip(t, &cir, plain, plen, pout, v);
+	if (v->action == XDP_REDIRECT) {
+		memcpy(out, pout, plen);
+		v->out_len = plen;
+	}
+out:
+	free(plain);
+	free(pout);
+}
+
+static enum ref_vclass vclass_of(__u32 reason)
+{
+	switch (reason) {
+	case FP_R_FASTPATH:
+		return REF_VC_FAST;
+	case FP_R_MISS:
+	case FP_R_EXCLUDED:
+	case FP_R_REDIRECT_ERR:
+	case FP_R_CONN_OFF:
+	case FP_R_OVER_BUDGET:
+		return REF_VC_GATEWAY;
+	default:
+		return REF_VC_OTHER;
+	}
+}
+
+void ref_model__run(const struct ref_tables *t, const struct ref_ingress *in,
+		    const __u8 *frame, int len, __u8 *out,
+		    struct ref_verdict *v)
+{
+	__u16 proto;
+
+	memcpy(out, frame, len);
+	v->out_len = len;
+	v->vlan = -1;
+	v->vclass = REF_VC_OTHER;
+	if (!in->uplink) {
+		set(v, XDP_PASS, FP_R_NOT_UPLINK);
+		return;
+	}
+	if (len < ETH_LEN) {
+		set(v, XDP_DROP, FP_R_MALFORMED);
+		return;
+	}
+
+	/* As the stack would: unicast to another MAC is not for this host. */
+	if (!group_mac(frame) && memcmp(frame, in->mac, 6)) {
+		set(v, XDP_PASS, FP_R_OTHER_HOST);
+		return;
+	}
+	proto = be16(frame + 12);
+	if (proto == ETHERTYPE_IP4 || proto == ETHERTYPE_IP6) {
+		judge_ip(t, in, frame, len, out, v);
+		return;
+	}
+	/* Tagged frames are not IP on an untagged uplink. */
+	if (!in->nvlans || !is_tpid(proto)) {
+		set(v, XDP_PASS, FP_R_NOT_IP);
+		return;
+	}
+	judge_tagged(t, in, frame, len, out, v);
+	if (v->vlan >= 0)
+		v->vclass = vclass_of(v->reason);
 }

@@ -1,9 +1,10 @@
 /* SPDX-License-Identifier: GPL-2.0 */
 /*
  * A reference model of the XDP verdict, written from DESIGN.md's "Packet
- * verdicts" table and the README's extension of it, not from bpf/. Plain
- * C over plain tables: the differential fuzzer runs it next to the real
- * program and compares verdict, reason, output bytes and target.
+ * verdicts" table and the README's extension of it, and for trunk
+ * uplinks from maps/fastpath.h's description of fp_vlans, not from bpf/.
+ * Plain C over plain tables: the differential fuzzer runs it next to the
+ * real program and compares verdict, reason, output bytes and target.
  */
 #ifndef FASTPATH_TESTS_REFMODEL_H
 #define FASTPATH_TESTS_REFMODEL_H
@@ -41,23 +42,50 @@ struct ref_tables {
 	size_t nports;
 };
 
+/*
+ * A tagged circuit of a trunk uplink (fp_vlans): the frames whose tags
+ * are exactly these, routed with the uplink's rules but this gateway.
+ */
+struct ref_vlan {
+	__u16 outer; /* S-tag VID 1 .. 4094; 0: the circuit has one tag */
+	__u16 inner; /* C-tag VID 1 .. 4094 (the only tag's) */
+	__u32 gw_ifindex; /* the circuit's gateway port; 0: XDP_PASS */
+};
+
 /* The ingress device: its fp_uplinks entry, if it has one. */
 struct ref_ingress {
 	bool uplink;
 	__u8 mac[6];
-	__u32 flags; /* FP_UPLINK_F_* */
+	__u32 flags; /* FP_UPLINK_F_ALLOW_SPOOFED (the circuits' too) */
 	__u32 gw_ifindex; /* 0: the gateway verdict is XDP_PASS */
+	/* Its tagged circuits: the uplink is a trunk while it has one. */
+	const struct ref_vlan *vlans;
+	size_t nvlans;
+};
+
+/* A tagged circuit's counters (fp_vlanstat): which one a verdict moves. */
+enum ref_vclass {
+	REF_VC_FAST, /* fastpath */
+	REF_VC_GATEWAY, /* miss, excluded, redirect_error, conn_off,
+			 * over_budget: passed or to the gateway port */
+	REF_VC_OTHER, /* every other verdict */
+	REF_VC_MAX,
 };
 
 struct ref_verdict {
 	__u32 action; /* XDP_PASS, XDP_DROP, XDP_REDIRECT */
 	__u32 reason; /* enum fp_reason */
 	__u32 ifindex; /* XDP_REDIRECT: the target, else 0 */
+	int out_len; /* bytes of the frame handed back */
+	int vlan; /* the circuit (index into ingress vlans) the tags
+		   * named, whose counters move; -1: none */
+	enum ref_vclass vclass; /* with vlan >= 0: the one that moves */
 };
 
 /*
  * Judges the frame of len bytes; out (len bytes) receives the frame the
- * program must hand back: rewritten for XDP_REDIRECT, else a copy.
+ * program must hand back, v->out_len bytes of it: rewritten for
+ * XDP_REDIRECT, and without the tags it came with, else a copy.
  */
 void ref_model__run(const struct ref_tables *t, const struct ref_ingress *in,
 		    const __u8 *frame, int len, __u8 *out,

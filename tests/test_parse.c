@@ -364,6 +364,7 @@ static void test_reason_names(void **state)
 		{ FP_R_NOT_IP, "not_ip" },
 		{ FP_R_MALFORMED, "malformed" },
 		{ FP_R_NOT_UPLINK, "not_uplink" },
+		{ FP_R_UNKNOWN_VLAN, "unknown_vlan" }, /* trunk uplinks */
 	};
 	char what[96];
 
@@ -711,6 +712,85 @@ static void test_parse_ifname(void **state)
 		  fp_ifname_error(fp_parse_ifname("abcdefghijklmnop")));
 }
 
+/* Tagged circuits "[S/]C": VIDs 1 .. 4094, -EINVAL or -ERANGE. */
+static void test_parse_vlan(void **state)
+{
+	static const struct {
+		const char *in;
+		int ret;
+		__u16 outer, inner;
+	} cases[] = {
+		{ "1", 0, 0, 1 },	   { "100", 0, 0, 100 },
+		{ "4094", 0, 0, 4094 },	   { "100/200", 0, 100, 200 },
+		{ "1/1", 0, 1, 1 },	   { "4094/4094", 0, 4094, 4094 },
+		{ "0", -ERANGE },	   { "4095", -ERANGE },
+		{ "65536", -ERANGE },	   { "99999999999999999999", -ERANGE },
+		{ "0/1", -ERANGE },	   { "1/0", -ERANGE },
+		{ "4095/1", -ERANGE },	   { "1/4095", -ERANGE },
+		{ "99999999/1", -ERANGE }, { "1/99999999", -ERANGE },
+		{ "", -EINVAL },	   { "a", -EINVAL },
+		{ "1a", -EINVAL },	   { "1/", -EINVAL },
+		{ "/1", -EINVAL },	   { "/", -EINVAL },
+		{ "1//2", -EINVAL },	   { "1/2/3", -EINVAL },
+		{ "01", -EINVAL },	   { "1/02", -EINVAL },
+		{ "+1", -EINVAL },	   { "-1", -EINVAL },
+		{ " 1", -EINVAL },	   { "1 ", -EINVAL },
+		{ "1 /2", -EINVAL },	   { "0x10", -EINVAL },
+		{ "abcdefgh/1", -EINVAL }, { "1234567a/1", -EINVAL },
+	};
+	char what[96];
+
+	for (size_t i = 0; i < ARRAY_SIZE(cases); i++) {
+		__u16 outer = 7777, inner = 7777;
+		int ret = fp_parse_vlan(cases[i].in, &outer, &inner);
+
+		snprintf(what, sizeof(what), "fp_parse_vlan(\"%s\")",
+			 cases[i].in);
+		check_int(what, cases[i].ret, ret);
+		if (ret)
+			continue;
+		snprintf(what, sizeof(what), "fp_parse_vlan(\"%s\") outer",
+			 cases[i].in);
+		check_int(what, cases[i].outer, outer);
+		snprintf(what, sizeof(what), "fp_parse_vlan(\"%s\") inner",
+			 cases[i].in);
+		check_int(what, cases[i].inner, inner);
+	}
+	check_int("fp_parse_vlan(NULL)", -EINVAL,
+		  fp_parse_vlan(NULL, &(__u16){ 0 }, &(__u16){ 0 }));
+}
+
+/* "C" or "S/C", and back through the parser. */
+static void test_format_vlan(void **state)
+{
+	static const struct {
+		__u16 outer, inner;
+		const char *out;
+	} cases[] = {
+		{ 0, 1, "1" },
+		{ 0, 4094, "4094" },
+		{ 100, 200, "100/200" },
+		{ 4094, 1, "4094/1" },
+	};
+	char buf[16], what[64];
+
+	for (size_t i = 0; i < ARRAY_SIZE(cases); i++) {
+		__u16 outer, inner;
+
+		snprintf(what, sizeof(what), "fp_format_vlan(%u, %u)",
+			 cases[i].outer, cases[i].inner);
+		check_str(what, cases[i].out,
+			  fp_format_vlan(cases[i].outer, cases[i].inner, buf,
+					 sizeof(buf)));
+		check_int("parsed back", 0, fp_parse_vlan(buf, &outer, &inner));
+		check_int("parsed back: outer", cases[i].outer, outer);
+		check_int("parsed back: inner", cases[i].inner, inner);
+	}
+	/* A short buffer holds a terminated prefix, never more. */
+	check_str("fp_format_vlan into 4 bytes", "100",
+		  fp_format_vlan(100, 200, buf, 4));
+}
+
 static void test_args_no_options(void **state)
 {
 	char *argv[] = { "list", "--json" };
@@ -745,6 +825,8 @@ int main(void)
 		cmocka_unit_test(test_args_no_options),
 		cmocka_unit_test(test_parse_uint),
 		cmocka_unit_test(test_parse_ifname),
+		cmocka_unit_test(test_parse_vlan),
+		cmocka_unit_test(test_format_vlan),
 	};
 
 	setvbuf(stdout, NULL, _IOLBF, 0);

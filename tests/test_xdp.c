@@ -11,6 +11,13 @@
  * program (MACs set, TTL/hop limit decremented, IPv4 checksum recomputed
  * from scratch), and checks the verdict, the bytes and that exactly one
  * counter moved, by one packet and the frame's length.
+ *
+ * Trunk uplinks: a row may carry VLAN tags, put in after the frame is
+ * built and mutated. A redirected tagged frame must come back without
+ * them (the expected bytes are the untagged frame's, rewritten, and so
+ * shorter), any other one exactly as it went in; the counter moves by
+ * the length that went in, and the fp_vlanstat slot of the circuit the
+ * tags name (if any) by one packet in the verdict's class.
  */
 #include <arpa/inet.h>
 #include <errno.h>
@@ -54,6 +61,7 @@ static const __u8 OP_MAC[6] = { 0x02, 0, 0, 0, 0x00, 0xaa }; /* on-prem */
 static const __u8 UP0_MAC[6] = { 0x02, 0, 0, 0, 0x00, 0x01 };
 static const __u8 UP1_MAC[6] = { 0x02, 0, 0, 0, 0x00, 0x02 };
 static const __u8 UP2_MAC[6] = { 0x02, 0, 0, 0, 0x00, 0x03 };
+static const __u8 UP3_MAC[6] = { 0x02, 0, 0, 0, 0x00, 0x04 };
 static const __u8 OTHER_MAC[6] = { 0x02, 0, 0, 0, 0x99, 0x99 };
 static const __u8 VM0_MAC[6] = { 0x02, 0, 0, 0, 0x10, 0x00 };
 static const __u8 VM0_PEER[6] = { 0x02, 0, 0, 0, 0x10, 0x01 };
@@ -65,6 +73,8 @@ static const __u8 VM3_MAC[6] = { 0x02, 0, 0, 0, 0x13, 0x00 };
 static const __u8 VM3_PEER[6] = { 0x02, 0, 0, 0, 0x13, 0x01 };
 static const __u8 GW0_MAC[6] = { 0x02, 0, 0, 0, 0x20, 0x00 };
 static const __u8 GW_PEER[6] = { 0x02, 0, 0, 0, 0x20, 0x01 };
+static const __u8 GW3_MAC[6] = { 0x02, 0, 0, 0, 0x23, 0x00 };
+static const __u8 GW3_PEER[6] = { 0x02, 0, 0, 0, 0x23, 0x01 };
 static const __u8 NO_MAC[6] = { 0 };
 static const __u8 BCAST_MAC[6] = { 0xff, 0xff, 0xff, 0xff, 0xff, 0xff };
 static const __u8 ALLNODES_MAC[6] = { 0x33, 0x33, 0, 0, 0, 0x01 };
@@ -80,8 +90,23 @@ static const __u8 LLDP_MAC[6] = { 0x01, 0x80, 0xc2, 0, 0, 0x0e };
  *   vm2   a device in no map: routes to it point at an unknown port
  *   vm3   in fp_ports but not in the devmap fp_tx
  *   gw0   the gateway port of up1
+ *   up3   trunk uplink: the tagged circuits of recs[] below; its own
+ *         (untagged) gateway port is gw0
+ *   gw3   the gateway port of two of up3's tagged circuits
  */
-enum dev { D_UP0, D_UP1, D_UP2, D_VM0, D_VM1, D_VM2, D_VM3, D_GW0, D_MAX };
+enum dev {
+	D_UP0,
+	D_UP1,
+	D_UP2,
+	D_VM0,
+	D_VM1,
+	D_VM2,
+	D_VM3,
+	D_GW0,
+	D_UP3,
+	D_GW3,
+	D_MAX
+};
 #define NO_PORT D_MAX /* a probe that names no redirect target */
 
 static const struct {
@@ -96,12 +121,31 @@ static const struct {
 	[D_VM2] = { "vm2", "vmp2", VM2_MAC },
 	[D_VM3] = { "vm3", "vmp3", VM3_MAC },
 	[D_GW0] = { "gw0", "gw1", GW0_MAC },
+	[D_UP3] = { "up3", "op3", UP3_MAC },
+	[D_GW3] = { "gw3", "gwp3", GW3_MAC },
 };
+
+/* up3's tagged circuits (fp_vlans): (S-tag, C-tag), outer 0 for Dot1Q. */
+enum rec { REC_NONE, REC_100, REC_200, REC_300_400, REC_300_500, REC_MAX };
+
+static const struct {
+	__u16 outer, inner;
+	bool gw3; /* gateway frames popped into gw3; else passed, tagged */
+} recs[REC_MAX] = {
+	[REC_100] = { 0, 100, false },
+	[REC_200] = { 0, 200, true },
+	[REC_300_400] = { 300, 400, false },
+	[REC_300_500] = { 300, 500, true },
+};
+
+/* fp_vlanstat's classes, as the rows expect them. */
+enum vclass { VC_FAST, VC_GATEWAY, VC_OTHER, VC_MAX };
 
 static __u32 ifidx[D_MAX];
 static struct fastpath *skel;
-static int prog_fd, stats_fd, ncpus;
+static int prog_fd, stats_fd, vlans_fd, vlanstat_fd, ncpus;
 static struct fp_counter *percpu; /* one fp_stats slot, every CPU */
+static struct fp_vlanstat *percpu_v; /* one fp_vlanstat slot, every CPU */
 
 enum meta {
 	META_NONE, /* ctx.data = 0: the frame alone */
@@ -121,9 +165,21 @@ struct row {
 	enum dev probe_to; /* META_PROBE: the ifindex the probe reports */
 	__u16 payload; /* UDP payload bytes */
 	__u8 ttl; /* TTL or hop limit */
+	/*
+	 * VLAN tags put in behind the MACs once the frame is built and
+	 * mutated: TPID, TCI pairs up to a 0 TPID (at most three tags);
+	 * the frame's own EtherType follows the last.
+	 */
+	__u16 tag[6];
+	__u16 cut; /* the tagged frame cut to this many bytes; 0: whole */
+	enum rec rec; /* the circuit the tags name; its fp_vlanstat moves */
 };
 
 #define PKT(d, t, p) .dst = (d), .ttl = (t), .payload = (p)
+#define Q 0x8100 /* 802.1Q TPID */
+#define AD 0x88a8 /* 802.1ad (S-tag) TPID */
+#define TAGS(...) .tag = { __VA_ARGS__ }
+#define TRUNK(rec_) .in = D_UP3, .rec = (rec_)
 #define FWD(d, s) .retval = XDP_REDIRECT, .dmac = (d), .smac = (s)
 #define PASS(r) .retval = XDP_PASS, .reason = (r)
 #define DROP .retval = XDP_DROP, .reason = FP_R_MALFORMED
@@ -1020,6 +1076,247 @@ static const struct row rows[] = {
 	{ "metadata without the probe magic is counted",
 	  PKT("198.18.1.10", 64, 18), .meta = META_OTHER,
 	  FWD(VM0_LLADDR, VM0_MAC), .reason = FP_R_FASTPATH },
+
+	/*
+	 * Trunk uplink up3: one tag or two name a circuit (recs[]) that then
+	 * stands in for the uplink; a redirect pops the tags.
+	 */
+	{ "trunk: 802.1Q 100, ipv4 host route", PKT("198.18.1.10", 64, 18),
+	  TRUNK(REC_100), TAGS(Q, 100), FWD(VM0_LLADDR, VM0_MAC),
+	  .reason = FP_R_FASTPATH },
+	{ "trunk: 802.1Q 100, ipv6 host route", PKT("2001:db8:1::10", 64, 18),
+	  TRUNK(REC_100), TAGS(Q, 100), FWD(VM0_LLADDR, VM0_MAC),
+	  .reason = FP_R_FASTPATH },
+	{ "trunk: 802.1Q 200, ipv4 prefix route", PKT("198.18.2.1", 64, 18),
+	  TRUNK(REC_200), TAGS(Q, 200), FWD(VM0_PEER, VM0_MAC),
+	  .reason = FP_R_FASTPATH },
+	{ "trunk: 802.1ad 300 + 802.1Q 400, ipv4 host route",
+	  PKT("198.18.1.10", 64, 18), TRUNK(REC_300_400), TAGS(AD, 300, Q, 400),
+	  FWD(VM0_LLADDR, VM0_MAC), .reason = FP_R_FASTPATH },
+	{ "trunk: 802.1ad 300 + 802.1Q 400, ipv6 prefix route",
+	  PKT("2001:db8:2::1", 64, 18), TRUNK(REC_300_400),
+	  TAGS(AD, 300, Q, 400), FWD(VM0_PEER, VM0_MAC),
+	  .reason = FP_R_FASTPATH },
+	{ "trunk: 802.1Q 300 + 802.1Q 400, ipv4 host route",
+	  PKT("198.18.1.10", 64, 18), TRUNK(REC_300_400), TAGS(Q, 300, Q, 400),
+	  FWD(VM0_LLADDR, VM0_MAC), .reason = FP_R_FASTPATH },
+	{ "trunk: 802.1Q 300 + 802.1Q 500, ipv6 host route",
+	  PKT("2001:db8:1::10", 64, 18), TRUNK(REC_300_500),
+	  TAGS(Q, 300, Q, 500), FWD(VM0_LLADDR, VM0_MAC),
+	  .reason = FP_R_FASTPATH },
+	{ "trunk: 802.1Q 100 with PCP 7 and DEI 1", PKT("198.18.1.10", 64, 18),
+	  TRUNK(REC_100), TAGS(Q, 0xf000 | 100), FWD(VM0_LLADDR, VM0_MAC),
+	  .reason = FP_R_FASTPATH },
+	{ "trunk: QinQ 300/500, priority bits on both tags",
+	  PKT("2001:db8:1::10", 64, 18), TRUNK(REC_300_500),
+	  TAGS(AD, 0xb000 | 300, Q, 0x7000 | 500), FWD(VM0_LLADDR, VM0_MAC),
+	  .reason = FP_R_FASTPATH },
+	{ "trunk: 802.1Q 100, ipv4 with Ethernet padding",
+	  PKT("198.18.1.10", 64, 18), TRUNK(REC_100), TAGS(Q, 100),
+	  .mutate = m_pad10, FWD(VM0_LLADDR, VM0_MAC),
+	  .reason = FP_R_FASTPATH },
+	{ "trunk: 802.1Q 100, ipv4 ttl 2 leaves with 1",
+	  PKT("198.18.1.10", 2, 18), TRUNK(REC_100), TAGS(Q, 100),
+	  FWD(VM0_LLADDR, VM0_MAC), .reason = FP_R_FASTPATH },
+	{ "trunk: 802.1Q 100, ipv4 checksum 0xfeff before",
+	  PKT("198.18.1.10", 64, 18), TRUNK(REC_100), TAGS(Q, 100),
+	  .mutate = m_check_feff, FWD(VM0_LLADDR, VM0_MAC),
+	  .reason = FP_R_FASTPATH },
+	{ "trunk: 802.1Q 100, l3 length 500 fits a 500-mtu port",
+	  PKT("198.18.5.1", 64, V4_L3(500)), TRUNK(REC_100), TAGS(Q, 100),
+	  FWD(VM1_PEER, VM1_MAC), .reason = FP_R_FASTPATH },
+
+	/* Tags that name no circuit: passed with the tags, no circuit counts. */
+	{ "trunk: priority tag (VID 0)", PKT("198.18.1.10", 64, 18),
+	  TRUNK(REC_NONE), TAGS(Q, 0), PASS(FP_R_UNKNOWN_VLAN) },
+	{ "trunk: priority tag with PCP 5", PKT("198.18.1.10", 64, 18),
+	  TRUNK(REC_NONE), TAGS(Q, 0xa000), PASS(FP_R_UNKNOWN_VLAN) },
+	{ "trunk: VID 4095", PKT("198.18.1.10", 64, 18), TRUNK(REC_NONE),
+	  TAGS(Q, 0x0fff), PASS(FP_R_UNKNOWN_VLAN) },
+	{ "trunk: VID 4095 with PCP bits", PKT("198.18.1.10", 64, 18),
+	  TRUNK(REC_NONE), TAGS(Q, 0xffff), PASS(FP_R_UNKNOWN_VLAN) },
+	{ "trunk: unknown VID 101", PKT("198.18.1.10", 64, 18), TRUNK(REC_NONE),
+	  TAGS(Q, 101), PASS(FP_R_UNKNOWN_VLAN) },
+	{ "trunk: 802.1Q 100 with DEI alone", PKT("198.18.1.10", 64, 18),
+	  TRUNK(REC_100), TAGS(Q, 0x1000 | 100), FWD(VM0_LLADDR, VM0_MAC),
+	  .reason = FP_R_FASTPATH },
+	{ "trunk: C-tag 400 alone (a circuit only under S-tag 300)",
+	  PKT("198.18.1.10", 64, 18), TRUNK(REC_NONE), TAGS(Q, 400),
+	  PASS(FP_R_UNKNOWN_VLAN) },
+	{ "trunk: S-tag 300 + unknown C-tag 401", PKT("198.18.1.10", 64, 18),
+	  TRUNK(REC_NONE), TAGS(AD, 300, Q, 401), PASS(FP_R_UNKNOWN_VLAN) },
+	{ "trunk: unknown S-tag 301 + C-tag 400", PKT("198.18.1.10", 64, 18),
+	  TRUNK(REC_NONE), TAGS(AD, 301, Q, 400), PASS(FP_R_UNKNOWN_VLAN) },
+	{ "trunk: S-tag 300 + C-tag 100 (a Dot1Q circuit's VID)",
+	  PKT("198.18.1.10", 64, 18), TRUNK(REC_NONE), TAGS(AD, 300, Q, 100),
+	  PASS(FP_R_UNKNOWN_VLAN) },
+	{ "trunk: S-tag VID 0 + C-tag 100", PKT("198.18.1.10", 64, 18),
+	  TRUNK(REC_NONE), TAGS(AD, 0, Q, 100), PASS(FP_R_UNKNOWN_VLAN) },
+	{ "trunk: 802.1Q VID 0 + 802.1Q 200", PKT("198.18.7.1", 64, 18),
+	  TRUNK(REC_NONE), TAGS(Q, 0, Q, 200), PASS(FP_R_UNKNOWN_VLAN) },
+	{ "trunk: S-tag 300 + C-tag VID 0", PKT("198.18.1.10", 64, 18),
+	  TRUNK(REC_NONE), TAGS(AD, 300, Q, 0), PASS(FP_R_UNKNOWN_VLAN) },
+	{ "trunk: S-tag VID 4095 + C-tag 400", PKT("198.18.1.10", 64, 18),
+	  TRUNK(REC_NONE), TAGS(AD, 0x0fff, Q, 400), PASS(FP_R_UNKNOWN_VLAN) },
+	{ "trunk: a third tag behind QinQ 300/400", PKT("198.18.1.10", 64, 18),
+	  TRUNK(REC_NONE), TAGS(AD, 300, Q, 400, Q, 100),
+	  PASS(FP_R_UNKNOWN_VLAN) },
+	{ "trunk: an S-tag behind QinQ 300/400", PKT("198.18.1.10", 64, 18),
+	  TRUNK(REC_NONE), TAGS(AD, 300, Q, 400, AD, 100),
+	  PASS(FP_R_UNKNOWN_VLAN) },
+	{ "trunk: an S-tag behind 802.1Q 100", PKT("198.18.1.10", 64, 18),
+	  TRUNK(REC_NONE), TAGS(Q, 100, AD, 300), PASS(FP_R_UNKNOWN_VLAN) },
+	{ "trunk: S-tag inside an S-tag", PKT("198.18.1.10", 64, 18),
+	  TRUNK(REC_NONE), TAGS(AD, 300, AD, 400), PASS(FP_R_UNKNOWN_VLAN) },
+	{ "trunk: S-tag 300 alone", PKT("198.18.1.10", 64, 18), TRUNK(REC_NONE),
+	  TAGS(AD, 300), PASS(FP_R_UNKNOWN_VLAN) },
+	{ "trunk: S-tag alone with a Dot1Q circuit's VID 100",
+	  PKT("198.18.1.10", 64, 18), TRUNK(REC_NONE), TAGS(AD, 100),
+	  PASS(FP_R_UNKNOWN_VLAN) },
+
+	/* A frame that ends inside a tag: malformed. */
+	{ "trunk: frame ends inside the first tag", PKT("198.18.1.10", 64, 18),
+	  TRUNK(REC_NONE), TAGS(Q, 100), .cut = 16, DROP },
+	{ "trunk: frame ends one byte short of the first tag's end",
+	  PKT("198.18.1.10", 64, 18), TRUNK(REC_NONE), TAGS(Q, 100), .cut = 17,
+	  DROP },
+	{ "trunk: frame ends inside the second tag", PKT("198.18.1.10", 64, 18),
+	  TRUNK(REC_NONE), TAGS(AD, 300, Q, 400), .cut = 20, DROP },
+	{ "trunk: frame ends inside an S-tag alone", PKT("198.18.1.10", 64, 18),
+	  TRUNK(REC_NONE), TAGS(AD, 300), .cut = 16, DROP },
+	{ "trunk: frame ends right behind the tag, ethertype ipv4",
+	  PKT("198.18.1.10", 64, 18), TRUNK(REC_100), TAGS(Q, 100), .cut = 18,
+	  DROP },
+
+	/* Tags on an uplink that is no trunk: not IP, as ever. */
+	{ "untagged uplink: 802.1Q 100 on up0", PKT("198.18.1.10", 64, 18),
+	  TAGS(Q, 100), PASS(FP_R_NOT_IP) },
+	{ "untagged uplink: QinQ 300/400 on up1", PKT("198.18.7.1", 64, 18),
+	  .in = D_UP1, TAGS(AD, 300, Q, 400), PASS(FP_R_NOT_IP) },
+	{ "untagged uplink: a cut tag on up0", PKT("198.18.1.10", 64, 18),
+	  TAGS(Q, 100), .cut = 16, PASS(FP_R_NOT_IP) },
+
+	/* The circuit's gateway: its port (popped), or passed with the tags. */
+	{ "trunk: 802.1Q 100, ipv4 no route, no gateway port",
+	  PKT("198.18.7.1", 64, 18), TRUNK(REC_100), TAGS(Q, 100),
+	  PASS(FP_R_MISS) },
+	{ "trunk: 802.1Q 200, ipv4 no route to gw3", PKT("198.18.7.1", 64, 18),
+	  TRUNK(REC_200), TAGS(Q, 200), FWD(GW3_PEER, GW3_MAC),
+	  .reason = FP_R_MISS },
+	{ "trunk: 802.1Q 200, ipv6 no route to gw3",
+	  PKT("2001:db8:7::1", 64, 18), TRUNK(REC_200), TAGS(Q, 200),
+	  FWD(GW3_PEER, GW3_MAC), .reason = FP_R_MISS },
+	{ "trunk: QinQ 300/500, ipv4 no route to gw3",
+	  PKT("198.18.7.1", 64, 18), TRUNK(REC_300_500), TAGS(AD, 300, Q, 500),
+	  FWD(GW3_PEER, GW3_MAC), .reason = FP_R_MISS },
+	{ "trunk: QinQ 300/400, ipv6 no route, no gateway port",
+	  PKT("2001:db8:7::1", 64, 18), TRUNK(REC_300_400),
+	  TAGS(AD, 300, Q, 400), PASS(FP_R_MISS) },
+	{ "trunk: 802.1Q 200, ipv4 excluded to gw3", PKT("198.18.3.7", 64, 18),
+	  TRUNK(REC_200), TAGS(Q, 200), FWD(GW3_PEER, GW3_MAC),
+	  .reason = FP_R_EXCLUDED },
+	{ "trunk: QinQ 300/500, ipv6 excluded to gw3",
+	  PKT("2001:db8:4::5", 64, 18), TRUNK(REC_300_500),
+	  TAGS(AD, 300, Q, 500), FWD(GW3_PEER, GW3_MAC),
+	  .reason = FP_R_EXCLUDED },
+	{ "trunk: 802.1Q 100, ipv4 excluded, no gateway port",
+	  PKT("198.18.3.7", 64, 18), TRUNK(REC_100), TAGS(Q, 100),
+	  PASS(FP_R_EXCLUDED) },
+	{ "trunk: 802.1Q 200, port missing from the devmap to gw3",
+	  PKT("198.18.8.1", 64, 18), TRUNK(REC_200), TAGS(Q, 200),
+	  FWD(GW3_PEER, GW3_MAC), .reason = FP_R_REDIRECT_ERR },
+
+	/* Every other rule of the untagged path, on the inner packet. */
+	{ "trunk: 802.1Q 100, arp", PKT("198.18.1.10", 64, 18), TRUNK(REC_100),
+	  TAGS(Q, 100), .mutate = m_arp, PASS(FP_R_NOT_IP) },
+	{ "trunk: QinQ 300/500, arp", PKT("198.18.1.10", 64, 18),
+	  TRUNK(REC_300_500), TAGS(AD, 300, Q, 500), .mutate = m_arp,
+	  PASS(FP_R_NOT_IP) },
+	{ "trunk: 802.1Q 200, ipv6 nd unicast solicitation",
+	  PKT("2001:db8:1::10", 64, 18), TRUNK(REC_200), TAGS(Q, 200),
+	  .mutate = m_ns_unicast, PASS(FP_R_NOT_IP) },
+	{ "trunk: 802.1Q 100, ipv4 ttl 1", PKT("198.18.1.10", 1, 18),
+	  TRUNK(REC_100), TAGS(Q, 100), PASS(FP_R_TTL_EXPIRED) },
+	{ "trunk: 802.1Q 200, ipv4 ttl 1, no route (not to gw3)",
+	  PKT("198.18.7.1", 1, 18), TRUNK(REC_200), TAGS(Q, 200),
+	  PASS(FP_R_TTL_EXPIRED) },
+	{ "trunk: QinQ 300/400, ipv6 hop limit 1", PKT("2001:db8:1::10", 1, 18),
+	  TRUNK(REC_300_400), TAGS(AD, 300, Q, 400), PASS(FP_R_TTL_EXPIRED) },
+	{ "trunk: 802.1Q 200, ipv4 too big for vm1 (mtu 500)",
+	  PKT("198.18.5.1", 64, V4_L3(586)), TRUNK(REC_200), TAGS(Q, 200),
+	  PASS(FP_R_TOO_BIG) },
+	{ "trunk: 802.1Q 100, ipv4 l3 length 501 to vm1 (mtu 500)",
+	  PKT("198.18.5.1", 64, V4_L3(501)), TRUNK(REC_100), TAGS(Q, 100),
+	  PASS(FP_R_TOO_BIG) },
+	{ "trunk: 802.1Q 100, ipv4 ihl 4", PKT("198.18.1.10", 64, 18),
+	  TRUNK(REC_100), TAGS(Q, 100), .mutate = m_ihl4, DROP },
+	{ "trunk: 802.1Q 200, ipv4 header truncated to 19 bytes",
+	  PKT("198.18.1.10", 64, 18), TRUNK(REC_200), TAGS(Q, 200),
+	  .mutate = m_ip4_truncated, DROP },
+	{ "trunk: QinQ 300/400, ipv6 payload_len past the frame",
+	  PKT("2001:db8:1::10", 64, 18), TRUNK(REC_300_400),
+	  TAGS(AD, 300, Q, 400), .mutate = m_payload_len_beyond, DROP },
+	{ "trunk: 802.1Q 100, ipv4 tot_len past the frame (tags not counted)",
+	  PKT("198.18.1.10", 64, 18), TRUNK(REC_100), TAGS(Q, 100),
+	  .mutate = m_tot_len_beyond, DROP },
+	{ "trunk: 802.1Q 100, ipv4 spoofed vm source",
+	  PKT("198.18.2.1", 64, 18), TRUNK(REC_100), TAGS(Q, 100),
+	  .mutate = m_src4_vm, .retval = XDP_DROP, .reason = FP_R_SPOOFED },
+	{ "trunk: 802.1Q 100, ipv4 loopback source", PKT("198.18.1.10", 64, 18),
+	  TRUNK(REC_100), TAGS(Q, 100), .mutate = m_src4_loopback,
+	  .retval = XDP_DROP, .reason = FP_R_BAD_SOURCE },
+	{ "trunk: 802.1Q 100, ipv4 options", PKT("198.18.1.10", 64, 18),
+	  TRUNK(REC_100), TAGS(Q, 100), .mutate = m_ip_options,
+	  PASS(FP_R_IP_OPTIONS) },
+	{ "trunk: 802.1Q 200, ipv4 multicast", PKT("224.0.0.5", 64, 18),
+	  TRUNK(REC_200), TAGS(Q, 200), PASS(FP_R_MULTICAST) },
+	{ "trunk: 802.1Q 100, broadcast MAC", PKT("198.18.1.10", 64, 18),
+	  TRUNK(REC_100), TAGS(Q, 100), .mutate = m_bcast_mac,
+	  PASS(FP_R_MULTICAST) },
+	/* The MACs come before the tags: no circuit is looked up. */
+	{ "trunk: 802.1Q 100 to another mac", PKT("198.18.1.10", 64, 18),
+	  TRUNK(REC_NONE), TAGS(Q, 100), .mutate = m_other_host,
+	  PASS(FP_R_OTHER_HOST) },
+
+	/* Untagged on the trunk: the uplink's own verdicts. */
+	{ "trunk: untagged ipv4 host route", PKT("198.18.1.10", 64, 18),
+	  TRUNK(REC_NONE), FWD(VM0_LLADDR, VM0_MAC), .reason = FP_R_FASTPATH },
+	{ "trunk: untagged ipv6 host route", PKT("2001:db8:1::10", 64, 18),
+	  TRUNK(REC_NONE), FWD(VM0_LLADDR, VM0_MAC), .reason = FP_R_FASTPATH },
+	{ "trunk: untagged ipv4 no route to the uplink's gw0",
+	  PKT("198.18.7.1", 64, 18), TRUNK(REC_NONE), FWD(GW_PEER, GW0_MAC),
+	  .reason = FP_R_MISS },
+	{ "trunk: untagged arp", PKT("198.18.1.10", 64, 18), TRUNK(REC_NONE),
+	  .mutate = m_arp, PASS(FP_R_NOT_IP) },
+	{ "trunk: untagged, ethernet header only", PKT("198.18.1.10", 64, 18),
+	  TRUNK(REC_NONE), .mutate = m_eth_only, DROP },
+
+	/* Probes of tagged frames: reported, not counted, popped as ever. */
+	{ "probe: trunk 802.1Q 100, ipv4 host route",
+	  PKT("198.18.1.10", 64, 18), TRUNK(REC_100), TAGS(Q, 100),
+	  .meta = META_PROBE, FWD(VM0_LLADDR, VM0_MAC), .reason = FP_R_FASTPATH,
+	  .probe_to = D_VM0 },
+	{ "probe: trunk QinQ 300/400, ipv6 prefix route",
+	  PKT("2001:db8:2::1", 64, 18), TRUNK(REC_300_400),
+	  TAGS(AD, 300, Q, 400), .meta = META_PROBE, FWD(VM0_PEER, VM0_MAC),
+	  .reason = FP_R_FASTPATH, .probe_to = D_VM0 },
+	{ "probe: trunk 802.1Q 200, ipv4 no route to gw3",
+	  PKT("198.18.7.1", 64, 18), TRUNK(REC_200), TAGS(Q, 200),
+	  .meta = META_PROBE, FWD(GW3_PEER, GW3_MAC), .reason = FP_R_MISS,
+	  .probe_to = D_GW3 },
+	{ "probe: trunk 802.1Q 100, ipv4 no route", PKT("198.18.7.1", 64, 18),
+	  TRUNK(REC_100), TAGS(Q, 100), .meta = META_PROBE, PASS(FP_R_MISS),
+	  .probe_to = NO_PORT },
+	{ "probe: trunk unknown VID", PKT("198.18.1.10", 64, 18),
+	  TRUNK(REC_NONE), TAGS(Q, 101), .meta = META_PROBE,
+	  PASS(FP_R_UNKNOWN_VLAN), .probe_to = NO_PORT },
+	{ "metadata without the probe magic, trunk 802.1Q 100",
+	  PKT("198.18.1.10", 64, 18), TRUNK(REC_100), TAGS(Q, 100),
+	  .meta = META_OTHER, FWD(VM0_LLADDR, VM0_MAC),
+	  .reason = FP_R_FASTPATH },
+	{ "metadata without the probe magic, trunk to gw3",
+	  PKT("198.18.7.1", 64, 18), TRUNK(REC_300_500), TAGS(AD, 300, Q, 500),
+	  .meta = META_OTHER, FWD(GW3_PEER, GW3_MAC), .reason = FP_R_MISS },
 };
 
 static const char *xdp_name(__u32 action)
@@ -1049,13 +1346,53 @@ static int build_frame(const struct row *r, __u8 *f)
 	return len;
 }
 
-/* What a router would send: new MACs, one hop less, checksum anew. */
-static void expected_frame(const struct row *r, const __u8 *in, int len,
-			   __u8 *want)
+static int ntags(const struct row *r)
 {
-	memcpy(want, in, len);
-	if (!r->dmac)
-		return;
+	int n = 0;
+
+	while (n < 3 && r->tag[2 * n])
+		n++;
+	return n;
+}
+
+/* The row's tags behind the MACs of the frame plain: into f, its length. */
+static int tagged_frame(const struct row *r, const __u8 *plain, int len,
+			__u8 *f)
+{
+	int n = ntags(r), tl = 4 * n;
+
+	if (len < 12 || len + tl > FRAME_MAX)
+		return -1;
+	memcpy(f, plain, 12);
+	for (int i = 0; i < n; i++) {
+		f[12 + 4 * i] = r->tag[2 * i] >> 8;
+		f[13 + 4 * i] = r->tag[2 * i] & 0xff;
+		f[14 + 4 * i] = r->tag[2 * i + 1] >> 8;
+		f[15 + 4 * i] = r->tag[2 * i + 1] & 0xff;
+	}
+	memcpy(f + 12 + tl, plain + 12, len - 12);
+	len += tl;
+	if (r->cut) {
+		if (r->cut >= len)
+			return -1;
+		len = r->cut;
+	}
+	return len;
+}
+
+/*
+ * What a router would send: new MACs, one hop less, checksum anew, from
+ * the frame before it was tagged (a redirect leaves without the tags).
+ * Anything not redirected comes back as it went in, tags and all.
+ */
+static int expected_frame(const struct row *r, const __u8 *plain, int plen,
+			  const __u8 *in, int len, __u8 *want)
+{
+	if (!r->dmac) {
+		memcpy(want, in, len);
+		return len;
+	}
+	memcpy(want, plain, plen);
 	memcpy(want, r->dmac, 6);
 	memcpy(want + 6, r->smac, 6);
 	if (want[12] == 0x08 && want[13] == 0x00) {
@@ -1064,6 +1401,7 @@ static void expected_frame(const struct row *r, const __u8 *in, int len,
 	} else {
 		ip6(want)->hop_limit--;
 	}
+	return plen;
 }
 
 static void read_counters(struct fp_counter sum[FP_R_MAX])
@@ -1103,25 +1441,104 @@ static void check_counters(const struct row *r,
 	}
 }
 
+/* The fp_vlanstat slot of each of up3's circuits, summed over the CPUs. */
+static void read_vstat(struct fp_counter sum[REC_MAX][VC_MAX])
+{
+	memset(sum, 0, REC_MAX * sizeof(*sum));
+	for (int i = REC_NONE + 1; i < REC_MAX; i++) {
+		struct fp_vlan_key k = { .ifindex = ifidx[D_UP3],
+					 .outer = recs[i].outer,
+					 .inner = recs[i].inner };
+		struct fp_vlan v;
+
+		check_int("bpf_map_lookup_elem(fp_vlans)", 0,
+			  bpf_map_lookup_elem(vlans_fd, &k, &v) ? -errno : 0);
+		check_int("bpf_map_lookup_elem(fp_vlanstat)", 0,
+			  bpf_map_lookup_elem(vlanstat_fd, &v.stat, percpu_v) ?
+				  -errno :
+				  0);
+		for (int c = 0; c < ncpus; c++) {
+			const struct fp_counter *by[VC_MAX] = {
+				&percpu_v[c].fast, &percpu_v[c].gateway,
+				&percpu_v[c].other
+			};
+
+			for (int k2 = 0; k2 < VC_MAX; k2++) {
+				sum[i][k2].packets += by[k2]->packets;
+				sum[i][k2].bytes += by[k2]->bytes;
+			}
+		}
+	}
+}
+
+/* The class a circuit counts a verdict in: fast, gateway or other. */
+static enum vclass vclass_of(__u32 reason)
+{
+	switch (reason) {
+	case FP_R_FASTPATH:
+		return VC_FAST;
+	case FP_R_MISS:
+	case FP_R_EXCLUDED:
+	case FP_R_REDIRECT_ERR:
+	case FP_R_CONN_OFF:
+	case FP_R_OVER_BUDGET:
+		return VC_GATEWAY;
+	default:
+		return VC_OTHER;
+	}
+}
+
+/* Only the row's circuit moved, in the verdict's class, by len bytes. */
+static void check_vstat(const struct row *r,
+			const struct fp_counter before[REC_MAX][VC_MAX],
+			const struct fp_counter after[REC_MAX][VC_MAX], int len)
+{
+	static const char *const names[VC_MAX] = { "fast", "gateway", "other" };
+	enum vclass want = vclass_of(r->reason);
+	char what[96];
+
+	for (int i = REC_NONE + 1; i < REC_MAX; i++) {
+		for (int c = 0; c < VC_MAX; c++) {
+			bool counted = r->meta != META_PROBE &&
+				       i == (int)r->rec && c == (int)want;
+
+			snprintf(what, sizeof(what),
+				 "fp_vlanstat %u/%u %s: packets moved by",
+				 recs[i].outer, recs[i].inner, names[c]);
+			check_int(what, counted,
+				  after[i][c].packets - before[i][c].packets);
+			snprintf(what, sizeof(what),
+				 "fp_vlanstat %u/%u %s: bytes moved by",
+				 recs[i].outer, recs[i].inner, names[c]);
+			check_int(what, counted ? len : 0,
+				  after[i][c].bytes - before[i][c].bytes);
+		}
+	}
+}
+
 static void run_row(void **state)
 {
 	const struct row *r = *state;
 	static __u8 in[META_LEN + FRAME_MAX], out[2 * FRAME_MAX],
-		want[FRAME_MAX];
+		want[FRAME_MAX], plain[FRAME_MAX];
 	struct fp_counter before[FP_R_MAX], after[FP_R_MAX];
+	struct fp_counter vbefore[REC_MAX][VC_MAX], vafter[REC_MAX][VC_MAX];
 	int meta = r->meta == META_NONE ? 0 : META_LEN;
 	struct fp_probe probe = { 0 };
 	struct xdp_md ctx = { 0 };
 	LIBBPF_OPTS(bpf_test_run_opts, t);
-	int len, err;
+	int len, plen, want_len, err;
 
 	print_message("%s: expect %s, counter %s%s\n", r->name,
 		      xdp_name(r->retval), fp_reason_name(r->reason),
 		      r->meta == META_PROBE ? " (probe: uncounted)" : "");
 	memset(in, 0, sizeof(in));
-	len = build_frame(r, in + meta);
-	check_true("the frame was built", len > 0 && len <= FRAME_MAX);
-	expected_frame(r, in + meta, len, want);
+	memset(plain, 0, sizeof(plain));
+	plen = build_frame(r, plain);
+	check_true("the frame was built", plen > 0 && plen <= FRAME_MAX);
+	len = tagged_frame(r, plain, plen, in + meta);
+	check_true("the frame was tagged", len >= ETH_HLEN);
+	want_len = expected_frame(r, plain, plen, in + meta, len, want);
 	if (r->meta == META_PROBE)
 		probe.magic = FP_EXPLAIN_MAGIC;
 	memcpy(in, &probe, meta);
@@ -1137,10 +1554,12 @@ static void run_row(void **state)
 	t.ctx_size_in = sizeof(ctx);
 
 	read_counters(before);
+	read_vstat(vbefore);
 	err = bpf_prog_test_run_opts(prog_fd, &t);
 	if (err)
 		err = -errno;
 	read_counters(after);
+	read_vstat(vafter);
 
 	check_int("bpf_prog_test_run_opts", 0, err);
 	if (t.retval != r->retval) {
@@ -1149,10 +1568,12 @@ static void run_row(void **state)
 		fail();
 		abort();
 	}
-	check_int("bytes out (metadata + frame)", meta + len, t.data_size_out);
+	check_int("bytes out (metadata + frame)", meta + want_len,
+		  t.data_size_out);
 	check_mem(r->dmac ? "frame out (rewritten)" : "frame out (untouched)",
-		  want, out + meta, len);
+		  want, out + meta, want_len);
 	check_counters(r, before, after, len);
+	check_vstat(r, vbefore, vafter, len);
 
 	if (r->meta == META_PROBE) {
 		memcpy(&probe, out, sizeof(probe));
@@ -1227,24 +1648,47 @@ static int add_excl(const char *addr, __u32 len, __u32 class)
 	       fp_fib__exclude(&fib_maps, &p, class);
 }
 
+/* up3's tagged circuits, outside the model, as `uplink add --vlan` does. */
+static int add_recs(void)
+{
+	for (int i = REC_NONE + 1; i < REC_MAX; i++) {
+		struct fp_uplink cir = { .gw_ifindex =
+						 recs[i].gw3 ? ifidx[D_GW3] : 0,
+					 .xallow = FP_XALLOW_DEFAULT };
+		int err = fp_vlans__put(&fib_maps, ifidx[D_UP3], recs[i].outer,
+					recs[i].inner, &cir, NULL, NULL);
+
+		if (err) {
+			print_error("fp_vlans__put %u/%u: %s\n", recs[i].outer,
+				    recs[i].inner, strerror(-err));
+			return -1;
+		}
+	}
+	return 0;
+}
+
 static int fill_maps(void)
 {
 	struct fp_uplink up0 = { 0 }, up1 = { .gw_ifindex = ifidx[D_GW0] };
 	struct fp_uplink up2 = { .flags = FP_UPLINK_F_ALLOW_SPOOFED };
+	struct fp_uplink up3 = { .gw_ifindex = ifidx[D_GW0] };
 
 	memcpy(up0.mac, UP0_MAC, 6);
 	memcpy(up1.mac, UP1_MAC, 6);
 	memcpy(up2.mac, UP2_MAC, 6);
+	memcpy(up3.mac, UP3_MAC, 6);
 
 	fib_maps.skel = skel;
 	return fp_maps__fill_fds(&fib_maps) ||
 	       fp_uplinks__put(&fib_maps, ifidx[D_UP0], &up0) ||
 	       fp_uplinks__put(&fib_maps, ifidx[D_UP1], &up1) ||
 	       fp_uplinks__put(&fib_maps, ifidx[D_UP2], &up2) ||
+	       fp_uplinks__put(&fib_maps, ifidx[D_UP3], &up3) ||
 	       add_port(D_VM0, VM0_PEER, 1500, true) ||
 	       add_port(D_VM1, VM1_PEER, 500, true) ||
 	       add_port(D_VM3, VM3_PEER, 1500, false) ||
 	       add_port(D_GW0, GW_PEER, 1500, true) ||
+	       add_port(D_GW3, GW3_PEER, 1500, true) || add_recs() ||
 	       /* IPv4 */
 	       add_route("198.18.1.10", 32, D_VM0, VM0_LLADDR) ||
 	       add_route("198.18.2.0", 24, D_VM0, VM0_PEER) ||
@@ -1284,13 +1728,16 @@ static int group_setup(void **state)
 		return -1;
 	prog_fd = bpf_program__fd(skel->progs.fastpath_xdp);
 	stats_fd = bpf_map__fd(skel->maps.fp_stats);
+	vlans_fd = bpf_map__fd(skel->maps.fp_vlans);
+	vlanstat_fd = bpf_map__fd(skel->maps.fp_vlanstat);
 	ncpus = libbpf_num_possible_cpus();
 	if (ncpus <= 0) {
 		print_error("libbpf_num_possible_cpus: %s\n", strerror(-ncpus));
 		return -1;
 	}
 	percpu = calloc(ncpus, sizeof(*percpu));
-	if (!percpu) {
+	percpu_v = calloc(ncpus, sizeof(*percpu_v));
+	if (!percpu || !percpu_v) {
 		print_error("calloc: %s\n", strerror(errno));
 		return -1;
 	}
@@ -1303,6 +1750,8 @@ static int group_teardown(void **state)
 	skel = NULL;
 	free(percpu);
 	percpu = NULL;
+	free(percpu_v);
+	percpu_v = NULL;
 	return 0;
 }
 
