@@ -73,12 +73,46 @@ int fp_capture__parse_filter(const char *s, __u32 *mask)
 	return *mask ? 0 : -EINVAL;
 }
 
+static bool is_tpid(const __u8 *p)
+{
+	return (p[0] == 0x81 && p[1] == 0x00) || (p[0] == 0x88 && p[1] == 0xa8);
+}
+
+static __u16 vid(const __u8 *tci)
+{
+	return (__u16)((tci[0] & 0x0f) << 8 | tci[1]);
+}
+
+bool fp_capture__vlan(const struct fp_cap_rec *r, __u16 *outer, __u16 *inner)
+{
+	const __u8 *d = r->data;
+
+	if (r->cap_len < 18 || !is_tpid(d + 12))
+		return false;
+	*outer = 0;
+	*inner = vid(d + 14);
+	if (d[16] != 0x81 || d[17] != 0x00)
+		return true;
+	if (r->cap_len < 22)
+		return false;
+	*outer = *inner;
+	*inner = vid(d + 18);
+	return true;
+}
+
 int fp_capture__format(const struct fp_cap_rec *r, const char *in,
 		       const char *out, char *buf, size_t n)
 {
-	return snprintf(buf, n, "%s reason=%s in=%s out=%s len=%u",
+	char vlan[24] = "";
+	__u16 outer, inner;
+
+	if (fp_capture__vlan(r, &outer, &inner)) {
+		memcpy(vlan, " vlan=", 7);
+		fp_format_vlan(outer, inner, vlan + 6, sizeof(vlan) - 6);
+	}
+	return snprintf(buf, n, "%s reason=%s in=%s out=%s len=%u%s",
 			fp_capture__class_name(r->class),
-			fp_reason_name(r->reason), in, out, r->len);
+			fp_reason_name(r->reason), in, out, r->len, vlan);
 }
 
 static volatile sig_atomic_t stop;
@@ -135,7 +169,8 @@ static void print_record(struct capture *c, const struct fp_cap_rec *r)
 {
 	const char *in = if_name(&c->names, r->ifindex);
 	const char *out = if_name(&c->names, r->out_ifindex);
-	char line[160];
+	char line[160], vlan[16];
+	__u16 outer, inner;
 	json_object *j;
 
 	if (!c->json) {
@@ -153,6 +188,12 @@ static void print_record(struct capture *c, const struct fp_cap_rec *r)
 	json_object_object_add(
 		j, "out", r->out_ifindex ? json_object_new_string(out) : NULL);
 	json_object_object_add(j, "len", json_object_new_int64(r->len));
+	json_object_object_add(
+		j, "vlan",
+		fp_capture__vlan(r, &outer, &inner) ?
+			json_object_new_string(fp_format_vlan(
+				outer, inner, vlan, sizeof(vlan))) :
+			NULL);
 	json_object_object_add(j, "caplen", json_object_new_int64(r->cap_len));
 	json_object_object_add(
 		j, "ts_ns", json_object_new_uint64(r->ts_ns + c->realtime_off));

@@ -3,6 +3,7 @@
 #ifndef FASTPATH_CAPTURE_H
 #define FASTPATH_CAPTURE_H
 
+#include <stdbool.h>
 #include <stddef.h>
 #include <linux/types.h>
 
@@ -18,8 +19,16 @@ const char *fp_capture__class_name(__u32 class);
 int fp_capture__parse_filter(const char *s, __u32 *mask);
 
 /*
+ * The VLAN tags a captured frame carries (a gateway frame from a trunk
+ * keeps those it came with): *outer 0 for one tag. false: untagged, or
+ * the snapshot ends inside the tags.
+ */
+bool fp_capture__vlan(const struct fp_cap_rec *r, __u16 *outer, __u16 *inner);
+
+/*
  * The text line of a record (no newline): "fast reason=fastpath
- * in=uplink0 out=tap-vm1 len=98", interface names as given ("-" for none).
+ * in=uplink0 out=tap-vm1 len=98", interface names as given ("-" for none),
+ * and " vlan=S/C" for a tagged frame.
  */
 int fp_capture__format(const struct fp_cap_rec *r, const char *in,
 		       const char *out, char *buf, size_t n);

@@ -386,6 +386,28 @@ static void test_format_line(void **state)
 	fp_capture__format(&r, "uplink0", "-", buf, sizeof(buf));
 	check_str("line", "gateway reason=excluded in=uplink0 out=- len=60",
 		  buf);
+	/* A gateway frame from a trunk: the tags it came with. */
+	static const __u8 q[] = { 0x81, 0x00, 0xe0, 0x64, 0x08, 0x00 };
+	static const __u8 qinq[] = { 0x88, 0xa8, 0x01, 0x2c,
+				     0x81, 0x00, 0x21, 0x90 };
+
+	memcpy(r.data + 12, q, sizeof(q));
+	r.cap_len = 60;
+	fp_capture__format(&r, "uplink0", "-", buf, sizeof(buf));
+	check_str("line, one tag (priority bits set)",
+		  "gateway reason=excluded in=uplink0 out=- len=60 vlan=100",
+		  buf);
+	memcpy(r.data + 12, qinq, sizeof(qinq));
+	fp_capture__format(&r, "uplink0", "-", buf, sizeof(buf));
+	check_str(
+		"line, QinQ",
+		"gateway reason=excluded in=uplink0 out=- len=60 vlan=300/400",
+		buf);
+	/* Cut inside the second tag: no VLAN claimed. */
+	r.cap_len = 20;
+	fp_capture__format(&r, "uplink0", "-", buf, sizeof(buf));
+	check_str("line, cut in the tags",
+		  "gateway reason=excluded in=uplink0 out=- len=60", buf);
 }
 
 /* Setup: namespace, devices, object, maps. */
