@@ -86,7 +86,7 @@ struct sync {
 	int ports_changed;
 };
 
-/* The uplinks, and the gateway ports of uplinks and tagged circuits. */
+/* Uplinks, and the gateway ports of uplinks and of their tagged circuits. */
 struct uplinks {
 	__u32 up[FP_MAX_UPLINKS], gw[FP_MAX_UPLINKS + FP_MAX_VLANS];
 	int nup, ngw;
@@ -135,13 +135,21 @@ static void copy_addr(struct nl_addr *a, __u8 *out, size_t max)
 
 /* ---- ports ------------------------------------------------------------ */
 
-static int vlan_gateway(const struct fp_vlan_key *k, const struct fp_vlan *v,
-			void *ctx)
+static bool in_list(const __u32 *list, int n, __u32 v)
+{
+	for (int i = 0; i < n; i++)
+		if (list[i] == v)
+			return true;
+	return false;
+}
+
+static int add_vlan_gw(const struct fp_vlan_key *k, const struct fp_vlan *v,
+		       void *ctx)
 {
 	struct uplinks *u = ctx;
 
 	(void)k;
-	if (v->up.gw_ifindex &&
+	if (v->up.gw_ifindex && !in_list(u->gw, u->ngw, v->up.gw_ifindex) &&
 	    u->ngw < (int)(sizeof(u->gw) / sizeof(u->gw[0])))
 		u->gw[u->ngw++] = v->up.gw_ifindex;
 	return 0;
@@ -162,15 +170,9 @@ static void read_uplinks(struct fp_maps *m, struct uplinks *u)
 		if (up.gw_ifindex)
 			u->gw[u->ngw++] = up.gw_ifindex;
 	}
-	fp_vlans__walk(m, 0, vlan_gateway, u);
-}
-
-static bool in_list(const __u32 *list, int n, __u32 v)
-{
-	for (int i = 0; i < n; i++)
-		if (list[i] == v)
-			return true;
-	return false;
+	/* A circuit's gateway port is no VM port either. */
+	if (m->vlans >= 0)
+		fp_vlans__walk(m, 0, add_vlan_gw, u);
 }
 
 #ifndef IFF_LOWER_UP
