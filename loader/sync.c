@@ -1050,20 +1050,13 @@ static void events_failed(struct sync *s, int err, const char *what)
 	}
 }
 
-/* One batch of link and neighbour events, through libnl's caches. */
-static void read_events(struct sync *s)
-{
-	int err = nl_cache_mngr_data_ready(s->mngr);
-
-	if (err < 0)
-		events_failed(s, err, "events");
-}
-
 /*
  * After an overflow the kernel reports ENOBUFS first and the messages
  * queued before it after: applied once the re-dump has replaced the state,
- * they would bring back what the kernel has since removed. They are older
- * than the dump that follows, so they go unread.
+ * they would bring back what the kernel has since removed, or undo what
+ * the lost messages carried (a port down again whose carrier came back).
+ * They are older than the dump that follows, so they go unread. Both
+ * event sockets, routes and links with neighbours, need it.
  */
 static void drain(int fd)
 {
@@ -1072,6 +1065,17 @@ static void drain(int fd)
 	while (recv(fd, buf, sizeof(buf), MSG_DONTWAIT) > 0 ||
 	       errno == ENOBUFS || errno == EINTR)
 		;
+}
+
+/* One batch of link and neighbour events, through libnl's caches. */
+static void read_events(struct sync *s)
+{
+	int err = nl_cache_mngr_data_ready(s->mngr);
+
+	if (err == -NLE_NOMEM)
+		drain(nl_cache_mngr_get_fd(s->mngr));
+	if (err < 0)
+		events_failed(s, err, "events");
 }
 
 /* Route events: whatever the socket holds now (poll wakes us for more). */
