@@ -3080,7 +3080,7 @@ static void test_port_ip_budget(void **state)
 		__u32 limit = big ? FP_BUDGET_DIRECT_100G :
 				    FP_BUDGET_DIRECT_10G;
 		struct text t = { 0 };
-		char says[96], name[24], hdr[32];
+		char says[96], name[24], hdr[48];
 		__u64 sum = 0;
 		struct fx f;
 
