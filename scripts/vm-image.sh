@@ -44,7 +44,7 @@ kernel=/boot/vmlinuz-$kver moddir=/lib/modules/$kver
 [ -f "$moddir/modules.dep" ] || die "$moddir/modules.dep: missing"
 busybox=$(command -v busybox || true)
 [ -n "$busybox" ] || die "no busybox (install busybox-static)"
-if LC_ALL=C file -L "$busybox" 2>/dev/null | grep -q 'dynamically linked'; then
+if LC_ALL=C ldd "$busybox" >/dev/null 2>&1; then
 	die "$busybox is dynamically linked: install busybox-static"
 fi
 command -v cpio >/dev/null || die "no cpio"

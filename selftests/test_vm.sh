@@ -389,7 +389,7 @@ vm_down() {
 }
 
 vm_main() {
-	local c last="" run="" rc failed=0 dead="" t0
+	local c last="" run="" rc failed=0 dead="" t0 tc
 	for c in "$@"; do
 		case " $CASES " in *" $c "*) ;; *)
 			echo "unknown case: $c (cases: $CASES)" >&2
@@ -419,6 +419,7 @@ vm_main() {
 			failed=$((failed + 1))
 			continue
 		fi
+		tc=$(date +%s)
 		set +e
 		(
 			set -eu
@@ -427,6 +428,7 @@ vm_main() {
 		)
 		rc=$?
 		set -e
+		echo "# $c: $(($(date +%s) - tc)) s"
 		case $rc in
 		0) echo "PASS: $c" ;;
 		"$KSFT_SKIP") echo "SKIP: $c" ;;
