@@ -14,6 +14,7 @@ pkgs=(
 	bird2 valgrind
 	gnuplot-nox
 	libclang-rt-14-dev
+	qemu-system-x86 linux-image-amd64 busybox-static cpio
 )
 
 missing=()
