@@ -105,8 +105,25 @@ int bench_xdp(struct xdp_md *ctx)
 	struct bn_frame *f;
 	__u32 *seq;
 
+	/*
+	 * Test runs with repeat reuse one xdp_buff: a fast path that popped
+	 * VLAN tags (bpf_xdp_adjust_head, +4 or +8) leaves the next run a
+	 * shorter frame. Grow the head back to BN_FRAME_LEN; a not-taken
+	 * branch for every run whose last run kept the length, so the
+	 * figures of tagged redirected frames (bench_pkt --vlan) include
+	 * this re-grow, and no other figure does.
+	 */
+	if (data + BN_FRAME_LEN > data_end) {
+		if (bpf_xdp_adjust_head(ctx,
+					(int)(data_end - data) - BN_FRAME_LEN))
+			return count(BN_C_NO_FRAME, XDP_ABORTED);
+		data = (void *)(long)ctx->data;
+		data_end = (void *)(long)ctx->data_end;
+		if (data + BN_FRAME_LEN > data_end)
+			return count(BN_C_NO_FRAME, XDP_ABORTED);
+	}
 	seq = bpf_map_lookup_elem(&bn_seq, &zero);
-	if (!seq || !n || data + BN_FRAME_LEN > data_end)
+	if (!seq || !n)
 		return count(BN_C_NO_FRAME, XDP_ABORTED);
 	/* n shrinks between scenarios: never index past the current set. */
 	idx = *seq < n ? *seq : 0;

@@ -27,7 +27,8 @@ struct bn_frame {
 /* bn_stats slots (per-CPU __u64): what the wrapper and the fib arm did. */
 enum bn_counter {
 	BN_C_TAIL_FAIL = 0, /* no arm in the slot: XDP_ABORTED */
-	BN_C_NO_FRAME, /* no frames configured, or the packet is too short */
+	BN_C_NO_FRAME, /* no frames configured, or the packet is too short
+			* and its head cannot grow back to BN_FRAME_LEN */
 	BN_C_FIB_FWD, /* fib arm: FIB and neighbour found, redirected */
 	BN_C_FIB_PASS, /* fib arm: anything else, passed to the stack */
 	BN_C_FLOOR_FWD, /* floor arm: found, redirected */

@@ -9,6 +9,9 @@
 # with 3 rounds of 0.25 s per arm. TIER=1 or TIER=2 runs one of them.
 # PROFILE=1 adds tier 2's BPF run time per program (slower figures);
 # FAST_LOAD_ARGS="..." passes options to its fastpath arm's load (A/B).
+# VLAN=[S/]C: tier 1's frames all carry that tag (S: an 802.1ad outer
+# tag) on a trunk uplink; tier 2's fastpath-vlan arm uses it (default
+# 100; VLAN=none leaves that arm out).
 # NAPI=softirq (default): the generator's CPU also receives, forwards and
 # delivers. NAPI=threaded: uplink0's and the veth VM's NAPI as kthreads
 # pinned to CPU 1 (NAPI_CPU, NAPI_VM_CPU; "none" leaves the VM's alone),
@@ -35,7 +38,11 @@ have_gnuplot() {
 }
 
 tier1() {
-	"$root/build/bench_pkt" --out "$out" "${quick[@]}"
+	local vlan=()
+	if [ -n "${VLAN:-}" ] && [ "$VLAN" != none ]; then
+		vlan=(--vlan "$VLAN")
+	fi
+	"$root/build/bench_pkt" --out "$out" "${quick[@]}" "${vlan[@]}"
 	# What a dependent read costs once a table outgrows the caches: the
 	# floor under the large-table rows above.
 	echo
@@ -95,6 +102,9 @@ tier2() {
 	if [ -n "${FAST_LOAD_ARGS:-}" ]; then
 		extra+=(--fast-load-args "$FAST_LOAD_ARGS")
 	fi
+	if [ -n "${VLAN:-}" ]; then
+		extra+=(--vlan "$VLAN")
+	fi
 	# shellcheck source=selftests/lib.sh
 	. "$root/selftests/lib.sh"
 	lab_require_fp
@@ -145,7 +155,8 @@ set yrange [0:*]
 set xtics rotate by -30
 set key top right
 plot "$out/tier2.dat" using 2:xtic(1) title "limit", "" using 6 title "floor", \
-     "" using 3 title "fastpath", "" using 5 title "fib", "" using 4 title "gateway"
+     "" using 3 title "fastpath", "" using 7 title "fastpath-vlan", \
+     "" using 5 title "fib", "" using 4 title "gateway"
 PLOT
 	echo "plot: $out/tier2.png"
 }

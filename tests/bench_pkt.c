@@ -22,6 +22,16 @@
  *
  * After filling each table it also reports the kernel memory of the fast
  * path's maps (the memlock of every map of the skeleton).
+ *
+ * --vlan [S/]C: every frame carries that tag (or S-tag and C-tag) and up0
+ * is a trunk with that one tagged circuit, so the fast path routes the
+ * inner packet and pops the tags of what it redirects. Frames stay
+ * BN_FRAME_LEN long: IPv4 loses UDP payload, IPv6 (whose UDP header alone
+ * would not fit) carries "no next header" and 6 or 2 bytes of payload,
+ * a packet the fast path treats as it does UDP. The wrapper grows back the
+ * head that a pop took, so these fast-path figures include that re-grow.
+ * The fib arm is off: bpf_fib_lookup() has no VLAN to look up from (this
+ * kernel cannot make VLAN devices), and arm_fib parses no tags.
  */
 #include <arpa/inet.h>
 #include <errno.h>
@@ -105,6 +115,7 @@ struct cell {
 	__u32 routes, dsts, excl;
 	bool arm_on[ARM_MAX];
 	bool fib_not_fed; /* the kernel FIB did not take the table */
+	bool fib_tagged; /* tagged frames: no fib arm (--vlan) */
 	__u32 ns[ARM_MAX][MAX_ROUNDS];
 	double median[ARM_MAX];
 };
@@ -139,6 +150,8 @@ static struct {
 	__u32 repeat;
 	const char *out;
 	bool quick;
+	const char *vlan; /* --vlan as given, NULL: untagged frames */
+	__u16 outer, inner; /* its VIDs; inner 0: untagged */
 } opt = { .rounds = 3,
 	  .repeat = 1000000,
 	  .out = "build/bench",
@@ -243,6 +256,17 @@ static struct fastpath *fastpath__setup(void)
 	if (fp_uplinks__put(&m, up0, &up) ||
 	    fp_ports__put(&m, vm0, &port, BPF_ANY))
 		goto out_unmap;
+	if (opt.inner) {
+		struct fp_uplink cir = { .xallow = FP_XALLOW_DEFAULT };
+		int err = fp_vlans__put(&m, up0, opt.outer, opt.inner, &cir,
+					NULL, NULL);
+
+		if (err) {
+			pr_warn("vlan %s on up0: %s\n", opt.vlan,
+				strerror(-err));
+			goto out_unmap;
+		}
+	}
 	fp_maps__free_shadow(&m);
 	return fp;
 
@@ -497,7 +521,10 @@ static int table__fill(struct table *t)
 	}
 	err = fp_fib__batch_end(&m) || err;
 	fp_maps__free_shadow(&m);
-	return err ? -1 : kernel_routes(t);
+	/* Tagged frames: no fib arm, so no kernel routes to time it with. */
+	if (err || opt.inner)
+		return err ? -1 : 0;
+	return kernel_routes(t);
 }
 
 static void table__clear(struct table *t)
@@ -552,22 +579,57 @@ static __u64 rng(void)
 	return rng_state * 0x2545f4914f6cdd1dULL;
 }
 
+/* Bytes of VLAN tags in every frame: 0, 4 or 8. */
+static size_t tag_bytes(void)
+{
+	return !opt.inner ? 0 : opt.outer ? 8 : 4;
+}
+
+/*
+ * A tagged IPv6 frame of BN_FRAME_LEN bytes: UDP's header does not fit
+ * after the tags, so the packet has no upper layer (next header 59, RFC
+ * 8200 4.7) and its payload length is what the frame leaves.
+ */
+static int frame_ipv6_no_next(__u8 *buf, int len)
+{
+	size_t l3 = ETH_HLEN + tag_bytes();
+	struct ipv6hdr ip6;
+
+	if (len < (int)(l3 + sizeof(ip6)) || l3 + sizeof(ip6) > BN_FRAME_LEN)
+		return -1;
+	memcpy(&ip6, buf + l3, sizeof(ip6));
+	ip6.nexthdr = 59; /* IPPROTO_NONE */
+	ip6.payload_len = htons(BN_FRAME_LEN - l3 - sizeof(ip6));
+	memcpy(buf + l3, &ip6, sizeof(ip6));
+	memset(buf + l3 + sizeof(ip6), 0, BN_FRAME_LEN - l3 - sizeof(ip6));
+	return BN_FRAME_LEN;
+}
+
 static int frame_build(const struct fp_prefix *dst, struct bn_frame *f)
 {
-	struct fp_pktspec s = { .ttl = 64, .dst = *dst };
+	struct fp_pktspec s = {
+		.ttl = 64, .dst = *dst, .outer = opt.outer, .inner = opt.inner
+	};
+	size_t l3 = dst->family == AF_INET ? sizeof(struct iphdr) :
+					     sizeof(struct ipv6hdr);
+	size_t head = ETH_HLEN + tag_bytes() + l3 + 8;
+	__u8 buf[BN_FRAME_LEN + 16];
+	int len;
 
 	memcpy(s.dmac, UP0_MAC, 6);
 	memcpy(s.smac, OP_MAC, 6);
 	if (fp_parse_addr(dst->family == AF_INET ? SRC4 : SRC6, &s.src))
 		return -1;
 	/* Payload chosen so that both families make a 64-byte frame. */
-	s.payload = BN_FRAME_LEN - ETH_HLEN - 8 -
-		    (dst->family == AF_INET ? sizeof(struct iphdr) :
-					      sizeof(struct ipv6hdr));
-	if (fp_pkt__build(&s, f->bytes, sizeof(f->bytes)) != BN_FRAME_LEN) {
+	s.payload = head < BN_FRAME_LEN ? BN_FRAME_LEN - head : 0;
+	len = fp_pkt__build(&s, buf, sizeof(buf));
+	if (head > BN_FRAME_LEN && dst->family == AF_INET6)
+		len = frame_ipv6_no_next(buf, len);
+	if (len != BN_FRAME_LEN) {
 		pr_warn("frame: not %d bytes\n", BN_FRAME_LEN);
 		return -1;
 	}
+	memcpy(f->bytes, buf, BN_FRAME_LEN);
 	return 0;
 }
 
@@ -637,6 +699,7 @@ static int counts__read(struct fastpath *fp, struct counts *c)
 struct expect {
 	__u32 retval;
 	bool rewritten; /* MACs from the route, TTL - 1 */
+	bool popped; /* tags gone (--vlan, the fast path's redirects) */
 	int fp_reason; /* fastpath: the fp_stats slot that moves, or -1 */
 	int bn_slot; /* the bn_stats slot that moves, or -1 */
 };
@@ -665,16 +728,47 @@ static struct expect expect_of(enum scen sc, enum arm a)
 		e.fp_reason = hit	    ? FP_R_FASTPATH :
 			      sc == SC_EXCL ? FP_R_EXCLUDED :
 					      FP_R_MISS;
+		e.popped = hit && opt.inner;
 		break;
 	}
 	return e;
 }
 
-static int check_frame(const char *what, const __u8 *f, const struct expect *e)
+/* The frame's tags after the MACs are the ones --vlan asked for (none: 0). */
+static bool tags_ok(const __u8 *f, size_t tags)
 {
-	bool v4 = f[12] == 0x08 && f[13] == 0x00;
-	const struct iphdr *ip = (const void *)(f + ETH_HLEN);
-	const struct ipv6hdr *ip6 = (const void *)(f + ETH_HLEN);
+	__u8 want[8];
+	__u16 w[4];
+
+	if (!tags)
+		return !(f[12] == 0x81 && f[13] == 0x00) &&
+		       !(f[12] == 0x88 && f[13] == 0xa8);
+	if (opt.outer) {
+		w[0] = htons(ETH_P_8021AD);
+		w[1] = htons(opt.outer);
+		w[2] = htons(ETH_P_8021Q);
+		w[3] = htons(opt.inner);
+	} else {
+		w[0] = htons(ETH_P_8021Q);
+		w[1] = htons(opt.inner);
+	}
+	memcpy(want, w, tags);
+	return !memcmp(f + 2 * ETH_ALEN, want, tags);
+}
+
+/*
+ * The frame out of a single run: untagged, as built or rewritten; with
+ * --vlan, the tags still in place and the IP header after them, or (a
+ * fast-path redirect) popped, the frame that much shorter.
+ */
+static int check_frame(const char *what, const __u8 *f, __u32 len,
+		       const struct expect *e)
+{
+	size_t tags = e->popped ? 0 : tag_bytes();
+	__u32 want_len = BN_FRAME_LEN - (e->popped ? tag_bytes() : 0);
+	bool v4 = f[12 + tags] == 0x08 && f[13 + tags] == 0x00;
+	const struct iphdr *ip = (const void *)(f + ETH_HLEN + tags);
+	const struct ipv6hdr *ip6 = (const void *)(f + ETH_HLEN + tags);
 	__u8 ttl = v4 ? ip->ttl : ip6->hop_limit;
 	const __u8 *dmac = e->rewritten ? VM0_PEER : UP0_MAC;
 	/* A prefix's result: one of NH_SPREAD MACs from VM0_PEER on. */
@@ -683,6 +777,12 @@ static int check_frame(const char *what, const __u8 *f, const struct expect *e)
 	const __u8 *smac = e->rewritten ? VM0_MAC : OP_MAC;
 	__u8 want_ttl = e->rewritten ? 63 : 64;
 
+	if (len != want_len || !tags_ok(f, tags)) {
+		pr_warn("%s: frame out: expected %u bytes, %s, saw %u bytes%s\n",
+			what, want_len, tags ? "tags in place" : "untagged",
+			len, tags_ok(f, tags) ? "" : " with other tags");
+		return -1;
+	}
 	if (!dmac_ok || memcmp(f + 6, smac, 6) || ttl != want_ttl ||
 	    (v4 && fp_csum_fold(ip, sizeof(*ip), 0) != 0xffff)) {
 		pr_warn("%s: frame out: expected %s MACs and ttl %u with a "
@@ -760,7 +860,7 @@ static int run_arm(const char *what, struct fastpath *fp, int arm_fd,
 			(unsigned long long)moved);
 		return -1;
 	}
-	if (repeat == 1 && check_frame(what, out, e))
+	if (repeat == 1 && check_frame(what, out, t.data_size_out, e))
 		return -1;
 	*ns = t.duration;
 	return 0;
@@ -802,9 +902,13 @@ static int measure(struct table *t, enum scen sc, struct cell *c, __u32 dsts)
 	c->excl = sc == SC_EXCL ? excl_count(t->n) : 0;
 	c->fib_not_fed = !t->fib_fed;
 	for (int a = 0; a < ARM_MAX; a++)
-		/* the kernel FIB has no exclusions to compare with */
-		c->arm_on[a] =
-			!(a == ARM_FIB && (sc == SC_EXCL || !t->fib_fed));
+		/*
+		 * the kernel FIB has no exclusions to compare with, nor
+		 * (arm_fib) tags
+		 */
+		c->arm_on[a] = !(a == ARM_FIB &&
+				 (sc == SC_EXCL || !t->fib_fed || opt.inner));
+	c->fib_tagged = opt.inner;
 	if (frames__load(dsts))
 		return -1;
 	fprintf(stderr, "  %s %s, %u routes, %u destinations ...\n",
@@ -948,7 +1052,10 @@ static void print_table(void)
 					       opt.sizes[si], c->why_not);
 					continue;
 				}
-				if (c->fib_not_fed && sc != SC_EXCL)
+				if (c->fib_tagged)
+					snprintf(fib, sizeof(fib),
+						 "off (tagged)");
+				else if (c->fib_not_fed && sc != SC_EXCL)
 					snprintf(
 						fib, sizeof(fib),
 						"not fed (kernel FIB refused)");
@@ -969,6 +1076,14 @@ static void print_table(void)
 	printf("\nns per packet, median of %d interleaved rounds of %u+ "
 	       "runs; each figure includes the wrapper (the empty arm).\n",
 	       opt.rounds, opt.repeat);
+	if (opt.inner)
+		printf("Frames tagged %s (%s), up0 a trunk with that circuit; "
+		       "the fast path's redirects pop the tags and their "
+		       "figures include the wrapper growing the head back. "
+		       "fib off: arm_fib parses no tags.\n",
+		       opt.vlan,
+		       opt.outer ? "802.1ad S-tag + 802.1Q C-tag" :
+				   "one 802.1Q tag");
 }
 
 /* The largest measured size of a scenario, when larger than 1; or -1. */
@@ -1173,7 +1288,12 @@ static json_object *cell_json(int f, int sc, int si)
 		json_object_object_add(arms, arm_name[a], arm);
 	}
 	json_object_object_add(o, "arms", arms);
-	if (c->fib_not_fed && sc != SC_EXCL)
+	if (c->fib_tagged)
+		json_object_object_add(o, "fib_why_not",
+				       json_object_new_string(
+					       "tagged frames: arm_fib parses "
+					       "no VLAN tags"));
+	else if (c->fib_not_fed && sc != SC_EXCL)
 		json_object_object_add(o, "fib_why_not",
 				       json_object_new_string(
 					       "the kernel FIB did not take "
@@ -1201,6 +1321,9 @@ static int write_json(json_object *g)
 			       json_object_new_int64(opt.repeat));
 	json_object_object_add(root, "frame_bytes",
 			       json_object_new_int(BN_FRAME_LEN));
+	json_object_object_add(root, "vlan",
+			       opt.inner ? json_object_new_string(opt.vlan) :
+					   NULL);
 	rows = json_object_new_array();
 	for (int f = 0; f < F_MAX; f++)
 		for (int sc = 0; sc < SC_MAX; sc++)
@@ -1260,7 +1383,7 @@ static int write_dat(void)
 static void usage(const char *prog)
 {
 	fprintf(stderr,
-		"usage: %s [--quick] [--rounds N] [--repeat N] [--out DIR]\n"
+		"usage: %s [--quick] [--rounds N] [--repeat N] [--vlan [S/]C] [--out DIR]\n"
 		"  --quick      1, 1k and 100k routes (also QUICK=1)\n"
 		"  --rounds N   interleaved rounds per arm, 3..%d (3)\n"
 		"  --repeat N   test runs per round, at least (1000000)\n"
@@ -1268,6 +1391,9 @@ static void usage(const char *prog)
 		"  --family F   only ipv4 or ipv6\n"
 		"  --kind K     only host tables (host, miss, exclusion) or "
 		"prefix\n"
+		"  --vlan [S/]C every frame tagged so (S: 802.1ad), up0 a "
+		"trunk\n"
+		"               with that circuit; no fib arm\n"
 		"  --out DIR    where tier1.json goes (build/bench)\n",
 		prog, MAX_ROUNDS);
 }
@@ -1282,6 +1408,7 @@ static int parse_args(int argc, char **argv)
 		{ "sizes", required_argument, NULL, 's' },
 		{ "family", required_argument, NULL, 'f' },
 		{ "kind", required_argument, NULL, 'k' },
+		{ "vlan", required_argument, NULL, 'V' },
 		{ "help", no_argument, NULL, 'h' },
 		{ 0 },
 	};
@@ -1315,6 +1442,16 @@ static int parse_args(int argc, char **argv)
 			opt.kind = !strcmp(optarg, "host")   ? 0 :
 				   !strcmp(optarg, "prefix") ? 1 :
 							       -2;
+			break;
+		case 'V':
+			if (fp_parse_vlan(optarg, &opt.outer, &opt.inner)) {
+				pr_warn("--vlan %s: expected C or S/C, VLAN "
+					"IDs 1 to 4094\n",
+					optarg);
+				usage(argv[0]);
+				return -1;
+			}
+			opt.vlan = optarg;
 			break;
 		default:
 			usage(argv[0]);
