@@ -84,16 +84,24 @@ static void print_rates(const struct fp_counter *now,
 	json_object_put(root);
 }
 
+static const char *const kinds[2] = { "packets", "bytes" };
+
+/* The HELP and TYPE lines of counter fastpath_<family>kinds[k]_total. */
+static void prom_header(FILE *f, const char *family, int k, const char *help)
+{
+	fprintf(f,
+		"# HELP fastpath_%s%s_total %s %s.\n"
+		"# TYPE fastpath_%s%s_total counter\n",
+		family, kinds[k], k ? "Bytes" : "Packets", help, family,
+		kinds[k]);
+}
+
 int fp_stats__write_prometheus(FILE *f, const struct fp_counter *c)
 {
-	static const char *const kinds[2] = { "packets", "bytes" };
-
 	for (int k = 0; k < 2; k++) {
-		fprintf(f,
-			"# HELP fastpath_%s_total %s seen by the fast path on "
-			"its uplinks, by verdict reason.\n"
-			"# TYPE fastpath_%s_total counter\n",
-			kinds[k], k ? "Bytes" : "Packets", kinds[k]);
+		prom_header(f, "", k,
+			    "seen by the fast path on its uplinks, by verdict "
+			    "reason");
 		for (int r = 0; r < FP_R_MAX; r++)
 			fprintf(f, "fastpath_%s_total{reason=\"%s\"} %llu\n",
 				kinds[k], fp_reason_name(r),
@@ -106,16 +114,12 @@ int fp_stats__write_prometheus(FILE *f, const struct fp_counter *c)
 int fp_stats__write_prometheus_conns(FILE *f, const struct fp_conn_counters *c,
 				     size_t n)
 {
-	static const char *const kinds[2] = { "packets", "bytes" };
-
 	if (!n)
 		return 0;
 	for (int k = 0; k < 2; k++) {
-		fprintf(f,
-			"# HELP fastpath_connection_%s_total %s of each "
-			"ExpressRoute connection, by path (fast or gateway).\n"
-			"# TYPE fastpath_connection_%s_total counter\n",
-			kinds[k], k ? "Bytes" : "Packets", kinds[k]);
+		prom_header(f, "connection_", k,
+			    "of each ExpressRoute connection, by path (fast or "
+			    "gateway)");
 		for (size_t i = 0; i < n; i++)
 			for (int p = 0; p < 2; p++) {
 				const struct fp_counter *x = p ? &c[i].gateway :
@@ -137,19 +141,15 @@ int fp_stats__write_prometheus_conns(FILE *f, const struct fp_conn_counters *c,
 int fp_stats__write_prometheus_vlans(FILE *f, const struct fp_vlan_counters *v,
 				     size_t n)
 {
-	static const char *const kinds[2] = { "packets", "bytes" };
 	static const char *const paths[3] = { "fast", "gateway", "other" };
 	char vlan[16];
 
 	if (!n)
 		return 0;
 	for (int k = 0; k < 2; k++) {
-		fprintf(f,
-			"# HELP fastpath_vlan_%s_total %s of each tagged "
-			"circuit of a trunk uplink, by path (fast, gateway, "
-			"other: passed or dropped).\n"
-			"# TYPE fastpath_vlan_%s_total counter\n",
-			kinds[k], k ? "Bytes" : "Packets", kinds[k]);
+		prom_header(f, "vlan_", k,
+			    "of each tagged circuit of a trunk uplink, by path "
+			    "(fast, gateway, other: passed or dropped)");
 		for (size_t i = 0; i < n; i++)
 			for (int p = 0; p < 3; p++) {
 				const struct fp_counter *x =
