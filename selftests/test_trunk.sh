@@ -540,10 +540,10 @@ case_capture_tagged() {
 	send 200 602 "$VM2_PL4"
 	send 300/400 603 "$VM2_PL4"
 	cap_done "--filter gateway"
-	assert_eq "capture lines 'gateway reason=miss in=uplink0 out=gwc0 len=$((LEN4 + 4))' (vlan 200)" "$N" \
-		"$(grep -c "^gateway reason=miss in=uplink0 out=gwc0 len=$((LEN4 + 4))\$" "$LAB_DIR/cap.out" || true)"
-	assert_eq "capture lines 'gateway reason=miss in=uplink0 out=gwc0 len=$((LEN4 + 8))' (300/400)" "$N" \
-		"$(grep -c "^gateway reason=miss in=uplink0 out=gwc0 len=$((LEN4 + 8))\$" "$LAB_DIR/cap.out" || true)"
+	assert_eq "capture lines 'gateway reason=miss in=uplink0 out=gwc0 len=$((LEN4 + 4)) vlan=200'" "$N" \
+		"$(grep -c "^gateway reason=miss in=uplink0 out=gwc0 len=$((LEN4 + 4)) vlan=200\$" "$LAB_DIR/cap.out" || true)"
+	assert_eq "capture lines 'gateway reason=miss in=uplink0 out=gwc0 len=$((LEN4 + 8)) vlan=300/400'" "$N" \
+		"$(grep -c "^gateway reason=miss in=uplink0 out=gwc0 len=$((LEN4 + 8)) vlan=300/400\$" "$LAB_DIR/cap.out" || true)"
 	dump=$(tcpdump -r "$LAB_DIR/g.pcap" -nn -e -v 2>/dev/null) ||
 		lab_fail "tcpdump -r g.pcap: expected a readable pcap, saw exit $?"
 	dump=$(printf '%s\n' "$dump" | paste -d' ' - -) # -v: two lines a packet
