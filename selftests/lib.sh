@@ -138,16 +138,47 @@ wait_for() {
 	done
 }
 
+# capctl FIELD: a field of the fp_capctl slot, as bpftool prints it.
+capctl() {
+	bpftool -j map lookup pinned "$PIN/fp_capctl" key 0 0 0 0 |
+		python3 -c 'import json, sys; print(json.load(sys.stdin)["formatted"]["value"][sys.argv[1]])' "$1"
+}
+
+# The capture whose pid is $CAP_PID has switched sampling on.
+capture_on() { [ "$(capctl owner)" = "$CAP_PID" ] && [ "$(capctl deadline_ns)" != 0 ]; }
+
+# cap_bg [--json] ARGS...: `fastpath [--json] capture ARGS` in the
+# background, output in $LAB_DIR/cap.{out,err}, the binary itself (not a
+# subshell) as $CAP_PID so that signals reach it; returns once sampling is on.
+cap_bg() {
+	local g=()
+	if [ "${1:-}" = --json ]; then
+		g=(--json)
+		shift
+	fi
+	"$FP" -n "$NS_HOST" --pin-path "$PIN" "${g[@]}" capture "$@" \
+		>"$LAB_DIR/cap.out" 2>"$LAB_DIR/cap.err" </dev/null &
+	CAP_PID=$!
+	echo "$CAP_PID" >>"$LAB_DIR/pids"
+	wait_for "fp_capctl switched on by capture ${g[*]} $*" 50 capture_on
+}
+
+# tcp_src MB: the path of a file of MB random MiB under the lab (made once).
+tcp_src() {
+	local src=$LAB_DIR/tcp-src
+	if [ "$(stat -c %s "$src" 2>/dev/null)" != $(($1 << 20)) ]; then
+		head -c $(($1 << 20)) /dev/urandom >"$src"
+	fi
+	printf '%s\n' "$src"
+}
+
 # tcp_check NS ADDR MBYTES: stream MBYTES MB from on-prem to ADDR in NS
 # over TCP, compare sha256 on both ends.
 tcp_check() {
 	local ns=$1 addr=$2 mb=$3 port=5201 src dst lis con pid sum_s sum_d
-	src=$LAB_DIR/tcp-src dst=$LAB_DIR/tcp-dst.$(printf %s "$addr" | tr :. __)
+	src=$(tcp_src "$mb") dst=$LAB_DIR/tcp-dst.$(printf %s "$addr" | tr :. __)
 	lis=TCP4-LISTEN:$port,reuseaddr con=TCP4:$addr:$port
 	case $addr in *:*) lis=TCP6-LISTEN:$port,reuseaddr con=TCP6:[$addr]:$port ;; esac
-	if [ "$(stat -c %s "$src" 2>/dev/null)" != $((mb << 20)) ]; then
-		head -c $((mb << 20)) /dev/urandom >"$src"
-	fi
 	rm -f "$dst"
 	ip netns exec "$ns" timeout 15 socat -u "$lis" "CREATE:$dst" &
 	pid=$!
@@ -287,21 +318,27 @@ lab_up() {
 	export VM1_MAC VM2_MAC GW1_MAC
 }
 
+# pids_end FILE TENTHS: signal every pid listed in FILE and give each up to
+# TENTHS tenths of a second to go; they need not be our children (no wait).
+pids_end() {
+	local p n
+	while read -r p; do kill "$p" 2>/dev/null || true; done <"$1"
+	while read -r p; do
+		n=$2
+		while kill -0 "$p" 2>/dev/null && [ "$n" -gt 0 ]; do
+			sleep 0.1
+			n=$((n - 1))
+		done
+	done <"$1"
+}
+
 # lab_reap ID: end what labs whose LAB_ID starts with ID left behind (for a
 # runner whose per-case subshells were killed before their trap ran).
 lab_reap() {
-	local d ns p n
+	local d ns
 	for d in /tmp/fp-lab-"$1"*; do
 		[ -f "$d/pids" ] || continue
-		while read -r p; do kill "$p" 2>/dev/null || true; done <"$d/pids"
-		# Not our children, so no wait: give them a second to go.
-		while read -r p; do
-			n=10
-			while kill -0 "$p" 2>/dev/null && [ "$n" -gt 0 ]; do
-				sleep 0.1
-				n=$((n - 1))
-			done
-		done <"$d/pids"
+		pids_end "$d/pids" 10
 	done
 	for ns in $(ip netns list | awk '{ print $1 }'); do
 		case $ns in fp-*-"$1"*) ip netns del "$ns" 2>/dev/null || true ;; esac

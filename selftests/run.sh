@@ -16,8 +16,10 @@ count() { grep -c "^$1: " "$log" || true; }
 if [ $# -eq 0 ]; then
 	set -- "$dir"/test_*.sh
 fi
+t_all=$SECONDS
 for t in "$@"; do
 	name=$(basename "$t")
+	t0=$SECONDS
 	echo "# $name"
 	set +e
 	bash "$t" 2>&1 | tee "$log"
@@ -33,6 +35,7 @@ for t in "$@"; do
 		f=1
 	fi
 	pass=$((pass + p)) fail=$((fail + f)) skip=$((skip + s))
+	echo "# $name took $((SECONDS - t0)) s"
 done
-echo "$pass passed, $fail failed, $skip skipped"
+echo "$pass passed, $fail failed, $skip skipped ($((SECONDS - t_all)) s)"
 [ "$fail" -eq 0 ]

@@ -22,25 +22,6 @@ cap_setup() {
 	assert_ok "route add vm1 v4" fp route add "$VM1_IP4/32" dev tap-vm1
 }
 
-# capctl FIELD: a field of the fp_capctl slot, as bpftool prints it.
-capctl() {
-	bpftool -j map lookup pinned "$PIN/fp_capctl" key 0 0 0 0 |
-		python3 -c 'import json, sys; print(json.load(sys.stdin)["formatted"]["value"][sys.argv[1]])' "$1"
-}
-
-# The capture whose pid is $CAP_PID has switched sampling on.
-capture_on() { [ "$(capctl owner)" = "$CAP_PID" ] && [ "$(capctl deadline_ns)" != 0 ]; }
-
-# cap_bg ARGS...: `fastpath capture ARGS` in the background, the binary
-# itself (not a subshell) as $CAP_PID, so that signals reach it.
-cap_bg() {
-	"$FP" -n "$NS_HOST" --pin-path "$PIN" capture "$@" \
-		>"$LAB_DIR/cap.out" 2>"$LAB_DIR/cap.err" </dev/null &
-	CAP_PID=$!
-	echo "$CAP_PID" >>"$LAB_DIR/pids"
-	wait_for "fp_capctl switched on by capture $*" 50 capture_on
-}
-
 # cap_wait WHAT: wait (10 s at most) for the capture to exit; sets CAP_RC.
 cap_wait() {
 	wait_for "$1: capture to exit" 100 sh -c "! kill -0 $CAP_PID"
@@ -89,12 +70,7 @@ case_fast_pcap() {
 # b. --json: one object per line; the gateway class by itself.
 case_json_lines() {
 	cap_setup
-	"$FP" -n "$NS_HOST" --pin-path "$PIN" --json capture --count 2 \
-		--filter gateway --snaplen 64 -w "$LAB_DIR/g.pcap" \
-		>"$LAB_DIR/cap.out" 2>"$LAB_DIR/cap.err" </dev/null &
-	CAP_PID=$!
-	echo "$CAP_PID" >>"$LAB_DIR/pids"
-	wait_for "fp_capctl switched on" 50 capture_on
+	cap_bg --json --count 2 --filter gateway --snaplen 64 -w "$LAB_DIR/g.pcap"
 	# No route: the gateway path. The fast route to vm1 is not recorded.
 	ping_from "$NS_OP" "$VM1_IP4" 2 || true
 	ping_from "$NS_OP" "$VM2_IP4" 3 || lab_fail "ping $VM2_IP4: expected replies through the gateway"

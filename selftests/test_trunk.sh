@@ -493,23 +493,6 @@ case_explain_status_prometheus() {
 		"$(fp stats --prometheus | grep -c '^fastpath_vlan_' || true)"
 }
 
-# capctl FIELD: a field of the fp_capctl slot, as bpftool prints it.
-capctl() {
-	bpftool -j map lookup pinned "$PIN/fp_capctl" key 0 0 0 0 |
-		"$PY" -c 'import json, sys; print(json.load(sys.stdin)["formatted"]["value"][sys.argv[1]])' "$1"
-}
-
-capture_on() { [ "$(capctl owner)" = "$CAP_PID" ] && [ "$(capctl deadline_ns)" != 0 ]; }
-
-# cap_run ARGS...: `fastpath capture ARGS` in the background, running.
-cap_run() {
-	"$FP" -n "$NS_HOST" --pin-path "$PIN" capture "$@" \
-		>"$LAB_DIR/cap.out" 2>"$LAB_DIR/cap.err" </dev/null &
-	CAP_PID=$!
-	echo "$CAP_PID" >>"$LAB_DIR/pids"
-	wait_for "fp_capctl switched on by capture $*" 50 capture_on
-}
-
 # cap_done WHAT: the capture (with --count) exits 0 within 10 s.
 cap_done() {
 	local rc=0
@@ -535,7 +518,7 @@ case_capture_tagged() {
 	assert_ok "uplink add --vlan 300/400 --gateway-port gwc0" \
 		fp uplink add uplink0 --vlan 300/400 --gateway-port gwc0
 
-	cap_run --filter gateway --count $((2 * N)) -w "$LAB_DIR/g.pcap"
+	cap_bg --filter gateway --count $((2 * N)) -w "$LAB_DIR/g.pcap"
 	send 100 601 "$VM2_IP4" # fast: not recorded
 	send 200 602 "$VM2_PL4"
 	send 300/400 603 "$VM2_PL4"
@@ -553,7 +536,7 @@ case_capture_tagged() {
 		"^[0-9:.]+ $GWC0_MAC > $GWC1_MAC, ethertype 802\.1Q-QinQ \(0x88a8\), length $((LEN4 + 8)): vlan 300, p 0, ethertype 802\.1Q \(0x8100\), vlan 400, p 0, ethertype IPv4 \(0x0800\), .*ttl 63,.* $OP_IP4 > $VM2_PL4: ICMP echo request, id 603,")"
 	assert_eq "g.pcap: packets" $((2 * N)) "$(count_lines "$dump" 'ICMP echo request')"
 
-	cap_run --filter fast --count "$N" -w "$LAB_DIR/f.pcap"
+	cap_bg --filter fast --count "$N" -w "$LAB_DIR/f.pcap"
 	send 200 604 "$VM2_PL4" # gateway: not recorded
 	send 100 605 "$VM2_IP4"
 	cap_done "--filter fast"
