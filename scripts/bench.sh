@@ -9,6 +9,9 @@
 # with 3 rounds of 0.25 s per arm. TIER=1 or TIER=2 runs one of them.
 # PROFILE=1 adds tier 2's BPF run time per program (slower figures);
 # FAST_LOAD_ARGS="..." passes options to its fastpath arm's load (A/B).
+# GUEST=0 leaves tier 2's qemu target out: a QEMU guest (selftests/vm.sh,
+# KVM or TCG as it finds) behind tap-vm3, whose reader is QEMU and whose
+# deliveries the guest itself counts; on by default when QEMU is there.
 # VLAN=[S/]C: tier 1's frames all carry that tag (S: an 802.1ad outer
 # tag) on a trunk uplink; tier 2's fastpath-vlan arm uses it (default
 # 100; VLAN=none leaves that arm out).
@@ -94,6 +97,34 @@ napi_thread() {
 
 # Tier 2 runs in the selftest lab; its trap removes the namespaces and
 # pins whatever happens. The driver makes (and owns) its own tap.
+# guest_up: boot the QEMU guest for tier 2's qemu target and write
+# $LAB_DIR/guest-rx, the command that prints what it received of the
+# generator's frames (UDP to port 9, where it has no listener: NoPorts).
+# Not fatal: without QEMU, or a guest that does not boot, no qemu rows.
+guest_up() {
+	if ! command -v "$QEMU" >/dev/null || ! "$root/scripts/vm-image.sh" "$VM_IMG" >/dev/null; then
+		echo "bench: no qemu target (QEMU or the guest image missing: scripts/deps.sh)" >&2
+		return 1
+	fi
+	VM_DIR=$LAB_DIR/vm3
+	mkdir -p "$VM_DIR"
+	export VM_DIR
+	if ! (vm_boot) >&2; then
+		echo "bench: no qemu target (the guest did not boot)" >&2
+		return 1
+	fi
+	# Permanent, like vm2's: no ND in the timed runs; the fib arm's MAC.
+	hns neigh replace "$VM3_IP4" lladdr "$VM3_MAC" dev tap-vm3 nud permanent
+	hns -6 neigh replace "$VM3_IP6" lladdr "$VM3_MAC" dev tap-vm3 nud permanent
+	printf '%s\n' '#!/bin/bash' \
+		". '$root/selftests/lib.sh'" ". '$root/selftests/vm.sh'" \
+		"VM_DIR='$VM_DIR'" \
+		"vm_cmd 10 \"awk '/^Udp: [0-9]/ { n += \\\$3 } /^Udp6NoPorts/ { n += \\\$2 } END { print n + 0 }' /proc/net/snmp /proc/net/snmp6\"" \
+		>"$LAB_DIR/guest-rx"
+	chmod +x "$LAB_DIR/guest-rx"
+	"$LAB_DIR/guest-rx" >/dev/null
+}
+
 tier2() {
 	local rc=0 extra=("${quick[@]}")
 	if [ "${PROFILE:-0}" = 1 ]; then
@@ -107,8 +138,14 @@ tier2() {
 	fi
 	# shellcheck source=selftests/lib.sh
 	. "$root/selftests/lib.sh"
+	# The guest's subnet: the tap target has 198.19.3.0/24 (the gateway
+	# routes all of 198.19.0.0/16 and 2001:db8:100::/48 to the host).
+	VM3_IP4=198.19.4.10 VM3_IP6=2001:db8:100:4::10
+	VM3_GW4=198.19.4.1 VM3_GW6=2001:db8:100:4::1
+	# shellcheck source=selftests/vm.sh
+	. "$root/selftests/vm.sh"
 	lab_require_fp
-	trap lab_down EXIT
+	trap vm_down EXIT
 	trap 'exit 130' INT TERM
 	LAB_ID=bench-$$-$RANDOM
 	lab_up
@@ -135,10 +172,14 @@ tier2() {
 	# arm's bpf_fib_lookup() finds the MAC.
 	hns neigh replace "$VM2_IP4" lladdr "$VM2_MAC" dev veth-vm2 nud permanent
 	hns -6 neigh replace "$VM2_IP6" lladdr "$VM2_MAC" dev veth-vm2 nud permanent
+	if [ "${GUEST:-1}" != 0 ] && guest_up; then
+		extra+=(--qemu-tap tap-vm3 --qemu-mac "$VM3_MAC" --qemu-dst4 "$VM3_IP4"
+			--qemu-dst6 "$VM3_IP6" --qemu-rx "$LAB_DIR/guest-rx")
+	fi
 	"$root/build/bench_e2e" --op "$NS_OP" --host "$NS_HOST" --gw "$NS_GW" \
 		--vm "$NS_VM2" --vm-mac "$VM2_MAC" --dst4 "$VM2_IP4" --dst6 "$VM2_IP6" \
 		--fp "$FP" --pin-path "$PIN" --out "$out" "${extra[@]}" || rc=$?
-	lab_down
+	vm_down
 	trap - EXIT
 	[ "$rc" -eq 0 ] || return "$rc"
 	have_gnuplot || return 0

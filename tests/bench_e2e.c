@@ -86,7 +86,7 @@
 #define TAP_VM_MAC "02:00:00:00:03:10"
 
 enum family { F4, F6, F_MAX };
-enum target { T_VETH, T_TAP, T_MAX };
+enum target { T_VETH, T_TAP, T_QEMU, T_MAX };
 enum arm {
 	ARM_LIMIT,
 	ARM_FAST,
@@ -100,7 +100,7 @@ enum nsid { NS_OP, NS_HOST, NS_GW, NS_VM, NS_MAX };
 #define S_MAX 2
 
 static const char *const fam_name[F_MAX] = { "ipv4", "ipv6" };
-static const char *const tgt_name[T_MAX] = { "veth", "tap" };
+static const char *const tgt_name[T_MAX] = { "veth", "tap", "qemu" };
 static const char *const arm_name[ARM_MAX] = { "limit",	  "fastpath",
 					       "gateway", "fib",
 					       "floor",	  "fastpath-vlan" };
@@ -114,12 +114,20 @@ static struct {
 	const char *fast_args; /* more `fastpath load` options, for A/B runs */
 	const char *napi; /* how bench.sh set up the NAPIs, for the report */
 	const char *veth_dst[F_MAX], *vm_mac;
+	/* --qemu-*: the QEMU guest's tap, MAC, addresses, rx counter */
+	const char *qemu_tap, *qemu_mac, *qemu_dst[F_MAX], *qemu_rx;
 	int rounds;
 	double secs;
 	bool quick, profile;
 	const char *vlan; /* the fastpath-vlan arm's tags, "[S/]C" */
 	__u16 outer, inner; /* its VIDs; inner 0: no such arm */
 } opt = { .out = "build/bench", .napi = "softirq", .vlan = "100" };
+
+/* Targets that run: the QEMU guest's only when bench.sh booted one. */
+static bool tgt_on(int t)
+{
+	return t != T_QEMU || opt.qemu_tap;
+}
 
 /* Arms that run: all but fastpath-vlan under --vlan none. */
 static bool arm_on(int a)
@@ -230,6 +238,27 @@ static int dev_info(enum nsid id, const char *dev, __u32 *ifindex, __u8 *mac)
 		memcpy(mac, ifr.ifr_hwaddr.sa_data, 6);
 	close(fd);
 	return err;
+}
+
+static const char *tgt_dst(enum target t, enum family f)
+{
+	static const char *const tap_dst[F_MAX] = { TAP_DST4, TAP_DST6 };
+
+	return t == T_VETH ? opt.veth_dst[f] :
+	       t == T_TAP  ? tap_dst[f] :
+			     opt.qemu_dst[f];
+}
+
+static const char *tgt_vm_mac(enum target t)
+{
+	return t == T_VETH ? opt.vm_mac :
+	       t == T_TAP  ? TAP_VM_MAC :
+			     opt.qemu_mac;
+}
+
+static const char *tgt_dev(enum target t)
+{
+	return t == T_VETH ? "veth-vm2" : t == T_TAP ? TAP_NAME : opt.qemu_tap;
 }
 
 /* The CLI, as the lab drives it: -n and --pin-path, never ip netns exec. */
@@ -397,6 +426,7 @@ struct snap {
 	__u64 fp[FP_R_MAX];
 	struct lg_devcnt dm_op, dm_tgt;
 	__u64 tgt_tx_dropped, gw_fwd;
+	__u64 guest_rx; /* the QEMU guest's UDP datagrams to no listener */
 	struct progtime up, gen, sink;
 };
 
@@ -425,9 +455,30 @@ static int fp_counters(__u64 *out)
 	return 0;
 }
 
+/*
+ * What the QEMU guest received of the generator's frames: its UDP
+ * datagrams to a port nobody listens on (IPv4 and IPv6), which is every
+ * frame sent to port 9, read in the guest by bench.sh's --qemu-rx command.
+ */
+static int guest_rx(__u64 *n)
+{
+	unsigned long long v;
+	FILE *p = popen(opt.qemu_rx, "r");
+	int ok;
+
+	if (!p)
+		return -errno;
+	ok = fscanf(p, "%llu", &v) == 1;
+	if (pclose(p) || !ok) {
+		pr_warn("--qemu-rx '%s': expected one number\n", opt.qemu_rx);
+		return -EIO;
+	}
+	*n = v;
+	return 0;
+}
+
 static int snap__read(enum target t, struct snap *s)
 {
-	static const char *const tgt_dev[T_MAX] = { "veth-vm2", TAP_NAME };
 	int err;
 
 	for (int i = 0; i < LG_C_MAX; i++)
@@ -442,8 +493,10 @@ static int snap__read(enum target t, struct snap *s)
 	if (!err)
 		err = fp_counters(s->fp);
 	if (!err)
-		err = link_stat(NS_HOST, tgt_dev[t], "tx", "dropped",
+		err = link_stat(NS_HOST, tgt_dev(t), "tx", "dropped",
 				&s->tgt_tx_dropped);
+	if (!err && t == T_QEMU)
+		err = guest_rx(&s->guest_rx);
 	if (!err)
 		err = gw_forwarded(&s->gw_fwd);
 	if (!err && opt.profile)
@@ -570,16 +623,15 @@ static int map_put(int fd, const void *key, const void *val)
  */
 static int floor__fill(enum target t)
 {
-	static const char *const tap_dst[F_MAX] = { TAP_DST4, TAP_DST6 };
 	struct bn_fl_nh nh = { .port = 0, .mtu = 1500 };
 	int trie = bpf_map__fd(bn[t]->maps.bn_fl_trie4);
 	__u32 one = 1, zero = 0, key[3], leaf[3];
 	struct fp_prefix d4, d6;
 	int err;
 
-	if (fp_parse_mac(t == T_VETH ? opt.vm_mac : TAP_VM_MAC, nh.dmac) ||
-	    fp_parse_addr(t == T_VETH ? opt.veth_dst[F4] : tap_dst[F4], &d4) ||
-	    fp_parse_addr(t == T_VETH ? opt.veth_dst[F6] : tap_dst[F6], &d6))
+	if (fp_parse_mac(tgt_vm_mac(t), nh.dmac) ||
+	    fp_parse_addr(tgt_dst(t, F4), &d4) ||
+	    fp_parse_addr(tgt_dst(t, F6), &d6))
 		return -EINVAL;
 	memcpy(nh.smac, tgt_mac[t], 6);
 	/* root -> ply 256 (third byte) -> ply 257 (fourth) -> result 1 */
@@ -663,6 +715,8 @@ static int livegen__setup(void)
 		err = watch(NS_HOST, tgt_ifindex[T_VETH]);
 	if (!err)
 		err = watch(NS_HOST, tgt_ifindex[T_TAP]);
+	if (!err && tgt_on(T_QEMU))
+		err = watch(NS_HOST, tgt_ifindex[T_QEMU]);
 	if (err)
 		return err;
 	lg->links.devmap_xmit = bpf_program__attach(lg->progs.devmap_xmit);
@@ -700,8 +754,22 @@ static int fastpath__setup(void)
 			return -EIO;
 	}
 	if (fp_cli("route add " TAP_DST4 "/32 dev " TAP_NAME) ||
-	    fp_cli("route add " TAP_DST6 "/128 dev " TAP_NAME) ||
-	    fp_cli("unload uplink0"))
+	    fp_cli("route add " TAP_DST6 "/128 dev " TAP_NAME))
+		return -EIO;
+	if (tgt_on(T_QEMU)) {
+		snprintf(a, sizeof(a), "port add %s --peer-mac %s",
+			 opt.qemu_tap, opt.qemu_mac);
+		if (fp_cli(a))
+			return -EIO;
+		for (int f = 0; f < F_MAX; f++) {
+			snprintf(a, sizeof(a), "route add %s/%d dev %s",
+				 opt.qemu_dst[f], f == F4 ? 32 : 128,
+				 opt.qemu_tap);
+			if (fp_cli(a))
+				return -EIO;
+		}
+	}
+	if (fp_cli("unload uplink0"))
 		return -EIO;
 	fast_loaded = false;
 	return 0;
@@ -783,6 +851,7 @@ static __u8 frame[2048];
 static struct {
 	int f, t;
 	__u32 size, tags;
+	bool to_vm;
 } frames_now = { .f = -1 };
 
 /* a - b in ones' complement arithmetic (the Internet checksum's). */
@@ -813,10 +882,13 @@ static bool udp_ok(const __u8 *buf, size_t l3, bool v6)
  * 2001:db8::fffe:2, ::fffd:2 ...: on-prem's /64, the same source-filter
  * bucket) absorbs the port's change, and the checksum stays flow 0's.
  * size is the frame the VM gets; tags (fastpath-vlan) lengthen it.
+ * to_vm: addressed to the VM's MAC rather than uplink0's, for an arm that
+ * rewrites nothing into a target that checks (the QEMU guest's kernel
+ * drops a frame for another host; the sink and the tap reader count all).
  */
-static int frames__load(enum family f, __u32 size, enum target t, __u32 tags)
+static int frames__load(enum family f, __u32 size, enum target t, __u32 tags,
+			bool to_vm)
 {
-	static const char *const tap_dst[F_MAX] = { TAP_DST4, TAP_DST6 };
 	static const char *const src[F_MAX] = { "198.18.0.2", "2001:db8::2" };
 	struct fp_pktspec s = { .ttl = 64 };
 	size_t l3 = ETH_HLEN + tags,
@@ -829,16 +901,20 @@ static int frames__load(enum family f, __u32 size, enum target t, __u32 tags)
 	static __u8 check_buf[sizeof(frame)];
 
 	if (frames_now.f == (int)f && frames_now.t == (int)t &&
-	    frames_now.size == size && frames_now.tags == tags)
+	    frames_now.size == size && frames_now.tags == tags &&
+	    frames_now.to_vm == to_vm)
 		return 0;
-	memcpy(s.dmac, uplink0_mac, 6);
+	if (!to_vm)
+		memcpy(s.dmac, uplink0_mac, 6);
+	else if (fp_parse_mac(tgt_vm_mac(t), s.dmac))
+		return -EINVAL;
 	memcpy(s.smac, op0_mac, 6);
 	if (tags) {
 		s.outer = opt.outer;
 		s.inner = opt.inner;
 	}
 	if (fp_parse_addr(src[f], &s.src) ||
-	    fp_parse_addr(t == T_VETH ? opt.veth_dst[f] : tap_dst[f], &s.dst))
+	    fp_parse_addr(tgt_dst(t, f), &s.dst))
 		return -EINVAL;
 	s.payload = size - (l4 - tags) - sizeof(struct udphdr);
 	if (fp_pkt__build(&s, frame, sizeof(frame)) != (int)(size + tags) ||
@@ -884,6 +960,7 @@ static int frames__load(enum family f, __u32 size, enum target t, __u32 tags)
 	frames_now.t = (int)t;
 	frames_now.size = size;
 	frames_now.tags = tags;
+	frames_now.to_vm = to_vm;
 	return 0;
 }
 
@@ -937,12 +1014,28 @@ static void sleep_ms(int ms)
 	nanosleep(&ts, NULL);
 }
 
-/* Until the tap reader has had nothing new for 50 ms (2 s at most). */
+/*
+ * Until the tap reader has had nothing new for 50 ms (2 s at most); the
+ * QEMU guest, until its count stands still across two reads 200 ms apart
+ * (8 s at most: QEMU empties the tap's queue at the guest's pace, and a
+ * TCG guest can stall for a read's time).
+ */
 static void drain(enum target t)
 {
-	__u64 last = tap_total();
+	__u64 last = tap_total(), g, prev = 0;
+	int still = 0;
 
 	sleep_ms(50);
+	if (t == T_QEMU) {
+		for (int i = 0; i < 40 && still < 2; i++) {
+			if (guest_rx(&g))
+				return;
+			still = i && g == prev ? still + 1 : 0;
+			prev = g;
+			sleep_ms(200);
+		}
+		return;
+	}
 	if (t != T_TAP)
 		return;
 	for (int i = 0; i < 40; i++) {
@@ -985,6 +1078,13 @@ static void book(enum arm a, const struct snap *b, const struct snap *e,
 		r->delivered += d(se[i], sb[i]);
 	r->on_path =
 		d(se[LG_C_HOPS0 + arm_hops[a]], sb[LG_C_HOPS0 + arm_hops[a]]);
+	/*
+	 * The guest counts what it got, not the routers it crossed: the
+	 * path checks rest on the arms' own counters (fast path, fib,
+	 * floor, gateway), which verify() holds against what op0 sent.
+	 */
+	if (t == T_QEMU)
+		r->delivered = r->on_path = d(e->guest_rx, b->guest_rx);
 	r->op_sent = d(e->dm_op.sent, b->dm_op.sent);
 	r->op_drops = d(e->dm_op.drops, b->dm_op.drops);
 	r->fp_fast = d(e->fp[FP_R_FASTPATH], b->fp[FP_R_FASTPATH]);
@@ -1101,7 +1201,8 @@ static int run_arm(enum family f, int si, enum target t, enum arm a, int rd)
 
 	snprintf(what, sizeof(what), "%s %uB %s %s round %d", fam_name[f],
 		 frame_sizes[si], tgt_name[t], arm_name[a], rd + 1);
-	err = frames__load(f, frame_sizes[si], t, arm_tags(a));
+	err = frames__load(f, frame_sizes[si], t, arm_tags(a),
+			   a == ARM_LIMIT && t == T_QEMU);
 	if (err)
 		return err;
 	err = arm__on(a, t);
@@ -1241,6 +1342,8 @@ static void print_table(void)
 	for (int f = 0; f < F_MAX; f++)
 		for (int si = 0; si < S_MAX; si++)
 			for (int t = 0; t < T_MAX; t++) {
+				if (!tgt_on(t))
+					continue;
 				const struct cell *c = &cells[f][si][t];
 				const double *m = c->median;
 
@@ -1292,6 +1395,8 @@ static void print_books(enum arm a)
 	for (int f = 0; f < F_MAX; f++)
 		for (int si = 0; si < S_MAX; si++)
 			for (int t = 0; t < T_MAX; t++) {
+				if (!tgt_on(t))
+					continue;
 				struct run s = { 0 };
 
 				for (int rd = 0; rd < opt.rounds; rd++) {
@@ -1343,6 +1448,8 @@ static void print_profile(void)
 	for (int f = 0; f < F_MAX; f++)
 		for (int si = 0; si < S_MAX; si++)
 			for (int t = 0; t < T_MAX; t++) {
+				if (!tgt_on(t))
+					continue;
 				const struct cell *c = &cells[f][si][t];
 				size_t up = offsetof(struct run, up_ns);
 				double fast = median_of(c->run[ARM_FAST], up,
@@ -1499,8 +1606,9 @@ static int write_json(void)
 	for (int f = 0; f < F_MAX; f++)
 		for (int si = 0; si < S_MAX; si++)
 			for (int t = 0; t < T_MAX; t++)
-				json_object_array_add(rows,
-						      cell_json(f, si, t));
+				if (tgt_on(t))
+					json_object_array_add(
+						rows, cell_json(f, si, t));
 	json_object_object_add(root, "results", rows);
 	snprintf(path, sizeof(path), "%s/tier2.json", opt.out);
 	err = json_object_to_file_ext(path, root, JSON_C_TO_STRING_PRETTY);
@@ -1527,6 +1635,8 @@ static int write_dat(void)
 	for (int fa = 0; fa < F_MAX; fa++)
 		for (int si = 0; si < S_MAX; si++)
 			for (int t = 0; t < T_MAX; t++) {
+				if (!tgt_on(t))
+					continue;
 				const double *m = cells[fa][si][t].median;
 
 				fprintf(f,
@@ -1559,7 +1669,12 @@ static void usage(const char *prog)
 		"  --napi MODE  how the NAPIs run, for the report: softirq (the\n"
 		"               generator's CPU) or threaded (pinned by bench.sh)\n"
 		"  --vlan [S/]C the fastpath-vlan arm's tags (100); none: no "
-		"such arm\n",
+		"such arm\n"
+		"  --qemu-tap DEV --qemu-mac MAC --qemu-dst4 A --qemu-dst6 A "
+		"--qemu-rx CMD\n"
+		"               a QEMU guest behind tap DEV as a third target; "
+		"CMD prints\n"
+		"               the UDP datagrams it received for no listener\n",
 		prog, MAX_ROUNDS);
 }
 
@@ -1583,6 +1698,11 @@ static int parse_args(int argc, char **argv)
 		{ "fast-load-args", required_argument, NULL, 'A' },
 		{ "napi", required_argument, NULL, 'N' },
 		{ "vlan", required_argument, NULL, 'V' },
+		{ "qemu-tap", required_argument, NULL, 'Q' },
+		{ "qemu-mac", required_argument, NULL, 'M' },
+		{ "qemu-dst4", required_argument, NULL, 'a' },
+		{ "qemu-dst6", required_argument, NULL, 'b' },
+		{ "qemu-rx", required_argument, NULL, 'R' },
 		{ 0 },
 	};
 	const char *q = getenv("QUICK");
@@ -1637,6 +1757,21 @@ static int parse_args(int argc, char **argv)
 		case 'V':
 			opt.vlan = optarg;
 			break;
+		case 'Q':
+			opt.qemu_tap = optarg;
+			break;
+		case 'M':
+			opt.qemu_mac = optarg;
+			break;
+		case 'a':
+			opt.qemu_dst[F4] = optarg;
+			break;
+		case 'b':
+			opt.qemu_dst[F6] = optarg;
+			break;
+		case 'R':
+			opt.qemu_rx = optarg;
+			break;
 		case 'r':
 			rounds = atoi(optarg);
 			break;
@@ -1658,7 +1793,9 @@ static int parse_args(int argc, char **argv)
 	if (optind != argc || !opt.vm_mac || !opt.veth_dst[F4] ||
 	    !opt.veth_dst[F6] || !opt.fp || !opt.pin || opt.rounds < 3 ||
 	    opt.rounds > MAX_ROUNDS || opt.secs < 0.1 || opt.secs > 10 ||
-	    (strcmp(opt.napi, "softirq") && strcmp(opt.napi, "threaded")))
+	    (strcmp(opt.napi, "softirq") && strcmp(opt.napi, "threaded")) ||
+	    (opt.qemu_tap && (!opt.qemu_mac || !opt.qemu_dst[F4] ||
+			      !opt.qemu_dst[F6] || !opt.qemu_rx)))
 		return -EINVAL;
 	return 0;
 }
@@ -1736,6 +1873,9 @@ int main(int argc, char **argv)
 			       tgt_mac[T_VETH]);
 	if (!err)
 		err = tap__open();
+	if (!err && tgt_on(T_QEMU))
+		err = dev_info(NS_HOST, opt.qemu_tap, &tgt_ifindex[T_QEMU],
+			       tgt_mac[T_QEMU]);
 	if (err)
 		goto out;
 	if (pthread_create(&reader, NULL, tap__reader, NULL)) {
@@ -1744,7 +1884,8 @@ int main(int argc, char **argv)
 	}
 	have_reader = true;
 	for (int t = 0; t < T_MAX && !err; t++)
-		err = bench__setup(t);
+		if (tgt_on(t))
+			err = bench__setup(t);
 	if (!err)
 		err = livegen__setup();
 	if (!err)
@@ -1752,7 +1893,8 @@ int main(int argc, char **argv)
 	for (int f = 0; f < F_MAX && !err; f++)
 		for (int si = 0; si < S_MAX && !err; si++)
 			for (int t = 0; t < T_MAX && !err; t++)
-				err = measure(f, si, t);
+				if (tgt_on(t))
+					err = measure(f, si, t);
 	if (err)
 		goto out;
 	print_table();
