@@ -1680,97 +1680,57 @@ static void usage(const char *prog)
 
 static int parse_args(int argc, char **argv)
 {
+	/* Options that take a string: where each goes, by longopts' index. */
+	const char **const dst[] = {
+		&opt.ns[NS_OP],	   &opt.ns[NS_HOST],  &opt.ns[NS_GW],
+		&opt.ns[NS_VM],	   &opt.vm_mac,	      &opt.veth_dst[F4],
+		&opt.veth_dst[F6], &opt.fp,	      &opt.pin,
+		&opt.out,	   &opt.fast_args,    &opt.napi,
+		&opt.vlan,	   &opt.qemu_tap,     &opt.qemu_mac,
+		&opt.qemu_dst[F4], &opt.qemu_dst[F6], &opt.qemu_rx,
+	};
 	static const struct option longopts[] = {
-		{ "op", required_argument, NULL, 'o' },
-		{ "host", required_argument, NULL, 'H' },
-		{ "gw", required_argument, NULL, 'g' },
-		{ "vm", required_argument, NULL, 'v' },
-		{ "vm-mac", required_argument, NULL, 'm' },
-		{ "dst4", required_argument, NULL, '4' },
-		{ "dst6", required_argument, NULL, '6' },
-		{ "fp", required_argument, NULL, 'f' },
-		{ "pin-path", required_argument, NULL, 'p' },
-		{ "out", required_argument, NULL, 'O' },
+		{ "op", required_argument, NULL, 0 },
+		{ "host", required_argument, NULL, 0 },
+		{ "gw", required_argument, NULL, 0 },
+		{ "vm", required_argument, NULL, 0 },
+		{ "vm-mac", required_argument, NULL, 0 },
+		{ "dst4", required_argument, NULL, 0 },
+		{ "dst6", required_argument, NULL, 0 },
+		{ "fp", required_argument, NULL, 0 },
+		{ "pin-path", required_argument, NULL, 0 },
+		{ "out", required_argument, NULL, 0 },
+		{ "fast-load-args", required_argument, NULL, 0 },
+		{ "napi", required_argument, NULL, 0 },
+		{ "vlan", required_argument, NULL, 0 },
+		{ "qemu-tap", required_argument, NULL, 0 },
+		{ "qemu-mac", required_argument, NULL, 0 },
+		{ "qemu-dst4", required_argument, NULL, 0 },
+		{ "qemu-dst6", required_argument, NULL, 0 },
+		{ "qemu-rx", required_argument, NULL, 0 },
 		{ "quick", no_argument, NULL, 'q' },
+		{ "profile", no_argument, NULL, 'P' },
 		{ "rounds", required_argument, NULL, 'r' },
 		{ "secs", required_argument, NULL, 's' },
-		{ "profile", no_argument, NULL, 'P' },
-		{ "fast-load-args", required_argument, NULL, 'A' },
-		{ "napi", required_argument, NULL, 'N' },
-		{ "vlan", required_argument, NULL, 'V' },
-		{ "qemu-tap", required_argument, NULL, 'Q' },
-		{ "qemu-mac", required_argument, NULL, 'M' },
-		{ "qemu-dst4", required_argument, NULL, 'a' },
-		{ "qemu-dst6", required_argument, NULL, 'b' },
-		{ "qemu-rx", required_argument, NULL, 'R' },
 		{ 0 },
 	};
 	const char *q = getenv("QUICK");
-	int c, rounds = 0;
+	int c, li, rounds = 0;
 	double secs = 0;
 
 	opt.quick = q && !strcmp(q, "1");
-	while ((c = getopt_long(argc, argv, "", longopts, NULL)) != -1) {
+	while ((c = getopt_long(argc, argv, "", longopts, &li)) != -1) {
 		switch (c) {
-		case 'o':
-			opt.ns[NS_OP] = optarg;
-			break;
-		case 'H':
-			opt.ns[NS_HOST] = optarg;
-			break;
-		case 'g':
-			opt.ns[NS_GW] = optarg;
-			break;
-		case 'v':
-			opt.ns[NS_VM] = optarg;
-			break;
-		case 'm':
-			opt.vm_mac = optarg;
-			break;
-		case '4':
-			opt.veth_dst[F4] = optarg;
-			break;
-		case '6':
-			opt.veth_dst[F6] = optarg;
-			break;
-		case 'f':
-			opt.fp = optarg;
-			break;
-		case 'p':
-			opt.pin = optarg;
-			break;
-		case 'O':
-			opt.out = optarg;
+		case 0:
+			if (li < 0 || (size_t)li >= ARRAY_SIZE(dst))
+				return -EINVAL;
+			*dst[li] = optarg;
 			break;
 		case 'q':
 			opt.quick = true;
 			break;
 		case 'P':
 			opt.profile = true;
-			break;
-		case 'A':
-			opt.fast_args = optarg;
-			break;
-		case 'N':
-			opt.napi = optarg;
-			break;
-		case 'V':
-			opt.vlan = optarg;
-			break;
-		case 'Q':
-			opt.qemu_tap = optarg;
-			break;
-		case 'M':
-			opt.qemu_mac = optarg;
-			break;
-		case 'a':
-			opt.qemu_dst[F4] = optarg;
-			break;
-		case 'b':
-			opt.qemu_dst[F6] = optarg;
-			break;
-		case 'R':
-			opt.qemu_rx = optarg;
 			break;
 		case 'r':
 			rounds = atoi(optarg);
