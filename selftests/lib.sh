@@ -336,6 +336,11 @@ pids_end() {
 # runner whose per-case subshells were killed before their trap ran).
 lab_reap() {
 	local d ns
+	# An empty ID would match every lab on the machine, others' too.
+	[ -n "$1" ] || {
+		log "lab_reap: expected a lab ID prefix, saw none"
+		return 1
+	}
 	for d in /tmp/fp-lab-"$1"*; do
 		[ -f "$d/pids" ] || continue
 		pids_end "$d/pids" 10
