@@ -118,6 +118,13 @@ void fp_xstate__free(struct fp_xstate *st);
 int fp_xstate__load(struct fp_xstate *st, const struct fp_xroute *routes,
 		    size_t nroutes, const struct fp_xneigh *neighs,
 		    size_t nneighs);
+/*
+ * The same, taking routes (malloc'd, nroutes of them) over instead of
+ * copying them, whatever it returns: a million routes are 60+ MB.
+ */
+int fp_xstate__load_take(struct fp_xstate *st, struct fp_xroute *routes,
+			 size_t nroutes, const struct fp_xneigh *neighs,
+			 size_t nneighs);
 void fp_xstate__clear_inputs(struct fp_xstate *st);
 /* Any difference to the last set recomputes everything. */
 int fp_xstate__set_ports(struct fp_xstate *st, const struct fp_xport *ports,
