@@ -1,48 +1,149 @@
 // SPDX-License-Identifier: GPL-2.0
 /*
- * Route messages into fp_xroute. libnl's rtnl_route_parse() allocates an
- * object, a nexthop and two or three addresses per route: at a million
- * routes that is a third of a full sync. fp_nlroute__parse() reads the
- * same attributes in place, with libnl's own attribute policy, and gives
- * what fp_nlroute__from_obj() gives for the object libnl would build:
- * the same nexthop count (RTA_MULTIPATH, else one from RTA_OIF and its
- * friends), the same gateway (RTA_GATEWAY, else RTA_VIA), the same table
- * (RTA_TABLE over rtm_table), and the same refusals.
+ * Route messages (RTM_NEWROUTE, RTM_DELROUTE) into fp_xroute, read in
+ * place. libnl's rtnl_route_parse() allocates an object, a nexthop and
+ * two or three addresses per route, a third of a full sync at a million
+ * routes; and it trusts lengths a message could get wrong (a short
+ * RTA_VIA makes it copy a negative length, a zero-length nexthop in
+ * RTA_MULTIPATH loops for ever). This reads the attributes itself, each
+ * length checked, and otherwise gives what libnl's object gives
+ * (tests/test_nlroute.c holds it to that): the nexthop count from
+ * RTA_MULTIPATH, else one from RTA_OIF and its friends; the gateway from
+ * RTA_GATEWAY, else RTA_VIA; the table from RTA_TABLE over rtm_table;
+ * and libnl's refusal of old- and new-style nexthops that disagree.
+ *
+ * Attributes are walked here rather than with nla_parse(): that one
+ * stops quietly at an attribute running past its message, and a route
+ * missing its RTA_MULTIPATH would read as another route.
  */
 #include <errno.h>
+#include <stdbool.h>
 #include <stddef.h>
 #include <string.h>
 #include <sys/socket.h>
+#include <linux/netlink.h>
 #include <linux/rtnetlink.h>
-#include <netlink/attr.h>
-#include <netlink/msg.h>
-#include <netlink/route/nexthop.h>
-#include <netlink/route/route.h>
 
 #include "nlroute.h"
 
-/* libnl's route_policy (lib/route/route_obj.c, 3.7): it refuses alike. */
-static struct nla_policy route_policy[RTA_MAX + 1] = {
-	[RTA_IIF] = { .type = NLA_U32 },
-	[RTA_OIF] = { .type = NLA_U32 },
-	[RTA_PRIORITY] = { .type = NLA_U32 },
-	[RTA_FLOW] = { .type = NLA_U32 },
-	[RTA_CACHEINFO] = { .minlen = sizeof(struct rta_cacheinfo) },
-	[RTA_METRICS] = { .type = NLA_NESTED },
-	[RTA_MULTIPATH] = { .type = NLA_NESTED },
-	[RTA_TTL_PROPAGATE] = { .type = NLA_U8 },
-	[RTA_ENCAP] = { .type = NLA_NESTED },
-	[RTA_ENCAP_TYPE] = { .type = NLA_U16 },
+/* An attribute's payload, once its length is checked. */
+struct attr {
+	const void *p;
+	size_t len;
 };
+
+/* The attributes a route is read from; others are skipped. */
+enum {
+	A_DST,
+	A_OIF,
+	A_GATEWAY,
+	A_PRIORITY,
+	A_MULTIPATH,
+	A_FLOW,
+	A_TABLE,
+	A_VIA,
+	A_NEWDST,
+	A_ENCAP,
+	A_ENCAP_TYPE,
+	A_MAX
+};
+
+struct attrs {
+	struct attr a[A_MAX];
+	bool has[A_MAX];
+};
+
+static int attr_slot(unsigned int type)
+{
+	switch (type) {
+	case RTA_DST:
+		return A_DST;
+	case RTA_OIF:
+		return A_OIF;
+	case RTA_GATEWAY:
+		return A_GATEWAY;
+	case RTA_PRIORITY:
+		return A_PRIORITY;
+	case RTA_MULTIPATH:
+		return A_MULTIPATH;
+	case RTA_FLOW:
+		return A_FLOW;
+	case RTA_TABLE:
+		return A_TABLE;
+	case RTA_VIA:
+		return A_VIA;
+	case RTA_NEWDST:
+		return A_NEWDST;
+	case RTA_ENCAP:
+		return A_ENCAP;
+	case RTA_ENCAP_TYPE:
+		return A_ENCAP_TYPE;
+	default:
+		return -1;
+	}
+}
+
+static size_t addr_len(int family)
+{
+	return family == AF_INET ? 4 : family == AF_INET6 ? 16 : 0;
+}
+
+/*
+ * The attributes in [p, p + len) into *at. Every one must lie inside the
+ * range; only the last one's alignment padding may be missing.
+ */
+static int walk_attrs(const void *p, size_t len, struct attrs *at,
+		      const char **why)
+{
+	const unsigned char *c = p;
+
+	memset(at, 0, sizeof(*at));
+	while (len) {
+		const struct rtattr *rta = (const struct rtattr *)c;
+		size_t step;
+		int slot;
+
+		if (len < sizeof(*rta) || rta->rta_len < sizeof(*rta) ||
+		    rta->rta_len > len) {
+			*why = "an attribute runs past its message";
+			return -EINVAL;
+		}
+		slot = attr_slot(rta->rta_type & NLA_TYPE_MASK);
+		if (slot >= 0) {
+			at->has[slot] = true;
+			at->a[slot].p = RTA_DATA(rta);
+			at->a[slot].len = RTA_PAYLOAD(rta);
+		}
+		step = RTA_ALIGN(rta->rta_len);
+		if (step >= len)
+			break;
+		len -= step;
+		c += step;
+	}
+	return 0;
+}
+
+/* A u32 attribute, which must be exactly that long. */
+static int get_u32(const struct attrs *at, int slot, const char *name, __u32 *v,
+		   const char **why)
+{
+	if (at->a[slot].len != sizeof(__u32)) {
+		*why = name;
+		return -EINVAL;
+	}
+	memcpy(v, at->a[slot].p, sizeof(*v));
+	return 0;
+}
 
 /* An address in an attribute: where, how long, which family. */
 struct addr {
 	const void *p;
-	int len, family;
+	size_t len;
+	int family;
 	bool set;
 };
 
-/* One nexthop: what route_nexthop() reads of it, and libnl compares. */
+/* One nexthop: what the route's fields are taken from, and compared. */
 struct nh {
 	__u32 oif, realms;
 	unsigned int flags;
@@ -50,70 +151,86 @@ struct nh {
 	struct addr gateway, via;
 };
 
-static void copy_bytes(__u8 *out, size_t max, const void *src, int len)
+/* RTA_GATEWAY (in the route's family), RTA_VIA and RTA_FLOW of at. */
+static int nh_attrs(const struct attrs *at, int family, struct nh *nh,
+		    const char **why)
 {
-	memset(out, 0, max);
-	if (len <= 0)
-		return;
-	memcpy(out, src, (size_t)len > max ? max : (size_t)len);
-}
-
-/* RTA_GATEWAY (in the route's family), RTA_VIA and RTA_FLOW of tb. */
-static int nh_attrs(struct nlattr **tb, int family, struct nh *nh)
-{
-	if (tb[RTA_GATEWAY])
-		nh->gateway = (struct addr){ nla_data(tb[RTA_GATEWAY]),
-					     nla_len(tb[RTA_GATEWAY]), family,
-					     true };
-	if (tb[RTA_VIA]) {
-		const struct rtvia *via = nla_data(tb[RTA_VIA]);
-		int len = nla_len(tb[RTA_VIA]) -
-			  (int)offsetof(struct rtvia, rtvia_addr);
-
-		/* libnl fails to allocate a negative length: a refusal. */
-		if (len < 0)
+	if (at->has[A_GATEWAY]) {
+		if (at->a[A_GATEWAY].len != addr_len(family)) {
+			*why = "RTA_GATEWAY is not one address long";
 			return -EINVAL;
-		nh->via = (struct addr){ via->rtvia_addr, len,
-					 via->rtvia_family, true };
+		}
+		nh->gateway = (struct addr){ at->a[A_GATEWAY].p,
+					     at->a[A_GATEWAY].len, family,
+					     true };
 	}
-	if (tb[RTA_FLOW]) {
+	if (at->has[A_VIA]) {
+		const size_t hdr = offsetof(struct rtvia, rtvia_addr);
+		struct rtvia via;
+		size_t len;
+
+		if (at->a[A_VIA].len < hdr) {
+			*why = "RTA_VIA is shorter than its family";
+			return -EINVAL;
+		}
+		memcpy(&via, at->a[A_VIA].p, hdr);
+		len = at->a[A_VIA].len - hdr;
+		if (addr_len(via.rtvia_family) ?
+			    len != addr_len(via.rtvia_family) :
+			    len > sizeof(((struct fp_xroute *)0)->gw)) {
+			*why = "RTA_VIA is not one address long";
+			return -EINVAL;
+		}
+		nh->via = (struct addr){ (const char *)at->a[A_VIA].p + hdr,
+					 len, via.rtvia_family, true };
+	}
+	if (at->has[A_FLOW]) {
 		nh->has_realms = true;
-		nh->realms = nla_get_u32(tb[RTA_FLOW]);
+		if (get_u32(at, A_FLOW, "RTA_FLOW is not 4 bytes long",
+			    &nh->realms, why))
+			return -EINVAL;
 	}
 	return 0;
 }
 
 /* RTA_MULTIPATH: the count, and the first nexthop in *first. */
-static int multipath(const struct nlattr *attr, int family, struct nh *first,
-		     unsigned int *count)
+static int multipath(const struct attr *mp, int family, struct nh *first,
+		     unsigned int *count, const char **why)
 {
-	const struct rtnexthop *rtnh = nla_data(attr);
-	size_t tlen = nla_len(attr);
+	const unsigned char *c = mp->p;
+	size_t len = mp->len;
 
 	*count = 0;
-	while (tlen >= sizeof(*rtnh) && tlen >= rtnh->rtnh_len) {
-		struct nlattr *ntb[RTA_MAX + 1];
-		struct nh nh = { .oif = rtnh->rtnh_ifindex,
-				 .flags = rtnh->rtnh_flags,
-				 .has_oif = true };
-		int err;
+	while (len) {
+		struct rtnexthop rtnh;
+		struct nh nh = { 0 };
+		struct attrs at;
+		size_t step;
 
-		if (rtnh->rtnh_len > sizeof(*rtnh)) {
-			err = nla_parse(ntb, RTA_MAX,
-					(struct nlattr *)RTNH_DATA(rtnh),
-					rtnh->rtnh_len - sizeof(*rtnh),
-					route_policy);
-			if (err < 0)
-				return -EINVAL;
-			err = nh_attrs(ntb, family, &nh);
-			if (err)
-				return err;
+		if (len < sizeof(rtnh)) {
+			*why = "RTA_MULTIPATH ends inside a nexthop";
+			return -EINVAL;
 		}
+		memcpy(&rtnh, c, sizeof(rtnh));
+		if (rtnh.rtnh_len < sizeof(rtnh) || rtnh.rtnh_len > len) {
+			*why = "a nexthop of RTA_MULTIPATH runs past it";
+			return -EINVAL;
+		}
+		nh.oif = rtnh.rtnh_ifindex;
+		nh.flags = rtnh.rtnh_flags;
+		nh.has_oif = true;
+		if (walk_attrs(c + sizeof(rtnh), rtnh.rtnh_len - sizeof(rtnh),
+			       &at, why) ||
+		    nh_attrs(&at, family, &nh, why))
+			return -EINVAL;
 		if (!*count)
 			*first = nh;
 		(*count)++;
-		tlen -= RTNH_ALIGN(rtnh->rtnh_len);
-		rtnh = RTNH_NEXT(rtnh);
+		step = RTNH_ALIGN(rtnh.rtnh_len);
+		if (step >= len)
+			break;
+		len -= step;
+		c += step;
 	}
 	return 0;
 }
@@ -140,137 +257,101 @@ static bool same_nexthop(const struct nh *old, const struct nh *first)
 	       old->flags == first->flags;
 }
 
-int fp_nlroute__parse(const struct nlmsghdr *hdr, __u32 want_table,
-		      struct fp_xroute *x)
+/* The old single-nexthop attributes, as libnl gathers them. */
+static int old_style(const struct attrs *at, const struct rtmsg *rtm,
+		     struct nh *old, bool *has, const char **why)
 {
-	struct nlmsghdr *nh = (struct nlmsghdr *)hdr;
-	struct nlattr *tb[RTA_MAX + 1];
+	*has = at->has[A_OIF] || at->has[A_GATEWAY] || at->has[A_FLOW] ||
+	       at->has[A_NEWDST] || at->has[A_VIA] ||
+	       (at->has[A_ENCAP] && at->has[A_ENCAP_TYPE]);
+	if (!*has)
+		return 0;
+	old->flags = rtm->rtm_flags & 0xff;
+	if (at->has[A_OIF]) {
+		old->has_oif = true;
+		if (get_u32(at, A_OIF, "RTA_OIF is not 4 bytes long", &old->oif,
+			    why))
+			return -EINVAL;
+	}
+	return nh_attrs(at, rtm->rtm_family, old, why);
+}
+
+int fp_nlroute__parse(const struct nlmsghdr *nh, __u32 want_table,
+		      struct fp_xroute *x, const char **why)
+{
 	struct nh old = { 0 }, first = { 0 };
-	const struct rtmsg *rtm;
-	const struct addr *gw;
 	unsigned int count = 0;
+	const struct addr *gw;
+	struct rtmsg rtm;
+	struct attrs at;
+	size_t alen;
 	bool has_old;
 	__u32 table;
-	int err;
 
 	memset(x, 0, sizeof(*x));
-	if (nlmsg_parse(nh, sizeof(*rtm), tb, RTA_MAX, route_policy) < 0)
+	*why = NULL;
+	if (nh->nlmsg_len < NLMSG_SPACE(sizeof(rtm))) {
+		*why = "shorter than a route message";
 		return -EINVAL;
-	rtm = nlmsg_data(nh);
-	if (tb[RTA_MULTIPATH]) {
-		err = multipath(tb[RTA_MULTIPATH], rtm->rtm_family, &first,
-				&count);
-		if (err)
-			return err;
 	}
-	/* The old single-nexthop attributes, as libnl gathers them. */
-	has_old = tb[RTA_OIF] || tb[RTA_GATEWAY] || tb[RTA_FLOW] ||
-		  tb[RTA_NEWDST] || tb[RTA_VIA] ||
-		  (tb[RTA_ENCAP] && tb[RTA_ENCAP_TYPE]);
-	if (has_old) {
-		old.flags = rtm->rtm_flags & 0xff;
-		if (tb[RTA_OIF]) {
-			old.has_oif = true;
-			old.oif = nla_get_u32(tb[RTA_OIF]);
-		}
-		err = nh_attrs(tb, rtm->rtm_family, &old);
-		if (err)
-			return err;
-		if (!count) {
-			first = old;
-			count = 1;
-		} else if (!same_nexthop(&old, &first)) {
-			/* Both styles, not the same nexthop: libnl refuses. */
-			return -EINVAL;
-		}
+	memcpy(&rtm, NLMSG_DATA(nh), sizeof(rtm));
+	/* Other families (MPLS, bridge) are another grammar: not ours. */
+	alen = addr_len(rtm.rtm_family);
+	if (!alen)
+		return 0;
+	if (walk_attrs((const char *)NLMSG_DATA(nh) + NLMSG_ALIGN(sizeof(rtm)),
+		       nh->nlmsg_len - NLMSG_SPACE(sizeof(rtm)), &at, why))
+		return -EINVAL;
+	if (at.has[A_MULTIPATH] &&
+	    multipath(&at.a[A_MULTIPATH], rtm.rtm_family, &first, &count, why))
+		return -EINVAL;
+	if (old_style(&at, &rtm, &old, &has_old, why))
+		return -EINVAL;
+	if (has_old && !count) {
+		first = old;
+		count = 1;
+	} else if (has_old && !same_nexthop(&old, &first)) {
+		*why = "RTA_MULTIPATH and RTA_OIF name different nexthops";
+		return -EINVAL;
 	}
+	if (rtm.rtm_dst_len > alen * 8) {
+		*why = "rtm_dst_len is longer than an address";
+		return -EINVAL;
+	}
+	if (at.has[A_DST] ? at.a[A_DST].len != alen : rtm.rtm_dst_len != 0) {
+		*why = "RTA_DST is not one address long";
+		return -EINVAL;
+	}
+	table = rtm.rtm_table;
+	if (at.has[A_TABLE] &&
+	    get_u32(&at, A_TABLE, "RTA_TABLE is not 4 bytes long", &table, why))
+		return -EINVAL;
+	if (at.has[A_PRIORITY] &&
+	    get_u32(&at, A_PRIORITY, "RTA_PRIORITY is not 4 bytes long",
+		    &x->priority, why))
+		return -EINVAL;
 
-	table = rtm->rtm_table;
-	if (tb[RTA_TABLE])
-		table = nla_get_u32(tb[RTA_TABLE]);
-	if (table != want_table && table != RT_TABLE_LOCAL)
+	if ((table != want_table && table != RT_TABLE_LOCAL) || rtm.rtm_tos) {
+		x->priority = 0;
 		return 0;
-	x->dst.family = rtm->rtm_family;
-	if ((x->dst.family != AF_INET && x->dst.family != AF_INET6) ||
-	    rtm->rtm_tos)
-		return 0;
-	x->dst.len = rtm->rtm_dst_len;
-	if (tb[RTA_DST])
-		copy_bytes(x->dst.addr, sizeof(x->dst.addr),
-			   nla_data(tb[RTA_DST]), nla_len(tb[RTA_DST]));
+	}
+	x->dst.family = rtm.rtm_family;
+	x->dst.len = rtm.rtm_dst_len;
+	if (at.has[A_DST])
+		memcpy(x->dst.addr, at.a[A_DST].p, alen);
 	x->table = table;
-	if (tb[RTA_PRIORITY])
-		x->priority = nla_get_u32(tb[RTA_PRIORITY]);
-	x->type = rtm->rtm_type;
+	x->type = rtm.rtm_type;
 	x->nhops = count > 255 ? 255 : count;
 	if (x->nhops != 1)
 		return 1;
 	x->oif = first.oif;
 	x->dead = first.flags & (RTNH_F_DEAD | RTNH_F_LINKDOWN);
-	/* The gateway, else the RTA_VIA address, as route_nexthop() reads. */
+	/* The gateway, else the RTA_VIA address, as libnl's nexthop has it. */
 	gw = first.gateway.set ? &first.gateway : &first.via;
 	if (gw->set) {
 		x->has_gw = true;
 		x->gw_family = gw->family;
-		copy_bytes(x->gw, sizeof(x->gw), gw->p, gw->len);
+		memcpy(x->gw, gw->p, gw->len);
 	}
-	return 1;
-}
-
-static void copy_addr(struct nl_addr *a, __u8 *out, size_t max)
-{
-	size_t len = a ? nl_addr_get_len(a) : 0;
-
-	memset(out, 0, max);
-	if (len > max)
-		len = max;
-	if (len)
-		memcpy(out, nl_addr_get_binary_addr(a), len);
-}
-
-static void route_nexthop(struct rtnl_route *r, struct fp_xroute *x)
-{
-	struct rtnl_nexthop *nh;
-	struct nl_addr *gw;
-	unsigned int flags;
-
-	x->nhops = rtnl_route_get_nnexthops(r) > 255 ?
-			   255 :
-			   rtnl_route_get_nnexthops(r);
-	if (x->nhops != 1)
-		return;
-	nh = rtnl_route_nexthop_n(r, 0);
-	x->oif = rtnl_route_nh_get_ifindex(nh);
-	flags = rtnl_route_nh_get_flags(nh);
-	x->dead = flags & (RTNH_F_DEAD | RTNH_F_LINKDOWN);
-	gw = rtnl_route_nh_get_gateway(nh);
-	if (!gw)
-		gw = rtnl_route_nh_get_via(nh);
-	if (gw) {
-		x->has_gw = true;
-		x->gw_family = nl_addr_get_family(gw);
-		copy_addr(gw, x->gw, sizeof(x->gw));
-	}
-}
-
-int fp_nlroute__from_obj(struct rtnl_route *r, __u32 want_table,
-			 struct fp_xroute *x)
-{
-	struct nl_addr *dst = rtnl_route_get_dst(r);
-	__u32 table = rtnl_route_get_table(r);
-
-	memset(x, 0, sizeof(*x));
-	if (table != want_table && table != RT_TABLE_LOCAL)
-		return 0;
-	x->dst.family = rtnl_route_get_family(r);
-	if ((x->dst.family != AF_INET && x->dst.family != AF_INET6) ||
-	    rtnl_route_get_tos(r))
-		return 0;
-	x->dst.len = dst ? nl_addr_get_prefixlen(dst) : 0;
-	copy_addr(dst, x->dst.addr, sizeof(x->dst.addr));
-	x->table = table;
-	x->priority = rtnl_route_get_priority(r);
-	x->type = rtnl_route_get_type(r);
-	route_nexthop(r, x);
 	return 1;
 }

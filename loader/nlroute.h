@@ -1,10 +1,8 @@
 /* SPDX-License-Identifier: GPL-2.0 */
 /*
  * A route as the kernel reports it (RTM_NEWROUTE, RTM_DELROUTE), turned
- * into the fp_xroute xlate decides on. Two ways to the same answer: from
- * the raw message, which a dump of a million routes takes (no libnl object
- * per route), and from a libnl route object, which events take and the
- * tests hold the first to (tests/test_nlroute.c).
+ * into the fp_xroute xlate decides on, read in place: no libnl object per
+ * route, every attribute's length checked. Pure: no socket, no map.
  */
 #ifndef FASTPATH_NLROUTE_H
 #define FASTPATH_NLROUTE_H
@@ -14,16 +12,12 @@
 
 #include "xlate.h"
 
-struct rtnl_route;
-
 /*
- * 1: *x is the route; 0: a route xlate never looks at (another table or
- * family, a TOS); -EINVAL: a message libnl would refuse to parse.
+ * nh is a whole message of nh->nlmsg_len bytes. 1: *x is the route; 0: a
+ * route xlate never looks at (another table or family, a TOS); -EINVAL:
+ * malformed, and *why names what is wrong (a constant string).
  */
 int fp_nlroute__parse(const struct nlmsghdr *nh, __u32 table,
-		      struct fp_xroute *x);
-/* 1 or 0 as above, from a route libnl parsed. */
-int fp_nlroute__from_obj(struct rtnl_route *r, __u32 table,
-			 struct fp_xroute *x);
+		      struct fp_xroute *x, const char **why);
 
 #endif

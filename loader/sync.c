@@ -69,6 +69,13 @@ struct sync {
 	 */
 	struct nl_sock *rsk;
 	struct vec *dump; /* where a route dump collects, NULL otherwise */
+	int dump_err; /* the first failure of the dump under way */
+	/*
+	 * Dumps are read off sk without libnl, under sequence numbers of
+	 * their own: taking one of libnl's would leave it expecting an
+	 * answer it never reads, and its next refill would fail.
+	 */
+	__u32 dump_seq;
 	struct nl_cache *links, *neighs;
 	__u32 table;
 	const char *glob;
@@ -362,33 +369,45 @@ static int gather_neighs(struct sync *s, struct vec *out)
 	return 0;
 }
 
-/*
- * A route message (event or dump part) into the state or the dump. A dump
- * reads the message in place (a million routes, no object each); events
- * go through libnl's object, which the dump's parser is tested against.
- */
-static int route_msg(struct nl_msg *msg, void *arg)
+static const char *family_name(int family)
 {
-	struct nlmsghdr *nh = nlmsg_hdr(msg);
-	struct sync *s = arg;
-	struct rtnl_route *r = NULL;
+	return family == AF_INET ? "inet" : family == AF_INET6 ? "inet6" : "?";
+}
+
+/*
+ * A route message (event or dump part) into the state or the dump, read
+ * in place (nlroute.c): no libnl object per route. A malformed one fails
+ * a dump, which then leaves the maps as they are; an event's is dropped
+ * and a full pass (a fresh dump) follows.
+ */
+static void route_nlmsg(struct sync *s, const struct nlmsghdr *nh)
+{
+	const char *why;
 	struct fp_xroute x;
 	int err, kept;
 
 	if (nh->nlmsg_type != RTM_NEWROUTE && nh->nlmsg_type != RTM_DELROUTE)
-		return NL_SKIP;
-	if (s->dump) {
-		kept = fp_nlroute__parse(nh, s->table, &x);
-		err = kept < 0 ? -NLE_INVAL : 0;
-	} else {
-		err = rtnl_route_parse(nh, &r);
-		kept = err < 0 ? 0 : fp_nlroute__from_obj(r, s->table, &x);
-	}
-	if (err < 0) {
-		/* One bad message is skipped, not fatal: a full pass follows. */
-		pr_debug("sync: route message: %s\n", nl_geterror(err));
+		return;
+	kept = fp_nlroute__parse(nh, s->table, &x, &why);
+	if (kept < 0) {
+		const struct rtmsg *rtm = NLMSG_DATA(nh);
+		int family = nh->nlmsg_len >= NLMSG_SPACE(sizeof(*rtm)) ?
+				     rtm->rtm_family :
+				     AF_UNSPEC;
+		const char *type = nh->nlmsg_type == RTM_NEWROUTE ?
+					   "RTM_NEWROUTE" :
+					   "RTM_DELROUTE";
+
+		if (s->dump && !s->dump_err)
+			pr_warn("sync: route dump: %s message (%s, seq %u) is malformed: %s; the maps are left as they are\n",
+				type, family_name(family), nh->nlmsg_seq, why);
+		else if (!s->dump)
+			pr_warn("sync: route event: %s message (%s) is malformed: %s; a full re-dump follows\n",
+				type, family_name(family), why);
+		if (s->dump)
+			s->dump_err = -EINVAL;
 		s->full = true;
-		return NL_SKIP;
+		return;
 	}
 	if (kept) {
 		if (s->dump)
@@ -396,28 +415,125 @@ static int route_msg(struct nl_msg *msg, void *arg)
 		else
 			err = fp_xstate__route(s->xs, &x,
 					       nh->nlmsg_type == RTM_NEWROUTE);
+		if (err && s->dump && !s->dump_err)
+			s->dump_err = err;
 		if (err)
 			s->full = true;
 	}
 	if (!s->dump)
 		s->dirty = true;
-	if (r)
-		rtnl_route_put(r);
+}
+
+static int route_msg(struct nl_msg *msg, void *arg)
+{
+	route_nlmsg(arg, nlmsg_hdr(msg));
 	return NL_OK;
 }
 
-/* Every route of the kernel, dumped afresh over the request socket. */
+#define DUMP_BUF (64 << 10) /* the kernel's dump datagrams stay under 32 KB */
+#define DUMP_TRIES 3 /* a dump the kernel marks interrupted is redone */
+
+/*
+ * The answer to dump request seq, datagram by datagram, up to its
+ * NLMSG_DONE, whatever goes wrong on the way: what stays unread would
+ * answer the socket's next request. 0, -EAGAIN when the kernel marked
+ * the dump interrupted (a table changed under it), or -errno.
+ */
+static int read_dump(struct sync *s, int fd, __u32 seq, char *buf)
+{
+	bool intr = false;
+	int err = 0;
+
+	for (;;) {
+		struct sockaddr_nl from = { 0 };
+		struct iovec iov = { buf, DUMP_BUF };
+		struct msghdr mh = { .msg_name = &from,
+				     .msg_namelen = sizeof(from),
+				     .msg_iov = &iov,
+				     .msg_iovlen = 1 };
+		const struct nlmsghdr *nh = (const struct nlmsghdr *)buf;
+		ssize_t n = recvmsg(fd, &mh, 0);
+
+		if (n < 0 && errno == EINTR)
+			continue;
+		if (n < 0)
+			return -errno;
+		/* Only the kernel answers a dump. */
+		if (from.nl_pid != 0)
+			continue;
+		if ((mh.msg_flags & MSG_TRUNC) && !err) {
+			pr_warn("sync: route dump: a datagram longer than %d bytes\n",
+				DUMP_BUF);
+			err = -EMSGSIZE;
+		}
+		for (; NLMSG_OK(nh, n); nh = NLMSG_NEXT(nh, n)) {
+			if (nh->nlmsg_seq != seq)
+				continue;
+			if (nh->nlmsg_flags & NLM_F_DUMP_INTR)
+				intr = true;
+			if (nh->nlmsg_type == NLMSG_DONE)
+				return err ? err : intr ? -EAGAIN : 0;
+			if (nh->nlmsg_type == NLMSG_ERROR) {
+				const struct nlmsgerr *e = NLMSG_DATA(nh);
+
+				if (nh->nlmsg_len < NLMSG_LENGTH(sizeof(*e)))
+					return -EBADMSG;
+				return err	? err :
+				       e->error ? e->error :
+						  -EPROTO;
+			}
+			if (!err)
+				route_nlmsg(s, nh);
+		}
+		if (n && !err && !(mh.msg_flags & MSG_TRUNC)) {
+			pr_warn("sync: route dump: a message runs past its datagram\n");
+			err = -EBADMSG;
+		}
+	}
+}
+
+/*
+ * Every route of the kernel, dumped afresh over the request socket and
+ * read off it in place: libnl's receive path copies each message into an
+ * nl_msg of its own, two allocations a route at a million routes.
+ */
 static int gather_routes(struct sync *s, struct vec *out)
 {
-	int err;
+	int fd = nl_socket_get_fd(s->sk), err = -EAGAIN;
+	char *buf = malloc(DUMP_BUF);
 
+	if (!buf)
+		return -ENOMEM;
 	s->dump = out;
-	nl_socket_modify_cb(s->sk, NL_CB_VALID, NL_CB_CUSTOM, route_msg, s);
-	err = nl_rtgen_request(s->sk, RTM_GETROUTE, AF_UNSPEC, NLM_F_DUMP);
-	if (err >= 0)
-		err = nl_recvmsgs_default(s->sk);
+	for (int i = 0; i < DUMP_TRIES && err == -EAGAIN; i++) {
+		struct {
+			struct nlmsghdr nh;
+			struct rtgenmsg g;
+		} req = {
+			.nh = { .nlmsg_len = NLMSG_LENGTH(sizeof(req.g)),
+				.nlmsg_type = RTM_GETROUTE,
+				.nlmsg_flags = NLM_F_REQUEST | NLM_F_DUMP,
+				.nlmsg_seq = ++s->dump_seq },
+			.g = { .rtgen_family = AF_UNSPEC },
+		};
+
+		out->n = 0;
+		s->dump_err = 0;
+		if (send(fd, &req, req.nh.nlmsg_len, 0) < 0)
+			err = -errno;
+		else
+			err = read_dump(s, fd, req.nh.nlmsg_seq, buf);
+		if (!err)
+			err = s->dump_err;
+	}
 	s->dump = NULL;
-	return err < 0 ? nl_err("dump routes", err) : 0;
+	free(buf);
+	if (err == -EAGAIN)
+		pr_warn("sync: route dump: interrupted %d times by route changes\n",
+			DUMP_TRIES);
+	else if (err && err != s->dump_err)
+		pr_warn("sync: route dump: %s\n", strerror(-err));
+	return err;
 }
 
 /* ---- reconcile -------------------------------------------------------- */
