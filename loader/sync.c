@@ -12,6 +12,7 @@
  */
 #include <errno.h>
 #include <fnmatch.h>
+#include <malloc.h>
 #include <net/if.h>
 #include <poll.h>
 #include <signal.h>
@@ -555,7 +556,10 @@ static int read_one(const struct fp_prefix *p, const struct fp_route *rt,
 			    p, &plain);
 }
 
-/* The non-static entries now in the maps, and the static prefixes. */
+/*
+ * The non-static entries now in the maps (in the maps' order, indexed),
+ * and the static prefixes (sorted).
+ */
 static int read_entries(struct fp_maps *m, struct fp_xset *cur,
 			struct fp_xset *statics)
 {
@@ -564,9 +568,9 @@ static int read_entries(struct fp_maps *m, struct fp_xset *cur,
 
 	if (err)
 		return err;
-	fp_xset__sort(cur);
+	/* A million entries in hash order: indexed, not sorted. */
 	fp_xset__sort(statics);
-	return 0;
+	return fp_xset__index(cur);
 }
 
 /* The rt of a static entry at p, which sync never touches. */
@@ -768,8 +772,23 @@ static int apply(struct sync *s, const struct fp_xset *cur,
 	/* Tree order: backwards, what lies inside a prefix comes first. */
 	const struct fp_xentry *want = fp_xstate__entries(s->xs, &nwant);
 	struct writes w = { 0 };
+	struct fp_xset stale = { 0 };
+	/* Each entry's reading in the maps, and which readings stay. */
+	const struct fp_xentry **in =
+		calloc(nwant ? nwant : 1, sizeof(const struct fp_xentry *));
+	bool *wanted = calloc(cur->n ? cur->n : 1, sizeof(*wanted));
 	int removed = 0, err = 0, ret;
 
+	if (!in || !wanted) {
+		err = -ENOMEM;
+		goto out_free;
+	}
+	fp_vec__huge(in, nwant * sizeof(const struct fp_xentry *));
+	for (size_t k = 0; k < nwant; k++) {
+		in[k] = fp_xset__find(cur, &want[k].prefix);
+		if (in[k])
+			wanted[in[k] - cur->e] = true;
+	}
 	fp_fib__batch_begin(s->m);
 	for (int shadow = 1; shadow >= 0 && !err; shadow--) {
 		for (size_t k = nwant; k-- > 0 && !err;) {
@@ -778,10 +797,9 @@ static int apply(struct sync *s, const struct fp_xset *cur,
 			if ((e->rt.ifindex == 0) != shadow ||
 			    fp_xset__find(statics, &e->prefix) ||
 			    fp_xset__find(&w.blocked, &e->prefix) ||
-			    same_entry(e, fp_xset__find(cur, &e->prefix)))
+			    same_entry(e, in[k]))
 				continue;
-			if (is_host(&e->prefix) &&
-			    !fp_xset__find(cur, &e->prefix)) {
+			if (is_host(&e->prefix) && !in[k]) {
 				err = write_host(s, &w, e);
 				continue;
 			}
@@ -795,13 +813,22 @@ static int apply(struct sync *s, const struct fp_xset *cur,
 		if (!err)
 			err = write_hosts(s, &w);
 	}
+	/*
+	 * The stale ones, sorted as cur was before it had an index: shorter
+	 * prefixes go first, so no destination falls back from a stale entry
+	 * to another stale one that covers it.
+	 */
+	for (size_t i = 0; i < cur->n && !err; i++) {
+		const struct fp_xentry *e = &cur->e[i];
+		if (!wanted[i] || refused(&w.failed, &w.blocked, &e->prefix))
+			err = fp_xset__add(&stale, &e->prefix, &e->rt);
+	}
+	fp_xset__sort(&stale);
 	for (int shadow = 0; shadow <= 1; shadow++)
-		for (size_t i = 0; i < cur->n && !err; i++) {
-			const struct fp_xentry *e = &cur->e[i];
+		for (size_t i = 0; i < stale.n && !err; i++) {
+			const struct fp_xentry *e = &stale.e[i];
 
-			if ((e->rt.ifindex == 0) != shadow ||
-			    (fp_xstate__find(s->xs, &e->prefix) &&
-			     !refused(&w.failed, &w.blocked, &e->prefix)))
+			if ((e->rt.ifindex == 0) != shadow)
 				continue;
 			err = delete_entry(s, &e->prefix);
 			removed++;
@@ -822,6 +849,10 @@ static int apply(struct sync *s, const struct fp_xset *cur,
 	publish_ctl(s);
 	free(w.hosts);
 	free(w.res);
+	fp_xset__free(&stale);
+out_free:
+	free(in);
+	free(wanted);
 	return err;
 }
 
@@ -1303,6 +1334,12 @@ int fp_cmd_sync(const struct fp_opts *o, int argc, char **argv)
 		return FP_EXIT_USAGE;
 	}
 	s.glob = opt.ports;
+	/*
+	 * Arrays of a million routes grow by realloc: mapped on their own
+	 * they move by remapping, where glibc's sliding threshold (up to
+	 * 32 MB) would put them on the heap and copy them at every doubling.
+	 */
+	mallopt(M_MMAP_THRESHOLD, 1 << 20);
 	if (fp_env__enter(o) || fp_maps__open(&m, o))
 		return FP_EXIT_ERR;
 	s.m = &m;

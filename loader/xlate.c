@@ -25,9 +25,17 @@ static bool mac_usable(const __u8 *mac)
 	return !fp_mac_is_zero(mac) && !(mac[0] & 1);
 }
 
+static void xset_unindex(struct fp_xset *s)
+{
+	free(s->ix);
+	s->ix = NULL;
+	s->ixmask = 0;
+}
+
 int fp_xset__add(struct fp_xset *s, const struct fp_prefix *p,
 		 const struct fp_route *rt)
 {
+	xset_unindex(s);
 	if (fp_vec__grow(&s->e, &s->cap, s->n, sizeof(*s->e)))
 		return -ENOMEM;
 	memset(&s->e[s->n], 0, sizeof(s->e[s->n]));
@@ -43,6 +51,51 @@ static int entry_cmp(const void *a, const void *b)
 			      &((const struct fp_xentry *)b)->prefix);
 }
 
+/* A mix of all of p that fp_prefix__cmp() looks at. */
+static __u32 prefix_hash(const struct fp_prefix *p)
+{
+	__u64 h = (__u64)p->family << 8 | p->len;
+	__u32 w;
+
+	for (int i = 0; i < 16; i += 4) {
+		memcpy(&w, p->addr + i, 4);
+		h = (h ^ w) * 0x9e3779b97f4a7c15ULL;
+		h ^= h >> 29;
+	}
+	return (__u32)(h >> 32);
+}
+
+int fp_xset__index(struct fp_xset *s)
+{
+	size_t slots = 64, j = 0;
+
+	xset_unindex(s);
+	/* At most half full: short probe runs. */
+	while (slots < 2 * s->n)
+		slots *= 2;
+	if (s->n >= UINT32_MAX)
+		return -ENOMEM;
+	s->ix = calloc(slots, sizeof(*s->ix));
+	if (!s->ix)
+		return -ENOMEM;
+	fp_vec__huge(s->ix, slots * sizeof(*s->ix));
+	s->ixmask = slots - 1;
+	for (size_t i = 0; i < s->n; i++) {
+		size_t k = prefix_hash(&s->e[i].prefix) & s->ixmask;
+
+		for (; s->ix[k]; k = (k + 1) & s->ixmask)
+			if (!fp_prefix__cmp(&s->e[s->ix[k] - 1].prefix,
+					    &s->e[i].prefix))
+				break;
+		if (s->ix[k])
+			continue; /* a duplicate: the first stays */
+		s->e[j] = s->e[i];
+		s->ix[k] = (__u32)++j;
+	}
+	s->n = j;
+	return 0;
+}
+
 const struct fp_xentry *fp_xset__find(const struct fp_xset *s,
 				      const struct fp_prefix *p)
 {
@@ -50,12 +103,20 @@ const struct fp_xentry *fp_xset__find(const struct fp_xset *s,
 
 	if (!s->n)
 		return NULL;
+	if (s->ix) {
+		for (size_t k = prefix_hash(p) & s->ixmask; s->ix[k];
+		     k = (k + 1) & s->ixmask)
+			if (!fp_prefix__cmp(&s->e[s->ix[k] - 1].prefix, p))
+				return &s->e[s->ix[k] - 1];
+		return NULL;
+	}
 	return bsearch(&key, s->e, s->n, sizeof(*s->e), entry_cmp);
 }
 
 void fp_xset__free(struct fp_xset *s)
 {
 	free(s->e);
+	free(s->ix);
 	memset(s, 0, sizeof(*s));
 }
 
@@ -122,6 +183,7 @@ void fp_xset__sort(struct fp_xset *s)
 {
 	size_t j = 0;
 
+	xset_unindex(s);
 	if (!s->n)
 		return;
 	qsort(s->e, s->n, sizeof(*s->e), entry_cmp);
@@ -779,6 +841,7 @@ static int xs_rebuild(struct fp_xstate *st, struct fp_xchanges *c)
 	next = malloc((cap ? cap : 1) * sizeof(*next));
 	if (!next)
 		return -ENOMEM;
+	fp_vec__huge(next, cap * sizeof(*next));
 	while (ri < st->nroutes || ni < st->nneighs) {
 		const struct fp_xroute *r = NULL;
 		struct fp_prefix np = { 0 };
@@ -958,6 +1021,7 @@ static int xs_sort_routes(struct fp_xstate *st)
 		err = -ENOMEM;
 		goto out_free;
 	}
+	fp_vec__huge(b, n * sizeof(struct fp_xroute *));
 	/* Bottom up: neighbouring runs pairwise until one is left. */
 	while (nruns > 1) {
 		size_t r = 0, m = 0;
@@ -1007,6 +1071,7 @@ int fp_xstate__load_take(struct fp_xstate *st, struct fp_xroute *routes,
 		}
 		st->routes = p;
 		st->rcap = nroutes;
+		fp_vec__huge(p, nroutes * sizeof(struct fp_xroute *));
 	}
 	if (nneighs > st->ncap) {
 		void *p = realloc(st->neighs,

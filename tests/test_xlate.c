@@ -1014,6 +1014,99 @@ static void test_load_later_duplicate_wins(void **state)
 	(void)state;
 }
 
+/*
+ * An indexed set finds what a sorted copy of it finds: every prefix in
+ * it (with its own entry), none that is not (its neighbours by one bit,
+ * other lengths, the other family); duplicates dropped, the first
+ * kept, the rest in their order; adding drops the index.
+ */
+static void test_xset_index(void **state)
+{
+	struct fp_xset ix = { 0 }, sorted = { 0 };
+	unsigned int seed = 5;
+	struct fp_route rt;
+	struct fp_prefix p;
+
+	for (int i = 0; i < 20000; i++) {
+		memset(&p, 0, sizeof(p));
+		memset(&rt, 0, sizeof(rt));
+		seed = seed * 1103515245u + 12345u;
+		p.family = seed & 0x10000 ? AF_INET6 : AF_INET;
+		p.len = p.family == AF_INET ? 32 - (seed >> 20) % 3 :
+					      128 - (seed >> 20) % 3;
+		/* Few addresses, so that some repeat. */
+		p.addr[p.family == AF_INET ? 3 : 15] = (seed >> 8) & 0xff;
+		p.addr[0] = p.family == AF_INET ? 198 : 0x20;
+		p.addr[1] = (seed >> 24) % 40;
+		fp_prefix__mask(&p);
+		rt.ifindex = i + 1; /* which copy a find gives */
+		assert_int_equal(fp_xset__add(&ix, &p, &rt), 0);
+		assert_int_equal(fp_xset__add(&sorted, &p, &rt), 0);
+	}
+	assert_int_equal(fp_xset__index(&ix), 0);
+	/* The first of duplicates kept: a stable sort's first. */
+	for (size_t i = 1; i < sorted.n; i++)
+		for (size_t j = i;
+		     j > 0 && fp_prefix__cmp(&sorted.e[j - 1].prefix,
+					     &sorted.e[j].prefix) > 0;
+		     j--) {
+			struct fp_xentry t = sorted.e[j];
+
+			sorted.e[j] = sorted.e[j - 1];
+			sorted.e[j - 1] = t;
+		}
+	{
+		size_t j = 0;
+
+		for (size_t i = 0; i < sorted.n; i++)
+			if (!j || fp_prefix__cmp(&sorted.e[j - 1].prefix,
+						 &sorted.e[i].prefix))
+				sorted.e[j++] = sorted.e[i];
+		sorted.n = j;
+	}
+	check_int("index: entries after dropping duplicates", sorted.n, ix.n);
+	for (size_t i = 1; i < ix.n; i++)
+		check_true("index: the rest keep their order",
+			   ix.e[i - 1].rt.ifindex < ix.e[i].rt.ifindex);
+	for (size_t i = 0; i < sorted.n; i++) {
+		const struct fp_xentry *e =
+			fp_xset__find(&ix, &sorted.e[i].prefix);
+
+		check_true("index: finds every prefix it holds", e != NULL);
+		check_int("index: the first copy", sorted.e[i].rt.ifindex,
+			  e ? e->rt.ifindex : 0);
+		p = sorted.e[i].prefix;
+		p.addr[p.family == AF_INET ? 3 : 15] ^= 0x01;
+		check_true("index: a neighbour is found as a sorted set has it",
+			   (fp_xset__find(&ix, &p) != NULL) ==
+				   (fp_xset__find(&sorted, &p) != NULL));
+		p = sorted.e[i].prefix;
+		p.family = p.family == AF_INET ? AF_INET6 : AF_INET;
+		check_true("index: the other family as a sorted set has it",
+			   (fp_xset__find(&ix, &p) != NULL) ==
+				   (fp_xset__find(&sorted, &p) != NULL));
+	}
+	p = sorted.e[0].prefix;
+	p.len--;
+	fp_prefix__mask(&p);
+	check_true("index: a shorter prefix as a sorted set has it",
+		   (fp_xset__find(&ix, &p) != NULL) ==
+			   (fp_xset__find(&sorted, &p) != NULL));
+	/* Added to, the set is unindexed: sorted again, it finds as before. */
+	assert_int_equal(fp_xset__add(&ix, &p, &rt), 0);
+	check_true("index: adding drops it", ix.ix == NULL);
+	fp_xset__sort(&ix);
+	check_true("index: sorted again, finds the added one",
+		   fp_xset__find(&ix, &p) != NULL);
+	fp_xset__free(&ix);
+	fp_xset__free(&sorted);
+	/* An empty set indexes, and finds nothing. */
+	assert_int_equal(fp_xset__index(&ix), 0);
+	check_true("index: empty finds nothing", !fp_xset__find(&ix, &p));
+	fp_xset__free(&ix);
+	(void)state;
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -1031,6 +1124,7 @@ int main(void)
 		cmocka_unit_test(test_load_settles),
 		cmocka_unit_test(test_load_dump_runs),
 		cmocka_unit_test(test_load_later_duplicate_wins),
+		cmocka_unit_test(test_xset_index),
 	};
 
 	return cmocka_run_group_tests_name("xlate", tests, NULL, NULL);
