@@ -12,6 +12,7 @@
  */
 #include <errno.h>
 #include <fnmatch.h>
+#include <malloc.h>
 #include <net/if.h>
 #include <poll.h>
 #include <signal.h>
@@ -39,6 +40,7 @@
 #include "pinset.h"
 #include "log.h"
 #include "mapio.h"
+#include "nlroute.h"
 #include "parse.h"
 #include "port.h"
 #include "prefix.h"
@@ -68,6 +70,13 @@ struct sync {
 	 */
 	struct nl_sock *rsk;
 	struct vec *dump; /* where a route dump collects, NULL otherwise */
+	int dump_err; /* the first failure of the dump under way */
+	/*
+	 * Dumps are read off sk without libnl, under sequence numbers of
+	 * their own: taking one of libnl's would leave it expecting an
+	 * answer it never reads, and its next refill would fail.
+	 */
+	__u32 dump_seq;
 	struct nl_cache *links, *neighs;
 	__u32 table;
 	const char *glob;
@@ -361,99 +370,171 @@ static int gather_neighs(struct sync *s, struct vec *out)
 	return 0;
 }
 
-static void route_nexthop(struct rtnl_route *r, struct fp_xroute *x)
+static const char *family_name(int family)
 {
-	struct rtnl_nexthop *nh;
-	struct nl_addr *gw;
-	unsigned int flags;
-
-	x->nhops = rtnl_route_get_nnexthops(r) > 255 ?
-			   255 :
-			   rtnl_route_get_nnexthops(r);
-	if (x->nhops != 1)
-		return;
-	nh = rtnl_route_nexthop_n(r, 0);
-	x->oif = rtnl_route_nh_get_ifindex(nh);
-	flags = rtnl_route_nh_get_flags(nh);
-	x->dead = flags & (RTNH_F_DEAD | RTNH_F_LINKDOWN);
-	gw = rtnl_route_nh_get_gateway(nh);
-	if (!gw)
-		gw = rtnl_route_nh_get_via(nh);
-	if (gw) {
-		x->has_gw = true;
-		x->gw_family = nl_addr_get_family(gw);
-		copy_addr(gw, x->gw, sizeof(x->gw));
-	}
+	return family == AF_INET ? "inet" : family == AF_INET6 ? "inet6" : "?";
 }
 
-/* False for routes xlate never looks at. */
-static bool route_to_x(const struct sync *s, struct rtnl_route *r,
-		       struct fp_xroute *x)
+/*
+ * A route message (event or dump part) into the state or the dump, read
+ * in place (nlroute.c): no libnl object per route. A malformed one fails
+ * a dump, which then leaves the maps as they are; an event's is dropped
+ * and a full pass (a fresh dump) follows.
+ */
+static void route_nlmsg(struct sync *s, const struct nlmsghdr *nh)
 {
-	struct nl_addr *dst = rtnl_route_get_dst(r);
-	__u32 table = rtnl_route_get_table(r);
-
-	memset(x, 0, sizeof(*x));
-	if (table != s->table && table != RT_TABLE_LOCAL)
-		return false;
-	x->dst.family = rtnl_route_get_family(r);
-	if ((x->dst.family != AF_INET && x->dst.family != AF_INET6) ||
-	    rtnl_route_get_tos(r))
-		return false;
-	x->dst.len = dst ? nl_addr_get_prefixlen(dst) : 0;
-	copy_addr(dst, x->dst.addr, sizeof(x->dst.addr));
-	x->table = table;
-	x->priority = rtnl_route_get_priority(r);
-	x->type = rtnl_route_get_type(r);
-	route_nexthop(r, x);
-	return true;
-}
-
-/* A route message (event or dump part) into the state or the dump. */
-static int route_msg(struct nl_msg *msg, void *arg)
-{
-	struct nlmsghdr *nh = nlmsg_hdr(msg);
-	struct sync *s = arg;
-	struct rtnl_route *r = NULL;
+	const char *why;
 	struct fp_xroute x;
-	int err;
+	int err, kept;
 
 	if (nh->nlmsg_type != RTM_NEWROUTE && nh->nlmsg_type != RTM_DELROUTE)
-		return NL_SKIP;
-	err = rtnl_route_parse(nh, &r);
-	if (err < 0) {
-		/* One bad message is skipped, not fatal: a full pass follows. */
-		pr_debug("sync: route message: %s\n", nl_geterror(err));
+		return;
+	kept = fp_nlroute__parse(nh, s->table, &x, &why);
+	if (kept < 0) {
+		const struct rtmsg *rtm = NLMSG_DATA(nh);
+		int family = nh->nlmsg_len >= NLMSG_SPACE(sizeof(*rtm)) ?
+				     rtm->rtm_family :
+				     AF_UNSPEC;
+		const char *type = nh->nlmsg_type == RTM_NEWROUTE ?
+					   "RTM_NEWROUTE" :
+					   "RTM_DELROUTE";
+
+		if (s->dump && !s->dump_err)
+			pr_warn("sync: route dump: %s message (%s, seq %u) is malformed: %s; the maps are left as they are\n",
+				type, family_name(family), nh->nlmsg_seq, why);
+		else if (!s->dump)
+			pr_warn("sync: route event: %s message (%s) is malformed: %s; a full re-dump follows\n",
+				type, family_name(family), why);
+		if (s->dump)
+			s->dump_err = -EINVAL;
 		s->full = true;
-		return NL_SKIP;
+		return;
 	}
-	if (route_to_x(s, r, &x)) {
+	if (kept) {
 		if (s->dump)
 			err = vec_push(s->dump, &x, sizeof(x));
 		else
 			err = fp_xstate__route(s->xs, &x,
 					       nh->nlmsg_type == RTM_NEWROUTE);
+		if (err && s->dump && !s->dump_err)
+			s->dump_err = err;
 		if (err)
 			s->full = true;
 	}
 	if (!s->dump)
 		s->dirty = true;
-	rtnl_route_put(r);
+}
+
+static int route_msg(struct nl_msg *msg, void *arg)
+{
+	route_nlmsg(arg, nlmsg_hdr(msg));
 	return NL_OK;
 }
 
-/* Every route of the kernel, dumped afresh over the request socket. */
+#define DUMP_BUF (64 << 10) /* the kernel's dump datagrams stay under 32 KB */
+#define DUMP_TRIES 3 /* a dump the kernel marks interrupted is redone */
+
+/*
+ * The answer to dump request seq, datagram by datagram, up to its
+ * NLMSG_DONE, whatever goes wrong on the way: what stays unread would
+ * answer the socket's next request. 0, -EAGAIN when the kernel marked
+ * the dump interrupted (a table changed under it), or -errno.
+ */
+static int read_dump(struct sync *s, int fd, __u32 seq, char *buf)
+{
+	bool intr = false;
+	int err = 0;
+
+	for (;;) {
+		struct sockaddr_nl from = { 0 };
+		struct iovec iov = { buf, DUMP_BUF };
+		struct msghdr mh = { .msg_name = &from,
+				     .msg_namelen = sizeof(from),
+				     .msg_iov = &iov,
+				     .msg_iovlen = 1 };
+		const struct nlmsghdr *nh = (const struct nlmsghdr *)buf;
+		ssize_t n = recvmsg(fd, &mh, 0);
+
+		if (n < 0 && errno == EINTR)
+			continue;
+		if (n < 0)
+			return -errno;
+		/* Only the kernel answers a dump. */
+		if (from.nl_pid != 0)
+			continue;
+		if ((mh.msg_flags & MSG_TRUNC) && !err) {
+			pr_warn("sync: route dump: a datagram longer than %d bytes\n",
+				DUMP_BUF);
+			err = -EMSGSIZE;
+		}
+		for (; NLMSG_OK(nh, n); nh = NLMSG_NEXT(nh, n)) {
+			if (nh->nlmsg_seq != seq)
+				continue;
+			if (nh->nlmsg_flags & NLM_F_DUMP_INTR)
+				intr = true;
+			if (nh->nlmsg_type == NLMSG_DONE)
+				return err ? err : intr ? -EAGAIN : 0;
+			if (nh->nlmsg_type == NLMSG_ERROR) {
+				const struct nlmsgerr *e = NLMSG_DATA(nh);
+
+				if (nh->nlmsg_len < NLMSG_LENGTH(sizeof(*e)))
+					return -EBADMSG;
+				return err	? err :
+				       e->error ? e->error :
+						  -EPROTO;
+			}
+			if (!err)
+				route_nlmsg(s, nh);
+		}
+		if (n && !err && !(mh.msg_flags & MSG_TRUNC)) {
+			pr_warn("sync: route dump: a message runs past its datagram\n");
+			err = -EBADMSG;
+		}
+	}
+}
+
+/*
+ * Every route of the kernel, dumped afresh over the request socket and
+ * read off it in place: libnl's receive path copies each message into an
+ * nl_msg of its own, two allocations a route at a million routes.
+ */
 static int gather_routes(struct sync *s, struct vec *out)
 {
-	int err;
+	int fd = nl_socket_get_fd(s->sk), err = -EAGAIN;
+	char *buf = malloc(DUMP_BUF);
 
+	if (!buf)
+		return -ENOMEM;
 	s->dump = out;
-	nl_socket_modify_cb(s->sk, NL_CB_VALID, NL_CB_CUSTOM, route_msg, s);
-	err = nl_rtgen_request(s->sk, RTM_GETROUTE, AF_UNSPEC, NLM_F_DUMP);
-	if (err >= 0)
-		err = nl_recvmsgs_default(s->sk);
+	for (int i = 0; i < DUMP_TRIES && err == -EAGAIN; i++) {
+		struct {
+			struct nlmsghdr nh;
+			struct rtgenmsg g;
+		} req = {
+			.nh = { .nlmsg_len = NLMSG_LENGTH(sizeof(req.g)),
+				.nlmsg_type = RTM_GETROUTE,
+				.nlmsg_flags = NLM_F_REQUEST | NLM_F_DUMP,
+				.nlmsg_seq = ++s->dump_seq },
+			.g = { .rtgen_family = AF_UNSPEC },
+		};
+
+		out->n = 0;
+		s->dump_err = 0;
+		if (send(fd, &req, req.nh.nlmsg_len, 0) < 0)
+			err = -errno;
+		else
+			err = read_dump(s, fd, req.nh.nlmsg_seq, buf);
+		if (!err)
+			err = s->dump_err;
+	}
 	s->dump = NULL;
-	return err < 0 ? nl_err("dump routes", err) : 0;
+	free(buf);
+	if (err == -EAGAIN)
+		pr_warn("sync: route dump: interrupted %d times by route changes\n",
+			DUMP_TRIES);
+	else if (err && err != s->dump_err)
+		pr_warn("sync: route dump: %s\n", strerror(-err));
+	return err;
 }
 
 /* ---- reconcile -------------------------------------------------------- */
@@ -475,7 +556,10 @@ static int read_one(const struct fp_prefix *p, const struct fp_route *rt,
 			    p, &plain);
 }
 
-/* The non-static entries now in the maps, and the static prefixes. */
+/*
+ * The non-static entries now in the maps (in the maps' order, indexed),
+ * and the static prefixes (sorted).
+ */
 static int read_entries(struct fp_maps *m, struct fp_xset *cur,
 			struct fp_xset *statics)
 {
@@ -484,9 +568,9 @@ static int read_entries(struct fp_maps *m, struct fp_xset *cur,
 
 	if (err)
 		return err;
-	fp_xset__sort(cur);
+	/* A million entries in hash order: indexed, not sorted. */
 	fp_xset__sort(statics);
-	return 0;
+	return fp_xset__index(cur);
 }
 
 /* The rt of a static entry at p, which sync never touches. */
@@ -688,8 +772,23 @@ static int apply(struct sync *s, const struct fp_xset *cur,
 	/* Tree order: backwards, what lies inside a prefix comes first. */
 	const struct fp_xentry *want = fp_xstate__entries(s->xs, &nwant);
 	struct writes w = { 0 };
+	struct fp_xset stale = { 0 };
+	/* Each entry's reading in the maps, and which readings stay. */
+	const struct fp_xentry **in =
+		calloc(nwant ? nwant : 1, sizeof(const struct fp_xentry *));
+	bool *wanted = calloc(cur->n ? cur->n : 1, sizeof(*wanted));
 	int removed = 0, err = 0, ret;
 
+	if (!in || !wanted) {
+		err = -ENOMEM;
+		goto out_free;
+	}
+	fp_vec__huge(in, nwant * sizeof(const struct fp_xentry *));
+	for (size_t k = 0; k < nwant; k++) {
+		in[k] = fp_xset__find(cur, &want[k].prefix);
+		if (in[k])
+			wanted[in[k] - cur->e] = true;
+	}
 	fp_fib__batch_begin(s->m);
 	for (int shadow = 1; shadow >= 0 && !err; shadow--) {
 		for (size_t k = nwant; k-- > 0 && !err;) {
@@ -698,10 +797,9 @@ static int apply(struct sync *s, const struct fp_xset *cur,
 			if ((e->rt.ifindex == 0) != shadow ||
 			    fp_xset__find(statics, &e->prefix) ||
 			    fp_xset__find(&w.blocked, &e->prefix) ||
-			    same_entry(e, fp_xset__find(cur, &e->prefix)))
+			    same_entry(e, in[k]))
 				continue;
-			if (is_host(&e->prefix) &&
-			    !fp_xset__find(cur, &e->prefix)) {
+			if (is_host(&e->prefix) && !in[k]) {
 				err = write_host(s, &w, e);
 				continue;
 			}
@@ -715,13 +813,22 @@ static int apply(struct sync *s, const struct fp_xset *cur,
 		if (!err)
 			err = write_hosts(s, &w);
 	}
+	/*
+	 * The stale ones, sorted as cur was before it had an index: shorter
+	 * prefixes go first, so no destination falls back from a stale entry
+	 * to another stale one that covers it.
+	 */
+	for (size_t i = 0; i < cur->n && !err; i++) {
+		const struct fp_xentry *e = &cur->e[i];
+		if (!wanted[i] || refused(&w.failed, &w.blocked, &e->prefix))
+			err = fp_xset__add(&stale, &e->prefix, &e->rt);
+	}
+	fp_xset__sort(&stale);
 	for (int shadow = 0; shadow <= 1; shadow++)
-		for (size_t i = 0; i < cur->n && !err; i++) {
-			const struct fp_xentry *e = &cur->e[i];
+		for (size_t i = 0; i < stale.n && !err; i++) {
+			const struct fp_xentry *e = &stale.e[i];
 
-			if ((e->rt.ifindex == 0) != shadow ||
-			    (fp_xstate__find(s->xs, &e->prefix) &&
-			     !refused(&w.failed, &w.blocked, &e->prefix)))
+			if ((e->rt.ifindex == 0) != shadow)
 				continue;
 			err = delete_entry(s, &e->prefix);
 			removed++;
@@ -742,6 +849,10 @@ static int apply(struct sync *s, const struct fp_xset *cur,
 	publish_ctl(s);
 	free(w.hosts);
 	free(w.res);
+	fp_xset__free(&stale);
+out_free:
+	free(in);
+	free(wanted);
 	return err;
 }
 
@@ -762,27 +873,40 @@ static int reconcile_full(struct sync *s, const struct vec *ports)
 {
 	struct vec neighs = { 0 }, routes = { 0 };
 	struct fp_xset cur = { 0 }, statics = { 0 };
+	/* Phase times for -v: where a million routes' seconds go. */
+	__u64 t0 = mono_ns(), t1 = 0, tl = 0, t2 = 0, t3 = 0;
 	int err;
 
 	err = gather_neighs(s, &neighs);
 	if (!err)
 		err = gather_routes(s, &routes);
+	t1 = mono_ns();
 	if (!err)
 		err = fp_xstate__set_ports(s->xs, ports->v, ports->n);
-	if (!err)
-		err = fp_xstate__load(s->xs, routes.v, routes.n, neighs.v,
-				      neighs.n);
+	if (!err) {
+		err = fp_xstate__load_take(s->xs, routes.v, routes.n, neighs.v,
+					   neighs.n);
+		routes.v = NULL; /* the state's now */
+	}
+	tl = mono_ns();
 	/* Settles the state; the maps are diffed below, not against it. */
 	if (!err)
 		err = fp_xstate__changes(s->xs, NULL);
+	t2 = mono_ns();
 	if (!err)
 		err = read_entries(s->m, &cur, &statics);
+	t3 = mono_ns();
 	if (!err)
 		err = apply(s, &cur, &statics);
 	if (!err) {
 		s->full = false;
 		s->ctl.full_syncs++;
 		publish_ctl(s);
+		pr_debug(
+			"sync: full pass of %zu routes: dump %llu ms, load %llu ms, settle %llu ms, read maps %llu ms, apply %llu ms\n",
+			routes.n, (t1 - t0) / 1000000ULL,
+			(tl - t1) / 1000000ULL, (t2 - tl) / 1000000ULL,
+			(t3 - t2) / 1000000ULL, (mono_ns() - t3) / 1000000ULL);
 	}
 	fp_xset__free(&cur);
 	fp_xset__free(&statics);
@@ -1210,6 +1334,12 @@ int fp_cmd_sync(const struct fp_opts *o, int argc, char **argv)
 		return FP_EXIT_USAGE;
 	}
 	s.glob = opt.ports;
+	/*
+	 * Arrays of a million routes grow by realloc: mapped on their own
+	 * they move by remapping, where glibc's sliding threshold (up to
+	 * 32 MB) would put them on the heap and copy them at every doubling.
+	 */
+	mallopt(M_MMAP_THRESHOLD, 1 << 20);
 	if (fp_env__enter(o) || fp_maps__open(&m, o))
 		return FP_EXIT_ERR;
 	s.m = &m;

@@ -4,8 +4,35 @@
 #define FASTPATH_VEC_H
 
 #include <errno.h>
+#include <malloc.h>
+#include <stdint.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/mman.h>
+
+#define FP_VEC_HUGE (2UL << 20) /* a transparent huge page */
+
+/*
+ * Asks for huge pages under a large malloc'd block (Debian's THP mode is
+ * "madvise": nobody gets them unasked). A million routes fill a few
+ * hundred MB of arrays, each 4 KB page faulted in on first touch; under
+ * a hypervisor that shadows page tables each fault costs tens of
+ * microseconds, the largest part of a cold sync. The whole block, to its
+ * allocated end: advice on part of its mapping would split it, and
+ * realloc could no longer move it by remapping. Advice only: a kernel
+ * without THP ignores it, and so does this.
+ */
+static inline void fp_vec__huge(void *p, size_t bytes)
+{
+	const uintptr_t page = 4096;
+	uintptr_t lo, hi;
+
+	if (!p || bytes < 2 * FP_VEC_HUGE)
+		return;
+	lo = (uintptr_t)p & ~(page - 1);
+	hi = ((uintptr_t)p + malloc_usable_size(p) + page - 1) & ~(page - 1);
+	(void)madvise((void *)lo, hi - lo, MADV_HUGEPAGE);
+}
 
 /*
  * Appends one zeroed element of size sz to the array *arrp of *n
@@ -43,6 +70,7 @@ static inline int fp_vec__grow(void *arrp, size_t *cap, size_t n, size_t sz)
 		return -ENOMEM;
 	*arr = v;
 	*cap = c;
+	fp_vec__huge(v, c * sz);
 	return 0;
 }
 

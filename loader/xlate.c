@@ -6,6 +6,7 @@
  * different answer.
  */
 #include <errno.h>
+#include <stdint.h>
 #include <stdlib.h>
 #include <string.h>
 #include <sys/socket.h>
@@ -24,9 +25,17 @@ static bool mac_usable(const __u8 *mac)
 	return !fp_mac_is_zero(mac) && !(mac[0] & 1);
 }
 
+static void xset_unindex(struct fp_xset *s)
+{
+	free(s->ix);
+	s->ix = NULL;
+	s->ixmask = 0;
+}
+
 int fp_xset__add(struct fp_xset *s, const struct fp_prefix *p,
 		 const struct fp_route *rt)
 {
+	xset_unindex(s);
 	if (fp_vec__grow(&s->e, &s->cap, s->n, sizeof(*s->e)))
 		return -ENOMEM;
 	memset(&s->e[s->n], 0, sizeof(s->e[s->n]));
@@ -42,6 +51,51 @@ static int entry_cmp(const void *a, const void *b)
 			      &((const struct fp_xentry *)b)->prefix);
 }
 
+/* A mix of all of p that fp_prefix__cmp() looks at. */
+static __u32 prefix_hash(const struct fp_prefix *p)
+{
+	__u64 h = (__u64)p->family << 8 | p->len;
+	__u32 w;
+
+	for (int i = 0; i < 16; i += 4) {
+		memcpy(&w, p->addr + i, 4);
+		h = (h ^ w) * 0x9e3779b97f4a7c15ULL;
+		h ^= h >> 29;
+	}
+	return (__u32)(h >> 32);
+}
+
+int fp_xset__index(struct fp_xset *s)
+{
+	size_t slots = 64, j = 0;
+
+	xset_unindex(s);
+	/* At most half full: short probe runs. */
+	while (slots < 2 * s->n)
+		slots *= 2;
+	if (s->n >= UINT32_MAX)
+		return -ENOMEM;
+	s->ix = calloc(slots, sizeof(*s->ix));
+	if (!s->ix)
+		return -ENOMEM;
+	fp_vec__huge(s->ix, slots * sizeof(*s->ix));
+	s->ixmask = slots - 1;
+	for (size_t i = 0; i < s->n; i++) {
+		size_t k = prefix_hash(&s->e[i].prefix) & s->ixmask;
+
+		for (; s->ix[k]; k = (k + 1) & s->ixmask)
+			if (!fp_prefix__cmp(&s->e[s->ix[k] - 1].prefix,
+					    &s->e[i].prefix))
+				break;
+		if (s->ix[k])
+			continue; /* a duplicate: the first stays */
+		s->e[j] = s->e[i];
+		s->ix[k] = (__u32)++j;
+	}
+	s->n = j;
+	return 0;
+}
+
 const struct fp_xentry *fp_xset__find(const struct fp_xset *s,
 				      const struct fp_prefix *p)
 {
@@ -49,12 +103,20 @@ const struct fp_xentry *fp_xset__find(const struct fp_xset *s,
 
 	if (!s->n)
 		return NULL;
+	if (s->ix) {
+		for (size_t k = prefix_hash(p) & s->ixmask; s->ix[k];
+		     k = (k + 1) & s->ixmask)
+			if (!fp_prefix__cmp(&s->e[s->ix[k] - 1].prefix, p))
+				return &s->e[s->ix[k] - 1];
+		return NULL;
+	}
 	return bsearch(&key, s->e, s->n, sizeof(*s->e), entry_cmp);
 }
 
 void fp_xset__free(struct fp_xset *s)
 {
 	free(s->e);
+	free(s->ix);
 	memset(s, 0, sizeof(*s));
 }
 
@@ -121,6 +183,7 @@ void fp_xset__sort(struct fp_xset *s)
 {
 	size_t j = 0;
 
+	xset_unindex(s);
 	if (!s->n)
 		return;
 	qsort(s->e, s->n, sizeof(*s->e), entry_cmp);
@@ -147,6 +210,12 @@ struct fp_xstate {
 	size_t nports;
 	struct fp_xroute **routes; /* tree order, then the winner first */
 	size_t nroutes, rcap;
+	/*
+	 * The routes of the last load, in one block: a million mallocs cost
+	 * more than the rest of a load. Routes added since are malloc'd.
+	 */
+	struct fp_xroute *slab;
+	size_t nslab;
 	struct fp_xneigh **neighs; /* usable only; tree order, then ifindex */
 	size_t nneighs, ncap;
 	struct fp_xentry *want; /* tree order */
@@ -424,10 +493,22 @@ int fp_xstate__new(__u32 table, struct fp_xstate **out)
 	return 0;
 }
 
+/* In the load's block, or malloc'd on its own by an event. */
+static void xs_route_free(struct fp_xstate *st, struct fp_xroute *r)
+{
+	uintptr_t a = (uintptr_t)r, lo = (uintptr_t)st->slab;
+
+	if (a < lo || a >= lo + st->nslab * sizeof(*r))
+		free(r);
+}
+
 void fp_xstate__clear_inputs(struct fp_xstate *st)
 {
 	for (size_t i = 0; i < st->nroutes; i++)
-		free(st->routes[i]);
+		xs_route_free(st, st->routes[i]);
+	free(st->slab);
+	st->slab = NULL;
+	st->nslab = 0;
 	for (size_t i = 0; i < st->nneighs; i++)
 		free(st->neighs[i]);
 	st->nroutes = st->nneighs = 0;
@@ -523,7 +604,7 @@ int fp_xstate__route(struct fp_xstate *st, const struct fp_xroute *route,
 		return 0;
 	}
 	if (found) {
-		free(st->routes[lo]);
+		xs_route_free(st, st->routes[lo]);
 		memmove(&st->routes[lo], &st->routes[lo + 1],
 			(st->nroutes - lo - 1) * sizeof(struct fp_xroute *));
 		st->nroutes--;
@@ -755,6 +836,12 @@ static int xs_rebuild(struct fp_xstate *st, struct fp_xchanges *c)
 	struct fp_route rt;
 	int err = 0;
 
+	/* At most one entry per route and neighbour: no regrowth at 1M. */
+	cap = st->nroutes + st->nneighs;
+	next = malloc((cap ? cap : 1) * sizeof(*next));
+	if (!next)
+		return -ENOMEM;
+	fp_vec__huge(next, cap * sizeof(*next));
 	while (ri < st->nroutes || ni < st->nneighs) {
 		const struct fp_xroute *r = NULL;
 		struct fp_prefix np = { 0 };
@@ -853,27 +940,35 @@ void fp_xchanges__free(struct fp_xchanges *c)
 	memset(c, 0, sizeof(*c));
 }
 
-static int xs_qsort_cmp(const void *a, const void *b, void *ctx)
-{
-	return xs_route_cmp(ctx, *(struct fp_xroute *const *)a,
-			    *(struct fp_xroute *const *)b);
-}
-
 static int xs_qsort_neigh(const void *a, const void *b)
 {
 	return xs_neigh_cmp(*(struct fp_xneigh *const *)a,
 			    *(struct fp_xneigh *const *)b);
 }
 
-/* Duplicates (same identity) keep the last one given, as updates would. */
-static size_t xs_dedup(void **v, size_t n,
-		       int (*same)(const void *a, const void *b, void *ctx),
-		       void *ctx)
+/*
+ * Duplicates (same identity) keep the last one given, as updates would.
+ * Routes live in the load's block: only neighbours are freed one by one.
+ */
+static size_t xs_dedup_routes(struct fp_xstate *st)
+{
+	struct fp_xroute **v = st->routes;
+	size_t j = 0;
+
+	for (size_t i = 0; i < st->nroutes; i++) {
+		if (j && !xs_route_cmp(st, v[j - 1], v[i]))
+			j--;
+		v[j++] = v[i];
+	}
+	return j;
+}
+
+static size_t xs_dedup_neighs(struct fp_xneigh **v, size_t n)
 {
 	size_t j = 0;
 
 	for (size_t i = 0; i < n; i++) {
-		if (j && !same(&v[j - 1], &v[i], ctx)) {
+		if (j && !xs_neigh_cmp(v[j - 1], v[i])) {
 			free(v[j - 1]);
 			v[j - 1] = v[i];
 			continue;
@@ -883,57 +978,117 @@ static size_t xs_dedup(void **v, size_t n,
 	return j;
 }
 
-static int xs_same_neigh(const void *a, const void *b, void *ctx)
+/* Merges the sorted runs a[lo, mid) and a[mid, hi) into out, stably. */
+static void xs_merge(const struct fp_xstate *st, struct fp_xroute **a,
+		     struct fp_xroute **out, size_t lo, size_t mid, size_t hi)
 {
-	(void)ctx;
-	return xs_qsort_neigh(a, b);
+	size_t i = lo, j = mid, k = lo;
+
+	while (i < mid && j < hi)
+		out[k++] = xs_route_cmp(st, a[j], a[i]) < 0 ? a[j++] : a[i++];
+	while (i < mid)
+		out[k++] = a[i++];
+	while (j < hi)
+		out[k++] = a[j++];
 }
 
-/* A dump often comes in tree order already: a sort is then n log n for naught. */
-static bool xs_sorted(const struct fp_xstate *st)
+/*
+ * The routes in tree order. A dump is one sorted run per family and
+ * table (main, then local), so a merge of the runs already there costs
+ * a few linear passes where a sort costs n log n comparisons. Stable:
+ * of two routes with one identity the later given stays later, and
+ * xs_dedup_routes() keeps it.
+ */
+static int xs_sort_routes(struct fp_xstate *st)
 {
-	for (size_t i = 1; i < st->nroutes; i++)
-		if (xs_route_cmp(st, st->routes[i - 1], st->routes[i]) > 0)
-			return false;
-	return true;
+	struct fp_xroute **a = st->routes, **b;
+	size_t n = st->nroutes, *runs = NULL, nruns = 0, cap = 0;
+	int err = 0;
+
+	for (size_t i = 0; i < n; i++) {
+		if (i && xs_route_cmp(st, a[i - 1], a[i]) <= 0)
+			continue;
+		err = fp_vec__grow(&runs, &cap, nruns + 1, sizeof(*runs));
+		if (err)
+			goto out_free;
+		runs[nruns++] = i;
+	}
+	if (nruns <= 1)
+		goto out_free;
+	runs[nruns] = n;
+	b = malloc(n * sizeof(struct fp_xroute *));
+	if (!b) {
+		err = -ENOMEM;
+		goto out_free;
+	}
+	fp_vec__huge(b, n * sizeof(struct fp_xroute *));
+	/* Bottom up: neighbouring runs pairwise until one is left. */
+	while (nruns > 1) {
+		size_t r = 0, m = 0;
+		struct fp_xroute **t;
+
+		for (; r + 1 < nruns; r += 2) {
+			xs_merge(st, a, b, runs[r], runs[r + 1], runs[r + 2]);
+			runs[m++] = runs[r];
+		}
+		if (r < nruns) {
+			memcpy(&b[runs[r]], &a[runs[r]],
+			       (n - runs[r]) * sizeof(struct fp_xroute *));
+			runs[m++] = runs[r];
+		}
+		runs[m] = n;
+		nruns = m;
+		t = a;
+		a = b;
+		b = t;
+	}
+	if (a != st->routes) {
+		memcpy(st->routes, a, n * sizeof(struct fp_xroute *));
+		b = a;
+	}
+	free(b);
+out_free:
+	free(runs);
+	return err;
 }
 
-int fp_xstate__load(struct fp_xstate *st, const struct fp_xroute *routes,
-		    size_t nroutes, const struct fp_xneigh *neighs,
-		    size_t nneighs)
+int fp_xstate__load_take(struct fp_xstate *st, struct fp_xroute *routes,
+			 size_t nroutes, const struct fp_xneigh *neighs,
+			 size_t nneighs)
 {
 	int err;
 
 	fp_xstate__clear_inputs(st);
+	st->slab = routes;
+	st->nslab = nroutes;
 	if (nroutes > st->rcap) {
 		void *p = realloc(st->routes,
 				  nroutes * sizeof(struct fp_xroute *));
 
-		if (!p)
-			return -ENOMEM;
+		if (!p) {
+			err = -ENOMEM;
+			goto out_clear;
+		}
 		st->routes = p;
 		st->rcap = nroutes;
+		fp_vec__huge(p, nroutes * sizeof(struct fp_xroute *));
 	}
 	if (nneighs > st->ncap) {
 		void *p = realloc(st->neighs,
 				  nneighs * sizeof(struct fp_xneigh *));
 
-		if (!p)
-			return -ENOMEM;
+		if (!p) {
+			err = -ENOMEM;
+			goto out_clear;
+		}
 		st->neighs = p;
 		st->ncap = nneighs;
 	}
 	for (size_t i = 0; i < nroutes; i++) {
-		struct fp_xroute *r;
+		struct fp_xroute *r = &routes[i];
 
-		if (xs_route_ignored(st, &routes[i]))
+		if (xs_route_ignored(st, r))
 			continue;
-		r = malloc(sizeof(*r));
-		if (!r) {
-			err = -ENOMEM;
-			goto out_clear;
-		}
-		*r = routes[i];
 		fp_prefix__mask(&r->dst);
 		st->routes[st->nroutes++] = r;
 	}
@@ -956,22 +1111,35 @@ int fp_xstate__load(struct fp_xstate *st, const struct fp_xroute *routes,
 		memcpy(n->lladdr, x->lladdr, 6);
 		st->neighs[st->nneighs++] = n;
 	}
-	if (!xs_sorted(st))
-		qsort_r(st->routes, st->nroutes, sizeof(struct fp_xroute *),
-			xs_qsort_cmp, st);
-	st->nroutes =
-		xs_dedup((void **)st->routes, st->nroutes, xs_qsort_cmp, st);
+	err = xs_sort_routes(st);
+	if (err)
+		goto out_clear;
+	st->nroutes = xs_dedup_routes(st);
 	if (st->nneighs) /* none: no array, and qsort wants one */
 		qsort(st->neighs, st->nneighs, sizeof(struct fp_xneigh *),
 		      xs_qsort_neigh);
-	st->nneighs =
-		xs_dedup((void **)st->neighs, st->nneighs, xs_same_neigh, NULL);
+	st->nneighs = xs_dedup_neighs(st->neighs, st->nneighs);
 	for (size_t i = 0; i < st->nroutes; i++)
 		st->nlen[fam_idx(st->routes[i]->dst.family)]
 			[st->routes[i]->dst.len]++;
 	st->all_dirty = true;
 	return 0;
 out_clear:
+	/* Frees the block too: it is the state's from the start. */
 	fp_xstate__clear_inputs(st);
 	return err;
+}
+
+int fp_xstate__load(struct fp_xstate *st, const struct fp_xroute *routes,
+		    size_t nroutes, const struct fp_xneigh *neighs,
+		    size_t nneighs)
+{
+	struct fp_xroute *copy =
+		malloc((nroutes ? nroutes : 1) * sizeof(*copy));
+
+	if (!copy)
+		return -ENOMEM;
+	if (nroutes)
+		memcpy(copy, routes, nroutes * sizeof(*copy));
+	return fp_xstate__load_take(st, copy, nroutes, neighs, nneighs);
 }

@@ -54,10 +54,15 @@ struct fp_xentry {
 	struct fp_route rt;
 };
 
-/* Entries sorted by family, prefix length, address (fp_xset__find). */
+/*
+ * Entries sorted by family, prefix length, address (fp_xset__find); or,
+ * once fp_xset__index() gave it an index, in any order.
+ */
 struct fp_xset {
 	struct fp_xentry *e;
 	size_t n, cap;
+	__u32 *ix; /* open addressing: 1 + the entry's place, 0 free */
+	size_t ixmask;
 };
 
 /* Neighbour states whose MAC the kernel itself would use. */
@@ -71,6 +76,14 @@ void fp_xset__free(struct fp_xset *s);
 int fp_xset__add(struct fp_xset *s, const struct fp_prefix *p,
 		 const struct fp_route *rt);
 void fp_xset__sort(struct fp_xset *s);
+/*
+ * Finding without sorting: a hash index over the entries as they are (a
+ * million read from the maps come in hash order, and a sort of them
+ * costs more than the rest of a warm pass). Duplicates are dropped, as
+ * a sort drops them, the first kept; the others keep their order. Adding
+ * or sorting drops the index. 0 or -ENOMEM.
+ */
+int fp_xset__index(struct fp_xset *s);
 
 /*
  * The decisions the incremental state below makes, and the oracle that
@@ -118,6 +131,13 @@ void fp_xstate__free(struct fp_xstate *st);
 int fp_xstate__load(struct fp_xstate *st, const struct fp_xroute *routes,
 		    size_t nroutes, const struct fp_xneigh *neighs,
 		    size_t nneighs);
+/*
+ * The same, taking routes (malloc'd, nroutes of them) over instead of
+ * copying them, whatever it returns: a million routes are 60+ MB.
+ */
+int fp_xstate__load_take(struct fp_xstate *st, struct fp_xroute *routes,
+			 size_t nroutes, const struct fp_xneigh *neighs,
+			 size_t nneighs);
 void fp_xstate__clear_inputs(struct fp_xstate *st);
 /* Any difference to the last set recomputes everything. */
 int fp_xstate__set_ports(struct fp_xstate *st, const struct fp_xport *ports,

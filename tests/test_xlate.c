@@ -860,6 +860,253 @@ static void test_load_settles(void **state)
 	(void)state;
 }
 
+/*
+ * Routes as a dump gives them: a few runs, each in tree order (one per
+ * family and table), which the load merges instead of sorting. Loaded
+ * into a block the state takes over, then every route withdrawn one by
+ * one as events would: the block's routes are never freed on their own.
+ */
+static void test_load_dump_runs(void **state)
+{
+	for (size_t fi = 0; fi < NFAMS; fi++) {
+		const struct fam *f = &fams[fi];
+		unsigned int seed = 99 + fi;
+		struct rnd_scene r = { 0 };
+
+		r.ports[0] = (struct fp_xport){ .ifindex = VM, .up = true };
+		memcpy(r.ports[1].peer_mac, peer_mac, 6);
+		r.ports[1].ifindex = VM_B;
+		r.ports[1].up = true;
+		r.ports[2] = (struct fp_xport){ .ifindex = 7, .up = false };
+		for (int step = 0; step < 200; step++) {
+			struct fp_xroute runs[4][RND_ROUTES], *routes;
+			struct fp_xneigh neighs[RND_NEIGHS];
+			size_t nrun[4] = { 0 }, nr = 0, nn = 0;
+			struct fp_xstate *st;
+
+			for (size_t j = 0; j < RND_ROUTES; j++) {
+				rnd_route(&seed, f, &r.routes[j]);
+				r.route_on[j] = true;
+			}
+			for (size_t j = 0; j < RND_NEIGHS; j++) {
+				rnd_neigh(&seed, f, &r.neighs[j]);
+				r.neigh_on[j] = true;
+			}
+			/* One identity per route, as the kernel has it. */
+			for (size_t j = 0; j < RND_ROUTES; j++)
+				for (size_t k = j + 1; k < RND_ROUTES; k++)
+					if (r.route_on[j] &&
+					    !fp_prefix__cmp(&r.routes[j].dst,
+							    &r.routes[k].dst) &&
+					    r.routes[j].table ==
+						    r.routes[k].table &&
+					    r.routes[j].priority ==
+						    r.routes[k].priority)
+						r.route_on[j] = false;
+			for (size_t j = 0; j < RND_NEIGHS; j++)
+				for (size_t k = j + 1; k < RND_NEIGHS; k++)
+					if (r.neigh_on[j] &&
+					    r.neighs[j].ifindex ==
+						    r.neighs[k].ifindex &&
+					    !memcmp(r.neighs[j].addr,
+						    r.neighs[k].addr, 16))
+						r.neigh_on[j] = false;
+			for (size_t j = 0; j < RND_ROUTES; j++) {
+				unsigned int run =
+					rnd_next(&seed) % (1 + step % 4);
+
+				if (r.route_on[j])
+					runs[run][nrun[run]++] = r.routes[j];
+			}
+			for (size_t j = 0; j < RND_NEIGHS; j++)
+				if (r.neigh_on[j])
+					neighs[nn++] = r.neighs[j];
+			routes = malloc(RND_ROUTES * sizeof(*routes));
+			assert_non_null(routes);
+			for (size_t k = 0; k < 4; k++) {
+				qsort(runs[k], nrun[k], sizeof(runs[k][0]),
+				      rnd_tree_cmp);
+				memcpy(&routes[nr], runs[k],
+				       nrun[k] * sizeof(runs[k][0]));
+				nr += nrun[k];
+			}
+			check_int("fp_xstate__new", 0,
+				  fp_xstate__new(RT_TABLE_MAIN, &st));
+			check_int("set_ports", 0,
+				  fp_xstate__set_ports(st, r.ports, 3));
+			check_int("load_take", 0,
+				  fp_xstate__load_take(st, routes, nr, neighs,
+						       nn));
+			check_int("changes", 0, fp_xstate__changes(st, NULL));
+			rnd_compare(f, &r, st, step);
+			for (size_t j = 0; j < RND_ROUTES; j++) {
+				if (!r.route_on[j])
+					continue;
+				check_int("route withdrawn", 0,
+					  fp_xstate__route(st, &r.routes[j],
+							   false));
+				r.route_on[j] = false;
+				check_int("changes", 0,
+					  fp_xstate__changes(st, NULL));
+				rnd_compare(f, &r, st, step);
+			}
+			fp_xstate__free(st);
+		}
+	}
+	(void)state;
+}
+
+/*
+ * The same route (table, prefix, metric) given twice in one load, in two
+ * runs: the later one is what the kernel has, as an update would leave it.
+ */
+static void test_load_later_duplicate_wins(void **state)
+{
+	static const struct fp_xport ports[] = {
+		{ .ifindex = VM,
+		  .peer_mac = { 0x02, 0, 0, 0, 0x0f, 0x01 },
+		  .up = true },
+		{ .ifindex = VM_B,
+		  .peer_mac = { 0x02, 0, 0, 0, 0x0f, 0x02 },
+		  .up = true },
+	};
+
+	for (size_t fi = 0; fi < NFAMS; fi++) {
+		const struct fam *f = &fams[fi];
+
+		for (int later = 0; later < 2; later++) {
+			struct scene s;
+			struct fp_xroute in[3];
+			const struct fp_xentry *e;
+			struct fp_xstate *st;
+			struct fp_prefix p;
+			char what[96];
+
+			memset(&s, 0, sizeof(s));
+			scene_init(&s);
+			/* A route before, in tree order, between the two. */
+			in[0] = *add_route(&s, f->more, later ? VM_B : VM,
+					   NULL);
+			in[1] = *add_route(&s, f->pfx, GW, NULL);
+			in[2] = *add_route(&s, f->more, later ? VM : VM_B,
+					   NULL);
+			check_int("fp_xstate__new", 0,
+				  fp_xstate__new(RT_TABLE_MAIN, &st));
+			check_int("set_ports", 0,
+				  fp_xstate__set_ports(st, ports, 2));
+			check_int("load", 0,
+				  fp_xstate__load(st, in, 3, NULL, 0));
+			check_int("changes", 0, fp_xstate__changes(st, NULL));
+			assert_int_equal(fp_parse_prefix(f->more, &p), 0);
+			e = fp_xstate__find(st, &p);
+			snprintf(what, sizeof(what),
+				 "%s %s given twice: an entry", f->name,
+				 f->more);
+			check_true(what, e != NULL);
+			snprintf(what, sizeof(what),
+				 "%s %s given twice: the later one's port",
+				 f->name, f->more);
+			check_int(what, in[2].oif, e->rt.ifindex);
+			fp_xstate__free(st);
+			fp_xset__free(&s.out);
+		}
+	}
+	(void)state;
+}
+
+/*
+ * An indexed set finds what a sorted copy of it finds: every prefix in
+ * it (with its own entry), none that is not (its neighbours by one bit,
+ * other lengths, the other family); duplicates dropped, the first
+ * kept, the rest in their order; adding drops the index.
+ */
+static void test_xset_index(void **state)
+{
+	struct fp_xset ix = { 0 }, sorted = { 0 };
+	unsigned int seed = 5;
+	struct fp_route rt;
+	struct fp_prefix p;
+
+	for (int i = 0; i < 20000; i++) {
+		memset(&p, 0, sizeof(p));
+		memset(&rt, 0, sizeof(rt));
+		seed = seed * 1103515245u + 12345u;
+		p.family = seed & 0x10000 ? AF_INET6 : AF_INET;
+		p.len = p.family == AF_INET ? 32 - (seed >> 20) % 3 :
+					      128 - (seed >> 20) % 3;
+		/* Few addresses, so that some repeat. */
+		p.addr[p.family == AF_INET ? 3 : 15] = (seed >> 8) & 0xff;
+		p.addr[0] = p.family == AF_INET ? 198 : 0x20;
+		p.addr[1] = (seed >> 24) % 40;
+		fp_prefix__mask(&p);
+		rt.ifindex = i + 1; /* which copy a find gives */
+		assert_int_equal(fp_xset__add(&ix, &p, &rt), 0);
+		assert_int_equal(fp_xset__add(&sorted, &p, &rt), 0);
+	}
+	assert_int_equal(fp_xset__index(&ix), 0);
+	/* The first of duplicates kept: a stable sort's first. */
+	for (size_t i = 1; i < sorted.n; i++)
+		for (size_t j = i;
+		     j > 0 && fp_prefix__cmp(&sorted.e[j - 1].prefix,
+					     &sorted.e[j].prefix) > 0;
+		     j--) {
+			struct fp_xentry t = sorted.e[j];
+
+			sorted.e[j] = sorted.e[j - 1];
+			sorted.e[j - 1] = t;
+		}
+	{
+		size_t j = 0;
+
+		for (size_t i = 0; i < sorted.n; i++)
+			if (!j || fp_prefix__cmp(&sorted.e[j - 1].prefix,
+						 &sorted.e[i].prefix))
+				sorted.e[j++] = sorted.e[i];
+		sorted.n = j;
+	}
+	check_int("index: entries after dropping duplicates", sorted.n, ix.n);
+	for (size_t i = 1; i < ix.n; i++)
+		check_true("index: the rest keep their order",
+			   ix.e[i - 1].rt.ifindex < ix.e[i].rt.ifindex);
+	for (size_t i = 0; i < sorted.n; i++) {
+		const struct fp_xentry *e =
+			fp_xset__find(&ix, &sorted.e[i].prefix);
+
+		check_true("index: finds every prefix it holds", e != NULL);
+		check_int("index: the first copy", sorted.e[i].rt.ifindex,
+			  e ? e->rt.ifindex : 0);
+		p = sorted.e[i].prefix;
+		p.addr[p.family == AF_INET ? 3 : 15] ^= 0x01;
+		check_true("index: a neighbour is found as a sorted set has it",
+			   (fp_xset__find(&ix, &p) != NULL) ==
+				   (fp_xset__find(&sorted, &p) != NULL));
+		p = sorted.e[i].prefix;
+		p.family = p.family == AF_INET ? AF_INET6 : AF_INET;
+		check_true("index: the other family as a sorted set has it",
+			   (fp_xset__find(&ix, &p) != NULL) ==
+				   (fp_xset__find(&sorted, &p) != NULL));
+	}
+	p = sorted.e[0].prefix;
+	p.len--;
+	fp_prefix__mask(&p);
+	check_true("index: a shorter prefix as a sorted set has it",
+		   (fp_xset__find(&ix, &p) != NULL) ==
+			   (fp_xset__find(&sorted, &p) != NULL));
+	/* Added to, the set is unindexed: sorted again, it finds as before. */
+	assert_int_equal(fp_xset__add(&ix, &p, &rt), 0);
+	check_true("index: adding drops it", ix.ix == NULL);
+	fp_xset__sort(&ix);
+	check_true("index: sorted again, finds the added one",
+		   fp_xset__find(&ix, &p) != NULL);
+	fp_xset__free(&ix);
+	fp_xset__free(&sorted);
+	/* An empty set indexes, and finds nothing. */
+	assert_int_equal(fp_xset__index(&ix), 0);
+	check_true("index: empty finds nothing", !fp_xset__find(&ix, &p));
+	fp_xset__free(&ix);
+	(void)state;
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -875,6 +1122,9 @@ int main(void)
 		cmocka_unit_test(test_default_via_vm),
 		cmocka_unit_test(test_incremental_equals_full),
 		cmocka_unit_test(test_load_settles),
+		cmocka_unit_test(test_load_dump_runs),
+		cmocka_unit_test(test_load_later_duplicate_wins),
+		cmocka_unit_test(test_xset_index),
 	};
 
 	return cmocka_run_group_tests_name("xlate", tests, NULL, NULL);
