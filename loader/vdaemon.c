@@ -50,7 +50,7 @@ int fp_vdaemon__timeout(const struct fp_vdaemon *d, long long now_ms,
 	else if (d->done >= FP_VDAEMON_PROBES && d->nsuspects)
 		due = d->recheck_ms;
 	else
-		due = d->last_step_ms + 1;
+		due = d->last_step_ms + FP_VDAEMON_PACE_MS;
 	due -= now_ms;
 	if (due < 0)
 		due = 0;
@@ -193,8 +193,13 @@ bool fp_vdaemon__step(struct fp_vdaemon *d, const struct fp_xstate *xs,
 			start_run(d, now_ms);
 		return false;
 	}
-	/* Events first: a slice waits for idle sockets, or its turn. */
-	if (!idle && now_ms - d->last_step_ms < FP_VDAEMON_GAP_MS)
+	/*
+	 * Events first: a slice waits for idle sockets, or its turn; and at
+	 * most one slice a PACE_MS, so that the daemon stays one that mostly
+	 * sleeps, which the scheduler wakes at once for the next event.
+	 */
+	if (now_ms - d->last_step_ms < FP_VDAEMON_PACE_MS ||
+	    (!idle && now_ms - d->last_step_ms < FP_VDAEMON_GAP_MS))
 		return false;
 	d->last_step_ms = now_ms;
 	if (d->nsuspects && now_ms >= d->recheck_ms) {

@@ -4,8 +4,9 @@
  * slices small enough never to hold up an event. Every SECS a run of
  * FP_VDAEMON_PROBES probes starts (random entries of sync's desired state:
  * an entry's first, last or a random address); a slice of
- * FP_VDAEMON_SLICE probes runs when the event sockets are idle, or at
- * least every FP_VDAEMON_GAP_MS. A disagreement counts only when it holds
+ * FP_VDAEMON_SLICE probes runs at most every FP_VDAEMON_PACE_MS, when the
+ * event sockets are idle, or (when they never are) every
+ * FP_VDAEMON_GAP_MS. A disagreement counts only when it holds
  * on two more looks FP_VDAEMON_RECHECK_MS apart, with the events read in
  * between (the kernel may be one event ahead of the maps), and once a run
  * per address and kind (at most FP_VDAEMON_SUSPECTS wait for their looks
@@ -24,7 +25,8 @@
 #include "xlate.h"
 
 #define FP_VDAEMON_PROBES 1000
-#define FP_VDAEMON_SLICE 16
+#define FP_VDAEMON_SLICE 8
+#define FP_VDAEMON_PACE_MS 5
 #define FP_VDAEMON_GAP_MS 20
 #define FP_VDAEMON_RECHECK_MS 200
 #define FP_VDAEMON_SUSPECTS 64
