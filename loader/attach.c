@@ -32,6 +32,7 @@
 #include "log.h"
 #include "parse.h"
 #include "uplink.h"
+#include "verify.h"
 
 struct attached {
 	bool present; /* some XDP program is attached */
@@ -651,6 +652,69 @@ static const char *sync_health(const struct fp_ctl *ctl)
 	return now - ctl->heartbeat_ns < 3000000000ULL ? "running" : "stale";
 }
 
+/* The daemon's sampled verify (sync --verify-interval), by kind. */
+static json_object *verify_kinds(const __u64 *n)
+{
+	json_object *o = json_object_new_object();
+
+	for (int k = FP_VERIFY_WRONG_DELIVERY; k <= FP_VERIFY_MODEL_MISMATCH;
+	     k++)
+		json_object_object_add(o, fp_verify__kind_name(k),
+				       json_object_new_uint64(n[k]));
+	return o;
+}
+
+static json_object *verify_json(const struct fp_ctl *ctl)
+{
+	json_object *o = json_object_new_object();
+
+	json_object_object_add(o, "runs",
+			       json_object_new_uint64(ctl->verify_runs));
+	json_object_object_add(o, "probes",
+			       json_object_new_uint64(ctl->verify_probes));
+	json_object_object_add(
+		o, "last_run",
+		ctl->verify_runs ? json_object_new_uint64(ctl->verify_last_s) :
+				   NULL);
+	json_object_object_add(o, "last_probes",
+			       json_object_new_uint64(ctl->verify_last_probes));
+	json_object_object_add(o, "last", verify_kinds(ctl->verify_last));
+	json_object_object_add(o, "total", verify_kinds(ctl->verify_total));
+	return o;
+}
+
+static void print_verify(json_object *sy)
+{
+	json_object *v, *x, *last, *total;
+	const char *kinds[] = { "wrong_delivery", "missed_acceleration",
+				"model_mismatch" };
+	time_t when;
+
+	if (!json_object_object_get_ex(sy, "verify", &v) ||
+	    !json_object_object_get_ex(v, "last_run", &x) || !x) {
+		printf("verify none yet (sync --verify-interval)\n");
+		return;
+	}
+	when = (time_t)json_object_get_int64(x);
+	json_object_object_get_ex(v, "last_probes", &x);
+	printf("verify last run %lld s ago, %" PRId64 " probes:",
+	       (long long)(time(NULL) - when), json_object_get_int64(x));
+	json_object_object_get_ex(v, "last", &last);
+	json_object_object_get_ex(v, "total", &total);
+	for (int k = 0; k < 3; k++) {
+		json_object_object_get_ex(last, kinds[k], &x);
+		printf("%s %" PRId64 " %s", k ? "," : "",
+		       json_object_get_int64(x), kinds[k]);
+	}
+	json_object_object_get_ex(v, "runs", &x);
+	printf("; %" PRId64 " runs,", json_object_get_int64(x));
+	json_object_object_get_ex(v, "probes", &x);
+	printf(" %" PRId64 " probes,", json_object_get_int64(x));
+	json_object_object_get_ex(total, kinds[0], &x);
+	printf(" %" PRId64 " wrong_delivery in all\n",
+	       json_object_get_int64(x));
+}
+
 static json_object *sync_json(const struct fp_maps *m)
 {
 	json_object *o = json_object_new_object();
@@ -669,6 +733,7 @@ static json_object *sync_json(const struct fp_maps *m)
 	json_object_object_add(o, "daemon",
 			       json_object_new_string(sync_health(&ctl)));
 	json_object_object_add(o, "pid", json_object_new_int64(ctl.pid));
+	json_object_object_add(o, "verify", verify_json(&ctl));
 	return o;
 }
 
@@ -908,6 +973,7 @@ int fp_cmd_status(const struct fp_opts *o, int argc, char **argv)
 		       ")\n",
 		       json_object_get_string(dm), json_object_get_int64(np),
 		       json_object_get_int64(wd));
+		print_verify(sy);
 		print_circuits(root);
 		print_vlans(root);
 	}

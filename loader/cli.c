@@ -29,6 +29,9 @@ static const char usage_text[] =
 	"  stats [--interval SECS] [--prometheus [--output FILE]]\n"
 	"  status\n"
 	"  explain ADDRESS [--uplink IFACE] [--vlan [S/]C]\n"
+	"  verify [--sample N] [--uplink IFACE] [--table ID]   the program's\n"
+	"       answers against the kernel's and the model's; exit 1 on a\n"
+	"       wrong delivery\n"
 	"  sync [--table ID] [--ports GLOB] [--once]\n"
 	"  capture -w FILE.pcap [--count N] [--filter fast|gateway|drop|pass|all]\n"
 	"       [--snaplen N] [--quiet] | capture --stop\n"
@@ -88,6 +91,7 @@ static const struct {
 	{ "stats", fp_cmd_stats },
 	{ "status", fp_cmd_status },
 	{ "explain", fp_cmd_explain },
+	{ "verify", fp_cmd_verify },
 	{ "sync", fp_cmd_sync },
 	{ "capture", fp_cmd_capture },
 	{ "apply", fp_cmd_apply },

@@ -36,6 +36,7 @@ struct fp_answering {
 };
 int fp_attach__maps_of(int ifindex, int uplinks_fd, struct fp_answering *a);
 int fp_cmd_explain(const struct fp_opts *o, int argc, char **argv);
+int fp_cmd_verify(const struct fp_opts *o, int argc, char **argv);
 int fp_cmd_sync(const struct fp_opts *o, int argc, char **argv);
 int fp_cmd_capture(const struct fp_opts *o, int argc, char **argv);
 int fp_cmd_apply(const struct fp_opts *o, int argc, char **argv);
@@ -55,5 +56,9 @@ struct fp_vlan_counters; /* conncount.h */
 /* The same format for every tagged circuit, each path. */
 int fp_stats__write_prometheus_vlans(FILE *f, const struct fp_vlan_counters *v,
 				     size_t n);
+
+/* The sync daemon's verify runs (fp_ctl): disagreements by kind, probes,
+ * the time of the last run. */
+int fp_stats__write_prometheus_verify(FILE *f, const struct fp_ctl *ctl);
 
 #endif

@@ -23,20 +23,7 @@
 #include "log.h"
 #include "parse.h"
 #include "pktgen.h"
-
-/* The verdict names of DESIGN.md's explain --json, by class. */
-static const char *verdict_name(__u32 action, __u32 reason)
-{
-	static const char *const names[FP_CAP_MAX] = {
-		[FP_CAP_FAST] = "fastpath",
-		[FP_CAP_GATEWAY] = "gateway",
-		[FP_CAP_DROP] = "drop",
-		[FP_CAP_PASS] = "pass",
-	};
-
-	return names[fp_verdict_class(reason, action == XDP_DROP ||
-						      action == XDP_ABORTED)];
-}
+#include "probe.h"
 
 /*
  * Which maps answered: those at the pin path, or the program's own when
@@ -59,11 +46,6 @@ static json_object *maps_json(const struct fp_opts *o,
 	return j;
 }
 
-static int first_uplink(struct fp_maps *m, __u32 *ifindex)
-{
-	return bpf_map_get_next_key(m->uplinks, NULL, ifindex) ? -ENOENT : 0;
-}
-
 struct explain_opts {
 	const char *uplink;
 	const char *vlan;
@@ -81,20 +63,16 @@ int fp_cmd_explain(const struct fp_opts *o, int argc, char **argv)
 	struct fp_pktspec spec = { .smac = { 0x02, 0, 0, 0, 0, 0x01 },
 				   .ttl = 64,
 				   .payload = 18 };
-	__u8 in[256], out[256];
-	struct fp_probe *probe = (struct fp_probe *)in;
-	struct xdp_md ctx = { 0 };
 	const char *pos[FP_MAX_POS];
 	struct fp_answering ans = { 0 };
-	struct fp_ifinfo up, port;
+	struct fp_prober pr = { .prog_fd = -1 };
+	struct fp_probe_out out;
+	struct fp_ifinfo port;
 	struct fp_maps m;
-	LIBBPF_OPTS(bpf_test_run_opts, t);
-	LIBBPF_OPTS(bpf_xdp_query_opts, q);
 	char smac[FP_MAC_STRLEN], dmac[FP_MAC_STRLEN], vlan[16] = "";
-	int npos, len, fd = -1, ret = FP_EXIT_ERR;
+	int npos, err, ret = FP_EXIT_ERR;
 	const char *verdict;
 	json_object *j;
-	__u32 ifindex;
 
 	npos = fp_args__parse("explain", argc, argv, explain_options, &opt,
 			      pos);
@@ -128,74 +106,33 @@ int fp_cmd_explain(const struct fp_opts *o, int argc, char **argv)
 
 	if (fp_env__enter(o) || fp_maps__open_readonly(&m, o))
 		return FP_EXIT_ERR;
-	if (opt.uplink) {
-		ifindex = if_nametoindex(opt.uplink);
-		if (!ifindex) {
-			pr_warn("explain: uplink %s: no such interface\n",
-				opt.uplink);
-			goto out;
-		}
-	} else if (first_uplink(&m, &ifindex)) {
-		pr_warn("explain: no uplink is configured (fastpath load IFACE)\n");
+	if (fp_prober__open(&pr, &m, opt.uplink, "explain"))
 		goto out;
-	}
-	if (fp_ifinfo__by_index(ifindex, &up)) {
-		pr_warn("explain: uplink ifindex %u: no such interface\n",
-			ifindex);
-		goto out;
-	}
-	if (bpf_xdp_query(ifindex, 0, &q) || !q.prog_id) {
-		pr_warn("explain: uplink %s: no XDP program attached\n",
-			up.name);
-		goto out;
-	}
-	fd = bpf_prog_get_fd_by_id(q.prog_id);
-	if (fd < 0) {
-		pr_warn("explain: uplink %s: program id %u: %s\n", up.name,
-			q.prog_id, strerror(errno));
-		goto out;
-	}
-
-	memcpy(spec.dmac, up.mac, 6);
-	memset(in, 0, sizeof(*probe));
-	probe->magic = FP_EXPLAIN_MAGIC;
-	len = fp_pkt__build(&spec, in + sizeof(*probe),
-			    sizeof(in) - sizeof(*probe));
-	ctx.data = sizeof(*probe);
-	ctx.data_end = sizeof(*probe) + len;
-	ctx.ingress_ifindex = ifindex;
-	t.data_in = in;
-	t.data_size_in = ctx.data_end;
-	t.data_out = out;
-	t.data_size_out = sizeof(out);
-	t.ctx_in = &ctx;
-	t.ctx_size_in = sizeof(ctx);
-	if (bpf_prog_test_run_opts(fd, &t)) {
-		pr_warn("explain: test run of program id %u on %s: %s\n",
-			q.prog_id, up.name, strerror(errno));
-		goto out;
-	}
-	probe = (struct fp_probe *)out;
-	if (t.data_size_out < sizeof(*probe) + ETH_HLEN ||
-	    probe->magic != FP_EXPLAIN_MAGIC) {
+	err = fp_prober__run(&pr, &spec, &out);
+	if (err == -EPROTO) {
 		pr_warn("explain: program id %u on %s did not answer the probe "
 			"(not fastpath_xdp?)\n",
-			q.prog_id, up.name);
+			pr.prog_id, pr.name);
 		goto out;
 	}
-	verdict = verdict_name(t.retval, probe->reason);
-	fp_format_mac(out + sizeof(*probe), dmac, sizeof(dmac));
-	fp_format_mac(out + sizeof(*probe) + 6, smac, sizeof(smac));
-	if (!probe->ifindex || fp_ifinfo__by_index(probe->ifindex, &port))
+	if (err) {
+		pr_warn("explain: test run of program id %u on %s: %s\n",
+			pr.prog_id, pr.name, strerror(-err));
+		goto out;
+	}
+	verdict = fp_probe__verdict(&out);
+	fp_format_mac(out.dmac, dmac, sizeof(dmac));
+	fp_format_mac(out.smac, smac, sizeof(smac));
+	if (!out.ifindex || fp_ifinfo__by_index(out.ifindex, &port))
 		port.name[0] = '\0';
 	/*
 	 * The program answers from the maps it was loaded with, which need
 	 * not be the ones at the pin path this command opened: say so.
 	 */
-	if (!fp_attach__maps_of(ifindex, m.uplinks, &ans) && !ans.pinned)
+	if (!fp_attach__maps_of(pr.ifindex, m.uplinks, &ans) && !ans.pinned)
 		pr_warn("explain: %s id %u on %s does not use the maps at %s: "
 			"this answer comes from its own maps (fp_uplinks id %u)\n",
-			FP_PROG_NAME, ans.prog_id, up.name, o->pin_path,
+			FP_PROG_NAME, ans.prog_id, pr.name, o->pin_path,
 			ans.uplinks_id);
 
 	if (o->json) {
@@ -206,9 +143,9 @@ int fp_cmd_explain(const struct fp_opts *o, int argc, char **argv)
 				       json_object_new_string(verdict));
 		json_object_object_add(
 			j, "reason",
-			json_object_new_string(fp_reason_name(probe->reason)));
+			json_object_new_string(fp_reason_name(out.reason)));
 		json_object_object_add(j, "uplink",
-				       json_object_new_string(up.name));
+				       json_object_new_string(pr.name));
 		json_object_object_add(
 			j, "vlan",
 			opt.vlan ? json_object_new_string(opt.vlan) : NULL);
@@ -223,7 +160,7 @@ int fp_cmd_explain(const struct fp_opts *o, int argc, char **argv)
 		json_object_put(j);
 	} else {
 		printf("%s: %s (reason %s) on uplink %s%s", pos[0], verdict,
-		       fp_reason_name(probe->reason), up.name, vlan);
+		       fp_reason_name(out.reason), pr.name, vlan);
 		if (port.name[0])
 			printf(" -> port %s dmac %s smac %s", port.name, dmac,
 			       smac);
@@ -231,8 +168,7 @@ int fp_cmd_explain(const struct fp_opts *o, int argc, char **argv)
 	}
 	ret = FP_EXIT_OK;
 out:
-	if (fd >= 0)
-		close(fd);
+	fp_prober__close(&pr);
 	fp_maps__close(&m);
 	return ret;
 }

@@ -269,3 +269,17 @@ void fp_prefix__from_lpm6(const struct fp_lpm6 *k, struct fp_prefix *p)
 	p->len = k->prefixlen;
 	memcpy(p->addr, k->addr, 16);
 }
+
+int fp_parse_table(const char *s, __u32 *table)
+{
+	unsigned long long v;
+
+	if (!strcmp(s, "main")) {
+		*table = 254; /* RT_TABLE_MAIN */
+		return 0;
+	}
+	if (fp_parse_uint(s, 0xffffffffULL, &v) || v == 0)
+		return -EINVAL;
+	*table = v;
+	return 0;
+}

@@ -30,6 +30,9 @@ int fp_parse_mac(const char *s, __u8 mac[6]);
  */
 int fp_parse_uint(const char *s, unsigned long long max, unsigned long long *v);
 
+/* A routing table: "main" or a number 1 .. 2^32 - 1, as fp_parse_uint. */
+int fp_parse_table(const char *s, __u32 *table);
+
 /*
  * A tagged circuit "[S/]C" (the `--vlan` of uplink, explain): VIDs 1 ..
  * 4094, *outer 0 without an S-tag. -EINVAL malformed, -ERANGE a VID out

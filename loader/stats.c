@@ -11,6 +11,8 @@
 #include <string.h>
 #include <time.h>
 #include <unistd.h>
+#include <bpf/bpf.h>
+#include <bpf/libbpf.h>
 #include <json-c/json.h>
 
 #include "args.h"
@@ -20,6 +22,8 @@
 #include "pinset.h"
 #include "log.h"
 #include "parse.h"
+#include "verify.h"
+#include "fastpath.skel.h"
 
 static volatile sig_atomic_t stop;
 
@@ -172,6 +176,45 @@ int fp_stats__write_prometheus_vlans(FILE *f, const struct fp_vlan_counters *v,
 	return ferror(f) ? -EIO : 0;
 }
 
+int fp_stats__write_prometheus_verify(FILE *f, const struct fp_ctl *ctl)
+{
+	static const int kinds_v[] = { FP_VERIFY_WRONG_DELIVERY,
+				       FP_VERIFY_MISSED,
+				       FP_VERIFY_MODEL_MISMATCH };
+
+	fputs("# HELP fastpath_verify_disagreements Disagreements of the "
+	      "program with the kernel or the model in the sync daemon's last "
+	      "verify run, by kind (wrong_delivery is critical).\n"
+	      "# TYPE fastpath_verify_disagreements gauge\n",
+	      f);
+	for (size_t i = 0; i < 3; i++)
+		fprintf(f, "fastpath_verify_disagreements{kind=\"%s\"} %llu\n",
+			fp_verify__kind_name(kinds_v[i]),
+			(unsigned long long)ctl->verify_last[kinds_v[i]]);
+	fputs("# HELP fastpath_verify_disagreements_total Disagreements of "
+	      "every verify run of the sync daemon, by kind.\n"
+	      "# TYPE fastpath_verify_disagreements_total counter\n",
+	      f);
+	for (size_t i = 0; i < 3; i++)
+		fprintf(f,
+			"fastpath_verify_disagreements_total{kind=\"%s\"} "
+			"%llu\n",
+			fp_verify__kind_name(kinds_v[i]),
+			(unsigned long long)ctl->verify_total[kinds_v[i]]);
+	fprintf(f,
+		"# HELP fastpath_verify_probes_total Addresses the sync "
+		"daemon's verify runs probed.\n"
+		"# TYPE fastpath_verify_probes_total counter\n"
+		"fastpath_verify_probes_total %llu\n"
+		"# HELP fastpath_verify_last_run_timestamp_seconds When the sync "
+		"daemon's last verify run ended (Unix time, 0: none yet).\n"
+		"# TYPE fastpath_verify_last_run_timestamp_seconds gauge\n"
+		"fastpath_verify_last_run_timestamp_seconds %llu\n",
+		(unsigned long long)ctl->verify_probes,
+		(unsigned long long)ctl->verify_last_s);
+	return ferror(f) ? -EIO : 0;
+}
+
 /* Everything --prometheus prints: reasons, connections, tagged circuits. */
 struct prom {
 	const struct fp_opts *o;
@@ -193,6 +236,14 @@ static int write_all(FILE *f, const struct prom *pr, const struct fp_counter *c)
 	if (!err && !fp_vlan__counters(pr->m, &vlans, &n))
 		err = fp_stats__write_prometheus_vlans(f, vlans, n);
 	free(vlans);
+	if (!err) {
+		struct fp_ctl ctl = { 0 };
+		__u32 key = 0;
+
+		bpf_map_lookup_elem(bpf_map__fd(pr->m->skel->maps.fp_ctl), &key,
+				    &ctl);
+		err = fp_stats__write_prometheus_verify(f, &ctl);
+	}
 	return err;
 }
 

@@ -45,6 +45,7 @@
 #include "port.h"
 #include "prefix.h"
 #include "uplink.h"
+#include "vdaemon.h"
 #include "vec.h"
 #include "xlate.h"
 
@@ -93,6 +94,7 @@ struct sync {
 	long long last_resync_ms;
 	/* ports sync registered or dropped this round */
 	int ports_changed;
+	struct fp_vdaemon vd; /* --verify-interval */
 };
 
 /* Uplinks, and the gateway ports of uplinks and of their tagged circuits. */
@@ -1217,6 +1219,7 @@ static int follow(struct sync *s)
 {
 	struct pollfd pfd[3];
 	int sfd, timeout, err = 0;
+	bool idle;
 
 	sfd = signals_fd();
 	if (sfd < 0) {
@@ -1241,6 +1244,7 @@ static int follow(struct sync *s)
 				  wait < HEARTBEAT_MS ? (int)wait :
 							HEARTBEAT_MS;
 		}
+		timeout = fp_vdaemon__timeout(&s->vd, now_ms(), timeout);
 		if (poll(pfd, 3, timeout) < 0 && errno != EINTR) {
 			err = -errno;
 			pr_warn("sync: poll: %s\n", strerror(errno));
@@ -1248,6 +1252,7 @@ static int follow(struct sync *s)
 		}
 		if (pfd[1].revents & POLLIN)
 			break;
+		idle = !(pfd[0].revents & POLLIN) && !(pfd[2].revents & POLLIN);
 		if (pfd[0].revents & POLLIN)
 			read_events(s);
 		if (pfd[2].revents & POLLIN)
@@ -1275,6 +1280,10 @@ static int follow(struct sync *s)
 			s->dirty = false;
 			reconcile_all(s);
 		}
+		/* The maps are behind the kernel until the re-dump. */
+		if (!s->resync && !s->full)
+			fp_vdaemon__step(&s->vd, s->xs, idle, now_ms(),
+					 &s->ctl);
 		publish_ctl(s);
 	}
 	/* Gone on purpose: the maps stay, nobody follows them any more. */
@@ -1286,27 +1295,19 @@ static int follow(struct sync *s)
 
 /* ---- command ---------------------------------------------------------- */
 
-static int parse_table(const char *arg, __u32 *table)
-{
-	unsigned long long v;
-
-	if (!strcmp(arg, "main")) {
-		*table = RT_TABLE_MAIN;
-		return 0;
-	}
-	if (fp_parse_uint(arg, 0xffffffffULL, &v) || v == 0)
-		return -EINVAL;
-	*table = v;
-	return 0;
-}
-
 struct sync_opts {
-	const char *table, *ports;
+	const char *table, *ports, *verify_interval;
 	bool once;
 };
 
+#define VERIFY_INTERVAL_DEFAULT 60
+#define VERIFY_INTERVAL_MAX 86400
+#define SYNC_USAGE \
+	"sync [--table ID] [--ports GLOB] [--once] [--verify-interval SECS]"
+
 static const struct fp_option sync_options[] = {
 	FP_OPT_VALUE("--table", struct sync_opts, table),
+	FP_OPT_VALUE("--verify-interval", struct sync_opts, verify_interval),
 	FP_OPT_VALUE("--ports", struct sync_opts, ports),
 	FP_OPT_FLAG("--once", struct sync_opts, once),
 	{ 0 },
@@ -1318,6 +1319,7 @@ int fp_cmd_sync(const struct fp_opts *o, int argc, char **argv)
 	struct sync s = { .table = RT_TABLE_MAIN, .ctl_fd = -1, .full = true };
 	__u32 ctl_key = 0;
 	const char *pos[FP_MAX_POS];
+	unsigned long long verify_s = VERIFY_INTERVAL_DEFAULT;
 	struct fp_maps m;
 	int npos, err, ret = FP_EXIT_ERR;
 
@@ -1325,10 +1327,18 @@ int fp_cmd_sync(const struct fp_opts *o, int argc, char **argv)
 	if (npos < 0)
 		return FP_EXIT_USAGE;
 	if (npos > 0) {
-		fp_usage_error("sync [--table ID] [--ports GLOB] [--once]");
+		fp_usage_error(SYNC_USAGE);
 		return FP_EXIT_USAGE;
 	}
-	if (opt.table && parse_table(opt.table, &s.table)) {
+	if (opt.verify_interval &&
+	    fp_parse_uint(opt.verify_interval, VERIFY_INTERVAL_MAX,
+			  &verify_s)) {
+		fp_usage_error("sync: --verify-interval %s: seconds, 0 (off) "
+			       "to %d",
+			       opt.verify_interval, VERIFY_INTERVAL_MAX);
+		return FP_EXIT_USAGE;
+	}
+	if (opt.table && fp_parse_table(opt.table, &s.table)) {
 		fp_usage_error("sync: --table %s is not a table number",
 			       opt.table);
 		return FP_EXIT_USAGE;
@@ -1360,7 +1370,9 @@ int fp_cmd_sync(const struct fp_opts *o, int argc, char **argv)
 		goto out_close;
 	}
 	s.last_resync_ms = now_ms();
+	fp_vdaemon__init(&s.vd, o, &m, s.neighs, s.table, verify_s, now_ms());
 	err = follow(&s);
+	fp_vdaemon__fini(&s.vd);
 	if (!err)
 		ret = FP_EXIT_OK;
 out_close:

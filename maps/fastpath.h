@@ -40,7 +40,7 @@
  * refuses an older pin set with one line instead of libbpf's "parameter
  * mismatch". Pin sets from before fp_layout existed are layout 1.
  */
-#define FP_LAYOUT_VERSION 6
+#define FP_LAYOUT_VERSION 7
 
 /*
  * fp_netns (array, key 0): the network namespace the pin set serves,
@@ -487,7 +487,22 @@ struct fp_ctl {
 	__u64 heartbeat_ns; /* CLOCK_MONOTONIC of sync's last sign of life */
 	__u32 pid; /* the following sync daemon, 0 when none */
 	__u32 pad;
+	/*
+	 * `sync --verify-interval`: the daemon's sampled verify. verify_last
+	 * and verify_total are indexed by kind: FP_VERIFY_WRONG_DELIVERY,
+	 * FP_VERIFY_MISSED, FP_VERIFY_MODEL_MISMATCH (slot 0 unused).
+	 */
+	__u64 verify_runs; /* runs finished */
+	__u64 verify_probes; /* probes of every run */
+	__u64 verify_last_s; /* CLOCK_REALTIME seconds the last run ended */
+	__u64 verify_last_probes; /* probes of the last run */
+	__u64 verify_last[4]; /* disagreements of the last run */
+	__u64 verify_total[4]; /* disagreements of every run */
 };
+
+#define FP_VERIFY_WRONG_DELIVERY 1 /* critical */
+#define FP_VERIFY_MISSED 2
+#define FP_VERIFY_MODEL_MISMATCH 3
 
 /*
  * Packet capture (`fastpath capture`). Verdict classes, one bit each in
@@ -574,7 +589,7 @@ _Static_assert(sizeof(struct fp_arrival_key) == 20, "fp_arrival_key layout");
 _Static_assert(sizeof(struct fp_in6) == 16, "fp_in6 layout");
 _Static_assert(sizeof(struct fp_excl) == 8, "fp_excl layout");
 _Static_assert(sizeof(struct fp_nh) == 28, "fp_nh layout");
-_Static_assert(sizeof(struct fp_ctl) == 48, "fp_ctl layout");
+_Static_assert(sizeof(struct fp_ctl) == 144, "fp_ctl layout");
 _Static_assert(sizeof(struct fp_netns) == 64, "fp_netns layout");
 _Static_assert(sizeof(struct fp_capctl) == 32, "fp_capctl layout");
 _Static_assert(sizeof(struct fp_cap_rec) == 32 + FP_CAP_SNAPLEN_MAX,

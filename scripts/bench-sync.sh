@@ -10,7 +10,11 @@
 #    in / leaving the pinned fp_hosts4 (lookups of the exact key, the CPU
 #    yielded between them);
 #  - the same 100k routes inside a VNet connected by `fastpath apply`:
-#    sync --once cold, and an apply turning fastpath off and on (retag).
+#    sync --once cold, and an apply turning fastpath off and on (retag);
+#  - `fastpath verify --sample 1000` over the 100k table, the program
+#    attached to uplink0 whose traffic policy routing sends to a gateway
+#    link (as in the lab: two route lookups a probe), and the event
+#    latency again with the daemon verifying every second.
 # Everything happens in a namespace of its own; never the root namespace.
 # Addresses: 198.18.0.0/15 and 2001:db8::/32 only. Routes via a permanent
 # neighbour on the VM port tap-vm1, so every one is a fast entry.
@@ -197,10 +201,36 @@ bench_model() {
 	log "  model: sync cold ${MCOLD}s, apply off ${MOFF}s, apply on ${MON}s"
 }
 
+# bench_verify: seconds of one `verify --sample 1000` of the 100k table.
+bench_verify() {
+	local t0 t1 out
+	ip -n "$NS" link add uplink0 type veth peer name op0 2>/dev/null || true
+	ip -n "$NS" link add gw0 type veth peer name gw1
+	for d in uplink0 op0 gw0 gw1; do ip -n "$NS" link set "$d" up; done
+	ip -n "$NS" addr add 198.19.254.1/24 dev uplink0
+	ip -n "$NS" addr add 198.19.253.1/30 dev gw0
+	ip netns exec "$NS" sysctl -qw net.ipv4.ip_forward=1
+	ip -n "$NS" rule add iif uplink0 lookup 100 pref 100
+	ip -n "$NS" route add default via 198.19.253.2 dev gw0 table 100
+	fresh_maps
+	fp sync --once >/dev/null 2>&1 || die "sync --once before verify failed"
+	fp load uplink0 >/dev/null || die "load uplink0 failed"
+	t0=$(now_ns)
+	out=$(fp verify --sample 1000) || die "verify: $out"
+	t1=$(now_ns)
+	printf '%s\n' "$out" | grep -q ' 0 wrong_delivery, 0 missed_acceleration, 0 model_mismatch; 0 without a kernel answer$' ||
+		die "verify: expected no disagreement and every answer, saw: $(printf '%s\n' "$out" | tail -n 1)"
+	VERIFY=$(awk -v d=$((t1 - t0)) 'BEGIN { printf "%.3f\n", d / 1e9 }')
+	log "  verify: ${VERIFY}s: $(printf '%s\n' "$out" | tail -n 1)"
+}
+
+# bench_latency [SYNC ARGS]: the event latency with the daemon running.
 bench_latency() {
 	local n
 	fresh_maps
-	"$FP" -n "$NS" --pin-path "$PIN" sync >"$WORK/daemon.log" 2>&1 &
+	# verify's probes need the program on these pins (a replace).
+	[ $# -eq 0 ] || fp load uplink0 >/dev/null || die "load uplink0 failed"
+	"$FP" -n "$NS" --pin-path "$PIN" sync "$@" >"$WORK/daemon.log" 2>&1 &
 	DAEMON=$!
 	# The daemon's start-up reconcile: wait until the table is in.
 	n=600
@@ -237,6 +267,12 @@ main() {
 	bench_model
 	log "bench-sync: event latency ($EVENTS events, ${GAP_MS} ms apart)"
 	bench_latency
+	LAT0=$LAT
+	log "bench-sync: verify of the 100k table"
+	bench_verify
+	log "bench-sync: event latency with the daemon verifying every second"
+	bench_latency --verify-interval 1
+	LATV=$LAT LAT=$LAT0
 	if [ "$QUICK" != 1 ]; then
 		log "bench-sync: installing $((N_LARGE - N_SMALL)) more routes"
 		install_routes "$N_SMALL" "$N_LARGE"
@@ -255,8 +291,13 @@ main() {
 	printf '| event -> map, p50 (100k table) | %s ms | |\n' "$(lat p50_ms)"
 	printf '| event -> map, p99 (100k table) | %s ms | <= 5 ms |\n' "$(lat p99_ms)"
 	printf '| event -> map, max (100k table) | %s ms | |\n' "$(lat max_ms)"
-	printf '{"rev":"%s","kernel":"%s","routes_100k":{"cold_s":%s,"warm_s":%s},"model_100k":{"sync_cold_s":%s,"apply_off_s":%s,"apply_on_s":%s},"routes_1m":{"cold_s":%s,"warm_s":%s},"latency":%s}\n' \
-		"$rev" "$(uname -r)" "$c100" "$w100" "$MCOLD" "$MOFF" "$MON" "$c1m" "$w1m" "$LAT" \
+	printf '| verify --sample 1000, 100k entries (two lookups each) | %s s | <= 5 s |\n' "$VERIFY"
+	LAT=$LATV
+	printf '| event -> map, p50, verifying every second | %s ms | |\n' "$(lat p50_ms)"
+	printf '| event -> map, p99, verifying every second | %s ms | <= 5 ms |\n' "$(lat p99_ms)"
+	LAT=$LAT0
+	printf '{"rev":"%s","kernel":"%s","routes_100k":{"cold_s":%s,"warm_s":%s},"model_100k":{"sync_cold_s":%s,"apply_off_s":%s,"apply_on_s":%s},"routes_1m":{"cold_s":%s,"warm_s":%s},"latency":%s,"verify_100k_s":%s,"latency_verifying":%s}\n' \
+		"$rev" "$(uname -r)" "$c100" "$w100" "$MCOLD" "$MOFF" "$MON" "$c1m" "$w1m" "$LAT" "$VERIFY" "$LATV" \
 		>"$OUT_DIR/sync.json"
 	log "bench-sync: wrote $OUT_DIR/sync.json"
 }

@@ -91,6 +91,38 @@ static void test_connections(void **state)
 	free(buf);
 }
 
+/* The daemon's verify runs: a gauge per kind, totals, probes, time. */
+static void test_verify(void **state)
+{
+	struct fp_ctl ctl = { .verify_runs = 3,
+			      .verify_probes = 3000,
+			      .verify_last_s = 1764566400 };
+	static const char *const want[] = {
+		"# TYPE fastpath_verify_disagreements gauge\n",
+		"\nfastpath_verify_disagreements{kind=\"wrong_delivery\"} 2\n",
+		"\nfastpath_verify_disagreements{kind=\"missed_acceleration\"} 0\n",
+		"\nfastpath_verify_disagreements{kind=\"model_mismatch\"} 5\n",
+		"# TYPE fastpath_verify_disagreements_total counter\n",
+		"\nfastpath_verify_disagreements_total{kind=\"wrong_delivery\"} 7\n",
+		"\nfastpath_verify_probes_total 3000\n",
+		"\nfastpath_verify_last_run_timestamp_seconds 1764566400\n",
+	};
+	char *buf = NULL;
+	size_t len = 0;
+	FILE *f = open_memstream(&buf, &len);
+
+	assert_non_null(f);
+	ctl.verify_last[FP_VERIFY_WRONG_DELIVERY] = 2;
+	ctl.verify_last[FP_VERIFY_MODEL_MISMATCH] = 5;
+	ctl.verify_total[FP_VERIFY_WRONG_DELIVERY] = 7;
+	assert_int_equal(fp_stats__write_prometheus_verify(f, &ctl), 0);
+	fclose(f);
+	for (size_t i = 0; i < sizeof(want) / sizeof(want[0]); i++)
+		if (!strstr(buf, want[i]))
+			fail_msg("expected %s in:\n%s", want[i], buf);
+	free(buf);
+}
+
 static void test_write_error_reported(void **state)
 {
 	struct fp_counter c[FP_R_MAX] = { 0 };
@@ -108,6 +140,7 @@ int main(void)
 		cmocka_unit_test(test_every_reason_both_kinds),
 		cmocka_unit_test(test_write_error_reported),
 		cmocka_unit_test(test_connections),
+		cmocka_unit_test(test_verify),
 	};
 
 	return cmocka_run_group_tests_name("stats", tests, NULL, NULL);

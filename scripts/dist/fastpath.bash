@@ -47,7 +47,7 @@ _fastpath()
 	esac
 
 	if [[ -z $cmd ]]; then
-		COMPREPLY=($(compgen -W "load unload uplink port route exclude sync stats status explain capture apply authorization connection -n --netns --pin-path --state-dir --json -v --help" -- "$cur"))
+		COMPREPLY=($(compgen -W "load unload uplink port route exclude sync stats status explain verify capture apply authorization connection -n --netns --pin-path --state-dir --json -v --help" -- "$cur"))
 		return
 	fi
 	case $cmd in
@@ -65,9 +65,10 @@ _fastpath()
 		else
 			COMPREPLY=($(compgen -W "--class" -- "$cur"))
 		fi ;;
-	sync) COMPREPLY=($(compgen -W "--table --ports --once" -- "$cur")) ;;
+	sync) COMPREPLY=($(compgen -W "--table --ports --once --verify-interval" -- "$cur")) ;;
 	stats) COMPREPLY=($(compgen -W "--interval --prometheus --output" -- "$cur")) ;;
 	explain) COMPREPLY=($(compgen -W "--uplink --vlan" -- "$cur")) ;;
+	verify) COMPREPLY=($(compgen -W "--sample --uplink --table" -- "$cur")) ;;
 	capture) COMPREPLY=($(compgen -W "-w --count --filter --snaplen --quiet --stop" -- "$cur")) ;;
 	apply) COMPREPLY=($(compgen -W "--config --check --offline" -- "$cur")) ;;
 	authorization)

@@ -1,0 +1,334 @@
+#!/bin/bash
+# SPDX-License-Identifier: GPL-2.0
+#
+# End-to-end tests of `fastpath verify` in the DESIGN.md lab
+# (selftests/lib.sh): the program's answers against the kernel's and the
+# model's. Each disagreement is made by hand behind sync's back, found
+# with its kind, and gone after sync starts again (or, for an exclusion
+# the model does not have, once it is deleted).
+# Usage: test_verify.sh [CASE...]   (default: all; see CASES)
+
+set -eu
+# shellcheck source=selftests/lib.sh
+. "$(dirname "${BASH_SOURCE[0]}")/lib.sh"
+
+CASES="clean wrong_port mac_changed route_deleted missed exclusion_by_hand bad_input daemon daemon_churn"
+CHURN_SECS=${CHURN_SECS:-16}
+BEHIND=198.19.200.0/24 BEHIND_IP=198.19.200.10
+
+# The CLI with this lab's state directory (the model's).
+fpm() { fp --state-dir "$LAB_DIR/state" "$@"; }
+
+verify_setup() {
+	lab_up
+	sync_setup
+	command -v python3 >/dev/null || lab_skip "missing tool: python3"
+	command -v bpftool >/dev/null || lab_skip "missing tool: bpftool"
+	# No --peer-mac: with one, sync makes the port's link-local route
+	# fe80::/64 a fast entry, which verify rightly calls a wrong delivery
+	# (the kernel never forwards link-local destinations).
+	assert_ok "port add tap-vm1" fp port add tap-vm1
+	assert_ok "port add veth-vm2" fp port add veth-vm2
+	vm1_neighbours
+	hns neigh replace "$VM2_IP4" lladdr "$VM2_MAC" dev veth-vm2 nud permanent
+	ip -n "$NS_VM1" addr add "$BEHIND_IP/32" dev lo
+	hns route add "$BEHIND" via "$VM1_IP4" dev tap-vm1
+	assert_ok "sync --once" fp sync --once
+}
+
+# vjson: `verify --json`, whatever its exit status.
+vjson() { fpm verify --json || true; }
+
+# vfield JSON EXPR: a Python expression over the verify JSON (j).
+vfield() {
+	printf '%s' "$1" | python3 -c 'import json, sys; j = json.load(sys.stdin); print('"$2"')'
+}
+
+# assert_clean WHAT: verify finds nothing, exits 0, and had a kernel
+# answer for every probe.
+assert_clean() {
+	local j rc=0
+	j=$(fpm verify --json) || rc=$?
+	assert_eq "$1: verify exit status" 0 "$rc"
+	assert_eq "$1: disagreements" "0 0 0" \
+		"$(vfield "$j" '*(j["disagreements"][k] for k in ("wrong_delivery", "missed_acceleration", "model_mismatch"))')"
+	assert_eq "$1: probes without a kernel answer" 0 "$(vfield "$j" 'j["unknown"]')"
+	assert_gt "$1: probes" "$(vfield "$j" 'j["probes"]')" 0
+}
+
+# assert_finding JSON ADDR KIND: the findings for ADDR are of KIND.
+assert_finding() {
+	assert_eq "verify finding for $2" "$3" \
+		"$(vfield "$1" '" ".join(sorted(set(f["kind"] for f in j["findings"] if f["address"] == "'"$2"'")))')"
+}
+
+# assert_entry_finding JSON PREFIX KIND: the findings for the addresses
+# of entry PREFIX (first, last, random) are of KIND, three of them.
+assert_entry_finding() {
+	assert_eq "verify findings for entry $2" "$3 $3 $3" \
+		"$(vfield "$1" '" ".join(sorted(f["kind"] for f in j["findings"] if f["prefix"] == "'"$2"'" and f["source"] == "entry"))')"
+}
+
+# a. A synced lab: every probe agrees, each with a kernel answer (asked
+# again where the uplink's policy rule sends it to the gateway).
+case_clean() {
+	local out
+	assert_clean "synced lab"
+	out=$(fpm verify)
+	assert_match "verify summary" "^verify: uplink uplink0: [0-9]+ probes \([0-9]+ entries, 0 exclusions, 0 VNet spaces, 3 neighbours, 1000 samples\) in [0-9.]+ s: 0 wrong_delivery, 0 missed_acceleration, 0 model_mismatch; 0 without a kernel answer$" "$out"
+	out=$(fpm verify --sample 0 --json)
+	assert_eq "samples with --sample 0" 0 "$(vfield "$out" 'j["samples"]')"
+	assert_eq "on-prem source (the uplink's peer)" "$OP_IP4/32 $OP_IP6/128" \
+		"$(vfield "$out" 'j["source4"], j["source6"]')"
+}
+
+# hosts6_key ADDR: fp_hosts6's key bytes for an IPv6 address.
+hosts6_key() {
+	python3 -c 'import ipaddress, sys; print(" ".join(str(b) for b in ipaddress.ip_address(sys.argv[1]).packed))' "$1"
+}
+
+# b. A wrong port written into a route entry behind sync's back (an IPv6
+# host entry: the program reads fp_hosts6 itself): a wrong delivery,
+# exit 1; sync's start-up reconcile repairs it.
+case_wrong_port() {
+	local key val ifi j rc=0
+	key=$(hosts6_key "$VM1_IP6")
+	# shellcheck disable=SC2086 # the key is bytes, one word each
+	val=$(bpftool -j map lookup pinned "$PIN/fp_hosts6" key $key |
+		python3 -c 'import json, sys; print(" ".join(str(int(b, 16)) for b in json.load(sys.stdin)["value"]))')
+	ifi=$(hns -j link show veth-vm2 | python3 -c 'import json, sys; print(json.load(sys.stdin)[0]["ifindex"])')
+	# fp_route.ifindex is its first four bytes, host order (little endian).
+	val="$((ifi & 255)) $((ifi >> 8 & 255)) 0 0 ${val#* * * * }"
+	# shellcheck disable=SC2086
+	bpftool map update pinned "$PIN/fp_hosts6" key $key value $val
+	j=$(fpm verify --json) || rc=$?
+	assert_eq "verify exit status with a wrong port" 1 "$rc"
+	assert_finding "$j" "$VM1_IP6" wrong_delivery
+	assert_eq "program and kernel ports of $VM1_IP6" "veth-vm2 tap-vm1" \
+		"$(vfield "$j" '*[(f["program"]["port"], f["kernel"]["dev"]) for f in j["findings"] if f["address"] == "'"$VM1_IP6"'"][0]')"
+	assert_match "verify line" "^wrong_delivery $VM1_IP6 \(entry $VM1_IP6/128\): program fastpath -> veth-vm2 $VM1_MAC; kernel port tap-vm1 $VM1_MAC \(table main\); model none$" \
+		"$(fpm verify 2>&1 | grep "^wrong_delivery $VM1_IP6 " | head -n1 || true)"
+	assert_ok "sync --once (restart)" fp sync --once
+	assert_clean "after sync repaired the port"
+}
+
+# c. The VM's MAC changes while sync is stopped: the kernel's neighbour
+# has the new one, the map the old one.
+case_mac_changed() {
+	local j rc=0 new=02:00:5e:10:00:99
+	ip -n "$NS_VM1" link set eth0 address "$new"
+	hns neigh replace "$VM1_IP4" lladdr "$new" dev tap-vm1 nud permanent
+	j=$(fpm verify --json) || rc=$?
+	assert_eq "verify exit status with a stale MAC" 1 "$rc"
+	assert_finding "$j" "$VM1_IP4" wrong_delivery
+	assert_entry_finding "$j" "$BEHIND" wrong_delivery
+	assert_eq "program and kernel MACs of $VM1_IP4" "$VM1_MAC $new" \
+		"$(vfield "$j" '*[(f["program"]["dmac"], f["kernel"]["lladdr"]) for f in j["findings"] if f["address"] == "'"$VM1_IP4"'"][0]')"
+	assert_ok "sync --once (restart)" fp sync --once
+	assert_clean "after sync took the new MAC"
+}
+
+# d. A kernel route deleted while sync is stopped: the program still
+# sends its destinations to vm1, the kernel has no route for them.
+case_route_deleted() {
+	local j rc=0
+	hns route del "$BEHIND"
+	j=$(fpm verify --json) || rc=$?
+	assert_eq "verify exit status with a deleted route" 1 "$rc"
+	assert_entry_finding "$j" "$BEHIND" wrong_delivery
+	assert_eq "kernel answers for $BEHIND" "no_route no_route no_route" \
+		"$(vfield "$j" '" ".join(f["kernel"]["kind"] for f in j["findings"] if f["prefix"] == "'"$BEHIND"'" and f["source"] == "entry")')"
+	assert_ok "sync --once (restart)" fp sync --once
+	assert_clean "after sync dropped the entry"
+}
+
+# e. A host entry deleted behind sync's back: the link route's shadow
+# (tap-vm1 has no --peer-mac) sends it to the gateway while the kernel
+# knows the neighbour: a missed acceleration, exit 0.
+case_missed() {
+	local j rc=0
+	# shellcheck disable=SC2046
+	bpftool map delete pinned "$PIN/fp_hosts6" key $(hosts6_key "$VM1_IP6")
+	j=$(fpm verify --json) || rc=$?
+	assert_eq "verify exit status with a missed acceleration only" 0 "$rc"
+	assert_finding "$j" "$VM1_IP6" missed_acceleration
+	assert_ok "sync --once (restart)" fp sync --once
+	assert_clean "after sync put the entry back"
+}
+
+model_conf() {
+	cat >"$LAB_DIR/fastpath.conf" <<EOC
+[gateway]
+name = gw
+sku = ErGw3AZ
+namespace = $NS_GW
+
+[circuit c1]
+uplink = uplink0
+type = direct
+bandwidth = 10G
+owner = contoso
+region = europe
+
+[vnet hub]
+address-space = 198.19.1.0/24
+address-space = 2001:db8:100:1::/64
+port = tap-vm1
+owner = contoso
+region = europe
+
+[connection hub-c1]
+vnet = hub
+circuit = c1
+fastpath = on
+EOC
+}
+
+# f. With a model applied, an exclusion added by hand that the model does
+# not have: the program sends vm1 to the gateway, the model says fast.
+case_exclusion_by_hand() {
+	local j rc=0
+	model_conf
+	assert_ok "apply" fpm apply --config "$LAB_DIR/fastpath.conf"
+	assert_ok "sync --once" fp sync --once
+	assert_clean "model applied"
+	assert_eq "model known" True "$(vfield "$(vjson)" 'j["model"]')"
+	assert_ok "exclude add by hand" fp exclude add "$VM1_IP4/32" --class private-link
+	j=$(fpm verify --json) || rc=$?
+	assert_eq "verify exit status with a model mismatch only" 0 "$rc"
+	assert_finding "$j" "$VM1_IP4" model_mismatch
+	assert_eq "program and model of $VM1_IP4" "excluded fastpath" \
+		"$(vfield "$j" '*[(f["program"]["reason"], f["model"]["reason"]) for f in j["findings"] if f["address"] == "'"$VM1_IP4"'"][0]')"
+	# Not sync's to remove: the exclusion's owner deletes it.
+	assert_ok "sync --once (restart)" fp sync --once
+	assert_finding "$(vjson)" "$VM1_IP4" model_mismatch
+	assert_ok "exclude del" fp exclude del "$VM1_IP4/32"
+	assert_clean "after the exclusion went"
+}
+
+# g. Bad input: usage errors (2) and one clear line; no maps: 1.
+case_bad_input() {
+	local out rc
+	for args in "--sample -1" "--sample 1x" "--sample" "--uplink" "--uplink a/b" \
+		"--table 0" "--frob" "extra"; do
+		rc=0
+		# shellcheck disable=SC2086
+		out=$(fp verify $args 2>&1) || rc=$?
+		assert_eq "verify $args: exit status" 2 "$rc"
+		assert_eq "verify $args: lines on stderr" 1 "$(printf '%s\n' "$out" | wc -l)"
+	done
+	rc=0
+	out=$(fp verify --uplink nosuch0 2>&1) || rc=$?
+	assert_eq "verify --uplink nosuch0: exit status" 1 "$rc"
+	assert_eq "verify --uplink nosuch0" "verify: uplink nosuch0: no such interface" "$out"
+	rc=0
+	out=$("$FP" -n "$NS_HOST" --pin-path "$PIN-none" verify 2>&1) || rc=$?
+	assert_eq "verify without maps: exit status" 1 "$rc"
+	assert_match "verify without maps" "no fastpath maps at $PIN-none" "$out"
+}
+
+start_sync() {
+	"$FP" -n "$NS_HOST" --pin-path "$PIN" --state-dir "$LAB_DIR/state" sync \
+		--verify-interval "${VERIFY_INTERVAL:-1}" >>"$LAB_DIR/sync.log" 2>&1 &
+	SYNC_PID=$!
+	echo "$SYNC_PID" >>"$LAB_DIR/pids"
+}
+
+# vstat EXPR: a Python expression over status --json's sync.verify (v).
+vstat() {
+	fp --json status | python3 -c 'import json, sys; v = json.load(sys.stdin)["sync"]["verify"]; print('"$1"')'
+}
+
+runs_past() { [ "$(vstat 'v["runs"]')" -gt "$1" ]; }
+
+# h. The daemon verifies every second: clean, then a wrong port written
+# behind its back shows in status and Prometheus; a restart repairs it.
+case_daemon() {
+	local key val ifi runs prom
+	start_sync
+	wait_for "a first verify run of the daemon" 50 runs_past 0
+	assert_eq "daemon's last run: disagreements" "0 0 0" \
+		"$(vstat '*(v["last"][k] for k in ("wrong_delivery", "missed_acceleration", "model_mismatch"))')"
+	assert_eq "daemon's last run: probes" 1000 "$(vstat 'v["last_probes"]')"
+	assert_match "status line" "^verify last run [0-9]+ s ago, 1000 probes: 0 wrong_delivery, 0 missed_acceleration, 0 model_mismatch; [0-9]+ runs, [0-9]+ probes, 0 wrong_delivery in all$" \
+		"$(fp status | grep '^verify ')"
+
+	key=$(hosts6_key "$VM1_IP6")
+	# shellcheck disable=SC2086
+	val=$(bpftool -j map lookup pinned "$PIN/fp_hosts6" key $key |
+		python3 -c 'import json, sys; print(" ".join(str(int(b, 16)) for b in json.load(sys.stdin)["value"]))')
+	ifi=$(hns -j link show veth-vm2 | python3 -c 'import json, sys; print(json.load(sys.stdin)[0]["ifindex"])')
+	val="$((ifi & 255)) $((ifi >> 8 & 255)) 0 0 ${val#* * * * }"
+	runs=$(vstat 'v["runs"]')
+	# shellcheck disable=SC2086
+	bpftool map update pinned "$PIN/fp_hosts6" key $key value $val
+	# The run under way may have sampled before the write: two more.
+	wait_for "two more verify runs" 80 runs_past $((runs + 1))
+	assert_gt "daemon's last run: wrong deliveries" "$(vstat 'v["last"]["wrong_delivery"]')" 0
+	prom=$(fp stats --prometheus)
+	assert_match "Prometheus: wrong deliveries" '^fastpath_verify_disagreements\{kind="wrong_delivery"\} [1-9][0-9]*$' "$prom"
+	assert_match "Prometheus: time of the last run" '^fastpath_verify_last_run_timestamp_seconds [1-9][0-9]*$' "$prom"
+	assert_match "sync's log names it" "^sync: verify: wrong_delivery $VM1_IP6 " "$(cat "$LAB_DIR/sync.log")"
+
+	kill -TERM "$SYNC_PID"
+	wait "$SYNC_PID" || true
+	start_sync
+	runs=$(vstat 'v["runs"]')
+	wait_for "a verify run after the restart" 50 runs_past "$runs"
+	assert_eq "daemon's last run after the restart: wrong deliveries" 0 \
+		"$(vstat 'v["last"]["wrong_delivery"]')"
+	assert_clean "after the daemon's restart"
+}
+
+# churn SECONDS: test_soak.sh's route churn (over 1,000 changes a second
+# of /32s behind vm1); prints the number of changes.
+churn() {
+	local end=$((SECONDS + $1)) batch=0 changes=0 f=$LAB_DIR/churn.batch pace
+	while [ "$SECONDS" -lt "$end" ]; do
+		sleep 0.2 &
+		pace=$!
+		awk -v b="$batch" -v via="$VM1_IP4" 'BEGIN {
+			for (i = 0; i < 150; i++) {
+				printf "route add 198.18.%d.%d/32 via %s dev tap-vm1\n", 64 + b % 64, i, via
+				if (b > 0)
+					printf "route del 198.18.%d.%d/32\n", 64 + (b - 1) % 64, i
+			}
+		}' >"$f"
+		ip -n "$NS_HOST" -force -batch "$f" 2>/dev/null || true
+		changes=$((changes + $(wc -l <"$f")))
+		batch=$((batch + 1))
+		wait "$pace"
+	done
+	echo "$changes"
+}
+
+# i. No false alarms: the daemon verifies under the soak's route churn and
+# across a sync restart (kill -9): 0 critical disagreements, >= 10,000
+# probes.
+case_daemon_churn() {
+	local p0 w0 probes wrong changes ch d=$CHURN_SECS
+	start_sync
+	wait_for "a first verify run of the daemon" 50 runs_past 0
+	p0=$(vstat 'v["probes"]') w0=$(vstat 'v["total"]["wrong_delivery"]')
+	churn "$d" >"$LAB_DIR/churn.count" &
+	ch=$!
+	sleep $((d / 2))
+	kill -9 "$SYNC_PID"
+	wait "$SYNC_PID" 2>/dev/null || true
+	start_sync
+	wait "$ch"
+	changes=$(cat "$LAB_DIR/churn.count")
+	sleep 2
+	probes=$(($(vstat 'v["probes"]') - p0))
+	wrong=$(($(vstat 'v["total"]["wrong_delivery"]') - w0))
+	log "  churn ${d}s: $changes route changes ($((changes / d))/s); daemon verify:" \
+		"$probes probes, $wrong wrong_delivery," \
+		"$(vstat 'v["total"]["missed_acceleration"]') missed_acceleration," \
+		"$(vstat 'v["total"]["model_mismatch"]') model_mismatch in all"
+	[ "$changes" -ge $((1000 * d * 9 / 10)) ] ||
+		lab_fail "route churn: expected >= $((1000 * d * 9 / 10)) changes, saw $changes"
+	assert_eq "critical disagreements under churn" 0 "$wrong"
+	[ "$probes" -ge 10000 ] || lab_fail "daemon verify probes under churn: expected >= 10000, saw $probes"
+}
+
+lab_main verify_setup lab_down "$CASES" "$@"
