@@ -56,22 +56,19 @@ int fp_vlans__walk(const struct fp_maps *m, __u32 ifindex,
 	return 0;
 }
 
-static int count_one(const struct fp_vlan_key *k, const struct fp_vlan *v,
-		     void *ctx)
+static int found(const struct fp_vlan_key *k, const struct fp_vlan *v,
+		 void *ctx)
 {
 	(void)k;
 	(void)v;
-	++*(unsigned int *)ctx;
-	return 0;
+	(void)ctx;
+	return 1;
 }
 
-static unsigned int vlans_of(const struct fp_maps *m, __u32 ifindex)
+/* Whether uplink ifindex has a tagged circuit: the walk stops at one. */
+static bool has_vlans(const struct fp_maps *m, __u32 ifindex)
 {
-	unsigned int n = 0;
-
-	if (m->vlans >= 0)
-		fp_vlans__walk(m, ifindex, count_one, &n);
-	return n;
+	return m->vlans >= 0 && fp_vlans__walk(m, ifindex, found, NULL) > 0;
 }
 
 /* The uplink's MAC and flags in one of its tagged circuits' records. */
@@ -100,7 +97,7 @@ int fp_uplinks__put(const struct fp_maps *m, __u32 ifindex,
 		    const struct fp_uplink *up)
 {
 	void *ctx[2] = { (void *)m, (void *)up };
-	bool trunk = vlans_of(m, ifindex) > 0;
+	bool trunk = has_vlans(m, ifindex);
 	int err;
 
 	err = put_uplink(m, ifindex, up, trunk);
@@ -286,7 +283,7 @@ int fp_vlans__del(const struct fp_maps *m, __u32 ifindex, __u16 outer,
 
 	if (bpf_map_delete_elem(m->vlans, &k))
 		return -errno;
-	if (vlans_of(m, ifindex) ||
+	if (has_vlans(m, ifindex) ||
 	    bpf_map_lookup_elem(m->uplinks, &ifindex, &up))
 		return 0;
 	/* Tagged frames are not_ip again, and passed as unknown ones were. */
