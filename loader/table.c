@@ -209,13 +209,7 @@ int fp_uplink__set(struct fp_maps *m, __u32 ifindex, const struct fp_uplink *up,
 int fp_vlan__set(struct fp_maps *m, __u32 ifindex, __u16 outer, __u16 inner,
 		 __u32 gw_ifindex, struct fp_vlan *old, bool *existed)
 {
-	struct fp_uplink cir = { .gw_ifindex = gw_ifindex,
-				 .xallow = FP_XALLOW_DEFAULT };
-	struct fp_vlan_key k = { .ifindex = ifindex,
-				 .outer = outer,
-				 .inner = inner };
 	struct fp_uplink up;
-	struct fp_vlan was;
 	int err;
 
 	if (!fp_vlan__valid(outer, inner))
@@ -226,11 +220,8 @@ int fp_vlan__set(struct fp_maps *m, __u32 ifindex, __u16 outer, __u16 inner,
 	if (err)
 		return err;
 	/* The circuit it serves is `fastpath apply`'s to change. */
-	if (!bpf_map_lookup_elem(m->vlans, &k, &was)) {
-		cir.circuit = was.up.circuit;
-		cir.xallow = was.up.xallow;
-	}
-	return fp_vlans__put(m, ifindex, outer, inner, &cir, old, existed);
+	return fp_vlans__put_gw(m, ifindex, outer, inner, gw_ifindex, old,
+				existed);
 }
 
 int fp_uplink__restore(struct fp_maps *m, __u32 ifindex,

@@ -232,9 +232,13 @@ static int free_slot(const struct fp_maps *m, __u32 *slot)
 	return err;
 }
 
-int fp_vlans__put(const struct fp_maps *m, __u32 ifindex, __u16 outer,
-		  __u16 inner, const struct fp_uplink *cir, struct fp_vlan *old,
-		  bool *existed)
+/*
+ * fp_vlans__put, and with keep the command's fp_vlans__put_gw: a record
+ * already there keeps its circuit and xallow. The record is read once.
+ */
+static int put_vlan(const struct fp_maps *m, __u32 ifindex, __u16 outer,
+		    __u16 inner, const struct fp_uplink *cir, bool keep,
+		    struct fp_vlan *old, bool *existed)
 {
 	struct fp_vlan_key k = { .ifindex = ifindex,
 				 .outer = outer,
@@ -254,6 +258,10 @@ int fp_vlans__put(const struct fp_maps *m, __u32 ifindex, __u16 outer,
 	if (old && had)
 		*old = was;
 	inherit(&v, &up);
+	if (had && keep) {
+		v.up.circuit = was.up.circuit;
+		v.up.xallow = was.up.xallow;
+	}
 	if (had) {
 		v.stat = was.stat;
 	} else {
@@ -271,6 +279,23 @@ int fp_vlans__put(const struct fp_maps *m, __u32 ifindex, __u16 outer,
 	else if (err)
 		bpf_map_update_elem(m->vlans, &k, &was, BPF_ANY);
 	return err;
+}
+
+int fp_vlans__put(const struct fp_maps *m, __u32 ifindex, __u16 outer,
+		  __u16 inner, const struct fp_uplink *cir, struct fp_vlan *old,
+		  bool *existed)
+{
+	return put_vlan(m, ifindex, outer, inner, cir, false, old, existed);
+}
+
+int fp_vlans__put_gw(const struct fp_maps *m, __u32 ifindex, __u16 outer,
+		     __u16 inner, __u32 gw_ifindex, struct fp_vlan *old,
+		     bool *existed)
+{
+	struct fp_uplink cir = { .gw_ifindex = gw_ifindex,
+				 .xallow = FP_XALLOW_DEFAULT };
+
+	return put_vlan(m, ifindex, outer, inner, &cir, true, old, existed);
 }
 
 int fp_vlans__del(const struct fp_maps *m, __u32 ifindex, __u16 outer,

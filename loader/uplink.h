@@ -35,6 +35,14 @@ bool fp_vlan__valid(__u16 outer, __u16 inner);
 int fp_vlans__put(const struct fp_maps *m, __u32 ifindex, __u16 outer,
 		  __u16 inner, const struct fp_uplink *cir, struct fp_vlan *old,
 		  bool *existed);
+/*
+ * As fp_vlans__put, for the command that names only the gateway port: a
+ * new circuit is outside the model (circuit 0, FP_XALLOW_DEFAULT), one
+ * already there keeps its circuit and xallow (`fastpath apply`'s).
+ */
+int fp_vlans__put_gw(const struct fp_maps *m, __u32 ifindex, __u16 outer,
+		     __u16 inner, __u32 gw_ifindex, struct fp_vlan *old,
+		     bool *existed);
 /* -ENOENT when there is no such tagged circuit. The last one's uplink is
  * a trunk no more. */
 int fp_vlans__del(const struct fp_maps *m, __u32 ifindex, __u16 outer,
