@@ -69,26 +69,15 @@ int fp_port__routes(struct fp_maps *m, __u32 ifindex)
 	return u.n;
 }
 
-static int vlan_gateway(const struct fp_vlan_key *k, const struct fp_vlan *v,
-			void *ctx)
+static int same_port(__u32 gw_ifindex, void *ctx)
 {
-	(void)k;
-	return v->up.gw_ifindex == *(const __u32 *)ctx;
+	return gw_ifindex == *(const __u32 *)ctx;
 }
 
 /* An uplink's or a tagged circuit's gateway port. */
 static bool is_gateway_port(struct fp_maps *m, __u32 ifindex)
 {
-	__u32 key, *prev = NULL;
-	struct fp_uplink up;
-
-	while (!bpf_map_get_next_key(m->uplinks, prev, &key)) {
-		if (!bpf_map_lookup_elem(m->uplinks, &key, &up) &&
-		    up.gw_ifindex == ifindex)
-			return true;
-		prev = &key;
-	}
-	return fp_vlans__walk(m, 0, vlan_gateway, &ifindex) > 0;
+	return fp_uplinks__walk_gateways(m, same_port, &ifindex) > 0;
 }
 
 int fp_port__add(struct fp_maps *m, const struct fp_ifinfo *info,

@@ -185,6 +185,41 @@ int fp_uplinks__del(const struct fp_maps *m, __u32 ifindex)
 	return err;
 }
 
+struct gw_walk {
+	int (*fn)(__u32 gw_ifindex, void *ctx);
+	void *ctx;
+};
+
+static int vlan_gateway(const struct fp_vlan_key *k, const struct fp_vlan *v,
+			void *ctx)
+{
+	const struct gw_walk *w = ctx;
+
+	(void)k;
+	return v->up.gw_ifindex ? w->fn(v->up.gw_ifindex, w->ctx) : 0;
+}
+
+int fp_uplinks__walk_gateways(const struct fp_maps *m,
+			      int (*fn)(__u32 gw_ifindex, void *ctx), void *ctx)
+{
+	struct gw_walk w = { .fn = fn, .ctx = ctx };
+	__u32 key, *prev = NULL;
+	struct fp_uplink up;
+	int err;
+
+	while (!bpf_map_get_next_key(m->uplinks, prev, &key)) {
+		prev = &key;
+		if (bpf_map_lookup_elem(m->uplinks, &key, &up) ||
+		    !up.gw_ifindex)
+			continue;
+		err = fn(up.gw_ifindex, ctx);
+		if (err)
+			return err;
+	}
+	/* A tagged circuit's gateway port is as much the gateway's. */
+	return m->vlans >= 0 ? fp_vlans__walk(m, 0, vlan_gateway, &w) : 0;
+}
+
 bool fp_vlan__valid(__u16 outer, __u16 inner)
 {
 	return inner >= 1 && inner <= 4094 && outer <= 4094;

@@ -23,6 +23,16 @@ int fp_uplinks__put(const struct fp_maps *m, __u32 ifindex,
 /* -ENOENT when ifindex is not an uplink. Its tagged circuits go too. */
 int fp_uplinks__del(const struct fp_maps *m, __u32 ifindex);
 
+/*
+ * Calls fn for the gateway port of every uplink and of every tagged
+ * circuit (one port may come more than once): ports that are the
+ * gateway's, never a VM's. Stops at fn's first non-zero return and
+ * returns it.
+ */
+int fp_uplinks__walk_gateways(const struct fp_maps *m,
+			      int (*fn)(__u32 gw_ifindex, void *ctx),
+			      void *ctx);
+
 /* A tagged circuit: VIDs 1 .. 4094, outer 0 for a single tag. */
 bool fp_vlan__valid(__u16 outer, __u16 inner);
 /*

@@ -533,6 +533,70 @@ static void test_vlan_set(void **state)
 	check_int("xallow kept", 0x1f, v.up.xallow);
 }
 
+struct gw_seen {
+	__u32 gw[8];
+	int n, stop_at; /* return 1 at the stop_at-th call (0: never) */
+};
+
+static int note_gw(__u32 gw_ifindex, void *ctx)
+{
+	struct gw_seen *g = ctx;
+
+	if (g->n < 8)
+		g->gw[g->n] = gw_ifindex;
+	return ++g->n == g->stop_at;
+}
+
+static bool seen_gw(const struct gw_seen *g, __u32 gw)
+{
+	for (int i = 0; i < g->n && i < 8; i++)
+		if (g->gw[i] == gw)
+			return true;
+	return false;
+}
+
+/*
+ * uplink.c's one answer to "whose gateway port": an uplink's and a tagged
+ * circuit's, so that `port del` (table.c) refuses both, as sync skips them.
+ */
+static void test_gateways(void **state)
+{
+	struct fp_maps *m = *state;
+	struct fp_ifinfo vm = info_of("vm0"), other = info_of("vm1");
+	struct gw_seen g = { 0 };
+
+	check_int("port vm0", 0, fp_port__add(m, &vm, mac0));
+	check_int("port vm1", 0, fp_port__add(m, &other, mac1));
+	put_uplink(m, 7, mac0, 0, 0);
+	put_uplink(m, 8, mac1, 0, vm1);
+	check_int("walk, no tagged circuit", 0,
+		  fp_uplinks__walk_gateways(m, note_gw, &g));
+	check_int("the uplink's gateway port alone", 1, g.n);
+	check_true("vm1 (uplink 8's)", seen_gw(&g, vm1));
+	check_int("vm0 is no gateway port yet", 0, fp_port__del(m, vm0));
+	check_int("port vm0 again", 0, fp_port__add(m, &vm, mac0));
+
+	check_int("circuit without a gateway port", 0,
+		  put_rec(m, 7, 0, 100, 0, 0, 0));
+	check_int("circuit into vm0", 0, put_rec(m, 7, 300, 400, vm0, 0, 0));
+	g = (struct gw_seen){ 0 };
+	check_int("walk", 0, fp_uplinks__walk_gateways(m, note_gw, &g));
+	check_int("one per gateway port named", 2, g.n);
+	check_true("vm0 (the circuit's)", seen_gw(&g, vm0));
+	check_true("vm1 (the uplink's)", seen_gw(&g, vm1));
+	g = (struct gw_seen){ .stop_at = 1 };
+	check_int("stops at the first non-zero", 1,
+		  fp_uplinks__walk_gateways(m, note_gw, &g));
+	check_int("after one call", 1, g.n);
+
+	check_int("port del: the circuit's gateway port", -EADDRINUSE,
+		  fp_port__del(m, vm0));
+	check_int("port del: the uplink's gateway port", -EADDRINUSE,
+		  fp_port__del(m, vm1));
+	check_int("the circuit goes", 0, fp_vlans__del(m, 7, 300, 400));
+	check_int("port del once no circuit names it", 0, fp_port__del(m, vm0));
+}
+
 static int group_setup(void **state)
 {
 	(void)state;
@@ -566,6 +630,7 @@ int main(void)
 						teardown),
 		cmocka_unit_test_setup_teardown(test_walk, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_vlan_set, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_gateways, setup, teardown),
 	};
 
 	setvbuf(stdout, NULL, _IOLBF, 0);
