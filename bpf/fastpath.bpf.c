@@ -664,15 +664,25 @@ static __always_inline int is_tpid(__be16 proto)
 	       proto == bpf_htons(ETH_P_8021AD);
 }
 
+/* Entry vid of fp_vids table `table` (maps/fastpath.h); 0 for none. */
+static __always_inline __u32 vid_entry(__u32 table, __u32 vid)
+{
+	__u32 key = table * FP_VID_TABLE_WORDS + vid / 4;
+	__u64 *w = bpf_map_lookup_elem(&fp_vids, &key);
+
+	return w ? (__u32)(*w >> (16 * (vid & 3))) & 0xffff : 0;
+}
+
 /*
  * A frame on a trunk uplink (maps/fastpath.h): one tag, or an outer tag
  * and an inner 802.1Q one, name the circuit whose record then serves as
  * the uplink. The priority bits play no part; the tags stay in place
  * until the exit (pop_tags).
  */
-static __always_inline __u32 handle_tagged(struct pkt *p, struct cursor *c)
+static __always_inline __u32 handle_tagged(struct pkt *p, struct cursor *c,
+					   const struct fp_uplink *up)
 {
-	struct fp_vlan_key key = { .ifindex = p->ctx->ingress_ifindex };
+	__u32 trunk = FP_UPLINK_TRUNK_NR(up->flags), vid, rec;
 	__be16 outer = p->eth->h_proto, proto;
 	const struct vlan_tag *t;
 	struct fp_vlan *vr;
@@ -682,31 +692,35 @@ static __always_inline __u32 handle_tagged(struct pkt *p, struct cursor *c)
 	t = cursor_pull_hdr(c, struct vlan_tag);
 	if (!t)
 		return VERDICT(FP_R_MALFORMED, XDP_DROP);
-	key.inner = VLAN_VID(t->tci);
+	vid = VLAN_VID(t->tci);
 	proto = t->proto;
 	p->tags = sizeof(*t);
 	if (proto == bpf_htons(ETH_P_8021Q)) {
-		key.outer = key.inner;
 		t = cursor_pull_hdr(c, struct vlan_tag);
 		if (!t)
 			return VERDICT(FP_R_MALFORMED, XDP_DROP);
-		key.inner = VLAN_VID(t->tci);
+		/*
+		 * An outer VID 0 names no circuit: (0, C) is the single tag
+		 * C, not this frame.
+		 */
+		if (!vid)
+			return VERDICT(FP_R_UNKNOWN_VLAN, XDP_PASS);
+		/* The S-tag's table of C-tags: table 0, all zero, for none. */
+		rec = vid_entry(FP_VIDS_QINQ(trunk), vid);
+		vid = VLAN_VID(t->tci);
 		proto = t->proto;
 		p->tags = 2 * sizeof(*t);
-		/*
-		 * An outer VID 0 names no circuit: (0, C) is the key of the
-		 * single tag C, not of this frame.
-		 */
-		if (!key.outer)
-			return VERDICT(FP_R_UNKNOWN_VLAN, XDP_PASS);
 	} else if (outer == bpf_htons(ETH_P_8021AD)) {
 		/* An S-tag alone carries no peering. */
 		return VERDICT(FP_R_UNKNOWN_VLAN, XDP_PASS);
+	} else {
+		rec = FP_VIDS_DOT1Q(trunk);
 	}
 	/* A third tag, or an S-tag inside: no circuit is tagged so. */
 	if (is_tpid(proto))
 		return VERDICT(FP_R_UNKNOWN_VLAN, XDP_PASS);
-	vr = bpf_map_lookup_elem(&fp_vlans, &key);
+	rec = vid_entry(rec, vid) - 1;
+	vr = bpf_map_lookup_elem(&fp_vlanv, &rec);
 	if (!vr)
 		return VERDICT(FP_R_UNKNOWN_VLAN, XDP_PASS);
 	p->vstat = bpf_map_lookup_elem(&fp_vlanstat, &vr->stat);
@@ -738,7 +752,7 @@ static __always_inline __u32 handle(struct pkt *p)
 	if (p->eth->h_proto == bpf_htons(ETH_P_IPV6))
 		return handle_ipv6(p, &c, up);
 	if (up->flags & FP_UPLINK_F_TRUNK)
-		return handle_tagged(p, &c);
+		return handle_tagged(p, &c, up);
 	return VERDICT(FP_R_NOT_IP, XDP_PASS);
 }
 
