@@ -31,6 +31,11 @@ struct pkt {
 	struct fp_connstat *conn; /* the VNet's connection on this circuit */
 	struct fp_vlanstat *vstat; /* a tagged frame's circuit */
 	__u32 tags; /* bytes of VLAN tags after the MACs: 0, 4 or 8 */
+	/*
+	 * Where forward() writes the MACs: eth, or for a tagged frame the
+	 * place they take once its tags are popped (pop_tags).
+	 */
+	struct ethhdr *l2;
 };
 
 /*
@@ -203,8 +208,8 @@ static __always_inline __u32 forward(struct pkt *p, __u32 ifindex,
 	if (p->probe)
 		p->probe->ifindex = ifindex;
 	p->out_ifindex = ifindex;
-	mac_copy(p->eth->h_dest, dmac);
-	mac_copy(p->eth->h_source, port->mac);
+	mac_copy(p->l2->h_dest, dmac);
+	mac_copy(p->l2->h_source, port->mac);
 	decrement_ttl(p);
 	return FP_R_FASTPATH;
 }
@@ -214,6 +219,8 @@ static __always_inline __u32 to_gateway(struct pkt *p,
 					const struct fp_uplink *up,
 					__u32 reason)
 {
+	/* capture sees a gateway frame with its tags: MACs in place. */
+	p->l2 = p->eth;
 	if (up->gw_ifindex && forward(p, up->gw_ifindex, NULL) == FP_R_FASTPATH)
 		return VERDICT(reason, XDP_REDIRECT);
 	return VERDICT(reason, XDP_PASS);
@@ -719,6 +726,8 @@ static __always_inline __u32 handle_tagged(struct pkt *p, struct cursor *c,
 	/* A third tag, or an S-tag inside: no circuit is tagged so. */
 	if (is_tpid(proto))
 		return VERDICT(FP_R_UNKNOWN_VLAN, XDP_PASS);
+	/* The MACs go out right before the inner EtherType (t->proto). */
+	p->l2 = (void *)&t->proto - 2 * ETH_ALEN;
 	rec = vid_entry(rec, vid) - 1;
 	vr = bpf_map_lookup_elem(&fp_vlanv, &rec);
 	if (!vr)
@@ -743,6 +752,7 @@ static __always_inline __u32 handle(struct pkt *p)
 	p->eth = cursor_pull_hdr(&c, struct ethhdr);
 	if (!p->eth)
 		return VERDICT(FP_R_MALFORMED, XDP_DROP);
+	p->l2 = p->eth;
 	/* As the stack would: unicast to another MAC is not ours to route. */
 	if (!mac_is_group(p->eth->h_dest) &&
 	    !mac_equal(p->eth->h_dest, up->mac))
@@ -757,25 +767,28 @@ static __always_inline __u32 handle(struct pkt *p)
 }
 
 /*
- * A redirected tagged frame leaves untagged: its (rewritten) MACs move
- * up over the tags, and the frame starts there. The six words are all
- * read before any is written: the two places overlap.
+ * A redirected tagged frame leaves untagged: it starts where its MACs
+ * are (p->l2). A fast one's were written there; a gateway one's, at the
+ * front for capture to see the tags, move up over the tags first (the
+ * six words all read before any is written: the two places overlap).
  */
-static __always_inline int pop_tags(struct xdp_md *ctx, __u32 tags)
+static __always_inline int pop_tags(struct xdp_md *ctx, __u32 tags, int move)
 {
 	void *data = (void *)(long)ctx->data;
 	void *data_end = (void *)(long)ctx->data_end;
 	mac_word *w = data, a, b, c, d, e, f;
 
+	if (tags != 8)
+		tags = 4;
+	if (!move)
+		return bpf_xdp_adjust_head(ctx, tags);
 	if (data + 2 * ETH_ALEN + 8 > data_end)
 		return -1;
 	a = w[0], b = w[1], c = w[2], d = w[3], e = w[4], f = w[5];
-	if (tags == 8) {
+	if (tags == 8)
 		w[4] = a, w[5] = b, w[6] = c, w[7] = d, w[8] = e, w[9] = f;
-	} else {
+	else
 		w[2] = a, w[3] = b, w[4] = c, w[5] = d, w[6] = e, w[7] = f;
-		tags = 4;
-	}
 	return bpf_xdp_adjust_head(ctx, tags);
 }
 
@@ -809,17 +822,18 @@ int fastpath_xdp(struct xdp_md *ctx)
 		/* Popping ends every pointer into the frame, the probe's too. */
 		if (p.probe) {
 			p.probe->reason = FP_R_FASTPATH;
-			return pop_tags(ctx, p.tags) ? XDP_ABORTED : v & 0xff;
+			return pop_tags(ctx, p.tags, 0) ? XDP_ABORTED :
+							  v & 0xff;
 		}
 		/*
 		 * Known NULL here, but the verifier must see it so: the
 		 * old pointer went invalid with the pop.
 		 */
 		*(struct fp_probe *volatile *)&p.probe = NULL;
-		if (pop_tags(ctx, p.tags))
+		if (pop_tags(ctx, p.tags, 0))
 			return account(&p, FP_R_MALFORMED, XDP_DROP);
 		return account(&p, v >> 8, v & 0xff);
 	}
 	v = account(&p, v >> 8, v & 0xff);
-	return pop_tags(ctx, p.tags) ? XDP_ABORTED : v;
+	return pop_tags(ctx, p.tags, 1) ? XDP_ABORTED : v;
 }
