@@ -31,6 +31,11 @@ struct pkt {
 	struct fp_connstat *conn; /* the VNet's connection on this circuit */
 	struct fp_vlanstat *vstat; /* a tagged frame's circuit */
 	__u32 tags; /* bytes of VLAN tags after the MACs: 0, 4 or 8 */
+	/*
+	 * Where forward() writes the MACs: eth, or for a tagged frame the
+	 * place they take once its tags are popped (pop_tags).
+	 */
+	struct ethhdr *l2;
 };
 
 /*
@@ -203,8 +208,8 @@ static __always_inline __u32 forward(struct pkt *p, __u32 ifindex,
 	if (p->probe)
 		p->probe->ifindex = ifindex;
 	p->out_ifindex = ifindex;
-	mac_copy(p->eth->h_dest, dmac);
-	mac_copy(p->eth->h_source, port->mac);
+	mac_copy(p->l2->h_dest, dmac);
+	mac_copy(p->l2->h_source, port->mac);
 	decrement_ttl(p);
 	return FP_R_FASTPATH;
 }
@@ -214,6 +219,8 @@ static __always_inline __u32 to_gateway(struct pkt *p,
 					const struct fp_uplink *up,
 					__u32 reason)
 {
+	/* capture sees a gateway frame with its tags: MACs in place. */
+	p->l2 = p->eth;
 	if (up->gw_ifindex && forward(p, up->gw_ifindex, NULL) == FP_R_FASTPATH)
 		return VERDICT(reason, XDP_REDIRECT);
 	return VERDICT(reason, XDP_PASS);
@@ -664,15 +671,25 @@ static __always_inline int is_tpid(__be16 proto)
 	       proto == bpf_htons(ETH_P_8021AD);
 }
 
+/* Entry vid of fp_vids table `table` (maps/fastpath.h); 0 for none. */
+static __always_inline __u32 vid_entry(__u32 table, __u32 vid)
+{
+	__u32 key = table * FP_VID_TABLE_WORDS + vid / 4;
+	__u64 *w = bpf_map_lookup_elem(&fp_vids, &key);
+
+	return w ? (__u32)(*w >> (16 * (vid & 3))) & 0xffff : 0;
+}
+
 /*
  * A frame on a trunk uplink (maps/fastpath.h): one tag, or an outer tag
  * and an inner 802.1Q one, name the circuit whose record then serves as
  * the uplink. The priority bits play no part; the tags stay in place
  * until the exit (pop_tags).
  */
-static __always_inline __u32 handle_tagged(struct pkt *p, struct cursor *c)
+static __always_inline __u32 handle_tagged(struct pkt *p, struct cursor *c,
+					   const struct fp_uplink *up)
 {
-	struct fp_vlan_key key = { .ifindex = p->ctx->ingress_ifindex };
+	__u32 trunk = FP_UPLINK_TRUNK_NR(up->flags), vid, rec;
 	__be16 outer = p->eth->h_proto, proto;
 	const struct vlan_tag *t;
 	struct fp_vlan *vr;
@@ -682,31 +699,37 @@ static __always_inline __u32 handle_tagged(struct pkt *p, struct cursor *c)
 	t = cursor_pull_hdr(c, struct vlan_tag);
 	if (!t)
 		return VERDICT(FP_R_MALFORMED, XDP_DROP);
-	key.inner = VLAN_VID(t->tci);
+	vid = VLAN_VID(t->tci);
 	proto = t->proto;
 	p->tags = sizeof(*t);
 	if (proto == bpf_htons(ETH_P_8021Q)) {
-		key.outer = key.inner;
 		t = cursor_pull_hdr(c, struct vlan_tag);
 		if (!t)
 			return VERDICT(FP_R_MALFORMED, XDP_DROP);
-		key.inner = VLAN_VID(t->tci);
+		/*
+		 * An outer VID 0 names no circuit: (0, C) is the single tag
+		 * C, not this frame.
+		 */
+		if (!vid)
+			return VERDICT(FP_R_UNKNOWN_VLAN, XDP_PASS);
+		/* The S-tag's table of C-tags: table 0, all zero, for none. */
+		rec = vid_entry(FP_VIDS_QINQ(trunk), vid);
+		vid = VLAN_VID(t->tci);
 		proto = t->proto;
 		p->tags = 2 * sizeof(*t);
-		/*
-		 * An outer VID 0 names no circuit: (0, C) is the key of the
-		 * single tag C, not of this frame.
-		 */
-		if (!key.outer)
-			return VERDICT(FP_R_UNKNOWN_VLAN, XDP_PASS);
 	} else if (outer == bpf_htons(ETH_P_8021AD)) {
 		/* An S-tag alone carries no peering. */
 		return VERDICT(FP_R_UNKNOWN_VLAN, XDP_PASS);
+	} else {
+		rec = FP_VIDS_DOT1Q(trunk);
 	}
 	/* A third tag, or an S-tag inside: no circuit is tagged so. */
 	if (is_tpid(proto))
 		return VERDICT(FP_R_UNKNOWN_VLAN, XDP_PASS);
-	vr = bpf_map_lookup_elem(&fp_vlans, &key);
+	/* The MACs go out right before the inner EtherType (t->proto). */
+	p->l2 = (void *)&t->proto - 2 * ETH_ALEN;
+	rec = vid_entry(rec, vid) - 1;
+	vr = bpf_map_lookup_elem(&fp_vlanv, &rec);
 	if (!vr)
 		return VERDICT(FP_R_UNKNOWN_VLAN, XDP_PASS);
 	p->vstat = bpf_map_lookup_elem(&fp_vlanstat, &vr->stat);
@@ -729,6 +752,7 @@ static __always_inline __u32 handle(struct pkt *p)
 	p->eth = cursor_pull_hdr(&c, struct ethhdr);
 	if (!p->eth)
 		return VERDICT(FP_R_MALFORMED, XDP_DROP);
+	p->l2 = p->eth;
 	/* As the stack would: unicast to another MAC is not ours to route. */
 	if (!mac_is_group(p->eth->h_dest) &&
 	    !mac_equal(p->eth->h_dest, up->mac))
@@ -738,30 +762,33 @@ static __always_inline __u32 handle(struct pkt *p)
 	if (p->eth->h_proto == bpf_htons(ETH_P_IPV6))
 		return handle_ipv6(p, &c, up);
 	if (up->flags & FP_UPLINK_F_TRUNK)
-		return handle_tagged(p, &c);
+		return handle_tagged(p, &c, up);
 	return VERDICT(FP_R_NOT_IP, XDP_PASS);
 }
 
 /*
- * A redirected tagged frame leaves untagged: its (rewritten) MACs move
- * up over the tags, and the frame starts there. The six words are all
- * read before any is written: the two places overlap.
+ * A redirected tagged frame leaves untagged: it starts where its MACs
+ * are (p->l2). A fast one's were written there; a gateway one's, at the
+ * front for capture to see the tags, move up over the tags first (the
+ * six words all read before any is written: the two places overlap).
  */
-static __always_inline int pop_tags(struct xdp_md *ctx, __u32 tags)
+static __always_inline int pop_tags(struct xdp_md *ctx, __u32 tags, int move)
 {
 	void *data = (void *)(long)ctx->data;
 	void *data_end = (void *)(long)ctx->data_end;
 	mac_word *w = data, a, b, c, d, e, f;
 
+	if (tags != 8)
+		tags = 4;
+	if (!move)
+		return bpf_xdp_adjust_head(ctx, tags);
 	if (data + 2 * ETH_ALEN + 8 > data_end)
 		return -1;
 	a = w[0], b = w[1], c = w[2], d = w[3], e = w[4], f = w[5];
-	if (tags == 8) {
+	if (tags == 8)
 		w[4] = a, w[5] = b, w[6] = c, w[7] = d, w[8] = e, w[9] = f;
-	} else {
+	else
 		w[2] = a, w[3] = b, w[4] = c, w[5] = d, w[6] = e, w[7] = f;
-		tags = 4;
-	}
 	return bpf_xdp_adjust_head(ctx, tags);
 }
 
@@ -795,17 +822,18 @@ int fastpath_xdp(struct xdp_md *ctx)
 		/* Popping ends every pointer into the frame, the probe's too. */
 		if (p.probe) {
 			p.probe->reason = FP_R_FASTPATH;
-			return pop_tags(ctx, p.tags) ? XDP_ABORTED : v & 0xff;
+			return pop_tags(ctx, p.tags, 0) ? XDP_ABORTED :
+							  v & 0xff;
 		}
 		/*
 		 * Known NULL here, but the verifier must see it so: the
 		 * old pointer went invalid with the pop.
 		 */
 		*(struct fp_probe *volatile *)&p.probe = NULL;
-		if (pop_tags(ctx, p.tags))
+		if (pop_tags(ctx, p.tags, 0))
 			return account(&p, FP_R_MALFORMED, XDP_DROP);
 		return account(&p, v >> 8, v & 0xff);
 	}
 	v = account(&p, v >> 8, v & 0xff);
-	return pop_tags(ctx, p.tags) ? XDP_ABORTED : v;
+	return pop_tags(ctx, p.tags, 1) ? XDP_ABORTED : v;
 }

@@ -301,6 +301,22 @@ struct {
 	__uint(pinning, LIBBPF_PIN_BY_NAME);
 } fp_vlanstat SEC(".maps");
 
+struct {
+	__uint(type, BPF_MAP_TYPE_ARRAY);
+	__uint(max_entries, FP_VLAN_RECORDS);
+	__type(key, __u32);
+	__type(value, struct fp_vlan);
+	__uint(pinning, LIBBPF_PIN_BY_NAME);
+} fp_vlanv SEC(".maps");
+
+struct {
+	__uint(type, BPF_MAP_TYPE_ARRAY);
+	__uint(max_entries, FP_VID_WORDS);
+	__type(key, __u32);
+	__type(value, __u64);
+	__uint(pinning, LIBBPF_PIN_BY_NAME);
+} fp_vids SEC(".maps");
+
 /* The pin set's layout version (FP_LAYOUT_VERSION); the program never reads it. */
 struct {
 	__uint(type, BPF_MAP_TYPE_ARRAY);

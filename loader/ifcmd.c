@@ -163,6 +163,11 @@ int fp_ifcmd__vlan_set(struct fp_maps *m, const char *ifname, __u16 outer,
 	case -ELOOP:
 		pr_warn("gateway port %s: is the uplink itself\n", gw_port);
 		break;
+	case -ENOSPC:
+		pr_warn("%s: no room: at most %d tagged circuits, %d trunk "
+			"uplinks and %d S-tags (over all trunks)\n",
+			what, FP_MAX_VLANS, FP_MAX_TRUNKS, FP_MAX_STAGS);
+		break;
 	default:
 		pr_warn("%s: cannot add to %s: %s\n", what, FP_MAP_VLANS,
 			fp_map__strerror(err));

@@ -263,6 +263,8 @@ int fp_maps__fill_fds(struct fp_maps *m)
 	m->arrival = bpf_map__fd(s->maps.fp_arrival);
 	m->vlans = bpf_map__fd(s->maps.fp_vlans);
 	m->vlanstat = bpf_map__fd(s->maps.fp_vlanstat);
+	m->vlanv = bpf_map__fd(s->maps.fp_vlanv);
+	m->vids = bpf_map__fd(s->maps.fp_vids);
 	m->lockfd = -1;
 	/*
 	 * FASTPATH_CPLY_MIN: IPv4 plies in use before the last ones are

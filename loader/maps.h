@@ -25,6 +25,7 @@ struct fp_maps {
 	struct fp_trie trie; /* their shadow (loader/trie.c) */
 	int circuits, vnets4, vnets6, conns, connstat, arrival;
 	int vlans, vlanstat; /* trunk uplinks' tagged circuits: uplink.c */
+	int vlanv, vids; /* what the program reads of them: uplink.c */
 	int lockfd; /* the pin directory, flock()ed by model writers; -1 */
 	/*
 	 * What loader/fib.c learned of the maps, so as not to ask again: at

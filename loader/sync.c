@@ -154,18 +154,17 @@ static bool in_list(const __u32 *list, int n, __u32 v)
 	return false;
 }
 
-static int add_vlan_gw(const struct fp_vlan_key *k, const struct fp_vlan *v,
-		       void *ctx)
+static int add_gateway(__u32 gw_ifindex, void *ctx)
 {
 	struct uplinks *u = ctx;
 
-	(void)k;
-	if (v->up.gw_ifindex && !in_list(u->gw, u->ngw, v->up.gw_ifindex) &&
+	if (!in_list(u->gw, u->ngw, gw_ifindex) &&
 	    u->ngw < (int)(sizeof(u->gw) / sizeof(u->gw[0])))
-		u->gw[u->ngw++] = v->up.gw_ifindex;
+		u->gw[u->ngw++] = gw_ifindex;
 	return 0;
 }
 
+/* The uplinks, and the gateway ports (uplink.c's), which are no VM ports. */
 static void read_uplinks(struct fp_maps *m, struct uplinks *u)
 {
 	__u32 key, *prev = NULL;
@@ -175,15 +174,10 @@ static void read_uplinks(struct fp_maps *m, struct uplinks *u)
 	while (!bpf_map_get_next_key(m->uplinks, prev, &key) &&
 	       u->nup < FP_MAX_UPLINKS) {
 		prev = &key;
-		if (bpf_map_lookup_elem(m->uplinks, &key, &up))
-			continue;
-		u->up[u->nup++] = key;
-		if (up.gw_ifindex)
-			u->gw[u->ngw++] = up.gw_ifindex;
+		if (!bpf_map_lookup_elem(m->uplinks, &key, &up))
+			u->up[u->nup++] = key;
 	}
-	/* A circuit's gateway port is no VM port either. */
-	if (m->vlans >= 0)
-		fp_vlans__walk(m, 0, add_vlan_gw, u);
+	fp_uplinks__walk_gateways(m, add_gateway, u);
 }
 
 #ifndef IFF_LOWER_UP

@@ -69,26 +69,15 @@ int fp_port__routes(struct fp_maps *m, __u32 ifindex)
 	return u.n;
 }
 
-static int vlan_gateway(const struct fp_vlan_key *k, const struct fp_vlan *v,
-			void *ctx)
+static int same_port(__u32 gw_ifindex, void *ctx)
 {
-	(void)k;
-	return v->up.gw_ifindex == *(const __u32 *)ctx;
+	return gw_ifindex == *(const __u32 *)ctx;
 }
 
 /* An uplink's or a tagged circuit's gateway port. */
 static bool is_gateway_port(struct fp_maps *m, __u32 ifindex)
 {
-	__u32 key, *prev = NULL;
-	struct fp_uplink up;
-
-	while (!bpf_map_get_next_key(m->uplinks, prev, &key)) {
-		if (!bpf_map_lookup_elem(m->uplinks, &key, &up) &&
-		    up.gw_ifindex == ifindex)
-			return true;
-		prev = &key;
-	}
-	return fp_vlans__walk(m, 0, vlan_gateway, &ifindex) > 0;
+	return fp_uplinks__walk_gateways(m, same_port, &ifindex) > 0;
 }
 
 int fp_port__add(struct fp_maps *m, const struct fp_ifinfo *info,
@@ -209,13 +198,7 @@ int fp_uplink__set(struct fp_maps *m, __u32 ifindex, const struct fp_uplink *up,
 int fp_vlan__set(struct fp_maps *m, __u32 ifindex, __u16 outer, __u16 inner,
 		 __u32 gw_ifindex, struct fp_vlan *old, bool *existed)
 {
-	struct fp_uplink cir = { .gw_ifindex = gw_ifindex,
-				 .xallow = FP_XALLOW_DEFAULT };
-	struct fp_vlan_key k = { .ifindex = ifindex,
-				 .outer = outer,
-				 .inner = inner };
 	struct fp_uplink up;
-	struct fp_vlan was;
 	int err;
 
 	if (!fp_vlan__valid(outer, inner))
@@ -226,11 +209,8 @@ int fp_vlan__set(struct fp_maps *m, __u32 ifindex, __u16 outer, __u16 inner,
 	if (err)
 		return err;
 	/* The circuit it serves is `fastpath apply`'s to change. */
-	if (!bpf_map_lookup_elem(m->vlans, &k, &was)) {
-		cir.circuit = was.up.circuit;
-		cir.xallow = was.up.xallow;
-	}
-	return fp_vlans__put(m, ifindex, outer, inner, &cir, old, existed);
+	return fp_vlans__put_gw(m, ifindex, outer, inner, gw_ifindex, old,
+				existed);
 }
 
 int fp_uplink__restore(struct fp_maps *m, __u32 ifindex,

@@ -23,6 +23,16 @@ int fp_uplinks__put(const struct fp_maps *m, __u32 ifindex,
 /* -ENOENT when ifindex is not an uplink. Its tagged circuits go too. */
 int fp_uplinks__del(const struct fp_maps *m, __u32 ifindex);
 
+/*
+ * Calls fn for the gateway port of every uplink and of every tagged
+ * circuit (one port may come more than once): ports that are the
+ * gateway's, never a VM's. Stops at fn's first non-zero return and
+ * returns it.
+ */
+int fp_uplinks__walk_gateways(const struct fp_maps *m,
+			      int (*fn)(__u32 gw_ifindex, void *ctx),
+			      void *ctx);
+
 /* A tagged circuit: VIDs 1 .. 4094, outer 0 for a single tag. */
 bool fp_vlan__valid(__u16 outer, __u16 inner);
 /*
@@ -35,6 +45,14 @@ bool fp_vlan__valid(__u16 outer, __u16 inner);
 int fp_vlans__put(const struct fp_maps *m, __u32 ifindex, __u16 outer,
 		  __u16 inner, const struct fp_uplink *cir, struct fp_vlan *old,
 		  bool *existed);
+/*
+ * As fp_vlans__put, for the command that names only the gateway port: a
+ * new circuit is outside the model (circuit 0, FP_XALLOW_DEFAULT), one
+ * already there keeps its circuit and xallow (`fastpath apply`'s).
+ */
+int fp_vlans__put_gw(const struct fp_maps *m, __u32 ifindex, __u16 outer,
+		     __u16 inner, __u32 gw_ifindex, struct fp_vlan *old,
+		     bool *existed);
 /* -ENOENT when there is no such tagged circuit. The last one's uplink is
  * a trunk no more. */
 int fp_vlans__del(const struct fp_maps *m, __u32 ifindex, __u16 outer,

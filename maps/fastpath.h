@@ -32,6 +32,8 @@
 #define FP_MAP_CPOOL4 "fp_cpool4"
 #define FP_MAP_VLANS "fp_vlans"
 #define FP_MAP_VLANSTAT "fp_vlanstat"
+#define FP_MAP_VLANV "fp_vlanv"
+#define FP_MAP_VIDS "fp_vids"
 
 /*
  * fp_layout (array, key 0): the layout version of the pin set, written by
@@ -146,6 +148,11 @@ enum fp_class {
 /* fp_uplink.flags */
 #define FP_UPLINK_F_ALLOW_SPOOFED 0x1 /* no anti-spoofing on this uplink */
 #define FP_UPLINK_F_TRUNK 0x2 /* tagged frames name circuits in fp_vlans */
+/* A trunk's number, 0 .. FP_MAX_TRUNKS - 1: its tables in fp_vids. */
+#define FP_UPLINK_TRUNK_SHIFT 8
+#define FP_UPLINK_TRUNK_MASK 0xff00U
+#define FP_UPLINK_TRUNK_NR(flags) \
+	(((flags)&FP_UPLINK_TRUNK_MASK) >> FP_UPLINK_TRUNK_SHIFT)
 #define FP_UPLINK_F_ON 0x80000000U /* fp_upv: this slot is an uplink */
 
 /* fp_uplinks: key __u32 ifindex. */
@@ -164,17 +171,17 @@ struct fp_uplink {
  * outer 802.1ad or 802.1Q S-tag per circuit, an inner 802.1Q C-tag per
  * peering). The program reads at most two tags, only on an uplink whose
  * flags have FP_UPLINK_F_TRUNK, and routes the inner packet with the
- * circuit fp_vlans names for (uplink, S-tag, C-tag): its model tags,
- * its gateway port. A frame it redirects (to a VM, or to that gateway
- * port) leaves with its tags popped; one it passes keeps them.
+ * circuit (uplink, S-tag, C-tag) names: its model tags, its gateway port.
+ * A frame it redirects (to a VM, or to that gateway port) leaves with its
+ * tags popped; one it passes keeps them.
  *
- * fp_vlans (hash): key struct fp_vlan_key, VIDs in host order; a single
- * tag is outer 0, inner VID. Only VIDs 1 .. 4094 are ever written, so a
- * priority tag (VID 0) or VID 4095 finds nothing; two tags whose outer
- * VID is 0 are not looked up (theirs would be the single tag's key).
- * Written by
- * loader/uplink.c, which copies the trunk uplink's MAC and flags into
- * each record, so the record serves in place of the uplink's own.
+ * fp_vlans (hash), the registry: key struct fp_vlan_key, VIDs in host
+ * order; a single tag is outer 0, inner VID. Only VIDs 1 .. 4094 are
+ * ever written, so a priority tag (VID 0) or VID 4095 finds nothing; two
+ * tags whose outer VID is 0 are not looked up (theirs would be the
+ * single tag's key). Written by loader/uplink.c, which copies the trunk
+ * uplink's MAC and flags into each record, so the record serves in
+ * place of the uplink's own.
  */
 struct fp_vlan_key {
 	__u32 ifindex; /* the trunk uplink */
@@ -188,6 +195,40 @@ struct fp_vlan {
 	__u32 stat; /* its slot in fp_vlanstat, 0 .. FP_MAX_VLANS - 1 */
 	__u32 pad;
 };
+
+/*
+ * What the program reads of them: arrays, whose lookups the verifier
+ * inlines (a lookup in fp_vlans, a hash, is a helper call that hashes
+ * the key: ~12 ns a tagged frame here).
+ *
+ * fp_vids (array of __u64, FP_VID_WORDS): tables of 4096 16-bit entries
+ * indexed by VID, four to a word (VID v in word v / 4, bits 16 * (v % 4)
+ * up). Table 0 is all zero. Trunk uplink number t has two:
+ * FP_VIDS_DOT1Q(t), a single tag's VID → its record + 1 (0: none), and
+ * FP_VIDS_QINQ(t), an S-tag → the table of its C-tags (0: none, which is
+ * table 0), numbered from FP_VIDS_INNER, whose entries are records + 1.
+ * A frame's circuit is thus two or three inlined reads, and a VID no
+ * circuit has reads a zero.
+ *
+ * fp_vlanv (array of struct fp_vlan, 2 * FP_MAX_VLANS): the records, two
+ * places per circuit, 2 * stat and 2 * stat + 1. A record that changes is
+ * written into the place not in use and the VID entry then turned to it
+ * in one word, so no frame reads one half written (as fp_vlans' hash
+ * replaced a whole element).
+ *
+ * Written by loader/uplink.c, in the order: record, inner table (zeroed
+ * when taken), VID entries, and the uplink's FP_UPLINK_F_TRUNK and
+ * number last; taken down the other way round.
+ */
+#define FP_MAX_TRUNKS 16 /* trunk uplinks at a time */
+#define FP_MAX_STAGS 512 /* (trunk, S-tag) pairs in use, over all trunks */
+#define FP_VID_TABLE_WORDS 1024 /* 4096 VIDs, four to a word */
+#define FP_VIDS_DOT1Q(t) (1 + 2 * (__u32)(t))
+#define FP_VIDS_QINQ(t) (2 + 2 * (__u32)(t))
+#define FP_VIDS_INNER (1 + 2 * FP_MAX_TRUNKS)
+#define FP_VID_TABLES (FP_VIDS_INNER + FP_MAX_STAGS)
+#define FP_VID_WORDS (FP_VID_TABLES * FP_VID_TABLE_WORDS)
+#define FP_VLAN_RECORDS (2 * FP_MAX_VLANS)
 
 /* fp_vlanstat (per-CPU array, fp_vlan.stat): each tagged circuit's. */
 struct fp_vlanstat {

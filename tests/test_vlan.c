@@ -78,14 +78,17 @@ static int teardown(void **state)
 	return 0;
 }
 
-/* The registry's flags (-1: no entry) and the program's slot's. */
+/*
+ * The registry's flags (-1: no entry) and the program's slot's, but for
+ * the trunk number (trunk_nr, test_program_view).
+ */
 static long long reg_flags(const struct fp_maps *m, __u32 ifindex)
 {
 	struct fp_uplink up;
 
 	if (bpf_map_lookup_elem(m->uplinks, &ifindex, &up))
 		return -1;
-	return up.flags;
+	return up.flags & ~FP_UPLINK_TRUNK_MASK;
 }
 
 static __u32 slot_flags(const struct fp_maps *m, __u32 ifindex)
@@ -94,7 +97,26 @@ static __u32 slot_flags(const struct fp_maps *m, __u32 ifindex)
 
 	check_int("fp_upv lookup", 0,
 		  bpf_map_lookup_elem(m->upv, &ifindex, &up) ? -errno : 0);
-	return up.flags;
+	return up.flags & ~FP_UPLINK_TRUNK_MASK;
+}
+
+/* The trunk number in uplink ifindex's flags, slot and registry alike. */
+static __u32 trunk_nr(const struct fp_maps *m, __u32 ifindex)
+{
+	struct fp_uplink up, slot;
+
+	check_int("fp_uplinks lookup", 0,
+		  bpf_map_lookup_elem(m->uplinks, &ifindex, &up) ? -errno : 0);
+	if (ifindex < FP_DEV_SLOTS) {
+		check_int("fp_upv lookup", 0,
+			  bpf_map_lookup_elem(m->upv, &ifindex, &slot) ?
+				  -errno :
+				  0);
+		check_int("trunk number: slot as registry",
+			  FP_UPLINK_TRUNK_NR(up.flags),
+			  FP_UPLINK_TRUNK_NR(slot.flags));
+	}
+	return FP_UPLINK_TRUNK_NR(up.flags);
 }
 
 static void put_uplink(const struct fp_maps *m, __u32 ifindex, const __u8 *mac,
@@ -174,6 +196,46 @@ static void vstat_dirty(const struct fp_maps *m, __u32 slot)
 		  bpf_map_update_elem(m->vlanstat, &slot, v, BPF_ANY) ? -errno :
 									0);
 	free(v);
+}
+
+/* Entry vid of fp_vids table `table`, read as the program reads it. */
+static __u16 vid_entry(const struct fp_maps *m, __u32 table, __u16 vid)
+{
+	__u32 key = table * FP_VID_TABLE_WORDS + vid / 4;
+	__u64 w = 0;
+
+	check_int("fp_vids lookup", 0,
+		  bpf_map_lookup_elem(m->vids, &key, &w) ? -errno : 0);
+	return (__u16)(w >> (16 * (vid % 4)));
+}
+
+/* The entry the program reads for (outer, inner) on trunk number t. */
+static __u16 prog_entry(const struct fp_maps *m, __u32 t, __u16 outer,
+			__u16 inner)
+{
+	__u32 table = outer ? vid_entry(m, FP_VIDS_QINQ(t), outer) :
+			      FP_VIDS_DOT1Q(t);
+
+	return vid_entry(m, table, inner);
+}
+
+/*
+ * The record the program finds for tags (outer, inner) on trunk uplink
+ * ifindex, as bpf/fastpath.bpf.c's handle_tagged finds it; false: none.
+ */
+static bool prog_rec(const struct fp_maps *m, __u32 ifindex, __u16 outer,
+		     __u16 inner, struct fp_vlan *v, __u32 *place)
+{
+	__u16 e = prog_entry(m, trunk_nr(m, ifindex), outer, inner);
+	__u32 key = (__u32)e - 1;
+
+	if (!e)
+		return false;
+	if (place)
+		*place = key;
+	check_int("fp_vlanv lookup", 0,
+		  bpf_map_lookup_elem(m->vlanv, &key, v) ? -errno : 0);
+	return true;
 }
 
 /* Trunk while it has a record, in the registry and the program's slot. */
@@ -533,6 +595,238 @@ static void test_vlan_set(void **state)
 	check_int("xallow kept", 0x1f, v.up.xallow);
 }
 
+/*
+ * What the program reads (fp_vids, fp_vlanv) follows the registry: each
+ * circuit found by its tags, as written; a change written to the record's
+ * other place; nothing found for tags no circuit has, or once it is gone.
+ */
+static void test_program_view(void **state)
+{
+	struct fp_maps *m = *state;
+	struct fp_vlan v, reg;
+	__u32 place, t7, t8;
+
+	put_uplink(m, 7, mac0, FP_UPLINK_F_ALLOW_SPOOFED, 0);
+	check_int("100", 0, put_rec(m, 7, 0, 100, 12, 3, 0x5));
+	check_int("300/400", 0, put_rec(m, 7, 300, 400, 0, 0, 0));
+	check_int("300/500", 0, put_rec(m, 7, 300, 500, 0, 0, 0));
+	check_int("301/400", 0, put_rec(m, 7, 301, 400, 0, 0, 0));
+	t7 = trunk_nr(m, 7);
+	check_true("trunk number in range", t7 < FP_MAX_TRUNKS);
+
+	check_true("100 found", prog_rec(m, 7, 0, 100, &v, &place));
+	check_true("100 in the registry", get_rec(m, 7, 0, 100, &reg));
+	check_mem("100: the registry's record", &reg, &v, sizeof(v));
+	check_int("100: its slot's first place", 2 * reg.stat, place);
+	check_int("100: gateway port", 12, v.up.gw_ifindex);
+	check_int("100: circuit", 3, v.up.circuit);
+	check_mem("100: the uplink's MAC", mac0, v.up.mac, 6);
+	check_int("100: the uplink's flags", FP_UPLINK_F_ALLOW_SPOOFED,
+		  v.up.flags);
+	check_true("300/400 found", prog_rec(m, 7, 300, 400, &v, NULL));
+	check_true("300/400 in the registry", get_rec(m, 7, 300, 400, &reg));
+	check_int("300/400: its slot", reg.stat, v.stat);
+	check_true("300/500 found", prog_rec(m, 7, 300, 500, &v, NULL));
+	check_true("301/400 found", prog_rec(m, 7, 301, 400, &v, NULL));
+	check_true("301/400: not 300/400's record", v.stat != reg.stat);
+	check_true("one table for S-tag 300",
+		   vid_entry(m, FP_VIDS_QINQ(t7), 300) >= FP_VIDS_INNER);
+	check_true("another for 301",
+		   vid_entry(m, FP_VIDS_QINQ(t7), 301) !=
+			   vid_entry(m, FP_VIDS_QINQ(t7), 300));
+
+	check_int("101: none", 0, prog_entry(m, t7, 0, 101));
+	check_int("400 alone: none", 0, prog_entry(m, t7, 0, 400));
+	check_int("300 alone: none", 0, prog_entry(m, t7, 0, 300));
+	check_int("100/100: none", 0, prog_entry(m, t7, 100, 100));
+	check_int("300/401: none", 0, prog_entry(m, t7, 300, 401));
+	check_int("302/400: none", 0, prog_entry(m, t7, 302, 400));
+
+	/* Replaced: written to the other place, then back. */
+	check_int("100 again", 0, put_rec(m, 7, 0, 100, 13, 3, 0x5));
+	check_true("100 found", prog_rec(m, 7, 0, 100, &v, &place));
+	check_int("100: the other place", 2 * v.stat + 1, place);
+	check_int("100: new gateway port", 13, v.up.gw_ifindex);
+	check_int("100 once more", 0, put_rec(m, 7, 0, 100, 14, 3, 0x5));
+	check_true("100 found", prog_rec(m, 7, 0, 100, &v, &place));
+	check_int("100: the first place again", 2 * v.stat, place);
+	check_int("100: newest gateway port", 14, v.up.gw_ifindex);
+
+	/* The uplink changes: what the program reads follows. */
+	put_uplink(m, 7, mac2, 0, 0);
+	check_int("same trunk number", t7, trunk_nr(m, 7));
+	check_true("300/400 found", prog_rec(m, 7, 300, 400, &v, NULL));
+	check_mem("300/400: the new MAC", mac2, v.up.mac, 6);
+	check_int("300/400: the new flags", 0, v.up.flags);
+
+	/* A second trunk: a number and tables of its own. */
+	put_uplink(m, 8, mac1, 0, 0);
+	check_int("8: 100", 0, put_rec(m, 8, 0, 100, 21, 0, 0));
+	t8 = trunk_nr(m, 8);
+	check_true("8's number is not 7's", t8 != t7 && t8 < FP_MAX_TRUNKS);
+	check_true("8: 100 found", prog_rec(m, 8, 0, 100, &v, NULL));
+	check_int("8: 100's own record", 21, v.up.gw_ifindex);
+	check_int("8: no 300/400", 0, prog_entry(m, t8, 300, 400));
+	check_true("7: 100 found", prog_rec(m, 7, 0, 100, &v, NULL));
+	check_int("7: 100's own record", 14, v.up.gw_ifindex);
+
+	/* Gone: not found; an S-tag with no circuit left names no table. */
+	check_int("del 300/400", 0, fp_vlans__del(m, 7, 300, 400));
+	check_int("300/400: none", 0, prog_entry(m, t7, 300, 400));
+	check_true("300/500 still found", prog_rec(m, 7, 300, 500, &v, NULL));
+	check_int("del 300/500", 0, fp_vlans__del(m, 7, 300, 500));
+	check_int("S-tag 300 names no table", 0,
+		  vid_entry(m, FP_VIDS_QINQ(t7), 300));
+	check_true("301/400 still found", prog_rec(m, 7, 301, 400, &v, NULL));
+	check_int("del 100", 0, fp_vlans__del(m, 7, 0, 100));
+	check_int("100: none", 0, prog_entry(m, t7, 0, 100));
+	check_int("del 301/400", 0, fp_vlans__del(m, 7, 301, 400));
+	check_int("7: no trunk", 0, reg_flags(m, 7));
+	check_true("8: 100 untouched", prog_rec(m, 8, 0, 100, &v, NULL));
+}
+
+/*
+ * `unload` takes the uplink and leaves its circuits for the next load:
+ * the trunk number it had may serve another, whose tables are zeroed
+ * first; the next load gives it a number and tables anew.
+ */
+static void test_unload_reload(void **state)
+{
+	struct fp_maps *m = *state;
+	struct fp_vlan v;
+	__u32 t7, t8;
+
+	put_uplink(m, 7, mac0, 0, 0);
+	check_int("7: 100", 0, put_rec(m, 7, 0, 100, 12, 0, 0));
+	check_int("7: 300/400", 0, put_rec(m, 7, 300, 400, 13, 0, 0));
+	t7 = trunk_nr(m, 7);
+	check_int("unload 7", 0, fp_uplinks__del_fds(m->uplinks, m->upv, 7));
+	check_int("its circuits stay", 2, count_recs(m, 7));
+
+	put_uplink(m, 8, mac1, 0, 0);
+	check_int("8: 200", 0, put_rec(m, 8, 0, 200, 21, 0, 0));
+	t8 = trunk_nr(m, 8);
+	check_int("8 takes the free number, 7's", t7, t8);
+	check_int("7's 100 is not 8's", 0, prog_entry(m, t8, 0, 100));
+	check_int("7's 300/400 is not 8's", 0, prog_entry(m, t8, 300, 400));
+	check_true("8: 200 found", prog_rec(m, 8, 0, 200, &v, NULL));
+
+	put_uplink(m, 7, mac2, 0, 0);
+	check_int("7 a trunk again", FP_UPLINK_F_TRUNK, reg_flags(m, 7));
+	t7 = trunk_nr(m, 7);
+	check_true("under a number of its own", t7 != t8);
+	check_true("7: 100 found", prog_rec(m, 7, 0, 100, &v, NULL));
+	check_int("7: 100's gateway port", 12, v.up.gw_ifindex);
+	check_mem("7: 100 with the uplink's new MAC", mac2, v.up.mac, 6);
+	check_true("7: 300/400 found", prog_rec(m, 7, 300, 400, &v, NULL));
+	check_int("7: 300/400's gateway port", 13, v.up.gw_ifindex);
+	check_true("registry: the new MAC too", get_rec(m, 7, 0, 100, &v));
+	check_mem("registry's MAC", mac2, v.up.mac, 6);
+	check_true("8: 200 untouched", prog_rec(m, 8, 0, 200, &v, NULL));
+	check_int("8: 200's gateway port", 21, v.up.gw_ifindex);
+}
+
+/* Trunk numbers and S-tag tables run out: -ENOSPC, nothing written. */
+static void test_trunks_full(void **state)
+{
+	struct fp_maps *m = *state;
+	__u32 last = 100 + FP_MAX_TRUNKS;
+	struct fp_vlan v;
+	__u16 s;
+
+	for (__u32 i = 100; i < last; i++) {
+		put_uplink(m, i, mac0, 0, 0);
+		check_int("a trunk", 0, put_rec(m, i, 0, 1, 0, 0, 0));
+	}
+	put_uplink(m, last, mac0, 0, 0);
+	check_int("one trunk too many", -ENOSPC,
+		  put_rec(m, last, 0, 1, 0, 0, 0));
+	check_int("no record", 0, count_recs(m, last));
+	check_int("no trunk", 0, reg_flags(m, last));
+	check_int("a trunk goes", 0, fp_vlans__del(m, 100, 0, 1));
+	check_int("its number serves", 0, put_rec(m, last, 0, 1, 0, 0, 0));
+
+	for (s = 1; s <= FP_MAX_STAGS; s++)
+		if (put_rec(m, last, s, 1, 0, 0, 0))
+			break;
+	check_int("an S-tag per table", FP_MAX_STAGS + 1, s);
+	check_int("one S-tag too many", -ENOSPC,
+		  put_rec(m, last, s, 1, 0, 0, 0));
+	check_true("not written", !get_rec(m, last, s, 1, NULL));
+	check_int("a C-tag under a known S-tag needs none", 0,
+		  put_rec(m, last, 1, 2, 0, 0, 0));
+	check_true("found", prog_rec(m, last, 1, 2, &v, NULL));
+	check_int("an S-tag goes", 0, fp_vlans__del(m, last, 5, 1));
+	check_int("its table serves", 0, put_rec(m, last, s, 1, 0, 0, 0));
+	check_true("found", prog_rec(m, last, s, 1, &v, NULL));
+	check_int("the old S-tag: none", 0,
+		  prog_entry(m, trunk_nr(m, last), 5, 1));
+}
+
+struct gw_seen {
+	__u32 gw[8];
+	int n, stop_at; /* return 1 at the stop_at-th call (0: never) */
+};
+
+static int note_gw(__u32 gw_ifindex, void *ctx)
+{
+	struct gw_seen *g = ctx;
+
+	if (g->n < 8)
+		g->gw[g->n] = gw_ifindex;
+	return ++g->n == g->stop_at;
+}
+
+static bool seen_gw(const struct gw_seen *g, __u32 gw)
+{
+	for (int i = 0; i < g->n && i < 8; i++)
+		if (g->gw[i] == gw)
+			return true;
+	return false;
+}
+
+/*
+ * uplink.c's one answer to "whose gateway port": an uplink's and a tagged
+ * circuit's, so that `port del` (table.c) refuses both, as sync skips them.
+ */
+static void test_gateways(void **state)
+{
+	struct fp_maps *m = *state;
+	struct fp_ifinfo vm = info_of("vm0"), other = info_of("vm1");
+	struct gw_seen g = { 0 };
+
+	check_int("port vm0", 0, fp_port__add(m, &vm, mac0));
+	check_int("port vm1", 0, fp_port__add(m, &other, mac1));
+	put_uplink(m, 7, mac0, 0, 0);
+	put_uplink(m, 8, mac1, 0, vm1);
+	check_int("walk, no tagged circuit", 0,
+		  fp_uplinks__walk_gateways(m, note_gw, &g));
+	check_int("the uplink's gateway port alone", 1, g.n);
+	check_true("vm1 (uplink 8's)", seen_gw(&g, vm1));
+	check_int("vm0 is no gateway port yet", 0, fp_port__del(m, vm0));
+	check_int("port vm0 again", 0, fp_port__add(m, &vm, mac0));
+
+	check_int("circuit without a gateway port", 0,
+		  put_rec(m, 7, 0, 100, 0, 0, 0));
+	check_int("circuit into vm0", 0, put_rec(m, 7, 300, 400, vm0, 0, 0));
+	g = (struct gw_seen){ 0 };
+	check_int("walk", 0, fp_uplinks__walk_gateways(m, note_gw, &g));
+	check_int("one per gateway port named", 2, g.n);
+	check_true("vm0 (the circuit's)", seen_gw(&g, vm0));
+	check_true("vm1 (the uplink's)", seen_gw(&g, vm1));
+	g = (struct gw_seen){ .stop_at = 1 };
+	check_int("stops at the first non-zero", 1,
+		  fp_uplinks__walk_gateways(m, note_gw, &g));
+	check_int("after one call", 1, g.n);
+
+	check_int("port del: the circuit's gateway port", -EADDRINUSE,
+		  fp_port__del(m, vm0));
+	check_int("port del: the uplink's gateway port", -EADDRINUSE,
+		  fp_port__del(m, vm1));
+	check_int("the circuit goes", 0, fp_vlans__del(m, 7, 300, 400));
+	check_int("port del once no circuit names it", 0, fp_port__del(m, vm0));
+}
+
 static int group_setup(void **state)
 {
 	(void)state;
@@ -566,6 +860,13 @@ int main(void)
 						teardown),
 		cmocka_unit_test_setup_teardown(test_walk, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_vlan_set, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_gateways, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_program_view, setup,
+						teardown),
+		cmocka_unit_test_setup_teardown(test_unload_reload, setup,
+						teardown),
+		cmocka_unit_test_setup_teardown(test_trunks_full, setup,
+						teardown),
 	};
 
 	setvbuf(stdout, NULL, _IOLBF, 0);
