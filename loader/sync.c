@@ -269,8 +269,10 @@ static int gather_ports(struct sync *s, const struct uplinks *u,
 
 		err = 0;
 		prev = &key;
+		/* An uplink's egress record (return path) is no VM port. */
 		if (bpf_map_lookup_elem(s->m->ports, &key, &port) ||
-		    in_list(u->gw, u->ngw, key))
+		    in_list(u->gw, u->ngw, key) ||
+		    (port.flags & FP_PORT_F_UPLINK))
 			continue;
 		l = find_link(s, key);
 		alive = l && !strncmp(rtnl_link_get_name(l), port.name,
