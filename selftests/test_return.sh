@@ -13,7 +13,7 @@ set -eu
 # shellcheck source=selftests/lib.sh
 . "$(dirname "${BASH_SOURCE[0]}")/lib.sh"
 
-CASES="attach ping udp tcp spoofed pass_verdicts offload_share"
+CASES="attach ping udp tcp spoofed pass_verdicts offload_share sync"
 
 ONP_IP4=198.18.5.1 ONP_IP6=2001:db8:5::1
 ONP_NET4=198.18.5.0/24 ONP_NET6=2001:db8:5::/64
@@ -209,11 +209,21 @@ tcp_vm1() {
 
 # TCP both ways between vm1 (a tap: its frames carry finished checksums)
 # and on-prem: uploads and downloads, every segment and ACK in XDP.
+# A finished checksum that equals the pseudo-header sum (1 in 65,536
+# segments) is taken for a partial one and handed to the host: the host
+# forwards exactly those, counted csum_partial, and nothing else.
 case_tcp() {
-	local r0 r1
-	r0=$(rp_stat fastpath)
-	assert_flat "TCP vm1 <-> on-prem" tcp_vm1
-	r1=$(rp_stat fastpath)
+	local r0 r1 c0 c1 h4 h6 g4 g6 fwd
+	r0=$(rp_stat fastpath) c0=$(rp_stat csum_partial)
+	h4=$(host_fwd4) h6=$(host_fwd6) g4=$(gw_fwd4) g6=$(gw_fwd6)
+	tcp_vm1
+	r1=$(rp_stat fastpath) c1=$(rp_stat csum_partial)
+	fwd=$(($(host_fwd4) - h4 + $(host_fwd6) - h6))
+	assert_eq "host forwards during TCP vm1 <-> on-prem: the csum_partial ones" \
+		"$((c1 - c0))" "$fwd"
+	assert_delta "csum_partial during TCP from a tap (chance only)" "$c0" "$c1" 0 3
+	assert_delta "gateway IPv4 forwards during TCP" "$g4" "$(gw_fwd4)" 0 0
+	assert_delta "gateway IPv6 forwards during TCP" "$g6" "$(gw_fwd6)" 0 0
 	# 8 MB up in segments of at most 1448 bytes, and the downloads' ACKs.
 	assert_delta "return fastpath.packets during TCP" "$r0" "$r1" 5800
 }
@@ -272,6 +282,36 @@ case_offload_share() {
 	r1=$(rp_stat fastpath) c1=$(rp_stat csum_partial)
 	log "  vm2 (veth, tx checksum off) 8 MB upload: fastpath $((r1 - r0)), csum_partial $((c1 - c0)) frames"
 	assert_delta "return csum_partial.packets with tx checksum off" "$c0" "$c1" 0 0
+}
+
+# onprem_line PREFIX: its line in `onprem list`, empty if none.
+onprem_line() { fp onprem list | awk -v p="$1" '$1 == p'; }
+
+# sync mirrors the host's routes out of the uplink via a next hop, with
+# the next hop's MAC from the neighbour table, and follows both.
+case_sync() {
+	local other=02:00:00:00:55:55
+	assert_ok "onprem del v4" fp onprem del "$ONP_NET4"
+	assert_ok "onprem del v6" fp onprem del "$ONP_NET6"
+	assert_ok "sync --once" fp sync --once
+	assert_eq "onprem list v4 after sync" \
+		"$ONP_NET4 dev uplink0 lladdr $OP_MAC origin route" "$(onprem_line "$ONP_NET4")"
+	assert_eq "onprem list v6 after sync" \
+		"$ONP_NET6 dev uplink0 lladdr $OP_MAC origin route" "$(onprem_line "$ONP_NET6")"
+	case $(fp --json route list) in *198.18.0.2*|*'"uplink0"'*)
+		lab_fail "route list: expected no entry through uplink0, saw: $(fp --json route list)" ;;
+	esac
+	assert_flat "pings VM <-> on-prem (entries from sync)" ping_all
+	hns neigh replace "$OP_IP4" lladdr "$other" dev uplink0 nud permanent
+	assert_ok "sync --once (next hop's MAC changed)" fp sync --once
+	assert_eq "onprem list v4 follows the neighbour" \
+		"$ONP_NET4 dev uplink0 lladdr $other origin route" "$(onprem_line "$ONP_NET4")"
+	hns neigh replace "$OP_IP4" lladdr "$OP_MAC" dev uplink0 nud permanent
+	hns route del "$ONP_NET4"
+	assert_ok "sync --once (route gone)" fp sync --once
+	assert_eq "onprem list v4 after the route went" "" "$(onprem_line "$ONP_NET4")"
+	ping_from "$NS_VM1" "$ONP_IP4" && lab_fail "ping without the host's route: expected loss"
+	return 0
 }
 
 lab_main ret_setup lab_down "$CASES" "$@"
