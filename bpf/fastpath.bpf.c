@@ -36,6 +36,8 @@ struct pkt {
 	 * place they take once its tags are popped (pop_tags).
 	 */
 	struct ethhdr *l2;
+	void *l4; /* the upper-layer header, once the IP checks found it */
+	__u8 l4proto; /* and its protocol (IPv6: after the extensions) */
 };
 
 /*
@@ -93,8 +95,12 @@ static __noinline int capture(struct xdp_md *ctx, struct fp_capctl *cap,
 	return 0;
 }
 
-/* The one exit: every verdict is counted here, and only here. */
-static __always_inline int account(struct pkt *p, __u32 reason, int action)
+/*
+ * The one exit: every verdict is counted here, and only here, in the
+ * counters of the program that saw it (stats: fp_stats, fp_rstats).
+ */
+static __always_inline int account_to(struct pkt *p, void *stats, __u32 reason,
+				      int action)
 {
 	struct fp_counter *c;
 	struct fp_capctl *cap;
@@ -104,7 +110,7 @@ static __always_inline int account(struct pkt *p, __u32 reason, int action)
 		p->probe->reason = reason;
 		return action;
 	}
-	c = bpf_map_lookup_elem(&fp_stats, &reason);
+	c = bpf_map_lookup_elem(stats, &reason);
 	if (c) {
 		/* per-CPU slot: no other writer, no atomics needed */
 		c->packets++;
@@ -130,6 +136,11 @@ static __always_inline int account(struct pkt *p, __u32 reason, int action)
 	if (cap && cap->deadline_ns)
 		capture(p->ctx, cap, reason, action, p->out_ifindex);
 	return action;
+}
+
+static __always_inline int account(struct pkt *p, __u32 reason, int action)
+{
+	return account_to(p, &fp_stats, reason, action);
 }
 
 /*
@@ -412,7 +423,8 @@ static __always_inline __u32 decide(struct pkt *p, const struct fp_uplink *up,
 	__u32 idx, r;
 	int model;
 
-	if (!nh)
+	/* An on-prem destination is the return path's: here, no entry. */
+	if (!nh || (nh->flags & FP_ROUTE_F_ONPREM))
 		return FP_R_MISS;
 	model = up->circuit && up->circuit <= FP_MAX_CIRCUITS && nh->vnet &&
 		nh->vnet < FP_MAX_VNETS;
@@ -501,8 +513,11 @@ static __always_inline int spoofed6(const struct ipv6hdr *ip6)
 	return bpf_map_lookup_elem(&fp_vnets6, &key) != NULL;
 }
 
-static __always_inline __u32 handle_ipv4(struct pkt *p, struct cursor *c,
-					 const struct fp_uplink *up)
+/*
+ * The checks every IPv4 packet passes before any lookup, whichever way it
+ * goes: 0 to go on (p->ip4 and p->l4 set), else the verdict.
+ */
+static __always_inline __u32 screen_ipv4(struct pkt *p, struct cursor *c)
 {
 	struct iphdr *ip;
 	__u32 avail = c->end - c->pos;
@@ -530,6 +545,19 @@ static __always_inline __u32 handle_ipv4(struct pkt *p, struct cursor *c,
 		return VERDICT(FP_R_MULTICAST, XDP_PASS);
 	if (ip->ttl <= 1)
 		return VERDICT(FP_R_TTL_EXPIRED, XDP_PASS);
+	p->l4 = c->pos;
+	p->l4proto = ip->protocol;
+	return 0;
+}
+
+static __always_inline __u32 handle_ipv4(struct pkt *p, struct cursor *c,
+					 const struct fp_uplink *up)
+{
+	__u32 v = screen_ipv4(p, c);
+	struct iphdr *ip = p->ip4;
+
+	if (v || !ip)
+		return v;
 	if (!(up->flags & FP_UPLINK_F_ALLOW_SPOOFED) && spoofed4(ip))
 		return VERDICT(FP_R_SPOOFED, XDP_DROP);
 	return route(p, up, lookup4(ip->daddr));
@@ -607,8 +635,8 @@ static __always_inline int ipv6_skip_ext(struct cursor *c, __u8 *nexthdr)
 	return EXT_DONE;
 }
 
-static __always_inline __u32 handle_ipv6(struct pkt *p, struct cursor *c,
-					 const struct fp_uplink *up)
+/* The same for IPv6: 0 to go on (p->ip6 and p->l4 set), else the verdict. */
+static __always_inline __u32 screen_ipv6(struct pkt *p, struct cursor *c)
 {
 	struct ipv6hdr *ip6;
 	__u32 avail = c->end - c->pos;
@@ -639,6 +667,8 @@ static __always_inline __u32 handle_ipv6(struct pkt *p, struct cursor *c,
 		return VERDICT(FP_R_MALFORMED, XDP_DROP);
 	if (ext == EXT_PASS)
 		return VERDICT(FP_R_IP_OPTIONS, XDP_PASS);
+	p->l4 = c->pos;
+	p->l4proto = nexthdr;
 	/*
 	 * Neighbour Discovery (RFC 4861 types 133-137) must arrive with hop
 	 * limit 255, so it is never forwarded: the host answers or drops it.
@@ -651,7 +681,17 @@ static __always_inline __u32 handle_ipv6(struct pkt *p, struct cursor *c,
 	}
 	if (ip6->hop_limit <= 1)
 		return VERDICT(FP_R_TTL_EXPIRED, XDP_PASS);
+	return 0;
+}
 
+static __always_inline __u32 handle_ipv6(struct pkt *p, struct cursor *c,
+					 const struct fp_uplink *up)
+{
+	__u32 v = screen_ipv6(p, c);
+	struct ipv6hdr *ip6 = p->ip6;
+
+	if (v || !ip6)
+		return v;
 	if (!(up->flags & FP_UPLINK_F_ALLOW_SPOOFED) && spoofed6(ip6))
 		return VERDICT(FP_R_SPOOFED, XDP_DROP);
 	return route(p, up, lookup6(&ip6->daddr));
@@ -836,4 +876,201 @@ int fastpath_xdp(struct xdp_md *ctx)
 	}
 	v = account(&p, v >> 8, v & 0xff);
 	return pop_tags(ctx, p.tags, 1) ? XDP_ABORTED : v;
+}
+
+/* ---- the return path: VM -> on-prem (fastpath_port) -------------------- */
+
+/*
+ * Whether a TCP or UDP checksum was left for offload (CHECKSUM_PARTIAL:
+ * a veth's or a virtio-net's sender): then the field holds the folded
+ * pseudo-header sum, not the checksum. A redirect carries no offload
+ * state, so such a frame would leave unfinished; the stack finishes it.
+ * A finished checksum equal to that sum (1 in 65,536) only costs the
+ * stack's path.
+ */
+static __always_inline __u32 fold16(__u32 sum)
+{
+	sum = (sum & 0xffff) + (sum >> 16);
+	sum = (sum & 0xffff) + (sum >> 16);
+	return sum;
+}
+
+static __always_inline int csum_partial(const struct pkt *p,
+					const struct cursor *c)
+{
+	const __u16 *check, *w;
+	__u32 sum = 0, len;
+
+	if (p->l4proto == IPPROTO_TCP)
+		check = p->l4 + 16;
+	else if (p->l4proto == IPPROTO_UDP)
+		check = p->l4 + 6;
+	else
+		return 0;
+	if ((void *)(check + 1) > c->end || !p->l4)
+		return 0;
+	if (p->ip4) {
+		/* A fragment's checksum was finished before it was cut. */
+		if (p->ip4->frag_off & bpf_htons(0x3fff))
+			return 0;
+		w = (const __u16 *)&p->ip4->saddr;
+		sum = w[0] + w[1] + w[2] + w[3];
+		len = p->l3_len - sizeof(struct iphdr);
+	} else if (p->ip6) {
+		w = (const __u16 *)&p->ip6->saddr;
+#pragma unroll
+		for (int i = 0; i < 16; i++)
+			sum += w[i];
+		len = p->l3_len - (__u32)(p->l4 - (void *)p->ip6);
+	} else {
+		return 0;
+	}
+	sum += bpf_htons(p->l4proto) + bpf_htons(len & 0xffff) +
+	       bpf_htons(len >> 16);
+	return *check == (__u16)fold16(sum);
+}
+
+/*
+ * A VM sends only from its own addresses: those whose entry leads back
+ * to its own port (a host or neighbour entry, a route to it, a VNet's
+ * entry). An address whose entry is somebody else's (another port's, an
+ * on-prem destination) is spoofed. One that no entry names (a shadow
+ * names none) goes to the host's stack, whose own rules (rp_filter, a
+ * firewall) decide: a port registered before its routes, or a gateway
+ * port, loses nothing that way.
+ */
+static __always_inline __u32 source_check(__u32 port,
+					  const struct fp_route *src)
+{
+	if (src && src->ifindex == port && !(src->flags & FP_ROUTE_F_ONPREM))
+		return 0;
+	if (src && src->ifindex)
+		return VERDICT(FP_R_SPOOFED, XDP_DROP);
+	return VERDICT(FP_R_UNKNOWN_SOURCE, XDP_PASS);
+}
+
+/*
+ * Inside the model, the source's VNet must be connected to the uplink's
+ * circuit with fastpath on for the family, as on the way in.
+ */
+static __always_inline __u32 ret_connection(const struct pkt *p,
+					    const struct fp_route *src,
+					    const struct fp_route *dst)
+{
+	const struct fp_uplink *up;
+	const struct fp_conn *conn;
+	__u32 idx;
+
+	if (!src->vnet || src->vnet >= FP_MAX_VNETS)
+		return FP_R_FASTPATH;
+	up = uplink_of(dst->ifindex);
+	if (!up || !up->circuit || up->circuit > FP_MAX_CIRCUITS)
+		return FP_R_FASTPATH;
+	idx = FP_CONN_INDEX(src->vnet, up->circuit);
+	conn = bpf_map_lookup_elem(&fp_conns, &idx);
+	if (!conn ||
+	    !(conn->flags & (p->ip6 ? FP_CONN_F_FAST6 : FP_CONN_F_FAST4)))
+		return FP_R_CONN_OFF;
+	return FP_R_FASTPATH;
+}
+
+/* To the on-prem next hop out of its uplink, or to the host's stack. */
+static __always_inline __u32 ret_route(struct pkt *p, const struct cursor *c,
+				       const struct fp_route *src,
+				       const struct fp_route *dst)
+{
+	__u32 r;
+
+	if (!dst || !(dst->flags & FP_ROUTE_F_ONPREM))
+		return VERDICT(FP_R_MISS, XDP_PASS);
+	if (mac_is_zero(dst->dmac))
+		return VERDICT(FP_R_UNRESOLVED, XDP_PASS);
+	r = ret_connection(p, src, dst);
+	if (r != FP_R_FASTPATH)
+		return VERDICT(r, XDP_PASS);
+	if (csum_partial(p, c))
+		return VERDICT(FP_R_CSUM_PARTIAL, XDP_PASS);
+	r = forward(p, dst->ifindex, dst->dmac);
+	return VERDICT(r, r == FP_R_FASTPATH ? XDP_REDIRECT : XDP_PASS);
+}
+
+static __always_inline __u32 port_ipv4(struct pkt *p, struct cursor *c)
+{
+	__u32 v = screen_ipv4(p, c);
+	const struct fp_route *src;
+	struct iphdr *ip = p->ip4;
+
+	if (v || !ip)
+		return v;
+	src = lookup4(ip->saddr);
+	v = source_check(p->ctx->ingress_ifindex, src);
+	if (v)
+		return v;
+	return ret_route(p, c, src, lookup4(ip->daddr));
+}
+
+static __always_inline __u32 port_ipv6(struct pkt *p, struct cursor *c)
+{
+	__u32 v = screen_ipv6(p, c);
+	const struct fp_route *src;
+	struct ipv6hdr *ip6 = p->ip6;
+
+	if (v || !ip6)
+		return v;
+	/* Link-local sources never leave the link: the stack's to judge. */
+	if (ip6->saddr.in6_u.u6_addr8[0] == 0xfe &&
+	    (ip6->saddr.in6_u.u6_addr8[1] & 0xc0) == 0x80)
+		return VERDICT(FP_R_UNKNOWN_SOURCE, XDP_PASS);
+	src = lookup6(&ip6->saddr);
+	v = source_check(p->ctx->ingress_ifindex, src);
+	if (v)
+		return v;
+	return ret_route(p, c, src, lookup6(&ip6->daddr));
+}
+
+static __always_inline __u32 handle_port(struct pkt *p)
+{
+	void *data = (void *)(long)p->ctx->data;
+	void *data_end = (void *)(long)p->ctx->data_end;
+	struct cursor c = { .pos = data, .end = data_end };
+	const struct fp_port *port = port_of(p->ctx->ingress_ifindex);
+
+	if (!port || !(port->flags & FP_PORT_F_RETURN))
+		return VERDICT(FP_R_NOT_PORT, XDP_PASS);
+	p->eth = cursor_pull_hdr(&c, struct ethhdr);
+	if (!p->eth)
+		return VERDICT(FP_R_MALFORMED, XDP_DROP);
+	p->l2 = p->eth; /* a VM's frames carry no tags */
+	/* A VM routes through the host by the port's MAC. */
+	if (!mac_is_group(p->eth->h_dest) &&
+	    !mac_equal(p->eth->h_dest, port->mac))
+		return VERDICT(FP_R_OTHER_HOST, XDP_PASS);
+	if (p->eth->h_proto == bpf_htons(ETH_P_IP))
+		return port_ipv4(p, &c);
+	if (p->eth->h_proto == bpf_htons(ETH_P_IPV6))
+		return port_ipv6(p, &c);
+	return VERDICT(FP_R_NOT_IP, XDP_PASS);
+}
+
+/*
+ * The return path on a VM port: frames from the VM to on-prem go straight
+ * out of the uplink, routed like the host would (MACs, TTL / hop limit);
+ * everything else reaches the host's stack as before. The same tables,
+ * lookups and forwarding as fastpath_xdp; its own counters (fp_rstats).
+ */
+SEC("xdp")
+int fastpath_port(struct xdp_md *ctx)
+{
+	void *data = (void *)(long)ctx->data;
+	void *data_end = (void *)(long)ctx->data_end;
+	void *meta = (void *)(long)ctx->data_meta;
+	struct pkt p = { .ctx = ctx, .bytes = data_end - data };
+	__u32 v;
+
+	asm volatile("" : : "r"(&p) : "memory");
+	if (meta + sizeof(struct fp_probe) <= data &&
+	    ((struct fp_probe *)meta)->magic == FP_EXPLAIN_MAGIC)
+		p.probe = meta;
+	v = handle_port(&p);
+	return account_to(&p, &fp_rstats, v >> 8, v & 0xff);
 }

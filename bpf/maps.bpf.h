@@ -210,6 +210,15 @@ struct {
 	__uint(pinning, LIBBPF_PIN_BY_NAME);
 } fp_stats SEC(".maps");
 
+/* The return path's counters (fastpath_port), by enum fp_reason. */
+struct {
+	__uint(type, BPF_MAP_TYPE_PERCPU_ARRAY);
+	__uint(max_entries, FP_R_MAX);
+	__type(key, __u32);
+	__type(value, struct fp_counter);
+	__uint(pinning, LIBBPF_PIN_BY_NAME);
+} fp_rstats SEC(".maps");
+
 /* Written by userspace only; the program never reads it. */
 struct {
 	__uint(type, BPF_MAP_TYPE_ARRAY);

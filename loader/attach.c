@@ -88,7 +88,8 @@ static int prog_name_by_id(__u32 id, char *name, size_t n)
 	return 0;
 }
 
-static int query_attached(int ifindex, struct attached *st)
+/* What is attached to ifindex, and whether program `want` is among it. */
+static int query_prog(int ifindex, const char *want, struct attached *st)
 {
 	LIBBPF_OPTS(bpf_xdp_query_opts, q);
 	struct xdp_multiprog *mp;
@@ -111,18 +112,18 @@ static int query_attached(int ifindex, struct attached *st)
 	if (libxdp_get_error(mp) || !mp) {
 		/* Not libxdp's: a plain program attached by ip link or others. */
 		st->legacy = true;
-		st->ours = !strcmp(st->name, FP_PROG_NAME);
+		st->ours = !strcmp(st->name, want);
 		st->our_id = st->ours ? st->prog_id : 0;
 		return 0;
 	}
 	st->legacy = xdp_multiprog__is_legacy(mp);
 	if (st->legacy) {
-		st->ours = !strcmp(st->name, FP_PROG_NAME);
+		st->ours = !strcmp(st->name, want);
 		st->our_id = st->ours ? st->prog_id : 0;
 	}
 	for (struct xdp_program *p = xdp_multiprog__next_prog(NULL, mp);
 	     !st->legacy && p; p = xdp_multiprog__next_prog(p, mp)) {
-		if (!strcmp(xdp_program__name(p), FP_PROG_NAME)) {
+		if (!strcmp(xdp_program__name(p), want)) {
 			struct bpf_prog_info info = { 0 };
 			__u32 len = sizeof(info);
 
@@ -134,6 +135,11 @@ static int query_attached(int ifindex, struct attached *st)
 	}
 	xdp_multiprog__close(mp);
 	return 0;
+}
+
+static int query_attached(int ifindex, struct attached *st)
+{
+	return query_prog(ifindex, FP_PROG_NAME, st);
 }
 
 static __u32 mode_flags(enum xdp_attach_mode mode)
@@ -215,6 +221,56 @@ static int detach_ours(int ifindex, const struct attached *st)
 	err = xdp_program__detach(prog, ifindex, st->mode, 0);
 	xdp_program__close(prog);
 	return err;
+}
+
+/* ---- the return path on VM ports (fastpath_port) ------------------------ */
+
+int fp_attach__port(const struct fp_opts *o, int ifindex, const char **how)
+{
+	DECLARE_LIBXDP_OPTS(xdp_program_opts, xo,
+			    .prog_name = FP_PROG_PORT_NAME);
+	struct xdp_program *prog;
+	struct fastpath *skel;
+	struct attached st;
+	int err;
+
+	err = query_prog(ifindex, FP_PROG_PORT_NAME, &st);
+	if (err)
+		return err;
+	*how = st.mode == XDP_MODE_SKB ? "skb" : "native";
+	if (st.ours)
+		return 0;
+	/* Someone's single program: libxdp would not share the hook. */
+	if (st.present && st.legacy)
+		return -EBUSY;
+	skel = fp_skel__open(o->pin_path);
+	if (!skel)
+		return -ENOENT;
+	xo.obj = skel->obj;
+	prog = xdp_program__create(&xo);
+	err = libxdp_get_error(prog);
+	if (!err) {
+		*how = "native";
+		err = xdp_program__attach(prog, ifindex, XDP_MODE_NATIVE, 0);
+		if (err == -EOPNOTSUPP) {
+			*how = "skb";
+			err = xdp_program__attach(prog, ifindex, XDP_MODE_SKB,
+						  0);
+		}
+		xdp_program__close(prog);
+	}
+	fastpath__destroy(skel);
+	return err;
+}
+
+int fp_attach__port_off(int ifindex)
+{
+	struct attached st;
+	int err = query_prog(ifindex, FP_PROG_PORT_NAME, &st);
+
+	if (err || !st.ours)
+		return err;
+	return detach_ours(ifindex, &st);
 }
 
 struct load_opts {
@@ -425,6 +481,54 @@ int fp_attach__maps_of(int ifindex, int uplinks_fd, struct fp_answering *a)
  * never through the skeleton, so that this works on a pin set of any
  * layout (the way out of a layout mismatch).
  */
+/*
+ * The return path's program off every registered port whose copy reads
+ * this pin set (uplinks_id: its fp_uplinks); "ports_detached" in JSON,
+ * when there were any.
+ */
+static int detach_ports(const struct fp_opts *o, __u32 uplinks_id,
+			json_object *root)
+{
+	json_object *det = json_object_new_array();
+	__u32 key, *prev = NULL;
+	char path[4096];
+	int fd, err = 0;
+
+	snprintf(path, sizeof(path), "%s/%s", o->pin_path, FP_MAP_PORTS);
+	fd = bpf_obj_get(path);
+	if (fd < 0) {
+		json_object_put(det);
+		return 0; /* no ports, or a layout without them */
+	}
+	while (!err && !bpf_map_get_next_key(fd, prev, &key)) {
+		char name[IF_NAMESIZE];
+		struct attached st;
+
+		prev = &key;
+		if (!if_indextoname(key, name) ||
+		    query_prog(key, FP_PROG_PORT_NAME, &st) || !st.ours ||
+		    !prog_uses_map(st.our_id, uplinks_id))
+			continue;
+		err = detach_ours(key, &st);
+		if (err) {
+			pr_warn("port %s: cannot detach %s: %s\n", name,
+				FP_PROG_PORT_NAME, strerror(-err));
+			break;
+		}
+		if (!o->json)
+			printf("%s: %s id %u detached\n", name,
+			       FP_PROG_PORT_NAME, st.our_id);
+		json_object_array_add(det, json_object_new_string(name));
+	}
+	close(fd);
+	/* An addition to the shape, there only when it says something. */
+	if (json_object_array_length(det))
+		json_object_object_add(root, "ports_detached", det);
+	else
+		json_object_put(det);
+	return err;
+}
+
 static int unload_all(const struct fp_opts *o)
 {
 	struct bpf_map_info minfo = { 0 };
@@ -479,6 +583,8 @@ static int unload_all(const struct fp_opts *o)
 			       st.our_id);
 		json_object_array_add(det, json_object_new_string(name));
 	}
+	if (fd >= 0 && detach_ports(o, minfo.id, root))
+		goto out;
 	n = fp_pins__remove(o->pin_path);
 	if (n < 0)
 		goto out; /* named by fp_pins__remove */

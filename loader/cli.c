@@ -22,8 +22,11 @@ static const char usage_text[] =
 	"  uplink add IFACE --vlan [S/]C [--gateway-port IFACE]   a tagged\n"
 	"       circuit on a trunk uplink (C-tag, or S-tag/C-tag)\n"
 	"  uplink del IFACE [--vlan [S/]C] | uplink list\n"
-	"  port add IFACE [--peer-mac MAC] | port del IFACE | port list\n"
+	"  port add IFACE [--peer-mac MAC] [--no-return] | port del IFACE | port list\n"
+	"       (add attaches the return path, fastpath_port, unless --no-return)\n"
 	"  route add PREFIX dev IFACE [lladdr MAC] | route del PREFIX | route list\n"
+	"  onprem add PREFIX via ADDR dev UPLINK [lladdr MAC] | onprem del PREFIX\n"
+	"       | onprem list   on-prem destinations of the return path (VM -> uplink)\n"
 	"  exclude add PREFIX [--class peering|basic-lb|private-link|udr|other]\n"
 	"  exclude del PREFIX | exclude list\n"
 	"  stats [--interval SECS] [--prometheus [--output FILE]]\n"
@@ -88,6 +91,7 @@ static const struct {
 	{ "port", fp_cmd_port },
 	{ "route", fp_cmd_route },
 	{ "exclude", fp_cmd_exclude },
+	{ "onprem", fp_cmd_onprem },
 	{ "stats", fp_cmd_stats },
 	{ "status", fp_cmd_status },
 	{ "explain", fp_cmd_explain },

@@ -19,6 +19,16 @@
 int fp_cmd_port(const struct fp_opts *o, int argc, char **argv);
 int fp_cmd_route(const struct fp_opts *o, int argc, char **argv);
 int fp_cmd_exclude(const struct fp_opts *o, int argc, char **argv);
+int fp_cmd_onprem(const struct fp_opts *o, int argc, char **argv);
+/*
+ * The return path's program (fastpath_port) on VM port ifindex, from the
+ * object whose maps are pinned at the pin path; native mode, skb mode
+ * where the driver refuses it. *how gets "native" or "skb". 0 or -errno
+ * (-EBUSY: another program is attached there).
+ */
+int fp_attach__port(const struct fp_opts *o, int ifindex, const char **how);
+/* fastpath_port off port ifindex; 0 also when it was not attached. */
+int fp_attach__port_off(int ifindex);
 int fp_cmd_uplink(const struct fp_opts *o, int argc, char **argv);
 int fp_cmd_load(const struct fp_opts *o, int argc, char **argv);
 int fp_cmd_unload(const struct fp_opts *o, int argc, char **argv);
@@ -48,6 +58,8 @@ int fp_cli__run(int argc, char **argv);
 /* stats.c */
 /* The counters in Prometheus' text exposition format. */
 int fp_stats__write_prometheus(FILE *f, const struct fp_counter *c);
+/* The return path's (fp_rstats), as fastpath_return_*_total. */
+int fp_stats__write_prometheus_return(FILE *f, const struct fp_counter *c);
 struct fp_conn_counters; /* conncount.h */
 /* The same format for every applied connection, both paths. */
 int fp_stats__write_prometheus_conns(FILE *f, const struct fp_conn_counters *c,

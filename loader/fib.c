@@ -292,7 +292,19 @@ static bool fast_on(const struct fp_maps *m, __u16 vnet, __u32 i, int family)
 /* Entries that may hold a place: routes to a port inside a VNet. */
 static bool budgeted(const struct fp_route *rt)
 {
-	return rt->vnet && rt->ifindex && !(rt->flags & FP_ROUTE_F_MARKER);
+	return rt->vnet && rt->ifindex &&
+	       !(rt->flags & (FP_ROUTE_F_MARKER | FP_ROUTE_F_ONPREM));
+}
+
+/*
+ * The VNet an entry at p is tagged with: an on-prem destination is in
+ * none (a VNet space over it would make its sources spoofed on the way
+ * in), whatever the spaces say.
+ */
+static __u16 entry_vnet(const struct fp_maps *m, const struct fp_prefix *p,
+			const struct fp_route *rt)
+{
+	return rt->flags & FP_ROUTE_F_ONPREM ? 0 : vnet_of(m, p);
 }
 
 /* Gives back what old held (places, and its count past a budget). */
@@ -366,7 +378,8 @@ int fp_fib__get(const struct fp_maps *m, const struct fp_prefix *p,
 /* Whether rt at p is a VM's own address (FP_ROUTE_F_OWN). */
 static bool own(const struct fp_prefix *p, const struct fp_route *rt)
 {
-	return rt->ifindex && !(rt->flags & FP_ROUTE_F_MARKER) &&
+	return rt->ifindex &&
+	       !(rt->flags & (FP_ROUTE_F_MARKER | FP_ROUTE_F_ONPREM)) &&
 	       p->len == (p->family == AF_INET ? 32 : 128);
 }
 
@@ -445,7 +458,7 @@ static void result_of_route(const struct fp_route *rt, struct fp_nh *nh)
 	memset(nh, 0, sizeof(*nh));
 	nh->rt.ifindex = rt->ifindex;
 	memcpy(nh->rt.dmac, rt->dmac, sizeof(nh->rt.dmac));
-	nh->rt.flags = rt->flags & FP_ROUTE_F_OWN;
+	nh->rt.flags = rt->flags & (FP_ROUTE_F_OWN | FP_ROUTE_F_ONPREM);
 	nh->rt.xclasses = rt->xclasses;
 	nh->rt.vnet = rt->vnet;
 	nh->rt.circuits = rt->circuits;
@@ -594,11 +607,13 @@ static struct fp_route marker_at(const struct fp_maps *m,
 		memcpy(rt.dmac, cover.dmac, sizeof(rt.dmac));
 		rt.origin = cover.origin;
 		rt.circuits = cover.circuits;
+		/* Inside an on-prem route it is one too, never a VM's. */
+		rt.flags = cover.flags & FP_ROUTE_F_ONPREM;
 	}
 	rt.xclasses = exclusion_classes(m, p);
-	rt.flags = FP_ROUTE_F_MARKER;
+	rt.flags |= FP_ROUTE_F_MARKER;
 	rt.plen = p->len;
-	rt.vnet = vnet_of(m, p);
+	rt.vnet = entry_vnet(m, p, &rt);
 	return rt;
 }
 
@@ -678,10 +693,10 @@ int fp_fib__set(const struct fp_maps *m, const struct fp_prefix *p,
 	fp_maps__lock(m);
 	rt.plen = p->len;
 	rt.xclasses = exclusion_classes(m, p);
-	rt.flags = 0;
+	rt.flags = in->flags & FP_ROUTE_F_ONPREM; /* the writer's */
 	if (own(p, &rt))
 		rt.flags |= FP_ROUTE_F_OWN;
-	rt.vnet = vnet_of(m, p);
+	rt.vnet = entry_vnet(m, p, &rt);
 	rt.pad = 0;
 	rt.circuits = 0;
 	/*
@@ -1397,7 +1412,7 @@ int fp_fib__retag(const struct fp_maps *m)
 		b.c[i].used = b.c[i].over = 0;
 	for (size_t k = 0; k < l.n; k++) {
 		struct entry *e = &l.v[k];
-		__u16 vnet = vnet_of(m, &e->p);
+		__u16 vnet = entry_vnet(m, &e->p, &e->rt);
 		bool stays = vnet == e->rt.vnet;
 
 		/* A place is kept only by an entry that stays in its VNet. */

@@ -19,16 +19,21 @@ int fp_fib__get(const struct fp_maps *m, const struct fp_prefix *p,
 		struct fp_route *rt);
 
 /*
- * Writes rt at p; its flags and plen are computed here. exclusive: refuse
+ * Writes rt at p; its flags (but FP_ROUTE_F_ONPREM, the writer's) and plen
+ * are computed here. exclusive: refuse
  * with -EEXIST when a route is there already (a marker does not count).
  */
 int fp_fib__set(const struct fp_maps *m, const struct fp_prefix *p,
 		const struct fp_route *rt, bool exclusive);
 
-/* Clears the fields fib.c computes, leaving what a writer gave. */
+/*
+ * Clears the fields fib.c computes, leaving what a writer gave (of the
+ * flags, FP_ROUTE_F_ONPREM).
+ */
 static inline void fp_fib__plain(struct fp_route *rt)
 {
-	rt->flags = rt->plen = rt->xclasses = 0;
+	rt->flags &= FP_ROUTE_F_ONPREM;
+	rt->plen = rt->xclasses = 0;
 	rt->vnet = rt->circuits = rt->pad = 0;
 }
 

@@ -255,6 +255,7 @@ int fp_maps__fill_fds(struct fp_maps *m)
 	m->excl4 = bpf_map__fd(s->maps.fp_excl4);
 	m->excl6 = bpf_map__fd(s->maps.fp_excl6);
 	m->stats = bpf_map__fd(s->maps.fp_stats);
+	m->rstats = bpf_map__fd(s->maps.fp_rstats);
 	m->circuits = bpf_map__fd(s->maps.fp_circuits);
 	m->vnets4 = bpf_map__fd(s->maps.fp_vnets4);
 	m->vnets6 = bpf_map__fd(s->maps.fp_vnets6);
@@ -388,10 +389,10 @@ int fp_maps__count(int fd, __u32 *count, __u32 *capacity)
 	return 0;
 }
 
-int fp_stats__sum(const struct fp_maps *m, struct fp_counter out[FP_R_MAX])
+static int sum_reasons(int fd, struct fp_counter out[FP_R_MAX])
 {
 	struct fp_percpu pc;
-	int err = fp_percpu__init(&pc, m->stats, 1);
+	int err = fp_percpu__init(&pc, fd, 1);
 
 	if (err)
 		return err;
@@ -399,4 +400,14 @@ int fp_stats__sum(const struct fp_maps *m, struct fp_counter out[FP_R_MAX])
 		err = fp_percpu__sum(&pc, &r, &out[r]);
 	fp_percpu__fini(&pc);
 	return err;
+}
+
+int fp_stats__sum(const struct fp_maps *m, struct fp_counter out[FP_R_MAX])
+{
+	return sum_reasons(m->stats, out);
+}
+
+int fp_rstats__sum(const struct fp_maps *m, struct fp_counter out[FP_R_MAX])
+{
+	return sum_reasons(m->rstats, out);
 }

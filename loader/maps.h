@@ -19,6 +19,7 @@ struct fp_maps {
 	struct fastpath *skel;
 	int uplinks, ports, tx, hosts4, hosts6, routes4, routes6, excl4, excl6;
 	int stats, srcfilt, present;
+	int rstats; /* the return path's counters (fastpath_port) */
 	int upv, portv, txv; /* by ifindex: loader/port.c, uplink.c */
 	int nh, trie4, trie6, plies; /* the compiled table: loader/fib.c */
 	int cidx4, cpool4; /* its compressed IPv4 last plies (trie.c) */
@@ -73,5 +74,7 @@ void fp_maps__lock(const struct fp_maps *m);
 void fp_maps__unlock(const struct fp_maps *m);
 int fp_maps__count(int fd, __u32 *count, __u32 *capacity);
 int fp_stats__sum(const struct fp_maps *m, struct fp_counter out[FP_R_MAX]);
+/* The same for the return path's program (fp_rstats). */
+int fp_rstats__sum(const struct fp_maps *m, struct fp_counter out[FP_R_MAX]);
 
 #endif

@@ -33,19 +33,19 @@ static void on_signal(int sig)
 	stop = 1;
 }
 
-static void print_counters(const struct fp_counter *c, bool json)
+static void print_table(const struct fp_counter *c)
 {
-	json_object *root;
+	printf("%-16s %14s %16s\n", "reason", "packets", "bytes");
+	for (int r = 0; r < FP_R_MAX; r++)
+		printf("%-16s %14llu %16llu\n", fp_reason_name(r),
+		       (unsigned long long)c[r].packets,
+		       (unsigned long long)c[r].bytes);
+}
 
-	if (!json) {
-		printf("%-16s %14s %16s\n", "reason", "packets", "bytes");
-		for (int r = 0; r < FP_R_MAX; r++)
-			printf("%-16s %14llu %16llu\n", fp_reason_name(r),
-			       (unsigned long long)c[r].packets,
-			       (unsigned long long)c[r].bytes);
-		return;
-	}
-	root = json_object_new_object();
+static json_object *counters_json(const struct fp_counter *c)
+{
+	json_object *root = json_object_new_object();
+
 	for (int r = 0; r < FP_R_MAX; r++) {
 		json_object *o = json_object_new_object();
 
@@ -55,6 +55,30 @@ static void print_counters(const struct fp_counter *c, bool json)
 				       json_object_new_uint64(c[r].bytes));
 		json_object_object_add(root, fp_reason_name(r), o);
 	}
+	return root;
+}
+
+/*
+ * The uplinks' counters, then the return path's (fastpath_port on the VM
+ * ports: rc, NULL when unread) in a section of their own: "return" in
+ * JSON, an addition to DESIGN.md's shape.
+ */
+static void print_counters(const struct fp_counter *c,
+			   const struct fp_counter *rc, bool json)
+{
+	json_object *root;
+
+	if (!json) {
+		print_table(c);
+		if (rc) {
+			printf("\nreturn path (VM ports -> uplinks)\n");
+			print_table(rc);
+		}
+		return;
+	}
+	root = counters_json(c);
+	if (rc)
+		json_object_object_add(root, "return", counters_json(rc));
 	fp_json__print(root);
 	json_object_put(root);
 }
@@ -108,6 +132,22 @@ int fp_stats__write_prometheus(FILE *f, const struct fp_counter *c)
 			    "reason");
 		for (int r = 0; r < FP_R_MAX; r++)
 			fprintf(f, "fastpath_%s_total{reason=\"%s\"} %llu\n",
+				kinds[k], fp_reason_name(r),
+				(unsigned long long)(k ? c[r].bytes :
+							 c[r].packets));
+	}
+	return ferror(f) ? -EIO : 0;
+}
+
+int fp_stats__write_prometheus_return(FILE *f, const struct fp_counter *c)
+{
+	for (int k = 0; k < 2; k++) {
+		prom_header(f, "return_", k,
+			    "seen by the return path on the VM ports, by "
+			    "verdict reason");
+		for (int r = 0; r < FP_R_MAX; r++)
+			fprintf(f,
+				"fastpath_return_%s_total{reason=\"%s\"} %llu\n",
 				kinds[k], fp_reason_name(r),
 				(unsigned long long)(k ? c[r].bytes :
 							 c[r].packets));
@@ -225,10 +265,13 @@ static int write_all(FILE *f, const struct prom *pr, const struct fp_counter *c)
 {
 	struct fp_conn_counters *conns = NULL;
 	struct fp_vlan_counters *vlans = NULL;
+	struct fp_counter rc[FP_R_MAX];
 	size_t n = 0;
 	int err;
 
 	err = fp_stats__write_prometheus(f, c);
+	if (!err && !fp_rstats__sum(pr->m, rc))
+		err = fp_stats__write_prometheus_return(f, rc);
 	/* Without a readable state there are no connections to show. */
 	if (!err && !fp_conn__counters(pr->o, pr->m, &conns, &n))
 		err = fp_stats__write_prometheus_conns(f, conns, n);
@@ -287,10 +330,14 @@ static int emit(const struct prom *pr, const struct fp_counter *now,
 		fflush(stdout);
 		return err;
 	}
-	if (before)
+	if (before) {
 		print_rates(now, before, secs, json);
-	else
-		print_counters(now, json);
+	} else {
+		struct fp_counter rc[FP_R_MAX];
+
+		print_counters(now, fp_rstats__sum(pr->m, rc) ? NULL : rc,
+			       json);
+	}
 	return 0;
 }
 

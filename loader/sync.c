@@ -254,6 +254,47 @@ static int register_port(struct sync *s, struct rtnl_link *l)
 }
 
 /*
+ * The uplinks as xlate sees them (the return path's way out), each with
+ * its egress record in fp_ports (its MAC, MTU, redirect slot) written
+ * before any entry can name it. An uplink registered as a VM port stays
+ * one.
+ */
+static int gather_uplinks(struct sync *s, const struct uplinks *u,
+			  struct vec *ports)
+{
+	for (int i = 0; i < u->nup; i++) {
+		struct fp_xport xp = { .ifindex = u->up[i], .uplink = true };
+		struct fp_port want, have;
+		struct rtnl_link *l;
+		__u64 how = BPF_NOEXIST;
+		int err = 0;
+
+		if (!bpf_map_lookup_elem(s->m->ports, &xp.ifindex, &have)) {
+			if (!(have.flags & FP_PORT_F_UPLINK))
+				continue;
+			how = BPF_EXIST;
+		}
+		l = find_link(s, xp.ifindex);
+		if (!l)
+			continue;
+		port_from_link(l, &want);
+		want.flags = FP_PORT_F_UPLINK;
+		if (how == BPF_NOEXIST || memcmp(&want, &have, sizeof(want)))
+			err = fp_ports__put(s->m, xp.ifindex, &want, how);
+		xp.up = link_is_up(l);
+		rtnl_link_put(l);
+		if (!err)
+			err = vec_push(ports, &xp, sizeof(xp));
+		else
+			pr_warn("sync: uplink %s: no egress record in %s: %s\n",
+				want.name, FP_MAP_PORTS, strerror(-err));
+		if (err == -ENOMEM)
+			return err;
+	}
+	return 0;
+}
+
+/*
  * The VM ports as xlate sees them: registered ports whose interface is
  * still the one registered (same ifindex and name), and interfaces
  * matching --ports, registered here. Sync-made ports that are gone or no
@@ -274,8 +315,10 @@ static int gather_ports(struct sync *s, const struct uplinks *u,
 
 		err = 0;
 		prev = &key;
+		/* An uplink's egress record (return path) is no VM port. */
 		if (bpf_map_lookup_elem(s->m->ports, &key, &port) ||
-		    in_list(u->gw, u->ngw, key))
+		    in_list(u->gw, u->ngw, key) ||
+		    (port.flags & FP_PORT_F_UPLINK))
 			continue;
 		l = find_link(s, key);
 		alive = l && !strncmp(rtnl_link_get_name(l), port.name,
@@ -309,8 +352,9 @@ static int gather_ports(struct sync *s, const struct uplinks *u,
 		if (err)
 			return err;
 	}
-	if (!s->glob)
-		return 0;
+	err = gather_uplinks(s, u, ports);
+	if (err || !s->glob)
+		return err;
 	for (obj = nl_cache_get_first(s->links); obj;
 	     obj = nl_cache_get_next(obj)) {
 		struct rtnl_link *l = (struct rtnl_link *)obj;

@@ -178,12 +178,36 @@ static int gateway_check(struct fp_maps *m, __u32 ifindex, __u32 gw)
 	return gw == ifindex ? -ELOOP : 0;
 }
 
+int fp_port__set_return(struct fp_maps *m, __u32 ifindex, bool on)
+{
+	struct fp_port port;
+
+	if (lookup_port(m, ifindex, &port))
+		return -ENOENT;
+	if (!!(port.flags & FP_PORT_F_RETURN) == on)
+		return 0;
+	port.flags ^= FP_PORT_F_RETURN;
+	return fp_ports__put(m, ifindex, &port, BPF_EXIST);
+}
+
+/*
+ * A gateway port carries the gateway's traffic to the host, from any
+ * source: never the return path's, whatever port add attached.
+ */
+static int gateway_no_return(struct fp_maps *m, __u32 gw)
+{
+	return gw ? fp_port__set_return(m, gw, false) : 0;
+}
+
 int fp_uplink__set(struct fp_maps *m, __u32 ifindex, const struct fp_uplink *up,
 		   struct fp_uplink *old, bool *existed)
 {
 	struct fp_uplink on = *up;
 	int err = gateway_check(m, ifindex, up->gw_ifindex);
 
+	if (err)
+		return err;
+	err = gateway_no_return(m, up->gw_ifindex);
 	if (err)
 		return err;
 	*existed = !bpf_map_lookup_elem(m->uplinks, &ifindex, old);
@@ -206,6 +230,8 @@ int fp_vlan__set(struct fp_maps *m, __u32 ifindex, __u16 outer, __u16 inner,
 	if (bpf_map_lookup_elem(m->uplinks, &ifindex, &up))
 		return -ENODEV;
 	err = gateway_check(m, ifindex, gw_ifindex);
+	if (!err)
+		err = gateway_no_return(m, gw_ifindex);
 	if (err)
 		return err;
 	/* The circuit it serves is `fastpath apply`'s to change. */
@@ -259,6 +285,9 @@ static int show_route(const struct fp_prefix *p, const struct fp_route *rt,
 	fp_format_prefix(p, pfx, sizeof(pfx));
 	fp_format_mac(rt->dmac, mac, sizeof(mac));
 	port_name(l->m, rt->ifindex, name);
+	/* On-prem destinations are `onprem list`'s, not VM routes. */
+	if (rt->flags & FP_ROUTE_F_ONPREM)
+		return 0;
 	/* ifindex 0: a shadow, sending its prefix to the gateway */
 	if (!l->json) {
 		if (rt->ifindex)
@@ -333,10 +362,14 @@ static void list_ports(struct fp_maps *m, bool json)
 		fp_format_mac(port.mac, mac, sizeof(mac));
 		fp_format_mac(port.peer_mac, peer, sizeof(peer));
 		if (!json) {
-			printf("%.15s ifindex %u mac %s peer-mac %s mtu %u\n",
+			printf("%.15s ifindex %u mac %s peer-mac %s mtu %u%s%s\n",
 			       port.name, key, mac,
 			       fp_mac_is_zero(port.peer_mac) ? "-" : peer,
-			       port.mtu);
+			       port.mtu,
+			       port.flags & FP_PORT_F_RETURN ? " return" : "",
+			       port.flags & FP_PORT_F_UPLINK ?
+				       " uplink-egress" :
+				       "");
 			continue;
 		}
 		json_object *o = json_object_new_object();
@@ -351,6 +384,13 @@ static void list_ports(struct fp_maps *m, bool json)
 					       NULL :
 					       json_object_new_string(peer));
 		json_object_object_add(o, "mtu", json_object_new_int(port.mtu));
+		/* The return path runs on it; an uplink's egress record. */
+		json_object_object_add(
+			o, "return",
+			json_object_new_boolean(port.flags & FP_PORT_F_RETURN));
+		json_object_object_add(
+			o, "uplink",
+			json_object_new_boolean(port.flags & FP_PORT_F_UPLINK));
 		json_object_array_add(arr, o);
 	}
 	if (json)
@@ -439,6 +479,7 @@ static void list_uplinks(struct fp_maps *m, bool json)
 struct table_opts {
 	struct {
 		const char *peer_mac;
+		bool no_return;
 	} port;
 	struct {
 		const char *class;
@@ -568,6 +609,42 @@ static int need(const char *cmd, int npos, int want, const char *syntax)
 	return -1;
 }
 
+/*
+ * The return path on a newly registered port: fastpath_port attached,
+ * then the port's flag that makes it act, so no frame sees half of it.
+ * The port stays registered without it when that fails: the way in does
+ * not depend on it, and one warning says why.
+ */
+static void port_return_on(struct fp_maps *m, const struct fp_opts *o,
+			   const char *ifname)
+{
+	__u32 ifindex = if_nametoindex(ifname);
+	const char *how = NULL;
+	int err;
+
+	if (!ifindex)
+		return;
+	if (is_gateway_port(m, ifindex)) {
+		pr_info("port %s: a gateway port: no return path\n", ifname);
+		return;
+	}
+	err = fp_attach__port(o, (int)ifindex, &how);
+	if (!err) {
+		err = fp_port__set_return(m, ifindex, true);
+		if (err)
+			fp_attach__port_off(ifindex);
+	}
+	if (err)
+		pr_warn("port %s: registered without the return path: %s%s\n",
+			ifname,
+			err == -EBUSY ? "another XDP program is attached" :
+					strerror(-err),
+			" (--no-return to go without it)");
+	else if (strcmp(how, "native"))
+		pr_info("port %s: return path attached in %s mode\n", ifname,
+			how);
+}
+
 static int port_fn(struct fp_maps *m, const struct fp_opts *o, int npos,
 		   const char **pos, const struct table_opts *opt)
 {
@@ -588,15 +665,24 @@ static int port_fn(struct fp_maps *m, const struct fp_opts *o, int npos,
 				pos[1], opt->port.peer_mac);
 			return FP_EXIT_USAGE;
 		}
-		return fp_ifcmd__port_add(m, pos[1],
-					  opt->port.peer_mac ? mac : NULL) ?
-			       FP_EXIT_ERR :
-			       FP_EXIT_OK;
+		if (fp_ifcmd__port_add(m, pos[1],
+				       opt->port.peer_mac ? mac : NULL))
+			return FP_EXIT_ERR;
+		if (!opt->port.no_return)
+			port_return_on(m, o, pos[1]);
+		return FP_EXIT_OK;
 	}
 	if (!strcmp(pos[0], "del")) {
+		__u32 ifindex = if_nametoindex(pos[1]);
+
 		if (need("port", npos, 2, "del IFACE"))
 			return FP_EXIT_USAGE;
-		return fp_ifcmd__port_del(m, pos[1]) ? FP_EXIT_ERR : FP_EXIT_OK;
+		if (fp_ifcmd__port_del(m, pos[1]))
+			return FP_EXIT_ERR;
+		/* Unregistered, the program passed everything already. */
+		if (ifindex)
+			fp_attach__port_off(ifindex);
+		return FP_EXIT_OK;
 	}
 	fp_usage_error("port: unknown subcommand %s", pos[0]);
 	return FP_EXIT_USAGE;
@@ -606,6 +692,7 @@ int fp_cmd_port(const struct fp_opts *o, int argc, char **argv)
 {
 	static const struct fp_option options[] = {
 		FP_OPT_VALUE("--peer-mac", struct table_opts, port.peer_mac),
+		FP_OPT_FLAG("--no-return", struct table_opts, port.no_return),
 		{ 0 },
 	};
 

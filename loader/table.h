@@ -34,6 +34,12 @@ int fp_port__add(struct fp_maps *m, const struct fp_ifinfo *info,
 		 const __u8 *peer_mac);
 int fp_port__del(struct fp_maps *m, __u32 ifindex);
 /*
+ * The return path on (FP_PORT_F_RETURN) or off for registered port
+ * ifindex; -ENOENT: not registered. An uplink's or a tagged circuit's
+ * gateway port is turned off when it becomes one.
+ */
+int fp_port__set_return(struct fp_maps *m, __u32 ifindex, bool on);
+/*
  * The registered port whose record is named name, also when its
  * interface is gone; -ENOENT if none.
  */

@@ -151,6 +151,21 @@ bool fp_xroute__decide(const struct fp_xroute *r, const struct fp_xport *port,
 
 	if (!port || !port->up)
 		return false;
+	if (port->uplink) {
+		/*
+		 * Only a next hop names one MAC for a whole on-prem prefix;
+		 * a link route's hosts each have their own.
+		 */
+		if (!r->has_gw || r->gw_family != r->dst.family)
+			return false;
+		memset(out, 0, sizeof(*out));
+		out->ifindex = r->oif;
+		if (gw_neigh && mac_usable(gw_neigh->lladdr))
+			memcpy(out->dmac, gw_neigh->lladdr, 6);
+		out->origin = FP_ORIGIN_ROUTE;
+		out->flags = FP_ROUTE_F_ONPREM;
+		return true;
+	}
 	if (r->has_gw) {
 		if (r->gw_family != r->dst.family || !gw_neigh)
 			return false;
@@ -176,7 +191,9 @@ static bool is_link_local6(const struct fp_xneigh *n)
 
 bool fp_xneigh__usable(const struct fp_xport *port, const struct fp_xneigh *n)
 {
-	return port && port->up && !is_link_local6(n) && mac_usable(n->lladdr);
+	/* On an uplink it is on-prem's, never a VM's own address. */
+	return port && port->up && !port->uplink && !is_link_local6(n) &&
+	       mac_usable(n->lladdr);
 }
 
 void fp_xset__sort(struct fp_xset *s)

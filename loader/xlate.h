@@ -16,11 +16,19 @@
 #include "parse.h"
 #include "prefix.h"
 
-/* A VM port sync may redirect to. Ports that are gone are not listed. */
+/*
+ * A VM port sync may redirect to, or an uplink (the return path's way
+ * out). Ports that are gone are not listed.
+ */
 struct fp_xport {
 	__u32 ifindex;
 	__u8 peer_mac[6]; /* zero when unknown */
 	bool up; /* IFF_UP and carrier */
+	/*
+	 * An uplink: a route through it via a next hop is an on-prem
+	 * destination (FP_ROUTE_F_ONPREM), its neighbours no VM's.
+	 */
+	bool uplink;
 };
 
 struct fp_xneigh {
@@ -96,7 +104,9 @@ bool fp_xroute__usable(int rank, const struct fp_xroute *r);
 /*
  * The fast entry a usable route asks for, given its port and, for a route
  * via a gateway, the gateway's neighbour; false when it does not lead to a
- * port with a MAC to put in the frame.
+ * port with a MAC to put in the frame. Through an uplink: an on-prem entry
+ * for a route via a next hop of its family, with the next hop's MAC, or
+ * none (unresolved: the return path hands its frames to the host).
  */
 bool fp_xroute__decide(const struct fp_xroute *r, const struct fp_xport *port,
 		       const struct fp_xneigh *gw_neigh, struct fp_route *out);

@@ -34,6 +34,7 @@
 #define FP_MAP_VLANSTAT "fp_vlanstat"
 #define FP_MAP_VLANV "fp_vlanv"
 #define FP_MAP_VIDS "fp_vids"
+#define FP_MAP_RSTATS "fp_rstats"
 
 /*
  * fp_layout (array, key 0): the layout version of the pin set, written by
@@ -60,6 +61,15 @@ struct fp_netns {
 };
 
 #define FP_PROG_NAME "fastpath_xdp"
+/*
+ * The return path's program (VM -> on-prem), in the same object and
+ * section "xdp" (libbpf 1.1 knows no "xdp/<name>"; `ip link ... xdp obj
+ * fastpath.bpf.o program fastpath_port` picks it by name), after
+ * fastpath_xdp so that `sec xdp` still means the uplink's. Attached to VM
+ * ports by `fastpath port add`; it counts into fp_rstats (indexed by enum
+ * fp_reason, like fp_stats).
+ */
+#define FP_PROG_PORT_NAME "fastpath_port"
 
 /* Capacities; the loader reports a full map by name. */
 #define FP_MAX_UPLINKS 64
@@ -112,6 +122,15 @@ enum fp_reason {
 	FP_R_UNKNOWN_VLAN, /* on a trunk uplink, tags that name no circuit
 			    * (VID 0 or 4095, a third tag, an S-tag
 			    * alone): pass, tags intact */
+	/* The return path's own (fastpath_port, counted in fp_rstats): */
+	FP_R_NOT_PORT, /* not a port with the return path on (unregistered,
+			* --no-return, a gateway port): pass, untouched */
+	FP_R_UNRESOLVED, /* on-prem next hop's MAC unknown: pass, the host
+			  * resolves it */
+	FP_R_CSUM_PARTIAL, /* TCP/UDP checksum left to offload (a VM's
+			    * CHECKSUM_PARTIAL): pass, the stack finishes it */
+	FP_R_UNKNOWN_SOURCE, /* source no entry names (none of the port's,
+			      * nobody else's): pass, the host's rules decide */
 	FP_R_MAX,
 };
 
@@ -243,6 +262,17 @@ struct fp_vlanstat {
 
 /* fp_port.flags: registered by `fastpath sync --ports`, which removes it. */
 #define FP_PORT_F_SYNC 0x1
+/*
+ * An uplink's egress record, not a VM port: where the return path sends
+ * on-prem frames (its MAC the source, its MTU the limit, its fp_txv slot
+ * the redirect). Written by `onprem add` and sync; `port list` marks it.
+ */
+#define FP_PORT_F_UPLINK 0x2
+/*
+ * The return path is on for this port: fastpath_port forwards its frames.
+ * Without it (--no-return, a gateway port) the program passes them.
+ */
+#define FP_PORT_F_RETURN 0x4
 
 /* fp_ports: key __u32 ifindex; also holds the gateway port. */
 struct fp_port {
@@ -278,6 +308,14 @@ struct fp_lpm6 {
  * makes no source spoofed.
  */
 #define FP_ROUTE_F_OWN 0x4
+/*
+ * An on-prem destination (the return path's): ifindex is an uplink, dmac
+ * the next hop's MAC (zero: unresolved). Never OWN, never in a VNet, never
+ * budgeted; the uplink program reads it as no entry (a miss: gateway), so
+ * it may share the compiled tables with the VM entries. Set by the writer
+ * (`fastpath onprem add`, sync) and kept by loader/fib.c.
+ */
+#define FP_ROUTE_F_ONPREM 0x8
 
 /*
  * The compiled forwarding table: what the program reads per packet.
@@ -569,7 +607,7 @@ static inline __u32 fp_verdict_class(__u32 reason, int dropped)
 		return FP_CAP_FAST;
 	if (reason == FP_R_MISS || reason == FP_R_EXCLUDED ||
 	    reason == FP_R_REDIRECT_ERR || reason == FP_R_CONN_OFF ||
-	    reason == FP_R_OVER_BUDGET)
+	    reason == FP_R_OVER_BUDGET || reason == FP_R_UNRESOLVED)
 		return FP_CAP_GATEWAY;
 	return dropped ? FP_CAP_DROP : FP_CAP_PASS;
 }

@@ -573,7 +573,7 @@ static void test_default_via_vm(void **state)
 #define RND_NEIGHS 8
 
 struct rnd_scene {
-	struct fp_xport ports[3];
+	struct fp_xport ports[4]; /* the last one an uplink */
 	struct fp_xroute routes[RND_ROUTES];
 	bool route_on[RND_ROUTES];
 	struct fp_xneigh neighs[RND_NEIGHS];
@@ -645,7 +645,7 @@ static void rnd_compare(const struct fam *f, struct rnd_scene *r,
 {
 	struct fp_xroute routes[RND_ROUTES];
 	struct fp_xneigh neighs[RND_NEIGHS];
-	struct fp_xinput in = { .ports = r->ports, .nports = 3 };
+	struct fp_xinput in = { .ports = r->ports, .nports = 4 };
 	struct fp_xset want = { 0 };
 	const struct fp_xentry *e;
 	size_t n;
@@ -679,6 +679,56 @@ static void rnd_compare(const struct fam *f, struct rnd_scene *r,
 	fp_xset__free(&want);
 }
 
+/*
+ * Through an uplink, a route via a next hop is an on-prem entry of the
+ * return path (FP_ROUTE_F_ONPREM, the next hop's MAC, none while it is
+ * unresolved); a link route through it, and its neighbours, are nothing.
+ */
+static void test_onprem_via_uplink(void **state)
+{
+	struct scene s = { 0 };
+	const struct fp_xentry *e;
+	struct fp_prefix p;
+
+	for (size_t i = 0; i < NFAMS; i++) {
+		const struct fam *f = &fams[i];
+
+		vm_port(&s, f);
+		add_port(&s, GW, NULL, true);
+		s.ports[s.in.nports - 1].uplink = true;
+		add_route(&s, f->outside, GW, f->gw);
+		add_neigh(&s, GW, f->gw, vm2_mac, NUD_REACHABLE);
+		compute(&s);
+		expect_count(f, &s, 1);
+		expect_entry(f, &s, f->outside, GW, vm2_mac, FP_ORIGIN_ROUTE);
+		assert_int_equal(fp_parse_prefix(f->outside, &p), 0);
+		e = fp_xset__find(&s.out, &p);
+		check_int("on-prem flag", FP_ROUTE_F_ONPREM,
+			  e ? e->rt.flags : 0);
+
+		/* The next hop fails: unresolved, still the return path's. */
+		s.neighs[0].state = NUD_FAILED;
+		compute(&s);
+		expect_count(f, &s, 1);
+		expect_entry(f, &s, f->outside, GW, zero_mac, FP_ORIGIN_ROUTE);
+
+		/* A link route through the uplink names no one MAC. */
+		s.routes[s.in.nroutes - 1].has_gw = false;
+		s.neighs[0].state = NUD_REACHABLE;
+		compute(&s);
+		expect_count(f, &s, 0);
+
+		/* Not an uplink: the route leads nowhere fast, as before. */
+		s.routes[s.in.nroutes - 1].has_gw = true;
+		s.ports[s.in.nports - 1].uplink = false;
+		compute(&s);
+		expect_entry(f, &s, f->outside, GW, vm2_mac, FP_ORIGIN_ROUTE);
+		e = fp_xset__find(&s.out, &p);
+		check_int("a VM port's route: no flag", 0, e ? e->rt.flags : 1);
+	}
+	fp_xset__free(&s.out);
+}
+
 static void test_incremental_equals_full(void **state)
 {
 	for (size_t fi = 0; fi < NFAMS; fi++) {
@@ -693,9 +743,12 @@ static void test_incremental_equals_full(void **state)
 		r.ports[1].ifindex = VM_B;
 		r.ports[1].up = true;
 		r.ports[2] = (struct fp_xport){ .ifindex = 7, .up = false };
+		r.ports[3] = (struct fp_xport){ .ifindex = GW,
+						.up = true,
+						.uplink = true };
 		check_int("fp_xstate__new", 0,
 			  fp_xstate__new(RT_TABLE_MAIN, &st));
-		check_int("set_ports", 0, fp_xstate__set_ports(st, r.ports, 3));
+		check_int("set_ports", 0, fp_xstate__set_ports(st, r.ports, 4));
 		for (int step = 0; step < 3000; step++) {
 			size_t i;
 
@@ -796,6 +849,9 @@ static void test_load_settles(void **state)
 		r.ports[1].ifindex = VM_B;
 		r.ports[1].up = true;
 		r.ports[2] = (struct fp_xport){ .ifindex = 7, .up = false };
+		r.ports[3] = (struct fp_xport){ .ifindex = GW,
+						.up = true,
+						.uplink = true };
 		for (int step = 0; step < 200; step++) {
 			struct fp_xroute routes[RND_ROUTES] = { 0 };
 			struct fp_xneigh neighs[RND_NEIGHS] = { 0 };
@@ -846,7 +902,7 @@ static void test_load_settles(void **state)
 				check_int("fp_xstate__new", 0,
 					  fp_xstate__new(RT_TABLE_MAIN, &st));
 				check_int("set_ports", 0,
-					  fp_xstate__set_ports(st, r.ports, 3));
+					  fp_xstate__set_ports(st, r.ports, 4));
 				check_int("load", 0,
 					  fp_xstate__load(st, routes, nr,
 							  neighs, nn));
@@ -1120,6 +1176,7 @@ int main(void)
 		cmocka_unit_test(test_port_down_or_gone),
 		cmocka_unit_test(test_table_and_metric),
 		cmocka_unit_test(test_default_via_vm),
+		cmocka_unit_test(test_onprem_via_uplink),
 		cmocka_unit_test(test_incremental_equals_full),
 		cmocka_unit_test(test_load_settles),
 		cmocka_unit_test(test_load_dump_runs),

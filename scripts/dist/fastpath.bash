@@ -47,7 +47,7 @@ _fastpath()
 	esac
 
 	if [[ -z $cmd ]]; then
-		COMPREPLY=($(compgen -W "load unload uplink port route exclude sync stats status explain verify capture apply authorization connection -n --netns --pin-path --state-dir --json -v --help" -- "$cur"))
+		COMPREPLY=($(compgen -W "load unload uplink port route onprem exclude sync stats status explain verify capture apply authorization connection -n --netns --pin-path --state-dir --json -v --help" -- "$cur"))
 		return
 	fi
 	case $cmd in
@@ -55,11 +55,15 @@ _fastpath()
 		COMPREPLY=($(compgen -W "--mode --gateway-port --force --allow-spoofed-sources $(_fastpath_ifaces "$ns")" -- "$cur")) ;;
 	unload)
 		[[ -z $sub ]] && COMPREPLY=($(compgen -W "--all $(_fastpath_ifaces "$ns")" -- "$cur")) ;;
-	uplink | port | route | exclude)
+	uplink | port | route | onprem | exclude)
 		if [[ -z $sub ]]; then
 			COMPREPLY=($(compgen -W "add del list" -- "$cur"))
-		elif [[ $cmd == port || $cmd == uplink ]]; then
-			COMPREPLY=($(compgen -W "--peer-mac --gateway-port --allow-spoofed-sources --vlan $(_fastpath_ifaces "$ns")" -- "$cur"))
+		elif [[ $cmd == port ]]; then
+			COMPREPLY=($(compgen -W "--peer-mac --no-return $(_fastpath_ifaces "$ns")" -- "$cur"))
+		elif [[ $cmd == uplink ]]; then
+			COMPREPLY=($(compgen -W "--gateway-port --allow-spoofed-sources --vlan $(_fastpath_ifaces "$ns")" -- "$cur"))
+		elif [[ $cmd == onprem ]]; then
+			COMPREPLY=($(compgen -W "via dev lladdr" -- "$cur"))
 		elif [[ $cmd == route ]]; then
 			COMPREPLY=($(compgen -W "dev lladdr" -- "$cur"))
 		else

@@ -1,0 +1,317 @@
+#!/bin/bash
+# SPDX-License-Identifier: GPL-2.0
+#
+# End-to-end tests of the return path (VM -> on-prem, fastpath_port on the
+# VM ports) in the DESIGN.md lab (selftests/lib.sh), with an on-prem
+# network behind op0: 198.18.5.0/24 and 2001:db8:5::/64, routed by the
+# host via 198.18.0.2 / 2001:db8::2 out of uplink0. Forwarded by XDP in
+# both directions, the host's and the gateway's forwarding counters stay
+# flat. Each case gets a fresh lab, torn down by its own trap.
+# Usage: test_return.sh [CASE...]   (default: all; see CASES)
+
+set -eu
+# shellcheck source=selftests/lib.sh
+. "$(dirname "${BASH_SOURCE[0]}")/lib.sh"
+
+CASES="attach ping udp tcp spoofed pass_verdicts offload_share sync"
+
+ONP_IP4=198.18.5.1 ONP_IP6=2001:db8:5::1
+ONP_NET4=198.18.5.0/24 ONP_NET6=2001:db8:5::/64
+
+# rp_stat NAME: the return path's counter NAME (packets).
+rp_stat() {
+	local j
+	j=$(fp stats --json) || lab_fail "fastpath stats --json: expected exit 0, saw $?"
+	printf '%s' "$j" | python3 -c '
+import json, sys
+print(json.load(sys.stdin)["return"][sys.argv[1]]["packets"])' "$1" ||
+		lab_fail "stats --json: expected return.$1, saw: $j"
+}
+
+host_fwd4() { fwd4 "$NS_HOST"; }
+host_fwd6() { fwd6 "$NS_HOST"; }
+
+# The on-prem network, its routes on the host, the next hops resolved,
+# the fast path loaded, both VMs' ports and own addresses, the on-prem
+# prefixes for the return path.
+ret_setup() {
+	local op_mac
+	lab_up
+	lab_require_fp
+	ip -n "$NS_OP" addr add "$ONP_IP4/32" dev lo
+	ip -n "$NS_OP" -6 addr add "$ONP_IP6/128" dev lo nodad
+	# A veth takes redirected frames only while its peer runs NAPI.
+	ip netns exec "$NS_OP" ethtool -K op0 gro on >/dev/null
+	hns route add "$ONP_NET4" via "$OP_IP4" dev uplink0
+	hns -6 route add "$ONP_NET6" via "$OP_IP6" dev uplink0
+	op_mac=$(ns_mac "$NS_OP" op0)
+	hns neigh replace "$OP_IP4" lladdr "$op_mac" dev uplink0 nud permanent
+	hns -6 neigh replace "$OP_IP6" lladdr "$op_mac" dev uplink0 nud permanent
+	OP_MAC=$op_mac
+	assert_ok "fastpath load uplink0" fp load uplink0
+	assert_ok "port add tap-vm1" fp port add tap-vm1 --peer-mac "$VM1_MAC"
+	assert_ok "port add veth-vm2" fp port add veth-vm2 --peer-mac "$VM2_MAC"
+	assert_ok "route add vm1 v4" fp route add "$VM1_IP4/32" dev tap-vm1
+	assert_ok "route add vm1 v6" fp route add "$VM1_IP6/128" dev tap-vm1
+	assert_ok "route add vm2 v4" fp route add "$VM2_IP4/32" dev veth-vm2
+	assert_ok "route add vm2 v6" fp route add "$VM2_IP6/128" dev veth-vm2
+	assert_ok "onprem add v4" fp onprem add "$ONP_NET4" via "$OP_IP4" dev uplink0
+	assert_ok "onprem add v6" fp onprem add "$ONP_NET6" via "$OP_IP6" dev uplink0
+}
+
+# assert_flat WHAT CMD...: CMD moves neither the host's nor the gateway's
+# forwarding counters, IPv4 and IPv6.
+assert_flat() {
+	local what=$1 h4 h6 g4 g6
+	shift
+	h4=$(host_fwd4) h6=$(host_fwd6) g4=$(gw_fwd4) g6=$(gw_fwd6)
+	"$@"
+	assert_delta "host IPv4 forwards during $what" "$h4" "$(host_fwd4)" 0 0
+	assert_delta "host IPv6 forwards during $what" "$h6" "$(host_fwd6)" 0 0
+	assert_delta "gateway IPv4 forwards during $what" "$g4" "$(gw_fwd4)" 0 0
+	assert_delta "gateway IPv6 forwards during $what" "$g6" "$(gw_fwd6)" 0 0
+}
+
+xdp_on() { ip -n "$NS_HOST" -d link show dev "$1" | grep -q 'prog/xdp id'; }
+
+# port add attaches fastpath_port, --no-return does not, port del and
+# unload --all detach; onprem list shows the entries, route list does
+# not; onprem's refusals.
+case_attach() {
+	local l
+	xdp_on tap-vm1 || lab_fail "tap-vm1: expected an XDP program after port add"
+	xdp_on veth-vm2 || lab_fail "veth-vm2: expected an XDP program after port add"
+	l=$(fp port list)
+	assert_match "port list marks the return path" "^tap-vm1 .* return$" "$l"
+	assert_match "port list marks the uplink's egress record" "^uplink0 .* uplink-egress$" "$l"
+	l=$(fp onprem list)
+	assert_match "onprem list v4" "^$ONP_NET4 dev uplink0 lladdr $OP_MAC origin static$" "$l"
+	assert_match "onprem list v6" "^$ONP_NET6 dev uplink0 lladdr $OP_MAC origin static$" "$l"
+	l=$(fp --json route list)
+	case $l in *198.18.5.*) lab_fail "route list: expected no on-prem entry, saw: $l" ;; esac
+	expect_code "onprem add again" 1 fp onprem add "$ONP_NET4" via "$OP_IP4" dev uplink0
+	expect_code "onprem add via a VM port" 1 fp onprem add 198.18.6.0/24 via "$OP_IP4" dev tap-vm1
+	expect_code "onprem add unresolved" 1 fp onprem add 198.18.6.0/24 via 198.18.0.99 dev uplink0
+	expect_code "onprem add bad prefix" 2 fp onprem add 198.18.6.1/24 via "$OP_IP4" dev uplink0
+	expect_code "onprem add mixed families" 2 fp onprem add 198.18.6.0/24 via "$OP_IP6" dev uplink0
+	expect_code "onprem del of a VM route" 1 fp onprem del "$VM1_IP4/32"
+	assert_ok "route del vm2 v4" fp route del "$VM2_IP4/32"
+	assert_ok "route del vm2 v6" fp route del "$VM2_IP6/128"
+	assert_ok "port del veth-vm2" fp port del veth-vm2
+	xdp_on veth-vm2 && lab_fail "veth-vm2: expected no XDP program after port del"
+	assert_ok "port add veth-vm2 --no-return" fp port add veth-vm2 --no-return
+	xdp_on veth-vm2 && lab_fail "veth-vm2: expected no XDP program with --no-return"
+	assert_ok "onprem del v4" fp onprem del "$ONP_NET4"
+	expect_code "onprem del again" 1 fp onprem del "$ONP_NET4"
+	l=$(fp unload --all)
+	assert_match "unload --all names the port" "^tap-vm1: fastpath_port id [0-9]+ detached$" "$l"
+	xdp_on tap-vm1 && lab_fail "tap-vm1: expected no XDP program after unload --all"
+	return 0
+}
+
+# expect_code WHAT CODE CMD...: CMD exits with CODE.
+expect_code() {
+	local what=$1 want=$2 rc=0
+	shift 2
+	"$@" >/dev/null 2>&1 || rc=$?
+	assert_eq "$what: exit status" "$want" "$rc"
+}
+
+ping_all() {
+	local ns a
+	for ns in "$NS_VM1" "$NS_VM2"; do
+		for a in "$ONP_IP4" "$ONP_IP6"; do
+			ping_from "$ns" "$a" || lab_fail "ping $a from $ns: expected 3 replies, saw loss"
+		done
+	done
+}
+
+# Ping from both VMs to on-prem: requests leave by the return path,
+# replies come in by the fast path; neither the host nor the gateway
+# forwards a packet.
+case_ping() {
+	local r0 f0
+	r0=$(rp_stat fastpath) f0=$(fp_stat fastpath)
+	assert_flat "pings VM <-> on-prem" ping_all
+	assert_delta "return fastpath.packets during pings" "$r0" "$(rp_stat fastpath)" 12
+	assert_delta "uplink fastpath.packets during pings" "$f0" "$(fp_stat fastpath)" 12
+}
+
+# udp_echo NS ADDR: one datagram from NS to an echo on on-prem ADDR and
+# its answer back.
+udp_echo() {
+	local ns=$1 addr=$2 lis con out
+	lis=UDP4-RECVFROM:7007,fork con=UDP4:$addr:7007
+	case $addr in *:*) lis=UDP6-RECVFROM:7007,fork con=UDP6:[$addr]:7007 ;; esac
+	out=$(printf 'return-path %s\n' "$addr" |
+		ip netns exec "$ns" timeout 5 socat -t 2 - "$con") ||
+		lab_fail "UDP to $addr from $ns: expected an answer, saw exit $?"
+	assert_eq "UDP echo from $addr to $ns" "return-path $addr" "$out"
+}
+
+udp_all() {
+	udp_echo "$NS_VM1" "$ONP_IP4"
+	udp_echo "$NS_VM1" "$ONP_IP6"
+	udp_echo "$NS_VM2" "$ONP_IP4"
+	udp_echo "$NS_VM2" "$ONP_IP6"
+}
+
+# UDP both ways. vm2's veth sends with checksum offload on; here it is
+# off, so that every datagram can take the fast path (case offload_share
+# has it on).
+case_udp() {
+	local r0
+	ip netns exec "$NS_VM2" ethtool -K eth0 tx off >/dev/null
+	lab_bg ip netns exec "$NS_OP" socat "UDP4-RECVFROM:7007,bind=$ONP_IP4,fork" EXEC:cat
+	lab_bg ip netns exec "$NS_OP" socat "UDP6-RECVFROM:7007,bind=[$ONP_IP6],fork" EXEC:cat
+	wait_for "UDP echo on on-prem" 50 sh -c \
+		"ip netns exec '$NS_OP' ss -Huln 'sport = :7007' | grep -c . | grep -q 2"
+	r0=$(rp_stat fastpath)
+	assert_flat "UDP VM <-> on-prem" udp_all
+	assert_delta "return fastpath.packets during UDP" "$r0" "$(rp_stat fastpath)" 4
+}
+
+# tcp_flow FROM_NS TO_NS ADDR MB [SRC]: MB megabytes over TCP from FROM_NS
+# (from address SRC) to a listener in TO_NS on ADDR, compared by sha256
+# on both ends.
+tcp_flow() {
+	local from=$1 to=$2 addr=$3 mb=$4 port=5202 src dst lis con pid bind=
+	src=$LAB_DIR/up-src dst=$LAB_DIR/up-dst
+	lis=TCP4-LISTEN:$port,reuseaddr con=TCP4:$addr:$port
+	case $addr in *:*) lis=TCP6-LISTEN:$port,reuseaddr con=TCP6:[$addr]:$port ;; esac
+	case ${5:-} in
+	'') ;;
+	*:*) bind=,bind=[$5] ;;
+	*) bind=,bind=$5 ;;
+	esac
+	con=$con$bind
+	[ -f "$src" ] && [ "$(stat -c %s "$src")" = $((mb << 20)) ] ||
+		head -c $((mb << 20)) /dev/urandom >"$src"
+	rm -f "$dst"
+	ip netns exec "$to" timeout 20 socat -u "$lis" "CREATE:$dst" &
+	pid=$!
+	echo "$pid" >>"$LAB_DIR/pids"
+	wait_for "listener on $addr:$port" 50 sh -c \
+		"ip netns exec '$to' ss -Hltn 'sport = :$port' | grep -q ."
+	ip netns exec "$from" timeout 20 socat -u "FILE:$src" "$con" ||
+		lab_fail "TCP $from -> $addr: expected the sender to finish, saw exit $?"
+	wait "$pid" || lab_fail "TCP $from -> $addr: expected the receiver to finish, saw exit $?"
+	assert_eq "sha256 of $mb MB over TCP $from -> $addr" \
+		"$(sha256sum <"$src" | cut -d' ' -f1)" "$(sha256sum <"$dst" | cut -d' ' -f1)"
+}
+
+tcp_vm1() {
+	tcp_flow "$NS_VM1" "$NS_OP" "$ONP_IP4" 4
+	tcp_flow "$NS_VM1" "$NS_OP" "$ONP_IP6" 4
+	tcp_flow "$NS_OP" "$NS_VM1" "$VM1_IP4" 4 "$ONP_IP4"
+	tcp_flow "$NS_OP" "$NS_VM1" "$VM1_IP6" 4 "$ONP_IP6"
+}
+
+# TCP both ways between vm1 (a tap: its frames carry finished checksums)
+# and on-prem: uploads and downloads, every segment and ACK in XDP.
+# A finished checksum that equals the pseudo-header sum (1 in 65,536
+# segments) is taken for a partial one and handed to the host: the host
+# forwards exactly those, counted csum_partial, and nothing else.
+case_tcp() {
+	local r0 r1 c0 c1 h4 h6 g4 g6 fwd
+	r0=$(rp_stat fastpath) c0=$(rp_stat csum_partial)
+	h4=$(host_fwd4) h6=$(host_fwd6) g4=$(gw_fwd4) g6=$(gw_fwd6)
+	tcp_vm1
+	r1=$(rp_stat fastpath) c1=$(rp_stat csum_partial)
+	fwd=$(($(host_fwd4) - h4 + $(host_fwd6) - h6))
+	assert_eq "host forwards during TCP vm1 <-> on-prem: the csum_partial ones" \
+		"$((c1 - c0))" "$fwd"
+	assert_delta "csum_partial during TCP from a tap (chance only)" "$c0" "$c1" 0 3
+	assert_delta "gateway IPv4 forwards during TCP" "$g4" "$(gw_fwd4)" 0 0
+	assert_delta "gateway IPv6 forwards during TCP" "$g6" "$(gw_fwd6)" 0 0
+	# 8 MB up in segments of at most 1448 bytes, and the downloads' ACKs.
+	assert_delta "return fastpath.packets during TCP" "$r0" "$r1" 5800
+}
+
+# A VM sending from another VM's address or an on-prem one is dropped
+# and counted; from an address nobody has, the host's stack decides.
+case_spoofed() {
+	local s0 u0 h4
+	ip -n "$NS_VM1" addr add "$VM2_IP4/32" dev eth0
+	ip -n "$NS_VM1" addr add 198.18.5.77/32 dev eth0
+	ip -n "$NS_VM1" addr add 198.18.9.9/32 dev eth0
+	s0=$(rp_stat spoofed) u0=$(rp_stat unknown_source) h4=$(host_fwd4)
+	ip netns exec "$NS_VM1" ping -q -c 3 -i 0.2 -W 1 -I "$VM2_IP4" "$ONP_IP4" >/dev/null 2>&1 &&
+		lab_fail "ping from vm1 as vm2: expected no reply"
+	ip netns exec "$NS_VM1" ping -q -c 3 -i 0.2 -W 1 -I 198.18.5.77 "$ONP_IP4" >/dev/null 2>&1 &&
+		lab_fail "ping from vm1 as on-prem 198.18.5.77: expected no reply"
+	assert_delta "return spoofed.packets" "$s0" "$(rp_stat spoofed)" 6 6
+	assert_delta "host IPv4 forwards of spoofed packets" "$h4" "$(host_fwd4)" 0 0
+	ip netns exec "$NS_VM1" ping -q -c 1 -W 1 -I 198.18.9.9 "$ONP_IP4" >/dev/null 2>&1 || true
+	assert_delta "return unknown_source.packets" "$u0" "$(rp_stat unknown_source)" 1
+	# Its own address still goes.
+	ping_from "$NS_VM1" "$ONP_IP4" || lab_fail "ping from vm1's own address: expected replies"
+}
+
+# What the return path must not handle reaches the host untouched and
+# counted: TTL 1 (the host answers time-exceeded), a destination with
+# no on-prem entry (another VM: the host routes it), ARP.
+case_pass_verdicts() {
+	local t0 m0 n0
+	t0=$(rp_stat ttl_expired) m0=$(rp_stat miss) n0=$(rp_stat not_ip)
+	ip netns exec "$NS_VM1" ping -q -c 1 -t 1 -W 1 "$ONP_IP4" >/dev/null 2>&1 || true
+	assert_delta "return ttl_expired.packets" "$t0" "$(rp_stat ttl_expired)" 1
+	ping_from "$NS_VM1" "$VM2_IP4" || lab_fail "ping vm1 -> vm2: expected replies (through the host)"
+	assert_delta "return miss.packets (VM to VM)" "$m0" "$(rp_stat miss)" 6
+	ip -n "$NS_VM1" neigh flush dev eth0
+	ping_from "$NS_VM1" "$ONP_IP4" 1 || lab_fail "ping after a neighbour flush: expected a reply"
+	assert_delta "return not_ip.packets (ARP)" "$n0" "$(rp_stat not_ip)" 1
+}
+
+# vm2 (a veth) uploads with its offloads on: native XDP on the host's
+# end turns the VM side's GSO off, but its checksums stay partial, which
+# a redirect cannot finish: those frames go to the host's stack, counted
+# (csum_partial). The data must arrive whole; the share is reported.
+case_offload_share() {
+	local r0 c0 r1 c1 fast part
+	ip netns exec "$NS_VM2" ethtool -k eth0 | grep -E '^(tx-checksumming|tcp-segmentation-offload|generic-segmentation-offload):' >&2
+	r0=$(rp_stat fastpath) c0=$(rp_stat csum_partial)
+	tcp_flow "$NS_VM2" "$NS_OP" "$ONP_IP4" 8
+	r1=$(rp_stat fastpath) c1=$(rp_stat csum_partial)
+	fast=$((r1 - r0)) part=$((c1 - c0))
+	log "  vm2 (veth, offloads on) 8 MB upload: fastpath $fast, csum_partial $part frames"
+	assert_gt "return csum_partial.packets with offloads on" "$part" 0
+	ip netns exec "$NS_VM2" ethtool -K eth0 tx off >/dev/null
+	r0=$(rp_stat fastpath) c0=$(rp_stat csum_partial)
+	tcp_flow "$NS_VM2" "$NS_OP" "$ONP_IP4" 8
+	r1=$(rp_stat fastpath) c1=$(rp_stat csum_partial)
+	log "  vm2 (veth, tx checksum off) 8 MB upload: fastpath $((r1 - r0)), csum_partial $((c1 - c0)) frames"
+	assert_delta "return csum_partial.packets with tx checksum off" "$c0" "$c1" 0 0
+}
+
+# onprem_line PREFIX: its line in `onprem list`, empty if none.
+onprem_line() { fp onprem list | awk -v p="$1" '$1 == p'; }
+
+# sync mirrors the host's routes out of the uplink via a next hop, with
+# the next hop's MAC from the neighbour table, and follows both.
+case_sync() {
+	local other=02:00:00:00:55:55
+	assert_ok "onprem del v4" fp onprem del "$ONP_NET4"
+	assert_ok "onprem del v6" fp onprem del "$ONP_NET6"
+	assert_ok "sync --once" fp sync --once
+	assert_eq "onprem list v4 after sync" \
+		"$ONP_NET4 dev uplink0 lladdr $OP_MAC origin route" "$(onprem_line "$ONP_NET4")"
+	assert_eq "onprem list v6 after sync" \
+		"$ONP_NET6 dev uplink0 lladdr $OP_MAC origin route" "$(onprem_line "$ONP_NET6")"
+	case $(fp --json route list) in *198.18.0.2*|*'"uplink0"'*)
+		lab_fail "route list: expected no entry through uplink0, saw: $(fp --json route list)" ;;
+	esac
+	assert_flat "pings VM <-> on-prem (entries from sync)" ping_all
+	hns neigh replace "$OP_IP4" lladdr "$other" dev uplink0 nud permanent
+	assert_ok "sync --once (next hop's MAC changed)" fp sync --once
+	assert_eq "onprem list v4 follows the neighbour" \
+		"$ONP_NET4 dev uplink0 lladdr $other origin route" "$(onprem_line "$ONP_NET4")"
+	hns neigh replace "$OP_IP4" lladdr "$OP_MAC" dev uplink0 nud permanent
+	hns route del "$ONP_NET4"
+	assert_ok "sync --once (route gone)" fp sync --once
+	assert_eq "onprem list v4 after the route went" "" "$(onprem_line "$ONP_NET4")"
+	ping_from "$NS_VM1" "$ONP_IP4" && lab_fail "ping without the host's route: expected loss"
+	return 0
+}
+
+lab_main ret_setup lab_down "$CASES" "$@"
