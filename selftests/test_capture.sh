@@ -18,7 +18,7 @@ cap_setup() {
 	command -v tcpdump >/dev/null || lab_skip "missing tool: tcpdump (scripts/deps.sh installs it)"
 	command -v bpftool >/dev/null || lab_skip "missing tool: bpftool"
 	assert_ok "fastpath load uplink0" fp load uplink0
-	assert_ok "port add tap-vm1" fp port add tap-vm1 --peer-mac "$VM1_MAC"
+	assert_ok "port add tap-vm1" fp port add tap-vm1 --peer-mac "$VM1_MAC" --no-return
 	assert_ok "route add vm1 v4" fp route add "$VM1_IP4/32" dev tap-vm1
 }
 

@@ -33,8 +33,8 @@ trunk_setup() {
 	hns neigh replace "$OP_IP4" lladdr "$OP_MAC" dev uplink0 nud permanent
 	hns -6 neigh replace "$OP_IP6" lladdr "$OP_MAC" dev uplink0 nud permanent
 	assert_ok "fastpath load uplink0" fp load uplink0
-	assert_ok "port add tap-vm1" fp port add tap-vm1 --peer-mac "$VM1_MAC"
-	assert_ok "port add veth-vm2" fp port add veth-vm2 --peer-mac "$VM2_MAC"
+	assert_ok "port add tap-vm1" fp port add tap-vm1 --peer-mac "$VM1_MAC" --no-return
+	assert_ok "port add veth-vm2" fp port add veth-vm2 --peer-mac "$VM2_MAC" --no-return
 	assert_ok "route add vm1 v4" fp route add "$VM1_IP4/32" dev tap-vm1
 	assert_ok "route add vm1 v6" fp route add "$VM1_IP6/128" dev tap-vm1
 	assert_ok "route add vm2 v4" fp route add "$VM2_IP4/32" dev veth-vm2
@@ -51,7 +51,7 @@ gwc_setup() {
 	ip netns exec "$NS_GW" ethtool -K gwc1 gro on >/dev/null
 	ip -n "$NS_VM2" -6 addr add "$VM2_PL6/64" dev eth0 nodad
 	GWC0_MAC=$(ns_mac "$NS_HOST" gwc0) GWC1_MAC=$(ns_mac "$NS_GW" gwc1)
-	assert_ok "port add gwc0" fp port add gwc0 --peer-mac "$GWC1_MAC"
+	assert_ok "port add gwc0" fp port add gwc0 --peer-mac "$GWC1_MAC" --no-return
 }
 
 # send VLAN ID "DADDR..." [ARGS...]: $N echo requests (seq 1..N) to each
