@@ -128,7 +128,8 @@ enum fp_reason {
 	FP_R_UNRESOLVED, /* on-prem next hop's MAC unknown: pass, the host
 			  * resolves it */
 	FP_R_CSUM_PARTIAL, /* TCP/UDP checksum left to offload (a VM's
-			    * CHECKSUM_PARTIAL): pass, the stack finishes it */
+			    * CHECKSUM_PARTIAL) that could not be finished
+			    * in XDP (past the frame's end): drop */
 	FP_R_UNKNOWN_SOURCE, /* source no entry names (none of the port's,
 			      * nobody else's): pass, the host's rules decide */
 	FP_R_MAX,
