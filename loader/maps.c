@@ -310,6 +310,7 @@ void fp_maps__unlock(const struct fp_maps *m)
 static int maps_open(struct fp_maps *m, const struct fp_opts *o,
 		     enum open_mode mode)
 {
+	struct bpf_program *prog;
 	int err, dfd;
 
 	memset(m, 0, sizeof(*m));
@@ -317,9 +318,12 @@ static int maps_open(struct fp_maps *m, const struct fp_opts *o,
 	m->skel = skel_open(o->pin_path, mode, &dfd);
 	if (!m->skel)
 		return -ENOENT;
-	/* The maps only: verifying a program costs every command ~0.4 s. */
-	bpf_program__set_autoload(m->skel->progs.fastpath_xdp, false);
-	bpf_program__set_autoload(m->skel->progs.fastpath_port, false);
+	/*
+	 * The maps only, whatever programs the object holds: verifying
+	 * them would cost every command seconds.
+	 */
+	bpf_object__for_each_program(prog, m->skel->obj)
+		bpf_program__set_autoload(prog, false);
 	err = fastpath__load(m->skel);
 	if (err) {
 		pr_warn("%s: cannot open or create the pinned maps: %s\n",
