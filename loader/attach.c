@@ -7,6 +7,7 @@
  */
 #include <errno.h>
 #include <inttypes.h>
+#include <limits.h>
 #include <net/if.h>
 #include <signal.h>
 #include <stdio.h>
@@ -225,12 +226,88 @@ static int detach_ours(int ifindex, const struct attached *st)
 
 /* ---- the return path on VM ports (fastpath_port) ------------------------ */
 
-int fp_attach__port(const struct fp_opts *o, int ifindex, const char **how)
+/*
+ * fastpath_port, loaded once per process and pin set and attached to each
+ * port: sync registers ports by the hundred, and loading it for each
+ * would cost a verification apiece. A new pin set (unload --all, load)
+ * brings new maps, so the program is loaded again: the fp_ports map it
+ * uses tells which set it belongs to.
+ */
+static struct {
+	struct fastpath *skel;
+	struct xdp_program *prog;
+	__u32 ports_id;
+} port_prog;
+
+static __u32 map_id(int fd)
+{
+	struct bpf_map_info info = { 0 };
+	__u32 len = sizeof(info);
+
+	return fd >= 0 && !bpf_obj_get_info_by_fd(fd, &info, &len) ? info.id :
+								     0;
+}
+
+static __u32 pinned_ports_id(const char *pin_path)
+{
+	char path[PATH_MAX];
+	__u32 id;
+	int fd;
+
+	snprintf(path, sizeof(path), "%s/%s", pin_path, FP_MAP_PORTS);
+	fd = bpf_obj_get(path);
+	id = map_id(fd);
+	if (fd >= 0)
+		close(fd);
+	return id;
+}
+
+static void port_prog_drop(void)
+{
+	xdp_program__close(port_prog.prog);
+	fastpath__destroy(port_prog.skel);
+	memset(&port_prog, 0, sizeof(port_prog));
+}
+
+/* The loaded port program of the pin set at o->pin_path, or NULL. */
+static struct xdp_program *port_prog_get(const struct fp_opts *o, int *err)
 {
 	DECLARE_LIBXDP_OPTS(xdp_program_opts, xo,
 			    .prog_name = FP_PROG_PORT_NAME);
+	__u32 id = pinned_ports_id(o->pin_path);
+	struct bpf_program *one;
+
+	if (port_prog.prog && id && id == port_prog.ports_id)
+		return port_prog.prog;
+	port_prog_drop();
+	port_prog.skel = fp_skel__open(o->pin_path);
+	if (!port_prog.skel) {
+		*err = -ENOENT;
+		return NULL;
+	}
+	/* The port program alone: the uplink's would be verified for nothing. */
+	bpf_object__for_each_program(one, port_prog.skel->obj)
+		bpf_program__set_autoload(
+			one, one == port_prog.skel->progs.fastpath_port);
+	*err = fastpath__load(port_prog.skel);
+	if (!*err) {
+		xo.obj = port_prog.skel->obj;
+		port_prog.prog = xdp_program__create(&xo);
+		*err = libxdp_get_error(port_prog.prog);
+		if (*err)
+			port_prog.prog = NULL;
+	}
+	if (*err) {
+		port_prog_drop();
+		return NULL;
+	}
+	port_prog.ports_id = map_id(bpf_map__fd(port_prog.skel->maps.fp_ports));
+	return port_prog.prog;
+}
+
+int fp_attach__port(const struct fp_opts *o, int ifindex, const char **how)
+{
 	struct xdp_program *prog;
-	struct fastpath *skel;
 	struct attached st;
 	int err;
 
@@ -243,23 +320,15 @@ int fp_attach__port(const struct fp_opts *o, int ifindex, const char **how)
 	/* Someone's single program: libxdp would not share the hook. */
 	if (st.present && st.legacy)
 		return -EBUSY;
-	skel = fp_skel__open(o->pin_path);
-	if (!skel)
-		return -ENOENT;
-	xo.obj = skel->obj;
-	prog = xdp_program__create(&xo);
-	err = libxdp_get_error(prog);
-	if (!err) {
-		*how = "native";
-		err = xdp_program__attach(prog, ifindex, XDP_MODE_NATIVE, 0);
-		if (err == -EOPNOTSUPP) {
-			*how = "skb";
-			err = xdp_program__attach(prog, ifindex, XDP_MODE_SKB,
-						  0);
-		}
-		xdp_program__close(prog);
+	prog = port_prog_get(o, &err);
+	if (!prog)
+		return err;
+	*how = "native";
+	err = xdp_program__attach(prog, ifindex, XDP_MODE_NATIVE, 0);
+	if (err == -EOPNOTSUPP) {
+		*how = "skb";
+		err = xdp_program__attach(prog, ifindex, XDP_MODE_SKB, 0);
 	}
-	fastpath__destroy(skel);
 	return err;
 }
 

@@ -41,6 +41,7 @@
 #include "log.h"
 #include "mapio.h"
 #include "nlroute.h"
+#include "table.h"
 #include "parse.h"
 #include "port.h"
 #include "prefix.h"
@@ -81,6 +82,8 @@ struct sync {
 	struct nl_cache *links, *neighs;
 	__u32 table;
 	const char *glob;
+	const struct fp_opts *o;
+	bool ret; /* --return: ports it registers get the return path */
 	struct fp_xstate *xs; /* the desired entries, kept up to date */
 	int ctl_fd; /* fp_ctl */
 	struct fp_ctl ctl;
@@ -250,6 +253,8 @@ static int register_port(struct sync *s, struct rtnl_link *l)
 	}
 	pr_info("sync: port %s (ifindex %u) registered\n", port.name, ifindex);
 	s->ports_changed++;
+	if (s->ret)
+		fp_port__return_on(s->m, s->o, port.name);
 	return 0;
 }
 
@@ -902,6 +907,8 @@ static void drop_ports(struct sync *s, const struct vec *drop)
 	const __u32 *ifindex = drop->v;
 
 	for (size_t i = 0; i < drop->n; i++) {
+		/* Unregistered, the port program passes everything anyway. */
+		fp_attach__port_off((int)ifindex[i]);
 		fp_ports__del(s->m, ifindex[i]);
 		pr_info("sync: port ifindex %u dropped\n", ifindex[i]);
 		s->ports_changed++;
@@ -1335,19 +1342,21 @@ static int follow(struct sync *s)
 
 struct sync_opts {
 	const char *table, *ports, *verify_interval;
-	bool once;
+	bool once, ret;
 };
 
 #define VERIFY_INTERVAL_DEFAULT 60
 #define VERIFY_INTERVAL_MAX 86400
-#define SYNC_USAGE \
-	"sync [--table ID] [--ports GLOB] [--once] [--verify-interval SECS]"
+#define SYNC_USAGE                                                   \
+	"sync [--table ID] [--ports GLOB [--return]] [--once] "      \
+	"[--verify-interval SECS]"
 
 static const struct fp_option sync_options[] = {
 	FP_OPT_VALUE("--table", struct sync_opts, table),
 	FP_OPT_VALUE("--verify-interval", struct sync_opts, verify_interval),
 	FP_OPT_VALUE("--ports", struct sync_opts, ports),
 	FP_OPT_FLAG("--once", struct sync_opts, once),
+	FP_OPT_FLAG("--return", struct sync_opts, ret),
 	{ 0 },
 };
 
@@ -1382,6 +1391,8 @@ int fp_cmd_sync(const struct fp_opts *o, int argc, char **argv)
 		return FP_EXIT_USAGE;
 	}
 	s.glob = opt.ports;
+	s.ret = opt.ret;
+	s.o = o;
 	/*
 	 * Arrays of a million routes grow by realloc: mapped on their own
 	 * they move by remapping, where glibc's sliding threshold (up to

@@ -615,8 +615,8 @@ static int need(const char *cmd, int npos, int want, const char *syntax)
  * The port stays registered without it when that fails: the way in does
  * not depend on it, and one warning says why.
  */
-static void port_return_on(struct fp_maps *m, const struct fp_opts *o,
-			   const char *ifname)
+void fp_port__return_on(struct fp_maps *m, const struct fp_opts *o,
+			const char *ifname)
 {
 	__u32 ifindex = if_nametoindex(ifname);
 	const char *how = NULL;
@@ -669,7 +669,7 @@ static int port_fn(struct fp_maps *m, const struct fp_opts *o, int npos,
 				       opt->port.peer_mac ? mac : NULL))
 			return FP_EXIT_ERR;
 		if (!opt->port.no_return)
-			port_return_on(m, o, pos[1]);
+			fp_port__return_on(m, o, pos[1]);
 		return FP_EXIT_OK;
 	}
 	if (!strcmp(pos[0], "del")) {

@@ -10,6 +10,7 @@
 
 struct fp_ifinfo;
 struct fp_maps;
+struct fp_opts;
 struct fp_prefix;
 
 /*
@@ -39,6 +40,13 @@ int fp_port__del(struct fp_maps *m, __u32 ifindex);
  * gateway port is turned off when it becomes one.
  */
 int fp_port__set_return(struct fp_maps *m, __u32 ifindex, bool on);
+/*
+ * The return path on a registered port: fastpath_port attached, then the
+ * port's flag. Without it (a gateway port, another program on the hook)
+ * the port stays registered, and one line says why.
+ */
+void fp_port__return_on(struct fp_maps *m, const struct fp_opts *o,
+			const char *ifname);
 /*
  * The registered port whose record is named name, also when its
  * interface is gone; -ENOENT if none.

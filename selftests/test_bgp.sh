@@ -12,11 +12,14 @@ set -eu
 # shellcheck source=selftests/lib.sh
 . "$(dirname "${BASH_SOURCE[0]}")/lib.sh"
 
-CASES="announce_withdraw"
+CASES="announce_withdraw onprem_announce_withdraw"
 HOST_AS=65001 VM1_AS=65002
 HOST_BGP_IP=198.19.1.1
 # What vm1 announces; vm1 answers for ANN_IP.
 ANN=198.19.205.0/24 ANN_IP=198.19.205.1
+# What on-prem announces over the uplink (the return path's entries); the
+# on-prem namespace answers for ONP_ANN_IP.
+ONP_ANN=198.18.206.0/24 ONP_ANN_IP=198.18.206.1
 # Route to map: at most this many ms after the route is in the kernel.
 LIMIT_MS=1000
 
@@ -139,6 +142,92 @@ protocol bgp vm1 {
 	[ "$ms" -le "$LIMIT_MS" ] ||
 		lab_fail "$ANN withdrawal from the kernel to the map: expected within $LIMIT_MS ms, saw $ms ms"
 	assert_explain "$ANN_IP" gateway
+}
+
+# onprem_has PREFIX: `onprem list` has PREFIX out of uplink0 via on-prem's
+# MAC, from a route (sync's).
+onprem_has() {
+	fp onprem list | awk -v p="$1" -v m="$OP_MAC" \
+		'$1 == p && $3 == "uplink0" && $5 == m && $7 == "route" { f = 1 } END { exit !f }'
+}
+onprem_lacks() { ! fp onprem list | awk -v p="$1" '$1 == p { f = 1 } END { exit !f }'; }
+
+# rp_fast: the return path's fastpath packets.
+rp_fast() {
+	fp stats --json | python3 -c '
+import json, sys
+print(json.load(sys.stdin)["return"]["fastpath"]["packets"])'
+}
+
+# eBGP on-prem -> host over the uplink: the announced prefix lands in the
+# host's main table via on-prem's address out of uplink0, sync mirrors it
+# as an on-prem entry of the return path within a second (and, with
+# --return, registers tap-vm1 with the return path attached), vm1's pings to it go out of the
+# uplink in XDP with the host's forwarding flat; the withdrawal takes the
+# entry away again.
+case_onprem_announce_withdraw() {
+	local ms t h4 r0
+	bird_require
+	lab_require_fp
+	OP_MAC=$(ns_mac "$NS_OP" op0)
+	# A veth takes redirected frames only while its peer runs NAPI.
+	ip netns exec "$NS_OP" ethtool -K op0 gro on >/dev/null
+	assert_ok "fastpath load uplink0" fp load uplink0
+	hns neigh replace "$VM1_IP4" lladdr "$VM1_MAC" dev tap-vm1 nud permanent
+	ip -n "$NS_OP" addr add "$ONP_ANN_IP/32" dev lo
+	lab_bg "$FP" -n "$NS_HOST" --pin-path "$PIN" sync --ports 'tap-*' --return \
+		</dev/null >"$LAB_DIR/sync.log" 2>&1
+	wait_for "neighbour entry $VM1_IP4/32 from sync" 50 map_has "$VM1_IP4/32"
+	wait_for "the return path on tap-vm1 (sync registered it)" 50 sh -c \
+		"ip -n '$NS_HOST' -d link show dev tap-vm1 | grep -q 'prog/xdp id'"
+
+	bird_start "$NS_OP" op "router id $OP_IP4;
+protocol device { }
+protocol static ann { ipv4; route $ONP_ANN blackhole; }
+protocol bgp host {
+	local $OP_IP4 as $VM1_AS;
+	neighbor $UP_IP4 as $HOST_AS;
+	connect delay time 1; connect retry time 1; error wait time 1, 2;
+	ipv4 { import none; export where proto = \"ann\"; next hop self; };
+}"
+	bird_start "$NS_HOST" host "router id $UP_IP4;
+protocol device { }
+protocol kernel {
+	ipv4 { import none; export all; };
+	learn;
+}
+protocol bgp op {
+	local $UP_IP4 as $HOST_AS;
+	neighbor $OP_IP4 as $VM1_AS;
+	connect delay time 1; connect retry time 1; error wait time 1, 2;
+	ipv4 { import all; export none; };
+}"
+	t=$(poll_ms "BGP session host-on-prem Established" 20000 sh -c \
+		"birdc -s '$LAB_DIR/bird-host.ctl' show protocols op | grep -q Established")
+	log "  BGP session over the uplink established after $t ms"
+	poll_ms "$ONP_ANN in the host's main table (from BIRD)" 20000 kernel_has "$ONP_ANN" >/dev/null
+	assert_match "kernel route $ONP_ANN (from BIRD)" "via $OP_IP4 dev uplink0 proto bird" \
+		"$(hns route show "$ONP_ANN")"
+	ms=$(poll_ms "$ONP_ANN in onprem list (via $OP_MAC, origin route)" 5000 onprem_has "$ONP_ANN")
+	log "  $ONP_ANN: kernel -> on-prem entry in $ms ms"
+	[ "$ms" -le "$LIMIT_MS" ] ||
+		lab_fail "$ONP_ANN from the kernel to the map: expected within $LIMIT_MS ms, saw $ms ms"
+	h4=$(fwd4 "$NS_HOST") r0=$(rp_fast)
+	ping_from "$NS_VM1" "$ONP_ANN_IP" || lab_fail "ping vm1 -> $ONP_ANN_IP: expected replies"
+	assert_delta "host IPv4 forwards while vm1 pings $ONP_ANN_IP" "$h4" "$(fwd4 "$NS_HOST")" 0 0
+	assert_delta "return fastpath.packets while vm1 pings $ONP_ANN_IP" "$r0" "$(rp_fast)" 3
+
+	# On-prem withdraws: the kernel loses the route, the map the entry,
+	# and vm1's pings go through the host again (which has no route now).
+	assert_ok "birdc disable ann (on-prem)" birdc_ op disable ann
+	poll_ms "$ONP_ANN gone from the host's main table" 20000 kernel_lacks "$ONP_ANN" >/dev/null
+	ms=$(poll_ms "$ONP_ANN gone from onprem list" 5000 onprem_lacks "$ONP_ANN")
+	log "  $ONP_ANN withdrawn: kernel -> map in $ms ms"
+	[ "$ms" -le "$LIMIT_MS" ] ||
+		lab_fail "$ONP_ANN withdrawal from the kernel to the map: expected within $LIMIT_MS ms, saw $ms ms"
+	r0=$(rp_fast)
+	ping_from "$NS_VM1" "$ONP_ANN_IP" 1 || true
+	assert_delta "return fastpath.packets after the withdrawal" "$r0" "$(rp_fast)" 0 0
 }
 
 lab_main lab_up lab_down "$CASES" "$@"
