@@ -12,7 +12,7 @@ set -eu
 # shellcheck source=selftests/lib.sh
 . "$(dirname "${BASH_SOURCE[0]}")/lib.sh"
 
-CASES="clean wrong_port mac_changed route_deleted missed exclusion_by_hand bad_input daemon daemon_churn"
+CASES="clean link_local wrong_port mac_changed route_deleted missed exclusion_by_hand bad_input daemon daemon_churn"
 CHURN_SECS=${CHURN_SECS:-16}
 BEHIND=198.19.200.0/24 BEHIND_IP=198.19.200.10
 
@@ -24,9 +24,8 @@ verify_setup() {
 	sync_setup
 	command -v python3 >/dev/null || lab_skip "missing tool: python3"
 	command -v bpftool >/dev/null || lab_skip "missing tool: bpftool"
-	# No --peer-mac: with one, sync makes the port's link-local route
-	# fe80::/64 a fast entry, which verify rightly calls a wrong delivery
-	# (the kernel never forwards link-local destinations).
+	# No --peer-mac: case_missed needs tap-vm1's link route to be no fast
+	# entry (case_link_local adds a port with one).
 	assert_ok "port add tap-vm1" fp port add tap-vm1
 	assert_ok "port add veth-vm2" fp port add veth-vm2
 	vm1_neighbours
@@ -82,6 +81,28 @@ case_clean() {
 	assert_eq "samples with --sample 0" 0 "$(vfield "$out" 'j["samples"]')"
 	assert_eq "on-prem source (the uplink's peer)" "$OP_IP4/32 $OP_IP6/128" \
 		"$(vfield "$out" 'j["source4"], j["source6"]')"
+}
+
+# a2. A port with --peer-mac makes its connected routes fast, but never
+# its link-local fe80::/64 (the kernel does not forward fe80::/10; verify
+# found sync making it a fast entry, a wrong delivery).
+case_link_local() {
+	local fast
+	assert_ok "port del veth-vm2" fp port del veth-vm2
+	assert_ok "port add veth-vm2 --peer-mac" fp port add veth-vm2 --peer-mac "$VM2_MAC"
+	assert_ok "sync --once" fp sync --once
+	hns -6 route show dev veth-vm2 | grep -q '^fe80::/64 ' ||
+		lab_fail "veth-vm2 has no fe80::/64 route: nothing to check"
+	fast=$(routes | python3 -c '
+import ipaddress, sys
+ll = ipaddress.ip_network("fe80::/10")
+for l in sys.stdin:
+    w = l.split()
+    n = ipaddress.ip_network(w[0])
+    if n.version == 6 and n.subnet_of(ll) and w[1] != "null":
+        print(w[0], w[1])')
+	assert_eq "fast entries inside fe80::/10" "" "$fast"
+	assert_clean "a port with --peer-mac"
 }
 
 # hosts6_key ADDR: fp_hosts6's key bytes for an IPv6 address.
