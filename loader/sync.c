@@ -1290,7 +1290,8 @@ static int follow(struct sync *s)
 		}
 		if (pfd[1].revents & POLLIN)
 			break;
-		idle = !(pfd[0].revents & POLLIN) && !(pfd[2].revents & POLLIN);
+		/* Both event sockets empty: what came before is read. */
+		idle = !pfd[0].revents && !pfd[2].revents;
 		if (pfd[0].revents & POLLIN)
 			read_events(s);
 		if (pfd[2].revents & POLLIN)
