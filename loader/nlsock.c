@@ -24,9 +24,8 @@ int fp_nlsock__route(struct nl_sock **out, int rcvbuf, const char *who)
 		return err;
 	}
 	/* Not root: as much as rmem_max allows. */
-	if (rcvbuf > 0 &&
-	    setsockopt(nl_socket_get_fd(sk), SOL_SOCKET, SO_RCVBUFFORCE,
-		       &rcvbuf, sizeof(rcvbuf))) {
+	if (rcvbuf > 0 && setsockopt(nl_socket_get_fd(sk), SOL_SOCKET,
+				     SO_RCVBUFFORCE, &rcvbuf, sizeof(rcvbuf))) {
 		pr_debug("%s: SO_RCVBUFFORCE: %s\n", who, strerror(errno));
 		setsockopt(nl_socket_get_fd(sk), SOL_SOCKET, SO_RCVBUF, &rcvbuf,
 			   sizeof(rcvbuf));

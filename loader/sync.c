@@ -1099,7 +1099,7 @@ static void pass_result(struct sync *s, int err)
 		s->backoff_ms = 0;
 		return;
 	}
-	s->backoff_ms = !s->backoff_ms		     ? RETRY_MIN_MS :
+	s->backoff_ms = !s->backoff_ms			  ? RETRY_MIN_MS :
 			s->backoff_ms >= RETRY_MAX_MS / 2 ? RETRY_MAX_MS :
 							    2 * s->backoff_ms;
 	s->failed_pass = true;

@@ -130,7 +130,8 @@ int fp_xport__cmp(const void *a, const void *b)
 
 static bool link_local6(int family, const __u8 *addr)
 {
-	return family == AF_INET6 && addr[0] == 0xfe && (addr[1] & 0xc0) == 0x80;
+	return family == AF_INET6 && addr[0] == 0xfe &&
+	       (addr[1] & 0xc0) == 0x80;
 }
 
 /* rank: the route's table rank, 0 for a table that is not looked at. */
