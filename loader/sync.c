@@ -1286,6 +1286,7 @@ static int follow(struct sync *s)
 {
 	struct pollfd pfd[3];
 	int sfd, timeout, err = 0;
+	struct pollfd events[2];
 	bool idle;
 
 	sfd = signals_fd();
@@ -1298,6 +1299,8 @@ static int follow(struct sync *s)
 	pfd[1] = (struct pollfd){ .fd = sfd, .events = POLLIN };
 	pfd[2] = (struct pollfd){ .fd = nl_socket_get_fd(s->rsk),
 				  .events = POLLIN };
+	events[0] = pfd[0];
+	events[1] = pfd[2];
 	/* status reads the daemon's health from its pid and heartbeat. */
 	s->ctl.pid = getpid();
 	publish_ctl(s);
@@ -1325,8 +1328,6 @@ static int follow(struct sync *s)
 		}
 		if (pfd[1].revents & POLLIN)
 			break;
-		/* Both event sockets empty: what came before is read. */
-		idle = !pfd[0].revents && !pfd[2].revents;
 		if (pfd[0].revents & POLLIN)
 			read_events(s);
 		if (pfd[2].revents & POLLIN)
@@ -1356,10 +1357,17 @@ static int follow(struct sync *s)
 			s->dirty = false;
 			reconcile_all(s);
 		}
-		/* The maps are behind the kernel until the re-dump. */
-		if (!s->resync && !s->full)
+		/*
+		 * The maps are behind the kernel until the re-dump. Idle:
+		 * nothing waits in the event sockets now, so everything the
+		 * kernel reported so far is in the maps (and verify yields to
+		 * events that came during this turn's reconcile).
+		 */
+		if (!s->resync && !s->full) {
+			idle = poll(events, 2, 0) == 0;
 			fp_vdaemon__step(&s->vd, s->xs, idle, now_ms(),
 					 &s->ctl);
+		}
 		publish_ctl(s);
 	}
 	/* Gone on purpose: the maps stay, nobody follows them any more. */

@@ -132,8 +132,8 @@ static void suspect(struct fp_vdaemon *d, const struct fp_vresult *r,
 		d->recheck_ms = now_ms + FP_VDAEMON_RECHECK_MS;
 		d->settle_ms = now_ms + FP_VDAEMON_SETTLE_MS;
 		d->look_step = d->steps;
-		d->looks = 1;
 	}
+	d->looks[d->nsuspects] = 1;
 	d->suspects[d->nsuspects++] = *r;
 }
 
@@ -143,7 +143,19 @@ static bool look_due(const struct fp_vdaemon *d, bool idle, long long now_ms)
 	return now_ms >= d->recheck_ms && idle && d->steps > d->look_step;
 }
 
-/* Another look at the suspects; the third one that still disagrees counts. */
+/* A disagreement that held on its three looks counts. */
+static void confirm(struct fp_vdaemon *d, const struct fp_vresult *r)
+{
+	d->found[r->kind]++;
+	if (d->nconfirmed < FP_VDAEMON_SUSPECTS)
+		d->confirmed[d->nconfirmed++] = *r;
+	if (d->warned++ < WARN_LINES) {
+		fputs("sync: verify: ", stderr);
+		fp_vresult__print(&d->v, r, stderr);
+	}
+}
+
+/* Another look at each suspect; the third one that still disagrees counts. */
 static void recheck(struct fp_vdaemon *d, long long now_ms)
 {
 	struct fp_vresult again[FP_VDAEMON_SUSPECTS];
@@ -154,30 +166,21 @@ static void recheck(struct fp_vdaemon *d, long long now_ms)
 		d->nsuspects = 0;
 		return;
 	}
-	/* The same disagreement again; gone, or another one: transient. */
 	for (size_t i = 0; i < d->nsuspects; i++) {
-		if (again[i].kind == d->suspects[i].kind)
-			d->suspects[k++] = again[i];
-		else
+		/* Gone, or another one: the table was moving. */
+		if (again[i].kind != d->suspects[i].kind)
 			d->found[FP_V_AGREE]++;
-	}
-	d->nsuspects = k;
-	if (++d->looks < 3) {
-		d->recheck_ms = now_ms + FP_VDAEMON_RECHECK_MS;
-		d->settle_ms = now_ms + FP_VDAEMON_SETTLE_MS;
-		d->look_step = d->steps;
-		return;
-	}
-	for (size_t i = 0; i < k; i++) {
-		d->found[d->suspects[i].kind]++;
-		if (d->nconfirmed < FP_VDAEMON_SUSPECTS)
-			d->confirmed[d->nconfirmed++] = d->suspects[i];
-		if (d->warned++ < WARN_LINES) {
-			fputs("sync: verify: ", stderr);
-			fp_vresult__print(&d->v, &d->suspects[i], stderr);
+		else if (d->looks[i] + 1 >= 3)
+			confirm(d, &again[i]);
+		else {
+			d->looks[k] = d->looks[i] + 1;
+			d->suspects[k++] = again[i];
 		}
 	}
-	d->nsuspects = 0;
+	d->nsuspects = k;
+	d->recheck_ms = now_ms + FP_VDAEMON_RECHECK_MS;
+	d->settle_ms = now_ms + FP_VDAEMON_SETTLE_MS;
+	d->look_step = d->steps;
 }
 
 static void finish(struct fp_vdaemon *d, struct fp_ctl *ctl)

@@ -34,7 +34,7 @@
 #define FP_VDAEMON_PROBES 1000
 #define FP_VDAEMON_SLICE 8
 #define FP_VDAEMON_PACE_MS 5
-#define FP_VDAEMON_GAP_MS 20
+#define FP_VDAEMON_GAP_MS 100
 #define FP_VDAEMON_RECHECK_MS 200
 #define FP_VDAEMON_SUSPECTS 64
 #define FP_VDAEMON_SETTLE_MS 10000
@@ -49,7 +49,6 @@ struct fp_vdaemon {
 	unsigned int interval_s; /* 0: off */
 	long long next_run_ms, last_step_ms, recheck_ms;
 	bool running, open;
-	int looks; /* of the suspects so far */
 	/*
 	 * Steps so far, and the one of the suspects' last look: a look is
 	 * due at an idle step after it (the events pending then applied).
@@ -59,6 +58,7 @@ struct fp_vdaemon {
 	size_t done;
 	__u64 found[FP_V_KINDS];
 	struct fp_vresult suspects[FP_VDAEMON_SUSPECTS];
+	int looks[FP_VDAEMON_SUSPECTS]; /* each suspect's, so far */
 	size_t nsuspects;
 	/* counted this run: an address and kind count once a run */
 	struct fp_vresult confirmed[FP_VDAEMON_SUSPECTS];
@@ -77,9 +77,9 @@ int fp_vdaemon__timeout(const struct fp_vdaemon *d, long long now_ms,
 			int timeout);
 
 /*
- * One slice, if one is due. idle: this turn's poll found both event
- * sockets empty and everything read before is applied to the maps (the
- * caller calls only when the maps are not known to be behind). Returns
+ * One slice, if one is due. idle: both event sockets are empty now and
+ * everything read before is applied to the maps (the caller calls only
+ * when the maps are not known to be behind). Returns
  * true when a run finished: its counts are in *ctl (the caller publishes).
  */
 bool fp_vdaemon__step(struct fp_vdaemon *d, const struct fp_xstate *xs,
