@@ -232,6 +232,8 @@ bool fp_vdaemon__step(struct fp_vdaemon *d, const struct fp_xstate *xs,
 	}
 	if (d->nsuspects && now_ms >= d->settle_ms) {
 		/* Never caught up with the table: no evidence either way. */
+		pr_warn("sync: verify: %zu disagreements not looked at again: events kept coming for %d s\n",
+			d->nsuspects, FP_VDAEMON_SETTLE_MS / 1000);
 		d->found[FP_V_AGREE] += d->nsuspects;
 		d->nsuspects = 0;
 	}

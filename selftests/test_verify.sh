@@ -356,6 +356,7 @@ case_daemon_churn() {
 		"$probes probes, $wrong wrong_delivery ($transient transient)," \
 		"$(vstat 'v["total"]["missed_acceleration"]') missed_acceleration," \
 		"$(vstat 'v["total"]["model_mismatch"]') model_mismatch in all"
+	log "  of the transient: never looked at again (no catch-up in 10 s): $(sed -n 's/^sync: verify: \([0-9]*\) disagreements not looked at again.*/\1/p' "$LAB_DIR/sync.log" | awk '{ n += $1 } END { print n + 0 }')"
 	[ "$changes" -ge $((1000 * d * 9 / 10)) ] ||
 		lab_fail "route churn: expected >= $((1000 * d * 9 / 10)) changes, saw $changes"
 	assert_eq "critical disagreements under churn" 0 "$wrong"
