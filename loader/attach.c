@@ -836,6 +836,8 @@ static json_object *verify_kinds(const __u64 *n)
 	     k++)
 		json_object_object_add(o, fp_verify__kind_name(k),
 				       json_object_new_uint64(n[k]));
+	json_object_object_add(o, "transient",
+			       json_object_new_uint64(n[FP_VERIFY_TRANSIENT]));
 	return o;
 }
 
@@ -881,6 +883,8 @@ static void print_verify(json_object *sy)
 		printf("%s %" PRId64 " %s", k ? "," : "",
 		       json_object_get_int64(x), kinds[k]);
 	}
+	json_object_object_get_ex(last, "transient", &x);
+	printf(" (%" PRId64 " transient)", json_object_get_int64(x));
 	json_object_object_get_ex(v, "runs", &x);
 	printf("; %" PRId64 " runs,", json_object_get_int64(x));
 	json_object_object_get_ex(v, "probes", &x);

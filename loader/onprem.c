@@ -23,6 +23,7 @@
 #include "fib.h"
 #include "ifinfo.h"
 #include "log.h"
+#include "nlsock.h"
 #include "mapio.h"
 #include "onprem.h"
 #include "parse.h"
@@ -99,14 +100,11 @@ int fp_onprem__del(const struct fp_maps *m, const struct fp_prefix *p)
 static int neigh_mac(__u32 ifindex, const struct fp_prefix *via, __u8 *mac)
 {
 	struct nl_cache *cache = NULL;
-	struct nl_sock *sk = nl_socket_alloc();
+	struct nl_sock *sk;
 	struct nl_addr *a = NULL, *ll;
 	struct rtnl_neigh *n;
-	int err;
+	int err = fp_nlsock__route(&sk, 0, "onprem");
 
-	if (!sk)
-		return -ENOMEM;
-	err = nl_connect(sk, NETLINK_ROUTE);
 	if (!err)
 		err = rtnl_neigh_alloc_cache(sk, &cache);
 	if (err < 0) {

@@ -19,6 +19,7 @@
 #include <netlink/route/route.h>
 
 #include "log.h"
+#include "nlsock.h"
 #include "routeget.h"
 #include "xlate.h" /* FP_NUD_USABLE: the states sync takes */
 
@@ -99,22 +100,21 @@ int fp_routeget__open(struct fp_routeget *g, __u32 uplink, __u32 table,
 {
 	struct timeval tv = { .tv_sec = REPLY_TIMEOUT_S };
 	struct nl_cache *addrs = NULL;
-	int err, rcvbuf = RCVBUF;
+	int err;
 
 	memset(g, 0, sizeof(*g));
 	g->uplink = uplink;
 	g->table = table;
 	g->vm_port = vm_port;
 	g->ctx = ctx;
-	g->sk = nl_socket_alloc();
 	g->buf = malloc(BUF_BYTES);
-	if (!g->sk || !g->buf) {
+	if (!g->buf) {
 		if (cmd)
 			pr_warn("%s: netlink socket: out of memory\n", cmd);
 		fp_routeget__close(g);
 		return -ENOMEM;
 	}
-	err = nl_connect(g->sk, NETLINK_ROUTE);
+	err = fp_nlsock__route(&g->sk, RCVBUF, "verify");
 	if (err >= 0)
 		err = rtnl_addr_alloc_cache(g->sk, &addrs);
 	if (err < 0) {
@@ -129,10 +129,6 @@ int fp_routeget__open(struct fp_routeget *g, __u32 uplink, __u32 table,
 	if (setsockopt(nl_socket_get_fd(g->sk), SOL_SOCKET, SO_RCVTIMEO, &tv,
 		       sizeof(tv)))
 		pr_debug("verify: SO_RCVTIMEO: %s\n", strerror(errno));
-	if (nl_socket_set_buffer_size(g->sk, RCVBUF, 0) < 0 ||
-	    setsockopt(nl_socket_get_fd(g->sk), SOL_SOCKET, SO_RCVBUFFORCE,
-		       &rcvbuf, sizeof(rcvbuf)))
-		pr_debug("verify: SO_RCVBUFFORCE: %s\n", strerror(errno));
 	return 0;
 }
 

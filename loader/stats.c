@@ -242,6 +242,19 @@ int fp_stats__write_prometheus_verify(FILE *f, const struct fp_ctl *ctl)
 			fp_verify__kind_name(kinds_v[i]),
 			(unsigned long long)ctl->verify_total[kinds_v[i]]);
 	fprintf(f,
+		"# HELP fastpath_verify_transient Disagreements of the sync "
+		"daemon's last verify run that went away (or were not "
+		"confirmed) once it had caught up with the route changes under "
+		"way: no evidence of a fault.\n"
+		"# TYPE fastpath_verify_transient gauge\n"
+		"fastpath_verify_transient %llu\n"
+		"# HELP fastpath_verify_transient_total Transient disagreements "
+		"of every verify run of the sync daemon.\n"
+		"# TYPE fastpath_verify_transient_total counter\n"
+		"fastpath_verify_transient_total %llu\n",
+		(unsigned long long)ctl->verify_last[FP_VERIFY_TRANSIENT],
+		(unsigned long long)ctl->verify_total[FP_VERIFY_TRANSIENT]);
+	fprintf(f,
 		"# HELP fastpath_verify_probes_total Addresses the sync "
 		"daemon's verify runs probed.\n"
 		"# TYPE fastpath_verify_probes_total counter\n"

@@ -39,6 +39,7 @@
 #include "commands.h"
 #include "pinset.h"
 #include "log.h"
+#include "nlsock.h"
 #include "mapio.h"
 #include "nlroute.h"
 #include "table.h"
@@ -55,6 +56,9 @@
 #define EVENT_RCVBUF (8 << 20)
 /* sync's sign of life in fp_ctl, read by `status`. */
 #define HEARTBEAT_MS 1000
+/* A failed pass's retry: the first wait, doubled up to the last. */
+#define RETRY_MIN_MS 100
+#define RETRY_MAX_MS 10000
 
 struct vec {
 	void *v;
@@ -98,6 +102,11 @@ struct sync {
 	/* ports sync registered or dropped this round */
 	int ports_changed;
 	struct fp_vdaemon vd; /* --verify-interval */
+	/* A failed pass is tried again at retry_ms, backoff_ms after it. */
+	bool failed_pass;
+	long long retry_ms;
+	int backoff_ms;
+	int inject_failures; /* FASTPATH_SYNC_FAIL_PASSES: tests */
 };
 
 /* Uplinks, and the gateway ports of uplinks and of their tagged circuits. */
@@ -1049,10 +1058,16 @@ static int reconcile(struct sync *s)
 	int err;
 
 	s->ports_changed = 0;
+	if (s->inject_failures > 0) {
+		s->inject_failures--;
+		err = -EIO;
+		pr_warn("sync: injected failure (FASTPATH_SYNC_FAIL_PASSES)\n");
+		goto out_failed;
+	}
 	read_uplinks(s->m, &u);
 	err = gather_ports(s, &u, &ports, &drop);
 	if (err)
-		goto out_free;
+		goto out_failed;
 	if (s->full) {
 		err = reconcile_full(s, &ports);
 	} else {
@@ -1068,29 +1083,50 @@ static int reconcile(struct sync *s)
 	}
 	if (!err)
 		drop_ports(s, &drop);
+out_failed:
 	if (err) {
 		pr_warn("sync: reconcile: %s\n", strerror(-err));
 		/* The maps may be behind the state: sweep them next time. */
 		s->full = true;
 	}
-out_free:
 	fp_xchanges__free(&ch);
 	vec_free(&ports);
 	vec_free(&drop);
 	return err;
 }
 
+/*
+ * A failed pass is tried again without waiting for the next event, after
+ * RETRY_MIN_MS, doubling to RETRY_MAX_MS while it keeps failing.
+ */
+static void pass_result(struct sync *s, int err)
+{
+	if (!err) {
+		s->failed_pass = false;
+		s->backoff_ms = 0;
+		return;
+	}
+	s->backoff_ms = !s->backoff_ms			  ? RETRY_MIN_MS :
+			s->backoff_ms >= RETRY_MAX_MS / 2 ? RETRY_MAX_MS :
+							    2 * s->backoff_ms;
+	s->failed_pass = true;
+	s->retry_ms = now_ms() + s->backoff_ms;
+	pr_info("sync: the pass failed: trying again in %d ms\n",
+		s->backoff_ms);
+}
+
 /* Until the ports settle: a dropped port may free an ifindex for a new one. */
 static int reconcile_all(struct sync *s)
 {
-	int err;
+	int err = 0;
 
 	for (int round = 0; round < 3; round++) {
 		err = reconcile(s);
 		if (err || !s->ports_changed)
-			return err;
+			break;
 	}
-	return 0;
+	pass_result(s, err);
+	return err;
 }
 
 /* ---- netlink ---------------------------------------------------------- */
@@ -1144,10 +1180,7 @@ static int caches_open(struct sync *s)
 	if (env && atoi(env) > 0)
 		rcvbuf = atoi(env);
 
-	s->sk = nl_socket_alloc();
-	if (!s->sk)
-		return nl_err("socket", -NLE_NOMEM);
-	err = nl_connect(s->sk, NETLINK_ROUTE);
+	err = fp_nlsock__route(&s->sk, 0, "sync");
 	if (err < 0)
 		return nl_err("connect", err);
 	err = nl_cache_mngr_alloc(NULL, NETLINK_ROUTE, NL_AUTO_PROVIDE,
@@ -1165,22 +1198,18 @@ static int caches_open(struct sync *s)
 			return nl_err(names[i], err);
 	}
 	/* Route events: subscribed before the first dump, so none is lost. */
-	s->rsk = nl_socket_alloc();
-	if (!s->rsk)
-		return nl_err("route socket", -NLE_NOMEM);
-	nl_socket_disable_seq_check(s->rsk);
-	nl_socket_modify_cb(s->rsk, NL_CB_VALID, NL_CB_CUSTOM, route_msg, s);
-	err = nl_connect(s->rsk, NETLINK_ROUTE);
-	if (err >= 0)
+	err = fp_nlsock__route(&s->rsk, rcvbuf, "sync");
+	if (err >= 0) {
+		nl_socket_disable_seq_check(s->rsk);
+		nl_socket_modify_cb(s->rsk, NL_CB_VALID, NL_CB_CUSTOM,
+				    route_msg, s);
 		err = nl_socket_add_memberships(s->rsk, RTNLGRP_IPV4_ROUTE,
 						RTNLGRP_IPV6_ROUTE, 0);
+	}
 	if (err >= 0)
 		err = nl_socket_set_nonblocking(s->rsk);
 	if (err < 0)
 		return nl_err("route events", err);
-	if (setsockopt(nl_socket_get_fd(s->rsk), SOL_SOCKET, SO_RCVBUFFORCE,
-		       &rcvbuf, sizeof(rcvbuf)))
-		pr_debug("sync: SO_RCVBUFFORCE: %s\n", strerror(errno));
 	return 0;
 }
 
@@ -1264,6 +1293,7 @@ static int follow(struct sync *s)
 {
 	struct pollfd pfd[3];
 	int sfd, timeout, err = 0;
+	struct pollfd events[2];
 	bool idle;
 
 	sfd = signals_fd();
@@ -1276,6 +1306,8 @@ static int follow(struct sync *s)
 	pfd[1] = (struct pollfd){ .fd = sfd, .events = POLLIN };
 	pfd[2] = (struct pollfd){ .fd = nl_socket_get_fd(s->rsk),
 				  .events = POLLIN };
+	events[0] = pfd[0];
+	events[1] = pfd[2];
 	/* status reads the daemon's health from its pid and heartbeat. */
 	s->ctl.pid = getpid();
 	publish_ctl(s);
@@ -1289,6 +1321,12 @@ static int follow(struct sync *s)
 				  wait < HEARTBEAT_MS ? (int)wait :
 							HEARTBEAT_MS;
 		}
+		if (s->failed_pass) {
+			long long wait = s->retry_ms - now_ms();
+
+			if (wait < timeout)
+				timeout = wait <= 0 ? 0 : (int)wait;
+		}
 		timeout = fp_vdaemon__timeout(&s->vd, now_ms(), timeout);
 		if (poll(pfd, 3, timeout) < 0 && errno != EINTR) {
 			err = -errno;
@@ -1297,7 +1335,6 @@ static int follow(struct sync *s)
 		}
 		if (pfd[1].revents & POLLIN)
 			break;
-		idle = !(pfd[0].revents & POLLIN) && !(pfd[2].revents & POLLIN);
 		if (pfd[0].revents & POLLIN)
 			read_events(s);
 		if (pfd[2].revents & POLLIN)
@@ -1321,14 +1358,23 @@ static int follow(struct sync *s)
 			s->retry = false;
 			s->dirty = s->full = true;
 		}
+		if (s->failed_pass && now_ms() >= s->retry_ms)
+			s->dirty = true;
 		if (s->dirty && !s->resync) {
 			s->dirty = false;
 			reconcile_all(s);
 		}
-		/* The maps are behind the kernel until the re-dump. */
-		if (!s->resync && !s->full)
+		/*
+		 * The maps are behind the kernel until the re-dump. Idle:
+		 * nothing waits in the event sockets now, so everything the
+		 * kernel reported so far is in the maps (and verify yields to
+		 * events that came during this turn's reconcile).
+		 */
+		if (!s->resync && !s->full) {
+			idle = poll(events, 2, 0) == 0;
 			fp_vdaemon__step(&s->vd, s->xs, idle, now_ms(),
 					 &s->ctl);
+		}
 		publish_ctl(s);
 	}
 	/* Gone on purpose: the maps stay, nobody follows them any more. */
@@ -1367,6 +1413,7 @@ int fp_cmd_sync(const struct fp_opts *o, int argc, char **argv)
 	__u32 ctl_key = 0;
 	const char *pos[FP_MAX_POS];
 	unsigned long long verify_s = VERIFY_INTERVAL_DEFAULT;
+	const char *inject;
 	struct fp_maps m;
 	int npos, err, ret = FP_EXIT_ERR;
 
@@ -1412,6 +1459,9 @@ int fp_cmd_sync(const struct fp_opts *o, int argc, char **argv)
 	err = caches_open(&s);
 	if (err)
 		goto out_close;
+	inject = getenv("FASTPATH_SYNC_FAIL_PASSES");
+	if (inject && atoi(inject) > 0)
+		s.inject_failures = atoi(inject);
 	err = reconcile_all(&s);
 	if (opt.once) {
 		if (!err)

@@ -48,7 +48,9 @@ int fp_vdaemon__timeout(const struct fp_vdaemon *d, long long now_ms,
 	if (!d->running)
 		due = d->next_run_ms;
 	else if (d->done >= FP_VDAEMON_PROBES && d->nsuspects)
-		due = d->recheck_ms;
+		due = d->recheck_ms > d->last_step_ms + FP_VDAEMON_PACE_MS ?
+			      d->recheck_ms :
+			      d->last_step_ms + FP_VDAEMON_PACE_MS;
 	else
 		due = d->last_step_ms + FP_VDAEMON_PACE_MS;
 	due -= now_ms;
@@ -128,38 +130,57 @@ static void suspect(struct fp_vdaemon *d, const struct fp_vresult *r,
 		return;
 	if (!d->nsuspects) {
 		d->recheck_ms = now_ms + FP_VDAEMON_RECHECK_MS;
-		d->looks = 1;
+		d->settle_ms = now_ms + FP_VDAEMON_SETTLE_MS;
+		d->look_step = d->steps;
 	}
+	d->looks[d->nsuspects] = 1;
 	d->suspects[d->nsuspects++] = *r;
 }
 
-/* Another look at the suspects; the third one that still disagrees counts. */
+/* A look at the suspects is due: its time came, and the daemon caught up. */
+static bool look_due(const struct fp_vdaemon *d, bool idle, long long now_ms)
+{
+	return now_ms >= d->recheck_ms && idle && d->steps > d->look_step;
+}
+
+/* A disagreement that held on its three looks counts. */
+static void confirm(struct fp_vdaemon *d, const struct fp_vresult *r)
+{
+	d->found[r->kind]++;
+	if (d->nconfirmed < FP_VDAEMON_SUSPECTS)
+		d->confirmed[d->nconfirmed++] = *r;
+	if (d->warned++ < WARN_LINES) {
+		fputs("sync: verify: ", stderr);
+		fp_vresult__print(&d->v, r, stderr);
+	}
+}
+
+/* Another look at each suspect; the third one that still disagrees counts. */
 static void recheck(struct fp_vdaemon *d, long long now_ms)
 {
+	struct fp_vresult again[FP_VDAEMON_SUSPECTS];
 	size_t k = 0;
 
-	if (fp_vctx__check(&d->v, d->suspects, d->nsuspects)) {
+	memcpy(again, d->suspects, d->nsuspects * sizeof(again[0]));
+	if (fp_vctx__check(&d->v, again, d->nsuspects)) {
 		d->nsuspects = 0;
 		return;
 	}
-	for (size_t i = 0; i < d->nsuspects; i++)
-		if (d->suspects[i].kind != FP_V_AGREE)
-			d->suspects[k++] = d->suspects[i];
-	d->nsuspects = k;
-	if (++d->looks < 3) {
-		d->recheck_ms = now_ms + FP_VDAEMON_RECHECK_MS;
-		return;
-	}
-	for (size_t i = 0; i < k; i++) {
-		d->found[d->suspects[i].kind]++;
-		if (d->nconfirmed < FP_VDAEMON_SUSPECTS)
-			d->confirmed[d->nconfirmed++] = d->suspects[i];
-		if (d->warned++ < WARN_LINES) {
-			fputs("sync: verify: ", stderr);
-			fp_vresult__print(&d->v, &d->suspects[i], stderr);
+	for (size_t i = 0; i < d->nsuspects; i++) {
+		/* Gone, or another one: the table was moving. */
+		if (again[i].kind != d->suspects[i].kind)
+			d->found[FP_V_AGREE]++;
+		else if (d->looks[i] + 1 >= 3)
+			confirm(d, &again[i]);
+		else {
+			d->looks[k] = d->looks[i] + 1;
+			d->suspects[k++] = again[i];
 		}
 	}
-	d->nsuspects = 0;
+	d->nsuspects = k;
+	d->recheck_ms = now_ms + FP_VDAEMON_RECHECK_MS;
+	d->settle_ms = now_ms + FP_VDAEMON_SETTLE_MS;
+	d->look_step = d->steps;
 }
 
 static void finish(struct fp_vdaemon *d, struct fp_ctl *ctl)
@@ -168,15 +189,17 @@ static void finish(struct fp_vdaemon *d, struct fp_ctl *ctl)
 	ctl->verify_probes += d->done;
 	ctl->verify_last_s = (__u64)time(NULL);
 	ctl->verify_last_probes = d->done;
-	for (int k = 1; k < FP_V_KINDS; k++) {
+	/* Slot FP_V_AGREE: the transient ones. */
+	for (int k = 0; k < FP_V_KINDS; k++) {
 		ctl->verify_last[k] = d->found[k];
 		ctl->verify_total[k] += d->found[k];
 	}
 	pr_info("sync: verify: %zu probes: %llu wrong_delivery, %llu "
-		"missed_acceleration, %llu model_mismatch\n",
+		"missed_acceleration, %llu model_mismatch; %llu transient\n",
 		d->done, (unsigned long long)d->found[FP_V_WRONG_DELIVERY],
 		(unsigned long long)d->found[FP_V_MISSED],
-		(unsigned long long)d->found[FP_V_MODEL_MISMATCH]);
+		(unsigned long long)d->found[FP_V_MODEL_MISMATCH],
+		(unsigned long long)d->found[FP_V_AGREE]);
 	close_run(d);
 }
 
@@ -202,9 +225,17 @@ bool fp_vdaemon__step(struct fp_vdaemon *d, const struct fp_xstate *xs,
 	    (!idle && now_ms - d->last_step_ms < FP_VDAEMON_GAP_MS))
 		return false;
 	d->last_step_ms = now_ms;
-	if (d->nsuspects && now_ms >= d->recheck_ms) {
+	d->steps++;
+	if (d->nsuspects && look_due(d, idle, now_ms)) {
 		recheck(d, now_ms);
 		return false;
+	}
+	if (d->nsuspects && now_ms >= d->settle_ms) {
+		/* Never caught up with the table: no evidence either way. */
+		pr_warn("sync: verify: %zu disagreements not looked at again: events kept coming for %d s\n",
+			d->nsuspects, FP_VDAEMON_SETTLE_MS / 1000);
+		d->found[FP_V_AGREE] += d->nsuspects;
+		d->nsuspects = 0;
 	}
 	if (d->done >= FP_VDAEMON_PROBES) {
 		/* The last suspects have their looks first. */

@@ -128,11 +128,23 @@ int fp_xport__cmp(const void *a, const void *b)
 	return x < y ? -1 : x > y;
 }
 
+static bool link_local6(int family, const __u8 *addr)
+{
+	return family == AF_INET6 && addr[0] == 0xfe &&
+	       (addr[1] & 0xc0) == 0x80;
+}
+
 /* rank: the route's table rank, 0 for a table that is not looked at. */
 bool fp_xroute__usable(int rank, const struct fp_xroute *r)
 {
 	/* Local, broadcast, blackhole, ...: the kernel keeps or drops it. */
 	if (rank == 0 || r->type != RTN_UNICAST)
+		return false;
+	/*
+	 * fe80::/10 (every port's fe80::/64): the kernel never forwards a
+	 * link-local destination, so no entry may deliver one to a port.
+	 */
+	if (r->dst.len >= 10 && link_local6(r->dst.family, r->dst.addr))
 		return false;
 	/* Multipath hashes flows over nexthops: not one port to name. */
 	return r->nhops == 1 && !r->dead;
@@ -185,8 +197,7 @@ bool fp_xroute__decide(const struct fp_xroute *r, const struct fp_xport *port,
 
 static bool is_link_local6(const struct fp_xneigh *n)
 {
-	return n->family == AF_INET6 && n->addr[0] == 0xfe &&
-	       (n->addr[1] & 0xc0) == 0x80;
+	return link_local6(n->family, n->addr);
 }
 
 bool fp_xneigh__usable(const struct fp_xport *port, const struct fp_xneigh *n)

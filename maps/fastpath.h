@@ -570,7 +570,9 @@ struct fp_ctl {
 	/*
 	 * `sync --verify-interval`: the daemon's sampled verify. verify_last
 	 * and verify_total are indexed by kind: FP_VERIFY_WRONG_DELIVERY,
-	 * FP_VERIFY_MISSED, FP_VERIFY_MODEL_MISMATCH (slot 0 unused).
+	 * FP_VERIFY_MISSED, FP_VERIFY_MODEL_MISMATCH; slot FP_VERIFY_TRANSIENT
+	 * (0) counts the transient ones: gone, or not confirmed, once the
+	 * daemon had caught up with the route changes under way.
 	 */
 	__u64 verify_runs; /* runs finished */
 	__u64 verify_probes; /* probes of every run */
@@ -580,6 +582,7 @@ struct fp_ctl {
 	__u64 verify_total[4]; /* disagreements of every run */
 };
 
+#define FP_VERIFY_TRANSIENT 0 /* not a disagreement: see fp_ctl */
 #define FP_VERIFY_WRONG_DELIVERY 1 /* critical */
 #define FP_VERIFY_MISSED 2
 #define FP_VERIFY_MODEL_MISMATCH 3

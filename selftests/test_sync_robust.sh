@@ -10,7 +10,7 @@ set -eu
 # shellcheck source=selftests/lib.sh
 . "$(dirname "${BASH_SOURCE[0]}")/lib.sh"
 
-CASES="restart_no_interruption churn_while_stopped ifindex_reuse interface_churn valgrind_sync map_full hosts_full overflow overflow_stale_links"
+CASES="restart_no_interruption churn_while_stopped ifindex_reuse interface_churn valgrind_sync map_full hosts_full overflow overflow_stale_links failed_pass"
 # Ports made and deleted by interface_churn (issue 5 asks 1,000).
 CHURN_PORTS=${CHURN_PORTS:-1000}
 # A prefix behind vm1 (vm1 answers for its first address), one behind vm2.
@@ -527,6 +527,23 @@ case_hosts_full() {
 		lab_fail "sync --once again: expected exit 0, saw $?"
 	assert_eq "warnings naming fp_hosts4" 2 \
 		"$(grep -c 'fp_hosts4 is full: not programmed' "$LAB_DIR/once.log")"
+}
+
+# A failed pass (FASTPATH_SYNC_FAIL_PASSES: the first N fail) is tried
+# again without waiting for an event, after 100 ms, then 200, 400 ...:
+# with no event at all, the route is in the map once the fourth pass runs.
+case_failed_pass() {
+	sync_setup
+	vm1_neighbours
+	hns route add "$BEHIND1" via "$VM1_IP4" dev tap-vm1
+	export FASTPATH_SYNC_FAIL_PASSES=3
+	sync_start
+	wait_for "$BEHIND1 from sync's retried pass" 50 has_route "$BEHIND1"
+	assert_eq "injected failures in sync's log" 3 \
+		"$(grep -c 'injected failure' "$LAB_DIR/sync.log")"
+	assert_eq "retries in sync's log" "100 200 400" \
+		"$(sed -n 's/^sync: the pass failed: trying again in \([0-9]*\) ms$/\1/p' "$LAB_DIR/sync.log" | tr '\n' ' ' | sed 's/ $//')"
+	assert_route "$BEHIND1" tap-vm1 "$VM1_MAC" route
 }
 
 lab_main lab_up lab_down "$CASES" "$@"

@@ -104,6 +104,9 @@ static void test_verify(void **state)
 		"\nfastpath_verify_disagreements{kind=\"model_mismatch\"} 5\n",
 		"# TYPE fastpath_verify_disagreements_total counter\n",
 		"\nfastpath_verify_disagreements_total{kind=\"wrong_delivery\"} 7\n",
+		"\nfastpath_verify_transient 4\n",
+		"# TYPE fastpath_verify_transient_total counter\n",
+		"\nfastpath_verify_transient_total 9\n",
 		"\nfastpath_verify_probes_total 3000\n",
 		"\nfastpath_verify_last_run_timestamp_seconds 1764566400\n",
 	};
@@ -115,6 +118,8 @@ static void test_verify(void **state)
 	ctl.verify_last[FP_VERIFY_WRONG_DELIVERY] = 2;
 	ctl.verify_last[FP_VERIFY_MODEL_MISMATCH] = 5;
 	ctl.verify_total[FP_VERIFY_WRONG_DELIVERY] = 7;
+	ctl.verify_last[FP_VERIFY_TRANSIENT] = 4;
+	ctl.verify_total[FP_VERIFY_TRANSIENT] = 9;
 	assert_int_equal(fp_stats__write_prometheus_verify(f, &ctl), 0);
 	fclose(f);
 	for (size_t i = 0; i < sizeof(want) / sizeof(want[0]); i++)

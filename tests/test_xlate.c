@@ -297,6 +297,30 @@ static void test_neighbour_needs_the_kernels_route(void **state)
 		add_neigh(&s, VM, f->lladdr, vm_mac, NUD_REACHABLE);
 		compute(&s);
 		expect_count(f, &s, 0);
+
+		/*
+		 * Nor is the link-local route of a port with a peer MAC,
+		 * which answers for any other connected route (found by
+		 * verify: the kernel never forwards fe80::/10).
+		 */
+		scene_init(&s);
+		add_port(&s, VM, peer_mac, true);
+		add_route(&s, "fe80::/64", VM, NULL);
+		add_route(&s, "fe80::/10", VM, NULL);
+		add_route(&s, f->conn, VM, NULL);
+		compute(&s);
+		expect_count(f, &s, 1);
+		expect_entry(f, &s, f->conn, VM, peer_mac, FP_ORIGIN_ROUTE);
+		expect_none(f, &s, "fe80::/64");
+		expect_none(f, &s, "fe80::/10");
+
+		/* Inside a fast prefix, each is a shadow: the gateway's. */
+		add_route(&s, "::/0", VM, f->vm);
+		add_neigh(&s, VM, f->vm, vm_mac, NUD_REACHABLE);
+		compute(&s);
+		expect_entry(f, &s, "::/0", VM, vm_mac, FP_ORIGIN_ROUTE);
+		expect_shadow(f, &s, "fe80::/10");
+		expect_shadow(f, &s, "fe80::/64");
 	}
 	fp_xset__free(&s.out);
 }
