@@ -28,6 +28,9 @@ UP_IP4=198.18.0.1 UP_IP6=2001:db8::1
 VM1_IP4=198.19.1.10 VM1_IP6=2001:db8:100:1::10
 VM2_IP4=198.19.2.10 VM2_IP6=2001:db8:100:2::10
 VM2_PL4=198.19.2.20
+# The on-prem network behind op0 (lab_onprem): the return path's destinations.
+ONP_IP4=198.18.5.1 ONP_IP6=2001:db8:5::1
+ONP_NET4=198.18.5.0/24 ONP_NET6=2001:db8:5::/64
 
 log() { printf '%s\n' "$*" >&2; }
 lab_fail() { log "  fail: $*"; exit 1; }
@@ -370,6 +373,68 @@ lab_down() {
 # ---- helpers of the sync, soak and BGP selftests ------------------------
 
 hns() { ip -n "$NS_HOST" "$@"; }
+
+# lab_op_neigh: the host's neighbours for on-prem's op0, permanent (no ARP
+# or ND while frames are counted; the return path's next hop resolved);
+# sets OP_MAC.
+lab_op_neigh() {
+	OP_MAC=$(ns_mac "$NS_OP" op0)
+	hns neigh replace "$OP_IP4" lladdr "$OP_MAC" dev uplink0 nud permanent
+	hns -6 neigh replace "$OP_IP6" lladdr "$OP_MAC" dev uplink0 nud permanent
+	export OP_MAC
+}
+
+# lab_onprem: an on-prem network behind op0 (ONP_IP4/ONP_IP6 on its
+# loopback), the host's routes to it via op0 out of uplink0 (what `sync`
+# mirrors, or `fastpath onprem add` by hand), the next hop resolved.
+# After lab_up; the fast path's own entries are the caller's.
+lab_onprem() {
+	ip -n "$NS_OP" addr add "$ONP_IP4/32" dev lo
+	ip -n "$NS_OP" -6 addr add "$ONP_IP6/128" dev lo nodad
+	# A veth takes redirected frames only while its peer runs NAPI.
+	ip netns exec "$NS_OP" ethtool -K op0 gro on >/dev/null
+	hns route add "$ONP_NET4" via "$OP_IP4" dev uplink0
+	hns -6 route add "$ONP_NET6" via "$OP_IP6" dev uplink0
+	lab_op_neigh
+}
+
+# What the host itself forwarded (the return path's slow path).
+host_fwd4() { fwd4 "$NS_HOST"; }
+host_fwd6() { fwd6 "$NS_HOST"; }
+
+# assert_flat WHAT CMD...: CMD moves neither the host's nor the gateway's
+# forwarding counters, IPv4 and IPv6.
+assert_flat() {
+	local what=$1 h4 h6 g4 g6
+	shift
+	h4=$(host_fwd4) h6=$(host_fwd6) g4=$(gw_fwd4) g6=$(gw_fwd6)
+	"$@"
+	assert_delta "host IPv4 forwards during $what" "$h4" "$(host_fwd4)" 0 0
+	assert_delta "host IPv6 forwards during $what" "$h6" "$(host_fwd6)" 0 0
+	assert_delta "gateway IPv4 forwards during $what" "$g4" "$(gw_fwd4)" 0 0
+	assert_delta "gateway IPv6 forwards during $what" "$g6" "$(gw_fwd6)" 0 0
+}
+
+# rp_stat NAME: the return path's counter NAME (packets), from the
+# "return" section of `fastpath stats --json`.
+rp_stat() {
+	local j
+	j=$(fp stats --json) || lab_fail "fastpath stats --json: expected exit 0, saw $?"
+	printf '%s' "$j" | python3 -c '
+import json, sys
+print(json.load(sys.stdin)["return"][sys.argv[1]]["packets"])' "$1" ||
+		lab_fail "stats --json: expected return.$1, saw: $j"
+}
+
+# rp_total: every frame the return path counted, whatever its verdict.
+rp_total() {
+	local j
+	j=$(fp stats --json) || lab_fail "fastpath stats --json: expected exit 0, saw $?"
+	printf '%s' "$j" | python3 -c '
+import json, sys
+print(sum(c["packets"] for c in json.load(sys.stdin)["return"].values()))' ||
+		lab_fail "stats --json: expected a return section, saw: $j"
+}
 
 sync_setup() {
 	lab_require_fp
