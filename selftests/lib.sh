@@ -175,26 +175,35 @@ tcp_src() {
 	printf '%s\n' "$src"
 }
 
-# tcp_check NS ADDR MBYTES: stream MBYTES MB from on-prem to ADDR in NS
-# over TCP, compare sha256 on both ends.
-tcp_check() {
-	local ns=$1 addr=$2 mb=$3 port=5201 src dst lis con pid sum_s sum_d
+# tcp_flow FROM_NS TO_NS ADDR MB [SRC]: MB megabytes over TCP from FROM_NS
+# (from address SRC) to a listener in TO_NS on ADDR, compared by sha256
+# on both ends.
+tcp_flow() {
+	local from=$1 to=$2 addr=$3 mb=$4 port=5201 src dst lis con pid bind=
 	src=$(tcp_src "$mb") dst=$LAB_DIR/tcp-dst.$(printf %s "$addr" | tr :. __)
 	lis=TCP4-LISTEN:$port,reuseaddr con=TCP4:$addr:$port
 	case $addr in *:*) lis=TCP6-LISTEN:$port,reuseaddr con=TCP6:[$addr]:$port ;; esac
+	case ${5:-} in
+	'') ;;
+	*:*) bind=,bind=[$5] ;;
+	*) bind=,bind=$5 ;;
+	esac
 	rm -f "$dst"
-	ip netns exec "$ns" timeout 15 socat -u "$lis" "CREATE:$dst" &
+	ip netns exec "$to" timeout 20 socat -u "$lis" "CREATE:$dst" &
 	pid=$!
 	echo "$pid" >>"$LAB_DIR/pids"
 	wait_for "listener on $addr:$port" 50 sh -c \
-		"ip netns exec '$ns' ss -Hltn 'sport = :$port' | grep -q ."
-	ip netns exec "$NS_OP" timeout 15 socat -u "FILE:$src" "$con" ||
-		lab_fail "TCP to $addr: expected the sender to finish, saw exit $?"
-	wait "$pid" || lab_fail "TCP to $addr: expected the receiver to finish, saw exit $?"
-	sum_s=$(sha256sum <"$src" | cut -d' ' -f1)
-	sum_d=$(sha256sum <"$dst" | cut -d' ' -f1)
-	assert_eq "sha256 of $mb MB sent over TCP to $addr" "$sum_s" "$sum_d"
+		"ip netns exec '$to' ss -Hltn 'sport = :$port' | grep -q ."
+	ip netns exec "$from" timeout 20 socat -u "FILE:$src" "$con$bind" ||
+		lab_fail "TCP $from -> $addr: expected the sender to finish, saw exit $?"
+	wait "$pid" || lab_fail "TCP $from -> $addr: expected the receiver to finish, saw exit $?"
+	assert_eq "sha256 of $mb MB over TCP $from -> $addr" \
+		"$(sha256sum <"$src" | cut -d' ' -f1)" "$(sha256sum <"$dst" | cut -d' ' -f1)"
 }
+
+# tcp_check NS ADDR MBYTES: stream MBYTES MB from on-prem to ADDR in NS
+# over TCP, compare sha256 on both ends.
+tcp_check() { tcp_flow "$NS_OP" "$1" "$2" "$3"; }
 
 # Make sure /sys/fs/bpf is a bpffs in this mount namespace.
 lab_bpffs() {

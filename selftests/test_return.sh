@@ -132,35 +132,6 @@ case_udp() {
 	assert_delta "return fastpath.packets during UDP" "$r0" "$(rp_stat fastpath)" 4
 }
 
-# tcp_flow FROM_NS TO_NS ADDR MB [SRC]: MB megabytes over TCP from FROM_NS
-# (from address SRC) to a listener in TO_NS on ADDR, compared by sha256
-# on both ends.
-tcp_flow() {
-	local from=$1 to=$2 addr=$3 mb=$4 port=5202 src dst lis con pid bind=
-	src=$LAB_DIR/up-src dst=$LAB_DIR/up-dst
-	lis=TCP4-LISTEN:$port,reuseaddr con=TCP4:$addr:$port
-	case $addr in *:*) lis=TCP6-LISTEN:$port,reuseaddr con=TCP6:[$addr]:$port ;; esac
-	case ${5:-} in
-	'') ;;
-	*:*) bind=,bind=[$5] ;;
-	*) bind=,bind=$5 ;;
-	esac
-	con=$con$bind
-	[ -f "$src" ] && [ "$(stat -c %s "$src")" = $((mb << 20)) ] ||
-		head -c $((mb << 20)) /dev/urandom >"$src"
-	rm -f "$dst"
-	ip netns exec "$to" timeout 20 socat -u "$lis" "CREATE:$dst" &
-	pid=$!
-	echo "$pid" >>"$LAB_DIR/pids"
-	wait_for "listener on $addr:$port" 50 sh -c \
-		"ip netns exec '$to' ss -Hltn 'sport = :$port' | grep -q ."
-	ip netns exec "$from" timeout 20 socat -u "FILE:$src" "$con" ||
-		lab_fail "TCP $from -> $addr: expected the sender to finish, saw exit $?"
-	wait "$pid" || lab_fail "TCP $from -> $addr: expected the receiver to finish, saw exit $?"
-	assert_eq "sha256 of $mb MB over TCP $from -> $addr" \
-		"$(sha256sum <"$src" | cut -d' ' -f1)" "$(sha256sum <"$dst" | cut -d' ' -f1)"
-}
-
 tcp_vm1() {
 	tcp_flow "$NS_VM1" "$NS_OP" "$ONP_IP4" 4
 	tcp_flow "$NS_VM1" "$NS_OP" "$ONP_IP6" 4
