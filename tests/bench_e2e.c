@@ -1619,7 +1619,7 @@ static void print_books(enum arm a)
 	for (int f = 0; f < F_MAX; f++)
 		for (int si = 0; si < S_MAX; si++)
 			for (int t = 0; t < T_MAX; t++) {
-				if (!tgt_on(t))
+				if (!tgt_on(t) || !arm_on(a, t))
 					continue;
 				struct run s = { 0 };
 
