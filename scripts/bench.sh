@@ -4,7 +4,8 @@
 # `make bench`: DESIGN.md "Performance method".
 #   tier 1, cost per packet (tests/bench_pkt.c): build/bench/tier1.{json,png}
 #   tier 2, packets per second end to end through the selftest lab
-#           (tests/bench_e2e.c): build/bench/tier2.{json,png}
+#           (tests/bench_e2e.c): build/bench/tier2.{json,png}, on-prem ->
+#           VM and (its "return" rows) VM -> on-prem through the VM port
 # Each prints a markdown table. QUICK=1: tier 1 without 1M routes, tier 2
 # with 3 rounds of 0.25 s per arm. TIER=1 or TIER=2 runs one of them.
 # PROFILE=1 adds tier 2's BPF run time per program (slower figures);
@@ -172,6 +173,12 @@ tier2() {
 	# arm's bpf_fib_lookup() finds the MAC.
 	hns neigh replace "$VM2_IP4" lladdr "$VM2_MAC" dev veth-vm2 nud permanent
 	hns -6 neigh replace "$VM2_IP6" lladdr "$VM2_MAC" dev veth-vm2 nud permanent
+	# The return direction: vm2 sends to the on-prem network, which the
+	# host routes out of uplink0 (its next hop permanent: the fib arm's
+	# MAC); veth-vm2 needs NAPI for its stack arm, which has no XDP.
+	lab_onprem
+	ip netns exec "$NS_HOST" ethtool -K veth-vm2 gro on >/dev/null
+	extra+=(--up-dst4 "$ONP_IP4" --up-dst6 "$ONP_IP6" --up-via4 "$OP_IP4" --up-via6 "$OP_IP6")
 	if [ "${GUEST:-1}" != 0 ] && guest_up; then
 		extra+=(--qemu-tap tap-vm3 --qemu-mac "$VM3_MAC" --qemu-dst4 "$VM3_IP4"
 			--qemu-dst6 "$VM3_IP6" --qemu-rx "$LAB_DIR/guest-rx")

@@ -1,11 +1,14 @@
 #!/bin/bash
 # SPDX-License-Identifier: GPL-2.0
 #
-# `make demo`: build the selftest lab (on-prem, host, gateway, two VMs),
-# show the gateway path, switch the fast path on, show it again, and compare
-# iperf3 throughput on both paths; then boot a real VM (a QEMU guest with
-# virtio-net behind tap-vm3, selftests/vm.sh) and show the fast path into
-# it. KEEP=1 leaves the lab up to explore. GUEST=0 leaves the guest out.
+# `make demo`: build the selftest lab (on-prem with a network behind it,
+# host, gateway, two VMs), show the gateway path, switch the fast path on,
+# show it again in both directions (on-prem -> VM through the uplink's
+# program, VM -> on-prem through fastpath_port on the VM ports), and
+# compare iperf3 throughput on both paths, download and upload; then boot
+# a real VM (a QEMU guest with virtio-net behind tap-vm3, selftests/vm.sh)
+# and show the fast path into it and back. KEEP=1 leaves the lab up to
+# explore. GUEST=0 leaves the guest out.
 
 set -eu
 # shellcheck source=selftests/lib.sh
@@ -50,16 +53,33 @@ EOF
 
 say() { printf '\n== %s\n' "$*"; }
 
-# iperf_mbps NS ADDR: receiver-side TCP Mbit/s from on-prem to ADDR in NS.
+# iperf_mbps FROM TO ADDR: receiver-side TCP Mbit/s from namespace FROM
+# to ADDR in namespace TO. From on-prem it sends from the on-prem
+# network's ONP_IP4, so that the VM's ACKs have an on-prem entry (the
+# return path) once the fast path is on.
 iperf_mbps() {
-	local ns=$1 addr=$2
-	lab_bg ip netns exec "$ns" timeout $((SECS + 10)) iperf3 -s -1 -B "$addr" -p 5301 \
+	local from=$1 to=$2 addr=$3 bind=()
+	[ "$from" != "$NS_OP" ] || bind=(-B "$ONP_IP4")
+	lab_bg ip netns exec "$to" timeout $((SECS + 10)) iperf3 -s -1 -B "$addr" -p 5301 \
 		>"$LAB_DIR/iperf3-server.log" 2>&1
 	wait_for "iperf3 server on $addr" 50 sh -c \
-		"ip netns exec '$ns' ss -Hltn 'sport = :5301' | grep -q ."
-	ip netns exec "$NS_OP" timeout $((SECS + 10)) iperf3 -c "$addr" -p 5301 -t "$SECS" -f m |
+		"ip netns exec '$to' ss -Hltn 'sport = :5301' | grep -q ."
+	ip netns exec "$from" timeout $((SECS + 10)) iperf3 -c "$addr" "${bind[@]}" -p 5301 -t "$SECS" -f m |
 		awk '/receiver/ { for (i = 2; i <= NF; i++) if ($i == "Mbits/sec") print $(i - 1) }'
 }
+
+# upload_fast FROM: iperf3 from namespace FROM to on-prem's ONP_IP4 with the
+# return path on; prints "MBIT FAST ALL PARTIAL": the port program's fast
+# verdicts, every frame it saw meanwhile (the share of the upload that
+# went fast) and its csum_partial verdicts.
+upload_fast() {
+	local t0 f0 c0 mbit
+	t0=$(rp_total) f0=$(rp_stat fastpath) c0=$(rp_stat csum_partial)
+	mbit=$(iperf_mbps "$1" "$NS_OP" "$ONP_IP4")
+	echo "$mbit $(($(rp_stat fastpath) - f0)) $(($(rp_total) - t0)) $(($(rp_stat csum_partial) - c0))"
+}
+
+share() { awk -v f="$1" -v a="$2" 'BEGIN { printf "%.1f %%", a ? 100 * f / a : 0 }'; }
 
 pings() {
 	local a
@@ -74,12 +94,49 @@ counters() {
 	echo "gateway forwarded: IPv4 $(gw_fwd4), IPv6 $(gw_fwd6)"
 }
 
+# The host's own forwarding (the return direction's slow path) and the
+# port program's verdicts.
+ret_counters() {
+	echo "host forwarded: IPv4 $(host_fwd4), IPv6 $(host_fwd6);" \
+		"fastpath_port: fastpath $(rp_stat fastpath), csum_partial $(rp_stat csum_partial), all $(rp_total)"
+}
+
+ret_pings() {
+	local vm ns a
+	for vm in vm1 vm2; do
+		ns=$NS_VM1
+		[ "$vm" = vm1 ] || ns=$NS_VM2
+		for a in "$ONP_IP4" "$ONP_IP6"; do
+			printf '%s -> %-16s ' "$vm" "$a"
+			ip netns exec "$ns" ping -c 3 -i 0.2 -W 1 -q "$a" | tail -n 2 | tr '\n' ' '
+			echo
+		done
+	done
+}
+
+# The return direction: pings from both VMs and byte-exact TCP from vm1
+# (its tap is written by tapwire: finished checksums) to the on-prem
+# network, with the host's and the gateway's forwarding flat.
+return_path() {
+	say "return path: VM -> on-prem through fastpath_port on the VM ports"
+	fp onprem list
+	ret_counters
+	assert_flat "pings VM -> on-prem" ret_pings
+	assert_flat "TCP vm1 -> on-prem" tcp_flow "$NS_VM1" "$NS_OP" "$ONP_IP4" 4
+	echo "4 MB over TCP from vm1 to on-prem's $ONP_IP4: sha256 matches, host and gateway forwarded nothing"
+	assert_flat "TCP vm1 -> on-prem" tcp_flow "$NS_VM1" "$NS_OP" "$ONP_IP6" 4
+	echo "4 MB over TCP from vm1 to on-prem's $ONP_IP6: sha256 matches, host and gateway forwarded nothing"
+	ret_counters
+	counters
+	fp stats
+}
+
 # The fast path into a real guest: QEMU reads and writes tap-vm3 with
 # virtio-net's vnet header, and the guest's offloads are on. Everything
 # here runs in a subshell: a guest that does not come up ends this part
 # with its reason, not the demo.
 guest() {
-	local a
+	local a t0 f0 c0
 	say "a real VM: a QEMU guest with virtio-net behind tap-vm3"
 	if ! command -v "$QEMU" >/dev/null || ! command -v busybox >/dev/null ||
 		! "$ROOT/scripts/vm-image.sh" "$VM_IMG" >/dev/null; then
@@ -101,6 +158,7 @@ guest() {
 			echo
 		done
 		counters
+		# Mirrored by sync in production; the demo's VMs are static.
 		fp port add tap-vm3 --peer-mac "$VM3_MAC"
 		fp route add "$VM3_IP4/32" dev tap-vm3
 		fp route add "$VM3_IP6/128" dev tap-vm3
@@ -114,6 +172,12 @@ guest() {
 		vm_tcp_in "$VM3_IP4" 4 && echo "4 MB over TCP to the guest's $VM3_IP4: sha256 matches (computed in the guest)"
 		vm_tcp_in "$VM3_IP6" 4 && echo "4 MB over TCP to the guest's $VM3_IP6: sha256 matches (computed in the guest)"
 		counters
+		echo "and back: the guest uploads to on-prem's $ONP_IP4 through fastpath_port on tap-vm3"
+		t0=$(rp_total) f0=$(rp_stat fastpath) c0=$(rp_stat csum_partial)
+		vm_tcp_out "$ONP_IP4" && echo "4 MB over TCP from the guest to $ONP_IP4: sha256 matches"
+		f0=$(($(rp_stat fastpath) - f0)) t0=$(($(rp_total) - t0)) c0=$(($(rp_stat csum_partial) - c0))
+		echo "the guest's upload: $f0 of $t0 frames fast ($(share "$f0" "$t0")), $c0 csum_partial (to the host's stack)"
+		ret_counters
 		# virtio-net feature bits the guest driver took (virtio spec
 		# 5.1.3): 0 CSUM (it sends partial checksums), 7/8 GUEST_TSO4/6,
 		# 11/12 HOST_TSO4/6 (it may send TSO segments).
@@ -123,7 +187,7 @@ guest() {
 }
 
 main() {
-	local gw1 gw2 fp1 fp2
+	local gw1 gw2 fp1 fp2 st1 st2 up1 up2
 	command -v iperf3 >/dev/null || lab_fail "iperf3 is not installed (scripts/deps.sh)"
 	if [ ! -x "$FP" ] || [ ! -f "$FP_OBJ" ]; then
 		lab_fail "$FP or $FP_OBJ missing: run make first"
@@ -136,13 +200,18 @@ main() {
 	echo "on-prem $NS_OP ($OP_IP4) -> host $NS_HOST uplink0 -> gateway $NS_GW -> host -> VMs"
 	echo "vm1 $NS_VM1 behind tap-vm1: $VM1_IP4 $VM1_IP6 ($VM1_MAC)"
 	echo "vm2 $NS_VM2 behind veth-vm2: $VM2_IP4 $VM2_IP6 ($VM2_MAC)"
+	lab_onprem
+	echo "on-prem network $ONP_NET4 $ONP_NET6 behind op0: the host routes it via $OP_IP4 / $OP_IP6 out of uplink0"
 
 	say "gateway path (no fast path): every inbound packet crosses the gateway"
 	pings
 	counters
 	echo "iperf3 -t $SECS through the gateway ..."
-	gw1=$(iperf_mbps "$NS_VM1" "$VM1_IP4")
-	gw2=$(iperf_mbps "$NS_VM2" "$VM2_IP4")
+	gw1=$(iperf_mbps "$NS_OP" "$NS_VM1" "$VM1_IP4")
+	gw2=$(iperf_mbps "$NS_OP" "$NS_VM2" "$VM2_IP4")
+	echo "iperf3 -t $SECS VM -> on-prem through the host's stack (no XDP on the VM ports yet) ..."
+	st1=$(iperf_mbps "$NS_VM1" "$NS_OP" "$ONP_IP4")
+	st2=$(iperf_mbps "$NS_VM2" "$NS_OP" "$ONP_IP4")
 
 	say "loading the fast path on uplink0"
 	fp load uplink0
@@ -152,6 +221,8 @@ main() {
 	fp route add "$VM1_IP6/128" dev tap-vm1
 	fp route add 198.19.2.0/24 dev veth-vm2
 	fp route add 2001:db8:100:2::/64 dev veth-vm2
+	fp onprem add "$ONP_NET4" via "$OP_IP4" dev uplink0
+	fp onprem add "$ONP_NET6" via "$OP_IP6" dev uplink0
 	fp port list
 	fp route list
 	fp explain "$VM1_IP4" || true
@@ -164,15 +235,31 @@ main() {
 	counters
 	fp stats
 	echo "iperf3 -t $SECS through the fast path ..."
-	fp1=$(iperf_mbps "$NS_VM1" "$VM1_IP4")
-	fp2=$(iperf_mbps "$NS_VM2" "$VM2_IP4")
+	fp1=$(iperf_mbps "$NS_OP" "$NS_VM1" "$VM1_IP4")
+	fp2=$(iperf_mbps "$NS_OP" "$NS_VM2" "$VM2_IP4")
 	counters
+	return_path
+	echo "iperf3 -t $SECS VM -> on-prem through the return path ..."
+	up1=$(upload_fast "$NS_VM1")
+	up2=$(upload_fast "$NS_VM2")
+	ret_counters
 
-	say "throughput, TCP on-prem -> VM (Mbit/s)"
-	awk -v a="$gw1" -v b="$fp1" -v c="$gw2" -v d="$fp2" 'BEGIN {
-		printf "%-22s %10s %10s %7s\n", "", "gateway", "fastpath", "ratio"
-		printf "%-22s %10s %10s %7.2f\n", "vm1 (tap + tapwire)", a, b, (a > 0 ? b / a : 0)
-		printf "%-22s %10s %10s %7.2f\n", "vm2 (veth)", c, d, (c > 0 ? d / c : 0) }'
+	say "throughput, TCP (Mbit/s), gateway or host stack vs fast path, one run"
+	awk -v a="$gw1" -v b="$fp1" -v c="$gw2" -v d="$fp2" -v e="$st1" -v u1="$up1" \
+		-v g="$st2" -v u2="$up2" 'BEGIN {
+		split(u1, f, " "); split(u2, h, " ")
+		printf "%-32s %9s %9s %6s  %s\n", "", "slow path", "fastpath", "ratio",
+			"upload: fast share (fast / all port frames; csum_partial)"
+		printf "%-32s %9s %9s %6.2f\n", "download on-prem -> vm1 (tap)", a, b, (a > 0 ? b / a : 0)
+		printf "%-32s %9s %9s %6.2f\n", "download on-prem -> vm2 (veth)", c, d, (c > 0 ? d / c : 0)
+		printf "%-32s %9s %9s %6.2f  %.1f %% (%d / %d; %d)\n", "upload vm1 (tap) -> on-prem", e, f[1],
+			(e > 0 ? f[1] / e : 0), (f[3] > 0 ? 100 * f[2] / f[3] : 0), f[2], f[3], f[4]
+		printf "%-32s %9s %9s %6.2f  %.1f %% (%d / %d; %d)\n", "upload vm2 (veth) -> on-prem", g, h[1],
+			(g > 0 ? h[1] / g : 0), (h[3] > 0 ? 100 * h[2] / h[3] : 0), h[2], h[3], h[4] }'
+	echo "slow path: download through the gateway, upload forwarded by the host's stack;"
+	echo "fast path: the uplink's program in, fastpath_port on the VM port out (the downloads' ACKs too)."
+	echo "vm2's veth sends with checksum offload on: frames with partial checksums go to the host"
+	echo "(csum_partial); XDP on veth-vm2 also turns vm2's TSO off, so its upload sends MTU-sized frames."
 	echo "(vm1's tap is served by a userspace copy loop, which bounds both paths)"
 	[ "$GUEST" = 0 ] || guest
 }

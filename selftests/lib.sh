@@ -28,6 +28,9 @@ UP_IP4=198.18.0.1 UP_IP6=2001:db8::1
 VM1_IP4=198.19.1.10 VM1_IP6=2001:db8:100:1::10
 VM2_IP4=198.19.2.10 VM2_IP6=2001:db8:100:2::10
 VM2_PL4=198.19.2.20
+# The on-prem network behind op0 (lab_onprem): the return path's destinations.
+ONP_IP4=198.18.5.1 ONP_IP6=2001:db8:5::1
+ONP_NET4=198.18.5.0/24 ONP_NET6=2001:db8:5::/64
 
 log() { printf '%s\n' "$*" >&2; }
 lab_fail() { log "  fail: $*"; exit 1; }
@@ -172,26 +175,35 @@ tcp_src() {
 	printf '%s\n' "$src"
 }
 
-# tcp_check NS ADDR MBYTES: stream MBYTES MB from on-prem to ADDR in NS
-# over TCP, compare sha256 on both ends.
-tcp_check() {
-	local ns=$1 addr=$2 mb=$3 port=5201 src dst lis con pid sum_s sum_d
+# tcp_flow FROM_NS TO_NS ADDR MB [SRC]: MB megabytes over TCP from FROM_NS
+# (from address SRC) to a listener in TO_NS on ADDR, compared by sha256
+# on both ends.
+tcp_flow() {
+	local from=$1 to=$2 addr=$3 mb=$4 port=5201 src dst lis con pid bind=
 	src=$(tcp_src "$mb") dst=$LAB_DIR/tcp-dst.$(printf %s "$addr" | tr :. __)
 	lis=TCP4-LISTEN:$port,reuseaddr con=TCP4:$addr:$port
 	case $addr in *:*) lis=TCP6-LISTEN:$port,reuseaddr con=TCP6:[$addr]:$port ;; esac
+	case ${5:-} in
+	'') ;;
+	*:*) bind=,bind=[$5] ;;
+	*) bind=,bind=$5 ;;
+	esac
 	rm -f "$dst"
-	ip netns exec "$ns" timeout 15 socat -u "$lis" "CREATE:$dst" &
+	ip netns exec "$to" timeout 20 socat -u "$lis" "CREATE:$dst" &
 	pid=$!
 	echo "$pid" >>"$LAB_DIR/pids"
 	wait_for "listener on $addr:$port" 50 sh -c \
-		"ip netns exec '$ns' ss -Hltn 'sport = :$port' | grep -q ."
-	ip netns exec "$NS_OP" timeout 15 socat -u "FILE:$src" "$con" ||
-		lab_fail "TCP to $addr: expected the sender to finish, saw exit $?"
-	wait "$pid" || lab_fail "TCP to $addr: expected the receiver to finish, saw exit $?"
-	sum_s=$(sha256sum <"$src" | cut -d' ' -f1)
-	sum_d=$(sha256sum <"$dst" | cut -d' ' -f1)
-	assert_eq "sha256 of $mb MB sent over TCP to $addr" "$sum_s" "$sum_d"
+		"ip netns exec '$to' ss -Hltn 'sport = :$port' | grep -q ."
+	ip netns exec "$from" timeout 20 socat -u "FILE:$src" "$con$bind" ||
+		lab_fail "TCP $from -> $addr: expected the sender to finish, saw exit $?"
+	wait "$pid" || lab_fail "TCP $from -> $addr: expected the receiver to finish, saw exit $?"
+	assert_eq "sha256 of $mb MB over TCP $from -> $addr" \
+		"$(sha256sum <"$src" | cut -d' ' -f1)" "$(sha256sum <"$dst" | cut -d' ' -f1)"
 }
+
+# tcp_check NS ADDR MBYTES: stream MBYTES MB from on-prem to ADDR in NS
+# over TCP, compare sha256 on both ends.
+tcp_check() { tcp_flow "$NS_OP" "$1" "$2" "$3"; }
 
 # Make sure /sys/fs/bpf is a bpffs in this mount namespace.
 lab_bpffs() {
@@ -370,6 +382,68 @@ lab_down() {
 # ---- helpers of the sync, soak and BGP selftests ------------------------
 
 hns() { ip -n "$NS_HOST" "$@"; }
+
+# lab_op_neigh: the host's neighbours for on-prem's op0, permanent (no ARP
+# or ND while frames are counted; the return path's next hop resolved);
+# sets OP_MAC.
+lab_op_neigh() {
+	OP_MAC=$(ns_mac "$NS_OP" op0)
+	hns neigh replace "$OP_IP4" lladdr "$OP_MAC" dev uplink0 nud permanent
+	hns -6 neigh replace "$OP_IP6" lladdr "$OP_MAC" dev uplink0 nud permanent
+	export OP_MAC
+}
+
+# lab_onprem: an on-prem network behind op0 (ONP_IP4/ONP_IP6 on its
+# loopback), the host's routes to it via op0 out of uplink0 (what `sync`
+# mirrors, or `fastpath onprem add` by hand), the next hop resolved.
+# After lab_up; the fast path's own entries are the caller's.
+lab_onprem() {
+	ip -n "$NS_OP" addr add "$ONP_IP4/32" dev lo
+	ip -n "$NS_OP" -6 addr add "$ONP_IP6/128" dev lo nodad
+	# A veth takes redirected frames only while its peer runs NAPI.
+	ip netns exec "$NS_OP" ethtool -K op0 gro on >/dev/null
+	hns route add "$ONP_NET4" via "$OP_IP4" dev uplink0
+	hns -6 route add "$ONP_NET6" via "$OP_IP6" dev uplink0
+	lab_op_neigh
+}
+
+# What the host itself forwarded (the return path's slow path).
+host_fwd4() { fwd4 "$NS_HOST"; }
+host_fwd6() { fwd6 "$NS_HOST"; }
+
+# assert_flat WHAT CMD...: CMD moves neither the host's nor the gateway's
+# forwarding counters, IPv4 and IPv6.
+assert_flat() {
+	local what=$1 h4 h6 g4 g6
+	shift
+	h4=$(host_fwd4) h6=$(host_fwd6) g4=$(gw_fwd4) g6=$(gw_fwd6)
+	"$@"
+	assert_delta "host IPv4 forwards during $what" "$h4" "$(host_fwd4)" 0 0
+	assert_delta "host IPv6 forwards during $what" "$h6" "$(host_fwd6)" 0 0
+	assert_delta "gateway IPv4 forwards during $what" "$g4" "$(gw_fwd4)" 0 0
+	assert_delta "gateway IPv6 forwards during $what" "$g6" "$(gw_fwd6)" 0 0
+}
+
+# rp_stat NAME: the return path's counter NAME (packets), from the
+# "return" section of `fastpath stats --json`.
+rp_stat() {
+	local j
+	j=$(fp stats --json) || lab_fail "fastpath stats --json: expected exit 0, saw $?"
+	printf '%s' "$j" | python3 -c '
+import json, sys
+print(json.load(sys.stdin)["return"][sys.argv[1]]["packets"])' "$1" ||
+		lab_fail "stats --json: expected return.$1, saw: $j"
+}
+
+# rp_total: every frame the return path counted, whatever its verdict.
+rp_total() {
+	local j
+	j=$(fp stats --json) || lab_fail "fastpath stats --json: expected exit 0, saw $?"
+	printf '%s' "$j" | python3 -c '
+import json, sys
+print(sum(c["packets"] for c in json.load(sys.stdin)["return"].values()))' ||
+		lab_fail "stats --json: expected a return section, saw: $j"
+}
 
 sync_setup() {
 	lab_require_fp

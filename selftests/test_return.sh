@@ -15,39 +15,13 @@ set -eu
 
 CASES="attach ping udp tcp spoofed pass_verdicts offload_share sync"
 
-ONP_IP4=198.18.5.1 ONP_IP6=2001:db8:5::1
-ONP_NET4=198.18.5.0/24 ONP_NET6=2001:db8:5::/64
-
-# rp_stat NAME: the return path's counter NAME (packets).
-rp_stat() {
-	local j
-	j=$(fp stats --json) || lab_fail "fastpath stats --json: expected exit 0, saw $?"
-	printf '%s' "$j" | python3 -c '
-import json, sys
-print(json.load(sys.stdin)["return"][sys.argv[1]]["packets"])' "$1" ||
-		lab_fail "stats --json: expected return.$1, saw: $j"
-}
-
-host_fwd4() { fwd4 "$NS_HOST"; }
-host_fwd6() { fwd6 "$NS_HOST"; }
-
 # The on-prem network, its routes on the host, the next hops resolved,
 # the fast path loaded, both VMs' ports and own addresses, the on-prem
 # prefixes for the return path.
 ret_setup() {
-	local op_mac
 	lab_up
 	lab_require_fp
-	ip -n "$NS_OP" addr add "$ONP_IP4/32" dev lo
-	ip -n "$NS_OP" -6 addr add "$ONP_IP6/128" dev lo nodad
-	# A veth takes redirected frames only while its peer runs NAPI.
-	ip netns exec "$NS_OP" ethtool -K op0 gro on >/dev/null
-	hns route add "$ONP_NET4" via "$OP_IP4" dev uplink0
-	hns -6 route add "$ONP_NET6" via "$OP_IP6" dev uplink0
-	op_mac=$(ns_mac "$NS_OP" op0)
-	hns neigh replace "$OP_IP4" lladdr "$op_mac" dev uplink0 nud permanent
-	hns -6 neigh replace "$OP_IP6" lladdr "$op_mac" dev uplink0 nud permanent
-	OP_MAC=$op_mac
+	lab_onprem
 	assert_ok "fastpath load uplink0" fp load uplink0
 	assert_ok "port add tap-vm1" fp port add tap-vm1 --peer-mac "$VM1_MAC"
 	assert_ok "port add veth-vm2" fp port add veth-vm2 --peer-mac "$VM2_MAC"
@@ -57,19 +31,6 @@ ret_setup() {
 	assert_ok "route add vm2 v6" fp route add "$VM2_IP6/128" dev veth-vm2
 	assert_ok "onprem add v4" fp onprem add "$ONP_NET4" via "$OP_IP4" dev uplink0
 	assert_ok "onprem add v6" fp onprem add "$ONP_NET6" via "$OP_IP6" dev uplink0
-}
-
-# assert_flat WHAT CMD...: CMD moves neither the host's nor the gateway's
-# forwarding counters, IPv4 and IPv6.
-assert_flat() {
-	local what=$1 h4 h6 g4 g6
-	shift
-	h4=$(host_fwd4) h6=$(host_fwd6) g4=$(gw_fwd4) g6=$(gw_fwd6)
-	"$@"
-	assert_delta "host IPv4 forwards during $what" "$h4" "$(host_fwd4)" 0 0
-	assert_delta "host IPv6 forwards during $what" "$h6" "$(host_fwd6)" 0 0
-	assert_delta "gateway IPv4 forwards during $what" "$g4" "$(gw_fwd4)" 0 0
-	assert_delta "gateway IPv6 forwards during $what" "$g6" "$(gw_fwd6)" 0 0
 }
 
 xdp_on() { ip -n "$NS_HOST" -d link show dev "$1" | grep -q 'prog/xdp id'; }
@@ -169,35 +130,6 @@ case_udp() {
 	r0=$(rp_stat fastpath)
 	assert_flat "UDP VM <-> on-prem" udp_all
 	assert_delta "return fastpath.packets during UDP" "$r0" "$(rp_stat fastpath)" 4
-}
-
-# tcp_flow FROM_NS TO_NS ADDR MB [SRC]: MB megabytes over TCP from FROM_NS
-# (from address SRC) to a listener in TO_NS on ADDR, compared by sha256
-# on both ends.
-tcp_flow() {
-	local from=$1 to=$2 addr=$3 mb=$4 port=5202 src dst lis con pid bind=
-	src=$LAB_DIR/up-src dst=$LAB_DIR/up-dst
-	lis=TCP4-LISTEN:$port,reuseaddr con=TCP4:$addr:$port
-	case $addr in *:*) lis=TCP6-LISTEN:$port,reuseaddr con=TCP6:[$addr]:$port ;; esac
-	case ${5:-} in
-	'') ;;
-	*:*) bind=,bind=[$5] ;;
-	*) bind=,bind=$5 ;;
-	esac
-	con=$con$bind
-	[ -f "$src" ] && [ "$(stat -c %s "$src")" = $((mb << 20)) ] ||
-		head -c $((mb << 20)) /dev/urandom >"$src"
-	rm -f "$dst"
-	ip netns exec "$to" timeout 20 socat -u "$lis" "CREATE:$dst" &
-	pid=$!
-	echo "$pid" >>"$LAB_DIR/pids"
-	wait_for "listener on $addr:$port" 50 sh -c \
-		"ip netns exec '$to' ss -Hltn 'sport = :$port' | grep -q ."
-	ip netns exec "$from" timeout 20 socat -u "FILE:$src" "$con" ||
-		lab_fail "TCP $from -> $addr: expected the sender to finish, saw exit $?"
-	wait "$pid" || lab_fail "TCP $from -> $addr: expected the receiver to finish, saw exit $?"
-	assert_eq "sha256 of $mb MB over TCP $from -> $addr" \
-		"$(sha256sum <"$src" | cut -d' ' -f1)" "$(sha256sum <"$dst" | cut -d' ' -f1)"
 }
 
 tcp_vm1() {

@@ -24,14 +24,13 @@ trunk_setup() {
 	command -v python3 >/dev/null || lab_skip "missing tool: python3"
 	# The interpreter itself: a version manager's shim costs ~0.6 s a start.
 	PY=$(python3 -c 'import sys; print(sys.executable)')
-	UP_MAC=$(ns_mac "$NS_HOST" uplink0) OP_MAC=$(ns_mac "$NS_OP" op0)
+	UP_MAC=$(ns_mac "$NS_HOST" uplink0)
 	TAP_MAC=$(ns_mac "$NS_HOST" tap-vm1) VETH_MAC=$(ns_mac "$NS_HOST" veth-vm2)
 	# No ARP or ND between op0 and uplink0 while frames are counted: the
 	# not_ip counter then moves for the tagged frames alone.
 	ip -n "$NS_OP" neigh replace "$UP_IP4" lladdr "$UP_MAC" dev op0 nud permanent
 	ip -n "$NS_OP" -6 neigh replace "$UP_IP6" lladdr "$UP_MAC" dev op0 nud permanent
-	hns neigh replace "$OP_IP4" lladdr "$OP_MAC" dev uplink0 nud permanent
-	hns -6 neigh replace "$OP_IP6" lladdr "$OP_MAC" dev uplink0 nud permanent
+	lab_op_neigh
 	assert_ok "fastpath load uplink0" fp load uplink0
 	assert_ok "port add tap-vm1" fp port add tap-vm1 --peer-mac "$VM1_MAC" --no-return
 	assert_ok "port add veth-vm2" fp port add veth-vm2 --peer-mac "$VM2_MAC" --no-return

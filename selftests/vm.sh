@@ -185,8 +185,24 @@ vm_tcp_in() {
 	assert_eq "sha256 of $2 MB sent over TCP to the guest's $addr" "$sum" "${out%% *}"
 }
 
-# vm_tcp_out ADDR: the guest's /tmp/rx back to on-prem's ADDR (through the
-# host stack: the return path is not fast), compared by sha256.
+# vm_tcp_out ADDR: the guest's /tmp/rx to ADDR in on-prem's namespace
+# (by the return path when ADDR has an on-prem entry, else through the
+# host's stack), compared by sha256.
+vm_tcp_out() {
+	local addr=$1 dst=$LAB_DIR/tcp-back lis=TCP4-LISTEN:5202,reuseaddr pid out
+	case $addr in *:*) lis=TCP6-LISTEN:5202,reuseaddr ;; esac
+	rm -f "$dst"
+	ip netns exec "$NS_OP" timeout 30 socat -u "$lis" "CREATE:$dst" &
+	pid=$!
+	echo "$pid" >>"$LAB_DIR/pids"
+	wait_for "listener on $addr:5202" 50 sh -c \
+		"ip netns exec '$NS_OP' ss -Hltn 'sport = :5202' | grep -q ."
+	out=$(vm_cmd 30 "nc $addr 5202 </tmp/rx") ||
+		lab_fail "TCP from the guest to $addr: expected the sender to finish, saw: $out"
+	wait "$pid" || lab_fail "TCP from the guest to $addr: expected the receiver to finish, saw exit $?"
+	assert_eq "sha256 of the guest's /tmp/rx received at $addr" \
+		"$(vm_cmd 10 "sha256sum </tmp/rx" | cut -d' ' -f1)" "$(sha256sum <"$dst" | cut -d' ' -f1)"
+}
 
 # vm_down: lab_down, after QEMU is gone: a case's subshell may have started
 # it, so it is not our child and lab_down cannot wait for it.

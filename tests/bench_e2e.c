@@ -26,6 +26,17 @@
  * itself on the other CPU (the lab's tapwire copies each frame into a
  * second tap, so a figure through it would time tapwire).
  *
+ * The return direction (issue 17), the "return" target: the same
+ * generator runs on vm2's eth0, its frames (from vm2's address to an
+ * on-prem one, --up-dst4/6) enter the host's veth-vm2 and take the path
+ * of one arm there, out of uplink0 into op0, whose sink_xdp counts them:
+ *   limit     arm_limit on veth-vm2: a bare redirect to uplink0
+ *   fastpath  fastpath_port, as `port add veth-vm2` attached it, with the
+ *             uplink loaded and /32 or /128 `onprem add` entries
+ *   stack     no program on veth-vm2 (GRO on: its NAPI): the host's own
+ *             forwarding (in the "gateway" slot: the path without XDP)
+ *   fib       arm_fib on veth-vm2: bpf_fib_lookup() in the main table
+ *
  * Arms run interleaved (A B C D A B C D ...) for every family, frame size
  * and target. Each run is booked: what the generator sent, what arrived
  * (and across how many routers), what each hop counted as dropped, and
@@ -86,7 +97,7 @@
 #define TAP_VM_MAC "02:00:00:00:03:10"
 
 enum family { F4, F6, F_MAX };
-enum target { T_VETH, T_TAP, T_QEMU, T_MAX };
+enum target { T_VETH, T_TAP, T_QEMU, T_UP, T_MAX };
 enum arm {
 	ARM_LIMIT,
 	ARM_FAST,
@@ -100,13 +111,19 @@ enum nsid { NS_OP, NS_HOST, NS_GW, NS_VM, NS_MAX };
 #define S_MAX 2
 
 static const char *const fam_name[F_MAX] = { "ipv4", "ipv6" };
-static const char *const tgt_name[T_MAX] = { "veth", "tap", "qemu" };
+static const char *const tgt_name[T_MAX] = { "veth", "tap", "qemu", "return" };
 static const char *const arm_name[ARM_MAX] = { "limit",	  "fastpath",
 					       "gateway", "fib",
 					       "floor",	  "fastpath-vlan" };
 static const __u32 frame_sizes[S_MAX] = { 64, 1500 };
 /* Routers each arm's frames cross (64 - TTL on arrival). */
 static const int arm_hops[ARM_MAX] = { 0, 1, 3, 1, 1, 1 };
+
+/* The same, by direction: VM -> on-prem has no gateway, the host routes. */
+static int hops(enum arm a, enum target t)
+{
+	return t == T_UP && a == ARM_GW ? 1 : arm_hops[a];
+}
 
 static struct {
 	const char *ns[NS_MAX];
@@ -116,6 +133,8 @@ static struct {
 	const char *veth_dst[F_MAX], *vm_mac;
 	/* --qemu-*: the QEMU guest's tap, MAC, addresses, rx counter */
 	const char *qemu_tap, *qemu_mac, *qemu_dst[F_MAX], *qemu_rx;
+	/* --up-*: the return target's on-prem destinations, their next hops */
+	const char *up_dst[F_MAX], *up_via[F_MAX];
 	int rounds;
 	double secs;
 	bool quick, profile;
@@ -123,16 +142,33 @@ static struct {
 	__u16 outer, inner; /* its VIDs; inner 0: no such arm */
 } opt = { .out = "build/bench", .napi = "softirq", .vlan = "100" };
 
-/* Targets that run: the QEMU guest's only when bench.sh booted one. */
+/*
+ * Targets that run: the QEMU guest's only when bench.sh booted one, the
+ * return direction's when it gave its on-prem destinations.
+ */
 static bool tgt_on(int t)
 {
-	return t != T_QEMU || opt.qemu_tap;
+	return t == T_QEMU ? opt.qemu_tap != NULL :
+	       t == T_UP   ? opt.up_dst[F4] != NULL :
+			     true;
 }
 
-/* Arms that run: all but fastpath-vlan under --vlan none. */
-static bool arm_on(int a)
+/*
+ * Arms that run: all but fastpath-vlan under --vlan none; the return
+ * direction's limit, fastpath, stack and fib.
+ */
+static bool arm_on(int a, int t)
 {
+	if (t == T_UP)
+		return a == ARM_LIMIT || a == ARM_FAST || a == ARM_GW ||
+		       a == ARM_FIB;
 	return a != ARM_FASTV || opt.inner;
+}
+
+/* An arm's name in a direction: the return path's gateway arm is the stack. */
+static const char *arm_label(int a, int t)
+{
+	return t == T_UP && a == ARM_GW ? "stack" : arm_name[a];
 }
 
 /* The fast path's arms, whose books must balance. */
@@ -170,6 +206,10 @@ static struct cell cells[F_MAX][S_MAX][T_MAX];
 static int ns_fd[NS_MAX], cur_ns = -1;
 static __u32 ns_ino[NS_MAX];
 static __u32 op0, uplink0, tgt_ifindex[T_MAX];
+/* The return direction's generator (vm2's eth0) and port (veth-vm2). */
+static __u32 vm_eth0;
+static int port_prog_fd = -1; /* fastpath_port, as port add attached it */
+static bool onprem_added, op_sink_on;
 static __u8 op0_mac[6], uplink0_mac[6], tgt_mac[T_MAX][6];
 static struct bench *bn[T_MAX];
 static struct livegen *lg;
@@ -246,6 +286,7 @@ static const char *tgt_dst(enum target t, enum family f)
 
 	return t == T_VETH ? opt.veth_dst[f] :
 	       t == T_TAP  ? tap_dst[f] :
+	       t == T_UP   ? opt.up_dst[f] :
 			     opt.qemu_dst[f];
 }
 
@@ -258,7 +299,10 @@ static const char *tgt_vm_mac(enum target t)
 
 static const char *tgt_dev(enum target t)
 {
-	return t == T_VETH ? "veth-vm2" : t == T_TAP ? TAP_NAME : opt.qemu_tap;
+	return t == T_VETH ? "veth-vm2" :
+	       t == T_TAP  ? TAP_NAME :
+	       t == T_UP   ? "uplink0" :
+			     opt.qemu_tap;
 }
 
 /* The CLI, as the lab drives it: -n and --pin-path, never ip netns exec. */
@@ -322,15 +366,18 @@ static int link_stat(enum nsid id, const char *dev, const char *dir,
 	return 0;
 }
 
-/* What the gateway namespace's kernel forwarded, both families. */
-static int gw_forwarded(__u64 *v)
+/*
+ * What namespace id's kernel forwarded, both families: the gateway's
+ * inbound, the host's on the return path.
+ */
+static int forwarded(enum nsid id, __u64 *v)
 {
 	char line[4096], *save = NULL;
 	int col = -1, err;
 	FILE *f;
 
 	*v = 0;
-	err = ns_enter(NS_GW);
+	err = ns_enter(id);
 	if (err)
 		return err;
 	/* /proc/self/net follows the namespace the opener is in. */
@@ -398,15 +445,18 @@ static int prog_time(int fd, struct progtime *pt)
 	return 0;
 }
 
-/* Whatever runs on uplink0 now: an arm, or the CLI's fast path. */
-static int uplink_time(struct progtime *pt)
+/*
+ * Whatever runs on the arms' device now (uplink0, or veth-vm2 for the
+ * return direction): an arm, or the CLI's program.
+ */
+static int uplink_time(__u32 ifindex, struct progtime *pt)
 {
 	LIBBPF_OPTS(bpf_xdp_query_opts, q);
 	int fd, err;
 
 	pt->ns = pt->cnt = 0;
 	err = ns_enter(NS_HOST);
-	if (!err && bpf_xdp_query((int)uplink0, 0, &q))
+	if (!err && bpf_xdp_query((int)ifindex, 0, &q))
 		err = -errno;
 	if (err || !q.prog_id)
 		return err;
@@ -439,7 +489,8 @@ static int devcnt(enum nsid id, __u32 ifindex, struct lg_devcnt *c)
 	return 0;
 }
 
-static int fp_counters(__u64 *out)
+/* The uplinks' counters, or the return path's ("return" section). */
+static int fp_counters(bool ret, __u64 *out)
 {
 	char cmd[512];
 	json_object *j;
@@ -450,7 +501,9 @@ static int fp_counters(__u64 *out)
 	if (!j)
 		return -EIO;
 	for (int r = 0; r < FP_R_MAX; r++)
-		out[r] = json_u64(j, fp_reason_name(r), "packets", NULL);
+		out[r] = ret ? json_u64(j, "return", fp_reason_name(r),
+					"packets") :
+			       json_u64(j, fp_reason_name(r), "packets", NULL);
 	json_object_put(j);
 	return 0;
 }
@@ -487,20 +540,22 @@ static int snap__read(enum target t, struct snap *s)
 	if (!err)
 		err = sum_percpu(bn[t]->maps.bn_stats, BN_C_MAX, s->bn);
 	if (!err)
-		err = devcnt(NS_OP, op0, &s->dm_op);
+		err = t == T_UP ? devcnt(NS_VM, vm_eth0, &s->dm_op) :
+				  devcnt(NS_OP, op0, &s->dm_op);
 	if (!err)
 		err = devcnt(NS_HOST, tgt_ifindex[t], &s->dm_tgt);
 	if (!err)
-		err = fp_counters(s->fp);
+		err = fp_counters(t == T_UP, s->fp);
 	if (!err)
 		err = link_stat(NS_HOST, tgt_dev(t), "tx", "dropped",
 				&s->tgt_tx_dropped);
 	if (!err && t == T_QEMU)
 		err = guest_rx(&s->guest_rx);
 	if (!err)
-		err = gw_forwarded(&s->gw_fwd);
+		err = forwarded(t == T_UP ? NS_HOST : NS_GW, &s->gw_fwd);
 	if (!err && opt.profile)
-		err = uplink_time(&s->up);
+		err = uplink_time(t == T_UP ? tgt_ifindex[T_VETH] : uplink0,
+				  &s->up);
 	if (!err && opt.profile)
 		err = prog_time(bpf_program__fd(lg->progs.livegen_xdp),
 				&s->gen);
@@ -672,7 +727,7 @@ static int bench__setup(enum target t)
 	}
 	/* Tier 1's frame table: not used here, 64 MB otherwise. */
 	bpf_map__set_max_entries(bn[t]->maps.bn_frames, 1);
-	bn[t]->rodata->port_ifindex = ifx;
+	bn[t]->rodata->port_ifindex = ifx; /* uplink0 for the return arms */
 	bn[t]->rodata->fib_flags = BPF_FIB_LOOKUP_DIRECT;
 	err = bench__load(bn[t]);
 	if (err) {
@@ -686,7 +741,8 @@ static int bench__setup(enum target t)
 		err = -errno;
 	if (err)
 		pr_warn("bn_tx: %s\n", strerror(-err));
-	return err ? err : floor__fill(t);
+	/* The floor arm is the inbound direction's only. */
+	return err || t == T_UP ? err : floor__fill(t);
 }
 
 static int watch(enum nsid id, __u32 ifindex)
@@ -717,6 +773,10 @@ static int livegen__setup(void)
 		err = watch(NS_HOST, tgt_ifindex[T_TAP]);
 	if (!err && tgt_on(T_QEMU))
 		err = watch(NS_HOST, tgt_ifindex[T_QEMU]);
+	if (!err && tgt_on(T_UP))
+		err = watch(NS_VM, vm_eth0);
+	if (!err && tgt_on(T_UP))
+		err = watch(NS_HOST, uplink0);
 	if (err)
 		return err;
 	lg->links.devmap_xmit = bpf_program__attach(lg->progs.devmap_xmit);
@@ -734,6 +794,84 @@ static int livegen__setup(void)
 	return err;
 }
 
+/*
+ * fastpath_port as `port add veth-vm2` attached it (through libxdp: its
+ * dispatcher or the program), kept by fd for the return direction's
+ * fastpath arm and detached until then: the port stays registered with
+ * its return flag on, so attaching the fd again is all that arm does.
+ */
+static int port_prog__take(void)
+{
+	LIBBPF_OPTS(bpf_xdp_query_opts, q);
+	__u32 port = tgt_ifindex[T_VETH];
+	int err;
+
+	err = ns_enter(NS_HOST);
+	if (!err && bpf_xdp_query((int)port, 0, &q))
+		err = -errno;
+	if (!err && !q.drv_prog_id) {
+		pr_warn("veth-vm2: expected fastpath_port attached (native) "
+			"by port add, saw no program\n");
+		return -ENOENT;
+	}
+	if (!err) {
+		port_prog_fd = bpf_prog_get_fd_by_id(q.drv_prog_id);
+		if (port_prog_fd < 0)
+			err = -errno;
+	}
+	if (!err)
+		err = bpf_xdp_detach((int)port, XDP_FLAGS_DRV_MODE, NULL);
+	if (err)
+		pr_warn("fastpath_port on veth-vm2: %s\n", strerror(-err));
+	return err;
+}
+
+/*
+ * Before the return direction's arms: the fast path on uplink0 (the
+ * return path's egress record), the on-prem entries once, sink_xdp on
+ * op0 to count what arrives. up__end undoes the first and the last.
+ */
+static int up__begin(void)
+{
+	char a[256];
+	__u32 op;
+	int err;
+
+	if (fp_cli("load uplink0"))
+		return -EIO;
+	fast_loaded = true;
+	for (int f = 0; f < F_MAX && !onprem_added; f++) {
+		snprintf(a, sizeof(a), "onprem add %s/%d via %s dev uplink0",
+			 opt.up_dst[f], f == F4 ? 32 : 128, opt.up_via[f]);
+		if (fp_cli(a))
+			return -EIO;
+	}
+	onprem_added = true;
+	err = dev_info(NS_OP, "op0", &op, NULL);
+	if (!err)
+		err = bpf_xdp_attach((int)op,
+				     bpf_program__fd(lg->progs.sink_xdp),
+				     XDP_FLAGS_DRV_MODE, NULL);
+	if (err)
+		pr_warn("sink on op0: %s\n", strerror(-err));
+	op_sink_on = !err;
+	return err;
+}
+
+static int up__end(void)
+{
+	int err = 0;
+
+	if (op_sink_on && !ns_enter(NS_OP))
+		err = bpf_xdp_detach((int)op0, XDP_FLAGS_DRV_MODE, NULL);
+	op_sink_on = false;
+	if (fp_cli("unload uplink0"))
+		err = -EIO;
+	else
+		fast_loaded = false;
+	return err;
+}
+
 /* Ports and routes once; they stay pinned while the program comes and goes. */
 static int fastpath__setup(void)
 {
@@ -744,6 +882,8 @@ static int fastpath__setup(void)
 	fast_loaded = true;
 	snprintf(a, sizeof(a), "port add veth-vm2 --peer-mac %s", opt.vm_mac);
 	if (fp_cli(a))
+		return -EIO;
+	if (tgt_on(T_UP) && port_prog__take())
 		return -EIO;
 	if (fp_cli("port add " TAP_NAME " --peer-mac " TAP_VM_MAC))
 		return -EIO;
@@ -777,11 +917,41 @@ static int fastpath__setup(void)
 
 /* Arms: what is on uplink0. */
 
+/* The return direction's arms: what is on veth-vm2. */
+static int up_arm__on(enum arm a)
+{
+	int fd, err;
+
+	switch (a) {
+	case ARM_GW:
+		return 0; /* veth-vm2 has GRO on: its NAPI without XDP */
+	case ARM_FAST:
+		fd = port_prog_fd;
+		break;
+	case ARM_LIMIT:
+		fd = bpf_program__fd(bn[T_UP]->progs.arm_limit);
+		break;
+	default:
+		fd = bpf_program__fd(bn[T_UP]->progs.arm_fib);
+		break;
+	}
+	err = ns_enter(NS_HOST);
+	if (!err)
+		err = bpf_xdp_attach((int)tgt_ifindex[T_VETH], fd,
+				     XDP_FLAGS_DRV_MODE, NULL);
+	if (err)
+		pr_warn("%s on veth-vm2: %s\n", arm_label(a, T_UP),
+			strerror(-err));
+	return err;
+}
+
 static int arm__on(enum arm a, enum target t)
 {
 	char cmd[256];
 	int fd, err;
 
+	if (t == T_UP)
+		return up_arm__on(a);
 	switch (a) {
 	case ARM_FAST:
 	case ARM_FASTV:
@@ -817,12 +987,18 @@ static int arm__on(enum arm a, enum target t)
 	return err;
 }
 
-static int arm__off(enum arm a)
+static int arm__off(enum arm a, enum target t)
 {
 	int err;
 
 	if (a == ARM_GW)
 		return 0;
+	if (t == T_UP) {
+		err = ns_enter(NS_HOST);
+		return err ? err :
+			     bpf_xdp_detach((int)tgt_ifindex[T_VETH],
+					    XDP_FLAGS_DRV_MODE, NULL);
+	}
 	if (arm_fast(a)) {
 		if (fp_cli("unload uplink0"))
 			return -EIO;
@@ -904,16 +1080,23 @@ static int frames__load(enum family f, __u32 size, enum target t, __u32 tags,
 	    frames_now.size == size && frames_now.tags == tags &&
 	    frames_now.to_vm == to_vm)
 		return 0;
-	if (!to_vm)
-		memcpy(s.dmac, uplink0_mac, 6);
-	else if (fp_parse_mac(tgt_vm_mac(t), s.dmac))
-		return -EINVAL;
-	memcpy(s.smac, op0_mac, 6);
+	if (t == T_UP) {
+		/* vm2 to its port's MAC, from its own address */
+		memcpy(s.dmac, tgt_mac[T_VETH], 6);
+		if (fp_parse_mac(opt.vm_mac, s.smac))
+			return -EINVAL;
+	} else {
+		if (!to_vm)
+			memcpy(s.dmac, uplink0_mac, 6);
+		else if (fp_parse_mac(tgt_vm_mac(t), s.dmac))
+			return -EINVAL;
+		memcpy(s.smac, op0_mac, 6);
+	}
 	if (tags) {
 		s.outer = opt.outer;
 		s.inner = opt.inner;
 	}
-	if (fp_parse_addr(src[f], &s.src) ||
+	if (fp_parse_addr(t == T_UP ? opt.veth_dst[f] : src[f], &s.src) ||
 	    fp_parse_addr(tgt_dst(t, f), &s.dst))
 		return -EINVAL;
 	s.payload = size - (l4 - tags) - sizeof(struct udphdr);
@@ -974,11 +1157,14 @@ static double now_s(void)
 
 /*
  * Live frames out of op0 for secs (at least one chunk), from on-prem's
- * namespace: the kernel looks ingress_ifindex up in the caller's.
+ * namespace: the kernel looks ingress_ifindex up in the caller's. The
+ * return direction's, out of vm2's eth0 from its namespace.
  */
-static int generate(__u32 size, double secs, __u64 *frames, double *elapsed)
+static int generate(enum target tg, __u32 size, double secs, __u64 *frames,
+		    double *elapsed)
 {
-	struct xdp_md ctx = { .data_end = size, .ingress_ifindex = op0 };
+	struct xdp_md ctx = { .data_end = size,
+			      .ingress_ifindex = tg == T_UP ? vm_eth0 : op0 };
 	LIBBPF_OPTS(bpf_test_run_opts, t, .data_in = frame,
 		    .data_size_in = size, .ctx_in = &ctx,
 		    .ctx_size_in = sizeof(ctx),
@@ -987,7 +1173,7 @@ static int generate(__u32 size, double secs, __u64 *frames, double *elapsed)
 	int fd = bpf_program__fd(lg->progs.livegen_xdp), err;
 	double t0;
 
-	err = ns_enter(NS_OP);
+	err = ns_enter(tg == T_UP ? NS_VM : NS_OP);
 	if (err)
 		return err;
 	*frames = 0;
@@ -1077,7 +1263,7 @@ static void book(enum arm a, const struct snap *b, const struct snap *e,
 	for (int i = LG_C_HOPS0; i <= LG_C_HOPS_OTHER; i++)
 		r->delivered += d(se[i], sb[i]);
 	r->on_path =
-		d(se[LG_C_HOPS0 + arm_hops[a]], sb[LG_C_HOPS0 + arm_hops[a]]);
+		d(se[LG_C_HOPS0 + hops(a, t)], sb[LG_C_HOPS0 + hops(a, t)]);
 	/*
 	 * The guest counts what it got, not the routers it crossed: the
 	 * path checks rest on the arms' own counters (fast path, fib,
@@ -1109,9 +1295,12 @@ static void book(enum arm a, const struct snap *b, const struct snap *e,
 }
 
 /* Did the run measure what its arm says? Loud, and fatal where noted. */
-static void verify(enum arm a, const char *what, __u64 generated,
+static void verify(enum arm a, enum target t, const char *what, __u64 generated,
 		   const struct run *r)
 {
+	/* who forwards on the path without XDP; where the arms run */
+	const char *fwd = t == T_UP ? "the host" : "the gateway",
+		   *dev = t == T_UP ? "veth-vm2" : "uplink0";
 	bool bad = false;
 
 	if (r->sent != generated) {
@@ -1128,21 +1317,21 @@ static void verify(enum arm a, const char *what, __u64 generated,
 	} else if (r->on_path * 1000 < r->delivered * 999) {
 		pr_warn("PATH %s: expected frames that crossed %d routers, "
 			"saw %llu of %llu delivered\n",
-			what, arm_hops[a], (unsigned long long)r->on_path,
+			what, hops(a, t), (unsigned long long)r->on_path,
 			(unsigned long long)r->delivered);
 		bad = true;
 	}
 	if (a != ARM_GW && r->gw_fwd * 100 > r->sent) {
-		pr_warn("PATH %s: expected the gateway to forward ~0, saw %llu "
+		pr_warn("PATH %s: expected %s to forward ~0, saw %llu "
 			"of %llu sent\n",
-			what, (unsigned long long)r->gw_fwd,
+			what, fwd, (unsigned long long)r->gw_fwd,
 			(unsigned long long)r->sent);
 		bad = true;
 	}
 	if (a == ARM_GW && r->gw_fwd < r->delivered) {
-		pr_warn("PATH %s: expected the gateway to forward every frame "
+		pr_warn("PATH %s: expected %s to forward every frame "
 			"delivered (%llu), saw %llu\n",
-			what, (unsigned long long)r->delivered,
+			what, fwd, (unsigned long long)r->delivered,
 			(unsigned long long)r->gw_fwd);
 		bad = true;
 	}
@@ -1152,10 +1341,10 @@ static void verify(enum arm a, const char *what, __u64 generated,
 	 * frames from on-prem land there too.
 	 */
 	if (arm_fast(a) && r->fp_fast != r->op_sent) {
-		pr_warn("PATH %s: expected all %llu frames uplink0 took "
+		pr_warn("PATH %s: expected all %llu frames %s took "
 			"fast-pathed, saw %llu (and %llu dropped, %llu other "
 			"verdicts)\n",
-			what, (unsigned long long)r->op_sent,
+			what, (unsigned long long)r->op_sent, dev,
 			(unsigned long long)r->fp_fast,
 			(unsigned long long)r->fp_drops,
 			(unsigned long long)r->fp_other);
@@ -1164,9 +1353,9 @@ static void verify(enum arm a, const char *what, __u64 generated,
 	/* The fib and floor arms count what they forwarded themselves. */
 	if ((a == ARM_FIB || a == ARM_FLOOR) &&
 	    (a == ARM_FIB ? r->fib_fwd : r->floor_fwd) != r->op_sent) {
-		pr_warn("PATH %s: expected all %llu frames uplink0 took "
+		pr_warn("PATH %s: expected all %llu frames %s took "
 			"forwarded by the %s arm, saw %llu\n",
-			what, (unsigned long long)r->op_sent, arm_name[a],
+			what, (unsigned long long)r->op_sent, dev, arm_name[a],
 			(unsigned long long)(a == ARM_FIB ? r->fib_fwd :
 							    r->floor_fwd));
 		bad = true;
@@ -1200,7 +1389,7 @@ static int run_arm(enum family f, int si, enum target t, enum arm a, int rd)
 	int err;
 
 	snprintf(what, sizeof(what), "%s %uB %s %s round %d", fam_name[f],
-		 frame_sizes[si], tgt_name[t], arm_name[a], rd + 1);
+		 frame_sizes[si], tgt_name[t], arm_label(a, t), rd + 1);
 	err = frames__load(f, frame_sizes[si], t, arm_tags(a),
 			   a == ARM_LIMIT && t == T_QEMU);
 	if (err)
@@ -1208,13 +1397,13 @@ static int run_arm(enum family f, int si, enum target t, enum arm a, int rd)
 	err = arm__on(a, t);
 	/* Warm up: neighbours, page pools, the arm's first packets. */
 	if (!err)
-		err = generate(wire, 0, &warm, &warm_s);
+		err = generate(t, wire, 0, &warm, &warm_s);
 	if (err)
 		goto out_off;
 	drain(t);
 	err = snap__read(t, &b);
 	if (!err)
-		err = generate(wire, opt.secs, &generated, &r->secs);
+		err = generate(t, wire, opt.secs, &generated, &r->secs);
 	if (err)
 		goto out_off;
 	drain(t);
@@ -1222,7 +1411,7 @@ static int run_arm(enum family f, int si, enum target t, enum arm a, int rd)
 	if (err)
 		goto out_off;
 	book(a, &b, &e, t, r);
-	verify(a, what, generated, r);
+	verify(a, t, what, generated, r);
 	if (opt.profile)
 		fprintf(stderr,
 			"  %-34s uplink0 program %.0f ns, generator %.0f ns, "
@@ -1239,7 +1428,7 @@ static int run_arm(enum family f, int si, enum target t, enum arm a, int rd)
 		(unsigned long long)r->gw_fwd);
 
 out_off:
-	if (arm__off(a) && !err)
+	if (arm__off(a, t) && !err)
 		err = -EIO;
 	return err;
 }
@@ -1271,15 +1460,15 @@ static int measure(enum family f, int si, enum target t)
 		frame_sizes[si], tgt_name[t]);
 	for (int rd = 0; rd < opt.rounds; rd++)
 		for (int a = 0; a < ARM_MAX; a++) {
-			if (!arm_on(a))
+			if (!arm_on(a, t))
 				continue;
 			err = run_arm(f, si, t, a, rd);
 			if (err)
 				return err;
 		}
 	for (int a = 0; a < ARM_MAX; a++)
-		c->median[a] = arm_on(a) ? median_pps(c->run[a], opt.rounds) :
-					   0;
+		c->median[a] =
+			arm_on(a, t) ? median_pps(c->run[a], opt.rounds) : 0;
 	return 0;
 }
 
@@ -1342,7 +1531,7 @@ static void print_table(void)
 	for (int f = 0; f < F_MAX; f++)
 		for (int si = 0; si < S_MAX; si++)
 			for (int t = 0; t < T_MAX; t++) {
-				if (!tgt_on(t))
+				if (!tgt_on(t) || t == T_UP)
 					continue;
 				const struct cell *c = &cells[f][si][t];
 				const double *m = c->median;
@@ -1382,6 +1571,41 @@ static void print_table(void)
 				   "one 802.1Q tag");
 }
 
+/*
+ * The return direction (VM -> on-prem), its own table: the same goals
+ * against limit and fib as inbound; the stack is the host's forwarding.
+ */
+static void print_return_table(void)
+{
+	if (!tgt_on(T_UP))
+		return;
+	printf("\nVM -> on-prem (return path): vm2's frames into veth-vm2, "
+	       "out of uplink0, counted at on-prem's op0\n\n"
+	       "| family | frame | limit | fastpath | stack | fib "
+	       "| fast/limit | fast/fib | fast/stack | ≥0.90×limit "
+	       "| ≥1.2×fib |\n"
+	       "|---|---:|---:|---:|---:|---:|---:|---:|---:|---|---|\n");
+	for (int f = 0; f < F_MAX; f++)
+		for (int si = 0; si < S_MAX; si++) {
+			const struct cell *c = &cells[f][si][T_UP];
+			const double *m = c->median;
+
+			printf("| %s | %u | %.0f | %.0f | %.0f | %.0f | %.2f "
+			       "| %.2f | %.2f | %s | %s |\n",
+			       fam_name[f], frame_sizes[si], m[ARM_LIMIT],
+			       m[ARM_FAST], m[ARM_GW], m[ARM_FIB],
+			       ratio(m[ARM_FAST], m[ARM_LIMIT]),
+			       ratio(m[ARM_FAST], m[ARM_FIB]),
+			       ratio(m[ARM_FAST], m[ARM_GW]),
+			       goal_word(c, 0, si), goal_word(c, 2, si));
+		}
+	printf("\nlimit: a bare redirect from veth-vm2 to uplink0; fastpath: "
+	       "fastpath_port; stack: no XDP on the port, the host "
+	       "forwards; fib: bpf_fib_lookup() and redirect from the port. "
+	       "Same rounds and seconds as above; in the books below, its "
+	       "\"gateway fwd\" is the host's forwarding.\n");
+}
+
 /* A fast-path arm's books, summed over rounds, per row. */
 static void print_books(enum arm a)
 {
@@ -1395,7 +1619,7 @@ static void print_books(enum arm a)
 	for (int f = 0; f < F_MAX; f++)
 		for (int si = 0; si < S_MAX; si++)
 			for (int t = 0; t < T_MAX; t++) {
-				if (!tgt_on(t))
+				if (!tgt_on(t) || !arm_on(a, t))
 					continue;
 				struct run s = { 0 };
 
@@ -1529,11 +1753,15 @@ static json_object *cell_json(int f, int si, int t)
 			       json_object_new_int((int)frame_sizes[si]));
 	json_object_object_add(o, "target",
 			       json_object_new_string(tgt_name[t]));
+	json_object_object_add(o, "direction",
+			       json_object_new_string(t == T_UP ?
+							      "vm-to-onprem" :
+							      "onprem-to-vm"));
 	arms = json_object_new_object();
 	for (int a = 0; a < ARM_MAX; a++) {
 		json_object *arm, *rounds;
 
-		if (!arm_on(a))
+		if (!arm_on(a, t))
 			continue;
 		arm = json_object_new_object();
 		rounds = json_object_new_array();
@@ -1542,7 +1770,7 @@ static json_object *cell_json(int f, int si, int t)
 		json_object_object_add(arm, "median_pps",
 				       json_object_new_double(c->median[a]));
 		json_object_object_add(arm, "rounds", rounds);
-		json_object_object_add(arms, arm_name[a], arm);
+		json_object_object_add(arms, arm_label(a, t), arm);
 	}
 	json_object_object_add(o, "arms", arms);
 	json_object_object_add(
@@ -1550,7 +1778,7 @@ static json_object *cell_json(int f, int si, int t)
 		json_object_new_double(
 			ratio(c->median[ARM_FAST], c->median[ARM_LIMIT])));
 	json_object_object_add(
-		o, "fast_over_gateway",
+		o, t == T_UP ? "fast_over_stack" : "fast_over_gateway",
 		json_object_new_double(
 			ratio(c->median[ARM_FAST], c->median[ARM_GW])));
 	json_object_object_add(
@@ -1576,7 +1804,8 @@ static json_object *cell_json(int f, int si, int t)
 				       json_object_new_boolean(!strcmp(
 					       vlan_goal_word(c), "met")));
 	for (size_t i = 0; i < ARRAY_SIZE(goals); i++)
-		if (goal_applies((int)i, si))
+		if (goal_applies((int)i, si) &&
+		    (t != T_UP || goals[i].vs != ARM_GW))
 			json_object_object_add(
 				g, goals[i].name,
 				json_object_new_boolean(!strcmp(
@@ -1674,7 +1903,12 @@ static void usage(const char *prog)
 		"--qemu-rx CMD\n"
 		"               a QEMU guest behind tap DEV as a third target; "
 		"CMD prints\n"
-		"               the UDP datagrams it received for no listener\n",
+		"               the UDP datagrams it received for no listener\n"
+		"  --up-dst4 A --up-dst6 A --up-via4 A --up-via6 A\n"
+		"               the return direction (VM -> on-prem): on-prem "
+		"addresses\n"
+		"               routed by the host via the next hops A out of "
+		"uplink0\n",
 		prog, MAX_ROUNDS);
 }
 
@@ -1688,6 +1922,8 @@ static int parse_args(int argc, char **argv)
 		&opt.out,	   &opt.fast_args,    &opt.napi,
 		&opt.vlan,	   &opt.qemu_tap,     &opt.qemu_mac,
 		&opt.qemu_dst[F4], &opt.qemu_dst[F6], &opt.qemu_rx,
+		&opt.up_dst[F4],   &opt.up_dst[F6],   &opt.up_via[F4],
+		&opt.up_via[F6],
 	};
 	static const struct option longopts[] = {
 		{ "op", required_argument, NULL, 0 },
@@ -1708,6 +1944,10 @@ static int parse_args(int argc, char **argv)
 		{ "qemu-dst4", required_argument, NULL, 0 },
 		{ "qemu-dst6", required_argument, NULL, 0 },
 		{ "qemu-rx", required_argument, NULL, 0 },
+		{ "up-dst4", required_argument, NULL, 0 },
+		{ "up-dst6", required_argument, NULL, 0 },
+		{ "up-via4", required_argument, NULL, 0 },
+		{ "up-via6", required_argument, NULL, 0 },
 		{ "quick", no_argument, NULL, 'q' },
 		{ "profile", no_argument, NULL, 'P' },
 		{ "rounds", required_argument, NULL, 'r' },
@@ -1755,7 +1995,10 @@ static int parse_args(int argc, char **argv)
 	    opt.rounds > MAX_ROUNDS || opt.secs < 0.1 || opt.secs > 10 ||
 	    (strcmp(opt.napi, "softirq") && strcmp(opt.napi, "threaded")) ||
 	    (opt.qemu_tap && (!opt.qemu_mac || !opt.qemu_dst[F4] ||
-			      !opt.qemu_dst[F6] || !opt.qemu_rx)))
+			      !opt.qemu_dst[F6] || !opt.qemu_rx)) ||
+	    (!opt.up_dst[F4] + !opt.up_dst[F6] + !opt.up_via[F4] +
+	     !opt.up_via[F6]) %
+		    4)
 		return -EINVAL;
 	return 0;
 }
@@ -1767,6 +2010,14 @@ static void teardown(pthread_t reader, bool have_reader)
 
 	if (fast_loaded)
 		fp_cli("unload uplink0");
+	if (op_sink_on && !ns_enter(NS_OP))
+		bpf_xdp_detach((int)op0, XDP_FLAGS_DRV_MODE, NULL);
+	if (port_prog_fd >= 0) {
+		if (!ns_enter(NS_HOST))
+			bpf_xdp_detach((int)tgt_ifindex[T_VETH],
+				       XDP_FLAGS_DRV_MODE, NULL);
+		close(port_prog_fd);
+	}
 	if (!ns_enter(NS_HOST))
 		bpf_xdp_detach((int)uplink0, XDP_FLAGS_DRV_MODE, NULL);
 	if (lg && !dev_info(NS_VM, "eth0", &eth0, NULL))
@@ -1836,6 +2087,11 @@ int main(int argc, char **argv)
 	if (!err && tgt_on(T_QEMU))
 		err = dev_info(NS_HOST, opt.qemu_tap, &tgt_ifindex[T_QEMU],
 			       tgt_mac[T_QEMU]);
+	/* The return direction's target is uplink0, its generator vm2. */
+	tgt_ifindex[T_UP] = uplink0;
+	memcpy(tgt_mac[T_UP], uplink0_mac, 6);
+	if (!err)
+		err = dev_info(NS_VM, "eth0", &vm_eth0, NULL);
 	if (err)
 		goto out;
 	if (pthread_create(&reader, NULL, tap__reader, NULL)) {
@@ -1852,12 +2108,20 @@ int main(int argc, char **argv)
 		err = fastpath__setup();
 	for (int f = 0; f < F_MAX && !err; f++)
 		for (int si = 0; si < S_MAX && !err; si++)
-			for (int t = 0; t < T_MAX && !err; t++)
-				if (tgt_on(t))
+			for (int t = 0; t < T_MAX && !err; t++) {
+				if (!tgt_on(t))
+					continue;
+				if (t == T_UP)
+					err = up__begin();
+				if (!err)
 					err = measure(f, si, t);
+				if (t == T_UP && up__end() && !err)
+					err = -EIO;
+			}
 	if (err)
 		goto out;
 	print_table();
+	print_return_table();
 	print_books(ARM_FAST);
 	if (opt.inner)
 		print_books(ARM_FASTV);
