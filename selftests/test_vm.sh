@@ -86,11 +86,13 @@ case_tcp() {
 
 # The guest uploads to the on-prem network through the return path
 # (fastpath_port on tap-vm3, attached by port add): virtio-net sends with
-# its checksum offload on, and what fastpath_port leaves partial goes to
-# the host's stack, counted csum_partial. Byte-exact either way, the
-# gateway flat, the host forwarding no more than the frames the program
-# handed it (and at least the csum_partial ones); the fast share is
-# reported: fast verdicts / every frame the program saw.
+# its checksum and segmentation offloads on: fastpath_port finishes the
+# partial checksums of what it forwards, and a TSO segment bigger than
+# the uplink's MTU goes to the host's stack (too_big), which segments
+# it. Byte-exact either way, the gateway flat, the host forwarding no
+# more than the frames the program handed it (and at least any it could
+# not finish, csum_partial); the fast share is reported: fast verdicts /
+# every frame the program saw.
 case_upload() {
 	local t0 f0 c0 h0 g4 g6 all fast part fwd
 	lab_onprem
