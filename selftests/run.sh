@@ -18,7 +18,10 @@
 #          -V 'san FP=build/san/fastpath'. Without -V, each runs once as is.
 #          Totals count every variant's cases.
 #
-# The longest scripts start first (least total time with N slots): each
+# Each script's line "took N s (CPU M s)" gives its wall time and the CPU
+# time it used (user + system, `times` of what it waited for: commands,
+# daemons, QEMU). The longest scripts start first (least total time with
+# N slots): each
 # run's times are kept in build/selftest-times ($SELFTEST_TIMES); a script
 # not timed yet is guessed at one second per 100 bytes of it.
 
@@ -85,7 +88,7 @@ stop() {
 trap 'rm -rf "$tmp"' EXIT
 trap stop INT TERM
 
-pass=0 fail=0 skip=0
+pass=0 fail=0 skip=0 cpu_all=0
 
 # label JOB: the script's name and, for a variant, its name.
 label() {
@@ -121,7 +124,7 @@ done | sort -n -k1,1 -k2,2 | awk '{ print $3 }')
 
 # finish JOB RC SECS: print the job's output (when kept) and add its counts.
 finish() {
-	local j=$1 rc=$2 secs=$3 log=$tmp/$1.log name p f s
+	local j=$1 rc=$2 secs=$3 log=$tmp/$1.log name p f s cpu
 	name=$(label "$j")
 	if [ "$jobs" -gt 1 ]; then
 		echo "# $name"
@@ -139,9 +142,25 @@ finish() {
 		f=1
 	fi
 	pass=$((pass + p)) fail=$((fail + f)) skip=$((skip + s))
-	echo "# $name took $secs s"
+	cpu=$(cat "$tmp/$j.cpu" 2>/dev/null || echo "?")
+	echo "# $name took $secs s (CPU $cpu s)"
+	cpu_all=$(echo "$cpu_all ${cpu/\?/0}" | awk '{ print $1 + $2 }')
 	echo "$(key "$j") $secs" >>"$tmp/times"
 }
+
+# The script $1, then the CPU seconds it and what it waited for used
+# (user + system, from `times`) into the file $2; TERM is passed on.
+# shellcheck disable=SC2016 # expanded by that bash
+timed='trap "kill -TERM \$c 2>/dev/null" TERM
+bash "$1" &
+c=$!
+while :; do
+	wait "$c"
+	rc=$?
+	kill -0 "$c" 2>/dev/null || break
+done
+times | awk "NR == 2 { gsub(/[ms]/, \" \"); print \$1 * 60 + \$2 + \$3 * 60 + \$4 }" >"$2"
+exit "$rc"'
 
 # start JOB: the script, with its variant's variables, in the background;
 # output to its log (and the terminal too when one runs at a time).
@@ -150,10 +169,12 @@ start() {
 	read -ra w <<<"${job_var[$j]}"
 	if [ "$jobs" -eq 1 ]; then
 		echo "# $(label "$j")"
-		env "${w[@]:1}" bash "${job_script[$j]}" > >(tee "$tmp/$j.log") 2>&1 &
+		env "${w[@]:1}" bash -c "$timed" run "${job_script[$j]}" "$tmp/$j.cpu" \
+			> >(tee "$tmp/$j.log") 2>&1 &
 	else
 		echo "# $(label "$j"): started"
-		env "${w[@]:1}" bash "${job_script[$j]}" >"$tmp/$j.log" 2>&1 &
+		env "${w[@]:1}" bash -c "$timed" run "${job_script[$j]}" "$tmp/$j.cpu" \
+			>"$tmp/$j.log" 2>&1 &
 	fi
 	pid_job[$!]=$j
 	echo "$SECONDS" >"$tmp/$j.t0"
@@ -189,5 +210,5 @@ if [ -f "$tmp/times" ] && mkdir -p "$(dirname "$times")" 2>/dev/null; then
 		awk '{ s = $NF; $NF = ""; sub(/ +$/, ""); t[$0] = s } END { for (k in t) print k, t[k] }' |
 		LC_ALL=C sort >"$tmp/times.new" && mv "$tmp/times.new" "$times" || true
 fi
-echo "$pass passed, $fail failed, $skip skipped ($((SECONDS - t_all)) s)"
+echo "$pass passed, $fail failed, $skip skipped ($((SECONDS - t_all)) s, CPU $cpu_all s)"
 [ "$fail" -eq 0 ]
