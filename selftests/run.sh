@@ -149,7 +149,8 @@ finish() {
 }
 
 # The script $1, then the CPU seconds it and what it waited for used
-# (user + system, from `times`) into the file $2; TERM is passed on.
+# (user + system, from `times`, which must not run in a subshell: a fork
+# starts with no children's times) into the file $2; TERM is passed on.
 # shellcheck disable=SC2016 # expanded by that bash
 timed='trap "kill -TERM \$c 2>/dev/null" TERM
 bash "$1" &
@@ -159,7 +160,8 @@ while :; do
 	rc=$?
 	kill -0 "$c" 2>/dev/null || break
 done
-times | awk "NR == 2 { gsub(/[ms]/, \" \"); print \$1 * 60 + \$2 + \$3 * 60 + \$4 }" >"$2"
+times >"$2.times"
+awk "NR == 2 { gsub(/[ms]/, \" \"); print \$1 * 60 + \$2 + \$3 * 60 + \$4 }" "$2.times" >"$2"
 exit "$rc"'
 
 # start JOB: the script, with its variant's variables, in the background;
