@@ -49,7 +49,7 @@ TEST_BINS   := $(TEST_SRCS:tests/%.c=$(OUT)/tests/%)
 HEADERS     := $(wildcard maps/*.h loader/*.h) $(OUT)/fastpath.skel.h
 
 .PHONY: all unit selftest test demo check install uninstall clean deps-ok need-root bench bench-sync sanitize soak \
-	fuzz libfuzzer-ok
+	fuzz libfuzzer-ok sanitize-build sanitize-unit sanitize-reports
 
 all: $(OUT)/fastpath $(OUT)/fastpath.bpf.o $(OUT)/tapwire
 
@@ -208,8 +208,12 @@ unit: all $(TEST_BINS) $(OUT)/fuzz_diff
 soak: need-root all
 	$(Q)SOAK_SECS=$${SOAK_SECS:-60} selftests/run.sh selftests/test_soak.sh
 
+# Selftest scripts run at once (selftests/run.sh -j; 1: one at a time):
+# one per CPU, since test_fastpath uses as much CPU as wall time alone.
+SELFTEST_JOBS ?= $(shell nproc)
+
 selftest: all $(OUT)/xdp_foreign.bpf.o
-	$(Q)selftests/run.sh
+	$(Q)selftests/run.sh -j $(SELFTEST_JOBS)
 
 # Control-plane figures (DESIGN.md "Performance method"); QUICK=1: 100k only.
 bench-sync: need-root all $(OUT)/bench_sync_latency
@@ -224,22 +228,41 @@ test: need-root
 	$(Q)scripts/deps.sh
 	$(Q)$(MAKE) --no-print-directory unit
 	$(Q)$(MAKE) --no-print-directory fuzz FUZZ_PACKETS=100000 FUZZ_TIME=3
-	$(Q)$(MAKE) --no-print-directory sanitize
-	$(Q)$(MAKE) --no-print-directory selftest
+	$(Q)$(MAKE) --no-print-directory sanitize-unit
+	$(Q)$(MAKE) --no-print-directory all $(OUT)/xdp_foreign.bpf.o
+	$(Q)rc=0; selftests/run.sh -j $(SELFTEST_JOBS) -V plain -V '$(SAN_VARIANT)' || rc=$$?; \
+		$(MAKE) --no-print-directory sanitize-reports || rc=1; exit $$rc
 
 # The unit tests and selftests again with the loader built with ASan and
 # UBSan (build/san). Reports go to files, since the selftests swallow much
-# of the CLI's stderr: any report fails the run.
+# of the CLI's stderr: any report fails the run. make test runs these
+# selftests side by side with the plain ones. test_churn runs 60 s here:
+# the sanitized CLI makes a change per ~0.7 s, and 20 s is too few
+# changes for every kind the test asks for to happen.
 SAN_OUT := $(OUT)/san
+SAN_REPORTS = $(abspath $(SAN_OUT))/reports
+SAN_ENV = ASAN_OPTIONS=log_path=$(SAN_REPORTS)/asan:detect_leaks=1 \
+	UBSAN_OPTIONS=log_path=$(SAN_REPORTS)/ubsan:print_stacktrace=1:halt_on_error=1
+# selftests/run.sh's -V for the sanitized loader.
+SAN_VARIANT = san FP=$(abspath $(SAN_OUT))/fastpath CHURN_SECS=60 $(SAN_ENV)
+
 sanitize: need-root all $(OUT)/xdp_foreign.bpf.o
-	$(Q)rm -rf $(SAN_OUT)/reports && mkdir -p $(SAN_OUT)/reports
+	$(Q)$(MAKE) --no-print-directory sanitize-unit
+	$(Q)rc=0; selftests/run.sh -j $(SELFTEST_JOBS) -V '$(SAN_VARIANT)' || rc=$$?; \
+		$(MAKE) --no-print-directory sanitize-reports || rc=1; exit $$rc
+
+# Parts of sanitize (and of test): the build, with no reports
+# yet; the unit tests; any report fails.
+sanitize-build: need-root
+	$(Q)rm -rf $(SAN_REPORTS) && mkdir -p $(SAN_REPORTS)
 	$(Q)$(MAKE) --no-print-directory SANITIZE=1 OUT=$(SAN_OUT) all
-	$(Q)export ASAN_OPTIONS=log_path=$(abspath $(SAN_OUT))/reports/asan:detect_leaks=1 \
-		UBSAN_OPTIONS=log_path=$(abspath $(SAN_OUT))/reports/ubsan:print_stacktrace=1:halt_on_error=1; \
-		$(MAKE) --no-print-directory SANITIZE=1 OUT=$(SAN_OUT) unit && \
-		FP=$(abspath $(SAN_OUT))/fastpath CHURN_SECS=60 selftests/run.sh
-	$(Q)if ls $(SAN_OUT)/reports/* >/dev/null 2>&1; then \
-		echo "sanitizers reported (SANITIZE=1):" >&2; cat $(SAN_OUT)/reports/* >&2; exit 1; \
+
+sanitize-unit: sanitize-build
+	$(Q)$(SAN_ENV) $(MAKE) --no-print-directory SANITIZE=1 OUT=$(SAN_OUT) unit
+
+sanitize-reports:
+	$(Q)if ls $(SAN_REPORTS)/* >/dev/null 2>&1; then \
+		echo "sanitizers reported (SANITIZE=1):" >&2; cat $(SAN_REPORTS)/* >&2; exit 1; \
 	else echo "sanitize: no ASan/UBSan/LeakSanitizer reports"; fi
 
 demo: need-root

@@ -512,7 +512,7 @@ assert_fast() {
 # TEARDOWN trapped on exit; print "PASS: / FAIL: / SKIP: name" per case and
 # fail if any case failed. CASE_N and LAB_ID are unique per case.
 lab_main() {
-	local setup=$1 teardown=$2 all=$3 c rc failed=0
+	local setup=$1 teardown=$2 all=$3 c rc t0 failed=0
 	shift 3
 	local cases=${*:-$all}
 	for c in $cases; do
@@ -525,6 +525,7 @@ lab_main() {
 	for c in $cases; do
 		CASE_N=$((CASE_N + 1))
 		echo "== $c"
+		t0=$SECONDS
 		set +e
 		(
 			set -eu
@@ -536,6 +537,7 @@ lab_main() {
 		)
 		rc=$?
 		set -e
+		echo "# $c: $((SECONDS - t0)) s"
 		case $rc in
 		0) echo "PASS: $c" ;;
 		"$KSFT_SKIP") echo "SKIP: $c" ;;

@@ -7,6 +7,7 @@
 # it within a second, and when vm1 withdraws it the prefix goes back to
 # the gateway. Skips (KSFT_SKIP) without bird/birdc (Debian bird2).
 # Usage: test_bgp.sh [CASE...]   (default: all; see CASES)
+# selftest: serial (a route reaches the map within 1 s: run.sh runs it alone)
 
 set -eu
 # shellcheck source=selftests/lib.sh

@@ -29,6 +29,7 @@
 # CHURN_SECS (default 20) and CHURN_OPS (default 4000) bound the churn,
 # CHURN_RATE the flow in packets/s (default 1500), CHURN_SEED its order.
 # Usage: test_churn.sh [CASE...]
+# selftest: serial (the flow must arrive whole: run.sh runs it alone)
 
 set -eu
 # shellcheck source=selftests/lib.sh

@@ -9,6 +9,7 @@
 #
 # SOAK_SECS (default 10; `make soak` runs 60), SOAK_RATE packets/s per flow
 # (default 500). Usage: test_soak.sh [CASE...]
+# selftest: serial (the flows must arrive whole: run.sh runs it alone)
 
 set -eu
 # shellcheck source=selftests/lib.sh
