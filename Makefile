@@ -208,9 +208,11 @@ unit: all $(TEST_BINS) $(OUT)/fuzz_diff
 soak: need-root all
 	$(Q)SOAK_SECS=$${SOAK_SECS:-60} selftests/run.sh selftests/test_soak.sh
 
-# Selftest scripts run at once (selftests/run.sh -j; 1: one at a time):
-# one per CPU, since test_fastpath uses as much CPU as wall time alone.
-SELFTEST_JOBS ?= $(shell nproc)
+# Selftest scripts run at once (selftests/run.sh -j N). One at a time by
+# default: side by side on two cores, the checks that need a rate (route
+# churn per second, a guest booting in time) were not yet seen to hold
+# through a whole run. SELFTEST_JOBS=2 tries it.
+SELFTEST_JOBS ?= 1
 
 selftest: all $(OUT)/xdp_foreign.bpf.o
 	$(Q)selftests/run.sh -j $(SELFTEST_JOBS)
