@@ -59,6 +59,29 @@ assert_ok() {
 	[ "$rc" -eq 0 ] || lab_fail "$what: expected exit 0, saw $rc from '$*': $out"
 }
 
+# expect_reject WHAT CODES ARGS...: fp ARGS exits with one of CODES
+# ("1" or "1 2") and says why in exactly one stderr line, left in
+# $REJECT_ERR.
+expect_reject() {
+	local what=$1 codes=$2 rc=0 n
+	shift 2
+	REJECT_ERR=$(fp "$@" 2>&1 >/dev/null) || rc=$?
+	case " $codes " in *" $rc "*) ;; *)
+		lab_fail "$what ('$*'): expected exit ${codes// / or }, saw $rc: $REJECT_ERR" ;;
+	esac
+	n=$(printf '%s' "$REJECT_ERR" | grep -c '')
+	assert_eq "$what ('$*'): stderr lines ($REJECT_ERR)" 1 "$n"
+}
+
+# expect_reject_says WHAT CODES PATTERN ARGS...: the same, and the line
+# matches PATTERN.
+expect_reject_says() {
+	local what=$1 codes=$2 pat=$3
+	shift 3
+	expect_reject "$what" "$codes" "$@"
+	assert_match "$what ('$*'): stderr" "$pat" "$REJECT_ERR"
+}
+
 # assert_match WHAT REGEX TEXT
 assert_match() {
 	printf '%s\n' "$3" | grep -Eq -- "$2" ||

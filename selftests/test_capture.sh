@@ -133,16 +133,6 @@ case_killed() {
 	assert_eq "fp_capctl deadline after --stop" 0 "$(capctl deadline_ns)"
 }
 
-# expect_reject WHAT CODE ARGS...: fp ARGS exits CODE with one stderr line.
-expect_reject() {
-	local what=$1 code=$2 rc=0 err n
-	shift 2
-	err=$(fp "$@" 2>&1 >/dev/null) || rc=$?
-	assert_eq "$what ('$*'): exit status ($err)" "$code" "$rc"
-	n=$(printf '%s' "$err" | grep -c '')
-	assert_eq "$what ('$*'): stderr lines" 1 "$n"
-}
-
 # e. Usage errors exit 2, runtime errors 1, one line each.
 case_bad_input() {
 	cap_setup

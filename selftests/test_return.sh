@@ -13,7 +13,7 @@ set -eu
 # shellcheck source=selftests/lib.sh
 . "$(dirname "${BASH_SOURCE[0]}")/lib.sh"
 
-CASES="attach ping udp tcp spoofed pass_verdicts offload_share sync"
+CASES="attach ping udp tcp spoofed pass_verdicts offload_share sync explain_from"
 
 ONP_IP4=198.18.5.1 ONP_IP6=2001:db8:5::1
 ONP_NET4=198.18.5.0/24 ONP_NET6=2001:db8:5::/64
@@ -314,6 +314,71 @@ case_sync() {
 	assert_eq "onprem list v4 after the route went" "" "$(onprem_line "$ONP_NET4")"
 	ping_from "$NS_VM1" "$ONP_IP4" && lab_fail "ping without the host's route: expected loss"
 	return 0
+}
+
+# explain_json ARGS...: `explain --json ARGS` as "verdict reason source
+# from port uplink dmac smac" (null fields as -).
+explain_json() {
+	local j
+	j=$(fp --json explain "$@") || lab_fail "explain --json $*: expected exit 0, saw $?"
+	printf '%s' "$j" | python3 -c '
+import json, sys
+j = json.load(sys.stdin)
+print(" ".join(str(j[k]) if j[k] is not None else "-" for k in
+      ("verdict", "reason", "source", "from", "port", "uplink", "dmac", "smac")))'
+}
+
+# explain --from PORT ADDRESS: fastpath_port's answer for a frame from the
+# VM on PORT (from its own address, or --src), against the live maps and
+# uncounted; what it cannot answer is refused in one line naming why.
+case_explain_from() {
+	local up_mac r0 s0 l
+	up_mac=$(ns_mac "$NS_HOST" uplink0)
+	r0=$(rp_stat fastpath) s0=$(rp_stat spoofed)
+	l=$(fp explain --from tap-vm1 "$ONP_IP4") || lab_fail "explain --from tap-vm1: expected exit 0"
+	assert_eq "explain --from tap-vm1 $ONP_IP4" \
+		"$ONP_IP4 from $VM1_IP4: fastpath (reason fastpath) on port tap-vm1 -> uplink uplink0 dmac $OP_MAC smac $up_mac" "$l"
+	assert_eq "explain --json --from veth-vm2 $ONP_IP6" \
+		"fastpath fastpath $VM2_IP6 veth-vm2 veth-vm2 uplink0 $OP_MAC $up_mac" \
+		"$(explain_json --from veth-vm2 "$ONP_IP6")"
+	assert_eq "explain --from tap-vm1 --src (vm2's address)" \
+		"drop spoofed $VM2_IP4 tap-vm1 tap-vm1 -" \
+		"$(explain_json --from tap-vm1 --src "$VM2_IP4" "$ONP_IP4" | cut -d' ' -f1-6)"
+	assert_eq "explain --from tap-vm1 --src (an on-prem address)" \
+		"drop spoofed" "$(explain_json --from tap-vm1 --src 198.18.5.77 "$ONP_IP4" | cut -d' ' -f1-2)"
+	assert_eq "explain --from tap-vm1 --src (nobody's address)" \
+		"pass unknown_source" "$(explain_json --from tap-vm1 --src 198.18.9.9 "$ONP_IP4" | cut -d' ' -f1-2)"
+	assert_eq "explain --from tap-vm1 to vm2 (no on-prem entry)" \
+		"gateway miss" "$(explain_json --from tap-vm1 "$VM2_IP4" | cut -d' ' -f1-2)"
+	# The verdict follows the maps: the on-prem entry gone, a miss.
+	assert_ok "onprem del v4" fp onprem del "$ONP_NET4"
+	assert_eq "explain --from tap-vm1 after onprem del" \
+		"gateway miss" "$(explain_json --from tap-vm1 "$ONP_IP4" | cut -d' ' -f1-2)"
+	assert_delta "return fastpath.packets after the probes" "$r0" "$(rp_stat fastpath)" 0 0
+	assert_delta "return spoofed.packets after the probes" "$s0" "$(rp_stat spoofed)" 0 0
+	expect_reject_says "no such port" 1 "port nosuch0: no such interface" \
+		explain --from nosuch0 "$ONP_IP4"
+	expect_reject_says "the uplink as a port" 1 "port uplink0: an uplink" \
+		explain --from uplink0 "$ONP_IP4"
+	expect_reject_says "not a port" 1 "port gw0: not a fastpath port" \
+		explain --from gw0 "$ONP_IP4"
+	expect_reject_says "bad address" 2 "not an IPv4 or IPv6 address" \
+		explain --from tap-vm1 198.18.5.300
+	expect_reject_says "--src of the other family" 2 "--src $VM1_IP6: not an IPv4 address" \
+		explain --from tap-vm1 --src "$VM1_IP6" "$ONP_IP4"
+	expect_reject_says "--src without --from" 2 "--src goes with --from" \
+		explain --src "$VM1_IP4" "$ONP_IP4"
+	expect_reject_says "--from with --uplink" 2 "--uplink and --vlan" \
+		explain --from tap-vm1 --uplink uplink0 "$ONP_IP4"
+	assert_ok "route del vm1 v6" fp route del "$VM1_IP6/128"
+	expect_reject_says "no address of the VM's" 1 "port tap-vm1: no IPv6 entry names the VM's address; give one with --src" \
+		explain --from tap-vm1 "$ONP_IP6"
+	assert_ok "route del vm2 v4" fp route del "$VM2_IP4/32"
+	assert_ok "route del vm2 v6" fp route del "$VM2_IP6/128"
+	assert_ok "port del veth-vm2" fp port del veth-vm2
+	assert_ok "port add veth-vm2 --no-return" fp port add veth-vm2 --no-return
+	expect_reject_says "a port without the return path" 1 "port veth-vm2: the return path is off" \
+		explain --from veth-vm2 "$ONP_IP4"
 }
 
 lab_main ret_setup lab_down "$CASES" "$@"
