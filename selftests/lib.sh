@@ -186,6 +186,14 @@ cap_bg() {
 	wait_for "fp_capctl switched on by capture ${g[*]} $*" 50 capture_on
 }
 
+# cap_wait WHAT: wait (10 s at most) for the capture to exit; sets CAP_RC.
+cap_wait() {
+	wait_for "$1: capture to exit" 100 sh -c "! kill -0 $CAP_PID"
+	CAP_RC=0
+	# Quiet: the shell reports a job killed by SIGKILL on stderr.
+	wait "$CAP_PID" 2>/dev/null || CAP_RC=$?
+}
+
 # tcp_src MB: the path of a file of MB random MiB under the lab (made once).
 tcp_src() {
 	local src=$LAB_DIR/tcp-src

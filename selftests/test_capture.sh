@@ -22,14 +22,6 @@ cap_setup() {
 	assert_ok "route add vm1 v4" fp route add "$VM1_IP4/32" dev tap-vm1
 }
 
-# cap_wait WHAT: wait (10 s at most) for the capture to exit; sets CAP_RC.
-cap_wait() {
-	wait_for "$1: capture to exit" 100 sh -c "! kill -0 $CAP_PID"
-	CAP_RC=0
-	# Quiet: the shell reports a job killed by SIGKILL on stderr.
-	wait "$CAP_PID" 2>/dev/null || CAP_RC=$?
-}
-
 # cap_kill9: SIGKILL the capture and reap it at once, before the shell
 # reports the killed job on stderr.
 cap_kill9() {

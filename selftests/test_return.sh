@@ -13,7 +13,7 @@ set -eu
 # shellcheck source=selftests/lib.sh
 . "$(dirname "${BASH_SOURCE[0]}")/lib.sh"
 
-CASES="attach ping udp tcp spoofed pass_verdicts offload_share sync explain_from"
+CASES="attach ping udp tcp spoofed pass_verdicts offload_share sync explain_from capture_both"
 
 ONP_IP4=198.18.5.1 ONP_IP6=2001:db8:5::1
 ONP_NET4=198.18.5.0/24 ONP_NET6=2001:db8:5::/64
@@ -379,6 +379,48 @@ case_explain_from() {
 	assert_ok "port add veth-vm2 --no-return" fp port add veth-vm2 --no-return
 	expect_reject_says "a port without the return path" 1 "port veth-vm2: the return path is off" \
 		explain --from veth-vm2 "$ONP_IP4"
+}
+
+# One capture sees both directions in one ring: on-prem -> VM judged by
+# the uplink's program, VM -> on-prem by the port's, each record saying
+# which ("prog"); the return path's drops are there too.
+case_capture_both() {
+	local pcap=$LAB_DIR/both.pcap
+	cap_bg -w "$pcap" --quiet
+	kill -TERM "$CAP_PID"
+	cap_wait "an empty capture"
+	cap_bg --json -w "$pcap"
+	ping_from "$NS_VM1" "$ONP_IP4" || lab_fail "ping $ONP_IP4 from vm1 during capture: expected replies"
+	# From on-prem's network (198.18.0.2, op0's own, has no on-prem entry).
+	ip netns exec "$NS_OP" ping -q -c 3 -i 0.2 -W 1 -w 5 -I "$ONP_IP4" "$VM1_IP4" >/dev/null 2>&1 ||
+		lab_fail "ping $VM1_IP4 from on-prem $ONP_IP4 during capture: expected replies"
+	ip -n "$NS_VM1" addr add 198.18.5.77/32 dev eth0
+	ip netns exec "$NS_VM1" ping -q -c 3 -i 0.2 -W 1 -I 198.18.5.77 "$ONP_IP4" >/dev/null 2>&1 &&
+		lab_fail "ping from vm1 as on-prem 198.18.5.77: expected no reply"
+	kill -TERM "$CAP_PID"
+	cap_wait "SIGTERM"
+	assert_eq "capture exit status" 0 "$CAP_RC"
+	python3 - "$LAB_DIR/cap.out" <<'PY' || lab_fail "capture --json of both directions: $(cat "$LAB_DIR/cap.out")"
+import collections, json, sys
+seen = collections.Counter()
+for line in open(sys.argv[1]):
+    r = json.loads(line)
+    seen[(r["prog"], r["class"], r["reason"], r["in"], r["out"])] += 1
+want = {
+    # echo requests and replies, 3 + 3 each way
+    ("port", "fast", "fastpath", "tap-vm1", "uplink0"): 6,
+    ("uplink", "fast", "fastpath", "uplink0", "tap-vm1"): 6,
+    # vm1 posing as on-prem
+    ("port", "drop", "spoofed", "tap-vm1", None): 3,
+}
+bad = [f"{k}: expected {n}, saw {seen[k]}" for k, n in want.items() if seen[k] != n]
+other = [k for k in seen if k[1] in ("fast", "drop") and k not in want]
+if bad or other:
+    sys.exit("; ".join(bad + [f"unexpected {k} x{seen[k]}" for k in other]))
+PY
+	# The pcap holds the frames as they left: 15 and whatever was passed.
+	[ "$(stat -c %s "$pcap")" -gt $((24 + 15 * 16)) ] ||
+		lab_fail "$pcap: expected at least 15 records, saw $(stat -c %s "$pcap") bytes"
 }
 
 lab_main ret_setup lab_down "$CASES" "$@"
