@@ -124,7 +124,8 @@ int fp_capture__format(const struct fp_cap_rec *r, const char *in,
 	return snprintf(buf, n, "%s reason=%s in=%s out=%s len=%u%s%s",
 			fp_capture__class_name(r->class),
 			fp_reason_name(r->reason), in, out, r->len,
-			r->prog == FP_CAP_PROG_UPLINK ? "" : " prog=port", vlan);
+			r->prog == FP_CAP_PROG_UPLINK ? "" : " prog=port",
+			vlan);
 }
 
 static volatile sig_atomic_t stop;

@@ -123,8 +123,8 @@ static int from_port(const struct explain_opts *opt, const struct fp_maps *m,
 	v.ifindex = pr->ifindex;
 	err = fp_fib__for_each(m, vm_source_of, &v);
 	if (err) {
-		pr_warn("explain: port %s: reading its entries: %s\n",
-			pr->name, strerror(-err));
+		pr_warn("explain: port %s: reading its entries: %s\n", pr->name,
+			strerror(-err));
 		return err;
 	}
 	if (!v.found) {
@@ -264,8 +264,7 @@ int fp_cmd_explain(const struct fp_opts *o, int argc, char **argv)
 			j, "reason",
 			json_object_new_string(fp_reason_name(out.reason)));
 		json_object_object_add(
-			j, "uplink",
-			up[0] ? json_object_new_string(up) : NULL);
+			j, "uplink", up[0] ? json_object_new_string(up) : NULL);
 		json_object_object_add(
 			j, "vlan",
 			opt.vlan ? json_object_new_string(opt.vlan) : NULL);
@@ -280,8 +279,8 @@ int fp_cmd_explain(const struct fp_opts *o, int argc, char **argv)
 		printf("%s from %s: %s (reason %s) on port %s", pos[0], src,
 		       verdict, fp_reason_name(out.reason), pr.name);
 		if (port.name[0])
-			printf(" -> uplink %s dmac %s smac %s", port.name,
-			       dmac, smac);
+			printf(" -> uplink %s dmac %s smac %s", port.name, dmac,
+			       smac);
 		printf("\n");
 	} else {
 		printf("%s: %s (reason %s) on uplink %s%s", pos[0], verdict,

@@ -97,7 +97,8 @@ int fp_prober__open_port(struct fp_prober *p, const struct fp_maps *m,
 		return -ENODEV;
 	}
 	if (bpf_map_lookup_elem(m->ports, &ifindex, &rec)) {
-		say(cmd, "port %s: not a fastpath port (fastpath port add %s)\n",
+		say(cmd,
+		    "port %s: not a fastpath port (fastpath port add %s)\n",
 		    port, port);
 		return -ENOENT;
 	}

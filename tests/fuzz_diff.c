@@ -125,7 +125,6 @@ static bool opt_prog[P_NPROG] = { true, true };
 static struct fastpath *skel;
 static struct fp_maps fm; /* skel's, for loader/fib.c, port.c, uplink.c */
 static int prog_fd[P_NPROG], stats_fd[P_NPROG], ncpus;
-static struct fp_counter *percpu;
 static int vlans_fd, vlanstat_fd;
 static struct fp_vlanstat *percpu_v;
 static unsigned long long mismatches;
@@ -442,12 +441,11 @@ static int uplink_nr(__u32 ifindex)
 }
 
 /* An on-prem entry through loader/onprem.c, as `onprem add` writes it. */
-static int onprem_update(const struct ref_prefix *p,
-			 const struct fp_prefix *fp, bool del)
+static int onprem_update(const struct ref_prefix *p, const struct fp_prefix *fp,
+			 bool del)
 {
 	int u = uplink_nr(p->ifindex);
-	struct fp_ifinfo info = { .ifindex = p->ifindex,
-				  .mtu = egress_mtu[u] };
+	struct fp_ifinfo info = { .ifindex = p->ifindex, .mtu = egress_mtu[u] };
 
 	if (del)
 		return fp_onprem__del(&fm, fp);
@@ -1146,12 +1144,17 @@ static void transport(__u8 *f, int len)
 	at = l4 + (proto == IPPROTO_TCP ? 16 : 6);
 	pseudo = fp_csum_fold(ip + (v4 ? 12 : 8), 2 * alen, 0) + proto + l4len;
 	switch (rnd(10)) {
-	case 0: case 1: case 2: case 3: /* partial */
+	case 0:
+	case 1:
+	case 2:
+	case 3: /* partial */
 		while (pseudo >> 16)
 			pseudo = (pseudo & 0xffff) + (pseudo >> 16);
 		put16(f + at, (__u16)pseudo);
 		break;
-	case 4: case 5: case 6: /* finished */
+	case 4:
+	case 5:
+	case 6: /* finished */
 		put16(f + at, 0);
 		sum = ~fp_csum_fold(f + l4, l4len, pseudo);
 		put16(f + at, proto == IPPROTO_UDP && !sum ? 0xffff : sum);
@@ -1223,15 +1226,6 @@ static int random_port_frame(__u8 *f, enum dev *in)
 }
 
 /* Running: the program, the model, and their comparison. */
-
-static const char *xdp_name(__u32 action)
-{
-	static const char *const names[] = { "XDP_ABORTED", "XDP_DROP",
-					     "XDP_PASS", "XDP_TX",
-					     "XDP_REDIRECT" };
-
-	return action < ARRAY_SIZE(names) ? names[action] : "XDP_?";
-}
 
 static const char *dev_name_of(__u32 ifindex)
 {
@@ -1315,8 +1309,9 @@ static void report(unsigned long long idx, unsigned long long table,
 	if (!opt_verbose && mismatches > 1 && opt_keep_going) {
 		fprintf(stderr,
 			"mismatch: packet %llu: %s: model %s/%s, program %s/%s\n",
-			idx, what, xdp_name(want->action),
-			fp_reason_name(want->reason), xdp_name(saw->action),
+			idx, what, fp_test__xdp_name(want->action),
+			fp_reason_name(want->reason),
+			fp_test__xdp_name(saw->action),
 			saw->has_reason ? fp_reason_name(saw->reason) : "?");
 		return;
 	}
@@ -1325,7 +1320,7 @@ static void report(unsigned long long idx, unsigned long long table,
 		what, opt_seed, idx, table, opt_tables, prog_names[pg],
 		dev_names[in]);
 	fprintf(stderr, "  model:   %s, reason %s, to %s",
-		xdp_name(want->action), fp_reason_name(want->reason),
+		fp_test__xdp_name(want->action), fp_reason_name(want->reason),
 		dev_name_of(want->ifindex));
 	if (want->vlan >= 0) {
 		char vid[16];
@@ -1340,7 +1335,7 @@ static void report(unsigned long long idx, unsigned long long table,
 	}
 	fputc('\n', stderr);
 	fprintf(stderr, "  program: %s, reason %s, to %s\n",
-		xdp_name(saw->action),
+		fp_test__xdp_name(saw->action),
 		saw->has_reason ? fp_reason_name(saw->reason) : "(not seen)",
 		saw->has_reason ? dev_name_of(saw->ifindex) : "(not seen)");
 	hexdump("frame in", f, len);
@@ -1359,26 +1354,22 @@ static void report(unsigned long long idx, unsigned long long table,
 static int test_run(enum prog pg, enum dev in, const __u8 *f, int len,
 		    bool probe, struct seen *saw)
 {
-	static __u8 buf[META_LEN + BUF_MAX], out[META_LEN + BUF_MAX];
-	int meta = probe ? META_LEN : 0;
+	static __u8 out[META_LEN + BUF_MAX];
+	int meta = probe ? META_LEN : 0, err;
 	struct fp_probe pr = { .magic = FP_EXPLAIN_MAGIC };
-	struct xdp_md ctx = { .data = meta,
-			      .data_end = meta + len,
-			      .ingress_ifindex = ifidx[in] };
-	LIBBPF_OPTS(bpf_test_run_opts, t, .data_in = buf,
-		    .data_size_in = meta + len, .data_out = out,
-		    .data_size_out = sizeof(out), .ctx_in = &ctx,
-		    .ctx_size_in = sizeof(ctx));
+	struct fp_test_run t = { .prog_fd = prog_fd[pg],
+				 .ifindex = ifidx[in],
+				 .meta = &pr,
+				 .meta_len = meta };
 
-	memcpy(buf, &pr, meta);
-	memcpy(buf + meta, f, len);
-	if (bpf_prog_test_run_opts(prog_fd[pg], &t)) {
+	err = fp_test__run(&t, f, len, out, sizeof(out));
+	if (err) {
 		fprintf(stderr, "fuzz_diff: BPF_PROG_TEST_RUN: %s\n",
-			strerror(errno));
+			strerror(-err));
 		return -1;
 	}
 	saw->action = t.retval;
-	saw->out_len = (int)t.data_size_out - meta;
+	saw->out_len = t.out_len - meta;
 	memcpy(saw->out, out + meta, saw->out_len > 0 ? saw->out_len : 0);
 	if (probe) {
 		memcpy(&pr, out, sizeof(pr));
@@ -1393,17 +1384,12 @@ static int test_run(enum prog pg, enum dev in, const __u8 *f, int len,
 static int read_counters(struct fp_counter sum[P_NPROG][FP_R_MAX])
 {
 	memset(sum, 0, P_NPROG * sizeof(*sum));
-	for (int pg = 0; pg < P_NPROG; pg++)
-		for (__u32 r = 0; r < FP_R_MAX; r++) {
-			if (bpf_map_lookup_elem(stats_fd[pg], &r, percpu))
-				return map_err("read", pg == P_PORT ?
-							       "fp_rstats" :
-							       "fp_stats");
-			for (int c = 0; c < ncpus; c++) {
-				sum[pg][r].packets += percpu[c].packets;
-				sum[pg][r].bytes += percpu[c].bytes;
-			}
-		}
+	for (int pg = 0; pg < P_NPROG; pg++) {
+		errno = -fp_test__counters(stats_fd[pg], sum[pg]);
+		if (errno)
+			return map_err("read",
+				       pg == P_PORT ? "fp_rstats" : "fp_stats");
+	}
 	return 0;
 }
 
@@ -1543,11 +1529,14 @@ static int one_packet(unsigned long long idx, unsigned long long table,
 		    !differs(&want, want_out, &saw)) {
 			saw.reason = r < 0 ? FP_R_MAX : (__u32)r;
 			saw.has_reason = true;
-			report(idx, table, pg, in, f, len, &want, want_out, &saw,
+			report(idx, table, pg, in, f, len, &want, want_out,
+			       &saw,
 			       r == -2 ? "counters: not exactly one moved" :
-			       r != (int)want.reason ? "counter" :
-			       other != -1 ? "the other program's counters moved" :
-						       "fp_vlanstat counters");
+			       r != (int)want.reason ?
+					 "counter" :
+			       other != -1 ?
+					 "the other program's counters moved" :
+					 "fp_vlanstat counters");
 		}
 		return 0;
 	}
@@ -1697,9 +1686,8 @@ static int setup(void)
 			strerror(-ncpus));
 		return -1;
 	}
-	percpu = calloc(ncpus, sizeof(*percpu));
 	percpu_v = calloc(ncpus, sizeof(*percpu_v));
-	if (!percpu || !percpu_v) {
+	if (!percpu_v) {
 		fprintf(stderr, "fuzz_diff: calloc: %s\n", strerror(errno));
 		return -1;
 	}
@@ -1734,7 +1722,8 @@ static int parse_args(int argc, char **argv)
 	char *end;
 	int c;
 
-	while ((c = getopt_long(argc, argv, "n:s:t:p:kvh", lopts, NULL)) != -1) {
+	while ((c = getopt_long(argc, argv, "n:s:t:p:kvh", lopts, NULL)) !=
+	       -1) {
 		unsigned long long v = 0;
 
 		if (c == 'n' || c == 's' || c == 't') {
@@ -1867,7 +1856,6 @@ int main(int argc, char **argv)
 	rc = mismatches ? 1 : 0;
 out:
 	fastpath__destroy(skel);
-	free(percpu);
 	free(percpu_v);
 	return rc;
 }

@@ -33,8 +33,6 @@
 #include "harness.h"
 #include "capture.h"
 #include "fib.h"
-#include "ifinfo.h"
-#include "onprem.h"
 #include "parse.h"
 #include "pktgen.h"
 #include "port.h"
@@ -69,10 +67,7 @@ static const __u8 GW_PEER[6] = { 0x02, 0, 0, 0, 0x20, 0x01 };
 enum dev { D_UP0, D_UP1, D_VM0, D_GW0, D_MAX };
 #define NONE D_MAX
 
-static const struct {
-	const char *name, *peer;
-	const __u8 *mac;
-} devs[D_MAX] = {
+static const struct fp_test_dev devs[D_MAX] = {
 	[D_UP0] = { "up0", "op0", UP0_MAC },
 	[D_UP1] = { "up1", "op1", UP1_MAC },
 	[D_VM0] = { "vm0", "vmp0", VM0_MAC },
@@ -216,32 +211,22 @@ static int build_frame(const char *dst, enum dev in, __u8 ttl, __u16 payload,
 }
 
 /* One test run; returns the frame length, fills out (metadata stripped). */
-static int run_prog(int fd, const __u8 *frame, int len, bool probe,
-		    enum dev in, __u8 *out, __u32 *retval, __u32 repeat)
+static int run_prog(int fd, const __u8 *frame, int len, bool probe, enum dev in,
+		    __u8 *out, __u32 *retval, __u32 repeat)
 {
-	static __u8 in_buf[META_LEN + FRAME_MAX], out_buf[2 * FRAME_MAX];
+	static __u8 out_buf[2 * FRAME_MAX];
 	struct fp_probe p = { .magic = FP_EXPLAIN_MAGIC };
-	int meta = probe ? META_LEN : 0;
-	struct xdp_md ctx = { 0 };
-	LIBBPF_OPTS(bpf_test_run_opts, t);
+	struct fp_test_run t = { .prog_fd = fd,
+				 .ifindex = ifidx[in],
+				 .meta = &p,
+				 .meta_len = probe ? META_LEN : 0,
+				 .repeat = repeat };
 
-	memcpy(in_buf, &p, META_LEN);
-	memcpy(in_buf + meta, frame, len);
-	ctx.data = meta;
-	ctx.data_end = meta + len;
-	ctx.ingress_ifindex = ifidx[in];
-	t.data_in = in_buf;
-	t.data_size_in = meta + len;
-	t.data_out = out_buf;
-	t.data_size_out = sizeof(out_buf);
-	t.ctx_in = &ctx;
-	t.ctx_size_in = sizeof(ctx);
-	t.repeat = repeat;
-	check_int("bpf_prog_test_run_opts", 0,
-		  bpf_prog_test_run_opts(fd, &t) ? -errno : 0);
+	check_int("fp_test__run", 0,
+		  fp_test__run(&t, frame, len, out_buf, sizeof(out_buf)));
 	*retval = t.retval;
 	if (out)
-		memcpy(out, out_buf + meta, len);
+		memcpy(out, out_buf + t.meta_len, len);
 	return len;
 }
 
@@ -476,9 +461,10 @@ static void test_format_line(void **state)
 	r.len = 98;
 	r.prog = FP_CAP_PROG_PORT;
 	fp_capture__format(&r, "tap-vm1", "uplink0", buf, sizeof(buf));
-	check_str("line, the return path",
-		  "fast reason=fastpath in=tap-vm1 out=uplink0 len=98 prog=port",
-		  buf);
+	check_str(
+		"line, the return path",
+		"fast reason=fastpath in=tap-vm1 out=uplink0 len=98 prog=port",
+		buf);
 	check_str("prog name, port", "port",
 		  fp_capture__prog_name(FP_CAP_PROG_PORT));
 	check_str("prog name, uplink", "uplink",
@@ -490,54 +476,34 @@ static void test_format_line(void **state)
 
 static struct fp_maps m; /* skel's, for loader/fib.c, port.c, uplink.c */
 
+/* vm0 with the return path on: fastpath_port's records too. */
 static int add_port(enum dev d, const __u8 *peer)
 {
-	/* vm0 with the return path on: fastpath_port's records too. */
-	struct fp_port port = { .mtu = 1500,
-				.flags = d == D_VM0 ? FP_PORT_F_RETURN : 0 };
-
-	memcpy(port.mac, devs[d].mac, 6);
-	memcpy(port.peer_mac, peer, 6);
-	snprintf(port.name, sizeof(port.name), "%s", devs[d].name);
-	return fp_ports__put(&m, ifidx[d], &port, BPF_ANY);
+	return fp_test__port(&m, ifidx[d], devs[d].name, devs[d].mac, peer,
+			     1500, d == D_VM0 ? FP_PORT_F_RETURN : 0);
 }
 
 static int fill_maps(void)
 {
 	struct fp_uplink up0 = { 0 }, up1 = { .gw_ifindex = ifidx[D_GW0] };
-	struct fp_route rt = { .ifindex = ifidx[D_VM0],
-			       .origin = FP_ORIGIN_STATIC };
-	struct fp_ifinfo info = { .mtu = 1500, .name = "up0" };
-	struct fp_prefix p, op;
 
 	memcpy(up0.mac, UP0_MAC, 6);
 	memcpy(up1.mac, UP1_MAC, 6);
-	memcpy(rt.dmac, VM0_PEER, 6);
-	info.ifindex = ifidx[D_UP0];
-	memcpy(info.mac, UP0_MAC, 6);
-	if (fp_parse_prefix(FAST4 "/32", &p) ||
-	    fp_parse_prefix("198.18.100.0/24", &op))
-		return -1;
 	/* Through loader/fib.c, the one writer of the route maps. */
 	m.skel = skel;
 	return fp_maps__fill_fds(&m) ||
 	       fp_uplinks__put(&m, ifidx[D_UP0], &up0) ||
 	       fp_uplinks__put(&m, ifidx[D_UP1], &up1) ||
 	       add_port(D_VM0, VM0_PEER) || add_port(D_GW0, GW_PEER) ||
-	       fp_fib__set(&m, &p, &rt, false) ||
-	       fp_onprem__add(&m, &op, &info, OP_MAC, FP_ORIGIN_STATIC);
+	       fp_test__route(&m, FAST4, 32, ifidx[D_VM0], VM0_PEER) ||
+	       fp_test__onprem(&m, "198.18.100.0", 24, ifidx[D_UP0], "up0",
+			       UP0_MAC, 1500, OP_MAC);
 }
 
 static int group_setup(void **state)
 {
-	if (fp_test__netns())
+	if (fp_test__netns() || fp_test__devices(devs, D_MAX, ifidx))
 		return -1;
-	for (int d = 0; d < D_MAX; d++) {
-		ifidx[d] =
-			fp_test__veth(devs[d].name, devs[d].mac, devs[d].peer);
-		if (!ifidx[d])
-			return -1;
-	}
 	skel = fp_test__load();
 	if (!skel)
 		return -1;
