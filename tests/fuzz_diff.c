@@ -621,9 +621,8 @@ static int egress_update(bool del)
 			if (ports[i].ifindex == ifidx[u])
 				pt = &ports[i];
 		errno = 0;
-		if (del && egress[u] == EG_ON)
-			errno = -fp_ports__del(&fm, ifidx[u]);
-		else if (!del && egress[u] == EG_GONE)
+		/* Out with the table, or gone behind the entries' back. */
+		if (egress[u] == (del ? EG_ON : EG_GONE))
 			errno = -fp_ports__del(&fm, ifidx[u]);
 		else if (!del && pt && !pt->in_devmap &&
 			 fp_test__untx(&fm, ifidx[u]))
