@@ -1125,7 +1125,7 @@ static bool onprem_dest(int family, __u8 *a)
  * (as built), partial (the folded pseudo-header sum that a sender with
  * checksum offload leaves), zero, or random.
  */
-static void transport(__u8 *f, int len)
+static __u8 transport(__u8 *f, int len)
 {
 	bool v4 = is_v4(f);
 	int l3 = v4 ? 20 : 40, alen = v4 ? 4 : 16, l4 = ETH_HLEN + l3, at;
@@ -1167,6 +1167,30 @@ static void transport(__u8 *f, int len)
 	default: /* as built: a finished UDP checksum, even under TCP */
 		break;
 	}
+	return proto;
+}
+
+/*
+ * IPv6 with ext bytes of extension headers: a payload length shorter than
+ * they are, so that the upper-layer length wraps below zero, and the
+ * check field of the proto header behind them partial for that length
+ * (a segment no one can finish).
+ */
+static void wrap_l4len(__u8 *f, int len, int ext, __u8 proto)
+{
+	__u8 *ip = f + ETH_HLEN;
+	int at = ETH_HLEN + 40 + ext + (proto == IPPROTO_TCP ? 16 : 6);
+	__u32 l4len, sum;
+
+	if (at + 2 > len)
+		return;
+	put16(ip + 4, rnd(ext));
+	l4len = 40 + get16(ip + 4) - (40 + ext);
+	sum = fp_csum_fold(ip + 8, 32, 0) + proto + (l4len & 0xffff) +
+	      (l4len >> 16);
+	while (sum >> 16)
+		sum = (sum & 0xffff) + (sum >> 16);
+	put16(f + at, (__u16)sum);
 }
 
 /* Mostly a port with the return path on, else any VM device. */
@@ -1192,6 +1216,7 @@ static int random_port_frame(__u8 *f, enum dev *in)
 	struct fp_pktspec s = { 0 };
 	int family = chance(50) ? AF_INET : AF_INET6;
 	int len, nmut;
+	__u8 proto;
 
 	*in = chance(92) ? return_port() : not_vm[rnd(ARRAY_SIZE(not_vm))];
 	/* To the port's MAC, the host's, or now and then another one. */
@@ -1209,11 +1234,16 @@ static int random_port_frame(__u8 *f, enum dev *in)
 	len = fp_pkt__build(&s, f, BUF_MAX);
 	if (len < 0)
 		return len;
-	transport(f, len);
+	proto = transport(f, len);
 	if (family == AF_INET6 && chance(8))
 		to_icmp6(f, len);
-	if (family == AF_INET6 && chance(12))
+	if (family == AF_INET6 && chance(12)) {
+		int plain = len;
+
 		len = ext_chain(f, len);
+		if (len > plain && chance(20))
+			wrap_l4len(f, len, len - plain, proto);
+	}
 	nmut = chance(50) ? 0 : 1 + rnd(chance(20) ? 6 : 2);
 	for (int i = 0; i < nmut; i++)
 		len = mutate(f, len);

@@ -478,30 +478,52 @@ static int check_field(const __u8 *f, int len, const struct pkt *p)
 }
 
 /*
- * A segment whose check field holds the folded pseudo-header sum: its
- * sender (a veth's, a virtio-net's) left the checksum to offload
- * (CHECKSUM_PARTIAL). A redirect carries no offload state, so such a
- * frame must not leave unfinished. A finished checksum that happens to
- * equal that sum is taken for a partial one (1 in 65,536).
+ * The longest segment the return path finishes: the program's bound
+ * (bpf/fastpath.bpf.c FP_CSUM_MAX_SEG, 18 steps of 512 bytes and a
+ * remainder), far beyond any linear frame but not an IPv6 upper-layer
+ * length that wrapped below zero.
  */
-static bool csum_partial(const __u8 *f, int len, const struct pkt *p)
-{
-	int at = check_field(f, len, p);
+#define CSUM_MAX_SEG (18 * 512 + 511)
 
-	return at >= 0 && be16(f + at) == pseudo_sum(p);
+/* The one's complement sum of len bytes, an odd last byte zero-padded. */
+static __u16 sum_bytes(const __u8 *p, __u32 len)
+{
+	__u32 sum = 0;
+
+	for (__u32 i = 0; i < len; i += 2)
+		sum += (__u32)p[i] << 8 | (i + 1 < len ? p[i + 1] : 0);
+	while (sum >> 16)
+		sum = (sum & 0xffff) + (sum >> 16);
+	return (__u16)sum;
 }
 
 /*
- * What the return path does with a partial checksum: today the stack
- * finishes it (csum_partial, passed). FP_R_FASTPATH to forward with out
- * as it stands, else the reason to pass.
+ * A frame on its way out (rewritten in out) whose TCP/UDP check field
+ * holds the folded pseudo-header sum: its sender (a veth's, a
+ * virtio-net's) left the checksum to offload (CHECKSUM_PARTIAL), and a
+ * redirect carries no offload state. It is finished as the stack's
+ * skb_checksum_help would: the complement of the sum of the segment,
+ * the field included (it holds the pseudo-header's share); UDP sends a
+ * computed 0 as 0xffff. A finished checksum that looks partial comes out
+ * as itself. 0, or -1 when it cannot be finished (a segment past the
+ * frame or longer than CSUM_MAX_SEG): then it must not leave at all.
  */
-static __u32 finish_partial(const struct pkt *p, __u8 *out, int len)
+static int finish_partial(const struct pkt *p, __u8 *out, int len)
 {
-	(void)p;
-	(void)out;
-	(void)len;
-	return FP_R_CSUM_PARTIAL;
+	int at = check_field(out, len, p);
+	__u32 seg = p->l3_len - (p->l4off - ETH_LEN);
+	__u16 c;
+
+	if (at < 0 || be16(out + at) != pseudo_sum(p))
+		return 0;
+	if (seg > CSUM_MAX_SEG || p->l4off + seg > (__u32)len)
+		return -1;
+	c = (__u16)~sum_bytes(out + p->l4off, seg);
+	if (!c && p->l4proto == PROTO_UDP)
+		c = 0xffff;
+	out[at] = c >> 8;
+	out[at + 1] = c & 0xff;
+	return 0;
 }
 
 /* IPv6 link-local (fe80::/10): such a source never leaves its link. */
@@ -557,13 +579,6 @@ static void judge_port_ip(const struct ref_tables *t, __u32 ingress,
 		set(v, XDP_PASS, FP_R_UNRESOLVED);
 		return;
 	}
-	if (csum_partial(frame, len, &p)) {
-		r = finish_partial(&p, out, len);
-		if (r != FP_R_FASTPATH) {
-			set(v, XDP_PASS, r);
-			return;
-		}
-	}
 	/* The uplink's egress record: its MAC, its MTU, its redirect slot. */
 	egress = find_port(t, dst->ifindex);
 	if (!egress)
@@ -581,6 +596,14 @@ static void judge_port_ip(const struct ref_tables *t, __u32 ingress,
 	set(v, XDP_REDIRECT, FP_R_FASTPATH);
 	v->ifindex = egress->ifindex;
 	rewrite(out, p.family, dst->dmac, egress->mac);
+	/*
+	 * Last, on the frame as it leaves: one that cannot leave finished
+	 * is dropped, rewritten as it is (a probe names the uplink still).
+	 */
+	if (finish_partial(&p, out, len)) {
+		set(v, XDP_DROP, FP_R_CSUM_PARTIAL);
+		v->ifindex = egress->ifindex;
+	}
 }
 
 void ref_model__run_port(const struct ref_tables *t, __u32 ingress,
