@@ -187,6 +187,7 @@ cap_bg() {
 }
 
 # cap_wait WHAT: wait (10 s at most) for the capture to exit; sets CAP_RC.
+# shellcheck disable=SC2034 # CAP_RC is the callers' to read
 cap_wait() {
 	wait_for "$1: capture to exit" 100 sh -c "! kill -0 $CAP_PID"
 	CAP_RC=0
