@@ -178,12 +178,15 @@ $(OUT)/fuzz/fuzz_args: tests/fuzz_args.c loader/args.c loader/args.h loader/pars
 	$(call msg,FUZZ-CC,$@)
 	$(Q)$(CLANG) $(FUZZ_CFLAGS) tests/fuzz_args.c loader/args.c loader/parse.c loader/log.c $(LDLIBS) -o $@
 
-# >= 1M packets through program and model, then each libFuzzer target for
+# >= 1M packets through each program and the model (the uplink's
+# fastpath_xdp, the return path's fastpath_port), then both once more with
+# every IPv4 last ply compressed, then each libFuzzer target for
 # FUZZ_TIME seconds (QUICK=1: 5). Corpora stay in build/fuzz/ between runs.
 fuzz: need-root
 	$(Q)scripts/deps.sh
 	$(Q)$(MAKE) --no-print-directory all $(OUT)/fuzz_diff $(FUZZ_BINS)
-	$(Q)$(OUT)/fuzz_diff --packets $(FUZZ_PACKETS)
+	$(Q)$(OUT)/fuzz_diff --packets $(FUZZ_PACKETS) --program uplink
+	$(Q)$(OUT)/fuzz_diff --packets $(FUZZ_PACKETS) --program port
 	$(Q)FASTPATH_CPLY_MIN=0 $(OUT)/fuzz_diff --packets $(FUZZ_PACKETS)
 	$(Q)for t in $(FUZZ_TARGETS); do \
 		mkdir -p $(OUT)/fuzz/$$t.corpus; \
@@ -196,8 +199,9 @@ fuzz: need-root
 		fi; \
 	done
 
-# The packet tables and the differential run once more with every IPv4
-# last ply read through its compressed node (maps/fastpath.h).
+# The packet tables and the differential run (both programs, half each)
+# once more with every IPv4 last ply read through its compressed node
+# (maps/fastpath.h).
 unit: all $(TEST_BINS) $(OUT)/fuzz_diff
 	$(Q)scripts/run-unit.sh $(TEST_BINS)
 	$(Q)FASTPATH_CPLY_MIN=0 scripts/run-unit.sh $(OUT)/tests/test_xdp $(OUT)/tests/test_fib

@@ -55,13 +55,17 @@ struct pkt {
 /*
  * One record into the fp_capture ring: the frame as it leaves, after any
  * rewrite. Not inlined: only the check whether a capture runs belongs on
- * the path of every packet.
+ * the path of every packet. why is the reason, and the program (enum
+ * fp_cap_prog) shifted by CAP_PROG_SHIFT: a call takes five arguments.
  */
+#define CAP_PROG_SHIFT 8
+
 static __noinline int capture(struct xdp_md *ctx, struct fp_capctl *cap,
-			      __u32 reason, int action, __u32 out_ifindex)
+			      __u32 why, int action, __u32 out_ifindex)
 {
 	void *data = (void *)(long)ctx->data;
 	void *data_end = (void *)(long)ctx->data_end;
+	__u32 reason = why & ((1U << CAP_PROG_SHIFT) - 1);
 	__u32 class = fp_verdict_class(reason, action == XDP_DROP);
 	__u32 len = data_end - data;
 	struct fp_cap_rec *rec;
@@ -95,16 +99,19 @@ static __noinline int capture(struct xdp_md *ctx, struct fp_capctl *cap,
 	rec->cap_len = snap;
 	rec->class = class;
 	rec->reason = reason;
-	rec->pad = 0;
+	rec->prog = why >> CAP_PROG_SHIFT;
+	rec->pad[0] = rec->pad[1] = rec->pad[2] = 0;
 	bpf_ringbuf_submit(rec, 0);
 	return 0;
 }
 
 /*
  * The one exit: every verdict is counted here, and only here, in the
- * counters of the program that saw it (stats: fp_stats, fp_rstats).
+ * counters of the program that saw it (stats: fp_stats, fp_rstats; prog
+ * names it in the capture records).
  */
-static __always_inline int account_to(struct pkt *p, void *stats, __u32 reason,
+static __always_inline int account_to(struct pkt *p, void *stats,
+				      enum fp_cap_prog prog, __u32 reason,
 				      int action)
 {
 	struct fp_counter *c;
@@ -139,13 +146,14 @@ static __always_inline int account_to(struct pkt *p, void *stats, __u32 reason,
 	/* With no capture running: one inlined array lookup and a branch. */
 	cap = bpf_map_lookup_elem(&fp_capctl, &zero);
 	if (cap && cap->deadline_ns)
-		capture(p->ctx, cap, reason, action, p->out_ifindex);
+		capture(p->ctx, cap, reason | (__u32)prog << CAP_PROG_SHIFT,
+			action, p->out_ifindex);
 	return action;
 }
 
 static __always_inline int account(struct pkt *p, __u32 reason, int action)
 {
-	return account_to(p, &fp_stats, reason, action);
+	return account_to(p, &fp_stats, FP_CAP_PROG_UPLINK, reason, action);
 }
 
 /*
@@ -1236,5 +1244,5 @@ int fastpath_port(struct xdp_md *ctx)
 	if ((v & 0xff) == XDP_REDIRECT && p.l4off &&
 	    fp_csum_finish(ctx, p.l4off, p.l4proto, !!p.ip6))
 		v = VERDICT(FP_R_CSUM_PARTIAL, XDP_DROP);
-	return account_to(&p, &fp_rstats, v >> 8, v & 0xff);
+	return account_to(&p, &fp_rstats, FP_CAP_PROG_PORT, v >> 8, v & 0xff);
 }

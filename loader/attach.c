@@ -523,7 +523,8 @@ static __u32 prog_map_by_name(__u32 prog_id, const char *name)
 	return found;
 }
 
-int fp_attach__maps_of(int ifindex, int uplinks_fd, struct fp_answering *a)
+int fp_attach__maps_of(int ifindex, const char *prog, int uplinks_fd,
+		       struct fp_answering *a)
 {
 	struct bpf_map_info mi = { 0 };
 	__u32 len = sizeof(mi);
@@ -531,7 +532,7 @@ int fp_attach__maps_of(int ifindex, int uplinks_fd, struct fp_answering *a)
 	int err;
 
 	memset(a, 0, sizeof(*a));
-	err = query_attached(ifindex, &st);
+	err = query_prog(ifindex, prog, &st);
 	if (err)
 		return err;
 	if (!st.ours || !st.our_id)

@@ -48,6 +48,13 @@ const char *fp_capture__class_name(__u32 class)
 	return class < FP_CAP_MAX ? class_names[class] : "?";
 }
 
+const char *fp_capture__prog_name(__u32 prog)
+{
+	return prog == FP_CAP_PROG_PORT	  ? "port" :
+	       prog == FP_CAP_PROG_UPLINK ? "uplink" :
+					    "?";
+}
+
 int fp_capture__parse_filter(const char *s, __u32 *mask)
 {
 	const char *p = s;
@@ -110,9 +117,15 @@ int fp_capture__format(const struct fp_cap_rec *r, const char *in,
 		memcpy(vlan, " vlan=", 7);
 		fp_format_vlan(outer, inner, vlan + 6, sizeof(vlan) - 6);
 	}
-	return snprintf(buf, n, "%s reason=%s in=%s out=%s len=%u%s",
+	/*
+	 * The uplink's lines read as they did before the return path had
+	 * a program: only the port program's say which one judged them.
+	 */
+	return snprintf(buf, n, "%s reason=%s in=%s out=%s len=%u%s%s",
 			fp_capture__class_name(r->class),
-			fp_reason_name(r->reason), in, out, r->len, vlan);
+			fp_reason_name(r->reason), in, out, r->len,
+			r->prog == FP_CAP_PROG_UPLINK ? "" : " prog=port",
+			vlan);
 }
 
 static volatile sig_atomic_t stop;
@@ -188,6 +201,9 @@ static void print_record(struct capture *c, const struct fp_cap_rec *r)
 	json_object_object_add(
 		j, "out", r->out_ifindex ? json_object_new_string(out) : NULL);
 	json_object_object_add(j, "len", json_object_new_int64(r->len));
+	json_object_object_add(
+		j, "prog",
+		json_object_new_string(fp_capture__prog_name(r->prog)));
 	json_object_object_add(
 		j, "vlan",
 		fp_capture__vlan(r, &outer, &inner) ?

@@ -12,6 +12,9 @@
 /* "fast", "gateway", "drop", "pass"; "?" for anything else. */
 const char *fp_capture__class_name(__u32 class);
 
+/* The program of a record (enum fp_cap_prog): "uplink", "port"; "?". */
+const char *fp_capture__prog_name(__u32 prog);
+
 /*
  * A --filter value: class names or "all", comma-separated, into a mask of
  * 1 << enum fp_cap_class. -EINVAL for an unknown word or an empty list.
@@ -27,8 +30,9 @@ bool fp_capture__vlan(const struct fp_cap_rec *r, __u16 *outer, __u16 *inner);
 
 /*
  * The text line of a record (no newline): "fast reason=fastpath
- * in=uplink0 out=tap-vm1 len=98", interface names as given ("-" for none),
- * and " vlan=S/C" for a tagged frame.
+ * in=uplink0 out=tap-vm1 len=98", interface names as given ("-" for
+ * none), " prog=port" when the return path's program judged it (VM ->
+ * on-prem), and " vlan=S/C" for a tagged frame.
  */
 int fp_capture__format(const struct fp_cap_rec *r, const char *in,
 		       const char *out, char *buf, size_t n);

@@ -32,6 +32,8 @@ static const char usage_text[] =
 	"  stats [--interval SECS] [--prometheus [--output FILE]]\n"
 	"  status\n"
 	"  explain ADDRESS [--uplink IFACE] [--vlan [S/]C]\n"
+	"  explain --from PORT [--src ADDRESS] ADDRESS   the return path's answer\n"
+	"       for a frame from the VM on PORT (from its own address)\n"
 	"  verify [--sample N] [--uplink IFACE] [--table ID]   the program's\n"
 	"       answers against the kernel's and the model's; exit 1 on a\n"
 	"       wrong delivery\n"

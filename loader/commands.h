@@ -35,16 +35,18 @@ int fp_cmd_unload(const struct fp_opts *o, int argc, char **argv);
 int fp_cmd_status(const struct fp_opts *o, int argc, char **argv);
 int fp_cmd_stats(const struct fp_opts *o, int argc, char **argv);
 /*
- * Which maps the fastpath_xdp attached to an uplink reads: its fp_uplinks
- * map's id, and whether that is the pin set's (uplinks_fd). -ENOENT when
- * fastpath_xdp is not attached there.
+ * Which maps program prog (FP_PROG_NAME on an uplink, FP_PROG_PORT_NAME
+ * on a VM port) attached to ifindex reads: its fp_uplinks map's id, and
+ * whether that is the pin set's (uplinks_fd). -ENOENT when prog is not
+ * attached there.
  */
 struct fp_answering {
-	__u32 prog_id; /* fastpath_xdp's, also inside a dispatcher */
+	__u32 prog_id; /* the program's, also inside a dispatcher */
 	__u32 uplinks_id; /* the fp_uplinks map it reads, 0 if unknown */
 	bool pinned; /* that map is the one pinned at the pin path */
 };
-int fp_attach__maps_of(int ifindex, int uplinks_fd, struct fp_answering *a);
+int fp_attach__maps_of(int ifindex, const char *prog, int uplinks_fd,
+		       struct fp_answering *a);
 int fp_cmd_explain(const struct fp_opts *o, int argc, char **argv);
 int fp_cmd_verify(const struct fp_opts *o, int argc, char **argv);
 int fp_cmd_sync(const struct fp_opts *o, int argc, char **argv);

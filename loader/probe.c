@@ -34,13 +34,40 @@ const char *fp_probe__verdict(const struct fp_probe_out *out)
 			pr_warn("%s: " fmt, cmd, __VA_ARGS__); \
 	} while (0)
 
+/* The program attached to ifindex, a device of kind what (its messages). */
+static int open_on(struct fp_prober *p, __u32 ifindex, const char *what,
+		   const char *cmd)
+{
+	LIBBPF_OPTS(bpf_xdp_query_opts, q);
+	struct fp_ifinfo dev;
+	int err;
+
+	if (fp_ifinfo__by_index(ifindex, &dev)) {
+		say(cmd, "%s ifindex %u: no such interface\n", what, ifindex);
+		return -ENODEV;
+	}
+	if (bpf_xdp_query(ifindex, 0, &q) || !q.prog_id) {
+		say(cmd, "%s %s: no XDP program attached\n", what, dev.name);
+		return -ENOENT;
+	}
+	p->prog_fd = bpf_prog_get_fd_by_id(q.prog_id);
+	if (p->prog_fd < 0) {
+		err = -errno;
+		say(cmd, "%s %s: program id %u: %s\n", what, dev.name,
+		    q.prog_id, strerror(-err));
+		return err;
+	}
+	p->prog_id = q.prog_id;
+	p->ifindex = ifindex;
+	memcpy(p->mac, dev.mac, 6);
+	snprintf(p->name, sizeof(p->name), "%s", dev.name);
+	return 0;
+}
+
 int fp_prober__open(struct fp_prober *p, const struct fp_maps *m,
 		    const char *uplink, const char *cmd)
 {
-	LIBBPF_OPTS(bpf_xdp_query_opts, q);
-	struct fp_ifinfo up;
 	__u32 ifindex;
-	int err;
 
 	p->prog_fd = -1;
 	if (uplink) {
@@ -54,26 +81,39 @@ int fp_prober__open(struct fp_prober *p, const struct fp_maps *m,
 		    "no uplink is configured (fastpath load IFACE)");
 		return -ENOENT;
 	}
-	if (fp_ifinfo__by_index(ifindex, &up)) {
-		say(cmd, "uplink ifindex %u: no such interface\n", ifindex);
+	return open_on(p, ifindex, "uplink", cmd);
+}
+
+int fp_prober__open_port(struct fp_prober *p, const struct fp_maps *m,
+			 const char *port, const char *cmd)
+{
+	struct fp_port rec;
+	__u32 ifindex;
+
+	p->prog_fd = -1;
+	ifindex = if_nametoindex(port);
+	if (!ifindex) {
+		say(cmd, "port %s: no such interface\n", port);
 		return -ENODEV;
 	}
-	if (bpf_xdp_query(ifindex, 0, &q) || !q.prog_id) {
-		say(cmd, "uplink %s: no XDP program attached\n", up.name);
+	if (bpf_map_lookup_elem(m->ports, &ifindex, &rec)) {
+		say(cmd,
+		    "port %s: not a fastpath port (fastpath port add %s)\n",
+		    port, port);
 		return -ENOENT;
 	}
-	p->prog_fd = bpf_prog_get_fd_by_id(q.prog_id);
-	if (p->prog_fd < 0) {
-		err = -errno;
-		say(cmd, "uplink %s: program id %u: %s\n", up.name, q.prog_id,
-		    strerror(-err));
-		return err;
+	if (rec.flags & FP_PORT_F_UPLINK) {
+		say(cmd, "port %s: an uplink, not a VM port\n", port);
+		return -EINVAL;
 	}
-	p->prog_id = q.prog_id;
-	p->ifindex = ifindex;
-	memcpy(p->mac, up.mac, 6);
-	snprintf(p->name, sizeof(p->name), "%s", up.name);
-	return 0;
+	if (!(rec.flags & FP_PORT_F_RETURN)) {
+		say(cmd,
+		    "port %s: the return path is off on it (added with "
+		    "--no-return, or a gateway port)\n",
+		    port);
+		return -ENOENT;
+	}
+	return open_on(p, ifindex, "port", cmd);
 }
 
 void fp_prober__close(struct fp_prober *p)

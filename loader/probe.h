@@ -1,10 +1,11 @@
 /* SPDX-License-Identifier: GPL-2.0 */
 /*
  * The program's answer for one packet: the fastpath_xdp attached to an
- * uplink run with BPF_PROG_TEST_RUN on a synthetic frame against the live
- * maps, the frame carrying a struct fp_probe in its XDP metadata so the
- * program does not count it and writes its reason and target back.
- * `explain` asks one question, `verify` many.
+ * uplink (or the return path's fastpath_port attached to a VM port) run
+ * with BPF_PROG_TEST_RUN on a synthetic frame against the live maps, the
+ * frame carrying a struct fp_probe in its XDP metadata so the program
+ * does not count it and writes its reason and target back. `explain`
+ * asks one question, `verify` many.
  */
 #ifndef FASTPATH_PROBE_H
 #define FASTPATH_PROBE_H
@@ -17,7 +18,7 @@
 struct fp_prober {
 	int prog_fd; /* -1 when not open */
 	__u32 prog_id;
-	__u32 ifindex; /* the uplink */
+	__u32 ifindex; /* the uplink (the VM port) the probes arrive on */
 	__u8 mac[6]; /* its MAC: the probes' destination */
 	char name[16];
 };
@@ -36,11 +37,18 @@ struct fp_probe_out {
  */
 int fp_prober__open(struct fp_prober *p, const struct fp_maps *m,
 		    const char *uplink, const char *cmd);
+/*
+ * The return path's program on the VM port named port: it must be a
+ * registered port (fp_ports) with the return path on. 0, or -errno after
+ * one line as above naming the port and what it lacks.
+ */
+int fp_prober__open_port(struct fp_prober *p, const struct fp_maps *m,
+			 const char *port, const char *cmd);
 void fp_prober__close(struct fp_prober *p);
 
 /*
- * One probe; spec's dmac is set to the uplink's. 0, -EPROTO when the
- * program did not answer the probe (not fastpath_xdp), or -errno.
+ * One probe; spec's dmac is set to the device's. 0, -EPROTO when the
+ * program did not answer the probe (not one of ours), or -errno.
  */
 int fp_prober__run(const struct fp_prober *p, struct fp_pktspec *spec,
 		   struct fp_probe_out *out);

@@ -634,6 +634,16 @@ struct fp_capctl {
 	__u32 pad;
 };
 
+/*
+ * The program that judged a captured frame: both share the ring. A record
+ * of a program from before the field existed reads 0, the uplink's (the
+ * only one there was).
+ */
+enum fp_cap_prog {
+	FP_CAP_PROG_UPLINK = 0, /* fastpath_xdp: on-prem -> VM */
+	FP_CAP_PROG_PORT = 1, /* fastpath_port: VM -> on-prem */
+};
+
 /* fp_capture ring buffer record: the frame as it leaves the program. */
 struct fp_cap_rec {
 	__u64 ts_ns; /* bpf_ktime_get_ns() */
@@ -644,7 +654,8 @@ struct fp_cap_rec {
 	__u16 cap_len; /* bytes of data[] filled */
 	__u8 class; /* enum fp_cap_class */
 	__u8 reason; /* enum fp_reason */
-	__u32 pad;
+	__u8 prog; /* enum fp_cap_prog */
+	__u8 pad[3];
 	__u8 data[FP_CAP_SNAPLEN_MAX];
 };
 

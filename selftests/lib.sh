@@ -62,6 +62,29 @@ assert_ok() {
 	[ "$rc" -eq 0 ] || lab_fail "$what: expected exit 0, saw $rc from '$*': $out"
 }
 
+# expect_reject WHAT CODES ARGS...: fp ARGS exits with one of CODES
+# ("1" or "1 2") and says why in exactly one stderr line, left in
+# $REJECT_ERR.
+expect_reject() {
+	local what=$1 codes=$2 rc=0 n
+	shift 2
+	REJECT_ERR=$(fp "$@" 2>&1 >/dev/null) || rc=$?
+	case " $codes " in *" $rc "*) ;; *)
+		lab_fail "$what ('$*'): expected exit ${codes// / or }, saw $rc: $REJECT_ERR" ;;
+	esac
+	n=$(printf '%s' "$REJECT_ERR" | grep -c '')
+	assert_eq "$what ('$*'): stderr lines ($REJECT_ERR)" 1 "$n"
+}
+
+# expect_reject_says WHAT CODES PATTERN ARGS...: the same, and the line
+# matches PATTERN.
+expect_reject_says() {
+	local what=$1 codes=$2 pat=$3
+	shift 3
+	expect_reject "$what" "$codes" "$@"
+	assert_match "$what ('$*'): stderr" "$pat" "$REJECT_ERR"
+}
+
 # assert_match WHAT REGEX TEXT
 assert_match() {
 	printf '%s\n' "$3" | grep -Eq -- "$2" ||
@@ -164,6 +187,15 @@ cap_bg() {
 	CAP_PID=$!
 	echo "$CAP_PID" >>"$LAB_DIR/pids"
 	wait_for "fp_capctl switched on by capture ${g[*]} $*" 50 capture_on
+}
+
+# cap_wait WHAT: wait (10 s at most) for the capture to exit; sets CAP_RC.
+# shellcheck disable=SC2034 # CAP_RC is the callers' to read
+cap_wait() {
+	wait_for "$1: capture to exit" 100 sh -c "! kill -0 $CAP_PID"
+	CAP_RC=0
+	# Quiet: the shell reports a job killed by SIGKILL on stderr.
+	wait "$CAP_PID" 2>/dev/null || CAP_RC=$?
 }
 
 # tcp_src MB: the path of a file of MB random MiB under the lab (made once).

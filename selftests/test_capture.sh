@@ -22,14 +22,6 @@ cap_setup() {
 	assert_ok "route add vm1 v4" fp route add "$VM1_IP4/32" dev tap-vm1
 }
 
-# cap_wait WHAT: wait (10 s at most) for the capture to exit; sets CAP_RC.
-cap_wait() {
-	wait_for "$1: capture to exit" 100 sh -c "! kill -0 $CAP_PID"
-	CAP_RC=0
-	# Quiet: the shell reports a job killed by SIGKILL on stderr.
-	wait "$CAP_PID" 2>/dev/null || CAP_RC=$?
-}
-
 # cap_kill9: SIGKILL the capture and reap it at once, before the shell
 # reports the killed job on stderr.
 cap_kill9() {
@@ -131,16 +123,6 @@ case_killed() {
 	cap_kill9
 	assert_ok "capture --stop" fp capture --stop
 	assert_eq "fp_capctl deadline after --stop" 0 "$(capctl deadline_ns)"
-}
-
-# expect_reject WHAT CODE ARGS...: fp ARGS exits CODE with one stderr line.
-expect_reject() {
-	local what=$1 code=$2 rc=0 err n
-	shift 2
-	err=$(fp "$@" 2>&1 >/dev/null) || rc=$?
-	assert_eq "$what ('$*'): exit status ($err)" "$code" "$rc"
-	n=$(printf '%s' "$err" | grep -c '')
-	assert_eq "$what ('$*'): stderr lines" 1 "$n"
 }
 
 # e. Usage errors exit 2, runtime errors 1, one line each.

@@ -230,19 +230,6 @@ case_ip_link_attach() {
 	assert_fast "$VM1_IP4" "$VM1_IP6" "$VM2_IP4" "$VM2_IP6"
 }
 
-# expect_reject WHAT CODES ARGS...: fp ARGS exits with one of CODES
-# ("1" or "1 2") and says why in exactly one stderr line.
-expect_reject() {
-	local what=$1 codes=$2 rc=0 err n
-	shift 2
-	err=$(fp "$@" 2>&1 >/dev/null) || rc=$?
-	case " $codes " in *" $rc "*) ;; *)
-		lab_fail "$what ('$*'): expected exit ${codes// / or }, saw $rc: $err" ;;
-	esac
-	n=$(printf '%s' "$err" | grep -c '')
-	assert_eq "$what ('$*'): stderr lines" 1 "$n"
-}
-
 # g. Bad input is refused with a clear error and changes nothing.
 case_bad_input() {
 	local before after

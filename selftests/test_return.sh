@@ -13,7 +13,7 @@ set -eu
 # shellcheck source=selftests/lib.sh
 . "$(dirname "${BASH_SOURCE[0]}")/lib.sh"
 
-CASES="attach ping udp tcp spoofed pass_verdicts offload_share sync"
+CASES="attach ping udp tcp spoofed pass_verdicts offload_share sync explain_from capture_both"
 
 # The on-prem network, its routes on the host, the next hops resolved,
 # the fast path loaded, both VMs' ports and own addresses, the on-prem
@@ -246,6 +246,113 @@ case_sync() {
 	assert_eq "onprem list v4 after the route went" "" "$(onprem_line "$ONP_NET4")"
 	ping_from "$NS_VM1" "$ONP_IP4" && lab_fail "ping without the host's route: expected loss"
 	return 0
+}
+
+# explain_json ARGS...: `explain --json ARGS` as "verdict reason source
+# from port uplink dmac smac" (null fields as -).
+explain_json() {
+	local j
+	j=$(fp --json explain "$@") || lab_fail "explain --json $*: expected exit 0, saw $?"
+	printf '%s' "$j" | python3 -c '
+import json, sys
+j = json.load(sys.stdin)
+print(" ".join(str(j[k]) if j[k] is not None else "-" for k in
+      ("verdict", "reason", "source", "from", "port", "uplink", "dmac", "smac")))'
+}
+
+# explain --from PORT ADDRESS: fastpath_port's answer for a frame from the
+# VM on PORT (from its own address, or --src), against the live maps and
+# uncounted; what it cannot answer is refused in one line naming why.
+case_explain_from() {
+	local up_mac r0 s0 l
+	up_mac=$(ns_mac "$NS_HOST" uplink0)
+	r0=$(rp_stat fastpath) s0=$(rp_stat spoofed)
+	l=$(fp explain --from tap-vm1 "$ONP_IP4") || lab_fail "explain --from tap-vm1: expected exit 0"
+	assert_eq "explain --from tap-vm1 $ONP_IP4" \
+		"$ONP_IP4 from $VM1_IP4: fastpath (reason fastpath) on port tap-vm1 -> uplink uplink0 dmac $OP_MAC smac $up_mac" "$l"
+	assert_eq "explain --json --from veth-vm2 $ONP_IP6" \
+		"fastpath fastpath $VM2_IP6 veth-vm2 veth-vm2 uplink0 $OP_MAC $up_mac" \
+		"$(explain_json --from veth-vm2 "$ONP_IP6")"
+	assert_eq "explain --from tap-vm1 --src (vm2's address)" \
+		"drop spoofed $VM2_IP4 tap-vm1 tap-vm1 -" \
+		"$(explain_json --from tap-vm1 --src "$VM2_IP4" "$ONP_IP4" | cut -d' ' -f1-6)"
+	assert_eq "explain --from tap-vm1 --src (an on-prem address)" \
+		"drop spoofed" "$(explain_json --from tap-vm1 --src 198.18.5.77 "$ONP_IP4" | cut -d' ' -f1-2)"
+	assert_eq "explain --from tap-vm1 --src (nobody's address)" \
+		"pass unknown_source" "$(explain_json --from tap-vm1 --src 198.18.9.9 "$ONP_IP4" | cut -d' ' -f1-2)"
+	assert_eq "explain --from tap-vm1 to vm2 (no on-prem entry)" \
+		"gateway miss" "$(explain_json --from tap-vm1 "$VM2_IP4" | cut -d' ' -f1-2)"
+	# The verdict follows the maps: the on-prem entry gone, a miss.
+	assert_ok "onprem del v4" fp onprem del "$ONP_NET4"
+	assert_eq "explain --from tap-vm1 after onprem del" \
+		"gateway miss" "$(explain_json --from tap-vm1 "$ONP_IP4" | cut -d' ' -f1-2)"
+	assert_delta "return fastpath.packets after the probes" "$r0" "$(rp_stat fastpath)" 0 0
+	assert_delta "return spoofed.packets after the probes" "$s0" "$(rp_stat spoofed)" 0 0
+	expect_reject_says "no such port" 1 "port nosuch0: no such interface" \
+		explain --from nosuch0 "$ONP_IP4"
+	expect_reject_says "the uplink as a port" 1 "port uplink0: an uplink" \
+		explain --from uplink0 "$ONP_IP4"
+	expect_reject_says "not a port" 1 "port gw0: not a fastpath port" \
+		explain --from gw0 "$ONP_IP4"
+	expect_reject_says "bad address" 2 "not an IPv4 or IPv6 address" \
+		explain --from tap-vm1 198.18.5.300
+	expect_reject_says "--src of the other family" 2 "--src $VM1_IP6: not an IPv4 address" \
+		explain --from tap-vm1 --src "$VM1_IP6" "$ONP_IP4"
+	expect_reject_says "--src without --from" 2 "--src goes with --from" \
+		explain --src "$VM1_IP4" "$ONP_IP4"
+	expect_reject_says "--from with --uplink" 2 "--uplink and --vlan" \
+		explain --from tap-vm1 --uplink uplink0 "$ONP_IP4"
+	assert_ok "route del vm1 v6" fp route del "$VM1_IP6/128"
+	expect_reject_says "no address of the VM's" 1 "port tap-vm1: no IPv6 entry names the VM's address; give one with --src" \
+		explain --from tap-vm1 "$ONP_IP6"
+	assert_ok "route del vm2 v4" fp route del "$VM2_IP4/32"
+	assert_ok "route del vm2 v6" fp route del "$VM2_IP6/128"
+	assert_ok "port del veth-vm2" fp port del veth-vm2
+	assert_ok "port add veth-vm2 --no-return" fp port add veth-vm2 --no-return
+	expect_reject_says "a port without the return path" 1 "port veth-vm2: the return path is off" \
+		explain --from veth-vm2 "$ONP_IP4"
+}
+
+# One capture sees both directions in one ring: on-prem -> VM judged by
+# the uplink's program, VM -> on-prem by the port's, each record saying
+# which ("prog"); the return path's drops are there too.
+case_capture_both() {
+	local pcap=$LAB_DIR/both.pcap
+	cap_bg -w "$pcap" --quiet
+	kill -TERM "$CAP_PID"
+	cap_wait "an empty capture"
+	cap_bg --json -w "$pcap"
+	ping_from "$NS_VM1" "$ONP_IP4" || lab_fail "ping $ONP_IP4 from vm1 during capture: expected replies"
+	# From on-prem's network (198.18.0.2, op0's own, has no on-prem entry).
+	ip netns exec "$NS_OP" ping -q -c 3 -i 0.2 -W 1 -w 5 -I "$ONP_IP4" "$VM1_IP4" >/dev/null 2>&1 ||
+		lab_fail "ping $VM1_IP4 from on-prem $ONP_IP4 during capture: expected replies"
+	ip -n "$NS_VM1" addr add 198.18.5.77/32 dev eth0
+	ip netns exec "$NS_VM1" ping -q -c 3 -i 0.2 -W 1 -I 198.18.5.77 "$ONP_IP4" >/dev/null 2>&1 &&
+		lab_fail "ping from vm1 as on-prem 198.18.5.77: expected no reply"
+	kill -TERM "$CAP_PID"
+	cap_wait "SIGTERM"
+	assert_eq "capture exit status" 0 "$CAP_RC"
+	python3 - "$LAB_DIR/cap.out" <<'PY' || lab_fail "capture --json of both directions: $(cat "$LAB_DIR/cap.out")"
+import collections, json, sys
+seen = collections.Counter()
+for line in open(sys.argv[1]):
+    r = json.loads(line)
+    seen[(r["prog"], r["class"], r["reason"], r["in"], r["out"])] += 1
+want = {
+    # echo requests and replies, 3 + 3 each way
+    ("port", "fast", "fastpath", "tap-vm1", "uplink0"): 6,
+    ("uplink", "fast", "fastpath", "uplink0", "tap-vm1"): 6,
+    # vm1 posing as on-prem
+    ("port", "drop", "spoofed", "tap-vm1", None): 3,
+}
+bad = [f"{k}: expected {n}, saw {seen[k]}" for k, n in want.items() if seen[k] != n]
+other = [k for k in seen if k[1] in ("fast", "drop") and k not in want]
+if bad or other:
+    sys.exit("; ".join(bad + [f"unexpected {k} x{seen[k]}" for k in other]))
+PY
+	# The pcap holds the frames as they left: 15 and whatever was passed.
+	[ "$(stat -c %s "$pcap")" -gt $((24 + 15 * 16)) ] ||
+		lab_fail "$pcap: expected at least 15 records, saw $(stat -c %s "$pcap") bytes"
 }
 
 lab_main ret_setup lab_down "$CASES" "$@"

@@ -371,18 +371,6 @@ case_gateway_port() {
 		"$(routes | awk '$2 == "gwc0"')"
 }
 
-# expect_reject WHAT CODE PATTERN ARGS...: fp ARGS exits CODE with one
-# stderr line matching PATTERN.
-expect_reject() {
-	local what=$1 code=$2 pat=$3 rc=0 err n
-	shift 3
-	err=$(fp "$@" 2>&1 >/dev/null) || rc=$?
-	assert_eq "$what ('$*'): exit status ($err)" "$code" "$rc"
-	n=$(printf '%s' "$err" | grep -c '')
-	assert_eq "$what ('$*'): stderr lines ($err)" 1 "$n"
-	assert_match "$what ('$*'): stderr" "$pat" "$err"
-}
-
 # explain_json ADDR VLAN: `explain ADDR --uplink uplink0 --vlan VLAN --json`
 # as "verdict reason port vlan dmac smac".
 explain_json() {
@@ -452,18 +440,18 @@ case_explain_status_prometheus() {
 
 	# Bad input: usage errors (2) name the value; refusals (1) the interface.
 	before=$(fp uplink list --json)
-	expect_reject "VID 4095" 2 "4095" uplink add uplink0 --vlan 4095
-	expect_reject "VID 0" 2 "--vlan 0" uplink add uplink0 --vlan 0
-	expect_reject "S-tag 4095" 2 "4095/5" uplink add uplink0 --vlan 4095/5
-	expect_reject "three tags" 2 "1/2/3" uplink add uplink0 --vlan 1/2/3
-	expect_reject "not a number" 2 "abc" uplink add uplink0 --vlan abc
-	expect_reject "--vlan on list" 2 "vlan" uplink list --vlan 100
-	expect_reject "not an uplink" 1 "gw0" uplink add gw0 --vlan 5
-	expect_reject "no such interface" 1 "nosuch0" uplink add nosuch0 --vlan 5
-	expect_reject "gateway port that is no port" 1 "gw0" uplink add uplink0 --vlan 5 --gateway-port gw0
-	expect_reject "del of a circuit never added" 1 "vlan 5" uplink del uplink0 --vlan 5
-	expect_reject "port del of a circuit's gateway port" 1 "gwc0" port del gwc0
-	expect_reject "explain --vlan 4095" 2 "4095" explain "$VM2_IP4" --uplink uplink0 --vlan 4095
+	expect_reject_says "VID 4095" 2 "4095" uplink add uplink0 --vlan 4095
+	expect_reject_says "VID 0" 2 "--vlan 0" uplink add uplink0 --vlan 0
+	expect_reject_says "S-tag 4095" 2 "4095/5" uplink add uplink0 --vlan 4095/5
+	expect_reject_says "three tags" 2 "1/2/3" uplink add uplink0 --vlan 1/2/3
+	expect_reject_says "not a number" 2 "abc" uplink add uplink0 --vlan abc
+	expect_reject_says "--vlan on list" 2 "vlan" uplink list --vlan 100
+	expect_reject_says "not an uplink" 1 "gw0" uplink add gw0 --vlan 5
+	expect_reject_says "no such interface" 1 "nosuch0" uplink add nosuch0 --vlan 5
+	expect_reject_says "gateway port that is no port" 1 "gw0" uplink add uplink0 --vlan 5 --gateway-port gw0
+	expect_reject_says "del of a circuit never added" 1 "vlan 5" uplink del uplink0 --vlan 5
+	expect_reject_says "port del of a circuit's gateway port" 1 "gwc0" port del gwc0
+	expect_reject_says "explain --vlan 4095" 2 "4095" explain "$VM2_IP4" --uplink uplink0 --vlan 4095
 	assert_eq "uplink list --json after refused commands" "$before" "$(fp uplink list --json)"
 
 	# del: the circuit goes from the list; its frames are unknown_vlan

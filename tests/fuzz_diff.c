@@ -16,6 +16,17 @@
  * packet. One packet in PROBE_EVERY also goes through as an `explain`
  * probe, which reports the program's reason and target port directly.
  *
+ * The return path: fastpath_port judges frames from the VM ports against
+ * the same tables, which hold on-prem entries too (`onprem add`, through
+ * loader/onprem.c: an uplink, the next hop's MAC or none) and the uplinks'
+ * egress records it writes (their MTU, and now and then one taken out of
+ * the devmap or deleted). VM ports have the return path on or off per
+ * table. Each packet goes to one program (--program, default both, half
+ * and half); its frames are mostly from a VM's own address to an on-prem
+ * one, TCP or UDP, with the check field finished, partial (the folded
+ * pseudo-header sum a sender with offload leaves) or zero. fp_rstats is
+ * compared as fp_stats is, and neither may move for the other's packet.
+ *
  * Trunk uplinks: up3 has random tagged circuits (fp_vlans) per table,
  * some with the gateway port gw3, written through loader/uplink.c; its
  * own anti-spoofing flag changes per table too (fp_uplinks__put must
@@ -49,6 +60,8 @@
 #include "port.h"
 #include "uplink.h"
 #include "fib.h"
+#include "ifinfo.h"
+#include "onprem.h"
 #include "refmodel.h"
 
 #define ARRAY_SIZE(a) (sizeof(a) / sizeof((a)[0]))
@@ -78,6 +91,7 @@ enum dev {
 	D_MAX,
 };
 #define NVM (D_MAX - D_VM0)
+#define NUP (D_UP3 + 1) /* uplinks, D_UP0 .. D_UP3 */
 
 static const char *const dev_names[D_MAX] = {
 	"up0", "up1", "up2", "up3", "gw0", "gw3",
@@ -102,15 +116,20 @@ static unsigned long long opt_packets = 20000, opt_seed;
 static unsigned long opt_tables = 2000;
 static bool opt_keep_going, opt_verbose;
 
+/* The programs judged: fastpath_xdp on the uplinks, fastpath_port. */
+enum prog { P_UPLINK, P_PORT, P_NPROG };
+static const char *const prog_names[P_NPROG] = { "uplink", "port" };
+static bool opt_prog[P_NPROG] = { true, true };
+
 /* State of the run. */
 static struct fastpath *skel;
 static struct fp_maps fm; /* skel's, for loader/fib.c, port.c, uplink.c */
-static int prog_fd, stats_fd, ncpus;
-static struct fp_counter *percpu;
+static int prog_fd[P_NPROG], stats_fd[P_NPROG], ncpus;
 static int vlans_fd, vlanstat_fd;
 static struct fp_vlanstat *percpu_v;
 static unsigned long long mismatches;
-static unsigned long long tally[FP_R_MAX]; /* the model's, for the summary */
+/* The model's verdicts, for the summary. */
+static unsigned long long tally[P_NPROG][FP_R_MAX];
 /* Of those, tagged frames on up3: named a circuit; then redirected. */
 static unsigned long long tagged, on_circuit, popped;
 
@@ -151,7 +170,15 @@ static void rnd_unicast_mac(__u8 mac[6])
 /* Tables: the model's view; the maps get the same through install(). */
 
 static struct ref_prefix routes[MAX_ROUTES], excl[MAX_EXCL];
-static struct ref_port ports[NVM + 2];
+static struct ref_port ports[NVM + 2 + NUP];
+/*
+ * The uplinks' egress records, written by fp_onprem__add with the MTU of
+ * this table: none without an on-prem entry on the uplink; now and then
+ * deleted or taken out of the devmap behind its back.
+ */
+enum egress { EG_NONE, EG_ON, EG_GONE };
+static enum egress egress[NUP];
+static __u16 egress_mtu[NUP];
 static struct ref_vlan vlans[MAX_VLANS]; /* up3's tagged circuits */
 static size_t nvlans;
 static __u32 up3_flags; /* FP_UPLINK_F_ALLOW_SPOOFED or not, per table */
@@ -286,6 +313,33 @@ static void random_vlans(void)
 	}
 }
 
+/* The uplinks' egress records, as the on-prem entries left them. */
+static void random_egress(const __u16 *mtus, size_t nmtus)
+{
+	for (int u = 0; u < NUP; u++) {
+		struct ref_port *pt = &ports[tables.nports];
+
+		egress[u] = EG_NONE;
+		egress_mtu[u] = chance(70) ? 1500 : mtus[rnd(nmtus)];
+		for (size_t i = 0; i < tables.nroutes; i++)
+			if (routes[i].onprem && routes[i].ifindex == ifidx[u])
+				egress[u] = EG_ON;
+		if (egress[u] == EG_NONE)
+			continue;
+		if (chance(4)) {
+			egress[u] = EG_GONE;
+			continue;
+		}
+		memset(pt, 0, sizeof(*pt));
+		pt->ifindex = ifidx[u];
+		dev_mac(u, pt->mac);
+		pt->mtu = egress_mtu[u];
+		pt->in_devmap = chance(93);
+		pt->flags = FP_PORT_F_UPLINK;
+		tables.nports++;
+	}
+}
+
 static void random_tables(void)
 {
 	static const __u16 mtus[] = { 296, 576, 1280, 1500 };
@@ -305,6 +359,7 @@ static void random_tables(void)
 			rnd_unicast_mac(pt->peer_mac);
 		pt->mtu = mtus[rnd(ARRAY_SIZE(mtus))];
 		pt->in_devmap = chance(85);
+		pt->flags = chance(80) ? FP_PORT_F_RETURN : 0;
 		tables.nports++;
 	}
 	/* The gateway port is always usable: its corners are not the table's. */
@@ -340,14 +395,24 @@ static void random_tables(void)
 		 * an NVA's next hop for a /8): the sources inside it are
 		 * on-premises ones, not spoofed.
 		 */
-		if (chance(6))
+		r->onprem = chance(25);
+		if (chance(r->onprem ? 12 : 6))
 			widen(routes, tables.nroutes, r);
+		if (r->onprem) {
+			/* Out of an uplink via a next hop, or unresolved. */
+			r->ifindex = ifidx[D_UP0 + rnd(NUP)];
+			if (chance(88))
+				rnd_unicast_mac(r->dmac);
+			tables.nroutes++;
+			continue;
+		}
 		/* A shadow (no port) sometimes, else any VM device. */
 		r->ifindex = chance(5) ? 0 : ifidx[D_VM0 + rnd(NVM)];
 		if (chance(92))
 			rnd_unicast_mac(r->dmac);
 		tables.nroutes++;
 	}
+	random_egress(mtus, ARRAY_SIZE(mtus));
 	want = rnd(MAX_EXCL + 1);
 	tables.nexcl = 0;
 	while (tables.nexcl < want &&
@@ -366,6 +431,31 @@ static int map_err(const char *what, const char *map)
 	return err;
 }
 
+/* The uplink whose ifindex this is: D_UP0 .. D_UP3. */
+static int uplink_nr(__u32 ifindex)
+{
+	for (int u = 0; u < NUP; u++)
+		if (ifidx[u] == ifindex)
+			return u;
+	return 0;
+}
+
+/* An on-prem entry through loader/onprem.c, as `onprem add` writes it. */
+static int onprem_update(const struct ref_prefix *p, const struct fp_prefix *fp,
+			 bool del)
+{
+	int u = uplink_nr(p->ifindex);
+	struct fp_ifinfo info = { .ifindex = p->ifindex, .mtu = egress_mtu[u] };
+
+	if (del)
+		return fp_onprem__del(&fm, fp);
+	dev_mac(u, info.mac);
+	snprintf(info.name, sizeof(info.name), "%s", dev_names[u]);
+	return fp_onprem__add(&fm, fp, &info,
+			      fp_mac_is_zero(p->dmac) ? NULL : p->dmac,
+			      FP_ORIGIN_STATIC);
+}
+
 /* Routes and exclusions go in through loader/fib.c, as the CLI's do. */
 static int prefix_update(const struct ref_prefix *p, bool route, bool del)
 {
@@ -375,7 +465,9 @@ static int prefix_update(const struct ref_prefix *p, bool route, bool del)
 
 	memcpy(fp.addr, p->addr, sizeof(fp.addr));
 	memcpy(rt.dmac, p->dmac, 6);
-	if (route)
+	if (route && p->onprem)
+		err = onprem_update(p, &fp, del);
+	else if (route)
 		err = del ? fp_fib__del(&fm, &fp) :
 			    fp_fib__set(&fm, &fp, &rt, true);
 	else
@@ -392,8 +484,11 @@ static int ports_update(bool del)
 {
 	for (size_t i = 0; i < tables.nports; i++) {
 		const struct ref_port *pt = &ports[i];
-		struct fp_port v = { .mtu = pt->mtu };
+		struct fp_port v = { .mtu = pt->mtu, .flags = pt->flags };
 
+		/* Egress records: the on-prem entries' (egress_update). */
+		if (pt->flags & FP_PORT_F_UPLINK)
+			continue;
 		if (del) {
 			errno = -fp_ports__del(&fm, pt->ifindex);
 			if (errno)
@@ -512,6 +607,32 @@ static int install_uplinks(void)
 	return put_up3();
 }
 
+/*
+ * After the on-prem entries went in: the corners of their egress
+ * records. Once they are out: the records themselves, which
+ * fp_onprem__del leaves (the uplink may well carry other entries).
+ */
+static int egress_update(bool del)
+{
+	for (int u = 0; u < NUP; u++) {
+		const struct ref_port *pt = NULL;
+
+		for (size_t i = 0; i < tables.nports; i++)
+			if (ports[i].ifindex == ifidx[u])
+				pt = &ports[i];
+		errno = 0;
+		/* Out with the table, or gone behind the entries' back. */
+		if (egress[u] == (del ? EG_ON : EG_GONE))
+			errno = -fp_ports__del(&fm, ifidx[u]);
+		else if (!del && pt && !pt->in_devmap &&
+			 fp_test__untx(&fm, ifidx[u]))
+			return map_err("delete from", "fp_tx");
+		if (errno)
+			return map_err("delete from", "fp_ports");
+	}
+	return 0;
+}
+
 static int tables_update(bool del)
 {
 	int err = ports_update(del);
@@ -520,6 +641,8 @@ static int tables_update(bool del)
 		err = prefix_update(&routes[i], true, del);
 	for (size_t i = 0; !err && i < tables.nexcl; i++)
 		err = prefix_update(&excl[i], false, del);
+	if (!err)
+		err = egress_update(del);
 	return err ? err : vlans_update(del);
 }
 
@@ -963,16 +1086,175 @@ static int random_frame(__u8 *f, enum dev *in)
 	return len;
 }
 
-/* Running: the program, the model, and their comparison. */
+/* Frames from a VM: the return path's. */
 
-static const char *xdp_name(__u32 action)
+/* An address of a VM behind port d (an entry through it), or false. */
+static bool own_source(int family, enum dev d, __u8 *a)
 {
-	static const char *const names[] = { "XDP_ABORTED", "XDP_DROP",
-					     "XDP_PASS", "XDP_TX",
-					     "XDP_REDIRECT" };
+	const struct ref_prefix *mine[MAX_ROUTES];
+	size_t n = 0;
 
-	return action < ARRAY_SIZE(names) ? names[action] : "XDP_?";
+	for (size_t i = 0; i < tables.nroutes; i++)
+		if (routes[i].family == family && !routes[i].onprem &&
+		    routes[i].ifindex == ifidx[d])
+			mine[n++] = &routes[i];
+	if (!n)
+		return false;
+	inside(mine[rnd(n)], a);
+	return true;
 }
+
+/* An address inside an on-prem entry, or false. */
+static bool onprem_dest(int family, __u8 *a)
+{
+	const struct ref_prefix *op[MAX_ROUTES];
+	size_t n = 0;
+
+	for (size_t i = 0; i < tables.nroutes; i++)
+		if (routes[i].family == family && routes[i].onprem)
+			op[n++] = &routes[i];
+	if (!n)
+		return false;
+	inside(op[rnd(n)], a);
+	return true;
+}
+
+/*
+ * The transport of a frame fp_pkt__build made (UDP right behind the
+ * fixed header): now and then TCP instead, and its check field finished
+ * (as built), partial (the folded pseudo-header sum that a sender with
+ * checksum offload leaves), zero, or random.
+ */
+static __u8 transport(__u8 *f, int len)
+{
+	bool v4 = is_v4(f);
+	int l3 = v4 ? 20 : 40, alen = v4 ? 4 : 16, l4 = ETH_HLEN + l3, at;
+	__u8 *ip = f + ETH_HLEN, proto = IPPROTO_UDP;
+	__u32 l4len = len - l4, pseudo;
+	__u16 sum;
+
+	if (l4len >= 20 && chance(45)) {
+		proto = IPPROTO_TCP;
+		ip[v4 ? 9 : 6] = proto;
+		f[l4 + 12] = 5 << 4; /* data offset: 20 bytes */
+		if (v4)
+			fix_csum4(f, len);
+	}
+	at = l4 + (proto == IPPROTO_TCP ? 16 : 6);
+	pseudo = fp_csum_fold(ip + (v4 ? 12 : 8), 2 * alen, 0) + proto + l4len;
+	switch (rnd(10)) {
+	case 0:
+	case 1:
+	case 2:
+	case 3: /* partial */
+		while (pseudo >> 16)
+			pseudo = (pseudo & 0xffff) + (pseudo >> 16);
+		put16(f + at, (__u16)pseudo);
+		break;
+	case 4:
+	case 5:
+	case 6: /* finished */
+		put16(f + at, 0);
+		sum = ~fp_csum_fold(f + l4, l4len, pseudo);
+		put16(f + at, proto == IPPROTO_UDP && !sum ? 0xffff : sum);
+		break;
+	case 7: /* none (UDP over IPv4) */
+		put16(f + at, 0);
+		break;
+	case 8:
+		put16(f + at, rnd(0x10000));
+		break;
+	default: /* as built: a finished UDP checksum, even under TCP */
+		break;
+	}
+	return proto;
+}
+
+/*
+ * IPv6 with ext bytes of extension headers: a payload length shorter than
+ * they are, so that the upper-layer length wraps below zero, and the
+ * check field of the proto header behind them partial for that length
+ * (a segment no one can finish).
+ */
+static void wrap_l4len(__u8 *f, int len, int ext, __u8 proto)
+{
+	__u8 *ip = f + ETH_HLEN;
+	int at = ETH_HLEN + 40 + ext + (proto == IPPROTO_TCP ? 16 : 6);
+	__u32 l4len, sum;
+
+	if (at + 2 > len)
+		return;
+	put16(ip + 4, rnd(ext));
+	l4len = 40 + get16(ip + 4) - (40 + ext);
+	sum = fp_csum_fold(ip + 8, 32, 0) + proto + (l4len & 0xffff) +
+	      (l4len >> 16);
+	while (sum >> 16)
+		sum = (sum & 0xffff) + (sum >> 16);
+	put16(f + at, (__u16)sum);
+}
+
+/* Mostly a port with the return path on, else any VM device. */
+static enum dev return_port(void)
+{
+	enum dev on[NVM];
+	size_t n = 0;
+
+	for (size_t i = 0; i < tables.nports; i++)
+		for (int d = D_VM0; d < D_MAX; d++)
+			if ((ports[i].flags & FP_PORT_F_RETURN) &&
+			    ports[i].ifindex == ifidx[d])
+				on[n++] = d;
+	return n && chance(85) ? on[rnd(n)] : D_VM0 + rnd(NVM);
+}
+
+/* One frame from a VM (now and then elsewhere) for fastpath_port. */
+static int random_port_frame(__u8 *f, enum dev *in)
+{
+	static const enum dev not_vm[] = { D_UP0, D_UP1, D_UP2,
+					   D_UP3, D_GW0, D_GW3 };
+	static const __u8 ttls[] = { 64, 64, 64, 2, 1, 0, 255 };
+	struct fp_pktspec s = { 0 };
+	int family = chance(50) ? AF_INET : AF_INET6;
+	int len, nmut;
+	__u8 proto;
+
+	*in = chance(92) ? return_port() : not_vm[rnd(ARRAY_SIZE(not_vm))];
+	/* To the port's MAC, the host's, or now and then another one. */
+	dev_mac(chance(4) ? rnd(D_MAX) : *in, s.dmac);
+	rnd_unicast_mac(s.smac);
+	s.src.family = s.dst.family = family;
+	if (chance(25) || !onprem_dest(family, s.dst.addr))
+		random_dest(family, s.dst.addr);
+	if (family == AF_INET6 && chance(4))
+		inet_pton(AF_INET6, "fe80::1", s.src.addr);
+	else if (chance(30) || !own_source(family, *in, s.src.addr))
+		random_source(family, s.src.addr);
+	s.ttl = chance(80) ? 64 : ttls[rnd(ARRAY_SIZE(ttls))];
+	s.payload = chance(70) ? rnd(64) : rnd(FRAME_MAX - 62 - 64);
+	len = fp_pkt__build(&s, f, BUF_MAX);
+	if (len < 0)
+		return len;
+	proto = transport(f, len);
+	if (family == AF_INET6 && chance(8))
+		to_icmp6(f, len);
+	if (family == AF_INET6 && chance(12)) {
+		int plain = len;
+
+		len = ext_chain(f, len);
+		if (len > plain && chance(20))
+			wrap_l4len(f, len, len - plain, proto);
+	}
+	nmut = chance(50) ? 0 : 1 + rnd(chance(20) ? 6 : 2);
+	for (int i = 0; i < nmut; i++)
+		len = mutate(f, len);
+	if (chance(3))
+		len = add_tags(f, len);
+	if (len > FRAME_MAX)
+		len = FRAME_MAX;
+	return len;
+}
+
+/* Running: the program, the model, and their comparison. */
 
 static const char *dev_name_of(__u32 ifindex)
 {
@@ -1001,7 +1283,8 @@ static void dump_prefixes(const char *what, const struct ref_prefix *t,
 		fprintf(stderr, "  %s %s", what,
 			fp_format_prefix(&p, buf, sizeof(buf)));
 		if (t == routes)
-			fprintf(stderr, " dev %s lladdr %s",
+			fprintf(stderr, "%s dev %s lladdr %s",
+				t[i].onprem ? " onprem" : "",
 				dev_name_of(t[i].ifindex),
 				fp_format_mac(t[i].dmac, mac, sizeof(mac)));
 		fputc('\n', stderr);
@@ -1014,11 +1297,14 @@ static void dump_tables(void)
 
 	fprintf(stderr, "tables:\n");
 	for (size_t i = 0; i < tables.nports; i++)
-		fprintf(stderr, "  port %s peer %s mtu %u%s\n",
+		fprintf(stderr, "  port %s peer %s mtu %u%s%s%s\n",
 			dev_name_of(ports[i].ifindex),
 			fp_format_mac(ports[i].peer_mac, mac, sizeof(mac)),
 			ports[i].mtu,
-			ports[i].in_devmap ? "" : " (not in fp_tx)");
+			ports[i].in_devmap ? "" : " (not in fp_tx)",
+			ports[i].flags & FP_PORT_F_RETURN ? " return" : "",
+			ports[i].flags & FP_PORT_F_UPLINK ? " uplink-egress" :
+							    "");
 	dump_prefixes("route", routes, tables.nroutes);
 	dump_prefixes("exclude", excl, tables.nexcl);
 	fprintf(stderr, "  uplink up3 gateway gw0%s%s\n",
@@ -1044,7 +1330,7 @@ struct seen {
 };
 
 static void report(unsigned long long idx, unsigned long long table,
-		   enum dev in, const __u8 *f, int len,
+		   enum prog pg, enum dev in, const __u8 *f, int len,
 		   const struct ref_verdict *want, const __u8 *want_out,
 		   const struct seen *saw, const char *what)
 {
@@ -1052,16 +1338,18 @@ static void report(unsigned long long idx, unsigned long long table,
 	if (!opt_verbose && mismatches > 1 && opt_keep_going) {
 		fprintf(stderr,
 			"mismatch: packet %llu: %s: model %s/%s, program %s/%s\n",
-			idx, what, xdp_name(want->action),
-			fp_reason_name(want->reason), xdp_name(saw->action),
+			idx, what, fp_test__xdp_name(want->action),
+			fp_reason_name(want->reason),
+			fp_test__xdp_name(saw->action),
 			saw->has_reason ? fp_reason_name(saw->reason) : "?");
 		return;
 	}
 	fprintf(stderr,
-		"MISMATCH (%s): seed %llu, packet %llu (table %llu, --tables %lu), ingress %s\n",
-		what, opt_seed, idx, table, opt_tables, dev_names[in]);
+		"MISMATCH (%s): seed %llu, packet %llu (table %llu, --tables %lu), %s program, ingress %s\n",
+		what, opt_seed, idx, table, opt_tables, prog_names[pg],
+		dev_names[in]);
 	fprintf(stderr, "  model:   %s, reason %s, to %s",
-		xdp_name(want->action), fp_reason_name(want->reason),
+		fp_test__xdp_name(want->action), fp_reason_name(want->reason),
 		dev_name_of(want->ifindex));
 	if (want->vlan >= 0) {
 		char vid[16];
@@ -1076,7 +1364,7 @@ static void report(unsigned long long idx, unsigned long long table,
 	}
 	fputc('\n', stderr);
 	fprintf(stderr, "  program: %s, reason %s, to %s\n",
-		xdp_name(saw->action),
+		fp_test__xdp_name(saw->action),
 		saw->has_reason ? fp_reason_name(saw->reason) : "(not seen)",
 		saw->has_reason ? dev_name_of(saw->ifindex) : "(not seen)");
 	hexdump("frame in", f, len);
@@ -1092,29 +1380,25 @@ static void report(unsigned long long idx, unsigned long long table,
 		opt_seed, opt_tables, idx + 1);
 }
 
-static int test_run(enum dev in, const __u8 *f, int len, bool probe,
-		    struct seen *saw)
+static int test_run(enum prog pg, enum dev in, const __u8 *f, int len,
+		    bool probe, struct seen *saw)
 {
-	static __u8 buf[META_LEN + BUF_MAX], out[META_LEN + BUF_MAX];
-	int meta = probe ? META_LEN : 0;
+	static __u8 out[META_LEN + BUF_MAX];
+	int meta = probe ? META_LEN : 0, err;
 	struct fp_probe pr = { .magic = FP_EXPLAIN_MAGIC };
-	struct xdp_md ctx = { .data = meta,
-			      .data_end = meta + len,
-			      .ingress_ifindex = ifidx[in] };
-	LIBBPF_OPTS(bpf_test_run_opts, t, .data_in = buf,
-		    .data_size_in = meta + len, .data_out = out,
-		    .data_size_out = sizeof(out), .ctx_in = &ctx,
-		    .ctx_size_in = sizeof(ctx));
+	struct fp_test_run t = { .prog_fd = prog_fd[pg],
+				 .ifindex = ifidx[in],
+				 .meta = &pr,
+				 .meta_len = meta };
 
-	memcpy(buf, &pr, meta);
-	memcpy(buf + meta, f, len);
-	if (bpf_prog_test_run_opts(prog_fd, &t)) {
+	err = fp_test__run(&t, f, len, out, sizeof(out));
+	if (err) {
 		fprintf(stderr, "fuzz_diff: BPF_PROG_TEST_RUN: %s\n",
-			strerror(errno));
+			strerror(-err));
 		return -1;
 	}
 	saw->action = t.retval;
-	saw->out_len = (int)t.data_size_out - meta;
+	saw->out_len = t.out_len - meta;
 	memcpy(saw->out, out + meta, saw->out_len > 0 ? saw->out_len : 0);
 	if (probe) {
 		memcpy(&pr, out, sizeof(pr));
@@ -1125,16 +1409,15 @@ static int test_run(enum dev in, const __u8 *f, int len, bool probe,
 	return 0;
 }
 
-static int read_counters(struct fp_counter sum[FP_R_MAX])
+/* Both programs' counters: fp_stats, fp_rstats. */
+static int read_counters(struct fp_counter sum[P_NPROG][FP_R_MAX])
 {
-	memset(sum, 0, FP_R_MAX * sizeof(*sum));
-	for (__u32 r = 0; r < FP_R_MAX; r++) {
-		if (bpf_map_lookup_elem(stats_fd, &r, percpu))
-			return map_err("read", "fp_stats");
-		for (int c = 0; c < ncpus; c++) {
-			sum[r].packets += percpu[c].packets;
-			sum[r].bytes += percpu[c].bytes;
-		}
+	memset(sum, 0, P_NPROG * sizeof(*sum));
+	for (int pg = 0; pg < P_NPROG; pg++) {
+		errno = -fp_test__counters(stats_fd[pg], sum[pg]);
+		if (errno)
+			return map_err("read",
+				       pg == P_PORT ? "fp_rstats" : "fp_stats");
 	}
 	return 0;
 }
@@ -1214,87 +1497,106 @@ static bool vstat_as_model(const struct fp_counter before[][REF_VC_MAX],
 	return true;
 }
 
+/* Which program judges the next packet. */
+static enum prog pick_prog(void)
+{
+	if (opt_prog[P_UPLINK] && opt_prog[P_PORT])
+		return chance(50) ? P_PORT : P_UPLINK;
+	return opt_prog[P_PORT] ? P_PORT : P_UPLINK;
+}
+
 /*
  * One packet through both. replay: read the counters around the run and
  * compare the one that moved. Returns -1 on a system error, else 0.
  */
 static int one_packet(unsigned long long idx, unsigned long long table,
-		      bool replay, struct fp_counter *batch,
+		      bool replay, struct fp_counter batch[][FP_R_MAX],
 		      struct fp_counter vbatch[][REF_VC_MAX])
 {
 	static __u8 f[BUF_MAX], want_out[BUF_MAX];
 	static struct seen saw;
-	struct fp_counter before[FP_R_MAX], after[FP_R_MAX];
+	struct fp_counter before[P_NPROG][FP_R_MAX], after[P_NPROG][FP_R_MAX];
 	struct fp_counter vbefore[MAX_VLANS][REF_VC_MAX],
 		vafter[MAX_VLANS][REF_VC_MAX];
 	struct ref_ingress ingress;
 	struct ref_verdict want;
 	bool probe = idx % PROBE_EVERY == PROBE_EVERY - 1;
+	enum prog pg = pick_prog();
 	enum dev in;
 	int len;
 
 	memset(f, 0, sizeof(f));
-	len = random_frame(f, &in);
+	len = pg == P_PORT ? random_port_frame(f, &in) : random_frame(f, &in);
 	if (len < ETH_HLEN) {
 		fprintf(stderr, "fuzz_diff: frame not built (%d)\n", len);
 		return -1;
 	}
-	ingress = ingress_of(in);
-	ref_model__run(&tables, &ingress, f, len, want_out, &want);
+	if (pg == P_PORT) {
+		ref_model__run_port(&tables, ifidx[in], f, len, want_out,
+				    &want);
+	} else {
+		ingress = ingress_of(in);
+		ref_model__run(&tables, &ingress, f, len, want_out, &want);
+	}
 
 	if (replay && (read_counters(before) || read_vstat(vbefore)))
 		return -1;
 	saw.has_reason = false;
-	if (test_run(in, f, len, false, &saw))
+	if (test_run(pg, in, f, len, false, &saw))
 		return -1;
 	if (replay) {
 		bool vok;
-		int r;
+		int r, other;
 
 		if (read_counters(after) || read_vstat(vafter))
 			return -1;
-		r = moved(before, after, len);
+		r = moved(before[pg], after[pg], len);
+		other = moved(before[!pg], after[!pg], len);
 		vok = vstat_as_model(vbefore, vafter, &want, len);
 		/* A wrong verdict was reported on the first pass already. */
-		if ((r != (int)want.reason || !vok) &&
+		if ((r != (int)want.reason || other != -1 || !vok) &&
 		    !differs(&want, want_out, &saw)) {
 			saw.reason = r < 0 ? FP_R_MAX : (__u32)r;
 			saw.has_reason = true;
-			report(idx, table, in, f, len, &want, want_out, &saw,
+			report(idx, table, pg, in, f, len, &want, want_out,
+			       &saw,
 			       r == -2 ? "counters: not exactly one moved" :
-			       r != (int)want.reason ? "counter" :
-						       "fp_vlanstat counters");
+			       r != (int)want.reason ?
+					 "counter" :
+			       other != -1 ?
+					 "the other program's counters moved" :
+					 "fp_vlanstat counters");
 		}
 		return 0;
 	}
 	if (batch) {
-		tally[want.reason]++;
-		batch[want.reason].packets++;
-		batch[want.reason].bytes += len;
+		tally[pg][want.reason]++;
+		batch[pg][want.reason].packets++;
+		batch[pg][want.reason].bytes += len;
 		if (want.vlan >= 0) {
 			vbatch[want.vlan][want.vclass].packets++;
 			vbatch[want.vlan][want.vclass].bytes += len;
 		}
 	}
-	if (in == D_UP3 && len >= ETH_HLEN &&
+	if (pg == P_UPLINK && in == D_UP3 && len >= ETH_HLEN &&
 	    (get16(f + 12) == 0x8100 || get16(f + 12) == 0x88a8)) {
 		tagged++;
 		on_circuit += want.vlan >= 0;
 		popped += want.vlan >= 0 && want.action == XDP_REDIRECT;
 	}
 	if (differs(&want, want_out, &saw)) {
-		report(idx, table, in, f, len, &want, want_out, &saw,
+		report(idx, table, pg, in, f, len, &want, want_out, &saw,
 		       saw.action != want.action ? "verdict" : "frame out");
 		return 0;
 	}
 	if (probe) {
-		if (test_run(in, f, len, true, &saw))
+		if (test_run(pg, in, f, len, true, &saw))
 			return -1;
 		if (saw.action != want.action || saw.reason != want.reason ||
 		    saw.ifindex != want.ifindex ||
 		    differs(&want, want_out, &saw))
-			report(idx, table, in, f, len, &want, want_out, &saw,
-			       "explain probe");
+			report(idx, table, pg, in, f, len, &want, want_out,
+			       &saw, "explain probe");
 	}
 	return 0;
 }
@@ -1311,8 +1613,8 @@ static bool stop(void)
 static int run_batch(unsigned long long first, unsigned long long n,
 		     unsigned long long table)
 {
-	struct fp_counter before[FP_R_MAX], after[FP_R_MAX];
-	struct fp_counter batch[FP_R_MAX] = { 0 };
+	struct fp_counter before[P_NPROG][FP_R_MAX], after[P_NPROG][FP_R_MAX];
+	struct fp_counter batch[P_NPROG][FP_R_MAX] = { 0 };
 	struct fp_counter vbefore[MAX_VLANS][REF_VC_MAX],
 		vafter[MAX_VLANS][REF_VC_MAX];
 	struct fp_counter vbatch[MAX_VLANS][REF_VC_MAX] = { 0 };
@@ -1349,20 +1651,25 @@ static int run_batch(unsigned long long first, unsigned long long n,
 				(unsigned long long)vbatch[i][c].packets);
 			replay = true;
 		}
-	for (int r = 0; r < FP_R_MAX && !replay; r++) {
-		if (after[r].packets - before[r].packets == batch[r].packets &&
-		    after[r].bytes - before[r].bytes == batch[r].bytes)
-			continue;
-		fprintf(stderr,
-			"counter %s: program +%llu packets +%llu bytes, model +%llu +%llu; replaying the batch\n",
-			fp_reason_name(r),
-			(unsigned long long)(after[r].packets -
-					     before[r].packets),
-			(unsigned long long)(after[r].bytes - before[r].bytes),
-			(unsigned long long)batch[r].packets,
-			(unsigned long long)batch[r].bytes);
-		replay = true;
-	}
+	for (int pg = 0; pg < P_NPROG && !replay; pg++)
+		for (int r = 0; r < FP_R_MAX && !replay; r++) {
+			const struct fp_counter *b = &before[pg][r],
+						*a = &after[pg][r],
+						*m = &batch[pg][r];
+
+			if (a->packets - b->packets == m->packets &&
+			    a->bytes - b->bytes == m->bytes)
+				continue;
+			fprintf(stderr,
+				"%s counter %s: program +%llu packets +%llu bytes, model +%llu +%llu; replaying the batch\n",
+				pg == P_PORT ? "fp_rstats" : "fp_stats",
+				fp_reason_name(r),
+				(unsigned long long)(a->packets - b->packets),
+				(unsigned long long)(a->bytes - b->bytes),
+				(unsigned long long)m->packets,
+				(unsigned long long)m->bytes);
+			replay = true;
+		}
 	if (!replay)
 		return 0;
 	rng_state = state;
@@ -1396,8 +1703,10 @@ static int setup(void)
 	fm.skel = skel;
 	if (fp_maps__fill_fds(&fm))
 		return -1;
-	prog_fd = bpf_program__fd(skel->progs.fastpath_xdp);
-	stats_fd = bpf_map__fd(skel->maps.fp_stats);
+	prog_fd[P_UPLINK] = bpf_program__fd(skel->progs.fastpath_xdp);
+	prog_fd[P_PORT] = bpf_program__fd(skel->progs.fastpath_port);
+	stats_fd[P_UPLINK] = bpf_map__fd(skel->maps.fp_stats);
+	stats_fd[P_PORT] = bpf_map__fd(skel->maps.fp_rstats);
 	vlans_fd = bpf_map__fd(skel->maps.fp_vlans);
 	vlanstat_fd = bpf_map__fd(skel->maps.fp_vlanstat);
 	ncpus = libbpf_num_possible_cpus();
@@ -1406,9 +1715,8 @@ static int setup(void)
 			strerror(-ncpus));
 		return -1;
 	}
-	percpu = calloc(ncpus, sizeof(*percpu));
 	percpu_v = calloc(ncpus, sizeof(*percpu_v));
-	if (!percpu || !percpu_v) {
+	if (!percpu_v) {
 		fprintf(stderr, "fuzz_diff: calloc: %s\n", strerror(errno));
 		return -1;
 	}
@@ -1418,8 +1726,10 @@ static int setup(void)
 static void usage(FILE *to)
 {
 	fprintf(to,
-		"usage: fuzz_diff [--packets N] [--seed S] [--tables K] [--keep-going] [-v]\n"
+		"usage: fuzz_diff [--packets N] [--seed S] [--tables K] [--program uplink|port|both] [--keep-going] [-v]\n"
 		"  --packets N   frames to run (default 20000)\n"
+		"  --program P   the programs judged: fastpath_xdp on the uplinks, the\n"
+		"                return path's fastpath_port, or both (default: half each)\n"
 		"  --seed S      replay a run (default: from the clock)\n"
 		"  --tables K    new random tables every K packets (default 2000)\n"
 		"  --keep-going  count every mismatch instead of stopping at the first\n");
@@ -1431,6 +1741,7 @@ static int parse_args(int argc, char **argv)
 		{ "packets", required_argument, NULL, 'n' },
 		{ "seed", required_argument, NULL, 's' },
 		{ "tables", required_argument, NULL, 't' },
+		{ "program", required_argument, NULL, 'p' },
 		{ "keep-going", no_argument, NULL, 'k' },
 		{ "verbose", no_argument, NULL, 'v' },
 		{ "help", no_argument, NULL, 'h' },
@@ -1440,7 +1751,8 @@ static int parse_args(int argc, char **argv)
 	char *end;
 	int c;
 
-	while ((c = getopt_long(argc, argv, "n:s:t:kvh", lopts, NULL)) != -1) {
+	while ((c = getopt_long(argc, argv, "n:s:t:p:kvh", lopts, NULL)) !=
+	       -1) {
 		unsigned long long v = 0;
 
 		if (c == 'n' || c == 's' || c == 't') {
@@ -1467,6 +1779,18 @@ static int parse_args(int argc, char **argv)
 				return -1;
 			}
 			opt_tables = v;
+			break;
+		case 'p':
+			opt_prog[P_UPLINK] = !strcmp(optarg, "uplink") ||
+					     !strcmp(optarg, "both");
+			opt_prog[P_PORT] = !strcmp(optarg, "port") ||
+					   !strcmp(optarg, "both");
+			if (!opt_prog[P_UPLINK] && !opt_prog[P_PORT]) {
+				fprintf(stderr,
+					"fuzz_diff: --program %s: expected uplink, port or both\n",
+					optarg);
+				return -1;
+			}
 			break;
 		case 'k':
 			opt_keep_going = true;
@@ -1508,8 +1832,10 @@ int main(int argc, char **argv)
 	if (parse_args(argc, argv))
 		return 2;
 	setvbuf(stdout, NULL, _IOLBF, 0);
-	printf("fuzz_diff: seed %llu, %llu packets, new tables every %lu\n",
-	       opt_seed, opt_packets, opt_tables);
+	printf("fuzz_diff: seed %llu, %llu packets, new tables every %lu, programs:%s%s\n",
+	       opt_seed, opt_packets, opt_tables,
+	       opt_prog[P_UPLINK] ? " " FP_PROG_NAME : "",
+	       opt_prog[P_PORT] ? " " FP_PROG_PORT_NAME : "");
 	/* splitmix64 step: any seed, 0 included, gives a good state. */
 	rng_state = opt_seed + 0x9e3779b97f4a7c15ULL;
 	rng_state = (rng_state ^ (rng_state >> 30)) * 0xbf58476d1ce4e5b9ULL;
@@ -1537,10 +1863,20 @@ int main(int argc, char **argv)
 	clock_gettime(CLOCK_MONOTONIC, &t1);
 	secs = (t1.tv_sec - t0.tv_sec) + (t1.tv_nsec - t0.tv_nsec) / 1e9;
 
-	printf("model verdicts:");
-	for (int r = 0; r < FP_R_MAX; r++)
-		printf(" %s %llu", fp_reason_name(r), tally[r]);
-	printf("\ntagged frames on the trunk: %llu, %llu naming a circuit, %llu of those redirected without their tags\n",
+	for (int pg = 0; pg < P_NPROG; pg++) {
+		unsigned long long n = 0;
+
+		for (int r = 0; r < FP_R_MAX; r++)
+			n += tally[pg][r];
+		if (!opt_prog[pg])
+			continue;
+		printf("model verdicts, %s (%llu packets):",
+		       pg == P_PORT ? FP_PROG_PORT_NAME : FP_PROG_NAME, n);
+		for (int r = 0; r < FP_R_MAX; r++)
+			printf(" %s %llu", fp_reason_name(r), tally[pg][r]);
+		printf("\n");
+	}
+	printf("tagged frames on the trunk: %llu, %llu naming a circuit, %llu of those redirected without their tags\n",
 	       tagged, on_circuit, popped);
 	printf("%llu tables, %.2f s, %.0f packets/s\n", table, secs,
 	       secs > 0 ? done / secs : 0);
@@ -1549,7 +1885,6 @@ int main(int argc, char **argv)
 	rc = mismatches ? 1 : 0;
 out:
 	fastpath__destroy(skel);
-	free(percpu);
 	free(percpu_v);
 	return rc;
 }

@@ -15,6 +15,10 @@
 #include "fastpath.skel.h"
 #include "fib.h"
 #include "harness.h"
+#include "ifinfo.h"
+#include "onprem.h"
+#include "parse.h"
+#include "port.h"
 
 int fp_test__sh(const char *fmt, ...)
 {
@@ -139,6 +143,125 @@ void fp_test__bench_head(struct json_object *root, int tier, int quick,
 		json_object_new_int((int)sysconf(_SC_NPROCESSORS_ONLN)));
 	json_object_object_add(root, "quick", json_object_new_boolean(quick));
 	json_object_object_add(root, "rounds", json_object_new_int(rounds));
+}
+
+int fp_test__devices(const struct fp_test_dev *devs, int n, __u32 *ifidx)
+{
+	for (int d = 0; d < n; d++) {
+		ifidx[d] =
+			fp_test__veth(devs[d].name, devs[d].mac, devs[d].peer);
+		if (!ifidx[d])
+			return -1;
+	}
+	return 0;
+}
+
+const char *fp_test__xdp_name(__u32 action)
+{
+	static const char *const names[] = { "XDP_ABORTED", "XDP_DROP",
+					     "XDP_PASS", "XDP_TX",
+					     "XDP_REDIRECT" };
+
+	return action < sizeof(names) / sizeof(names[0]) ? names[action] :
+							   "XDP_?";
+}
+
+int fp_test__counters(int fd, struct fp_counter *sum)
+{
+	static struct fp_counter *percpu;
+	static int ncpus;
+
+	if (!percpu) {
+		ncpus = libbpf_num_possible_cpus();
+		if (ncpus <= 0)
+			return ncpus ? ncpus : -EINVAL;
+		percpu = calloc(ncpus, sizeof(*percpu));
+		if (!percpu)
+			return -ENOMEM;
+	}
+	memset(sum, 0, FP_R_MAX * sizeof(*sum));
+	for (__u32 r = 0; r < FP_R_MAX; r++) {
+		if (bpf_map_lookup_elem(fd, &r, percpu))
+			return -errno;
+		for (int c = 0; c < ncpus; c++) {
+			sum[r].packets += percpu[c].packets;
+			sum[r].bytes += percpu[c].bytes;
+		}
+	}
+	return 0;
+}
+
+static int said(int err, const char *what, const char *addr, __u32 len)
+{
+	if (err)
+		fprintf(stderr, "%s %s/%u: %s\n", what, addr, len,
+			strerror(err < 0 ? -err : EINVAL));
+	return err ? -1 : 0;
+}
+
+int fp_test__route(const struct fp_maps *m, const char *addr, __u32 len,
+		   __u32 ifindex, const __u8 *dmac)
+{
+	struct fp_route rt = { .ifindex = ifindex, .origin = FP_ORIGIN_STATIC };
+	struct fp_prefix p;
+
+	memcpy(rt.dmac, dmac, 6);
+	if (fp_parse_addr(addr, &p))
+		return said(-EINVAL, "route", addr, len);
+	p.len = len;
+	return said(fp_fib__set(m, &p, &rt, true), "fp_fib__set", addr, len);
+}
+
+int fp_test__port(const struct fp_maps *m, __u32 ifindex, const char *name,
+		  const __u8 *mac, const __u8 *peer, __u16 mtu, __u32 flags)
+{
+	struct fp_port port;
+	int err;
+
+	fp_ports__record(&port, name, mac, mtu, peer, flags);
+	err = fp_ports__put(m, ifindex, &port, BPF_ANY);
+	if (err)
+		fprintf(stderr, "fp_ports__put %s: %s\n", name, strerror(-err));
+	return err ? -1 : 0;
+}
+
+int fp_test__onprem(const struct fp_maps *m, const char *addr, __u32 len,
+		    __u32 uplink, const char *name, const __u8 *mac, __u32 mtu,
+		    const __u8 *nh_mac)
+{
+	struct fp_ifinfo info = { .ifindex = uplink, .mtu = mtu };
+	struct fp_prefix p;
+
+	memcpy(info.mac, mac, 6);
+	snprintf(info.name, sizeof(info.name), "%s", name);
+	if (fp_parse_addr(addr, &p))
+		return said(-EINVAL, "on-prem", addr, len);
+	p.len = len;
+	return said(fp_onprem__add(m, &p, &info, nh_mac, FP_ORIGIN_STATIC),
+		    "fp_onprem__add", addr, len);
+}
+
+int fp_test__run(struct fp_test_run *r, const __u8 *frame, int len, __u8 *out,
+		 int out_size)
+{
+	static __u8 in[4096];
+	struct xdp_md ctx = { .data = r->meta_len,
+			      .data_end = r->meta_len + len,
+			      .ingress_ifindex = r->ifindex };
+	LIBBPF_OPTS(bpf_test_run_opts, t, .data_in = in,
+		    .data_size_in = r->meta_len + len, .data_out = out,
+		    .data_size_out = out_size, .ctx_in = &ctx,
+		    .ctx_size_in = sizeof(ctx), .repeat = r->repeat);
+
+	if (r->meta_len + len > (int)sizeof(in))
+		return -E2BIG;
+	memcpy(in, r->meta, r->meta_len);
+	memcpy(in + r->meta_len, frame, len);
+	if (bpf_prog_test_run_opts(r->prog_fd, &t))
+		return -errno;
+	r->retval = t.retval;
+	r->out_len = (int)t.data_size_out;
+	return 0;
 }
 
 int fp_test__untx(const struct fp_maps *m, __u32 ifindex)

@@ -5,6 +5,8 @@
 
 #include <linux/types.h>
 
+#include "fastpath.h"
+
 struct fastpath;
 struct fp_maps;
 
@@ -39,6 +41,57 @@ void fp_test__empty(int fd);
 
 /* Takes a port out of the devmaps, as the kernel does when it goes. */
 int fp_test__untx(const struct fp_maps *m, __u32 ifindex);
+
+/* The devices of a lab: veth ends whose ifindexes the maps name. */
+struct fp_test_dev {
+	const char *name, *peer;
+	const __u8 *mac;
+};
+
+/* Makes n of them (fp_test__veth), their ifindexes into ifidx; 0 or -1. */
+int fp_test__devices(const struct fp_test_dev *devs, int n, __u32 *ifidx);
+
+/* "XDP_PASS" and the like; "XDP_?" for anything else. */
+const char *fp_test__xdp_name(__u32 action);
+
+/*
+ * A per-CPU counter map indexed by enum fp_reason (fp_stats, fp_rstats),
+ * summed over the CPUs into sum[FP_R_MAX]; 0 or -errno.
+ */
+int fp_test__counters(int fd, struct fp_counter *sum);
+
+/*
+ * Entries as the CLI writes them, through loader/fib.c, port.c and
+ * onprem.c: a route (addr/len to ifindex, the VM's MAC), a port (its
+ * record, BPF_ANY), an on-prem prefix out of an uplink via a next hop
+ * (MAC NULL: unresolved). 0 or -1, after saying which failed.
+ */
+int fp_test__route(const struct fp_maps *m, const char *addr, __u32 len,
+		   __u32 ifindex, const __u8 *dmac);
+int fp_test__port(const struct fp_maps *m, __u32 ifindex, const char *name,
+		  const __u8 *mac, const __u8 *peer, __u16 mtu, __u32 flags);
+int fp_test__onprem(const struct fp_maps *m, const char *addr, __u32 len,
+		    __u32 uplink, const char *name, const __u8 *mac, __u32 mtu,
+		    const __u8 *nh_mac);
+
+/*
+ * One BPF_PROG_TEST_RUN of an XDP program: meta_len bytes of metadata
+ * (a struct fp_probe, or anything) in front of the frame, arriving on
+ * ifindex. out receives the metadata and the frame as the program let
+ * them go; retval and out_len (metadata included) are set. 0 or -errno.
+ */
+struct fp_test_run {
+	int prog_fd;
+	__u32 ifindex;
+	const void *meta;
+	int meta_len;
+	__u32 repeat;
+	__u32 retval; /* out */
+	int out_len; /* out */
+};
+
+int fp_test__run(struct fp_test_run *r, const __u8 *frame, int len, __u8 *out,
+		 int out_size);
 
 struct json_object;
 

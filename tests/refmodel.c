@@ -53,6 +53,9 @@
 #define NH_DSTOPTS 60
 #define NH_AH 51
 #define NH_MOBILITY 135
+#define NH_NONE 59
+#define PROTO_TCP 6
+#define PROTO_UDP 17
 
 /* README: "a chain longer than 6 headers" goes to the kernel. */
 #define EXT_CHAIN_MAX 6
@@ -138,6 +141,8 @@ struct pkt {
 	const __u8 *saddr, *daddr;
 	__u32 l3_len; /* what the IP header says the packet is */
 	__u8 ttl;
+	__u32 l4off; /* where the upper-layer header starts in the frame */
+	__u8 l4proto; /* and its protocol (IPv6: behind the extensions) */
 };
 
 static void set(struct ref_verdict *v, __u32 action, __u32 reason)
@@ -189,6 +194,8 @@ static int ip4_judge(const __u8 *f, int len, struct pkt *p,
 		set(v, XDP_PASS, FP_R_MULTICAST);
 		return -1;
 	}
+	p->l4off = ETH_LEN + IP4_LEN;
+	p->l4proto = ip[9];
 	/* Fragments: nothing to do, the fast path routes on L3 alone. */
 	return 0;
 
@@ -212,12 +219,15 @@ static bool is_nd(__u8 type)
  * (every fragment of a packet must get the same verdict). Extension
  * headers are those of RFC 8200 and RFC 7045, AH and Mobility included.
  */
-static int ip6_chain(const __u8 *f, int len, struct ref_verdict *v)
+static int ip6_chain(const __u8 *f, int len, struct pkt *p,
+		     struct ref_verdict *v)
 {
 	__u32 off = ETH_LEN + IP6_LEN, n = 0, hlen;
 	__u8 nh = f[ETH_LEN + 6];
 
 	for (;; n++) {
+		p->l4off = off;
+		p->l4proto = nh;
 		switch (nh) {
 		case NH_HOPOPTS:
 			set(v, XDP_PASS, FP_R_IP_OPTIONS);
@@ -251,8 +261,12 @@ static int ip6_chain(const __u8 *f, int len, struct ref_verdict *v)
 			hlen = (f[off + 1] + 1U) * 8;
 		if (off + hlen > (__u32)len)
 			goto malformed;
-		if (nh == NH_FRAGMENT && (be16(f + off + 2) & 0xfff8))
+		/* A later fragment's bytes are data: no upper-layer header. */
+		if (nh == NH_FRAGMENT && (be16(f + off + 2) & 0xfff8)) {
+			p->l4off = off + hlen;
+			p->l4proto = NH_NONE;
 			return 0;
+		}
 		nh = f[off];
 		off += hlen;
 	}
@@ -293,7 +307,7 @@ static int ip6_judge(const __u8 *f, int len, struct pkt *p,
 		set(v, XDP_PASS, FP_R_MULTICAST);
 		return -1;
 	}
-	return ip6_chain(f, len, v);
+	return ip6_chain(f, len, p, v);
 
 malformed:
 	set(v, XDP_DROP, FP_R_MALFORMED);
@@ -378,17 +392,26 @@ static void judge_ip(const struct ref_tables *t, const struct ref_ingress *in,
 	 */
 	rt = ref_model__lookup(t->routes, t->nroutes, p.family, p.saddr);
 	if (!(in->flags & FP_UPLINK_F_ALLOW_SPOOFED) && rt && rt->ifindex &&
-	    rt->len == (p.family == AF_INET ? 32 : 128)) {
+	    !rt->onprem && rt->len == (p.family == AF_INET ? 32 : 128)) {
 		set(v, XDP_DROP, FP_R_SPOOFED);
 		return;
 	}
 
+	/*
+	 * An on-prem destination is the return path's: coming in from the
+	 * circuit it has no route (whatever exclusion covers it), as if the
+	 * entry were not there.
+	 */
+	rt = ref_model__lookup(t->routes, t->nroutes, p.family, p.daddr);
+	if (rt && rt->onprem) {
+		gateway(t, in, &p, out, FP_R_MISS, v);
+		return;
+	}
 	/* An exclusion always wins, whatever the prefix lengths. */
 	if (ref_model__lookup(t->excl, t->nexcl, p.family, p.daddr)) {
 		gateway(t, in, &p, out, FP_R_EXCLUDED, v);
 		return;
 	}
-	rt = ref_model__lookup(t->routes, t->nroutes, p.family, p.daddr);
 	port = rt ? find_port(t, rt->ifindex) : NULL;
 	if (!port) {
 		gateway(t, in, &p, out, FP_R_MISS, v);
@@ -409,6 +432,212 @@ static void judge_ip(const struct ref_tables *t, const struct ref_ingress *in,
 	set(v, XDP_REDIRECT, FP_R_FASTPATH);
 	v->ifindex = port->ifindex;
 	rewrite(out, p.family, rt->dmac, port->mac);
+}
+
+/* ---- the return path: fastpath_port on a VM port ---------------------- */
+
+/*
+ * The one's complement sum of the TCP/UDP pseudo-header (RFC 793, RFC
+ * 768, RFC 8200 8.1): addresses, protocol, and the upper-layer length the
+ * IP header implies, taken as 32 bits (two 16-bit words) even when the
+ * extension headers claim more than the payload length holds.
+ */
+static __u16 pseudo_sum(const struct pkt *p)
+{
+	int alen = p->family == AF_INET ? 4 : 16;
+	__u32 l4len = p->l3_len - (p->l4off - ETH_LEN), sum = 0;
+
+	for (int i = 0; i < alen; i += 2)
+		sum += be16(p->saddr + i) + be16(p->daddr + i);
+	sum += p->l4proto + (l4len & 0xffff) + (l4len >> 16);
+	while (sum >> 16)
+		sum = (sum & 0xffff) + (sum >> 16);
+	return (__u16)sum;
+}
+
+/*
+ * Where a TCP or UDP header's check field is, when the frame holds it and
+ * the packet is no IPv4 fragment (whose checksum was finished before it
+ * was cut); -1 otherwise.
+ */
+static int check_field(const __u8 *f, int len, const struct pkt *p)
+{
+	int at;
+
+	if (p->l4proto == PROTO_TCP)
+		at = (int)p->l4off + 16;
+	else if (p->l4proto == PROTO_UDP)
+		at = (int)p->l4off + 6;
+	else
+		return -1;
+	if (at + 2 > len)
+		return -1;
+	if (p->family == AF_INET && (be16(f + ETH_LEN + 6) & 0x3fff))
+		return -1;
+	return at;
+}
+
+/*
+ * The longest segment the return path finishes: the program's bound
+ * (bpf/fastpath.bpf.c FP_CSUM_MAX_SEG, 18 steps of 512 bytes and a
+ * remainder), far beyond any linear frame but not an IPv6 upper-layer
+ * length that wrapped below zero.
+ */
+#define CSUM_MAX_SEG (18 * 512 + 511)
+
+/* The one's complement sum of len bytes, an odd last byte zero-padded. */
+static __u16 sum_bytes(const __u8 *p, __u32 len)
+{
+	__u32 sum = 0;
+
+	for (__u32 i = 0; i < len; i += 2)
+		sum += (__u32)p[i] << 8 | (i + 1 < len ? p[i + 1] : 0);
+	while (sum >> 16)
+		sum = (sum & 0xffff) + (sum >> 16);
+	return (__u16)sum;
+}
+
+/*
+ * A frame on its way out (rewritten in out) whose TCP/UDP check field
+ * holds the folded pseudo-header sum: its sender (a veth's, a
+ * virtio-net's) left the checksum to offload (CHECKSUM_PARTIAL), and a
+ * redirect carries no offload state. It is finished as the stack's
+ * skb_checksum_help would: the complement of the sum of the segment,
+ * the field included (it holds the pseudo-header's share); UDP sends a
+ * computed 0 as 0xffff. A finished checksum that looks partial comes out
+ * as itself. 0, or -1 when it cannot be finished (a segment past the
+ * frame or longer than CSUM_MAX_SEG): then it must not leave at all.
+ */
+static int finish_partial(const struct pkt *p, __u8 *out, int len)
+{
+	int at = check_field(out, len, p);
+	__u32 seg = p->l3_len - (p->l4off - ETH_LEN);
+	__u16 c;
+
+	if (at < 0 || be16(out + at) != pseudo_sum(p))
+		return 0;
+	if (seg > CSUM_MAX_SEG || p->l4off + seg > (__u32)len)
+		return -1;
+	c = (__u16)~sum_bytes(out + p->l4off, seg);
+	if (!c && p->l4proto == PROTO_UDP)
+		c = 0xffff;
+	out[at] = c >> 8;
+	out[at + 1] = c & 0xff;
+	return 0;
+}
+
+/* IPv6 link-local (fe80::/10): such a source never leaves its link. */
+static bool link_local6(const __u8 *a)
+{
+	return a[0] == 0xfe && (a[1] & 0xc0) == 0x80;
+}
+
+/*
+ * An IP frame from the VM on port ingress: the checks every packet
+ * passes, the source (the VM's own), the destination (on-prem), then out
+ * of the uplink through its egress record, as a router would.
+ */
+static void judge_port_ip(const struct ref_tables *t, __u32 ingress,
+			  const __u8 *frame, int len, __u8 *out,
+			  struct ref_verdict *v)
+{
+	const struct ref_prefix *src, *dst;
+	const struct ref_port *egress;
+	struct pkt p = { 0 };
+	__u32 r;
+
+	if ((be16(frame + 12) == ETHERTYPE_IP4 ? ip4_judge :
+						 ip6_judge)(frame, len, &p, v))
+		return;
+	if (p.ttl <= 1) {
+		set(v, XDP_PASS, FP_R_TTL_EXPIRED);
+		return;
+	}
+	/*
+	 * A VM sends only from its own addresses: those whose entry leads
+	 * back to its port. Another port's or an on-prem entry is spoofed;
+	 * no entry (or a shadow) leaves it to the host's own rules.
+	 */
+	src = p.family == AF_INET6 && link_local6(p.saddr) ?
+		      NULL :
+		      ref_model__lookup(t->routes, t->nroutes, p.family,
+					p.saddr);
+	if (!src || !src->ifindex) {
+		set(v, XDP_PASS, FP_R_UNKNOWN_SOURCE);
+		return;
+	}
+	if (src->ifindex != ingress || src->onprem) {
+		set(v, XDP_DROP, FP_R_SPOOFED);
+		return;
+	}
+	dst = ref_model__lookup(t->routes, t->nroutes, p.family, p.daddr);
+	if (!dst || !dst->onprem) {
+		set(v, XDP_PASS, FP_R_MISS);
+		return;
+	}
+	if (mac_zero(dst->dmac)) {
+		set(v, XDP_PASS, FP_R_UNRESOLVED);
+		return;
+	}
+	/* The uplink's egress record: its MAC, its MTU, its redirect slot. */
+	egress = find_port(t, dst->ifindex);
+	if (!egress)
+		r = FP_R_MISS;
+	else if (p.l3_len > egress->mtu)
+		r = FP_R_TOO_BIG;
+	else if (!egress->in_devmap)
+		r = FP_R_REDIRECT_ERR;
+	else
+		r = FP_R_FASTPATH;
+	if (r != FP_R_FASTPATH) {
+		set(v, XDP_PASS, r);
+		return;
+	}
+	set(v, XDP_REDIRECT, FP_R_FASTPATH);
+	v->ifindex = egress->ifindex;
+	rewrite(out, p.family, dst->dmac, egress->mac);
+	/*
+	 * Last, on the frame as it leaves: one that cannot leave finished
+	 * is dropped, rewritten as it is (a probe names the uplink still).
+	 */
+	if (finish_partial(&p, out, len)) {
+		set(v, XDP_DROP, FP_R_CSUM_PARTIAL);
+		v->ifindex = egress->ifindex;
+	}
+}
+
+void ref_model__run_port(const struct ref_tables *t, __u32 ingress,
+			 const __u8 *frame, int len, __u8 *out,
+			 struct ref_verdict *v)
+{
+	const struct ref_port *port = find_port(t, ingress);
+	__u16 proto;
+
+	memcpy(out, frame, len);
+	v->out_len = len;
+	v->vlan = -1;
+	v->vclass = REF_VC_OTHER;
+	/* Not a port with the return path on: untouched, to the stack. */
+	if (!port || !(port->flags & FP_PORT_F_RETURN)) {
+		set(v, XDP_PASS, FP_R_NOT_PORT);
+		return;
+	}
+	if (len < ETH_LEN) {
+		set(v, XDP_DROP, FP_R_MALFORMED);
+		return;
+	}
+	/* A VM routes through the host by the port's MAC. */
+	if (!group_mac(frame) && memcmp(frame, port->mac, 6)) {
+		set(v, XDP_PASS, FP_R_OTHER_HOST);
+		return;
+	}
+	/* A VM's frames carry no tags: a tagged one is not IP here. */
+	proto = be16(frame + 12);
+	if (proto != ETHERTYPE_IP4 && proto != ETHERTYPE_IP6) {
+		set(v, XDP_PASS, FP_R_NOT_IP);
+		return;
+	}
+	judge_port_ip(t, ingress, frame, len, out, v);
 }
 
 static bool is_tpid(__u16 type)

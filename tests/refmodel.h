@@ -5,6 +5,9 @@
  * uplinks from maps/fastpath.h's description of fp_vlans, not from bpf/.
  * Plain C over plain tables: the differential fuzzer runs it next to the
  * real program and compares verdict, reason, output bytes and target.
+ * Both programs: fastpath_xdp on an uplink (ref_model__run) and the
+ * return path's fastpath_port on a VM port (ref_model__run_port), over
+ * the same tables.
  */
 #ifndef FASTPATH_TESTS_REFMODEL_H
 #define FASTPATH_TESTS_REFMODEL_H
@@ -15,22 +18,32 @@
 
 #include "fastpath.h"
 
-/* A route (fp_routes4/6) or, with ifindex and dmac unused, an exclusion. */
+/*
+ * A route (fp_routes4/6) or, with ifindex and dmac unused, an exclusion.
+ * A route with onprem is the return path's on-prem destination (`onprem
+ * add`): ifindex the uplink it leaves by, dmac the next hop's MAC.
+ */
 struct ref_prefix {
 	int family; /* AF_INET or AF_INET6 */
 	__u8 len; /* bits */
 	__u8 addr[16]; /* network byte order, host bits clear */
 	__u32 ifindex; /* routes: the VM port, 0 for a portless shadow */
 	__u8 dmac[6]; /* routes: the VM's MAC, zero when unknown */
+	bool onprem; /* routes: an on-prem destination, not a VM's */
 };
 
-/* A device in fp_ports (registered) and maybe in the devmap fp_tx. */
+/*
+ * A device in fp_ports (registered) and maybe in the devmap fp_tx: a VM
+ * port (flags FP_PORT_F_RETURN when the return path is on for it), a
+ * gateway port, or an uplink's egress record (FP_PORT_F_UPLINK).
+ */
 struct ref_port {
 	__u32 ifindex;
 	__u8 mac[6];
 	__u8 peer_mac[6];
 	__u16 mtu;
 	bool in_devmap;
+	__u32 flags; /* FP_PORT_F_RETURN, FP_PORT_F_UPLINK */
 };
 
 struct ref_tables {
@@ -90,6 +103,15 @@ struct ref_verdict {
 void ref_model__run(const struct ref_tables *t, const struct ref_ingress *in,
 		    const __u8 *frame, int len, __u8 *out,
 		    struct ref_verdict *v);
+
+/*
+ * The return path: the frame of len bytes from the VM on port ingress,
+ * judged as fastpath_port does (VNets and their connections are outside
+ * these tables); out and v as for ref_model__run (v->vlan is -1).
+ */
+void ref_model__run_port(const struct ref_tables *t, __u32 ingress,
+			 const __u8 *frame, int len, __u8 *out,
+			 struct ref_verdict *v);
 
 /* Longest-prefix match by linear scan: NULL when nothing matches. */
 const struct ref_prefix *ref_model__lookup(const struct ref_prefix *tab,

@@ -56,6 +56,7 @@ static const __u8 GW_PEER[6] = { 0x02, 0, 0, 0, 0x20, 0x01 };
 #define SRC4 "198.18.255.1"
 #define FAST4 "198.18.1.10" /* host route to vm0 */
 #define MISS4 "198.18.7.7" /* no route */
+#define ONPREM4 "198.18.100.5" /* on-prem, out of up0 */
 
 /*
  *   up0  uplink, gateway verdict XDP_PASS
@@ -66,10 +67,7 @@ static const __u8 GW_PEER[6] = { 0x02, 0, 0, 0, 0x20, 0x01 };
 enum dev { D_UP0, D_UP1, D_VM0, D_GW0, D_MAX };
 #define NONE D_MAX
 
-static const struct {
-	const char *name, *peer;
-	const __u8 *mac;
-} devs[D_MAX] = {
+static const struct fp_test_dev devs[D_MAX] = {
 	[D_UP0] = { "up0", "op0", UP0_MAC },
 	[D_UP1] = { "up1", "op1", UP1_MAC },
 	[D_VM0] = { "vm0", "vmp0", VM0_MAC },
@@ -79,7 +77,7 @@ static const struct {
 static __u32 ifidx[D_MAX];
 static struct fastpath *skel;
 static struct ring_buffer *rb;
-static int prog_fd, capctl_fd;
+static int prog_fd, port_fd, capctl_fd;
 
 enum state {
 	ON, /* deadline ahead */
@@ -213,33 +211,29 @@ static int build_frame(const char *dst, enum dev in, __u8 ttl, __u16 payload,
 }
 
 /* One test run; returns the frame length, fills out (metadata stripped). */
+static int run_prog(int fd, const __u8 *frame, int len, bool probe, enum dev in,
+		    __u8 *out, __u32 *retval, __u32 repeat)
+{
+	static __u8 out_buf[2 * FRAME_MAX];
+	struct fp_probe p = { .magic = FP_EXPLAIN_MAGIC };
+	struct fp_test_run t = { .prog_fd = fd,
+				 .ifindex = ifidx[in],
+				 .meta = &p,
+				 .meta_len = probe ? META_LEN : 0,
+				 .repeat = repeat };
+
+	check_int("fp_test__run", 0,
+		  fp_test__run(&t, frame, len, out_buf, sizeof(out_buf)));
+	*retval = t.retval;
+	if (out)
+		memcpy(out, out_buf + t.meta_len, len);
+	return len;
+}
+
 static int run(const __u8 *frame, int len, bool probe, enum dev in, __u8 *out,
 	       __u32 *retval, __u32 repeat)
 {
-	static __u8 in_buf[META_LEN + FRAME_MAX], out_buf[2 * FRAME_MAX];
-	struct fp_probe p = { .magic = FP_EXPLAIN_MAGIC };
-	int meta = probe ? META_LEN : 0;
-	struct xdp_md ctx = { 0 };
-	LIBBPF_OPTS(bpf_test_run_opts, t);
-
-	memcpy(in_buf, &p, META_LEN);
-	memcpy(in_buf + meta, frame, len);
-	ctx.data = meta;
-	ctx.data_end = meta + len;
-	ctx.ingress_ifindex = ifidx[in];
-	t.data_in = in_buf;
-	t.data_size_in = meta + len;
-	t.data_out = out_buf;
-	t.data_size_out = sizeof(out_buf);
-	t.ctx_in = &ctx;
-	t.ctx_size_in = sizeof(ctx);
-	t.repeat = repeat;
-	check_int("bpf_prog_test_run_opts", 0,
-		  bpf_prog_test_run_opts(prog_fd, &t) ? -errno : 0);
-	*retval = t.retval;
-	if (out)
-		memcpy(out, out_buf + meta, len);
-	return len;
+	return run_prog(prog_fd, frame, len, probe, in, out, retval, repeat);
 }
 
 static __u64 monotonic_ns(void)
@@ -280,6 +274,7 @@ static void run_row(void **state)
 	if (want_cap > FP_CAP_SNAPLEN_MAX)
 		want_cap = FP_CAP_SNAPLEN_MAX;
 	check_int("record size", sizeof(struct fp_cap_rec), seen.size);
+	check_str("program", "uplink", fp_capture__prog_name(rec->prog));
 	if (rec->class != r->class) {
 		print_error("class: expected %s, saw %s\n",
 			    fp_capture__class_name(r->class),
@@ -307,6 +302,57 @@ static void run_row(void **state)
 	} else if (want_cap >= 12) {
 		check_mem("captured frame (untouched)", frame, rec->data,
 			  want_cap);
+	}
+}
+
+/*
+ * The return path's program writes into the same ring, its records
+ * marked FP_CAP_PROG_PORT: a frame from vm0 to on-prem, out of up0, and
+ * one from an address vm0 does not own, dropped.
+ */
+static void test_port_records(void **state)
+{
+	static const struct {
+		const char *src;
+		__u32 retval, class, reason;
+		enum dev out;
+	} runs[] = {
+		{ FAST4, XDP_REDIRECT, FP_CAP_FAST, FP_R_FASTPATH, D_UP0 },
+		{ ONPREM4, XDP_DROP, FP_CAP_DROP, FP_R_SPOOFED, NONE },
+	};
+	static __u8 frame[FRAME_MAX], out[FRAME_MAX];
+	struct fp_pktspec s = { .ttl = 64, .payload = 56 };
+	const struct fp_cap_rec *rec = &seen.rec[0];
+	__u32 retval;
+	int len;
+
+	for (size_t i = 0; i < ARRAY_SIZE(runs); i++) {
+		memcpy(s.dmac, VM0_MAC, 6);
+		memcpy(s.smac, VM0_PEER, 6);
+		s.src.family = s.dst.family = AF_INET;
+		check_int("source", 1,
+			  inet_pton(AF_INET, runs[i].src, s.src.addr));
+		check_int("destination", 1,
+			  inet_pton(AF_INET, ONPREM4, s.dst.addr));
+		len = fp_pkt__build(&s, frame, FRAME_MAX);
+		check_true("the frame was built", len > 0);
+		check_int("records left from earlier rows", 0, drain());
+		set_capctl(ON, ALL, 256);
+		run_prog(port_fd, frame, len, false, D_VM0, out, &retval, 1);
+		set_capctl(OFF, 0, 0);
+		check_int("verdict (XDP action)", runs[i].retval, retval);
+		check_int("records", 1, drain());
+		check_str("program", "port", fp_capture__prog_name(rec->prog));
+		check_str("class", fp_capture__class_name(runs[i].class),
+			  fp_capture__class_name(rec->class));
+		check_str("reason", fp_reason_name(runs[i].reason),
+			  fp_reason_name(rec->reason));
+		check_int("ifindex in", ifidx[D_VM0], rec->ifindex);
+		check_int("ifindex out",
+			  runs[i].out == NONE ? 0 : ifidx[runs[i].out],
+			  rec->out_ifindex);
+		check_mem("captured bytes = the frame as it left", out,
+			  rec->data, len < 256 ? len : 256);
 	}
 }
 
@@ -408,57 +454,61 @@ static void test_format_line(void **state)
 	fp_capture__format(&r, "uplink0", "-", buf, sizeof(buf));
 	check_str("line, cut in the tags",
 		  "gateway reason=excluded in=uplink0 out=- len=60", buf);
+	/* The return path's program says so; the uplink's lines do not. */
+	memset(&r, 0, sizeof(r));
+	r.class = FP_CAP_FAST;
+	r.reason = FP_R_FASTPATH;
+	r.len = 98;
+	r.prog = FP_CAP_PROG_PORT;
+	fp_capture__format(&r, "tap-vm1", "uplink0", buf, sizeof(buf));
+	check_str(
+		"line, the return path",
+		"fast reason=fastpath in=tap-vm1 out=uplink0 len=98 prog=port",
+		buf);
+	check_str("prog name, port", "port",
+		  fp_capture__prog_name(FP_CAP_PROG_PORT));
+	check_str("prog name, uplink", "uplink",
+		  fp_capture__prog_name(FP_CAP_PROG_UPLINK));
+	check_str("prog name, unknown", "?", fp_capture__prog_name(7));
 }
 
 /* Setup: namespace, devices, object, maps. */
 
 static struct fp_maps m; /* skel's, for loader/fib.c, port.c, uplink.c */
 
+/* vm0 with the return path on: fastpath_port's records too. */
 static int add_port(enum dev d, const __u8 *peer)
 {
-	struct fp_port port = { .mtu = 1500 };
-
-	memcpy(port.mac, devs[d].mac, 6);
-	memcpy(port.peer_mac, peer, 6);
-	snprintf(port.name, sizeof(port.name), "%s", devs[d].name);
-	return fp_ports__put(&m, ifidx[d], &port, BPF_ANY);
+	return fp_test__port(&m, ifidx[d], devs[d].name, devs[d].mac, peer,
+			     1500, d == D_VM0 ? FP_PORT_F_RETURN : 0);
 }
 
 static int fill_maps(void)
 {
 	struct fp_uplink up0 = { 0 }, up1 = { .gw_ifindex = ifidx[D_GW0] };
-	struct fp_route rt = { .ifindex = ifidx[D_VM0],
-			       .origin = FP_ORIGIN_STATIC };
-	struct fp_prefix p;
 
 	memcpy(up0.mac, UP0_MAC, 6);
 	memcpy(up1.mac, UP1_MAC, 6);
-	memcpy(rt.dmac, VM0_PEER, 6);
-	if (fp_parse_prefix(FAST4 "/32", &p))
-		return -1;
 	/* Through loader/fib.c, the one writer of the route maps. */
 	m.skel = skel;
 	return fp_maps__fill_fds(&m) ||
 	       fp_uplinks__put(&m, ifidx[D_UP0], &up0) ||
 	       fp_uplinks__put(&m, ifidx[D_UP1], &up1) ||
 	       add_port(D_VM0, VM0_PEER) || add_port(D_GW0, GW_PEER) ||
-	       fp_fib__set(&m, &p, &rt, false);
+	       fp_test__route(&m, FAST4, 32, ifidx[D_VM0], VM0_PEER) ||
+	       fp_test__onprem(&m, "198.18.100.0", 24, ifidx[D_UP0], "up0",
+			       UP0_MAC, 1500, OP_MAC);
 }
 
 static int group_setup(void **state)
 {
-	if (fp_test__netns())
+	if (fp_test__netns() || fp_test__devices(devs, D_MAX, ifidx))
 		return -1;
-	for (int d = 0; d < D_MAX; d++) {
-		ifidx[d] =
-			fp_test__veth(devs[d].name, devs[d].mac, devs[d].peer);
-		if (!ifidx[d])
-			return -1;
-	}
 	skel = fp_test__load();
 	if (!skel)
 		return -1;
 	prog_fd = bpf_program__fd(skel->progs.fastpath_xdp);
+	port_fd = bpf_program__fd(skel->progs.fastpath_port);
 	capctl_fd = bpf_map__fd(skel->maps.fp_capctl);
 	rb = ring_buffer__new(bpf_map__fd(skel->maps.fp_capture), on_record,
 			      NULL, NULL);
@@ -480,7 +530,7 @@ static int group_teardown(void **state)
 
 int main(void)
 {
-	static struct CMUnitTest tests[ARRAY_SIZE(rows) + 3];
+	static struct CMUnitTest tests[ARRAY_SIZE(rows) + 4];
 	size_t n = ARRAY_SIZE(rows);
 
 	for (size_t i = 0; i < n; i++) {
@@ -492,6 +542,7 @@ int main(void)
 		(struct CMUnitTest)cmocka_unit_test(test_ring_full_counts_lost);
 	tests[n + 1] = (struct CMUnitTest)cmocka_unit_test(test_filter_words);
 	tests[n + 2] = (struct CMUnitTest)cmocka_unit_test(test_format_line);
+	tests[n + 3] = (struct CMUnitTest)cmocka_unit_test(test_port_records);
 
 	setvbuf(stdout, NULL, _IOLBF, 0);
 	return cmocka_run_group_tests_name("capture", tests, group_setup,

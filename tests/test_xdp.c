@@ -109,10 +109,7 @@ enum dev {
 };
 #define NO_PORT D_MAX /* a probe that names no redirect target */
 
-static const struct {
-	const char *name, *peer;
-	const __u8 *mac;
-} devs[D_MAX] = {
+static const struct fp_test_dev devs[D_MAX] = {
 	[D_UP0] = { "up0", "op0", UP0_MAC },
 	[D_UP1] = { "up1", "op1", UP1_MAC },
 	[D_UP2] = { "up2", "op2", UP2_MAC },
@@ -144,7 +141,6 @@ enum vclass { VC_FAST, VC_GATEWAY, VC_OTHER, VC_MAX };
 static __u32 ifidx[D_MAX];
 static struct fastpath *skel;
 static int prog_fd, stats_fd, vlans_fd, vlanstat_fd, ncpus;
-static struct fp_counter *percpu; /* one fp_stats slot, every CPU */
 static struct fp_vlanstat *percpu_v; /* one fp_vlanstat slot, every CPU */
 
 enum meta {
@@ -1319,15 +1315,6 @@ static const struct row rows[] = {
 	  .meta = META_OTHER, FWD(GW3_PEER, GW3_MAC), .reason = FP_R_MISS },
 };
 
-static const char *xdp_name(__u32 action)
-{
-	static const char *const names[] = { "XDP_ABORTED", "XDP_DROP",
-					     "XDP_PASS", "XDP_TX",
-					     "XDP_REDIRECT" };
-
-	return action < ARRAY_SIZE(names) ? names[action] : "XDP_?";
-}
-
 static int build_frame(const struct row *r, __u8 *f)
 {
 	struct fp_pktspec s = { .ttl = r->ttl, .payload = r->payload };
@@ -1406,18 +1393,7 @@ static int expected_frame(const struct row *r, const __u8 *plain, int plen,
 
 static void read_counters(struct fp_counter sum[FP_R_MAX])
 {
-	memset(sum, 0, FP_R_MAX * sizeof(*sum));
-	for (__u32 r = 0; r < FP_R_MAX; r++) {
-		__u32 key = r;
-
-		check_int("bpf_map_lookup_elem(fp_stats)", 0,
-			  bpf_map_lookup_elem(stats_fd, &key, percpu) ? -errno :
-									0);
-		for (int c = 0; c < ncpus; c++) {
-			sum[r].packets += percpu[c].packets;
-			sum[r].bytes += percpu[c].bytes;
-		}
-	}
+	check_int("read fp_stats", 0, fp_test__counters(stats_fd, sum));
 }
 
 /* Exactly the row's reason moved, by one packet of len bytes. */
@@ -1530,7 +1506,7 @@ static void run_row(void **state)
 	int len, plen, want_len, err;
 
 	print_message("%s: expect %s, counter %s%s\n", r->name,
-		      xdp_name(r->retval), fp_reason_name(r->reason),
+		      fp_test__xdp_name(r->retval), fp_reason_name(r->reason),
 		      r->meta == META_PROBE ? " (probe: uncounted)" : "");
 	memset(in, 0, sizeof(in));
 	memset(plain, 0, sizeof(plain));
@@ -1564,7 +1540,8 @@ static void run_row(void **state)
 	check_int("bpf_prog_test_run_opts", 0, err);
 	if (t.retval != r->retval) {
 		print_error("verdict: expected %s, saw %s\n",
-			    xdp_name(r->retval), xdp_name(t.retval));
+			    fp_test__xdp_name(r->retval),
+			    fp_test__xdp_name(t.retval));
 		fail();
 		abort();
 	}
@@ -1597,13 +1574,7 @@ static void run_row(void **state)
 
 static int make_devices(void)
 {
-	for (int d = 0; d < D_MAX; d++) {
-		ifidx[d] =
-			fp_test__veth(devs[d].name, devs[d].mac, devs[d].peer);
-		if (!ifidx[d])
-			return -1;
-	}
-	return 0;
+	return fp_test__devices(devs, D_MAX, ifidx);
 }
 
 /* Ports, routes and exclusions go in through the loader, as the CLI's do. */
@@ -1611,12 +1582,8 @@ static struct fp_maps fib_maps;
 
 static int add_port(enum dev d, const __u8 *peer, __u16 mtu, bool tx)
 {
-	struct fp_port port = { .mtu = mtu };
-
-	memcpy(port.mac, devs[d].mac, 6);
-	memcpy(port.peer_mac, peer, 6);
-	snprintf(port.name, sizeof(port.name), "%s", devs[d].name);
-	if (fp_ports__put(&fib_maps, ifidx[d], &port, BPF_ANY))
+	if (fp_test__port(&fib_maps, ifidx[d], devs[d].name, devs[d].mac, peer,
+			  mtu, 0))
 		return -1;
 	return tx ? 0 : fp_test__untx(&fib_maps, ifidx[d]);
 }
@@ -1631,13 +1598,7 @@ static int fib_prefix(const char *addr, __u32 len, struct fp_prefix *p)
 
 static int add_route(const char *addr, __u32 len, enum dev d, const __u8 *dmac)
 {
-	struct fp_route rt = { .ifindex = ifidx[d],
-			       .origin = FP_ORIGIN_STATIC };
-	struct fp_prefix p;
-
-	memcpy(rt.dmac, dmac, 6);
-	return fib_prefix(addr, len, &p) ||
-	       fp_fib__set(&fib_maps, &p, &rt, true);
+	return fp_test__route(&fib_maps, addr, len, ifidx[d], dmac);
 }
 
 static int add_excl(const char *addr, __u32 len, __u32 class)
@@ -1735,9 +1696,8 @@ static int group_setup(void **state)
 		print_error("libbpf_num_possible_cpus: %s\n", strerror(-ncpus));
 		return -1;
 	}
-	percpu = calloc(ncpus, sizeof(*percpu));
 	percpu_v = calloc(ncpus, sizeof(*percpu_v));
-	if (!percpu || !percpu_v) {
+	if (!percpu_v) {
 		print_error("calloc: %s\n", strerror(errno));
 		return -1;
 	}
@@ -1748,8 +1708,6 @@ static int group_teardown(void **state)
 {
 	fastpath__destroy(skel);
 	skel = NULL;
-	free(percpu);
-	percpu = NULL;
 	free(percpu_v);
 	percpu_v = NULL;
 	return 0;

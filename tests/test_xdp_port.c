@@ -67,10 +67,7 @@ static const __u8 BCAST_MAC[6] = { 0xff, 0xff, 0xff, 0xff, 0xff, 0xff };
  */
 enum dev { D_UP0, D_UP1, D_VM0, D_VM1, D_MAX };
 
-static const struct {
-	const char *name, *peer;
-	const __u8 *mac;
-} devs[D_MAX] = {
+static const struct fp_test_dev devs[D_MAX] = {
 	[D_UP0] = { "up0", "op0", UP0_MAC },
 	[D_UP1] = { "up1", "op1", UP1_MAC },
 	[D_VM0] = { "vm0", "vmp0", VM0_MAC },
@@ -80,8 +77,6 @@ static const struct {
 static __u32 ifidx[D_MAX];
 static struct fastpath *skel;
 static struct fp_maps maps;
-static int ncpus;
-static struct fp_counter *percpu;
 
 enum prog { P_PORT, P_UPLINK };
 
@@ -365,15 +360,6 @@ static const struct row rows[] = {
 	  V6("2001:db8:100::7", "2001:db8:1::10"), FWD(VM0_PEER, VM0_MAC) },
 };
 
-static const char *xdp_name(__u32 action)
-{
-	static const char *const names[] = { "XDP_ABORTED", "XDP_DROP",
-					     "XDP_PASS", "XDP_TX",
-					     "XDP_REDIRECT" };
-
-	return action < ARRAY_SIZE(names) ? names[action] : "XDP_?";
-}
-
 static int build_frame(const struct row *r, __u8 *f)
 {
 	struct fp_pktspec s = { .ttl = r->ttl, .payload = r->payload };
@@ -414,15 +400,7 @@ static int expected_frame(const struct row *r, const __u8 *in, int len,
 
 static void read_counters(int fd, struct fp_counter sum[FP_R_MAX])
 {
-	memset(sum, 0, FP_R_MAX * sizeof(*sum));
-	for (__u32 r = 0; r < FP_R_MAX; r++) {
-		check_int("bpf_map_lookup_elem(counters)", 0,
-			  bpf_map_lookup_elem(fd, &r, percpu) ? -errno : 0);
-		for (int c = 0; c < ncpus; c++) {
-			sum[r].packets += percpu[c].packets;
-			sum[r].bytes += percpu[c].bytes;
-		}
-	}
+	check_int("read the counters", 0, fp_test__counters(fd, sum));
 }
 
 /* Of map `which`, exactly reason moved (or nothing, counted false). */
@@ -448,52 +426,41 @@ static void check_counters(const char *which, __u32 reason, bool counted,
 static void run_row(void **state)
 {
 	const struct row *r = *state;
-	static __u8 in[META_LEN + FRAME_MAX], out[2 * FRAME_MAX],
-		want[FRAME_MAX];
+	static __u8 in[FRAME_MAX], out[2 * FRAME_MAX], want[FRAME_MAX];
 	struct fp_counter sb[FP_R_MAX], sa[FP_R_MAX], rb[FP_R_MAX],
 		ra[FP_R_MAX];
-	int meta = r->probe ? META_LEN : 0, len, want_len, err, prog_fd;
+	int meta = r->probe ? META_LEN : 0, len, want_len, err;
 	struct fp_probe probe = { .magic = FP_EXPLAIN_MAGIC };
 	int stats_fd = bpf_map__fd(skel->maps.fp_stats);
 	int rstats_fd = bpf_map__fd(skel->maps.fp_rstats);
-	struct xdp_md ctx = { 0 };
-	LIBBPF_OPTS(bpf_test_run_opts, t);
+	struct fp_test_run t = { .ifindex = ifidx[r->in],
+				 .meta = &probe,
+				 .meta_len = meta };
 
-	prog_fd = bpf_program__fd(r->prog == P_PORT ?
-					  skel->progs.fastpath_port :
-					  skel->progs.fastpath_xdp);
+	t.prog_fd = bpf_program__fd(r->prog == P_PORT ?
+					    skel->progs.fastpath_port :
+					    skel->progs.fastpath_xdp);
 	print_message("%s: expect %s, counter %s\n", r->name,
-		      xdp_name(r->retval), fp_reason_name(r->reason));
+		      fp_test__xdp_name(r->retval), fp_reason_name(r->reason));
 	memset(in, 0, sizeof(in));
-	len = build_frame(r, in + meta);
+	len = build_frame(r, in);
 	check_true("the frame was built", len >= ETH_HLEN && len <= FRAME_MAX);
-	want_len = expected_frame(r, in + meta, len, want);
-	if (meta)
-		memcpy(in, &probe, meta);
-	ctx.data = meta;
-	ctx.data_end = meta + len;
-	ctx.ingress_ifindex = ifidx[r->in];
-	t.data_in = in;
-	t.data_size_in = meta + len;
-	t.data_out = out;
-	t.data_size_out = sizeof(out);
-	t.ctx_in = &ctx;
-	t.ctx_size_in = sizeof(ctx);
+	want_len = expected_frame(r, in, len, want);
 
 	read_counters(stats_fd, sb);
 	read_counters(rstats_fd, rb);
-	err = bpf_prog_test_run_opts(prog_fd, &t) ? -errno : 0;
+	err = fp_test__run(&t, in, len, out, sizeof(out));
 	read_counters(stats_fd, sa);
 	read_counters(rstats_fd, ra);
 
-	check_int("bpf_prog_test_run_opts", 0, err);
+	check_int("fp_test__run", 0, err);
 	if (t.retval != r->retval) {
 		print_error("verdict: expected %s, saw %s\n",
-			    xdp_name(r->retval), xdp_name(t.retval));
+			    fp_test__xdp_name(r->retval),
+			    fp_test__xdp_name(t.retval));
 		fail();
 	}
-	check_int("bytes out (metadata + frame)", meta + want_len,
-		  t.data_size_out);
+	check_int("bytes out (metadata + frame)", meta + want_len, t.out_len);
 	check_mem(r->dmac ? "frame out (rewritten)" : "frame out (untouched)",
 		  want, out + meta, want_len);
 	check_counters("fp_rstats", r->reason, !r->probe && r->prog == P_PORT,
@@ -517,11 +484,8 @@ static void run_row(void **state)
 
 static int add_port(enum dev d, const __u8 *peer, bool ret)
 {
-	struct fp_port port;
-
-	fp_ports__record(&port, devs[d].name, devs[d].mac, 1500, peer,
-			 ret ? FP_PORT_F_RETURN : 0);
-	return fp_ports__put(&maps, ifidx[d], &port, BPF_NOEXIST);
+	return fp_test__port(&maps, ifidx[d], devs[d].name, devs[d].mac, peer,
+			     1500, ret ? FP_PORT_F_RETURN : 0);
 }
 
 static int add_uplink(enum dev d)
@@ -534,52 +498,22 @@ static int add_uplink(enum dev d)
 
 static int add_route(const char *addr, __u32 len, enum dev d, const __u8 *dmac)
 {
-	struct fp_route rt = { .ifindex = ifidx[d],
-			       .origin = FP_ORIGIN_STATIC };
-	struct fp_prefix p;
-
-	memcpy(rt.dmac, dmac, 6);
-	if (fp_parse_addr(addr, &p))
-		return -1;
-	p.len = len;
-	return fp_fib__set(&maps, &p, &rt, true);
+	return fp_test__route(&maps, addr, len, ifidx[d], dmac);
 }
 
 static int add_onprem(const char *addr, __u32 len, enum dev d, __u32 mtu,
 		      const __u8 *mac)
 {
-	struct fp_ifinfo info = { .ifindex = ifidx[d], .mtu = mtu };
-	struct fp_prefix p;
-	int err;
-
-	memcpy(info.mac, devs[d].mac, 6);
-	snprintf(info.name, sizeof(info.name), "%s", devs[d].name);
-	if (fp_parse_addr(addr, &p))
-		return -1;
-	p.len = len;
-	err = fp_onprem__add(&maps, &p, &info, mac, FP_ORIGIN_STATIC);
-	if (err)
-		print_error("fp_onprem__add %s/%u: %s\n", addr, len,
-			    strerror(-err));
-	return err;
+	return fp_test__onprem(&maps, addr, len, ifidx[d], devs[d].name,
+			       devs[d].mac, mtu, mac);
 }
 
 static int group_setup(void **state)
 {
-	if (fp_test__netns())
+	if (fp_test__netns() || fp_test__devices(devs, D_MAX, ifidx))
 		return -1;
-	for (int d = 0; d < D_MAX; d++) {
-		ifidx[d] =
-			fp_test__veth(devs[d].name, devs[d].mac, devs[d].peer);
-		if (!ifidx[d])
-			return -1;
-	}
 	skel = fp_test__load();
 	if (!skel)
-		return -1;
-	ncpus = libbpf_num_possible_cpus();
-	percpu = ncpus > 0 ? calloc(ncpus, sizeof(*percpu)) : NULL;
-	if (!percpu)
 		return -1;
 	maps.skel = skel;
 	return fp_maps__fill_fds(&maps) || add_uplink(D_UP0) ||
@@ -600,7 +534,6 @@ static int group_teardown(void **state)
 {
 	fp_maps__free_shadow(&maps);
 	fastpath__destroy(skel);
-	free(percpu);
 	return 0;
 }
 

@@ -71,7 +71,7 @@ _fastpath()
 		fi ;;
 	sync) COMPREPLY=($(compgen -W "--table --ports --once --verify-interval" -- "$cur")) ;;
 	stats) COMPREPLY=($(compgen -W "--interval --prometheus --output" -- "$cur")) ;;
-	explain) COMPREPLY=($(compgen -W "--uplink --vlan" -- "$cur")) ;;
+	explain) COMPREPLY=($(compgen -W "--uplink --vlan --from --src" -- "$cur")) ;;
 	verify) COMPREPLY=($(compgen -W "--sample --uplink --table" -- "$cur")) ;;
 	capture) COMPREPLY=($(compgen -W "-w --count --filter --snaplen --quiet --stop" -- "$cur")) ;;
 	apply) COMPREPLY=($(compgen -W "--config --check --offline" -- "$cur")) ;;
