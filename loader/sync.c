@@ -1393,8 +1393,8 @@ struct sync_opts {
 
 #define VERIFY_INTERVAL_DEFAULT 60
 #define VERIFY_INTERVAL_MAX 86400
-#define SYNC_USAGE                                                   \
-	"sync [--table ID] [--ports GLOB [--return]] [--once] "      \
+#define SYNC_USAGE                                              \
+	"sync [--table ID] [--ports GLOB [--return]] [--once] " \
 	"[--verify-interval SECS]"
 
 static const struct fp_option sync_options[] = {
