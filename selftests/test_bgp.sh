@@ -48,7 +48,8 @@ birdc_() {
 	birdc -s "$LAB_DIR/bird-$name.ctl" "$@"
 }
 
-bgp_established() { birdc_ host show protocols vm1 | grep -q Established; }
+# bgp_established NAME: the host's session NAME is up.
+bgp_established() { birdc_ host show protocols "$1" | grep -q Established; }
 
 kernel_has() { [ -n "$(hns route show "$1")" ]; }
 kernel_lacks() { [ -z "$(hns route show "$1")" ]; }
@@ -83,9 +84,39 @@ poll_ms() {
 	echo $(($(now_ms) - t0))
 }
 
+# bgp_peers NS NAME PEER_IP HOST_IP PREFIX: BIRD in NS (as NAME, from
+# PEER_IP) announces PREFIX over eBGP to the host's BIRD (at HOST_IP),
+# whose kernel protocol exports it into the main table; BGP_MS: the ms
+# until the session was up (20 s at most).
+bgp_peers() {
+	local ns=$1 name=$2 peer=$3 host=$4 prefix=$5
+	bird_start "$ns" "$name" "router id $peer;
+protocol device { }
+protocol static ann { ipv4; route $prefix blackhole; }
+protocol bgp host {
+	local $peer as $VM1_AS;
+	neighbor $host as $HOST_AS;
+	connect delay time 1; connect retry time 1; error wait time 1, 2;
+	ipv4 { import none; export where proto = \"ann\"; next hop self; };
+}"
+	bird_start "$NS_HOST" host "router id $host;
+protocol device { }
+protocol kernel {
+	ipv4 { import none; export all; };
+	learn;
+}
+protocol bgp $name {
+	local $host as $HOST_AS;
+	neighbor $peer as $VM1_AS;
+	connect delay time 1; connect retry time 1; error wait time 1, 2;
+	ipv4 { import all; export none; };
+}"
+	BGP_MS=$(poll_ms "BGP session host-$name Established" 20000 bgp_established "$name")
+}
+
 # eBGP vm1 → host; the host's kernel protocol exports into the main table.
 case_announce_withdraw() {
-	local ms t g4 g4b f0 f1 j
+	local ms g4 g4b f0 f1 j
 	bird_require
 	lab_require_fp
 	assert_ok "fastpath load uplink0" fp load uplink0
@@ -95,30 +126,8 @@ case_announce_withdraw() {
 		</dev/null >"$LAB_DIR/sync.log" 2>&1
 	wait_for "neighbour entry $VM1_IP4/32 from sync" 50 map_has "$VM1_IP4/32"
 
-	bird_start "$NS_VM1" vm1 "router id $VM1_IP4;
-protocol device { }
-protocol static ann { ipv4; route $ANN blackhole; }
-protocol bgp host {
-	local $VM1_IP4 as $VM1_AS;
-	neighbor $HOST_BGP_IP as $HOST_AS;
-	connect delay time 1; connect retry time 1; error wait time 1, 2;
-	ipv4 { import none; export where proto = \"ann\"; next hop self; };
-}"
-	bird_start "$NS_HOST" host "router id $HOST_BGP_IP;
-protocol device { }
-protocol kernel {
-	ipv4 { import none; export all; };
-	learn;
-}
-protocol bgp vm1 {
-	local $HOST_BGP_IP as $HOST_AS;
-	neighbor $VM1_IP4 as $VM1_AS;
-	connect delay time 1; connect retry time 1; error wait time 1, 2;
-	ipv4 { import all; export none; };
-}"
-	# The session, then the route in the kernel: 20 s each at most.
-	t=$(poll_ms "BGP session host-vm1 Established" 20000 bgp_established)
-	log "  BGP session established after $t ms"
+	bgp_peers "$NS_VM1" vm1 "$VM1_IP4" "$HOST_BGP_IP" "$ANN"
+	log "  BGP session established after $BGP_MS ms"
 	poll_ms "$ANN in the host's main table (from BIRD)" 20000 kernel_has "$ANN" >/dev/null
 	ms=$(poll_ms "$ANN in route list --json as a route via tap-vm1" 5000 map_has_fast "$ANN")
 	log "  $ANN: kernel -> map in $ms ms (poll granularity ~10 ms plus one fastpath call)"
@@ -167,7 +176,7 @@ print(json.load(sys.stdin)["return"]["fastpath"]["packets"])'
 # uplink in XDP with the host's forwarding flat; the withdrawal takes the
 # entry away again.
 case_onprem_announce_withdraw() {
-	local ms t h4 r0
+	local ms h4 r0
 	bird_require
 	lab_require_fp
 	OP_MAC=$(ns_mac "$NS_OP" op0)
@@ -182,30 +191,8 @@ case_onprem_announce_withdraw() {
 	wait_for "the return path on tap-vm1 (sync registered it)" 50 sh -c \
 		"ip -n '$NS_HOST' -d link show dev tap-vm1 | grep -q 'prog/xdp id'"
 
-	bird_start "$NS_OP" op "router id $OP_IP4;
-protocol device { }
-protocol static ann { ipv4; route $ONP_ANN blackhole; }
-protocol bgp host {
-	local $OP_IP4 as $VM1_AS;
-	neighbor $UP_IP4 as $HOST_AS;
-	connect delay time 1; connect retry time 1; error wait time 1, 2;
-	ipv4 { import none; export where proto = \"ann\"; next hop self; };
-}"
-	bird_start "$NS_HOST" host "router id $UP_IP4;
-protocol device { }
-protocol kernel {
-	ipv4 { import none; export all; };
-	learn;
-}
-protocol bgp op {
-	local $UP_IP4 as $HOST_AS;
-	neighbor $OP_IP4 as $VM1_AS;
-	connect delay time 1; connect retry time 1; error wait time 1, 2;
-	ipv4 { import all; export none; };
-}"
-	t=$(poll_ms "BGP session host-on-prem Established" 20000 sh -c \
-		"birdc -s '$LAB_DIR/bird-host.ctl' show protocols op | grep -q Established")
-	log "  BGP session over the uplink established after $t ms"
+	bgp_peers "$NS_OP" op "$OP_IP4" "$UP_IP4" "$ONP_ANN"
+	log "  BGP session over the uplink established after $BGP_MS ms"
 	poll_ms "$ONP_ANN in the host's main table (from BIRD)" 20000 kernel_has "$ONP_ANN" >/dev/null
 	assert_match "kernel route $ONP_ANN (from BIRD)" "via $OP_IP4 dev uplink0 proto bird" \
 		"$(hns route show "$ONP_ANN")"
