@@ -158,6 +158,35 @@ static bool group_mac(const __u8 *f)
 	return f[0] & 1;
 }
 
+/* Both programs begin so: the frame copied out, no tag, no class yet. */
+static void start(const __u8 *frame, size_t len, __u8 *out,
+		  struct ref_verdict *v)
+{
+	memcpy(out, frame, len);
+	v->out_len = len;
+	v->vlan = -1;
+	v->vclass = REF_VC_OTHER;
+}
+
+/*
+ * Whether the frame is whole enough to have MACs and is for mac (or a
+ * group); otherwise v says why (malformed, or other_host as the stack
+ * would: unicast to another MAC is not for this host).
+ */
+static bool l2_for_us(const __u8 *frame, size_t len, const __u8 *mac,
+		      struct ref_verdict *v)
+{
+	if (len < ETH_LEN) {
+		set(v, XDP_DROP, FP_R_MALFORMED);
+		return false;
+	}
+	if (!group_mac(frame) && memcmp(frame, mac, 6)) {
+		set(v, XDP_PASS, FP_R_OTHER_HOST);
+		return false;
+	}
+	return true;
+}
+
 /*
  * Parses and validates the IPv4 header. Returns -1 with *v set when the
  * verdict is already decided, 0 to go on to TTL, anti-spoofing, lookup.
@@ -613,24 +642,15 @@ void ref_model__run_port(const struct ref_tables *t, __u32 ingress,
 	const struct ref_port *port = find_port(t, ingress);
 	__u16 proto;
 
-	memcpy(out, frame, len);
-	v->out_len = len;
-	v->vlan = -1;
-	v->vclass = REF_VC_OTHER;
+	start(frame, len, out, v);
 	/* Not a port with the return path on: untouched, to the stack. */
 	if (!port || !(port->flags & FP_PORT_F_RETURN)) {
 		set(v, XDP_PASS, FP_R_NOT_PORT);
 		return;
 	}
-	if (len < ETH_LEN) {
-		set(v, XDP_DROP, FP_R_MALFORMED);
-		return;
-	}
 	/* A VM routes through the host by the port's MAC. */
-	if (!group_mac(frame) && memcmp(frame, port->mac, 6)) {
-		set(v, XDP_PASS, FP_R_OTHER_HOST);
+	if (!l2_for_us(frame, len, port->mac, v))
 		return;
-	}
 	/* A VM's frames carry no tags: a tagged one is not IP here. */
 	proto = be16(frame + 12);
 	if (proto != ETHERTYPE_IP4 && proto != ETHERTYPE_IP6) {
@@ -753,24 +773,13 @@ void ref_model__run(const struct ref_tables *t, const struct ref_ingress *in,
 {
 	__u16 proto;
 
-	memcpy(out, frame, len);
-	v->out_len = len;
-	v->vlan = -1;
-	v->vclass = REF_VC_OTHER;
+	start(frame, len, out, v);
 	if (!in->uplink) {
 		set(v, XDP_PASS, FP_R_NOT_UPLINK);
 		return;
 	}
-	if (len < ETH_LEN) {
-		set(v, XDP_DROP, FP_R_MALFORMED);
+	if (!l2_for_us(frame, len, in->mac, v))
 		return;
-	}
-
-	/* As the stack would: unicast to another MAC is not for this host. */
-	if (!group_mac(frame) && memcmp(frame, in->mac, 6)) {
-		set(v, XDP_PASS, FP_R_OTHER_HOST);
-		return;
-	}
 	proto = be16(frame + 12);
 	if (proto == ETHERTYPE_IP4 || proto == ETHERTYPE_IP6) {
 		judge_ip(t, in, frame, len, out, v);
