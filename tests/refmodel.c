@@ -159,8 +159,7 @@ static bool group_mac(const __u8 *f)
 }
 
 /* Both programs begin so: the frame copied out, no tag, no class yet. */
-static void start(const __u8 *frame, size_t len, __u8 *out,
-		  struct ref_verdict *v)
+static void start(const __u8 *frame, int len, __u8 *out, struct ref_verdict *v)
 {
 	memcpy(out, frame, len);
 	v->out_len = len;
@@ -173,7 +172,7 @@ static void start(const __u8 *frame, size_t len, __u8 *out,
  * group); otherwise v says why (malformed, or other_host as the stack
  * would: unicast to another MAC is not for this host).
  */
-static bool l2_for_us(const __u8 *frame, size_t len, const __u8 *mac,
+static bool l2_for_us(const __u8 *frame, int len, const __u8 *mac,
 		      struct ref_verdict *v)
 {
 	if (len < ETH_LEN) {
