@@ -680,6 +680,9 @@ static __always_inline __u32 screen_ipv6(struct pkt *p, struct cursor *c)
 		return VERDICT(FP_R_MALFORMED, XDP_DROP);
 	if (ext == EXT_PASS)
 		return VERDICT(FP_R_IP_OPTIONS, XDP_PASS);
+	/* Extension headers past the payload length (into padding). */
+	if ((__u32)(c->pos - (void *)ip6) > p->l3_len)
+		return VERDICT(FP_R_MALFORMED, XDP_DROP);
 	p->l4off = (__u32)(c->pos - (void *)(long)p->ctx->data);
 	p->l4proto = nexthdr;
 	/*

@@ -247,6 +247,15 @@ static bool is_nd(__u8 type)
  * (every fragment of a packet must get the same verdict). Extension
  * headers are those of RFC 8200 and RFC 7045, AH and Mobility included.
  */
+/*
+ * Whether the extension headers, ending at off, ran past the packet the
+ * payload length gives (into the frame's padding): malformed.
+ */
+static bool past_payload(const struct pkt *p, __u32 off)
+{
+	return off - ETH_LEN > p->l3_len;
+}
+
 static int ip6_chain(const __u8 *f, int len, struct pkt *p,
 		     struct ref_verdict *v)
 {
@@ -267,12 +276,16 @@ static int ip6_chain(const __u8 *f, int len, struct pkt *p,
 		case NH_MOBILITY:
 			break;
 		case NH_ICMPV6:
+			if (past_payload(p, off))
+				goto malformed;
 			if (off < (__u32)len && is_nd(f[off])) {
 				set(v, XDP_PASS, FP_R_NOT_IP);
 				return -1;
 			}
 			return 0;
 		default:
+			if (past_payload(p, off))
+				goto malformed;
 			return 0;
 		}
 		if (n == EXT_CHAIN_MAX) {
@@ -293,6 +306,8 @@ static int ip6_chain(const __u8 *f, int len, struct pkt *p,
 		if (nh == NH_FRAGMENT && (be16(f + off + 2) & 0xfff8)) {
 			p->l4off = off + hlen;
 			p->l4proto = NH_NONE;
+			if (past_payload(p, off + hlen))
+				goto malformed;
 			return 0;
 		}
 		nh = f[off];
