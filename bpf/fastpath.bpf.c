@@ -739,14 +739,15 @@ static __always_inline __u32 vid_entry(__u32 table, __u32 vid)
 /*
  * A frame on a trunk uplink (maps/fastpath.h): one tag, or an outer tag
  * and an inner 802.1Q one, name the circuit whose record then serves as
- * the uplink. The priority bits play no part; the tags stay in place
- * until the exit (pop_tags).
+ * the uplink (*up). The priority bits play no part; the tags stay in
+ * place until the exit (pop_tags). 0 with *proto the inner EtherType to
+ * go on, else the verdict.
  */
-static __always_inline __u32 handle_tagged(struct pkt *p, struct cursor *c,
-					   const struct fp_uplink *up)
+static __always_inline __u32 untag(struct pkt *p, struct cursor *c,
+				   const struct fp_uplink **up, __be16 *proto)
 {
-	__u32 trunk = FP_UPLINK_TRUNK_NR(up->flags), vid, rec;
-	__be16 outer = p->eth->h_proto, proto;
+	__u32 trunk = FP_UPLINK_TRUNK_NR((*up)->flags), vid, rec;
+	__be16 outer = *proto;
 	const struct vlan_tag *t;
 	struct fp_vlan *vr;
 
@@ -756,9 +757,9 @@ static __always_inline __u32 handle_tagged(struct pkt *p, struct cursor *c,
 	if (!t)
 		return VERDICT(FP_R_MALFORMED, XDP_DROP);
 	vid = VLAN_VID(t->tci);
-	proto = t->proto;
+	*proto = t->proto;
 	p->tags = sizeof(*t);
-	if (proto == bpf_htons(ETH_P_8021Q)) {
+	if (*proto == bpf_htons(ETH_P_8021Q)) {
 		t = cursor_pull_hdr(c, struct vlan_tag);
 		if (!t)
 			return VERDICT(FP_R_MALFORMED, XDP_DROP);
@@ -771,7 +772,7 @@ static __always_inline __u32 handle_tagged(struct pkt *p, struct cursor *c,
 		/* The S-tag's table of C-tags: table 0, all zero, for none. */
 		rec = vid_entry(FP_VIDS_QINQ(trunk), vid);
 		vid = VLAN_VID(t->tci);
-		proto = t->proto;
+		*proto = t->proto;
 		p->tags = 2 * sizeof(*t);
 	} else if (outer == bpf_htons(ETH_P_8021AD)) {
 		/* An S-tag alone carries no peering. */
@@ -780,7 +781,7 @@ static __always_inline __u32 handle_tagged(struct pkt *p, struct cursor *c,
 		rec = FP_VIDS_DOT1Q(trunk);
 	}
 	/* A third tag, or an S-tag inside: no circuit is tagged so. */
-	if (is_tpid(proto))
+	if (is_tpid(*proto))
 		return VERDICT(FP_R_UNKNOWN_VLAN, XDP_PASS);
 	/* The MACs go out right before the inner EtherType (t->proto). */
 	p->l2 = (void *)&t->proto - 2 * ETH_ALEN;
@@ -789,11 +790,8 @@ static __always_inline __u32 handle_tagged(struct pkt *p, struct cursor *c,
 	if (!vr)
 		return VERDICT(FP_R_UNKNOWN_VLAN, XDP_PASS);
 	p->vstat = bpf_map_lookup_elem(&fp_vlanstat, &vr->stat);
-	if (proto == bpf_htons(ETH_P_IP))
-		return handle_ipv4(p, c, &vr->up);
-	if (proto == bpf_htons(ETH_P_IPV6))
-		return handle_ipv6(p, c, &vr->up);
-	return VERDICT(FP_R_NOT_IP, XDP_PASS);
+	*up = &vr->up;
+	return 0;
 }
 
 static __always_inline __u32 handle(struct pkt *p)
@@ -802,6 +800,8 @@ static __always_inline __u32 handle(struct pkt *p)
 	void *data_end = (void *)(long)p->ctx->data_end;
 	struct cursor c = { .pos = data, .end = data_end };
 	const struct fp_uplink *up = uplink_of(p->ctx->ingress_ifindex);
+	__be16 proto;
+	__u32 v;
 
 	if (!up)
 		return VERDICT(FP_R_NOT_UPLINK, XDP_PASS);
@@ -813,12 +813,18 @@ static __always_inline __u32 handle(struct pkt *p)
 	if (!mac_is_group(p->eth->h_dest) &&
 	    !mac_equal(p->eth->h_dest, up->mac))
 		return VERDICT(FP_R_OTHER_HOST, XDP_PASS);
-	if (p->eth->h_proto == bpf_htons(ETH_P_IP))
+	proto = p->eth->h_proto;
+	if (proto != bpf_htons(ETH_P_IP) && proto != bpf_htons(ETH_P_IPV6)) {
+		if (!(up->flags & FP_UPLINK_F_TRUNK))
+			return VERDICT(FP_R_NOT_IP, XDP_PASS);
+		v = untag(p, &c, &up, &proto);
+		if (v)
+			return v;
+	}
+	if (proto == bpf_htons(ETH_P_IP))
 		return handle_ipv4(p, &c, up);
-	if (p->eth->h_proto == bpf_htons(ETH_P_IPV6))
+	if (proto == bpf_htons(ETH_P_IPV6))
 		return handle_ipv6(p, &c, up);
-	if (up->flags & FP_UPLINK_F_TRUNK)
-		return handle_tagged(p, &c, up);
 	return VERDICT(FP_R_NOT_IP, XDP_PASS);
 }
 
