@@ -1132,20 +1132,21 @@ static __always_inline __u32 ret_route(struct pkt *p, __u32 vnet,
 }
 
 /*
- * The source's judgement (source_check) on the frame whose IP header is
- * at offset l3: a verdict in the low 16 bits, or 0 there and the source's
- * VNet above. A global function, verified once on its own: inlined, the
- * paths out of the source's lookup multiplied those through the
- * destination's, and the verifier walked 700,000 instructions.
+ * The source's judgement (source_check) on the frame (its IP header
+ * right after the MACs; IPv6 when v6): a verdict in the low 16 bits, or
+ * 0 there and the source's VNet above. A global function, verified once
+ * on its own: inlined, the paths out of the source's lookup multiplied
+ * those through the destination's, and the verifier walked 700,000
+ * instructions.
  */
-__noinline int fp_port_source(struct xdp_md *ctx, __u32 l3, __u32 v6)
+__noinline int fp_port_source(struct xdp_md *ctx, __u32 v6)
 {
+	const __u32 l3 = ETH_HLEN; /* a VM's frames carry no tags */
 	void *end = (void *)(long)ctx->data_end;
 	void *data = (void *)(long)ctx->data;
 	const struct fp_route *src;
 	__u32 v;
 
-	l3 &= 0xfff;
 	if (v6) {
 		const struct ipv6hdr *ip6 = data + l3;
 
@@ -1165,11 +1166,16 @@ __noinline int fp_port_source(struct xdp_md *ctx, __u32 l3, __u32 v6)
 	return (src->vnet & 0xffff) << 16;
 }
 
-static __always_inline __u32 port_source(const struct pkt *p, void *l3)
+/*
+ * The source's judgement, then the route to the destination (dst: its
+ * entry, looked up before the judgement is known).
+ */
+static __always_inline __u32 port_route(struct pkt *p,
+					const struct fp_route *dst)
 {
-	void *data = (void *)(long)p->ctx->data;
+	__u32 v = fp_port_source(p->ctx, !!p->ip6);
 
-	return fp_port_source(p->ctx, (__u32)(l3 - data), !!p->ip6);
+	return v & 0xffff ? v & 0xffff : ret_route(p, v >> 16, dst);
 }
 
 static __always_inline __u32 port_ipv4(struct pkt *p, struct cursor *c)
@@ -1179,10 +1185,7 @@ static __always_inline __u32 port_ipv4(struct pkt *p, struct cursor *c)
 
 	if (v || !ip)
 		return v;
-	v = port_source(p, ip);
-	if (v & 0xffff)
-		return v & 0xffff;
-	return ret_route(p, v >> 16, lookup4(ip->daddr));
+	return port_route(p, lookup4(ip->daddr));
 }
 
 static __always_inline __u32 port_ipv6(struct pkt *p, struct cursor *c)
@@ -1196,10 +1199,7 @@ static __always_inline __u32 port_ipv6(struct pkt *p, struct cursor *c)
 	if (ip6->saddr.in6_u.u6_addr8[0] == 0xfe &&
 	    (ip6->saddr.in6_u.u6_addr8[1] & 0xc0) == 0x80)
 		return VERDICT(FP_R_UNKNOWN_SOURCE, XDP_PASS);
-	v = port_source(p, ip6);
-	if (v & 0xffff)
-		return v & 0xffff;
-	return ret_route(p, v >> 16, lookup6(&ip6->daddr));
+	return port_route(p, lookup6(&ip6->daddr));
 }
 
 static __always_inline __u32 handle_port(struct pkt *p)
