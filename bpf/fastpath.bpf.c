@@ -46,6 +46,30 @@ struct pkt {
 };
 
 /*
+ * An `explain` probe (loader/probe.c) carries struct fp_probe in the
+ * frame's metadata: the program writes its verdict there and counts
+ * nothing.
+ */
+static __always_inline struct fp_probe *probe_of(const struct xdp_md *ctx)
+{
+	struct fp_probe *meta = (void *)(long)ctx->data_meta;
+
+	if ((void *)(meta + 1) <= (void *)(long)ctx->data &&
+	    meta->magic == FP_EXPLAIN_MAGIC)
+		return meta;
+	return NULL;
+}
+
+/* Each entry point's packet state, before any header is read. */
+static __always_inline struct pkt pkt_init(struct xdp_md *ctx)
+{
+	struct pkt p = { .ctx = ctx, .probe = probe_of(ctx) };
+
+	p.bytes = ctx->data_end - ctx->data;
+	return p;
+}
+
+/*
  * Handlers return a reason and an action in one word and the entry point
  * counts once (the xdp-filter manner), so the counting code, the capture
  * check and the probe write-back are emitted once, not at every exit.
@@ -857,10 +881,7 @@ static __always_inline int pop_tags(struct xdp_md *ctx, __u32 tags, int move)
 SEC("xdp")
 int fastpath_xdp(struct xdp_md *ctx)
 {
-	void *data = (void *)(long)ctx->data;
-	void *data_end = (void *)(long)ctx->data_end;
-	void *meta = (void *)(long)ctx->data_meta;
-	struct pkt p = { .ctx = ctx, .bytes = data_end - data };
+	struct pkt p = pkt_init(ctx);
 	__u32 v;
 
 	/*
@@ -869,9 +890,6 @@ int fastpath_xdp(struct xdp_md *ctx)
 	 * port) before its branch; 300 of the program's instructions.
 	 */
 	asm volatile("" : : "r"(&p) : "memory");
-	if (meta + sizeof(struct fp_probe) <= data &&
-	    ((struct fp_probe *)meta)->magic == FP_EXPLAIN_MAGIC)
-		p.probe = meta;
 	v = handle(&p);
 	if (!p.tags || !p.out_ifindex)
 		return account(&p, v >> 8, v & 0xff);
@@ -1235,16 +1253,10 @@ static __always_inline __u32 handle_port(struct pkt *p)
 SEC("xdp")
 int fastpath_port(struct xdp_md *ctx)
 {
-	void *data = (void *)(long)ctx->data;
-	void *data_end = (void *)(long)ctx->data_end;
-	void *meta = (void *)(long)ctx->data_meta;
-	struct pkt p = { .ctx = ctx, .bytes = data_end - data };
+	struct pkt p = pkt_init(ctx);
 	__u32 v;
 
-	asm volatile("" : : "r"(&p) : "memory");
-	if (meta + sizeof(struct fp_probe) <= data &&
-	    ((struct fp_probe *)meta)->magic == FP_EXPLAIN_MAGIC)
-		p.probe = meta;
+	asm volatile("" : : "r"(&p) : "memory"); /* as in fastpath_xdp */
 	v = handle_port(&p);
 	/*
 	 * A frame on its way out must be whole: a VM's checksum left for
