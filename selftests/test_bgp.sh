@@ -114,9 +114,24 @@ protocol bgp $name {
 	BGP_MS=$(poll_ms "BGP session host-$name Established" 20000 bgp_established "$name")
 }
 
+# bgp_follow PREFIX in|gone CHECK WHAT: once BIRD's change of PREFIX is in
+# the host's main table (in) or gone from it, CHECK PREFIX must hold
+# within LIMIT_MS, WHAT naming the map it polls; the time is logged.
+bgp_follow() {
+	local prefix=$1 dir=$2 check=$3 what=$4 kernel=kernel_has where=in ms
+	if [ "$dir" = gone ]; then
+		kernel=kernel_lacks where="gone from"
+	fi
+	poll_ms "$prefix $where the host's main table" 20000 "$kernel" "$prefix" >/dev/null
+	ms=$(poll_ms "$prefix $where $what" 5000 "$check" "$prefix")
+	log "  $prefix $dir: kernel -> map in $ms ms (poll granularity ~10 ms plus one fastpath call)"
+	[ "$ms" -le "$LIMIT_MS" ] ||
+		lab_fail "$prefix $dir, from the kernel to the map: expected within $LIMIT_MS ms, saw $ms ms"
+}
+
 # eBGP vm1 → host; the host's kernel protocol exports into the main table.
 case_announce_withdraw() {
-	local ms g4 g4b f0 f1 j
+	local g4 g4b f0 f1 j
 	bird_require
 	lab_require_fp
 	assert_ok "fastpath load uplink0" fp load uplink0
@@ -128,12 +143,8 @@ case_announce_withdraw() {
 
 	bgp_peers "$NS_VM1" vm1 "$VM1_IP4" "$HOST_BGP_IP" "$ANN"
 	log "  BGP session established after $BGP_MS ms"
-	poll_ms "$ANN in the host's main table (from BIRD)" 20000 kernel_has "$ANN" >/dev/null
-	ms=$(poll_ms "$ANN in route list --json as a route via tap-vm1" 5000 map_has_fast "$ANN")
-	log "  $ANN: kernel -> map in $ms ms (poll granularity ~10 ms plus one fastpath call)"
+	bgp_follow "$ANN" in map_has_fast "route list --json as a route via tap-vm1"
 	assert_match "kernel route $ANN (from BIRD)" "via $VM1_IP4 dev tap-vm1 proto bird" "$(hns route show "$ANN")"
-	[ "$ms" -le "$LIMIT_MS" ] ||
-		lab_fail "$ANN from the kernel to the map: expected within $LIMIT_MS ms, saw $ms ms"
 	j=$(route_json "$ANN")
 	assert_match "route list --json entry for $ANN" \
 		"^\{\"prefix\":\"$ANN\",\"port\":\"tap-vm1\",\"ifindex\":[0-9]+,\"lladdr\":\"$VM1_MAC\",\"origin\":\"route\",\"excluded\":false\}$" "$j"
@@ -146,11 +157,7 @@ case_announce_withdraw() {
 
 	# vm1 withdraws: the kernel loses the route, the map loses the entry.
 	assert_ok "birdc disable ann (vm1)" birdc_ vm1 disable ann
-	poll_ms "$ANN gone from the host's main table" 20000 kernel_lacks "$ANN" >/dev/null
-	ms=$(poll_ms "$ANN gone from route list --json" 5000 map_lacks "$ANN")
-	log "  $ANN withdrawn: kernel -> map in $ms ms"
-	[ "$ms" -le "$LIMIT_MS" ] ||
-		lab_fail "$ANN withdrawal from the kernel to the map: expected within $LIMIT_MS ms, saw $ms ms"
+	bgp_follow "$ANN" gone map_lacks "route list --json"
 	assert_explain "$ANN_IP" gateway
 }
 
@@ -162,13 +169,6 @@ onprem_has() {
 }
 onprem_lacks() { ! fp onprem list | awk -v p="$1" '$1 == p { f = 1 } END { exit !f }'; }
 
-# rp_fast: the return path's fastpath packets.
-rp_fast() {
-	fp stats --json | python3 -c '
-import json, sys
-print(json.load(sys.stdin)["return"]["fastpath"]["packets"])'
-}
-
 # eBGP on-prem -> host over the uplink: the announced prefix lands in the
 # host's main table via on-prem's address out of uplink0, sync mirrors it
 # as an on-prem entry of the return path within a second (and, with
@@ -176,7 +176,7 @@ print(json.load(sys.stdin)["return"]["fastpath"]["packets"])'
 # uplink in XDP with the host's forwarding flat; the withdrawal takes the
 # entry away again.
 case_onprem_announce_withdraw() {
-	local ms h4 r0
+	local h4 r0
 	bird_require
 	lab_require_fp
 	OP_MAC=$(ns_mac "$NS_OP" op0)
@@ -193,29 +193,21 @@ case_onprem_announce_withdraw() {
 
 	bgp_peers "$NS_OP" op "$OP_IP4" "$UP_IP4" "$ONP_ANN"
 	log "  BGP session over the uplink established after $BGP_MS ms"
-	poll_ms "$ONP_ANN in the host's main table (from BIRD)" 20000 kernel_has "$ONP_ANN" >/dev/null
+	bgp_follow "$ONP_ANN" in onprem_has "onprem list (via $OP_MAC, origin route)"
 	assert_match "kernel route $ONP_ANN (from BIRD)" "via $OP_IP4 dev uplink0 proto bird" \
 		"$(hns route show "$ONP_ANN")"
-	ms=$(poll_ms "$ONP_ANN in onprem list (via $OP_MAC, origin route)" 5000 onprem_has "$ONP_ANN")
-	log "  $ONP_ANN: kernel -> on-prem entry in $ms ms"
-	[ "$ms" -le "$LIMIT_MS" ] ||
-		lab_fail "$ONP_ANN from the kernel to the map: expected within $LIMIT_MS ms, saw $ms ms"
-	h4=$(fwd4 "$NS_HOST") r0=$(rp_fast)
+	h4=$(fwd4 "$NS_HOST") r0=$(rp_stat fastpath)
 	ping_from "$NS_VM1" "$ONP_ANN_IP" || lab_fail "ping vm1 -> $ONP_ANN_IP: expected replies"
 	assert_delta "host IPv4 forwards while vm1 pings $ONP_ANN_IP" "$h4" "$(fwd4 "$NS_HOST")" 0 0
-	assert_delta "return fastpath.packets while vm1 pings $ONP_ANN_IP" "$r0" "$(rp_fast)" 3
+	assert_delta "return fastpath.packets while vm1 pings $ONP_ANN_IP" "$r0" "$(rp_stat fastpath)" 3
 
 	# On-prem withdraws: the kernel loses the route, the map the entry,
 	# and vm1's pings go through the host again (which has no route now).
 	assert_ok "birdc disable ann (on-prem)" birdc_ op disable ann
-	poll_ms "$ONP_ANN gone from the host's main table" 20000 kernel_lacks "$ONP_ANN" >/dev/null
-	ms=$(poll_ms "$ONP_ANN gone from onprem list" 5000 onprem_lacks "$ONP_ANN")
-	log "  $ONP_ANN withdrawn: kernel -> map in $ms ms"
-	[ "$ms" -le "$LIMIT_MS" ] ||
-		lab_fail "$ONP_ANN withdrawal from the kernel to the map: expected within $LIMIT_MS ms, saw $ms ms"
-	r0=$(rp_fast)
+	bgp_follow "$ONP_ANN" gone onprem_lacks "onprem list"
+	r0=$(rp_stat fastpath)
 	ping_from "$NS_VM1" "$ONP_ANN_IP" 1 || true
-	assert_delta "return fastpath.packets after the withdrawal" "$r0" "$(rp_fast)" 0 0
+	assert_delta "return fastpath.packets after the withdrawal" "$r0" "$(rp_stat fastpath)" 0 0
 }
 
 lab_main lab_up lab_down "$CASES" "$@"
