@@ -43,8 +43,10 @@ static const char *const class_names[FP_CAP_MAX] = {
 	[FP_CAP_PASS] = "pass",
 };
 
-const char *fp_capture__class_name(__u32 class)
+const char *fp_capture__class_name(__u32 class, __u32 prog)
 {
+	if (class == FP_CAP_GATEWAY && prog == FP_CAP_PROG_PORT)
+		return "stack";
 	return class < FP_CAP_MAX ? class_names[class] : "?";
 }
 
@@ -66,6 +68,8 @@ int fp_capture__parse_filter(const char *s, __u32 *mask)
 
 		if (n == 3 && !strncmp(p, "all", 3))
 			bit = (1U << FP_CAP_MAX) - 1;
+		if (n == 5 && !strncmp(p, "stack", 5))
+			bit = 1U << FP_CAP_GATEWAY;
 		for (__u32 c = 0; c < FP_CAP_MAX && !bit; c++)
 			if (strlen(class_names[c]) == n &&
 			    !strncmp(p, class_names[c], n))
@@ -122,7 +126,7 @@ int fp_capture__format(const struct fp_cap_rec *r, const char *in,
 	 * a program: only the port program's say which one judged them.
 	 */
 	return snprintf(buf, n, "%s reason=%s in=%s out=%s len=%u%s%s",
-			fp_capture__class_name(r->class),
+			fp_capture__class_name(r->class, r->prog),
 			fp_reason_name(r->reason), in, out, r->len,
 			r->prog == FP_CAP_PROG_UPLINK ? "" : " prog=port",
 			vlan);
@@ -192,9 +196,9 @@ static void print_record(struct capture *c, const struct fp_cap_rec *r)
 		return;
 	}
 	j = json_object_new_object();
-	json_object_object_add(
-		j, "class",
-		json_object_new_string(fp_capture__class_name(r->class)));
+	json_object_object_add(j, "class",
+			       json_object_new_string(fp_capture__class_name(
+				       r->class, r->prog)));
 	json_object_object_add(
 		j, "reason", json_object_new_string(fp_reason_name(r->reason)));
 	json_object_object_add(j, "in", json_object_new_string(in));
@@ -304,7 +308,7 @@ static void long_spellings(int argc, char **argv)
 
 static const char usage_line[] =
 	"capture -w FILE.pcap [--count N] "
-	"[--filter fast|gateway|drop|pass|all[,...]] [--snaplen N] [--quiet] "
+	"[--filter fast|gateway|stack|drop|pass|all[,...]] [--snaplen N] [--quiet] "
 	"| capture --stop";
 
 /* A count or a length: at least 1. */
@@ -373,8 +377,8 @@ int fp_cmd_capture(const struct fp_opts *o, int argc, char **argv)
 	}
 	ctl.mask = (1U << FP_CAP_MAX) - 1;
 	if (opt.filter && fp_capture__parse_filter(opt.filter, &ctl.mask)) {
-		fp_usage_error("capture: --filter takes fast, gateway, drop, "
-			       "pass or all, comma-separated");
+		fp_usage_error("capture: --filter takes fast, gateway (stack), "
+			       "drop, pass or all, comma-separated");
 		return FP_EXIT_USAGE;
 	}
 	if (opt.snaplen &&

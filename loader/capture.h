@@ -9,15 +9,20 @@
 
 #include "fastpath.h"
 
-/* "fast", "gateway", "drop", "pass"; "?" for anything else. */
-const char *fp_capture__class_name(__u32 class);
+/*
+ * "fast", "gateway", "drop", "pass"; "?" for anything else. The return
+ * path's program (prog FP_CAP_PROG_PORT) hands its gateway class to the
+ * host's stack, not to a gateway: "stack" there.
+ */
+const char *fp_capture__class_name(__u32 class, __u32 prog);
 
 /* The program of a record (enum fp_cap_prog): "uplink", "port"; "?". */
 const char *fp_capture__prog_name(__u32 prog);
 
 /*
  * A --filter value: class names or "all", comma-separated, into a mask of
- * 1 << enum fp_cap_class. -EINVAL for an unknown word or an empty list.
+ * 1 << enum fp_cap_class ("stack" is the gateway class, the return
+ * path's name for it). -EINVAL for an unknown word or an empty list.
  */
 int fp_capture__parse_filter(const char *s, __u32 *mask);
 

@@ -39,7 +39,7 @@ static const char usage_text[] =
 	"       wrong delivery\n"
 	"  sync [--table ID] [--ports GLOB [--return]] [--once]\n"
 	"       [--verify-interval SECS]\n"
-	"  capture -w FILE.pcap [--count N] [--filter fast|gateway|drop|pass|all]\n"
+	"  capture -w FILE.pcap [--count N] [--filter fast|gateway|stack|drop|pass|all]\n"
 	"       [--snaplen N] [--quiet] | capture --stop\n"
 	"  apply [--config FILE] [--check [--offline]]   the ExpressRoute model\n"
 	"       (default /etc/fastpath/fastpath.conf); --check changes nothing,\n"

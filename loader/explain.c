@@ -225,7 +225,7 @@ int fp_cmd_explain(const struct fp_opts *o, int argc, char **argv)
 			pr.prog_id, pr.name, strerror(-err));
 		goto out;
 	}
-	verdict = fp_probe__verdict(&out);
+	verdict = fp_probe__verdict(&out, opt.from != NULL);
 	fp_format_mac(out.dmac, dmac, sizeof(dmac));
 	fp_format_mac(out.smac, smac, sizeof(smac));
 	inet_ntop(spec.src.family, spec.src.addr, src, sizeof(src));

@@ -13,7 +13,7 @@
 #include "log.h"
 #include "probe.h"
 
-const char *fp_probe__verdict(const struct fp_probe_out *out)
+const char *fp_probe__verdict(const struct fp_probe_out *out, bool port)
 {
 	static const char *const names[FP_CAP_MAX] = {
 		[FP_CAP_FAST] = "fastpath",
@@ -21,10 +21,11 @@ const char *fp_probe__verdict(const struct fp_probe_out *out)
 		[FP_CAP_DROP] = "drop",
 		[FP_CAP_PASS] = "pass",
 	};
+	__u32 class = fp_verdict_class(out->reason,
+				       out->action == XDP_DROP ||
+					       out->action == XDP_ABORTED);
 
-	return names[fp_verdict_class(out->reason,
-				      out->action == XDP_DROP ||
-					      out->action == XDP_ABORTED)];
+	return port && class == FP_CAP_GATEWAY ? "stack" : names[class];
 }
 
 /* Messages name the command; a NULL one asks for silence (the daemon). */

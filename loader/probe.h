@@ -10,6 +10,7 @@
 #ifndef FASTPATH_PROBE_H
 #define FASTPATH_PROBE_H
 
+#include <stdbool.h>
 #include <linux/types.h>
 
 #include "maps.h"
@@ -53,7 +54,11 @@ void fp_prober__close(struct fp_prober *p);
 int fp_prober__run(const struct fp_prober *p, struct fp_pktspec *spec,
 		   struct fp_probe_out *out);
 
-/* DESIGN.md's verdict name of an answer: fastpath, gateway, pass, drop. */
-const char *fp_probe__verdict(const struct fp_probe_out *out);
+/*
+ * DESIGN.md's verdict name of an answer: fastpath, gateway, pass, drop;
+ * the return path's program (port) says stack where the uplink's says
+ * gateway: what it does not forward goes to the host's stack.
+ */
+const char *fp_probe__verdict(const struct fp_probe_out *out, bool port);
 
 #endif

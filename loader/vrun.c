@@ -310,7 +310,7 @@ static void prog_text(const struct fp_vresult *r, char *buf, size_t n)
 			 ifname(r->prog.ifindex, name),
 			 fp_format_mac(r->prog.dmac, mac, sizeof(mac)));
 	else
-		snprintf(buf, n, "%s (%s)", fp_probe__verdict(&r->prog),
+		snprintf(buf, n, "%s (%s)", fp_probe__verdict(&r->prog, false),
 			 fp_reason_name(r->prog.reason));
 }
 
@@ -410,7 +410,8 @@ json_object *fp_vresult__json(const struct fp_vctx *v,
 	x = json_object_new_object();
 	json_object_object_add(
 		x, "verdict",
-		str_or_null(r->prog_err ? NULL : fp_probe__verdict(&r->prog)));
+		str_or_null(r->prog_err ? NULL :
+					  fp_probe__verdict(&r->prog, false)));
 	json_object_object_add(
 		x, "reason",
 		str_or_null(r->prog_err ? NULL :

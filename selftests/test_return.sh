@@ -281,11 +281,11 @@ case_explain_from() {
 	assert_eq "explain --from tap-vm1 --src (nobody's address)" \
 		"pass unknown_source" "$(explain_json --from tap-vm1 --src 198.18.9.9 "$ONP_IP4" | cut -d' ' -f1-2)"
 	assert_eq "explain --from tap-vm1 to vm2 (no on-prem entry)" \
-		"gateway miss" "$(explain_json --from tap-vm1 "$VM2_IP4" | cut -d' ' -f1-2)"
+		"stack miss" "$(explain_json --from tap-vm1 "$VM2_IP4" | cut -d' ' -f1-2)"
 	# The verdict follows the maps: the on-prem entry gone, a miss.
 	assert_ok "onprem del v4" fp onprem del "$ONP_NET4"
 	assert_eq "explain --from tap-vm1 after onprem del" \
-		"gateway miss" "$(explain_json --from tap-vm1 "$ONP_IP4" | cut -d' ' -f1-2)"
+		"stack miss" "$(explain_json --from tap-vm1 "$ONP_IP4" | cut -d' ' -f1-2)"
 	assert_delta "return fastpath.packets after the probes" "$r0" "$(rp_stat fastpath)" 0 0
 	assert_delta "return spoofed.packets after the probes" "$s0" "$(rp_stat spoofed)" 0 0
 	expect_reject_says "no such port" 1 "port nosuch0: no such interface" \

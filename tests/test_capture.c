@@ -277,8 +277,9 @@ static void run_row(void **state)
 	check_str("program", "uplink", fp_capture__prog_name(rec->prog));
 	if (rec->class != r->class) {
 		print_error("class: expected %s, saw %s\n",
-			    fp_capture__class_name(r->class),
-			    fp_capture__class_name(rec->class));
+			    fp_capture__class_name(r->class,
+						   FP_CAP_PROG_UPLINK),
+			    fp_capture__class_name(rec->class, rec->prog));
 		fail();
 		abort();
 	}
@@ -313,12 +314,14 @@ static void run_row(void **state)
 static void test_port_records(void **state)
 {
 	static const struct {
-		const char *src;
-		__u32 retval, class, reason;
+		const char *src, *dst, *class;
+		__u32 retval, reason;
 		enum dev out;
 	} runs[] = {
-		{ FAST4, XDP_REDIRECT, FP_CAP_FAST, FP_R_FASTPATH, D_UP0 },
-		{ ONPREM4, XDP_DROP, FP_CAP_DROP, FP_R_SPOOFED, NONE },
+		{ FAST4, ONPREM4, "fast", XDP_REDIRECT, FP_R_FASTPATH, D_UP0 },
+		{ ONPREM4, ONPREM4, "drop", XDP_DROP, FP_R_SPOOFED, NONE },
+		/* No on-prem entry: the host's stack, not a gateway. */
+		{ FAST4, MISS4, "stack", XDP_PASS, FP_R_MISS, NONE },
 	};
 	static __u8 frame[FRAME_MAX], out[FRAME_MAX];
 	struct fp_pktspec s = { .ttl = 64, .payload = 56 };
@@ -333,7 +336,7 @@ static void test_port_records(void **state)
 		check_int("source", 1,
 			  inet_pton(AF_INET, runs[i].src, s.src.addr));
 		check_int("destination", 1,
-			  inet_pton(AF_INET, ONPREM4, s.dst.addr));
+			  inet_pton(AF_INET, runs[i].dst, s.dst.addr));
 		len = fp_pkt__build(&s, frame, FRAME_MAX);
 		check_true("the frame was built", len > 0);
 		check_int("records left from earlier rows", 0, drain());
@@ -343,8 +346,8 @@ static void test_port_records(void **state)
 		check_int("verdict (XDP action)", runs[i].retval, retval);
 		check_int("records", 1, drain());
 		check_str("program", "port", fp_capture__prog_name(rec->prog));
-		check_str("class", fp_capture__class_name(runs[i].class),
-			  fp_capture__class_name(rec->class));
+		check_str("class", runs[i].class,
+			  fp_capture__class_name(rec->class, rec->prog));
 		check_str("reason", fp_reason_name(runs[i].reason),
 			  fp_reason_name(rec->reason));
 		check_int("ifindex in", ifidx[D_VM0], rec->ifindex);
@@ -395,6 +398,9 @@ static void test_filter_words(void **state)
 		{ "all", 0, ALL },
 		{ "fast,drop", 0, BIT(FP_CAP_FAST) | BIT(FP_CAP_DROP) },
 		{ "gateway,all", 0, ALL },
+		{ "stack", 0, BIT(FP_CAP_GATEWAY) },
+		{ "stack,drop", 0, BIT(FP_CAP_GATEWAY) | BIT(FP_CAP_DROP) },
+		{ "stac", -EINVAL, 0 },
 		{ "", -EINVAL, 0 },
 		{ "fast,", -EINVAL, 0 },
 		{ ",fast", -EINVAL, 0 },
@@ -465,6 +471,11 @@ static void test_format_line(void **state)
 		"line, the return path",
 		"fast reason=fastpath in=tap-vm1 out=uplink0 len=98 prog=port",
 		buf);
+	r.class = FP_CAP_GATEWAY;
+	r.reason = FP_R_MISS;
+	fp_capture__format(&r, "tap-vm1", "-", buf, sizeof(buf));
+	check_str("line, the return path's miss (to the host's stack)",
+		  "stack reason=miss in=tap-vm1 out=- len=98 prog=port", buf);
 	check_str("prog name, port", "port",
 		  fp_capture__prog_name(FP_CAP_PROG_PORT));
 	check_str("prog name, uplink", "uplink",
