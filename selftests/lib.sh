@@ -62,18 +62,26 @@ assert_ok() {
 	[ "$rc" -eq 0 ] || lab_fail "$what: expected exit 0, saw $rc from '$*': $out"
 }
 
-# expect_reject WHAT CODES ARGS...: fp ARGS exits with one of CODES
-# ("1" or "1 2") and says why in exactly one stderr line, left in
-# $REJECT_ERR.
-expect_reject() {
+# expect_exit WHAT CODES CMD...: CMD exits with one of CODES ("1" or
+# "1 2") and says why in exactly one stderr line, which is printed and
+# left in $REJECT_ERR.
+expect_exit() {
 	local what=$1 codes=$2 rc=0 n
 	shift 2
-	REJECT_ERR=$(fp "$@" 2>&1 >/dev/null) || rc=$?
+	REJECT_ERR=$("$@" 2>&1 >/dev/null) || rc=$?
 	case " $codes " in *" $rc "*) ;; *)
 		lab_fail "$what ('$*'): expected exit ${codes// / or }, saw $rc: $REJECT_ERR" ;;
 	esac
 	n=$(printf '%s' "$REJECT_ERR" | grep -c '')
 	assert_eq "$what ('$*'): stderr lines ($REJECT_ERR)" 1 "$n"
+	printf '%s\n' "$REJECT_ERR"
+}
+
+# expect_reject WHAT CODES ARGS...: expect_exit of fp ARGS, quietly.
+expect_reject() {
+	local what=$1 codes=$2
+	shift 2
+	expect_exit "$what" "$codes" fp "$@" >/dev/null
 }
 
 # expect_reject_says WHAT CODES PATTERN ARGS...: the same, and the line

@@ -58,18 +58,6 @@ fpn() {
 	"$FP" -n "$ns" --pin-path "$PIN" "$@"
 }
 
-# expect_exit WHAT CODE CMD...: CMD exits CODE with exactly one stderr
-# line, which is printed.
-expect_exit() {
-	local what=$1 want=$2 rc=0 err lines
-	shift 2
-	err=$("$@" 2>&1 >/dev/null) || rc=$?
-	assert_eq "$what: exit code (stderr: $err)" "$want" "$rc"
-	lines=$(printf '%s\n' "$err" | grep -c .)
-	assert_eq "$what: stderr lines (saw: $err)" 1 "$lines"
-	printf '%s\n' "$err"
-}
-
 # b_setup: namespace B loaded on the shared pin path with a port and a route.
 b_setup() {
 	assert_ok "-n B load uplink0" fpn "$NS_B" load uplink0

@@ -48,17 +48,6 @@ xdp_prog_name() {
 	bpftool prog show id "$id" | head -n1 | awk '{ print $4 }'
 }
 
-# expect_exit WHAT CODE CMD...: CMD exits CODE with exactly one stderr line.
-expect_exit() {
-	local what=$1 want=$2 rc=0 err lines
-	shift 2
-	err=$("$@" 2>&1 >/dev/null) || rc=$?
-	assert_eq "$what: exit code" "$want" "$rc"
-	lines=$(printf '%s\n' "$err" | grep -c .)
-	assert_eq "$what: stderr lines (saw: $err)" 1 "$lines"
-	printf '%s\n' "$err"
-}
-
 case_foreign_refused() {
 	local id err
 	nsenter --net="/run/netns/$NS_HOST" ip link set dev uplink0 xdp \
