@@ -147,6 +147,10 @@ static unsigned long long mismatches;
 static unsigned long long tally[P_NPROG][FP_R_MAX];
 /* Of those, tagged frames on up3: named a circuit; then redirected. */
 static unsigned long long tagged, on_circuit, popped;
+/* Of the model's: judged by a connection, and of those fast; exclusions
+ * a circuit set aside, and of those fast. */
+static unsigned long long in_model[P_NPROG], model_fast[P_NPROG];
+static unsigned long long xaccel, xaccel_fast;
 
 /* xorshift64*: small, fast, and the same sequence on every machine. */
 static __u64 rng_state;
@@ -1836,6 +1840,14 @@ static int one_packet(unsigned long long idx, unsigned long long table,
 			vbatch[want.vlan][want.vclass].bytes += len;
 		}
 	}
+	if (batch && want.in_model) {
+		in_model[pg]++;
+		model_fast[pg] += want.reason == FP_R_FASTPATH;
+	}
+	if (batch && want.xaccel) {
+		xaccel++;
+		xaccel_fast += want.reason == FP_R_FASTPATH;
+	}
 	if (pg == P_UPLINK && in == D_UP3 && len >= ETH_HLEN &&
 	    (get16(f + 12) == 0x8100 || get16(f + 12) == 0x88a8)) {
 		tagged++;
@@ -2134,6 +2146,12 @@ int main(int argc, char **argv)
 			printf(" %s %llu", fp_reason_name(r), tally[pg][r]);
 		printf("\n");
 	}
+	for (int pg = 0; pg < P_NPROG; pg++)
+		if (opt_prog[pg])
+			printf("model (%s): %llu packets of a VNet judged by its connection on the circuit, %llu of them fast\n",
+			       prog_names[pg], in_model[pg], model_fast[pg]);
+	printf("model (uplink): %llu packets under an exclusion its circuit sets aside, %llu of them fast\n",
+	       xaccel, xaccel_fast);
 	printf("tagged frames on the trunk: %llu, %llu naming a circuit, %llu of those redirected without their tags\n",
 	       tagged, on_circuit, popped);
 	printf("%llu tables, %.2f s, %.0f packets/s\n", table, secs,

@@ -296,6 +296,7 @@ static void start(const __u8 *frame, int len, __u8 *out, struct ref_verdict *v)
 {
 	memcpy(out, frame, len);
 	v->out_len = len;
+	v->xaccel = v->in_model = false;
 	v->vlan = -1;
 	v->vclass = REF_VC_OTHER;
 }
@@ -603,6 +604,8 @@ static void judge_ip(const struct ref_tables *t, const struct ref_ingress *in,
 		gateway(t, in, &p, out, FP_R_EXCLUDED, v);
 		return;
 	}
+	v->xaccel = e.xclasses != 0;
+	v->in_model = model && rt && rt->ifindex;
 	/*
 	 * Fast only while a connection links the VNet to the circuit with
 	 * fastpath on for the family, and only for an entry holding a place
@@ -795,7 +798,8 @@ static void judge_port_ip(const struct ref_tables *t, __u32 ingress,
 	 * fastpath on for the family.
 	 */
 	circuit = upcircuit(t, dst->ifindex);
-	if (se.vnet && circuit &&
+	v->in_model = se.vnet && circuit;
+	if (v->in_model &&
 	    !(conn_flags(t, se.vnet, circuit) & fast_flag(p.family))) {
 		set(v, XDP_PASS, FP_R_CONN_OFF);
 		return;

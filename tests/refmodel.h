@@ -139,6 +139,13 @@ struct ref_verdict {
 	int vlan; /* the circuit (index into ingress vlans) the tags
 		   * named, whose counters move; -1: none */
 	enum ref_vclass vclass; /* with vlan >= 0: the one that moves */
+	/*
+	 * For the fuzzer's summary, which rules decided: an exclusion covered
+	 * the destination and the circuit (its profile, the VNet's own
+	 * connection) set it aside; the VNet's entry was judged by its
+	 * connection on the ingress's circuit (both programs).
+	 */
+	bool xaccel, in_model;
 };
 
 /*
