@@ -3,7 +3,20 @@
  * The verdict as DESIGN.md and the README document it, one check after
  * another in the order a packet is read: device, Ethernet, IP header,
  * source, options, destination, IPv6 extension chain, TTL,
- * anti-spoofing, exclusion, route, port.
+ * anti-spoofing, exclusion, connection, budget, route, port.
+ *
+ * The ExpressRoute model (README "The ExpressRoute model", "Why is my
+ * traffic not fast-pathed?"): an entry belongs to the VNet whose address
+ * space holds it; on an ingress of a circuit, an entry of a VNet is fast
+ * only while a connection links them with fastpath on for the family
+ * (else conn_off) and the entry holds a place in the circuit's budget,
+ * handed out first come, first served (else over_budget). Exclusions
+ * count by class: the circuit's profile (and a spoke's own connection,
+ * for peering) may set a class aside, Private Link never through a hub.
+ * The return path asks the same connection, on the circuit of the uplink
+ * a frame leaves by, for the source's VNet. What a lookup finds is the
+ * longest route, or an exclusion's own prefix when that is longer: it
+ * takes the route under it to the port, and its own VNet.
  *
  * The documents give each class of packet its verdict but do not say
  * which check comes first when a packet falls into two classes (a
