@@ -422,7 +422,8 @@ static void random_model(void)
 			if (sp.onprem && chance(80))
 				continue;
 			if (chance(60) && sp.len > 8) {
-				sp.len -= rnd(sp.len - 8 < 10 ? sp.len - 8 : 10);
+				sp.len -=
+					rnd(sp.len - 8 < 10 ? sp.len - 8 : 10);
 				mask(sp.addr, sp.len, 16);
 			}
 		} else if (!new_prefix(spaces, tables.nspaces, &sp)) {
@@ -444,7 +445,8 @@ static void random_model(void)
 	for (int c = 0; c < NCIRC; c++) {
 		static const __u32 budgets[] = { 0, 1, 2, 3, 5, 8, 1000, 1000 };
 
-		tables.budget[circ_ids[c] - 1] = budgets[rnd(ARRAY_SIZE(budgets))];
+		tables.budget[circ_ids[c] - 1] =
+			budgets[rnd(ARRAY_SIZE(budgets))];
 		for (int n = 0; n < NVNET; n++) {
 			struct ref_conn *k = &conns[tables.nconns];
 
@@ -543,8 +545,8 @@ static void random_tables(void)
 	tables.nexcl = 0;
 	while (tables.nexcl < want &&
 	       new_prefix(excl, tables.nexcl, &excl[tables.nexcl])) {
-		excl[tables.nexcl].xclass =
-			chance(40) ? FP_CLASS_OTHER : rnd(FP_CLASS_MAX);
+		excl[tables.nexcl].xclass = chance(40) ? FP_CLASS_OTHER :
+							 rnd(FP_CLASS_MAX);
 		tables.nexcl++;
 	}
 	random_model();
@@ -799,8 +801,7 @@ static int model_update(bool del)
 		__u32 id = circ_ids[c];
 
 		errno = -fp_fib__circuit(&fm, id, del ? 0 : ifidx[D_UP0],
-					 del ? 0 : tables.budget[id - 1],
-					 NULL);
+					 del ? 0 : tables.budget[id - 1], NULL);
 		if (errno)
 			return map_err(del ? "delete from" : "add to",
 				       "fp_circuits");
