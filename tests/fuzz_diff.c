@@ -551,8 +551,10 @@ static void random_tables(void)
 	}
 	random_model();
 	for (int u = 0; u < NUP; u++) {
-		up_circuit[u] = u == D_UP3 ? (struct ref_circuit){ 0 } :
-					     random_circuit();
+		/* The trunk's own record stays outside the model. */
+		memset(&up_circuit[u], 0, sizeof(up_circuit[u]));
+		if (u != D_UP3)
+			up_circuit[u] = random_circuit();
 		upcircuits[u].ifindex = ifidx[u];
 		upcircuits[u].circuit = up_circuit[u].id;
 	}
