@@ -131,7 +131,7 @@ static const struct ref_port *find_port(const struct ref_tables *t,
  */
 static __u16 vnet_of(const struct ref_tables *t, const struct ref_prefix *p)
 {
-	for (size_t i = 0; i < t->nspaces; i++)
+	for (size_t i = 0; t->spaces && i < t->nspaces; i++)
 		if (t->spaces[i].len <= p->len &&
 		    prefix_match(&t->spaces[i], p->family, p->addr))
 			return t->spaces[i].vnet;
@@ -147,7 +147,7 @@ static bool in_space(const struct ref_tables *t, int family, const __u8 *addr)
 /* The connection's flags linking vnet and circuit; 0 when none does. */
 static __u32 conn_flags(const struct ref_tables *t, __u16 vnet, __u8 circuit)
 {
-	for (size_t i = 0; i < t->nconns; i++)
+	for (size_t i = 0; t->conns && i < t->nconns; i++)
 		if (t->conns[i].vnet == vnet && t->conns[i].circuit == circuit)
 			return t->conns[i].flags;
 	return 0;
@@ -213,7 +213,7 @@ static struct entry entry_of(const struct ref_tables *t, int family,
 	e.rt = ref_model__lookup(t->routes, t->nroutes, family, addr);
 	ex = ref_model__lookup(t->excl, t->nexcl, family, addr);
 	e.at = ex && (!e.rt || ex->len > e.rt->len) ? ex : e.rt;
-	for (size_t i = 0; i < t->nexcl; i++)
+	for (size_t i = 0; t->excl && i < t->nexcl; i++)
 		if (prefix_match(&t->excl[i], family, addr))
 			e.xclasses |= 1U << t->excl[i].xclass;
 	if (e.at && !(e.rt && e.rt->onprem))
@@ -249,7 +249,7 @@ static __u32 accelerated(const struct ref_circuit *c, __u32 flags)
 /* The circuit uplink ifindex's own record names, 0 if none. */
 static __u8 upcircuit(const struct ref_tables *t, __u32 ifindex)
 {
-	for (size_t i = 0; i < t->nupcircuits; i++)
+	for (size_t i = 0; t->upcircuits && i < t->nupcircuits; i++)
 		if (t->upcircuits[i].ifindex == ifindex)
 			return t->upcircuits[i].circuit;
 	return 0;
