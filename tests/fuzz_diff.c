@@ -35,6 +35,17 @@
  * unknown VIDs (0 and 4095 among them), either TPID anywhere, priority
  * bits, and cuts inside the tags. Each circuit's fp_vlanstat counters
  * are compared in aggregate like fp_stats.
+ *
+ * The ExpressRoute model: most tables also have VNets' address spaces
+ * (fp_vnets4/6, some over the routes, some beside them), circuits with
+ * budgets (fp_circuits through fp_fib__circuit), connections (fp_conns:
+ * linked, fast4, fast6, peered) and exclusions of every class; up0 ..
+ * up2 and up3's tagged circuits belong to circuits with a profile
+ * (xallow from loader/model.c), and the routes go in after the model so
+ * that fp_fib__set tags them and hands out budget places in their order
+ * (now and then fp_fib__retag after all, as apply does). Frames aim into
+ * the spaces too, so conn_off, over_budget and the profiles' exclusion
+ * rules are reached on the way in and conn_off on the way out.
  */
 #include <arpa/inet.h>
 #include <errno.h>
@@ -62,6 +73,7 @@
 #include "fib.h"
 #include "ifinfo.h"
 #include "onprem.h"
+#include "model.h"
 #include "refmodel.h"
 
 #define ARRAY_SIZE(a) (sizeof(a) / sizeof((a)[0]))
@@ -72,6 +84,9 @@
 #define MAX_ROUTES 48
 #define MAX_EXCL 12
 #define MAX_VLANS 6 /* up3's tagged circuits in one table */
+#define MAX_SPACES 8 /* VNets' address spaces in one table */
+#define NCIRC 4 /* circuits of the model in use */
+#define NVNET 4 /* VNets of the model in use */
 #define PROBE_EVERY 8
 
 /* Devices: veth ends whose ifindexes the maps name. */
@@ -132,6 +147,10 @@ static unsigned long long mismatches;
 static unsigned long long tally[P_NPROG][FP_R_MAX];
 /* Of those, tagged frames on up3: named a circuit; then redirected. */
 static unsigned long long tagged, on_circuit, popped;
+/* Of the model's: judged by a connection, and of those fast; exclusions
+ * a circuit set aside, and of those fast. */
+static unsigned long long in_model[P_NPROG], model_fast[P_NPROG];
+static unsigned long long xaccel, xaccel_fast;
 
 /* xorshift64*: small, fast, and the same sequence on every machine. */
 static __u64 rng_state;
@@ -182,9 +201,20 @@ static __u16 egress_mtu[NUP];
 static struct ref_vlan vlans[MAX_VLANS]; /* up3's tagged circuits */
 static size_t nvlans;
 static __u32 up3_flags; /* FP_UPLINK_F_ALLOW_SPOOFED or not, per table */
+/* The model: spaces, connections, the uplinks' circuits and budgets. */
+static struct ref_prefix spaces[MAX_SPACES];
+static struct ref_conn conns[NCIRC * NVNET];
+static struct ref_circuit up_circuit[NUP]; /* up3's own: always 0 */
+static struct ref_upcircuit upcircuits[NUP];
+static bool retagged; /* fp_fib__retag ran after this table went in */
+static const __u8 circ_ids[NCIRC] = { 1, 2, 3, FP_MAX_CIRCUITS };
+static const __u16 vnet_ids[NVNET] = { 1, 2, 3, FP_MAX_VNETS - 1 };
 static struct ref_tables tables = { .routes = routes,
 				    .excl = excl,
-				    .ports = ports };
+				    .ports = ports,
+				    .spaces = spaces,
+				    .conns = conns,
+				    .upcircuits = upcircuits };
 
 static const __u8 len4[] = { 15, 16, 20, 22, 23, 24, 24, 24,
 			     25, 26, 28, 30, 31, 32, 32, 32 };
@@ -291,6 +321,21 @@ static __u16 circuit_vid(void)
 	return chance(80) ? pool[rnd(ARRAY_SIZE(pool))] : 1 + rnd(4094);
 }
 
+/* An ingress's circuit: mostly one of the model's, with a profile. */
+static struct ref_circuit random_circuit(void)
+{
+	struct ref_circuit c = { 0 };
+
+	if (!tables.nconns && chance(50))
+		return c;
+	if (chance(75)) {
+		c.id = circ_ids[rnd(NCIRC)];
+		c.profile = chance(50) ? REF_PROFILE_DIRECT_2025 :
+					 REF_PROFILE_2020;
+	}
+	return c;
+}
+
 /* up3's tagged circuits, and its anti-spoofing flag, for this table. */
 static void random_vlans(void)
 {
@@ -309,6 +354,7 @@ static void random_vlans(void)
 		if (dup)
 			continue;
 		c.gw_ifindex = chance(60) ? ifidx[D_GW3] : 0;
+		c.circuit = random_circuit();
 		vlans[nvlans++] = c;
 	}
 }
@@ -337,6 +383,88 @@ static void random_egress(const __u16 *mtus, size_t nmtus)
 		pt->in_devmap = chance(93);
 		pt->flags = FP_PORT_F_UPLINK;
 		tables.nports++;
+	}
+}
+
+/* Whether prefixes a and b share an address: one holds the other. */
+static bool overlap(const struct ref_prefix *a, const struct ref_prefix *b)
+{
+	__u8 len = a->len < b->len ? a->len : b->len;
+	__u8 x[16], y[16];
+
+	if (a->family != b->family)
+		return false;
+	memcpy(x, a->addr, 16);
+	memcpy(y, b->addr, 16);
+	mask(x, len, 16);
+	mask(y, len, 16);
+	return !memcmp(x, y, 16);
+}
+
+/*
+ * VNets' address spaces (disjoint, as apply requires): mostly a route's
+ * prefix or a wider one holding it, so that its entries are the VNet's,
+ * else anywhere in the pool. Then the circuits' budgets and connections.
+ */
+static void random_model(void)
+{
+	size_t want = chance(15) ? 0 : 1 + rnd(MAX_SPACES);
+
+	tables.nspaces = tables.nconns = 0;
+	memset(tables.budget, 0, sizeof(tables.budget));
+	for (int tries = 0; tables.nspaces < want && tries < 4 * MAX_SPACES;
+	     tries++) {
+		struct ref_prefix sp;
+		bool clash = false;
+
+		if (tables.nroutes && chance(75)) {
+			sp = routes[rnd(tables.nroutes)];
+			if (sp.onprem && chance(80))
+				continue;
+			if (chance(60) && sp.len > 8) {
+				sp.len -=
+					rnd(sp.len - 8 < 10 ? sp.len - 8 : 10);
+				mask(sp.addr, sp.len, 16);
+			}
+		} else if (!new_prefix(spaces, tables.nspaces, &sp)) {
+			continue;
+		}
+		memset(sp.dmac, 0, 6);
+		sp.ifindex = 0;
+		sp.onprem = false;
+		sp.xclass = 0;
+		for (size_t i = 0; i < tables.nspaces && !clash; i++)
+			clash = overlap(&spaces[i], &sp);
+		if (clash)
+			continue;
+		sp.vnet = vnet_ids[rnd(NVNET)];
+		spaces[tables.nspaces++] = sp;
+	}
+	if (!tables.nspaces && chance(80))
+		return;
+	for (int c = 0; c < NCIRC; c++) {
+		static const __u32 budgets[] = { 0, 1, 2, 3, 5, 8, 1000, 1000 };
+
+		tables.budget[circ_ids[c] - 1] =
+			budgets[rnd(ARRAY_SIZE(budgets))];
+		for (int n = 0; n < NVNET; n++) {
+			struct ref_conn *k = &conns[tables.nconns];
+
+			if (chance(35))
+				continue;
+			k->vnet = vnet_ids[n];
+			k->circuit = circ_ids[c];
+			if (chance(5)) { /* any bits, as a fuzzer may */
+				k->flags = rnd(16);
+			} else {
+				k->flags = FP_CONN_F_LINKED;
+				k->flags |= chance(75) ? FP_CONN_F_FAST4 : 0;
+				k->flags |= chance(65) ? FP_CONN_F_FAST6 : 0;
+				k->flags |= chance(25) ? FP_CONN_F_PEERED : 0;
+			}
+			if (k->flags)
+				tables.nconns++;
+		}
 	}
 }
 
@@ -416,8 +544,21 @@ static void random_tables(void)
 	want = rnd(MAX_EXCL + 1);
 	tables.nexcl = 0;
 	while (tables.nexcl < want &&
-	       new_prefix(excl, tables.nexcl, &excl[tables.nexcl]))
+	       new_prefix(excl, tables.nexcl, &excl[tables.nexcl])) {
+		excl[tables.nexcl].xclass = chance(40) ? FP_CLASS_OTHER :
+							 rnd(FP_CLASS_MAX);
 		tables.nexcl++;
+	}
+	random_model();
+	for (int u = 0; u < NUP; u++) {
+		/* The trunk's own record stays outside the model. */
+		memset(&up_circuit[u], 0, sizeof(up_circuit[u]));
+		if (u != D_UP3)
+			up_circuit[u] = random_circuit();
+		upcircuits[u].ifindex = ifidx[u];
+		upcircuits[u].circuit = up_circuit[u].id;
+	}
+	tables.nupcircuits = NUP;
 	random_vlans();
 }
 
@@ -472,7 +613,7 @@ static int prefix_update(const struct ref_prefix *p, bool route, bool del)
 			    fp_fib__set(&fm, &fp, &rt, true);
 	else
 		err = del ? fp_fib__unexclude(&fm, &fp) :
-			    fp_fib__exclude(&fm, &fp, FP_CLASS_OTHER);
+			    fp_fib__exclude(&fm, &fp, p->xclass);
 	if (!err)
 		return 0;
 	errno = -err;
@@ -517,6 +658,8 @@ static struct ref_ingress ingress_of(enum dev d)
 		in.gw_ifindex = ifidx[D_GW0];
 	if (d == D_UP2)
 		in.flags = FP_UPLINK_F_ALLOW_SPOOFED;
+	if (d <= D_UP3)
+		in.circuit = up_circuit[d];
 	if (d == D_UP3) {
 		in.flags = up3_flags;
 		in.vlans = vlans;
@@ -525,10 +668,22 @@ static struct ref_ingress ingress_of(enum dev d)
 	return in;
 }
 
+/* What apply writes for a circuit's profile, or outside the model. */
+static __u8 xallow_of(const struct ref_circuit *c)
+{
+	if (!c->id)
+		return FP_XALLOW_DEFAULT;
+	return fp_model__xallow(c->profile == REF_PROFILE_DIRECT_2025 ?
+					FP_PROFILE_DIRECT_2025 :
+					FP_PROFILE_2020);
+}
+
 static int put_up3(void)
 {
 	struct fp_uplink up = { .gw_ifindex = ifidx[D_GW0],
-				.flags = up3_flags };
+				.flags = up3_flags,
+				.circuit = up_circuit[D_UP3].id,
+				.xallow = xallow_of(&up_circuit[D_UP3]) };
 
 	dev_mac(D_UP3, up.mac);
 	errno = -fp_uplinks__put(&fm, ifidx[D_UP3], &up);
@@ -557,9 +712,11 @@ static int vlans_update(bool del)
 
 	if (!del) {
 		for (size_t i = 0; i < nvlans; i++) {
-			struct fp_uplink cir = { .gw_ifindex =
-							 vlans[i].gw_ifindex,
-						 .xallow = FP_XALLOW_DEFAULT };
+			struct fp_uplink cir = {
+				.gw_ifindex = vlans[i].gw_ifindex,
+				.circuit = vlans[i].circuit.id,
+				.xallow = xallow_of(&vlans[i].circuit),
+			};
 
 			errno = -fp_vlans__put(&fm, ifindex, vlans[i].outer,
 					       vlans[i].inner, &cir, NULL,
@@ -597,7 +754,9 @@ static int install_uplinks(void)
 	for (enum dev d = D_UP0; d <= D_UP2; d++) {
 		struct ref_ingress in = ingress_of(d);
 		struct fp_uplink up = { .gw_ifindex = in.gw_ifindex,
-					.flags = in.flags };
+					.flags = in.flags,
+					.circuit = in.circuit.id,
+					.xallow = xallow_of(&in.circuit) };
 
 		memcpy(up.mac, in.mac, 6);
 		errno = -fp_uplinks__put(&fm, ifidx[d], &up);
@@ -633,9 +792,66 @@ static int egress_update(bool del)
 	return 0;
 }
 
+/*
+ * The model's maps, as apply writes them: budgets (fp_fib__circuit),
+ * address spaces (the pre-filter told first, under the writers' lock),
+ * connections. In before the routes, out after them.
+ */
+static int model_update(bool del)
+{
+	for (int c = 0; c < NCIRC; c++) {
+		__u32 id = circ_ids[c];
+
+		errno = -fp_fib__circuit(&fm, id, del ? 0 : ifidx[D_UP0],
+					 del ? 0 : tables.budget[id - 1], NULL);
+		if (errno)
+			return map_err(del ? "delete from" : "add to",
+				       "fp_circuits");
+	}
+	for (size_t i = 0; i < tables.nspaces; i++) {
+		const struct ref_prefix *sp = &spaces[i];
+		struct fp_prefix fp = { .family = sp->family, .len = sp->len };
+		struct fp_vnet v = { .id = sp->vnet };
+		struct fp_lpm6 key;
+		int fd = sp->family == AF_INET ? fm.vnets4 : fm.vnets6;
+
+		memcpy(fp.addr, sp->addr, sizeof(fp.addr));
+		if (sp->family == AF_INET)
+			fp_prefix__to_lpm4(&fp, (struct fp_lpm4 *)&key);
+		else
+			fp_prefix__to_lpm6(&fp, &key);
+		if (del) {
+			if (bpf_map_delete_elem(fd, &key))
+				return map_err("delete from", "fp_vnets");
+			continue;
+		}
+		fp_maps__lock(&fm);
+		errno = -fp_fib__srcfilt_space(&fm, &fp);
+		if (!errno && bpf_map_update_elem(fd, &key, &v, BPF_NOEXIST))
+			errno = errno ? errno : EIO;
+		fp_maps__unlock(&fm);
+		if (errno)
+			return map_err("add to", "fp_vnets");
+	}
+	for (size_t i = 0; i < tables.nconns; i++) {
+		__u32 idx = FP_CONN_INDEX(conns[i].vnet, conns[i].circuit);
+		struct fp_conn k = { .flags = del ? 0 : conns[i].flags };
+
+		if (bpf_map_update_elem(fm.conns, &idx, &k, BPF_ANY))
+			return map_err(del ? "delete from" : "add to",
+				       "fp_conns");
+	}
+	return 0;
+}
+
 static int tables_update(bool del)
 {
 	int err = ports_update(del);
+
+	if (!err && !del)
+		err = model_update(false);
+	if (!err && !del)
+		err = install_uplinks();
 
 	for (size_t i = 0; !err && i < tables.nroutes; i++)
 		err = prefix_update(&routes[i], true, del);
@@ -643,7 +859,18 @@ static int tables_update(bool del)
 		err = prefix_update(&excl[i], false, del);
 	if (!err)
 		err = egress_update(del);
-	return err ? err : vlans_update(del);
+	if (!err)
+		err = vlans_update(del);
+	if (!err && del)
+		err = model_update(true);
+	/* As apply does after a model change: every entry tagged anew. */
+	retagged = !del && chance(50);
+	if (!err && retagged) {
+		errno = -fp_fib__retag(&fm);
+		if (errno)
+			err = map_err("retag", "the route maps");
+	}
+	return err;
 }
 
 /* Frames: a valid frame aimed at the tables, then mutations. */
@@ -706,7 +933,14 @@ static void random_dest(int family, __u8 *a)
 			inside(e, a);
 			return;
 		}
-	} else if (pick < 64) {
+	} else if (pick < 72 && tables.nspaces) {
+		const struct ref_prefix *sp = &spaces[rnd(tables.nspaces)];
+
+		if (sp->family == family) {
+			inside(sp, a);
+			return;
+		}
+	} else if (pick < 76) {
 		inet_pton(family,
 			  v4 ? group4[rnd(ARRAY_SIZE(group4))] :
 			       group6[rnd(ARRAY_SIZE(group6))],
@@ -737,7 +971,14 @@ static void random_source(int family, __u8 *a)
 			inside(r, a);
 		else
 			pool_addr(family, a);
-	} else if (pick < 85) {
+	} else if (pick < 80 && tables.nspaces) {
+		const struct ref_prefix *sp = &spaces[rnd(tables.nspaces)];
+
+		if (sp->family == family)
+			inside(sp, a);
+		else
+			pool_addr(family, a);
+	} else if (pick < 87) {
 		inet_pton(family,
 			  v4 ? bad4[rnd(ARRAY_SIZE(bad4))] :
 			       bad6[rnd(ARRAY_SIZE(bad6))],
@@ -1282,6 +1523,10 @@ static void dump_prefixes(const char *what, const struct ref_prefix *t,
 		memcpy(p.addr, t[i].addr, 16);
 		fprintf(stderr, "  %s %s", what,
 			fp_format_prefix(&p, buf, sizeof(buf)));
+		if (t == excl)
+			fprintf(stderr, " class %u", t[i].xclass);
+		if (t == spaces)
+			fprintf(stderr, " vnet %u", t[i].vnet);
 		if (t == routes)
 			fprintf(stderr, "%s dev %s lladdr %s",
 				t[i].onprem ? " onprem" : "",
@@ -1307,6 +1552,21 @@ static void dump_tables(void)
 							    "");
 	dump_prefixes("route", routes, tables.nroutes);
 	dump_prefixes("exclude", excl, tables.nexcl);
+	dump_prefixes("vnet space", spaces, tables.nspaces);
+	for (size_t i = 0; i < tables.nconns; i++)
+		fprintf(stderr, "  connection vnet %u circuit %u flags 0x%x\n",
+			conns[i].vnet, conns[i].circuit, conns[i].flags);
+	for (int c = 0; c < NCIRC; c++)
+		fprintf(stderr, "  circuit %u budget %u\n", circ_ids[c],
+			tables.budget[circ_ids[c] - 1]);
+	for (int u = 0; u < NUP; u++)
+		fprintf(stderr, "  uplink %s circuit %u profile %s\n",
+			dev_names[u], up_circuit[u].id,
+			up_circuit[u].profile == REF_PROFILE_DIRECT_2025 ?
+				"direct-2025" :
+				"2020");
+	fprintf(stderr, "  %s\n",
+		retagged ? "retagged after install" : "not retagged");
 	fprintf(stderr, "  uplink up3 gateway gw0%s%s\n",
 		up3_flags & FP_UPLINK_F_ALLOW_SPOOFED ?
 			" --allow-spoofed-sources" :
@@ -1319,6 +1579,11 @@ static void dump_tables(void)
 			fp_format_vlan(vlans[i].outer, vlans[i].inner, vid,
 				       sizeof(vid)),
 			vlans[i].gw_ifindex ? "gw3" : "pass");
+		fprintf(stderr, "      circuit %u profile %s\n",
+			vlans[i].circuit.id,
+			vlans[i].circuit.profile == REF_PROFILE_DIRECT_2025 ?
+				"direct-2025" :
+				"2020");
 	}
 }
 
@@ -1577,6 +1842,14 @@ static int one_packet(unsigned long long idx, unsigned long long table,
 			vbatch[want.vlan][want.vclass].packets++;
 			vbatch[want.vlan][want.vclass].bytes += len;
 		}
+	}
+	if (batch && want.in_model) {
+		in_model[pg]++;
+		model_fast[pg] += want.reason == FP_R_FASTPATH;
+	}
+	if (batch && want.xaccel) {
+		xaccel++;
+		xaccel_fast += want.reason == FP_R_FASTPATH;
 	}
 	if (pg == P_UPLINK && in == D_UP3 && len >= ETH_HLEN &&
 	    (get16(f + 12) == 0x8100 || get16(f + 12) == 0x88a8)) {
@@ -1876,6 +2149,12 @@ int main(int argc, char **argv)
 			printf(" %s %llu", fp_reason_name(r), tally[pg][r]);
 		printf("\n");
 	}
+	for (int pg = 0; pg < P_NPROG; pg++)
+		if (opt_prog[pg])
+			printf("model (%s): %llu packets of a VNet judged by its connection on the circuit, %llu of them fast\n",
+			       prog_names[pg], in_model[pg], model_fast[pg]);
+	printf("model (uplink): %llu packets under an exclusion its circuit sets aside, %llu of them fast\n",
+	       xaccel, xaccel_fast);
 	printf("tagged frames on the trunk: %llu, %llu naming a circuit, %llu of those redirected without their tags\n",
 	       tagged, on_circuit, popped);
 	printf("%llu tables, %.2f s, %.0f packets/s\n", table, secs,

@@ -3,7 +3,20 @@
  * The verdict as DESIGN.md and the README document it, one check after
  * another in the order a packet is read: device, Ethernet, IP header,
  * source, options, destination, IPv6 extension chain, TTL,
- * anti-spoofing, exclusion, route, port.
+ * anti-spoofing, exclusion, connection, budget, route, port.
+ *
+ * The ExpressRoute model (README "The ExpressRoute model", "Why is my
+ * traffic not fast-pathed?"): an entry belongs to the VNet whose address
+ * space holds it; on an ingress of a circuit, an entry of a VNet is fast
+ * only while a connection links them with fastpath on for the family
+ * (else conn_off) and the entry holds a place in the circuit's budget,
+ * handed out first come, first served (else over_budget). Exclusions
+ * count by class: the circuit's profile (and a spoke's own connection,
+ * for peering) may set a class aside, Private Link never through a hub.
+ * The return path asks the same connection, on the circuit of the uplink
+ * a frame leaves by, for the source's VNet. What a lookup finds is the
+ * longest route, or an exclusion's own prefix when that is longer: it
+ * takes the route under it to the port, and its own VNet.
  *
  * The documents give each class of packet its verdict but do not say
  * which check comes first when a packet falls into two classes (a
@@ -109,6 +122,139 @@ static const struct ref_port *find_port(const struct ref_tables *t,
 	return NULL;
 }
 
+/* ---- the ExpressRoute model ------------------------------------------ */
+
+/*
+ * The VNet whose address space holds all of prefix p (the README: an
+ * entry is the VNet's when it lies in one of its spaces), 0 if none.
+ * Spaces never overlap (apply refuses it), so at most one does.
+ */
+static __u16 vnet_of(const struct ref_tables *t, const struct ref_prefix *p)
+{
+	for (size_t i = 0; t->spaces && i < t->nspaces; i++)
+		if (t->spaces[i].len <= p->len &&
+		    prefix_match(&t->spaces[i], p->family, p->addr))
+			return t->spaces[i].vnet;
+	return 0;
+}
+
+/* Whether addr lies in any VNet's address space: a VM's own address. */
+static bool in_space(const struct ref_tables *t, int family, const __u8 *addr)
+{
+	return ref_model__lookup(t->spaces, t->nspaces, family, addr) != NULL;
+}
+
+/* The connection's flags linking vnet and circuit; 0 when none does. */
+static __u32 conn_flags(const struct ref_tables *t, __u16 vnet, __u8 circuit)
+{
+	for (size_t i = 0; t->conns && i < t->nconns; i++)
+		if (t->conns[i].vnet == vnet && t->conns[i].circuit == circuit)
+			return t->conns[i].flags;
+	return 0;
+}
+
+static __u32 fast_flag(int family)
+{
+	return family == AF_INET ? FP_CONN_F_FAST4 : FP_CONN_F_FAST6;
+}
+
+/* A VNet's entry, on-prem destinations never (they are in no VNet). */
+static __u16 route_vnet(const struct ref_tables *t, const struct ref_prefix *r)
+{
+	return r->onprem ? 0 : vnet_of(t, r);
+}
+
+/*
+ * README: "One route entry of a VNet connected with fastpath on counts as
+ * one IP on each circuit it is fast on"; routes to a port only (a shadow
+ * carries no traffic), and a budget's places go first come, first served.
+ */
+static bool counts_on(const struct ref_tables *t, const struct ref_prefix *r,
+		      __u8 circuit)
+{
+	__u16 vnet = route_vnet(t, r);
+
+	return vnet && r->ifindex &&
+	       (conn_flags(t, vnet, circuit) & fast_flag(r->family));
+}
+
+bool ref_model__holds_place(const struct ref_tables *t,
+			    const struct ref_prefix *r, __u8 circuit)
+{
+	__u32 before = 0;
+
+	if (!circuit || circuit > FP_MAX_CIRCUITS || !counts_on(t, r, circuit))
+		return false;
+	for (const struct ref_prefix *q = t->routes; q < r; q++)
+		before += counts_on(t, q, circuit);
+	return before < t->budget[circuit - 1];
+}
+
+/*
+ * What a lookup of addr finds: the longest route, or an exclusion longer
+ * than every route (its marker), which takes the route under it (if any)
+ * for the way out and its own place for the VNet. xclasses: every
+ * exclusion covering addr, whatever the prefix lengths.
+ */
+struct entry {
+	const struct ref_prefix *rt; /* the route the traffic takes, or NULL */
+	const struct ref_prefix *at; /* the entry's own prefix: rt's, or the
+				      * exclusion's; NULL: no entry at all */
+	__u16 vnet;
+	__u32 xclasses;
+};
+
+static struct entry entry_of(const struct ref_tables *t, int family,
+			     const __u8 *addr)
+{
+	const struct ref_prefix *ex;
+	struct entry e = { 0 };
+
+	e.rt = ref_model__lookup(t->routes, t->nroutes, family, addr);
+	ex = ref_model__lookup(t->excl, t->nexcl, family, addr);
+	e.at = ex && (!e.rt || ex->len > e.rt->len) ? ex : e.rt;
+	for (size_t i = 0; t->excl && i < t->nexcl; i++)
+		if (prefix_match(&t->excl[i], family, addr))
+			e.xclasses |= 1U << t->excl[i].xclass;
+	if (e.at && !(e.rt && e.rt->onprem))
+		e.vnet = vnet_of(t, e.at);
+	return e;
+}
+
+/*
+ * The exclusion classes an ingress's circuit accelerates for an entry of
+ * a VNet linked to it by flags (README, profiles): outside the model a
+ * UDR has no effect and every other class holds; 2020 ignores udr;
+ * direct-2025 also peering and private-link. A spoke's own connection
+ * (linked, not through a hub) sets its peering exclusion aside there;
+ * through its hub (peered) Private Link is never fast.
+ */
+static __u32 accelerated(const struct ref_circuit *c, __u32 flags)
+{
+	__u32 allow = 1U << FP_CLASS_UDR;
+
+	if (!c->id)
+		return allow;
+	if (c->profile == REF_PROFILE_DIRECT_2025)
+		allow |= 1U << FP_CLASS_PEERING | 1U << FP_CLASS_PRIVATE_LINK;
+	if (flags & FP_CONN_F_LINKED) {
+		if (flags & FP_CONN_F_PEERED)
+			allow &= ~(1U << FP_CLASS_PRIVATE_LINK);
+		else
+			allow |= 1U << FP_CLASS_PEERING;
+	}
+	return allow;
+}
+
+/* The circuit uplink ifindex's own record names, 0 if none. */
+static __u8 upcircuit(const struct ref_tables *t, __u32 ifindex)
+{
+	for (size_t i = 0; t->upcircuits && i < t->nupcircuits; i++)
+		if (t->upcircuits[i].ifindex == ifindex)
+			return t->upcircuits[i].circuit;
+	return 0;
+}
+
 static bool mac_zero(const __u8 *m)
 {
 	return !(m[0] | m[1] | m[2] | m[3] | m[4] | m[5]);
@@ -163,6 +309,7 @@ static void start(const __u8 *frame, int len, __u8 *out, struct ref_verdict *v)
 {
 	memcpy(out, frame, len);
 	v->out_len = len;
+	v->xaccel = v->in_model = false;
 	v->vlan = -1;
 	v->vclass = REF_VC_OTHER;
 }
@@ -418,6 +565,9 @@ static void judge_ip(const struct ref_tables *t, const struct ref_ingress *in,
 	const struct ref_prefix *rt;
 	const struct ref_port *port;
 	struct pkt p = { 0 };
+	struct entry e;
+	__u32 flags;
+	bool model;
 
 	if ((be16(frame + 12) == ETHERTYPE_IP4 ? ip4_judge :
 						 ip6_judge)(frame, len, &p, v))
@@ -428,14 +578,16 @@ static void judge_ip(const struct ref_tables *t, const struct ref_ingress *in,
 		return;
 	}
 	/*
-	 * A VM's own address: a host route (/32, /128) with a port. A wider
-	 * route through a port (a default route, an NVA's /8) is a path that
-	 * on-prem sources may lie on; a shadow names no VM. (VNet address
-	 * spaces, the README's other own addresses, are not in these tables.)
+	 * A VM's own address: a host route (/32, /128) with a port, or an
+	 * address inside a VNet's address space. A wider route through a
+	 * port (a default route, an NVA's /8) is a path that on-prem sources
+	 * may lie on; a shadow names no VM.
 	 */
 	rt = ref_model__lookup(t->routes, t->nroutes, p.family, p.saddr);
-	if (!(in->flags & FP_UPLINK_F_ALLOW_SPOOFED) && rt && rt->ifindex &&
-	    !rt->onprem && rt->len == (p.family == AF_INET ? 32 : 128)) {
+	if (!(in->flags & FP_UPLINK_F_ALLOW_SPOOFED) &&
+	    ((rt && rt->ifindex && !rt->onprem &&
+	      rt->len == (p.family == AF_INET ? 32 : 128)) ||
+	     in_space(t, p.family, p.saddr))) {
 		set(v, XDP_DROP, FP_R_SPOOFED);
 		return;
 	}
@@ -445,15 +597,42 @@ static void judge_ip(const struct ref_tables *t, const struct ref_ingress *in,
 	 * circuit it has no route (whatever exclusion covers it), as if the
 	 * entry were not there.
 	 */
-	rt = ref_model__lookup(t->routes, t->nroutes, p.family, p.daddr);
+	e = entry_of(t, p.family, p.daddr);
+	rt = e.rt;
 	if (rt && rt->onprem) {
 		gateway(t, in, &p, out, FP_R_MISS, v);
 		return;
 	}
-	/* An exclusion always wins, whatever the prefix lengths. */
-	if (ref_model__lookup(t->excl, t->nexcl, p.family, p.daddr)) {
+	/*
+	 * Inside the model (the ingress on a circuit, the entry in a VNet),
+	 * the VNet's connection on that circuit decides.
+	 */
+	model = in->circuit.id && e.vnet;
+	flags = model ? conn_flags(t, e.vnet, in->circuit.id) : 0;
+	/*
+	 * An exclusion always wins, whatever the prefix lengths, unless the
+	 * circuit accelerates its class for this VNet.
+	 */
+	if (e.xclasses & ~accelerated(&in->circuit, flags)) {
 		gateway(t, in, &p, out, FP_R_EXCLUDED, v);
 		return;
+	}
+	v->xaccel = e.xclasses != 0;
+	v->in_model = model && rt && rt->ifindex;
+	/*
+	 * Fast only while a connection links the VNet to the circuit with
+	 * fastpath on for the family, and only for an entry holding a place
+	 * in the circuit's budget (a marker's is its route's).
+	 */
+	if (model && rt && rt->ifindex) {
+		if (!(flags & fast_flag(p.family))) {
+			gateway(t, in, &p, out, FP_R_CONN_OFF, v);
+			return;
+		}
+		if (!ref_model__holds_place(t, rt, in->circuit.id)) {
+			gateway(t, in, &p, out, FP_R_OVER_BUDGET, v);
+			return;
+		}
 	}
 	port = rt ? find_port(t, rt->ifindex) : NULL;
 	if (!port) {
@@ -587,6 +766,8 @@ static void judge_port_ip(const struct ref_tables *t, __u32 ingress,
 	const struct ref_prefix *src, *dst;
 	const struct ref_port *egress;
 	struct pkt p = { 0 };
+	struct entry se;
+	__u8 circuit;
 	__u32 r;
 
 	if ((be16(frame + 12) == ETHERTYPE_IP4 ? ip4_judge :
@@ -601,10 +782,12 @@ static void judge_port_ip(const struct ref_tables *t, __u32 ingress,
 	 * back to its port. Another port's or an on-prem entry is spoofed;
 	 * no entry (or a shadow) leaves it to the host's own rules.
 	 */
-	src = p.family == AF_INET6 && link_local6(p.saddr) ?
-		      NULL :
-		      ref_model__lookup(t->routes, t->nroutes, p.family,
-					p.saddr);
+	if (p.family == AF_INET6 && link_local6(p.saddr)) {
+		set(v, XDP_PASS, FP_R_UNKNOWN_SOURCE);
+		return;
+	}
+	se = entry_of(t, p.family, p.saddr);
+	src = se.rt;
 	if (!src || !src->ifindex) {
 		set(v, XDP_PASS, FP_R_UNKNOWN_SOURCE);
 		return;
@@ -620,6 +803,18 @@ static void judge_port_ip(const struct ref_tables *t, __u32 ingress,
 	}
 	if (mac_zero(dst->dmac)) {
 		set(v, XDP_PASS, FP_R_UNRESOLVED);
+		return;
+	}
+	/*
+	 * Inside the model, as on the way in: the source's VNet must be
+	 * connected to the circuit of the uplink it leaves by, with
+	 * fastpath on for the family.
+	 */
+	circuit = upcircuit(t, dst->ifindex);
+	v->in_model = se.vnet && circuit;
+	if (v->in_model &&
+	    !(conn_flags(t, se.vnet, circuit) & fast_flag(p.family))) {
+		set(v, XDP_PASS, FP_R_CONN_OFF);
 		return;
 	}
 	/* The uplink's egress record: its MAC, its MTU, its redirect slot. */
@@ -755,6 +950,7 @@ static void judge_tagged(const struct ref_tables *t,
 	memcpy(pout, plain, plen);
 	cir = *in;
 	cir.gw_ifindex = in->vlans[v->vlan].gw_ifindex;
+	cir.circuit = in->vlans[v->vlan].circuit;
 	judge_ip(t, &cir, plain, plen, pout, v);
 	if (v->action == XDP_REDIRECT) {
 		memcpy(out, pout, plen);

@@ -8,6 +8,11 @@
  * Both programs: fastpath_xdp on an uplink (ref_model__run) and the
  * return path's fastpath_port on a VM port (ref_model__run_port), over
  * the same tables.
+ *
+ * The ExpressRoute model (README "The ExpressRoute model", maps/fastpath.h
+ * fp_route, fp_conns, fp_uplink): VNets' address spaces, connections
+ * (VNet, circuit) -> FP_CONN_F_*, each circuit's fast-path IP budget and
+ * exclusion-class profile, and the circuit an ingress belongs to.
  */
 #ifndef FASTPATH_TESTS_REFMODEL_H
 #define FASTPATH_TESTS_REFMODEL_H
@@ -30,6 +35,33 @@ struct ref_prefix {
 	__u32 ifindex; /* routes: the VM port, 0 for a portless shadow */
 	__u8 dmac[6]; /* routes: the VM's MAC, zero when unknown */
 	bool onprem; /* routes: an on-prem destination, not a VM's */
+	__u8 xclass; /* exclusions: enum fp_class */
+	__u16 vnet; /* VNet address spaces: the VNet, 1 .. FP_MAX_VNETS - 1 */
+};
+
+/* A circuit's exclusion-class profile (README: `profile`). */
+enum ref_profile {
+	REF_PROFILE_2020, /* accelerates udr only */
+	REF_PROFILE_DIRECT_2025, /* also peering and private-link */
+};
+
+/* The circuit an ingress (an uplink, a tagged circuit) belongs to. */
+struct ref_circuit {
+	__u8 id; /* 1 .. FP_MAX_CIRCUITS; 0: outside the model */
+	enum ref_profile profile;
+};
+
+/* A connection (or a hub's, for a peered spoke): fp_conns' flags. */
+struct ref_conn {
+	__u16 vnet;
+	__u8 circuit;
+	__u32 flags; /* FP_CONN_F_*; a pair not listed has none */
+};
+
+/* An uplink's own circuit: what the return path leaves into. */
+struct ref_upcircuit {
+	__u32 ifindex;
+	__u8 circuit; /* 0: outside the model */
 };
 
 /*
@@ -46,6 +78,10 @@ struct ref_port {
 	__u32 flags; /* FP_PORT_F_RETURN, FP_PORT_F_UPLINK */
 };
 
+/*
+ * routes are in the order they arrived: a budget's places go first come,
+ * first served (README), so an entry's places follow from its index.
+ */
 struct ref_tables {
 	const struct ref_prefix *routes;
 	size_t nroutes;
@@ -53,6 +89,14 @@ struct ref_tables {
 	size_t nexcl;
 	const struct ref_port *ports;
 	size_t nports;
+	/* The model; all empty (and budgets 0) outside it. */
+	const struct ref_prefix *spaces; /* VNets' address spaces, disjoint */
+	size_t nspaces;
+	const struct ref_conn *conns;
+	size_t nconns;
+	__u32 budget[FP_MAX_CIRCUITS]; /* circuit id - 1: its IP budget */
+	const struct ref_upcircuit *upcircuits;
+	size_t nupcircuits;
 };
 
 /*
@@ -63,6 +107,7 @@ struct ref_vlan {
 	__u16 outer; /* S-tag VID 1 .. 4094; 0: the circuit has one tag */
 	__u16 inner; /* C-tag VID 1 .. 4094 (the only tag's) */
 	__u32 gw_ifindex; /* the circuit's gateway port; 0: XDP_PASS */
+	struct ref_circuit circuit; /* the model's circuit it is */
 };
 
 /* The ingress device: its fp_uplinks entry, if it has one. */
@@ -71,6 +116,7 @@ struct ref_ingress {
 	__u8 mac[6];
 	__u32 flags; /* FP_UPLINK_F_ALLOW_SPOOFED (the circuits' too) */
 	__u32 gw_ifindex; /* 0: the gateway verdict is XDP_PASS */
+	struct ref_circuit circuit; /* its untagged frames' circuit */
 	/* Its tagged circuits: the uplink is a trunk while it has one. */
 	const struct ref_vlan *vlans;
 	size_t nvlans;
@@ -93,6 +139,13 @@ struct ref_verdict {
 	int vlan; /* the circuit (index into ingress vlans) the tags
 		   * named, whose counters move; -1: none */
 	enum ref_vclass vclass; /* with vlan >= 0: the one that moves */
+	/*
+	 * For the fuzzer's summary, which rules decided: an exclusion covered
+	 * the destination and the circuit (its profile, the VNet's own
+	 * connection) set it aside; the VNet's entry was judged by its
+	 * connection on the ingress's circuit (both programs).
+	 */
+	bool xaccel, in_model;
 };
 
 /*
@@ -106,8 +159,8 @@ void ref_model__run(const struct ref_tables *t, const struct ref_ingress *in,
 
 /*
  * The return path: the frame of len bytes from the VM on port ingress,
- * judged as fastpath_port does (VNets and their connections are outside
- * these tables); out and v as for ref_model__run (v->vlan is -1).
+ * judged as fastpath_port does; out and v as for ref_model__run (v->vlan
+ * is -1).
  */
 void ref_model__run_port(const struct ref_tables *t, __u32 ingress,
 			 const __u8 *frame, int len, __u8 *out,
@@ -117,5 +170,13 @@ void ref_model__run_port(const struct ref_tables *t, __u32 ingress,
 const struct ref_prefix *ref_model__lookup(const struct ref_prefix *tab,
 					   size_t n, int family,
 					   const __u8 *addr);
+
+/*
+ * Whether route r (an element of t->routes) holds a place in circuit's
+ * budget: an entry of a VNet through a port, fast on that circuit for its
+ * family, among the first the budget has room for.
+ */
+bool ref_model__holds_place(const struct ref_tables *t,
+			    const struct ref_prefix *r, __u8 circuit);
 
 #endif /* FASTPATH_TESTS_REFMODEL_H */
