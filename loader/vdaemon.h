@@ -8,17 +8,17 @@
  * event sockets are idle, or (when they never are) every
  * FP_VDAEMON_GAP_MS. A disagreement seen while the kernel's table changes
  * is no evidence: the daemon may not have applied the events pending when
- * it probed. So a disagreement counts only when it holds on two more
- * looks, each at least FP_VDAEMON_RECHECK_MS after the one before and
- * taken only once the daemon has caught up with the events pending at
- * that one (a later step whose poll found both event sockets empty, after
- * the reconcile of everything read before). One that goes away, or for
- * which the daemon does not catch up within FP_VDAEMON_SETTLE_MS, counts
- * as transient (kind slot FP_V_AGREE of fp_ctl's arrays), not as a
- * disagreement. An address and kind count once a run (at most
- * FP_VDAEMON_SUSPECTS wait for their looks at a time; more are not
- * counted). A finished run publishes its counts in fp_ctl (status, stats
- * --prometheus).
+ * it probed. So a disagreement counts only when it holds on its looks
+ * (vlook.h, as `fastpath verify`'s), each taken only once the daemon has
+ * caught up with the events pending at the one before (a later step
+ * whose poll found both event sockets empty, after the reconcile of
+ * everything read before). One that goes away or changes, or for which
+ * the daemon does not catch up within FP_VDAEMON_SETTLE_MS, counts as
+ * transient (kind slot FP_V_AGREE of fp_ctl's arrays), not as a
+ * disagreement. An address and kind count once a run; every suspect of a
+ * run is kept for its looks (room for FP_VDAEMON_PROBES is taken when the
+ * run starts, so none is lost). A finished run publishes its counts in
+ * fp_ctl (status, stats --prometheus).
  */
 #ifndef FASTPATH_VDAEMON_H
 #define FASTPATH_VDAEMON_H
@@ -28,6 +28,7 @@
 
 #include "fp.h"
 #include "maps.h"
+#include "vlook.h"
 #include "vrun.h"
 #include "xlate.h"
 
@@ -35,8 +36,6 @@
 #define FP_VDAEMON_SLICE 8
 #define FP_VDAEMON_PACE_MS 5
 #define FP_VDAEMON_GAP_MS 100
-#define FP_VDAEMON_RECHECK_MS 200
-#define FP_VDAEMON_SUSPECTS 64
 #define FP_VDAEMON_SETTLE_MS 10000
 
 struct nl_cache;
@@ -47,22 +46,19 @@ struct fp_vdaemon {
 	struct nl_cache *neighs; /* sync's, kept current by its manager */
 	__u32 table;
 	unsigned int interval_s; /* 0: off */
-	long long next_run_ms, last_step_ms, recheck_ms;
+	long long next_run_ms, last_step_ms;
 	bool running, open;
 	/*
-	 * Steps so far, and the one of the suspects' last look: a look is
-	 * due at an idle step after it (the events pending then applied).
+	 * Steps so far: a look is due at an idle step after the last one's
+	 * (the events pending then applied; clock.look_step).
 	 */
-	__u64 steps, look_step;
-	long long settle_ms; /* caught up by then, or the suspects go */
+	__u64 steps;
+	struct fp_vlook_clock clock; /* the suspects' next look */
 	size_t done;
 	__u64 found[FP_V_KINDS];
-	struct fp_vresult suspects[FP_VDAEMON_SUSPECTS];
-	int looks[FP_VDAEMON_SUSPECTS]; /* each suspect's, so far */
-	size_t nsuspects;
+	struct fp_vlist suspects; /* waiting for their looks */
 	/* counted this run: an address and kind count once a run */
-	struct fp_vresult confirmed[FP_VDAEMON_SUSPECTS];
-	size_t nconfirmed;
+	struct fp_vlist confirmed;
 	int warned; /* lines logged this run */
 	__u64 rnd;
 	struct fp_vctx v;
