@@ -30,6 +30,23 @@ void fp_vdaemon__init(struct fp_vdaemon *d, const struct fp_opts *o,
 	d->v.pr.prog_fd = -1;
 }
 
+void fp_vdaemon__set_barrier(struct fp_vdaemon *d, __u64 (*barrier)(void *ctx),
+			     void *ctx, const __u64 *barrier_read)
+{
+	d->barrier = barrier;
+	d->barrier_ctx = ctx;
+	d->barrier_read = barrier_read;
+}
+
+/* The suspects' clock from now: their next look waits for this mark. */
+static void start_clock(struct fp_vdaemon *d, long long now_ms)
+{
+	/* A look is due once the mark is passed: barrier read, or a step. */
+	__u64 mark = d->barrier ? d->barrier(d->barrier_ctx) - 1 : d->steps;
+
+	fp_vlook__start(&d->clock, now_ms, FP_VDAEMON_SETTLE_MS, mark);
+}
+
 static __u64 next_rnd(__u64 *s)
 {
 	*s ^= *s >> 12;
@@ -120,8 +137,7 @@ static void suspect(struct fp_vdaemon *d, const struct fp_vresult *r,
 	if (fp_vlist__has(&d->suspects, r) || fp_vlist__has(&d->confirmed, r))
 		return;
 	if (!d->suspects.n)
-		fp_vlook__start(&d->clock, now_ms, FP_VDAEMON_SETTLE_MS,
-				d->steps);
+		start_clock(d, now_ms);
 	/* Cannot fail: start_run made room for a run's probes. */
 	fp_vlist__add(&d->suspects, r);
 }
@@ -161,7 +177,7 @@ static void recheck(struct fp_vdaemon *d, long long now_ms)
 		give_up(d, err);
 		return;
 	}
-	fp_vlook__start(&d->clock, now_ms, FP_VDAEMON_SETTLE_MS, d->steps);
+	start_clock(d, now_ms);
 }
 
 static void finish(struct fp_vdaemon *d, struct fp_ctl *ctl)
@@ -185,7 +201,8 @@ static void finish(struct fp_vdaemon *d, struct fp_ctl *ctl)
 }
 
 bool fp_vdaemon__step(struct fp_vdaemon *d, const struct fp_xstate *xs,
-		      bool idle, long long now_ms, struct fp_ctl *ctl)
+		      bool idle, bool others_idle, long long now_ms,
+		      struct fp_ctl *ctl)
 {
 	struct fp_vresult r[FP_VDAEMON_SLICE];
 	size_t n;
@@ -207,9 +224,11 @@ bool fp_vdaemon__step(struct fp_vdaemon *d, const struct fp_xstate *xs,
 		return false;
 	d->last_step_ms = now_ms;
 	d->steps++;
-	switch (d->suspects.n ?
-			fp_vlook__when(&d->clock, idle, d->steps, now_ms) :
-			FP_VLOOK_WAIT) {
+	switch (!d->suspects.n ? FP_VLOOK_WAIT :
+		d->barrier     ? fp_vlook__when(&d->clock, others_idle,
+						*d->barrier_read, now_ms) :
+				 fp_vlook__when(&d->clock, idle, d->steps,
+						now_ms)) {
 	case FP_VLOOK_NOW:
 		recheck(d, now_ms);
 		return false;

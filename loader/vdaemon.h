@@ -53,6 +53,17 @@ struct fp_vdaemon {
 	 * (the events pending then applied; clock.look_step).
 	 */
 	__u64 steps;
+	/*
+	 * Route events never pause under churn the daemon cannot keep up
+	 * with, so an empty socket is no test of catching up: with barrier
+	 * set, a look waits instead for a barrier the caller sent behind the
+	 * events pending at the look before (barrier returns its number) to
+	 * be read, everything before it applied (*barrier_read), and for the
+	 * other events (neighbours, links: step's others_idle).
+	 */
+	__u64 (*barrier)(void *ctx);
+	void *barrier_ctx;
+	const __u64 *barrier_read;
 	struct fp_vlook_clock clock; /* the suspects' next look */
 	size_t done;
 	__u64 found[FP_V_KINDS];
@@ -72,14 +83,20 @@ void fp_vdaemon__init(struct fp_vdaemon *d, const struct fp_opts *o,
 int fp_vdaemon__timeout(const struct fp_vdaemon *d, long long now_ms,
 			int timeout);
 
+/* Looks wait for the caller's barriers (see barrier above). */
+void fp_vdaemon__set_barrier(struct fp_vdaemon *d, __u64 (*barrier)(void *ctx),
+			     void *ctx, const __u64 *barrier_read);
+
 /*
  * One slice, if one is due. idle: both event sockets are empty now and
  * everything read before is applied to the maps (the caller calls only
- * when the maps are not known to be behind). Returns
- * true when a run finished: its counts are in *ctl (the caller publishes).
+ * when the maps are not known to be behind); others_idle: the same of the
+ * events other than routes (with a barrier). Returns true when a run
+ * finished: its counts are in *ctl (the caller publishes).
  */
 bool fp_vdaemon__step(struct fp_vdaemon *d, const struct fp_xstate *xs,
-		      bool idle, long long now_ms, struct fp_ctl *ctl);
+		      bool idle, bool others_idle, long long now_ms,
+		      struct fp_ctl *ctl);
 
 void fp_vdaemon__fini(struct fp_vdaemon *d);
 
