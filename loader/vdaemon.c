@@ -177,7 +177,8 @@ static void recheck(struct fp_vdaemon *d, long long now_ms)
 		give_up(d, err);
 		return;
 	}
-	start_clock(d, now_ms);
+	if (d->suspects.n)
+		start_clock(d, now_ms);
 }
 
 static void finish(struct fp_vdaemon *d, struct fp_ctl *ctl)
