@@ -395,7 +395,9 @@ case_churn_command() {
 	wait "$ch"
 	log "  churn ${d}s: $(cat "$LAB_DIR/churn.count") route changes; $runs verify runs," \
 		"$probes probes: $wrong wrong_delivery, $transient transient"
-	assert_gt "verify runs under churn" "$runs" 2
+	# A run takes seconds under churn (2-4 in 16 s seen, before and after
+	# the command took its three looks).
+	assert_gt "verify runs under churn" "$runs" 1
 	assert_eq "critical disagreements of the command under churn" 0 "$wrong"
 }
 
