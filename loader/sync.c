@@ -102,6 +102,12 @@ struct sync {
 	/* ports sync registered or dropped this round */
 	int ports_changed;
 	struct fp_vdaemon vd; /* --verify-interval */
+	/*
+	 * verify's barriers on rsk: an NLMSG_NOOP asking for an ACK, which
+	 * the kernel queues behind the route events pending when it was
+	 * sent. Numbered from 1; the number is the request's sequence.
+	 */
+	__u64 barrier_sent, barrier_read;
 	/* A failed pass is tried again at retry_ms, backoff_ms after it. */
 	bool failed_pass;
 	long long retry_ms;
@@ -483,6 +489,36 @@ static int route_msg(struct nl_msg *msg, void *arg)
 {
 	route_nlmsg(arg, nlmsg_hdr(msg));
 	return NL_OK;
+}
+
+/* The ACK of a barrier: every route event before it is read. */
+static int route_ack(struct nl_msg *msg, void *arg)
+{
+	struct sync *s = arg;
+
+	if (nlmsg_hdr(msg)->nlmsg_seq == (__u32)s->barrier_sent)
+		s->barrier_read = s->barrier_sent;
+	return NL_OK;
+}
+
+/* A barrier behind the route events pending now: its number. */
+static __u64 send_barrier(void *arg)
+{
+	struct sync *s = arg;
+	struct nl_msg *msg = nlmsg_alloc_simple(NLMSG_NOOP, NLM_F_ACK);
+	int err = msg ? 0 : -NLE_NOMEM;
+
+	if (!err) {
+		nlmsg_hdr(msg)->nlmsg_seq = (__u32)(s->barrier_sent + 1);
+		err = nl_send(s->rsk, msg);
+		nlmsg_free(msg);
+	}
+	if (err < 0) {
+		/* Never read: the looks wait, then give up and say so. */
+		pr_warn("sync: verify: barrier: %s\n", nl_geterror(err));
+		return s->barrier_read + 2;
+	}
+	return ++s->barrier_sent;
 }
 
 #define DUMP_BUF (64 << 10) /* the kernel's dump datagrams stay under 32 KB */
@@ -1203,6 +1239,8 @@ static int caches_open(struct sync *s)
 		nl_socket_disable_seq_check(s->rsk);
 		nl_socket_modify_cb(s->rsk, NL_CB_VALID, NL_CB_CUSTOM,
 				    route_msg, s);
+		nl_socket_modify_cb(s->rsk, NL_CB_ACK, NL_CB_CUSTOM, route_ack,
+				    s);
 		err = nl_socket_add_memberships(s->rsk, RTNLGRP_IPV4_ROUTE,
 						RTNLGRP_IPV6_ROUTE, 0);
 	}
@@ -1343,10 +1381,13 @@ static int follow(struct sync *s)
 		    now_ms() - s->last_resync_ms >= RESYNC_INTERVAL_MS) {
 			s->last_resync_ms = now_ms();
 			s->resync = false;
-			if (!refill(s, true))
+			if (!refill(s, true)) {
 				s->dirty = s->full = true;
-			else
+				/* The dump is newer than any barrier sent. */
+				s->barrier_read = s->barrier_sent;
+			} else {
 				s->resync = true;
+			}
 		} else if (s->refill) {
 			s->refill = false;
 			if (refill(s, false))
@@ -1371,8 +1412,11 @@ static int follow(struct sync *s)
 		 * events that came during this turn's reconcile).
 		 */
 		if (!s->resync && !s->full) {
-			idle = poll(events, 2, 0) == 0;
-			fp_vdaemon__step(&s->vd, s->xs, idle, now_ms(),
+			/* Route events behind a look: its barrier tells. */
+			bool others = poll(events, 1, 0) == 0;
+
+			idle = others && poll(&events[1], 1, 0) == 0;
+			fp_vdaemon__step(&s->vd, s->xs, idle, others, now_ms(),
 					 &s->ctl);
 		}
 		publish_ctl(s);
@@ -1470,6 +1514,7 @@ int fp_cmd_sync(const struct fp_opts *o, int argc, char **argv)
 	}
 	s.last_resync_ms = now_ms();
 	fp_vdaemon__init(&s.vd, o, &m, s.neighs, s.table, verify_s, now_ms());
+	fp_vdaemon__set_barrier(&s.vd, send_barrier, &s, &s.barrier_read);
 	err = follow(&s);
 	fp_vdaemon__fini(&s.vd);
 	if (!err)

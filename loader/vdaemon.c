@@ -30,6 +30,23 @@ void fp_vdaemon__init(struct fp_vdaemon *d, const struct fp_opts *o,
 	d->v.pr.prog_fd = -1;
 }
 
+void fp_vdaemon__set_barrier(struct fp_vdaemon *d, __u64 (*barrier)(void *ctx),
+			     void *ctx, const __u64 *barrier_read)
+{
+	d->barrier = barrier;
+	d->barrier_ctx = ctx;
+	d->barrier_read = barrier_read;
+}
+
+/* The suspects' clock from now: their next look waits for this mark. */
+static void start_clock(struct fp_vdaemon *d, long long now_ms)
+{
+	/* A look is due once the mark is passed: barrier read, or a step. */
+	__u64 mark = d->barrier ? d->barrier(d->barrier_ctx) - 1 : d->steps;
+
+	fp_vlook__start(&d->clock, now_ms, FP_VDAEMON_SETTLE_MS, mark);
+}
+
 static __u64 next_rnd(__u64 *s)
 {
 	*s ^= *s >> 12;
@@ -47,9 +64,9 @@ int fp_vdaemon__timeout(const struct fp_vdaemon *d, long long now_ms,
 		return timeout;
 	if (!d->running)
 		due = d->next_run_ms;
-	else if (d->done >= FP_VDAEMON_PROBES && d->nsuspects)
-		due = d->recheck_ms > d->last_step_ms + FP_VDAEMON_PACE_MS ?
-			      d->recheck_ms :
+	else if (d->done >= FP_VDAEMON_PROBES && d->suspects.n)
+		due = d->clock.next_ms > d->last_step_ms + FP_VDAEMON_PACE_MS ?
+			      d->clock.next_ms :
 			      d->last_step_ms + FP_VDAEMON_PACE_MS;
 	else
 		due = d->last_step_ms + FP_VDAEMON_PACE_MS;
@@ -64,6 +81,8 @@ static void close_run(struct fp_vdaemon *d)
 	if (d->open)
 		fp_vctx__close(&d->v);
 	d->open = false;
+	d->suspects.n = 0;
+	d->confirmed.n = 0;
 	d->running = false;
 }
 
@@ -79,10 +98,15 @@ static void start_run(struct fp_vdaemon *d, long long now_ms)
 		close_run(d);
 		return;
 	}
+	/* A probe finds one suspect at most: room for all of them now. */
+	if (fp_vlist__reserve(&d->suspects, FP_VDAEMON_PROBES) ||
+	    fp_vlist__reserve(&d->confirmed, FP_VDAEMON_PROBES)) {
+		pr_warn("sync: verify: no memory for a run's disagreements\n");
+		close_run(d);
+		return;
+	}
 	d->running = true;
 	d->done = 0;
-	d->nsuspects = 0;
-	d->nconfirmed = 0;
 	d->warned = 0;
 	memset(d->found, 0, sizeof(d->found));
 }
@@ -106,81 +130,55 @@ static size_t pick(struct fp_vdaemon *d, const struct fp_xstate *xs,
 	return k;
 }
 
-static bool same_finding(const struct fp_vresult *a, const struct fp_vresult *b)
-{
-	return a->kind == b->kind && fp_prefix__equal(&a->addr, &b->addr);
-}
-
-static bool known(const struct fp_vresult *list, size_t n,
-		  const struct fp_vresult *r)
-{
-	for (size_t i = 0; i < n; i++)
-		if (same_finding(&list[i], r))
-			return true;
-	return false;
-}
-
 /* A new disagreement to look at again: one per address and kind. */
 static void suspect(struct fp_vdaemon *d, const struct fp_vresult *r,
 		    long long now_ms)
 {
-	if (d->nsuspects == FP_VDAEMON_SUSPECTS ||
-	    known(d->suspects, d->nsuspects, r) ||
-	    known(d->confirmed, d->nconfirmed, r))
+	if (fp_vlist__has(&d->suspects, r) || fp_vlist__has(&d->confirmed, r))
 		return;
-	if (!d->nsuspects) {
-		d->recheck_ms = now_ms + FP_VDAEMON_RECHECK_MS;
-		d->settle_ms = now_ms + FP_VDAEMON_SETTLE_MS;
-		d->look_step = d->steps;
-	}
-	d->looks[d->nsuspects] = 1;
-	d->suspects[d->nsuspects++] = *r;
+	if (!d->suspects.n)
+		start_clock(d, now_ms);
+	/* Cannot fail: start_run made room for a run's probes. */
+	fp_vlist__add(&d->suspects, r);
 }
 
-/* A look at the suspects is due: its time came, and the daemon caught up. */
-static bool look_due(const struct fp_vdaemon *d, bool idle, long long now_ms)
+/* A disagreement that held on its looks counts. */
+static void confirm(const struct fp_vresult *r, void *ctx)
 {
-	return now_ms >= d->recheck_ms && idle && d->steps > d->look_step;
-}
+	struct fp_vdaemon *d = ctx;
 
-/* A disagreement that held on its three looks counts. */
-static void confirm(struct fp_vdaemon *d, const struct fp_vresult *r)
-{
 	d->found[r->kind]++;
-	if (d->nconfirmed < FP_VDAEMON_SUSPECTS)
-		d->confirmed[d->nconfirmed++] = *r;
 	if (d->warned++ < WARN_LINES) {
 		fputs("sync: verify: ", stderr);
 		fp_vresult__print(&d->v, r, stderr);
 	}
 }
 
-/* Another look at each suspect; the third one that still disagrees counts. */
+/* The suspects no look can settle now count as transient, said so. */
+static void give_up(struct fp_vdaemon *d, int err)
+{
+	if (err)
+		pr_warn("sync: verify: %zu disagreements not looked at again: %s\n",
+			d->suspects.n, strerror(-err));
+	else
+		pr_warn("sync: verify: %zu disagreements not looked at again: events kept coming for %d s\n",
+			d->suspects.n, FP_VDAEMON_SETTLE_MS / 1000);
+	d->found[FP_V_AGREE] += d->suspects.n;
+	d->suspects.n = 0;
+}
+
+/* Another look at each suspect (vlook.h). */
 static void recheck(struct fp_vdaemon *d, long long now_ms)
 {
-	struct fp_vresult again[FP_VDAEMON_SUSPECTS];
-	size_t k = 0;
+	int err = fp_vlook__pass(&d->v, &d->suspects, &d->confirmed,
+				 &d->found[FP_V_AGREE], confirm, d);
 
-	memcpy(again, d->suspects, d->nsuspects * sizeof(again[0]));
-	if (fp_vctx__check(&d->v, again, d->nsuspects)) {
-		d->nsuspects = 0;
+	if (err) {
+		give_up(d, err);
 		return;
 	}
-	for (size_t i = 0; i < d->nsuspects; i++) {
-		/* Gone, or another one: the table was moving. */
-		if (again[i].kind != d->suspects[i].kind)
-			d->found[FP_V_AGREE]++;
-		else if (d->looks[i] + 1 >= 3)
-			confirm(d, &again[i]);
-		else {
-			d->looks[k] = d->looks[i] + 1;
-			d->suspects[k++] = again[i];
-		}
-	}
-	d->nsuspects = k;
-	d->recheck_ms = now_ms + FP_VDAEMON_RECHECK_MS;
-	d->settle_ms = now_ms + FP_VDAEMON_SETTLE_MS;
-	d->look_step = d->steps;
+	if (d->suspects.n)
+		start_clock(d, now_ms);
 }
 
 static void finish(struct fp_vdaemon *d, struct fp_ctl *ctl)
@@ -204,7 +202,8 @@ static void finish(struct fp_vdaemon *d, struct fp_ctl *ctl)
 }
 
 bool fp_vdaemon__step(struct fp_vdaemon *d, const struct fp_xstate *xs,
-		      bool idle, long long now_ms, struct fp_ctl *ctl)
+		      bool idle, bool others_idle, long long now_ms,
+		      struct fp_ctl *ctl)
 {
 	struct fp_vresult r[FP_VDAEMON_SLICE];
 	size_t n;
@@ -226,20 +225,24 @@ bool fp_vdaemon__step(struct fp_vdaemon *d, const struct fp_xstate *xs,
 		return false;
 	d->last_step_ms = now_ms;
 	d->steps++;
-	if (d->nsuspects && look_due(d, idle, now_ms)) {
+	switch (!d->suspects.n ? FP_VLOOK_WAIT :
+		d->barrier     ? fp_vlook__when(&d->clock, others_idle,
+						*d->barrier_read, now_ms) :
+				 fp_vlook__when(&d->clock, idle, d->steps,
+						now_ms)) {
+	case FP_VLOOK_NOW:
 		recheck(d, now_ms);
 		return false;
-	}
-	if (d->nsuspects && now_ms >= d->settle_ms) {
+	case FP_VLOOK_GIVE_UP:
 		/* Never caught up with the table: no evidence either way. */
-		pr_warn("sync: verify: %zu disagreements not looked at again: events kept coming for %d s\n",
-			d->nsuspects, FP_VDAEMON_SETTLE_MS / 1000);
-		d->found[FP_V_AGREE] += d->nsuspects;
-		d->nsuspects = 0;
+		give_up(d, 0);
+		break;
+	case FP_VLOOK_WAIT:
+		break;
 	}
 	if (d->done >= FP_VDAEMON_PROBES) {
 		/* The last suspects have their looks first. */
-		if (d->nsuspects)
+		if (d->suspects.n)
 			return false;
 		finish(d, ctl);
 		return true;
@@ -263,4 +266,6 @@ bool fp_vdaemon__step(struct fp_vdaemon *d, const struct fp_xstate *xs,
 void fp_vdaemon__fini(struct fp_vdaemon *d)
 {
 	close_run(d);
+	fp_vlist__free(&d->suspects);
+	fp_vlist__free(&d->confirmed);
 }

@@ -4,8 +4,8 @@
  * random address), every exclusion and VNet address space, every usable
  * neighbour on a VM port, and N random addresses inside the fast
  * prefixes, each answered by the program, the kernel and the model
- * (vrun.h); each disagreement is looked at again VERIFY_RECHECK_MS later,
- * so that an update in flight is no finding.
+ * (vrun.h); each disagreement has the daemon's looks (vlook.h), so that
+ * an update in flight is no finding but a transient one.
  */
 #include <errno.h>
 #include <stdio.h>
@@ -21,10 +21,10 @@
 #include "fib.h"
 #include "log.h"
 #include "pinset.h"
+#include "vlook.h"
 #include "vrun.h"
 
 #define VERIFY_CHUNK 4096
-#define VERIFY_RECHECK_MS 200
 #define VERIFY_SAMPLE_DEFAULT 1000
 #define VERIFY_SAMPLE_MAX 10000000ULL
 #define VERIFY_USAGE "verify [--sample N] [--uplink IFACE] [--table ID]"
@@ -44,6 +44,7 @@ struct plist {
 	struct fp_prefix *fastp; /* the entries with a port, to sample */
 	size_t nfast, capfast;
 	size_t probes, unknown;
+	__u64 transient; /* disagreements gone or changed on a look */
 	size_t entries, exclusions, spaces, neighbours, samples;
 	__u64 rnd;
 };
@@ -233,29 +234,38 @@ static size_t dedupe(struct fp_vresult *r, size_t n)
 }
 
 /*
- * The disagreements that hold a second look later (the kernel's and the
- * maps' state may have been between an event and its update): l->bad
- * keeps those, one per address and kind.
+ * The disagreements that hold on their looks (vlook.h: the kernel's and
+ * the maps' state may have been between an event and its update; each
+ * look FP_VLOOK_GAP_MS after the one before, with the ports, neighbours
+ * and model read anew): l->bad keeps those, one per address and kind;
+ * the others count in l->transient.
  */
 static int confirm(struct plist *l)
 {
-	struct timespec d = { 0, VERIFY_RECHECK_MS * 1000000L };
-	size_t k = 0, n = dedupe(l->bad, l->nbad);
-	int err = 0;
+	struct timespec gap = { 0, FP_VLOOK_GAP_MS * 1000000L };
+	struct fp_vlist s = { 0 }, held = { 0 };
+	size_t n = dedupe(l->bad, l->nbad);
+	int err;
 
 	l->nbad = n;
-	if (!n)
-		return 0;
-	nanosleep(&d, NULL);
-	err = fp_vctx__refresh(l->vc);
-	for (size_t i = 0; i < n && !err; i += VERIFY_CHUNK)
-		err = fp_vctx__check(l->vc, l->bad + i,
-				     n - i < VERIFY_CHUNK ? n - i :
-							    VERIFY_CHUNK);
+	err = fp_vlist__reserve(&s, n);
 	for (size_t i = 0; i < n && !err; i++)
-		if (l->bad[i].kind != FP_V_AGREE)
-			l->bad[k++] = l->bad[i];
-	l->nbad = dedupe(l->bad, k);
+		err = fp_vlist__add(&s, &l->bad[i]);
+	while (s.n && !err) {
+		nanosleep(&gap, NULL);
+		err = fp_vctx__refresh(l->vc);
+		if (!err)
+			err = fp_vlook__pass(l->vc, &s, &held, &l->transient,
+					     NULL, NULL);
+	}
+	if (!err) {
+		/* held.n <= n: the room of l->bad. */
+		if (held.n)
+			memcpy(l->bad, held.r, held.n * sizeof(*held.r));
+		l->nbad = dedupe(l->bad, held.n);
+	}
+	fp_vlist__free(&s);
+	fp_vlist__free(&held);
 	return err;
 }
 
@@ -291,6 +301,8 @@ static void print_json(const struct fp_vctx *v, const struct plist *l,
 		json_object_object_add(c, fp_verify__kind_name(k),
 				       json_object_new_int64(count[k]));
 	json_object_object_add(j, "disagreements", c);
+	json_object_object_add(j, "transient",
+			       json_object_new_uint64(l->transient));
 	a = json_object_new_array();
 	for (size_t i = 0; i < l->nbad; i++)
 		json_object_array_add(a, fp_vresult__json(v, &l->bad[i]));
@@ -345,12 +357,13 @@ static int verify(const struct fp_opts *o, const struct verify_opts *opt,
 		printf("verify: uplink %s: %zu probes (%zu entries, %zu "
 		       "exclusions, %zu VNet spaces, %zu neighbours, %zu "
 		       "samples) in %.2f s: %zu wrong_delivery, %zu "
-		       "missed_acceleration, %zu model_mismatch; %zu without "
-		       "a kernel answer\n",
+		       "missed_acceleration, %zu model_mismatch (%llu "
+		       "transient); %zu without a kernel answer\n",
 		       v->pr.name, l->probes, l->entries, l->exclusions,
 		       l->spaces, l->neighbours, l->samples, now_s() - t0,
 		       count[FP_V_WRONG_DELIVERY], count[FP_V_MISSED],
-		       count[FP_V_MODEL_MISMATCH], l->unknown);
+		       count[FP_V_MODEL_MISMATCH],
+		       (unsigned long long)l->transient, l->unknown);
 	}
 	ret = count[FP_V_WRONG_DELIVERY] ? FP_EXIT_ERR : FP_EXIT_OK;
 out:

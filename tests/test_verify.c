@@ -2,8 +2,10 @@
 /*
  * Unit tests of loader/verify.c: the kind of a disagreement between the
  * program's, the kernel's and the model's answers (a table of cases),
- * the model's answer from an applied plan, and the probe addresses of a
- * prefix.
+ * the model's answer from an applied plan, the probe addresses of a
+ * prefix, and the looks at a disagreement (loader/vlook.c: when one is
+ * confirmed or transient, when a look is due, and that every suspect is
+ * kept).
  */
 #include <setjmp.h>
 #include <stdarg.h>
@@ -16,6 +18,7 @@
 #include <cmocka.h>
 
 #include "verify.h"
+#include "vlook.h"
 #include "check.h"
 
 #define PORT_A 7
@@ -365,6 +368,161 @@ static void test_addresses(void **state)
 	}
 }
 
+/* A wrong delivery: the program sends to PORT_B, the kernel to PORT_A. */
+static struct fp_vresult wrong(const char *addr)
+{
+	struct fp_vresult r = { .addr = pfx(addr),
+				.kind = FP_V_WRONG_DELIVERY };
+
+	r.prog.action = 4; /* XDP_REDIRECT */
+	r.prog.reason = FP_R_FASTPATH;
+	r.prog.ifindex = PORT_B;
+	memcpy(r.prog.dmac, MAC_A, 6);
+	r.kern.kind = FP_VK_PORT;
+	r.kern.oif = PORT_A;
+	r.kern.table = 254;
+	r.kern.mac_known = true;
+	memcpy(r.kern.mac, MAC_A, 6);
+	return r;
+}
+
+/*
+ * The looks of one suspect through answers seen[0 .. n-1] (seen[0] the
+ * first look): the decision that ended it, or FP_VLOOK_AGAIN; *at, the
+ * look that decided.
+ */
+static enum fp_vlook looks_of(const struct fp_vresult *seen, int n, int *at)
+{
+	struct fp_vresult was = seen[0];
+
+	for (int i = 1; i < n; i++) {
+		enum fp_vlook d = fp_vlook__decide(&was, &seen[i], i);
+
+		*at = i + 1;
+		if (d != FP_VLOOK_AGAIN)
+			return d;
+		was = seen[i];
+	}
+	return FP_VLOOK_AGAIN;
+}
+
+static void test_look_decide(void **state)
+{
+	struct fp_vresult w = wrong("198.19.200.7"), s[4], gone = w;
+	int at = 0;
+
+	(void)state;
+	gone.kind = FP_V_AGREE;
+	/* The same answers on every look: confirmed on the third, not before. */
+	check_int("same, look 2", FP_VLOOK_AGAIN, fp_vlook__decide(&w, &w, 1));
+	check_int("same, look 3", FP_VLOOK_CONFIRMED,
+		  fp_vlook__decide(&w, &w, 2));
+	s[0] = s[1] = s[2] = w;
+	check_int("three same looks", FP_VLOOK_CONFIRMED, looks_of(s, 3, &at));
+	check_int("confirmed at look", FP_VLOOKS, at);
+	check_int("two looks decide nothing", FP_VLOOK_AGAIN,
+		  looks_of(s, 2, &at));
+	/* Gone on the second or the third look. */
+	check_int("gone, look 2", FP_VLOOK_TRANSIENT,
+		  fp_vlook__decide(&w, &gone, 1));
+	check_int("gone, look 3", FP_VLOOK_TRANSIENT,
+		  fp_vlook__decide(&w, &gone, 2));
+	/* The answer flips back: gone on look 2, back on 3: still transient,
+	 * decided at look 2 (the table was moving). */
+	s[1] = gone;
+	check_int("flips back", FP_VLOOK_TRANSIENT, looks_of(s, 3, &at));
+	check_int("flips back: decided at look", 2, at);
+	/* Another kind on a later look. */
+	s[1] = w;
+	s[1].kind = FP_V_MISSED;
+	check_int("another kind", FP_VLOOK_TRANSIENT, looks_of(s, 3, &at));
+	/* The table changes between looks: the same kind from other answers. */
+	s[1] = w;
+	s[1].kern.oif = PORT_B + 1;
+	check_int("kernel's port changed", FP_VLOOK_TRANSIENT,
+		  looks_of(s, 3, &at));
+	s[1] = w;
+	memcpy(s[1].kern.mac, MAC_B, 6);
+	check_int("kernel's MAC changed", FP_VLOOK_TRANSIENT,
+		  looks_of(s, 3, &at));
+	s[1] = w;
+	s[1].kern.kind = FP_VK_NOROUTE;
+	check_int("kernel's route gone", FP_VLOOK_TRANSIENT,
+		  looks_of(s, 3, &at));
+	s[1] = w;
+	s[1].prog.ifindex = GW_DEV;
+	check_int("program's port changed", FP_VLOOK_TRANSIENT,
+		  looks_of(s, 3, &at));
+	s[1] = w;
+	s[1].model.known = true;
+	s[1].model.reason = FP_R_EXCLUDED;
+	check_int("model changed", FP_VLOOK_TRANSIENT, looks_of(s, 3, &at));
+	/* Changed on the last look only: never confirmed from two. */
+	s[1] = w;
+	s[2] = w;
+	s[2].kern.oif = PORT_B + 1;
+	check_int("changed on look 3", FP_VLOOK_TRANSIENT, looks_of(s, 3, &at));
+	check_int("changed on look 3: decided at look", 3, at);
+	/* Bytes nobody reads (a MAC not known, no gateway) do not count. */
+	s[1] = w;
+	s[0].kern.mac_known = s[1].kern.mac_known = false;
+	s[1].kern.mac[0] ^= 1;
+	s[1].kern.gw[0] ^= 1;
+	s[2] = s[1];
+	check_int("unknown MAC's bytes", FP_VLOOK_CONFIRMED,
+		  looks_of(s, 3, &at));
+}
+
+static void test_look_when(void **state)
+{
+	struct fp_vlook_clock c;
+
+	(void)state;
+	fp_vlook__start(&c, 1000, 10000, 5);
+	check_int("next look", 1000 + FP_VLOOK_GAP_MS, (int)c.next_ms);
+	check_int("too early", FP_VLOOK_WAIT,
+		  fp_vlook__when(&c, true, 9, 1100));
+	check_int("due, idle, later step", FP_VLOOK_NOW,
+		  fp_vlook__when(&c, true, 6, 1200));
+	check_int("due, not caught up", FP_VLOOK_WAIT,
+		  fp_vlook__when(&c, false, 9, 1200));
+	check_int("due, idle, the look's own step", FP_VLOOK_WAIT,
+		  fp_vlook__when(&c, true, 5, 1200));
+	check_int("never caught up by settle time", FP_VLOOK_GIVE_UP,
+		  fp_vlook__when(&c, false, 9, 11000));
+	check_int("caught up at settle time", FP_VLOOK_NOW,
+		  fp_vlook__when(&c, true, 9, 11000));
+	check_int("just before settle time", FP_VLOOK_WAIT,
+		  fp_vlook__when(&c, false, 9, 10999));
+}
+
+static void test_look_list(void **state)
+{
+	struct fp_vlist l = { 0 };
+	struct fp_vresult r = wrong("198.19.200.0");
+	char a[32];
+
+	(void)state;
+	/* Every suspect is kept: far more than a fixed array's 64. */
+	for (int i = 0; i < 1000; i++) {
+		snprintf(a, sizeof(a), "198.19.%d.%d", 100 + i / 256, i % 256);
+		r = wrong(a);
+		check_int("add", 0, fp_vlist__add(&l, &r));
+	}
+	check_int("suspects kept", 1000, (int)l.n);
+	check_int("first look", 1, l.looks[999]);
+	r = wrong("198.19.103.231");
+	check_true("the last one is there", fp_vlist__has(&l, &r));
+	r.kind = FP_V_MISSED;
+	check_true("another kind is another finding", !fp_vlist__has(&l, &r));
+	r = wrong("198.19.104.0");
+	check_true("an address never added", !fp_vlist__has(&l, &r));
+	check_int("reserve what is there", 0, fp_vlist__reserve(&l, 10));
+	check_true("reserve keeps the room", l.cap >= 1000);
+	fp_vlist__free(&l);
+	check_int("freed", 0, (int)l.n);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -372,6 +530,9 @@ int main(void)
 		cmocka_unit_test(test_kind_names),
 		cmocka_unit_test(test_model),
 		cmocka_unit_test(test_addresses),
+		cmocka_unit_test(test_look_decide),
+		cmocka_unit_test(test_look_when),
+		cmocka_unit_test(test_look_list),
 	};
 
 	setvbuf(stdout, NULL, _IOLBF, 0);
