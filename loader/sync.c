@@ -56,9 +56,16 @@
 #define EVENT_RCVBUF (8 << 20)
 /* sync's sign of life in fp_ctl, read by `status`. */
 #define HEARTBEAT_MS 1000
-/* A failed pass's retry: the first wait, doubled up to the last. */
+/* A retry's wait: the first, doubled up to the last. */
 #define RETRY_MIN_MS 100
 #define RETRY_MAX_MS 10000
+
+/* Why a full sweep is due without an event (sync.retry). */
+enum sync_retry {
+	RETRY_NONE,
+	RETRY_FAILED, /* the last pass failed */
+	RETRY_ROOM, /* entries left a map that refused some: room again? */
+};
 
 struct vec {
 	void *v;
@@ -95,15 +102,19 @@ struct sync {
 	struct fp_xset failed, blocked;
 	bool dirty; /* apply what changed */
 	bool full; /* re-gather everything, mark and sweep */
-	bool retry; /* the map was full and something left: try again */
 	bool refill; /* routes may have gone without RTM_DELROUTE */
 	bool resync; /* events were lost: re-dump everything */
 	long long last_resync_ms;
 	/* ports sync registered or dropped this round */
 	int ports_changed;
 	struct fp_vdaemon vd; /* --verify-interval */
-	/* A failed pass is tried again at retry_ms, backoff_ms after it. */
-	bool failed_pass;
+	/*
+	 * One retry for both causes: a full sweep at retry_ms, backoff_ms
+	 * after it was asked for. The wait doubles while retries keep
+	 * failing or keep leaving entries refused, and starts again at
+	 * RETRY_MIN_MS once a pass succeeds with nothing refused.
+	 */
+	enum sync_retry retry;
 	long long retry_ms;
 	int backoff_ms;
 	int inject_failures; /* FASTPATH_SYNC_FAIL_PASSES: tests */
@@ -656,6 +667,29 @@ static void publish_ctl(struct sync *s)
 		bpf_map_update_elem(s->ctl_fd, &key, &s->ctl, BPF_ANY);
 }
 
+static const char *const retry_cause[] = {
+	[RETRY_FAILED] = "the pass failed",
+	[RETRY_ROOM] = "entries left a full map",
+};
+
+/*
+ * A full sweep, without waiting for an event, backoff_ms from now (the
+ * wait doubled since the last retry that did not clear). A room retry
+ * already due keeps its time: its sweep serves every removal before it.
+ */
+static void retry_arm(struct sync *s, enum sync_retry why)
+{
+	if (why == RETRY_ROOM && s->retry != RETRY_NONE)
+		return;
+	s->backoff_ms = !s->backoff_ms			  ? RETRY_MIN_MS :
+			s->backoff_ms >= RETRY_MAX_MS / 2 ? RETRY_MAX_MS :
+							    2 * s->backoff_ms;
+	s->retry = why;
+	s->retry_ms = now_ms() + s->backoff_ms;
+	pr_info("sync: %s: trying again in %d ms\n", retry_cause[why],
+		s->backoff_ms);
+}
+
 /*
  * A refused entry leaves its destinations to whatever covers it in the
  * map; a fast prefix there would answer for them with the wrong port. So
@@ -899,7 +933,6 @@ static int apply(struct sync *s, const struct fp_xset *cur,
 	fp_xset__free(&s->blocked);
 	s->failed = w.failed;
 	s->blocked = w.blocked;
-	s->retry = false;
 	publish_ctl(s);
 	free(w.hosts);
 	free(w.res);
@@ -1043,7 +1076,7 @@ static int apply_changes(struct sync *s, const struct fp_xchanges *ch)
 		err = ret;
 	/* Space may have come free for what was refused. */
 	if (removed && (s->failed.n || s->blocked.n))
-		s->retry = true;
+		retry_arm(s, RETRY_ROOM);
 	if (written || removed)
 		pr_debug("sync: %d entries written, %d removed\n", written,
 			 removed);
@@ -1096,28 +1129,29 @@ out_failed:
 }
 
 /*
- * A failed pass is tried again without waiting for the next event, after
- * RETRY_MIN_MS, doubling to RETRY_MAX_MS while it keeps failing.
+ * A pass that failed, or a full pass whose outcome a later pass may change
+ * (the set of entries a full map refused is fixed until a sweep); a sweep is
+ * tried again after RETRY_MIN_MS, doubling to RETRY_MAX_MS while retries keep
+ * failing or keep leaving entries refused.
  */
-static void pass_result(struct sync *s, int err)
+static void pass_result(struct sync *s, int err, bool swept)
 {
-	if (!err) {
-		s->failed_pass = false;
-		s->backoff_ms = 0;
+	if (err) {
+		retry_arm(s, RETRY_FAILED);
 		return;
 	}
-	s->backoff_ms = !s->backoff_ms			  ? RETRY_MIN_MS :
-			s->backoff_ms >= RETRY_MAX_MS / 2 ? RETRY_MAX_MS :
-							    2 * s->backoff_ms;
-	s->failed_pass = true;
-	s->retry_ms = now_ms() + s->backoff_ms;
-	pr_info("sync: the pass failed: trying again in %d ms\n",
-		s->backoff_ms);
+	/* Room is only found by a sweep: an event's pass leaves it waiting. */
+	if (s->retry == RETRY_ROOM && !swept)
+		return;
+	s->retry = RETRY_NONE;
+	if (!s->failed.n && !s->blocked.n)
+		s->backoff_ms = 0;
 }
 
 /* Until the ports settle: a dropped port may free an ifindex for a new one. */
 static int reconcile_all(struct sync *s)
 {
+	unsigned long long sweeps = s->ctl.full_syncs;
 	int err = 0;
 
 	for (int round = 0; round < 3; round++) {
@@ -1125,7 +1159,7 @@ static int reconcile_all(struct sync *s)
 		if (err || !s->ports_changed)
 			break;
 	}
-	pass_result(s, err);
+	pass_result(s, err, s->ctl.full_syncs != sweeps);
 	return err;
 }
 
@@ -1313,7 +1347,7 @@ static int follow(struct sync *s)
 	publish_ctl(s);
 	for (;;) {
 		timeout = HEARTBEAT_MS;
-		if (s->resync || s->retry) {
+		if (s->resync) {
 			long long wait = s->last_resync_ms +
 					 RESYNC_INTERVAL_MS - now_ms();
 
@@ -1321,7 +1355,7 @@ static int follow(struct sync *s)
 				  wait < HEARTBEAT_MS ? (int)wait :
 							HEARTBEAT_MS;
 		}
-		if (s->failed_pass) {
+		if (s->retry) {
 			long long wait = s->retry_ms - now_ms();
 
 			if (wait < timeout)
@@ -1351,15 +1385,10 @@ static int follow(struct sync *s)
 			s->refill = false;
 			if (refill(s, false))
 				s->resync = true;
-		} else if (s->retry &&
-			   now_ms() - s->last_resync_ms >= RESYNC_INTERVAL_MS) {
-			/* The caches are current: a sweep, no re-dump. */
-			s->last_resync_ms = now_ms();
-			s->retry = false;
-			s->dirty = s->full = true;
 		}
-		if (s->failed_pass && now_ms() >= s->retry_ms)
-			s->dirty = true;
+		/* The caches are current: a sweep, no re-dump. */
+		if (s->retry && now_ms() >= s->retry_ms)
+			s->dirty = s->full = true;
 		if (s->dirty && !s->resync) {
 			s->dirty = false;
 			reconcile_all(s);

@@ -30,11 +30,12 @@ sync_exit() {
 
 # sync_start: the sync daemon in the background (lab_bg, so the
 # lab's cleanup ends it); its pid in SYNC_PID, its output in sync.log.
-# SYNC_WRAP: a command sync runs under (valgrind_sync uses valgrind).
+# SYNC_WRAP: a command sync runs under (valgrind_sync uses valgrind);
+# SYNC_ARGS: more options for sync (e.g. SYNC_ARGS=--no-return).
 sync_start() {
 	trap 'sync_exit $?' EXIT
-	# shellcheck disable=SC2086 # SYNC_WRAP is a command line
-	lab_bg ${SYNC_WRAP:-} "$FP" -v -n "$NS_HOST" --pin-path "$PIN" sync --ports 'tap-*' \
+	# shellcheck disable=SC2086 # SYNC_WRAP is a command line, SYNC_ARGS words
+	lab_bg ${SYNC_WRAP:-} "$FP" -v -n "$NS_HOST" --pin-path "$PIN" sync --ports 'tap-*' ${SYNC_ARGS:-} \
 		</dev/null >>"$LAB_DIR/sync.log" 2>&1
 	SYNC_PID=$(tail -n1 "$LAB_DIR/pids")
 }
@@ -499,10 +500,13 @@ case_map_full() {
 	grep -q "$q: .*full" "$LAB_DIR/sync.log" ||
 		lab_fail "sync's log: expected a warning naming $q and the full map, saw: $(grep -v '^libbpf' "$LAB_DIR/sync.log" | tail -n 3)"
 
-	# Room again (r goes): sync retries and programs q and p.
+	# Room again (r goes): sync retries and programs q and p, by the
+	# retry a failed pass takes too (its first wait, 100 ms).
 	hns route del "$r"
 	wait_for "shadow entry $q once there is room" 50 has_route "$q"
 	wait_for "not programmed back to 0" 50 not_programmed_is 0
+	assert_eq "room retries in sync's log" "100" \
+		"$(sed -n 's/^sync: entries left a full map: trying again in \([0-9]*\) ms$/\1/p' "$LAB_DIR/sync.log" | tr '\n' ' ' | sed 's/ $//')"
 	assert_explain 198.19.200.130 gateway
 	assert_explain 198.19.200.10 fastpath
 }
