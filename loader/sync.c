@@ -94,7 +94,7 @@ struct sync {
 	__u32 table;
 	const char *glob;
 	const struct fp_opts *o;
-	bool ret; /* --return: ports it registers get the return path */
+	bool ret; /* ports it registers get the return path (not --no-return) */
 	struct fp_xstate *xs; /* the desired entries, kept up to date */
 	int ctl_fd; /* fp_ctl */
 	struct fp_ctl ctl;
@@ -107,6 +107,8 @@ struct sync {
 	long long last_resync_ms;
 	/* ports sync registered or dropped this round */
 	int ports_changed;
+	/* Link events that asked for a pass, and those that changed nothing. */
+	unsigned long link_events, link_quiet;
 	struct fp_vdaemon vd; /* --verify-interval */
 	/*
 	 * One retry for both causes: a full sweep at retry_ms, backoff_ms
@@ -949,8 +951,16 @@ static void drop_ports(struct sync *s, const struct vec *drop)
 	const __u32 *ifindex = drop->v;
 
 	for (size_t i = 0; i < drop->n; i++) {
-		/* Unregistered, the port program passes everything anyway. */
-		fp_attach__port_off((int)ifindex[i]);
+		struct rtnl_link *l = find_link(s, ifindex[i]);
+
+		/*
+		 * Unregistered, the port program passes everything anyway. A
+		 * device that is gone took its program with it: no query.
+		 */
+		if (l) {
+			fp_attach__port_off((int)ifindex[i]);
+			rtnl_link_put(l);
+		}
 		fp_ports__del(s->m, ifindex[i]);
 		pr_info("sync: port ifindex %u dropped\n", ifindex[i]);
 		s->ports_changed++;
@@ -992,10 +1002,12 @@ static int reconcile_full(struct sync *s, const struct vec *ports)
 		s->ctl.full_syncs++;
 		publish_ctl(s);
 		pr_debug(
-			"sync: full pass of %zu routes: dump %llu ms, load %llu ms, settle %llu ms, read maps %llu ms, apply %llu ms\n",
+			"sync: full pass of %zu routes: dump %llu ms, load %llu ms, settle %llu ms, read maps %llu ms, apply %llu ms; link events since the last: %lu, %lu more that changed nothing\n",
 			routes.n, (t1 - t0) / 1000000ULL,
 			(tl - t1) / 1000000ULL, (t2 - tl) / 1000000ULL,
-			(t3 - t2) / 1000000ULL, (mono_ns() - t3) / 1000000ULL);
+			(t3 - t2) / 1000000ULL, (mono_ns() - t3) / 1000000ULL,
+			s->link_events, s->link_quiet);
+		s->link_events = s->link_quiet = 0;
 	}
 	fp_xset__free(&cur);
 	fp_xset__free(&statics);
@@ -1170,21 +1182,58 @@ static void on_change(struct nl_cache *c, struct nl_object *obj, int action,
 {
 	struct sync *s = data;
 	struct fp_xneigh n;
-	int err = 0;
+	/* One without a MAC is as good as gone. */
+	bool ok = neigh_to_x((struct rtnl_neigh *)obj, &n);
 
+	(void)c;
 	s->dirty = true;
-	/* IPv4 flushes a dead device's routes without telling anyone. */
-	if (c == s->links) {
-		s->refill = true;
+	if (fp_xstate__neigh(s->xs, &n, ok && action != NL_ACT_DEL))
 		s->full = true;
-	} else if (c == s->neighs) {
-		/* One without a MAC is as good as gone. */
-		bool ok = neigh_to_x((struct rtnl_neigh *)obj, &n);
+}
 
-		err = fp_xstate__neigh(s->xs, &n, ok && action != NL_ACT_DEL);
+static bool same_addr(struct nl_addr *a, struct nl_addr *b)
+{
+	return (!a && !b) || (a && b && !nl_addr_cmp(a, b));
+}
+
+/*
+ * Whether a link change can change sync's answer: what it reads of a
+ * device is its name (--ports), flags (up, carrier), MAC and MTU. Other
+ * changes, such as the kernel's RTM_NEWLINK after an XDP program is
+ * attached (sync's own --return attach among them), change nothing.
+ */
+static bool link_matters(struct rtnl_link *old, struct rtnl_link *now)
+{
+	return strcmp(rtnl_link_get_name(old), rtnl_link_get_name(now)) ||
+	       rtnl_link_get_flags(old) != rtnl_link_get_flags(now) ||
+	       rtnl_link_get_mtu(old) != rtnl_link_get_mtu(now) ||
+	       !same_addr(rtnl_link_get_addr(old), rtnl_link_get_addr(now));
+}
+
+/*
+ * Link events only mark: however many the socket holds, the loop makes
+ * one full pass of them. Per-family link objects (AF_INET6 link state) are
+ * no device, and sync reads none of them.
+ */
+static void on_link(struct nl_cache *c, struct nl_object *old,
+		    struct nl_object *now, uint64_t diff, int action,
+		    void *data)
+{
+	struct rtnl_link *l = (struct rtnl_link *)(now ? now : old);
+	struct sync *s = data;
+
+	(void)c;
+	(void)diff;
+	if (!l || !is_device(l))
+		return;
+	if (action == NL_ACT_CHANGE && old && now &&
+	    !link_matters((struct rtnl_link *)old, (struct rtnl_link *)now)) {
+		s->link_quiet++;
+		return;
 	}
-	if (err)
-		s->full = true;
+	s->link_events++;
+	/* IPv4 flushes a dead device's routes without telling anyone. */
+	s->dirty = s->refill = s->full = true;
 }
 
 static int refill(struct sync *s, bool links)
@@ -1205,8 +1254,6 @@ static int refill(struct sync *s, bool links)
 
 static int caches_open(struct sync *s)
 {
-	static const char *const names[] = { "route/link", "route/neigh" };
-	struct nl_cache **caches[] = { &s->links, &s->neighs };
 	const char *env = getenv("FASTPATH_SYNC_RCVBUF");
 	int err, rcvbuf = EVENT_RCVBUF;
 
@@ -1225,12 +1272,21 @@ static int caches_open(struct sync *s)
 	if (setsockopt(nl_cache_mngr_get_fd(s->mngr), SOL_SOCKET,
 		       SO_RCVBUFFORCE, &rcvbuf, sizeof(rcvbuf)))
 		pr_debug("sync: SO_RCVBUFFORCE: %s\n", strerror(errno));
-	for (int i = 0; i < 2; i++) {
-		err = nl_cache_mngr_add(s->mngr, names[i], on_change, s,
-					caches[i]);
-		if (err < 0)
-			return nl_err(names[i], err);
+	/* Links with the object before a change as well: link_matters(). */
+	err = nl_cache_alloc_name("route/link", &s->links);
+	if (err >= 0) {
+		err = nl_cache_mngr_add_cache_v2(s->mngr, s->links, on_link, s);
+		if (err < 0) {
+			nl_cache_free(s->links);
+			s->links = NULL;
+		}
 	}
+	if (err < 0)
+		return nl_err("route/link", err);
+	err = nl_cache_mngr_add(s->mngr, "route/neigh", on_change, s,
+				&s->neighs);
+	if (err < 0)
+		return nl_err("route/neigh", err);
 	/* Route events: subscribed before the first dump, so none is lost. */
 	err = fp_nlsock__route(&s->rsk, rcvbuf, "sync");
 	if (err >= 0) {
@@ -1312,11 +1368,19 @@ static void read_events(struct sync *s)
 		events_failed(s, err, "events");
 }
 
-/* Route events: whatever the socket holds now (poll wakes us for more). */
+/*
+ * Route events: everything the socket holds now, so that one pass takes
+ * them all (a datagram at a time, a burst of routes would cost a pass per
+ * datagram).
+ */
 static void read_route_events(struct sync *s)
 {
-	int err = nl_recvmsgs_default(s->rsk);
+	struct nl_cb *cb = nl_socket_get_cb(s->rsk);
+	int err;
 
+	while ((err = nl_recvmsgs_report(s->rsk, cb)) > 0)
+		;
+	nl_cb_put(cb);
 	if (err == -NLE_NOMEM)
 		drain(nl_socket_get_fd(s->rsk));
 	if (err < 0 && err != -NLE_AGAIN)
@@ -1417,13 +1481,13 @@ static int follow(struct sync *s)
 
 struct sync_opts {
 	const char *table, *ports, *verify_interval;
-	bool once, ret;
+	bool once, ret, no_return;
 };
 
 #define VERIFY_INTERVAL_DEFAULT 60
 #define VERIFY_INTERVAL_MAX 86400
-#define SYNC_USAGE                                              \
-	"sync [--table ID] [--ports GLOB [--return]] [--once] " \
+#define SYNC_USAGE                                                 \
+	"sync [--table ID] [--ports GLOB [--no-return]] [--once] " \
 	"[--verify-interval SECS]"
 
 static const struct fp_option sync_options[] = {
@@ -1431,7 +1495,9 @@ static const struct fp_option sync_options[] = {
 	FP_OPT_VALUE("--verify-interval", struct sync_opts, verify_interval),
 	FP_OPT_VALUE("--ports", struct sync_opts, ports),
 	FP_OPT_FLAG("--once", struct sync_opts, once),
+	/* The default since the return path is; kept for old command lines. */
 	FP_OPT_FLAG("--return", struct sync_opts, ret),
+	FP_OPT_FLAG("--no-return", struct sync_opts, no_return),
 	{ 0 },
 };
 
@@ -1453,6 +1519,11 @@ int fp_cmd_sync(const struct fp_opts *o, int argc, char **argv)
 		fp_usage_error(SYNC_USAGE);
 		return FP_EXIT_USAGE;
 	}
+	if (opt.ret && opt.no_return) {
+		fp_usage_error(
+			"sync: --return and --no-return contradict each other");
+		return FP_EXIT_USAGE;
+	}
 	if (opt.verify_interval &&
 	    fp_parse_uint(opt.verify_interval, VERIFY_INTERVAL_MAX,
 			  &verify_s)) {
@@ -1467,7 +1538,7 @@ int fp_cmd_sync(const struct fp_opts *o, int argc, char **argv)
 		return FP_EXIT_USAGE;
 	}
 	s.glob = opt.ports;
-	s.ret = opt.ret;
+	s.ret = !opt.no_return;
 	s.o = o;
 	/*
 	 * Arrays of a million routes grow by realloc: mapped on their own
