@@ -237,6 +237,13 @@ static struct {
 	struct fastpath *skel;
 	struct xdp_program *prog;
 	__u32 ports_id;
+	/*
+	 * libxdp fell back to a single-program attach (this kernel refuses
+	 * its dispatcher): later ports go that way at once. libxdp would try
+	 * the dispatcher again for each, and every query it and we make dumps
+	 * all links, so with 1,000 ports each attach cost milliseconds.
+	 */
+	bool single;
 } port_prog;
 
 static __u32 map_id(int fd)
@@ -305,12 +312,46 @@ static struct xdp_program *port_prog_get(const struct fp_opts *o, int *err)
 	return port_prog.prog;
 }
 
+/*
+ * As libxdp's single-program fallback attaches: only where no program is;
+ * -EBUSY or -EEXIST (one in the other mode) when one is.
+ */
+static int attach_single(struct xdp_program *prog, int ifindex,
+			 const char **how)
+{
+	int fd = xdp_program__fd(prog), err;
+
+	*how = "native";
+	err = bpf_xdp_attach(ifindex, fd,
+			     XDP_FLAGS_UPDATE_IF_NOEXIST | XDP_FLAGS_DRV_MODE,
+			     NULL);
+	if (err == -EOPNOTSUPP) {
+		*how = "skb";
+		err = bpf_xdp_attach(
+			ifindex, fd,
+			XDP_FLAGS_UPDATE_IF_NOEXIST | XDP_FLAGS_SKB_MODE, NULL);
+	}
+	return err;
+}
+
 int fp_attach__port(const struct fp_opts *o, int ifindex, const char **how)
 {
 	struct xdp_program *prog;
 	struct attached st;
 	int err;
 
+	if (port_prog.single) {
+		prog = port_prog_get(o, &err);
+		if (!prog)
+			return err;
+		/* A new pin set starts over, with libxdp. */
+		if (port_prog.single) {
+			err = attach_single(prog, ifindex, how);
+			/* Some program is there: ours, or someone's. */
+			if (err != -EBUSY && err != -EEXIST)
+				return err;
+		}
+	}
 	err = query_prog(ifindex, FP_PROG_PORT_NAME, &st);
 	if (err)
 		return err;
@@ -329,6 +370,9 @@ int fp_attach__port(const struct fp_opts *o, int ifindex, const char **how)
 		*how = "skb";
 		err = xdp_program__attach(prog, ifindex, XDP_MODE_SKB, 0);
 	}
+	if (!err && !query_prog(ifindex, FP_PROG_PORT_NAME, &st) && st.ours &&
+	    st.legacy)
+		port_prog.single = true;
 	return err;
 }
 

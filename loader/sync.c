@@ -56,9 +56,16 @@
 #define EVENT_RCVBUF (8 << 20)
 /* sync's sign of life in fp_ctl, read by `status`. */
 #define HEARTBEAT_MS 1000
-/* A failed pass's retry: the first wait, doubled up to the last. */
+/* A retry's wait: the first, doubled up to the last. */
 #define RETRY_MIN_MS 100
 #define RETRY_MAX_MS 10000
+
+/* Why a full sweep is due without an event (sync.retry). */
+enum sync_retry {
+	RETRY_NONE,
+	RETRY_FAILED, /* the last pass failed */
+	RETRY_ROOM, /* entries left a map that refused some: room again? */
+};
 
 struct vec {
 	void *v;
@@ -87,7 +94,7 @@ struct sync {
 	__u32 table;
 	const char *glob;
 	const struct fp_opts *o;
-	bool ret; /* --return: ports it registers get the return path */
+	bool ret; /* ports it registers get the return path (not --no-return) */
 	struct fp_xstate *xs; /* the desired entries, kept up to date */
 	int ctl_fd; /* fp_ctl */
 	struct fp_ctl ctl;
@@ -95,12 +102,13 @@ struct sync {
 	struct fp_xset failed, blocked;
 	bool dirty; /* apply what changed */
 	bool full; /* re-gather everything, mark and sweep */
-	bool retry; /* the map was full and something left: try again */
 	bool refill; /* routes may have gone without RTM_DELROUTE */
 	bool resync; /* events were lost: re-dump everything */
 	long long last_resync_ms;
 	/* ports sync registered or dropped this round */
 	int ports_changed;
+	/* Link events that asked for a pass, and those that changed nothing. */
+	unsigned long link_events, link_quiet;
 	struct fp_vdaemon vd; /* --verify-interval */
 	/*
 	 * verify's barriers on rsk: an NLMSG_NOOP asking for an ACK, which
@@ -108,8 +116,13 @@ struct sync {
 	 * sent. Numbered from 1; the number is the request's sequence.
 	 */
 	__u64 barrier_sent, barrier_read;
-	/* A failed pass is tried again at retry_ms, backoff_ms after it. */
-	bool failed_pass;
+	/*
+	 * One retry for both causes: a full sweep at retry_ms, backoff_ms
+	 * after it was asked for. The wait doubles while retries keep
+	 * failing or keep leaving entries refused, and starts again at
+	 * RETRY_MIN_MS once a pass succeeds with nothing refused.
+	 */
+	enum sync_retry retry;
 	long long retry_ms;
 	int backoff_ms;
 	int inject_failures; /* FASTPATH_SYNC_FAIL_PASSES: tests */
@@ -692,6 +705,29 @@ static void publish_ctl(struct sync *s)
 		bpf_map_update_elem(s->ctl_fd, &key, &s->ctl, BPF_ANY);
 }
 
+static const char *const retry_cause[] = {
+	[RETRY_FAILED] = "the pass failed",
+	[RETRY_ROOM] = "entries left a full map",
+};
+
+/*
+ * A full sweep, without waiting for an event, backoff_ms from now (the
+ * wait doubled since the last retry that did not clear). A room retry
+ * already due keeps its time: its sweep serves every removal before it.
+ */
+static void retry_arm(struct sync *s, enum sync_retry why)
+{
+	if (why == RETRY_ROOM && s->retry != RETRY_NONE)
+		return;
+	s->backoff_ms = !s->backoff_ms			  ? RETRY_MIN_MS :
+			s->backoff_ms >= RETRY_MAX_MS / 2 ? RETRY_MAX_MS :
+							    2 * s->backoff_ms;
+	s->retry = why;
+	s->retry_ms = now_ms() + s->backoff_ms;
+	pr_info("sync: %s: trying again in %d ms\n", retry_cause[why],
+		s->backoff_ms);
+}
+
 /*
  * A refused entry leaves its destinations to whatever covers it in the
  * map; a fast prefix there would answer for them with the wrong port. So
@@ -935,7 +971,6 @@ static int apply(struct sync *s, const struct fp_xset *cur,
 	fp_xset__free(&s->blocked);
 	s->failed = w.failed;
 	s->blocked = w.blocked;
-	s->retry = false;
 	publish_ctl(s);
 	free(w.hosts);
 	free(w.res);
@@ -952,8 +987,16 @@ static void drop_ports(struct sync *s, const struct vec *drop)
 	const __u32 *ifindex = drop->v;
 
 	for (size_t i = 0; i < drop->n; i++) {
-		/* Unregistered, the port program passes everything anyway. */
-		fp_attach__port_off((int)ifindex[i]);
+		struct rtnl_link *l = find_link(s, ifindex[i]);
+
+		/*
+		 * Unregistered, the port program passes everything anyway. A
+		 * device that is gone took its program with it: no query.
+		 */
+		if (l) {
+			fp_attach__port_off((int)ifindex[i]);
+			rtnl_link_put(l);
+		}
 		fp_ports__del(s->m, ifindex[i]);
 		pr_info("sync: port ifindex %u dropped\n", ifindex[i]);
 		s->ports_changed++;
@@ -995,10 +1038,12 @@ static int reconcile_full(struct sync *s, const struct vec *ports)
 		s->ctl.full_syncs++;
 		publish_ctl(s);
 		pr_debug(
-			"sync: full pass of %zu routes: dump %llu ms, load %llu ms, settle %llu ms, read maps %llu ms, apply %llu ms\n",
+			"sync: full pass of %zu routes: dump %llu ms, load %llu ms, settle %llu ms, read maps %llu ms, apply %llu ms; link events since the last: %lu, %lu more that changed nothing\n",
 			routes.n, (t1 - t0) / 1000000ULL,
 			(tl - t1) / 1000000ULL, (t2 - tl) / 1000000ULL,
-			(t3 - t2) / 1000000ULL, (mono_ns() - t3) / 1000000ULL);
+			(t3 - t2) / 1000000ULL, (mono_ns() - t3) / 1000000ULL,
+			s->link_events, s->link_quiet);
+		s->link_events = s->link_quiet = 0;
 	}
 	fp_xset__free(&cur);
 	fp_xset__free(&statics);
@@ -1079,7 +1124,7 @@ static int apply_changes(struct sync *s, const struct fp_xchanges *ch)
 		err = ret;
 	/* Space may have come free for what was refused. */
 	if (removed && (s->failed.n || s->blocked.n))
-		s->retry = true;
+		retry_arm(s, RETRY_ROOM);
 	if (written || removed)
 		pr_debug("sync: %d entries written, %d removed\n", written,
 			 removed);
@@ -1132,28 +1177,29 @@ out_failed:
 }
 
 /*
- * A failed pass is tried again without waiting for the next event, after
- * RETRY_MIN_MS, doubling to RETRY_MAX_MS while it keeps failing.
+ * A pass that failed, or a full pass whose outcome a later pass may change
+ * (the set of entries a full map refused is fixed until a sweep); a sweep is
+ * tried again after RETRY_MIN_MS, doubling to RETRY_MAX_MS while retries keep
+ * failing or keep leaving entries refused.
  */
-static void pass_result(struct sync *s, int err)
+static void pass_result(struct sync *s, int err, bool swept)
 {
-	if (!err) {
-		s->failed_pass = false;
-		s->backoff_ms = 0;
+	if (err) {
+		retry_arm(s, RETRY_FAILED);
 		return;
 	}
-	s->backoff_ms = !s->backoff_ms			  ? RETRY_MIN_MS :
-			s->backoff_ms >= RETRY_MAX_MS / 2 ? RETRY_MAX_MS :
-							    2 * s->backoff_ms;
-	s->failed_pass = true;
-	s->retry_ms = now_ms() + s->backoff_ms;
-	pr_info("sync: the pass failed: trying again in %d ms\n",
-		s->backoff_ms);
+	/* Room is only found by a sweep: an event's pass leaves it waiting. */
+	if (s->retry == RETRY_ROOM && !swept)
+		return;
+	s->retry = RETRY_NONE;
+	if (!s->failed.n && !s->blocked.n)
+		s->backoff_ms = 0;
 }
 
 /* Until the ports settle: a dropped port may free an ifindex for a new one. */
 static int reconcile_all(struct sync *s)
 {
+	unsigned long long sweeps = s->ctl.full_syncs;
 	int err = 0;
 
 	for (int round = 0; round < 3; round++) {
@@ -1161,7 +1207,7 @@ static int reconcile_all(struct sync *s)
 		if (err || !s->ports_changed)
 			break;
 	}
-	pass_result(s, err);
+	pass_result(s, err, s->ctl.full_syncs != sweeps);
 	return err;
 }
 
@@ -1172,21 +1218,58 @@ static void on_change(struct nl_cache *c, struct nl_object *obj, int action,
 {
 	struct sync *s = data;
 	struct fp_xneigh n;
-	int err = 0;
+	/* One without a MAC is as good as gone. */
+	bool ok = neigh_to_x((struct rtnl_neigh *)obj, &n);
 
+	(void)c;
 	s->dirty = true;
-	/* IPv4 flushes a dead device's routes without telling anyone. */
-	if (c == s->links) {
-		s->refill = true;
+	if (fp_xstate__neigh(s->xs, &n, ok && action != NL_ACT_DEL))
 		s->full = true;
-	} else if (c == s->neighs) {
-		/* One without a MAC is as good as gone. */
-		bool ok = neigh_to_x((struct rtnl_neigh *)obj, &n);
+}
 
-		err = fp_xstate__neigh(s->xs, &n, ok && action != NL_ACT_DEL);
+static bool same_addr(struct nl_addr *a, struct nl_addr *b)
+{
+	return (!a && !b) || (a && b && !nl_addr_cmp(a, b));
+}
+
+/*
+ * Whether a link change can change sync's answer: what it reads of a
+ * device is its name (--ports), flags (up, carrier), MAC and MTU. Other
+ * changes, such as the kernel's RTM_NEWLINK after an XDP program is
+ * attached (sync's own --return attach among them), change nothing.
+ */
+static bool link_matters(struct rtnl_link *old, struct rtnl_link *now)
+{
+	return strcmp(rtnl_link_get_name(old), rtnl_link_get_name(now)) ||
+	       rtnl_link_get_flags(old) != rtnl_link_get_flags(now) ||
+	       rtnl_link_get_mtu(old) != rtnl_link_get_mtu(now) ||
+	       !same_addr(rtnl_link_get_addr(old), rtnl_link_get_addr(now));
+}
+
+/*
+ * Link events only mark: however many the socket holds, the loop makes
+ * one full pass of them. Per-family link objects (AF_INET6 link state) are
+ * no device, and sync reads none of them.
+ */
+static void on_link(struct nl_cache *c, struct nl_object *old,
+		    struct nl_object *now, uint64_t diff, int action,
+		    void *data)
+{
+	struct rtnl_link *l = (struct rtnl_link *)(now ? now : old);
+	struct sync *s = data;
+
+	(void)c;
+	(void)diff;
+	if (!l || !is_device(l))
+		return;
+	if (action == NL_ACT_CHANGE && old && now &&
+	    !link_matters((struct rtnl_link *)old, (struct rtnl_link *)now)) {
+		s->link_quiet++;
+		return;
 	}
-	if (err)
-		s->full = true;
+	s->link_events++;
+	/* IPv4 flushes a dead device's routes without telling anyone. */
+	s->dirty = s->refill = s->full = true;
 }
 
 static int refill(struct sync *s, bool links)
@@ -1207,8 +1290,6 @@ static int refill(struct sync *s, bool links)
 
 static int caches_open(struct sync *s)
 {
-	static const char *const names[] = { "route/link", "route/neigh" };
-	struct nl_cache **caches[] = { &s->links, &s->neighs };
 	const char *env = getenv("FASTPATH_SYNC_RCVBUF");
 	int err, rcvbuf = EVENT_RCVBUF;
 
@@ -1227,12 +1308,21 @@ static int caches_open(struct sync *s)
 	if (setsockopt(nl_cache_mngr_get_fd(s->mngr), SOL_SOCKET,
 		       SO_RCVBUFFORCE, &rcvbuf, sizeof(rcvbuf)))
 		pr_debug("sync: SO_RCVBUFFORCE: %s\n", strerror(errno));
-	for (int i = 0; i < 2; i++) {
-		err = nl_cache_mngr_add(s->mngr, names[i], on_change, s,
-					caches[i]);
-		if (err < 0)
-			return nl_err(names[i], err);
+	/* Links with the object before a change as well: link_matters(). */
+	err = nl_cache_alloc_name("route/link", &s->links);
+	if (err >= 0) {
+		err = nl_cache_mngr_add_cache_v2(s->mngr, s->links, on_link, s);
+		if (err < 0) {
+			nl_cache_free(s->links);
+			s->links = NULL;
+		}
 	}
+	if (err < 0)
+		return nl_err("route/link", err);
+	err = nl_cache_mngr_add(s->mngr, "route/neigh", on_change, s,
+				&s->neighs);
+	if (err < 0)
+		return nl_err("route/neigh", err);
 	/* Route events: subscribed before the first dump, so none is lost. */
 	err = fp_nlsock__route(&s->rsk, rcvbuf, "sync");
 	if (err >= 0) {
@@ -1316,11 +1406,19 @@ static void read_events(struct sync *s)
 		events_failed(s, err, "events");
 }
 
-/* Route events: whatever the socket holds now (poll wakes us for more). */
+/*
+ * Route events: everything the socket holds now, so that one pass takes
+ * them all (a datagram at a time, a burst of routes would cost a pass per
+ * datagram).
+ */
 static void read_route_events(struct sync *s)
 {
-	int err = nl_recvmsgs_default(s->rsk);
+	struct nl_cb *cb = nl_socket_get_cb(s->rsk);
+	int err;
 
+	while ((err = nl_recvmsgs_report(s->rsk, cb)) > 0)
+		;
+	nl_cb_put(cb);
 	if (err == -NLE_NOMEM)
 		drain(nl_socket_get_fd(s->rsk));
 	if (err < 0 && err != -NLE_AGAIN)
@@ -1351,7 +1449,7 @@ static int follow(struct sync *s)
 	publish_ctl(s);
 	for (;;) {
 		timeout = HEARTBEAT_MS;
-		if (s->resync || s->retry) {
+		if (s->resync) {
 			long long wait = s->last_resync_ms +
 					 RESYNC_INTERVAL_MS - now_ms();
 
@@ -1359,7 +1457,7 @@ static int follow(struct sync *s)
 				  wait < HEARTBEAT_MS ? (int)wait :
 							HEARTBEAT_MS;
 		}
-		if (s->failed_pass) {
+		if (s->retry) {
 			long long wait = s->retry_ms - now_ms();
 
 			if (wait < timeout)
@@ -1392,15 +1490,10 @@ static int follow(struct sync *s)
 			s->refill = false;
 			if (refill(s, false))
 				s->resync = true;
-		} else if (s->retry &&
-			   now_ms() - s->last_resync_ms >= RESYNC_INTERVAL_MS) {
-			/* The caches are current: a sweep, no re-dump. */
-			s->last_resync_ms = now_ms();
-			s->retry = false;
-			s->dirty = s->full = true;
 		}
-		if (s->failed_pass && now_ms() >= s->retry_ms)
-			s->dirty = true;
+		/* The caches are current: a sweep, no re-dump. */
+		if (s->retry && now_ms() >= s->retry_ms)
+			s->dirty = s->full = true;
 		if (s->dirty && !s->resync) {
 			s->dirty = false;
 			reconcile_all(s);
@@ -1432,13 +1525,13 @@ static int follow(struct sync *s)
 
 struct sync_opts {
 	const char *table, *ports, *verify_interval;
-	bool once, ret;
+	bool once, ret, no_return;
 };
 
 #define VERIFY_INTERVAL_DEFAULT 60
 #define VERIFY_INTERVAL_MAX 86400
-#define SYNC_USAGE                                              \
-	"sync [--table ID] [--ports GLOB [--return]] [--once] " \
+#define SYNC_USAGE                                                 \
+	"sync [--table ID] [--ports GLOB [--no-return]] [--once] " \
 	"[--verify-interval SECS]"
 
 static const struct fp_option sync_options[] = {
@@ -1446,7 +1539,9 @@ static const struct fp_option sync_options[] = {
 	FP_OPT_VALUE("--verify-interval", struct sync_opts, verify_interval),
 	FP_OPT_VALUE("--ports", struct sync_opts, ports),
 	FP_OPT_FLAG("--once", struct sync_opts, once),
+	/* The default since the return path is; kept for old command lines. */
 	FP_OPT_FLAG("--return", struct sync_opts, ret),
+	FP_OPT_FLAG("--no-return", struct sync_opts, no_return),
 	{ 0 },
 };
 
@@ -1468,6 +1563,11 @@ int fp_cmd_sync(const struct fp_opts *o, int argc, char **argv)
 		fp_usage_error(SYNC_USAGE);
 		return FP_EXIT_USAGE;
 	}
+	if (opt.ret && opt.no_return) {
+		fp_usage_error(
+			"sync: --return and --no-return contradict each other");
+		return FP_EXIT_USAGE;
+	}
 	if (opt.verify_interval &&
 	    fp_parse_uint(opt.verify_interval, VERIFY_INTERVAL_MAX,
 			  &verify_s)) {
@@ -1482,7 +1582,7 @@ int fp_cmd_sync(const struct fp_opts *o, int argc, char **argv)
 		return FP_EXIT_USAGE;
 	}
 	s.glob = opt.ports;
-	s.ret = opt.ret;
+	s.ret = !opt.no_return;
 	s.o = o;
 	/*
 	 * Arrays of a million routes grow by realloc: mapped on their own

@@ -423,6 +423,10 @@ lab_down() {
 
 hns() { ip -n "$NS_HOST" "$@"; }
 
+# xdp_on DEV: the host's DEV has an XDP program attached (the return path
+# on a VM port, as `port add` and `sync --ports` attach it).
+xdp_on() { hns -d link show dev "$1" | grep -q 'prog/xdp id'; }
+
 # lab_op_neigh: the host's neighbours for on-prem's op0, permanent (no ARP
 # or ND while frames are counted; the return path's next hop resolved);
 # sets OP_MAC.
@@ -495,6 +499,22 @@ sync_setup() {
 vm1_neighbours() {
 	hns neigh replace "$VM1_IP4" lladdr "$VM1_MAC" dev tap-vm1 nud permanent
 	hns -6 neigh replace "$VM1_IP6" lladdr "$VM1_MAC" dev tap-vm1 nud permanent
+}
+
+# Routes that prove sync has read everything up to the point they were added.
+MARK=198.19.254.0/24
+
+# mark N DEV VIA: add route MARK.N via VIA dev DEV and wait until sync shows
+# it. Netlink events come in order, so sync has then seen every earlier one.
+mark() {
+	local p=${MARK%.0/24}.$1/32
+	hns route add "$p" via "$3" dev "$2"
+	wait_for "marker route $p from sync" 50 has_route "$p"
+}
+
+# sync_counter NAME: one of sync's status counters, from `status --json`.
+sync_counter() {
+	fp --json status | python3 -c 'import json, sys; print(json.load(sys.stdin)["sync"][sys.argv[1]])' "$1"
 }
 
 # routes: `route list --json` as lines "PREFIX PORT IFINDEX LLADDR ORIGIN"

@@ -171,8 +171,8 @@ onprem_lacks() { ! fp onprem list | awk -v p="$1" '$1 == p { f = 1 } END { exit 
 
 # eBGP on-prem -> host over the uplink: the announced prefix lands in the
 # host's main table via on-prem's address out of uplink0, sync mirrors it
-# as an on-prem entry of the return path within a second (and, with
-# --return, registers tap-vm1 with the return path attached), vm1's pings to it go out of the
+# as an on-prem entry of the return path within a second (and registers
+# tap-vm1 with the return path attached, its default), vm1's pings to it go out of the
 # uplink in XDP with the host's forwarding flat; the withdrawal takes the
 # entry away again.
 case_onprem_announce_withdraw() {
@@ -185,11 +185,10 @@ case_onprem_announce_withdraw() {
 	assert_ok "fastpath load uplink0" fp load uplink0
 	hns neigh replace "$VM1_IP4" lladdr "$VM1_MAC" dev tap-vm1 nud permanent
 	ip -n "$NS_OP" addr add "$ONP_ANN_IP/32" dev lo
-	lab_bg "$FP" -n "$NS_HOST" --pin-path "$PIN" sync --ports 'tap-*' --return \
+	lab_bg "$FP" -n "$NS_HOST" --pin-path "$PIN" sync --ports 'tap-*' \
 		</dev/null >"$LAB_DIR/sync.log" 2>&1
 	wait_for "neighbour entry $VM1_IP4/32 from sync" 50 map_has "$VM1_IP4/32"
-	wait_for "the return path on tap-vm1 (sync registered it)" 50 sh -c \
-		"ip -n '$NS_HOST' -d link show dev tap-vm1 | grep -q 'prog/xdp id'"
+	wait_for "the return path on tap-vm1 (sync registered it)" 50 xdp_on tap-vm1
 
 	bgp_peers "$NS_OP" op "$OP_IP4" "$UP_IP4" "$ONP_ANN"
 	log "  BGP session over the uplink established after $BGP_MS ms"

@@ -33,8 +33,6 @@ ret_setup() {
 	assert_ok "onprem add v6" fp onprem add "$ONP_NET6" via "$OP_IP6" dev uplink0
 }
 
-xdp_on() { ip -n "$NS_HOST" -d link show dev "$1" | grep -q 'prog/xdp id'; }
-
 # port add attaches fastpath_port, --no-return does not, port del and
 # unload --all detach; onprem list shows the entries, route list does
 # not; onprem's refusals.

@@ -9,7 +9,7 @@ set -eu
 # shellcheck source=selftests/lib.sh
 . "$(dirname "${BASH_SOURCE[0]}")/lib.sh"
 
-CASES="neighbour route_shadow port_down daemon"
+CASES="neighbour route_shadow port_down daemon return_opts"
 # A prefix behind vm1 (vm1 answers for its first address) and a more
 # specific part of it that the host sends to the gateway.
 BEHIND=198.19.200.0/24 BEHIND_IP=198.19.200.10
@@ -94,10 +94,13 @@ case_port_down() {
 	assert_route "$BEHIND" tap-vm1 "$VM1_MAC" route
 }
 
-# d. Following events: ports by glob, a new route appears within 3 s, a
-# link going down clears its entries, SIGTERM exits 0 and keeps the maps.
+# d. Following events: ports by glob (with the return path, by default),
+# a new route appears within 3 s, a link event that changes nothing sync
+# reads (sync's own attach, a new queue length) costs no full pass, one
+# that does (an MTU) does; a link going down clears its entries, SIGTERM
+# exits 0 and keeps the maps.
 case_daemon() {
-	local pid rc=0 ports
+	local pid rc=0 ports full0 full1
 	sync_setup
 	vm1_neighbours
 	"$FP" -n "$NS_HOST" --pin-path "$PIN" sync --ports 'tap-*' &
@@ -107,6 +110,22 @@ case_daemon() {
 	ports=$(fp port list --json)
 	assert_match "port list --json (registered by sync)" '"name":"tap-vm1"' "$(printf '%s' "$ports" | tr -d ' ')"
 	assert_route "$VM1_IP6/128" tap-vm1 "$VM1_MAC" neighbour
+	xdp_on tap-vm1 || lab_fail "tap-vm1: expected the return path attached by sync (the default), saw no XDP program"
+
+	# The attach's own link events are read by now (they came before the
+	# marker's route event): the start-up pass was the only full one.
+	mark 1 tap-vm1 "$VM1_IP4"
+	assert_eq "full passes after start-up and the return path's attach" 1 "$(sync_counter full_syncs)"
+	full0=$(sync_counter full_syncs)
+	hns link set tap-vm1 txqueuelen 2000
+	mark 2 tap-vm1 "$VM1_IP4"
+	assert_eq "full passes after a queue length change" "$full0" "$(sync_counter full_syncs)"
+	hns link set tap-vm1 mtu 1400
+	mark 3 tap-vm1 "$VM1_IP4"
+	full1=$(sync_counter full_syncs)
+	[ "$full1" -gt "$full0" ] ||
+		lab_fail "full passes after an MTU change: expected more than $full0, saw $full1"
+	hns link set tap-vm1 mtu 1500
 
 	hns route add "$BEHIND" via "$VM1_IP4" dev tap-vm1
 	wait_for "route entry $BEHIND from sync" 30 has_route "$BEHIND"
@@ -133,6 +152,32 @@ case_daemon() {
 	assert_route "$BEHIND" tap-vm1 "$VM1_MAC" route
 	assert_route "$VM1_IP4/32" tap-vm1 "$VM1_MAC" neighbour
 	assert_fast "$VM1_IP4"
+}
+
+# e. --no-return registers ports without the return path, --return (the
+# default, kept for old command lines) with it; both at once is a usage
+# error that changes nothing.
+case_return_opts() {
+	local rc=0
+	sync_setup
+	vm1_neighbours
+	fp sync --once --ports 'tap-*' --return --no-return 2>"$LAB_DIR/err" || rc=$?
+	assert_eq "sync --return --no-return: exit status" 2 "$rc"
+	assert_match "sync --return --no-return: stderr" "contradict" "$(cat "$LAB_DIR/err")"
+	assert_eq "ports after the usage error" "[]" "$(fp --json port list | tr -d ' \n')"
+	assert_ok "sync --once --no-return" fp sync --once --ports 'tap-*' --no-return
+	assert_route "$VM1_IP4/32" tap-vm1 "$VM1_MAC" neighbour
+	xdp_on tap-vm1 && lab_fail "tap-vm1: expected no XDP program with --no-return, saw one"
+	# A glob that no longer matches: sync drops its port (and detaches).
+	assert_ok "sync --once --ports 'none-*'" fp sync --once --ports 'none-*'
+	assert_no_route "$VM1_IP4/32"
+	assert_ok "sync --once --return" fp sync --once --ports 'tap-*' --return
+	xdp_on tap-vm1 || lab_fail "tap-vm1: expected the return path with --return, saw no XDP program"
+	assert_ok "sync --once --ports 'none-*' (drops tap-vm1 again)" fp sync --once --ports 'none-*'
+	xdp_on tap-vm1 && lab_fail "tap-vm1: expected no XDP program once sync dropped the port, saw one"
+	assert_ok "sync --once (default)" fp sync --once --ports 'tap-*'
+	xdp_on tap-vm1 || lab_fail "tap-vm1: expected the return path by default, saw no XDP program"
+	assert_route "$VM1_IP4/32" tap-vm1 "$VM1_MAC" neighbour
 }
 
 lab_main lab_up lab_down "$CASES" "$@"

@@ -16,8 +16,6 @@ CHURN_PORTS=${CHURN_PORTS:-1000}
 # A prefix behind vm1 (vm1 answers for its first address), one behind vm2.
 BEHIND1=198.19.200.0/24 BEHIND1_IP=198.19.200.10
 BEHIND2=198.19.201.0/24 BEHIND2_IP=198.19.201.10
-# Routes that prove sync has read everything up to the point they were added.
-MARK=198.19.254.0/24
 
 # sync_exit RC: the case's EXIT trap once sync runs: sync's log on a
 # failure, and a stopped sync continued (it would never see lab_down's
@@ -30,11 +28,12 @@ sync_exit() {
 
 # sync_start: the sync daemon in the background (lab_bg, so the
 # lab's cleanup ends it); its pid in SYNC_PID, its output in sync.log.
-# SYNC_WRAP: a command sync runs under (valgrind_sync uses valgrind).
+# SYNC_WRAP: a command sync runs under (valgrind_sync uses valgrind);
+# SYNC_ARGS: more options for sync (e.g. SYNC_ARGS=--no-return).
 sync_start() {
 	trap 'sync_exit $?' EXIT
-	# shellcheck disable=SC2086 # SYNC_WRAP is a command line
-	lab_bg ${SYNC_WRAP:-} "$FP" -v -n "$NS_HOST" --pin-path "$PIN" sync --ports 'tap-*' \
+	# shellcheck disable=SC2086 # SYNC_WRAP is a command line, SYNC_ARGS words
+	lab_bg ${SYNC_WRAP:-} "$FP" -v -n "$NS_HOST" --pin-path "$PIN" sync --ports 'tap-*' ${SYNC_ARGS:-} \
 		</dev/null >>"$LAB_DIR/sync.log" 2>&1
 	SYNC_PID=$(tail -n1 "$LAB_DIR/pids")
 }
@@ -43,14 +42,6 @@ sync_start() {
 sync_log() {
 	log "  sync's log:"
 	grep -v '^libbpf: ' "$LAB_DIR/sync.log" | tail -n 20 >&2 || true
-}
-
-# mark N DEV VIA: add route MARK.N via VIA dev DEV and wait until sync shows
-# it. Netlink events come in order, so sync has then seen every earlier one.
-mark() {
-	local p=${MARK%.0/24}.$1/32
-	hns route add "$p" via "$3" dev "$2"
-	wait_for "marker route $p from sync" 50 has_route "$p"
 }
 
 # ping_stream NS ADDR COUNT OUT: a bounded fast ping in the background
@@ -316,13 +307,25 @@ entry_count_is() { [ "$(entry_count)" -eq "$1" ]; }
 # Port i's addresses (i up to 1,000, all in 198.18.0.0/15): a /30 link in
 # 198.18.192.0/18 (.1 the host, .2 the VM) and a /28 behind the VM in
 # 198.18.64.0/18.
-port_net() { echo "198.18.$((192 + $1 / 64)).$((4 * ($1 % 64)))"; }
-port_host() { local n; n=$(port_net "$1"); echo "${n%.*}.$((${n##*.} + $2))"; }
-port_behind() { echo "198.18.$((64 + $1 / 16)).$((16 * ($1 % 16)))/28"; }
-port_mac() { printf '02:fc:00:00:%02x:%02x' $(($1 / 256)) $(($1 % 256)); }
+# port_vars I: port I's host address (P_HOST1), VM address (P_HOST2),
+# prefix behind the VM (P_BEHIND) and MAC (P_MAC), in variables: a
+# subshell per address made writing 1,000 ports' batch take minutes.
+port_vars() {
+	local net=198.18.$((192 + $1 / 64)) last=$((4 * ($1 % 64)))
+	P_HOST1=$net.$((last + 1)) P_HOST2=$net.$((last + 2))
+	P_BEHIND=198.18.$((64 + $1 / 16)).$((16 * ($1 % 16)))/28
+	printf -v P_MAC '02:fc:00:00:%02x:%02x' $(($1 / 256)) $(($1 % 256))
+}
+# port_host I K (K 1 or 2), port_behind I, port_mac I: the same, printed.
+port_host() {
+	port_vars "$1"
+	if [ "$2" = 1 ]; then echo "$P_HOST1"; else echo "$P_HOST2"; fi
+}
+port_behind() { port_vars "$1" && echo "$P_BEHIND"; }
+port_mac() { port_vars "$1" && echo "$P_MAC"; }
 
 case_interface_churn() {
-	local n=${1:-$CHURN_PORTS} b=$LAB_DIR/ports.batch d=$LAB_DIR/ports-del.batch i base ports0 ports1 seen
+	local n=${1:-$CHURN_PORTS} b=$LAB_DIR/ports.batch d=$LAB_DIR/ports-del.batch i base ports0 ports1 seen t0 t1 t2
 	sync_setup
 	vm1_neighbours
 	sync_start
@@ -331,16 +334,18 @@ case_interface_churn() {
 	: >"$b"
 	: >"$d"
 	for i in $(seq 1 "$n"); do
+		port_vars "$i"
 		printf '%s\n' \
-			"link add tap-c$i type veth peer name pc-$i address $(port_mac "$i")" \
+			"link add tap-c$i type veth peer name pc-$i address $P_MAC" \
 			"link set pc-$i up" "link set tap-c$i up" \
-			"addr add $(port_host "$i" 1)/30 dev tap-c$i" \
-			"neigh replace $(port_host "$i" 2) lladdr $(port_mac "$i") dev tap-c$i nud permanent" \
-			"route add $(port_behind "$i") via $(port_host "$i" 2) dev tap-c$i" >>"$b"
+			"addr add $P_HOST1/30 dev tap-c$i" \
+			"neigh replace $P_HOST2 lladdr $P_MAC dev tap-c$i nud permanent" \
+			"route add $P_BEHIND via $P_HOST2 dev tap-c$i" >>"$b"
 		echo "link del tap-c$i" >>"$d"
 	done
+	t0=$(date +%s%N)
 	hns -batch "$b"
-	i=100
+	t1=$(date +%s%N)
 	i=$((100 + n / 5))
 	until entry_count_is $((base + 2 * n)); do
 		i=$((i - 1))
@@ -351,11 +356,23 @@ case_interface_churn() {
 	assert_route "$(port_host "$n" 2)/32" "tap-c$n" "$(port_mac "$n")" neighbour
 	seen=$(port_names | grep -c '"name":"tap-c' || true)
 	assert_eq "ports tap-cN registered by sync" "$n" "$seen"
+	# The return path (sync's default, unless SYNC_ARGS says --no-return)
+	# on each of them.
+	seen=$(hns -d -o link show | grep ': tap-c[0-9]*@' | grep -c 'prog/xdp id' || true)
+	case " ${SYNC_ARGS:-} " in
+	*" --no-return "*) assert_eq "ports tap-cN with an XDP program (--no-return)" 0 "$seen" ;;
+	*) assert_eq "ports tap-cN with the return path attached" "$n" "$seen" ;;
+	esac
+	t2=$(date +%s%N)
+	log "  $n ports made in $(((t1 - t0) / 1000000)) ms, all in the maps $(((t2 - t1) / 1000000)) ms later; $(sync_counter full_syncs) full passes so far"
 
 	# All go; then the same again, each port gone as soon as it came.
 	hns -batch "$d"
+	t0=$(date +%s%N)
 	hns -batch "$b"
 	hns -batch "$d"
+	t1=$(date +%s%N)
+	log "  $n ports deleted in $(((t0 - t2) / 1000000)) ms, made and deleted again in $(((t1 - t0) / 1000000)) ms"
 	mark 1 tap-vm1 "$VM1_IP4"
 	hns route del "${MARK%.0/24}.1/32"
 	i=$((100 + n / 5))
@@ -372,6 +389,7 @@ case_interface_churn() {
 		sleep 0.1
 	done
 	ports1=$(port_names)
+	log "  entries and ports back to the baseline $((($(date +%s%N) - t1) / 1000000)) ms after the last deletion"
 	assert_eq "ports after the tap-cN ports went" "$(echo "$ports0" | tr '\n' ' ')" "$(echo "$ports1" | tr '\n' ' ')"
 	assert_route "$VM1_IP4/32" tap-vm1 "$VM1_MAC" neighbour
 }
@@ -460,11 +478,6 @@ case_overflow_stale_links() {
 	assert_explain "$(port_host 1 2)" fastpath
 }
 
-# sync's status counters, from `status --json`.
-sync_counter() {
-	fp --json status | python3 -c 'import json, sys; print(json.load(sys.stdin)["sync"][sys.argv[1]])' "$1"
-}
-
 not_programmed_is() { [ "$(sync_counter not_programmed)" = "$1" ]; }
 
 # A full route map: what cannot be programmed is counted and goes to the
@@ -499,10 +512,13 @@ case_map_full() {
 	grep -q "$q: .*full" "$LAB_DIR/sync.log" ||
 		lab_fail "sync's log: expected a warning naming $q and the full map, saw: $(grep -v '^libbpf' "$LAB_DIR/sync.log" | tail -n 3)"
 
-	# Room again (r goes): sync retries and programs q and p.
+	# Room again (r goes): sync retries and programs q and p, by the
+	# retry a failed pass takes too (its first wait, 100 ms).
 	hns route del "$r"
 	wait_for "shadow entry $q once there is room" 50 has_route "$q"
 	wait_for "not programmed back to 0" 50 not_programmed_is 0
+	assert_eq "room retries in sync's log" "100" \
+		"$(sed -n 's/^sync: entries left a full map: trying again in \([0-9]*\) ms$/\1/p' "$LAB_DIR/sync.log" | tr '\n' ' ' | sed 's/ $//')"
 	assert_explain 198.19.200.130 gateway
 	assert_explain 198.19.200.10 fastpath
 }
