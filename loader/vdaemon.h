@@ -10,9 +10,12 @@
  * is no evidence: the daemon may not have applied the events pending when
  * it probed. So a disagreement counts only when it holds on its looks
  * (vlook.h, as `fastpath verify`'s), each taken only once the daemon has
- * caught up with the events pending at the one before (a later step
- * whose poll found both event sockets empty, after the reconcile of
- * everything read before). One that goes away or changes, or for which
+ * caught up with the events pending at the one before: the ACK of a
+ * barrier sync sent on its route socket at that look (the kernel queues
+ * it behind the route events pending then) read and applied, or a
+ * re-dump since, with the neighbour and link socket empty; without a
+ * barrier, a later step whose poll found both sockets empty. One that
+ * goes away or changes, or for which
  * the daemon does not catch up within FP_VDAEMON_SETTLE_MS, counts as
  * transient (kind slot FP_V_AGREE of fp_ctl's arrays), not as a
  * disagreement. An address and kind count once a run; every suspect of a
