@@ -147,7 +147,12 @@ assert_ping() {
 	done
 }
 
-ns_mac() { ip -n "$1" -br link show dev "$2" | awk '{ print $3 }'; }
+ns_mac() {
+	local l
+	l=$(ip -n "$1" -br link show dev "$2") || return 1
+	read -r _ _ l _ <<<"$l"
+	echo "$l"
+}
 
 ns_sysctl() {
 	local ns=$1
@@ -271,30 +276,48 @@ lab_require() {
 	fi
 }
 
-# New namespace with loopback up, forwarding and rp_filter/DAD settled
-# before any interface exists, so new interfaces inherit the defaults.
+# New namespaces with loopback up, rp_filter/DAD/redirects settled before
+# any interface exists, so new interfaces inherit the defaults (no
+# per-interface rp_filter after that). lab_ns NS [SYSCTL...]: one more
+# namespace, with more settings. Every process costs ~15-20 ms on these
+# machines, so a namespace takes three: `ip netns add`, one sysctl, and
+# its share of one `ip -batch`.
 lab_ns() {
 	local ns=$1
+	shift
 	ip netns add "$ns" || lab_fail "ip netns add $ns: expected success"
 	echo "$ns" >>"$LAB_DIR/netns"
-	ip -n "$ns" link set lo up
 	ns_sysctl "$ns" net.ipv4.conf.all.rp_filter=0 net.ipv4.conf.default.rp_filter=0 \
 		net.ipv6.conf.all.accept_dad=0 net.ipv6.conf.default.accept_dad=0 \
-		net.ipv4.conf.all.send_redirects=0 net.ipv4.conf.default.send_redirects=0
+		net.ipv4.conf.all.send_redirects=0 net.ipv4.conf.default.send_redirects=0 "$@"
+	ip -n "$ns" link set lo up
 }
 
-lab_addr() {
-	local ns=$1 dev=$2
-	shift 2
-	local a
+# lab_addr_cmds DEV ADDR...: `ip -batch` lines giving DEV its addresses
+# (IPv6 ones without DAD) and setting it up.
+lab_addr_cmds() {
+	local dev=$1 a
+	shift
 	for a in "$@"; do
 		case $a in
-		*:*) ip -n "$ns" -6 addr add "$a" dev "$dev" nodad ;;
-		*) ip -n "$ns" addr add "$a" dev "$dev" ;;
+		*:*) echo "addr add $a dev $dev nodad" ;;
+		*) echo "addr add $a dev $dev" ;;
 		esac
 	done
-	ns_sysctl "$ns" "net.ipv4.conf.$dev.rp_filter=0"
-	ip -n "$ns" link set "$dev" up
+	echo "link set $dev up"
+}
+
+# lab_addr NS DEV ADDR...: the same, done (NS made by lab_ns: rp_filter
+# is already off for every interface).
+lab_addr() {
+	local ns=$1
+	shift
+	lab_addr_cmds "$@" | ip -n "$ns" -batch - || lab_fail "addresses of $2 in $ns: expected success"
+}
+
+# lab_batch NS: the `ip -batch` lines on stdin, in NS.
+lab_batch() {
+	ip -n "$1" -batch - || lab_fail "ip -n $1 -batch: expected success"
 }
 
 lab_up() {
@@ -309,42 +332,57 @@ lab_up() {
 
 	lab_require
 	lab_bpffs
-	for i in "$NS_OP" "$NS_HOST" "$NS_GW" "$NS_VM1" "$NS_VM2"; do
-		lab_ns "$i"
-	done
-	ns_sysctl "$NS_HOST" net.ipv4.ip_forward=1 net.ipv6.conf.all.forwarding=1
-	ns_sysctl "$NS_GW" net.ipv4.ip_forward=1 net.ipv6.conf.all.forwarding=1
-
-	# on-prem ── uplink
-	ip -n "$NS_HOST" link add uplink0 type veth peer name op0 netns "$NS_OP"
-	lab_addr "$NS_HOST" uplink0 "$UP_IP4/24" "$UP_IP6/64"
-	lab_addr "$NS_OP" op0 "$OP_IP4/24" "$OP_IP6/64"
-	# XDP redirect drops checksum-partial/GSO metadata; a wire carries
-	# full checksums, so make the on-prem side send finished frames.
-	ip netns exec "$NS_OP" ethtool -K op0 tx off tso off gso off >/dev/null
-	ip -n "$NS_OP" route add default via "$UP_IP4"
-	ip -n "$NS_OP" -6 route add default via "$UP_IP6"
-
-	# host ── gateway
-	ip -n "$NS_HOST" link add gw0 type veth peer name gw1 netns "$NS_GW"
-	lab_addr "$NS_HOST" gw0 198.18.1.1/30 2001:db8:1::1/64
-	lab_addr "$NS_GW" gw1 198.18.1.2/30 2001:db8:1::2/64
-	# A veth only takes redirected frames while its peer runs NAPI.
-	ip netns exec "$NS_GW" ethtool -K gw1 gro on >/dev/null
-	ip -n "$NS_GW" route add 198.19.0.0/16 via 198.18.1.1
-	ip -n "$NS_GW" route add 198.18.0.0/24 via 198.18.1.1
-	ip -n "$NS_GW" -6 route add 2001:db8:100::/48 via 2001:db8:1::1
-	ip -n "$NS_GW" -6 route add 2001:db8::/64 via 2001:db8:1::1
-	ip -n "$NS_HOST" rule add iif uplink0 lookup "$LAB_TABLE" pref 100
-	ip -n "$NS_HOST" -6 rule add iif uplink0 lookup "$LAB_TABLE" pref 100
-	ip -n "$NS_HOST" route add default via 198.18.1.2 dev gw0 table "$LAB_TABLE"
-	ip -n "$NS_HOST" -6 route add default via 2001:db8:1::2 dev gw0 table "$LAB_TABLE"
+	lab_ns "$NS_OP"
+	lab_ns "$NS_HOST" net.ipv4.ip_forward=1 net.ipv6.conf.all.forwarding=1
+	lab_ns "$NS_GW" net.ipv4.ip_forward=1 net.ipv6.conf.all.forwarding=1
+	lab_ns "$NS_VM1"
+	lab_ns "$NS_VM2"
 
 	# vm1: a real tap on the host, wired to a tap in the VM namespace.
 	# Its output goes to a file: it may outlive us (KEEP=1) and must not
-	# hold a caller's pipe open.
+	# hold a caller's pipe open. It starts now and the rest is set up
+	# while it comes up.
 	lab_bg ip netns exec "$NS_HOST" "$TAPWIRE" tap-vm1 "/run/netns/$NS_VM1" eth0 \
 		"$LAB_DIR/tapwire.ready" </dev/null >"$LAB_DIR/tapwire.log" 2>&1
+
+	# The host: on-prem ── uplink0, gw0 ── gateway, veth-vm2 ── vm2; the
+	# policy routing that sends what comes in from on-prem to the gateway.
+	{
+		echo "link add uplink0 type veth peer name op0 netns $NS_OP"
+		echo "link add gw0 type veth peer name gw1 netns $NS_GW"
+		echo "link add veth-vm2 type veth peer name eth0 netns $NS_VM2"
+		lab_addr_cmds uplink0 "$UP_IP4/24" "$UP_IP6/64"
+		lab_addr_cmds gw0 198.18.1.1/30 2001:db8:1::1/64
+		lab_addr_cmds veth-vm2 198.19.2.1/24 2001:db8:100:2::1/64
+		echo "rule add iif uplink0 lookup $LAB_TABLE pref 100"
+		echo "route add default via 198.18.1.2 dev gw0 table $LAB_TABLE"
+		echo "route add default via 2001:db8:1::2 dev gw0 table $LAB_TABLE"
+	} | lab_batch "$NS_HOST"
+	ip -n "$NS_HOST" -6 rule add iif uplink0 lookup "$LAB_TABLE" pref 100
+	{
+		lab_addr_cmds op0 "$OP_IP4/24" "$OP_IP6/64"
+		echo "route add default via $UP_IP4"
+		echo "route add default via $UP_IP6"
+	} | lab_batch "$NS_OP"
+	{
+		lab_addr_cmds gw1 198.18.1.2/30 2001:db8:1::2/64
+		echo "route add 198.19.0.0/16 via 198.18.1.1"
+		echo "route add 198.18.0.0/24 via 198.18.1.1"
+		echo "route add 2001:db8:100::/48 via 2001:db8:1::1"
+		echo "route add 2001:db8::/64 via 2001:db8:1::1"
+	} | lab_batch "$NS_GW"
+	{
+		lab_addr_cmds eth0 "$VM2_IP4/24" "$VM2_PL4/24" "$VM2_IP6/64"
+		echo "route add default via 198.19.2.1"
+		echo "route add default via 2001:db8:100:2::1"
+	} | lab_batch "$NS_VM2"
+	# XDP redirect drops checksum-partial/GSO metadata; a wire carries
+	# full checksums, so make the on-prem side send finished frames.
+	ip netns exec "$NS_OP" ethtool -K op0 tx off tso off gso off >/dev/null
+	# A veth only takes redirected frames while its peer runs NAPI.
+	ip netns exec "$NS_GW" ethtool -K gw1 gro on >/dev/null
+	ip netns exec "$NS_VM2" ethtool -K eth0 gro on >/dev/null
+
 	i=50
 	while [ ! -e "$LAB_DIR/tapwire.ready" ]; do
 		i=$((i - 1))
@@ -352,17 +390,11 @@ lab_up() {
 		sleep 0.1
 	done
 	lab_addr "$NS_HOST" tap-vm1 198.19.1.1/24 2001:db8:100:1::1/64
-	lab_addr "$NS_VM1" eth0 "$VM1_IP4/24" "$VM1_IP6/64"
-	ip -n "$NS_VM1" route add default via 198.19.1.1
-	ip -n "$NS_VM1" -6 route add default via 2001:db8:100:1::1
-
-	# vm2: a veth.
-	ip -n "$NS_HOST" link add veth-vm2 type veth peer name eth0 netns "$NS_VM2"
-	lab_addr "$NS_HOST" veth-vm2 198.19.2.1/24 2001:db8:100:2::1/64
-	lab_addr "$NS_VM2" eth0 "$VM2_IP4/24" "$VM2_PL4/24" "$VM2_IP6/64"
-	ip netns exec "$NS_VM2" ethtool -K eth0 gro on >/dev/null
-	ip -n "$NS_VM2" route add default via 198.19.2.1
-	ip -n "$NS_VM2" -6 route add default via 2001:db8:100:2::1
+	{
+		lab_addr_cmds eth0 "$VM1_IP4/24" "$VM1_IP6/64"
+		echo "route add default via 198.19.1.1"
+		echo "route add default via 2001:db8:100:1::1"
+	} | lab_batch "$NS_VM1"
 
 	VM1_MAC=$(ns_mac "$NS_VM1" eth0)
 	VM2_MAC=$(ns_mac "$NS_VM2" eth0)
@@ -405,14 +437,16 @@ lab_reap() {
 
 # Idempotent; safe after a partial lab_up.
 lab_down() {
-	local p ns
+	local p
 	[ -n "${LAB_DIR:-}" ] && [ -d "$LAB_DIR" ] || return 0
 	if [ -f "$LAB_DIR/pids" ]; then
 		while read -r p; do kill "$p" 2>/dev/null || true; done <"$LAB_DIR/pids"
 		while read -r p; do wait "$p" 2>/dev/null || true; done <"$LAB_DIR/pids"
 	fi
 	if [ -f "$LAB_DIR/netns" ]; then
-		while read -r ns; do ip netns del "$ns" 2>/dev/null || true; done <"$LAB_DIR/netns"
+		# One process for all (one failed line, a namespace already
+		# gone, does not stop the rest).
+		sed 's/^/netns del /' "$LAB_DIR/netns" | ip -force -batch - 2>/dev/null || true
 	fi
 	case ${PIN:-} in /sys/fs/bpf/fastpath-test-*) rm -rf "$PIN" ;; esac
 	rm -rf "$LAB_DIR"
