@@ -21,6 +21,13 @@ ROOT=${ROOT:-$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)}
 FP=${FP:-$ROOT/build/fastpath}
 FP_OBJ=${FP_OBJ:-$ROOT/build/fastpath.bpf.o}
 TAPWIRE=${TAPWIRE:-$ROOT/build/tapwire}
+# The interpreter `python3` names, resolved once: through a version
+# manager's shim (pyenv on these machines) every call ran a dozen more
+# processes, ~100 ms, and test_model alone made 77 calls. The function
+# serves the scripts' own calls; `ip netns exec` and the like take
+# "$PYTHON".
+PYTHON=${PYTHON:-$(python3 -c 'import sys; print(sys.executable)' 2>/dev/null || echo python3)}
+python3() { "$PYTHON" "$@"; }
 
 # Addresses (the lab's only ones: 198.18.0.0/15, 2001:db8::/32).
 OP_IP4=198.18.0.2 OP_IP6=2001:db8::2

@@ -131,9 +131,6 @@ churn_setup() {
 	lab_up
 	lab_require_fp
 	command -v python3 >/dev/null || lab_skip "missing tool: python3"
-	# The interpreter itself: a version manager's shim costs a second a call
-	# on a loaded machine.
-	PYTHON=$(python3 -c 'import sys; print(sys.executable)')
 	check_items
 	assert_ok "fastpath load uplink0" fp load uplink0
 	assert_ok "port add tap-vm1" fp port add tap-vm1 --peer-mac "$VM1_MAC"

@@ -131,7 +131,7 @@ case_runt_frame() {
 	local m0 m1 rc=0
 	fast_setup
 	m0=$(fp_stat malformed)
-	ip netns exec "$NS_OP" python3 -c '
+	ip netns exec "$NS_OP" "$PYTHON" -c '
 import errno, socket, sys
 s = socket.socket(socket.AF_PACKET, socket.SOCK_RAW)
 s.bind(("op0", 0))

@@ -482,10 +482,10 @@ case_apply_under_traffic() {
 	apply_ok "base"
 	model_routes
 	f0=$(conn_count hub-c1 hub fast) g0=$(conn_count hub-c1 hub gateway)
-	ip netns exec "$NS_VM1" python3 "$ROOT/selftests/seqflow.py" recv 9000 $((d + 3)) "$LAB_DIR/rx.json" &
+	ip netns exec "$NS_VM1" "$PYTHON" "$ROOT/selftests/seqflow.py" recv 9000 $((d + 3)) "$LAB_DIR/rx.json" &
 	echo $! >>"$LAB_DIR/pids"
 	sleep 0.5
-	ip netns exec "$NS_OP" python3 "$ROOT/selftests/seqflow.py" send "$VM1_IP4" 9000 "$rate" "$d" >"$LAB_DIR/tx" &
+	ip netns exec "$NS_OP" "$PYTHON" "$ROOT/selftests/seqflow.py" send "$VM1_IP4" 9000 "$rate" "$d" >"$LAB_DIR/tx" &
 	echo $! >>"$LAB_DIR/pids"
 	for i in 1 2 3; do
 		sleep 0.3

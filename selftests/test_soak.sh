@@ -68,17 +68,17 @@ case_soak() {
 	wait_for "sync: neighbour entry for vm1" 50 has_entry "$VM1_IP4/32"
 	wait_for "sync: neighbour entry for vm2" 50 has_entry "$VM2_IP6/128"
 
-	ip netns exec "$NS_VM1" python3 "$SEQFLOW" recv 9000 $((d + 4)) "$LAB_DIR/rx4.json" &
+	ip netns exec "$NS_VM1" "$PYTHON" "$SEQFLOW" recv 9000 $((d + 4)) "$LAB_DIR/rx4.json" &
 	echo $! >>"$LAB_DIR/pids"
-	ip netns exec "$NS_VM2" python3 "$SEQFLOW" recv 9000 $((d + 4)) "$LAB_DIR/rx6.json" &
+	ip netns exec "$NS_VM2" "$PYTHON" "$SEQFLOW" recv 9000 $((d + 4)) "$LAB_DIR/rx6.json" &
 	echo $! >>"$LAB_DIR/pids"
 	sleep 0.5
 	g4=$(gw_fwd4) g6=$(gw_fwd6) f0=$(fp_stat fastpath)
 	id0=$(ip -n "$NS_HOST" -d link show dev uplink0 | grep -o 'prog/xdp id [0-9]*')
 
-	ip netns exec "$NS_OP" python3 "$SEQFLOW" send "$VM1_IP4" 9000 "$SOAK_RATE" "$d" >"$LAB_DIR/tx4" &
+	ip netns exec "$NS_OP" "$PYTHON" "$SEQFLOW" send "$VM1_IP4" 9000 "$SOAK_RATE" "$d" >"$LAB_DIR/tx4" &
 	local tx4=$!
-	ip netns exec "$NS_OP" python3 "$SEQFLOW" send "$VM2_IP6" 9000 "$SOAK_RATE" "$d" >"$LAB_DIR/tx6" &
+	ip netns exec "$NS_OP" "$PYTHON" "$SEQFLOW" send "$VM2_IP6" 9000 "$SOAK_RATE" "$d" >"$LAB_DIR/tx6" &
 	local tx6=$!
 	churn "$d" >"$LAB_DIR/churn.count" &
 	local ch=$!

@@ -22,8 +22,6 @@ LEN4=74
 trunk_setup() {
 	lab_require_fp
 	command -v python3 >/dev/null || lab_skip "missing tool: python3"
-	# The interpreter itself: a version manager's shim costs ~0.6 s a start.
-	PY=$(python3 -c 'import sys; print(sys.executable)')
 	UP_MAC=$(ns_mac "$NS_HOST" uplink0)
 	TAP_MAC=$(ns_mac "$NS_HOST" tap-vm1) VETH_MAC=$(ns_mac "$NS_HOST" veth-vm2)
 	# No ARP or ND between op0 and uplink0 while frames are counted: the
@@ -63,7 +61,7 @@ send() {
 	for d in $to; do args+=(--daddr "$d"); done
 	[ -z "$vlan" ] || args+=(--vlan "$vlan")
 	shift 3
-	ip netns exec "$NS_OP" "$PY" "$VLANFRAME" "${args[@]}" "$@" || rc=$?
+	ip netns exec "$NS_OP" "$PYTHON" "$VLANFRAME" "${args[@]}" "$@" || rc=$?
 	[ "$rc" -eq 0 ] || lab_fail "vlanframe.py send --vlan '$vlan' to $to: expected exit 0, saw $rc"
 }
 
@@ -82,7 +80,7 @@ sniff() {
 	fi
 	for id in "$@"; do args+=(--id "$id"); done
 	rm -f "$LAB_DIR/$name.ready" "$LAB_DIR/$name.stop"
-	ip netns exec "$ns" "$PY" "$VLANFRAME" "${args[@]}" \
+	ip netns exec "$ns" "$PYTHON" "$VLANFRAME" "${args[@]}" \
 		>"$LAB_DIR/$name.out" 2>"$LAB_DIR/$name.err" </dev/null &
 	echo $! >"$LAB_DIR/$name.pid"
 	echo $! >>"$LAB_DIR/pids"
@@ -134,7 +132,7 @@ assert_received() { assert_seen "$1" "$2" "$3" '.*'; }
 vlan_stat() {
 	local j v
 	j=$(fp status --json) || lab_fail "status --json: expected exit 0, saw $?"
-	v=$(printf '%s' "$j" | "$PY" -c '
+	v=$(printf '%s' "$j" | "$PYTHON" -c '
 import json, sys
 for c in json.load(sys.stdin)["vlans"]:
     name = (str(c["s_tag"]) + "/" if c["s_tag"] else "") + str(c["vlan"])
@@ -156,7 +154,7 @@ vlan_stat_is() { [ "$(vlan_stat "$1")" = "$2" ]; }
 vlan_list() {
 	local j
 	j=$(fp uplink list --json) || lab_fail "uplink list --json: expected exit 0, saw $?"
-	printf '%s' "$j" | "$PY" -c '
+	printf '%s' "$j" | "$PYTHON" -c '
 import json, sys
 for u in json.load(sys.stdin):
     if u["name"] == "uplink0":
@@ -372,7 +370,7 @@ explain_json() {
 	local j
 	j=$(fp explain "$1" --uplink uplink0 --vlan "$2" --json) ||
 		lab_fail "explain $1 --vlan $2 --json: expected exit 0, saw $?"
-	printf '%s' "$j" | "$PY" -c '
+	printf '%s' "$j" | "$PYTHON" -c '
 import json, sys
 j = json.load(sys.stdin)
 print(*(j[k] for k in ("verdict", "reason", "port", "vlan", "dmac", "smac")))
@@ -463,7 +461,7 @@ case_explain_status_prometheus() {
 	assert_eq "uplink list --json after the last del" "" "$(vlan_list)"
 	assert_match "uplink list: no trunk" '^uplink0 ifindex [0-9]+ gateway pass$' "$(fp uplink list)"
 	assert_eq "status --json vlans after the last del" "[]" \
-		"$(fp status --json | "$PY" -c 'import json, sys; print(json.dumps(json.load(sys.stdin)["vlans"]))')"
+		"$(fp status --json | "$PYTHON" -c 'import json, sys; print(json.dumps(json.load(sys.stdin)["vlans"]))')"
 	u0=$(fp_stat unknown_vlan) n0=$(fp_stat not_ip)
 	send 100 504 "$VM2_IP4"
 	send 300/400 504 "$VM2_IP4"
