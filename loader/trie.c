@@ -21,6 +21,7 @@
 #include <stddef.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/mman.h>
 #include <sys/socket.h>
 #include <bpf/bpf.h>
 
@@ -641,55 +642,91 @@ static int flush(struct fp_trie *t)
 	return err;
 }
 
+/*
+ * The shadow's arrays are sized by the maps, 50-60 MiB at the default
+ * sizes, most of it the slots. They are mapped, not allocated: pages a
+ * table never touches cost nothing (as with glibc, which maps allocations
+ * this large anyway), and a sanitized build does not poison and unpoison
+ * their shadow memory on every command that changes a route (a third of
+ * such a command's time under ASan).
+ */
+static void *zmap(size_t bytes)
+{
+	void *p = mmap(NULL, bytes ?: 1, PROT_READ | PROT_WRITE,
+		       MAP_PRIVATE | MAP_ANONYMOUS | MAP_NORESERVE, -1, 0);
+
+	return p == MAP_FAILED ? NULL : p;
+}
+
+static void zunmap(void *p, size_t bytes)
+{
+	if (p)
+		munmap(p, bytes ?: 1);
+}
+
+/* Bytes of each array: one place for zmap and zunmap. */
+static size_t slots_bytes(const struct fp_trie *t, int f)
+{
+	return (size_t)t->nplies[f] * 256 * sizeof(__u32);
+}
+
+static size_t plies_n(const struct fp_trie *t)
+{
+	return (size_t)t->nplies[0] + t->nplies[1];
+}
+
+static size_t cpool_bytes(const struct fp_trie *t)
+{
+	return (size_t)2 * t->cpool_half * sizeof(__u64);
+}
+
 static void shadow_free(struct fp_trie *t)
 {
 	for (int f = 0; f < 2; f++) {
-		free(t->slots[f]);
-		free(t->loaded[f]);
+		zunmap(t->slots[f], slots_bytes(t, f));
+		zunmap(t->loaded[f], t->nplies[f]);
 		t->slots[f] = NULL;
 		t->loaded[f] = NULL;
 	}
-	free(t->plies);
-	free(t->nh);
-	free(t->cidx);
-	free(t->cdirty);
-	free(t->cdirty_mark);
-	free(t->cpool);
+	zunmap(t->plies, plies_n(t) * sizeof(__u32));
+	zunmap(t->dirty_ply, plies_n(t) * sizeof(__u32));
+	zunmap(t->ply_mark, plies_n(t));
+	zunmap(t->nh, FP_MAX_NH * sizeof(*t->nh));
+	zunmap(t->dirty_nh, FP_MAX_NH * sizeof(__u32));
+	zunmap(t->nh_mark, FP_MAX_NH);
+	zunmap(t->cidx, t->nplies[0] * sizeof(*t->cidx));
+	zunmap(t->cdirty, t->nplies[0] * sizeof(*t->cdirty));
+	zunmap(t->cdirty_mark, t->nplies[0]);
+	zunmap(t->cpool, cpool_bytes(t));
+	t->plies = t->dirty_nh = t->dirty_ply = NULL;
+	t->nh = NULL;
+	t->nh_mark = t->ply_mark = NULL;
 	t->cidx = t->cdirty = NULL;
 	t->cdirty_mark = NULL;
 	t->cpool = NULL;
 	t->n_cdirty = 0;
-	free(t->dirty_nh);
-	free(t->dirty_ply);
-	free(t->nh_mark);
-	free(t->ply_mark);
-	t->plies = t->dirty_nh = t->dirty_ply = NULL;
-	t->nh = NULL;
-	t->nh_mark = t->ply_mark = NULL;
 }
 
 /* The shadow, made on first use: read-only commands never need it. */
 static int shadow_alloc(struct fp_trie *t)
 {
-	__u32 n = t->nplies[0] + t->nplies[1];
-
 	if (t->nh)
 		return 0;
 	for (int f = 0; f < 2; f++) {
-		t->slots[f] = calloc((size_t)t->nplies[f] * 256, sizeof(__u32));
-		t->loaded[f] = calloc(t->nplies[f], 1);
+		t->slots[f] = zmap(slots_bytes(t, f));
+		t->loaded[f] = zmap(t->nplies[f]);
 	}
-	t->plies = calloc(n, sizeof(__u32));
-	t->dirty_nh = calloc(FP_MAX_NH, sizeof(__u32));
-	t->dirty_ply = calloc(n, sizeof(__u32));
-	t->nh_mark = calloc(FP_MAX_NH, 1);
-	t->ply_mark = calloc(n, 1);
-	t->nh = calloc(FP_MAX_NH, sizeof(*t->nh));
-	t->cidx = calloc(t->nplies[0], sizeof(*t->cidx));
-	t->cdirty = calloc(t->nplies[0], sizeof(*t->cdirty));
-	t->cdirty_mark = calloc(t->nplies[0], 1);
+	t->plies = zmap(plies_n(t) * sizeof(__u32));
+	t->dirty_ply = zmap(plies_n(t) * sizeof(__u32));
+	t->ply_mark = zmap(plies_n(t));
+	t->nh = zmap(FP_MAX_NH * sizeof(*t->nh));
+	t->dirty_nh = zmap(FP_MAX_NH * sizeof(__u32));
+	t->nh_mark = zmap(FP_MAX_NH);
+	t->cidx = zmap(t->nplies[0] * sizeof(*t->cidx));
+	t->cdirty = zmap(t->nplies[0] * sizeof(*t->cdirty));
+	t->cdirty_mark = zmap(t->nplies[0]);
 	if (!backed(t))
-		t->cpool = calloc((size_t)2 * t->cpool_half, sizeof(__u64));
+		t->cpool = zmap(cpool_bytes(t));
 	if (!t->slots[0] || !t->slots[1] || !t->loaded[0] || !t->loaded[1] ||
 	    !t->plies || !t->nh || !t->dirty_nh || !t->dirty_ply ||
 	    !t->nh_mark || !t->ply_mark || !t->cidx || !t->cdirty ||
