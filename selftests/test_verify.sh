@@ -14,7 +14,7 @@ set -eu
 
 CASES="clean link_local wrong_port mac_changed route_deleted missed exclusion_by_hand bad_input daemon daemon_many churn_command daemon_churn daemon_churn_fault"
 # How long each churn case churns. Its own variable, not test_churn.sh's
-# CHURN_SECS (60 s in the sanitized variant, which test_churn needs for
+# CHURN_SECS (longer in the sanitized variant, which test_churn needs for
 # its CLI's slow changes): 16 s of route churn gives the daemon's figures
 # (>= 10,000 probes, ~1,300 changes/s) with either build.
 CHURN_SECS=${VERIFY_CHURN_SECS:-16}
