@@ -817,6 +817,7 @@ struct writes {
 };
 
 #define HOSTS_PENDING 16384 /* host routes gathered before they are written */
+#define FIND_AHEAD 16 /* apply(): finds in cur prefetched ahead */
 
 static bool is_host(const struct fp_prefix *p)
 {
@@ -896,17 +897,30 @@ static int apply(struct sync *s, const struct fp_xset *cur,
 	const struct fp_xentry **in =
 		calloc(nwant ? nwant : 1, sizeof(const struct fp_xentry *));
 	bool *wanted = calloc(cur->n ? cur->n : 1, sizeof(*wanted));
+	/* Whether the map already holds want[k] as it is. */
+	bool *same = malloc(nwant ? nwant : 1);
 	int removed = 0, err = 0, ret;
 
-	if (!in || !wanted) {
+	if (!in || !wanted || !same) {
 		err = -ENOMEM;
 		goto out_free;
 	}
 	fp_vec__huge(in, nwant * sizeof(const struct fp_xentry *));
+	/*
+	 * A million finds in hash order: each slot fetched FIND_AHEAD finds
+	 * early, its entry FIND_AHEAD / 2 early, and the entry compared while
+	 * it is at hand.
+	 */
 	for (size_t k = 0; k < nwant; k++) {
+		if (k + FIND_AHEAD < nwant)
+			fp_xset__prefetch(cur, &want[k + FIND_AHEAD].prefix, 0);
+		if (k + FIND_AHEAD / 2 < nwant)
+			fp_xset__prefetch(cur, &want[k + FIND_AHEAD / 2].prefix,
+					  1);
 		in[k] = fp_xset__find(cur, &want[k].prefix);
 		if (in[k])
 			wanted[in[k] - cur->e] = true;
+		same[k] = same_entry(&want[k], in[k]);
 	}
 	fp_fib__batch_begin(s->m);
 	for (int shadow = 1; shadow >= 0 && !err; shadow--) {
@@ -915,8 +929,7 @@ static int apply(struct sync *s, const struct fp_xset *cur,
 
 			if ((e->rt.ifindex == 0) != shadow ||
 			    fp_xset__find(statics, &e->prefix) ||
-			    fp_xset__find(&w.blocked, &e->prefix) ||
-			    same_entry(e, in[k]))
+			    fp_xset__find(&w.blocked, &e->prefix) || same[k])
 				continue;
 			if (is_host(&e->prefix) && !in[k]) {
 				err = write_host(s, &w, e);
@@ -971,6 +984,7 @@ static int apply(struct sync *s, const struct fp_xset *cur,
 out_free:
 	free(in);
 	free(wanted);
+	free(same);
 	return err;
 }
 

@@ -65,6 +65,23 @@ static __u32 prefix_hash(const struct fp_prefix *p)
 	return (__u32)(h >> 32);
 }
 
+/* Entries ahead whose index slot is fetched while this one goes in. */
+#define IX_AHEAD 8
+
+void fp_xset__prefetch(const struct fp_xset *s, const struct fp_prefix *p,
+		       int stage)
+{
+	size_t k;
+
+	if (!s->ix)
+		return;
+	k = prefix_hash(p) & s->ixmask;
+	if (stage == 0)
+		__builtin_prefetch(&s->ix[k]);
+	else if (s->ix[k])
+		__builtin_prefetch(&s->e[s->ix[k] - 1]);
+}
+
 int fp_xset__index(struct fp_xset *s)
 {
 	size_t slots = 64, j = 0;
@@ -82,6 +99,9 @@ int fp_xset__index(struct fp_xset *s)
 	s->ixmask = slots - 1;
 	for (size_t i = 0; i < s->n; i++) {
 		size_t k = prefix_hash(&s->e[i].prefix) & s->ixmask;
+
+		if (i + IX_AHEAD < s->n)
+			fp_xset__prefetch(s, &s->e[i + IX_AHEAD].prefix, 0);
 
 		for (; s->ix[k]; k = (k + 1) & s->ixmask)
 			if (!fp_prefix__cmp(&s->e[s->ix[k] - 1].prefix,
