@@ -80,8 +80,7 @@ static bool ends_dump(const struct nlmsghdr *nh, ssize_t n, __u32 seq)
  * Hands chunk i over; unless it was the last, waits for the next one to
  * be free and gives it back empty.
  */
-static struct dump_chunk *dump_pass_on(struct dump_reader *r, int *i,
-				       bool last)
+static struct dump_chunk *dump_pass_on(struct dump_reader *r, int *i, bool last)
 {
 	pthread_mutex_lock(&r->lock);
 	r->c[*i].full = true;

@@ -579,7 +579,8 @@ static int gather_routes(struct sync *s, struct vec *out)
 		if (send(fd, &req, req.nh.nlmsg_len, 0) < 0)
 			err = -errno;
 		else
-			err = fp_nldump__read(fd, req.nh.nlmsg_seq, dump_msg, s);
+			err = fp_nldump__read(fd, req.nh.nlmsg_seq, dump_msg,
+					      s);
 		if (!err)
 			err = s->dump_err;
 	}
@@ -662,8 +663,9 @@ static void map_reader_start(struct map_reader *r, struct fp_maps *m)
 	err = pthread_create(&r->thread, NULL, map_reader_run, r);
 	r->threaded = !err;
 	if (err)
-		pr_debug("sync: reading the maps alongside the dump: %s; read after it\n",
-			 strerror(err));
+		pr_debug(
+			"sync: reading the maps alongside the dump: %s; read after it\n",
+			strerror(err));
 }
 
 /* The maps' entries, read by now: 0 or the read's -errno. */

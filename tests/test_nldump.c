@@ -58,8 +58,7 @@ static void add_msg(struct script *s, __u32 seq, __u16 type, __u16 flags,
 	nh->nlmsg_flags = flags | NLM_F_MULTI;
 	nh->nlmsg_seq = seq;
 	memcpy(NLMSG_DATA(nh), &id, sizeof(id));
-	memset((char *)NLMSG_DATA(nh) + sizeof(id), 0xa5,
-	       PAYLOAD - sizeof(id));
+	memset((char *)NLMSG_DATA(nh) + sizeof(id), 0xa5, PAYLOAD - sizeof(id));
 	s->used += NLMSG_ALIGN(len);
 }
 
