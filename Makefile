@@ -33,7 +33,7 @@ WARN     := -Wall -Wextra -Werror -Wshadow -Wstrict-prototypes \
 CFLAGS   ?= -O2 -g
 ALL_CFLAGS = $(CFLAGS) $(WARN) -std=gnu11 -D_GNU_SOURCE -I$(OUT) -Imaps -Iloader \
 	     $(PKG_CFLAGS) $(SAN_FLAGS)
-LDLIBS   = $(PKG_LIBS) -lelf -lz
+LDLIBS   = $(PKG_LIBS) -lelf -lz -lpthread
 
 ifeq ($(SANITIZE),1)
 SAN_FLAGS := -fsanitize=address,undefined -fno-omit-frame-pointer

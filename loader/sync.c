@@ -15,6 +15,7 @@
 #include <malloc.h>
 #include <net/if.h>
 #include <poll.h>
+#include <pthread.h>
 #include <signal.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -41,6 +42,7 @@
 #include "log.h"
 #include "nlsock.h"
 #include "mapio.h"
+#include "nldump.h"
 #include "nlroute.h"
 #include "table.h"
 #include "parse.h"
@@ -155,6 +157,14 @@ static long long now_ms(void)
 
 	clock_gettime(CLOCK_MONOTONIC, &ts);
 	return ts.tv_sec * 1000LL + ts.tv_nsec / 1000000;
+}
+
+static __u64 mono_ns(void)
+{
+	struct timespec ts;
+
+	clock_gettime(CLOCK_MONOTONIC, &ts);
+	return ts.tv_sec * 1000000000ULL + ts.tv_nsec;
 }
 
 /* libnl returns -NLE_*: say what failed, hand back an -errno. */
@@ -534,66 +544,12 @@ static __u64 send_barrier(void *arg)
 	return ++s->barrier_sent;
 }
 
-#define DUMP_BUF (64 << 10) /* the kernel's dump datagrams stay under 32 KB */
 #define DUMP_TRIES 3 /* a dump the kernel marks interrupted is redone */
 
-/*
- * The answer to dump request seq, datagram by datagram, up to its
- * NLMSG_DONE, whatever goes wrong on the way: what stays unread would
- * answer the socket's next request. 0, -EAGAIN when the kernel marked
- * the dump interrupted (a table changed under it), or -errno.
- */
-static int read_dump(struct sync *s, int fd, __u32 seq, char *buf)
+/* One message of the dump: a route, or something else route_nlmsg skips. */
+static void dump_msg(const struct nlmsghdr *nh, void *ctx)
 {
-	bool intr = false;
-	int err = 0;
-
-	for (;;) {
-		struct sockaddr_nl from = { 0 };
-		struct iovec iov = { buf, DUMP_BUF };
-		struct msghdr mh = { .msg_name = &from,
-				     .msg_namelen = sizeof(from),
-				     .msg_iov = &iov,
-				     .msg_iovlen = 1 };
-		const struct nlmsghdr *nh = (const struct nlmsghdr *)buf;
-		ssize_t n = recvmsg(fd, &mh, 0);
-
-		if (n < 0 && errno == EINTR)
-			continue;
-		if (n < 0)
-			return -errno;
-		/* Only the kernel answers a dump. */
-		if (from.nl_pid != 0)
-			continue;
-		if ((mh.msg_flags & MSG_TRUNC) && !err) {
-			pr_warn("sync: route dump: a datagram longer than %d bytes\n",
-				DUMP_BUF);
-			err = -EMSGSIZE;
-		}
-		for (; NLMSG_OK(nh, n); nh = NLMSG_NEXT(nh, n)) {
-			if (nh->nlmsg_seq != seq)
-				continue;
-			if (nh->nlmsg_flags & NLM_F_DUMP_INTR)
-				intr = true;
-			if (nh->nlmsg_type == NLMSG_DONE)
-				return err ? err : intr ? -EAGAIN : 0;
-			if (nh->nlmsg_type == NLMSG_ERROR) {
-				const struct nlmsgerr *e = NLMSG_DATA(nh);
-
-				if (nh->nlmsg_len < NLMSG_LENGTH(sizeof(*e)))
-					return -EBADMSG;
-				return err	? err :
-				       e->error ? e->error :
-						  -EPROTO;
-			}
-			if (!err)
-				route_nlmsg(s, nh);
-		}
-		if (n && !err && !(mh.msg_flags & MSG_TRUNC)) {
-			pr_warn("sync: route dump: a message runs past its datagram\n");
-			err = -EBADMSG;
-		}
-	}
+	route_nlmsg(ctx, nh);
 }
 
 /*
@@ -604,10 +560,7 @@ static int read_dump(struct sync *s, int fd, __u32 seq, char *buf)
 static int gather_routes(struct sync *s, struct vec *out)
 {
 	int fd = nl_socket_get_fd(s->sk), err = -EAGAIN;
-	char *buf = malloc(DUMP_BUF);
 
-	if (!buf)
-		return -ENOMEM;
 	s->dump = out;
 	for (int i = 0; i < DUMP_TRIES && err == -EAGAIN; i++) {
 		struct {
@@ -626,12 +579,12 @@ static int gather_routes(struct sync *s, struct vec *out)
 		if (send(fd, &req, req.nh.nlmsg_len, 0) < 0)
 			err = -errno;
 		else
-			err = read_dump(s, fd, req.nh.nlmsg_seq, buf);
+			err = fp_nldump__read(fd, req.nh.nlmsg_seq, dump_msg,
+					      s);
 		if (!err)
 			err = s->dump_err;
 	}
 	s->dump = NULL;
-	free(buf);
 	if (err == -EAGAIN)
 		pr_warn("sync: route dump: interrupted %d times by route changes\n",
 			DUMP_TRIES);
@@ -676,6 +629,56 @@ static int read_entries(struct fp_maps *m, struct fp_xset *cur,
 	return fp_xset__index(cur);
 }
 
+/*
+ * read_entries() on the second core while the first dumps the kernel's
+ * routes and settles the state: a million entries take both about half
+ * a second, and neither needs the other until apply(). Only reads: the
+ * maps' one writer stays this pass, after the join.
+ */
+struct map_reader {
+	pthread_t thread;
+	struct fp_maps *m;
+	struct fp_xset cur, statics;
+	int err;
+	bool threaded; /* a thread to join; else read at the join */
+	__u64 busy_ns; /* how long the read took */
+};
+
+static void *map_reader_run(void *arg)
+{
+	struct map_reader *r = arg;
+	__u64 t0 = mono_ns();
+
+	r->err = read_entries(r->m, &r->cur, &r->statics);
+	r->busy_ns = mono_ns() - t0;
+	return NULL;
+}
+
+static void map_reader_start(struct map_reader *r, struct fp_maps *m)
+{
+	int err;
+
+	memset(r, 0, sizeof(*r));
+	r->m = m;
+	err = pthread_create(&r->thread, NULL, map_reader_run, r);
+	r->threaded = !err;
+	if (err)
+		pr_debug(
+			"sync: reading the maps alongside the dump: %s; read after it\n",
+			strerror(err));
+}
+
+/* The maps' entries, read by now: 0 or the read's -errno. */
+static int map_reader_join(struct map_reader *r)
+{
+	if (r->threaded)
+		pthread_join(r->thread, NULL);
+	else
+		map_reader_run(r);
+	r->threaded = false;
+	return r->err;
+}
+
 /* The rt of a static entry at p, which sync never touches. */
 static bool is_static(struct sync *s, const struct fp_prefix *p)
 {
@@ -683,14 +686,6 @@ static bool is_static(struct sync *s, const struct fp_prefix *p)
 
 	return !fp_fib__get(s->m, p, &rt) && !(rt.flags & FP_ROUTE_F_MARKER) &&
 	       rt.origin == FP_ORIGIN_STATIC;
-}
-
-static __u64 mono_ns(void)
-{
-	struct timespec ts;
-
-	clock_gettime(CLOCK_MONOTONIC, &ts);
-	return ts.tv_sec * 1000000000ULL + ts.tv_nsec;
 }
 
 static void publish_ctl(struct sync *s)
@@ -824,6 +819,7 @@ struct writes {
 };
 
 #define HOSTS_PENDING 16384 /* host routes gathered before they are written */
+#define FIND_AHEAD 16 /* apply(): finds in cur prefetched ahead */
 
 static bool is_host(const struct fp_prefix *p)
 {
@@ -903,17 +899,30 @@ static int apply(struct sync *s, const struct fp_xset *cur,
 	const struct fp_xentry **in =
 		calloc(nwant ? nwant : 1, sizeof(const struct fp_xentry *));
 	bool *wanted = calloc(cur->n ? cur->n : 1, sizeof(*wanted));
+	/* Whether the map already holds want[k] as it is. */
+	bool *same = malloc(nwant ? nwant : 1);
 	int removed = 0, err = 0, ret;
 
-	if (!in || !wanted) {
+	if (!in || !wanted || !same) {
 		err = -ENOMEM;
 		goto out_free;
 	}
 	fp_vec__huge(in, nwant * sizeof(const struct fp_xentry *));
+	/*
+	 * A million finds in hash order: each slot fetched FIND_AHEAD finds
+	 * early, its entry FIND_AHEAD / 2 early, and the entry compared while
+	 * it is at hand.
+	 */
 	for (size_t k = 0; k < nwant; k++) {
+		if (k + FIND_AHEAD < nwant)
+			fp_xset__prefetch(cur, &want[k + FIND_AHEAD].prefix, 0);
+		if (k + FIND_AHEAD / 2 < nwant)
+			fp_xset__prefetch(cur, &want[k + FIND_AHEAD / 2].prefix,
+					  1);
 		in[k] = fp_xset__find(cur, &want[k].prefix);
 		if (in[k])
 			wanted[in[k] - cur->e] = true;
+		same[k] = same_entry(&want[k], in[k]);
 	}
 	fp_fib__batch_begin(s->m);
 	for (int shadow = 1; shadow >= 0 && !err; shadow--) {
@@ -922,8 +931,7 @@ static int apply(struct sync *s, const struct fp_xset *cur,
 
 			if ((e->rt.ifindex == 0) != shadow ||
 			    fp_xset__find(statics, &e->prefix) ||
-			    fp_xset__find(&w.blocked, &e->prefix) ||
-			    same_entry(e, in[k]))
+			    fp_xset__find(&w.blocked, &e->prefix) || same[k])
 				continue;
 			if (is_host(&e->prefix) && !in[k]) {
 				err = write_host(s, &w, e);
@@ -978,6 +986,7 @@ static int apply(struct sync *s, const struct fp_xset *cur,
 out_free:
 	free(in);
 	free(wanted);
+	free(same);
 	return err;
 }
 
@@ -1007,11 +1016,13 @@ static void drop_ports(struct sync *s, const struct vec *drop)
 static int reconcile_full(struct sync *s, const struct vec *ports)
 {
 	struct vec neighs = { 0 }, routes = { 0 };
-	struct fp_xset cur = { 0 }, statics = { 0 };
+	struct map_reader maps;
 	/* Phase times for -v: where a million routes' seconds go. */
 	__u64 t0 = mono_ns(), t1 = 0, tl = 0, t2 = 0, t3 = 0;
-	int err;
+	int err, rerr;
 
+	/* Nothing below touches the maps before the join. */
+	map_reader_start(&maps, s->m);
 	err = gather_neighs(s, &neighs);
 	if (!err)
 		err = gather_routes(s, &routes);
@@ -1028,25 +1039,27 @@ static int reconcile_full(struct sync *s, const struct vec *ports)
 	if (!err)
 		err = fp_xstate__changes(s->xs, NULL);
 	t2 = mono_ns();
+	rerr = map_reader_join(&maps);
 	if (!err)
-		err = read_entries(s->m, &cur, &statics);
+		err = rerr;
 	t3 = mono_ns();
 	if (!err)
-		err = apply(s, &cur, &statics);
+		err = apply(s, &maps.cur, &maps.statics);
 	if (!err) {
 		s->full = false;
 		s->ctl.full_syncs++;
 		publish_ctl(s);
 		pr_debug(
-			"sync: full pass of %zu routes: dump %llu ms, load %llu ms, settle %llu ms, read maps %llu ms, apply %llu ms; link events since the last: %lu, %lu more that changed nothing\n",
+			"sync: full pass of %zu routes: dump %llu ms, load %llu ms, settle %llu ms, read maps %llu ms alongside (then waited %llu ms), apply %llu ms; link events since the last: %lu, %lu more that changed nothing\n",
 			routes.n, (t1 - t0) / 1000000ULL,
 			(tl - t1) / 1000000ULL, (t2 - tl) / 1000000ULL,
-			(t3 - t2) / 1000000ULL, (mono_ns() - t3) / 1000000ULL,
-			s->link_events, s->link_quiet);
+			maps.busy_ns / 1000000ULL, (t3 - t2) / 1000000ULL,
+			(mono_ns() - t3) / 1000000ULL, s->link_events,
+			s->link_quiet);
 		s->link_events = s->link_quiet = 0;
 	}
-	fp_xset__free(&cur);
-	fp_xset__free(&statics);
+	fp_xset__free(&maps.cur);
+	fp_xset__free(&maps.statics);
 	vec_free(&neighs);
 	vec_free(&routes);
 	return err;

@@ -65,6 +65,23 @@ static __u32 prefix_hash(const struct fp_prefix *p)
 	return (__u32)(h >> 32);
 }
 
+/* Entries ahead whose index slot is fetched while this one goes in. */
+#define IX_AHEAD 8
+
+void fp_xset__prefetch(const struct fp_xset *s, const struct fp_prefix *p,
+		       int stage)
+{
+	size_t k;
+
+	if (!s->ix)
+		return;
+	k = prefix_hash(p) & s->ixmask;
+	if (stage == 0)
+		__builtin_prefetch(&s->ix[k]);
+	else if (s->ix[k])
+		__builtin_prefetch(&s->e[s->ix[k] - 1]);
+}
+
 int fp_xset__index(struct fp_xset *s)
 {
 	size_t slots = 64, j = 0;
@@ -82,6 +99,9 @@ int fp_xset__index(struct fp_xset *s)
 	s->ixmask = slots - 1;
 	for (size_t i = 0; i < s->n; i++) {
 		size_t k = prefix_hash(&s->e[i].prefix) & s->ixmask;
+
+		if (i + IX_AHEAD < s->n)
+			fp_xset__prefetch(s, &s->e[i + IX_AHEAD].prefix, 0);
 
 		for (; s->ix[k]; k = (k + 1) & s->ixmask)
 			if (!fp_prefix__cmp(&s->e[s->ix[k] - 1].prefix,
@@ -975,7 +995,8 @@ static int xs_qsort_neigh(const void *a, const void *b)
 }
 
 /*
- * Duplicates (same identity) keep the last one given, as updates would.
+ * Duplicates (same identity) keep the last one given, as updates would;
+ * the routes that stay are counted by family and length (st->nlen).
  * Routes live in the load's block: only neighbours are freed one by one.
  */
 static size_t xs_dedup_routes(struct fp_xstate *st)
@@ -986,6 +1007,8 @@ static size_t xs_dedup_routes(struct fp_xstate *st)
 	for (size_t i = 0; i < st->nroutes; i++) {
 		if (j && !xs_route_cmp(st, v[j - 1], v[i]))
 			j--;
+		else
+			st->nlen[fam_idx(v[i]->dst.family)][v[i]->dst.len]++;
 		v[j++] = v[i];
 	}
 	return j;
@@ -1025,29 +1048,22 @@ static void xs_merge(const struct fp_xstate *st, struct fp_xroute **a,
  * table (main, then local), so a merge of the runs already there costs
  * a few linear passes where a sort costs n log n comparisons. Stable:
  * of two routes with one identity the later given stays later, and
- * xs_dedup_routes() keeps it.
+ * xs_dedup_routes() keeps it. runs: where each run starts, found as the
+ * routes came in (while each was at hand), with room for one more.
  */
-static int xs_sort_routes(struct fp_xstate *st)
+static int xs_sort_routes(struct fp_xstate *st, size_t *runs, size_t nruns)
 {
 	struct fp_xroute **a = st->routes, **b;
-	size_t n = st->nroutes, *runs = NULL, nruns = 0, cap = 0;
+	size_t n = st->nroutes;
 	int err = 0;
 
-	for (size_t i = 0; i < n; i++) {
-		if (i && xs_route_cmp(st, a[i - 1], a[i]) <= 0)
-			continue;
-		err = fp_vec__grow(&runs, &cap, nruns + 1, sizeof(*runs));
-		if (err)
-			goto out_free;
-		runs[nruns++] = i;
-	}
 	if (nruns <= 1)
-		goto out_free;
+		goto out;
 	runs[nruns] = n;
 	b = malloc(n * sizeof(struct fp_xroute *));
 	if (!b) {
 		err = -ENOMEM;
-		goto out_free;
+		goto out;
 	}
 	fp_vec__huge(b, n * sizeof(struct fp_xroute *));
 	/* Bottom up: neighbouring runs pairwise until one is left. */
@@ -1075,8 +1091,7 @@ static int xs_sort_routes(struct fp_xstate *st)
 		b = a;
 	}
 	free(b);
-out_free:
-	free(runs);
+out:
 	return err;
 }
 
@@ -1084,6 +1099,7 @@ int fp_xstate__load_take(struct fp_xstate *st, struct fp_xroute *routes,
 			 size_t nroutes, const struct fp_xneigh *neighs,
 			 size_t nneighs)
 {
+	size_t *runs = NULL, nruns = 0, rcap = 0;
 	int err;
 
 	fp_xstate__clear_inputs(st);
@@ -1118,6 +1134,15 @@ int fp_xstate__load_take(struct fp_xstate *st, struct fp_xroute *routes,
 		if (xs_route_ignored(st, r))
 			continue;
 		fp_prefix__mask(&r->dst);
+		/* A run of routes in tree order ends before r. */
+		if (!st->nroutes ||
+		    xs_route_cmp(st, st->routes[st->nroutes - 1], r) > 0) {
+			err = fp_vec__grow(&runs, &rcap, nruns + 1,
+					   sizeof(*runs));
+			if (err)
+				goto out_clear;
+			runs[nruns++] = st->nroutes;
+		}
 		st->routes[st->nroutes++] = r;
 	}
 	for (size_t i = 0; i < nneighs; i++) {
@@ -1139,7 +1164,7 @@ int fp_xstate__load_take(struct fp_xstate *st, struct fp_xroute *routes,
 		memcpy(n->lladdr, x->lladdr, 6);
 		st->neighs[st->nneighs++] = n;
 	}
-	err = xs_sort_routes(st);
+	err = xs_sort_routes(st, runs, nruns);
 	if (err)
 		goto out_clear;
 	st->nroutes = xs_dedup_routes(st);
@@ -1147,12 +1172,11 @@ int fp_xstate__load_take(struct fp_xstate *st, struct fp_xroute *routes,
 		qsort(st->neighs, st->nneighs, sizeof(struct fp_xneigh *),
 		      xs_qsort_neigh);
 	st->nneighs = xs_dedup_neighs(st->neighs, st->nneighs);
-	for (size_t i = 0; i < st->nroutes; i++)
-		st->nlen[fam_idx(st->routes[i]->dst.family)]
-			[st->routes[i]->dst.len]++;
+	free(runs);
 	st->all_dirty = true;
 	return 0;
 out_clear:
+	free(runs);
 	/* Frees the block too: it is the state's from the start. */
 	fp_xstate__clear_inputs(st);
 	return err;

@@ -92,6 +92,14 @@ void fp_xset__sort(struct fp_xset *s);
  * or sorting drops the index. 0 or -ENOMEM.
  */
 int fp_xset__index(struct fp_xset *s);
+/*
+ * A hint for a find of p soon, in an indexed set: stage 0 fetches its
+ * index slot, stage 1 (a few finds later) the entry the slot names. A
+ * million finds in a row wait on memory twice each without; no effect
+ * on any answer.
+ */
+void fp_xset__prefetch(const struct fp_xset *s, const struct fp_prefix *p,
+		       int stage);
 
 /*
  * The decisions the incremental state below makes, and the oracle that
