@@ -244,15 +244,16 @@ san-unit-bins:
 NPROC := $(shell nproc 2>/dev/null || echo 1)
 
 # The README's test command: installs what it needs, builds everything it
-# runs, plain and sanitized, one compiler a CPU, then runs everything.
+# runs, plain and sanitized, one compiler a CPU; then the unit tests, the
+# sanitized unit tests and the short fuzz side by side (none pins
+# anything or names a namespace; each one's output is printed whole when
+# it ends), then the selftests.
 test: need-root
 	$(Q)scripts/deps.sh
 	$(Q)$(MAKE) --no-print-directory -j$(NPROC) unit-bins $(OUT)/xdp_foreign.bpf.o \
 		$(FUZZ_BINS) san-unit-bins
-	$(Q)$(MAKE) --no-print-directory unit
-	$(Q)$(MAKE) --no-print-directory fuzz FUZZ_PACKETS=100000 FUZZ_TIME=3
-	$(Q)$(MAKE) --no-print-directory sanitize-unit
-	$(Q)$(MAKE) --no-print-directory all $(OUT)/xdp_foreign.bpf.o
+	$(Q)$(MAKE) --no-print-directory -j$(NPROC) -O unit fuzz sanitize-unit \
+		FUZZ_PACKETS=100000 FUZZ_TIME=3
 	$(Q)rc=0; selftests/run.sh -j $(SELFTEST_JOBS) -V plain -V '$(SAN_VARIANT)' || rc=$$?; \
 		$(MAKE) --no-print-directory sanitize-reports || rc=1; exit $$rc
 
