@@ -213,12 +213,26 @@ static void test_long_dump(void **state)
 	free(s);
 }
 
+/*
+ * Plays s (then frees it): the outcome rc, n messages handed over (what:
+ * which), and the datagram behind the answer left unread.
+ */
+static void expect_answer(struct script *s, int rc, __u32 n, const char *what)
+{
+	struct seen v = { 0 };
+	ssize_t left;
+
+	check_int("outcome", rc, play(s, &v, &left));
+	check_int(what, n, v.n);
+	check_int("the datagram behind the answer, still unread",
+		  NLMSG_LENGTH(PAYLOAD), left);
+	free(s);
+}
+
 /* An interrupted dump is read to its end, then reported. */
 static void test_interrupted(void **state)
 {
 	struct script *s = script_new();
-	struct seen v = { 0 };
-	ssize_t left;
 	__u32 id = 0;
 
 	(void)state;
@@ -230,19 +244,13 @@ static void test_interrupted(void **state)
 	}
 	add_done(s, SEQ);
 	end_dgram(s);
-	check_int("outcome", -EAGAIN, play(s, &v, &left));
-	check_int("messages handed over", id, v.n);
-	check_int("the datagram behind the answer, still unread",
-		  NLMSG_LENGTH(PAYLOAD), left);
-	free(s);
+	expect_answer(s, -EAGAIN, id, "messages handed over");
 }
 
 /* The request's error ends the answer: that error, nothing after it read. */
 static void test_error(void **state)
 {
 	struct script *s = script_new();
-	struct seen v = { 0 };
-	ssize_t left;
 
 	(void)state;
 	for (__u32 id = 0; id < 10; id++)
@@ -251,11 +259,7 @@ static void test_error(void **state)
 	add_error(s, SEQ - 1, -ENOENT); /* another request's: skipped */
 	add_error(s, SEQ, -EPERM);
 	end_dgram(s);
-	check_int("outcome", -EPERM, play(s, &v, &left));
-	check_int("messages handed over", 10, v.n);
-	check_int("the datagram behind the answer, still unread",
-		  NLMSG_LENGTH(PAYLOAD), left);
-	free(s);
+	expect_answer(s, -EPERM, 10, "messages handed over");
 }
 
 /*
@@ -265,8 +269,6 @@ static void test_error(void **state)
 static void test_truncated(void **state)
 {
 	struct script *s = script_new();
-	struct seen v = { 0 };
-	ssize_t left;
 
 	(void)state;
 	for (__u32 id = 0; id < 10; id++)
@@ -279,12 +281,8 @@ static void test_truncated(void **state)
 	end_dgram(s);
 	add_done(s, SEQ);
 	end_dgram(s);
-	check_int("outcome", -EMSGSIZE, play(s, &v, &left));
-	check_int("messages handed over (those before the long datagram)", 10,
-		  v.n);
-	check_int("the datagram behind the answer, still unread",
-		  NLMSG_LENGTH(PAYLOAD), left);
-	free(s);
+	expect_answer(s, -EMSGSIZE, 10,
+		      "messages handed over (those before the long datagram)");
 }
 
 /* A message running past its datagram: -EBADMSG, read to the end. */
@@ -292,8 +290,6 @@ static void test_past_datagram(void **state)
 {
 	struct script *s = script_new();
 	struct nlmsghdr *nh;
-	struct seen v = { 0 };
-	ssize_t left;
 
 	(void)state;
 	for (__u32 id = 0; id < 5; id++)
@@ -305,11 +301,8 @@ static void test_past_datagram(void **state)
 	add_msg(s, SEQ, RTM_NEWROUTE, 0, 6);
 	add_done(s, SEQ);
 	end_dgram(s);
-	check_int("outcome", -EBADMSG, play(s, &v, &left));
-	check_int("messages handed over (those before the bad one)", 5, v.n);
-	check_int("the datagram behind the answer, still unread",
-		  NLMSG_LENGTH(PAYLOAD), left);
-	free(s);
+	expect_answer(s, -EBADMSG, 5,
+		      "messages handed over (those before the bad one)");
 }
 
 /* recvmsg() failing: its errno, at once. */
