@@ -915,10 +915,11 @@ static int apply(struct sync *s, const struct fp_xset *cur,
 	 */
 	for (size_t k = 0; k < nwant; k++) {
 		if (k + FIND_AHEAD < nwant)
-			fp_xset__prefetch(cur, &want[k + FIND_AHEAD].prefix, 0);
+			fp_xset__prefetch_slot(cur,
+					       &want[k + FIND_AHEAD].prefix);
 		if (k + FIND_AHEAD / 2 < nwant)
-			fp_xset__prefetch(cur, &want[k + FIND_AHEAD / 2].prefix,
-					  1);
+			fp_xset__prefetch_entry(
+				cur, &want[k + FIND_AHEAD / 2].prefix);
 		in[k] = fp_xset__find(cur, &want[k].prefix);
 		if (in[k])
 			wanted[in[k] - cur->e] = true;

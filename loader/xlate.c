@@ -68,17 +68,20 @@ static __u32 prefix_hash(const struct fp_prefix *p)
 /* Entries ahead whose index slot is fetched while this one goes in. */
 #define IX_AHEAD 8
 
-void fp_xset__prefetch(const struct fp_xset *s, const struct fp_prefix *p,
-		       int stage)
+void fp_xset__prefetch_slot(const struct fp_xset *s, const struct fp_prefix *p)
+{
+	if (s->ix)
+		__builtin_prefetch(&s->ix[prefix_hash(p) & s->ixmask]);
+}
+
+void fp_xset__prefetch_entry(const struct fp_xset *s, const struct fp_prefix *p)
 {
 	size_t k;
 
 	if (!s->ix)
 		return;
 	k = prefix_hash(p) & s->ixmask;
-	if (stage == 0)
-		__builtin_prefetch(&s->ix[k]);
-	else if (s->ix[k])
+	if (s->ix[k])
 		__builtin_prefetch(&s->e[s->ix[k] - 1]);
 }
 
@@ -101,7 +104,7 @@ int fp_xset__index(struct fp_xset *s)
 		size_t k = prefix_hash(&s->e[i].prefix) & s->ixmask;
 
 		if (i + IX_AHEAD < s->n)
-			fp_xset__prefetch(s, &s->e[i + IX_AHEAD].prefix, 0);
+			fp_xset__prefetch_slot(s, &s->e[i + IX_AHEAD].prefix);
 
 		for (; s->ix[k]; k = (k + 1) & s->ixmask)
 			if (!fp_prefix__cmp(&s->e[s->ix[k] - 1].prefix,

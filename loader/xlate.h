@@ -93,13 +93,14 @@ void fp_xset__sort(struct fp_xset *s);
  */
 int fp_xset__index(struct fp_xset *s);
 /*
- * A hint for a find of p soon, in an indexed set: stage 0 fetches its
- * index slot, stage 1 (a few finds later) the entry the slot names. A
- * million finds in a row wait on memory twice each without; no effect
- * on any answer.
+ * Hints for a find of p soon, in an indexed set: first fetch its index
+ * slot, then (a few finds later, the slot at hand) the entry the slot
+ * names. A million finds in a row wait on memory twice each without; no
+ * effect on any answer.
  */
-void fp_xset__prefetch(const struct fp_xset *s, const struct fp_prefix *p,
-		       int stage);
+void fp_xset__prefetch_slot(const struct fp_xset *s, const struct fp_prefix *p);
+void fp_xset__prefetch_entry(const struct fp_xset *s,
+			     const struct fp_prefix *p);
 
 /*
  * The decisions the incremental state below makes, and the oracle that

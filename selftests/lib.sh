@@ -319,12 +319,13 @@ lab_addr_cmds() {
 lab_addr() {
 	local ns=$1
 	shift
-	lab_addr_cmds "$@" | ip -n "$ns" -batch - || lab_fail "addresses of $2 in $ns: expected success"
+	lab_addr_cmds "$@" | lab_batch "$ns" "addresses of $1"
 }
 
-# lab_batch NS: the `ip -batch` lines on stdin, in NS.
+# lab_batch NS [WHAT]: the `ip -batch` lines on stdin, in NS; WHAT names
+# them in the failure.
 lab_batch() {
-	ip -n "$1" -batch - || lab_fail "ip -n $1 -batch: expected success"
+	ip -n "$1" -batch - || lab_fail "${2:-ip -batch} in $1: expected success"
 }
 
 lab_up() {
