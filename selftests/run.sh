@@ -5,7 +5,8 @@
 # PASS/FAIL/SKIP lines, and end with one line "N passed, N failed, N skipped".
 # Exit 1 if any case failed.
 #
-# Usage: run.sh [-j N] [-V 'NAME VAR=VALUE...']... [SCRIPT...]
+# Usage: run.sh [-j N] [-V 'NAME VAR=VALUE...']... [-c 'NAME COMMAND']...
+#               [SCRIPT...]
 #
 #   -j N   run up to N scripts at once (default 1, or $SELFTEST_JOBS). Each
 #          lab has its own namespaces and pin path, so scripts do not see
@@ -17,6 +18,11 @@
 #          (no spaces inside a value), labelled NAME, e.g.
 #          -V 'san FP=build/san/fastpath'. Without -V, each runs once as is.
 #          Totals count every variant's cases.
+#   -c     a command run as one more job beside the scripts (once, not per
+#          variant), e.g. -c 'unit make unit': it counts as one case,
+#          "PASS: NAME" when it exits 0, "FAIL: NAME (exit N)" otherwise.
+#          Like a script's, its output is kept and printed whole when
+#          it ends (with -j 1, as it comes).
 #
 # Each script's line "took N s (CPU M s)" gives its wall time and the CPU
 # time it used (user + system, `times` of what it waited for: commands,
@@ -29,17 +35,18 @@ set -eu
 dir=$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)
 times=${SELFTEST_TIMES:-$dir/../build/selftest-times}
 jobs=${SELFTEST_JOBS:-1}
-variants=()
+variants=() commands=()
 
 usage() {
-	echo "usage: $0 [-j N] [-V 'NAME VAR=VALUE...']... [SCRIPT...]" >&2
+	echo "usage: $0 [-j N] [-V 'NAME VAR=VALUE...']... [-c 'NAME COMMAND']... [SCRIPT...]" >&2
 	exit 2
 }
 
-while getopts 'j:V:h' o; do
+while getopts 'j:V:c:h' o; do
 	case $o in
 	j) jobs=$OPTARG ;;
 	V) variants+=("$OPTARG") ;;
+	c) commands+=("$OPTARG") ;;
 	*) usage ;;
 	esac
 done
@@ -60,6 +67,12 @@ for v in "${variants[@]}"; do
 			exit 2
 		}
 	done
+done
+for c in "${commands[@]}"; do
+	[[ $c =~ ^[A-Za-z0-9_.-]+\ +[^\ ] ]] || {
+		echo "run.sh: -c '$c': expected a name, then the command" >&2
+		exit 2
+	}
 done
 [ ${#variants[@]} -gt 0 ] || variants=("")
 if [ $# -eq 0 ]; then
@@ -90,31 +103,45 @@ trap stop INT TERM
 
 pass=0 fail=0 skip=0 cpu_all=0
 
-# label JOB: the script's name and, for a variant, its name.
+# label JOB: the script's (or command's) name and, for a variant, its name.
 label() {
 	local v=${job_var[$1]%% *}
-	printf '%s%s' "$(basename "${job_script[$1]}")" "${v:+ ($v)}"
+	printf '%s%s' "${job_name[$1]}" "${v:+ ($v)}"
 }
 
 # key JOB: the job's line in the times file, without its seconds.
 key() {
 	local v=${job_var[$1]%% *}
-	printf '%s%s' "$(basename "${job_script[$1]}")" "${v:+ $v}"
+	printf '%s%s' "${job_name[$1]}" "${v:+ $v}"
 }
 
-# Jobs: one per script and variant, with a weight (expected seconds).
-job_script=() job_var=() job_weight=() job_serial=()
+# Jobs: one per script and variant, and one per command (run as a script
+# of one line), with a weight (expected seconds): the last run's, else a
+# guess.
+job_script=() job_name=() job_var=() job_weight=() job_serial=() job_cmd=()
+# add_job SCRIPT NAME VARIANT GUESS
+add_job() {
+	local n=${#job_script[@]} w
+	job_script[n]=$1 job_name[n]=$2 job_var[n]=$3
+	w=$(awk -v k="$(key "$n")" '{ s = $NF; $NF = ""; sub(/ +$/, "") }
+		$0 == k { w = s } END { print w }' "$times" 2>/dev/null || true)
+	job_weight[n]=${w:-$4}
+	job_serial[n]=0 job_cmd[n]=0
+	if grep -q '^# selftest: serial' "$1"; then job_serial[n]=1; fi
+}
 for t in "$@"; do
 	for v in "${variants[@]}"; do
-		n=${#job_script[@]}
-		job_script[n]=$t job_var[n]=$v
-		w=$(awk -v k="$(key "$n")" '{ s = $NF; $NF = ""; sub(/ +$/, "") }
-			$0 == k { w = s } END { print w }' "$times" 2>/dev/null || true)
-		[ -n "$w" ] || w=$(($(stat -c %s "$t") / 100))
-		job_weight[n]=$w
-		job_serial[n]=0
-		if grep -q '^# selftest: serial' "$t"; then job_serial[n]=1; fi
+		# A script not timed yet: a second per 100 bytes of it.
+		add_job "$t" "$(basename "$t")" "$v" $(($(stat -c %s "$t") / 100))
 	done
+done
+for c in "${commands[@]}"; do
+	read -r name cmd <<<"$c"
+	printf '%s\n' "$cmd" >"$tmp/cmd-${#job_script[@]}.sh"
+	# Not timed yet: first after the serial scripts (nothing in a
+	# command waits, so three at once leave no CPU idle).
+	add_job "$tmp/cmd-${#job_script[@]}.sh" "$name" "" 999
+	job_cmd[${#job_script[@]} - 1]=1
 done
 
 # Serial jobs first in the order given, then the rest, longest first.
@@ -133,8 +160,12 @@ finish() {
 	p=$(grep -c '^PASS: ' "$log" || true)
 	f=$(grep -c '^FAIL: ' "$log" || true)
 	s=$(grep -c '^SKIP: ' "$log" || true)
-	# A script that died without naming a failing case still failed.
-	if [ "$rc" -eq 4 ] && [ $((p + f + s)) -eq 0 ]; then
+	# A command is one case; a script that died without naming a
+	# failing case still failed.
+	if [ "${job_cmd[j]}" -eq 1 ] && [ "$rc" -eq 0 ]; then
+		echo "PASS: $name"
+		p=1
+	elif [ "$rc" -eq 4 ] && [ $((p + f + s)) -eq 0 ] && [ "${job_cmd[j]}" -eq 0 ]; then
 		echo "SKIP: $name"
 		s=1
 	elif [ "$rc" -ne 0 ] && [ "$f" -eq 0 ]; then
