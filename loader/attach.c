@@ -313,23 +313,33 @@ static struct xdp_program *port_prog_get(const struct fp_opts *o, int *err)
 }
 
 /*
- * As libxdp's single-program fallback attaches: only where no program is;
- * -EBUSY or -EEXIST (one in the other mode) when one is.
+ * prog onto ifindex in mode: through libxdp, or (single) as libxdp's
+ * single-program fallback attaches, only where no program is (-EBUSY or
+ * -EEXIST, one in the other mode, when one is).
  */
-static int attach_single(struct xdp_program *prog, int ifindex,
-			 const char **how)
+static int attach_in(struct xdp_program *prog, int ifindex, bool single,
+		     enum xdp_attach_mode mode)
 {
-	int fd = xdp_program__fd(prog), err;
+	__u32 flags = mode == XDP_MODE_SKB ? XDP_FLAGS_SKB_MODE :
+					     XDP_FLAGS_DRV_MODE;
+
+	if (!single)
+		return xdp_program__attach(prog, ifindex, mode, 0);
+	return bpf_xdp_attach(ifindex, xdp_program__fd(prog),
+			      XDP_FLAGS_UPDATE_IF_NOEXIST | flags, NULL);
+}
+
+/* Native where the driver has it, else skb; *how says which. */
+static int attach_native_or_skb(struct xdp_program *prog, int ifindex,
+				bool single, const char **how)
+{
+	int err;
 
 	*how = "native";
-	err = bpf_xdp_attach(ifindex, fd,
-			     XDP_FLAGS_UPDATE_IF_NOEXIST | XDP_FLAGS_DRV_MODE,
-			     NULL);
+	err = attach_in(prog, ifindex, single, XDP_MODE_NATIVE);
 	if (err == -EOPNOTSUPP) {
 		*how = "skb";
-		err = bpf_xdp_attach(
-			ifindex, fd,
-			XDP_FLAGS_UPDATE_IF_NOEXIST | XDP_FLAGS_SKB_MODE, NULL);
+		err = attach_in(prog, ifindex, single, XDP_MODE_SKB);
 	}
 	return err;
 }
@@ -346,7 +356,7 @@ int fp_attach__port(const struct fp_opts *o, int ifindex, const char **how)
 			return err;
 		/* A new pin set starts over, with libxdp. */
 		if (port_prog.single) {
-			err = attach_single(prog, ifindex, how);
+			err = attach_native_or_skb(prog, ifindex, true, how);
 			/* Some program is there: ours, or someone's. */
 			if (err != -EBUSY && err != -EEXIST)
 				return err;
@@ -364,12 +374,7 @@ int fp_attach__port(const struct fp_opts *o, int ifindex, const char **how)
 	prog = port_prog_get(o, &err);
 	if (!prog)
 		return err;
-	*how = "native";
-	err = xdp_program__attach(prog, ifindex, XDP_MODE_NATIVE, 0);
-	if (err == -EOPNOTSUPP) {
-		*how = "skb";
-		err = xdp_program__attach(prog, ifindex, XDP_MODE_SKB, 0);
-	}
+	err = attach_native_or_skb(prog, ifindex, false, how);
 	if (!err && !query_prog(ifindex, FP_PROG_PORT_NAME, &st) && st.ours &&
 	    st.legacy)
 		port_prog.single = true;
