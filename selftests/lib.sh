@@ -35,6 +35,10 @@ UP_IP4=198.18.0.1 UP_IP6=2001:db8::1
 VM1_IP4=198.19.1.10 VM1_IP6=2001:db8:100:1::10
 VM2_IP4=198.19.2.10 VM2_IP6=2001:db8:100:2::10
 VM2_PL4=198.19.2.20
+# The MACs of the far ends (set as lab_up makes them: none is read back).
+OP_MAC=02:5e:0f:00:00:02 GW1_MAC=02:5e:0f:00:01:02
+VM1_MAC=02:5e:0f:00:11:10 VM2_MAC=02:5e:0f:00:12:10
+export OP_MAC GW1_MAC VM1_MAC VM2_MAC
 # The on-prem network behind op0 (lab_onprem): the return path's destinations.
 ONP_IP4=198.18.5.1 ONP_IP6=2001:db8:5::1
 ONP_NET4=198.18.5.0/24 ONP_NET6=2001:db8:5::/64
@@ -173,6 +177,12 @@ lab_bg() {
 	echo $! >>"$LAB_DIR/pids"
 }
 
+# nap SECS: sleep without a process (the polls below run thousands of
+# times a suite, and a process costs ~15-20 ms of CPU here): read's
+# timeout on a pipe nobody writes to, opened once by whoever sources this.
+exec {NAP_FD}<> <(:)
+nap() { read -rt "$1" -u "$NAP_FD" _ || true; }
+
 # wait_for WHAT TENTHS CMD...: poll CMD every 0.1 s, at most TENTHS times.
 wait_for() {
 	local what=$1 n=$2
@@ -180,7 +190,7 @@ wait_for() {
 	while ! "$@" >/dev/null 2>&1; do
 		n=$((n - 1))
 		[ "$n" -gt 0 ] || lab_fail "$what: expected within timeout, saw nothing"
-		sleep 0.1
+		nap 0.1
 	done
 }
 
@@ -257,9 +267,13 @@ tcp_flow() {
 # over TCP, compare sha256 on both ends.
 tcp_check() { tcp_flow "$NS_OP" "$1" "$2" "$3"; }
 
-# Make sure /sys/fs/bpf is a bpffs in this mount namespace.
+# Make sure /sys/fs/bpf is a bpffs in this mount namespace (read in the
+# shell: a process costs ~15-20 ms on these machines, every lab does this).
 lab_bpffs() {
-	[ "$(stat -f -c %T /sys/fs/bpf 2>/dev/null)" = bpf_fs ] && return 0
+	local _dev mnt type _rest
+	while read -r _dev mnt type _rest; do
+		[ "$mnt" = /sys/fs/bpf ] && [ "$type" = bpf ] && return 0
+	done </proc/mounts
 	mount -t bpf bpf /sys/fs/bpf || lab_skip "cannot mount bpffs at /sys/fs/bpf"
 }
 
@@ -271,7 +285,7 @@ lab_require_fp() {
 
 lab_require() {
 	local t
-	[ "$(id -u)" -eq 0 ] || lab_skip "needs root"
+	[ "$EUID" -eq 0 ] || lab_skip "needs root"
 	for t in ip ethtool ping socat ss sysctl timeout; do
 		command -v "$t" >/dev/null || lab_skip "missing tool: $t"
 	done
@@ -283,35 +297,35 @@ lab_require() {
 	fi
 }
 
-# New namespaces with loopback up, rp_filter/DAD/redirects settled before
-# any interface exists, so new interfaces inherit the defaults (no
-# per-interface rp_filter after that). lab_ns NS [SYSCTL...]: one more
-# namespace, with more settings. Every process costs ~15-20 ms on these
-# machines, so a namespace takes three: `ip netns add`, one sysctl, and
-# its share of one `ip -batch`.
-lab_ns() {
-	local ns=$1
-	shift
-	ip netns add "$ns" || lab_fail "ip netns add $ns: expected success"
-	echo "$ns" >>"$LAB_DIR/netns"
-	ns_sysctl "$ns" net.ipv4.conf.all.rp_filter=0 net.ipv4.conf.default.rp_filter=0 \
-		net.ipv6.conf.all.accept_dad=0 net.ipv6.conf.default.accept_dad=0 \
-		net.ipv4.conf.all.send_redirects=0 net.ipv4.conf.default.send_redirects=0 "$@"
-	ip -n "$ns" link set lo up
+# Every process costs ~15-20 ms of CPU on these machines, and a subshell's
+# fork a few: a lab is made with about twenty, most of them `ip -batch`
+# runs of the lines collected in LAB_CMDS. lab_cmd LINE... adds lines;
+# lab_batch NS [WHAT] runs them in NS (WHAT names them in a failure) and
+# empties the list.
+LAB_CMDS=
+lab_cmd() {
+	local l
+	for l in "$@"; do LAB_CMDS+=$l$'\n'; done
 }
 
-# lab_addr_cmds DEV ADDR...: `ip -batch` lines giving DEV its addresses
-# (IPv6 ones without DAD) and setting it up.
+lab_batch() {
+	local cmds=$LAB_CMDS
+	LAB_CMDS=
+	ip -n "$1" -batch - <<<"$cmds" || lab_fail "${2:-ip -batch} in $1: expected success"
+}
+
+# lab_addr_cmds DEV ADDR...: the lines giving DEV its addresses (IPv6 ones
+# without DAD) and setting it up.
 lab_addr_cmds() {
 	local dev=$1 a
 	shift
 	for a in "$@"; do
 		case $a in
-		*:*) echo "addr add $a dev $dev nodad" ;;
-		*) echo "addr add $a dev $dev" ;;
+		*:*) lab_cmd "addr add $a dev $dev nodad" ;;
+		*) lab_cmd "addr add $a dev $dev" ;;
 		esac
 	done
-	echo "link set $dev up"
+	lab_cmd "link set $dev up"
 }
 
 # lab_addr NS DEV ADDR...: the same, done (NS made by lab_ns: rp_filter
@@ -319,13 +333,35 @@ lab_addr_cmds() {
 lab_addr() {
 	local ns=$1
 	shift
-	lab_addr_cmds "$@" | lab_batch "$ns" "addresses of $1"
+	lab_addr_cmds "$@"
+	lab_batch "$ns" "addresses of $1"
 }
 
-# lab_batch NS [WHAT]: the `ip -batch` lines on stdin, in NS; WHAT names
-# them in the failure.
-lab_batch() {
-	ip -n "$1" -batch - || lab_fail "${2:-ip -batch} in $1: expected success"
+# Every lab namespace's settings, made before any interface exists so
+# that new interfaces inherit them (no per-interface rp_filter after).
+LAB_NS_SYSCTLS="net.ipv4.conf.all.rp_filter=0 net.ipv4.conf.default.rp_filter=0 \
+net.ipv6.conf.all.accept_dad=0 net.ipv6.conf.default.accept_dad=0 \
+net.ipv4.conf.all.send_redirects=0 net.ipv4.conf.default.send_redirects=0"
+
+# lab_nses 'NS [SYSCTL...]'...: new namespaces with those settings and
+# their own: two processes and a sysctl each. Loopback stays down: the
+# first batch in each namespace sets it up (lab_ns does it at once).
+lab_nses() {
+	local spec w add='' sys=''
+	for spec in "$@"; do
+		read -ra w <<<"$spec"
+		echo "${w[0]}" >>"$LAB_DIR/netns"
+		add+="netns add ${w[0]}"$'\n'
+		sys+="netns exec ${w[0]} sysctl -qw $LAB_NS_SYSCTLS ${w[*]:1}"$'\n'
+	done
+	ip -batch - <<<"$add" || lab_fail "ip netns add ${*%% *}: expected success"
+	ip -batch - <<<"$sys" >/dev/null || lab_fail "sysctls of the namespaces ${*%% *}: expected success"
+}
+
+# lab_ns NS [SYSCTL...]: one more namespace, loopback up.
+lab_ns() {
+	lab_nses "$*"
+	ip -n "$1" link set lo up
 }
 
 lab_up() {
@@ -340,11 +376,8 @@ lab_up() {
 
 	lab_require
 	lab_bpffs
-	lab_ns "$NS_OP"
-	lab_ns "$NS_HOST" net.ipv4.ip_forward=1 net.ipv6.conf.all.forwarding=1
-	lab_ns "$NS_GW" net.ipv4.ip_forward=1 net.ipv6.conf.all.forwarding=1
-	lab_ns "$NS_VM1"
-	lab_ns "$NS_VM2"
+	lab_nses "$NS_OP" "$NS_HOST net.ipv4.ip_forward=1 net.ipv6.conf.all.forwarding=1" \
+		"$NS_GW net.ipv4.ip_forward=1 net.ipv6.conf.all.forwarding=1" "$NS_VM1" "$NS_VM2"
 
 	# vm1: a real tap on the host, wired to a tap in the VM namespace.
 	# Its output goes to a file: it may outlive us (KEEP=1) and must not
@@ -355,59 +388,54 @@ lab_up() {
 
 	# The host: on-prem ── uplink0, gw0 ── gateway, veth-vm2 ── vm2; the
 	# policy routing that sends what comes in from on-prem to the gateway.
-	{
-		echo "link add uplink0 type veth peer name op0 netns $NS_OP"
-		echo "link add gw0 type veth peer name gw1 netns $NS_GW"
-		echo "link add veth-vm2 type veth peer name eth0 netns $NS_VM2"
-		lab_addr_cmds uplink0 "$UP_IP4/24" "$UP_IP6/64"
-		lab_addr_cmds gw0 198.18.1.1/30 2001:db8:1::1/64
-		lab_addr_cmds veth-vm2 198.19.2.1/24 2001:db8:100:2::1/64
-		echo "rule add iif uplink0 lookup $LAB_TABLE pref 100"
-		echo "route add default via 198.18.1.2 dev gw0 table $LAB_TABLE"
-		echo "route add default via 2001:db8:1::2 dev gw0 table $LAB_TABLE"
-	} | lab_batch "$NS_HOST"
+	# The far ends get the lab's MACs as they are made.
+	lab_cmd "link set lo up" \
+		"link add uplink0 type veth peer name op0 address $OP_MAC netns $NS_OP" \
+		"link add gw0 type veth peer name gw1 address $GW1_MAC netns $NS_GW" \
+		"link add veth-vm2 type veth peer name eth0 address $VM2_MAC netns $NS_VM2"
+	lab_addr_cmds uplink0 "$UP_IP4/24" "$UP_IP6/64"
+	lab_addr_cmds gw0 198.18.1.1/30 2001:db8:1::1/64
+	lab_addr_cmds veth-vm2 198.19.2.1/24 2001:db8:100:2::1/64
+	lab_cmd "rule add iif uplink0 lookup $LAB_TABLE pref 100" \
+		"route add default via 198.18.1.2 dev gw0 table $LAB_TABLE" \
+		"route add default via 2001:db8:1::2 dev gw0 table $LAB_TABLE"
+	lab_batch "$NS_HOST"
 	ip -n "$NS_HOST" -6 rule add iif uplink0 lookup "$LAB_TABLE" pref 100
-	{
-		lab_addr_cmds op0 "$OP_IP4/24" "$OP_IP6/64"
-		echo "route add default via $UP_IP4"
-		echo "route add default via $UP_IP6"
-	} | lab_batch "$NS_OP"
-	{
-		lab_addr_cmds gw1 198.18.1.2/30 2001:db8:1::2/64
-		echo "route add 198.19.0.0/16 via 198.18.1.1"
-		echo "route add 198.18.0.0/24 via 198.18.1.1"
-		echo "route add 2001:db8:100::/48 via 2001:db8:1::1"
-		echo "route add 2001:db8::/64 via 2001:db8:1::1"
-	} | lab_batch "$NS_GW"
-	{
-		lab_addr_cmds eth0 "$VM2_IP4/24" "$VM2_PL4/24" "$VM2_IP6/64"
-		echo "route add default via 198.19.2.1"
-		echo "route add default via 2001:db8:100:2::1"
-	} | lab_batch "$NS_VM2"
+	lab_cmd "link set lo up"
+	lab_addr_cmds op0 "$OP_IP4/24" "$OP_IP6/64"
+	lab_cmd "route add default via $UP_IP4" "route add default via $UP_IP6"
+	lab_batch "$NS_OP"
+	lab_cmd "link set lo up"
+	lab_addr_cmds gw1 198.18.1.2/30 2001:db8:1::2/64
+	lab_cmd "route add 198.19.0.0/16 via 198.18.1.1" \
+		"route add 198.18.0.0/24 via 198.18.1.1" \
+		"route add 2001:db8:100::/48 via 2001:db8:1::1" \
+		"route add 2001:db8::/64 via 2001:db8:1::1"
+	lab_batch "$NS_GW"
+	lab_cmd "link set lo up"
+	lab_addr_cmds eth0 "$VM2_IP4/24" "$VM2_PL4/24" "$VM2_IP6/64"
+	lab_cmd "route add default via 198.19.2.1" "route add default via 2001:db8:100:2::1"
+	lab_batch "$NS_VM2"
 	# XDP redirect drops checksum-partial/GSO metadata; a wire carries
-	# full checksums, so make the on-prem side send finished frames.
-	ip netns exec "$NS_OP" ethtool -K op0 tx off tso off gso off >/dev/null
-	# A veth only takes redirected frames while its peer runs NAPI.
-	ip netns exec "$NS_GW" ethtool -K gw1 gro on >/dev/null
-	ip netns exec "$NS_VM2" ethtool -K eth0 gro on >/dev/null
+	# full checksums, so make the on-prem side send finished frames. A
+	# veth only takes redirected frames while its peer runs NAPI (GRO on).
+	ip -batch - >/dev/null <<-EOF || lab_fail "ethtool -K in the lab: expected success"
+		netns exec $NS_OP ethtool -K op0 tx off tso off gso off
+		netns exec $NS_GW ethtool -K gw1 gro on
+		netns exec $NS_VM2 ethtool -K eth0 gro on
+	EOF
 
 	i=50
 	while [ ! -e "$LAB_DIR/tapwire.ready" ]; do
 		i=$((i - 1))
 		[ "$i" -gt 0 ] || lab_fail "tapwire: expected ready within 5 s, saw: $(cat "$LAB_DIR/tapwire.log")"
-		sleep 0.1
+		nap 0.1
 	done
 	lab_addr "$NS_HOST" tap-vm1 198.19.1.1/24 2001:db8:100:1::1/64
-	{
-		lab_addr_cmds eth0 "$VM1_IP4/24" "$VM1_IP6/64"
-		echo "route add default via 198.19.1.1"
-		echo "route add default via 2001:db8:100:1::1"
-	} | lab_batch "$NS_VM1"
-
-	VM1_MAC=$(ns_mac "$NS_VM1" eth0)
-	VM2_MAC=$(ns_mac "$NS_VM2" eth0)
-	GW1_MAC=$(ns_mac "$NS_GW" gw1)
-	export VM1_MAC VM2_MAC GW1_MAC
+	lab_cmd "link set lo up" "link set eth0 address $VM1_MAC"
+	lab_addr_cmds eth0 "$VM1_IP4/24" "$VM1_IP6/64"
+	lab_cmd "route add default via 198.19.1.1" "route add default via 2001:db8:100:1::1"
+	lab_batch "$NS_VM1"
 }
 
 # pids_end FILE TENTHS: signal every pid listed in FILE and give each up to
@@ -418,7 +446,7 @@ pids_end() {
 	while read -r p; do
 		n=$2
 		while kill -0 "$p" 2>/dev/null && [ "$n" -gt 0 ]; do
-			sleep 0.1
+			nap 0.1
 			n=$((n - 1))
 		done
 	done <"$1"
@@ -454,10 +482,14 @@ lab_down() {
 	if [ -f "$LAB_DIR/netns" ]; then
 		# One process for all (one failed line, a namespace already
 		# gone, does not stop the rest).
-		sed 's/^/netns del /' "$LAB_DIR/netns" | ip -force -batch - 2>/dev/null || true
+		local ns dels=''
+		while read -r ns; do dels+="netns del $ns"$'\n'; done <"$LAB_DIR/netns"
+		ip -force -batch - <<<"$dels" 2>/dev/null || true
 	fi
-	case ${PIN:-} in /sys/fs/bpf/fastpath-test-*) rm -rf "$PIN" ;; esac
-	rm -rf "$LAB_DIR"
+	case ${PIN:-} in
+	/sys/fs/bpf/fastpath-test-*) rm -rf "$PIN" "$LAB_DIR" ;;
+	*) rm -rf "$LAB_DIR" ;;
+	esac
 	LAB_DIR=
 }
 
@@ -469,11 +501,10 @@ hns() { ip -n "$NS_HOST" "$@"; }
 # on a VM port, as `port add` and `sync --ports` attach it).
 xdp_on() { hns -d link show dev "$1" | grep -q 'prog/xdp id'; }
 
-# lab_op_neigh: the host's neighbours for on-prem's op0, permanent (no ARP
-# or ND while frames are counted; the return path's next hop resolved);
-# sets OP_MAC.
+# lab_op_neigh: the host's neighbours for on-prem's op0 (OP_MAC),
+# permanent (no ARP or ND while frames are counted; the return path's next
+# hop resolved).
 lab_op_neigh() {
-	OP_MAC=$(ns_mac "$NS_OP" op0)
 	hns neigh replace "$OP_IP4" lladdr "$OP_MAC" dev uplink0 nud permanent
 	hns -6 neigh replace "$OP_IP6" lladdr "$OP_MAC" dev uplink0 nud permanent
 	export OP_MAC

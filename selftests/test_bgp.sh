@@ -79,7 +79,7 @@ poll_ms() {
 		n=$((n - 1))
 		[ "$n" -gt 0 ] && [ $(($(now_ms) - t0)) -le "$max" ] ||
 			lab_fail "$what: expected within $max ms, saw nothing after $(($(now_ms) - t0)) ms"
-		sleep 0.01
+		nap 0.01
 	done
 	echo $(($(now_ms) - t0))
 }

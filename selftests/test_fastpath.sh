@@ -149,7 +149,7 @@ s.send(hdr + b"\x08\x00")
 	for _ in $(seq 20); do
 		m1=$(fp_stat malformed)
 		[ "$m1" -le "$m0" ] || break
-		sleep 0.1
+		nap 0.1
 	done
 	assert_delta "stats malformed.packets after a 14-byte frame" "$m0" "$m1" 1 1
 	assert_fast "$VM1_IP4"

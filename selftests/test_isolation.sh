@@ -259,7 +259,7 @@ case_readonly_unlocked() {
 	# The holder has the lock once a non-blocking try fails.
 	for _ in $(seq 50); do
 		flock -n -s "$PIN" true || break
-		sleep 0.1
+		nap 0.1
 	done
 	for cmd in "route list" "port list" "exclude list" "uplink list" "stats" \
 		"stats --prometheus" "status" "explain 198.19.1.10" \

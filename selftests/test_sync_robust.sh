@@ -351,7 +351,7 @@ case_interface_churn() {
 	until entry_count_is $((base + 2 * n)); do
 		i=$((i - 1))
 		[ "$i" -gt 0 ] || lab_fail "entries with $n tap-cN ports: expected $((base + 2 * n)) in time, saw $(entry_count)"
-		sleep 0.1
+		nap 0.1
 	done
 	assert_route "$(port_behind "$n")" "tap-c$n" "$(port_mac "$n")" route
 	assert_route "$(port_host "$n" 2)/32" "tap-c$n" "$(port_mac "$n")" neighbour
@@ -380,14 +380,14 @@ case_interface_churn() {
 	until entry_count_is "$base"; do
 		i=$((i - 1))
 		[ "$i" -gt 0 ] || lab_fail "entries after the tap-cN ports went: expected the baseline $base in time, saw $(entry_count): $(routes | grep -v -e "^$VM1_IP4/" -e "^$VM1_IP6/" | head -n 5)"
-		sleep 0.1
+		nap 0.1
 	done
 	# Sync drops its ports once no entry points at them: a pass later.
 	i=$((100 + n / 5))
 	until [ "$(port_names)" = "$ports0" ]; do
 		i=$((i - 1))
 		[ "$i" -gt 0 ] || break
-		sleep 0.1
+		nap 0.1
 	done
 	ports1=$(port_names)
 	log "  entries and ports back to the baseline $((($(date +%s%N) - t1) / 1000000)) ms after the last deletion"

@@ -72,7 +72,7 @@ vm_wait_ready() {
 		vm_alive || return 1
 		n=$((n - 1))
 		[ "$n" -gt 0 ] || return 1
-		sleep 0.1
+		nap 0.1
 	done
 }
 
@@ -82,7 +82,7 @@ vm_stop() {
 	[ -n "$p" ] || return 0
 	kill "$p" 2>/dev/null || true
 	while kill -0 "$p" 2>/dev/null && [ "$n" -gt 0 ]; do
-		sleep 0.1
+		nap 0.1
 		n=$((n - 1))
 	done
 	kill -0 "$p" 2>/dev/null && kill -9 "$p" 2>/dev/null
@@ -96,7 +96,7 @@ vm_host_tap() {
 		n=$((n - 1))
 		[ "$n" -gt 0 ] && vm_alive ||
 			lab_fail "tap-vm3 in the host namespace: expected within 10 s, saw none; QEMU: $(cat "$VM_DIR/qemu.log")"
-		sleep 0.1
+		nap 0.1
 	done
 	lab_addr "$NS_HOST" tap-vm3 "$VM3_GW4/24" "$VM3_GW6/64"
 }
@@ -152,7 +152,7 @@ vm_wait() {
 	while ! grep -q "^FPCTL-END $id " "$VM_DIR/ctl.log"; do
 		n=$((n - 1))
 		[ "$n" -gt 0 ] || lab_fail "guest command $id: expected an answer within $2 s, saw: $(tail -c 500 "$VM_DIR/ctl.log")"
-		sleep 0.1
+		nap 0.1
 	done
 	awk -v id="$id" '$1 == "FPCTL-END" && $2 == id { exit }
 		f { print } $1 == "FPCTL-BEGIN" && $2 == id { f = 1 }' "$VM_DIR/ctl.log"
