@@ -56,7 +56,7 @@ HEADERS     := $(wildcard maps/*.h loader/*.h) $(OUT)/fastpath.skel.h
 .PHONY: all unit unit-bins san-unit-bins selftest test demo check install uninstall clean deps-ok need-root bench bench-sync sanitize soak \
 	fuzz libfuzzer-ok sanitize-build sanitize-unit sanitize-reports
 
-all: $(OUT)/fastpath $(OUT)/fastpath.bpf.o $(OUT)/tapwire
+all: $(OUT)/fastpath $(OUT)/fastpath.bpf.o $(OUT)/tapwire $(OUT)/nsctl
 
 # One line naming what is missing, instead of a compiler error later.
 deps-ok:
@@ -115,7 +115,8 @@ $(OUT)/fastpath: $(OUT)/loader/main.o $(OUT)/libfastpath.a
 	$(call msg,LINK,$@)
 	$(Q)$(CC) $(ALL_CFLAGS) $^ $(LDLIBS) -o $@
 
-$(OUT)/tapwire: selftests/tapwire.c | $(OUT)
+# The selftests' helpers (lib.sh builds them too when missing).
+$(OUT)/tapwire $(OUT)/nsctl: $(OUT)/%: selftests/%.c | $(OUT)
 	$(call msg,CC,$@)
 	$(Q)$(CC) -O2 -Wall -Wextra -Werror $< -o $@
 
@@ -322,7 +323,7 @@ check: all $(TEST_BINS) $(OUT)/bench_pkt $(OUT)/bench_e2e $(OUT)/bench_memlat $(
 	$(call msg,CPPCHECK,loader tests)
 	$(Q)cppcheck -q --error-exitcode=1 --enable=warning,performance,portability \
 		--inline-suppr --suppress=missingIncludeSystem --suppress=unknownMacro \
-		-Imaps -Iloader -I$(OUT) loader tests selftests/tapwire.c
+		-Imaps -Iloader -I$(OUT) loader tests selftests/tapwire.c selftests/nsctl.c
 	$(call msg,TIDY,loader tests)
 	$(Q)clang-tidy --quiet --warnings-as-errors='*' --checks='$(TIDY_CHECKS)' \
 		$(wildcard loader/*.c tests/*.c) -- $(ALL_CFLAGS) -Itests 2>&1 | \

@@ -61,12 +61,19 @@
 /* A retry's wait: the first, doubled up to the last. */
 #define RETRY_MIN_MS 100
 #define RETRY_MAX_MS 10000
+/*
+ * While a full map keeps entries refused: a sweep this often all the same
+ * (FASTPATH_SYNC_POLL_MS for tests). Room that no event announces, a
+ * static entry `fastpath route del` took out, is found that way.
+ */
+#define POLL_MS 30000
 
 /* Why a full sweep is due without an event (sync.retry). */
 enum sync_retry {
 	RETRY_NONE,
 	RETRY_FAILED, /* the last pass failed */
 	RETRY_ROOM, /* entries left a map that refused some: room again? */
+	RETRY_POLL, /* entries stay refused: room that no event told of? */
 };
 
 struct vec {
@@ -127,6 +134,8 @@ struct sync {
 	enum sync_retry retry;
 	long long retry_ms;
 	int backoff_ms;
+	int poll_ms; /* RETRY_POLL's wait (POLL_MS) */
+	bool once; /* --once: no retry of any kind */
 	int inject_failures; /* FASTPATH_SYNC_FAIL_PASSES: tests */
 };
 
@@ -703,6 +712,7 @@ static void publish_ctl(struct sync *s)
 static const char *const retry_cause[] = {
 	[RETRY_FAILED] = "the pass failed",
 	[RETRY_ROOM] = "entries left a full map",
+	[RETRY_POLL] = "entries a full map refused",
 };
 
 /*
@@ -712,7 +722,8 @@ static const char *const retry_cause[] = {
  */
 static void retry_arm(struct sync *s, enum sync_retry why)
 {
-	if (why == RETRY_ROOM && s->retry != RETRY_NONE)
+	if (why == RETRY_ROOM && s->retry != RETRY_NONE &&
+	    s->retry != RETRY_POLL)
 		return;
 	s->backoff_ms = !s->backoff_ms			  ? RETRY_MIN_MS :
 			s->backoff_ms >= RETRY_MAX_MS / 2 ? RETRY_MAX_MS :
@@ -1203,11 +1214,21 @@ static void pass_result(struct sync *s, int err, bool swept)
 		return;
 	}
 	/* Room is only found by a sweep: an event's pass leaves it waiting. */
-	if (s->retry == RETRY_ROOM && !swept)
+	if ((s->retry == RETRY_ROOM || s->retry == RETRY_POLL) && !swept)
 		return;
 	s->retry = RETRY_NONE;
-	if (!s->failed.n && !s->blocked.n)
+	if (!s->failed.n && !s->blocked.n) {
 		s->backoff_ms = 0;
+	} else if (!s->once) {
+		/*
+		 * Refused by this pass or kept so by a sweep. Its own wait: a
+		 * room retry still doubles as before.
+		 */
+		s->retry = RETRY_POLL;
+		s->retry_ms = now_ms() + s->poll_ms;
+		pr_debug("sync: %s: looking for room again in %d ms\n",
+			 retry_cause[RETRY_POLL], s->poll_ms);
+	}
 }
 
 /* Until the ports settle: a dropped port may free an ifindex for a new one. */
@@ -1620,6 +1641,9 @@ int fp_cmd_sync(const struct fp_opts *o, int argc, char **argv)
 	inject = getenv("FASTPATH_SYNC_FAIL_PASSES");
 	if (inject && atoi(inject) > 0)
 		s.inject_failures = atoi(inject);
+	inject = getenv("FASTPATH_SYNC_POLL_MS");
+	s.poll_ms = inject && atoi(inject) > 0 ? atoi(inject) : POLL_MS;
+	s.once = opt.once;
 	err = reconcile_all(&s);
 	if (opt.once) {
 		if (!err)

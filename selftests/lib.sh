@@ -21,6 +21,7 @@ ROOT=${ROOT:-$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)}
 FP=${FP:-$ROOT/build/fastpath}
 FP_OBJ=${FP_OBJ:-$ROOT/build/fastpath.bpf.o}
 TAPWIRE=${TAPWIRE:-$ROOT/build/tapwire}
+NSCTL=${NSCTL:-$ROOT/build/nsctl}
 # The interpreter `python3` names, resolved once: through a version
 # manager's shim (pyenv on these machines) every call ran a dozen more
 # processes, ~100 ms, and test_model alone made 77 calls. The function
@@ -104,10 +105,14 @@ expect_reject_says() {
 	assert_match "$what ('$*'): stderr" "$pat" "$REJECT_ERR"
 }
 
-# assert_match WHAT REGEX TEXT
+# assert_match WHAT REGEX TEXT: some line of TEXT matches (grep -E). One
+# line is matched in the shell: hundreds of calls a suite, and a process
+# costs ~15-20 ms here.
 assert_match() {
-	printf '%s\n' "$3" | grep -Eq -- "$2" ||
-		lab_fail "$1: expected output matching '$2', saw: $3"
+	case $3 in
+	*$'\n'*) printf '%s\n' "$3" | grep -Eq -- "$2" ;;
+	*) [[ $3 =~ $2 ]] ;;
+	esac || lab_fail "$1: expected output matching '$2', saw: $3"
 }
 
 # fp ARGS...: the CLI against this lab's host namespace and pin path.
@@ -115,10 +120,10 @@ fp() { "$FP" -n "$NS_HOST" --pin-path "$PIN" "$@"; }
 
 # json_counter JSON NAME [FIELD]: stats --json counter NAME's FIELD (packets).
 json_counter() {
-	local v
-	v=$(printf '%s' "$1" | tr -d ' \n\t' |
-		grep -o "\"$2\":{[^}]*}" | grep -o "\"${3:-packets}\":[0-9]*" |
-		head -n1 | cut -d: -f2)
+	local j=${1//[$' \n\t']/} obj="\"$2\":\\{[^}]*\\}" field="\"${3:-packets}\":([0-9]+)" v=
+	if [[ $j =~ $obj ]] && [[ ${BASH_REMATCH[0]} =~ $field ]]; then
+		v=${BASH_REMATCH[1]}
+	fi
 	[ -n "$v" ] || lab_fail "stats --json: expected counter $2.${3:-packets}, saw: $1"
 	printf '%s\n' "$v"
 }
@@ -290,10 +295,16 @@ lab_require() {
 		command -v "$t" >/dev/null || lab_skip "missing tool: $t"
 	done
 	[ -c /dev/net/tun ] || lab_skip "no /dev/net/tun"
-	if [ ! -x "$TAPWIRE" ] || [ "$ROOT/selftests/tapwire.c" -nt "$TAPWIRE" ]; then
-		mkdir -p "$(dirname "$TAPWIRE")"
-		"${CC:-cc}" -O2 -Wall -Wextra -Werror -o "$TAPWIRE" \
-			"$ROOT/selftests/tapwire.c" || lab_fail "cannot build $TAPWIRE"
+	lab_helper "$TAPWIRE" tapwire
+	lab_helper "$NSCTL" nsctl
+}
+
+# lab_helper BIN NAME: build BIN from selftests/NAME.c when missing or older.
+lab_helper() {
+	if [ ! -x "$1" ] || [ "$ROOT/selftests/$2.c" -nt "$1" ]; then
+		mkdir -p "$(dirname "$1")"
+		"${CC:-cc}" -O2 -Wall -Wextra -Werror -o "$1" \
+			"$ROOT/selftests/$2.c" || lab_fail "cannot build $1"
 	fi
 }
 
@@ -344,18 +355,20 @@ net.ipv6.conf.all.accept_dad=0 net.ipv6.conf.default.accept_dad=0 \
 net.ipv4.conf.all.send_redirects=0 net.ipv4.conf.default.send_redirects=0"
 
 # lab_nses 'NS [SYSCTL...]'...: new namespaces with those settings and
-# their own: two processes and a sysctl each. Loopback stays down: the
-# first batch in each namespace sets it up (lab_ns does it at once).
+# their own: two processes for all (ip -batch, build/nsctl). Loopback
+# stays down: the first batch in each namespace sets it up (lab_ns does it
+# at once).
 lab_nses() {
-	local spec w add='' sys=''
+	local spec w add='' sys=()
 	for spec in "$@"; do
 		read -ra w <<<"$spec"
 		echo "${w[0]}" >>"$LAB_DIR/netns"
 		add+="netns add ${w[0]}"$'\n'
-		sys+="netns exec ${w[0]} sysctl -qw $LAB_NS_SYSCTLS ${w[*]:1}"$'\n'
+		# shellcheck disable=SC2206 # the settings are words
+		sys+=(${sys[0]+--} "${w[0]}" $LAB_NS_SYSCTLS "${w[@]:1}")
 	done
 	ip -batch - <<<"$add" || lab_fail "ip netns add ${*%% *}: expected success"
-	ip -batch - <<<"$sys" >/dev/null || lab_fail "sysctls of the namespaces ${*%% *}: expected success"
+	"$NSCTL" "${sys[@]}" || lab_fail "sysctls of the namespaces ${*%% *}: expected success"
 }
 
 # lab_ns NS [SYSCTL...]: one more namespace, loopback up.

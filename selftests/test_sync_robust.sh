@@ -10,7 +10,7 @@ set -eu
 # shellcheck source=selftests/lib.sh
 . "$(dirname "${BASH_SOURCE[0]}")/lib.sh"
 
-CASES="restart_no_interruption churn_while_stopped ifindex_reuse interface_churn valgrind_sync map_full hosts_full overflow overflow_stale_links failed_pass"
+CASES="restart_no_interruption churn_while_stopped ifindex_reuse interface_churn valgrind_sync map_full static_room hosts_full overflow overflow_stale_links failed_pass"
 # Ports made and deleted by interface_churn (issue 5 asks 1,000).
 CHURN_PORTS=${CHURN_PORTS:-1000}
 # A prefix behind vm1 (vm1 answers for its first address), one behind vm2.
@@ -404,7 +404,7 @@ case_valgrind_sync() {
 	# (its runtime linked in: the binary holds __asan_init).
 	! grep -qa __asan_init "$FP" ||
 		lab_skip "$FP is an ASan build: valgrind runs the plain one"
-	SYNC_WRAP="valgrind -q --error-exitcode=3 --leak-check=full --errors-for-leak-kinds=definite --suppressions=$ROOT/selftests/valgrind.supp"
+	SYNC_WRAP="valgrind -q --num-callers=30 --error-exitcode=3 --leak-check=full --errors-for-leak-kinds=definite --suppressions=$ROOT/selftests/valgrind.supp"
 	case_interface_churn 20
 	kill -TERM "$SYNC_PID"
 	wait "$SYNC_PID" || rc=$?
@@ -523,6 +523,33 @@ case_map_full() {
 		"$(sed -n 's/^sync: entries left a full map: trying again in \([0-9]*\) ms$/\1/p' "$LAB_DIR/sync.log" | tr '\n' ' ' | sed 's/ $//')"
 	assert_explain 198.19.200.130 gateway
 	assert_explain 198.19.200.10 fastpath
+}
+
+# Room that no event announces: a static entry (`fastpath route del`)
+# leaves a full map that refused a route. Sync, which keeps looking for
+# room while entries stay refused (every FASTPATH_SYNC_POLL_MS, 30 s by
+# default), programs the route; before, it waited for the next route to
+# leave the kernel's table.
+case_static_room() {
+	local s=198.19.210.0/24
+	export FASTPATH_ROUTE_CAPACITY=2 FASTPATH_SYNC_POLL_MS=500
+	sync_setup
+	vm1_neighbours
+	sync_start
+	hns route add "$BEHIND1" via "$VM1_IP4" dev tap-vm1
+	wait_for "route entry $BEHIND1" 50 has_route "$BEHIND1"
+	assert_ok "static route into the last place" fp route add "$s" dev tap-vm1 lladdr "$VM1_MAC"
+	hns route add "$BEHIND2" via "$VM1_IP4" dev tap-vm1
+	wait_for "sync counting the refused $BEHIND2" 50 not_programmed_is 1
+	assert_no_route "$BEHIND2"
+	assert_explain "$BEHIND2_IP" gateway
+	assert_ok "static route deleted" fp route del "$s"
+	wait_for "route entry $BEHIND2 once sync finds the room" 50 has_route "$BEHIND2"
+	wait_for "not programmed back to 0" 50 not_programmed_is 0
+	assert_explain "$BEHIND2_IP" fastpath
+	assert_match "sync's log: looking for room" \
+		"^sync: entries a full map refused: looking for room again in 500 ms$" \
+		"$(grep 'looking for room' "$LAB_DIR/sync.log")"
 }
 
 # A full host map in one cold reconcile (sync --once): host routes go to
