@@ -265,10 +265,12 @@ test: need-root
 # The unit tests and selftests again with the loader built with ASan and
 # UBSan (build/san). Reports go to files, since the selftests swallow much
 # of the CLI's stderr: any report fails the run. make test runs these
-# selftests side by side with the plain ones. test_churn runs 40 s here:
-# the sanitized CLI makes ~7 changes a second (the plain one ~30), and in
-# 20 s some kind of change the test asks for may not happen (the rarest,
-# an exclusion's deletion, came 14 times in 60 s).
+# selftests side by side with the plain ones, except the scripts marked
+# "# selftest: once" (selftests/run.sh), whose loader code the others run
+# sanitized. make sanitize runs all. test_churn runs 40 s here: the
+# sanitized CLI makes ~7 changes a second (the plain one ~30), and in 20 s
+# some kind of change the test asks for may not happen (the rarest, an
+# exclusion's deletion, came 7-9 times in 40 s).
 SAN_OUT := $(OUT)/san
 SAN_REPORTS = $(abspath $(SAN_OUT))/reports
 SAN_ENV = ASAN_OPTIONS=log_path=$(SAN_REPORTS)/asan:detect_leaks=1 \

@@ -17,6 +17,8 @@
 #   -V     a variant: every script runs once more with the variables given
 #          (no spaces inside a value), labelled NAME, e.g.
 #          -V 'san FP=build/san/fastpath'. Without -V, each runs once as is.
+#          A script whose header has "# selftest: once" runs in the first
+#          variant only (its later ones would add nothing but time).
 #          Totals count every variant's cases.
 #   -c     a command run as one more job beside the scripts (once, not per
 #          variant), e.g. -c 'unit make unit': it counts as one case,
@@ -133,6 +135,7 @@ for t in "$@"; do
 	for v in "${variants[@]}"; do
 		# A script not timed yet: a second per 100 bytes of it.
 		add_job "$t" "$(basename "$t")" "$v" $(($(stat -c %s "$t") / 100))
+		if grep -q '^# selftest: once' "$t"; then break; fi
 	done
 done
 for c in "${commands[@]}"; do

@@ -8,6 +8,8 @@
 # the gateway. Skips (KSFT_SKIP) without bird/birdc (Debian bird2).
 # Usage: test_bgp.sh [CASE...]   (default: all; see CASES)
 # selftest: serial (a route reaches the map within 1 s: run.sh runs it alone)
+# selftest: once (sync follows BIRD's routes as any other daemon's:
+# test_sync runs that sanitized)
 
 set -eu
 # shellcheck source=selftests/lib.sh

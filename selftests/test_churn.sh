@@ -30,6 +30,9 @@
 # CHURN_RATE the flow in packets/s (default 1500), CHURN_SEED its order.
 # Usage: test_churn.sh [CASE...]
 # selftest: serial (the flow must arrive whole: run.sh runs it alone)
+# selftest: once (the trie's random changes run sanitized in test_trie,
+# make sanitize-unit; the route and exclude commands in test_fastpath and
+# test_model)
 
 set -eu
 # shellcheck source=selftests/lib.sh

@@ -9,6 +9,9 @@
 # no_uplink_refused make a namespace, with veth interfaces of their own.
 # Usage: test_install.sh [CASE...]
 
+# selftest: once (install and uninstall run no loader code that the
+# other scripts' sanitized runs do not)
+
 set -eu
 # shellcheck source=selftests/lib.sh
 . "$(dirname "${BASH_SOURCE[0]}")/lib.sh"

@@ -10,6 +10,8 @@
 # SOAK_SECS (default 10; `make soak` runs 60), SOAK_RATE packets/s per flow
 # (default 500). Usage: test_soak.sh [CASE...]
 # selftest: serial (the flows must arrive whole: run.sh runs it alone)
+# selftest: once (sync killed and started again, and the program
+# replaced, run sanitized in test_sync_robust and test_load)
 
 set -eu
 # shellcheck source=selftests/lib.sh

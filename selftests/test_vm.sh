@@ -11,6 +11,10 @@
 # Usage: test_vm.sh [CASE...]   (default: all; see CASES)
 # The guest and its accelerator: selftests/vm.sh.
 
+# selftest: once (the guest's loader commands are test_fastpath's and
+# test_sync's, which run sanitized: a sanitized run here would boot the
+# guest again for no other code)
+
 set -eu
 # shellcheck source=selftests/lib.sh
 . "$(dirname "${BASH_SOURCE[0]}")/lib.sh"
