@@ -135,6 +135,7 @@ struct sync {
 	long long retry_ms;
 	int backoff_ms;
 	int poll_ms; /* RETRY_POLL's wait (POLL_MS) */
+	unsigned long long retry_sweeps; /* full sweeps when it was armed */
 	bool once; /* --once: no retry of any kind */
 	int inject_failures; /* FASTPATH_SYNC_FAIL_PASSES: tests */
 };
@@ -722,16 +723,23 @@ static const char *const retry_cause[] = {
  */
 static void retry_arm(struct sync *s, enum sync_retry why)
 {
-	if (why == RETRY_ROOM && s->retry != RETRY_NONE &&
-	    s->retry != RETRY_POLL)
+	long long now = now_ms(), due;
+
+	if (s->once || (why == RETRY_ROOM && s->retry != RETRY_NONE &&
+			s->retry != RETRY_POLL))
 		return;
 	s->backoff_ms = !s->backoff_ms			  ? RETRY_MIN_MS :
 			s->backoff_ms >= RETRY_MAX_MS / 2 ? RETRY_MAX_MS :
 							    2 * s->backoff_ms;
+	due = now + s->backoff_ms;
+	/* A poll due sooner keeps its time: its sweep serves both. */
+	if (s->retry == RETRY_POLL && s->retry_ms < due)
+		due = s->retry_ms;
 	s->retry = why;
-	s->retry_ms = now_ms() + s->backoff_ms;
-	pr_info("sync: %s: trying again in %d ms\n", retry_cause[why],
-		s->backoff_ms);
+	s->retry_ms = due;
+	s->retry_sweeps = s->ctl.full_syncs;
+	pr_info("sync: %s: trying again in %lld ms\n", retry_cause[why],
+		due - now);
 }
 
 /*
@@ -1213,8 +1221,14 @@ static void pass_result(struct sync *s, int err, bool swept)
 		retry_arm(s, RETRY_FAILED);
 		return;
 	}
-	/* Room is only found by a sweep: an event's pass leaves it waiting. */
-	if ((s->retry == RETRY_ROOM || s->retry == RETRY_POLL) && !swept)
+	/*
+	 * Room is only found by a sweep: an event's pass leaves it waiting,
+	 * and so does a sweep that came before entries left (a later round
+	 * of the same pass armed it).
+	 */
+	if ((s->retry == RETRY_ROOM || s->retry == RETRY_POLL) &&
+	    (!swept ||
+	     (s->retry == RETRY_ROOM && s->retry_sweeps == s->ctl.full_syncs)))
 		return;
 	s->retry = RETRY_NONE;
 	if (!s->failed.n && !s->blocked.n) {
@@ -1492,7 +1506,8 @@ static int follow(struct sync *s)
 				  wait < HEARTBEAT_MS ? (int)wait :
 							HEARTBEAT_MS;
 		}
-		if (s->retry) {
+		/* A re-dump pending ends in a sweep: no retry before it. */
+		if (s->retry && !s->resync) {
 			long long wait = s->retry_ms - now_ms();
 
 			if (wait < timeout)

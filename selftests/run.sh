@@ -160,9 +160,13 @@ finish() {
 		echo "# $name"
 		cat "$log"
 	fi
-	p=$(grep -c '^PASS: ' "$log" || true)
-	f=$(grep -c '^FAIL: ' "$log" || true)
-	s=$(grep -c '^SKIP: ' "$log" || true)
+	p=0 f=0 s=0
+	# A command's own output names no cases (its exit code is the one).
+	if [ "${job_cmd[j]}" -eq 0 ]; then
+		p=$(grep -c '^PASS: ' "$log" || true)
+		f=$(grep -c '^FAIL: ' "$log" || true)
+		s=$(grep -c '^SKIP: ' "$log" || true)
+	fi
 	# A command is one case; a script that died without naming a
 	# failing case still failed.
 	if [ "${job_cmd[j]}" -eq 1 ] && [ "$rc" -eq 0 ]; then
