@@ -294,12 +294,21 @@ case_budget() {
 	assert_match "status, budget 100" "ip budget 2/100 \(2%\), 0 over budget" "$(fp status)"
 }
 
-# Everything the model put into the maps, for before/after comparisons.
+# Everything the model put into the maps, for before/after comparisons:
+# a digest of each map's entries, sorted. A hash map's dump order is not
+# its content: a record rewritten as it was moves to the head of its
+# bucket, which shows whenever two keys share one (the hash seed is
+# random per map).
 maps_dump() {
-	local m
-	for m in fp_uplinks fp_circuits fp_vnets4 fp_vnets6 fp_excl4 fp_hosts4 fp_hosts6 fp_conns fp_ports fp_vlans; do
-		bpftool map dump pinned "$PIN/$m" | sha256sum
-	done
+	python3 - "$PIN" <<'PY'
+import hashlib, json, subprocess, sys
+for m in ("fp_uplinks fp_circuits fp_vnets4 fp_vnets6 fp_excl4 fp_hosts4 "
+          "fp_hosts6 fp_conns fp_ports fp_vlans").split():
+    out = subprocess.run(["bpftool", "-j", "map", "dump", "pinned", f"{sys.argv[1]}/{m}"],
+                         check=True, capture_output=True, text=True).stdout
+    rows = sorted(json.dumps(e, sort_keys=True) for e in json.loads(out))
+    print(m, hashlib.sha256("\n".join(rows).encode()).hexdigest())
+PY
 }
 
 # g. A failed apply leaves maps and state as they were; one that died
