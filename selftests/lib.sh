@@ -170,12 +170,6 @@ ns_mac() {
 	echo "$l"
 }
 
-ns_sysctl() {
-	local ns=$1
-	shift
-	ip netns exec "$ns" sysctl -qw "$@" >/dev/null
-}
-
 # lab_bg CMD...: run CMD in the background; lab_down ends it by pid.
 lab_bg() {
 	"$@" &

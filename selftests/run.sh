@@ -121,7 +121,7 @@ key() {
 # of one line), with a weight (expected seconds): the last run's, else a
 # guess.
 job_script=() job_name=() job_var=() job_weight=() job_serial=() job_cmd=()
-# add_job SCRIPT NAME VARIANT GUESS
+# add_job SCRIPT NAME VARIANT GUESS [cmd]: a job; "cmd" for a -c command.
 add_job() {
 	local n=${#job_script[@]} w
 	job_script[n]=$1 job_name[n]=$2 job_var[n]=$3
@@ -129,6 +129,7 @@ add_job() {
 		$0 == k { w = s } END { print w }' "$times" 2>/dev/null || true)
 	job_weight[n]=${w:-$4}
 	job_serial[n]=0 job_cmd[n]=0
+	[ "${5:-}" != cmd ] || job_cmd[n]=1
 	if grep -q '^# selftest: serial' "$1"; then job_serial[n]=1; fi
 }
 for t in "$@"; do
@@ -143,8 +144,7 @@ for c in "${commands[@]}"; do
 	printf '%s\n' "$cmd" >"$tmp/cmd-${#job_script[@]}.sh"
 	# Not timed yet: first after the serial scripts (nothing in a
 	# command waits, so three at once leave no CPU idle).
-	add_job "$tmp/cmd-${#job_script[@]}.sh" "$name" "" 999
-	job_cmd[${#job_script[@]} - 1]=1
+	add_job "$tmp/cmd-${#job_script[@]}.sh" "$name" "" 999 cmd
 done
 
 # Serial jobs first in the order given, then the rest, longest first.
