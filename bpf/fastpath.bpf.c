@@ -1152,64 +1152,114 @@ static __always_inline __u32 ret_route(struct pkt *p, __u32 vnet,
 /*
  * The source's judgement (source_check) on the frame (its IP header
  * right after the MACs; IPv6 when v6): a verdict in the low 16 bits, or
- * 0 there and the source's VNet above. A global function, verified once
+ * 0 there and the source's VNet above. gen: fp_fibgen, read before the
+ * lookup, when an own address found may be kept in this CPU's
+ * fp_srccache (even and not 0), else 0. A global function, verified once
  * on its own: inlined, the paths out of the source's lookup multiplied
  * those through the destination's, and the verifier walked 700,000
  * instructions.
  */
-__noinline int fp_port_source(struct xdp_md *ctx, __u32 v6)
+__noinline int fp_port_source(struct xdp_md *ctx, __u32 v6, __u32 gen)
 {
 	const __u32 l3 = ETH_HLEN; /* a VM's frames carry no tags */
 	void *end = (void *)(long)ctx->data_end;
 	void *data = (void *)(long)ctx->data;
+	const __u32 port = ctx->ingress_ifindex;
+	const struct ipv6hdr *ip6 = data + l3;
+	const struct iphdr *ip = data + l3;
+	__u32 slot = port % FP_SRCCACHE_SLOTS, v;
 	const struct fp_route *src;
-	__u32 v;
+	struct fp_srccache *sc;
 
 	if (v6) {
-		const struct ipv6hdr *ip6 = data + l3;
-
 		if ((void *)(ip6 + 1) > end)
 			return VERDICT(FP_R_MALFORMED, XDP_DROP);
 		src = lookup6(&ip6->saddr);
 	} else {
-		const struct iphdr *ip = data + l3;
-
 		if ((void *)(ip + 1) > end)
 			return VERDICT(FP_R_MALFORMED, XDP_DROP);
 		src = lookup4(ip->saddr);
 	}
-	v = source_check(ctx->ingress_ifindex, src);
+	v = source_check(port, src);
 	if (v)
 		return v;
+	sc = gen ? bpf_map_lookup_elem(&fp_srccache, &slot) : NULL;
+	if (sc && sc->ifindex != port) {
+		sc->ifindex = port;
+		sc->gen4 = sc->gen6 = 0;
+	}
+	if (sc && v6 && (void *)(ip6 + 1) <= end) {
+		__builtin_memcpy(sc->addr6, &ip6->saddr, sizeof(sc->addr6));
+		sc->vnet6 = src->vnet;
+		sc->gen6 = gen;
+	} else if (sc && (void *)(ip + 1) <= end) {
+		sc->addr4 = ip->saddr;
+		sc->vnet4 = src->vnet;
+		sc->gen4 = gen;
+	}
 	return (src->vnet & 0xffff) << 16;
 }
 
 /*
- * The source's judgement, then the route to the destination (dst: its
- * entry, looked up before the judgement is known).
+ * This CPU's fp_srccache entry for the frame's port and the generation
+ * it holds under (*gen; 0 when the table is being written or was never
+ * written), or NULL when the entry is another port's.
  */
-static __always_inline __u32 port_route(struct pkt *p,
+static __always_inline const struct fp_srccache *srccache(struct pkt *p,
+							  __u32 *gen)
+{
+	__u32 zero = 0, port = p->ctx->ingress_ifindex;
+	__u32 slot = port % FP_SRCCACHE_SLOTS, *g;
+	const struct fp_srccache *sc;
+
+	g = bpf_map_lookup_elem(&fp_fibgen, &zero);
+	*gen = g ? *(volatile __u32 *)g : 0;
+	if (*gen & 1)
+		*gen = 0;
+	sc = bpf_map_lookup_elem(&fp_srccache, &slot);
+	return *gen && sc && sc->ifindex == port ? sc : NULL;
+}
+
+/*
+ * The source's judgement s (fp_port_source's answer), then the route to
+ * the destination (dst: its entry).
+ */
+static __always_inline __u32 port_route(struct pkt *p, __u32 s,
 					const struct fp_route *dst)
 {
-	__u32 v = fp_port_source(p->ctx, !!p->ip6);
-
-	return v & 0xffff ? v & 0xffff : ret_route(p, v >> 16, dst);
+	return s & 0xffff ? s & 0xffff : ret_route(p, s >> 16, dst);
 }
 
 static __always_inline __u32 port_ipv4(struct pkt *p, struct cursor *c)
 {
-	__u32 v = screen_ipv4(p, c);
+	__u32 v = screen_ipv4(p, c), gen;
 	struct iphdr *ip = p->ip4;
+	const struct fp_srccache *sc;
 
 	if (v || !ip)
 		return v;
-	return port_route(p, lookup4(ip->daddr));
+	sc = srccache(p, &gen);
+	if (sc && sc->gen4 == gen && sc->addr4 == ip->saddr)
+		v = (sc->vnet4 & 0xffff) << 16;
+	else
+		v = fp_port_source(p->ctx, 0, gen);
+	return port_route(p, v, lookup4(ip->daddr));
+}
+
+static __always_inline int same_addr6(const __u8 *cached,
+				      const struct in6_addr *a)
+{
+	const __u32 *c = (const __u32 *)cached;
+
+	return c[0] == a->in6_u.u6_addr32[0] && c[1] == a->in6_u.u6_addr32[1] &&
+	       c[2] == a->in6_u.u6_addr32[2] && c[3] == a->in6_u.u6_addr32[3];
 }
 
 static __always_inline __u32 port_ipv6(struct pkt *p, struct cursor *c)
 {
-	__u32 v = screen_ipv6(p, c);
+	__u32 v = screen_ipv6(p, c), gen;
 	struct ipv6hdr *ip6 = p->ip6;
+	const struct fp_srccache *sc;
 
 	if (v || !ip6)
 		return v;
@@ -1217,7 +1267,12 @@ static __always_inline __u32 port_ipv6(struct pkt *p, struct cursor *c)
 	if (ip6->saddr.in6_u.u6_addr8[0] == 0xfe &&
 	    (ip6->saddr.in6_u.u6_addr8[1] & 0xc0) == 0x80)
 		return VERDICT(FP_R_UNKNOWN_SOURCE, XDP_PASS);
-	return port_route(p, lookup6(&ip6->daddr));
+	sc = srccache(p, &gen);
+	if (sc && sc->gen6 == gen && same_addr6(sc->addr6, &ip6->saddr))
+		v = (sc->vnet6 & 0xffff) << 16;
+	else
+		v = fp_port_source(p->ctx, 1, gen);
+	return port_route(p, v, lookup6(&ip6->daddr));
 }
 
 static __always_inline __u32 handle_port(struct pkt *p)

@@ -219,6 +219,23 @@ struct {
 	__uint(pinning, LIBBPF_PIN_BY_NAME);
 } fp_rstats SEC(".maps");
 
+/* The route lookups' generation and the return path's source cache. */
+struct {
+	__uint(type, BPF_MAP_TYPE_ARRAY);
+	__uint(max_entries, 1);
+	__type(key, __u32);
+	__type(value, __u32);
+	__uint(pinning, LIBBPF_PIN_BY_NAME);
+} fp_fibgen SEC(".maps");
+
+struct {
+	__uint(type, BPF_MAP_TYPE_PERCPU_ARRAY);
+	__uint(max_entries, FP_SRCCACHE_SLOTS);
+	__type(key, __u32);
+	__type(value, struct fp_srccache);
+	__uint(pinning, LIBBPF_PIN_BY_NAME);
+} fp_srccache SEC(".maps");
+
 /* Written by userspace only; the program never reads it. */
 struct {
 	__uint(type, BPF_MAP_TYPE_ARRAY);

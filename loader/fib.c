@@ -504,6 +504,7 @@ static int put_over(const struct fp_maps *m, const struct fp_prefix *p,
 	struct fp_nh nh;
 
 	fp_maps__lock(m);
+	fp_maps__fib_writing(m);
 	if (rt->flags & FP_ROUTE_F_OWN)
 		err = srcfilt_clear(m, p);
 	if (!err && !compiled(p))
@@ -550,6 +551,7 @@ static int drop(const struct fp_maps *m, const struct fp_prefix *p)
 	err = fp_fib__get(m, p, &old);
 	if (err)
 		goto out;
+	fp_maps__fib_writing(m);
 	if (!compiled(p)) {
 		err = bpf_map_delete_elem(fd, &key) ? -errno : 0;
 		goto out;
@@ -839,6 +841,7 @@ static size_t set_run(const struct fp_maps *m, const struct fp_fib_entry *e,
 
 	fd = family == AF_INET ? m->hosts4 : m->hosts6;
 	/* What put_over() does before its write, for every entry first. */
+	fp_maps__fib_writing(m);
 	if (family != AF_INET)
 		err = hosts6_mark(m);
 	for (; !err && !b->no_batch && count < n; count++) {

@@ -256,6 +256,7 @@ int fp_maps__fill_fds(struct fp_maps *m)
 	m->excl6 = bpf_map__fd(s->maps.fp_excl6);
 	m->stats = bpf_map__fd(s->maps.fp_stats);
 	m->rstats = bpf_map__fd(s->maps.fp_rstats);
+	m->fibgen = bpf_map__fd(s->maps.fp_fibgen);
 	m->circuits = bpf_map__fd(s->maps.fp_circuits);
 	m->vnets4 = bpf_map__fd(s->maps.fp_vnets4);
 	m->vnets6 = bpf_map__fd(s->maps.fp_vnets6);
@@ -291,8 +292,13 @@ int fp_maps__fill_fds(struct fp_maps *m)
 	return fp_trie__init(&m->trie, &tm, monotonic_secs);
 }
 
-/* One process holds one set of maps: the nesting depth is the process's. */
+/*
+ * One process holds one set of maps: the nesting depth is the process's,
+ * and so is fp_fibgen's odd value while its lock section writes routes
+ * (0: none written yet).
+ */
 static int lock_depth;
+static __u32 fib_gen;
 
 void fp_maps__lock(const struct fp_maps *m)
 {
@@ -301,9 +307,42 @@ void fp_maps__lock(const struct fp_maps *m)
 			;
 }
 
+/*
+ * Odd from the first write, so that no CPU keeps a source it found under
+ * the old table (fp_srccache) past it. One left odd by a writer that died
+ * half-way stays odd until the next change ends: only slower meanwhile.
+ */
+void fp_maps__fib_writing(const struct fp_maps *m)
+{
+	__u32 key = 0, g = 0;
+
+	if (fib_gen || m->fibgen < 0)
+		return;
+	bpf_map_lookup_elem(m->fibgen, &key, &g);
+	fib_gen = g | 1;
+	if (bpf_map_update_elem(m->fibgen, &key, &fib_gen, BPF_ANY))
+		pr_warn("%s: cannot write the route generation: %s\n",
+			FP_MAP_FIBGEN, strerror(errno));
+}
+
+/* Even again, never 0 (a wrap skips it), once the section's writes are in. */
+static void fib_written(const struct fp_maps *m)
+{
+	__u32 key = 0, g = fib_gen + 1 ? fib_gen + 1 : 2;
+
+	fib_gen = 0;
+	if (bpf_map_update_elem(m->fibgen, &key, &g, BPF_ANY))
+		pr_warn("%s: cannot write the route generation: %s\n",
+			FP_MAP_FIBGEN, strerror(errno));
+}
+
 void fp_maps__unlock(const struct fp_maps *m)
 {
-	if (--lock_depth == 0 && m->lockfd >= 0)
+	if (--lock_depth)
+		return;
+	if (fib_gen)
+		fib_written(m);
+	if (m->lockfd >= 0)
 		flock(m->lockfd, LOCK_UN);
 }
 

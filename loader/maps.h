@@ -20,6 +20,7 @@ struct fp_maps {
 	int uplinks, ports, tx, hosts4, hosts6, routes4, routes6, excl4, excl6;
 	int stats, srcfilt, present;
 	int rstats; /* the return path's counters (fastpath_port) */
+	int fibgen; /* the route lookups' generation (fp_maps__fib_writing) */
 	int upv, portv, txv; /* by ifindex: loader/port.c, uplink.c */
 	int nh, trie4, trie6, plies; /* the compiled table: loader/fib.c */
 	int cidx4, cpool4; /* its compressed IPv4 last plies (trie.c) */
@@ -72,6 +73,12 @@ struct fastpath *fp_skel__open_private(void);
  */
 void fp_maps__lock(const struct fp_maps *m);
 void fp_maps__unlock(const struct fp_maps *m);
+/*
+ * Under fp_maps__lock, before a write that may change what the program's
+ * route lookups answer (loader/fib.c): fp_fibgen turns odd, and the
+ * outermost fp_maps__unlock turns it even again (maps/fastpath.h).
+ */
+void fp_maps__fib_writing(const struct fp_maps *m);
 int fp_maps__count(int fd, __u32 *count, __u32 *capacity);
 int fp_stats__sum(const struct fp_maps *m, struct fp_counter out[FP_R_MAX]);
 /* The same for the return path's program (fp_rstats). */

@@ -35,6 +35,8 @@
 #define FP_MAP_VLANV "fp_vlanv"
 #define FP_MAP_VIDS "fp_vids"
 #define FP_MAP_RSTATS "fp_rstats"
+#define FP_MAP_FIBGEN "fp_fibgen"
+#define FP_MAP_SRCCACHE "fp_srccache"
 
 /*
  * fp_layout (array, key 0): the layout version of the pin set, written by
@@ -43,7 +45,7 @@
  * refuses an older pin set with one line instead of libbpf's "parameter
  * mismatch". Pin sets from before fp_layout existed are layout 1.
  */
-#define FP_LAYOUT_VERSION 7
+#define FP_LAYOUT_VERSION 8
 
 /*
  * fp_netns (array, key 0): the network namespace the pin set serves,
@@ -454,6 +456,34 @@ static inline __u32 fp_srcfilt_bucket6(const __u8 *addr)
 	       (addr[1] ^ addr[3] ^ addr[5]);
 }
 
+/*
+ * fp_fibgen (array, key 0): the generation of what the route lookups
+ * answer. loader/maps.c turns it odd before the first write of a change
+ * to the route maps the program reads (loader/fib.c, loader/trie.c) and
+ * even again, never 0, once the change is written. 0 until the loader
+ * first writes a route.
+ *
+ * fp_srccache (per-CPU array, slot ifindex % FP_SRCCACHE_SLOTS): the
+ * source address of each family that the return path (fastpath_port)
+ * last found to be the port's own, with its VNet and the generation it
+ * was found under. A frame from that address on that port skips the
+ * source's lookup while the generation is the same; an odd one, or one
+ * that moved, sends every frame to the lookup. An entry is written only
+ * under an even generation read before its lookup, so it never outlives
+ * the table state it was read from. Written by the program only.
+ */
+#define FP_SRCCACHE_SLOTS 256
+
+struct fp_srccache {
+	__u32 ifindex; /* the port; 0: empty */
+	__u32 gen4; /* fp_fibgen when addr4 was found; 0: none */
+	__be32 addr4;
+	__u32 vnet4;
+	__u32 gen6; /* the same for IPv6 */
+	__u32 vnet6;
+	__u8 addr6[16];
+};
+
 /* fp_hosts6 key: an IPv6 address, network byte order. */
 struct fp_in6 {
 	__u8 addr[16];
@@ -672,6 +702,7 @@ _Static_assert(sizeof(struct fp_vlan_key) == 8, "fp_vlan_key layout");
 _Static_assert(sizeof(struct fp_vlan) == 24, "fp_vlan layout");
 _Static_assert(sizeof(struct fp_vlanstat) == 48, "fp_vlanstat layout");
 _Static_assert(sizeof(struct fp_port) == 36, "fp_port layout");
+_Static_assert(sizeof(struct fp_srccache) == 40, "fp_srccache layout");
 _Static_assert(sizeof(struct fp_lpm4) == 8, "fp_lpm4 layout");
 _Static_assert(sizeof(struct fp_lpm6) == 20, "fp_lpm6 layout");
 _Static_assert(sizeof(struct fp_route) == 20, "fp_route layout");

@@ -1329,12 +1329,25 @@ static int random_frame(__u8 *f, enum dev *in)
 
 /* Frames from a VM: the return path's. */
 
-/* An address of a VM behind port d (an entry through it), or false. */
+/*
+ * An address of a VM behind port d (an entry through it), or false. Half
+ * the time the one it gave for d last, whatever the tables say of it now
+ * (a VM keeps sending from its address): the return path keeps a port's
+ * own source per CPU (fp_srccache), and a table changed since must be
+ * what judges it.
+ */
 static bool own_source(int family, enum dev d, __u8 *a)
 {
+	static __u8 last[D_MAX][2][16];
+	static bool have[D_MAX][2];
 	const struct ref_prefix *mine[MAX_ROUTES];
+	int f = family == AF_INET6;
 	size_t n = 0;
 
+	if (have[d][f] && chance(50)) {
+		memcpy(a, last[d][f], 16);
+		return true;
+	}
 	for (size_t i = 0; i < tables.nroutes; i++)
 		if (routes[i].family == family && !routes[i].onprem &&
 		    routes[i].ifindex == ifidx[d])
@@ -1342,6 +1355,8 @@ static bool own_source(int family, enum dev d, __u8 *a)
 	if (!n)
 		return false;
 	inside(mine[rnd(n)], a);
+	memcpy(last[d][f], a, 16);
+	have[d][f] = true;
 	return true;
 }
 

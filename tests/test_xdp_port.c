@@ -600,9 +600,163 @@ static void test_onprem_entry(void **state)
 		   add_onprem("198.18.111.0", 24, D_VM0, 1500, OP_MAC) != 0);
 }
 
+/* ---- the source cache (fp_fibgen, fp_srccache) ------------------------- */
+
+static __u32 fibgen(void)
+{
+	__u32 key = 0, g = 0;
+
+	check_int("read fp_fibgen", 0,
+		  bpf_map_lookup_elem(maps.fibgen, &key, &g) ? -errno : 0);
+	return g;
+}
+
+static void fibgen_set(__u32 g)
+{
+	__u32 key = 0;
+
+	check_int("write fp_fibgen", 0,
+		  bpf_map_update_elem(maps.fibgen, &key, &g, BPF_ANY) ? -errno :
+									0);
+}
+
+/* vm0's fp_srccache entry on every CPU (e: one per possible CPU). */
+static void srccache_io(struct fp_srccache *e, bool write)
+{
+	int fd = bpf_map__fd(skel->maps.fp_srccache);
+	__u32 slot = ifidx[D_VM0] % FP_SRCCACHE_SLOTS;
+	int err = write ? bpf_map_update_elem(fd, &slot, e, BPF_ANY) :
+			  bpf_map_lookup_elem(fd, &slot, e);
+
+	check_int(write ? "write fp_srccache" : "read fp_srccache", 0,
+		  err ? -errno : 0);
+}
+
+/* A route to port d, replacing whatever is at addr/len. */
+static void route_to(const char *addr, __u32 len, enum dev d, const __u8 *mac)
+{
+	struct fp_route rt = { .ifindex = ifidx[d],
+			       .origin = FP_ORIGIN_STATIC };
+	struct fp_prefix p;
+
+	memcpy(rt.dmac, mac, 6);
+	check_int("parse", 0, fp_parse_addr(addr, &p));
+	p.len = len;
+	check_int("fp_fib__set", 0, fp_fib__set(&maps, &p, &rt, false));
+}
+
+static void run(const struct row *r)
+{
+	void *state = (void *)r;
+
+	run_row(&state);
+}
+
+/*
+ * The return path keeps a port's own source per CPU under the route
+ * lookups' generation: a route change (odd while written, even after)
+ * makes the next frame look its source up again, and nothing kept is
+ * trusted while a change is being written.
+ */
+static void test_source_cache(void **state)
+{
+	static const struct row own4 = { "own v4", P_PORT, D_VM0,
+					 V4("198.18.1.10", "198.18.100.5"),
+					 FWD(OP_MAC, UP0_MAC) };
+	static const struct row own6 = {
+		"own v6", P_PORT, D_VM0,
+		V6("2001:db8:1::10", "2001:db8:100::5"), FWD(OP_MAC, UP0_MAC)
+	};
+	static const struct row moved4 = { "moved v4", P_PORT, D_VM0,
+					   V4("198.18.1.10", "198.18.100.5"),
+					   DROP(FP_R_SPOOFED) };
+	static const struct row moved6 = {
+		"moved v6", P_PORT, D_VM0,
+		V6("2001:db8:1::10", "2001:db8:100::5"), DROP(FP_R_SPOOFED)
+	};
+	static const struct row planted = { "planted", P_PORT, D_VM0,
+					    V4("198.18.2.10", "198.18.100.5"),
+					    FWD(OP_MAC, UP0_MAC) };
+	static const struct row looked_up = { "looked up", P_PORT, D_VM0,
+					      V4("198.18.2.10", "198.18.100.5"),
+					      DROP(FP_R_SPOOFED) };
+	int ncpu = libbpf_num_possible_cpus();
+	struct fp_srccache *e = calloc(ncpu > 0 ? ncpu : 1, sizeof(*e));
+	__u32 g, a4, a2;
+	__u8 a6[16];
+	bool seen4 = false, seen6 = false;
+
+	check_true("possible CPUs", ncpu > 0 && e);
+	inet_pton(AF_INET, "198.18.1.10", &a4);
+	inet_pton(AF_INET, "198.18.2.10", &a2);
+	inet_pton(AF_INET6, "2001:db8:1::10", a6);
+
+	/* Odd from a section's first route write, even at its end. */
+	g = fibgen();
+	check_true("even and not 0 after the setup's routes", g && !(g & 1));
+	fp_maps__lock(&maps);
+	route_to("198.18.1.11", 32, D_VM0, VM0_PEER);
+	check_int("odd while the section writes", g + 1, fibgen());
+	route_to("198.18.1.12", 32, D_VM0, VM0_PEER);
+	check_int("odd once per section", g + 1, fibgen());
+	fp_maps__unlock(&maps);
+	check_int("even after it", g + 2, fibgen());
+	fp_maps__lock(&maps);
+	fp_maps__unlock(&maps);
+	check_int("a section without writes leaves it", g + 2, fibgen());
+	g += 2;
+
+	/* A hit keeps its source, with its generation. */
+	run(&own4);
+	run(&own6);
+	srccache_io(e, false);
+	for (int c = 0; c < ncpu; c++) {
+		if (e[c].ifindex != ifidx[D_VM0])
+			continue;
+		seen4 |= e[c].gen4 == g && e[c].addr4 == a4;
+		seen6 |= e[c].gen6 == g && !memcmp(e[c].addr6, a6, 16);
+	}
+	check_true("a CPU kept vm0's IPv4 source", seen4);
+	check_true("a CPU kept vm0's IPv6 source", seen6);
+
+	/* The addresses move to vm1: vm0 sending from them is spoofing. */
+	route_to("198.18.1.10", 32, D_VM1, VM1_PEER);
+	route_to("2001:db8:1::10", 128, D_VM1, VM1_PEER);
+	run(&moved4);
+	run(&moved6);
+	route_to("198.18.1.10", 32, D_VM0, VM0_PEER);
+	route_to("2001:db8:1::10", 128, D_VM0, VM0_PEER);
+	run(&own4);
+	run(&own6);
+
+	/*
+	 * What the cache answers under an even generation: a planted entry
+	 * (vm1's address as vm0's) is believed. Under an odd one it is not,
+	 * and nothing is kept.
+	 */
+	g = fibgen();
+	for (int c = 0; c < ncpu; c++)
+		e[c] = (struct fp_srccache){ .ifindex = ifidx[D_VM0],
+					     .gen4 = g,
+					     .addr4 = a2 };
+	srccache_io(e, true);
+	run(&planted);
+	fibgen_set(g + 1);
+	run(&looked_up);
+	run(&own4);
+	srccache_io(e, false);
+	for (int c = 0; c < ncpu; c++)
+		check_int("nothing kept under an odd generation", a2,
+			  e[c].addr4);
+	fibgen_set(g + 2);
+	run(&looked_up);
+	run(&own4);
+	free(e);
+}
+
 int main(void)
 {
-	static struct CMUnitTest tests[ARRAY_SIZE(rows) + 2];
+	static struct CMUnitTest tests[ARRAY_SIZE(rows) + 3];
 
 	for (size_t i = 0; i < ARRAY_SIZE(rows); i++) {
 		tests[i].name = rows[i].name;
@@ -613,6 +767,8 @@ int main(void)
 		(struct CMUnitTest)cmocka_unit_test(test_onprem_build);
 	tests[ARRAY_SIZE(rows) + 1] =
 		(struct CMUnitTest)cmocka_unit_test(test_onprem_entry);
+	tests[ARRAY_SIZE(rows) + 2] =
+		(struct CMUnitTest)cmocka_unit_test(test_source_cache);
 	setvbuf(stdout, NULL, _IOLBF, 0);
 	return cmocka_run_group_tests_name("xdp_port", tests, group_setup,
 					   group_teardown);
