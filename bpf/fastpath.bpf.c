@@ -1149,6 +1149,43 @@ static __always_inline __u32 ret_route(struct pkt *p, __u32 vnet,
 	return VERDICT(r, r == FP_R_FASTPATH ? XDP_REDIRECT : XDP_PASS);
 }
 
+/* The VNet whose address space holds the address, 0 for none. */
+static __always_inline __u32 space4(__be32 addr)
+{
+	struct fp_lpm4 key = { .prefixlen = 32, .addr = addr };
+	const struct fp_vnet *v = bpf_map_lookup_elem(&fp_vnets4, &key);
+
+	return v ? v->id : 0;
+}
+
+static __always_inline __u32 space6(const struct in6_addr *addr)
+{
+	struct fp_lpm6 key = { .prefixlen = 128 };
+	const struct fp_vnet *v;
+
+	__builtin_memcpy(key.addr, addr->in6_u.u6_addr8, 16);
+	v = bpf_map_lookup_elem(&fp_vnets6, &key);
+	return v ? v->id : 0;
+}
+
+/*
+ * A source no entry names, in the model: inside the address space of
+ * the VNet behind the port (fp_port.vnet) it is the port's own (its
+ * VNet << 16, as fp_port_source answers); inside another VNet's, on a
+ * port with a VNet, spoofed. Anything else is the host's stack's to
+ * judge.
+ */
+static __always_inline __u32 space_source(__u32 port, __u32 vnet)
+{
+	const struct fp_port *rec = vnet ? port_of(port) : NULL;
+
+	if (!rec || !rec->vnet)
+		return VERDICT(FP_R_UNKNOWN_SOURCE, XDP_PASS);
+	if (rec->vnet != vnet)
+		return VERDICT(FP_R_SPOOFED, XDP_DROP);
+	return (vnet & 0xffff) << 16;
+}
+
 /*
  * The source's judgement (source_check) on the frame (its IP header
  * right after the MACs; IPv6 when v6): a verdict in the low 16 bits, or
@@ -1171,14 +1208,19 @@ __noinline int fp_port_source(struct xdp_md *ctx, __u32 v6, __u32 gen)
 	const struct fp_route *src;
 	struct fp_srccache *sc;
 
+	/* No entry names the source (source_check's unknown): the model's. */
 	if (v6) {
 		if ((void *)(ip6 + 1) > end)
 			return VERDICT(FP_R_MALFORMED, XDP_DROP);
 		src = lookup6(&ip6->saddr);
+		if (!src || !src->ifindex)
+			return space_source(port, space6(&ip6->saddr));
 	} else {
 		if ((void *)(ip + 1) > end)
 			return VERDICT(FP_R_MALFORMED, XDP_DROP);
 		src = lookup4(ip->saddr);
+		if (!src || !src->ifindex)
+			return space_source(port, space4(ip->saddr));
 	}
 	v = source_check(port, src);
 	if (v)

@@ -1210,6 +1210,7 @@ static int build_plan(const struct ctx *c, struct fp_plan *p,
 			if (!pp)
 				goto nomem;
 			snprintf(pp->name, sizeof(pp->name), "%s", v->ports[s]);
+			pp->vnet = vnet_id[i];
 		}
 		for (size_t e = 0; e < v->nexcls; e++)
 			if (add_excl(p, c, v->excls[e].line,

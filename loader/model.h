@@ -57,6 +57,7 @@ struct fp_plan_excl {
 struct fp_plan_port {
 	char name[IF_NAMESIZE];
 	bool owned; /* registered by apply, so apply removes it */
+	__u32 vnet; /* the VNet it is `port =` of (fp_port.vnet) */
 };
 
 /* What the maps hold for the model: apply moves them from one to another. */

@@ -58,22 +58,25 @@ int fp_ports__tx_put(const struct fp_maps *m, __u32 ifindex)
 	return tx_put(m, ifindex, has_tx(m, ifindex));
 }
 
-int fp_ports__put(const struct fp_maps *m, __u32 ifindex,
-		  const struct fp_port *port, __u64 how)
+/* put() with the VNet binding: the record's own (bind), or the old one. */
+static int put(const struct fp_maps *m, __u32 ifindex,
+	       const struct fp_port *port, __u64 how, bool bind)
 {
 	bool had_tx = has_tx(m, ifindex), had_port;
-	struct fp_port old;
+	struct fp_port old, rec = *port;
 	int err;
 
 	had_port = !bpf_map_lookup_elem(m->ports, &ifindex, &old);
+	if (!bind)
+		rec.vnet = had_port ? old.vnet : 0;
 	err = tx_put(m, ifindex, had_tx);
 	if (err)
 		return err;
-	err = update(m->ports, ifindex, port, how);
+	err = update(m->ports, ifindex, &rec, how);
 	if (err)
 		goto out_tx;
 	if (in_array(ifindex)) {
-		err = update(m->portv, ifindex, port, BPF_ANY);
+		err = update(m->portv, ifindex, &rec, BPF_ANY);
 		if (err)
 			goto out_port;
 	}
@@ -88,6 +91,26 @@ out_tx:
 	if (!had_tx)
 		tx_drop(m, ifindex);
 	return err;
+}
+
+int fp_ports__put(const struct fp_maps *m, __u32 ifindex,
+		  const struct fp_port *port, __u64 how)
+{
+	return put(m, ifindex, port, how, false);
+}
+
+int fp_ports__bind(const struct fp_maps *m, __u32 ifindex, __u32 vnet)
+{
+	struct fp_port port;
+
+	if (vnet >= FP_MAX_VNETS)
+		return -ERANGE;
+	if (bpf_map_lookup_elem(m->ports, &ifindex, &port))
+		return -errno;
+	if (port.vnet == vnet)
+		return 0;
+	port.vnet = vnet;
+	return put(m, ifindex, &port, BPF_EXIST, true);
 }
 
 int fp_ports__del(const struct fp_maps *m, __u32 ifindex)

@@ -20,6 +20,11 @@ struct fp_maps;
  */
 int fp_ports__put(const struct fp_maps *m, __u32 ifindex,
 		  const struct fp_port *port, __u64 how);
+/*
+ * The model's VNet behind the registered port at ifindex (fp_port.vnet;
+ * 0: none), which fp_ports__put keeps whatever record it writes.
+ */
+int fp_ports__bind(const struct fp_maps *m, __u32 ifindex, __u32 vnet);
 /* The port at ifindex, then its redirect target; -ENOENT if none. */
 int fp_ports__del(const struct fp_maps *m, __u32 ifindex);
 /* The redirect slot again, after the kernel emptied it (device gone). */

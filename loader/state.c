@@ -95,6 +95,7 @@ static json_object *plan_json(const struct fp_plan *p)
 		put_str(c, "name", p->ports[i].name);
 		json_object_object_add(
 			c, "owned", json_object_new_boolean(p->ports[i].owned));
+		put_int(c, "vnet", p->ports[i].vnet);
 		json_object_array_add(a, c);
 	}
 	json_object_object_add(o, "ports", a);
@@ -310,6 +311,7 @@ static void read_plan(struct rd *r, json_object *o, struct fp_plan *p)
 			sizeof(p->ports[i].name));
 		p->ports[i].owned = json_object_object_get_ex(e, "owned", &v) &&
 				    json_object_get_boolean(v);
+		p->ports[i].vnet = get_u32_opt(r, e, "vnet", FP_MAX_VNETS - 1);
 	}
 }
 

@@ -45,7 +45,8 @@ enum undo_kind {
 	U_EXCL_ADDED,
 	U_EXCL_DELETED,
 	U_CIRCUIT,
-	U_VLAN
+	U_VLAN,
+	U_PORT_VNET
 };
 
 struct undo {
@@ -257,6 +258,51 @@ static void undo_vlan(struct run *r, const struct undo *u)
 		fp_vlans__del(r->m, k.ifindex, k.outer, k.inner);
 }
 
+/*
+ * The VNet behind a registered port (fp_ports__bind), the step named
+ * after what the maps hold (what old says, in a dry run); journalled with
+ * the VNet it had. A port not registered has none to change.
+ */
+static int bind_write(struct run *r, const char *name, __u32 was, __u32 vnet)
+{
+	struct fp_ifinfo info = { 0 };
+	struct fp_port port;
+	struct undo *u;
+	int err;
+
+	if (!r->dry) {
+		if (fp_ifinfo__by_name(name, &info) ||
+		    bpf_map_lookup_elem(r->m->ports, &info.ifindex, &port))
+			return 0;
+		was = port.vnet;
+	}
+	if (was == vnet)
+		return 0;
+	err = step(r, "~ port %s: vnet %u -> %u", name, was, vnet);
+	if (err || r->dry)
+		return err;
+	u = journal(r, U_PORT_VNET);
+	if (!u)
+		return -ENOMEM;
+	snprintf(u->name, sizeof(u->name), "%s", name);
+	u->class = was;
+	err = fp_ports__bind(r->m, info.ifindex, vnet);
+	if (err) {
+		pr_warn("port %s: cannot bind to vnet %u: %s\n", name, vnet,
+			strerror(-err));
+		r->n--;
+	}
+	return err;
+}
+
+static void undo_bind(struct run *r, const struct undo *u)
+{
+	struct fp_ifinfo info;
+
+	if (!fp_ifinfo__by_name(u->name, &info))
+		fp_ports__bind(r->m, info.ifindex, u->class);
+}
+
 static void undo_all(struct run *r)
 {
 	while (r->n) {
@@ -293,6 +339,9 @@ static void undo_all(struct run *r)
 			break;
 		case U_VLAN:
 			undo_vlan(r, u);
+			break;
+		case U_PORT_VNET:
+			undo_bind(r, u);
 			break;
 		}
 	}
@@ -447,6 +496,18 @@ static int add_steps(struct run *r, const struct fp_plan *old,
 		if (!u)
 			return -ENOMEM;
 		snprintf(u->name, sizeof(u->name), "%s", p->name);
+	}
+	/*
+	 * The VNet behind each port: the return path takes the port's
+	 * sources in that VNet's address space as its own.
+	 */
+	for (size_t i = 0; i < next->nports; i++) {
+		const struct fp_plan_port *p = &next->ports[i];
+		const struct fp_plan_port *was = fp_plan__port(old, p->name);
+
+		err = bind_write(r, p->name, was ? was->vnet : 0, p->vnet);
+		if (err)
+			return err;
 	}
 	for (size_t i = 0; i < next->nexcls; i++) {
 		const struct fp_plan_excl *e = &next->excls[i];
@@ -740,6 +801,16 @@ static int remove_steps(struct run *r, const struct fp_plan *old,
 		if (err)
 			return err;
 	}
+	/* Out of the model, a port has no VNet, registered or not. */
+	for (size_t i = 0; i < old->nports; i++) {
+		const struct fp_plan_port *p = &old->ports[i];
+
+		if (fp_plan__port(next, p->name))
+			continue;
+		err = bind_write(r, p->name, p->vnet, 0);
+		if (err)
+			return err;
+	}
 	for (size_t i = 0; i < old->nports; i++) {
 		const struct fp_plan_port *p = &old->ports[i];
 		struct fp_plan_port *kept;
@@ -768,6 +839,7 @@ static int remove_steps(struct run *r, const struct fp_plan *old,
 			if (!kept)
 				return -ENOMEM;
 			*kept = *p;
+			kept->vnet = 0;
 			continue;
 		}
 		if (err)

@@ -362,14 +362,20 @@ static void list_ports(struct fp_maps *m, bool json)
 		fp_format_mac(port.mac, mac, sizeof(mac));
 		fp_format_mac(port.peer_mac, peer, sizeof(peer));
 		if (!json) {
-			printf("%.15s ifindex %u mac %s peer-mac %s mtu %u%s%s\n",
+			char vnet[24] = "";
+
+			if (port.vnet)
+				snprintf(vnet, sizeof(vnet), " vnet %u",
+					 port.vnet);
+			printf("%.15s ifindex %u mac %s peer-mac %s mtu %u%s%s%s\n",
 			       port.name, key, mac,
 			       fp_mac_is_zero(port.peer_mac) ? "-" : peer,
 			       port.mtu,
 			       port.flags & FP_PORT_F_RETURN ? " return" : "",
 			       port.flags & FP_PORT_F_UPLINK ?
 				       " uplink-egress" :
-				       "");
+				       "",
+			       vnet);
 			continue;
 		}
 		json_object *o = json_object_new_object();
@@ -391,6 +397,10 @@ static void list_ports(struct fp_maps *m, bool json)
 		json_object_object_add(
 			o, "uplink",
 			json_object_new_boolean(port.flags & FP_PORT_F_UPLINK));
+		/* The model's VNet behind it (apply), null for none. */
+		json_object_object_add(
+			o, "vnet",
+			port.vnet ? json_object_new_int(port.vnet) : NULL);
 		json_object_array_add(arr, o);
 	}
 	if (json)

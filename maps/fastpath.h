@@ -282,7 +282,13 @@ struct fp_port {
 	__u8 mac[6]; /* the port's own MAC: source of rewritten frames */
 	__u8 peer_mac[6]; /* default destination MAC (the VM), 0 if unset */
 	__u16 mtu; /* largest L3 packet the port takes */
-	__u16 pad;
+	/*
+	 * The model's VNet behind the port (`port =` of a [vnet]), 0 for
+	 * none: the return path takes a source in that VNet's address space
+	 * as the port's own, and one in another VNet's as spoofed. Written
+	 * by apply only (fp_ports__bind); every other write keeps it.
+	 */
+	__u16 vnet;
 	__u32 flags;
 	char name[16]; /* interface name when registered */
 };

@@ -18,7 +18,7 @@ set -eu
 # shellcheck source=selftests/lib.sh
 . "$(dirname "${BASH_SOURCE[0]}")/lib.sh"
 
-CASES="connections profile authorization fastpath_off connection_del budget atomic_apply killed_at_every_step apply_under_traffic spoke_connection check_writes_nothing check_offline trunk_port"
+CASES="connections profile authorization fastpath_off connection_del budget atomic_apply killed_at_every_step apply_under_traffic spoke_connection check_writes_nothing check_offline trunk_port vnet_sources"
 VM3_IP4=198.19.3.10
 OP1_IP4=198.18.2.2 UP1_IP4=198.18.2.1
 
@@ -713,6 +713,66 @@ case_trunk_port() {
 		--check --offline 2>&1) || lab_fail "apply --check --offline with a port: expected exit 0, saw: $out"
 	assert_match "offline with a port" "note: port p1: uplink uplink0: not checked offline" "$out"
 	assert_match "offline plan with a port" "^\+ circuit c1 \(1\) on uplink0: ip budget 100000$" "$out"
+}
+
+# m. The return path judges a source that no entry names by the VNet
+#    behind the VM's port: apply binds tap-vm1 to hub and veth-vm2 to
+#    spoke (their fp_ports records carry the VNet), so vm1 sending from
+#    hub's address space is its own, from spoke's is spoofed; a port that
+#    leaves its VNet loses the binding, and the source is the host's
+#    stack's to judge again.
+case_vnet_sources() {
+	# Registered with the return path before apply (apply's own ports
+	# get none): apply binds them all the same.
+	assert_ok "port add tap-vm1" fp port add tap-vm1
+	assert_ok "port add veth-vm2" fp port add veth-vm2
+	apply_ok "hub, spoke, v3"
+	assert_ok "onprem add" fp onprem add "$ONP_NET4" via "$OP_IP4" dev uplink0 lladdr "$OP_MAC"
+	assert_eq "tap-vm1 from hub's space" "fastpath fastpath" "$(from_vm1 198.19.1.77)"
+	assert_eq "tap-vm1 from spoke's space" "drop spoofed" "$(from_vm1 198.19.2.77)"
+	assert_eq "tap-vm1 from no VNet's space" "pass unknown_source" "$(from_vm1 198.18.9.9)"
+	assert_eq "the VNets behind tap-vm1 and veth-vm2 (fp_ports)" "hub spoke" \
+		"$(port_vnet tap-vm1) $(port_vnet veth-vm2)"
+	assert_match "port list: the VNet behind tap-vm1" "^tap-vm1 .* return vnet [0-9]+$" \
+		"$(fp port list | grep '^tap-vm1 ')"
+	sed -i '/^port = tap-vm1$/d' "$LAB_DIR/fastpath.conf"
+	apply_ok "tap-vm1 out of hub"
+	assert_eq "tap-vm1 out of hub: from hub's space" "pass unknown_source" "$(from_vm1 198.19.1.77)"
+	assert_eq "tap-vm1 out of hub: from spoke's space" "pass unknown_source" "$(from_vm1 198.19.2.77)"
+	assert_eq "the VNets behind tap-vm1 and veth-vm2, tap-vm1 out" "none spoke" \
+		"$(port_vnet tap-vm1) $(port_vnet veth-vm2)"
+}
+
+# from_vm1 SRC: the return path's verdict and reason for a frame from vm1
+# (tap-vm1) with source SRC to the on-prem network.
+from_vm1() {
+	local j
+	j=$(fp --json explain --from tap-vm1 --src "$1" "$ONP_IP4") ||
+		lab_fail "explain --from tap-vm1 --src $1: expected exit 0, saw $?"
+	printf '%s' "$j" | python3 -c '
+import json, sys
+j = json.load(sys.stdin)
+print(j["verdict"], j["reason"])'
+}
+
+# port_vnet IFACE: the name of the VNet behind the port (fp_ports' vnet,
+# by the state's ids), "none" for 0.
+port_vnet() {
+	local ifindex
+	ifindex=$(ip netns exec "$NS_HOST" cat "/sys/class/net/$1/ifindex") ||
+		lab_fail "ifindex of $1: no such interface"
+	bpftool --json map dump pinned "$PIN/fp_ports" | python3 -c '
+import json, sys
+ifindex, state = int(sys.argv[1]), sys.argv[2]
+ids = json.load(open(state))["vnet_ids"]
+for e in json.load(sys.stdin):
+    e = e.get("formatted", e)
+    if e["key"] == ifindex:
+        v = e["value"]["vnet"]
+        print(next((n for n, i in ids.items() if i == v), "none") if v else "none")
+        break
+else:
+    print("unregistered")' "$ifindex" "$LAB_DIR/state/state.json"
 }
 
 model_down() { lab_down; }

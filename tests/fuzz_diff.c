@@ -440,6 +440,12 @@ static void random_model(void)
 		sp.vnet = vnet_ids[rnd(NVNET)];
 		spaces[tables.nspaces++] = sp;
 	}
+	/* The VNet behind each VM port (a [vnet]'s `port =`), or none. */
+	for (size_t i = 0; i < tables.nports; i++)
+		if (!(ports[i].flags & FP_PORT_F_UPLINK) &&
+		    ports[i].ifindex != ifidx[D_GW0] &&
+		    ports[i].ifindex != ifidx[D_GW3])
+			ports[i].vnet = chance(60) ? vnet_ids[rnd(NVNET)] : 0;
 	if (!tables.nspaces && chance(80))
 		return;
 	for (int c = 0; c < NCIRC; c++) {
@@ -641,6 +647,9 @@ static int ports_update(bool del)
 		errno = -fp_ports__put(&fm, pt->ifindex, &v, BPF_NOEXIST);
 		if (errno)
 			return map_err("add to", "fp_ports");
+		errno = -fp_ports__bind(&fm, pt->ifindex, pt->vnet);
+		if (errno)
+			return map_err("bind a VNet in", "fp_ports");
 		/* A port the kernel took out of the devmap (device gone). */
 		if (!pt->in_devmap && fp_test__untx(&fm, pt->ifindex))
 			return map_err("delete from", "fp_tx");
@@ -1557,10 +1566,10 @@ static void dump_tables(void)
 
 	fprintf(stderr, "tables:\n");
 	for (size_t i = 0; i < tables.nports; i++)
-		fprintf(stderr, "  port %s peer %s mtu %u%s%s%s\n",
+		fprintf(stderr, "  port %s peer %s mtu %u vnet %u%s%s%s\n",
 			dev_name_of(ports[i].ifindex),
 			fp_format_mac(ports[i].peer_mac, mac, sizeof(mac)),
-			ports[i].mtu,
+			ports[i].mtu, ports[i].vnet,
 			ports[i].in_devmap ? "" : " (not in fp_tx)",
 			ports[i].flags & FP_PORT_F_RETURN ? " return" : "",
 			ports[i].flags & FP_PORT_F_UPLINK ? " uplink-egress" :

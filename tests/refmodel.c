@@ -779,8 +779,10 @@ static void judge_port_ip(const struct ref_tables *t, __u32 ingress,
 	}
 	/*
 	 * A VM sends only from its own addresses: those whose entry leads
-	 * back to its port. Another port's or an on-prem entry is spoofed;
-	 * no entry (or a shadow) leaves it to the host's own rules.
+	 * back to its port. Another port's or an on-prem entry is spoofed.
+	 * Without an entry (or with a shadow), a source in a VNet's address
+	 * space is the port's own when the port is that VNet's and spoofed
+	 * when it is another VNet's; else the host's own rules judge it.
 	 */
 	if (p.family == AF_INET6 && link_local6(p.saddr)) {
 		set(v, XDP_PASS, FP_R_UNKNOWN_SOURCE);
@@ -789,10 +791,20 @@ static void judge_port_ip(const struct ref_tables *t, __u32 ingress,
 	se = entry_of(t, p.family, p.saddr);
 	src = se.rt;
 	if (!src || !src->ifindex) {
-		set(v, XDP_PASS, FP_R_UNKNOWN_SOURCE);
-		return;
-	}
-	if (src->ifindex != ingress || src->onprem) {
+		const struct ref_prefix *sp = ref_model__lookup(
+			t->spaces, t->nspaces, p.family, p.saddr);
+		const struct ref_port *in = find_port(t, ingress);
+
+		if (!sp || !in || !in->vnet) {
+			set(v, XDP_PASS, FP_R_UNKNOWN_SOURCE);
+			return;
+		}
+		if (in->vnet != sp->vnet) {
+			set(v, XDP_DROP, FP_R_SPOOFED);
+			return;
+		}
+		se.vnet = sp->vnet;
+	} else if (src->ifindex != ingress || src->onprem) {
 		set(v, XDP_DROP, FP_R_SPOOFED);
 		return;
 	}

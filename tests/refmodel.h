@@ -76,6 +76,7 @@ struct ref_port {
 	__u16 mtu;
 	bool in_devmap;
 	__u32 flags; /* FP_PORT_F_RETURN, FP_PORT_F_UPLINK */
+	__u16 vnet; /* the model's VNet behind it (fp_port.vnet), 0: none */
 };
 
 /*

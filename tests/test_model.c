@@ -285,6 +285,15 @@ static bool plan_port(const struct fp_plan *p, const char *name)
 	return false;
 }
 
+/* The VNet id behind a port of the plan, 0 when none (or no such port). */
+static __u32 plan_port_vnet(const struct fp_plan *p, const char *name)
+{
+	for (size_t i = 0; i < p->nports; i++)
+		if (!strcmp(p->ports[i].name, name))
+			return p->ports[i].vnet;
+	return 0;
+}
+
 /* ---- a whole valid config ------------------------------------------------ */
 
 static const char full_conf[] =
@@ -518,6 +527,16 @@ static void test_full_config_plan(void **state)
 		snprintf(what, sizeof(what), "plan port %s", name);
 		check_true(what, plan_port(&f.plan, name));
 	}
+	/* Each port carries the id of the VNet it is `port =` of. */
+	check_true("hub has an id", plan_space(&f.plan, "10.1.0.0/16") != 0);
+	check_int("vm1: hub's", plan_space(&f.plan, "10.1.0.0/16"),
+		  plan_port_vnet(&f.plan, "vm1"));
+	check_int("vm2: hub's", plan_space(&f.plan, "10.1.0.0/16"),
+		  plan_port_vnet(&f.plan, "vm2"));
+	check_int("vm3: spoke's", plan_space(&f.plan, "10.2.0.0/16"),
+		  plan_port_vnet(&f.plan, "vm3"));
+	check_int("vm4: other's", plan_space(&f.plan, "10.3.0.0/16"),
+		  plan_port_vnet(&f.plan, "vm4"));
 
 	check_int("next: authorizations", 1, f.next.nauths);
 	check_str("next: authorization a1 redeemed by", "other-big",
@@ -3248,8 +3267,14 @@ static void test_state_ports(void **state)
 		  .gw_port = "gw-c1" },
 		{ .name = "c2", .id = 2, .uplink = "up2", .budget = 100000 },
 	};
+	struct fp_plan_port ports[2] = {
+		{ .name = "vm1", .owned = true, .vnet = 7 },
+		{ .name = "vm2" },
+	};
 	struct fp_state st = { .applied = { .circuits = circ,
-					    .ncircuits = 2 } },
+					    .ncircuits = 2,
+					    .ports = ports,
+					    .nports = 2 } },
 			back;
 	char dir[64], path[96];
 
@@ -3266,6 +3291,11 @@ static void test_state_ports(void **state)
 	check_int("c1 budget back", 35000, back.applied.circuits[0].budget);
 	check_str("c2 port back: none", "", back.applied.circuits[1].port);
 	check_int("c2 vlan back: none", 0, back.applied.circuits[1].vlan);
+	check_int("ports back", 2, back.applied.nports);
+	check_str("vm1 back", "vm1", back.applied.ports[0].name);
+	check_true("vm1 owned back", back.applied.ports[0].owned);
+	check_int("vm1's VNet back", 7, back.applied.ports[0].vnet);
+	check_int("vm2's VNet back: none", 0, back.applied.ports[1].vnet);
 	fp_state__free(&back);
 	unlink(path);
 	rmdir(dir);
@@ -3273,7 +3303,8 @@ static void test_state_ports(void **state)
 
 /*
  * A state written before ports (no port, stag, vlan, gw_port in its
- * circuits) still loads: its circuits are untagged.
+ * circuits, no vnet in its ports) still loads: its circuits are
+ * untagged, its ports have no VNet.
  */
 static void test_state_before_ports(void **state)
 {
@@ -3283,7 +3314,8 @@ static void test_state_before_ports(void **state)
 		"\"circuit_ids\": { \"c1\": 1 }, \"applied\": { \"circuits\": "
 		"[ { \"name\": \"c1\", \"id\": 1, \"uplink\": \"up1\", "
 		"\"budget\": 100000, \"xallow\": 8 } ], \"spaces\": [], "
-		"\"connections\": [], \"exclusions\": [], \"ports\": [] } }\n";
+		"\"connections\": [], \"exclusions\": [], \"ports\": [ "
+		"{ \"name\": \"vm1\", \"owned\": true } ] } }\n";
 	struct fp_state back;
 	char dir[64], path[96];
 	FILE *fp;
@@ -3302,6 +3334,8 @@ static void test_state_before_ports(void **state)
 	check_int("c1 vlan: none", 0, back.applied.circuits[0].vlan);
 	check_str("c1 gateway-port: none", "",
 		  back.applied.circuits[0].gw_port);
+	check_int("a port", 1, back.applied.nports);
+	check_int("vm1's VNet: none", 0, back.applied.ports[0].vnet);
 	fp_state__free(&back);
 	unlink(path);
 	rmdir(dir);

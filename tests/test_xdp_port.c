@@ -754,9 +754,108 @@ static void test_source_cache(void **state)
 	free(e);
 }
 
+/* ---- a port's VNet (fp_port.vnet) ---------------------------------------- */
+
+/* A VNet's address space into fp_vnets4/6, as apply writes it; del: out. */
+static void space(const char *addr, __u32 len, __u32 vnet, bool del)
+{
+	struct fp_vnet v = { .id = vnet };
+	struct fp_prefix p;
+	struct fp_lpm6 key;
+	int fd;
+
+	check_int("parse", 0, fp_parse_addr(addr, &p));
+	p.len = len;
+	if (p.family == AF_INET)
+		fp_prefix__to_lpm4(&p, (struct fp_lpm4 *)&key);
+	else
+		fp_prefix__to_lpm6(&p, &key);
+	fd = p.family == AF_INET ? maps.vnets4 : maps.vnets6;
+	if (del) {
+		check_int("delete the space", 0,
+			  bpf_map_delete_elem(fd, &key) ? -errno : 0);
+		return;
+	}
+	check_int("srcfilt", 0, fp_fib__srcfilt_space(&maps, &p));
+	check_int("add the space", 0,
+		  bpf_map_update_elem(fd, &key, &v, BPF_NOEXIST) ? -errno : 0);
+}
+
+static __u32 vnet_of_port(enum dev d)
+{
+	struct fp_port port = { 0 };
+
+	check_int("read the port", 0,
+		  bpf_map_lookup_elem(maps.ports, &ifidx[d], &port) ? -errno :
+								      0);
+	return port.vnet;
+}
+
+/*
+ * In the model, a source no entry names is judged by the VNet behind the
+ * port: inside that VNet's address space it is the port's own, inside
+ * another VNet's it is spoofed; on a port with no VNet, or outside every
+ * space, the host's stack judges it. An entry still decides first.
+ */
+static void test_vnet_sources(void **state)
+{
+#define ROW(n, s, d, verdict) \
+	static const struct row n = { #n, P_PORT, D_VM0, V4(s, d), verdict }
+#define ROW6(n, s, d, verdict) \
+	static const struct row n = { #n, P_PORT, D_VM0, V6(s, d), verdict }
+	ROW(own_space, "198.18.1.77", "198.18.100.5", FWD(OP_MAC, UP0_MAC));
+	ROW6(own_space6, "2001:db8:1::77", "2001:db8:100::5",
+	     FWD(OP_MAC, UP0_MAC));
+	ROW(other_space, "198.18.2.77", "198.18.100.5", DROP(FP_R_SPOOFED));
+	ROW(own_space_unbound, "198.18.1.77", "198.18.100.5",
+	    PASS(FP_R_UNKNOWN_SOURCE));
+	ROW(other_space_unbound, "198.18.2.77", "198.18.100.5",
+	    PASS(FP_R_UNKNOWN_SOURCE));
+	ROW(rebound_space, "198.18.2.77", "198.18.100.5", FWD(OP_MAC, UP0_MAC));
+	ROW(old_space, "198.18.1.77", "198.18.100.5", DROP(FP_R_SPOOFED));
+	ROW(entry_first, "198.18.1.10", "198.18.100.5", FWD(OP_MAC, UP0_MAC));
+	ROW(no_space, "198.18.50.1", "198.18.100.5", PASS(FP_R_UNKNOWN_SOURCE));
+	ROW(space_miss, "198.18.1.77", "198.18.200.1", PASS(FP_R_MISS));
+#undef ROW
+#undef ROW6
+
+	space("198.18.1.0", 24, 1, false);
+	space("2001:db8:1::", 64, 1, false);
+	space("198.18.2.0", 24, 2, false);
+	check_int("bind vm0 to VNet 1", 0,
+		  fp_ports__bind(&maps, ifidx[D_VM0], 1));
+	check_int("bound", 1, vnet_of_port(D_VM0));
+	run(&own_space);
+	run(&own_space6);
+	run(&other_space);
+	run(&no_space);
+	run(&space_miss);
+	/* Whoever rewrites the port's record keeps its VNet. */
+	check_int("the record rewritten", 0, add_port(D_VM0, VM0_PEER, true));
+	check_int("still bound", 1, vnet_of_port(D_VM0));
+	run(&own_space);
+
+	check_int("unbind", 0, fp_ports__bind(&maps, ifidx[D_VM0], 0));
+	run(&own_space_unbound);
+	run(&other_space_unbound);
+	check_int("bind vm0 to VNet 2", 0,
+		  fp_ports__bind(&maps, ifidx[D_VM0], 2));
+	run(&rebound_space);
+	run(&old_space);
+	run(&entry_first);
+
+	check_int("no such port", -ENOENT, fp_ports__bind(&maps, 999999, 1));
+	check_int("no such VNet", -ERANGE,
+		  fp_ports__bind(&maps, ifidx[D_VM0], FP_MAX_VNETS));
+	check_int("unbind", 0, fp_ports__bind(&maps, ifidx[D_VM0], 0));
+	space("198.18.1.0", 24, 1, true);
+	space("2001:db8:1::", 64, 1, true);
+	space("198.18.2.0", 24, 2, true);
+}
+
 int main(void)
 {
-	static struct CMUnitTest tests[ARRAY_SIZE(rows) + 3];
+	static struct CMUnitTest tests[ARRAY_SIZE(rows) + 4];
 
 	for (size_t i = 0; i < ARRAY_SIZE(rows); i++) {
 		tests[i].name = rows[i].name;
@@ -769,6 +868,8 @@ int main(void)
 		(struct CMUnitTest)cmocka_unit_test(test_onprem_entry);
 	tests[ARRAY_SIZE(rows) + 2] =
 		(struct CMUnitTest)cmocka_unit_test(test_source_cache);
+	tests[ARRAY_SIZE(rows) + 3] =
+		(struct CMUnitTest)cmocka_unit_test(test_vnet_sources);
 	setvbuf(stdout, NULL, _IOLBF, 0);
 	return cmocka_run_group_tests_name("xdp_port", tests, group_setup,
 					   group_teardown);
