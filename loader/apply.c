@@ -42,12 +42,44 @@
 #include "state.h"
 #include "steps.h"
 #include "store.h"
+#include "table.h"
 #include "uplink.h"
 #include "vec.h"
 
 #define FP_DEFAULT_CONFIG "/etc/fastpath/fastpath.conf"
 
 /* ---- commands --------------------------------------------------------------- */
+
+/*
+ * After a change went in: the return path on the ports apply registered
+ * (now or by an apply that died), as `port add` attaches it, and off the
+ * ones it unregistered. Outside the steps, like `port add`'s own: a port
+ * works without it, and one warning says why it has none.
+ */
+static void ports_return(struct fp_maps *m, const struct fp_opts *o,
+			 const struct fp_plan *held, const struct fp_plan *next)
+{
+	struct fp_port port;
+	__u32 ifindex;
+
+	for (size_t i = 0; i < next->nports; i++) {
+		const struct fp_plan_port *p = &next->ports[i];
+
+		ifindex = if_nametoindex(p->name);
+		if (p->owned && ifindex &&
+		    !bpf_map_lookup_elem(m->ports, &ifindex, &port) &&
+		    !(port.flags & FP_PORT_F_RETURN))
+			fp_port__return_on(m, o, p->name);
+	}
+	for (size_t i = 0; i < held->nports; i++) {
+		const struct fp_plan_port *p = &held->ports[i];
+
+		ifindex = if_nametoindex(p->name);
+		if (p->owned && !fp_plan__port(next, p->name) && ifindex &&
+		    bpf_map_lookup_elem(m->ports, &ifindex, &port))
+			fp_attach__port_off((int)ifindex);
+	}
+}
 
 static bool iface_exists(const char *name, void *ctx)
 {
@@ -155,6 +187,8 @@ int fp_cmd_apply(const struct fp_opts *o, int argc, char **argv)
 		goto out_state;
 	ret = fp_store__transact(&m, &s, &held, &next) ? FP_EXIT_ERR :
 							 FP_EXIT_OK;
+	if (ret == FP_EXIT_OK)
+		ports_return(&m, o, &held, &next.applied);
 	fp_maps__close(&m);
 out_state:
 	fp_plan__free(&dry);

@@ -718,37 +718,44 @@ case_trunk_port() {
 # m. The return path judges a source that no entry names by the VNet
 #    behind the VM's port: apply binds tap-vm1 to hub and veth-vm2 to
 #    spoke (their fp_ports records carry the VNet), so vm1 sending from
-#    hub's address space is its own, from spoke's is spoofed; a port that
-#    leaves its VNet loses the binding, and the source is the host's
-#    stack's to judge again.
+#    hub's address space is its own, from spoke's is spoofed. A port that
+#    leaves its VNet loses the binding (its sources are the host's stack's
+#    to judge again); one that apply registered is unregistered and its
+#    return path detached.
 case_vnet_sources() {
-	# Registered with the return path before apply (apply's own ports
-	# get none): apply binds them all the same.
-	assert_ok "port add tap-vm1" fp port add tap-vm1
+	# veth-vm2 registered by hand first, tap-vm1 by apply: both get the
+	# return path, and apply binds both.
 	assert_ok "port add veth-vm2" fp port add veth-vm2
 	apply_ok "hub, spoke, v3"
+	assert_match "apply registered tap-vm1 with the return path" "^tap-vm1 .* return vnet [0-9]+$" \
+		"$(fp port list | grep '^tap-vm1 ')"
+	assert_eq "tap-vm1 registered by apply: its return path attached" "prog/xdp" \
+		"$(ip -n "$NS_HOST" -d link show dev tap-vm1 | grep -o 'prog/xdp' | head -1)"
 	assert_ok "onprem add" fp onprem add "$ONP_NET4" via "$OP_IP4" dev uplink0 lladdr "$OP_MAC"
-	assert_eq "tap-vm1 from hub's space" "fastpath fastpath" "$(from_vm1 198.19.1.77)"
-	assert_eq "tap-vm1 from spoke's space" "drop spoofed" "$(from_vm1 198.19.2.77)"
-	assert_eq "tap-vm1 from no VNet's space" "pass unknown_source" "$(from_vm1 198.18.9.9)"
+	assert_eq "tap-vm1 from hub's space" "fastpath fastpath" "$(from_port tap-vm1 198.19.1.77)"
+	assert_eq "tap-vm1 from spoke's space" "drop spoofed" "$(from_port tap-vm1 198.19.2.77)"
+	assert_eq "tap-vm1 from no VNet's space" "pass unknown_source" "$(from_port tap-vm1 198.18.9.9)"
+	assert_eq "veth-vm2 from hub's space" "drop spoofed" "$(from_port veth-vm2 198.19.1.77)"
 	assert_eq "the VNets behind tap-vm1 and veth-vm2 (fp_ports)" "hub spoke" \
 		"$(port_vnet tap-vm1) $(port_vnet veth-vm2)"
-	assert_match "port list: the VNet behind tap-vm1" "^tap-vm1 .* return vnet [0-9]+$" \
-		"$(fp port list | grep '^tap-vm1 ')"
-	sed -i '/^port = tap-vm1$/d' "$LAB_DIR/fastpath.conf"
-	apply_ok "tap-vm1 out of hub"
-	assert_eq "tap-vm1 out of hub: from hub's space" "pass unknown_source" "$(from_vm1 198.19.1.77)"
-	assert_eq "tap-vm1 out of hub: from spoke's space" "pass unknown_source" "$(from_vm1 198.19.2.77)"
-	assert_eq "the VNets behind tap-vm1 and veth-vm2, tap-vm1 out" "none spoke" \
+	sed -i '/^port = tap-vm1$/d; /^port = veth-vm2$/d' "$LAB_DIR/fastpath.conf"
+	apply_ok "tap-vm1 and veth-vm2 out of their VNets"
+	assert_eq "veth-vm2 out of spoke: from spoke's space" "pass unknown_source" \
+		"$(from_port veth-vm2 198.19.2.77)"
+	assert_eq "veth-vm2 out of spoke: from hub's space" "pass unknown_source" \
+		"$(from_port veth-vm2 198.19.1.77)"
+	assert_eq "the VNets behind tap-vm1 and veth-vm2, both out" "unregistered none" \
 		"$(port_vnet tap-vm1) $(port_vnet veth-vm2)"
+	assert_eq "tap-vm1 unregistered by apply: its return path detached" "" \
+		"$(ip -n "$NS_HOST" -d link show dev tap-vm1 | grep -o 'prog/xdp' || true)"
 }
 
-# from_vm1 SRC: the return path's verdict and reason for a frame from vm1
-# (tap-vm1) with source SRC to the on-prem network.
-from_vm1() {
+# from_port PORT SRC: the return path's verdict and reason for a frame
+# from the VM on PORT with source SRC to the on-prem network.
+from_port() {
 	local j
-	j=$(fp --json explain --from tap-vm1 --src "$1" "$ONP_IP4") ||
-		lab_fail "explain --from tap-vm1 --src $1: expected exit 0, saw $?"
+	j=$(fp --json explain --from "$1" --src "$2" "$ONP_IP4") ||
+		lab_fail "explain --from $1 --src $2: expected exit 0, saw $?"
 	printf '%s' "$j" | python3 -c '
 import json, sys
 j = json.load(sys.stdin)
