@@ -393,8 +393,11 @@ static int remove_objects(const struct fp_opts *o, const char *circuit,
 	}
 	if (fp_maps__open(&m, o))
 		goto out;
-	if (!fp_store__transact(&m, &s, &held, &next))
+	if (!fp_store__transact(&m, &s, &held, &next)) {
 		ret = FP_EXIT_OK;
+		/* It may have finished an interrupted apply's ports. */
+		ports_return(&m, o, &held, &next.applied);
+	}
 out:
 	fp_state__free(&next);
 	finish(&s, &st, &held, &m);

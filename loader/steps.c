@@ -261,9 +261,11 @@ static void undo_vlan(struct run *r, const struct undo *u)
 /*
  * The VNet behind a registered port (fp_ports__bind), the step named
  * after what the maps hold (what old says, in a dry run); journalled with
- * the VNet it had. A port not registered has none to change.
+ * the VNet it had. A port not registered has none to change, nor has one
+ * bound to `keep` already (with keep 0: none).
  */
-static int bind_write(struct run *r, const char *name, __u32 was, __u32 vnet)
+static int bind_write(struct run *r, const char *name, __u32 was, __u32 vnet,
+		      __u32 keep)
 {
 	struct fp_ifinfo info = { 0 };
 	struct fp_port port;
@@ -276,7 +278,7 @@ static int bind_write(struct run *r, const char *name, __u32 was, __u32 vnet)
 			return 0;
 		was = port.vnet;
 	}
-	if (was == vnet)
+	if (was == vnet || (keep && was == keep))
 		return 0;
 	err = step(r, "~ port %s: vnet %u -> %u", name, was, vnet);
 	if (err || r->dry)
@@ -303,6 +305,20 @@ static void undo_bind(struct run *r, const struct undo *u)
 		fp_ports__bind(r->m, info.ifindex, u->class);
 }
 
+/* Registered again, with the return path if it had it (still attached). */
+static void undo_port_deleted(struct run *r, const struct undo *u)
+{
+	struct fp_ifinfo info;
+
+	if (fp_ifcmd__port_add(r->m, u->name,
+			       fp_mac_is_zero(u->peer_mac) ? NULL :
+							     u->peer_mac) ||
+	    !(u->class & FP_PORT_F_RETURN) ||
+	    fp_ifinfo__by_name(u->name, &info))
+		return;
+	fp_port__set_return(r->m, info.ifindex, true);
+}
+
 static void undo_all(struct run *r)
 {
 	while (r->n) {
@@ -323,10 +339,7 @@ static void undo_all(struct run *r)
 			fp_ifcmd__port_del(r->m, u->name);
 			break;
 		case U_PORT_DELETED:
-			fp_ifcmd__port_add(r->m, u->name,
-					   fp_mac_is_zero(u->peer_mac) ?
-						   NULL :
-						   u->peer_mac);
+			undo_port_deleted(r, u);
 			break;
 		case U_EXCL_ADDED:
 			fp_fib__unexclude(r->m, &u->prefix);
@@ -439,6 +452,19 @@ static int add_steps(struct run *r, const struct fp_plan *old,
 		if (err)
 			return err;
 	}
+	/*
+	 * A port moving to another VNet has none while the spaces change:
+	 * bound to either VNet meanwhile, its sources in a space on the move
+	 * would be spoofed (bound again below, after the spaces).
+	 */
+	for (size_t i = 0; i < next->nports; i++) {
+		const struct fp_plan_port *p = &next->ports[i];
+		const struct fp_plan_port *was = fp_plan__port(old, p->name);
+
+		err = bind_write(r, p->name, was ? was->vnet : 0, 0, p->vnet);
+		if (err)
+			return err;
+	}
 	for (size_t i = 0; i < next->nspaces; i++) {
 		const struct fp_plan_space *s = &next->spaces[i];
 		const struct fp_plan_space *was =
@@ -504,8 +530,11 @@ static int add_steps(struct run *r, const struct fp_plan *old,
 	for (size_t i = 0; i < next->nports; i++) {
 		const struct fp_plan_port *p = &next->ports[i];
 		const struct fp_plan_port *was = fp_plan__port(old, p->name);
+		__u32 had = was ? was->vnet : 0;
 
-		err = bind_write(r, p->name, was ? was->vnet : 0, p->vnet);
+		/* In a dry run: as the loop before the spaces left it. */
+		err = bind_write(r, p->name, had == p->vnet ? had : 0, p->vnet,
+				 p->vnet);
 		if (err)
 			return err;
 	}
@@ -807,7 +836,7 @@ static int remove_steps(struct run *r, const struct fp_plan *old,
 
 		if (fp_plan__port(next, p->name))
 			continue;
-		err = bind_write(r, p->name, p->vnet, 0);
+		err = bind_write(r, p->name, p->vnet, 0, 0);
 		if (err)
 			return err;
 	}
@@ -849,6 +878,7 @@ static int remove_steps(struct run *r, const struct fp_plan *old,
 			return -ENOMEM;
 		snprintf(u->name, sizeof(u->name), "%s", p->name);
 		memcpy(u->peer_mac, port.peer_mac, 6);
+		u->class = port.flags; /* the return path's flag */
 	}
 	return 0;
 }

@@ -332,6 +332,8 @@ static int gather_uplinks(struct sync *s, const struct uplinks *u,
 			continue;
 		port_from_link(l, &want);
 		want.flags = FP_PORT_F_UPLINK;
+		if (how == BPF_EXIST)
+			want.vnet = have.vnet; /* apply's: put() keeps it */
 		if (how == BPF_NOEXIST || memcmp(&want, &have, sizeof(want)))
 			err = fp_ports__put(s->m, xp.ifindex, &want, how);
 		xp.up = link_is_up(l);

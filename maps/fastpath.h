@@ -286,7 +286,9 @@ struct fp_port {
 	 * The model's VNet behind the port (`port =` of a [vnet]), 0 for
 	 * none: the return path takes a source in that VNet's address space
 	 * as the port's own, and one in another VNet's as spoofed. Written
-	 * by apply only (fp_ports__bind); every other write keeps it.
+	 * by apply only (fp_ports__bind); every other rewrite of the record
+	 * keeps it, and a record made anew (port del and add, sync taking
+	 * a recreated device) has none until the next apply.
 	 */
 	__u16 vnet;
 	__u32 flags;
@@ -476,7 +478,10 @@ static inline __u32 fp_srcfilt_bucket6(const __u8 *addr)
  * source's lookup while the generation is the same; an odd one, or one
  * that moved, sends every frame to the lookup. An entry is written only
  * under an even generation read before its lookup, so it never outlives
- * the table state it was read from. Written by the program only.
+ * the table state it was read from. Written by the program only. That
+ * argument leans on x86-64's ordering of loads and of stores: on a
+ * weakly ordered CPU the generation's read would need load-acquire,
+ * which clang 14 cannot emit for BPF.
  */
 #define FP_SRCCACHE_SLOTS 256
 

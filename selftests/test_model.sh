@@ -723,6 +723,7 @@ case_trunk_port() {
 #    to judge again); one that apply registered is unregistered and its
 #    return path detached.
 case_vnet_sources() {
+	local out
 	# veth-vm2 registered by hand first, tap-vm1 by apply: both get the
 	# return path, and apply binds both.
 	assert_ok "port add veth-vm2" fp port add veth-vm2
@@ -738,6 +739,17 @@ case_vnet_sources() {
 	assert_eq "veth-vm2 from hub's space" "drop spoofed" "$(from_port veth-vm2 198.19.1.77)"
 	assert_eq "the VNets behind tap-vm1 and veth-vm2 (fp_ports)" "hub spoke" \
 		"$(port_vnet tap-vm1) $(port_vnet veth-vm2)"
+	# tap-vm1 to spoke: unbound before the address spaces change, bound
+	# again after them, so none of its sources is spoofed on the way.
+	sed -i '/^port = tap-vm1$/d; s/^port = veth-vm2$/&\nport = tap-vm1/' "$LAB_DIR/fastpath.conf"
+	out=$(fpm apply --check --config "$LAB_DIR/fastpath.conf" 2>&1) ||
+		lab_fail "apply --check, tap-vm1 to spoke: expected exit 0, saw: $out"
+	assert_eq "apply --check, tap-vm1 to spoke: its steps" \
+		"~ port tap-vm1: vnet $(vnet_id hub) -> 0
+~ port tap-vm1: vnet 0 -> $(vnet_id spoke)" "$(printf '%s\n' "$out" | grep '^~ port')"
+	apply_ok "tap-vm1 to spoke"
+	assert_eq "tap-vm1 in spoke: from hub's space" "drop spoofed" "$(from_port tap-vm1 198.19.1.77)"
+	assert_eq "the VNet behind tap-vm1, moved" "spoke" "$(port_vnet tap-vm1)"
 	sed -i '/^port = tap-vm1$/d; /^port = veth-vm2$/d' "$LAB_DIR/fastpath.conf"
 	apply_ok "tap-vm1 and veth-vm2 out of their VNets"
 	assert_eq "veth-vm2 out of spoke: from spoke's space" "pass unknown_source" \
@@ -760,6 +772,13 @@ from_port() {
 import json, sys
 j = json.load(sys.stdin)
 print(j["verdict"], j["reason"])'
+}
+
+# vnet_id NAME: the VNet's id in the state.
+vnet_id() {
+	python3 -c '
+import json, sys
+print(json.load(open(sys.argv[2]))["vnet_ids"][sys.argv[1]])' "$1" "$LAB_DIR/state/state.json"
 }
 
 # port_vnet IFACE: the name of the VNet behind the port (fp_ports' vnet,

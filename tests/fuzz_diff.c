@@ -1982,7 +1982,7 @@ static int run_batch(unsigned long long first, unsigned long long n,
 
 static int setup(void)
 {
-	if (fp_test__netns())
+	if (fp_test__netns() || fp_test__one_cpu())
 		return -1;
 	for (int d = 0; d < D_MAX; d++) {
 		char peer[IF_NAMESIZE];

@@ -45,6 +45,20 @@ int fp_test__netns(void)
 	return fp_test__sh("ip link set dev lo up");
 }
 
+int fp_test__one_cpu(void)
+{
+	int cpu = sched_getcpu();
+	cpu_set_t set;
+
+	CPU_ZERO(&set);
+	CPU_SET(cpu < 0 ? 0 : cpu, &set);
+	if (sched_setaffinity(0, sizeof(set), &set)) {
+		fprintf(stderr, "sched_setaffinity: %s\n", strerror(errno));
+		return -1;
+	}
+	return 0;
+}
+
 __u32 fp_test__veth(const char *name, const __u8 *mac, const char *peer)
 {
 	__u32 ifindex;

@@ -19,6 +19,13 @@ int fp_test__sh(const char *fmt, ...) __attribute__((format(printf, 1, 2)));
  */
 int fp_test__netns(void);
 
+/*
+ * Keeps the process on the CPU it runs on: BPF_PROG_TEST_RUN runs there,
+ * so per-CPU state (the return path's source cache) one run leaves is the
+ * next one's. 0, or -1 after saying why.
+ */
+int fp_test__one_cpu(void);
+
 /* A veth pair name/peer, both up, name with mac; its ifindex, or 0. */
 __u32 fp_test__veth(const char *name, const __u8 *mac, const char *peer);
 

@@ -510,7 +510,8 @@ static int add_onprem(const char *addr, __u32 len, enum dev d, __u32 mtu,
 
 static int group_setup(void **state)
 {
-	if (fp_test__netns() || fp_test__devices(devs, D_MAX, ifidx))
+	if (fp_test__netns() || fp_test__one_cpu() ||
+	    fp_test__devices(devs, D_MAX, ifidx))
 		return -1;
 	skel = fp_test__load();
 	if (!skel)
