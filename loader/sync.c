@@ -300,6 +300,7 @@ static int register_port(struct sync *s, struct rtnl_link *l)
 		return err;
 	}
 	pr_info("sync: port %s (ifindex %u) registered\n", port.name, ifindex);
+	fp_port__model_vnet(s->m, s->o, port.name);
 	s->ports_changed++;
 	if (s->ret)
 		fp_port__return_on(s->m, s->o, port.name);

@@ -22,7 +22,9 @@
 #include "log.h"
 #include "mapio.h"
 #include "parse.h"
+#include "model.h"
 #include "port.h"
+#include "state.h"
 #include "uplink.h"
 
 static int lookup_port(struct fp_maps *m, __u32 ifindex, struct fp_port *port)
@@ -655,6 +657,30 @@ void fp_port__return_on(struct fp_maps *m, const struct fp_opts *o,
 			how);
 }
 
+void fp_port__model_vnet(struct fp_maps *m, const struct fp_opts *o,
+			 const char *ifname)
+{
+	__u32 ifindex = if_nametoindex(ifname);
+	const struct fp_plan_port *p;
+	struct fp_state st;
+	char path[4096];
+	int err;
+
+	if (!ifindex || !o->state_dir)
+		return;
+	snprintf(path, sizeof(path), "%s/state.json", o->state_dir);
+	if (fp_state__load(path, &st))
+		return;
+	p = fp_plan__port(&st.applied, ifname);
+	if (p && p->vnet) {
+		err = fp_ports__bind(m, ifindex, p->vnet);
+		if (err)
+			pr_warn("port %s: cannot bind to the model's vnet %u: %s\n",
+				ifname, p->vnet, strerror(-err));
+	}
+	fp_state__free(&st);
+}
+
 static int port_fn(struct fp_maps *m, const struct fp_opts *o, int npos,
 		   const char **pos, const struct table_opts *opt)
 {
@@ -678,6 +704,7 @@ static int port_fn(struct fp_maps *m, const struct fp_opts *o, int npos,
 		if (fp_ifcmd__port_add(m, pos[1],
 				       opt->port.peer_mac ? mac : NULL))
 			return FP_EXIT_ERR;
+		fp_port__model_vnet(m, o, pos[1]);
 		if (!opt->port.no_return)
 			fp_port__return_on(m, o, pos[1]);
 		return FP_EXIT_OK;

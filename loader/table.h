@@ -48,6 +48,13 @@ int fp_port__set_return(struct fp_maps *m, __u32 ifindex, bool on);
 void fp_port__return_on(struct fp_maps *m, const struct fp_opts *o,
 			const char *ifname);
 /*
+ * A port registered anew (`port add`, sync) under the VNet the applied
+ * model puts behind its name (state.json), which apply would otherwise
+ * only write at its next run. No model, or no VNet for it: nothing.
+ */
+void fp_port__model_vnet(struct fp_maps *m, const struct fp_opts *o,
+			 const char *ifname);
+/*
  * The registered port whose record is named name, also when its
  * interface is gone; -ENOENT if none.
  */

@@ -286,9 +286,9 @@ struct fp_port {
 	 * The model's VNet behind the port (`port =` of a [vnet]), 0 for
 	 * none: the return path takes a source in that VNet's address space
 	 * as the port's own, and one in another VNet's as spoofed. Written
-	 * by apply only (fp_ports__bind); every other rewrite of the record
-	 * keeps it, and a record made anew (port del and add, sync taking
-	 * a recreated device) has none until the next apply.
+	 * by apply (fp_ports__bind), and by `port add` and sync for a port
+	 * they register anew, from the applied model (state.json); every
+	 * other rewrite of the record keeps it.
 	 */
 	__u16 vnet;
 	__u32 flags;

@@ -739,6 +739,11 @@ case_vnet_sources() {
 	assert_eq "veth-vm2 from hub's space" "drop spoofed" "$(from_port veth-vm2 198.19.1.77)"
 	assert_eq "the VNets behind tap-vm1 and veth-vm2 (fp_ports)" "hub spoke" \
 		"$(port_vnet tap-vm1) $(port_vnet veth-vm2)"
+	# Registered anew, a port gets the applied model's VNet at once.
+	assert_ok "port del veth-vm2" fpm port del veth-vm2
+	assert_ok "port add veth-vm2 again" fpm port add veth-vm2
+	assert_eq "the VNet behind veth-vm2, registered again" "spoke" "$(port_vnet veth-vm2)"
+	assert_eq "veth-vm2 registered again: from hub's space" "drop spoofed" "$(from_port veth-vm2 198.19.1.77)"
 	# tap-vm1 to spoke: unbound before the address spaces change, bound
 	# again after them, so none of its sources is spoofed on the way.
 	sed -i '/^port = tap-vm1$/d; s/^port = veth-vm2$/&\nport = tap-vm1/' "$LAB_DIR/fastpath.conf"
