@@ -519,6 +519,22 @@ static __always_inline int own_entry(const struct fp_route *rt)
 	return rt && ((rt->flags & FP_ROUTE_F_OWN) || rt->vnet);
 }
 
+/* The VNet address space holding the address (fp_vnets4/6), or NULL. */
+static __always_inline const struct fp_vnet *space4(__be32 addr)
+{
+	struct fp_lpm4 key = { .prefixlen = 32, .addr = addr };
+
+	return bpf_map_lookup_elem(&fp_vnets4, &key);
+}
+
+static __always_inline const struct fp_vnet *space6(const struct in6_addr *a)
+{
+	struct fp_lpm6 key = { .prefixlen = 128 };
+
+	__builtin_memcpy(key.addr, a->in6_u.u6_addr8, 16);
+	return bpf_map_lookup_elem(&fp_vnets6, &key);
+}
+
 /*
  * The entry covering the source answers for hosts and VNet entries; a
  * VNet's address space with no VNet entry covering the source (unrouted,
@@ -528,26 +544,23 @@ static __always_inline int own_entry(const struct fp_route *rt)
 static __always_inline int spoofed4(const struct iphdr *ip)
 {
 	__u32 b = fp_srcfilt_block4((const __u8 *)&ip->saddr);
-	struct fp_lpm4 key = { .prefixlen = 32, .addr = ip->saddr };
 
 	if (!src_maybe_ours(FP_SRCFILT_V4 + b / 64, b))
 		return 0;
 	if (own_entry(lookup4(ip->saddr)))
 		return 1;
-	return bpf_map_lookup_elem(&fp_vnets4, &key) != NULL;
+	return space4(ip->saddr) != NULL;
 }
 
 static __always_inline int spoofed6(const struct ipv6hdr *ip6)
 {
 	__u32 b = fp_srcfilt_bucket6(ip6->saddr.in6_u.u6_addr8);
-	struct fp_lpm6 key = { .prefixlen = 128 };
 
 	if (!src_maybe_ours(FP_SRCFILT_V6 + b / 64, b))
 		return 0;
 	if (own_entry(lookup6(&ip6->saddr)))
 		return 1;
-	__builtin_memcpy(key.addr, ip6->saddr.in6_u.u6_addr8, 16);
-	return bpf_map_lookup_elem(&fp_vnets6, &key) != NULL;
+	return space6(&ip6->saddr) != NULL;
 }
 
 /*
@@ -1149,25 +1162,6 @@ static __always_inline __u32 ret_route(struct pkt *p, __u32 vnet,
 	return VERDICT(r, r == FP_R_FASTPATH ? XDP_REDIRECT : XDP_PASS);
 }
 
-/* The VNet whose address space holds the address, 0 for none. */
-static __always_inline __u32 space4(__be32 addr)
-{
-	struct fp_lpm4 key = { .prefixlen = 32, .addr = addr };
-	const struct fp_vnet *v = bpf_map_lookup_elem(&fp_vnets4, &key);
-
-	return v ? v->id : 0;
-}
-
-static __always_inline __u32 space6(const struct in6_addr *addr)
-{
-	struct fp_lpm6 key = { .prefixlen = 128 };
-	const struct fp_vnet *v;
-
-	__builtin_memcpy(key.addr, addr->in6_u.u6_addr8, 16);
-	v = bpf_map_lookup_elem(&fp_vnets6, &key);
-	return v ? v->id : 0;
-}
-
 /*
  * A source no entry names, in the model: inside the address space of
  * the VNet behind the port (fp_port.vnet) it is the port's own (its
@@ -1175,8 +1169,10 @@ static __always_inline __u32 space6(const struct in6_addr *addr)
  * port with a VNet, spoofed. Anything else is the host's stack's to
  * judge.
  */
-static __always_inline __u32 space_source(__u32 port, __u32 vnet)
+static __always_inline __u32 space_source(__u32 port,
+					  const struct fp_vnet *space)
 {
+	__u32 vnet = space ? space->id : 0;
 	const struct fp_port *rec = vnet ? port_of(port) : NULL;
 
 	if (!rec || !rec->vnet)
