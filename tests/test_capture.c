@@ -53,7 +53,8 @@ static const __u8 VM0_PEER[6] = { 0x02, 0, 0, 0, 0x10, 0x01 };
 static const __u8 GW0_MAC[6] = { 0x02, 0, 0, 0, 0x20, 0x00 };
 static const __u8 GW_PEER[6] = { 0x02, 0, 0, 0, 0x20, 0x01 };
 
-#define SRC4 "198.18.255.1"
+/* In the one /16 of the test range with no VM address: the lane's. */
+#define SRC4 "198.19.255.1"
 #define FAST4 "198.18.1.10" /* host route to vm0 */
 #define MISS4 "198.18.7.7" /* no route */
 #define ONPREM4 "198.18.100.5" /* on-prem, out of up0 */
