@@ -938,35 +938,26 @@ static __always_inline __u32 handle(struct pkt *p)
  */
 #define LANE_NO (-1)
 
-static __always_inline const struct fp_route *
-lane_ipv4(const struct ethhdr *eth, struct iphdr *ip, void *end,
-	  const struct fp_uplink *up, __u32 *l3)
+/* An IPv4 packet with nothing to set it apart; *l3 its length. */
+static __always_inline int lane_plain4(const struct ethhdr *eth,
+				       const struct iphdr *ip, void *end,
+				       __u32 *l3)
 {
-	__u32 b;
-
 	if ((void *)(ip + 1) > end || ip->version != 4 || ip->ihl != 5 ||
 	    ip->ttl <= 1)
-		return NULL;
+		return 0;
 	*l3 = bpf_ntohs(ip->tot_len);
-	if (*l3 < sizeof(*ip) || *l3 > end - (void *)ip || bad_source4(ip) ||
-	    group_dest4(eth, ip))
-		return NULL;
-	b = fp_srcfilt_block4((const __u8 *)&ip->saddr);
-	if (!(up->flags & FP_UPLINK_F_ALLOW_SPOOFED) &&
-	    src_maybe_ours(FP_SRCFILT_V4 + b / 64, b))
-		return NULL;
-	return lookup4(ip->daddr);
+	return *l3 >= sizeof(*ip) && *l3 <= end - (void *)ip &&
+	       !bad_source4(ip) && !group_dest4(eth, ip);
 }
 
-static __always_inline const struct fp_route *
-lane_ipv6(const struct ethhdr *eth, struct ipv6hdr *ip6, void *end,
-	  const struct fp_uplink *up, __u32 *l3)
+/* The same for IPv6: an upper layer right away, no ND to spot. */
+static __always_inline int lane_plain6(const struct ethhdr *eth,
+				       const struct ipv6hdr *ip6, void *end,
+				       __u32 *l3)
 {
-	__u32 b;
-
 	if ((void *)(ip6 + 1) > end || ip6->version != 6 || ip6->hop_limit <= 1)
-		return NULL;
-	/* An upper layer right away: no extension to walk, no ND to spot. */
+		return 0;
 	switch (ip6->nexthdr) {
 	case IPPROTO_HOPOPTS:
 	case IPPROTO_ROUTING:
@@ -975,11 +966,37 @@ lane_ipv6(const struct ethhdr *eth, struct ipv6hdr *ip6, void *end,
 	case IPPROTO_AH:
 	case IPPROTO_FRAGMENT:
 	case IPPROTO_ICMPV6:
-		return NULL;
+		return 0;
 	}
 	*l3 = sizeof(*ip6) + bpf_ntohs(ip6->payload_len);
-	if (*l3 > end - (void *)ip6 || bad_source6(ip6) ||
-	    group_dest6(eth, ip6))
+	return *l3 <= end - (void *)ip6 && !bad_source6(ip6) &&
+	       !group_dest6(eth, ip6);
+}
+
+/* The entry of a plain IPv4 packet whose source no VM owns, else NULL. */
+static __always_inline const struct fp_route *
+lane_ipv4(const struct ethhdr *eth, struct iphdr *ip, void *end,
+	  const struct fp_uplink *up, __u32 *l3)
+{
+	__u32 b;
+
+	if (!lane_plain4(eth, ip, end, l3))
+		return NULL;
+	b = fp_srcfilt_block4((const __u8 *)&ip->saddr);
+	if (!(up->flags & FP_UPLINK_F_ALLOW_SPOOFED) &&
+	    src_maybe_ours(FP_SRCFILT_V4 + b / 64, b))
+		return NULL;
+	return lookup4(ip->daddr);
+}
+
+/* The same for IPv6. */
+static __always_inline const struct fp_route *
+lane_ipv6(const struct ethhdr *eth, struct ipv6hdr *ip6, void *end,
+	  const struct fp_uplink *up, __u32 *l3)
+{
+	__u32 b;
+
+	if (!lane_plain6(eth, ip6, end, l3))
 		return NULL;
 	b = fp_srcfilt_bucket6(ip6->saddr.in6_u.u6_addr8);
 	if (!(up->flags & FP_UPLINK_F_ALLOW_SPOOFED) &&
@@ -1310,7 +1327,7 @@ static __always_inline __u32 source_check(__u32 port,
  * Inside the model, the source's VNet must be connected to the uplink's
  * circuit with fastpath on for the family, as on the way in.
  */
-static __always_inline __u32 ret_connection(const struct pkt *p, __u32 vnet,
+static __always_inline __u32 ret_connection(__u32 flag, __u32 vnet,
 					    const struct fp_route *dst)
 {
 	const struct fp_uplink *up;
@@ -1324,8 +1341,7 @@ static __always_inline __u32 ret_connection(const struct pkt *p, __u32 vnet,
 		return FP_R_FASTPATH;
 	idx = FP_CONN_INDEX(vnet, up->circuit);
 	conn = bpf_map_lookup_elem(&fp_conns, &idx);
-	if (!conn ||
-	    !(conn->flags & (p->ip6 ? FP_CONN_F_FAST6 : FP_CONN_F_FAST4)))
+	if (!conn || !(conn->flags & flag))
 		return FP_R_CONN_OFF;
 	return FP_R_FASTPATH;
 }
@@ -1340,7 +1356,8 @@ static __always_inline __u32 ret_route(struct pkt *p, __u32 vnet,
 		return VERDICT(FP_R_MISS, XDP_PASS);
 	if (mac_is_zero(dst->dmac))
 		return VERDICT(FP_R_UNRESOLVED, XDP_PASS);
-	r = ret_connection(p, vnet, dst);
+	r = ret_connection(p->ip6 ? FP_CONN_F_FAST6 : FP_CONN_F_FAST4, vnet,
+			   dst);
 	if (r != FP_R_FASTPATH)
 		return VERDICT(r, XDP_PASS);
 	r = forward(p, dst->ifindex, dst->dmac);
@@ -1428,11 +1445,10 @@ __noinline int fp_port_source(struct xdp_md *ctx, __u32 v6, __u32 gen)
  * it holds under (*gen; 0 when the table is being written or was never
  * written), or NULL when the entry is another port's.
  */
-static __always_inline const struct fp_srccache *srccache(struct pkt *p,
+static __always_inline const struct fp_srccache *srccache(__u32 port,
 							  __u32 *gen)
 {
-	__u32 zero = 0, port = p->ctx->ingress_ifindex;
-	__u32 slot = port % FP_SRCCACHE_SLOTS, *g;
+	__u32 zero = 0, slot = port % FP_SRCCACHE_SLOTS, *g;
 	const struct fp_srccache *sc;
 
 	g = bpf_map_lookup_elem(&fp_fibgen, &zero);
@@ -1461,7 +1477,7 @@ static __always_inline __u32 port_ipv4(struct pkt *p, struct cursor *c)
 
 	if (v || !ip)
 		return v;
-	sc = srccache(p, &gen);
+	sc = srccache(p->ctx->ingress_ifindex, &gen);
 	if (sc && sc->gen4 == gen && sc->addr4 == ip->saddr)
 		v = (sc->vnet4 & 0xffff) << 16;
 	else
@@ -1478,6 +1494,13 @@ static __always_inline int same_addr6(const __u8 *cached,
 	       c[2] == a->in6_u.u6_addr32[2] && c[3] == a->in6_u.u6_addr32[3];
 }
 
+/* Link-local sources never leave the link: the stack's to judge. */
+static __always_inline int link_local6(const struct in6_addr *a)
+{
+	return a->in6_u.u6_addr8[0] == 0xfe &&
+	       (a->in6_u.u6_addr8[1] & 0xc0) == 0x80;
+}
+
 static __always_inline __u32 port_ipv6(struct pkt *p, struct cursor *c)
 {
 	__u32 v = screen_ipv6(p, c), gen;
@@ -1486,11 +1509,9 @@ static __always_inline __u32 port_ipv6(struct pkt *p, struct cursor *c)
 
 	if (v || !ip6)
 		return v;
-	/* Link-local sources never leave the link: the stack's to judge. */
-	if (ip6->saddr.in6_u.u6_addr8[0] == 0xfe &&
-	    (ip6->saddr.in6_u.u6_addr8[1] & 0xc0) == 0x80)
+	if (link_local6(&ip6->saddr))
 		return VERDICT(FP_R_UNKNOWN_SOURCE, XDP_PASS);
-	sc = srccache(p, &gen);
+	sc = srccache(p->ctx->ingress_ifindex, &gen);
 	if (sc && sc->gen6 == gen && same_addr6(sc->addr6, &ip6->saddr))
 		v = (sc->vnet6 & 0xffff) << 16;
 	else
@@ -1523,6 +1544,88 @@ static __always_inline __u32 handle_port(struct pkt *p)
 }
 
 /*
+ * The return path's lane, as the uplink's (lane()): a plain frame from
+ * the port's VM to the port's MAC, from the source this CPU's
+ * fp_srccache last found to be the port's own under the generation the
+ * tables have now, to an on-prem entry whose uplink and connection let
+ * it out, no probe, no capture. A source not in the cache (the first
+ * frame from it), a checksum that cannot be finished, or any other
+ * doubt: LANE_NO, and handle_port() judges the frame from the start.
+ */
+static __always_inline int port_lane(struct xdp_md *ctx)
+{
+	void *data = (void *)(long)ctx->data;
+	void *end = (void *)(long)ctx->data_end;
+	__u32 l3 = 0, gen, vnet, flag, proto, key = 0;
+	const __u32 ifindex = ctx->ingress_ifindex;
+	const struct fp_port *port, *out;
+	const struct fp_srccache *sc;
+	const struct fp_route *dst;
+	struct ethhdr *eth = data;
+	struct ipv6hdr *ip6 = NULL;
+	struct iphdr *ip4 = NULL;
+	struct fp_capctl *cap;
+	struct fp_counter *c;
+	const __u8 *dmac;
+
+	if ((void *)(eth + 1) > end || ctx->data_meta < ctx->data)
+		return LANE_NO;
+	port = port_of(ifindex);
+	if (!port || !(port->flags & FP_PORT_F_RETURN) ||
+	    !mac_equal(eth->h_dest, port->mac))
+		return LANE_NO;
+	sc = srccache(ifindex, &gen);
+	if (!sc)
+		return LANE_NO;
+	if (eth->h_proto == bpf_htons(ETH_P_IP)) {
+		ip4 = (void *)(eth + 1);
+		if (!lane_plain4(eth, ip4, end, &l3) || sc->gen4 != gen ||
+		    sc->addr4 != ip4->saddr)
+			return LANE_NO;
+		vnet = sc->vnet4;
+		flag = FP_CONN_F_FAST4;
+		proto = ip4->protocol;
+		dst = lookup4(ip4->daddr);
+	} else if (eth->h_proto == bpf_htons(ETH_P_IPV6)) {
+		ip6 = (void *)(eth + 1);
+		/* A link-local source never enters the cache (port_ipv6). */
+		if (!lane_plain6(eth, ip6, end, &l3) || sc->gen6 != gen ||
+		    !same_addr6(sc->addr6, &ip6->saddr))
+			return LANE_NO;
+		vnet = sc->vnet6;
+		flag = FP_CONN_F_FAST6;
+		proto = ip6->nexthdr;
+		dst = lookup6(&ip6->daddr);
+	} else {
+		return LANE_NO;
+	}
+	if (!dst || !(dst->flags & FP_ROUTE_F_ONPREM) ||
+	    ret_connection(flag, vnet, dst) != FP_R_FASTPATH)
+		return LANE_NO;
+	cap = bpf_map_lookup_elem(&fp_capctl, &key);
+	if (!cap || cap->deadline_ns)
+		return LANE_NO;
+	dmac = dst->dmac;
+	if (tx_setup(dst->ifindex, l3, &out, &dmac) != FP_R_FASTPATH)
+		return LANE_NO;
+	/* As fastpath_port's: a checksum left for offload is finished. */
+	if (fp_csum_finish(ctx, ETH_HLEN + (ip4 ? sizeof(*ip4) : sizeof(*ip6)),
+			   proto, !!ip6))
+		return LANE_NO;
+	mac_copy(eth->h_dest, dmac);
+	mac_copy(eth->h_source, out->mac);
+	if (ip4)
+		decrement_ttl4(ip4);
+	else if (ip6)
+		ip6->hop_limit--;
+	key = FP_R_FASTPATH;
+	c = bpf_map_lookup_elem(&fp_rstats, &key);
+	if (c)
+		count(c, end - data);
+	return XDP_REDIRECT;
+}
+
+/*
  * The return path on a VM port: frames from the VM to on-prem go straight
  * out of the uplink, routed like the host would (MACs, TTL / hop limit);
  * everything else reaches the host's stack as before. The same tables,
@@ -1531,9 +1634,13 @@ static __always_inline __u32 handle_port(struct pkt *p)
 SEC("xdp")
 int fastpath_port(struct xdp_md *ctx)
 {
-	struct pkt p = pkt_init(ctx);
+	int action = port_lane(ctx);
+	struct pkt p;
 	__u32 v;
 
+	if (action != LANE_NO)
+		return action;
+	p = pkt_init(ctx);
 	asm volatile("" : : "r"(&p) : "memory"); /* as in fastpath_xdp */
 	v = handle_port(&p);
 	/*

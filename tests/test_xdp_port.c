@@ -423,14 +423,21 @@ static void check_counters(const char *which, __u32 reason, bool counted,
 	}
 }
 
-static void run_row(void **state)
+/*
+ * One run of the row's frame: behind a probe (r->probe), behind
+ * metadata that is no probe (behind), or alone. Metadata sends the
+ * frame through the programs' handlers, a frame alone may take their
+ * lanes (bpf/fastpath.bpf.c): a row without a probe runs both ways,
+ * behind metadata first, which keeps its source in fp_srccache for the
+ * return path's lane.
+ */
+static void run_pass(const struct row *r, bool behind)
 {
-	const struct row *r = *state;
 	static __u8 in[FRAME_MAX], out[2 * FRAME_MAX], want[FRAME_MAX];
 	struct fp_counter sb[FP_R_MAX], sa[FP_R_MAX], rb[FP_R_MAX],
 		ra[FP_R_MAX];
-	int meta = r->probe ? META_LEN : 0, len, want_len, err;
-	struct fp_probe probe = { .magic = FP_EXPLAIN_MAGIC };
+	int meta = r->probe || behind ? META_LEN : 0, len, want_len, err;
+	struct fp_probe probe = { .magic = behind ? 0 : FP_EXPLAIN_MAGIC };
 	int stats_fd = bpf_map__fd(skel->maps.fp_stats);
 	int rstats_fd = bpf_map__fd(skel->maps.fp_rstats);
 	struct fp_test_run t = { .ifindex = ifidx[r->in],
@@ -440,8 +447,9 @@ static void run_row(void **state)
 	t.prog_fd = bpf_program__fd(r->prog == P_PORT ?
 					    skel->progs.fastpath_port :
 					    skel->progs.fastpath_xdp);
-	print_message("%s: expect %s, counter %s\n", r->name,
-		      fp_test__xdp_name(r->retval), fp_reason_name(r->reason));
+	print_message("%s: expect %s, counter %s%s\n", r->name,
+		      fp_test__xdp_name(r->retval), fp_reason_name(r->reason),
+		      behind ? " (behind metadata)" : "");
 	memset(in, 0, sizeof(in));
 	len = build_frame(r, in);
 	check_true("the frame was built", len >= ETH_HLEN && len <= FRAME_MAX);
@@ -478,6 +486,15 @@ static void run_row(void **state)
 		check_int("probe ifindex", r->out == D_MAX ? 0 : ifidx[r->out],
 			  probe.ifindex);
 	}
+}
+
+static void run_row(void **state)
+{
+	const struct row *r = *state;
+
+	if (!r->probe)
+		run_pass(r, true);
+	run_pass(r, false);
 }
 
 /* ---- setup ---------------------------------------------------------------- */
