@@ -677,6 +677,21 @@ static __always_inline __u32 handle_ipv4(struct pkt *p, struct cursor *c,
 
 enum { EXT_DONE, EXT_PASS, EXT_TRUNCATED };
 
+/* The extension headers ipv6_skip_ext knows (and the ones it passes). */
+static __always_inline int ext_header6(__u8 nexthdr)
+{
+	switch (nexthdr) {
+	case IPPROTO_HOPOPTS:
+	case IPPROTO_ROUTING:
+	case IPPROTO_DSTOPTS:
+	case IPPROTO_MH:
+	case IPPROTO_AH:
+	case IPPROTO_FRAGMENT:
+		return 1;
+	}
+	return 0;
+}
+
 /* Extension headers walked to find the upper layer; beyond that, pass. */
 #define IPV6_EXT_MAX 6
 
@@ -735,16 +750,7 @@ static __always_inline int ipv6_skip_ext(struct cursor *c, __u8 *nexthdr)
 			return EXT_TRUNCATED;
 		*nexthdr = h->nexthdr;
 	}
-	switch (*nexthdr) {
-	case IPPROTO_HOPOPTS:
-	case IPPROTO_ROUTING:
-	case IPPROTO_DSTOPTS:
-	case IPPROTO_MH:
-	case IPPROTO_AH:
-	case IPPROTO_FRAGMENT:
-		return EXT_PASS;
-	}
-	return EXT_DONE;
+	return ext_header6(*nexthdr) ? EXT_PASS : EXT_DONE;
 }
 
 /* The same for IPv6: 0 to go on (p->ip6 and p->l4off set), else the verdict. */
@@ -958,51 +964,43 @@ static __always_inline int lane_plain6(const struct ethhdr *eth,
 {
 	if ((void *)(ip6 + 1) > end || ip6->version != 6 || ip6->hop_limit <= 1)
 		return 0;
-	switch (ip6->nexthdr) {
-	case IPPROTO_HOPOPTS:
-	case IPPROTO_ROUTING:
-	case IPPROTO_DSTOPTS:
-	case IPPROTO_MH:
-	case IPPROTO_AH:
-	case IPPROTO_FRAGMENT:
-	case IPPROTO_ICMPV6:
+	if (ext_header6(ip6->nexthdr) || ip6->nexthdr == IPPROTO_ICMPV6)
 		return 0;
-	}
 	*l3 = sizeof(*ip6) + bpf_ntohs(ip6->payload_len);
 	return *l3 <= end - (void *)ip6 && !bad_source6(ip6) &&
 	       !group_dest6(eth, ip6);
 }
 
-/* The entry of a plain IPv4 packet whose source no VM owns, else NULL. */
-static __always_inline const struct fp_route *
-lane_ipv4(const struct ethhdr *eth, struct iphdr *ip, void *end,
-	  const struct fp_uplink *up, __u32 *l3)
+/* No capture runs: the lanes leave a frame to be captured to the handlers. */
+static __always_inline int capture_off(void)
 {
-	__u32 b;
+	__u32 zero = 0;
+	const struct fp_capctl *cap = bpf_map_lookup_elem(&fp_capctl, &zero);
 
-	if (!lane_plain4(eth, ip, end, l3))
-		return NULL;
-	b = fp_srcfilt_block4((const __u8 *)&ip->saddr);
-	if (!(up->flags & FP_UPLINK_F_ALLOW_SPOOFED) &&
-	    src_maybe_ours(FP_SRCFILT_V4 + b / 64, b))
-		return NULL;
-	return lookup4(ip->daddr);
+	return cap && !cap->deadline_ns;
 }
 
-/* The same for IPv6. */
-static __always_inline const struct fp_route *
-lane_ipv6(const struct ethhdr *eth, struct ipv6hdr *ip6, void *end,
-	  const struct fp_uplink *up, __u32 *l3)
+/*
+ * A lane's frame leaves as forward() sends it (to dmac, from the port's
+ * MAC, one hop less), counted fast in stats (fp_stats, fp_rstats).
+ */
+static __always_inline void lane_send(struct ethhdr *eth, struct iphdr *ip4,
+				      struct ipv6hdr *ip6, const __u8 *dmac,
+				      const struct fp_port *port, void *stats,
+				      __u64 bytes)
 {
-	__u32 b;
+	__u32 key = FP_R_FASTPATH;
+	struct fp_counter *c;
 
-	if (!lane_plain6(eth, ip6, end, l3))
-		return NULL;
-	b = fp_srcfilt_bucket6(ip6->saddr.in6_u.u6_addr8);
-	if (!(up->flags & FP_UPLINK_F_ALLOW_SPOOFED) &&
-	    src_maybe_ours(FP_SRCFILT_V6 + b / 64, b))
-		return NULL;
-	return lookup6(&ip6->daddr);
+	mac_copy(eth->h_dest, dmac);
+	mac_copy(eth->h_source, port->mac);
+	if (ip4)
+		decrement_ttl4(ip4);
+	else if (ip6)
+		ip6->hop_limit--;
+	c = bpf_map_lookup_elem(stats, &key);
+	if (c)
+		count(c, bytes);
 }
 
 static __always_inline int lane(struct xdp_md *ctx)
@@ -1016,9 +1014,7 @@ static __always_inline int lane(struct xdp_md *ctx)
 	const struct fp_route *nh;
 	const struct fp_port *port;
 	struct fp_connstat *cs;
-	struct fp_capctl *cap;
-	struct fp_counter *c;
-	__u32 l3 = 0, idx, key = 0, flag;
+	__u32 l3 = 0, idx, flag, b;
 	const __u8 *dmac;
 
 	if ((void *)(eth + 1) > end || ctx->data_meta < ctx->data)
@@ -1026,35 +1022,35 @@ static __always_inline int lane(struct xdp_md *ctx)
 	up = uplink_of(ctx->ingress_ifindex);
 	if (!up || !mac_equal(eth->h_dest, up->mac))
 		return LANE_NO;
+	/* The source's word of the pre-filter (src_maybe_ours), b its bit. */
 	if (eth->h_proto == bpf_htons(ETH_P_IP)) {
 		ip4 = (void *)(eth + 1);
-		nh = lane_ipv4(eth, ip4, end, up, &l3);
+		if (!lane_plain4(eth, ip4, end, &l3))
+			return LANE_NO;
+		b = fp_srcfilt_block4((const __u8 *)&ip4->saddr);
+		idx = FP_SRCFILT_V4 + b / 64;
 		flag = FP_CONN_F_FAST4;
 	} else if (eth->h_proto == bpf_htons(ETH_P_IPV6)) {
 		ip6 = (void *)(eth + 1);
-		nh = lane_ipv6(eth, ip6, end, up, &l3);
+		if (!lane_plain6(eth, ip6, end, &l3))
+			return LANE_NO;
+		b = fp_srcfilt_bucket6(ip6->saddr.in6_u.u6_addr8);
+		idx = FP_SRCFILT_V6 + b / 64;
 		flag = FP_CONN_F_FAST6;
 	} else {
 		return LANE_NO;
 	}
+	if (!(up->flags & FP_UPLINK_F_ALLOW_SPOOFED) && src_maybe_ours(idx, b))
+		return LANE_NO;
+	nh = ip4 ? lookup4(ip4->daddr) : ip6 ? lookup6(&ip6->daddr) : NULL;
 	if (!nh || judge(up, nh, flag, &idx) != FP_R_FASTPATH)
 		return LANE_NO;
-	cap = bpf_map_lookup_elem(&fp_capctl, &key);
-	if (!cap || cap->deadline_ns)
+	if (!capture_off())
 		return LANE_NO;
 	dmac = nh->dmac;
 	if (tx_setup(nh->ifindex, l3, &port, &dmac) != FP_R_FASTPATH)
 		return LANE_NO;
-	mac_copy(eth->h_dest, dmac);
-	mac_copy(eth->h_source, port->mac);
-	if (ip4)
-		decrement_ttl4(ip4);
-	else if (ip6)
-		ip6->hop_limit--;
-	key = FP_R_FASTPATH;
-	c = bpf_map_lookup_elem(&fp_stats, &key);
-	if (c)
-		count(c, end - data);
+	lane_send(eth, ip4, ip6, dmac, port, &fp_stats, end - data);
 	if (idx != FP_NO_CONN) {
 		cs = bpf_map_lookup_elem(&fp_connstat, &idx);
 		if (cs)
@@ -1556,7 +1552,7 @@ static __always_inline int port_lane(struct xdp_md *ctx)
 {
 	void *data = (void *)(long)ctx->data;
 	void *end = (void *)(long)ctx->data_end;
-	__u32 l3 = 0, gen, vnet, flag, proto, key = 0;
+	__u32 l3 = 0, gen, vnet, flag, proto;
 	const __u32 ifindex = ctx->ingress_ifindex;
 	const struct fp_port *port, *out;
 	const struct fp_srccache *sc;
@@ -1564,8 +1560,6 @@ static __always_inline int port_lane(struct xdp_md *ctx)
 	struct ethhdr *eth = data;
 	struct ipv6hdr *ip6 = NULL;
 	struct iphdr *ip4 = NULL;
-	struct fp_capctl *cap;
-	struct fp_counter *c;
 	const __u8 *dmac;
 
 	if ((void *)(eth + 1) > end || ctx->data_meta < ctx->data)
@@ -1602,8 +1596,7 @@ static __always_inline int port_lane(struct xdp_md *ctx)
 	if (!dst || !(dst->flags & FP_ROUTE_F_ONPREM) ||
 	    ret_connection(flag, vnet, dst) != FP_R_FASTPATH)
 		return LANE_NO;
-	cap = bpf_map_lookup_elem(&fp_capctl, &key);
-	if (!cap || cap->deadline_ns)
+	if (!capture_off())
 		return LANE_NO;
 	dmac = dst->dmac;
 	if (tx_setup(dst->ifindex, l3, &out, &dmac) != FP_R_FASTPATH)
@@ -1612,16 +1605,7 @@ static __always_inline int port_lane(struct xdp_md *ctx)
 	if (fp_csum_finish(ctx, ETH_HLEN + (ip4 ? sizeof(*ip4) : sizeof(*ip6)),
 			   proto, !!ip6))
 		return LANE_NO;
-	mac_copy(eth->h_dest, dmac);
-	mac_copy(eth->h_source, out->mac);
-	if (ip4)
-		decrement_ttl4(ip4);
-	else if (ip6)
-		ip6->hop_limit--;
-	key = FP_R_FASTPATH;
-	c = bpf_map_lookup_elem(&fp_rstats, &key);
-	if (c)
-		count(c, end - data);
+	lane_send(eth, ip4, ip6, dmac, out, &fp_rstats, end - data);
 	return XDP_REDIRECT;
 }
 
