@@ -820,27 +820,12 @@ static int model_update(bool del)
 	for (size_t i = 0; i < tables.nspaces; i++) {
 		const struct ref_prefix *sp = &spaces[i];
 		struct fp_prefix fp = { .family = sp->family, .len = sp->len };
-		struct fp_vnet v = { .id = sp->vnet };
-		struct fp_lpm6 key;
-		int fd = sp->family == AF_INET ? fm.vnets4 : fm.vnets6;
 
 		memcpy(fp.addr, sp->addr, sizeof(fp.addr));
-		if (sp->family == AF_INET)
-			fp_prefix__to_lpm4(&fp, (struct fp_lpm4 *)&key);
-		else
-			fp_prefix__to_lpm6(&fp, &key);
-		if (del) {
-			if (bpf_map_delete_elem(fd, &key))
-				return map_err("delete from", "fp_vnets");
-			continue;
-		}
-		fp_maps__lock(&fm);
-		errno = -fp_fib__srcfilt_space(&fm, &fp);
-		if (!errno && bpf_map_update_elem(fd, &key, &v, BPF_NOEXIST))
-			errno = errno ? errno : EIO;
-		fp_maps__unlock(&fm);
+		errno = -fp_test__space(&fm, &fp, sp->vnet, del);
 		if (errno)
-			return map_err("add to", "fp_vnets");
+			return map_err(del ? "delete from" : "add to",
+				       "fp_vnets");
 	}
 	for (size_t i = 0; i < tables.nconns; i++) {
 		__u32 idx = FP_CONN_INDEX(conns[i].vnet, conns[i].circuit);

@@ -239,6 +239,27 @@ int fp_test__port(const struct fp_maps *m, __u32 ifindex, const char *name,
 	return err ? -1 : 0;
 }
 
+int fp_test__space(const struct fp_maps *m, const struct fp_prefix *p,
+		   __u32 vnet, bool del)
+{
+	int fd = p->family == AF_INET ? m->vnets4 : m->vnets6, err;
+	struct fp_vnet v = { .id = vnet };
+	struct fp_lpm6 key;
+
+	if (p->family == AF_INET)
+		fp_prefix__to_lpm4(p, (struct fp_lpm4 *)&key);
+	else
+		fp_prefix__to_lpm6(p, &key);
+	if (del)
+		return bpf_map_delete_elem(fd, &key) ? -errno : 0;
+	fp_maps__lock(m);
+	err = fp_fib__srcfilt_space(m, p);
+	if (!err && bpf_map_update_elem(fd, &key, &v, BPF_NOEXIST))
+		err = -errno;
+	fp_maps__unlock(m);
+	return err;
+}
+
 int fp_test__onprem(const struct fp_maps *m, const char *addr, __u32 len,
 		    __u32 uplink, const char *name, const __u8 *mac, __u32 mtu,
 		    const __u8 *nh_mac)

@@ -9,6 +9,7 @@
 
 struct fastpath;
 struct fp_maps;
+struct fp_prefix;
 
 /* Runs a shell command (ip link add …); 0, or -1 after saying which. */
 int fp_test__sh(const char *fmt, ...) __attribute__((format(printf, 1, 2)));
@@ -80,6 +81,14 @@ int fp_test__port(const struct fp_maps *m, __u32 ifindex, const char *name,
 int fp_test__onprem(const struct fp_maps *m, const char *addr, __u32 len,
 		    __u32 uplink, const char *name, const __u8 *mac, __u32 mtu,
 		    const __u8 *nh_mac);
+
+/*
+ * VNet vnet's address space p into fp_vnets4/6 as apply's steps write it
+ * (the anti-spoofing pre-filter told first, under the writers' lock), or
+ * out of it (del). 0 or -errno.
+ */
+int fp_test__space(const struct fp_maps *m, const struct fp_prefix *p,
+		   __u32 vnet, bool del);
 
 /*
  * One BPF_PROG_TEST_RUN of an XDP program: meta_len bytes of metadata

@@ -777,26 +777,12 @@ static void test_source_cache(void **state)
 /* A VNet's address space into fp_vnets4/6, as apply writes it; del: out. */
 static void space(const char *addr, __u32 len, __u32 vnet, bool del)
 {
-	struct fp_vnet v = { .id = vnet };
 	struct fp_prefix p;
-	struct fp_lpm6 key;
-	int fd;
 
 	check_int("parse", 0, fp_parse_addr(addr, &p));
 	p.len = len;
-	if (p.family == AF_INET)
-		fp_prefix__to_lpm4(&p, (struct fp_lpm4 *)&key);
-	else
-		fp_prefix__to_lpm6(&p, &key);
-	fd = p.family == AF_INET ? maps.vnets4 : maps.vnets6;
-	if (del) {
-		check_int("delete the space", 0,
-			  bpf_map_delete_elem(fd, &key) ? -errno : 0);
-		return;
-	}
-	check_int("srcfilt", 0, fp_fib__srcfilt_space(&maps, &p));
-	check_int("add the space", 0,
-		  bpf_map_update_elem(fd, &key, &v, BPF_NOEXIST) ? -errno : 0);
+	check_int(del ? "delete the space" : "add the space", 0,
+		  fp_test__space(&maps, &p, vnet, del));
 }
 
 static __u32 vnet_of_port(enum dev d)
