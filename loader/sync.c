@@ -286,7 +286,9 @@ static bool glob_match(const struct sync *s, const char *name)
 	return s->glob && !fnmatch(s->glob, name, 0);
 }
 
-static int register_port(struct sync *s, struct rtnl_link *l)
+/* st: the applied model, to bind the port to its VNet by. */
+static int register_port(struct sync *s, struct rtnl_link *l,
+			 const struct fp_state *st)
 {
 	__u32 ifindex = rtnl_link_get_ifindex(l);
 	struct fp_port port;
@@ -300,7 +302,7 @@ static int register_port(struct sync *s, struct rtnl_link *l)
 		return err;
 	}
 	pr_info("sync: port %s (ifindex %u) registered\n", port.name, ifindex);
-	fp_port__model_vnet(s->m, s->o, port.name);
+	fp_port__model_vnet(s->m, st, port.name);
 	s->ports_changed++;
 	if (s->ret)
 		fp_port__return_on(s->m, s->o, port.name);
@@ -359,9 +361,11 @@ static int gather_uplinks(struct sync *s, const struct uplinks *u,
 static int gather_ports(struct sync *s, const struct uplinks *u,
 			struct vec *ports, struct vec *drop)
 {
+	enum { MODEL_UNREAD, MODEL_NONE, MODEL_READ } model;
 	__u32 key, *prev = NULL, tx;
 	struct fp_port port, now;
 	struct nl_object *obj;
+	struct fp_state st;
 	int err;
 
 	while (!bpf_map_get_next_key(s->m->ports, prev, &key)) {
@@ -411,6 +415,8 @@ static int gather_ports(struct sync *s, const struct uplinks *u,
 	err = gather_uplinks(s, u, ports);
 	if (err || !s->glob)
 		return err;
+	/* Read once a pass, and only when a port is new: 1,000 on churn. */
+	model = MODEL_UNREAD;
 	for (obj = nl_cache_get_first(s->links); obj;
 	     obj = nl_cache_get_next(obj)) {
 		struct rtnl_link *l = (struct rtnl_link *)obj;
@@ -422,14 +428,19 @@ static int gather_ports(struct sync *s, const struct uplinks *u,
 		    in_list(u->gw, u->ngw, xp.ifindex) ||
 		    !bpf_map_lookup_elem(s->m->ports, &xp.ifindex, &port))
 			continue;
-		if (register_port(s, l))
+		if (model == MODEL_UNREAD)
+			model = fp_port__model_load(s->o, &st) ? MODEL_NONE :
+								 MODEL_READ;
+		if (register_port(s, l, model == MODEL_READ ? &st : NULL))
 			continue;
 		xp.up = link_is_up(l);
 		err = vec_push(ports, &xp, sizeof(xp));
 		if (err)
-			return err;
+			break;
 	}
-	return 0;
+	if (model != MODEL_UNREAD)
+		fp_state__free(&st);
+	return err;
 }
 
 /* ---- neighbours and routes ------------------------------------------- */

@@ -657,28 +657,33 @@ void fp_port__return_on(struct fp_maps *m, const struct fp_opts *o,
 			how);
 }
 
-void fp_port__model_vnet(struct fp_maps *m, const struct fp_opts *o,
+int fp_port__model_load(const struct fp_opts *o, struct fp_state *st)
+{
+	char path[4096];
+
+	memset(st, 0, sizeof(*st));
+	if (!o->state_dir)
+		return -ENOENT;
+	snprintf(path, sizeof(path), "%s/state.json", o->state_dir);
+	return fp_state__load(path, st);
+}
+
+void fp_port__model_vnet(struct fp_maps *m, const struct fp_state *st,
 			 const char *ifname)
 {
 	__u32 ifindex = if_nametoindex(ifname);
 	const struct fp_plan_port *p;
-	struct fp_state st;
-	char path[4096];
 	int err;
 
-	if (!ifindex || !o->state_dir)
+	if (!ifindex || !st)
 		return;
-	snprintf(path, sizeof(path), "%s/state.json", o->state_dir);
-	if (fp_state__load(path, &st))
-		return;
-	p = fp_plan__port(&st.applied, ifname);
+	p = fp_plan__port(&st->applied, ifname);
 	if (p && p->vnet) {
 		err = fp_ports__bind(m, ifindex, p->vnet);
 		if (err)
 			pr_warn("port %s: cannot bind to the model's vnet %u: %s\n",
 				ifname, p->vnet, strerror(-err));
 	}
-	fp_state__free(&st);
 }
 
 static int port_fn(struct fp_maps *m, const struct fp_opts *o, int npos,
@@ -693,6 +698,8 @@ static int port_fn(struct fp_maps *m, const struct fp_opts *o, int npos,
 		return FP_EXIT_OK;
 	}
 	if (!strcmp(pos[0], "add")) {
+		struct fp_state st;
+
 		if (need("port", npos, 2, "add IFACE [--peer-mac MAC]"))
 			return FP_EXIT_USAGE;
 		if (opt->port.peer_mac &&
@@ -704,7 +711,9 @@ static int port_fn(struct fp_maps *m, const struct fp_opts *o, int npos,
 		if (fp_ifcmd__port_add(m, pos[1],
 				       opt->port.peer_mac ? mac : NULL))
 			return FP_EXIT_ERR;
-		fp_port__model_vnet(m, o, pos[1]);
+		if (!fp_port__model_load(o, &st))
+			fp_port__model_vnet(m, &st, pos[1]);
+		fp_state__free(&st);
 		if (!opt->port.no_return)
 			fp_port__return_on(m, o, pos[1]);
 		return FP_EXIT_OK;

@@ -8,6 +8,8 @@
 
 #include "fastpath.h"
 
+struct fp_state;
+
 struct fp_ifinfo;
 struct fp_maps;
 struct fp_opts;
@@ -49,11 +51,17 @@ void fp_port__return_on(struct fp_maps *m, const struct fp_opts *o,
 			const char *ifname);
 /*
  * A port registered anew (`port add`, sync) under the VNet the applied
- * model puts behind its name (state.json), which apply would otherwise
- * only write at its next run. No model, or no VNet for it: nothing.
+ * model (st) puts behind its name, which apply would otherwise only
+ * write at its next run. No model (st NULL) or no VNet for it: nothing.
  */
-void fp_port__model_vnet(struct fp_maps *m, const struct fp_opts *o,
+void fp_port__model_vnet(struct fp_maps *m, const struct fp_state *st,
 			 const char *ifname);
+/*
+ * The applied model (state.json under o's state directory) into *st,
+ * empty when none was written: 0, else no model to bind ports by. *st
+ * is for fp_state__free() either way.
+ */
+int fp_port__model_load(const struct fp_opts *o, struct fp_state *st);
 /*
  * The registered port whose record is named name, also when its
  * interface is gone; -ENOENT if none.

@@ -744,6 +744,13 @@ case_vnet_sources() {
 	assert_ok "port add veth-vm2 again" fpm port add veth-vm2
 	assert_eq "the VNet behind veth-vm2, registered again" "spoke" "$(port_vnet veth-vm2)"
 	assert_eq "veth-vm2 registered again: from hub's space" "drop spoofed" "$(from_port veth-vm2 198.19.1.77)"
+	# Registered by sync (--ports), the same; then by hand again.
+	assert_ok "port del veth-vm2, for sync" fpm port del veth-vm2
+	assert_ok "sync --once --ports veth-vm2" fpm sync --once --ports veth-vm2
+	assert_match "veth-vm2 registered by sync" "^veth-vm2 ifindex" "$(fp port list)"
+	assert_eq "the VNet behind veth-vm2, registered by sync" "spoke" "$(port_vnet veth-vm2)"
+	assert_ok "port del veth-vm2, sync's" fpm port del veth-vm2
+	assert_ok "port add veth-vm2, by hand" fpm port add veth-vm2
 	# tap-vm1 to spoke: unbound before the address spaces change, bound
 	# again after them, so none of its sources is spoofed on the way.
 	sed -i '/^port = tap-vm1$/d; s/^port = veth-vm2$/&\nport = tap-vm1/' "$LAB_DIR/fastpath.conf"
