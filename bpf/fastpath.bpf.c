@@ -1619,16 +1619,18 @@ static __always_inline __u32 handle_port(struct pkt *p)
  * The return path's lane, as the uplink's (lane()): a plain frame from
  * the port's VM to the port's MAC, from the source this CPU's
  * fp_srccache last found to be the port's own under the generation the
- * tables have now, to an on-prem entry whose uplink and connection let
- * it out, no probe, no capture. A source not in the cache (the first
- * frame from it), a checksum that cannot be finished, or any other
- * doubt: LANE_NO, and handle_port() judges the frame from the start.
+ * tables have now, no probe, no capture: its destination looked up once
+ * and ret_route()'s verdict given (out of the uplink to an on-prem entry
+ * whose connection lets it out, else to the stack, with the reason). A
+ * source not in the cache (the first frame from it), a checksum that
+ * cannot be finished, or any other doubt: LANE_NO, and handle_port()
+ * judges the frame from the start.
  */
 static __always_inline int port_lane(struct xdp_md *ctx)
 {
 	void *data = (void *)(long)ctx->data;
 	void *end = (void *)(long)ctx->data_end;
-	__u32 l3 = 0, gen, vnet, flag, proto;
+	__u32 l3 = 0, gen, vnet, flag, proto, r;
 	const __u32 ifindex = ctx->ingress_ifindex;
 	const struct fp_port *port, *out;
 	const struct fp_srccache *sc;
@@ -1645,7 +1647,7 @@ static __always_inline int port_lane(struct xdp_md *ctx)
 	    !mac_equal(eth->h_dest, port->mac))
 		return LANE_NO;
 	sc = srccache(ifindex, &gen);
-	if (!sc)
+	if (!sc || !capture_off())
 		return LANE_NO;
 	if (eth->h_proto == bpf_htons(ETH_P_IP)) {
 		ip4 = (void *)(eth + 1);
@@ -1669,21 +1671,32 @@ static __always_inline int port_lane(struct xdp_md *ctx)
 	} else {
 		return LANE_NO;
 	}
-	if (!dst || !(dst->flags & FP_ROUTE_F_ONPREM) ||
-	    ret_connection(flag, vnet, dst) != FP_R_FASTPATH)
-		return LANE_NO;
-	if (!capture_off())
-		return LANE_NO;
-	dmac = dst->dmac;
-	if (tx_setup(dst->ifindex, l3, &out, &dmac) != FP_R_FASTPATH)
-		return LANE_NO;
-	/* As fastpath_port's: a checksum left for offload is finished. */
-	if (fp_csum_finish(ctx, ETH_HLEN + (ip4 ? sizeof(*ip4) : sizeof(*ip6)),
-			   proto, !!ip6))
-		return LANE_NO;
-	rewrite(eth, ip4, ip6, dmac, out);
-	lane_count(&fp_rstats, FP_R_FASTPATH, FP_NO_CONN, end - data);
-	return XDP_REDIRECT;
+	/* From here on, ret_route() and the exit's counting in straight code. */
+	if (!dst || !(dst->flags & FP_ROUTE_F_ONPREM))
+		r = FP_R_MISS;
+	else if (mac_is_zero(dst->dmac))
+		r = FP_R_UNRESOLVED;
+	else
+		r = ret_connection(flag, vnet, dst);
+	if (dst && r == FP_R_FASTPATH) {
+		dmac = dst->dmac;
+		r = tx_setup(dst->ifindex, l3, &out, &dmac);
+		if (r == FP_R_FASTPATH) {
+			/*
+			 * As fastpath_port's: a checksum left for offload is
+			 * finished. One that cannot be is the handler's to
+			 * drop, the frame as it came.
+			 */
+			if (fp_csum_finish(ctx,
+					   ETH_HLEN + (ip4 ? sizeof(*ip4) :
+							     sizeof(*ip6)),
+					   proto, !!ip6))
+				return LANE_NO;
+			rewrite(eth, ip4, ip6, dmac, out);
+		}
+	}
+	lane_count(&fp_rstats, r, FP_NO_CONN, end - data);
+	return r == FP_R_FASTPATH ? XDP_REDIRECT : XDP_PASS;
 }
 
 /*
