@@ -1039,9 +1039,10 @@ static __always_inline int capture_off(void)
 }
 
 /*
- * A lane's verdict counted as account_to() counts it for a frame with no
- * probe and no VLAN: in stats (fp_stats, fp_rstats), and in the
- * connection's counters when the model holds the entry (cidx).
+ * A lane's verdict counted as account_to() counts it (a lane never has a
+ * probe): in stats (fp_stats, fp_rstats), and in the connection's
+ * counters when the model holds the entry (cidx). A tagged frame's
+ * circuit counts it too (count_vlan).
  */
 static __always_inline void lane_count(void *stats, __u32 reason, __u32 cidx,
 				       __u64 bytes)
@@ -1145,8 +1146,7 @@ static __always_inline int lane(struct xdp_md *ctx)
 		/*
 		 * A tagged frame leaves untagged, from where its MACs were
 		 * written. Popping fails only on a frame shorter than the
-		 * headers read: as fastpath_xdp's exit. (Tested after this
-		 * block as `out && tags && ...`, clang 14 left the pop out.)
+		 * headers read: as fastpath_xdp's exit.
 		 */
 		if (tags && pop_tags(ctx, tags, 0)) {
 			if (r == FP_R_FASTPATH)
