@@ -15,7 +15,8 @@
  *               xdp-forward: bpf_fib_lookup(), MACs from its result
  *   fastpath_xdp, from build/fastpath.bpf.o, put in the slot by the driver
  *   arm_floor   (tier 2 only) the least a table-driven forwarder does:
- *               maps/bench.h "The floor arm"
+ *               maps/bench.h "The floor arm"; tagged frames too (the
+ *               floor-vlan arm)
  *
  * Tier 2 (tests/bench_e2e.c) attaches arm_limit and arm_fib directly to
  * the lab's uplink, with no wrapper: the live-frames generator of
@@ -259,32 +260,88 @@ static __always_inline __u32 floor_walk4(__be32 addr)
 }
 
 /*
+ * The floor-vlan arm's circuits: the slot of a VID (the inner one of two
+ * tags) is nonzero where a circuit has it.
+ */
+struct {
+	__uint(type, BPF_MAP_TYPE_ARRAY);
+	__uint(max_entries, BN_FL_VIDS);
+	__type(key, __u32);
+	__type(value, __u32);
+} bn_fl_vids SEC(".maps");
+
+struct bn_vlan_hdr {
+	__be16 tci;
+	__be16 proto;
+};
+
+/*
+ * One 802.1Q or 802.1ad tag at *l3 if proto says there is one: moves *l3
+ * past it and sets *proto to what follows, *vid to its VID. -1 if cut.
+ */
+static __always_inline int floor_tag(void **l3, void *data_end, __be16 *proto,
+				     __u32 *vid)
+{
+	struct bn_vlan_hdr *v = *l3;
+
+	if (*proto != bpf_htons(ETH_P_8021Q) &&
+	    *proto != bpf_htons(ETH_P_8021AD))
+		return 0;
+	if ((void *)(v + 1) > data_end)
+		return -1;
+	*vid = bpf_ntohs(v->tci) & 0x0fff;
+	*proto = v->proto;
+	*l3 = v + 1;
+	return 4;
+}
+
+/*
  * What any forwarder of this kind cannot skip: parse, check version,
  * length and TTL, look the destination up, check the MTU, redirect,
- * rewrite MACs and TTL (and the IPv4 checksum), count per CPU.
+ * rewrite MACs and TTL (and the IPv4 checksum), count per CPU. A tagged
+ * frame (the floor-vlan arm: one tag, or an S-tag and a C-tag) also
+ * needs its circuit found from the VID (one array read) and its tags
+ * popped: the MACs written where they will start, then the head moved.
  */
 SEC("xdp")
 int arm_floor(struct xdp_md *ctx)
 {
 	void *data = (void *)(long)ctx->data;
 	void *data_end = (void *)(long)ctx->data_end;
-	struct ethhdr *eth = data;
+	struct ethhdr *eth = data, *l2;
 	struct ipv6hdr *ip6 = NULL;
 	struct iphdr *ip4 = NULL;
+	__u32 idx = 0, *hit, len, tags = 0, vid = 0;
 	struct bn_fl_nh *nh;
-	__u32 idx = 0, *hit, len;
+	__be16 proto;
+	void *l3;
+	int n;
 
 	if ((void *)(eth + 1) > data_end)
 		return count(BN_C_FLOOR_PASS, XDP_PASS);
-	if (eth->h_proto == bpf_htons(ETH_P_IP)) {
-		ip4 = (void *)(eth + 1);
+	proto = eth->h_proto;
+	l3 = eth + 1;
+	n = floor_tag(&l3, data_end, &proto, &vid);
+	if (n > 0) {
+		tags = 4;
+		n = floor_tag(&l3, data_end, &proto, &vid);
+		if (n > 0)
+			tags = 8;
+		hit = n < 0 ? NULL : bpf_map_lookup_elem(&bn_fl_vids, &vid);
+		if (!hit || !*hit)
+			return count(BN_C_FLOOR_PASS, XDP_PASS);
+	} else if (n < 0) {
+		return count(BN_C_FLOOR_PASS, XDP_PASS);
+	}
+	if (proto == bpf_htons(ETH_P_IP)) {
+		ip4 = l3;
 		if ((void *)(ip4 + 1) > data_end || ip4->version != 4 ||
 		    ip4->ihl != 5 || ip4->ttl <= 1)
 			return count(BN_C_FLOOR_PASS, XDP_PASS);
 		len = bpf_ntohs(ip4->tot_len);
 		idx = floor_walk4(ip4->daddr);
-	} else if (eth->h_proto == bpf_htons(ETH_P_IPV6)) {
-		ip6 = (void *)(eth + 1);
+	} else if (proto == bpf_htons(ETH_P_IPV6)) {
+		ip6 = l3;
 		if ((void *)(ip6 + 1) > data_end || ip6->version != 6 ||
 		    ip6->hop_limit <= 1)
 			return count(BN_C_FLOOR_PASS, XDP_PASS);
@@ -294,7 +351,7 @@ int arm_floor(struct xdp_md *ctx)
 	} else {
 		return count(BN_C_FLOOR_PASS, XDP_PASS);
 	}
-	if (len > data_end - (void *)(eth + 1))
+	if (len > data_end - l3)
 		return count(BN_C_FLOOR_PASS, XDP_PASS);
 	nh = idx ? bpf_map_lookup_elem(&bn_fl_nh, &idx) : NULL;
 	if (!nh || len > nh->mtu ||
@@ -304,7 +361,11 @@ int arm_floor(struct xdp_md *ctx)
 		ip4_decrease_ttl(ip4);
 	else if (ip6)
 		ip6->hop_limit--;
-	__builtin_memcpy(eth->h_dest, nh->dmac, ETH_ALEN);
-	__builtin_memcpy(eth->h_source, nh->smac, ETH_ALEN);
+	/* Untagged, eth; tagged, where the MACs start once popped. */
+	l2 = l3 - ETH_HLEN;
+	__builtin_memcpy(l2->h_dest, nh->dmac, ETH_ALEN);
+	__builtin_memcpy(l2->h_source, nh->smac, ETH_ALEN);
+	if (tags && bpf_xdp_adjust_head(ctx, (int)tags))
+		return count(BN_C_FLOOR_PASS, XDP_DROP);
 	return count(BN_C_FLOOR_FWD, XDP_REDIRECT);
 }

@@ -42,9 +42,12 @@ enum bn_counter {
  * at all. IPv4: a 16-8-8 trie in one flat array (bn_fl_trie4; a slot with
  * BN_FL_PLY set names the ply whose 256 slots start at (ply << 8), plies
  * from 256 up), IPv6: an exact /128 in a hash (bn_fl_hosts6); then one
- * result (bn_fl_nh) and a DEVMAP array slot (bn_fl_tx).
+ * result (bn_fl_nh) and a DEVMAP array slot (bn_fl_tx). A tagged frame
+ * (the floor-vlan arm) also finds its circuit by its (inner) VID in
+ * bn_fl_vids and has its tags popped.
  */
 #define BN_FL_PLY 0x80000000U
+#define BN_FL_VIDS 4096 /* bn_fl_vids: the floor-vlan arm's circuits */
 #define BN_FL_PLIES 4 /* beyond the 16-bit root */
 
 struct bn_fl_nh {

@@ -21,6 +21,10 @@
  *             each tagged so on the wire (the frame 4 or 8 bytes longer),
  *             popped by the program; the VM gets what the fastpath arm
  *             delivers. --vlan none leaves this arm out.
+ *   floor-vlan  the floor arm on the same tagged packets: it finds the
+ *             circuit by the (inner) VID in one array read and pops the
+ *             tags; beside floor, what tags cost a program that does
+ *             nothing else. Left out with fastpath-vlan.
  * into one of two VMs: the lab's vm2 behind a veth, whose eth0 runs
  * sink_xdp (count and drop), or a tap this program creates and reads
  * itself on the other CPU (the lab's tapwire copies each frame into a
@@ -105,6 +109,7 @@ enum arm {
 	ARM_FIB,
 	ARM_FLOOR,
 	ARM_FASTV,
+	ARM_FLOORV,
 	ARM_MAX
 };
 enum nsid { NS_OP, NS_HOST, NS_GW, NS_VM, NS_MAX };
@@ -112,12 +117,13 @@ enum nsid { NS_OP, NS_HOST, NS_GW, NS_VM, NS_MAX };
 
 static const char *const fam_name[F_MAX] = { "ipv4", "ipv6" };
 static const char *const tgt_name[T_MAX] = { "veth", "tap", "qemu", "return" };
-static const char *const arm_name[ARM_MAX] = { "limit",	  "fastpath",
-					       "gateway", "fib",
-					       "floor",	  "fastpath-vlan" };
+static const char *const arm_name[ARM_MAX] = { "limit",	    "fastpath",
+					       "gateway",   "fib",
+					       "floor",	    "fastpath-vlan",
+					       "floor-vlan" };
 static const __u32 frame_sizes[S_MAX] = { 64, 1500 };
 /* Routers each arm's frames cross (64 - TTL on arrival). */
-static const int arm_hops[ARM_MAX] = { 0, 1, 3, 1, 1, 1 };
+static const int arm_hops[ARM_MAX] = { 0, 1, 3, 1, 1, 1, 1 };
 
 /* The same, by direction: VM -> on-prem has no gateway, the host routes. */
 static int hops(enum arm a, enum target t)
@@ -154,15 +160,16 @@ static bool tgt_on(int t)
 }
 
 /*
- * Arms that run: all but fastpath-vlan under --vlan none; the return
- * direction's limit, fastpath, stack and fib.
+ * Arms that run: all but the tagged ones (fastpath-vlan, floor-vlan)
+ * under --vlan none; the return direction's limit, fastpath, stack and
+ * fib.
  */
 static bool arm_on(int a, int t)
 {
 	if (t == T_UP)
 		return a == ARM_LIMIT || a == ARM_FAST || a == ARM_GW ||
 		       a == ARM_FIB;
-	return a != ARM_FASTV || opt.inner;
+	return (a != ARM_FASTV && a != ARM_FLOORV) || opt.inner;
 }
 
 /* An arm's name in a direction: the return path's gateway arm is the stack. */
@@ -177,10 +184,18 @@ static bool arm_fast(int a)
 	return a == ARM_FAST || a == ARM_FASTV;
 }
 
-/* Bytes of tags on an arm's frames: 4 or 8 for fastpath-vlan, else 0. */
+/* The arms of bpf/bench.bpf.c's arm_floor, untagged and tagged. */
+static bool arm_floor(int a)
+{
+	return a == ARM_FLOOR || a == ARM_FLOORV;
+}
+
+/* Bytes of tags on an arm's frames: 4 or 8 for the tagged arms, else 0. */
 static __u32 arm_tags(int a)
 {
-	return a != ARM_FASTV || !opt.inner ? 0 : opt.outer ? 8 : 4;
+	return (a != ARM_FASTV && a != ARM_FLOORV) || !opt.inner ? 0 :
+	       opt.outer					 ? 8 :
+								   4;
 }
 
 /* One arm's run: the figures and the books. */
@@ -674,7 +689,8 @@ static int map_put(int fd, const void *key, const void *val)
 
 /*
  * The floor arm's tables for target t: its two destinations, result 1
- * (the VM's MAC, the port's own, MTU 1500), port slot 0.
+ * (the VM's MAC, the port's own, MTU 1500), port slot 0, and the
+ * floor-vlan arm's circuit: the (inner) VID of --vlan.
  */
 static int floor__fill(enum target t)
 {
@@ -704,6 +720,10 @@ static int floor__fill(enum target t)
 			      &one);
 	if (!err)
 		err = map_put(bpf_map__fd(bn[t]->maps.bn_fl_nh), &one, &nh);
+	key[0] = opt.inner;
+	if (!err && opt.inner)
+		err = map_put(bpf_map__fd(bn[t]->maps.bn_fl_vids), &key[0],
+			      &one);
 	/* A devmap resolves its ifindexes in the updater's namespace. */
 	if (!err)
 		err = ns_enter(NS_HOST);
@@ -972,6 +992,7 @@ static int arm__on(enum arm a, enum target t)
 		fd = bpf_program__fd(bn[t]->progs.arm_limit);
 		break;
 	case ARM_FLOOR:
+	case ARM_FLOORV:
 		fd = bpf_program__fd(bn[t]->progs.arm_floor);
 		break;
 	default:
@@ -1351,7 +1372,7 @@ static void verify(enum arm a, enum target t, const char *what, __u64 generated,
 		bad = true;
 	}
 	/* The fib and floor arms count what they forwarded themselves. */
-	if ((a == ARM_FIB || a == ARM_FLOOR) &&
+	if ((a == ARM_FIB || arm_floor(a)) &&
 	    (a == ARM_FIB ? r->fib_fwd : r->floor_fwd) != r->op_sent) {
 		pr_warn("PATH %s: expected all %llu frames %s took "
 			"forwarded by the %s arm, saw %llu\n",
@@ -1525,9 +1546,10 @@ static void print_table(void)
 	printf("\n| family | frame | target | limit | fastpath | gateway | fib "
 	       "| floor | fast/limit | fast/gw | fast/fib | floor/limit "
 	       "| fast/floor | ≥0.90×limit | ≥5×gw | ≥1.2×fib "
-	       "| fastpath-vlan | vlan/fast | vlan cost ≤1.03×fast |\n"
+	       "| fastpath-vlan | vlan/fast | vlan cost ≤1.03×fast "
+	       "| floor-vlan | floor vlan/floor |\n"
 	       "|---|---:|---|---:|---:|---:|---:|---:|---:|---:|---:|---:"
-	       "|---:|---|---|---|---:|---:|---|\n");
+	       "|---:|---|---|---|---:|---:|---|---:|---:|\n");
 	for (int f = 0; f < F_MAX; f++)
 		for (int si = 0; si < S_MAX; si++)
 			for (int t = 0; t < T_MAX; t++) {
@@ -1539,7 +1561,7 @@ static void print_table(void)
 				printf("| %s | %u | %s | %.0f | %.0f | %.0f | "
 				       "%.0f | %.0f | %.2f | %.2f | %.2f | "
 				       "%.2f | %.2f | %s | %s | %s | %.0f | "
-				       "%.3f | %s |\n",
+				       "%.3f | %s | %.0f | %.3f |\n",
 				       fam_name[f], frame_sizes[si],
 				       tgt_name[t], m[ARM_LIMIT], m[ARM_FAST],
 				       m[ARM_GW], m[ARM_FIB], m[ARM_FLOOR],
@@ -1551,7 +1573,8 @@ static void print_table(void)
 				       goal_word(c, 0, si), goal_word(c, 1, si),
 				       goal_word(c, 2, si), m[ARM_FASTV],
 				       ratio(m[ARM_FASTV], m[ARM_FAST]),
-				       vlan_goal_word(c));
+				       vlan_goal_word(c), m[ARM_FLOORV],
+				       ratio(m[ARM_FLOORV], m[ARM_FLOOR]));
 			}
 	printf("\npackets per second delivered to the VM, median of %d "
 	       "interleaved rounds of %.2f s each; %s\n",
@@ -1565,7 +1588,8 @@ static void print_table(void)
 	if (opt.inner)
 		printf("fastpath-vlan: the same packets tagged %s (%s) on the "
 		       "wire, 4 or 8 bytes longer; uplink0 a trunk with that "
-		       "circuit, the VM gets them untagged.\n",
+		       "circuit, the VM gets them untagged; floor-vlan: the "
+		       "floor arm on them (the circuit by VID, the pop).\n",
 		       opt.vlan,
 		       opt.outer ? "802.1ad S-tag + 802.1Q C-tag" :
 				   "one 802.1Q tag");
@@ -1667,8 +1691,9 @@ static void print_profile(void)
 	       "gateway arm has no program on uplink0)\n\n"
 	       "| family | frame | target | limit ns | fastpath ns | fib ns | "
 	       "floor ns | generator ns | sink ns (veth) | fastpath-vlan ns "
-	       "| vlan/fast |\n"
-	       "|---|---:|---|---:|---:|---:|---:|---:|---:|---:|---:|\n");
+	       "| vlan/fast | floor-vlan ns | floor vlan/floor |\n"
+	       "|---|---:|---|---:|---:|---:|---:|---:|---:|---:|---:|---:"
+	       "|---:|\n");
 	for (int f = 0; f < F_MAX; f++)
 		for (int si = 0; si < S_MAX; si++)
 			for (int t = 0; t < T_MAX; t++) {
@@ -1682,10 +1707,19 @@ static void print_profile(void)
 						      median_of(
 							      c->run[ARM_FASTV],
 							      up, opt.rounds) :
-						      0;
+						      0,
+				       floor = median_of(c->run[ARM_FLOOR], up,
+							 opt.rounds),
+				       floorv =
+					       opt.inner ?
+						       median_of(
+							       c->run[ARM_FLOORV],
+							       up, opt.rounds) :
+						       0;
 
 				printf("| %s | %u | %s | %.0f | %.0f | %.0f | "
-				       "%.0f | %.0f | %.0f | %.0f | %.2f |\n",
+				       "%.0f | %.0f | %.0f | %.0f | %.2f | "
+				       "%.0f | %.2f |\n",
 				       fam_name[f], frame_sizes[si],
 				       tgt_name[t],
 				       median_of(c->run[ARM_LIMIT], up,
@@ -1693,15 +1727,15 @@ static void print_profile(void)
 				       fast,
 				       median_of(c->run[ARM_FIB], up,
 						 opt.rounds),
-				       median_of(c->run[ARM_FLOOR], up,
-						 opt.rounds),
+				       floor,
 				       median_of(c->run[ARM_FAST],
 						 offsetof(struct run, gen_ns),
 						 opt.rounds),
 				       median_of(c->run[ARM_FAST],
 						 offsetof(struct run, sink_ns),
 						 opt.rounds),
-				       vlan, ratio(vlan, fast));
+				       vlan, ratio(vlan, fast), floorv,
+				       ratio(floorv, floor));
 			}
 }
 
@@ -1798,6 +1832,11 @@ static json_object *cell_json(int f, int si, int t)
 			o, "fast_vlan_over_fast",
 			json_object_new_double(ratio(c->median[ARM_FASTV],
 						     c->median[ARM_FAST])));
+	if (opt.inner)
+		json_object_object_add(
+			o, "floor_vlan_over_floor",
+			json_object_new_double(ratio(c->median[ARM_FLOORV],
+						     c->median[ARM_FLOOR])));
 	g = json_object_new_object();
 	if (opt.inner)
 		json_object_object_add(g, "vlan cost <= 1.03 x fast",
@@ -1860,7 +1899,7 @@ static int write_dat(void)
 		return -errno;
 	}
 	fprintf(f, "# row limit fastpath gateway fib floor fastpath-vlan "
-		   "(Mpps)\n");
+		   "floor-vlan (Mpps)\n");
 	for (int fa = 0; fa < F_MAX; fa++)
 		for (int si = 0; si < S_MAX; si++)
 			for (int t = 0; t < T_MAX; t++) {
@@ -1870,12 +1909,13 @@ static int write_dat(void)
 
 				fprintf(f,
 					"%s/%u/%s %.4f %.4f %.4f %.4f %.4f "
-					"%.4f\n",
+					"%.4f %.4f\n",
 					fam_name[fa], frame_sizes[si],
 					tgt_name[t], m[ARM_LIMIT] / 1e6,
 					m[ARM_FAST] / 1e6, m[ARM_GW] / 1e6,
 					m[ARM_FIB] / 1e6, m[ARM_FLOOR] / 1e6,
-					m[ARM_FASTV] / 1e6);
+					m[ARM_FASTV] / 1e6,
+					m[ARM_FLOORV] / 1e6);
 			}
 	return fclose(f) ? -errno : 0;
 }
