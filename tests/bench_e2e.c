@@ -40,6 +40,8 @@
  *   stack     no program on veth-vm2 (GRO on: its NAPI): the host's own
  *             forwarding (in the "gateway" slot: the path without XDP)
  *   fib       arm_fib on veth-vm2: bpf_fib_lookup() in the main table
+ *   floor     arm_floor on veth-vm2: the on-prem destinations in its
+ *             tables, uplink0 its port and on-prem's op0 the next hop
  *
  * Arms run interleaved (A B C D A B C D ...) for every family, frame size
  * and target. Each run is booked: what the generator sent, what arrived
@@ -161,14 +163,14 @@ static bool tgt_on(int t)
 
 /*
  * Arms that run: all but the tagged ones (fastpath-vlan, floor-vlan)
- * under --vlan none; the return direction's limit, fastpath, stack and
- * fib.
+ * under --vlan none; the return direction's limit, fastpath, stack,
+ * fib and floor.
  */
 static bool arm_on(int a, int t)
 {
 	if (t == T_UP)
 		return a == ARM_LIMIT || a == ARM_FAST || a == ARM_GW ||
-		       a == ARM_FIB;
+		       a == ARM_FIB || a == ARM_FLOOR;
 	return (a != ARM_FASTV && a != ARM_FLOORV) || opt.inner;
 }
 
@@ -690,7 +692,8 @@ static int map_put(int fd, const void *key, const void *val)
 /*
  * The floor arm's tables for target t: its two destinations, result 1
  * (the VM's MAC, the port's own, MTU 1500), port slot 0, and the
- * floor-vlan arm's circuit: the (inner) VID of --vlan.
+ * floor-vlan arm's circuit: the (inner) VID of --vlan. The return
+ * target's: the on-prem destinations, to op0's MAC out of uplink0.
  */
 static int floor__fill(enum target t)
 {
@@ -700,8 +703,11 @@ static int floor__fill(enum target t)
 	struct fp_prefix d4, d6;
 	int err;
 
-	if (fp_parse_mac(tgt_vm_mac(t), nh.dmac) ||
-	    fp_parse_addr(tgt_dst(t, F4), &d4) ||
+	if (t == T_UP)
+		memcpy(nh.dmac, op0_mac, 6);
+	else if (fp_parse_mac(tgt_vm_mac(t), nh.dmac))
+		return -EINVAL;
+	if (fp_parse_addr(tgt_dst(t, F4), &d4) ||
 	    fp_parse_addr(tgt_dst(t, F6), &d6))
 		return -EINVAL;
 	memcpy(nh.smac, tgt_mac[t], 6);
@@ -761,8 +767,7 @@ static int bench__setup(enum target t)
 		err = -errno;
 	if (err)
 		pr_warn("bn_tx: %s\n", strerror(-err));
-	/* The floor arm is the inbound direction's only. */
-	return err || t == T_UP ? err : floor__fill(t);
+	return err ? err : floor__fill(t);
 }
 
 static int watch(enum nsid id, __u32 ifindex)
@@ -950,6 +955,9 @@ static int up_arm__on(enum arm a)
 		break;
 	case ARM_LIMIT:
 		fd = bpf_program__fd(bn[T_UP]->progs.arm_limit);
+		break;
+	case ARM_FLOOR:
+		fd = bpf_program__fd(bn[T_UP]->progs.arm_floor);
 		break;
 	default:
 		fd = bpf_program__fd(bn[T_UP]->progs.arm_fib);
@@ -1605,27 +1613,34 @@ static void print_return_table(void)
 		return;
 	printf("\nVM -> on-prem (return path): vm2's frames into veth-vm2, "
 	       "out of uplink0, counted at on-prem's op0\n\n"
-	       "| family | frame | limit | fastpath | stack | fib "
-	       "| fast/limit | fast/fib | fast/stack | ≥0.90×limit "
-	       "| ≥1.2×fib |\n"
-	       "|---|---:|---:|---:|---:|---:|---:|---:|---:|---|---|\n");
+	       "| family | frame | limit | fastpath | stack | fib | floor "
+	       "| fast/limit | fast/fib | fast/stack | floor/limit "
+	       "| floor/fib | fast/floor | ≥0.90×limit | ≥1.2×fib |\n"
+	       "|---|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:"
+	       "|---:|---|---|\n");
 	for (int f = 0; f < F_MAX; f++)
 		for (int si = 0; si < S_MAX; si++) {
 			const struct cell *c = &cells[f][si][T_UP];
 			const double *m = c->median;
 
-			printf("| %s | %u | %.0f | %.0f | %.0f | %.0f | %.2f "
-			       "| %.2f | %.2f | %s | %s |\n",
+			printf("| %s | %u | %.0f | %.0f | %.0f | %.0f | %.0f "
+			       "| %.2f | %.2f | %.2f | %.2f | %.2f | %.2f "
+			       "| %s | %s |\n",
 			       fam_name[f], frame_sizes[si], m[ARM_LIMIT],
-			       m[ARM_FAST], m[ARM_GW], m[ARM_FIB],
+			       m[ARM_FAST], m[ARM_GW], m[ARM_FIB], m[ARM_FLOOR],
 			       ratio(m[ARM_FAST], m[ARM_LIMIT]),
 			       ratio(m[ARM_FAST], m[ARM_FIB]),
 			       ratio(m[ARM_FAST], m[ARM_GW]),
+			       ratio(m[ARM_FLOOR], m[ARM_LIMIT]),
+			       ratio(m[ARM_FLOOR], m[ARM_FIB]),
+			       ratio(m[ARM_FAST], m[ARM_FLOOR]),
 			       goal_word(c, 0, si), goal_word(c, 2, si));
 		}
 	printf("\nlimit: a bare redirect from veth-vm2 to uplink0; fastpath: "
 	       "fastpath_port; stack: no XDP on the port, the host "
-	       "forwards; fib: bpf_fib_lookup() and redirect from the port. "
+	       "forwards; fib: bpf_fib_lookup() and redirect from the port; "
+	       "floor: the floor arm on the port, with no source check "
+	       "and no checksum to finish. "
 	       "Same rounds and seconds as above; in the books below, its "
 	       "\"gateway fwd\" is the host's forwarding.\n");
 }
