@@ -1120,8 +1120,8 @@ static __always_inline int lane(struct xdp_md *ctx)
 		return LANE_NO;
 	if (!capture_off())
 		return LANE_NO;
-	/* From here on, route() and the exit's counting in straight code. */
 	/*
+	 * From here on, route() and the exit's counting in straight code.
 	 * ip6 is never NULL without ip4, but spilled to the stack the
 	 * verifier loses that: without the last arm it rejects the program.
 	 */

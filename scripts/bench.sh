@@ -204,7 +204,8 @@ set xtics rotate by -30
 set key top right
 plot "$out/tier2.dat" using 2:xtic(1) title "limit", "" using 6 title "floor", \
      "" using 3 title "fastpath", "" using 7 title "fastpath-vlan", \
-     "" using 5 title "fib", "" using 4 title "gateway"
+     "" using 8 title "floor-vlan", "" using 5 title "fib", \
+     "" using 4 title "gateway"
 PLOT
 	echo "plot: $out/tier2.png"
 }
