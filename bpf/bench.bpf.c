@@ -30,6 +30,7 @@
 #include <bpf/bpf_endian.h>
 
 #include "../maps/bench.h"
+#include "parsing.h"
 
 /* From <sys/socket.h>, which a BPF build cannot include. */
 #define AF_INET 2
@@ -270,31 +271,6 @@ struct {
 	__type(value, __u32);
 } bn_fl_vids SEC(".maps");
 
-struct bn_vlan_hdr {
-	__be16 tci;
-	__be16 proto;
-};
-
-/*
- * One 802.1Q or 802.1ad tag at *l3 if proto says there is one: moves *l3
- * past it and sets *proto to what follows, *vid to its VID. -1 if cut.
- */
-static __always_inline int floor_tag(void **l3, void *data_end, __be16 *proto,
-				     __u32 *vid)
-{
-	struct bn_vlan_hdr *v = *l3;
-
-	if (*proto != bpf_htons(ETH_P_8021Q) &&
-	    *proto != bpf_htons(ETH_P_8021AD))
-		return 0;
-	if ((void *)(v + 1) > data_end)
-		return -1;
-	*vid = bpf_ntohs(v->tci) & 0x0fff;
-	*proto = v->proto;
-	*l3 = v + 1;
-	return 4;
-}
-
 /*
  * What any forwarder of this kind cannot skip: parse, check version,
  * length and TTL, look the destination up, check the MTU, redirect,
@@ -306,33 +282,38 @@ static __always_inline int floor_tag(void **l3, void *data_end, __be16 *proto,
 SEC("xdp")
 int arm_floor(struct xdp_md *ctx)
 {
-	void *data = (void *)(long)ctx->data;
 	void *data_end = (void *)(long)ctx->data_end;
-	struct ethhdr *eth = data, *l2;
+	struct cursor c = { .pos = (void *)(long)ctx->data, .end = data_end };
 	struct ipv6hdr *ip6 = NULL;
 	struct iphdr *ip4 = NULL;
-	__u32 idx = 0, *hit, len, tags = 0, vid = 0;
+	__u32 idx = 0, *hit, len, tags = 0, vid;
+	struct ethhdr *eth, *l2;
 	struct bn_fl_nh *nh;
+	struct vlan_tag *t;
 	__be16 proto;
 	void *l3;
-	int n;
 
-	if ((void *)(eth + 1) > data_end)
+	eth = cursor_pull_hdr(&c, struct ethhdr);
+	if (!eth)
 		return count(BN_C_FLOOR_PASS, XDP_PASS);
 	proto = eth->h_proto;
-	l3 = eth + 1;
-	n = floor_tag(&l3, data_end, &proto, &vid);
-	if (n > 0) {
-		tags = 4;
-		n = floor_tag(&l3, data_end, &proto, &vid);
-		if (n > 0)
-			tags = 8;
-		hit = n < 0 ? NULL : bpf_map_lookup_elem(&bn_fl_vids, &vid);
+	/* One tag or two: the circuit by the last one's VID. */
+	if (is_tpid(proto)) {
+		t = cursor_pull_hdr(&c, struct vlan_tag);
+		if (t && is_tpid(t->proto)) {
+			tags = 4;
+			t = cursor_pull_hdr(&c, struct vlan_tag);
+		}
+		if (!t)
+			return count(BN_C_FLOOR_PASS, XDP_PASS);
+		tags += 4;
+		vid = VLAN_VID(t->tci);
+		proto = t->proto;
+		hit = bpf_map_lookup_elem(&bn_fl_vids, &vid);
 		if (!hit || !*hit)
 			return count(BN_C_FLOOR_PASS, XDP_PASS);
-	} else if (n < 0) {
-		return count(BN_C_FLOOR_PASS, XDP_PASS);
 	}
+	l3 = c.pos;
 	if (proto == bpf_htons(ETH_P_IP)) {
 		ip4 = l3;
 		if ((void *)(ip4 + 1) > data_end || ip4->version != 4 ||

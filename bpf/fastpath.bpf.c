@@ -828,20 +828,6 @@ static __always_inline __u32 handle_ipv6(struct pkt *p, struct cursor *c,
 	return route(p, up, lookup6(&ip6->daddr));
 }
 
-/* An 802.1Q / 802.1ad tag: after the MACs, or after another tag. */
-struct vlan_tag {
-	__be16 tci; /* priority 3 bits, DEI 1, VID 12 */
-	__be16 proto; /* the next EtherType */
-};
-
-#define VLAN_VID(tci) (bpf_ntohs(tci) & 0x0fff)
-
-static __always_inline int is_tpid(__be16 proto)
-{
-	return proto == bpf_htons(ETH_P_8021Q) ||
-	       proto == bpf_htons(ETH_P_8021AD);
-}
-
 /* Entry vid of fp_vids table `table` (maps/fastpath.h); 0 for none. */
 static __always_inline __u32 vid_entry(__u32 table, __u32 vid)
 {
@@ -1418,21 +1404,30 @@ static __always_inline __u32 ret_connection(__u32 flag, __u32 vnet,
 	return FP_R_FASTPATH;
 }
 
+/*
+ * What entry dst is worth to a frame from VNet vnet, short of the
+ * uplink's port (the return path's judge()): FP_R_FASTPATH to go on to
+ * it, else the reason the host's stack gets the frame.
+ */
+static __always_inline __u32 ret_judge(__u32 flag, __u32 vnet,
+				       const struct fp_route *dst)
+{
+	if (!dst || !(dst->flags & FP_ROUTE_F_ONPREM))
+		return FP_R_MISS;
+	if (mac_is_zero(dst->dmac))
+		return FP_R_UNRESOLVED;
+	return ret_connection(flag, vnet, dst);
+}
+
 /* To the on-prem next hop out of its uplink, or to the host's stack. */
 static __always_inline __u32 ret_route(struct pkt *p, __u32 vnet,
 				       const struct fp_route *dst)
 {
-	__u32 r;
+	__u32 r = ret_judge(p->ip6 ? FP_CONN_F_FAST6 : FP_CONN_F_FAST4, vnet,
+			    dst);
 
-	if (!dst || !(dst->flags & FP_ROUTE_F_ONPREM))
-		return VERDICT(FP_R_MISS, XDP_PASS);
-	if (mac_is_zero(dst->dmac))
-		return VERDICT(FP_R_UNRESOLVED, XDP_PASS);
-	r = ret_connection(p->ip6 ? FP_CONN_F_FAST6 : FP_CONN_F_FAST4, vnet,
-			   dst);
-	if (r != FP_R_FASTPATH)
-		return VERDICT(r, XDP_PASS);
-	r = forward(p, dst->ifindex, dst->dmac);
+	if (dst && r == FP_R_FASTPATH)
+		r = forward(p, dst->ifindex, dst->dmac);
 	return VERDICT(r, r == FP_R_FASTPATH ? XDP_REDIRECT : XDP_PASS);
 }
 
@@ -1672,12 +1667,7 @@ static __always_inline int port_lane(struct xdp_md *ctx)
 		return LANE_NO;
 	}
 	/* From here on, ret_route() and the exit's counting in straight code. */
-	if (!dst || !(dst->flags & FP_ROUTE_F_ONPREM))
-		r = FP_R_MISS;
-	else if (mac_is_zero(dst->dmac))
-		r = FP_R_UNRESOLVED;
-	else
-		r = ret_connection(flag, vnet, dst);
+	r = ret_judge(flag, vnet, dst);
 	if (dst && r == FP_R_FASTPATH) {
 		dmac = dst->dmac;
 		r = tx_setup(dst->ifindex, l3, &out, &dmac);

@@ -57,6 +57,20 @@ static __always_inline void mac_copy(__u8 *dst, const __u8 *src)
 	d[2] = s[2];
 }
 
+/* An 802.1Q / 802.1ad tag: after the MACs, or after another tag. */
+struct vlan_tag {
+	__be16 tci; /* priority 3 bits, DEI 1, VID 12 */
+	__be16 proto; /* the next EtherType */
+};
+
+#define VLAN_VID(tci) (bpf_ntohs(tci) & 0x0fff)
+
+static __always_inline int is_tpid(__be16 proto)
+{
+	return proto == bpf_htons(ETH_P_8021Q) ||
+	       proto == bpf_htons(ETH_P_8021AD);
+}
+
 /* RFC 8200 4.5; the kernel's struct frag_hdr lives in a private header. */
 struct frag_hdr {
 	__u8 nexthdr;

@@ -161,6 +161,12 @@ static bool tgt_on(int t)
 			     true;
 }
 
+/* The arms on tagged frames (--vlan). */
+static bool tagged_arm(int a)
+{
+	return a == ARM_FASTV || a == ARM_FLOORV;
+}
+
 /*
  * Arms that run: all but the tagged ones (fastpath-vlan, floor-vlan)
  * under --vlan none; the return direction's limit, fastpath, stack,
@@ -171,7 +177,7 @@ static bool arm_on(int a, int t)
 	if (t == T_UP)
 		return a == ARM_LIMIT || a == ARM_FAST || a == ARM_GW ||
 		       a == ARM_FIB || a == ARM_FLOOR;
-	return (a != ARM_FASTV && a != ARM_FLOORV) || opt.inner;
+	return !tagged_arm(a) || opt.inner;
 }
 
 /* An arm's name in a direction: the return path's gateway arm is the stack. */
@@ -187,7 +193,7 @@ static bool arm_fast(int a)
 }
 
 /* The arms of bpf/bench.bpf.c's arm_floor, untagged and tagged. */
-static bool arm_floor(int a)
+static bool floor_arm(int a)
 {
 	return a == ARM_FLOOR || a == ARM_FLOORV;
 }
@@ -195,9 +201,7 @@ static bool arm_floor(int a)
 /* Bytes of tags on an arm's frames: 4 or 8 for the tagged arms, else 0. */
 static __u32 arm_tags(int a)
 {
-	return (a != ARM_FASTV && a != ARM_FLOORV) || !opt.inner ? 0 :
-	       opt.outer					 ? 8 :
-								   4;
+	return !tagged_arm(a) || !opt.inner ? 0 : opt.outer ? 8 : 4;
 }
 
 /* One arm's run: the figures and the books. */
@@ -699,7 +703,7 @@ static int floor__fill(enum target t)
 {
 	struct bn_fl_nh nh = { .port = 0, .mtu = 1500 };
 	int trie = bpf_map__fd(bn[t]->maps.bn_fl_trie4);
-	__u32 one = 1, zero = 0, key[3], leaf[3];
+	__u32 one = 1, zero = 0, key[3], leaf[3], vid = opt.inner;
 	struct fp_prefix d4, d6;
 	int err;
 
@@ -726,10 +730,8 @@ static int floor__fill(enum target t)
 			      &one);
 	if (!err)
 		err = map_put(bpf_map__fd(bn[t]->maps.bn_fl_nh), &one, &nh);
-	key[0] = opt.inner;
 	if (!err && opt.inner)
-		err = map_put(bpf_map__fd(bn[t]->maps.bn_fl_vids), &key[0],
-			      &one);
+		err = map_put(bpf_map__fd(bn[t]->maps.bn_fl_vids), &vid, &one);
 	/* A devmap resolves its ifindexes in the updater's namespace. */
 	if (!err)
 		err = ns_enter(NS_HOST);
@@ -1380,7 +1382,7 @@ static void verify(enum arm a, enum target t, const char *what, __u64 generated,
 		bad = true;
 	}
 	/* The fib and floor arms count what they forwarded themselves. */
-	if ((a == ARM_FIB || arm_floor(a)) &&
+	if ((a == ARM_FIB || floor_arm(a)) &&
 	    (a == ARM_FIB ? r->fib_fwd : r->floor_fwd) != r->op_sent) {
 		pr_warn("PATH %s: expected all %llu frames %s took "
 			"forwarded by the %s arm, saw %llu\n",
