@@ -8,6 +8,8 @@
 #           VM and (its "return" rows) VM -> on-prem through the VM port
 # Each prints a markdown table. QUICK=1: tier 1 without 1M routes, tier 2
 # with 3 rounds of 0.25 s per arm. TIER=1 or TIER=2 runs one of them.
+# FINE=1: tier 1 as 201 short rounds (bench_pkt --fine), whose least
+# round per arm resolves 1 ns where the median of a noisy machine cannot.
 # PROFILE=1 adds tier 2's BPF run time per program (slower figures);
 # FAST_LOAD_ARGS="..." passes options to its fastpath arm's load (A/B).
 # GUEST=0 leaves tier 2's qemu target out: a QEMU guest (selftests/vm.sh,
