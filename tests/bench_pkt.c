@@ -1074,8 +1074,7 @@ static void print_table(bool least)
 		for (int sc = 0; sc < SC_MAX; sc++)
 			for (int si = 0; si < opt.n_sizes; si++) {
 				const struct cell *c = &cells[f][sc][si];
-				const double *m = least ? c->lowest :
-							  c->median;
+				const double *m = least ? c->lowest : c->median;
 				char fib[32] = "—", fr[32] = "—";
 
 				if (!c->measured) {
