@@ -880,31 +880,22 @@ static int cmp_u32(const void *a, const void *b)
 	return x < y ? -1 : x > y;
 }
 
-static double median(const __u32 *v, int n)
+/*
+ * The median and the least of n rounds, from one sort. Whatever else the
+ * machine does only adds to a round, never takes away: with many short
+ * rounds (--fine) the least is the code's own cost, the same to 1 ns from
+ * run to run where the median moves by half (a shared host's neighbours,
+ * one round in two).
+ */
+static void summarize(const __u32 *v, int n, double *median, double *least)
 {
 	__u32 s[MAX_ROUNDS];
+	int mid = n / 2;
 
 	memcpy(s, v, n * sizeof(*s));
 	qsort(s, n, sizeof(*s), cmp_u32);
-	int mid = n / 2;
-
-	return n % 2 ? s[mid] : ((double)s[mid - 1] + s[mid]) / 2;
-}
-
-/*
- * The least of n rounds. Whatever else the machine does only adds to a
- * round, never takes away: with many short rounds (--fine) the least is
- * the code's own cost, the same to 1 ns from run to run where the median
- * moves by half (a shared host's neighbours, one round in two).
- */
-static double lowest(const __u32 *v, int n)
-{
-	__u32 least = v[0];
-
-	for (int i = 1; i < n; i++)
-		if (v[i] < least)
-			least = v[i];
-	return least;
+	*median = n % 2 ? s[mid] : ((double)s[mid - 1] + s[mid]) / 2;
+	*least = s[0];
 }
 
 /* Arms interleaved: A, B, C, D, A, B, C, D, ...; every run checked. */
@@ -964,10 +955,10 @@ static int measure(struct table *t, enum scen sc, struct cell *c, __u32 dsts)
 				return -1;
 		}
 	}
-	for (int a = 0; a < ARM_MAX; a++) {
-		c->median[a] = c->arm_on[a] ? median(c->ns[a], opt.rounds) : 0;
-		c->lowest[a] = c->arm_on[a] ? lowest(c->ns[a], opt.rounds) : 0;
-	}
+	for (int a = 0; a < ARM_MAX; a++)
+		if (c->arm_on[a])
+			summarize(c->ns[a], opt.rounds, &c->median[a],
+				  &c->lowest[a]);
 	c->measured = true;
 	return 0;
 }
@@ -1454,18 +1445,17 @@ static int parse_args(int argc, char **argv)
 	};
 	const char *q = getenv("QUICK"), *fine = getenv("FINE");
 	int c, n_sizes = 0, rounds = -1;
+	bool fine_on = fine && !strcmp(fine, "1");
 	long long repeat = -1;
 
 	opt.quick = q && !strcmp(q, "1");
-	if (fine && !strcmp(fine, "1"))
-		opt.rounds = FINE_ROUNDS, opt.repeat = FINE_REPEAT;
 	while ((c = getopt_long(argc, argv, "", longopts, NULL)) != -1) {
 		switch (c) {
 		case 'q':
 			opt.quick = true;
 			break;
 		case 'F':
-			opt.rounds = FINE_ROUNDS, opt.repeat = FINE_REPEAT;
+			fine_on = true;
 			break;
 		case 'r':
 			rounds = atoi(optarg);
@@ -1505,6 +1495,8 @@ static int parse_args(int argc, char **argv)
 		}
 	}
 	/* --rounds and --repeat win over --fine, wherever they stand. */
+	if (fine_on)
+		opt.rounds = FINE_ROUNDS, opt.repeat = FINE_REPEAT;
 	if (rounds != -1)
 		opt.rounds = rounds;
 	if (repeat != -1)
