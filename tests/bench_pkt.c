@@ -4,7 +4,9 @@
  * issue 4 part 1): BPF_PROG_TEST_RUN with repeat on bench_xdp
  * (bpf/bench.bpf.c), which restores a frame for the next destination and
  * tail-calls one arm: empty, limit (a bare redirect), fib (the kernel FIB
- * from XDP, as xdp-forward) or the real fastpath_xdp.
+ * from XDP, as xdp-forward), the real fastpath_xdp, or floor (arm_floor,
+ * the least a table-driven forwarder does, as tier 2 runs it; on the host
+ * and miss scenarios of one route only, the one its tables hold).
  *
  * Everything runs in a private network namespace that vanishes with the
  * process; the fast path's maps are unpinned, as in tests/test_xdp.c.
@@ -97,13 +99,13 @@ static const __u8 VM0_PEER[6] = { 0x02, 0, 0, 0, 0x10, 0x01 };
 
 enum family { F4, F6, F_MAX };
 enum scen { SC_HOST, SC_PREFIX, SC_EXCL, SC_MISS, SC_MAX };
-enum arm { ARM_EMPTY, ARM_LIMIT, ARM_FIB, ARM_FAST, ARM_MAX };
+enum arm { ARM_EMPTY, ARM_LIMIT, ARM_FIB, ARM_FAST, ARM_FLOOR, ARM_MAX };
 
 static const char *const fam_name[F_MAX] = { "ipv4", "ipv6" };
 static const char *const scen_name[SC_MAX] = { "host", "prefix", "exclusion",
 					       "miss" };
 static const char *const arm_name[ARM_MAX] = { "empty", "limit", "fib",
-					       "fastpath" };
+					       "fastpath", "floor" };
 
 #define MAX_SIZES 4
 #define MAX_ROUNDS 401
@@ -335,6 +337,37 @@ static void miss_addr(enum family f, __u32 j, struct fp_prefix *p)
 		v4_addr(off, 32, p);
 	else
 		v6_addr(0, off, 128, p);
+}
+
+/*
+ * The floor arm's tables: host route 0 of each family (the one route of
+ * a one-route table) to result 1, vm0's neighbour as the route's is, on
+ * port slot 0 (vm0); with --vlan, the circuit by its (inner) VID.
+ */
+static int floor__fill(void)
+{
+	struct bn_fl_nh nh = { .port = 0, .mtu = 1500 };
+	__u32 one = 1, zero = 0, vid = opt.inner, key[3], leaf[3];
+	struct fp_prefix d4, d6;
+
+	host_addr(F4, 0, &d4);
+	host_addr(F6, 0, &d6);
+	memcpy(nh.dmac, VM0_PEER, 6);
+	memcpy(nh.smac, VM0_MAC, 6);
+	/* root -> ply 256 (third byte) -> ply 257 (fourth) -> result 1 */
+	key[0] = (__u32)d4.addr[0] << 8 | d4.addr[1];
+	leaf[0] = BN_FL_PLY | 256;
+	key[1] = 256U << 8 | d4.addr[2];
+	leaf[1] = BN_FL_PLY | 257;
+	key[2] = 257U << 8 | d4.addr[3];
+	leaf[2] = one;
+	for (int i = 0; i < 3; i++)
+		if (update(bn->maps.bn_fl_trie4, &key[i], &leaf[i]))
+			return -1;
+	return update(bn->maps.bn_fl_hosts6, d6.addr, &one) ||
+	       update(bn->maps.bn_fl_nh, &one, &nh) ||
+	       (opt.inner && update(bn->maps.bn_fl_vids, &vid, &one)) ||
+	       update(bn->maps.bn_fl_tx, &zero, &vm0);
 }
 
 /*
@@ -729,6 +762,12 @@ static struct expect expect_of(enum scen sc, enum arm a)
 		e.rewritten = hit;
 		e.bn_slot = hit ? BN_C_FIB_FWD : BN_C_FIB_PASS;
 		break;
+	case ARM_FLOOR:
+		e.retval = hit ? XDP_REDIRECT : XDP_PASS;
+		e.rewritten = hit;
+		e.bn_slot = hit ? BN_C_FLOOR_FWD : BN_C_FLOOR_PASS;
+		e.popped = hit && opt.inner;
+		break;
 	default:
 		e.retval = hit ? XDP_REDIRECT : XDP_PASS;
 		e.rewritten = hit;
@@ -898,6 +937,20 @@ static void summarize(const __u32 *v, int n, double *median, double *least)
 	*least = s[0];
 }
 
+/*
+ * Whether arm a has a figure in scenario sc: the kernel FIB has no
+ * exclusions to compare with, nor (arm_fib) tags; the floor's tables hold
+ * one host route.
+ */
+static bool arm_runs(const struct table *t, enum scen sc, enum arm a)
+{
+	if (a == ARM_FIB)
+		return sc != SC_EXCL && t->fib_fed && !opt.inner;
+	if (a == ARM_FLOOR)
+		return t->n == 1 && (sc == SC_HOST || sc == SC_MISS);
+	return true;
+}
+
 /* Arms interleaved: A, B, C, D, A, B, C, D, ...; every run checked. */
 static int measure(struct table *t, enum scen sc, struct cell *c, __u32 dsts)
 {
@@ -906,6 +959,7 @@ static int measure(struct table *t, enum scen sc, struct cell *c, __u32 dsts)
 		[ARM_LIMIT] = bpf_program__fd(bn->progs.arm_limit),
 		[ARM_FIB] = bpf_program__fd(bn->progs.arm_fib),
 		[ARM_FAST] = bpf_program__fd(t->fp->progs.fastpath_xdp),
+		[ARM_FLOOR] = bpf_program__fd(bn->progs.arm_floor),
 	};
 	__u32 repeat = opt.repeat > dsts ? opt.repeat : dsts;
 	char what[128];
@@ -916,12 +970,7 @@ static int measure(struct table *t, enum scen sc, struct cell *c, __u32 dsts)
 	c->excl = sc == SC_EXCL ? excl_count(t->n) : 0;
 	c->fib_not_fed = !t->fib_fed;
 	for (int a = 0; a < ARM_MAX; a++)
-		/*
-		 * the kernel FIB has no exclusions to compare with, nor
-		 * (arm_fib) tags
-		 */
-		c->arm_on[a] = !(a == ARM_FIB &&
-				 (sc == SC_EXCL || !t->fib_fed || opt.inner));
+		c->arm_on[a] = arm_runs(t, sc, a);
 	c->fib_tagged = opt.inner;
 	if (frames__load(dsts))
 		return -1;
@@ -1059,17 +1108,18 @@ static double ratio(double a, double b)
 static void print_table(bool least)
 {
 	printf("\n| family | scenario | routes | dsts | empty | limit | fib | "
-	       "fastpath | fast/limit | fib/fast |\n"
-	       "|---|---|---:|---:|---:|---:|---:|---:|---:|---:|\n");
+	       "fastpath | fast/limit | fib/fast | floor | fast/floor |\n"
+	       "|---|---|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|\n");
 	for (int f = 0; f < F_MAX; f++)
 		for (int sc = 0; sc < SC_MAX; sc++)
 			for (int si = 0; si < opt.n_sizes; si++) {
 				const struct cell *c = &cells[f][sc][si];
 				const double *m = least ? c->lowest : c->median;
 				char fib[32] = "—", fr[32] = "—";
+				char fl[32] = "—", flr[32] = "—";
 
 				if (!c->measured) {
-					printf("| %s | %s | %u | | %s |||||| \n",
+					printf("| %s | %s | %u | | %s |||||||| \n",
 					       fam_name[f], scen_name[sc],
 					       opt.sizes[si], c->why_not);
 					continue;
@@ -1088,16 +1138,26 @@ static void print_table(bool least)
 						 ratio(m[ARM_FIB],
 						       m[ARM_FAST]));
 				}
+				if (c->arm_on[ARM_FLOOR]) {
+					snprintf(fl, sizeof(fl), "%.0f",
+						 m[ARM_FLOOR]);
+					snprintf(flr, sizeof(flr), "%.2f",
+						 ratio(m[ARM_FAST],
+						       m[ARM_FLOOR]));
+				}
 				printf("| %s | %s | %u | %u | %.0f | %.0f | %s "
-				       "| %.0f | %.2f | %s |\n",
+				       "| %.0f | %.2f | %s | %s | %s |\n",
 				       fam_name[f], scen_name[sc], c->routes,
 				       c->dsts, m[ARM_EMPTY], m[ARM_LIMIT], fib,
 				       m[ARM_FAST],
-				       ratio(m[ARM_FAST], m[ARM_LIMIT]), fr);
+				       ratio(m[ARM_FAST], m[ARM_LIMIT]), fr, fl,
+				       flr);
 			}
 	printf("\nns per packet, %s of %d interleaved rounds of %u+ "
 	       "runs after one warm-up round; each figure includes the "
-	       "wrapper (the empty arm).\n",
+	       "wrapper (the empty arm). floor: arm_floor (tier 2's floor "
+	       "arm), whose tables hold the one host route of a one-route "
+	       "table.\n",
 	       least ? "the least" : "median", opt.rounds, opt.repeat);
 	if (opt.inner && !least)
 		printf("Frames tagged %s (%s), up0 a trunk with that circuit; "
@@ -1165,6 +1225,33 @@ static void goal_growth(json_object *g, enum scen sc, double limit,
 	}
 }
 
+/*
+ * Goal 2's tier-1 side: what a host hit costs beyond the floor arm (the
+ * least table-driven forwarder), each family's one-route table, least
+ * rounds: the fast path's own checks, model and counters, hot.
+ */
+static void over_floor(json_object *g)
+{
+	for (int f = 0; f < F_MAX; f++) {
+		const struct cell *c = &cells[f][SC_HOST][0];
+		const double *m = c->lowest;
+		char key[48];
+
+		if (!c->measured || !c->arm_on[ARM_FLOOR])
+			continue;
+		printf("- %s host hit, 1 route, least rounds: fastpath %.0f, "
+		       "floor %.0f, limit %.0f, wrapper %.0f ns: %.0f ns over "
+		       "the floor (goal 2 is tier 2's)\n",
+		       fam_name[f], m[ARM_FAST], m[ARM_FLOOR], m[ARM_LIMIT],
+		       m[ARM_EMPTY], m[ARM_FAST] - m[ARM_FLOOR]);
+		snprintf(key, sizeof(key), "%s_host_over_floor_ns",
+			 fam_name[f]);
+		json_object_object_add(
+			g, key,
+			json_object_new_double(m[ARM_FAST] - m[ARM_FLOOR]));
+	}
+}
+
 static json_object *goals(void)
 {
 	json_object *g = json_object_new_object();
@@ -1174,6 +1261,7 @@ static json_object *goals(void)
 	printf("\nGoals (ratios from this run; reported, never failed):\n");
 	goal_growth(g, SC_HOST, 1.5, "host routes");
 	goal_growth(g, SC_PREFIX, 2.0, "prefixes");
+	over_floor(g);
 	/* every row with both figures: host, prefix and miss */
 	for (int f = 0; f < F_MAX; f++)
 		for (int sc = 0; sc < SC_MAX; sc++)
@@ -1536,7 +1624,7 @@ int main(int argc, char **argv)
 		pr_warn("calloc: %s\n", strerror(errno));
 		goto out_free;
 	}
-	if (lab__up() || bench__setup())
+	if (lab__up() || bench__setup() || floor__fill())
 		goto out_destroy;
 	for (int f = 0; f < F_MAX; f++)
 		for (int si = 0; si < opt.n_sizes; si++)
