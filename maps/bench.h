@@ -50,6 +50,22 @@ enum bn_counter {
 #define BN_FL_VIDS 4096 /* bn_fl_vids: the floor-vlan arm's circuits */
 #define BN_FL_PLIES 4 /* beyond the 16-bit root */
 
+/*
+ * The three bn_fl_trie4 slots that lead IPv4 address a (network order) to
+ * result res, for the drivers that fill the floor arm's tables: root ->
+ * ply 256 (third byte) -> ply 257 (fourth) -> res.
+ */
+static inline void bn_fl_path4(const __u8 *a, __u32 res, __u32 key[3],
+			       __u32 leaf[3])
+{
+	key[0] = (__u32)a[0] << 8 | a[1];
+	leaf[0] = BN_FL_PLY | 256;
+	key[1] = 256U << 8 | a[2];
+	leaf[1] = BN_FL_PLY | 257;
+	key[2] = 257U << 8 | a[3];
+	leaf[2] = res;
+}
+
 struct bn_fl_nh {
 	__u32 port; /* bn_fl_tx slot */
 	__u16 mtu;

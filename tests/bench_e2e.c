@@ -715,13 +715,7 @@ static int floor__fill(enum target t)
 	    fp_parse_addr(tgt_dst(t, F6), &d6))
 		return -EINVAL;
 	memcpy(nh.smac, tgt_mac[t], 6);
-	/* root -> ply 256 (third byte) -> ply 257 (fourth) -> result 1 */
-	key[0] = (__u32)d4.addr[0] << 8 | d4.addr[1];
-	leaf[0] = BN_FL_PLY | 256;
-	key[1] = 256U << 8 | d4.addr[2];
-	leaf[1] = BN_FL_PLY | 257;
-	key[2] = 257U << 8 | d4.addr[3];
-	leaf[2] = one;
+	bn_fl_path4(d4.addr, one, key, leaf);
 	err = map_put(trie, &key[0], &leaf[0]);
 	for (int i = 1; !err && i < 3; i++)
 		err = map_put(trie, &key[i], &leaf[i]);

@@ -354,13 +354,7 @@ static int floor__fill(void)
 	host_addr(F6, 0, &d6);
 	memcpy(nh.dmac, VM0_PEER, 6);
 	memcpy(nh.smac, VM0_MAC, 6);
-	/* root -> ply 256 (third byte) -> ply 257 (fourth) -> result 1 */
-	key[0] = (__u32)d4.addr[0] << 8 | d4.addr[1];
-	leaf[0] = BN_FL_PLY | 256;
-	key[1] = 256U << 8 | d4.addr[2];
-	leaf[1] = BN_FL_PLY | 257;
-	key[2] = 257U << 8 | d4.addr[3];
-	leaf[2] = one;
+	bn_fl_path4(d4.addr, one, key, leaf);
 	for (int i = 0; i < 3; i++)
 		if (update(bn->maps.bn_fl_trie4, &key[i], &leaf[i]))
 			return -1;
@@ -1104,6 +1098,14 @@ static double ratio(double a, double b)
 	return a > 0 && b > 0 ? a / b : 0;
 }
 
+/* An arm's two columns: its ns, and num / den (32-byte buffers). */
+static void arm_cols(double ns, double num, double den, char *col,
+		     char *ratio_col)
+{
+	snprintf(col, 32, "%.0f", ns);
+	snprintf(ratio_col, 32, "%.2f", ratio(num, den));
+}
+
 /* The table of one statistic: each arm's median, or its least round. */
 static void print_table(bool least)
 {
@@ -1131,20 +1133,12 @@ static void print_table(bool least)
 					snprintf(
 						fib, sizeof(fib),
 						"not fed (kernel FIB refused)");
-				if (c->arm_on[ARM_FIB]) {
-					snprintf(fib, sizeof(fib), "%.0f",
-						 m[ARM_FIB]);
-					snprintf(fr, sizeof(fr), "%.2f",
-						 ratio(m[ARM_FIB],
-						       m[ARM_FAST]));
-				}
-				if (c->arm_on[ARM_FLOOR]) {
-					snprintf(fl, sizeof(fl), "%.0f",
-						 m[ARM_FLOOR]);
-					snprintf(flr, sizeof(flr), "%.2f",
-						 ratio(m[ARM_FAST],
-						       m[ARM_FLOOR]));
-				}
+				if (c->arm_on[ARM_FIB])
+					arm_cols(m[ARM_FIB], m[ARM_FIB],
+						 m[ARM_FAST], fib, fr);
+				if (c->arm_on[ARM_FLOOR])
+					arm_cols(m[ARM_FLOOR], m[ARM_FAST],
+						 m[ARM_FLOOR], fl, flr);
 				printf("| %s | %s | %u | %u | %.0f | %.0f | %s "
 				       "| %.0f | %.2f | %s | %s | %s |\n",
 				       fam_name[f], scen_name[sc], c->routes,
