@@ -745,32 +745,27 @@ static struct expect expect_of(enum scen sc, enum arm a)
 			    .fp_reason = -1,
 			    .bn_slot = -1 };
 
-	switch (a) {
-	case ARM_EMPTY:
-		break;
-	case ARM_LIMIT:
+	if (a == ARM_EMPTY)
+		return e;
+	if (a == ARM_LIMIT) {
 		e.retval = XDP_REDIRECT;
-		break;
-	case ARM_FIB:
-		e.retval = hit ? XDP_REDIRECT : XDP_PASS;
-		e.rewritten = hit;
+		return e;
+	}
+	/*
+	 * The forwarding arms: a hit redirected, rewritten and (--vlan)
+	 * popped, whatever else passed; each counts it in its own slot.
+	 */
+	e.retval = hit ? XDP_REDIRECT : XDP_PASS;
+	e.rewritten = hit;
+	e.popped = hit && opt.inner;
+	if (a == ARM_FIB)
 		e.bn_slot = hit ? BN_C_FIB_FWD : BN_C_FIB_PASS;
-		break;
-	case ARM_FLOOR:
-		e.retval = hit ? XDP_REDIRECT : XDP_PASS;
-		e.rewritten = hit;
+	else if (a == ARM_FLOOR)
 		e.bn_slot = hit ? BN_C_FLOOR_FWD : BN_C_FLOOR_PASS;
-		e.popped = hit && opt.inner;
-		break;
-	default:
-		e.retval = hit ? XDP_REDIRECT : XDP_PASS;
-		e.rewritten = hit;
+	else
 		e.fp_reason = hit	    ? FP_R_FASTPATH :
 			      sc == SC_EXCL ? FP_R_EXCLUDED :
 					      FP_R_MISS;
-		e.popped = hit && opt.inner;
-		break;
-	}
 	return e;
 }
 
@@ -1230,19 +1225,19 @@ static void over_floor(json_object *g)
 		const struct cell *c = &cells[f][SC_HOST][0];
 		const double *m = c->lowest;
 		char key[48];
+		double over;
 
 		if (!c->measured || !c->arm_on[ARM_FLOOR])
 			continue;
+		over = m[ARM_FAST] - m[ARM_FLOOR];
 		printf("- %s host hit, 1 route, least rounds: fastpath %.0f, "
 		       "floor %.0f, limit %.0f, wrapper %.0f ns: %.0f ns over "
 		       "the floor (goal 2 is tier 2's)\n",
 		       fam_name[f], m[ARM_FAST], m[ARM_FLOOR], m[ARM_LIMIT],
-		       m[ARM_EMPTY], m[ARM_FAST] - m[ARM_FLOOR]);
+		       m[ARM_EMPTY], over);
 		snprintf(key, sizeof(key), "%s_host_over_floor_ns",
 			 fam_name[f]);
-		json_object_object_add(
-			g, key,
-			json_object_new_double(m[ARM_FAST] - m[ARM_FLOOR]));
+		json_object_object_add(g, key, json_object_new_double(over));
 	}
 }
 
