@@ -10,7 +10,10 @@
 # with 3 rounds of 0.25 s per arm. TIER=1 or TIER=2 runs one of them.
 # FINE=1: tier 1 as 201 short rounds (bench_pkt --fine), whose least
 # round per arm resolves 1 ns where the median of a noisy machine cannot.
-# PROFILE=1 adds tier 2's BPF run time per program (slower figures);
+# PROFILE=1 adds tier 2's BPF run time per program (slower figures), and
+# goal 2's lines: each arm's median and least round; ROUNDS=N (3..15) and
+# SECS=S (0.1..10) set tier 2's rounds per arm and seconds per run (e.g.
+# ROUNDS=15 SECS=0.1: the least of many short rounds, as FINE=1 for tier 1);
 # FAST_LOAD_ARGS="..." passes options to its fastpath arm's load (A/B).
 # GUEST=0 leaves tier 2's qemu target out: a QEMU guest (selftests/vm.sh,
 # KVM or TCG as it finds) behind tap-vm3, whose reader is QEMU and whose
@@ -132,6 +135,12 @@ tier2() {
 	local rc=0 extra=("${quick[@]}")
 	if [ "${PROFILE:-0}" = 1 ]; then
 		extra+=(--profile)
+	fi
+	if [ -n "${ROUNDS:-}" ]; then
+		extra+=(--rounds "$ROUNDS")
+	fi
+	if [ -n "${SECS:-}" ]; then
+		extra+=(--secs "$SECS")
 	fi
 	if [ -n "${FAST_LOAD_ARGS:-}" ]; then
 		extra+=(--fast-load-args "$FAST_LOAD_ARGS")
