@@ -139,9 +139,24 @@ for t in "$@"; do
 		if grep -q '^# selftest: once' "$t"; then break; fi
 	done
 done
+# A command's script runs it in the background and passes TERM on, as
+# $timed does for the script: in the foreground, TERM would end the shell
+# and leave the command (a make and what it runs) going on without it.
+# shellcheck disable=SC2016 # expanded by that bash
+cmd_wrap='trap "kill -TERM \$c 2>/dev/null" TERM
+%s &
+c=$!
+while :; do
+	wait "$c"
+	rc=$?
+	kill -0 "$c" 2>/dev/null || break
+done
+exit "$rc"
+'
 for c in "${commands[@]}"; do
 	read -r name cmd <<<"$c"
-	printf '%s\n' "$cmd" >"$tmp/cmd-${#job_script[@]}.sh"
+	# shellcheck disable=SC2059 # the format is ours, the command its %s
+	printf "$cmd_wrap" "$cmd" >"$tmp/cmd-${#job_script[@]}.sh"
 	# Not timed yet: first after the serial scripts (nothing in a
 	# command waits, so three at once leave no CPU idle).
 	add_job "$tmp/cmd-${#job_script[@]}.sh" "$name" "" 999 cmd
