@@ -1,10 +1,12 @@
 #!/bin/bash
 # SPDX-License-Identifier: GPL-2.0
 #
-# selftests/run.sh itself: a command job (-c) ends with its exit status
-# counted, and TERM to run.sh reaches a command job's command, not only the
-# shell running it (a make left going on would outlive the run). No
-# namespace, no loader: run.sh runs a script of its own here.
+# The selftests' own harness. selftests/run.sh: a command job (-c) ends
+# with its exit status counted, and TERM to run.sh reaches a command job's
+# command, not only the shell running it (a make left going on would
+# outlive the run). lib.sh's lab_bpffs: a bpffs hidden by a later mount
+# is mounted again. No network namespace, no loader: run.sh runs a script
+# of its own here, lab_bpffs a mount namespace of its own.
 # Usage: test_runner.sh [CASE...]
 
 # selftest: once (no loader code)
@@ -13,7 +15,7 @@ set -eu
 # shellcheck source=selftests/lib.sh
 . "$(dirname "${BASH_SOURCE[0]}")/lib.sh"
 
-CASES="command_status term_reaches_command"
+CASES="command_status term_reaches_command bpffs_hidden"
 
 rt_up() {
 	RT=$(mktemp -d /tmp/fp-runner.XXXXXX)
@@ -62,6 +64,19 @@ case_term_reaches_command() {
 	assert_eq "run.sh exit on TERM" 130 "$rc"
 	wait_for "the command gone" 50 sh -c "! pgrep -f '^sleep $NAP'"
 	wait_for "the script's sleep gone" 50 sh -c "! pgrep -f '^sleep $NAP1'"
+}
+
+case_bpffs_hidden() {
+	local seen
+	command -v unshare >/dev/null || lab_skip "missing tool: unshare"
+	# shellcheck disable=SC2016 # expanded by that bash
+	seen=$(unshare -m --propagation private bash -c '
+		. "$1/selftests/lib.sh"
+		mount -t tmpfs fp-runner /sys/fs/bpf
+		lab_bpffs
+		stat -f -c %T /sys/fs/bpf' run "$ROOT" 2>&1) ||
+		lab_fail "lab_bpffs under a tmpfs: $seen"
+	assert_eq "/sys/fs/bpf after lab_bpffs, a tmpfs over the bpffs" bpf_fs "$seen"
 }
 
 lab_main rt_up rt_down "$CASES" "$@"
