@@ -139,11 +139,12 @@ for t in "$@"; do
 		if grep -q '^# selftest: once' "$t"; then break; fi
 	done
 done
-# A command's script runs it in the background and passes TERM on, as
-# $timed does for the script: in the foreground, TERM would end the shell
-# and leave the command (a make and what it runs) going on without it.
+# A script's first lines: run %s in the background and wait for it,
+# passing TERM on (a command's script, and $timed for a script). In the
+# foreground, TERM would end the shell and leave the command (a make and
+# what it runs) going on without it. The command's status ends in rc.
 # shellcheck disable=SC2016 # expanded by that bash
-cmd_wrap='trap "kill -TERM \$c 2>/dev/null" TERM
+pass_term='trap "kill -TERM \$c 2>/dev/null" TERM
 %s &
 c=$!
 while :; do
@@ -151,12 +152,15 @@ while :; do
 	rc=$?
 	kill -0 "$c" 2>/dev/null || break
 done
-exit "$rc"
 '
 for c in "${commands[@]}"; do
 	read -r name cmd <<<"$c"
 	# shellcheck disable=SC2059 # the format is ours, the command its %s
-	printf "$cmd_wrap" "$cmd" >"$tmp/cmd-${#job_script[@]}.sh"
+	{
+		printf "$pass_term" "$cmd"
+		# shellcheck disable=SC2016 # expanded by that bash
+		echo 'exit "$rc"'
+	} >"$tmp/cmd-${#job_script[@]}.sh"
 	# Not timed yet: first after the serial scripts (nothing in a
 	# command waits, so three at once leave no CPU idle).
 	add_job "$tmp/cmd-${#job_script[@]}.sh" "$name" "" 999 cmd
@@ -204,15 +208,8 @@ finish() {
 # The script $1, then the CPU seconds it and what it waited for used
 # (user + system, from `times`, which must not run in a subshell: a fork
 # starts with no children's times) into the file $2; TERM is passed on.
-# shellcheck disable=SC2016 # expanded by that bash
-timed='trap "kill -TERM \$c 2>/dev/null" TERM
-bash "$1" &
-c=$!
-while :; do
-	wait "$c"
-	rc=$?
-	kill -0 "$c" 2>/dev/null || break
-done
+# shellcheck disable=SC2016,SC2059 # expanded by that bash; our format
+timed=$(printf "$pass_term" 'bash "$1"')'
 times >"$2.times"
 awk "NR == 2 { gsub(/[ms]/, \" \"); print \$1 * 60 + \$2 + \$3 * 60 + \$4 }" "$2.times" >"$2"
 exit "$rc"'
