@@ -38,8 +38,10 @@ rt_down() {
 	rm -rf "${RT:?}"
 }
 
+# run.sh in place of the (sub)shell calling this: in the background, $!
+# is run.sh itself, which TERM must reach.
 runner() {
-	SELFTEST_TIMES="$RT/times" "$ROOT/selftests/run.sh" -j 2 "$@"
+	SELFTEST_TIMES="$RT/times" exec "$ROOT/selftests/run.sh" -j 2 "$@"
 }
 
 case_command_status() {
@@ -53,9 +55,8 @@ case_command_status() {
 
 case_term_reaches_command() {
 	local pid rc=0
-	# run.sh itself in the background, not a subshell running it.
-	ONE_SECS=$NAP1 SELFTEST_TIMES="$RT/times" "$ROOT/selftests/run.sh" \
-		-j 2 -c "napper sleep $NAP" "$RT/test_one.sh" >"$RT/out" 2>&1 &
+	ONE_SECS=$NAP1 runner -c "napper sleep $NAP" "$RT/test_one.sh" \
+		>"$RT/out" 2>&1 &
 	pid=$!
 	wait_for "the command's sleep" 100 pgrep -f "^sleep $NAP"
 	wait_for "the script's sleep" 100 pgrep -f "^sleep $NAP1"

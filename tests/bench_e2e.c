@@ -1685,33 +1685,27 @@ static void print_books(enum arm a)
 			}
 }
 
-/* The figure at off of n rounds, sorted into v. */
-static void sorted_of(const struct run *runs, size_t off, int n, double *v)
+/*
+ * The figure at off of n rounds: their median, or (least) the least
+ * round. Other guests of a shared host and the softirq work around a run
+ * only ever add to a program's time, so the least of many rounds is
+ * nearest the code's own cost (bench_pkt --fine's argument).
+ */
+static double of_rounds(const struct run *runs, size_t off, int n, bool least)
 {
+	double v[MAX_ROUNDS];
+
 	for (int i = 0; i < n; i++)
 		v[i] = *(const double *)((const char *)&runs[i] + off);
 	qsort(v, n, sizeof(*v), cmp_double);
+	if (least)
+		return v[0];
+	return n % 2 ? v[n / 2] : (v[n / 2 - 1] + v[n / 2]) / 2;
 }
 
 static double median_of(const struct run *runs, size_t off, int n)
 {
-	double v[MAX_ROUNDS];
-
-	sorted_of(runs, off, n, v);
-	return n % 2 ? v[n / 2] : (v[n / 2 - 1] + v[n / 2]) / 2;
-}
-
-/*
- * The least round: other guests of a shared host and the softirq work
- * around a run only ever add to a program's time, so the least of many
- * rounds is nearest the code's own cost (bench_pkt --fine's argument).
- */
-static double least_of(const struct run *runs, size_t off, int n)
-{
-	double v[MAX_ROUNDS];
-
-	sorted_of(runs, off, n, v);
-	return v[0];
+	return of_rounds(runs, off, n, false);
 }
 
 /*
@@ -1725,13 +1719,11 @@ static bool prog_goal_applies(int si, int t)
 	return frame_sizes[si] == 64 && t != T_UP;
 }
 
-/* An arm's program time on uplink0: median (least) or least (true). */
+/* An arm's program time on uplink0: the median, or the least round. */
 static double prog_ns(const struct cell *c, int a, bool least)
 {
-	size_t up = offsetof(struct run, up_ns);
-
-	return least ? least_of(c->run[a], up, opt.rounds) :
-		       median_of(c->run[a], up, opt.rounds);
+	return of_rounds(c->run[a], offsetof(struct run, up_ns), opt.rounds,
+			 least);
 }
 
 /* An arm's program time over the bare redirect's; 0 without figures. */
